@@ -1,0 +1,46 @@
+import { Pair, encodePairs, decodePairs } from '../proxy/pairs';
+
+function bytesOf(values: u8[]): ArrayBuffer {
+  const buf = new ArrayBuffer(values.length);
+  for (let i = 0; i < values.length; i++) store<u8>(changetype<usize>(buf) + i, values[i]);
+  return buf;
+}
+
+describe('pairs codec', () => {
+  it('encodes count, sizes, then NUL-terminated keys and values', () => {
+    const encoded = encodePairs([Pair.fromStrings('a', 'bc'), Pair.fromStrings('', 'x')]);
+    // 4 (count) + 2*8 (sizes) + (1+1 + 2+1) + (0+1 + 1+1)
+    expect(encoded.byteLength).toBe(4 + 16 + 5 + 3);
+    const base = changetype<usize>(encoded);
+    expect(load<u32>(base)).toBe(2);
+    expect(load<u32>(base + 4)).toBe(1);
+    expect(load<u32>(base + 8)).toBe(2);
+    expect(load<u32>(base + 12)).toBe(0);
+    expect(load<u32>(base + 16)).toBe(1);
+    expect(load<u8>(base + 20)).toBe(<u8>0x61);
+    expect(load<u8>(base + 21)).toBe(<u8>0);
+    expect(load<u8>(base + 24)).toBe(<u8>0);
+  });
+
+  it('round-trips UTF-8 and empty values', () => {
+    const decoded = decodePairs(encodePairs([Pair.fromStrings(':path', '/ünï'), Pair.fromStrings('empty', '')]));
+    expect(decoded).not.toBeNull();
+    const pairs = decoded as Pair[];
+    expect(pairs.length).toBe(2);
+    expect(pairs[0].keyString).toBe(':path');
+    expect(pairs[0].valueString).toBe('/ünï');
+    expect(pairs[1].valueString).toBe('');
+  });
+
+  it('decodes an empty buffer as no pairs', () => {
+    expect((decodePairs(new ArrayBuffer(0)) as Pair[]).length).toBe(0);
+  });
+
+  it('rejects truncated input instead of trapping', () => {
+    expect(decodePairs(bytesOf([1, 0]))).toBeNull();
+    // count 1, sizes (5, 5), but no data
+    expect(decodePairs(bytesOf([1, 0, 0, 0, 5, 0, 0, 0, 5, 0, 0, 0]))).toBeNull();
+    // count claims more size entries than the buffer holds
+    expect(decodePairs(bytesOf([255, 255, 255, 255, 0, 0, 0, 0]))).toBeNull();
+  });
+});

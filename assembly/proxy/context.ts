@@ -1,0 +1,120 @@
+// Root and HTTP contexts that filters extend, and the registry that maps context ids to them.
+import {
+  FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, GrpcStatus, StreamType, WasmResult,
+} from './enums';
+import { Pair } from './pairs';
+import { sendLocalResponse, continueStream, closeStream } from './stream';
+import { setTickPeriod } from './timers';
+import { getPropertyString } from './properties';
+
+/** One per plugin instance (Envoy: one per filter config per worker). Holds the validated config. */
+export class RootContext {
+  constructor(public readonly contextId: u32) {}
+
+  /** The VM started; vmConfigurationSize bytes of VM configuration are available. */
+  onVmStart(vmConfigurationSize: u32): bool { return true; }
+
+  /** The plugin configuration arrived; return false to reject it (Envoy then refuses the config). */
+  onConfigure(configurationSize: u32): bool { return true; }
+
+  /** Called every tick period (see setTickPeriod). */
+  onTick(): void {}
+
+  onQueueReady(queueId: u32): void {}
+
+  /** Return false to finish later (then call done()). */
+  onDone(): bool { return true; }
+
+  onDelete(): void {}
+
+  /** A new HTTP stream; return null to let it pass without a filter context. */
+  createHttpContext(contextId: u32): HttpContext | null { return null; }
+
+  setTickPeriod(periodMs: u32): void { setTickPeriod(periodMs); }
+}
+
+/** One per HTTP stream. Per-request state lives here; configuration lives on the root. */
+export class HttpContext {
+  constructor(public readonly contextId: u32, public readonly root: RootContext) {}
+
+  onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus { return FilterHeadersStatus.Continue; }
+  onRequestBody(bodySize: u32, endOfStream: bool): FilterDataStatus { return FilterDataStatus.Continue; }
+  onRequestTrailers(trailerCount: u32): FilterTrailersStatus { return FilterTrailersStatus.Continue; }
+  onResponseHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus { return FilterHeadersStatus.Continue; }
+  onResponseBody(bodySize: u32, endOfStream: bool): FilterDataStatus { return FilterDataStatus.Continue; }
+  onResponseTrailers(trailerCount: u32): FilterTrailersStatus { return FilterTrailersStatus.Continue; }
+  /** The stream is complete: access logging happens here. */
+  onLog(): void {}
+  onDone(): bool { return true; }
+  onDelete(): void {}
+
+  /** Replies from the proxy; return a Stop status from the current callback afterwards. */
+  sendLocalResponse(statusCode: u32, details: string, body: string, headers: Pair[] = [], grpcStatus: GrpcStatus = GrpcStatus.None): WasmResult {
+    return sendLocalResponse(statusCode, details, String.UTF8.encode(body), headers, grpcStatus);
+  }
+
+  /** Resumes a request paused by a Stop status (call with this context effective). */
+  resumeRequest(): WasmResult { return continueStream(StreamType.HttpRequest); }
+  resumeResponse(): WasmResult { return continueStream(StreamType.HttpResponse); }
+  closeRequest(): WasmResult { return closeStream(StreamType.HttpRequest); }
+}
+
+/** Builds the root context of a plugin; registered by the filter's index.ts. */
+export type RootFactory = (contextId: u32) => RootContext;
+
+const factories = new Map<string, RootFactory>();
+const roots = new Map<u32, RootContext>();
+const https = new Map<u32, HttpContext>();
+
+/** Registers the root context for `rootId` (Envoy's root_id). "" matches any root id. */
+export function registerRootContext(factory: RootFactory, rootId: string = ''): void {
+  factories.set(rootId, factory);
+}
+
+function factoryFor(): RootFactory | null {
+  if (factories.size == 1) return factories.values()[0];
+  const rootId = getPropertyString(['plugin_root_id']);
+  if (rootId !== null && factories.has(rootId)) return factories.get(rootId);
+  if (factories.has('')) return factories.get('');
+  return null;
+}
+
+export function createContext(contextId: u32, parentContextId: u32): void {
+  if (parentContextId == 0) {
+    const factory = factoryFor();
+    if (factory === null) return;
+    roots.set(contextId, factory(contextId));
+    return;
+  }
+  if (!roots.has(parentContextId)) return;
+  const http = roots.get(parentContextId).createHttpContext(contextId);
+  if (http !== null) https.set(contextId, http);
+}
+
+export function rootContext(contextId: u32): RootContext | null {
+  return roots.has(contextId) ? roots.get(contextId) : null;
+}
+
+export function httpContext(contextId: u32): HttpContext | null {
+  return https.has(contextId) ? https.get(contextId) : null;
+}
+
+/** Any root context (the plugin's), for callbacks that arrive without one. */
+export function anyRootContext(): RootContext | null {
+  return roots.size > 0 ? roots.values()[0] : null;
+}
+
+export function deleteContext(contextId: u32): void {
+  if (https.has(contextId)) {
+    https.get(contextId).onDelete();
+    https.delete(contextId);
+  } else if (roots.has(contextId)) {
+    roots.get(contextId).onDelete();
+    roots.delete(contextId);
+  }
+}
+
+/** Live HTTP contexts, for leak checks in tests. */
+export function liveHttpContextCount(): i32 {
+  return https.size;
+}

@@ -1,0 +1,144 @@
+// Module exports of proxy-wasm ABI v0.2.1. A filter's index.ts re-exports this file:
+//   export * from '../../assembly/proxy/exports';
+// The host calls these; they dispatch to the registered contexts.
+import {
+  createContext, deleteContext, rootContext, httpContext,
+} from './context';
+import { FilterDataStatus, FilterHeadersStatus, FilterStatus, FilterTrailersStatus, FilterMetadataStatus } from './enums';
+import { allocateForHost } from './memory';
+import { HttpCallResponse, takeHttpCallHandler } from './http_call';
+import { takeDueTimers, tickPeriod } from './timers';
+import { setEffectiveContext } from './stream';
+import { currentTimeMilliseconds } from './log';
+
+/** Marks the module as speaking ABI v0.2.1. */
+export function proxy_abi_version_0_2_1(): void {}
+
+export function proxy_on_memory_allocate(size: usize): usize {
+  return allocateForHost(size);
+}
+
+/** Older hosts allocate through malloc. */
+export function malloc(size: usize): usize {
+  return allocateForHost(size);
+}
+
+export function proxy_on_context_create(contextId: u32, parentContextId: u32): void {
+  createContext(contextId, parentContextId);
+}
+
+export function proxy_on_vm_start(rootContextId: u32, vmConfigurationSize: u32): bool {
+  const root = rootContext(rootContextId);
+  return root === null ? true : root.onVmStart(vmConfigurationSize);
+}
+
+export function proxy_on_configure(rootContextId: u32, pluginConfigurationSize: u32): bool {
+  const root = rootContext(rootContextId);
+  return root === null ? false : root.onConfigure(pluginConfigurationSize);
+}
+
+let lastUserTickMs: u64 = 0;
+
+export function proxy_on_tick(rootContextId: u32): void {
+  const due = takeDueTimers();
+  for (let i = 0; i < due.length; i++) {
+    const handler = due[i];
+    if (handler.contextId != 0) {
+      // The stream may have ended while the timer waited.
+      if (httpContext(handler.contextId) === null) continue;
+      setEffectiveContext(handler.contextId);
+    }
+    handler.onTimer();
+  }
+  const period = tickPeriod();
+  if (period == 0) return;
+  const now = currentTimeMilliseconds();
+  if (now - lastUserTickMs + 1 < <u64>period) return;
+  lastUserTickMs = now;
+  const root = rootContext(rootContextId);
+  if (root !== null) root.onTick();
+}
+
+export function proxy_on_queue_ready(rootContextId: u32, queueId: u32): void {
+  const root = rootContext(rootContextId);
+  if (root !== null) root.onQueueReady(queueId);
+}
+
+export function proxy_on_done(contextId: u32): bool {
+  const http = httpContext(contextId);
+  if (http !== null) return http.onDone();
+  const root = rootContext(contextId);
+  return root === null ? true : root.onDone();
+}
+
+export function proxy_on_log(contextId: u32): void {
+  const http = httpContext(contextId);
+  if (http !== null) http.onLog();
+}
+
+export function proxy_on_delete(contextId: u32): void {
+  deleteContext(contextId);
+}
+
+export function proxy_on_request_headers(contextId: u32, headerCount: u32, endOfStream: u32): FilterHeadersStatus {
+  const http = httpContext(contextId);
+  return http === null ? FilterHeadersStatus.Continue : http.onRequestHeaders(headerCount, endOfStream != 0);
+}
+
+export function proxy_on_request_body(contextId: u32, bodySize: u32, endOfStream: u32): FilterDataStatus {
+  const http = httpContext(contextId);
+  return http === null ? FilterDataStatus.Continue : http.onRequestBody(bodySize, endOfStream != 0);
+}
+
+export function proxy_on_request_trailers(contextId: u32, trailerCount: u32): FilterTrailersStatus {
+  const http = httpContext(contextId);
+  return http === null ? FilterTrailersStatus.Continue : http.onRequestTrailers(trailerCount);
+}
+
+export function proxy_on_request_metadata(contextId: u32, elementCount: u32): FilterMetadataStatus {
+  return FilterMetadataStatus.Continue;
+}
+
+export function proxy_on_response_headers(contextId: u32, headerCount: u32, endOfStream: u32): FilterHeadersStatus {
+  const http = httpContext(contextId);
+  return http === null ? FilterHeadersStatus.Continue : http.onResponseHeaders(headerCount, endOfStream != 0);
+}
+
+export function proxy_on_response_body(contextId: u32, bodySize: u32, endOfStream: u32): FilterDataStatus {
+  const http = httpContext(contextId);
+  return http === null ? FilterDataStatus.Continue : http.onResponseBody(bodySize, endOfStream != 0);
+}
+
+export function proxy_on_response_trailers(contextId: u32, trailerCount: u32): FilterTrailersStatus {
+  const http = httpContext(contextId);
+  return http === null ? FilterTrailersStatus.Continue : http.onResponseTrailers(trailerCount);
+}
+
+export function proxy_on_response_metadata(contextId: u32, elementCount: u32): FilterMetadataStatus {
+  return FilterMetadataStatus.Continue;
+}
+
+export function proxy_on_http_call_response(contextId: u32, token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {
+  const handler = takeHttpCallHandler(token);
+  if (handler === null) return;
+  if (handler.contextId != 0) {
+    if (httpContext(handler.contextId) === null) return;
+    setEffectiveContext(handler.contextId);
+  }
+  handler.onResponse(new HttpCallResponse(token, headerCount, bodySize, trailerCount));
+}
+
+// TCP (network filter) callbacks: asmesh filters are HTTP-only, so streams pass through.
+export function proxy_on_new_connection(contextId: u32): FilterStatus { return FilterStatus.Continue; }
+export function proxy_on_downstream_data(contextId: u32, dataSize: u32, endOfStream: u32): FilterStatus { return FilterStatus.Continue; }
+export function proxy_on_upstream_data(contextId: u32, dataSize: u32, endOfStream: u32): FilterStatus { return FilterStatus.Continue; }
+export function proxy_on_downstream_connection_close(contextId: u32, peerType: u32): void {}
+export function proxy_on_upstream_connection_close(contextId: u32, peerType: u32): void {}
+
+// gRPC callouts are not used by asmesh filters; responses to unknown tokens are ignored.
+export function proxy_on_grpc_receive_initial_metadata(contextId: u32, token: u32, headerCount: u32): void {}
+export function proxy_on_grpc_receive_trailing_metadata(contextId: u32, token: u32, trailerCount: u32): void {}
+export function proxy_on_grpc_receive(contextId: u32, token: u32, messageSize: u32): void {}
+export function proxy_on_grpc_close(contextId: u32, token: u32, statusCode: u32): void {}
+
+export function proxy_on_foreign_function(rootContextId: u32, functionId: u32, dataSize: u32): void {}

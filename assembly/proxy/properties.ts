@@ -1,0 +1,54 @@
+// Properties (Envoy attributes): request.*, source.*, connection.*, xds.*, plugin_name, ...
+// A path is a list of segments, sent NUL-separated. Values come serialized as Envoy does:
+// strings raw, integers as 8-byte little-endian, booleans as one byte, maps as pairs.
+import { proxy_get_property, proxy_set_property } from './hostcalls';
+import { WasmResult } from './enums';
+import { RETURN_PTR, RETURN_SIZE, clearReturnSlots, takeReturnedBuffer } from './memory';
+import { Pair, decodePairs } from './pairs';
+
+function encodePath(path: string[]): ArrayBuffer {
+  return String.UTF8.encode(path.join('\0'));
+}
+
+/** Raw bytes of a property, or null when absent. */
+export function getProperty(path: string[]): ArrayBuffer | null {
+  const encoded = encodePath(path);
+  clearReturnSlots();
+  const result = proxy_get_property(changetype<usize>(encoded), encoded.byteLength, RETURN_PTR, RETURN_SIZE);
+  if (result != WasmResult.Ok) return null;
+  return takeReturnedBuffer();
+}
+
+export function getPropertyString(path: string[]): string | null {
+  const bytes = getProperty(path);
+  return bytes === null ? null : String.UTF8.decode(bytes);
+}
+
+/** Integer properties (e.g. request.size, response.code); null when absent or not 8 bytes. */
+export function getPropertyInt64(path: string[]): i64 {
+  const bytes = getProperty(path);
+  if (bytes === null || bytes.byteLength != 8) return i64.MIN_VALUE;
+  return load<i64>(changetype<usize>(bytes));
+}
+
+/** True when getPropertyInt64 found no value. */
+// @ts-ignore: decorator
+@inline export function isMissingInt(value: i64): bool {
+  return value == i64.MIN_VALUE;
+}
+
+export function getPropertyBool(path: string[]): bool {
+  const bytes = getProperty(path);
+  return bytes !== null && bytes.byteLength >= 1 && load<u8>(changetype<usize>(bytes)) != 0;
+}
+
+/** Map-valued properties (e.g. xds.node.metadata fields that are maps, request.headers). */
+export function getPropertyPairs(path: string[]): Pair[] | null {
+  const bytes = getProperty(path);
+  return bytes === null ? null : decodePairs(bytes);
+}
+
+export function setProperty(path: string[], value: ArrayBuffer): WasmResult {
+  const encoded = encodePath(path);
+  return <WasmResult>proxy_set_property(changetype<usize>(encoded), encoded.byteLength, changetype<usize>(value), value.byteLength);
+}
