@@ -1,0 +1,69 @@
+// proxy_get_buffer_bytes, proxy_get_buffer_status, proxy_set_buffer_bytes.
+import { BufferType, WasmResult } from './abi.ts';
+import type { HostState, StreamState } from './state.ts';
+
+interface Slot { get(): Uint8Array | null; set?(data: Uint8Array): void }
+
+function slotOf(host: HostState, type: number): Slot | null {
+  const stream = host.stream();
+  const bodySlot = (key: 'requestBody' | 'responseBody'): Slot | null => stream === null ? null : {
+    get: () => stream[key],
+    set: (data) => { (stream as StreamState)[key] = data; },
+  };
+  switch (type) {
+    case BufferType.HttpRequestBody: return bodySlot('requestBody');
+    case BufferType.HttpResponseBody: return bodySlot('responseBody');
+    case BufferType.HttpCallResponseBody: return { get: () => host.callResponse?.body ?? null };
+    case BufferType.VmConfiguration: return { get: () => host.vmConfig };
+    case BufferType.PluginConfiguration: return { get: () => host.pluginConfig };
+    default: return null;
+  }
+}
+
+/** Envoy's BufferWrapper::copyFrom: prepend, replace all, or append; anything else is BadArgument. */
+function splice(buffer: Uint8Array, start: number, length: number, data: Uint8Array): Uint8Array | null {
+  if (start === 0 && length === 0) return concat(data, buffer);
+  if (start === 0 && length >= buffer.length) return data.slice();
+  if (start >= buffer.length) return concat(buffer, data);
+  return null;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a); out.set(b, a.length);
+  return out;
+}
+
+export function bufferImports(host: HostState) {
+  const { mem } = host;
+  return {
+    proxy_get_buffer_bytes(type: number, start: number, maxSize: number, ptrPtr: number, sizePtr: number): number {
+      if (type > BufferType.CallData) return WasmResult.BadArgument;
+      const buffer = slotOf(host, type)?.get() ?? null;
+      if (buffer === null) return WasmResult.NotFound;
+      start >>>= 0; maxSize >>>= 0;
+      if (start > buffer.length) return WasmResult.BadArgument;
+      mem.copyOut(buffer.subarray(start, Math.min(buffer.length, start + maxSize)), ptrPtr, sizePtr);
+      return WasmResult.Ok;
+    },
+    proxy_get_buffer_status(type: number, lengthPtr: number, flagsPtr: number): number {
+      if (type > BufferType.CallData) return WasmResult.BadArgument;
+      const buffer = slotOf(host, type)?.get() ?? null;
+      if (buffer === null) return WasmResult.NotFound;
+      mem.writeU32(lengthPtr, buffer.length);
+      mem.writeU32(flagsPtr, 0); // cpp-host always reports flags 0
+      return WasmResult.Ok;
+    },
+    proxy_set_buffer_bytes(type: number, start: number, size: number, ptr: number, dataSize: number): number {
+      if (type > BufferType.CallData) return WasmResult.BadArgument;
+      const slot = slotOf(host, type);
+      const buffer = slot?.get() ?? null;
+      if (slot === null || buffer === null) return WasmResult.NotFound;
+      if (slot.set === undefined) return WasmResult.Unimplemented; // read-only buffers
+      const next = splice(buffer, start >>> 0, size >>> 0, mem.bytes(ptr, dataSize));
+      if (next === null) return WasmResult.BadArgument;
+      slot.set(next);
+      return WasmResult.Ok;
+    },
+  };
+}

@@ -1,0 +1,130 @@
+// Header maps (proxy_*_header_map_*) and the pairs codec:
+//   u32 count, then count × (u32 key size, u32 value size), then each key and value NUL-terminated.
+import { MapType, WasmResult } from './abi.ts';
+import { textDecoder, textEncoder } from './memory.ts';
+import type { HeaderList, HostState } from './state.ts';
+
+export function encodePairs(pairs: [string, string | Uint8Array][]): Uint8Array {
+  const encoded = pairs.map(([k, v]) => [textEncoder.encode(k), typeof v === 'string' ? textEncoder.encode(v) : v] as const);
+  let size = 4 + 8 * encoded.length;
+  for (const [k, v] of encoded) size += k.length + v.length + 2;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, encoded.length, true);
+  let offset = 4;
+  for (const [k, v] of encoded) {
+    view.setUint32(offset, k.length, true);
+    view.setUint32(offset + 4, v.length, true);
+    offset += 8;
+  }
+  for (const [k, v] of encoded) {
+    out.set(k, offset); offset += k.length + 1;
+    out.set(v, offset); offset += v.length + 1;
+  }
+  return out;
+}
+
+/** Decodes pairs; null when the data is malformed (Envoy then answers BadArgument). */
+export function decodePairs(data: Uint8Array): HeaderList | null {
+  if (data.length === 0) return [];
+  if (data.length < 4) return null;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const count = view.getUint32(0, true);
+  let offset = 4 + 8 * count;
+  if (offset > data.length) return null;
+  const pairs: HeaderList = [];
+  for (let i = 0; i < count; i++) {
+    const keySize = view.getUint32(4 + 8 * i, true);
+    const valueSize = view.getUint32(8 + 8 * i, true);
+    if (offset + keySize + valueSize + 2 > data.length) return null;
+    const key = textDecoder.decode(data.subarray(offset, offset + keySize)); offset += keySize + 1;
+    const value = textDecoder.decode(data.subarray(offset, offset + valueSize)); offset += valueSize + 1;
+    pairs.push([key, value]);
+  }
+  return pairs;
+}
+
+/** The map of `type` in the current phase, or null when Envoy has none (BadArgument). */
+function mapOf(host: HostState, type: number): HeaderList | null | undefined {
+  const stream = host.stream();
+  switch (type) {
+    case MapType.RequestHeaders: return stream?.requestHeaders ?? null;
+    case MapType.RequestTrailers: return stream?.requestTrailers ?? null;
+    case MapType.ResponseHeaders: return stream?.responseHeaders ?? null;
+    case MapType.ResponseTrailers: return stream?.responseTrailers ?? null;
+    case MapType.HttpCallResponseHeaders: return host.callResponse?.headers ?? null;
+    case MapType.HttpCallResponseTrailers: return host.callResponse?.trailers ?? null;
+    case MapType.GrpcReceiveInitialMetadata: case MapType.GrpcReceiveTrailingMetadata: return null;
+    default: return undefined;
+  }
+}
+
+function isWritable(type: number): boolean {
+  return type <= MapType.ResponseTrailers;
+}
+
+export function headerImports(host: HostState) {
+  const { mem } = host;
+  const lower = (ptr: number, size: number) => mem.string(ptr, size).toLowerCase();
+  return {
+    proxy_get_header_map_pairs(type: number, ptrPtr: number, sizePtr: number): number {
+      const map = mapOf(host, type);
+      if (map === undefined) return WasmResult.BadArgument;
+      // Envoy answers Ok with no pairs when the map does not exist (yet).
+      mem.copyOut(map === null || map.length === 0 ? new Uint8Array(0) : encodePairs(map), ptrPtr, sizePtr);
+      return WasmResult.Ok;
+    },
+    proxy_set_header_map_pairs(type: number, ptr: number, size: number): number {
+      const map = mapOf(host, type);
+      if (map === undefined || map === null || !isWritable(type)) return WasmResult.BadArgument;
+      const pairs = decodePairs(mem.bytes(ptr, size));
+      if (pairs === null) return WasmResult.BadArgument;
+      // Envoy removes every existing key named in the pairs, then adds the pairs.
+      const keys = new Set(pairs.map(([k]) => k.toLowerCase()));
+      const kept = map.filter(([k]) => !keys.has(k));
+      map.length = 0;
+      map.push(...kept, ...pairs.map(([k, v]) => [k.toLowerCase(), v] as [string, string]));
+      return WasmResult.Ok;
+    },
+    proxy_get_header_map_size(type: number, sizePtr: number): number {
+      const map = mapOf(host, type);
+      if (map === undefined || map === null) return WasmResult.BadArgument;
+      mem.writeU32(sizePtr, encodePairs(map).length);
+      return WasmResult.Ok;
+    },
+    proxy_get_header_map_value(type: number, keyPtr: number, keySize: number, ptrPtr: number, sizePtr: number): number {
+      const map = mapOf(host, type);
+      if (map === undefined || map === null) return WasmResult.BadArgument;
+      const key = lower(keyPtr, keySize);
+      const entry = map.find(([k]) => k === key);
+      if (entry === undefined) return WasmResult.NotFound;
+      mem.copyOut(entry[1], ptrPtr, sizePtr);
+      return WasmResult.Ok;
+    },
+    proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
+      const map = mapOf(host, type);
+      if (map === undefined || map === null || !isWritable(type)) return WasmResult.BadArgument;
+      map.push([lower(keyPtr, keySize), mem.string(valuePtr, valueSize)]);
+      return WasmResult.Ok;
+    },
+    proxy_replace_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
+      const map = mapOf(host, type);
+      if (map === undefined || map === null || !isWritable(type)) return WasmResult.BadArgument;
+      const key = lower(keyPtr, keySize);
+      const value = mem.string(valuePtr, valueSize);
+      // Envoy's setCopy: the first entry takes the value, later duplicates go; absent means add.
+      const first = map.findIndex(([k]) => k === key);
+      if (first < 0) { map.push([key, value]); return WasmResult.Ok; }
+      map[first] = [key, value];
+      for (let i = map.length - 1; i > first; i--) if (map[i]![0] === key) map.splice(i, 1);
+      return WasmResult.Ok;
+    },
+    proxy_remove_header_map_value(type: number, keyPtr: number, keySize: number): number {
+      const map = mapOf(host, type);
+      if (map === undefined || map === null || !isWritable(type)) return WasmResult.BadArgument;
+      const key = lower(keyPtr, keySize);
+      for (let i = map.length - 1; i >= 0; i--) if (map[i]![0] === key) map.splice(i, 1);
+      return WasmResult.Ok;
+    },
+  };
+}

@@ -1,0 +1,196 @@
+// Public API: load a proxy-wasm ABI v0.2.1 module and drive it the way Envoy 1.40 would.
+import { readFile } from 'node:fs/promises';
+import type { LogLevelName } from './abi.ts';
+import { Exchange } from './exchange.ts';
+import { envoyImports } from './imports.ts';
+import { textDecoder, textEncoder, toBytes } from './memory.ts';
+import type { Metric } from './metrics.ts';
+import { MetricStore, STAT_PREFIX } from './metrics.ts';
+import { renderPrometheus, type StatsTagRule } from './prometheus.ts';
+import { SharedStore, type SharedEntry } from './shared-data.ts';
+import { HostState, type PropertyValue } from './state.ts';
+import { HttpStream } from './stream.ts';
+import type { HttpRequestSpec, HttpResult, LogEntry, PendingHttpCall } from './types.ts';
+import { headerList } from './types.ts';
+import { Vm, VmFailure } from './vm.ts';
+
+export type { StatsTagRule } from './prometheus.ts';
+export type * from './types.ts';
+export { HttpStream } from './stream.ts';
+export { encodePairs, decodePairs } from './headers.ts';
+
+export interface PluginOptions {
+  config?: string | object;
+  vmConfig?: string;
+  rootId?: string;
+  vmId?: string;
+  pluginName?: string;
+  node?: { id?: string; cluster?: string; metadata?: Record<string, unknown> };
+  properties?: Record<string, PropertyValue>;
+  clusters?: string[];
+  failOpen?: boolean;
+  nowMs?: number;
+  foreignFunctions?: { verifySignature?: boolean };
+}
+
+export async function loadPlugin(wasm: string | Uint8Array, opts: PluginOptions = {}): Promise<Plugin> {
+  const bytes = typeof wasm === 'string' ? new Uint8Array(await readFile(wasm)) : wasm;
+  const plugin = new Plugin(opts);
+  await plugin.start(bytes);
+  return plugin;
+}
+
+function pluginProperties(opts: PluginOptions, names: { plugin: string; root: string; vm: string }): Record<string, PropertyValue> {
+  const node = { id: opts.node?.id ?? '', cluster: opts.node?.cluster ?? '', metadata: (opts.node?.metadata ?? {}) as PropertyValue };
+  return {
+    plugin_name: names.plugin, plugin_root_id: names.root, plugin_vm_id: names.vm,
+    'xds.node': node, node,
+    ...opts.properties,
+  };
+}
+
+export class Plugin {
+  readonly configureFailed = false as const;
+  readonly sharedData: Map<string, SharedEntry>;
+  private readonly host: HostState;
+  private readonly vm: Vm;
+  private readonly store = new MetricStore();
+  private readonly shared: SharedStore;
+  private readonly active = new Map<number, Exchange>();
+  readonly names: { plugin: string; root: string; vm: string };
+
+  constructor(private readonly opts: PluginOptions) {
+    const config = opts.config === undefined ? '' : typeof opts.config === 'string' ? opts.config : JSON.stringify(opts.config);
+    this.names = { plugin: opts.pluginName ?? opts.rootId ?? 'plugin', root: opts.rootId ?? '', vm: opts.vmId ?? '' };
+    this.host = new HostState({
+      vmConfig: textEncoder.encode(opts.vmConfig ?? ''), pluginConfig: textEncoder.encode(config),
+      clusters: opts.clusters ?? [], nowMs: opts.nowMs ?? 0, properties: pluginProperties(opts, this.names),
+    });
+    this.vm = new Vm(this.host);
+    this.shared = new SharedStore(this.names.vm);
+    this.sharedData = this.shared.data;
+  }
+
+  /** @internal */
+  async start(wasm: Uint8Array): Promise<void> {
+    const imports = envoyImports(this.host, {
+      metrics: this.store, shared: this.shared, verifySignature: this.opts.foreignFunctions?.verifySignature ?? true,
+      onResume: () => {}, // streams are poked after every callback
+      onQueueReady: (queueId) => this.rootCall('proxy_on_queue_ready', queueId),
+    });
+    await this.vm.instantiate(wasm, imports);
+    const root = this.host.rootId;
+    const fail = (what: string) => {
+      const lines = this.host.logs.map((l) => `[${l.level}] ${l.message}`).join('\n');
+      throw new Error(`Wasm VM failed ${what} (plugin ${this.names.plugin})${lines ? '\n' + lines : ''}`);
+    };
+    try {
+      this.vm.call('proxy_on_context_create', root, 0);
+      if (this.vm.call('proxy_on_vm_start', root, this.host.vmConfig.length) === 0) fail('Failed to start base Wasm');
+      if (this.vm.call('proxy_on_configure', root, this.host.pluginConfig.length) === 0) fail('Failed to configure base Wasm plugin');
+    } catch (error) {
+      if (error instanceof VmFailure) fail(`during start-up: ${error.message}`);
+      throw error;
+    }
+  }
+
+  get logs(): LogEntry[] { return this.host.logs; }
+  logsAt(level: LogLevelName): string[] { return this.host.logs.filter((l) => l.level === level).map((l) => l.message); }
+  /** Log lines as Envoy prints them: `wasm log <plugin> <root_id> <vm_id>: <message>`. */
+  envoyLogLines(): string[] {
+    return this.host.logs.map((l) => `[${l.level}] wasm log ${this.names.plugin} ${this.names.root} ${this.names.vm}: ${l.message}`);
+  }
+  /** True once a callback trapped: Envoy answers later streams by its failure policy. */
+  get failed(): boolean { return this.vm.failed; }
+
+  /** A metric by the name the filter defined (without `wasmcustom.`), or by its full stat name. */
+  metric(name: string): number | undefined {
+    return (this.store.stats.get(STAT_PREFIX + name) ?? this.store.stats.get(name))?.value;
+  }
+  metrics(): Map<string, Metric> {
+    return new Map([...this.store.stats].map(([k, v]) => [k.slice(STAT_PREFIX.length), { ...v }]));
+  }
+  prometheus(statsTags: StatsTagRule[] = []): string { return renderPrometheus(this.store.stats, statsTags); }
+
+  async http(req: HttpRequestSpec): Promise<HttpResult> {
+    const exchange = new Exchange(this.vm, this.host, req, this.opts.failOpen ?? false, (e) => this.active.delete(e.stream.id));
+    this.active.set(exchange.stream.id, exchange);
+    exchange.advance();
+    this.pokeAll();
+    return exchange.result();
+  }
+
+  stream(req: Partial<HttpRequestSpec> = {}): HttpStream {
+    return new HttpStream(this.vm, this.host, req.properties ?? {});
+  }
+
+  pendingHttpCalls(): PendingHttpCall[] { return [...this.host.pendingCalls.values()].map((c) => ({ ...c })); }
+
+  async respondHttpCall(token: number, resp: { status: number; headers?: Record<string, string> | [string, string][]; body?: string | Uint8Array; trailers?: Record<string, string> }): Promise<void> {
+    const headers: [string, string][] = [[':status', String(resp.status)], ...headerList(resp.headers).filter(([k]) => k !== ':status')];
+    this.deliverHttpCall(token, { headers, body: toBytes(resp.body), trailers: headerList(resp.trailers) }, { code: 0, message: '' });
+  }
+
+  /** The call failed (reset, timeout, no healthy upstream): delivered as (0, 0, 0). */
+  async failHttpCall(token: number): Promise<void> {
+    this.deliverHttpCall(token, { headers: [], body: new Uint8Array(0), trailers: [] }, { code: 14, message: 'reset' });
+  }
+
+  private deliverHttpCall(token: number, response: NonNullable<HostState['callResponse']>, status: { code: number; message: string }): void {
+    const call = this.host.pendingCalls.get(token);
+    if (call === undefined) throw new Error(`no pending http call with token ${token}`);
+    this.host.pendingCalls.delete(token);
+    this.host.callResponse = response;
+    this.host.lastStatus = status;
+    const failed = response.headers.length === 0;
+    try {
+      this.rootCall('proxy_on_http_call_response', token, failed ? 0 : response.headers.length, response.body.length, response.trailers.length);
+    } finally {
+      this.host.callResponse = null;
+    }
+  }
+
+  /** Advances the fake clock and fires proxy_on_tick for each tick period that elapsed. */
+  async tick(ms?: number): Promise<void> {
+    const step = ms ?? this.host.tickPeriodMs;
+    const target = this.host.nowMs() + step;
+    while (this.host.tickPeriodMs > 0 && this.host.nextTickMs <= target && !this.vm.failed) {
+      this.host.nowNs = BigInt(this.host.nextTickMs) * 1_000_000n;
+      this.host.nextTickMs += this.host.tickPeriodMs;
+      this.rootCall('proxy_on_tick');
+    }
+    this.host.nowNs = BigInt(target) * 1_000_000n;
+  }
+
+  /** Moves the fake clock without firing timers. */
+  advance(ms: number): void { this.host.nowNs += BigInt(Math.round(ms)) * 1_000_000n; }
+
+  get tickPeriodMs(): number { return this.host.tickPeriodMs; }
+  nowMs(): number { return this.host.nowMs(); }
+
+  close(): void {
+    for (const exchange of [...this.active.values()]) exchange.poke();
+    if (!this.vm.failed) {
+      try { this.vm.call('proxy_on_done', this.host.rootId); this.vm.call('proxy_on_delete', this.host.rootId); } catch (error) { if (!(error instanceof VmFailure)) throw error; }
+    }
+  }
+
+  private rootCall(name: string, ...args: number[]): void {
+    try {
+      this.vm.call(name, this.host.rootId, ...args);
+    } catch (error) {
+      if (!(error instanceof VmFailure)) throw error;
+    }
+    this.pokeAll();
+  }
+
+  /** Paused streams look at continue/close/local-reply requests made by the last callback. */
+  private pokeAll(): void {
+    for (const exchange of [...this.active.values()]) {
+      if (this.vm.failed && exchange.paused) exchange.failStream();
+      else exchange.poke();
+    }
+  }
+}
+
+export { textDecoder as utf8Decoder };

@@ -1,0 +1,68 @@
+// Runs one stream callback with the maps and buffers Envoy exposes in that phase, and turns a
+// trap into Envoy's failure policy.
+import type { HostState, LocalReply } from './state.ts';
+import { StreamState } from './state.ts';
+import type { Vm } from './vm.ts';
+import { VmFailure } from './vm.ts';
+
+export type PhaseName = 'request_headers' | 'request_body' | 'request_trailers' | 'response_headers' | 'response_body' | 'response_trailers';
+
+export interface PhaseOutcome { status: number; localReply: LocalReply | null; failed: boolean }
+
+const EXPORTS: Record<PhaseName, string> = {
+  request_headers: 'proxy_on_request_headers', request_body: 'proxy_on_request_body', request_trailers: 'proxy_on_request_trailers',
+  response_headers: 'proxy_on_response_headers', response_body: 'proxy_on_response_body', response_trailers: 'proxy_on_response_trailers',
+};
+
+/** Calls the phase's export. `arg` is the header count or body size. */
+export function runPhase(vm: Vm, stream: StreamState, phase: PhaseName, arg: number, endOfStream: boolean): PhaseOutcome {
+  stream.localReply = null;
+  const args: number[] = phase.endsWith('trailers') ? [arg] : [arg, endOfStream ? 1 : 0];
+  try {
+    const status = vm.call(EXPORTS[phase], stream.id, ...args) ?? 0;
+    const localReply = stream.localReply;
+    stream.localReply = null;
+    return { status, localReply, failed: false };
+  } catch (error) {
+    if (error instanceof VmFailure) return { status: 0, localReply: null, failed: true };
+    throw error;
+  }
+}
+
+/** Envoy's sendLocalReply headers: :status, content-length, content-type when there is a body, then the filter's. */
+export function localReplyHeaders(reply: LocalReply): [string, string][] {
+  const headers: [string, string][] = [[':status', String(reply.status)]];
+  if (reply.body.length > 0) headers.push(['content-length', String(reply.body.length)], ['content-type', 'text/plain']);
+  return [...headers, ...reply.headers];
+}
+
+/** Envoy's fail-closed answer when the VM trapped or failed: 503, no body, details wasm_fail_stream. */
+export const FAIL_STREAM: LocalReply = { status: 503, body: new Uint8Array(0), headers: [], details: 'wasm_fail_stream', grpcStatus: 14 };
+
+export function countOf(list: unknown[] | null): number { return list?.length ?? 0; }
+
+export function createStream(vm: Vm, host: HostState, properties: StreamState['properties']): StreamState {
+  const stream = new StreamState(host.nextContextId++, properties);
+  host.streams.set(stream.id, stream);
+  if (vm.failed) return stream;
+  try { vm.call('proxy_on_context_create', stream.id, host.rootId); } catch (error) { if (!(error instanceof VmFailure)) throw error; }
+  return stream;
+}
+
+/** proxy_on_log, proxy_on_done, proxy_on_delete (Envoy logs before it destroys the filter). */
+export function endStream(vm: Vm, host: HostState, stream: StreamState): void {
+  host.streams.delete(stream.id);
+  if (vm.failed) return;
+  try {
+    host.streams.set(stream.id, stream); // still visible to its own final callbacks
+    vm.call('proxy_on_log', stream.id);
+    const done = vm.call('proxy_on_done', stream.id);
+    // on_done answering false defers deletion until proxy_done; the harness deletes anyway and records it.
+    if (done === 0) host.logs.push({ level: 'trace', message: `harness: context ${stream.id} deferred its deletion (proxy_on_done returned false)`, contextId: stream.id });
+    vm.call('proxy_on_delete', stream.id);
+  } catch (error) {
+    if (!(error instanceof VmFailure)) throw error;
+  } finally {
+    host.streams.delete(stream.id);
+  }
+}

@@ -1,0 +1,48 @@
+// Public types of the harness API.
+import type { HeaderList, LogEntry, PropertyValue } from './state.ts';
+
+export type { HeaderList, LogEntry, PropertyValue };
+export type HeaderInput = Record<string, string> | [string, string][];
+
+export interface UpstreamRequest { headers: HeaderList; body: Uint8Array; bodyText: string; trailers: HeaderList }
+export interface UpstreamResponse { status?: number; headers?: HeaderInput; body?: string | Uint8Array; trailers?: HeaderInput }
+
+export interface HttpRequestSpec {
+  headers: HeaderInput;
+  body?: string | Uint8Array;
+  trailers?: HeaderInput;
+  /** Per-request attributes, e.g. 'source.address', 'connection.uri_san_peer_certificate'. */
+  properties?: Record<string, PropertyValue>;
+  /** What the upstream answers; default 200 echoing the request body. */
+  upstream?: UpstreamResponse | ((req: UpstreamRequest) => UpstreamResponse);
+}
+
+export interface PhaseStatus { phase: string; status: number }
+
+export interface HttpResponse {
+  status: number; headers: HeaderList; body: Uint8Array; bodyText: string; details?: string; local: boolean;
+  /** The stream was reset (proxy_close_stream): the client got no response. */
+  reset?: boolean;
+}
+
+export interface HttpResult {
+  contextId: number;
+  phases: PhaseStatus[];
+  upstreamRequest: UpstreamRequest | null;
+  response: HttpResponse;
+  routeCacheClears: number;
+  logs: LogEntry[];
+  /** The filter stopped and has not continued yet; `completion` settles when it does. */
+  paused?: boolean;
+  completion?: Promise<HttpResult>;
+}
+
+export interface PendingHttpCall {
+  token: number; cluster: string; headers: HeaderList; body: Uint8Array; trailers: HeaderList; timeoutMs: number; contextId: number;
+}
+
+export function headerList(input: HeaderInput | undefined): HeaderList {
+  if (input === undefined) return [];
+  const entries = Array.isArray(input) ? input : Object.entries(input);
+  return entries.map(([k, v]) => [k.toLowerCase(), v]);
+}
