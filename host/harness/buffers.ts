@@ -2,21 +2,25 @@
 import { BufferType, WasmResult } from './abi.ts';
 import type { HostState, StreamState } from './state.ts';
 
-interface Slot { get(): Uint8Array | null; set?(data: Uint8Array): void }
+interface Slot { get(): Uint8Array | null; set?(data: Uint8Array): void; unset?: boolean }
+
+const EMPTY = new Uint8Array(0);
+/** Envoy wraps a missing stream buffer as an empty one: reads answer Ok with nothing, writes Unimplemented. */
+const ABSENT: Slot = { get: () => EMPTY, unset: true };
 
 function slotOf(host: HostState, type: number): Slot | null {
   const stream = host.stream();
-  const bodySlot = (key: 'requestBody' | 'responseBody'): Slot | null => stream === null ? null : {
-    get: () => stream[key],
-    set: (data) => { (stream as StreamState)[key] = data; },
+  const bodySlot = (key: 'requestBody' | 'responseBody'): Slot => {
+    if (stream === null || stream[key] === null) return ABSENT;
+    return { get: () => stream[key], set: (data) => { (stream as StreamState)[key] = data; } };
   };
   switch (type) {
     case BufferType.HttpRequestBody: return bodySlot('requestBody');
     case BufferType.HttpResponseBody: return bodySlot('responseBody');
-    case BufferType.HttpCallResponseBody: return { get: () => host.callResponse?.body ?? null };
+    case BufferType.HttpCallResponseBody: return host.callResponse === null ? null : { get: () => host.callResponse!.body };
     case BufferType.VmConfiguration: return { get: () => host.vmConfig };
-    case BufferType.PluginConfiguration: return { get: () => host.pluginConfig };
-    default: return null;
+    case BufferType.PluginConfiguration: return host.configuring ? { get: () => host.pluginConfig } : null;
+    default: return ABSENT; // network data, gRPC receive buffer, call data: none in an HTTP harness
   }
 }
 
@@ -42,7 +46,7 @@ export function bufferImports(host: HostState) {
       const buffer = slotOf(host, type)?.get() ?? null;
       if (buffer === null) return WasmResult.NotFound;
       start >>>= 0; maxSize >>>= 0;
-      if (start > buffer.length) return WasmResult.BadArgument;
+      // cpp-host: a start past the end reads nothing (Ok, pointer 0, size 0).
       mem.copyOut(buffer.subarray(start, Math.min(buffer.length, start + maxSize)), ptrPtr, sizePtr);
       return WasmResult.Ok;
     },
@@ -59,7 +63,8 @@ export function bufferImports(host: HostState) {
       const slot = slotOf(host, type);
       const buffer = slot?.get() ?? null;
       if (slot === null || buffer === null) return WasmResult.NotFound;
-      if (slot.set === undefined) return WasmResult.Unimplemented; // read-only buffers
+      if (slot.unset) return WasmResult.Unimplemented; // proxy_wasm::BufferBase::copyFrom
+      if (slot.set === undefined) return WasmResult.BadArgument; // Envoy: immutable buffers
       const next = splice(buffer, start >>> 0, size >>> 0, mem.bytes(ptr, dataSize));
       if (next === null) return WasmResult.BadArgument;
       slot.set(next);

@@ -1,15 +1,19 @@
 // Drives one request through every phase the way Envoy's filter chain would, including pauses
 // (a stop answered by a later proxy_continue_stream), local replies and the failure policy.
-import { DataStatus, HeadersStatus } from './abi.ts';
+import { HeadersStatus } from './abi.ts';
 import { textDecoder, toBytes } from './memory.ts';
 import type { PhaseName, PhaseOutcome } from './phases.ts';
 import { FAIL_STREAM, createStream, endStream, localReplyHeaders, runPhase } from './phases.ts';
-import type { HostState, LocalReply, StreamState } from './state.ts';
+import type { HeaderList, HostState, LocalReply, StreamState } from './state.ts';
 import type { HttpRequestSpec, HttpResult, PhaseStatus, UpstreamRequest, UpstreamResponse } from './types.ts';
 import { headerList } from './types.ts';
 import type { Vm } from './vm.ts';
 
 type Step = 'request_headers' | 'request_body' | 'request_trailers' | 'upstream' | 'response_headers' | 'response_body' | 'response_trailers' | 'end';
+const PHASE_FIELD: Record<PhaseName, ('requestHeaders' | 'requestBody' | 'requestTrailers' | 'responseHeaders' | 'responseBody' | 'responseTrailers')[]> = {
+  request_headers: ['requestHeaders'], request_body: ['requestBody'], request_trailers: ['requestTrailers'],
+  response_headers: ['responseHeaders'], response_body: ['responseBody'], response_trailers: ['responseTrailers'],
+};
 const STEPS: Step[] = ['request_headers', 'request_body', 'request_trailers', 'upstream', 'response_headers', 'response_body', 'response_trailers', 'end'];
 
 export class Exchange {
@@ -21,9 +25,11 @@ export class Exchange {
   private phases: PhaseStatus[] = [];
   private upstreamRequest: UpstreamRequest | null = null;
   private response: HttpResult['response'] | null = null;
-  private requestBody: Uint8Array | null;
-  private responseBody: Uint8Array | null = null;
-  private responseTrailers: [string, string][] | null = null;
+  /** The request and response as they travel, whichever maps Envoy currently exposes to the filter. */
+  private readonly data: {
+    requestHeaders: HeaderList; requestBody: Uint8Array | null; requestTrailers: HeaderList | null;
+    responseHeaders: HeaderList; responseBody: Uint8Array | null; responseTrailers: HeaderList | null;
+  };
   private readonly logStart: number;
   private finished = false;
   private resolveCompletion!: (r: HttpResult) => void;
@@ -33,7 +39,11 @@ export class Exchange {
     private readonly failOpen: boolean, private readonly onFinish: (e: Exchange) => void) {
     this.logStart = host.logs.length;
     this.stream = createStream(vm, host, spec.properties ?? {});
-    this.requestBody = spec.body === undefined ? null : toBytes(spec.body);
+    this.data = {
+      requestHeaders: headerList(spec.headers), requestBody: spec.body === undefined ? null : toBytes(spec.body),
+      requestTrailers: spec.trailers === undefined ? null : headerList(spec.trailers),
+      responseHeaders: [], responseBody: null, responseTrailers: null,
+    };
     if (vm.failed && !failOpen) this.reply(FAIL_STREAM, false);
     if (vm.failed) this.bypass = true;
   }
@@ -76,99 +86,96 @@ export class Exchange {
   }
 
   private run(step: Step): void {
-    const { stream, spec } = this;
+    const { stream, data } = this;
+    const body = (bytes: Uint8Array | null) => bytes !== null && bytes.length > 0;
     switch (step) {
-      case 'request_headers': {
-        stream.requestHeaders = headerList(spec.headers);
-        const eos = this.requestBody === null && spec.trailers === undefined;
-        return this.phase('request_headers', stream.requestHeaders.length, eos, 'request');
-      }
-      case 'request_body': {
-        if (this.requestBody === null) return;
-        stream.requestBody = this.requestBody;
-        return this.phase('request_body', this.requestBody.length, spec.trailers === undefined, 'request');
-      }
-      case 'request_trailers': {
-        if (spec.trailers === undefined) return;
-        stream.requestTrailers = headerList(spec.trailers);
-        return this.phase('request_trailers', stream.requestTrailers.length, true, 'request');
-      }
-      case 'upstream': {
+      case 'request_headers':
+        stream.requestHeaders = stream.attributes.requestHeaders = data.requestHeaders;
+        return this.phase('request_headers', data.requestHeaders.length, !body(data.requestBody) && data.requestTrailers === null, 'request');
+      case 'request_body':
+        if (!body(data.requestBody)) return;
+        stream.requestBody = data.requestBody;
+        return this.phase('request_body', data.requestBody!.length, data.requestTrailers === null, 'request');
+      case 'request_trailers':
+        if (data.requestTrailers === null) return;
+        stream.requestTrailers = stream.attributes.requestTrailers = data.requestTrailers;
+        return this.phase('request_trailers', data.requestTrailers.length, true, 'request');
+      case 'upstream':
         if (this.held) { this.waiting = 'request'; this.step--; this.held = false; return; }
         return this.callUpstream();
-      }
-      case 'response_headers': {
-        const eos = this.responseBody === null && this.responseTrailers === null;
-        return this.phase('response_headers', stream.responseHeaders!.length, eos, 'response');
-      }
-      case 'response_body': {
-        if (this.responseBody === null) return;
-        stream.responseBody = this.responseBody;
-        return this.phase('response_body', this.responseBody.length, this.responseTrailers === null, 'response');
-      }
-      case 'response_trailers': {
-        if (this.responseTrailers === null) return;
-        stream.responseTrailers = this.responseTrailers;
-        return this.phase('response_trailers', this.responseTrailers.length, true, 'response');
-      }
-      case 'end': {
+      case 'response_headers':
+        stream.responseHeaders = stream.attributes.responseHeaders = data.responseHeaders;
+        return this.phase('response_headers', data.responseHeaders.length, !body(data.responseBody) && data.responseTrailers === null, 'response');
+      case 'response_body':
+        if (!body(data.responseBody)) return;
+        stream.responseBody = data.responseBody;
+        return this.phase('response_body', data.responseBody!.length, data.responseTrailers === null, 'response');
+      case 'response_trailers':
+        if (data.responseTrailers === null) return;
+        stream.responseTrailers = stream.attributes.responseTrailers = data.responseTrailers;
+        return this.phase('response_trailers', data.responseTrailers.length, true, 'response');
+      case 'end':
         if (this.held) { this.waiting = 'response'; this.step--; this.held = false; return; }
         this.response = {
-          status: Number(stream.responseHeaders?.find(([k]) => k === ':status')?.[1] ?? 0),
-          headers: stream.responseHeaders ?? [], body: stream.responseBody ?? new Uint8Array(0),
-          bodyText: '', local: false,
+          status: Number(data.responseHeaders.find(([k]) => k === ':status')?.[1] ?? 0),
+          headers: data.responseHeaders, body: data.responseBody ?? new Uint8Array(0), bodyText: '', local: false,
         };
         return this.finish();
-      }
     }
   }
 
   private phase(name: PhaseName, arg: number, endOfStream: boolean, side: 'request' | 'response'): void {
     if (this.bypass) return;
-    const outcome: PhaseOutcome = runPhase(this.vm, this.stream, name, arg, endOfStream);
+    const { stream, data } = this;
+    const outcome: PhaseOutcome = runPhase(this.vm, stream, name, arg, endOfStream);
     this.phases.push({ phase: name, status: outcome.status });
+    // The filter may have replaced the body buffer.
+    if (name === 'request_body' && stream.requestBody !== null) data.requestBody = stream.requestBody;
+    if (name === 'response_body' && stream.responseBody !== null) data.responseBody = stream.responseBody;
     if (outcome.failed) {
       if (this.failOpen) { this.bypass = true; this.held = false; return; }
       return this.reply(FAIL_STREAM, false);
     }
     if (outcome.localReply !== null) return this.reply(outcome.localReply, side === 'request');
-    if (this.stream.closeRequested) return this.reset();
-    const stopAll = name.endsWith('headers') && (outcome.status === HeadersStatus.StopAllIterationAndBuffer || outcome.status === HeadersStatus.StopAllIterationAndWatermark);
-    if (outcome.status === HeadersStatus.Continue || outcome.status === HeadersStatus.ContinueAndEndStream && name.endsWith('headers')) {
+    if (stream.closeRequested) return this.reset();
+    const isHeaders = name.endsWith('headers');
+    if (outcome.status === HeadersStatus.Continue || (isHeaders && outcome.status === HeadersStatus.ContinueAndEndStream)) {
+      // Envoy forgets a phase's map once the filter lets it continue.
+      PHASE_FIELD[name].forEach((field) => { (stream[field] as unknown) = null; });
       this.held = false;
       return;
     }
     // A continue requested inside the same callback releases the stop at once.
-    if (this.stream.continueRequested[side === 'request' ? 0 : 1]) { this.stream.continueRequested = [false, false]; this.held = false; return; }
+    if (stream.continueRequested[side === 'request' ? 0 : 1]) { stream.continueRequested = [false, false]; this.held = false; return; }
+    const stopAll = isHeaders && (outcome.status === HeadersStatus.StopAllIterationAndBuffer || outcome.status === HeadersStatus.StopAllIterationAndWatermark);
     if (stopAll || endOfStream) { this.waiting = side; this.held = false; return; }
-    // StopIteration with more data to come: Envoy keeps delivering it (buffering bodies).
+    // StopIteration with more data to come: Envoy keeps delivering it and holds what it has.
     this.held = true;
-    if (name.endsWith('body') && outcome.status === DataStatus.StopIterationNoBuffer) this.held = true;
   }
 
   private callUpstream(): void {
-    const { stream, spec } = this;
+    const { stream, spec, data } = this;
+    const sentBody = data.requestBody ?? new Uint8Array(0);
     this.upstreamRequest = {
-      headers: stream.requestHeaders!.map(([k, v]) => [k, v]),
-      body: stream.requestBody ?? new Uint8Array(0),
-      bodyText: textDecoder.decode(stream.requestBody ?? new Uint8Array(0)),
-      trailers: stream.requestTrailers ?? [],
+      headers: data.requestHeaders.map(([k, v]) => [k, v]), body: sentBody, bodyText: textDecoder.decode(sentBody),
+      trailers: data.requestTrailers ?? [],
     };
-    stream.requestBody = null;
+    stream.requestHeaders = stream.requestBody = stream.requestTrailers = null;
     const answer: UpstreamResponse = typeof spec.upstream === 'function' ? spec.upstream(this.upstreamRequest)
-      : spec.upstream ?? { status: 200, headers: { 'content-type': 'text/plain' }, body: this.upstreamRequest.body };
+      : spec.upstream ?? { status: 200, headers: { 'content-type': 'text/plain' }, body: sentBody };
     const headers = headerList(answer.headers).filter(([k]) => k !== ':status');
-    stream.responseHeaders = [[':status', String(answer.status ?? 200)], ...headers];
-    this.responseBody = answer.body === undefined || toBytes(answer.body).length === 0 ? null : toBytes(answer.body);
-    this.responseTrailers = answer.trailers === undefined ? null : headerList(answer.trailers);
+    data.responseHeaders = [[':status', String(answer.status ?? 200)], ...headers];
+    data.responseBody = answer.body === undefined ? null : toBytes(answer.body);
+    data.responseTrailers = answer.trailers === undefined ? null : headerList(answer.trailers);
   }
 
   /** Sends a local reply. From the request path it still passes through this filter's encoder callbacks, as in Envoy. */
   private reply(reply: LocalReply, viaEncoder: boolean): void {
     const { stream } = this;
-    stream.responseHeaders = localReplyHeaders(reply);
+    stream.requestHeaders = stream.requestBody = stream.requestTrailers = null;
+    const headers = localReplyHeaders(reply);
+    stream.responseHeaders = stream.attributes.responseHeaders = headers;
     stream.responseBody = reply.body.length > 0 ? reply.body : null;
-    stream.requestBody = null;
     if (viaEncoder && !this.vm.failed && !this.bypass) {
       const headersOutcome = runPhase(this.vm, stream, 'response_headers', stream.responseHeaders.length, stream.responseBody === null);
       this.phases.push({ phase: 'response_headers', status: headersOutcome.status });
@@ -178,8 +185,7 @@ export class Exchange {
       }
     }
     this.response = {
-      status: reply.status, headers: stream.responseHeaders, body: stream.responseBody ?? new Uint8Array(0), bodyText: '',
-      details: reply.details, local: true,
+      status: reply.status, headers, body: stream.responseBody ?? new Uint8Array(0), bodyText: '', details: reply.details, local: true,
     };
     this.finish();
   }

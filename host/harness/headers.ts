@@ -79,17 +79,16 @@ export function headerImports(host: HostState) {
       if (map === undefined || map === null || !isWritable(type)) return WasmResult.BadArgument;
       const pairs = decodePairs(mem.bytes(ptr, size));
       if (pairs === null) return WasmResult.BadArgument;
-      // Envoy removes every existing key named in the pairs, then adds the pairs.
-      const keys = new Set(pairs.map(([k]) => k.toLowerCase()));
-      const kept = map.filter(([k]) => !keys.has(k));
+      // Envoy removes every existing header, then adds the pairs: a full replacement.
       map.length = 0;
-      map.push(...kept, ...pairs.map(([k, v]) => [k.toLowerCase(), v] as [string, string]));
+      map.push(...pairs.map(([k, v]) => [k.toLowerCase(), v] as [string, string]));
       return WasmResult.Ok;
     },
     proxy_get_header_map_size(type: number, sizePtr: number): number {
       const map = mapOf(host, type);
-      if (map === undefined || map === null) return WasmResult.BadArgument;
-      mem.writeU32(sizePtr, encodePairs(map).length);
+      if (map === undefined || map === null || !isWritable(type)) return WasmResult.BadArgument;
+      // Envoy answers HeaderMap::byteSize(): the sum of key and value lengths.
+      mem.writeU32(sizePtr, map.reduce((n, [k, v]) => n + textEncoder.encode(k).length + textEncoder.encode(v).length, 0));
       return WasmResult.Ok;
     },
     proxy_get_header_map_value(type: number, keyPtr: number, keySize: number, ptrPtr: number, sizePtr: number): number {

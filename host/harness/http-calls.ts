@@ -13,6 +13,7 @@ export function httpCallImports(host: HostState) {
       const headers = decodePairs(mem.bytes(headersPtr, headersSize));
       const trailers = decodePairs(mem.bytes(trailersPtr, trailersSize));
       if (headers === null || trailers === null) return WasmResult.BadArgument;
+      if ((timeoutMs | 0) < 0) return WasmResult.BadArgument;
       if (!host.clusters.has(cluster)) return WasmResult.BadArgument;
       const names = new Set(headers.map(([k]) => k.toLowerCase()));
       for (const required of [':method', ':path', ':authority']) if (!names.has(required)) return WasmResult.BadArgument;

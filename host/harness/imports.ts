@@ -1,4 +1,6 @@
 // Every import Envoy links, assembled from the per-area modules.
+import { WasmResult } from './abi.ts';
+import { OutOfBounds } from './memory.ts';
 import { bufferImports } from './buffers.ts';
 import { configurationImports } from './configuration.ts';
 import { foreignImports } from './foreign.ts';
@@ -31,6 +33,15 @@ export function envoyImports(host: HostState, hooks: ImportHooks): ImportTable {
     ...sharedDataImports(host, hooks.shared, hooks.onQueueReady), ...foreignImports(host, { verifySignature: hooks.verifySignature }),
     ...configurationImports(host),
   };
+  // A guest pointer outside memory is InvalidMemoryAccess, as cpp-host's getMemory/setWord checks.
+  for (const [name, fn] of Object.entries(env)) {
+    (env as Record<string, unknown>)[name] = (...args: never[]) => {
+      try { return (fn as (...a: never[]) => unknown)(...args); } catch (error) {
+        if (error instanceof OutOfBounds) return WasmResult.InvalidMemoryAccess;
+        throw error;
+      }
+    };
+  }
   const wasi = wasiImports(host);
   return { env, wasi_snapshot_preview1: wasi, wasi_unstable: wasi } as unknown as ImportTable;
 }

@@ -1,6 +1,6 @@
 // Public API: load a proxy-wasm ABI v0.2.1 module and drive it the way Envoy 1.40 would.
 import { readFile } from 'node:fs/promises';
-import type { LogLevelName } from './abi.ts';
+import { WasmResult, type LogLevelName } from './abi.ts';
 import { Exchange } from './exchange.ts';
 import { envoyImports } from './imports.ts';
 import { textDecoder, textEncoder, toBytes } from './memory.ts';
@@ -87,7 +87,10 @@ export class Plugin {
     try {
       this.vm.call('proxy_on_context_create', root, 0);
       if (this.vm.call('proxy_on_vm_start', root, this.host.vmConfig.length) === 0) fail('Failed to start base Wasm');
-      if (this.vm.call('proxy_on_configure', root, this.host.pluginConfig.length) === 0) fail('Failed to configure base Wasm plugin');
+      this.host.configuring = true;
+      const configured = this.vm.call('proxy_on_configure', root, this.host.pluginConfig.length);
+      this.host.configuring = false;
+      if (configured === 0) fail('Failed to configure base Wasm plugin');
     } catch (error) {
       if (error instanceof VmFailure) fail(`during start-up: ${error.message}`);
       throw error;
@@ -128,25 +131,27 @@ export class Plugin {
 
   async respondHttpCall(token: number, resp: { status: number; headers?: Record<string, string> | [string, string][]; body?: string | Uint8Array; trailers?: Record<string, string> }): Promise<void> {
     const headers: [string, string][] = [[':status', String(resp.status)], ...headerList(resp.headers).filter(([k]) => k !== ':status')];
-    this.deliverHttpCall(token, { headers, body: toBytes(resp.body), trailers: headerList(resp.trailers) }, { code: 0, message: '' });
+    this.deliverHttpCall(token, { headers, body: toBytes(resp.body), trailers: headerList(resp.trailers) }, null);
   }
 
   /** The call failed (reset, timeout, no healthy upstream): delivered as (0, 0, 0). */
   async failHttpCall(token: number): Promise<void> {
-    this.deliverHttpCall(token, { headers: [], body: new Uint8Array(0), trailers: [] }, { code: 14, message: 'reset' });
+    // Envoy: status BrokenConnection with message "reset" while the callback runs.
+    this.deliverHttpCall(token, { headers: [], body: new Uint8Array(0), trailers: [] }, { code: WasmResult.BrokenConnection, message: 'reset' });
   }
 
-  private deliverHttpCall(token: number, response: NonNullable<HostState['callResponse']>, status: { code: number; message: string }): void {
+  private deliverHttpCall(token: number, response: NonNullable<HostState['callResponse']>, status: { code: number; message: string } | null): void {
     const call = this.host.pendingCalls.get(token);
     if (call === undefined) throw new Error(`no pending http call with token ${token}`);
     this.host.pendingCalls.delete(token);
-    this.host.callResponse = response;
-    this.host.lastStatus = status;
-    const failed = response.headers.length === 0;
+    // A failed call has no response: its maps and body are absent (NotFound / BadArgument).
+    this.host.callResponse = status === null ? response : null;
+    if (status !== null) this.host.lastStatus = status;
     try {
-      this.rootCall('proxy_on_http_call_response', token, failed ? 0 : response.headers.length, response.body.length, response.trailers.length);
+      this.rootCall('proxy_on_http_call_response', token, response.headers.length, response.body.length, response.trailers.length);
     } finally {
       this.host.callResponse = null;
+      this.host.lastStatus = { code: this.host.lastStatus.code, message: '' };
     }
   }
 

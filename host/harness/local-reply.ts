@@ -10,7 +10,7 @@ export function localReplyImports(host: HostState) {
     proxy_send_local_response(status: number, detailsPtr: number, detailsSize: number, bodyPtr: number, bodySize: number,
       headersPtr: number, headersSize: number, grpcStatus: number): number {
       const stream = host.stream();
-      if (stream === null) return WasmResult.BadArgument; // no stream to answer on the root context
+      if (stream === null) return WasmResult.Ok; // Envoy: no decoder callbacks, nothing is sent
       const headers = decodePairs(mem.bytes(headersPtr, headersSize));
       if (headers === null) return WasmResult.BadArgument;
       stream.localReply = {

@@ -41,16 +41,15 @@ export function metricImports(host: HostState, store: MetricStore) {
       return WasmResult.Ok;
     },
     proxy_increment_metric(id: number, offset: bigint): number {
+      if ((id & 3) === MetricType.Histogram || (id & 3) === 3) return WasmResult.BadArgument;
       const metric = store.byId(id >>> 0);
       if (metric === undefined) return WasmResult.NotFound;
       const delta = Number(offset);
       if (metric.type === 'counter') {
         if (delta <= 0) return WasmResult.BadArgument; // counters only go up
         metric.value += delta;
-      } else if (metric.type === 'gauge') {
-        metric.value += delta;
       } else {
-        return WasmResult.BadArgument;
+        metric.value += delta;
       }
       return WasmResult.Ok;
     },
@@ -64,9 +63,9 @@ export function metricImports(host: HostState, store: MetricStore) {
       return WasmResult.Ok;
     },
     proxy_get_metric(id: number, valuePtr: number): number {
+      if ((id & 3) === MetricType.Histogram || (id & 3) === 3) return WasmResult.BadArgument;
       const metric = store.byId(id >>> 0);
       if (metric === undefined) return WasmResult.NotFound;
-      if (metric.type === 'histogram') return WasmResult.BadArgument;
       mem.writeU64(valuePtr, BigInt(metric.value));
       return WasmResult.Ok;
     },

@@ -17,7 +17,8 @@ function headerMap(list: HeaderList | null): PropertyValue | undefined {
 
 /** Attributes Envoy derives from the stream itself. */
 function streamAttribute(stream: StreamState, name: string): PropertyValue | undefined {
-  const req = stream.requestHeaders;
+  const { attributes } = stream;
+  const req = attributes.requestHeaders;
   const header = (key: string) => req?.find(([k]) => k === key)?.[1];
   switch (name) {
     case 'request.headers': return headerMap(req);
@@ -31,10 +32,10 @@ function streamAttribute(stream: StreamState, name: string): PropertyValue | und
     case 'request.useragent': return header('user-agent');
     case 'request.id': return header('x-request-id');
     case 'request.protocol': return 'HTTP/1.1';
-    case 'request.trailers': return headerMap(stream.requestTrailers);
-    case 'response.headers': return headerMap(stream.responseHeaders);
-    case 'response.trailers': return headerMap(stream.responseTrailers);
-    case 'response.code': { const s = stream.responseHeaders?.find(([k]) => k === ':status')?.[1]; return s === undefined ? undefined : Number(s); }
+    case 'request.trailers': return headerMap(attributes.requestTrailers);
+    case 'response.headers': return headerMap(attributes.responseHeaders);
+    case 'response.trailers': return headerMap(attributes.responseTrailers);
+    case 'response.code': { const s = attributes.responseHeaders?.find(([k]) => k === ':status')?.[1]; return s === undefined ? undefined : Number(s); }
     default: return undefined;
   }
 }
@@ -115,9 +116,9 @@ export function propertyImports(host: HostState) {
       return WasmResult.Ok;
     },
     proxy_set_property(pathPtr: number, pathSize: number, valuePtr: number, valueSize: number): number {
-      const path = segmentsOf(pathPtr, pathSize).join('.');
-      const target = host.stream()?.filterState ?? host.rootFilterState;
-      target.set('wasm.' + path, mem.bytes(valuePtr, valueSize));
+      const stream = host.stream();
+      if (stream === null) return WasmResult.NotFound; // Envoy: no stream info on a root context
+      stream.filterState.set('wasm.' + segmentsOf(pathPtr, pathSize).join('.'), mem.bytes(valuePtr, valueSize));
       return WasmResult.Ok;
     },
   };

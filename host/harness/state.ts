@@ -26,6 +26,9 @@ export class StreamState {
   continueRequested: [boolean, boolean] = [false, false]; // request, response
   closeRequested = false;
   routeCacheClears = 0;
+  /** The stream's maps for attributes (request.*, response.*), which outlive their phase. */
+  attributes: { requestHeaders: HeaderList | null; responseHeaders: HeaderList | null; requestTrailers: HeaderList | null; responseTrailers: HeaderList | null } =
+    { requestHeaders: null, responseHeaders: null, requestTrailers: null, responseTrailers: null };
   filterState = new Map<string, Uint8Array>();
   constructor(readonly id: number, readonly properties: Record<string, PropertyValue>) {}
 }
@@ -49,6 +52,8 @@ export class HostState {
   pluginProperties: Record<string, PropertyValue>;
   rootFilterState = new Map<string, Uint8Array>();
   doneCalled = new Set<number>();
+  /** PluginConfiguration is readable only inside proxy_on_configure (Envoy's temp_plugin_). */
+  configuring = false;
   /** Data handed to the guest only while a callback runs (http call response, ...). */
   callResponse: { headers: HeaderList; body: Uint8Array; trailers: HeaderList } | null = null;
   lastStatus: { code: number; message: string } = { code: 0, message: '' };

@@ -6,9 +6,11 @@ import type { HostState } from './state.ts';
 export function streamControlImports(host: HostState, onResume: (contextId: number) => void) {
   const resume = (type: number): number => {
     const stream = host.stream();
-    if (stream === null) return WasmResult.NotFound;
     if (type !== StreamType.Request && type !== StreamType.Response) return WasmResult.BadArgument;
+    if (stream === null) return WasmResult.Ok; // Envoy: no callbacks, nothing to continue
     stream.continueRequested[type] = true;
+    // Envoy's continueStream drops its request map pointers, whichever side continues.
+    stream.requestHeaders = null; stream.requestBody = null; stream.requestTrailers = null;
     // The stream resumes after the callback returns, as Envoy's continueDecoding is posted.
     host.afterCallback.push(() => onResume(stream.id));
     return WasmResult.Ok;
@@ -19,8 +21,9 @@ export function streamControlImports(host: HostState, onResume: (contextId: numb
     proxy_continue_response: () => resume(StreamType.Response),
     proxy_close_stream(type: number): number {
       const stream = host.stream();
-      if (stream === null) return WasmResult.NotFound;
-      if (type !== StreamType.Request && type !== StreamType.Response) return WasmResult.BadArgument;
+      if (type > StreamType.Upstream) return WasmResult.BadArgument;
+      // Downstream/Upstream close TCP connections; an HTTP stream has none to close here.
+      if (stream === null || type > StreamType.Response) return WasmResult.Ok;
       stream.closeRequested = true;
       host.afterCallback.push(() => onResume(stream.id));
       return WasmResult.Ok;
