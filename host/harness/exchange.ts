@@ -191,7 +191,7 @@ export class Exchange {
   }
 
   private reset(): void {
-    this.response = { status: 0, headers: [], body: new Uint8Array(0), bodyText: '', local: false, reset: true };
+    this.response = { status: 0, headers: [], body: new Uint8Array(0), bodyText: '', details: 'wasm_fail_stream', local: false, reset: true };
     this.finish();
   }
 
