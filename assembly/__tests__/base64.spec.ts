@@ -1,0 +1,47 @@
+import { base64Decode, base64Encode, base64UrlDecode, base64UrlEncode } from '../lib/base64';
+import { isValidUtf8 } from '../lib/utf8';
+
+function text(b: ArrayBuffer | null): string {
+  if (b === null) return '<null>';
+  return String.UTF8.decode(b as ArrayBuffer);
+}
+
+describe('base64', () => {
+  it('round-trips RFC 4648 test vectors', () => {
+    const inputs = ['', 'f', 'fo', 'foo', 'foob', 'fooba', 'foobar'];
+    const std = ['', 'Zg==', 'Zm8=', 'Zm9v', 'Zm9vYg==', 'Zm9vYmE=', 'Zm9vYmFy'];
+    const url = ['', 'Zg', 'Zm8', 'Zm9v', 'Zm9vYg', 'Zm9vYmE', 'Zm9vYmFy'];
+    for (let i = 0; i < inputs.length; i++) {
+      expect(base64Encode(String.UTF8.encode(inputs[i]))).toBe(std[i]);
+      expect(base64UrlEncode(String.UTF8.encode(inputs[i]))).toBe(url[i]);
+      expect(text(base64Decode(std[i]))).toBe(inputs[i]);
+      expect(text(base64UrlDecode(url[i]))).toBe(inputs[i]);
+      expect(text(base64UrlDecode(std[i]))).toBe(inputs[i]);
+    }
+  });
+
+  it('uses - and _ for base64url', () => {
+    const b = new ArrayBuffer(3);
+    store<u8>(changetype<usize>(b), 0xfb); store<u8>(changetype<usize>(b) + 1, 0xff); store<u8>(changetype<usize>(b) + 2, 0xbf);
+    expect(base64UrlEncode(b)).toBe('-_-_');
+    expect(base64Encode(b)).toBe('+/+/');
+  });
+
+  it('rejects bad input instead of guessing', () => {
+    expect(base64UrlDecode('Zm9v+')).toBeNull(); // wrong alphabet
+    expect(base64UrlDecode('Z')).toBeNull(); // impossible length
+    expect(base64UrlDecode('Zh')).toBeNull(); // non-zero padding bits
+    expect(base64UrlDecode('Zg=')).toBeNull(); // padding that does not complete a quantum
+    expect(base64Decode('Zg')).toBeNull(); // standard base64 needs padding
+    expect(base64UrlDecode('Zm 9v')).toBeNull();
+  });
+});
+
+describe('utf8', () => {
+  it('accepts valid and rejects invalid sequences', () => {
+    expect(isValidUtf8(String.UTF8.encode('héllo 😀'))).toBe(true);
+    const bad = new ArrayBuffer(2);
+    store<u8>(changetype<usize>(bad), 0xe2); store<u8>(changetype<usize>(bad) + 1, 0x82);
+    expect(isValidUtf8(bad)).toBe(false);
+  });
+});

@@ -1,0 +1,93 @@
+// Base64 (RFC 4648 section 4) and base64url (section 5). Decoders return null on any bad input
+// (wrong alphabet, bad length, non-zero padding bits) so a malformed token never traps.
+// Pure: no host calls.
+
+const STD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+function sextet(c: u32, url: bool): i32 {
+  if (c >= 0x41 && c <= 0x5a) return <i32>c - 0x41;
+  if (c >= 0x61 && c <= 0x7a) return <i32>c - 0x61 + 26;
+  if (c >= 0x30 && c <= 0x39) return <i32>c - 0x30 + 52;
+  if (url) {
+    if (c == 0x2d) return 62;
+    if (c == 0x5f) return 63;
+  } else {
+    if (c == 0x2b) return 62;
+    if (c == 0x2f) return 63;
+  }
+  return -1;
+}
+
+/** Decodes `size` bytes of base64 text at `ptr`. Padding: required for standard base64,
+ * optional (but must be right when present) for base64url. */
+export function base64DecodeAt(ptr: usize, size: i32, url: bool): ArrayBuffer | null {
+  let n = size;
+  let padding = 0;
+  while (n > 0 && load<u8>(ptr + <usize>(n - 1)) == 0x3d) { n--; padding++; }
+  if (padding > 2) return null;
+  if (padding > 0 && size % 4 != 0) return null;
+  if (!url && size % 4 != 0) return null;
+  const rem = n % 4;
+  if (rem == 1) return null;
+  const outLen = (n / 4) * 3 + (rem == 0 ? 0 : rem - 1);
+  const out = new ArrayBuffer(outLen);
+  const o = changetype<usize>(out);
+  let acc: u32 = 0;
+  let bits = 0;
+  let w = 0;
+  for (let i = 0; i < n; i++) {
+    const v = sextet(<u32>load<u8>(ptr + <usize>i), url);
+    if (v < 0) return null;
+    acc = (acc << 6) | <u32>v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      store<u8>(o + <usize>w, <u8>(acc >> <u32>bits));
+      w++;
+    }
+  }
+  // Leftover bits must be zero (canonical encoding).
+  if (bits > 0 && (acc & ((1 << <u32>bits) - 1)) != 0) return null;
+  return out;
+}
+
+export function base64Decode(text: string): ArrayBuffer | null {
+  const b = String.UTF8.encode(text);
+  return base64DecodeAt(changetype<usize>(b), b.byteLength, false);
+}
+
+export function base64UrlDecode(text: string): ArrayBuffer | null {
+  const b = String.UTF8.encode(text);
+  return base64DecodeAt(changetype<usize>(b), b.byteLength, true);
+}
+
+export function base64UrlDecodeBytes(bytes: ArrayBuffer): ArrayBuffer | null {
+  return base64DecodeAt(changetype<usize>(bytes), bytes.byteLength, true);
+}
+
+function encode(data: ArrayBuffer, alphabet: string, pad: bool): string {
+  const p = changetype<usize>(data);
+  const n = data.byteLength;
+  const parts = new Array<string>();
+  let out = '';
+  let i = 0;
+  for (; i + 3 <= n; i += 3) {
+    const v = (<u32>load<u8>(p + <usize>i) << 16) | (<u32>load<u8>(p + <usize>i + 1) << 8) | <u32>load<u8>(p + <usize>i + 2);
+    out += alphabet.charAt(v >> 18) + alphabet.charAt((v >> 12) & 63) + alphabet.charAt((v >> 6) & 63) + alphabet.charAt(v & 63);
+    if (out.length >= 1024) { parts.push(out); out = ''; }
+  }
+  const rem = n - i;
+  if (rem == 1) {
+    const v = <u32>load<u8>(p + <usize>i) << 16;
+    out += alphabet.charAt(v >> 18) + alphabet.charAt((v >> 12) & 63) + (pad ? '==' : '');
+  } else if (rem == 2) {
+    const v = (<u32>load<u8>(p + <usize>i) << 16) | (<u32>load<u8>(p + <usize>i + 1) << 8);
+    out += alphabet.charAt(v >> 18) + alphabet.charAt((v >> 12) & 63) + alphabet.charAt((v >> 6) & 63) + (pad ? '=' : '');
+  }
+  parts.push(out);
+  return parts.join('');
+}
+
+export function base64Encode(data: ArrayBuffer): string { return encode(data, STD, true); }
+export function base64UrlEncode(data: ArrayBuffer): string { return encode(data, URL, false); }
