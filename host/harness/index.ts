@@ -170,6 +170,12 @@ export class Plugin {
   /** Moves the fake clock without firing timers. */
   advance(ms: number): void { this.host.nowNs += BigInt(Math.round(ms)) * 1_000_000n; }
 
+  /** The module's linear memory size: a filter that leaks grows it request after request. */
+  wasmMemoryBytes(): number { return this.host.mem.memory?.buffer.byteLength ?? 0; }
+
+  /** Forgets the log lines kept so far (long runs would otherwise hold every line). */
+  clearLogs(): void { this.host.logs.length = 0; }
+
   get tickPeriodMs(): number { return this.host.tickPeriodMs; }
   nowMs(): number { return this.host.nowMs(); }
 

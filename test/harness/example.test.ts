@@ -37,3 +37,12 @@ test('example filter: the header is also added to an upstream error response', a
   assert.equal(r.response.bodyText, 'down');
   assert.deepEqual(r.response.headers.find(([k]) => k === 'x-asmesh-example'), ['x-asmesh-example', 'hello']);
 });
+
+test('example filter: wasm linear memory does not grow with requests (nothing kept per request)', async () => {
+  const plugin = await loadPlugin(wasm, { config });
+  for (let i = 0; i < 200; i++) await plugin.http(get('/warm'));
+  const before = plugin.wasmMemoryBytes();
+  for (let i = 0; i < 5000; i++) { await plugin.http(get(`/r${i}`)); if (i % 500 === 0) plugin.clearLogs(); }
+  assert.equal(plugin.wasmMemoryBytes(), before);
+  assert.equal(plugin.metric('asmesh_example_requests_total'), 5200);
+});
