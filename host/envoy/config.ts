@@ -1,0 +1,170 @@
+// Renders an Envoy bootstrap for tests from envoy/sidecar.yaml (or any bootstrap) by structure:
+// loopback listener/admin addresses, cluster endpoints to the Node upstreams, wasm file names to
+// build/, each mounted filter's configuration; unmounted asmesh wasm filters are dropped.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { repoRoot } from './install.ts';
+
+export const SIDECAR_YAML = join(repoRoot, 'envoy/sidecar.yaml');
+/** The order of asmesh filters in the chain (Envoy and harness alike). */
+export const FILTER_ORDER = ['example', 'steering', 'authz', 'telemetry'] as const;
+export type FilterName = (typeof FILTER_ORDER)[number];
+
+export interface MountedFilter {
+  name: string;
+  /** JSON value (serialized) or a raw string passed verbatim. */
+  config: unknown;
+}
+
+export interface RenderOptions {
+  /** A bootstrap object, or a YAML file path; default envoy/sidecar.yaml. */
+  config?: string | Record<string, unknown>;
+  /** The asmesh filters to mount, with their configurations. Undefined: keep the file's filters as they are. */
+  filters?: MountedFilter[];
+  /** Directory holding <filter>.wasm; default <repo>/build. */
+  wasmDir?: string;
+  /** Cluster name -> loopback endpoint. Clusters not listed keep their endpoints. */
+  upstreams?: Record<string, { host?: string; port: number }>;
+  /** Listener port; default 0 (Envoy picks, read back from the admin). */
+  listenerPort?: number;
+  /** Admin port; default 0. */
+  adminPort?: number;
+  /** Replaces bootstrap.node. */
+  node?: Record<string, unknown>;
+  /** Replaces stats_config.stats_tags. */
+  statsTags?: unknown[];
+  /** Last chance to edit the rendered bootstrap. */
+  edit?: (bootstrap: any) => void;
+}
+
+type Obj = Record<string, any>;
+
+export function loadBootstrap(config: string | Record<string, unknown> = SIDECAR_YAML): Obj {
+  if (typeof config === 'string') return parse(readFileSync(config, 'utf8')) as Obj;
+  return structuredClone(config) as Obj;
+}
+
+const WASM_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm';
+
+/** The HttpConnectionManager configs of every listener. */
+export function connectionManagers(bootstrap: Obj): Obj[] {
+  const out: Obj[] = [];
+  for (const listener of bootstrap.static_resources?.listeners ?? []) {
+    for (const chain of listener.filter_chains ?? []) {
+      for (const f of chain.filters ?? []) {
+        if (f.name === 'envoy.filters.network.http_connection_manager') out.push(f.typed_config);
+      }
+    }
+  }
+  return out;
+}
+
+/** The asmesh filter name of an http_filters entry (`asmesh.<name>` with a Wasm typed_config), or null. */
+export function asmeshFilterName(entry: Obj): string | null {
+  if (typeof entry.name !== 'string' || !entry.name.startsWith('asmesh.')) return null;
+  if (entry.typed_config?.['@type'] !== WASM_TYPE) return null;
+  return entry.name.slice('asmesh.'.length);
+}
+
+/** A wasm http filter entry in the sidecar's shape (vm_id = root_id = name, V8, fail_open false). */
+export function wasmFilterEntry(name: string, filename: string, config: unknown): Obj {
+  return {
+    name: `asmesh.${name}`,
+    typed_config: {
+      '@type': WASM_TYPE,
+      config: {
+        name, root_id: name, fail_open: false,
+        configuration: { '@type': 'type.googleapis.com/google.protobuf.StringValue', value: configString(config) },
+        vm_config: { vm_id: name, runtime: 'envoy.wasm.runtime.v8', code: { local: { filename } } },
+      },
+    },
+  };
+}
+
+export function configString(config: unknown): string {
+  return typeof config === 'string' ? config : JSON.stringify(config ?? {});
+}
+
+function order(name: string): number {
+  const i = (FILTER_ORDER as readonly string[]).indexOf(name);
+  return i < 0 ? FILTER_ORDER.length : i;
+}
+
+/** Sorts mounted filters into chain order (FILTER_ORDER; unknown names last, stable). */
+export function chainOrder<T extends { name: string }>(filters: T[]): T[] {
+  return filters.map((f, i) => ({ f, i })).sort((a, b) => order(a.f.name) - order(b.f.name) || a.i - b.i).map(({ f }) => f);
+}
+
+function wasmFileName(dir: string, filename: string): string {
+  return join(dir, filename.split('/').pop()!);
+}
+
+export function renderBootstrap(opts: RenderOptions = {}): Obj {
+  const b = loadBootstrap(opts.config);
+  const wasmDir = opts.wasmDir ?? join(repoRoot, 'build');
+
+  b.admin ??= {};
+  b.admin.address = { socket_address: { address: '127.0.0.1', port_value: opts.adminPort ?? 0 } };
+  for (const listener of b.static_resources?.listeners ?? []) {
+    listener.address = { socket_address: { address: '127.0.0.1', port_value: opts.listenerPort ?? 0 } };
+  }
+  if (opts.node !== undefined) b.node = opts.node;
+  if (opts.statsTags !== undefined) {
+    b.stats_config ??= {};
+    b.stats_config.stats_tags = opts.statsTags;
+  }
+
+  for (const hcm of connectionManagers(b)) {
+    const filters: Obj[] = hcm.http_filters ?? [];
+    const kept: Obj[] = [];
+    const existing = new Map<string, Obj>();
+    for (const entry of filters) {
+      const name = asmeshFilterName(entry);
+      if (name === null) { kept.push(entry); continue; }
+      existing.set(name, entry);
+      // Rewrite the file name even when filters are left as they are.
+      const local = entry.typed_config.config?.vm_config?.code?.local;
+      if (local?.filename) local.filename = wasmFileName(wasmDir, local.filename);
+    }
+    let mounted: Obj[];
+    if (opts.filters === undefined) {
+      mounted = filters.filter((e) => asmeshFilterName(e) !== null);
+    } else {
+      mounted = chainOrder(opts.filters).map((f) => {
+        const entry = existing.get(f.name) ?? wasmFilterEntry(f.name, join(wasmDir, `${f.name}.wasm`), f.config);
+        entry.typed_config.config.configuration = { '@type': 'type.googleapis.com/google.protobuf.StringValue', value: configString(f.config) };
+        return entry;
+      });
+    }
+    // asmesh filters go before the other http filters (the router is last).
+    const routerAt = kept.findIndex((e) => e.name === 'envoy.filters.http.router');
+    const before = routerAt < 0 ? kept : kept.slice(0, routerAt);
+    const after = routerAt < 0 ? [] : kept.slice(routerAt);
+    hcm.http_filters = [...before, ...mounted, ...after];
+  }
+
+  for (const cluster of b.static_resources?.clusters ?? []) {
+    const endpoint = opts.upstreams?.[cluster.name];
+    if (endpoint === undefined) continue;
+    cluster.type = 'STATIC';
+    cluster.load_assignment = {
+      cluster_name: cluster.name,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: endpoint.host ?? '127.0.0.1', port_value: endpoint.port } } } }] }],
+    };
+  }
+  opts.edit?.(b);
+  return b;
+}
+
+/** The wasm files a rendered bootstrap loads. */
+export function wasmFiles(bootstrap: Obj): string[] {
+  const out: string[] = [];
+  for (const hcm of connectionManagers(bootstrap)) {
+    for (const entry of hcm.http_filters ?? []) {
+      const file = entry.typed_config?.config?.vm_config?.code?.local?.filename;
+      if (entry.typed_config?.['@type'] === WASM_TYPE && typeof file === 'string') out.push(file);
+    }
+  }
+  return out;
+}

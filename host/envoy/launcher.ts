@@ -1,0 +1,250 @@
+// Starts a real Envoy for tests: renders the bootstrap (host/envoy/config.ts), lets Envoy bind
+// loopback port 0 and reads the ports back from the admin, waits for /ready, captures the log,
+// stops with SIGTERM then SIGKILL, and kills any Envoy still running when this process exits.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { renderBootstrap, wasmFiles, type RenderOptions } from './config.ts';
+import { envoyBinary, repoRoot } from './install.ts';
+
+export interface EnvoyOptions extends RenderOptions {
+  /** Extra command-line arguments. */
+  args?: string[];
+  /** Default: `-l info --component-log-level wasm:debug`. */
+  logArgs?: string[];
+  /** How long to wait for /ready (or the exit, for runEnvoyExpectingFailure); default 30 s. */
+  timeoutMs?: number;
+}
+
+export interface HttpReply { status: number; headers: Record<string, string>; rawHeaders: [string, string][]; body: string }
+export interface SendOptions { method?: string; headers?: Record<string, string> | [string, string][]; body?: string; timeoutMs?: number }
+
+const running = new Set<ChildProcess>();
+let hooked = false;
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', () => { for (const child of running) child.kill('SIGKILL'); });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of running) child.kill('SIGKILL');
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    });
+  }
+}
+
+let runs = 0;
+/** Writes the rendered bootstrap to .tmp/envoy/<pid>-<n>/envoy.yaml and checks the wasm files exist. */
+export function writeBootstrap(opts: EnvoyOptions): { dir: string; path: string; bootstrap: any } {
+  const bootstrap = renderBootstrap(opts);
+  for (const file of wasmFiles(bootstrap)) {
+    if (!existsSync(file)) throw new Error(`${file} does not exist: run npm run build`);
+  }
+  const dir = join(repoRoot, '.tmp', 'envoy', `${process.pid}-${++runs}`);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'envoy.yaml');
+  writeFileSync(path, stringify(bootstrap, { lineWidth: 0 }));
+  return { dir, path, bootstrap };
+}
+
+function envoyArgs(configPath: string, opts: EnvoyOptions): string[] {
+  return [
+    '-c', configPath, '--concurrency', '1', '--use-dynamic-base-id', '--disable-hot-restart',
+    ...(opts.logArgs ?? ['-l', 'info', '--component-log-level', 'wasm:debug']),
+    ...(opts.args ?? []),
+  ];
+}
+
+/** One HTTP/1.1 request with exact headers (the Host header too); no connection reuse. */
+export function send(url: string, path: string, opts: SendOptions = {}): Promise<HttpReply> {
+  const target = new URL(url);
+  const headers: [string, string][] = Array.isArray(opts.headers) ? opts.headers : Object.entries(opts.headers ?? {});
+  if (!headers.some(([k]) => k.toLowerCase() === 'host')) headers.unshift(['host', target.host]);
+  if (opts.body !== undefined && !headers.some(([k]) => k.toLowerCase() === 'content-length')) {
+    headers.push(['content-length', String(Buffer.byteLength(opts.body))]);
+  }
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      host: target.hostname, port: target.port, method: opts.method ?? 'GET', path, agent: false, setHost: false,
+      headers: headers.flat() as unknown as Record<string, string>, timeout: opts.timeoutMs ?? 10_000,
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const rawHeaders: [string, string][] = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) rawHeaders.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!]);
+        const flat: Record<string, string> = {};
+        for (const [k, v] of rawHeaders) flat[k] = k in flat ? `${flat[k]},${v}` : v;
+        resolve({ status: res.statusCode ?? 0, headers: flat, rawHeaders, body: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`request ${path} timed out`)));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+export class Envoy {
+  private exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  private readonly exitWaiters: (() => void)[] = [];
+  listenerUrl = '';
+  adminUrl = '';
+
+  /** @internal */
+  constructor(readonly child: ChildProcess, readonly configPath: string, readonly bootstrap: any, private readonly log: string[]) {
+    child.on('exit', (code, signal) => {
+      this.exited = { code, signal };
+      running.delete(child);
+      for (const w of this.exitWaiters.splice(0)) w();
+    });
+  }
+
+  get pid(): number { return this.child.pid!; }
+  get exit(): { code: number | null; signal: NodeJS.Signals | null } | null { return this.exited; }
+  /** Envoy's log so far (stderr and stdout). */
+  logs(): string { return this.log.join(''); }
+
+  /** Waits until the log matches `pattern`; throws after `timeoutMs`. */
+  async waitForLog(pattern: RegExp, timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = this.logs().match(pattern);
+      if (m) return m[0];
+      if (Date.now() > deadline) throw new Error(`Envoy log did not match ${pattern} within ${timeoutMs} ms`);
+      await sleep(25);
+    }
+  }
+
+  waitExit(timeoutMs: number): Promise<boolean> {
+    if (this.exited !== null) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.exitWaiters.push(() => { clearTimeout(timer); resolve(true); });
+    });
+  }
+
+  /** A request to the listener. */
+  request(path: string, opts: SendOptions = {}): Promise<HttpReply> { return send(this.listenerUrl, path, opts); }
+  /** A request to the admin interface. */
+  admin(path: string, method = 'GET'): Promise<HttpReply> { return send(this.adminUrl, path, { method }); }
+
+  /** Every counter and gauge from /stats, by full name (Wasm metrics are `wasmcustom.<name>`). */
+  async stats(): Promise<Map<string, number>> {
+    const reply = await this.admin('/stats?format=json');
+    const out = new Map<string, number>();
+    for (const s of (JSON.parse(reply.body).stats ?? []) as { name?: string; value?: number }[]) {
+      if (typeof s.name === 'string' && typeof s.value === 'number') out.set(s.name, s.value);
+    }
+    return out;
+  }
+
+  /** A Wasm metric by the name the filter defined (without `wasmcustom.`). */
+  async metric(name: string): Promise<number | undefined> { return (await this.stats()).get(`wasmcustom.${name}`); }
+
+  async prometheus(): Promise<string> { return (await this.admin('/stats/prometheus')).body; }
+
+  /** SIGTERM, then SIGKILL after `graceMs`. Resolves when the process is gone. */
+  async stop(graceMs = 3000): Promise<void> {
+    if (this.exited !== null) return;
+    this.child.kill('SIGTERM');
+    if (await this.waitExit(graceMs)) return;
+    this.child.kill('SIGKILL');
+    await this.waitExit(5000);
+  }
+}
+
+function spawnEnvoy(binary: string, args: string[], log: string[]): ChildProcess {
+  hookExit();
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: repoRoot });
+  running.add(child);
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => log.push(c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => log.push(c));
+  return child;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function tryGet(url: string): Promise<HttpReply | null> {
+  try { return await send(url, new URL(url).pathname + new URL(url).search, { timeoutMs: 1000 }); } catch { return null; }
+}
+
+/** Starts Envoy and resolves once the admin says /ready (LIVE) and the listener port is known. */
+export async function startEnvoy(opts: EnvoyOptions = {}): Promise<Envoy> {
+  const binary = await envoyBinary();
+  const { dir, path, bootstrap } = writeBootstrap(opts);
+  const adminFile = join(dir, 'admin.address');
+  const log: string[] = [];
+  const child = spawnEnvoy(binary, [...envoyArgs(path, opts), '--admin-address-path', adminFile], log);
+  const envoy = new Envoy(child, path, bootstrap, log);
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  try {
+    for (;;) {
+      if (envoy.exit !== null) throw new Error(`Envoy exited (code ${envoy.exit.code}, signal ${envoy.exit.signal}) before it was ready`);
+      if (Date.now() > deadline) throw new Error(`Envoy was not ready within ${opts.timeoutMs ?? 30_000} ms`);
+      if (existsSync(adminFile) && envoy.adminUrl === '') {
+        const address = readFileSync(adminFile, 'utf8').trim();
+        if (address) envoy.adminUrl = `http://${address}`;
+      }
+      if (envoy.adminUrl !== '') {
+        const ready = await tryGet(`${envoy.adminUrl}/ready`);
+        if (ready?.status === 200) break;
+      }
+      await sleep(50);
+    }
+    const listeners = JSON.parse((await envoy.admin('/listeners?format=json')).body) as {
+      listener_statuses?: { name: string; local_address?: { socket_address?: { address: string; port_value: number } } }[];
+    };
+    const first = listeners.listener_statuses?.[0]?.local_address?.socket_address;
+    if (first === undefined) throw new Error('Envoy has no listener');
+    envoy.listenerUrl = `http://${first.address}:${first.port_value}`;
+    return envoy;
+  } catch (error) {
+    await envoy.stop();
+    throw new Error(`${(error as Error).message}\nconfig: ${path}\n--- envoy log ---\n${envoy.logs()}`);
+  }
+}
+
+export interface EnvoyFailure {
+  /** Exit code; null when Envoy did not exit (it became ready, or hung and was killed). */
+  code: number | null;
+  /** True when Envoy became ready instead of failing. */
+  ready: boolean;
+  log: string;
+}
+
+/** Starts Envoy with a config expected to be rejected at start-up; returns how it ended and its log. */
+export async function runEnvoyExpectingFailure(opts: EnvoyOptions = {}): Promise<EnvoyFailure> {
+  const binary = await envoyBinary();
+  const { dir, path } = writeBootstrap(opts);
+  const adminFile = join(dir, 'admin.address');
+  const log: string[] = [];
+  const child = spawnEnvoy(binary, [...envoyArgs(path, opts), '--admin-address-path', adminFile], log);
+  const envoy = new Envoy(child, path, null, log);
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  while (envoy.exit === null && Date.now() < deadline) {
+    if (existsSync(adminFile)) {
+      const address = readFileSync(adminFile, 'utf8').trim();
+      const ready = address ? await tryGet(`http://${address}/ready`) : null;
+      if (ready?.status === 200) {
+        await envoy.stop();
+        return { code: null, ready: true, log: envoy.logs() };
+      }
+    }
+    await envoy.waitExit(50);
+  }
+  if (envoy.exit === null) await envoy.stop();
+  // Let the pipes drain.
+  await sleep(20);
+  return { code: envoy.exit?.code ?? null, ready: false, log: envoy.logs() };
+}
+
+/** `envoy --mode validate`: checks a bootstrap without serving. */
+export async function validateConfig(opts: EnvoyOptions = {}): Promise<{ ok: boolean; code: number | null; output: string }> {
+  const binary = await envoyBinary();
+  const { path } = writeBootstrap(opts);
+  const r = spawnSync(binary, ['--mode', 'validate', ...envoyArgs(path, opts)], { encoding: 'utf8', cwd: repoRoot, timeout: 60_000 });
+  return { ok: r.status === 0, code: r.status, output: `${r.stdout}${r.stderr}` };
+}
