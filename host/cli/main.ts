@@ -1,0 +1,310 @@
+// The asmesh CLI. Bundled by scripts/bundle.mjs into dist/asmesh.mjs (package.json "bin").
+// Exit codes: 0 success, 1 internal error (a bug, or Envoy failing), 2 bad input (flags, files,
+// unsupported Istio fields, a configuration the filter rejects), 3 a request denied/failed in `run`
+// only when --expect-status does not match.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, InputError } from './errors.ts';
+import { envoyVersion, localizePaths, requireEnvoy, startEnvoy, validateConfig } from './envoy.ts';
+import { parse as parseYaml } from 'yaml';
+import { packageRoot } from './paths.ts';
+import { makeMeshCerts } from './certs.ts';
+import { runRequest, formatRun } from './run.ts';
+import { FILTERS, toYaml, translate, type FilterName, type TranslateOptions } from './translate.ts';
+import type { JsonObject } from './istio.ts';
+
+const USAGE: Record<string, string> = {
+  main: `asmesh: Istio service-mesh features for stock Envoy, as proxy-wasm filters
+
+Usage: asmesh <command> [options]
+
+Commands:
+  build       compile the filters (or a filter project) to .wasm
+  translate   Istio YAML -> filter configurations + an Envoy bootstrap
+  run         push one request through a filter in the Node host harness
+  envoy       start real Envoy with a bootstrap and the filters
+  demo        the mesh demo: service_a -> sidecars (mTLS) -> service_b v1/v2
+
+Run 'asmesh <command> --help' for a command's options.
+Exit codes: 0 ok, 1 internal error, 2 bad input (flags, files, unsupported fields, rejected config).`,
+  build: `Usage: asmesh build [--debug] [--project DIR] [FILTER...]
+
+Compiles filters/<name>/index.ts to build/<name>.wasm for every target in asconfig.json
+(default: asmesh's own filters; with --project, the project in DIR laid out the same way).
+  --debug          also write build/<name>.debug.wasm (unoptimized, with names)
+  --project DIR    build a filter project (its asconfig.json) instead of asmesh's own
+  -h, --help       this help`,
+  translate: `Usage: asmesh translate [options] FILE.yaml...
+
+Reads Istio VirtualService, DestinationRule, RequestAuthentication, AuthorizationPolicy,
+PeerAuthentication and Telemetry resources and writes the steering, authz and telemetry
+plugin configurations and an Envoy bootstrap (outbound + inbound listeners, the wasm filter
+chain, clusters per subset with circuit breakers and outlier detection, stats_tags).
+Without --out the Envoy bootstrap (which embeds the three configurations) goes to stdout.
+  -o, --out DIR            write steering.json, authz.json, telemetry.json, envoy.yaml into DIR
+  --json                   print {steering, authz, telemetry, envoy, warnings} as JSON
+  --workload NAME          this sidecar's workload name (node metadata; default "workload")
+  --namespace NS           workload namespace (default "default")
+  --app NAME --version V   workload labels app and version
+  --service-account SA     workload service account (SPIFFE identity)
+  --wasm-dir DIR           where the sidecar finds <filter>.wasm (default /etc/asmesh/wasm)
+  --cert-dir DIR           cert.pem, key.pem, ca.pem (default /etc/asmesh/certs)
+  --app-address HOST:PORT  the local app behind the inbound listener (default 127.0.0.1:8080)
+  --endpoint CLUSTER=HOST:PORT  endpoint of a cluster (repeatable; default <host>-<subset>:<port>)
+  --admin-port N --outbound-port N --inbound-port N   (defaults 15000, 15001, 15006)
+  --validate               check the bootstrap with 'envoy --mode validate' (needs Envoy)
+  -h, --help               this help`,
+  run: `Usage: asmesh run --filter FILE.wasm [--config FILE.json] --request FILE.json [--json]
+
+Loads the filter in the host harness (the proxy-wasm ABI as Envoy 1.40 implements it), pushes
+one request through every phase and prints each phase's status, the headers the upstream got,
+the response the client got, the filter's logs and metrics.
+The request file: {"headers": {":method": "GET", ":path": "/", ...}, "body": "...",
+  "properties": {"source.principal": "..."}, "upstream": {"status": 200, "headers": {}, "body": ""}}
+  --filter FILE.wasm     the proxy-wasm module
+  --config FILE.json     its plugin configuration (default: empty)
+  --request FILE.json    the request (default: GET / on example.test)
+  --name NAME            plugin name / root id / vm id (default: the file's base name)
+  --clusters A,B         clusters that exist for http calls
+  --json                 machine-readable output
+  --expect-status N      exit 3 unless the client receives status N
+  -h, --help             this help`,
+  envoy: `Usage: asmesh envoy --config envoy.yaml [--wasm-dir DIR] [--cert-dir DIR] [--validate]
+
+Starts real Envoy (ENVOY_BIN, envoy on PATH, or 'npm run envoy:install') with the bootstrap,
+replacing /etc/asmesh/wasm and /etc/asmesh/certs by local directories, waits until it is ready,
+prints its admin URL and listeners, and runs until Ctrl-C.
+  --config FILE          the Envoy bootstrap (e.g. from 'asmesh translate')
+  --wasm-dir DIR         local directory with <filter>.wasm (default: asmesh's build/)
+  --cert-dir DIR         local directory with cert.pem, key.pem, ca.pem
+  --validate             only run 'envoy --mode validate' and exit (0 valid, 2 invalid)
+  -h, --help             this help`,
+  demo: `Usage: asmesh demo [--once]
+
+Starts service_a, its sidecar, service_b v1 and v2 behind their own sidecars (mTLS with a test
+CA generated at start), drives the seed scenarios and prints a report; then waits for Ctrl-C.
+  --once     exit after the report (also DEMO_ONCE=1)
+  -h, --help this help`,
+};
+
+function args<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, positionals = false) {
+  try {
+    return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: positionals, strict: true });
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+}
+
+function hostPort(v: string, what: string): { address: string; port: number } {
+  const m = /^(.+):(\d+)$/.exec(v);
+  if (!m) throw new InputError(`${what}: ${JSON.stringify(v)} is not HOST:PORT`);
+  return { address: m[1], port: Number(m[2]) };
+}
+
+function int(v: string | undefined, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new InputError(`${what}: ${JSON.stringify(v)} is not a number`);
+  return Number(v);
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`${path}: cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function readJson(path: string, what: string): unknown {
+  const text = readText(path, what);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${path}: not JSON: ${(e as Error).message}`);
+  }
+}
+
+/** The stats_tags rules shipped in envoy/sidecar.yaml (the telemetry filter's label encoding), if any. */
+export function sidecarStatsTags(): JsonObject[] | undefined {
+  const path = join(packageRoot(), 'envoy/sidecar.yaml');
+  if (!existsSync(path)) return undefined;
+  const tags = ((parseYaml(readFileSync(path, 'utf8')) as JsonObject | null)?.stats_config as JsonObject | undefined)?.stats_tags;
+  return Array.isArray(tags) && tags.length ? (tags as JsonObject[]) : undefined;
+}
+
+async function cmdTranslate(argv: string[]): Promise<number> {
+  const { values: v, positionals } = args(argv, {
+    out: { type: 'string', short: 'o' }, json: { type: 'boolean' }, workload: { type: 'string' }, namespace: { type: 'string' },
+    app: { type: 'string' }, version: { type: 'string' }, 'service-account': { type: 'string' }, 'wasm-dir': { type: 'string' },
+    'cert-dir': { type: 'string' }, 'app-address': { type: 'string' }, endpoint: { type: 'string', multiple: true },
+    'admin-port': { type: 'string' }, 'outbound-port': { type: 'string' }, 'inbound-port': { type: 'string' }, validate: { type: 'boolean' },
+    filters: { type: 'string' },
+  }, true);
+  if (v.help) return help('translate');
+  if (positionals.length === 0) throw new InputError('translate: no input files (asmesh translate --help)');
+  const endpoints: NonNullable<TranslateOptions['endpoints']> = {};
+  for (const e of v.endpoint ?? []) {
+    const i = e.lastIndexOf('=');
+    if (i <= 0) throw new InputError(`--endpoint: ${JSON.stringify(e)} is not CLUSTER=HOST:PORT`);
+    endpoints[e.slice(0, i)] = hostPort(e.slice(i + 1), '--endpoint');
+  }
+  const filters = v.filters?.split(',').map((f) => f.trim()) as FilterName[] | undefined;
+  for (const f of filters ?? []) if (!FILTERS.includes(f)) throw new InputError(`--filters: unknown filter ${f} (${FILTERS.join(', ')})`);
+  const files = positionals.map((name) => ({ name, text: readText(name, 'Istio resource') }));
+  const result = translate(files, {
+    workload: { name: v.workload, namespace: v.namespace, app: v.app, version: v.version, serviceAccount: v['service-account'] },
+    wasmDir: v['wasm-dir'], certDir: v['cert-dir'], app: v['app-address'] ? hostPort(v['app-address'], '--app-address') : undefined,
+    endpoints, adminPort: int(v['admin-port'], '--admin-port'), outboundPort: int(v['outbound-port'], '--outbound-port'),
+    inboundPort: int(v['inbound-port'], '--inbound-port'), filters, statsTags: sidecarStatsTags(),
+  });
+  for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+  const envoyYaml = `# Generated by asmesh translate from ${positionals.map((p) => basename(p)).join(', ')}\n${toYaml(result.envoy)}`;
+  if (v.out) {
+    mkdirSync(v.out, { recursive: true });
+    for (const f of FILTERS) writeFileSync(join(v.out, `${f}.json`), JSON.stringify(result[f] ?? null, null, 2) + '\n');
+    writeFileSync(join(v.out, 'envoy.yaml'), envoyYaml);
+    process.stderr.write(`wrote ${FILTERS.map((f) => `${f}.json`).join(', ')}, envoy.yaml to ${v.out} (clusters: ${result.clusters.join(', ')}; mTLS ${result.mtls})\n`);
+  } else if (v.json) {
+    process.stdout.write(JSON.stringify({ steering: result.steering, authz: result.authz, telemetry: result.telemetry, envoy: result.envoy, mtls: result.mtls, warnings: result.warnings }, null, 2) + '\n');
+  } else {
+    process.stdout.write(envoyYaml);
+  }
+  if (v.validate) {
+    const bin = requireEnvoy();
+    const dir = join(packageRoot(), '.tmp');
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, `translate-validate-${process.pid}.yaml`);
+    const certDir = makeMeshCerts(join(dir, 'validate-certs'), [{ name: 'workload', namespace: 'default', serviceAccount: 'default' }]).workload;
+    writeFileSync(path, toYaml(localizePaths(result.envoy, { wasmDir: join(packageRoot(), 'build'), certDir })));
+    const problem = validateConfig(bin, path);
+    if (problem) {
+      process.stderr.write(`envoy --mode validate rejected the bootstrap:\n${problem}\n`);
+      return EXIT_INTERNAL;
+    }
+    process.stderr.write(`envoy --mode validate: OK (${envoyVersion(bin)})\n`);
+  }
+  return EXIT_OK;
+}
+
+async function cmdRun(argv: string[]): Promise<number> {
+  const { values: v } = args(argv, {
+    filter: { type: 'string' }, config: { type: 'string' }, request: { type: 'string' }, name: { type: 'string' },
+    clusters: { type: 'string' }, json: { type: 'boolean' }, 'expect-status': { type: 'string' },
+  });
+  if (v.help) return help('run');
+  if (!v.filter) throw new InputError('run: --filter FILE.wasm is required (asmesh run --help)');
+  if (!existsSync(v.filter)) throw new InputError(`${v.filter}: no such file (build it with asmesh build)`);
+  const config = v.config === undefined ? '' : readText(v.config, 'plugin configuration');
+  const request = v.request === undefined ? { headers: { ':method': 'GET', ':path': '/', ':authority': 'example.test' } } : readJson(v.request, 'request');
+  const name = v.name ?? basename(v.filter).replace(/\.wasm$/, '');
+  const result = await runRequest({ wasm: v.filter, config, request, name, clusters: v.clusters?.split(',') ?? [] });
+  process.stdout.write(v.json ? JSON.stringify(result, null, 2) + '\n' : formatRun(result));
+  if (result.error) return EXIT_INPUT;
+  const expect = int(v['expect-status'], '--expect-status');
+  if (expect !== undefined && result.response?.status !== expect) {
+    process.stderr.write(`expected status ${expect}, got ${result.response?.status}\n`);
+    return 3;
+  }
+  return EXIT_OK;
+}
+
+async function cmdBuild(argv: string[]): Promise<number> {
+  const { values: v, positionals } = args(argv, { debug: { type: 'boolean' }, project: { type: 'string' } }, true);
+  if (v.help) return help('build');
+  const root = packageRoot();
+  const cwd = v.project ? resolve(v.project) : root;
+  if (!existsSync(join(cwd, 'asconfig.json'))) throw new InputError(`${cwd}: no asconfig.json (a filter project has asconfig.json with one target per filters/<name>/index.ts)`);
+  const r = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), ...(v.debug ? ['--debug'] : []), ...positionals], { cwd, stdio: 'inherit' });
+  return r.status === 0 ? EXIT_OK : EXIT_INPUT;
+}
+
+async function cmdEnvoy(argv: string[]): Promise<number> {
+  const { values: v } = args(argv, { config: { type: 'string' }, 'wasm-dir': { type: 'string' }, 'cert-dir': { type: 'string' }, validate: { type: 'boolean' } });
+  if (v.help) return help('envoy');
+  if (!v.config) throw new InputError('envoy: --config envoy.yaml is required (asmesh envoy --help)');
+  let bootstrap: JsonObject;
+  try {
+    bootstrap = parseYaml(readText(v.config, 'Envoy bootstrap')) as JsonObject;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${v.config}: not YAML: ${(e as Error).message}`);
+  }
+  const bin = requireEnvoy();
+  const local = localizePaths(bootstrap, { wasmDir: v['wasm-dir'] ?? join(packageRoot(), 'build'), certDir: v['cert-dir'] });
+  const dir = join(packageRoot(), '.tmp', `envoy-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  if (v.validate) {
+    const path = join(dir, 'envoy.yaml');
+    writeFileSync(path, toYaml(local));
+    const problem = validateConfig(bin, path);
+    if (problem) {
+      process.stderr.write(`${v.config}: envoy --mode validate rejected it:\n${problem}\n`);
+      return EXIT_INPUT;
+    }
+    process.stdout.write(`${v.config}: valid (${envoyVersion(bin)})\n`);
+    return EXIT_OK;
+  }
+  const admin = (local.admin as JsonObject | undefined)?.address as JsonObject | undefined;
+  const adminPort = Number(((admin?.socket_address ?? {}) as JsonObject).port_value ?? 0);
+  if (!adminPort) throw new InputError(`${v.config}: admin.address.socket_address.port_value is required (asmesh waits on /ready)`);
+  const envoy = await startEnvoy({ bin, name: 'envoy', bootstrap: local, workDir: dir, adminPort, logLevel: 'info' });
+  const listeners = ((local.static_resources as JsonObject | undefined)?.listeners as JsonObject[] | undefined) ?? [];
+  process.stdout.write(`Envoy ${envoyVersion(bin)} ready (pid ${envoy.process.pid})\n  admin: ${envoy.adminUrl}\n`);
+  for (const l of listeners) {
+    const sa = ((l.address as JsonObject).socket_address ?? {}) as JsonObject;
+    process.stdout.write(`  listener ${l.name}: ${sa.address}:${sa.port_value}\n`);
+  }
+  process.stdout.write('Ctrl-C to stop\n');
+  envoy.process.stdout!.pipe(process.stdout);
+  envoy.process.stderr!.pipe(process.stderr);
+  const code = await new Promise<number>((res) => {
+    const stop = () => { void envoy.stop().then(() => res(EXIT_OK)); };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    envoy.process.once('exit', (c) => res(c === 0 ? EXIT_OK : EXIT_INTERNAL));
+  });
+  return code;
+}
+
+async function cmdDemo(argv: string[]): Promise<number> {
+  const { values: v } = args(argv, { once: { type: 'boolean' } });
+  if (v.help) return help('demo');
+  const { runDemo } = await import('../demo/demo.ts');
+  return runDemo({ once: v.once || process.env.DEMO_ONCE === '1' });
+}
+
+function help(cmd: string): number {
+  process.stdout.write(USAGE[cmd] + '\n');
+  return EXIT_OK;
+}
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  translate: cmdTranslate, run: cmdRun, build: cmdBuild, envoy: cmdEnvoy, demo: cmdDemo,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(USAGE.main + '\n');
+    return cmd === undefined ? EXIT_INPUT : EXIT_OK;
+  }
+  const fn = COMMANDS[cmd];
+  if (!fn) {
+    process.stderr.write(`asmesh: unknown command ${JSON.stringify(cmd)}\n\n${USAGE.main}\n`);
+    return EXIT_INPUT;
+  }
+  try {
+    return await fn(rest);
+  } catch (e) {
+    if (e instanceof InputError) {
+      process.stderr.write(`asmesh ${cmd}: ${e.message.split('\n').join(`\nasmesh ${cmd}: `)}\n`);
+      return EXIT_INPUT;
+    }
+    process.stderr.write(`asmesh ${cmd}: internal error: ${(e as Error).stack ?? e}\n`);
+    return EXIT_INTERNAL;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => { process.stderr.write(`${(e as Error).stack}\n`); process.exitCode = EXIT_INTERNAL; });

@@ -1,0 +1,19 @@
+// Bundles the asmesh CLI (host/cli/main.ts and everything it imports) into one file, dist/asmesh.mjs,
+// the package's "bin". Run by `npm run bundle` and by `npm run build`.
+import { build } from 'esbuild';
+import { chmodSync, statSync } from 'node:fs';
+
+const outfile = 'dist/asmesh.mjs';
+await build({
+  entryPoints: ['host/cli/main.ts'],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  // One file; node: built-ins stay imports. `require` for CommonJS dependencies inside an ES module:
+  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __asmeshCreateRequire } from 'node:module';\nconst require = __asmeshCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+chmodSync(outfile, 0o755);
+console.log(`bundled ${outfile} (${statSync(outfile).size} bytes)`);
