@@ -3,7 +3,7 @@
 // stops with SIGTERM then SIGKILL, and kills any Envoy still running when this process exits.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type Agent } from 'node:http';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { renderBootstrap, wasmFiles, type RenderOptions } from './config.ts';
@@ -19,7 +19,11 @@ export interface EnvoyOptions extends RenderOptions {
 }
 
 export interface HttpReply { status: number; headers: Record<string, string>; rawHeaders: [string, string][]; body: string }
-export interface SendOptions { method?: string; headers?: Record<string, string> | [string, string][]; body?: string; timeoutMs?: number }
+export interface SendOptions {
+  method?: string; headers?: Record<string, string> | [string, string][]; body?: string; timeoutMs?: number;
+  /** Default: a new connection per request. */
+  agent?: Agent;
+}
 
 const running = new Set<ChildProcess>();
 let hooked = false;
@@ -67,7 +71,7 @@ export function send(url: string, path: string, opts: SendOptions = {}): Promise
   }
   return new Promise((resolve, reject) => {
     const req = httpRequest({
-      host: target.hostname, port: target.port, method: opts.method ?? 'GET', path, agent: false, setHost: false,
+      host: target.hostname, port: target.port, method: opts.method ?? 'GET', path, agent: opts.agent ?? false, setHost: false,
       headers: headers.flat() as unknown as Record<string, string>, timeout: opts.timeoutMs ?? 10_000,
     }, (res) => {
       const chunks: Buffer[] = [];

@@ -82,7 +82,9 @@ export class EchoServer {
       req.on('end', () => {
         const request: EchoRequest = { method: req.method ?? '', path: req.url ?? '', headers: headersOf(req), body: Buffer.concat(chunks).toString('utf8') };
         service.handle(request).then((reply) => {
-          res.writeHead(reply.status, reply.headers);
+          const headers = { ...reply.headers };
+          if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-length')) headers['content-length'] = String(Buffer.byteLength(reply.body));
+          res.writeHead(reply.status, headers);
           res.end(reply.body);
         }, (error: Error) => {
           res.writeHead(500, { 'content-type': 'text/plain' });

@@ -1,0 +1,35 @@
+// Runs every scenario of test/scenarios/*.scenarios.ts in the harness and in Envoy:
+// subtests `<scenario> [harness]` and `<scenario> [envoy]`. Envoy runs are never skipped silently:
+// without Envoy they fail with the reason; a scenario limited to one host says why in `only`.
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { envoyBinary, envoyVersion } from '../../host/envoy/install.ts';
+import { runInEnvoy, runInHarness } from './runner.ts';
+import type { Scenario } from './types.ts';
+
+const dir = dirname(fileURLToPath(import.meta.url));
+const files = readdirSync(dir).filter((f) => f.endsWith('.scenarios.ts')).sort();
+
+let version: Promise<string> | null = null;
+function envoyReady(): Promise<string> {
+  version ??= envoyBinary().then((bin) => `${bin}: ${envoyVersion(bin)}`);
+  return version;
+}
+
+for (const file of files) {
+  const { scenarios } = (await import(pathToFileURL(join(dir, file)).href)) as { scenarios: Scenario[] };
+  const names = new Set<string>();
+  for (const scenario of scenarios) {
+    if (names.has(scenario.name)) throw new Error(`${file}: duplicate scenario name ${scenario.name}`);
+    names.add(scenario.name);
+    const label = `${file.replace(/\.scenarios\.ts$/, '')}: ${scenario.name}`;
+    const skip = (host: 'harness' | 'envoy') => scenario.only !== undefined && scenario.only.host !== host ? `${scenario.only.host} only: ${scenario.only.why}` : false;
+    test(`${label} [harness]`, { skip: skip('harness') }, async () => { await runInHarness(scenario); });
+    test(`${label} [envoy]`, { skip: skip('envoy') }, async (t) => {
+      t.diagnostic(await envoyReady());
+      await runInEnvoy(scenario);
+    });
+  }
+}

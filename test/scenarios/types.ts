@@ -1,0 +1,86 @@
+// Shared scenarios: a request in, the expected outcome out, checked in the harness and in Envoy.
+// Files test/scenarios/<filter>.scenarios.ts export `scenarios: Scenario[]`; test/scenarios/scenarios.test.ts
+// runs each one as `<name> [harness]` and `<name> [envoy]`.
+
+export type FilterName = 'example' | 'steering' | 'authz' | 'telemetry';
+
+export interface ScenarioFilter {
+  name: FilterName;
+  /** The plugin configuration: a JSON value (serialized) or a string passed verbatim. */
+  config: unknown;
+}
+
+export interface ScenarioRequest {
+  method?: string;        // default GET
+  path?: string;          // default /
+  authority?: string;     // default service_b
+  headers?: Record<string, string> | [string, string][];
+  body?: string;
+}
+
+/** A header expectation: exact value, pattern, or null = must be absent. */
+export type HeaderExpectation = string | RegExp | null;
+
+export interface ScenarioExpect {
+  status?: number;
+  /** `x-served-by` of the response (`service_b/v1`, `service_b/v2`, `service_b` for the default cluster), null for a local reply. */
+  servedBy?: string | null;
+  /** Headers the upstream received (checked only for the listed names). */
+  upstreamHeaders?: Record<string, HeaderExpectation>;
+  /** Response headers the client received (checked only for the listed names). */
+  responseHeaders?: Record<string, HeaderExpectation>;
+  /** Response body: exact text or pattern. */
+  body?: string | RegExp;
+}
+
+/** A fixed answer of an upstream cluster for one path (e.g. the JWKS at /jwks.json on cluster `jwks`). */
+export interface StaticRoute {
+  cluster: string;
+  path: string;
+  status?: number;                   // default 200
+  headers?: Record<string, string>;  // default content-type application/json
+  body: string;
+}
+
+/** What one request produced, in either host. */
+export interface StepResult {
+  host: 'harness' | 'envoy';
+  status: number;
+  servedBy: string | null;
+  /** Lower-case names; null when the request reached no upstream. */
+  upstreamHeaders: Record<string, string> | null;
+  upstreamPath: string | null;
+  responseHeaders: Record<string, string>;
+  body: string;
+}
+
+export interface ScenarioStep {
+  name?: string;
+  request: ScenarioRequest;
+  expect: ScenarioExpect;
+  /** Send the request this many times (each checked against `expect`); default 1. */
+  repeat?: number;
+  /** Routes set on the upstreams before this step (e.g. a rotated JWKS). */
+  routes?: StaticRoute[];
+  /** Extra checks over every result of this step (e.g. a distribution); throw to fail. */
+  check?: (results: StepResult[]) => void;
+}
+
+export interface Scenario {
+  name: string;
+  /** Mounted filters; chained in the order example, steering, authz, telemetry whatever the order here. */
+  filters: ScenarioFilter[];
+  steps?: ScenarioStep[];
+  /** The configuration must be rejected: the harness load fails and Envoy exits non-zero, both logging a line matching this. */
+  configError?: RegExp;
+  /** Metric values after the steps, by the filter's name (without `wasmcustom.`). */
+  metrics?: Record<string, number>;
+  /** Log lines expected (as Envoy prints them: `wasm log <plugin> <root_id> <vm_id>: <message>`). */
+  logs?: RegExp[];
+  /** Upstream routes set before the first step. */
+  routes?: StaticRoute[];
+  /** Envoy bootstrap `node` (xds.node) for this scenario; default the sidecar's. */
+  node?: { id?: string; cluster?: string; metadata?: Record<string, unknown> };
+  /** Runs in one host only, with the reason (the other host reports it as skipped with this reason). */
+  only?: { host: 'harness' | 'envoy'; why: string };
+}
