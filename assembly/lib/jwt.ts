@@ -1,0 +1,354 @@
+// JWT (JWS compact serialization) and JWKS parsing, with Envoy jwt_authn's status strings.
+// Parsing only: signature checks and claim policy live with the caller. Pure: no host calls.
+import { JsonValue, parseJsonAt, parseJson } from './json';
+import { base64UrlDecode } from './base64';
+
+/** Largest token accepted (bytes of the compact form). */
+export const MAX_TOKEN_BYTES: i32 = 8192;
+
+export enum JwtStatus {
+  Ok,
+  JwtMissed,
+  JwtNotYetValid,
+  JwtExpired,
+  JwtBadFormat,
+  JwtHeaderParseErrorBadBase64,
+  JwtHeaderParseErrorBadJson,
+  JwtHeaderBadAlg,
+  JwtHeaderNotImplementedAlg,
+  JwtHeaderBadKid,
+  JwtPayloadParseErrorBadBase64,
+  JwtPayloadParseErrorBadJson,
+  JwtPayloadParseErrorIssNotString,
+  JwtPayloadParseErrorSubNotString,
+  JwtPayloadParseErrorIatNotInteger,
+  JwtPayloadParseErrorNbfNotInteger,
+  JwtPayloadParseErrorExpNotInteger,
+  JwtPayloadParseErrorJtiNotString,
+  JwtPayloadParseErrorAudNotString,
+  JwtSignatureParseErrorBadBase64,
+  JwtUnknownIssuer,
+  JwtAudienceNotAllowed,
+  JwtVerificationFail,
+  JwtMultipleTokens,
+  JwksParseError,
+  JwksNoKeys,
+  JwksBadKeys,
+  JwksNoValidKeys,
+  JwksKidAlgMismatch,
+  JwksFetchFail,
+}
+
+/** Envoy's text for each status (the body of its 401 replies). */
+export function jwtStatusString(s: JwtStatus): string {
+  switch (s) {
+    case JwtStatus.Ok: return 'OK';
+    case JwtStatus.JwtMissed: return 'Jwt is missing';
+    case JwtStatus.JwtNotYetValid: return 'Jwt not yet valid';
+    case JwtStatus.JwtExpired: return 'Jwt is expired';
+    case JwtStatus.JwtBadFormat: return 'Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections';
+    case JwtStatus.JwtHeaderParseErrorBadBase64: return 'Jwt header is an invalid Base64url encoded';
+    case JwtStatus.JwtHeaderParseErrorBadJson: return 'Jwt header is an invalid JSON';
+    case JwtStatus.JwtHeaderBadAlg: return 'Jwt header [alg] field is required and must be a string';
+    case JwtStatus.JwtHeaderNotImplementedAlg: return 'Jwt header [alg] is not supported';
+    case JwtStatus.JwtHeaderBadKid: return 'Jwt header [kid] field is not a string';
+    case JwtStatus.JwtPayloadParseErrorBadBase64: return 'Jwt payload is an invalid Base64url encoded';
+    case JwtStatus.JwtPayloadParseErrorBadJson: return 'Jwt payload is an invalid JSON';
+    case JwtStatus.JwtPayloadParseErrorIssNotString: return 'Jwt payload [iss] field is not a string';
+    case JwtStatus.JwtPayloadParseErrorSubNotString: return 'Jwt payload [sub] field is not a string';
+    case JwtStatus.JwtPayloadParseErrorIatNotInteger: return 'Jwt payload [iat] field is not an integer';
+    case JwtStatus.JwtPayloadParseErrorNbfNotInteger: return 'Jwt payload [nbf] field is not an integer';
+    case JwtStatus.JwtPayloadParseErrorExpNotInteger: return 'Jwt payload [exp] field is not an integer';
+    case JwtStatus.JwtPayloadParseErrorJtiNotString: return 'Jwt payload [jti] field is not a string';
+    case JwtStatus.JwtPayloadParseErrorAudNotString: return 'Jwt payload [aud] field is not a string or string list';
+    case JwtStatus.JwtSignatureParseErrorBadBase64: return 'Jwt signature is an invalid Base64url encoded';
+    case JwtStatus.JwtUnknownIssuer: return 'Jwt issuer is not configured';
+    case JwtStatus.JwtAudienceNotAllowed: return 'Audiences in Jwt are not allowed';
+    case JwtStatus.JwtVerificationFail: return 'Jwt verification fails';
+    case JwtStatus.JwtMultipleTokens: return 'Found multiple Jwt tokens';
+    case JwtStatus.JwksParseError: return 'Jwks is an invalid JSON';
+    case JwtStatus.JwksNoKeys: return 'Jwks does not have [keys] field';
+    case JwtStatus.JwksBadKeys: return '[keys] in Jwks is not an array';
+    case JwtStatus.JwksNoValidKeys: return "Jwks doesn't have any valid public key";
+    case JwtStatus.JwksKidAlgMismatch: return "Jwks doesn't have key to match kid or alg from Jwt";
+    case JwtStatus.JwksFetchFail: return 'Jwks remote fetch is failed';
+  }
+  return '';
+}
+
+export enum JwtAlg { RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, HS256, HS384, HS512, Unsupported }
+
+/** Algorithms Envoy's parser knows (others answer "not supported"): ours plus HMAC, which no JWKS key we keep can match. */
+export function algFromName(name: string): JwtAlg {
+  if (name == 'RS256') return JwtAlg.RS256;
+  if (name == 'RS384') return JwtAlg.RS384;
+  if (name == 'RS512') return JwtAlg.RS512;
+  if (name == 'PS256') return JwtAlg.PS256;
+  if (name == 'PS384') return JwtAlg.PS384;
+  if (name == 'PS512') return JwtAlg.PS512;
+  if (name == 'ES256') return JwtAlg.ES256;
+  if (name == 'ES384') return JwtAlg.ES384;
+  if (name == 'HS256') return JwtAlg.HS256;
+  if (name == 'HS384') return JwtAlg.HS384;
+  if (name == 'HS512') return JwtAlg.HS512;
+  return JwtAlg.Unsupported;
+}
+
+export function algIsRsa(a: JwtAlg): bool { return a <= JwtAlg.PS512; }
+export function algIsPss(a: JwtAlg): bool { return a >= JwtAlg.PS256 && a <= JwtAlg.PS512; }
+export function algIsEc(a: JwtAlg): bool { return a == JwtAlg.ES256 || a == JwtAlg.ES384; }
+export function algIsHmac(a: JwtAlg): bool { return a >= JwtAlg.HS256 && a <= JwtAlg.HS512; }
+
+/** 256, 384 or 512: the SHA-2 size an algorithm uses. */
+export function algHashBits(a: JwtAlg): i32 {
+  switch (a) {
+    case JwtAlg.RS384: case JwtAlg.PS384: case JwtAlg.ES384: case JwtAlg.HS384: return 384;
+    case JwtAlg.RS512: case JwtAlg.PS512: case JwtAlg.HS512: return 512;
+  }
+  return 256;
+}
+
+export class Jwt {
+  alg: JwtAlg = JwtAlg.Unsupported;
+  algName: string = '';
+  kid: string | null = null;
+  header: JsonValue | null = null;
+  payload: JsonValue | null = null;
+  /** The payload segment as sent (base64url), for outputPayloadToHeader. */
+  payloadB64: string = '';
+  iss: string = '';
+  sub: string = '';
+  audiences: string[] = [];
+  azp: string | null = null;
+  /** 0 when absent. */
+  exp: i64 = 0;
+  nbf: i64 = 0;
+  iat: i64 = 0;
+  /** `crit` header entries (none is understood, so any makes the token invalid). */
+  crit: string[] = [];
+  /** ASCII bytes of `header.payload`. */
+  signingInput: ArrayBuffer = new ArrayBuffer(0);
+  signature: ArrayBuffer = new ArrayBuffer(0);
+}
+
+export class JwtParse {
+  constructor(public jwt: Jwt | null, public status: JwtStatus) {}
+}
+
+function fail(s: JwtStatus): JwtParse { return new JwtParse(null, s); }
+
+function isB64UrlChars(token: string, start: i32, end: i32): bool {
+  for (let i = start; i < end; i++) {
+    const c = token.charCodeAt(i);
+    const ok = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x5f;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+function readTime(v: JsonValue | null): i64 {
+  // -1: not an integer; 0: absent.
+  if (v === null) return 0;
+  if (!v.isNumber()) return -1;
+  if (v.isInteger) return v.int < 0 ? -1 : v.int;
+  // Envoy accepts whole doubles (e.g. 1.7e9).
+  const n = v.number;
+  if (n < 0 || n != Math.floor(n) || n > 9.2e18) return -1;
+  return <i64>n;
+}
+
+/** Parses a compact JWS, in Envoy's check order. Does not verify anything. */
+export function parseJwt(token: string): JwtParse {
+  if (token.length > MAX_TOKEN_BYTES) return fail(JwtStatus.JwtVerificationFail);
+  const d1 = token.indexOf('.');
+  const d2 = d1 < 0 ? -1 : token.indexOf('.', d1 + 1);
+  if (d1 < 0 || d2 < 0 || token.indexOf('.', d2 + 1) >= 0) return fail(JwtStatus.JwtBadFormat);
+  const jwt = new Jwt();
+  // Header.
+  if (!isB64UrlChars(token, 0, d1)) return fail(JwtStatus.JwtHeaderParseErrorBadBase64);
+  const hb = base64UrlDecode(token.substring(0, d1));
+  if (hb === null || hb.byteLength == 0) return fail(JwtStatus.JwtHeaderParseErrorBadBase64);
+  const hj = parseJson(hb);
+  if (hj.value === null || !(hj.value as JsonValue).isObject()) return fail(JwtStatus.JwtHeaderParseErrorBadJson);
+  const header = hj.value as JsonValue;
+  jwt.header = header;
+  const alg = header.get('alg');
+  if (alg === null || !alg.isString()) return fail(JwtStatus.JwtHeaderBadAlg);
+  jwt.algName = alg.str;
+  jwt.alg = algFromName(alg.str);
+  if (jwt.alg == JwtAlg.Unsupported) return fail(JwtStatus.JwtHeaderNotImplementedAlg);
+  const kid = header.get('kid');
+  if (kid !== null) {
+    if (!kid.isString()) return fail(JwtStatus.JwtHeaderBadKid);
+    jwt.kid = kid.str;
+  }
+  const crit = header.get('crit');
+  if (crit !== null) {
+    if (!crit.isArray()) return fail(JwtStatus.JwtHeaderParseErrorBadJson);
+    for (let i = 0; i < crit.items.length; i++) {
+      const c = crit.items[i];
+      jwt.crit.push(c.isString() ? c.str : '');
+    }
+  }
+  // Payload.
+  if (!isB64UrlChars(token, d1 + 1, d2)) return fail(JwtStatus.JwtPayloadParseErrorBadBase64);
+  jwt.payloadB64 = token.substring(d1 + 1, d2);
+  const pb = base64UrlDecode(jwt.payloadB64);
+  if (pb === null || pb.byteLength == 0) return fail(JwtStatus.JwtPayloadParseErrorBadBase64);
+  const pj = parseJsonAt(changetype<usize>(pb), pb.byteLength);
+  if (pj.value === null || !(pj.value as JsonValue).isObject()) return fail(JwtStatus.JwtPayloadParseErrorBadJson);
+  const payload = pj.value as JsonValue;
+  jwt.payload = payload;
+  const iss = payload.get('iss');
+  if (iss !== null) { if (!iss.isString()) return fail(JwtStatus.JwtPayloadParseErrorIssNotString); jwt.iss = iss.str; }
+  const sub = payload.get('sub');
+  if (sub !== null) { if (!sub.isString()) return fail(JwtStatus.JwtPayloadParseErrorSubNotString); jwt.sub = sub.str; }
+  jwt.iat = readTime(payload.get('iat'));
+  if (jwt.iat < 0) return fail(JwtStatus.JwtPayloadParseErrorIatNotInteger);
+  jwt.nbf = readTime(payload.get('nbf'));
+  if (jwt.nbf < 0) return fail(JwtStatus.JwtPayloadParseErrorNbfNotInteger);
+  jwt.exp = readTime(payload.get('exp'));
+  if (jwt.exp < 0) return fail(JwtStatus.JwtPayloadParseErrorExpNotInteger);
+  const jti = payload.get('jti');
+  if (jti !== null && !jti.isString()) return fail(JwtStatus.JwtPayloadParseErrorJtiNotString);
+  const aud = payload.get('aud');
+  if (aud !== null) {
+    if (aud.isString()) jwt.audiences.push(aud.str);
+    else if (aud.isArray()) {
+      for (let i = 0; i < aud.items.length; i++) {
+        const a = aud.items[i];
+        if (!a.isString()) return fail(JwtStatus.JwtPayloadParseErrorAudNotString);
+        jwt.audiences.push(a.str);
+      }
+    } else return fail(JwtStatus.JwtPayloadParseErrorAudNotString);
+  }
+  const azp = payload.get('azp');
+  if (azp !== null && azp.isString()) jwt.azp = azp.str;
+  // Signature.
+  if (!isB64UrlChars(token, d2 + 1, token.length)) return fail(JwtStatus.JwtSignatureParseErrorBadBase64);
+  const sig = base64UrlDecode(token.substring(d2 + 1));
+  if (sig === null || sig.byteLength == 0) return fail(JwtStatus.JwtSignatureParseErrorBadBase64);
+  jwt.signature = sig;
+  jwt.signingInput = String.UTF8.encode(token.substring(0, d2));
+  return new JwtParse(jwt, JwtStatus.Ok);
+}
+
+export const enum KeyType { RSA, EC }
+
+/** A public key from a JWKS (RSA or EC P-256/P-384); other key types are skipped. */
+export class Jwk {
+  kty: KeyType = KeyType.RSA;
+  kid: string | null = null;
+  /** The key's `alg`, or null when it does not name one. */
+  alg: string | null = null;
+  /** EC curve: 'P-256' or 'P-384'. */
+  crv: string = '';
+  n: ArrayBuffer = new ArrayBuffer(0);
+  e: ArrayBuffer = new ArrayBuffer(0);
+  x: ArrayBuffer = new ArrayBuffer(0);
+  y: ArrayBuffer = new ArrayBuffer(0);
+  /** DER SubjectPublicKeyInfo, filled by the caller when it needs one (e.g. for Envoy's verify_signature). */
+  spki: ArrayBuffer | null = null;
+
+  /** Can this key check a token signed with `alg` (Envoy's kid/alg selection)? */
+  fits(alg: JwtAlg): bool {
+    if (this.kty == KeyType.RSA) {
+      if (!algIsRsa(alg)) return false;
+    } else {
+      if (alg == JwtAlg.ES256 && this.crv != 'P-256') return false;
+      if (alg == JwtAlg.ES384 && this.crv != 'P-384') return false;
+      if (!algIsEc(alg)) return false;
+    }
+    const own = this.alg;
+    return own === null || own == algName(alg);
+  }
+}
+
+export function algName(a: JwtAlg): string {
+  switch (a) {
+    case JwtAlg.RS256: return 'RS256';
+    case JwtAlg.RS384: return 'RS384';
+    case JwtAlg.RS512: return 'RS512';
+    case JwtAlg.PS256: return 'PS256';
+    case JwtAlg.PS384: return 'PS384';
+    case JwtAlg.PS512: return 'PS512';
+    case JwtAlg.ES256: return 'ES256';
+    case JwtAlg.ES384: return 'ES384';
+    case JwtAlg.HS256: return 'HS256';
+    case JwtAlg.HS384: return 'HS384';
+    case JwtAlg.HS512: return 'HS512';
+  }
+  return '';
+}
+
+export class JwksParse {
+  constructor(public keys: Jwk[], public status: JwtStatus) {}
+}
+
+function b64Field(k: JsonValue, name: string): ArrayBuffer | null {
+  const v = k.get(name);
+  if (v === null || !v.isString()) return null;
+  const d = base64UrlDecode(v.str);
+  if (d === null || d.byteLength == 0) return null;
+  return d;
+}
+
+/** Strips leading zero bytes (JWKS `n` sometimes carries one). */
+function unsigned(b: ArrayBuffer): ArrayBuffer {
+  const p = changetype<usize>(b);
+  let i = 0;
+  while (i < b.byteLength - 1 && load<u8>(p + i) == 0) i++;
+  return i == 0 ? b : b.slice(i);
+}
+
+/** Parses a JWKS document. Keys that are malformed or of another type are skipped, as Envoy does. */
+export function parseJwks(bytes: ArrayBuffer): JwksParse {
+  const r = parseJson(bytes);
+  if (r.value === null || !(r.value as JsonValue).isObject()) return new JwksParse([], JwtStatus.JwksParseError);
+  const root = r.value as JsonValue;
+  const keysV = root.get('keys');
+  if (keysV === null) return new JwksParse([], JwtStatus.JwksNoKeys);
+  if (!keysV.isArray()) return new JwksParse([], JwtStatus.JwksBadKeys);
+  const keys = new Array<Jwk>();
+  for (let i = 0; i < keysV.items.length; i++) {
+    const k = keysV.items[i];
+    if (!k.isObject()) continue;
+    const kty = k.get('kty');
+    if (kty === null || !kty.isString()) continue;
+    const jwk = new Jwk();
+    const kid = k.get('kid');
+    if (kid !== null) { if (!kid.isString()) continue; jwk.kid = kid.str; }
+    const alg = k.get('alg');
+    if (alg !== null) { if (!alg.isString()) continue; jwk.alg = alg.str; }
+    const use = k.get('use');
+    if (use !== null && (!use.isString() || use.str != 'sig')) continue;
+    if (kty.str == 'RSA') {
+      const own = jwk.alg;
+      if (own !== null && !(own.startsWith('RS') || own.startsWith('PS'))) continue;
+      const n = b64Field(k, 'n');
+      const e = b64Field(k, 'e');
+      if (n === null || e === null) continue;
+      jwk.kty = KeyType.RSA;
+      jwk.n = unsigned(n);
+      jwk.e = unsigned(e);
+    } else if (kty.str == 'EC') {
+      const own = jwk.alg;
+      if (own !== null && !own.startsWith('ES')) continue;
+      const crv = k.get('crv');
+      if (crv === null || !crv.isString()) continue;
+      const size = crv.str == 'P-256' ? 32 : crv.str == 'P-384' ? 48 : 0;
+      if (size == 0) continue;
+      if (own !== null && ((own == 'ES256' && size != 32) || (own == 'ES384' && size != 48) || (own != 'ES256' && own != 'ES384'))) continue;
+      const x = b64Field(k, 'x');
+      const y = b64Field(k, 'y');
+      if (x === null || y === null || x.byteLength != size || y.byteLength != size) continue;
+      jwk.kty = KeyType.EC;
+      jwk.crv = crv.str;
+      jwk.x = x;
+      jwk.y = y;
+    } else continue;
+    keys.push(jwk);
+  }
+  if (keys.length == 0) return new JwksParse(keys, JwtStatus.JwksNoValidKeys);
+  return new JwksParse(keys, JwtStatus.Ok);
+}

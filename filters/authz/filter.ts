@@ -1,0 +1,314 @@
+// The authz filter's proxy-wasm adapter: reads the request, runs authn (authn.ts) and policies
+// (policy.ts), answers 401/403 or lets the request go on; fetches and refreshes jwksUri keys.
+import {
+  RootContext, HttpContext, FilterHeadersStatus, requestHeaders, pluginConfiguration, logError, logWarn, logInfo,
+  Counter, Pair, getPropertyString, getPropertyInt64, isMissingInt, currentTimeMilliseconds, httpCall,
+  HttpCallHandler, HttpCallResponse, TimerHandler, setTimer, setEffectiveContext, httpContext,
+} from '../../assembly/proxy';
+import { Jwk, Jwt, JwtStatus, jwtStatusString, parseJwks } from '../../assembly/lib/jwt';
+import { JsonValue } from '../../assembly/lib/json';
+import { base64UrlEncode } from '../../assembly/lib/base64';
+import { sha256 } from '../../assembly/lib/crypto/sha2';
+import { AuthzConfig, JwtRule, parseAuthzConfig } from './config';
+import {
+  AuthnResult, CachedToken, FoundToken, HeaderSource, KeySource, Outcome, TokenCache, authenticate, extractToken,
+} from './authn';
+import { AuthInfo, Decision, RequestInfo, evaluate } from './policy';
+import { stripPort } from './match';
+import { HostSignatureChecker } from './verify';
+import { claimStrings } from './policy';
+
+const TOKEN_CACHE_SIZE: i32 = 1024;
+
+/** Per-rule state of keys fetched from jwksUri. */
+class JwksState {
+  keys: Jwk[] | null = null;
+  fetching: bool = false;
+  lastFetchMs: u64 = 0;
+  everFetched: bool = false;
+  /** Streams waiting for this fetch. */
+  waiting: u32[] = [];
+  constructor(public rule: JwtRule) {}
+}
+
+class RootKeys extends KeySource {
+  constructor(public root: AuthzRoot) { super(); }
+  keys(rule: JwtRule): Jwk[] | null {
+    if (rule.inlineKeys !== null) return rule.inlineKeys;
+    return this.root.jwks[rule.index].keys;
+  }
+}
+
+class RequestHeaderSource extends HeaderSource {
+  get(name: string): string | null { return requestHeaders.get(name); }
+}
+
+class JwksResponse extends HttpCallHandler {
+  constructor(public root: AuthzRoot, public index: i32) { super(); }
+  onResponse(response: HttpCallResponse): void { this.root.onJwks(this.index, response); }
+}
+
+class JwksTimer extends TimerHandler {
+  constructor(public root: AuthzRoot, public index: i32) { super(); }
+  onTimer(): void { this.root.fetchJwks(this.index); }
+}
+
+export class AuthzRoot extends RootContext {
+  config: AuthzConfig | null = null;
+  jwks: JwksState[] = [];
+  keySource: RootKeys | null = null;
+  checker: HostSignatureChecker = new HostSignatureChecker();
+  cache: TokenCache = new TokenCache(TOKEN_CACHE_SIZE);
+  headerSource: RequestHeaderSource = new RequestHeaderSource();
+  allowed: Counter | null = null;
+  denied: Counter | null = null;
+  unauthenticated: Counter | null = null;
+  jwksFetches: Counter | null = null;
+  jwksFailures: Counter | null = null;
+  cacheHits: Counter | null = null;
+
+  onConfigure(configurationSize: u32): bool {
+    const result = parseAuthzConfig(pluginConfiguration(configurationSize));
+    if (result.config === null) {
+      logError('authz: config ' + result.error);
+      return false;
+    }
+    const config = result.config as AuthzConfig;
+    this.config = config;
+    this.keySource = new RootKeys(this);
+    this.jwks = [];
+    for (let i = 0; i < config.jwtRules.length; i++) this.jwks.push(new JwksState(config.jwtRules[i]));
+    this.allowed = new Counter('asmesh_authz_allowed_total');
+    this.denied = new Counter('asmesh_authz_denied_total');
+    this.unauthenticated = new Counter('asmesh_authz_unauthenticated_total');
+    this.jwksFetches = new Counter('asmesh_authz_jwks_fetches_total');
+    this.jwksFailures = new Counter('asmesh_authz_jwks_fetch_failures_total');
+    this.cacheHits = new Counter('asmesh_authz_jwt_cache_hits_total');
+    // Fetch remote keys right away (from the first tick: clusters are ready by then).
+    for (let i = 0; i < config.jwtRules.length; i++) {
+      if (config.jwtRules[i].jwksUri.length > 0) setTimer(0, new JwksTimer(this, i));
+    }
+    return true;
+  }
+
+  createHttpContext(contextId: u32): HttpContext | null {
+    return new AuthzHttp(contextId, this);
+  }
+
+  /** Starts a fetch of rule `index`'s JWKS unless one is running. */
+  fetchJwks(index: i32): void {
+    const st = this.jwks[index];
+    if (st.fetching) return;
+    const rule = st.rule;
+    const headers: Pair[] = [
+      Pair.fromStrings(':method', 'GET'),
+      Pair.fromStrings(':path', rule.jwksPath),
+      Pair.fromStrings(':authority', rule.jwksAuthority),
+      Pair.fromStrings('accept', 'application/json'),
+    ];
+    st.lastFetchMs = currentTimeMilliseconds();
+    (this.jwksFetches as Counter).increment(1);
+    const token = httpCall(rule.jwksCluster, headers, new ArrayBuffer(0), [], rule.jwksTimeoutMs, new JwksResponse(this, index));
+    if (token == u32.MAX_VALUE) {
+      logWarn('authz: jwks ' + rule.jwksUri + ': cannot call cluster ' + rule.jwksCluster);
+      this.jwksDone(index, false);
+      return;
+    }
+    st.fetching = true;
+  }
+
+  onJwks(index: i32, response: HttpCallResponse): void {
+    const st = this.jwks[index];
+    st.fetching = false;
+    let ok = false;
+    if (response.failed) {
+      logWarn('authz: jwks ' + st.rule.jwksUri + ': fetch failed');
+    } else if (response.status() != 200) {
+      logWarn('authz: jwks ' + st.rule.jwksUri + ': status ' + response.status().toString());
+    } else {
+      const parsed = parseJwks(response.body());
+      if (parsed.status != JwtStatus.Ok) {
+        logWarn('authz: jwks ' + st.rule.jwksUri + ': ' + jwtStatusString(parsed.status));
+      } else {
+        st.keys = parsed.keys;
+        st.everFetched = true;
+        ok = true;
+        logInfo('authz: jwks ' + st.rule.jwksUri + ': ' + parsed.keys.length.toString() + ' keys');
+      }
+    }
+    this.jwksDone(index, ok);
+  }
+
+  /** After a fetch: schedule the next one, then resume the streams that waited. */
+  jwksDone(index: i32, ok: bool): void {
+    const st = this.jwks[index];
+    if (!ok) (this.jwksFailures as Counter).increment(1);
+    setTimer(ok ? st.rule.jwksRefreshMs : st.rule.jwksRetryMs, new JwksTimer(this, index));
+    const waiting = st.waiting;
+    st.waiting = [];
+    for (let i = 0; i < waiting.length; i++) {
+      const ctx = httpContext(waiting[i]);
+      if (ctx === null) continue;
+      setEffectiveContext(waiting[i]);
+      changetype<AuthzHttp>(ctx).resume();
+    }
+  }
+}
+
+function wwwAuthenticate(): string {
+  let scheme = requestHeaders.get('x-forwarded-proto');
+  if (scheme === null) scheme = requestHeaders.get(':scheme');
+  if (scheme === null) scheme = 'http';
+  const host = requestHeaders.get(':authority');
+  const path = requestHeaders.get(':path');
+  return 'Bearer realm="' + (scheme as string) + '://' + (host === null ? '' : host) + (path === null ? '' : path) + '", error="invalid_token"';
+}
+
+export class AuthzHttp extends HttpContext {
+  found: FoundToken | null = null;
+  cacheKey: string = '';
+  /** One JWKS refresh per request for an unknown kid. */
+  refetched: bool = false;
+
+  onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
+    const root = changetype<AuthzRoot>(this.root);
+    const config = root.config as AuthzConfig;
+    if (config.jwtRules.length > 0) {
+      const path = requestHeaders.get(':path');
+      this.found = extractToken(config.jwtRules, root.headerSource, path === null ? '' : path);
+    }
+    return this.decide();
+  }
+
+  /** Called with this context effective after a JWKS fetch it waited for. */
+  resume(): void {
+    if (this.decide() == FilterHeadersStatus.Continue) this.resumeRequest();
+  }
+
+  private decide(): FilterHeadersStatus {
+    const root = changetype<AuthzRoot>(this.root);
+    const config = root.config as AuthzConfig;
+    let auth: AuthInfo | null = null;
+    const found = this.found;
+    if (found !== null) {
+      const nowSec = <i64>(currentTimeMilliseconds() / 1000);
+      if (this.cacheKey.length == 0) this.cacheKey = base64UrlEncode(sha256(String.UTF8.encode(found.token)));
+      let jwt: Jwt | null = null;
+      let rule: JwtRule | null = null;
+      const cached = root.cache.get(this.cacheKey, nowSec);
+      if (cached !== null) {
+        (root.cacheHits as Counter).increment(1);
+        jwt = cached.jwt;
+        rule = cached.rule;
+      } else {
+        const r: AuthnResult = authenticate(found, nowSec, root.keySource as KeySource, root.checker);
+        if (r.outcome == Outcome.NeedKeys) {
+          return this.waitForKeys(root, (r.rule as JwtRule).index, JwtStatus.JwksFetchFail);
+        }
+        if (r.outcome == Outcome.Failed && r.status == JwtStatus.JwksKidAlgMismatch && r.rule !== null && !this.refetched) {
+          // Unknown kid: at most one refresh, rate-limited per rule.
+          const rr = r.rule as JwtRule;
+          if (rr.jwksUri.length > 0) {
+            const st = root.jwks[rr.index];
+            this.refetched = true;
+            if (st.fetching || currentTimeMilliseconds() - st.lastFetchMs >= <u64>rr.jwksRetryMs) {
+              return this.waitForKeys(root, rr.index, r.status);
+            }
+          }
+        }
+        if (r.outcome != Outcome.Verified) return this.reject401(root, r.status);
+        jwt = r.jwt;
+        rule = r.rule;
+        root.cache.put(this.cacheKey, new CachedToken(jwt as Jwt, rule as JwtRule), nowSec);
+      }
+      auth = this.applyToken(found, jwt as Jwt, rule as JwtRule);
+    }
+    if (config.policies.length == 0) {
+      (root.allowed as Counter).increment(1);
+      return FilterHeadersStatus.Continue;
+    }
+    const req = this.requestInfo(config);
+    req.auth = auth;
+    const decision: Decision = evaluate(config.policies, req);
+    for (let i = 0; i < decision.audited.length; i++) logInfo('authz: audit policy ' + decision.audited[i] + ' matched');
+    if (!decision.allowed) {
+      (root.denied as Counter).increment(1);
+      this.sendLocalResponse(403, 'rbac_access_denied_matched_policy[' + (decision.policy.length ? decision.policy : 'none') + ']',
+        'RBAC: access denied', [Pair.fromStrings('content-type', 'text/plain')]);
+      return FilterHeadersStatus.StopIteration;
+    }
+    (root.allowed as Counter).increment(1);
+    return FilterHeadersStatus.Continue;
+  }
+
+  private waitForKeys(root: AuthzRoot, index: i32, status: JwtStatus): FilterHeadersStatus {
+    const st = root.jwks[index];
+    // Keys never arrived and the last try failed recently: fail now rather than wait.
+    if (!st.fetching && st.everFetched == false && st.lastFetchMs != 0 &&
+        currentTimeMilliseconds() - st.lastFetchMs < <u64>st.rule.jwksRetryMs && st.keys === null) {
+      return this.reject401(root, JwtStatus.JwksFetchFail);
+    }
+    if (!st.fetching && st.keys !== null && currentTimeMilliseconds() - st.lastFetchMs < <u64>st.rule.jwksRetryMs) {
+      return this.reject401(root, status);
+    }
+    st.waiting.push(this.contextId);
+    root.fetchJwks(index);
+    if (!st.fetching) {
+      // The call could not start: jwksDone already ran and resumed nobody (we were not waiting yet).
+      const i = st.waiting.indexOf(this.contextId);
+      if (i >= 0) st.waiting.splice(i, 1);
+      return this.reject401(root, st.keys === null ? JwtStatus.JwksFetchFail : status);
+    }
+    return FilterHeadersStatus.StopAllIterationAndWatermark;
+  }
+
+  private reject401(root: AuthzRoot, status: JwtStatus): FilterHeadersStatus {
+    (root.unauthenticated as Counter).increment(1);
+    this.sendLocalResponse(401, 'jwt_authn_access_denied{' + jwtStatusString(status).replaceAll(' ', '_') + '}',
+      jwtStatusString(status), [Pair.fromStrings('www-authenticate', wwwAuthenticate()), Pair.fromStrings('content-type', 'text/plain')]);
+    return FilterHeadersStatus.StopIteration;
+  }
+
+  /** Header changes for a verified token; returns what policies see. */
+  private applyToken(found: FoundToken, jwt: Jwt, rule: JwtRule): AuthInfo {
+    if (!rule.forwardOriginalToken && found.header.length > 0) requestHeaders.remove(found.header);
+    if (rule.outputPayloadToHeader.length > 0) requestHeaders.replace(rule.outputPayloadToHeader, jwt.payloadB64);
+    for (let i = 0; i < rule.claimToHeaders.length; i++) {
+      const ch = rule.claimToHeaders[i];
+      const values = claimStrings(jwt.payload, [ch.claim]);
+      if (values !== null && values.length > 0) requestHeaders.replace(ch.header, values.join(','));
+    }
+    return new AuthInfo(jwt.iss + '/' + jwt.sub, jwt.payload as JsonValue, jwt.audiences, jwt.azp);
+  }
+
+  private requestInfo(config: AuthzConfig): RequestInfo {
+    const req = new RequestInfo();
+    const m = requestHeaders.get(':method');
+    const p = requestHeaders.get(':path');
+    const h = requestHeaders.get(':authority');
+    req.method = m === null ? '' : m;
+    req.path = p === null ? '' : p;
+    req.host = h === null ? '' : h;
+    if (config.needsHeaders) {
+      const pairs = requestHeaders.pairs();
+      for (let i = 0; i < pairs.length; i++) {
+        const k = pairs[i].keyString;
+        const v = pairs[i].valueString;
+        if (req.headers.has(k)) req.headers.set(k, req.headers.get(k) + ',' + v);
+        else req.headers.set(k, v);
+      }
+    }
+    const src = getPropertyString(['source', 'address']);
+    if (src !== null) req.sourceIp = stripPort(src);
+    req.remoteIp = req.sourceIp;
+    const dst = getPropertyString(['destination', 'address']);
+    if (dst !== null) req.destIp = stripPort(dst);
+    const port = getPropertyInt64(['destination', 'port']);
+    if (!isMissingInt(port)) req.destPort = port.toString();
+    req.sni = getPropertyString(['connection', 'requested_server_name']);
+    if (req.sni !== null && (req.sni as string).length == 0) req.sni = null;
+    const san = getPropertyString(['connection', 'uri_san_peer_certificate']);
+    if (san !== null) req.setPeerUriSan(san);
+    return req;
+  }
+}

@@ -1,0 +1,171 @@
+// String and IP matchers used by AuthorizationPolicy rules. Pure: no host calls.
+
+export const enum MatchKind { Exact, Prefix, Suffix, Any, Presence }
+
+/** Istio's string match: `exact`, `prefix*`, `*suffix`, `*` (any non-empty... any value). */
+export class StringMatch {
+  constructor(public kind: MatchKind, public value: string, public ignoreCase: bool = false) {}
+
+  static parse(pattern: string, ignoreCase: bool = false): StringMatch {
+    const v = ignoreCase ? pattern.toLowerCase() : pattern;
+    if (v == '*') return new StringMatch(MatchKind.Any, '', ignoreCase);
+    if (v.length > 1 && v.endsWith('*')) return new StringMatch(MatchKind.Prefix, v.substring(0, v.length - 1), ignoreCase);
+    if (v.length > 1 && v.startsWith('*')) return new StringMatch(MatchKind.Suffix, v.substring(1), ignoreCase);
+    return new StringMatch(MatchKind.Exact, v, ignoreCase);
+  }
+
+  matches(input: string): bool {
+    const s = this.ignoreCase ? input.toLowerCase() : input;
+    switch (this.kind) {
+      case MatchKind.Any: return true;
+      case MatchKind.Prefix: return s.startsWith(this.value);
+      case MatchKind.Suffix: return s.endsWith(this.value);
+      default: return s == this.value;
+    }
+  }
+}
+
+export function anyMatches(matchers: StringMatch[], input: string): bool {
+  for (let i = 0; i < matchers.length; i++) if (matchers[i].matches(input)) return true;
+  return false;
+}
+
+/** An IPv4 or IPv6 address as 4 or 16 bytes; null when not an address. */
+export function parseIp(text: string): u8[] | null {
+  if (text.indexOf(':') >= 0) return parseIp6(text);
+  return parseIp4(text);
+}
+
+function parseIp4(text: string): u8[] | null {
+  const parts = text.split('.');
+  if (parts.length != 4) return null;
+  const out = new Array<u8>(4);
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i];
+    if (p.length == 0 || p.length > 3) return null;
+    let v = 0;
+    for (let j = 0; j < p.length; j++) {
+      const c = p.charCodeAt(j);
+      if (c < 48 || c > 57) return null;
+      v = v * 10 + (c - 48);
+    }
+    if (v > 255) return null;
+    out[i] = <u8>v;
+  }
+  return out;
+}
+
+function hexGroup(p: string): i32 {
+  if (p.length == 0 || p.length > 4) return -1;
+  let v = 0;
+  for (let j = 0; j < p.length; j++) {
+    const c = p.charCodeAt(j);
+    let d = -1;
+    if (c >= 48 && c <= 57) d = c - 48;
+    else if (c >= 97 && c <= 102) d = c - 87;
+    else if (c >= 65 && c <= 70) d = c - 55;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+function parseIp6(text: string): u8[] | null {
+  // Embedded IPv4 tail (::ffff:1.2.3.4).
+  let tail4: u8[] | null = null;
+  let body = text;
+  const lastColon = text.lastIndexOf(':');
+  if (text.indexOf('.', lastColon) > 0) {
+    tail4 = parseIp4(text.substring(lastColon + 1));
+    if (tail4 === null) return null;
+    body = text.substring(0, lastColon + 1) + '0:0';
+  }
+  const dbl = body.indexOf('::');
+  if (dbl >= 0 && body.indexOf('::', dbl + 1) >= 0) return null;
+  let head: string[] = [];
+  let rest: string[] = [];
+  if (dbl >= 0) {
+    const a = body.substring(0, dbl);
+    const b = body.substring(dbl + 2);
+    head = a.length ? a.split(':') : [];
+    rest = b.length ? b.split(':') : [];
+    if (head.length + rest.length > 7) return null;
+  } else {
+    head = body.split(':');
+    if (head.length != 8) return null;
+  }
+  const groups = new Array<i32>(8);
+  for (let i = 0; i < 8; i++) groups[i] = 0;
+  for (let i = 0; i < head.length; i++) {
+    const g = hexGroup(head[i]);
+    if (g < 0) return null;
+    groups[i] = g;
+  }
+  for (let i = 0; i < rest.length; i++) {
+    const g = hexGroup(rest[i]);
+    if (g < 0) return null;
+    groups[8 - rest.length + i] = g;
+  }
+  const out = new Array<u8>(16);
+  for (let i = 0; i < 8; i++) {
+    out[2 * i] = <u8>(groups[i] >> 8);
+    out[2 * i + 1] = <u8>(groups[i] & 0xff);
+  }
+  if (tail4 !== null) for (let i = 0; i < 4; i++) out[12 + i] = (tail4 as u8[])[i];
+  return out;
+}
+
+/** `1.2.3.0/24`, `::1/128`, or a bare address (full-length prefix). */
+export class Cidr {
+  constructor(public bytes: u8[], public prefix: i32) {}
+
+  static parse(text: string): Cidr | null {
+    const slash = text.indexOf('/');
+    const addr = parseIp(slash >= 0 ? text.substring(0, slash) : text);
+    if (addr === null) return null;
+    const bits = addr.length * 8;
+    let prefix = bits;
+    if (slash >= 0) {
+      const p = text.substring(slash + 1);
+      if (p.length == 0 || p.length > 3) return null;
+      prefix = 0;
+      for (let i = 0; i < p.length; i++) {
+        const c = p.charCodeAt(i);
+        if (c < 48 || c > 57) return null;
+        prefix = prefix * 10 + (c - 48);
+      }
+      if (prefix > bits) return null;
+    }
+    return new Cidr(addr, prefix);
+  }
+
+  contains(ip: u8[]): bool {
+    if (ip.length != this.bytes.length) return false;
+    let left = this.prefix;
+    for (let i = 0; i < ip.length && left > 0; i++) {
+      const take = left >= 8 ? 8 : left;
+      const mask = <u8>((<i32>0xff) << (8 - take));
+      if ((ip[i] & mask) != (this.bytes[i] & mask)) return false;
+      left -= take;
+    }
+    return true;
+  }
+}
+
+export function anyCidrContains(blocks: Cidr[], ipText: string): bool {
+  const ip = parseIp(ipText);
+  if (ip === null) return false;
+  for (let i = 0; i < blocks.length; i++) if (blocks[i].contains(ip)) return true;
+  return false;
+}
+
+/** Address without port: `1.2.3.4:80` → `1.2.3.4`, `[::1]:80` → `::1`. */
+export function stripPort(address: string): string {
+  if (address.startsWith('[')) {
+    const end = address.indexOf(']');
+    return end > 0 ? address.substring(1, end) : address;
+  }
+  const colon = address.indexOf(':');
+  if (colon >= 0 && address.indexOf(':', colon + 1) < 0) return address.substring(0, colon);
+  return address;
+}
