@@ -28,7 +28,8 @@ export function requireEnvoy(): string {
 
 export function envoyVersion(bin: string): string {
   const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
-  return (r.stdout.match(/version: (\S+)/)?.[1] ?? r.stdout.trim()).split('/').slice(0, 2).join('/');
+  const full = r.stdout.match(/version: (\S+)/)?.[1] ?? r.stdout.trim();
+  return full.split('/')[1] ?? full; // <commit>/<version>/<state>/<build>/<ssl>
 }
 
 /** `envoy --mode validate`: returns null when accepted, else Envoy's complaint. */

@@ -1,0 +1,178 @@
+// The asmesh CLI through the bundled file dist/asmesh.mjs (bundled here, as `npm run build` does).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { parse } from 'yaml';
+import { makeMeshCerts } from '../../host/cli/certs.ts';
+import { envoyBinary } from '../../host/envoy/install.ts';
+import { repoRoot } from '../harness/fixtures.ts';
+import { passthroughWasm } from './passthrough.ts';
+
+const cli = join(repoRoot, 'dist/asmesh.mjs');
+const istio = join(repoRoot, 'test/cli/istio');
+const work = join(repoRoot, '.tmp/test-cli');
+let envoyBin = '';
+
+function asmesh(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+before(async () => {
+  const b = spawnSync(process.execPath, ['scripts/bundle.mjs'], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(b.status, 0, b.stderr);
+  mkdirSync(work, { recursive: true });
+  envoyBin = await envoyBinary();
+});
+
+test('--help on every command, exit 0; no command or an unknown one: exit 2', () => {
+  const main = asmesh(['--help']);
+  assert.equal(main.code, 0);
+  for (const cmd of ['build', 'translate', 'run', 'envoy', 'demo']) {
+    assert.match(main.stdout, new RegExp(`\\n  ${cmd} `));
+    const r = asmesh([cmd, '--help']);
+    assert.equal(r.code, 0, cmd);
+    assert.match(r.stdout, new RegExp(`^Usage: asmesh ${cmd}`), cmd);
+  }
+  assert.equal(asmesh([]).code, 2);
+  const unknown = asmesh(['frobnicate']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command "frobnicate"/);
+  const badFlag = asmesh(['translate', '--nope', 'x.yaml']);
+  assert.equal(badFlag.code, 2);
+  assert.match(badFlag.stderr, /--nope/);
+});
+
+test('translate: YAML bootstrap on stdout, --out writes the three configs and envoy.yaml', () => {
+  const files = ['virtualservice-canary.yaml', 'destinationrule-subsets.yaml', 'authorizationpolicy-httpbin.yaml', 'requestauthentication-httpbin.yaml'].map((f) => join(istio, f));
+  const r = asmesh(['translate', ...files]);
+  assert.equal(r.code, 0, r.stderr);
+  const bootstrap = parse(r.stdout);
+  assert.deepEqual(bootstrap.static_resources.listeners.map((l: { name: string }) => l.name), ['outbound', 'inbound']);
+  const out = join(work, 'out');
+  const w = asmesh(['translate', '-o', out, ...files]);
+  assert.equal(w.code, 0, w.stderr);
+  assert.match(w.stderr, /wrote steering\.json, authz\.json, telemetry\.json, envoy\.yaml/);
+  const steering = JSON.parse(readFileSync(join(out, 'steering.json'), 'utf8'));
+  assert.deepEqual(steering.http[0].route.map((d: { weight: number }) => d.weight), [95, 5]);
+  assert.equal(JSON.parse(readFileSync(join(out, 'authz.json'), 'utf8')).policies[0].name, 'httpbin');
+  assert.equal(JSON.parse(readFileSync(join(out, 'telemetry.json'), 'utf8')), null);
+  assert.deepEqual(parse(readFileSync(join(out, 'envoy.yaml'), 'utf8')), bootstrap);
+  const j = asmesh(['translate', '--json', files[0]]);
+  assert.deepEqual(JSON.parse(j.stdout).steering.hosts, ['service_b']);
+});
+
+test('translate: input errors name file and field, exit 2', () => {
+  const vs = join(work, 'mirror.yaml');
+  writeFileSync(vs, readFileSync(join(istio, 'virtualservice-canary.yaml'), 'utf8').replace('  - route:\n', '  - mirror: { host: shadow }\n    route:\n'));
+  const r = asmesh(['translate', vs]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, `asmesh translate: ${vs}: spec.http[0].mirror: not supported\n`);
+  assert.equal(r.stdout, '');
+  const missing = asmesh(['translate', join(work, 'nope.yaml')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /nope\.yaml: cannot read Istio resource: ENOENT/);
+  const two = asmesh(['translate', join(istio, 'virtualservice-canary.yaml'), join(istio, 'virtualservice-steering.yaml')]);
+  assert.equal(two.code, 2);
+  assert.match(two.stderr, /virtualservice-steering\.yaml: VirtualService service_b: a second VirtualService/);
+  assert.equal(asmesh(['translate']).code, 2);
+});
+
+test('run: one request through the example filter in the harness, text and JSON', () => {
+  const cfg = join(work, 'example.json');
+  const req = join(work, 'req.json');
+  writeFileSync(cfg, JSON.stringify({ header: 'x-asmesh-example', value: 'hi' }));
+  writeFileSync(req, JSON.stringify({ headers: { ':method': 'GET', ':path': '/cli', ':authority': 'a.test' }, upstream: { status: 201 } }));
+  const r = asmesh(['run', '--filter', 'build/example.wasm', '--config', cfg, '--request', req]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /phases:\n {2}request_headers +Continue\n/);
+  assert.match(r.stdout, /upstream received:\n {2}:method: GET\n {2}:path: \/cli\n/);
+  assert.match(r.stdout, /client received: 201\n(.*\n)* {2}x-asmesh-example: hi\n/);
+  assert.match(r.stdout, /logs:\n {2}\[info\] example: request \/cli\n/);
+  assert.match(r.stdout, /metrics:\n {2}asmesh_example_requests_total 1\n/);
+  const j = asmesh(['run', '--filter', 'build/example.wasm', '--config', cfg, '--request', req, '--json']);
+  const out = JSON.parse(j.stdout);
+  assert.equal(out.response.status, 201);
+  assert.deepEqual(out.phases.map((p: { phase: string }) => p.phase).slice(0, 1), ['request_headers']);
+  assert.equal(out.metrics.asmesh_example_requests_total, 1);
+  assert.equal(asmesh(['run', '--filter', 'build/example.wasm', '--config', cfg, '--request', req, '--expect-status', '201']).code, 0);
+  const wrong = asmesh(['run', '--filter', 'build/example.wasm', '--config', cfg, '--request', req, '--expect-status', '200']);
+  assert.equal(wrong.code, 3);
+  assert.match(wrong.stderr, /expected status 200, got 201/);
+});
+
+test('run: a configuration the filter rejects exits 2 with its error line; missing files exit 2', () => {
+  const cfg = join(work, 'bad.json');
+  writeFileSync(cfg, JSON.stringify({ value: 'x' }));
+  const r = asmesh(['run', '--filter', 'build/example.wasm', '--config', cfg]);
+  assert.equal(r.code, 2);
+  assert.match(r.stdout, /configure FAILED: Wasm VM failed Failed to configure base Wasm plugin/);
+  assert.match(r.stdout, /\[error\] example: config \$\.header: required/);
+  assert.equal(asmesh(['run', '--filter', 'build/nope.wasm']).code, 2);
+  assert.equal(asmesh(['run']).code, 2);
+});
+
+test('build: a filter project without asconfig.json is an input error; asmesh\'s own example builds', () => {
+  const r = asmesh(['build', '--project', work]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /no asconfig\.json/);
+  const ok = asmesh(['build', 'example']);
+  assert.equal(ok.code, 0, ok.stderr + ok.stdout);
+  assert.match(ok.stdout, /built build\/example\.wasm \(\d+ bytes\)/);
+});
+
+test('envoy: --validate accepts a translated bootstrap and rejects a broken one; starts real Envoy until SIGINT', async () => {
+  const wasmDir = join(work, 'wasm');
+  mkdirSync(wasmDir, { recursive: true });
+  const pass = await passthroughWasm();
+  for (const f of ['steering', 'authz', 'telemetry']) writeFileSync(join(wasmDir, `${f}.wasm`), pass);
+  const certDir = makeMeshCerts(join(work, 'certs'), [{ name: 'w', namespace: 'default', serviceAccount: 'sleep' }]).w;
+  const [admin, outbound, inbound, app] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const cfg = join(work, 'envoy.yaml');
+  const t = asmesh(['translate', '-o', work, '--admin-port', String(admin), '--outbound-port', String(outbound), '--inbound-port', String(inbound),
+    '--app-address', `127.0.0.1:${app}`, '--endpoint', 'outbound|80|v1|service_b=127.0.0.1:9', '--endpoint', 'outbound|80|v2|service_b=127.0.0.1:9',
+    '--endpoint', 'outbound|80||service_b=127.0.0.1:9', join(istio, 'virtualservice-steering.yaml'), join(istio, 'destinationrule-subsets.yaml'), join(istio, 'peerauthentication-strict.yaml')]);
+  assert.equal(t.code, 0, t.stderr);
+  const env = { ENVOY_BIN: envoyBin };
+  const v = asmesh(['envoy', '--config', cfg, '--wasm-dir', wasmDir, '--cert-dir', certDir, '--validate'], env);
+  assert.equal(v.code, 0, v.stderr);
+  assert.match(v.stdout, /envoy\.yaml: valid \(1\.40/);
+  const broken = join(work, 'broken.yaml');
+  writeFileSync(broken, readFileSync(cfg, 'utf8').replace('lb_policy: ROUND_ROBIN', 'lb_policy: SOMETIMES'));
+  const b = asmesh(['envoy', '--config', broken, '--wasm-dir', wasmDir, '--cert-dir', certDir, '--validate'], env);
+  assert.equal(b.code, 2);
+  assert.match(b.stderr, /SOMETIMES/);
+
+  const child = spawn(process.execPath, [cli, 'envoy', '--config', cfg, '--wasm-dir', wasmDir, '--cert-dir', certDir], { cwd: repoRoot, env: { ...process.env, ...env } });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', () => {});
+  const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+  try {
+    for (let i = 0; i < 300 && !out.includes('Ctrl-C to stop'); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(out, new RegExp(`admin: http://127\\.0\\.0\\.1:${admin}\\n {2}listener outbound: 0\\.0\\.0\\.0:${outbound}\\n {2}listener inbound: 0\\.0\\.0\\.0:${inbound}`));
+    const ready = await fetch(`http://127.0.0.1:${admin}/ready`);
+    assert.equal(ready.status, 200);
+    const clusters = await (await fetch(`http://127.0.0.1:${admin}/clusters`)).text();
+    assert.match(clusters, /outbound\|80\|v2\|service_b::/);
+  } finally {
+    child.kill('SIGINT');
+  }
+  assert.equal(await exited, 0);
+  await assert.rejects(fetch(`http://127.0.0.1:${admin}/ready`));
+  assert.ok(existsSync(cfg));
+});
