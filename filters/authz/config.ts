@@ -1,7 +1,7 @@
 // The authz filter's configuration:
 //   { "jwtRules": [ Istio JWTRule... ], "policies": [ { "name": ..., ...AuthorizationPolicy spec } ] }
 // JWTRule extension: "asmesh": { "jwksCluster", "jwksRefreshSeconds", "jwksRetrySeconds",
-// "jwksTimeoutMs" } (the cluster defaults to the jwksUri's authority). Parsed and validated once;
+// "kidRefetchSeconds", "jwksTimeoutMs" } (the cluster defaults to the jwksUri's authority). Parsed and validated once;
 // pure: no host calls.
 import { JsonKind, JsonValue, indexPath, memberPath } from '../../assembly/lib/json';
 import { ConfigChecker } from '../../assembly/lib/config';
@@ -32,8 +32,10 @@ export class JwtRule {
   jwksAuthority: string = '';
   jwksPath: string = '/';
   jwksRefreshMs: u32 = 600_000;
-  /** Least time between two fetches caused by an unknown kid, and between retries after a failure. */
+  /** Time between retries after a failed fetch. */
   jwksRetryMs: u32 = 30_000;
+  /** Least time since the last fetch before an unknown kid may trigger another one. */
+  kidRefetchMs: u32 = 30_000;
   jwksTimeoutMs: u32 = 5_000;
   constructor(public index: i32) {}
 }
@@ -119,10 +121,11 @@ function parseJwtRule(c: ConfigChecker, v: JsonValue, index: i32): JwtRule | nul
   }
   const ext = c.optional(v, 'asmesh', JsonKind.Object);
   if (ext !== null) {
-    if (!c.object(ext, ['jwksCluster', 'jwksRefreshSeconds', 'jwksRetrySeconds', 'jwksTimeoutMs'])) return null;
+    if (!c.object(ext, ['jwksCluster', 'jwksRefreshSeconds', 'jwksRetrySeconds', 'kidRefetchSeconds', 'jwksTimeoutMs'])) return null;
     r.jwksCluster = c.str(ext, 'jwksCluster');
     r.jwksRefreshMs = <u32>(c.int(ext, 'jwksRefreshSeconds', 600, 1, 86400) * 1000);
     r.jwksRetryMs = <u32>(c.int(ext, 'jwksRetrySeconds', 30, 1, 3600) * 1000);
+    r.kidRefetchMs = <u32>(c.int(ext, 'kidRefetchSeconds', 30, 0, 3600) * 1000);
     r.jwksTimeoutMs = <u32>c.int(ext, 'jwksTimeoutMs', 5000, 1, 60000);
   }
   if (uri !== null) {

@@ -26,6 +26,8 @@ class JwksState {
   fetching: bool = false;
   lastFetchMs: u64 = 0;
   everFetched: bool = false;
+  /** Only the newest scheduled timer fetches; older ones are stale. */
+  timerGen: i32 = 0;
   /** Streams waiting for this fetch. */
   waiting: u32[] = [];
   constructor(public rule: JwtRule) {}
@@ -49,8 +51,10 @@ class JwksResponse extends HttpCallHandler {
 }
 
 class JwksTimer extends TimerHandler {
-  constructor(public root: AuthzRoot, public index: i32) { super(); }
-  onTimer(): void { this.root.fetchJwks(this.index); }
+  constructor(public root: AuthzRoot, public index: i32, public gen: i32) { super(); }
+  onTimer(): void {
+    if (this.root.jwks[this.index].timerGen == this.gen) this.root.fetchJwks(this.index);
+  }
 }
 
 export class AuthzRoot extends RootContext {
@@ -86,13 +90,19 @@ export class AuthzRoot extends RootContext {
     this.cacheHits = new Counter('asmesh_authz_jwt_cache_hits_total');
     // Fetch remote keys right away (from the first tick: clusters are ready by then).
     for (let i = 0; i < config.jwtRules.length; i++) {
-      if (config.jwtRules[i].jwksUri.length > 0) setTimer(0, new JwksTimer(this, i));
+      if (config.jwtRules[i].jwksUri.length > 0) this.schedule(i, 0);
     }
     return true;
   }
 
   createHttpContext(contextId: u32): HttpContext | null {
     return new AuthzHttp(contextId, this);
+  }
+
+  schedule(index: i32, delayMs: u32): void {
+    const st = this.jwks[index];
+    st.timerGen++;
+    setTimer(delayMs, new JwksTimer(this, index, st.timerGen));
   }
 
   /** Starts a fetch of rule `index`'s JWKS unless one is running. */
@@ -143,7 +153,7 @@ export class AuthzRoot extends RootContext {
   jwksDone(index: i32, ok: bool): void {
     const st = this.jwks[index];
     if (!ok) (this.jwksFailures as Counter).increment(1);
-    setTimer(ok ? st.rule.jwksRefreshMs : st.rule.jwksRetryMs, new JwksTimer(this, index));
+    this.schedule(index, ok ? st.rule.jwksRefreshMs : st.rule.jwksRetryMs);
     const waiting = st.waiting;
     st.waiting = [];
     for (let i = 0; i < waiting.length; i++) {
@@ -211,7 +221,7 @@ export class AuthzHttp extends HttpContext {
           if (rr.jwksUri.length > 0) {
             const st = root.jwks[rr.index];
             this.refetched = true;
-            if (st.fetching || currentTimeMilliseconds() - st.lastFetchMs >= <u64>rr.jwksRetryMs) {
+            if (st.fetching || currentTimeMilliseconds() - st.lastFetchMs >= <u64>rr.kidRefetchMs) {
               return this.waitForKeys(root, rr.index, r.status);
             }
           }
@@ -248,7 +258,7 @@ export class AuthzHttp extends HttpContext {
         currentTimeMilliseconds() - st.lastFetchMs < <u64>st.rule.jwksRetryMs && st.keys === null) {
       return this.reject401(root, JwtStatus.JwksFetchFail);
     }
-    if (!st.fetching && st.keys !== null && currentTimeMilliseconds() - st.lastFetchMs < <u64>st.rule.jwksRetryMs) {
+    if (!st.fetching && st.keys !== null && currentTimeMilliseconds() - st.lastFetchMs < <u64>st.rule.kidRefetchMs) {
       return this.reject401(root, status);
     }
     st.waiting.push(this.contextId);
