@@ -1,0 +1,106 @@
+// The JSON access log line written at the end of each request. Pure: no host calls.
+import { quote } from '../../assembly/lib/json';
+import { RequestFacts } from './logic';
+import {
+  L_REPORTER, L_SOURCE_WORKLOAD, L_SOURCE_WORKLOAD_NAMESPACE, L_SOURCE_PRINCIPAL, L_DESTINATION_WORKLOAD,
+  L_DESTINATION_WORKLOAD_NAMESPACE, L_DESTINATION_PRINCIPAL, L_CONNECTION_SECURITY_POLICY, L_DESTINATION_SERVICE,
+  responseFlagsString,
+} from './labels';
+
+export const ACCESS_LOG_FIELDS: string[] = [
+  'start_time', 'method', 'path', 'protocol', 'response_code', 'response_flags', 'bytes_received', 'bytes_sent',
+  'duration', 'upstream_cluster', 'upstream_host', 'source_workload', 'source_principal', 'destination_workload',
+  'destination_principal', 'user_agent', 'request_id', 'trace_id', 'span_id',
+  // Not in the default set:
+  'authority', 'reporter', 'source_namespace', 'destination_namespace', 'destination_service',
+  'response_code_details', 'grpc_status', 'connection_security_policy',
+];
+/** The first DEFAULT_FIELD_COUNT fields are logged when the configuration names none. */
+export const DEFAULT_FIELD_COUNT: i32 = 19;
+
+export function accessLogFieldIndex(name: string): i32 {
+  return ACCESS_LOG_FIELDS.indexOf(name);
+}
+
+function pad(n: i64, width: i32): string {
+  let s = n.toString();
+  while (s.length < width) s = '0' + s;
+  return s;
+}
+
+/** RFC 3339 UTC time with milliseconds, e.g. `2026-11-25T13:40:27.123Z`. */
+export function formatTime(ns: u64): string {
+  const ms = <i64>(ns / 1_000_000);
+  let days = ms / 86_400_000;
+  let rem = ms % 86_400_000;
+  // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+  days += 719468;
+  const era = days / 146097;
+  const doe = days - era * 146097;
+  const yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const mp = (5 * doy + 2) / 153;
+  const d = doy - (153 * mp + 2) / 5 + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const h = rem / 3_600_000; rem %= 3_600_000;
+  const min = rem / 60_000; rem %= 60_000;
+  const s = rem / 1000;
+  const milli = rem % 1000;
+  return pad(y, 4) + '-' + pad(m, 2) + '-' + pad(d, 2) + 'T' + pad(h, 2) + ':' + pad(min, 2) + ':' + pad(s, 2) + '.' + pad(milli, 3) + 'Z';
+}
+
+function str(s: string | null): string {
+  return s === null ? 'null' : quote(s!);
+}
+
+function label(v: string): string {
+  return quote(v);
+}
+
+/** Duration in milliseconds (integer division of the nanoseconds). */
+export function durationMs(ns: u64): u64 {
+  return ns / 1_000_000;
+}
+
+function fieldJson(field: i32, f: RequestFacts, labels: string[]): string {
+  switch (field) {
+    case 0: return quote(formatTime(f.startNs));
+    case 1: return quote(f.method);
+    case 2: return quote(f.path);
+    case 3: return quote(f.protocol);
+    case 4: return f.responseCode.toString();
+    case 5: return quote(responseFlagsString(f.responseFlags));
+    case 6: return f.requestBytes.toString();
+    case 7: return f.responseBytes.toString();
+    case 8: return durationMs(f.durationNs).toString();
+    case 9: return str(f.upstreamCluster);
+    case 10: return str(f.upstreamHost);
+    case 11: return label(labels[L_SOURCE_WORKLOAD]);
+    case 12: return label(labels[L_SOURCE_PRINCIPAL]);
+    case 13: return label(labels[L_DESTINATION_WORKLOAD]);
+    case 14: return label(labels[L_DESTINATION_PRINCIPAL]);
+    case 15: return str(f.userAgent);
+    case 16: return str(f.requestId);
+    case 17: { const t = f.trace; return t === null ? 'null' : quote(t.traceId); }
+    case 18: { const t = f.trace; return t === null ? 'null' : quote(t.spanId); }
+    case 19: return quote(f.authority);
+    case 20: return label(labels[L_REPORTER]);
+    case 21: return label(labels[L_SOURCE_WORKLOAD_NAMESPACE]);
+    case 22: return label(labels[L_DESTINATION_WORKLOAD_NAMESPACE]);
+    case 23: return label(labels[L_DESTINATION_SERVICE]);
+    case 24: return str(f.responseCodeDetails);
+    case 25: return f.grpcStatus.length == 0 ? 'null' : quote(f.grpcStatus);
+    default: return label(labels[L_CONNECTION_SECURITY_POLICY]);
+  }
+}
+
+/** One JSON object (no newline) with the chosen fields, in the configured order. */
+export function accessLogLine(fields: i32[], f: RequestFacts, labels: string[]): string {
+  let out = '{';
+  for (let i = 0; i < fields.length; i++) {
+    if (i > 0) out += ',';
+    out += '"' + ACCESS_LOG_FIELDS[fields[i]] + '":' + fieldJson(fields[i], f, labels);
+  }
+  return out + '}';
+}

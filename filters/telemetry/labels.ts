@@ -1,0 +1,162 @@
+// Istio's standard metric labels, their values, and how they are encoded in Envoy stat names.
+// Pure: no host calls.
+//
+// Encoding (measured in Envoy 1.40, see docs/DESIGN.md "telemetry"): a metric with labels
+// l1..ln is defined as `l1=v1;l2=v2;...;ln=vn;<metric>`; Envoy names it
+// `wasmcustom.l1=v1;...;<metric>` and a stats_tags rule per label, regex `[.;](<l>=([^;]*);)`,
+// removes `<l>=<v>;` from the name and makes `<v>` the tag value, so Prometheus sees
+// `<metric>{l1="v1",...}`. Values are sanitized so they cannot contain `;` or `=`: a value can
+// neither end a label early nor look like another label to a rule.
+
+export const UNKNOWN = 'unknown';
+export const OTHER = 'other';
+/** Longest label value kept (longer values are cut). */
+export const MAX_VALUE_LENGTH: i32 = 256;
+
+// Indexes of the standard labels, in Istio's order.
+export const L_REPORTER: i32 = 0;
+export const L_SOURCE_WORKLOAD: i32 = 1;
+export const L_SOURCE_WORKLOAD_NAMESPACE: i32 = 2;
+export const L_SOURCE_PRINCIPAL: i32 = 3;
+export const L_SOURCE_APP: i32 = 4;
+export const L_SOURCE_VERSION: i32 = 5;
+export const L_SOURCE_CLUSTER: i32 = 6;
+export const L_DESTINATION_WORKLOAD: i32 = 7;
+export const L_DESTINATION_WORKLOAD_NAMESPACE: i32 = 8;
+export const L_DESTINATION_PRINCIPAL: i32 = 9;
+export const L_DESTINATION_APP: i32 = 10;
+export const L_DESTINATION_VERSION: i32 = 11;
+export const L_DESTINATION_SERVICE: i32 = 12;
+export const L_DESTINATION_SERVICE_NAME: i32 = 13;
+export const L_DESTINATION_SERVICE_NAMESPACE: i32 = 14;
+export const L_DESTINATION_CLUSTER: i32 = 15;
+export const L_REQUEST_PROTOCOL: i32 = 16;
+export const L_RESPONSE_CODE: i32 = 17;
+export const L_GRPC_RESPONSE_STATUS: i32 = 18;
+export const L_RESPONSE_FLAGS: i32 = 19;
+export const L_CONNECTION_SECURITY_POLICY: i32 = 20;
+
+export const STANDARD_LABELS: string[] = [
+  'reporter', 'source_workload', 'source_workload_namespace', 'source_principal', 'source_app',
+  'source_version', 'source_cluster', 'destination_workload', 'destination_workload_namespace',
+  'destination_principal', 'destination_app', 'destination_version', 'destination_service',
+  'destination_service_name', 'destination_service_namespace', 'destination_cluster',
+  'request_protocol', 'response_code', 'grpc_response_status', 'response_flags',
+  'connection_security_policy',
+];
+
+export function standardLabelIndex(name: string): i32 {
+  for (let i = 0; i < STANDARD_LABELS.length; i++) if (STANDARD_LABELS[i] == name) return i;
+  return -1;
+}
+
+/** A Prometheus label name: [a-zA-Z_][a-zA-Z0-9_]*, not starting with `__`. */
+export function isValidLabelName(name: string): bool {
+  if (name.length == 0 || name.length > 64) return false;
+  if (name.startsWith('__')) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const alpha = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c == 0x5f;
+    if (!alpha && !(i > 0 && c >= 0x30 && c <= 0x39)) return false;
+  }
+  return true;
+}
+
+/**
+ * A label value safe inside a stat name: `;` and `=` (the encoding's separators) and control
+ * characters become `_`; empty becomes `unknown`; at most MAX_VALUE_LENGTH characters.
+ */
+export function sanitizeValue(value: string): string {
+  if (value.length == 0) return UNKNOWN;
+  let clean = true;
+  const n = value.length < MAX_VALUE_LENGTH ? value.length : MAX_VALUE_LENGTH;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c == 0x3b || c == 0x3d || c < 0x20 || c == 0x7f) { clean = false; break; }
+  }
+  if (clean) return n == value.length ? value : value.substring(0, n);
+  let out = '';
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c == 0x3b || c == 0x3d || c < 0x20 || c == 0x7f) {
+      out += value.substring(start, i) + '_';
+      start = i + 1;
+    }
+  }
+  return out + value.substring(start, n);
+}
+
+/** `l1=v1;...;ln=vn;<metric>` for already sanitized values. */
+export function encodeMetricName(metric: string, names: string[], values: string[]): string {
+  let out = '';
+  for (let i = 0; i < names.length; i++) out += names[i] + '=' + values[i] + ';';
+  return out + metric;
+}
+
+/** The Envoy stats_tags regex that extracts label `name` from an encoded stat name. */
+export function statsTagRegex(name: string): string {
+  return '[.;](' + name + '=([^;]*);)';
+}
+
+// Envoy's core response flags (StreamInfo::CoreResponseFlag), bit i = RESPONSE_FLAG_CODES[i].
+export const RESPONSE_FLAG_CODES: string[] = [
+  'LH', 'UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DI', 'FI', 'RL', 'UAEX', 'RLSE', 'DC',
+  'URX', 'SI', 'IH', 'DPE', 'UMSDR', 'RFCF', 'NFCF', 'DT', 'UPE', 'NC', 'OM', 'DF', 'DO', 'DR', 'UDO',
+];
+
+/** Envoy's response flags bitmask as Istio prints them: `-` when none, else codes joined by `,`. */
+export function responseFlagsString(flags: u64): string {
+  if (flags == 0) return '-';
+  let out = '';
+  for (let i = 0; i < RESPONSE_FLAG_CODES.length; i++) {
+    if ((flags & (<u64>1 << <u64>i)) != 0) {
+      if (out.length > 0) out += ',';
+      out += RESPONSE_FLAG_CODES[i];
+    }
+  }
+  return out.length == 0 ? '-' : out;
+}
+
+/** Istio's request_protocol: `grpc` for gRPC content types, else `http`. */
+export function requestProtocol(contentType: string | null): string {
+  if (contentType !== null && contentType.startsWith('application/grpc')) return 'grpc';
+  return 'http';
+}
+
+/** The host of an authority without its port (`svc.ns:8080` -> `svc.ns`, `[::1]:80` -> `[::1]`). */
+export function hostOfAuthority(authority: string): string {
+  if (authority.startsWith('[')) {
+    const end = authority.indexOf(']');
+    return end < 0 ? authority : authority.substring(0, end + 1);
+  }
+  const colon = authority.lastIndexOf(':');
+  return colon < 0 ? authority : authority.substring(0, colon);
+}
+
+/** The service host of an Istio cluster name `outbound|80|v1|svc.ns.svc.cluster.local`, else "". */
+export function serviceOfCluster(cluster: string): string {
+  const parts = cluster.split('|');
+  if (parts.length != 4) return '';
+  return parts[3];
+}
+
+/** `name` of a service host `name.ns.svc...` (or the whole host when it has no dot). */
+export function serviceName(host: string): string {
+  const dot = host.indexOf('.');
+  return dot < 0 ? host : host.substring(0, dot);
+}
+
+/** `ns` of a service host `name.ns[.svc...]`, or "" when the host has no namespace part. */
+export function serviceNamespace(host: string): string {
+  if (host.startsWith('[')) return '';
+  const dot = host.indexOf('.');
+  if (dot < 0) return '';
+  const rest = host.substring(dot + 1);
+  const next = rest.indexOf('.');
+  const ns = next < 0 ? rest : rest.substring(0, next);
+  // A bare IPv4 address or a public domain is not an in-mesh service name.
+  if (next >= 0 && !rest.substring(next + 1).startsWith('svc')) return '';
+  if (ns.length == 0 || (ns.charCodeAt(0) >= 0x30 && ns.charCodeAt(0) <= 0x39)) return '';
+  return ns;
+}

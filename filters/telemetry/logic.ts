@@ -1,0 +1,235 @@
+// Telemetry decisions: label values for a finished request, per-metric label sets after the
+// configured tag overrides, and the cap on distinct label sets. Pure: no host calls; the adapter
+// (filter.ts) fills RequestFacts and answers ValueContext lookups.
+import { PeerInfo } from './peer';
+import { TraceIds } from './trace';
+import {
+  STANDARD_LABELS, UNKNOWN, OTHER, L_REPORTER, L_SOURCE_WORKLOAD, L_SOURCE_WORKLOAD_NAMESPACE, L_SOURCE_PRINCIPAL,
+  L_SOURCE_APP, L_SOURCE_VERSION, L_SOURCE_CLUSTER, L_DESTINATION_WORKLOAD, L_DESTINATION_WORKLOAD_NAMESPACE,
+  L_DESTINATION_PRINCIPAL, L_DESTINATION_APP, L_DESTINATION_VERSION, L_DESTINATION_SERVICE,
+  L_DESTINATION_SERVICE_NAME, L_DESTINATION_SERVICE_NAMESPACE, L_DESTINATION_CLUSTER, L_REQUEST_PROTOCOL,
+  L_RESPONSE_CODE, L_GRPC_RESPONSE_STATUS, L_RESPONSE_FLAGS, L_CONNECTION_SECURITY_POLICY,
+  sanitizeValue, encodeMetricName, responseFlagsString, requestProtocol, hostOfAuthority, serviceOfCluster,
+  serviceName, serviceNamespace,
+} from './labels';
+
+export enum Reporter { Source, Destination }
+
+/** What the adapter learned about one request (from headers, properties and the clock). */
+export class RequestFacts {
+  authority: string = '';
+  method: string = '';
+  path: string = '';
+  /** Envoy's request.protocol, e.g. HTTP/1.1. */
+  protocol: string = '';
+  contentType: string | null = null;
+  userAgent: string | null = null;
+  requestId: string | null = null;
+  trace: TraceIds | null = null;
+  responseCode: i32 = 0;
+  responseCodeDetails: string | null = null;
+  /** grpc-status from the response trailers or headers; "" when absent. */
+  grpcStatus: string = '';
+  responseFlags: u64 = 0;
+  requestBytes: i64 = 0;
+  responseBytes: i64 = 0;
+  startNs: u64 = 0;
+  durationNs: u64 = 0;
+  upstreamCluster: string | null = null;
+  upstreamHost: string | null = null;
+  mtls: bool = false;
+  /** URI SAN of the peer's certificate (spiffe://...), "" without mTLS. */
+  peerPrincipal: string = '';
+  /** URI SAN of our own certificate, "" without mTLS. */
+  localPrincipal: string = '';
+  /** The other workload, from the peer header; null when none (or invalid). */
+  peer: PeerInfo | null = null;
+}
+
+function orUnknown(s: string): string {
+  return s.length == 0 ? UNKNOWN : s;
+}
+
+/**
+ * Istio's standard label values (raw, not yet sanitized), indexed like STANDARD_LABELS.
+ * `local` is this proxy's workload (node metadata).
+ */
+export function standardLabels(reporter: Reporter, local: PeerInfo, f: RequestFacts): string[] {
+  const v = new Array<string>(STANDARD_LABELS.length);
+  const peer = f.peer;
+  const host = hostOfAuthority(f.authority);
+  let service = host;
+  if (reporter == Reporter.Source && f.upstreamCluster !== null) {
+    const fromCluster = serviceOfCluster(f.upstreamCluster!);
+    if (fromCluster.length > 0) service = fromCluster;
+  }
+  let src: PeerInfo | null;
+  let dst: PeerInfo | null;
+  if (reporter == Reporter.Destination) {
+    v[L_REPORTER] = 'destination';
+    src = peer; dst = local;
+    v[L_SOURCE_PRINCIPAL] = f.mtls ? orUnknown(f.peerPrincipal) : UNKNOWN;
+    v[L_DESTINATION_PRINCIPAL] = f.mtls ? orUnknown(f.localPrincipal) : UNKNOWN;
+    v[L_CONNECTION_SECURITY_POLICY] = f.mtls ? 'mutual_tls' : 'none';
+  } else {
+    v[L_REPORTER] = 'source';
+    src = local; dst = peer;
+    v[L_SOURCE_PRINCIPAL] = f.mtls ? orUnknown(f.localPrincipal) : UNKNOWN;
+    v[L_DESTINATION_PRINCIPAL] = f.mtls ? orUnknown(f.peerPrincipal) : UNKNOWN;
+    v[L_CONNECTION_SECURITY_POLICY] = UNKNOWN;
+  }
+  v[L_SOURCE_WORKLOAD] = src === null ? UNKNOWN : orUnknown(src.workload);
+  v[L_SOURCE_WORKLOAD_NAMESPACE] = src === null ? UNKNOWN : orUnknown(src.namespace);
+  v[L_SOURCE_APP] = src === null ? UNKNOWN : orUnknown(src.app);
+  v[L_SOURCE_VERSION] = src === null ? UNKNOWN : orUnknown(src.version);
+  v[L_SOURCE_CLUSTER] = src === null ? UNKNOWN : orUnknown(src.cluster);
+  v[L_DESTINATION_WORKLOAD] = dst === null ? UNKNOWN : orUnknown(dst.workload);
+  v[L_DESTINATION_WORKLOAD_NAMESPACE] = dst === null ? UNKNOWN : orUnknown(dst.namespace);
+  v[L_DESTINATION_APP] = dst === null ? UNKNOWN : orUnknown(dst.app);
+  v[L_DESTINATION_VERSION] = dst === null ? UNKNOWN : orUnknown(dst.version);
+  v[L_DESTINATION_CLUSTER] = dst === null ? UNKNOWN : orUnknown(dst.cluster);
+  v[L_DESTINATION_SERVICE] = orUnknown(service);
+  v[L_DESTINATION_SERVICE_NAME] = orUnknown(serviceName(service));
+  let ns = serviceNamespace(service);
+  if (ns.length == 0 && dst !== null) ns = dst.namespace;
+  v[L_DESTINATION_SERVICE_NAMESPACE] = orUnknown(ns);
+  v[L_REQUEST_PROTOCOL] = requestProtocol(f.contentType);
+  v[L_RESPONSE_CODE] = f.responseCode == 0 ? '0' : f.responseCode.toString();
+  v[L_GRPC_RESPONSE_STATUS] = f.grpcStatus;
+  v[L_RESPONSE_FLAGS] = responseFlagsString(f.responseFlags);
+  return v;
+}
+
+// ---- Metrics and their label sets -------------------------------------------------------------
+
+export enum MetricKind { RequestCount, RequestDuration, RequestSize, ResponseSize }
+export const METRIC_COUNT: i32 = 4;
+export const METRIC_NAMES: string[] = [
+  'istio_requests_total', 'istio_request_duration_milliseconds', 'istio_request_bytes', 'istio_response_bytes',
+];
+/** Istio Telemetry API names (`match.metric`). */
+export const METRIC_MATCH_NAMES: string[] = ['REQUEST_COUNT', 'REQUEST_DURATION', 'REQUEST_SIZE', 'RESPONSE_SIZE'];
+
+export enum SourceKind { Standard, RequestHeader, ResponseHeader, Claim, Constant, Attribute }
+
+// Attributes a tag value may name directly.
+export enum Attribute { RequestHost, RequestMethod, RequestPath, RequestUrlPath, RequestProtocol, ResponseCode }
+
+/** Where a label's value comes from. */
+export class LabelSource {
+  constructor(public readonly kind: SourceKind, public readonly index: i32, public readonly name: string) {}
+  static standard(index: i32): LabelSource { return new LabelSource(SourceKind.Standard, index, ''); }
+}
+
+/** Lookups the adapter answers for custom dimensions; null when absent. */
+export class ValueContext {
+  requestHeader(name: string): string | null { return null; }
+  responseHeader(name: string): string | null { return null; }
+  claim(name: string): string | null { return null; }
+}
+
+function attributeValue(a: i32, f: RequestFacts): string {
+  switch (a) {
+    case Attribute.RequestHost: return f.authority;
+    case Attribute.RequestMethod: return f.method;
+    case Attribute.RequestPath: return f.path;
+    case Attribute.RequestUrlPath: { const q = f.path.indexOf('?'); return q < 0 ? f.path : f.path.substring(0, q); }
+    case Attribute.RequestProtocol: return f.protocol;
+    default: return f.responseCode.toString();
+  }
+}
+
+/** The value of one label for this request, sanitized for the stat name. */
+export function labelValue(src: LabelSource, standard: string[], f: RequestFacts, ctx: ValueContext): string {
+  let raw: string | null;
+  switch (src.kind) {
+    case SourceKind.Standard: {
+      // grpc_response_status is legitimately empty for plain HTTP (Istio prints "").
+      const s = standard[src.index];
+      return src.index == L_GRPC_RESPONSE_STATUS && s.length == 0 ? '' : sanitizeValue(s);
+    }
+    case SourceKind.RequestHeader: raw = ctx.requestHeader(src.name); break;
+    case SourceKind.ResponseHeader: raw = ctx.responseHeader(src.name); break;
+    case SourceKind.Claim: raw = ctx.claim(src.name); break;
+    case SourceKind.Constant: raw = src.name; break;
+    default: raw = attributeValue(src.index, f); break;
+  }
+  return sanitizeValue(raw === null ? '' : raw!);
+}
+
+/** One metric's configured shape: its label names and where each value comes from. */
+export class MetricSpec {
+  enabled: bool = true;
+  labelNames: string[] = [];
+  sources: LabelSource[] = [];
+  constructor(public readonly kind: MetricKind, public readonly name: string) {}
+
+  /** The stat name for this request (labels encoded, see labels.ts). */
+  statName(standard: string[], f: RequestFacts, ctx: ValueContext): string {
+    const values = new Array<string>(this.sources.length);
+    for (let i = 0; i < this.sources.length; i++) values[i] = labelValue(this.sources[i], standard, f, ctx);
+    return encodeMetricName(this.name, this.labelNames, values);
+  }
+
+  /** The stat name series fold into past the cap: reporter kept, every other label `other`. */
+  overflowName(standard: string[]): string {
+    const values = new Array<string>(this.sources.length);
+    for (let i = 0; i < this.sources.length; i++) {
+      const s = this.sources[i];
+      values[i] = s.kind == SourceKind.Standard && s.index == L_REPORTER ? standard[L_REPORTER] : OTHER;
+    }
+    return encodeMetricName(this.name, this.labelNames, values);
+  }
+}
+
+/** A MetricSpec with Istio's standard labels in Istio's order. */
+export function defaultMetricSpec(kind: MetricKind): MetricSpec {
+  const spec = new MetricSpec(kind, METRIC_NAMES[<i32>kind]);
+  for (let i = 0; i < STANDARD_LABELS.length; i++) {
+    spec.labelNames.push(STANDARD_LABELS[i]);
+    spec.sources.push(LabelSource.standard(i));
+  }
+  return spec;
+}
+
+/** Sets (adds at the end, or replaces in place) a label. */
+export function upsertLabel(spec: MetricSpec, name: string, source: LabelSource): void {
+  const at = spec.labelNames.indexOf(name);
+  if (at >= 0) { spec.sources[at] = source; return; }
+  spec.labelNames.push(name);
+  spec.sources.push(source);
+}
+
+export function removeLabel(spec: MetricSpec, name: string): void {
+  const at = spec.labelNames.indexOf(name);
+  if (at < 0) return;
+  spec.labelNames.splice(at, 1);
+  spec.sources.splice(at, 1);
+}
+
+// ---- Cardinality cap --------------------------------------------------------------------------
+
+export const SERIES_FOUND: i32 = 0;
+export const SERIES_NEW: i32 = 1;
+export const SERIES_OVERFLOW: i32 = 2;
+
+/**
+ * Distinct label sets of one metric, at most `cap`. `classify` says whether a stat name is known,
+ * may be added, or must fold into the overflow series; `add` records an id for a new one.
+ */
+export class SeriesTable {
+  private readonly ids: Map<string, u32> = new Map<string, u32>();
+  overflowId: u32 = u32.MAX_VALUE;
+  constructor(public readonly cap: i32) {}
+
+  get size(): i32 { return this.ids.size; }
+
+  classify(name: string): i32 {
+    if (this.ids.has(name)) return SERIES_FOUND;
+    return this.ids.size < this.cap ? SERIES_NEW : SERIES_OVERFLOW;
+  }
+
+  id(name: string): u32 { return this.ids.get(name); }
+
+  add(name: string, id: u32): void { this.ids.set(name, id); }
+}

@@ -1,0 +1,161 @@
+// Helpers for telemetry tests: the shipped stats_tags rules, a Prometheus text-format parser
+// that also validates the exposition (used when promtool is absent), and peer headers.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import type { StatsTagRule } from '../../host/harness/index.ts';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const telemetryWasm = join(repoRoot, 'build/telemetry.wasm');
+
+/** The stats_tags rules shipped in envoy/stats-tags.yaml, plus rules for custom labels. */
+export function statsTags(extraLabels: string[] = []): StatsTagRule[] {
+  const doc = parse(readFileSync(join(repoRoot, 'envoy/stats-tags.yaml'), 'utf8')) as { stats_tags: { tag_name: string; regex: string }[] };
+  const rules = doc.stats_tags.map((r) => ({ tagName: r.tag_name, regex: r.regex }));
+  for (const l of extraLabels) rules.push({ tagName: l, regex: `[.;](${l}=([^;]*);)` });
+  return rules;
+}
+
+export const NODE_PRODUCTPAGE = {
+  WORKLOAD_NAME: 'productpage-v1', NAMESPACE: 'default', CLUSTER_ID: 'Kubernetes',
+  LABELS: { app: 'productpage', version: 'v1' },
+};
+
+export interface Peer { workload: string; namespace: string; app: string; version: string; cluster: string }
+export const peerHeader = (p: Peer) => Buffer.from(JSON.stringify(p)).toString('base64');
+export const SLEEP: Peer = { workload: 'sleep', namespace: 'default', app: 'sleep', version: 'v1', cluster: 'Kubernetes' };
+export const RATINGS: Peer = { workload: 'ratings-v2', namespace: 'test', app: 'ratings', version: 'v2', cluster: 'Kubernetes' };
+
+export interface Sample { name: string; labels: Record<string, string>; value: number }
+export interface Exposition { types: Map<string, string>; samples: Sample[] }
+
+const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/**
+ * Parses Prometheus text format 0.0.4 strictly: names and label names valid, label values
+ * properly quoted and escaped, numeric values, TYPE before samples, no duplicate series, one
+ * TYPE per family, histogram buckets cumulative with +Inf equal to _count. Throws on violations.
+ */
+export function parseExposition(text: string): Exposition {
+  const types = new Map<string, string>();
+  const samples: Sample[] = [];
+  const seen = new Set<string>();
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] !== '') throw new Error('exposition must end with a newline');
+  for (const [n, line] of lines.slice(0, -1).entries()) {
+    const where = `line ${n + 1}: ${line}`;
+    if (line.startsWith('#')) {
+      const m = /^# (TYPE|HELP) (\S+) ?(.*)$/.exec(line);
+      if (m === null) continue; // comment
+      if (!NAME.test(m[2]!)) throw new Error(`bad metric name in ${where}`);
+      if (m[1] === 'TYPE') {
+        if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(m[3]!)) throw new Error(`bad type in ${where}`);
+        if (types.has(m[2]!)) throw new Error(`second TYPE for ${m[2]} in ${where}`);
+        types.set(m[2]!, m[3]!);
+      }
+      continue;
+    }
+    if (line.trim() === '') continue;
+    let i = 0;
+    while (i < line.length && line[i] !== '{' && line[i] !== ' ') i++;
+    const name = line.slice(0, i);
+    if (!NAME.test(name)) throw new Error(`bad metric name in ${where}`);
+    const labels: Record<string, string> = {};
+    if (line[i] === '{') {
+      i++;
+      while (line[i] !== '}') {
+        const eq = line.indexOf('=', i);
+        const lname = line.slice(i, eq);
+        if (!LABEL.test(lname)) throw new Error(`bad label name "${lname}" in ${where}`);
+        if (lname in labels) throw new Error(`duplicate label ${lname} in ${where}`);
+        if (line[eq + 1] !== '"') throw new Error(`unquoted label value in ${where}`);
+        let j = eq + 2;
+        let value = '';
+        for (;;) {
+          const c = line[j];
+          if (c === undefined) throw new Error(`unterminated label value in ${where}`);
+          if (c === '"') break;
+          if (c === '\\') {
+            const e = line[j + 1];
+            if (e === 'n') value += '\n'; else if (e === '\\' || e === '"') value += e; else throw new Error(`bad escape in ${where}`);
+            j += 2;
+            continue;
+          }
+          value += c;
+          j++;
+        }
+        labels[lname] = value;
+        i = j + 1;
+        if (line[i] === ',') i++;
+        else if (line[i] !== '}') throw new Error(`expected , or } in ${where}`);
+      }
+      i++;
+    }
+    if (line[i] !== ' ') throw new Error(`expected a space before the value in ${where}`);
+    const parts = line.slice(i + 1).split(' ');
+    const value = parts[0] === '+Inf' ? Infinity : parts[0] === '-Inf' ? -Infinity : parts[0] === 'NaN' ? NaN : Number(parts[0]);
+    if (parts[0] === '' || (Number.isNaN(value) && parts[0] !== 'NaN') || parts.length > 2) throw new Error(`bad value in ${where}`);
+    const family = types.has(name) ? name : name.replace(/_(bucket|sum|count)$/, '');
+    if (!types.has(family)) throw new Error(`sample before its TYPE in ${where}`);
+    const key = name + JSON.stringify(Object.entries(labels).sort());
+    if (seen.has(key)) throw new Error(`duplicate series in ${where}`);
+    seen.add(key);
+    samples.push({ name, labels, value });
+  }
+  // Histograms: buckets non-decreasing, +Inf bucket equals _count.
+  for (const [family, type] of types) {
+    if (type !== 'histogram') continue;
+    const series = new Map<string, Sample[]>();
+    for (const s of samples.filter((x) => x.name === family + '_bucket')) {
+      const { le, ...rest } = s.labels;
+      if (le === undefined) throw new Error(`${family}_bucket without le`);
+      const k = JSON.stringify(Object.entries(rest).sort());
+      series.set(k, [...(series.get(k) ?? []), s]);
+    }
+    for (const [k, buckets] of series) {
+      let prev = -1;
+      for (const b of buckets) { if (b.value < prev) throw new Error(`${family} buckets not cumulative`); prev = b.value; }
+      const inf = buckets.find((b) => b.labels.le === '+Inf');
+      const count = samples.find((x) => x.name === family + '_count' && JSON.stringify(Object.entries(x.labels).sort()) === k);
+      if (inf === undefined || count === undefined || inf.value !== count.value) throw new Error(`${family}: +Inf bucket differs from _count for ${k}`);
+    }
+  }
+  return { types, samples };
+}
+
+/** Samples of `name` whose labels include `match`. */
+export function select(exp: Exposition, name: string, match: Record<string, string> = {}): Sample[] {
+  return exp.samples.filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v));
+}
+
+export function total(exp: Exposition, name: string, match: Record<string, string> = {}): number {
+  return select(exp, name, match).reduce((a, s) => a + s.value, 0);
+}
+
+/** promtool's path when installed (Debian package `prometheus`), else null. */
+export function promtool(): string | null {
+  for (const p of ['/usr/bin/promtool', '/usr/local/bin/promtool']) if (existsSync(p)) return p;
+  return null;
+}
+
+/** promtool's lint of Istio's standard name (real Istio's output has it too). */
+export const ISTIO_NAME_LINT = 'istio_request_duration_milliseconds use base unit "seconds" instead of "milliseconds"';
+
+/**
+ * Runs `promtool check metrics` on the text. A parse error (exit 1) throws. Lint problems (exit 3)
+ * are returned, except "no help text": Envoy's /stats/prometheus prints no HELP lines at all, so
+ * every Envoy metric (Istio's own proxies' too) has that one.
+ */
+export function promtoolCheck(text: string): string[] {
+  const tool = promtool();
+  if (tool === null) throw new Error('promtool is not installed');
+  const file = join(mkdtempSync(join(tmpdir(), 'asmesh-prom-')), 'metrics.txt');
+  writeFileSync(file, text);
+  const run = spawnSync('sh', ['-c', `"${tool}" check metrics < "${file}" 2>&1`], { encoding: 'utf8' });
+  if (run.status !== 0 && run.status !== 3) throw new Error(`promtool check metrics failed (${run.status}): ${run.stdout}`);
+  return run.stdout.split('\n').filter((l) => l.trim() !== '' && !l.endsWith(' no help text'));
+}
