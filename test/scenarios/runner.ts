@@ -69,10 +69,10 @@ export class HarnessChain {
     for (const [cluster, identity] of Object.entries(CLUSTER_IDENTITIES)) this.services.set(cluster, new EchoService(identity));
   }
 
-  static async load(scenario: Scenario): Promise<HarnessChain> {
+  static async load(scenario: Scenario, opts: RunOptions = {}): Promise<HarnessChain> {
     const plugins: { name: string; plugin: Plugin }[] = [];
     for (const f of chainOrder(scenario.filters)) {
-      const plugin = await loadPlugin(join(repoRoot, 'build', `${f.name}.wasm`), {
+      const plugin = await loadPlugin(join(opts.wasmDir ?? join(repoRoot, 'build'), `${f.name}.wasm`), {
         config: typeof f.config === 'string' ? f.config : JSON.stringify(f.config ?? {}),
         pluginName: f.name, rootId: f.name, vmId: f.name,
         node: scenario.node ?? sidecarNode(), clusters: Object.keys(CLUSTER_IDENTITIES),
@@ -147,8 +147,10 @@ export class HarnessChain {
     headers.push(['x-forwarded-proto', 'http'], ['x-request-id', randomUUID()]);
     let body: Uint8Array | null = req.body !== undefined && req.body.length > 0 ? Buffer.from(req.body) : null;
     let stop: Stop = { kind: 'continue' };
+    let decoded = 0; // filters whose request phases ran
 
     for (let i = 0; i < streams.length && stop.kind === 'continue'; i++) {
+      decoded = i + 1;
       const s = streams[i]!;
       s.state.attributes.requestHeaders = headers;
       let status = s.requestHeadersPhase(headers, body === null);
@@ -164,10 +166,14 @@ export class HarnessChain {
 
     let response: { headers: [string, string][]; body: Uint8Array | null } | null = null;
     let upstream: EchoRequest | null = null;
-    let startAt = streams.length - 1; // encoder filters run in reverse order
+    // Encoder filters run in reverse order. A local reply from filter i goes through the encoder
+    // callbacks of filters i..0 only: Envoy 1.40 does not run encoders of filters that never decoded
+    // (measured: they get proxy_on_log only). The router's own replies go through all filters.
+    let startAt = streams.length - 1;
     if (stop.kind === 'stuck') throw new Error(`harness: ${stop.why}`);
-    if (stop.kind === 'reset') return this.finish(streams, { host: 'harness', status: 0, servedBy: null, upstreamHeaders: null, upstreamPath: null, responseHeaders: {}, body: '' });
+    if (stop.kind === 'reset') return this.finish(streams, headers, [], { host: 'harness', status: 0, servedBy: null, upstreamHeaders: null, upstreamPath: null, responseHeaders: {}, body: '' });
     if (stop.kind === 'local') {
+      startAt = decoded - 1;
       response = localResponse(stop.reply);
     } else {
       const h = lower(headers);
@@ -200,11 +206,11 @@ export class HarnessChain {
       }
       s.state.responseHeaders = s.state.responseBody = null;
       if (r.kind === 'stuck') throw new Error(`harness: ${r.why}`);
-      if (r.kind === 'reset') return this.finish(streams, { host: 'harness', status: 0, servedBy: null, upstreamHeaders: null, upstreamPath: null, responseHeaders: {}, body: '' });
+      if (r.kind === 'reset') return this.finish(streams, headers, [], { host: 'harness', status: 0, servedBy: null, upstreamHeaders: null, upstreamPath: null, responseHeaders: {}, body: '' });
       if (r.kind === 'local') response = localResponse(r.reply); // continues through the remaining encoder filters
     }
     const responseHeaders = lower(response.headers);
-    return this.finish(streams, {
+    return this.finish(streams, headers, response.headers, {
       host: 'harness', status: Number(responseHeaders[':status'] ?? 0), servedBy: responseHeaders['x-served-by'] ?? null,
       upstreamHeaders: upstream?.headers ?? null, upstreamPath: upstream?.path ?? null,
       responseHeaders: Object.fromEntries(Object.entries(responseHeaders).filter(([k]) => !k.startsWith(':'))),
@@ -212,8 +218,13 @@ export class HarnessChain {
     });
   }
 
-  private finish(streams: HttpStream[], result: StepResult): StepResult {
-    for (const s of streams) s.complete();
+  /** proxy_on_log/done/delete for every filter, even those the request never reached (as Envoy does). */
+  private finish(streams: HttpStream[], request: [string, string][], response: [string, string][], result: StepResult): StepResult {
+    for (const s of streams) {
+      s.state.attributes.requestHeaders = request;
+      s.state.attributes.responseHeaders = response;
+      s.complete();
+    }
     return result;
   }
 
@@ -244,15 +255,20 @@ function staticReply(r: StaticRoute): EchoReply {
   return { status: r.status ?? 200, headers: r.headers ?? { 'content-type': 'application/json' }, body: r.body };
 }
 
-export async function runInHarness(scenario: Scenario): Promise<void> {
+export interface RunOptions {
+  /** Where <filter>.wasm files are; default build/. */
+  wasmDir?: string;
+}
+
+export async function runInHarness(scenario: Scenario, opts: RunOptions = {}): Promise<void> {
   if (scenario.configError !== undefined) {
-    await assert.rejects(HarnessChain.load(scenario), (error: Error) => {
+    await assert.rejects(HarnessChain.load(scenario, opts), (error: Error) => {
       assert.match(error.message, scenario.configError!);
       return true;
     });
     return;
   }
-  const chain = await HarnessChain.load(scenario);
+  const chain = await HarnessChain.load(scenario, opts);
   try {
     chain.setRoutes(scenario.routes);
     await chain.settle();
@@ -300,9 +316,9 @@ async function envoyRequest(envoy: Envoy, upstreams: Upstreams, req: ScenarioReq
   };
 }
 
-export async function runInEnvoy(scenario: Scenario): Promise<void> {
+export async function runInEnvoy(scenario: Scenario, opts: RunOptions = {}): Promise<void> {
   if (scenario.configError !== undefined) {
-    const failure = await runEnvoyExpectingFailure({ filters: envoyFilters(scenario), node: scenario.node });
+    const failure = await runEnvoyExpectingFailure({ filters: envoyFilters(scenario), node: scenario.node, wasmDir: opts.wasmDir });
     assert.equal(failure.ready, false, `Envoy accepted the configuration; expected a rejection matching ${scenario.configError}`);
     assert.notEqual(failure.code, 0, 'Envoy exit code');
     assert.match(failure.log, scenario.configError);
@@ -313,7 +329,7 @@ export async function runInEnvoy(scenario: Scenario): Promise<void> {
   let envoy: Envoy | null = null;
   try {
     for (const r of scenario.routes ?? []) upstreams.get(r.cluster).setRoute(r.path, staticReply(r));
-    envoy = await startEnvoy({ filters: envoyFilters(scenario), upstreams: upstreams.endpoints(), node: scenario.node });
+    envoy = await startEnvoy({ filters: envoyFilters(scenario), upstreams: upstreams.endpoints(), node: scenario.node, wasmDir: opts.wasmDir });
     for (const step of scenario.steps ?? []) {
       for (const r of step.routes ?? []) upstreams.get(r.cluster).setRoute(r.path, staticReply(r));
       const results: StepResult[] = [];
