@@ -1,0 +1,176 @@
+// The steering filter's proxy-wasm adapter: reads the request, asks logic.ts for a decision, writes
+// `x-asmesh-cluster`, clears the route cache, applies header operations and faults.
+import {
+  RootContext, HttpContext, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, TimerHandler,
+  requestHeaders, responseHeaders, pluginConfiguration, logError, logWarn, logDebug, logLevel, LogLevel,
+  Counter, clearRouteCache, setTimer, randomU64, Pair,
+} from '../../assembly/proxy';
+import { SteeringConfig, HeaderOps, HttpRoute, Destination, parseSteeringConfig } from './config';
+import { Decision, RandomSource, RequestView, decide } from './logic';
+
+export const CLUSTER_HEADER = 'x-asmesh-cluster';
+const CLUSTER_HEADER_BYTES = String.UTF8.encode(CLUSTER_HEADER);
+const ABORT_BODY = 'fault filter abort';
+
+/** Metric name with labels as `label=value;` pairs before the name (envoy/stats-tags.yaml extracts them). */
+export function labelValue(v: string): string {
+  return v.replaceAll(';', '_').replaceAll('=', '_');
+}
+
+class HostRandom extends RandomSource {
+  next(): u64 { return randomU64(); }
+}
+
+/** Request headers through the host, each read at most once per request. */
+class HostRequestView extends RequestView {
+  private cache: Map<string, string | null> = new Map<string, string | null>();
+  header(name: string): string | null {
+    if (this.cache.has(name)) return this.cache.get(name);
+    const v = requestHeaders.get(name);
+    this.cache.set(name, v);
+    return v;
+  }
+}
+
+export class SteeringRoot extends RootContext {
+  config: SteeringConfig = new SteeringConfig();
+  /** decisions[route][destination] */
+  decisions: Counter[][] = [];
+  delays: Counter[] = [];
+  aborts: Counter[] = [];
+  unmatched: Counter | null = null;
+  rng: HostRandom = new HostRandom();
+
+  onConfigure(configurationSize: u32): bool {
+    const result = parseSteeringConfig(pluginConfiguration(configurationSize));
+    if (result.config === null) {
+      logError('steering: config ' + result.error);
+      return false;
+    }
+    const config = result.config as SteeringConfig;
+    for (let i = 0; i < config.ignored.length; i++) {
+      logWarn('steering: config ' + config.ignored[i] + ': not enforced by asmesh steering, ignored');
+    }
+    this.config = config;
+    this.decisions = [];
+    this.delays = [];
+    this.aborts = [];
+    for (let i = 0; i < config.routes.length; i++) {
+      const route = config.routes[i];
+      const row = new Array<Counter>();
+      const r = 'route=' + labelValue(route.label) + ';';
+      for (let j = 0; j < route.destinations.length; j++) {
+        const d = route.destinations[j];
+        row.push(new Counter(r + 'subset=' + labelValue(d.subset) + ';asmesh_steering_decisions_total'));
+      }
+      this.decisions.push(row);
+      this.delays.push(new Counter(r + 'fault=delay;asmesh_steering_faults_total'));
+      this.aborts.push(new Counter(r + 'fault=abort;asmesh_steering_faults_total'));
+    }
+    this.unmatched = new Counter('asmesh_steering_unmatched_total');
+    return true;
+  }
+
+  createHttpContext(contextId: u32): HttpContext | null {
+    return new SteeringHttp(contextId, this);
+  }
+}
+
+class DelayTimer extends TimerHandler {
+  constructor(public http: SteeringHttp) {
+    super();
+    this.contextId = http.contextId;
+  }
+  onTimer(): void {
+    this.http.afterDelay();
+  }
+}
+
+function applyOps(ops: HeaderOps | null, response: bool): void {
+  if (ops === null) return;
+  const map = response ? responseHeaders : requestHeaders;
+  for (let i = 0; i < ops.toRemove.length; i++) map.remove(ops.toRemove[i]);
+  for (let i = 0; i < ops.toSet.length; i++) map.replace(ops.toSet[i].name, ops.toSet[i].value);
+  for (let i = 0; i < ops.toAdd.length; i++) map.add(ops.toAdd[i].name, ops.toAdd[i].value);
+}
+
+export class SteeringHttp extends HttpContext {
+  route: HttpRoute | null = null;
+  destination: Destination | null = null;
+  pendingAbort: i32 = 0;
+  delayed: bool = false;
+
+  onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
+    const root = changetype<SteeringRoot>(this.root);
+    // A client must never pick the cluster: drop what it sent before deciding.
+    const spoofed = requestHeaders.getBytes(CLUSTER_HEADER_BYTES) !== null;
+    if (spoofed) requestHeaders.removeBytes(CLUSTER_HEADER_BYTES);
+    const view = new HostRequestView();
+    const d: Decision = decide(root.config, view, root.rng);
+    const route = d.route;
+    if (route === null) {
+      if (spoofed) clearRouteCache();
+      (root.unmatched as Counter).increment(1);
+      if (logLevel() <= LogLevel.Debug) logDebug('steering: no route matched' + (spoofed ? ' (client x-asmesh-cluster removed)' : ''));
+      return FilterHeadersStatus.Continue;
+    }
+    const dest = d.destination as Destination;
+    this.route = route;
+    this.destination = dest;
+    requestHeaders.replace(CLUSTER_HEADER, dest.cluster);
+    applyOps(route.requestOps, false);
+    applyOps(dest.requestOps, false);
+    clearRouteCache();
+    const index = root.config.routes.indexOf(route);
+    const di = route.destinations.indexOf(dest);
+    root.decisions[index][di].increment(1);
+    if (logLevel() <= LogLevel.Debug) {
+      logDebug('steering: route ' + route.label + ' -> ' + dest.cluster + (d.sticky ? ' (sticky)' : '') +
+        (d.delayMs > 0 ? ' delay ' + d.delayMs.toString() + 'ms' : '') +
+        (d.abortStatus > 0 ? ' abort ' + d.abortStatus.toString() : '') + (spoofed ? ' (client x-asmesh-cluster removed)' : ''));
+    }
+    if (d.delayMs > 0) {
+      root.delays[index].increment(1);
+      this.pendingAbort = d.abortStatus;
+      this.delayed = true;
+      setTimer(d.delayMs, new DelayTimer(this));
+      return FilterHeadersStatus.StopIteration;
+    }
+    if (d.abortStatus > 0) {
+      this.abort(d.abortStatus);
+      return FilterHeadersStatus.StopIteration;
+    }
+    return FilterHeadersStatus.Continue;
+  }
+
+  abort(status: i32): void {
+    const root = changetype<SteeringRoot>(this.root);
+    const route = this.route as HttpRoute;
+    root.aborts[root.config.routes.indexOf(route)].increment(1);
+    this.sendLocalResponse(<u32>status, 'fault_filter_abort', ABORT_BODY, [Pair.fromStrings('content-type', 'text/plain')]);
+  }
+
+  afterDelay(): void {
+    if (!this.delayed) return;
+    this.delayed = false;
+    if (this.pendingAbort > 0) this.abort(this.pendingAbort);
+    else this.resumeRequest();
+  }
+
+  onRequestBody(bodySize: u32, endOfStream: bool): FilterDataStatus {
+    return this.delayed ? FilterDataStatus.StopIterationAndBuffer : FilterDataStatus.Continue;
+  }
+
+  onRequestTrailers(trailerCount: u32): FilterTrailersStatus {
+    return this.delayed ? FilterTrailersStatus.StopIteration : FilterTrailersStatus.Continue;
+  }
+
+  onResponseHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
+    const route = this.route;
+    if (route === null) return FilterHeadersStatus.Continue;
+    applyOps(route.responseOps, true);
+    const dest = this.destination;
+    if (dest !== null) applyOps(dest.responseOps, true);
+    return FilterHeadersStatus.Continue;
+  }
+}

@@ -1,0 +1,249 @@
+// The steering decision: which http route matches, which destination it picks (weighted, random or
+// sticky), and which faults apply. Pure: the request is read through RequestView and randomness
+// comes from RandomSource, so as-pect tests drive it without a host.
+import { HttpRoute, MatchBlock, KeyMatch, Destination, SteeringConfig } from './config';
+import { StringMatcher, asciiLower } from '../../assembly/lib/matchers';
+
+/** Read access to the request headers (names lower case; pseudo-headers `:path`, `:method`, ...). */
+export abstract class RequestView {
+  abstract header(name: string): string | null;
+}
+
+export abstract class RandomSource {
+  abstract next(): u64;
+}
+
+export class Decision {
+  /** null: no http route matched (or the authority is not one of `hosts`): the request passes untouched. */
+  route: HttpRoute | null = null;
+  destination: Destination | null = null;
+  /** The destination came from the sticky key's hash. */
+  sticky: bool = false;
+  /** 0: no abort. */
+  abortStatus: i32 = 0;
+  /** 0: no delay. */
+  delayMs: u32 = 0;
+}
+
+/** What the matchers look at, derived once per request. */
+export class RequestFacts {
+  path: string = '';
+  query: string = '';
+  authority: string | null = null;
+  /** The authority's host, lower case, without port. */
+  host: string = '';
+  port: i32 = 0;
+  private params: Map<string, string> | null = null;
+
+  constructor(public readonly req: RequestView, defaultPort: i32) {
+    const p = req.header(':path');
+    const full = p === null ? '' : p;
+    const q = full.indexOf('?');
+    this.path = q < 0 ? full : full.substring(0, q);
+    this.query = q < 0 ? '' : full.substring(q + 1);
+    const hashAt = this.path.indexOf('#');
+    if (hashAt >= 0) this.path = this.path.substring(0, hashAt);
+    const a = req.header(':authority');
+    this.authority = a;
+    this.port = defaultPort;
+    if (a !== null) {
+      let host = a;
+      let portText = '';
+      if (a.startsWith('[')) {
+        const close = a.indexOf(']');
+        if (close > 0) {
+          host = a.substring(0, close + 1);
+          if (close + 1 < a.length && a.charCodeAt(close + 1) == 0x3a) portText = a.substring(close + 2);
+        }
+      } else {
+        const colon = a.lastIndexOf(':');
+        if (colon >= 0) { host = a.substring(0, colon); portText = a.substring(colon + 1); }
+      }
+      this.host = asciiLower(host);
+      const port = parsePort(portText);
+      if (port > 0) this.port = port;
+    }
+  }
+
+  /** The first value of a query parameter (raw, not percent-decoded), or null. */
+  queryParam(name: string): string | null {
+    let params = this.params;
+    if (params === null) {
+      params = new Map<string, string>();
+      this.params = params;
+      const parts = this.query.split('&');
+      for (let i = 0; i < parts.length; i++) {
+        const part = parts[i];
+        if (part.length == 0) continue;
+        const eq = part.indexOf('=');
+        const k = eq < 0 ? part : part.substring(0, eq);
+        const v = eq < 0 ? '' : part.substring(eq + 1);
+        if (!params.has(k)) params.set(k, v);
+      }
+    }
+    return params.has(name) ? params.get(name) : null;
+  }
+}
+
+function parsePort(s: string): i32 {
+  if (s.length == 0 || s.length > 5) return 0;
+  let n: i32 = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return 0;
+    n = n * 10 + (c - 0x30);
+  }
+  return n <= 65535 ? n : 0;
+}
+
+/**
+ * Whether the request's authority is one of the VirtualService hosts: `*`, `*.suffix`, the
+ * exact name, or a short name of it (`service_b` vs `service_b.default.svc.cluster.local`, either way).
+ */
+export function hostMatches(hosts: string[], host: string): bool {
+  for (let i = 0; i < hosts.length; i++) {
+    const h = hosts[i];
+    if (h == '*' || h == host) return true;
+    if (h.startsWith('*.')) {
+      if (host.endsWith(h.substring(1))) return true;
+      continue;
+    }
+    if (host.length == 0) continue;
+    if (host.startsWith(h) && host.length > h.length && host.charCodeAt(h.length) == 0x2e) return true;
+    if (h.startsWith(host) && h.length > host.length && h.charCodeAt(host.length) == 0x2e) return true;
+  }
+  return false;
+}
+
+function headersMatch(list: KeyMatch[], req: RequestView): bool {
+  for (let i = 0; i < list.length; i++) {
+    if (!list[i].matcher.matches(req.header(list[i].name))) return false;
+  }
+  return true;
+}
+
+/** Istio withoutHeaders: the block fails when any listed header matches. */
+function withoutHeadersMatch(list: KeyMatch[], req: RequestView): bool {
+  for (let i = 0; i < list.length; i++) {
+    if (list[i].matcher.matches(req.header(list[i].name))) return false;
+  }
+  return true;
+}
+
+function fieldMatches(m: StringMatcher | null, value: string | null): bool {
+  return m === null || m.matches(value);
+}
+
+export function blockMatches(m: MatchBlock, facts: RequestFacts): bool {
+  const req = facts.req;
+  if (m.port != 0 && m.port != facts.port) return false;
+  if (!fieldMatches(m.method, req.header(':method'))) return false;
+  if (!fieldMatches(m.scheme, req.header(':scheme'))) return false;
+  if (!fieldMatches(m.authority, facts.authority)) return false;
+  if (!fieldMatches(m.uri, facts.path)) return false;
+  if (!headersMatch(m.headers, req)) return false;
+  if (!withoutHeadersMatch(m.withoutHeaders, req)) return false;
+  for (let i = 0; i < m.queryParams.length; i++) {
+    const q = m.queryParams[i];
+    if (!q.matcher.matches(facts.queryParam(q.name))) return false;
+  }
+  return true;
+}
+
+export function routeMatches(route: HttpRoute, facts: RequestFacts): bool {
+  if (route.matches.length == 0) return true;
+  for (let i = 0; i < route.matches.length; i++) {
+    if (blockMatches(route.matches[i], facts)) return true;
+  }
+  return false;
+}
+
+/** FNV-1a (64-bit) over the UTF-8 bytes of a string. */
+export function fnv1a64(s: string): u64 {
+  const bytes = String.UTF8.encode(s);
+  const base = changetype<usize>(bytes);
+  let h: u64 = 0xcbf29ce484222325;
+  for (let i = 0; i < bytes.byteLength; i++) {
+    h ^= <u64>load<u8>(base + i);
+    h *= 0x100000001b3;
+  }
+  return h;
+}
+
+/** The value of a cookie in a `cookie` header, or null. */
+export function cookieValue(header: string | null, name: string): string | null {
+  if (header === null) return null;
+  const parts = header.split(';');
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i].trim();
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.substring(0, eq).trim() == name) {
+      let v = part.substring(eq + 1).trim();
+      if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.substring(1, v.length - 1);
+      return v;
+    }
+  }
+  return null;
+}
+
+/** The sticky key's value for this request, or null (no key configured, or absent/empty). */
+export function stickyValue(cfg: SteeringConfig, req: RequestView): string | null {
+  let v: string | null = null;
+  if (cfg.stickyHeader.length > 0) v = req.header(cfg.stickyHeader);
+  else if (cfg.stickyCookie.length > 0) v = cookieValue(req.header('cookie'), cfg.stickyCookie);
+  if (v !== null && v.length == 0) return null;
+  return v;
+}
+
+/** Picks a destination by weight for a bucket in [0, 100). */
+export function pickByBucket(dests: Destination[], bucket: i32): Destination {
+  let cum: i32 = 0;
+  for (let i = 0; i < dests.length; i++) {
+    cum += dests[i].weight;
+    if (bucket < cum) return dests[i];
+  }
+  return dests[dests.length - 1];
+}
+
+/** True with probability percent/100. */
+export function draw(percent: f64, rng: RandomSource): bool {
+  if (percent >= 100) return true;
+  if (percent <= 0) return false;
+  const unit = <f64>(rng.next() >> 11) / 9007199254740992.0; // [0, 1)
+  return unit * 100.0 < percent;
+}
+
+/**
+ * Decides one request. Randomness is drawn in this order: the weighted choice (only when a route
+ * has more than one destination and no sticky value), the delay, the abort (each only when its
+ * percentage is strictly between 0 and 100).
+ */
+export function decide(cfg: SteeringConfig, req: RequestView, rng: RandomSource): Decision {
+  const d = new Decision();
+  const facts = new RequestFacts(req, cfg.defaultPort);
+  if (!hostMatches(cfg.hosts, facts.host)) return d;
+  for (let i = 0; i < cfg.routes.length; i++) {
+    const route = cfg.routes[i];
+    if (!routeMatches(route, facts)) continue;
+    d.route = route;
+    const dests = route.destinations;
+    if (dests.length == 1) d.destination = dests[0];
+    else {
+      const key = stickyValue(cfg, req);
+      let bucket: i32;
+      if (key !== null) {
+        bucket = <i32>(fnv1a64(key) % 100);
+        d.sticky = true;
+      } else bucket = <i32>(rng.next() % 100);
+      d.destination = pickByBucket(dests, bucket);
+    }
+    const fault = route.fault;
+    if (fault !== null) {
+      if (fault.delayMs > 0 && draw(fault.delayPercent, rng)) d.delayMs = fault.delayMs;
+      if (fault.abortStatus > 0 && draw(fault.abortPercent, rng)) d.abortStatus = fault.abortStatus;
+    }
+    return d;
+  }
+  return d;
+}
