@@ -1,0 +1,131 @@
+// Scenarios of the telemetry filter, run in the harness and in Envoy: exact Istio counters per
+// label set (by their encoded stat names, see filters/telemetry/labels.ts), the peer header
+// exchange and stripping, access log lines, the cardinality cap, and rejected configurations.
+// Prometheus output, histogram counts and promtool are checked in test/telemetry/envoy.test.ts.
+import type { Scenario } from './types.ts';
+
+const STANDARD = [
+  'reporter', 'source_workload', 'source_workload_namespace', 'source_principal', 'source_app',
+  'source_version', 'source_cluster', 'destination_workload', 'destination_workload_namespace',
+  'destination_principal', 'destination_app', 'destination_version', 'destination_service',
+  'destination_service_name', 'destination_service_namespace', 'destination_cluster',
+  'request_protocol', 'response_code', 'grpc_response_status', 'response_flags',
+  'connection_security_policy',
+] as const;
+type Labels = Record<(typeof STANDARD)[number], string>;
+
+/** The stat name the filter defines for `metric` with these labels (standard ones first, then `extra`). */
+function stat(metric: string, labels: Labels, extra: [string, string][] = []): string {
+  return [...STANDARD.map((l) => `${l}=${labels[l]};`), ...extra.map(([k, v]) => `${k}=${v};`)].join('') + metric;
+}
+
+const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64');
+const SLEEP = { workload: 'sleep', namespace: 'default', app: 'sleep', version: 'v1', cluster: 'Kubernetes' };
+const RATINGS = { workload: 'ratings-v2', namespace: 'test', app: 'ratings', version: 'v2', cluster: 'Kubernetes' };
+const PRODUCTPAGE_NODE = {
+  id: 'productpage', cluster: 'productpage',
+  metadata: { WORKLOAD_NAME: 'productpage-v1', NAMESPACE: 'default', CLUSTER_ID: 'Kubernetes', LABELS: { app: 'productpage', version: 'v1' } },
+};
+
+function destinationLabels(peer: typeof SLEEP | null, code: number): Labels {
+  return {
+    reporter: 'destination',
+    source_workload: peer?.workload ?? 'unknown', source_workload_namespace: peer?.namespace ?? 'unknown', source_principal: 'unknown',
+    source_app: peer?.app ?? 'unknown', source_version: peer?.version ?? 'unknown', source_cluster: peer?.cluster ?? 'unknown',
+    destination_workload: 'productpage-v1', destination_workload_namespace: 'default', destination_principal: 'unknown',
+    destination_app: 'productpage', destination_version: 'v1', destination_service: 'service_b',
+    destination_service_name: 'service_b', destination_service_namespace: 'default', destination_cluster: 'Kubernetes',
+    request_protocol: 'http', response_code: String(code), grpc_response_status: '', response_flags: '-',
+    connection_security_policy: 'none',
+  };
+}
+
+const destination = [{ name: 'telemetry' as const, config: { reporter: 'destination' } }];
+const call = (peer: object | null, status: number) => ({
+  path: '/info',
+  headers: { 'x-echo-status': String(status), ...(peer === null ? {} : { 'x-asmesh-peer': b64(peer) }) },
+});
+const LOG = 'wasm log telemetry telemetry telemetry: ';
+
+export const scenarios: Scenario[] = [
+  {
+    name: 'destination: a known mix from two callers and an anonymous one gives exact counters per label set; the peer header is stripped',
+    filters: destination,
+    node: PRODUCTPAGE_NODE,
+    steps: [
+      { request: call(SLEEP, 200), repeat: 3, expect: { status: 200, servedBy: 'service_b', upstreamHeaders: { 'x-asmesh-peer': null }, responseHeaders: { 'x-asmesh-peer': /^[A-Za-z0-9+/]+=*$/ } } },
+      { request: call(SLEEP, 404), repeat: 2, expect: { status: 404, upstreamHeaders: { 'x-asmesh-peer': null } } },
+      { request: call(SLEEP, 503), expect: { status: 503, upstreamHeaders: { 'x-asmesh-peer': null } } },
+      { request: call(RATINGS, 200), repeat: 2, expect: { status: 200, upstreamHeaders: { 'x-asmesh-peer': null } } },
+      { request: call(RATINGS, 503), expect: { status: 503, upstreamHeaders: { 'x-asmesh-peer': null } } },
+      { name: 'no peer header: none is answered', request: call(null, 200), expect: { status: 200, responseHeaders: { 'x-asmesh-peer': null } } },
+      { name: 'a malformed peer header is stripped too', request: { path: '/info', headers: { 'x-asmesh-peer': '%%%' } }, expect: { status: 200, upstreamHeaders: { 'x-asmesh-peer': null }, responseHeaders: { 'x-asmesh-peer': null } } },
+    ],
+    metrics: {
+      [stat('istio_requests_total', destinationLabels(SLEEP, 200))]: 3,
+      [stat('istio_requests_total', destinationLabels(SLEEP, 404))]: 2,
+      [stat('istio_requests_total', destinationLabels(SLEEP, 503))]: 1,
+      [stat('istio_requests_total', destinationLabels(RATINGS, 200))]: 2,
+      [stat('istio_requests_total', destinationLabels(RATINGS, 503))]: 1,
+      [stat('istio_requests_total', destinationLabels(null, 200))]: 2,
+      asmesh_telemetry_overflow_total: 0,
+    },
+    // upstream_cluster/upstream_host come from Envoy's xds.cluster_name and upstream.address, which the
+    // harness chain does not simulate; test/telemetry/envoy.test.ts checks them in Envoy.
+    logs: [
+      new RegExp(`${LOG}\\{"start_time":"\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z","method":"GET","path":"/info","protocol":"HTTP/1.1","response_code":404,"response_flags":"-","bytes_received":\\d+,"bytes_sent":\\d+,"duration":\\d+,"upstream_cluster":`),
+      new RegExp(`${LOG}\\{.*"source_workload":"ratings-v2","source_principal":"unknown","destination_workload":"productpage-v1","destination_principal":"unknown"`),
+    ],
+  },
+  {
+    name: 'source: our identity goes to the upstream in x-asmesh-peer; the destination stays unknown without an answer',
+    filters: [{ name: 'telemetry', config: { reporter: 'source' } }],
+    node: { id: 'sleep', cluster: 'sleep', metadata: { WORKLOAD_NAME: 'sleep', NAMESPACE: 'default', CLUSTER_ID: 'Kubernetes', LABELS: { app: 'sleep', version: 'v1' } } },
+    steps: [{
+      request: { path: '/x' }, repeat: 2,
+      expect: { status: 200, upstreamHeaders: { 'x-asmesh-peer': b64(SLEEP) }, responseHeaders: { 'x-asmesh-peer': null } },
+    }],
+    metrics: {
+      [stat('istio_requests_total', {
+        ...destinationLabels(null, 200), reporter: 'source', source_workload: 'sleep', source_workload_namespace: 'default',
+        source_app: 'sleep', source_version: 'v1', source_cluster: 'Kubernetes', destination_workload: 'unknown',
+        destination_workload_namespace: 'unknown', destination_app: 'unknown', destination_version: 'unknown',
+        destination_cluster: 'unknown', destination_service_namespace: 'unknown', connection_security_policy: 'unknown',
+      })]: 2,
+    },
+  },
+  {
+    name: 'custom dimensions: a request header label, a removed label, a disabled metric',
+    filters: [{
+      name: 'telemetry', config: { metrics: [{ overrides: [
+        { match: { metric: 'REQUEST_COUNT' }, tagOverrides: { user_tier: { value: "request.headers['x-tier']" }, source_cluster: { operation: 'REMOVE' } } },
+      ] }], accessLog: { enabled: false } },
+    }],
+    node: PRODUCTPAGE_NODE,
+    steps: [{ request: { path: '/t', headers: { 'x-tier': 'gold;x=y', 'x-asmesh-peer': b64(SLEEP) } }, expect: { status: 200 } }],
+    metrics: {
+      [stat('istio_requests_total', destinationLabels(SLEEP, 200)).replace('source_cluster=Kubernetes;', '').replace('istio_requests_total', 'user_tier=gold_x_y;istio_requests_total')]: 1,
+    },
+  },
+  {
+    name: 'cardinality cap: two label sets, then three more requests fold into `other`',
+    filters: [{ name: 'telemetry', config: { maxLabelSets: 2 } }],
+    node: PRODUCTPAGE_NODE,
+    steps: [0, 1, 2, 3, 4].map((i) => ({ request: call({ ...SLEEP, workload: `w${i}` }, 200), expect: { status: 200 } })),
+    metrics: {
+      asmesh_telemetry_overflow_total: 3,
+      [stat('istio_requests_total', { ...destinationLabels(SLEEP, 200), source_workload: 'w0' })]: 1,
+      [stat('istio_requests_total', Object.fromEntries(STANDARD.map((l) => [l, l === 'reporter' ? 'destination' : 'other'])) as Labels)]: 3,
+    },
+  },
+  {
+    name: 'a bad reporter is rejected with its JSON path',
+    filters: [{ name: 'telemetry', config: { reporter: 'client' } }],
+    configError: /telemetry: config \$\.reporter: expected "source" or "destination", got "client"/,
+  },
+  {
+    name: 'an unsupported tag override expression is rejected with its JSON path',
+    filters: [{ name: 'telemetry', config: { metrics: [{ overrides: [{ tagOverrides: { x: { value: 'size(request.headers)' } } }] }] } }],
+    configError: /telemetry: config \$\.metrics\[0\]\.overrides\[0\]\.tagOverrides\.x\.value: unsupported expression "size\(request\.headers\)"/,
+  },
+];
