@@ -11,6 +11,7 @@ import { envoyVersion, localizePaths, requireEnvoy, startEnvoy, validateConfig }
 import { parse as parseYaml } from 'yaml';
 import { packageRoot } from './paths.ts';
 import { makeMeshCerts } from './certs.ts';
+import { sidecarStatsTags } from './stats-tags.ts';
 import { runRequest, formatRun } from './run.ts';
 import { FILTERS, toYaml, translate, type FilterName, type TranslateOptions } from './translate.ts';
 import type { JsonObject } from './istio.ts';
@@ -124,14 +125,6 @@ function readJson(path: string, what: string): unknown {
   } catch (e) {
     throw new InputError(`${path}: not JSON: ${(e as Error).message}`);
   }
-}
-
-/** The stats_tags rules shipped in envoy/sidecar.yaml (the telemetry filter's label encoding), if any. */
-export function sidecarStatsTags(): JsonObject[] | undefined {
-  const path = join(packageRoot(), 'envoy/sidecar.yaml');
-  if (!existsSync(path)) return undefined;
-  const tags = ((parseYaml(readFileSync(path, 'utf8')) as JsonObject | null)?.stats_config as JsonObject | undefined)?.stats_tags;
-  return Array.isArray(tags) && tags.length ? (tags as JsonObject[]) : undefined;
 }
 
 async function cmdTranslate(argv: string[]): Promise<number> {

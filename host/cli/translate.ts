@@ -62,7 +62,7 @@ export function clusterName(host: string, subset: string, port: number): string 
   return CLUSTER_TEMPLATE.replace('{port}', String(port)).replace('{subset}', subset).replace('{host}', host);
 }
 
-/** Tag extraction rules for Istio's standard labels, encoded in stat names as `;<label>=<value>;`. */
+/** Istio's standard metric labels (the telemetry filter's, filters/telemetry/labels.ts). */
 export const ISTIO_LABELS = [
   'reporter', 'source_workload', 'source_workload_namespace', 'source_principal', 'source_app', 'source_version',
   'source_cluster', 'destination_workload', 'destination_workload_namespace', 'destination_principal', 'destination_app',
@@ -71,8 +71,35 @@ export const ISTIO_LABELS = [
   'connection_security_policy',
 ];
 
+/** The stats_tags rule for one label: the telemetry filter encodes `l1=v1;...;<metric>` in stat names. */
+export function statsTagRule(label: string): JsonObject {
+  return { tag_name: label, regex: `[.;](${label}=([^;]*);)` };
+}
+
 export function defaultStatsTags(): JsonObject[] {
-  return ISTIO_LABELS.map((l) => ({ tag_name: l, regex: `(;${l}=([^;]*))` }));
+  return ISTIO_LABELS.map(statsTagRule);
+}
+
+/** Labels a Telemetry spec adds with tagOverrides (each needs its own stats_tags rule). */
+function customLabels(telemetry: JsonObject | null): string[] {
+  const out = new Set<string>();
+  for (const m of (telemetry?.metrics as JsonObject[] | undefined) ?? []) {
+    for (const o of (m.overrides as JsonObject[] | undefined) ?? []) {
+      for (const [label, op] of Object.entries(isObject(o.tagOverrides) ? o.tagOverrides : {})) {
+        if (!ISTIO_LABELS.includes(label) && !(isObject(op) && op.operation === 'REMOVE')) out.add(label);
+      }
+    }
+  }
+  return [...out];
+}
+
+/** The telemetry filter's configuration from an Istio Telemetry spec, for one side of the sidecar. */
+export function telemetryConfig(spec: JsonObject | null, reporter: 'source' | 'destination'): JsonObject {
+  const cfg: JsonObject = { reporter };
+  if (spec?.metrics !== undefined) cfg.metrics = spec.metrics;
+  const logs = (spec?.accessLogging as JsonObject[] | undefined) ?? [];
+  if (logs.length) cfg.accessLog = { enabled: !logs.every((l) => l.disabled === true) };
+  return cfg;
 }
 
 interface Subset { name: string; policy: JsonObject | undefined }
@@ -211,7 +238,8 @@ export function translate(files: { name: string; text: string }[], opts: Transla
   const configs: Record<FilterName, JsonObject | null> = { steering, authz, telemetry };
   const envoy = renderBootstrap({ services: [...services.values()], jwksClusters, mtls, wl, opts, configs, routeTimeout, retryPolicy, warnings });
   const clusters = ((envoy.static_resources as JsonObject).clusters as JsonObject[]).map((c) => String(c.name));
-  return { steering, authz, telemetry, envoy, mtls, clusters, warnings };
+  // The inbound (destination) side's configuration; the outbound listener's differs only in reporter.
+  return { steering, authz, telemetry: telemetry && telemetryConfig(telemetry, 'destination'), envoy, mtls, clusters, warnings };
 }
 
 /** The default (empty) configuration each filter accepts when no resource configures it. */
@@ -219,7 +247,7 @@ export function emptyConfig(filter: FilterName): JsonObject {
   switch (filter) {
     case 'steering': return { hosts: [], http: [] };
     case 'authz': return { jwtRules: [], policies: [] };
-    case 'telemetry': return {};
+    case 'telemetry': return { reporter: 'destination' };
   }
 }
 
@@ -242,7 +270,8 @@ function validation(certDir: string, trustDomain: string): JsonObject {
   };
 }
 
-function wasmFilter(filter: FilterName, config: JsonObject | null, wasmDir: string): JsonObject {
+function wasmFilter(filter: FilterName, config: JsonObject | null, wasmDir: string, direction: 'outbound' | 'inbound'): JsonObject {
+  if (filter === 'telemetry') config = telemetryConfig(config, direction === 'outbound' ? 'source' : 'destination');
   return {
     name: `asmesh.${filter}`,
     typed_config: {
@@ -400,7 +429,7 @@ function renderBootstrap(args: {
   // Istio applies VirtualServices on the caller's side and authorization on the callee's side.
   const onListener: Record<string, FilterName[]> = { outbound: ['steering', 'telemetry'], inbound: ['authz', 'telemetry'] };
   const httpFilters = (statPrefix: string) => [
-    ...filters.filter((f) => onListener[statPrefix].includes(f)).map((f) => wasmFilter(f, configs[f], wasmDir)),
+    ...filters.filter((f) => onListener[statPrefix].includes(f)).map((f) => wasmFilter(f, configs[f], wasmDir, statPrefix as 'outbound' | 'inbound')),
     { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
   ];
   const hcm = (statPrefix: string, routeConfig: JsonObject, forwardCert: boolean): JsonObject => ({
@@ -437,7 +466,7 @@ function renderBootstrap(args: {
   return {
     node: { id: `sidecar~${wl.name}~${wl.name}.${wl.namespace}~${wl.namespace}.svc.cluster.local`, cluster: `${wl.app}.${wl.namespace}`, metadata: meta },
     admin: { address: socket('0.0.0.0', opts.adminPort ?? 15000) },
-    stats_config: { stats_tags: opts.statsTags?.length ? opts.statsTags : defaultStatsTags() },
+    stats_config: { stats_tags: [...(opts.statsTags?.length ? opts.statsTags : defaultStatsTags()), ...customLabels(configs.telemetry).map(statsTagRule)] },
     static_resources: {
       listeners: [
         {

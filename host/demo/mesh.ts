@@ -1,0 +1,199 @@
+// The demo mesh on loopback: service_a (Node) -> sidecar_a (Envoy) -mTLS-> sidecar_b_v1 / sidecar_b_v2
+// (Envoy) -> service_b v1 / v2 (Node echo servers). Each sidecar's Envoy config comes from
+// `asmesh translate` of envoy/demo/istio/*.yaml, as docker-compose's does.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createServer as netServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { makeMeshCerts, spiffeId, type Identity } from '../cli/certs.ts';
+import { localizePaths, startEnvoy, type RunningEnvoy } from '../cli/envoy.ts';
+import { FILTERS, translate, type FilterName } from '../cli/translate.ts';
+import type { JsonObject } from '../cli/istio.ts';
+import { EchoServer } from '../upstream/echo.ts';
+import { Issuer } from './jwt.ts';
+
+export interface Reply { status: number; headers: IncomingHttpHeaders; body: string; ms: number; error?: string }
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = netServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+/** One HTTP request; network errors come back as status 0 with `error`. */
+export function send(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string; tls?: { cert: string; key: string; ca: string } } = {}): Promise<Reply> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const u = new URL(url);
+    const common = { method: opts.method ?? 'GET', host: u.hostname, port: u.port, path: u.pathname + u.search, headers: opts.headers ?? {} };
+    const req = opts.tls
+      ? httpsRequest({ ...common, cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, checkServerIdentity: () => undefined, agent: false })
+      : httpRequest({ ...common, agent });
+    req.setTimeout(15_000, () => req.destroy(new Error('client timeout')));
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
+    });
+    req.on('error', (e) => resolve({ status: 0, headers: {}, body: '', ms: performance.now() - started, error: e.message }));
+    req.end(opts.body);
+  });
+}
+
+/** service_a: forwards every request to its sidecar's outbound listener, for host service_b. */
+async function startServiceA(port: number, sidecarOutbound: () => number): Promise<Server> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && k !== 'connection' && k !== 'host') headers[k] = Array.isArray(v) ? v.join(',') : v;
+      headers.host = 'service_b';
+      const up = httpRequest({ host: '127.0.0.1', port: sidecarOutbound(), method: req.method, path: req.url, headers, agent }, (r) => {
+        res.writeHead(r.statusCode ?? 502, { ...r.headers, 'x-demo-caller': 'service_a' });
+        r.pipe(res);
+      });
+      up.on('error', (e) => { res.writeHead(502, { 'content-type': 'text/plain' }); res.end(`service_a: sidecar unreachable: ${e.message}`); });
+      up.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((res) => server.listen(port, '127.0.0.1', () => res()));
+  return server;
+}
+
+export interface Sidecar { name: string; envoy: RunningEnvoy; admin: string; outbound: number; inbound: number }
+
+export interface Mesh {
+  work: string;
+  issuer: Issuer;
+  filters: FilterName[];
+  missing: FilterName[];
+  serviceA: string;
+  sidecars: { a: Sidecar; v1: Sidecar; v2: Sidecar };
+  echo: { v1: EchoServer; v2: EchoServer };
+  identities: Record<string, { cert: string; key: string; ca: string; spiffe: string }>;
+  stop(): Promise<void>;
+}
+
+export const IDENTITIES: Identity[] = [
+  { name: 'service_a', namespace: 'default', serviceAccount: 'sleep' },
+  { name: 'service_b-v1', namespace: 'default', serviceAccount: 'service_b' },
+  { name: 'service_b-v2', namespace: 'default', serviceAccount: 'service_b' },
+  { name: 'intruder', namespace: 'evil', serviceAccount: 'intruder' },
+];
+
+/** The demo's Istio resources (envoy/demo/istio/), with the issuer's JWKS in place of DEMO_JWKS. */
+export function demoResources(root: string, jwks: string): { name: string; text: string }[] {
+  const dir = join(root, 'envoy/demo/istio');
+  return readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().map((f) => ({
+    name: `envoy/demo/istio/${f}`,
+    text: readFileSync(join(dir, f), 'utf8').replace('jwks: DEMO_JWKS', `jwks: ${JSON.stringify(jwks)}`),
+  }));
+}
+
+export async function startMesh(opts: { root: string; work: string; envoyBin: string; statsTags?: JsonObject[]; progress: (s: string) => void }): Promise<Mesh> {
+  const { root, work, progress } = opts;
+  const present = FILTERS.filter((f) => existsSync(join(root, 'build', `${f}.wasm`)));
+  const missing = FILTERS.filter((f) => !present.includes(f));
+  for (const f of missing) progress(`${f} filter not built (build/${f}.wasm missing): its sidecars run without it`);
+  progress('making the mesh CA and SPIFFE workload certificates (openssl)');
+  const certDirs = makeMeshCerts(join(work, 'certs'), IDENTITIES);
+  const identities: Mesh['identities'] = {};
+  for (const id of IDENTITIES) {
+    const d = certDirs[id.name];
+    identities[id.name] = { cert: readFileSync(join(d, 'cert.pem'), 'utf8'), key: readFileSync(join(d, 'key.pem'), 'utf8'), ca: readFileSync(join(d, 'ca.pem'), 'utf8'), spiffe: spiffeId(id) };
+  }
+  const issuer = new Issuer('https://accounts.google.com');
+  const resources = demoResources(root, issuer.jwks);
+
+  const stoppers: (() => Promise<void>)[] = [];
+  const stop = async () => { for (const s of stoppers.reverse()) await s().catch(() => {}); };
+  try {
+    progress('starting service_b v1 and v2 (Node echo servers)');
+    const v1 = await EchoServer.start('service_b/v1');
+    stoppers.push(() => v1.close());
+    const v2 = await EchoServer.start('service_b/v2');
+    stoppers.push(() => v2.close());
+
+    const ports = async () => ({ admin: await freePort(), outbound: await freePort(), inbound: await freePort() });
+    const pa = await ports();
+    const pv1 = await ports();
+    const pv2 = await ports();
+    const endpoints = {
+      'outbound|80|v1|service_b': { address: '127.0.0.1', port: pv1.inbound },
+      'outbound|80|v2|service_b': { address: '127.0.0.1', port: pv2.inbound },
+      'outbound|80||service_b': { address: '127.0.0.1', port: pv1.inbound },
+    };
+    const sidecar = async (name: string, wl: { name: string; app: string; version: string; sa: string }, p: { admin: number; outbound: number; inbound: number }, app: number): Promise<Sidecar> => {
+      const r = translate(resources, {
+        workload: { name: wl.name, namespace: 'default', app: wl.app, version: wl.version, serviceAccount: wl.sa },
+        adminPort: p.admin, outboundPort: p.outbound, inboundPort: p.inbound, app: { address: '127.0.0.1', port: app },
+        endpoints, filters: present, statsTags: opts.statsTags,
+      });
+      const bootstrap = localizePaths(r.envoy, { wasmDir: join(root, 'build'), certDir: certDirs[wl.name] });
+      // Loopback only: the demo's listeners are not for the network.
+      const text = JSON.stringify(bootstrap).split('"address":"0.0.0.0"').join('"address":"127.0.0.1"');
+      progress(`starting ${name} (Envoy: outbound :${p.outbound}, inbound :${p.inbound} mTLS ${r.mtls}, admin :${p.admin})`);
+      const envoy = await startEnvoy({ bin: opts.envoyBin, name, bootstrap: JSON.parse(text) as JsonObject, workDir: work, adminPort: p.admin });
+      stoppers.push(() => envoy.stop());
+      return { name, envoy, admin: envoy.adminUrl, outbound: p.outbound, inbound: p.inbound };
+    };
+    const aPort = await freePort();
+    const sv1 = await sidecar('sidecar_b_v1', { name: 'service_b-v1', app: 'service_b', version: 'v1', sa: 'service_b' }, pv1, v1.port);
+    const sv2 = await sidecar('sidecar_b_v2', { name: 'service_b-v2', app: 'service_b', version: 'v2', sa: 'service_b' }, pv2, v2.port);
+    const sa = await sidecar('sidecar_a', { name: 'service_a', app: 'service_a', version: 'v1', sa: 'sleep' }, pa, aPort);
+    progress('starting service_a (Node: forwards to its sidecar for host service_b)');
+    const serviceA = await startServiceA(aPort, () => pa.outbound);
+    stoppers.push(() => new Promise<void>((res) => { serviceA.closeAllConnections(); serviceA.close(() => res()); }));
+    stoppers.push(async () => { agent.destroy(); });
+    return {
+      work, issuer, filters: present, missing, serviceA: `http://127.0.0.1:${aPort}`,
+      sidecars: { a: sa, v1: sv1, v2: sv2 }, echo: { v1, v2 }, identities, stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** Envoy counters and gauges from /stats whose names match `filter` (a regex), summed by name. */
+export async function stats(admin: string, filter: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${admin}/stats?filter=${encodeURIComponent(filter)}`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^(.+): (\d+)$/.exec(line.trim());
+    if (m) out.set(m[1], Number(m[2]));
+  }
+  return out;
+}
+
+export function sum(m: Map<string, number>, re: RegExp): number {
+  let n = 0;
+  for (const [k, v] of m) if (re.test(k)) n += v;
+  return n;
+}
+
+export interface Sample { name: string; labels: Record<string, string>; value: number }
+
+/** Samples of `/stats/prometheus` for one metric name. */
+export async function prometheus(admin: string, metric: string): Promise<Sample[]> {
+  const text = await (await fetch(`${admin}/stats/prometheus`)).text();
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(metric + '{') && !line.startsWith(metric + ' ')) continue;
+    const m = /^([^{ ]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
+    out.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return out;
+}
