@@ -51,7 +51,7 @@ export function formatTime(ns: u64): string {
 }
 
 function str(s: string | null): string {
-  return s === null ? 'null' : quote(s!);
+  return s === null ? "null" : quote(s);
 }
 
 function label(v: string): string {

@@ -63,15 +63,15 @@ export function parseValueExpression(expr: string): LabelSource | null {
   }
   if (e.startsWith('request.headers[')) {
     const name = unquoteBracket(e.substring(15));
-    return name === null ? null : new LabelSource(SourceKind.RequestHeader, 0, name!.toLowerCase());
+    return name === null ? null : new LabelSource(SourceKind.RequestHeader, 0, name.toLowerCase());
   }
   if (e.startsWith('response.headers[')) {
     const name = unquoteBracket(e.substring(16));
-    return name === null ? null : new LabelSource(SourceKind.ResponseHeader, 0, name!.toLowerCase());
+    return name === null ? null : new LabelSource(SourceKind.ResponseHeader, 0, name.toLowerCase());
   }
   if (e.startsWith('request.auth.claims[')) {
     const name = unquoteBracket(e.substring(19));
-    return name === null ? null : new LabelSource(SourceKind.Claim, 0, name!);
+    return name === null ? null : new LabelSource(SourceKind.Claim, 0, name);
   }
   if (e.startsWith('request.auth.claims.')) {
     const name = e.substring(20);
@@ -135,7 +135,7 @@ function applyOverride(c: ConfigChecker, o: JsonValue, cfg: TelemetryConfig): vo
     for (let i = 0; i < names.length; i++) {
       const source = sources[i];
       if (source === null) removeLabel(spec, names[i]);
-      else upsertLabel(spec, names[i], source!);
+      else upsertLabel(spec, names[i], source);
     }
   }
 }

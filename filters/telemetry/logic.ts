@@ -154,7 +154,7 @@ export function labelValue(src: LabelSource, standard: string[], f: RequestFacts
     case SourceKind.Constant: raw = src.name; break;
     default: raw = attributeValue(src.index, f); break;
   }
-  return sanitizeValue(raw === null ? '' : raw!);
+  return sanitizeValue(raw === null ? '' : raw);
 }
 
 /** One metric's configured shape: its label names and where each value comes from. */

@@ -1,0 +1,175 @@
+// Pure telemetry logic: label encoding and sanitizing, response flags, service names, trace ids,
+// peer headers, the access log writer and time format, the config parser, the series cap.
+import {
+  sanitizeValue, encodeMetricName, statsTagRegex, responseFlagsString, hostOfAuthority, serviceOfCluster,
+  serviceName, serviceNamespace, isValidLabelName, requestProtocol, L_SOURCE_WORKLOAD, L_DESTINATION_SERVICE_NAMESPACE,
+  L_CONNECTION_SECURITY_POLICY, L_REPORTER,
+} from '../labels';
+import { parseTraceparent, parseB3, parseB3Single, traceIds } from '../trace';
+import { PeerInfo, decodePeer } from '../peer';
+import { formatTime, accessLogLine } from '../accesslog';
+import { parseTelemetryConfig, parseValueExpression } from '../config';
+import {
+  Reporter, RequestFacts, ValueContext, SeriesTable, SERIES_FOUND, SERIES_NEW, SERIES_OVERFLOW, MetricKind,
+  SourceKind, standardLabels,
+} from '../logic';
+
+function cfg(text: string): string {
+  const r = parseTelemetryConfig(String.UTF8.encode(text));
+  return r.config === null ? r.error : 'ok';
+}
+
+class Headers extends ValueContext {
+  requestHeader(name: string): string | null { return name == 'x-tier' ? 'gold' : null; }
+}
+
+describe('labels', () => {
+  it('sanitizes values so they cannot break the encoding', () => {
+    expect(sanitizeValue('')).toBe('unknown');
+    expect(sanitizeValue('sleep')).toBe('sleep');
+    expect(sanitizeValue('a;b=c')).toBe('a_b_c');
+    expect(sanitizeValue('x\ny')).toBe('x_y');
+    expect(sanitizeValue('svc.ns.svc.cluster.local')).toBe('svc.ns.svc.cluster.local');
+    expect(sanitizeValue('z'.repeat(300)).length).toBe(256);
+  });
+  it('encodes labels before the metric name, and names the stats_tags regex', () => {
+    expect(encodeMetricName('m', ['a', 'b'], ['1', '2'])).toBe('a=1;b=2;m');
+    expect(statsTagRegex('reporter')).toBe('[.;](reporter=([^;]*);)');
+  });
+  it('prints response flags as Istio does', () => {
+    expect(responseFlagsString(0)).toBe('-');
+    expect(responseFlagsString(2)).toBe('UH');
+    expect(responseFlagsString(2 | 32 | 256)).toBe('UH,UF,NR');
+  });
+  it('derives services from authorities and Istio cluster names', () => {
+    expect(hostOfAuthority('reviews.bookinfo:9080')).toBe('reviews.bookinfo');
+    expect(hostOfAuthority('[::1]:80')).toBe('[::1]');
+    expect(serviceOfCluster('outbound|9080|v1|reviews.bookinfo.svc.cluster.local')).toBe('reviews.bookinfo.svc.cluster.local');
+    expect(serviceOfCluster('jwks')).toBe('');
+    expect(serviceName('reviews.bookinfo.svc.cluster.local')).toBe('reviews');
+    expect(serviceNamespace('reviews.bookinfo.svc.cluster.local')).toBe('bookinfo');
+    expect(serviceNamespace('reviews.bookinfo')).toBe('bookinfo');
+    expect(serviceNamespace('example.com.au')).toBe('');
+    expect(serviceNamespace('10.0.0.1')).toBe('');
+    expect(serviceNamespace('service_b')).toBe('');
+  });
+  it('validates label names and the protocol', () => {
+    expect(isValidLabelName('user_tier')).toBe(true);
+    expect(isValidLabelName('9x')).toBe(false);
+    expect(isValidLabelName('a-b')).toBe(false);
+    expect(isValidLabelName('__name')).toBe(false);
+    expect(requestProtocol('application/grpc+proto')).toBe('grpc');
+    expect(requestProtocol(null)).toBe('http');
+  });
+});
+
+describe('standard labels', () => {
+  it('fills source from the peer and destination from the node for a destination reporter', () => {
+    const local = new PeerInfo(); local.workload = 'productpage-v1'; local.namespace = 'default';
+    const f = new RequestFacts(); f.authority = 'productpage:9080'; f.responseCode = 200;
+    const peer = new PeerInfo(); peer.workload = 'sleep'; f.peer = peer;
+    const v = standardLabels(Reporter.Destination, local, f);
+    expect(v[L_REPORTER]).toBe('destination');
+    expect(v[L_SOURCE_WORKLOAD]).toBe('sleep');
+    expect(v[L_DESTINATION_SERVICE_NAMESPACE]).toBe('default');
+    expect(v[L_CONNECTION_SECURITY_POLICY]).toBe('none');
+    f.mtls = true;
+    expect(standardLabels(Reporter.Destination, local, f)[L_CONNECTION_SECURITY_POLICY]).toBe('mutual_tls');
+    expect(standardLabels(Reporter.Source, local, f)[L_SOURCE_WORKLOAD]).toBe('productpage-v1');
+  });
+});
+
+describe('trace ids', () => {
+  it('parses traceparent and rejects malformed ones', () => {
+    const t = parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')!;
+    expect(t.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(t.spanId).toBe('00f067aa0ba902b7');
+    expect(parseTraceparent('ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).toBeNull();
+    expect(parseTraceparent('00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01')).toBeNull();
+    expect(parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01')).toBeNull();
+    expect(parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra')).toBeNull();
+    expect(parseTraceparent('01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra')).not.toBeNull();
+    expect(parseTraceparent('short')).toBeNull();
+  });
+  it('parses B3 in both forms, traceparent first', () => {
+    expect(parseB3('80F198EE56343BA8', 'e457b5a2e4d86bd1')!.traceId).toBe('80f198ee56343ba8');
+    expect(parseB3('80f198ee56343ba8', 'e457b5a2')).toBeNull();
+    expect(parseB3Single('80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1')!.spanId).toBe('e457b5a2e4d86bd1');
+    expect(parseB3Single('garbage')).toBeNull();
+    expect(traceIds('bad', '80f198ee56343ba8', 'e457b5a2e4d86bd1', null)!.traceId).toBe('80f198ee56343ba8');
+    expect(traceIds(null, null, null, null)).toBeNull();
+  });
+});
+
+describe('peer header', () => {
+  it('round-trips and rejects malformed input', () => {
+    const p = new PeerInfo(); p.workload = 'sleep'; p.namespace = 'de"fault'; p.app = 'sleep';
+    const back = decodePeer(p.encode())!;
+    expect(back.workload).toBe('sleep');
+    expect(back.namespace).toBe('de"fault');
+    expect(decodePeer('%%%')).toBeNull();
+    expect(decodePeer('')).toBeNull();
+    expect(decodePeer('WzEsMl0=')).toBeNull(); // [1,2]
+    expect(decodePeer('eyJ3b3JrbG9hZCI6MX0=')).toBeNull(); // {"workload":1}
+    expect(decodePeer('e30=')!.workload).toBe(''); // {}
+    expect(decodePeer('A'.repeat(5000))).toBeNull();
+  });
+});
+
+describe('access log', () => {
+  it('formats RFC 3339 UTC times', () => {
+    expect(formatTime(0)).toBe('1970-01-01T00:00:00.000Z');
+    expect(formatTime(<u64>1795608027123 * 1_000_000)).toBe('2026-11-25T12:00:27.123Z');
+    expect(formatTime(<u64>951782400000 * 1_000_000)).toBe('2000-02-29T00:00:00.000Z');
+  });
+  it('writes the chosen fields as one JSON object', () => {
+    const f = new RequestFacts(); f.method = 'GET'; f.path = '/a"b'; f.responseCode = 503; f.durationNs = 42_900_000;
+    const labels = standardLabels(Reporter.Destination, new PeerInfo(), f);
+    expect(accessLogLine([1, 2, 4, 8, 16, 9], f, labels)).toBe('{"method":"GET","path":"/a\\"b","response_code":503,"duration":42,"request_id":null,"upstream_cluster":null}');
+  });
+});
+
+describe('config', () => {
+  it('accepts defaults and Istio Telemetry overrides', () => {
+    expect(cfg('')).toBe('ok');
+    expect(cfg('{"reporter":"source","maxLabelSets":5,"accessLog":{"enabled":false}}')).toBe('ok');
+    const r = parseTelemetryConfig(String.UTF8.encode('{"metrics":[{"overrides":[{"match":{"metric":"REQUEST_SIZE"},"disabled":true},{"tagOverrides":{"tier":{"value":"request.headers[\'x-tier\']"},"source_app":{"operation":"REMOVE"}}}]}]}'));
+    const c = r.config!;
+    expect(c.metrics[<i32>MetricKind.RequestSize].enabled).toBe(false);
+    expect(c.metrics[<i32>MetricKind.RequestCount].enabled).toBe(true);
+    const spec = c.metrics[<i32>MetricKind.RequestCount];
+    expect(spec.labelNames.includes('source_app')).toBe(false);
+    expect(spec.labelNames[spec.labelNames.length - 1]).toBe('tier');
+    const labels = standardLabels(Reporter.Destination, new PeerInfo(), new RequestFacts());
+    expect(spec.statName(labels, new RequestFacts(), new Headers()).includes(';tier=gold;istio_requests_total')).toBe(true);
+  });
+  it('names the JSON path of errors', () => {
+    expect(cfg('{"reporter":1}')).toBe('$.reporter: expected string, got number');
+    expect(cfg('{"metrics":[{"overrides":[{"match":{"customMetric":"x"}}]}]}')).toBe('$.metrics[0].overrides[0].match.customMetric: custom metrics are not supported');
+    expect(cfg('{"accessLog":{"fields":["method","method"]}}')).toBe('$.accessLog.fields[1]: duplicate access log field "method"');
+  });
+  it('parses value expressions', () => {
+    expect(parseValueExpression("request.headers['X-Tier']")!.name).toBe('x-tier');
+    expect(parseValueExpression('response.headers["x-cache"]')!.kind).toBe(SourceKind.ResponseHeader);
+    expect(parseValueExpression("request.auth.claims['sub']")!.kind).toBe(SourceKind.Claim);
+    expect(parseValueExpression('request.auth.claims.group')!.name).toBe('group');
+    expect(parseValueExpression("'const'")!.name).toBe('const');
+    expect(parseValueExpression('request.method')!.kind).toBe(SourceKind.Attribute);
+    expect(parseValueExpression("request.headers['a']+'b'")).toBeNull();
+    expect(parseValueExpression("'a'b'")).toBeNull();
+    expect(parseValueExpression('')).toBeNull();
+  });
+});
+
+describe('series cap', () => {
+  it('knows, adds, then overflows', () => {
+    const t = new SeriesTable(2);
+    expect(t.classify('a')).toBe(SERIES_NEW);
+    t.add('a', 0);
+    expect(t.classify('a')).toBe(SERIES_FOUND);
+    expect(t.id('a')).toBe(0);
+    t.add('b', 1);
+    expect(t.classify('c')).toBe(SERIES_OVERFLOW);
+    expect(t.classify('b')).toBe(SERIES_FOUND);
+  });
+});
