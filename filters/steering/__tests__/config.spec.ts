@@ -1,0 +1,70 @@
+import { parseSteeringConfig, parseDurationMs, renderCluster, templateProblem, SteeringConfig } from '../config';
+
+function ok(json: string): SteeringConfig {
+  const r = parseSteeringConfig(String.UTF8.encode(json));
+  if (r.config === null) throw new Error(r.error);
+  return r.config as SteeringConfig;
+}
+
+function err(json: string): string {
+  return parseSteeringConfig(String.UTF8.encode(json)).error;
+}
+
+const ROUTE = '"route":[{"destination":{"host":"service_b","subset":"v1"}}]';
+
+describe('steering config', () => {
+  it('parses the Istio sample shape; renders cluster names', () => {
+    const c = ok('{"hosts":["service_b"],"http":[{"match":[{"headers":{"end-user":{"exact":"jason"}}}],"route":[{"destination":{"host":"service_b","subset":"v2"}}]},{' + ROUTE + '}]}');
+    expect(c.routes.length).toBe(2);
+    expect(c.routes[0].label).toBe('0');
+    expect(c.routes[0].matches[0].headers[0].name).toBe('end-user');
+    expect(c.routes[0].destinations[0].weight).toBe(100);
+    expect(c.routes[1].destinations[0].cluster).toBe('outbound|80|v1|service_b');
+  });
+
+  it('port, template, default port', () => {
+    const c = ok('{"asmesh":{"clusterName":"{host}.{subset}:{port}","defaultPort":9080},"hosts":["h"],"http":[{"name":"r","route":[{"destination":{"host":"h","subset":"a"},"weight":50},{"destination":{"host":"h","port":{"number":7000}},"weight":50}]}]}');
+    expect(c.routes[0].label).toBe('r');
+    expect(c.routes[0].destinations[0].cluster).toBe('h.a:9080');
+    expect(c.routes[0].destinations[1].cluster).toBe('h.:7000');
+  });
+
+  it('errors name the JSON path', () => {
+    expect(err('{"hosts":["h"],"http":[{"route":[{"destination":{"host":"h"},"weight":60},{"destination":{"host":"h"},"weight":30}]}]}')).toBe('$.http[0].route: weights sum to 90, not 100');
+    expect(err('{"hosts":["h"],"http":[{"route":[{"destination":{"host":"h"},"weight":60},{"destination":{"host":"h"}}]}]}')).toBe('$.http[0].route: weights sum to 60, not 100');
+    expect(err('{"hosts":[],"http":[]}')).toBe('$.hosts: must list at least one host');
+    expect(err('{"hosts":["h"],"http":[{"match":[{"uri":{"exact":"/a","prefix":"/b"}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].uri: set only one of exact, prefix, regex');
+    expect(err('{"hosts":["h"],"http":[{"match":[{"uri":{}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].uri: set one of exact, prefix, regex');
+    expect(err('{"hosts":["h"],"http":[{"match":[{"queryParams":{"v":{"prefix":"1"}}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].queryParams.v.prefix: prefix is not supported for query parameters (Istio: exact or regex)');
+    expect(err('{"hosts":["h"],"http":[{"match":[{"sourceLabels":{"app":"a"}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].sourceLabels: not supported by asmesh steering');
+    expect(err('{"hosts":["h"],"http":[{"match":[{"port":0}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].port: 0 is outside [1, 65535]');
+    expect(err('{"hosts":["h"],"http":[{' + ROUTE + ',"headers":{"request":{"set":{"x-asmesh-cluster":"x"}}}}]}')).toBe('$.http[0].headers.request.set: x-asmesh-cluster is written by the filter itself');
+    expect(err('{"hosts":["h"],"http":[{' + ROUTE + ',"headers":{"request":{"set":{"x":"a\\nb"}}}}]}')).toBe('$.http[0].headers.request.set.x: header value contains NUL, CR or LF');
+    expect(err('{"hosts":["h"],"asmesh":{"clusterName":"{cluster}"}}')).toBe('$.asmesh.clusterName: unknown placeholder {cluster} (use {host}, {subset}, {port})');
+    expect(err('{"hosts":["h"],"asmesh":{"stickyKey":{"header":"a","cookie":"b"}}}')).toBe('$.asmesh.stickyKey: set exactly one of header, cookie');
+    expect(err('{"hosts":["h"],"tcp":[{"route":[]}]}')).toBe('$.tcp: not supported by asmesh steering (HTTP routes only)');
+    expect(err('{"hosts":["h"],"http":[{"fault":{},' + ROUTE + '}]}')).toBe('$.http[0].fault: set delay or abort');
+    expect(err('{"hosts":["h"],"http":[{"fault":{"abort":{"httpStatus":503,"percentage":{"value":101}}},' + ROUTE + '}]}')).toBe('$.http[0].fault.abort.percentage.value: 101 is outside [0.0, 100.0]');
+    expect(err('{"hosts":["h"],"http":[{"route":[]}]}')).toBe('$.http[0].route: must list at least one destination');
+    expect(err('{"hosts":["h"],"http":[{"match":[]}]}')).toBe('$.http[0].route: required');
+  });
+
+  it('durations', () => {
+    expect(parseDurationMs('5s')).toBe(5000);
+    expect(parseDurationMs('0.5s')).toBe(500);
+    expect(parseDurationMs('1.25s')).toBe(1250);
+    expect(parseDurationMs('100ms')).toBe(100);
+    expect(parseDurationMs('1m')).toBe(60000);
+    expect(parseDurationMs('1500us')).toBe(2);
+    expect(parseDurationMs('5')).toBe(-1);
+    expect(parseDurationMs('s')).toBe(-1);
+    expect(parseDurationMs('1.2.3s')).toBe(-1);
+    expect(parseDurationMs('-1s')).toBe(-1);
+  });
+
+  it('templates', () => {
+    expect(templateProblem('outbound|{port}|{subset}|{host}')).toBe('');
+    expect(templateProblem('{host')).toBe('unclosed { in template');
+    expect(renderCluster('outbound|{port}|{subset}|{host}', 'b', '', 80)).toBe('outbound|80||b');
+  });
+});
