@@ -1,0 +1,100 @@
+// The demo, non-interactively, against real Envoy: `node dist/asmesh.mjs demo --once` (the bundle
+// `npm run demo` runs), then its report is checked line by line.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { envoyBinary } from '../../host/envoy/install.ts';
+import { repoRoot } from '../harness/fixtures.ts';
+
+const FILTERS = ['steering', 'authz', 'telemetry'];
+let envoyBin = '';
+
+before(async () => {
+  const b = spawnSync(process.execPath, ['scripts/bundle.mjs'], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(b.status, 0, b.stderr);
+  envoyBin = await envoyBinary();
+});
+
+function runDemo(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'dist/asmesh.mjs'), 'demo'], { cwd: repoRoot, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+test('npm run demo --once: every scenario passes in real Envoy, and the report says what each sidecar saw', async () => {
+  const missing = FILTERS.filter((f) => !existsSync(join(repoRoot, 'build', `${f}.wasm`)));
+  const r = await runDemo({ DEMO_ONCE: '1', ENVOY_BIN: envoyBin });
+  const report = r.stdout.slice(r.stdout.indexOf('=== asmesh demo report ==='));
+  assert.ok(report.startsWith('=== asmesh demo report ==='), `no report:\n${r.stdout}\n${r.stderr}`);
+  // Progress came first, with the three sidecars started.
+  for (const s of ['sidecar_b_v1', 'sidecar_b_v2', 'sidecar_a']) assert.match(r.stdout, new RegExp(`\\[demo\\] starting ${s} \\(Envoy: .*mTLS STRICT`));
+
+  // Envoy-native features and mTLS do not depend on our filters.
+  assert.match(report, /\[PASS\] plaintext to sidecar_b_v1 inbound is refused/);
+  assert.match(report, /\[PASS\] timeout 2s \(VirtualService timeout\) on a 3 s answer: 504 after \d+ ms/);
+  assert.match(report, /\[PASS\] retries \(attempts: 2, retryOn 5xx\) on a 503: 503; service_b saw 3 attempts; upstream_rq_retry \+2/);
+  assert.match(report, /\[PASS\] outlier detection .*ejections_enforced_total \+[1-9]/);
+  assert.match(report, /\[PASS\] circuit breaker .* [1-9]\d* rejected 503 x-envoy-overloaded/);
+
+  for (const f of missing) assert.match(report, new RegExp(`${f} filter not built`));
+  if (!missing.includes('steering')) {
+    assert.match(report, /\[PASS\] end-user: jason -> service_b v2: service_b\/v2 20\n/);
+    const m = /\[PASS\] 95\/5 over 400 requests: v1 (\d+), v2 (\d+) /.exec(report);
+    assert.ok(m, report);
+    assert.equal(Number(m[1]) + Number(m[2]), 400);
+  }
+  if (!missing.includes('authz')) {
+    for (const line of [
+      /\[PASS\] GET \/info, sa\/sleep, valid JWT: 200 from service_b\/v\d/,
+      /\[PASS\] POST \/data, sa\/sleep, valid JWT: 200/,
+      /\[PASS\] GET \/info, sa\/sleep, no JWT: 403 "RBAC: access denied"/,
+      /\[PASS\] GET \/info, sa\/sleep, expired JWT: 401 "Jwt is expired"/,
+      /\[PASS\] GET \/info, sa\/sleep, JWT signed by another key: 401 "Jwt verification fails"/,
+      /\[PASS\] DELETE \/data, sa\/sleep, valid JWT: 403/,
+      /\[PASS\] GET \/info from ns\/evil\/sa\/intruder \(mTLS\), valid JWT: 403 "RBAC: access denied"/,
+    ]) assert.match(report, line);
+  }
+  if (!missing.includes('telemetry')) {
+    assert.match(report, /\[PASS\] sidecar_a counts every request it sent \(reporter=source\): istio_requests_total (\d+), requests sent \1\n/);
+    assert.match(report, /\[PASS\] service_b sidecars count every request they received/);
+    assert.match(report, /\[PASS\] custom dimension end_user/);
+  }
+  assert.match(report, /what each sidecar saw \(Envoy stats\), after \d+ requests from service_a:\n {2}sidecar_a +outbound: \d+ requests/);
+  assert.match(report, /result: \d+ passed, 0 failed, \d+ not run\n/);
+  assert.equal(r.code, missing.length ? 1 : 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /Ctrl-C to stop/);
+
+  // Everything it started is gone: the admin ports answer no more.
+  const admins = [...r.stdout.matchAll(/admin :(\d+)\)/g)].map((x) => Number(x[1]));
+  assert.equal(admins.length, 3);
+  for (const port of admins) await assert.rejects(fetch(`http://127.0.0.1:${port}/ready`), `admin :${port} still answers`);
+});
+
+test('interactive demo: prints the URLs to try, answers them, and stops on SIGINT', async () => {
+  const child = spawn(process.execPath, [join(repoRoot, 'dist/asmesh.mjs'), 'demo'], { cwd: repoRoot, env: { ...process.env, ENVOY_BIN: envoyBin, DEMO_ONCE: '' } });
+  let stdout = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  child.stderr.on('data', () => {});
+  const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+  try {
+    for (let i = 0; i < 1800 && !stdout.includes('Ctrl-C to stop.'); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(stdout, /The mesh keeps running\. Try:/);
+    const url = /curl (http:\/\/127\.0\.0\.1:\d+\/info) +# 403: no JWT/.exec(stdout);
+    assert.ok(url, stdout);
+    const denied = await fetch(url[1]);
+    assert.equal(denied.status, existsSync(join(repoRoot, 'build/authz.wasm')) ? 403 : 200);
+  } finally {
+    child.kill('SIGINT');
+  }
+  const built = FILTERS.every((f) => existsSync(join(repoRoot, 'build', `${f}.wasm`)));
+  assert.equal(await exited, built ? 0 : 1);
+  assert.match(stdout, /\[demo\] stopping/);
+});
