@@ -34,7 +34,8 @@ function hookExit(): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       for (const child of running) child.kill('SIGKILL');
-      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+      // Exit as the default action would, unless the program handles the signal itself.
+      if (process.listenerCount(signal) === 0) process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
     });
   }
 }
@@ -94,7 +95,10 @@ export function send(url: string, path: string, opts: SendOptions = {}): Promise
 export class Envoy {
   private exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   private readonly exitWaiters: (() => void)[] = [];
+  /** The first listener's URL. */
   listenerUrl = '';
+  /** Every listener's URL by listener name. */
+  listeners: Record<string, string> = {};
   adminUrl = '';
 
   /** @internal */
@@ -201,9 +205,13 @@ export async function startEnvoy(opts: EnvoyOptions = {}): Promise<Envoy> {
     const listeners = JSON.parse((await envoy.admin('/listeners?format=json')).body) as {
       listener_statuses?: { name: string; local_address?: { socket_address?: { address: string; port_value: number } } }[];
     };
-    const first = listeners.listener_statuses?.[0]?.local_address?.socket_address;
+    for (const l of listeners.listener_statuses ?? []) {
+      const a = l.local_address?.socket_address;
+      if (a !== undefined) envoy.listeners[l.name] = `http://${a.address}:${a.port_value}`;
+    }
+    const first = Object.values(envoy.listeners)[0];
     if (first === undefined) throw new Error('Envoy has no listener');
-    envoy.listenerUrl = `http://${first.address}:${first.port_value}`;
+    envoy.listenerUrl = first;
     return envoy;
   } catch (error) {
     await envoy.stop();

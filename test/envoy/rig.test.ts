@@ -41,6 +41,7 @@ test('launcher: starts Envoy on loopback ports, routes through the example filte
   try {
     assert.match(envoy.listenerUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.match(envoy.adminUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.deepEqual(envoy.listeners, { outbound: envoy.listenerUrl });
     assert.ok(alive(envoy.pid));
     const viaDefault = await envoy.request('/hello?x=1', { headers: { host: 'service_b', 'x-test': 'a' } });
     assert.equal(viaDefault.status, 200);
