@@ -1,6 +1,6 @@
 // Fixed-size unsigned big integers for signature verification: little-endian u32 limbs in a
 // StaticArray<u32> (limb 0 is least significant). Numbers combined in one call have the same
-// limb count. Montgomery arithmetic (CIOS) for RSA modexp and the P-256/P-384 fields.
+// limb count. Montgomery arithmetic (FIOS) for RSA modexp and the P-256/P-384 fields.
 // Not constant-time: it only handles public data (keys, signatures, messages).
 
 export function newLimbs(size: i32): StaticArray<u32> {
@@ -136,7 +136,7 @@ export class Montgomery {
     const size = m.length;
     this.size = size;
     this.m = m;
-    this.t = new StaticArray<u32>(size + 2);
+    this.t = new StaticArray<u32>(size + 1);
     const plainOne = new StaticArray<u32>(size);
     unchecked(plainOne[0] = 1);
     this.plainOne = plainOne;
@@ -186,7 +186,7 @@ export class Montgomery {
     if (subLimbs(out, a, b) != 0) addLimbs(out, out, this.m);
   }
 
-  /** out = a * b / R mod m (CIOS). Any of out, a, b may alias. */
+  /** out = a * b / R mod m (FIOS: multiply and reduce in one pass). Any of out, a, b may alias. */
   mul(out: StaticArray<u32>, a: StaticArray<u32>, b: StaticArray<u32>): void {
     const n = this.size;
     const t = changetype<usize>(this.t);
@@ -194,34 +194,32 @@ export class Montgomery {
     const bp = changetype<usize>(b);
     const mp = changetype<usize>(this.m);
     const m0inv = this.m0inv;
-    memory.fill(t, 0, <usize>(n + 2) << 2);
+    const a0 = <u64>load<u32>(ap);
+    const m0 = <u64>load<u32>(mp);
+    memory.fill(t, 0, <usize>(n + 1) << 2);
     for (let i = 0; i < n; i++) {
       const bi = <u64>load<u32>(bp + (<usize>i << 2));
-      let c: u64 = 0;
-      for (let j = 0; j < n; j++) {
-        const tj = t + (<usize>j << 2);
-        const s = <u64>load<u32>(tj) + <u64>load<u32>(ap + (<usize>j << 2)) * bi + c;
-        store<u32>(tj, <u32>s);
-        c = s >> 32;
-      }
-      const tn = t + (<usize>n << 2);
-      let s = <u64>load<u32>(tn) + c;
-      store<u32>(tn, <u32>s);
-      store<u32>(tn, <u32>(s >> 32), 4);
+      let s = <u64>load<u32>(t) + a0 * bi;
+      let c1 = s >> 32;
       // (u32 product first: in a u64 context load<u32> would widen and the product not wrap.)
-      const q32: u32 = load<u32>(t) * m0inv;
+      const lo = <u32>s;
+      const q32: u32 = lo * m0inv;
       const q = <u64>q32;
-      s = <u64>load<u32>(t) + q * <u64>load<u32>(mp);
-      c = s >> 32;
+      let s2 = <u64>lo + q * m0;
+      let c2 = s2 >> 32;
       for (let j = 1; j < n; j++) {
-        const tj = t + (<usize>j << 2);
-        s = <u64>load<u32>(tj) + q * <u64>load<u32>(mp + (<usize>j << 2)) + c;
-        store<u32>(tj - 4, <u32>s);
-        c = s >> 32;
+        const off = <usize>j << 2;
+        s = <u64>load<u32>(t + off) + <u64>load<u32>(ap + off) * bi + c1;
+        c1 = s >> 32;
+        s2 = (s & 0xffffffff) + q * <u64>load<u32>(mp + off) + c2;
+        c2 = s2 >> 32;
+        store<u32>(t + off - 4, <u32>s2);
       }
-      s = <u64>load<u32>(tn) + c;
+      // t < 2m throughout, so the top word t[n] is 0 or 1.
+      const tn = t + (<usize>n << 2);
+      s = <u64>load<u32>(tn) + c1 + c2;
       store<u32>(tn - 4, <u32>s);
-      store<u32>(tn, load<u32>(tn, 4) + <u32>(s >> 32));
+      store<u32>(tn, <u32>(s >> 32));
     }
     // t < 2m: subtract m once if needed.
     const op = changetype<usize>(out);
