@@ -157,8 +157,17 @@ function readTime(v: JsonValue | null): i64 {
   return <i64>n;
 }
 
-/** Parses a compact JWS, in Envoy's check order. Does not verify anything. */
+/** Parses a compact JWT, in Envoy's check order. Does not verify anything. */
 export function parseJwt(token: string): JwtParse {
+  return parseCompact(token, true);
+}
+
+/** A compact JWS whose payload is any bytes (not read as JWT claims): header, signing input, signature. */
+export function parseJws(token: string): JwtParse {
+  return parseCompact(token, false);
+}
+
+function parseCompact(token: string, claims: bool): JwtParse {
   if (token.length > MAX_TOKEN_BYTES) return fail(JwtStatus.JwtVerificationFail);
   const d1 = token.indexOf('.');
   const d2 = d1 < 0 ? -1 : token.indexOf('.', d1 + 1);
@@ -193,37 +202,10 @@ export function parseJwt(token: string): JwtParse {
   // Payload.
   if (!isB64UrlChars(token, d1 + 1, d2)) return fail(JwtStatus.JwtPayloadParseErrorBadBase64);
   jwt.payloadB64 = token.substring(d1 + 1, d2);
-  const pb = base64UrlDecode(jwt.payloadB64);
-  if (pb === null || pb.byteLength == 0) return fail(JwtStatus.JwtPayloadParseErrorBadBase64);
-  const pj = parseJsonAt(changetype<usize>(pb), pb.byteLength);
-  if (pj.value === null || !(pj.value as JsonValue).isObject()) return fail(JwtStatus.JwtPayloadParseErrorBadJson);
-  const payload = pj.value as JsonValue;
-  jwt.payload = payload;
-  const iss = payload.get('iss');
-  if (iss !== null) { if (!iss.isString()) return fail(JwtStatus.JwtPayloadParseErrorIssNotString); jwt.iss = iss.str; }
-  const sub = payload.get('sub');
-  if (sub !== null) { if (!sub.isString()) return fail(JwtStatus.JwtPayloadParseErrorSubNotString); jwt.sub = sub.str; }
-  jwt.iat = readTime(payload.get('iat'));
-  if (jwt.iat < 0) return fail(JwtStatus.JwtPayloadParseErrorIatNotInteger);
-  jwt.nbf = readTime(payload.get('nbf'));
-  if (jwt.nbf < 0) return fail(JwtStatus.JwtPayloadParseErrorNbfNotInteger);
-  jwt.exp = readTime(payload.get('exp'));
-  if (jwt.exp < 0) return fail(JwtStatus.JwtPayloadParseErrorExpNotInteger);
-  const jti = payload.get('jti');
-  if (jti !== null && !jti.isString()) return fail(JwtStatus.JwtPayloadParseErrorJtiNotString);
-  const aud = payload.get('aud');
-  if (aud !== null) {
-    if (aud.isString()) jwt.audiences.push(aud.str);
-    else if (aud.isArray()) {
-      for (let i = 0; i < aud.items.length; i++) {
-        const a = aud.items[i];
-        if (!a.isString()) return fail(JwtStatus.JwtPayloadParseErrorAudNotString);
-        jwt.audiences.push(a.str);
-      }
-    } else return fail(JwtStatus.JwtPayloadParseErrorAudNotString);
-  }
-  const azp = payload.get('azp');
-  if (azp !== null && azp.isString()) jwt.azp = azp.str;
+  if (claims) {
+    const st = parseClaims(jwt);
+    if (st != JwtStatus.Ok) return fail(st);
+  } else if (base64UrlDecode(jwt.payloadB64) === null) return fail(JwtStatus.JwtPayloadParseErrorBadBase64);
   // Signature.
   if (!isB64UrlChars(token, d2 + 1, token.length)) return fail(JwtStatus.JwtSignatureParseErrorBadBase64);
   const sig = base64UrlDecode(token.substring(d2 + 1));
@@ -231,6 +213,41 @@ export function parseJwt(token: string): JwtParse {
   jwt.signature = sig;
   jwt.signingInput = String.UTF8.encode(token.substring(0, d2));
   return new JwtParse(jwt, JwtStatus.Ok);
+}
+
+function parseClaims(jwt: Jwt): JwtStatus {
+  const pb = base64UrlDecode(jwt.payloadB64);
+  if (pb === null || pb.byteLength == 0) return JwtStatus.JwtPayloadParseErrorBadBase64;
+  const pj = parseJsonAt(changetype<usize>(pb), pb.byteLength);
+  if (pj.value === null || !(pj.value as JsonValue).isObject()) return JwtStatus.JwtPayloadParseErrorBadJson;
+  const payload = pj.value as JsonValue;
+  jwt.payload = payload;
+  const iss = payload.get('iss');
+  if (iss !== null) { if (!iss.isString()) return JwtStatus.JwtPayloadParseErrorIssNotString; jwt.iss = iss.str; }
+  const sub = payload.get('sub');
+  if (sub !== null) { if (!sub.isString()) return JwtStatus.JwtPayloadParseErrorSubNotString; jwt.sub = sub.str; }
+  jwt.iat = readTime(payload.get('iat'));
+  if (jwt.iat < 0) return JwtStatus.JwtPayloadParseErrorIatNotInteger;
+  jwt.nbf = readTime(payload.get('nbf'));
+  if (jwt.nbf < 0) return JwtStatus.JwtPayloadParseErrorNbfNotInteger;
+  jwt.exp = readTime(payload.get('exp'));
+  if (jwt.exp < 0) return JwtStatus.JwtPayloadParseErrorExpNotInteger;
+  const jti = payload.get('jti');
+  if (jti !== null && !jti.isString()) return JwtStatus.JwtPayloadParseErrorJtiNotString;
+  const aud = payload.get('aud');
+  if (aud !== null) {
+    if (aud.isString()) jwt.audiences.push(aud.str);
+    else if (aud.isArray()) {
+      for (let i = 0; i < aud.items.length; i++) {
+        const a = aud.items[i];
+        if (!a.isString()) return JwtStatus.JwtPayloadParseErrorAudNotString;
+        jwt.audiences.push(a.str);
+      }
+    } else return JwtStatus.JwtPayloadParseErrorAudNotString;
+  }
+  const azp = payload.get('azp');
+  if (azp !== null && azp.isString()) jwt.azp = azp.str;
+  return JwtStatus.Ok;
 }
 
 export const enum KeyType { RSA, EC }
@@ -322,6 +339,14 @@ export function parseJwks(bytes: ArrayBuffer): JwksParse {
     if (alg !== null) { if (!alg.isString()) continue; jwk.alg = alg.str; }
     const use = k.get('use');
     if (use !== null && (!use.isString() || use.str != 'sig')) continue;
+    // key_ops, when present, must allow "verify" (RFC 7517 4.3).
+    const ops = k.get('key_ops');
+    if (ops !== null) {
+      if (!ops.isArray()) continue;
+      let verify = false;
+      for (let j = 0; j < ops.items.length; j++) if (ops.items[j].isString() && ops.items[j].str == 'verify') verify = true;
+      if (!verify) continue;
+    }
     if (kty.str == 'RSA') {
       const own = jwk.alg;
       if (own !== null && !(own.startsWith('RS') || own.startsWith('PS'))) continue;

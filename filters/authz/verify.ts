@@ -3,7 +3,7 @@
 import { callForeignFunction, WasmResult } from '../../assembly/proxy';
 import { Jwk, Jwt, KeyType, algHashBits, algIsPss, algIsEc, JwtAlg } from '../../assembly/lib/jwt';
 import { SignatureChecker } from './authn';
-import { ecSpki, p1363ToDer, rsaSpki } from './der';
+import { Curve, ecSpkiDer, ecdsaP1363ToDer, rsaSpkiDer } from '../../assembly/lib/crypto';
 import { softwareVerify } from './soft';
 
 function pushVarint(out: u8[], v: u32): void {
@@ -79,12 +79,14 @@ export class HostSignatureChecker extends SignatureChecker {
     }
     let spki = key.spki;
     if (spki === null) {
-      spki = key.kty == KeyType.RSA ? rsaSpki(key.n, key.e) : ecSpki(key.crv, key.x, key.y);
+      spki = key.kty == KeyType.RSA ? rsaSpkiDer(key.n, key.e) : ecSpkiDer(key.crv == 'P-384' ? Curve.P384 : Curve.P256, key.x, key.y);
+      if (spki === null) return false;
       key.spki = spki;
     }
-    const sig = algIsEc(alg) ? p1363ToDer(jwt.signature) : jwt.signature;
+    const sig = algIsEc(alg) ? ecdsaP1363ToDer(jwt.signature) : jwt.signature;
+    if (sig === null) return false;
     const hash = 'sha' + algHashBits(alg).toString();
-    const r = callForeignFunction('verify_signature', encodeVerifyArgs(hash, spki as ArrayBuffer, sig, jwt.signingInput));
+    const r = callForeignFunction('verify_signature', encodeVerifyArgs(hash, spki as ArrayBuffer, sig as ArrayBuffer, jwt.signingInput));
     if (r.status == WasmResult.NotFound) {
       this.foreign = 2;
       return this.soft(jwt, key);
