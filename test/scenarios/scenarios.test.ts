@@ -19,7 +19,15 @@ function envoyReady(): Promise<string> {
 }
 
 for (const file of files) {
-  const { scenarios } = (await import(pathToFileURL(join(dir, file)).href)) as { scenarios: Scenario[] };
+  let scenarios: Scenario[];
+  try {
+    ({ scenarios } = (await import(pathToFileURL(join(dir, file)).href)) as { scenarios: Scenario[] });
+    if (!Array.isArray(scenarios)) throw new Error('it does not export `scenarios: Scenario[]`');
+  } catch (error) {
+    // One broken file fails its own test; the other files' scenarios still run.
+    test(`${file} loads`, () => { throw new Error(`${file} failed to load: ${(error as Error).message}`); });
+    continue;
+  }
   const names = new Set<string>();
   for (const scenario of scenarios) {
     if (names.has(scenario.name)) throw new Error(`${file}: duplicate scenario name ${scenario.name}`);
