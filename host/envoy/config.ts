@@ -21,7 +21,7 @@ export interface RenderOptions {
   /** A bootstrap object, or a YAML file path; default envoy/sidecar.yaml. */
   config?: string | Record<string, unknown>;
   /** The asmesh filters to mount, with their configurations. Undefined: keep the file's filters as they are. */
-  filters?: MountedFilter[];
+  filters?: readonly MountedFilter[];
   /** Directory holding <filter>.wasm; default <repo>/build. */
   wasmDir?: string;
   /** Cluster name -> loopback endpoint. Clusters not listed keep their endpoints. */
@@ -92,7 +92,7 @@ function order(name: string): number {
 }
 
 /** Sorts mounted filters into chain order (FILTER_ORDER; unknown names last, stable). */
-export function chainOrder<T extends { name: string }>(filters: T[]): T[] {
+export function chainOrder<T extends { name: string }>(filters: readonly T[]): T[] {
   return filters.map((f, i) => ({ f, i })).sort((a, b) => order(a.f.name) - order(b.f.name) || a.i - b.i).map(({ f }) => f);
 }
 

@@ -164,9 +164,21 @@ export class Envoy {
   }
 }
 
+// With util-linux `setpriv`, the kernel kills Envoy when this process dies, even by SIGKILL.
+let setpriv: string | null | undefined;
+function pdeathsigWrapper(): string | null {
+  if (setpriv === undefined) {
+    const r = process.platform === 'linux' ? spawnSync('setpriv', ['--pdeathsig', 'KILL', '--', 'true']) : null;
+    setpriv = r !== null && r.status === 0 ? 'setpriv' : null;
+  }
+  return setpriv;
+}
+
 function spawnEnvoy(binary: string, args: string[], log: string[]): ChildProcess {
   hookExit();
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: repoRoot });
+  const wrapper = pdeathsigWrapper();
+  const [command, argv] = wrapper === null ? [binary, args] : [wrapper, ['--pdeathsig', 'KILL', '--', binary, ...args]];
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: repoRoot });
   running.add(child);
   child.stdout!.setEncoding('utf8').on('data', (c: string) => log.push(c));
   child.stderr!.setEncoding('utf8').on('data', (c: string) => log.push(c));

@@ -77,6 +77,19 @@ test('launcher: an Envoy started by a process that exits is killed with it', asy
   assert.ok(await gone(pid), `Envoy ${pid} outlived its parent`);
 });
 
+test('launcher: an Envoy whose parent is killed by SIGKILL dies with it', async () => {
+  const script = `
+    import { startEnvoy } from ${JSON.stringify(join(repoRoot, 'host/envoy/launcher.ts'))};
+    const envoy = await startEnvoy({ filters: [] });
+    console.log('PID=' + envoy.pid);
+    process.kill(process.pid, 'SIGKILL');`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: repoRoot, timeout: 60_000 });
+  assert.equal(r.signal, 'SIGKILL');
+  const pid = Number(r.stdout.match(/PID=(\d+)/)?.[1]);
+  assert.ok(pid > 0, `no pid printed: ${r.stdout}${r.stderr}`);
+  assert.ok(await gone(pid), `Envoy ${pid} outlived its parent`);
+});
+
 test('launcher: a rejected filter configuration makes Envoy exit 1 with the filter error line', async () => {
   const failure = await runEnvoyExpectingFailure({ filters: [{ name: 'example', config: { value: 'x' } }] });
   assert.equal(failure.ready, false);
