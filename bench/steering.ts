@@ -23,7 +23,7 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? '16');
 type Headers = Record<string, string>;
 const base: Headers = { ':method': 'GET', ':path': '/reviews/1', ':authority': 'service_b', ':scheme': 'http', 'user-agent': 'bench', accept: '*/*' };
 
-async function harnessRate(wasm: string, config: unknown, requests: Headers[]): Promise<number> {
+async function harnessRate(wasm: string, config: string | object, requests: Headers[]): Promise<number> {
   const plugin = await loadPlugin(join(repoRoot, 'build', wasm), { config, pluginName: 'bench', rootId: 'bench', vmId: 'bench' });
   const run = async (ms: number) => {
     const start = performance.now();
