@@ -111,6 +111,29 @@ test('envoy --mode validate accepts the sidecar routes and clusters, and rejects
   assert.equal(bad.ok, false);
 });
 
+test('envoy/sidecar.yaml as shipped (steering, authz, telemetry with the file\'s configurations) serves in Envoy', async () => {
+  const sidecar = parse(readFileSync(SIDECAR_YAML, 'utf8'));
+  const steering = connectionManagers(sidecar)[0]!.http_filters.find((f: any) => f.name === 'asmesh.steering');
+  const vendored = parse(readFileSync(join(repoRoot, 'test/cli/istio/virtualservice-steering.yaml'), 'utf8'));
+  assert.deepEqual(JSON.parse(steering.typed_config.config.configuration.value), vendored.spec, 'steering config = the seed VirtualService spec');
+  const upstreams = await Upstreams.start();
+  const envoy = await startEnvoy({ upstreams: upstreams.endpoints() });
+  try {
+    assert.deepEqual(connectionManagers(envoy.bootstrap)[0]!.http_filters.map((f: any) => f.name),
+      ['asmesh.steering', 'asmesh.authz', 'asmesh.telemetry', 'envoy.filters.http.router']);
+    const jason = await envoy.request('/', { headers: { host: 'service_b', 'end-user': 'jason' } });
+    assert.equal(jason.status, 200);
+    assert.equal(jason.headers['x-served-by'], 'service_b/v2');
+    const other = await envoy.request('/', { headers: { host: 'service_b', 'end-user': 'someone' } });
+    assert.equal(other.headers['x-served-by'], 'service_b/v1');
+    const prometheus = await envoy.prometheus();
+    assert.match(prometheus, /istio_requests_total\{/, 'telemetry metrics with labels from the sidecar stats_tags');
+  } finally {
+    await envoy.stop();
+    await upstreams.close();
+  }
+});
+
 test('renderer: loopback ports, build/ wasm paths, mounted filters in chain order, upstream endpoints', () => {
   const b = renderBootstrap({
     filters: [{ name: 'telemetry', config: {} }, { name: 'steering', config: 'raw' }, example],
