@@ -82,12 +82,13 @@ prints its admin URL and listeners, and runs until Ctrl-C.
   --cert-dir DIR         local directory with cert.pem, key.pem, ca.pem
   --validate             only run 'envoy --mode validate' and exit (0 valid, 2 invalid)
   -h, --help             this help`,
-  demo: `Usage: asmesh demo [--once]
+  demo: `Usage: asmesh demo [--once] [--render DIR]
 
 Starts service_a, its sidecar, service_b v1 and v2 behind their own sidecars (mTLS with a test
 CA generated at start), drives the seed scenarios and prints a report; then waits for Ctrl-C.
-  --once     exit after the report (also DEMO_ONCE=1)
-  -h, --help this help`,
+  --once        exit after the report (also DEMO_ONCE=1)
+  --render DIR  only write the configs docker compose runs (envoy/docker-compose.yaml, profile demo)
+  -h, --help    this help`,
 };
 
 function args<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, positionals = false) {
@@ -262,8 +263,15 @@ async function cmdEnvoy(argv: string[]): Promise<number> {
 }
 
 async function cmdDemo(argv: string[]): Promise<number> {
-  const { values: v } = args(argv, { once: { type: 'boolean' } });
+  const { values: v } = args(argv, { once: { type: 'boolean' }, render: { type: 'string' } });
   if (v.help) return help('demo');
+  if (v.render) {
+    const { renderCompose } = await import('../demo/render.ts');
+    const r = renderCompose(v.render);
+    process.stdout.write(`rendered ${r.files.map((f) => basename(f)).join(', ')}, certs/, jwks.json, token into ${v.render}\n` +
+      `try: curl -H 'end-user: jason' -H 'authorization: Bearer ${r.token}' http://localhost:8000/info\n`);
+    return EXIT_OK;
+  }
   const { runDemo } = await import('../demo/demo.ts');
   return runDemo({ once: v.once || process.env.DEMO_ONCE === '1' });
 }

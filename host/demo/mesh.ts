@@ -8,7 +8,7 @@ import { createServer as netServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { makeMeshCerts, spiffeId, type Identity } from '../cli/certs.ts';
 import { localizePaths, startEnvoy, type RunningEnvoy } from '../cli/envoy.ts';
-import { FILTERS, translate, type FilterName } from '../cli/translate.ts';
+import { FILTERS, translate, type FilterName, type TranslateOptions } from '../cli/translate.ts';
 import type { JsonObject } from '../cli/istio.ts';
 import { EchoServer } from '../upstream/echo.ts';
 import { Issuer } from './jwt.ts';
@@ -49,7 +49,7 @@ export function send(url: string, opts: { method?: string; headers?: Record<stri
 }
 
 /** service_a: forwards every request to its sidecar's outbound listener, for host service_b. */
-async function startServiceA(port: number, sidecarOutbound: () => number): Promise<Server> {
+export async function startServiceA(port: number, sidecarOutbound: () => number, sidecarHost = '127.0.0.1', listenOn = '127.0.0.1'): Promise<Server> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -57,7 +57,7 @@ async function startServiceA(port: number, sidecarOutbound: () => number): Promi
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && k !== 'connection' && k !== 'host') headers[k] = Array.isArray(v) ? v.join(',') : v;
       headers.host = 'service_b';
-      const up = httpRequest({ host: '127.0.0.1', port: sidecarOutbound(), method: req.method, path: req.url, headers, agent }, (r) => {
+      const up = httpRequest({ host: sidecarHost, port: sidecarOutbound(), method: req.method, path: req.url, headers, agent }, (r) => {
         res.writeHead(r.statusCode ?? 502, { ...r.headers, 'x-demo-caller': 'service_a' });
         r.pipe(res);
       });
@@ -65,7 +65,7 @@ async function startServiceA(port: number, sidecarOutbound: () => number): Promi
       up.end(Buffer.concat(chunks));
     });
   });
-  await new Promise<void>((res) => server.listen(port, '127.0.0.1', () => res()));
+  await new Promise<void>((res) => server.listen(port, listenOn, () => res()));
   return server;
 }
 
@@ -97,6 +97,19 @@ export function demoResources(root: string, jwks: string): { name: string; text:
     name: `envoy/demo/istio/${f}`,
     text: readFileSync(join(dir, f), 'utf8').replace('jwks: DEMO_JWKS', `jwks: ${JSON.stringify(jwks)}`),
   }));
+}
+
+/** The demo's three sidecars: whose workload they front. */
+export interface SidecarSpec { name: string; app: string; version: string; sa: string }
+export const SIDECARS: Record<'sidecar_a' | 'sidecar_b_v1' | 'sidecar_b_v2', SidecarSpec> = {
+  sidecar_a: { name: 'service_a', app: 'service_a', version: 'v1', sa: 'sleep' },
+  sidecar_b_v1: { name: 'service_b-v1', app: 'service_b', version: 'v1', sa: 'service_b' },
+  sidecar_b_v2: { name: 'service_b-v2', app: 'service_b', version: 'v2', sa: 'service_b' },
+};
+
+/** One sidecar's Envoy config: `asmesh translate` of the demo's resources for that workload. */
+export function translateSidecar(resources: { name: string; text: string }[], wl: SidecarSpec, net: TranslateOptions) {
+  return translate(resources, { ...net, workload: { name: wl.name, namespace: 'default', app: wl.app, version: wl.version, serviceAccount: wl.sa } });
 }
 
 export async function startMesh(opts: { root: string; work: string; envoyBin: string; statsTags?: JsonObject[]; progress: (s: string) => void }): Promise<Mesh> {
@@ -132,9 +145,8 @@ export async function startMesh(opts: { root: string; work: string; envoyBin: st
       'outbound|80|v2|service_b': { address: '127.0.0.1', port: pv2.inbound },
       'outbound|80||service_b': { address: '127.0.0.1', port: pv1.inbound },
     };
-    const sidecar = async (name: string, wl: { name: string; app: string; version: string; sa: string }, p: { admin: number; outbound: number; inbound: number }, app: number): Promise<Sidecar> => {
-      const r = translate(resources, {
-        workload: { name: wl.name, namespace: 'default', app: wl.app, version: wl.version, serviceAccount: wl.sa },
+    const sidecar = async (name: string, wl: SidecarSpec, p: { admin: number; outbound: number; inbound: number }, app: number): Promise<Sidecar> => {
+      const r = translateSidecar(resources, wl, {
         adminPort: p.admin, outboundPort: p.outbound, inboundPort: p.inbound, app: { address: '127.0.0.1', port: app },
         endpoints, filters: present, statsTags: opts.statsTags,
       });
@@ -147,9 +159,9 @@ export async function startMesh(opts: { root: string; work: string; envoyBin: st
       return { name, envoy, admin: envoy.adminUrl, outbound: p.outbound, inbound: p.inbound };
     };
     const aPort = await freePort();
-    const sv1 = await sidecar('sidecar_b_v1', { name: 'service_b-v1', app: 'service_b', version: 'v1', sa: 'service_b' }, pv1, v1.port);
-    const sv2 = await sidecar('sidecar_b_v2', { name: 'service_b-v2', app: 'service_b', version: 'v2', sa: 'service_b' }, pv2, v2.port);
-    const sa = await sidecar('sidecar_a', { name: 'service_a', app: 'service_a', version: 'v1', sa: 'sleep' }, pa, aPort);
+    const sv1 = await sidecar('sidecar_b_v1', SIDECARS.sidecar_b_v1, pv1, v1.port);
+    const sv2 = await sidecar('sidecar_b_v2', SIDECARS.sidecar_b_v2, pv2, v2.port);
+    const sa = await sidecar('sidecar_a', SIDECARS.sidecar_a, pa, aPort);
     progress('starting service_a (Node: forwards to its sidecar for host service_b)');
     const serviceA = await startServiceA(aPort, () => pa.outbound);
     stoppers.push(() => new Promise<void>((res) => { serviceA.closeAllConnections(); serviceA.close(() => res()); }));
