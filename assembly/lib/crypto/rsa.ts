@@ -4,6 +4,7 @@
 import { HashAlg, hashLength, digestInto } from './sha2';
 import { Montgomery, limbsFromBytesAt, limbsToBytesAt, cmp, bitLength } from './bigint';
 
+
 /** Smallest accepted modulus (RFC 7518 3.3: 2048 bits or larger) and largest (bounds cost). */
 export const RSA_MIN_BITS: i32 = 2048;
 export const RSA_MAX_BITS: i32 = 4096;
@@ -25,18 +26,29 @@ class RsaKey {
   constructor(public mont: Montgomery, public k: i32, public bits: i32) {}
 }
 
+// Montgomery contexts (R^2 mod n costs about a third of a verification) for the last few
+// moduli, compared byte for byte: bounded, round-robin replacement.
+const CACHE_SIZE = 8;
+const cachedModuli = new StaticArray<ArrayBuffer | null>(CACHE_SIZE);
+const cachedKeys = new StaticArray<RsaKey | null>(CACHE_SIZE);
+let cacheNext = 0;
+
+function cachedKey(np: usize, k: i32): RsaKey | null {
+  for (let i = 0; i < CACHE_SIZE; i++) {
+    const m = unchecked(cachedModuli[i]);
+    if (m != null && m.byteLength == k && memory.compare(changetype<usize>(m), np, <usize>k) == 0) return unchecked(cachedKeys[i]);
+  }
+  return null;
+}
+
 function parseKey(n: ArrayBuffer, e: ArrayBuffer): RsaKey | null {
-  const np = changetype<usize>(n);
+  const np0 = changetype<usize>(n);
   let start = 0;
-  while (start < n.byteLength && load<u8>(np + <usize>start) == 0) start++;
+  while (start < n.byteLength && load<u8>(np0 + <usize>start) == 0) start++;
   const k = n.byteLength - start;
+  const np = np0 + <usize>start;
   if (k * 8 < RSA_MIN_BITS - 7 || k * 8 > RSA_MAX_BITS) return null;
-  const size = (k + 3) >> 2;
-  const m = limbsFromBytesAt(np + <usize>start, k, size);
-  if (m == null) return null;
-  const bits = bitLength(m);
-  if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS || !Montgomery.usable(m)) return null;
-  // e: odd, >= 3, and shorter than the modulus.
+  // e: odd, >= 3, and below the modulus.
   const ep = changetype<usize>(e);
   let es = 0;
   while (es < e.byteLength && load<u8>(ep + <usize>es) == 0) es++;
@@ -44,11 +56,21 @@ function parseKey(n: ArrayBuffer, e: ArrayBuffer): RsaKey | null {
   if (elen == 0 || elen > k) return null;
   if ((load<u8>(ep + <usize>(e.byteLength - 1)) & 1) == 0) return null;
   if (elen == 1 && load<u8>(ep + <usize>es) < 3) return null;
-  if (elen == k) {
-    const el = limbsFromBytesAt(ep + <usize>es, elen, size);
-    if (el == null || cmp(el, m) >= 0) return null;
-  }
-  return new RsaKey(new Montgomery(m), k, bits);
+  if (elen == k && memory.compare(ep + <usize>es, np, <usize>k) >= 0) return null;
+  const hit = cachedKey(np, k);
+  if (hit != null) return hit;
+  const size = (k + 3) >> 2;
+  const m = limbsFromBytesAt(np, k, size);
+  if (m == null) return null;
+  const bits = bitLength(m);
+  if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS || !Montgomery.usable(m)) return null;
+  const key = new RsaKey(new Montgomery(m), k, bits);
+  const copy = new ArrayBuffer(k);
+  memory.copy(changetype<usize>(copy), np, <usize>k);
+  unchecked(cachedModuli[cacheNext] = copy);
+  unchecked(cachedKeys[cacheNext] = key);
+  cacheNext = (cacheNext + 1) % CACHE_SIZE;
+  return key;
 }
 
 /** s^e mod n as k big-endian bytes, or null when the signature is not an integer in [0, n). */
