@@ -12,16 +12,16 @@ const NOW_MS = Date.UTC(2026, 0, 1);
 const NOW = NOW_MS / 1000;
 const SLEEP = 'spiffe://cluster.local/ns/default/sa/sleep';
 
-let rsa: TestKey, ec: TestKey, ec384: TestKey, rs384: TestKey, rs512: TestKey, other: TestKey;
+let rsa: TestKey, ec: TestKey, ec384: TestKey, rs384: TestKey, rs512: TestKey, ps256: TestKey, ps512: TestKey, other: TestKey;
 before(async () => {
-  [rsa, ec, ec384, rs384, rs512, other] = await Promise.all([
+  [rsa, ec, ec384, rs384, rs512, ps256, ps512, other] = await Promise.all([
     makeKey('RS256', 'rsa-1'), makeKey('ES256', 'ec-1'), makeKey('ES384', 'ec384-1'), makeKey('RS384', 'rs384-1'),
-    makeKey('RS512', 'rs512-1'), makeKey('RS256', 'other'),
+    makeKey('RS512', 'rs512-1'), makeKey('PS256', 'ps256-1'), makeKey('PS512', 'ps512-1'), makeKey('RS256', 'other'),
   ]);
 });
 
 function inlineRules(extra: Record<string, unknown> = {}) {
-  return [{ issuer: ISSUER, jwks: jwks(rsa, ec, ec384, rs384, rs512), ...extra }];
+  return [{ issuer: ISSUER, jwks: jwks(rsa, ec, ec384, rs384, rs512, ps256, ps512), ...extra }];
 }
 
 async function plugin(config: object, opts: PluginOptions = {}): Promise<Plugin> {
@@ -81,10 +81,10 @@ describe('authz: seed AuthorizationPolicy verbatim', () => {
 });
 
 describe('authz: JWT verification', () => {
-  const algs = () => [rsa, ec, ec384, rs384, rs512];
+  const algs = () => [rsa, ec, ec384, rs384, rs512, ps256, ps512];
   for (const foreign of [true, false]) {
     // The AssemblyScript fallback is wired when assembly/lib/crypto's RSA/ECDSA verifiers land.
-    test(`RS256, RS384, RS512, ES256, ES384 verify${foreign ? '' : ' without verify_signature (AssemblyScript crypto)'}`, async () => {
+    test(`RS256, RS384, RS512, PS256, PS512, ES256, ES384 verify${foreign ? '' : ' without verify_signature (AssemblyScript crypto)'}`, async () => {
       const p = await plugin({ jwtRules: inlineRules() }, { foreignFunctions: { verifySignature: foreign } });
       for (const key of algs()) {
         const tok = await token(key, { nowSec: NOW });

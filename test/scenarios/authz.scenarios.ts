@@ -7,12 +7,12 @@ import { ISSUER, b64url, jwks, makeKey, rawToken, seedJwtRules, seedPolicy, toke
 import type { Scenario, ScenarioStep } from './types.ts';
 
 const now = Math.floor(Date.now() / 1000);
-const [rsa, ec, ec384, rs384, rs512, other, rotated] = await Promise.all([
+const [rsa, ec, ec384, rs384, rs512, ps256, other, rotated] = await Promise.all([
   makeKey('RS256', 'rsa-1'), makeKey('ES256', 'ec-1'), makeKey('ES384', 'ec384-1'), makeKey('RS384', 'rs384-1'),
-  makeKey('RS512', 'rs512-1'), makeKey('RS256', 'other'), makeKey('ES256', 'rotated-1'),
+  makeKey('RS512', 'rs512-1'), makeKey('PS256', 'ps256-1'), makeKey('RS256', 'other'), makeKey('ES256', 'rotated-1'),
 ]);
 const JWKS_PATH = '/oauth2/v3/certs';
-const keys = jwks(rsa, ec, ec384, rs384, rs512);
+const keys = jwks(rsa, ec, ec384, rs384, rs512, ps256);
 const jwksRoute = (body: string) => ({ cluster: 'jwks', path: JWKS_PATH, body });
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 const REALM = 'Bearer realm="http://service_b/info", error="invalid_token"';
@@ -51,11 +51,12 @@ export const scenarios: Scenario[] = [
     metrics: { asmesh_authz_denied_total: 2, asmesh_authz_unauthenticated_total: 2 },
   },
   {
-    name: 'JWKS from the jwks upstream: RS256/384/512 and ES256/384 tokens pass the JWT policy; forwardOriginalToken keeps the token',
+    // PS256 goes through our AssemblyScript RSA-PSS (Envoy's verify_signature does PKCS#1 v1.5 only).
+    name: 'JWKS from the jwks upstream: RS256/384/512, PS256 and ES256/384 tokens pass the JWT policy; forwardOriginalToken keeps the token',
     filters: [jwtOnly],
     routes: [jwksRoute(keys)],
     steps: [
-      ...(await Promise.all([rsa, rs384, rs512, ec, ec384].map(async (k): Promise<ScenarioStep> => ({
+      ...(await Promise.all([rsa, rs384, rs512, ps256, ec, ec384].map(async (k): Promise<ScenarioStep> => ({
         name: k.alg,
         request: { path: '/info/x', headers: bearer(await token(k, { nowSec: now })) },
         expect: { status: 200, servedBy: 'service_b', upstreamHeaders: { authorization: /^Bearer ey/ } },
@@ -66,7 +67,7 @@ export const scenarios: Scenario[] = [
       { name: 'cached token again', request: { path: '/info', headers: bearer(valid) }, expect: { status: 200, servedBy: 'service_b' }, repeat: 3 },
     ],
     // The RS256 step's token equals `valid` (PKCS#1 v1.5 is deterministic): 5 cache hits after it.
-    metrics: { asmesh_authz_allowed_total: 9, asmesh_authz_denied_total: 2, asmesh_authz_jwt_cache_hits_total: 5 },
+    metrics: { asmesh_authz_allowed_total: 10, asmesh_authz_denied_total: 2, asmesh_authz_jwt_cache_hits_total: 5 },
   },
   {
     name: 'every JWT rejection answers 401 with www-authenticate and Envoy\'s text',
