@@ -89,6 +89,20 @@ export const scenarios: Scenario[] = [
     ],
   },
   {
+    name: 'a pathological regex ((a*)*b) over a 10,000-character header stays linear',
+    filters: steering({
+      hosts: ['service_b'],
+      http: [
+        { name: 'evil', match: [{ headers: { 'x-a': { regex: '(a*)*b' } } }], route: [{ destination: { host: 'service_b', subset: 'v2' } }] },
+        { route: [{ destination: { host: 'service_b', subset: 'v1' } }] },
+      ],
+    }),
+    steps: [
+      { name: 'no match', request: { headers: { 'x-a': 'a'.repeat(10_000) } }, expect: { status: 200, servedBy: 'service_b/v1' } },
+      { name: 'match', request: { headers: { 'x-a': 'a'.repeat(10_000) + 'b' } }, expect: { status: 200, servedBy: 'service_b/v2' } },
+    ],
+  },
+  {
     name: 'fault abort 503 at 100%',
     filters: steering(faultConfig({ abort: { httpStatus: 503, percentage: { value: 100 } } })),
     steps: [{ request: { path: '/abort' }, expect: { status: 503, servedBy: null, body: 'fault filter abort' }, repeat: 10 }],

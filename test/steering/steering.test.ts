@@ -266,3 +266,28 @@ test('ignored Istio fields (timeout, retries) load with a warning', async () => 
   ]);
   assert.equal(clusterOf(await plugin.http(get('/'))), 'outbound|80||service_b');
 });
+
+test('odd requests never trap: missing pseudo-headers, bad authorities, odd queries and cookies, non-UTF-8 values', async () => {
+  const plugin = await load({ ...stickyCanary({ cookie: 'session' }), http: [
+    { match: [{ queryParams: { v: { regex: '\\d+' } } }, { uri: { regex: '/ü.*' } }], route: [{ destination: { host: 'service_b', subset: 'v2' } }] },
+    ...(virtualServiceSpec('canary').http as unknown[]),
+  ] });
+  const odd: Record<string, string>[] = [
+    { ':method': 'GET' },
+    { ':method': 'GET', ':path': '', ':authority': '' },
+    { ':method': 'GET', ':path': '/?', ':authority': '[' },
+    { ':method': 'GET', ':path': '/?&&=&v', ':authority': '[::1' },
+    { ':method': 'GET', ':path': '/?v=12&v=x', ':authority': 'service_b:99999999' },
+    { ':method': 'GET', ':path': '/#frag?v=1', ':authority': 'service_b:', cookie: ';;;=;session' },
+    { ':method': 'GET', ':path': '/ü/x', ':authority': 'SERVICE_B', cookie: 'session="' },
+    { ':method': 'GET', ':path': '/%ff%fe', ':authority': 'service_b', cookie: 'session=\u00ff\u00fe', 'x-bytes': '\u00c3\u0028' },
+  ];
+  for (const headers of odd) {
+    const r = await plugin.http({ headers });
+    assert.equal(plugin.failed, false, `trapped on ${JSON.stringify(headers)}`);
+    assert.equal(r.response.status, 200, JSON.stringify(headers));
+  }
+  assert.equal(clusterOf(await plugin.http(get('/?v=12&v=x'))), v2);
+  assert.equal(clusterOf(await plugin.http(get('/ü/x'))), v2);
+  assert.equal(clusterOf(await plugin.http(get('/x', {}, 'SERVICE_B:80'))) !== undefined, true, 'host names compare case-insensitively');
+});
