@@ -5,23 +5,30 @@
 import { mkdirSync, statSync, existsSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
 import { repoRoot } from '../../host/envoy/install.ts';
-import { runInEnvoy, runInHarness } from '../scenarios/runner.ts';
+import { HarnessChain, runInEnvoy, runInHarness } from '../scenarios/runner.ts';
+import { startEnvoy } from '../../host/envoy/launcher.ts';
+import { Upstreams } from '../../host/upstream/echo.ts';
 import type { Scenario } from '../scenarios/types.ts';
 
 const outDir = join(repoRoot, '.tmp', 'envoy-fixtures');
 
+async function compile(fixture: string, names: string[]): Promise<void> {
+  const source = join(repoRoot, `test/envoy/fixtures/${fixture}.ts`);
+  const out = join(outDir, `${names[0]}.wasm`);
+  if (existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) return;
+  mkdirSync(outDir, { recursive: true });
+  const asc = await import('assemblyscript/asc');
+  const { error, stderr } = await asc.main([`test/envoy/fixtures/${fixture}.ts`, '--config', 'asconfig.json', '--target', 'example', '--outFile', join(outDir, `${fixture}.wasm`)],
+    { stdout: asc.createMemoryStream(), stderr: asc.createMemoryStream() });
+  if (error) throw new Error(`asc failed: ${error.message}\n${stderr.toString()}`);
+  for (const name of names) copyFileSync(join(outDir, `${fixture}.wasm`), join(outDir, `${name}.wasm`));
+}
+
 before(async () => {
-  const source = join(repoRoot, 'test/envoy/fixtures/replier.ts');
-  const out = join(outDir, 'a.wasm');
-  if (!existsSync(out) || statSync(out).mtimeMs < statSync(source).mtimeMs) {
-    mkdirSync(outDir, { recursive: true });
-    const asc = await import('assemblyscript/asc');
-    const { error, stderr } = await asc.main(['test/envoy/fixtures/replier.ts', '--config', 'asconfig.json', '--target', 'example', '--outFile', join(outDir, 'replier.wasm')],
-      { stdout: asc.createMemoryStream(), stderr: asc.createMemoryStream() });
-    if (error) throw new Error(`asc failed: ${error.message}\n${stderr.toString()}`);
-    for (const name of ['a', 'b', 'c']) copyFileSync(join(outDir, 'replier.wasm'), join(outDir, `${name}.wasm`));
-  }
+  await compile('replier', ['a', 'b', 'c']);
+  await compile('headers', ['hdr']);
 });
 
 const filters = ['a', 'b', 'c'].map((name) => ({ name, config: name })) as unknown as Scenario['filters'];
@@ -56,3 +63,32 @@ const scenario: Scenario = {
 
 test('filter chain semantics [harness]', async () => { await runInHarness(scenario, { wasmDir: outDir }); });
 test('filter chain semantics [envoy]', async () => { await runInEnvoy(scenario, { wasmDir: outDir }); });
+
+/** The header lines the `hdr` fixture logged, with per-request values (ids, dates, timings) masked. */
+function headerLines(log: string): string[] {
+  return [...log.matchAll(/wasm log hdr hdr hdr: ((?:REQ|RESP) .*)/g)].map((m) => m[1]!
+    .replace(/x-request-id=\S+/, 'x-request-id=*').replace(/date=.*? GMT/, 'date=*').replace(/x-envoy-upstream-service-time=\d+/, 'x-envoy-upstream-service-time=*'));
+}
+
+test('a filter sees the same request and response headers, in the same order, in the harness and in Envoy', async () => {
+  const scenario = { name: 'headers', filters: [{ name: 'hdr', config: '' }] } as unknown as Scenario;
+  const requests: { method: string; path: string; headers: Record<string, string>; body?: string }[] = [
+    { method: 'POST', path: '/p?q=1', headers: { 'x-a': '1', 'user-agent': 'ua' }, body: 'hello' },
+    { method: 'GET', path: '/', headers: { 'x-asmesh-cluster': 'outbound|80|v1|service_b', 'x-echo-status': '404' } },
+  ];
+  const chain = await HarnessChain.load(scenario, { wasmDir: outDir });
+  for (const r of requests) await chain.request(r);
+  const harness = headerLines(chain.logLines());
+  chain.close();
+  const upstreams = await Upstreams.start();
+  const envoy = await startEnvoy({ wasmDir: outDir, filters: [{ name: 'hdr', config: '' }], upstreams: upstreams.endpoints() });
+  try {
+    for (const r of requests) await envoy.request(r.path, { method: r.method, headers: { host: 'service_b', ...r.headers }, body: r.body });
+    await envoy.waitForLog(/(RESP[\s\S]*){2}/);
+    assert.equal(harness.length, 4);
+    assert.deepEqual(headerLines(envoy.logs()), harness);
+  } finally {
+    await envoy.stop();
+    await upstreams.close();
+  }
+});

@@ -188,7 +188,13 @@ export class HarnessChain {
         upHeaders['x-envoy-expected-rq-timeout-ms'] ??= '15000';
         upstream = { method: h[':method'] ?? 'GET', path: h[':path'] ?? '/', headers: upHeaders, body: body === null ? '' : Buffer.from(body).toString('utf8') };
         const reply = await service.handle(upstream);
-        response = { headers: [[':status', String(reply.status)], ...Object.entries(withLength(reply)).map(([k, v]) => [k.toLowerCase(), v] as [string, string])], body: Buffer.from(reply.body) };
+        // As Envoy's filters see a Node upstream's answer: the echo's headers, then Node's date and
+        // connection, then the router's x-envoy-upstream-service-time (measured in Envoy 1.40).
+        response = {
+          headers: [[':status', String(reply.status)], ...Object.entries(withLength(reply)).map(([k, v]) => [k.toLowerCase(), v] as [string, string]),
+            ['date', new Date().toUTCString()], ['connection', 'keep-alive'], ['x-envoy-upstream-service-time', '0']],
+          body: Buffer.from(reply.body),
+        };
       }
     }
 
