@@ -175,7 +175,7 @@ async function cmdTranslate(argv: string[]): Promise<number> {
     const problem = validateConfig(bin, path);
     if (problem) {
       process.stderr.write(`envoy --mode validate rejected the bootstrap:\n${problem}\n`);
-      return EXIT_INTERNAL;
+      return EXIT_INPUT;
     }
     process.stderr.write(`envoy --mode validate: OK (${envoyVersion(bin)})\n`);
   }

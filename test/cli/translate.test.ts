@@ -161,7 +161,7 @@ spec:
   }
 });
 
-test('Telemetry: the spec is the telemetry filter\'s configuration', () => {
+test('Telemetry: its metrics go to the telemetry filter, reporter per side, a stats_tags rule per custom label', () => {
   const text = `apiVersion: telemetry.istio.io/v1alpha1
 kind: Telemetry
 metadata: { name: t }
@@ -172,7 +172,17 @@ spec:
       tagOverrides: { user: { value: "request.headers['end-user']" } }
 `;
   const r = translate([{ name: 't.yaml', text }]);
-  assert.deepEqual(r.telemetry, parse(text).spec);
+  const metrics = parse(text).spec.metrics;
+  assert.deepEqual(r.telemetry, { reporter: 'destination', metrics });
+  assert.deepEqual(wasmConfigs(listener(r, 'outbound'))['asmesh.telemetry'], { reporter: 'source', metrics });
+  assert.deepEqual(wasmConfigs(listener(r, 'inbound'))['asmesh.telemetry'], { reporter: 'destination', metrics });
+  const tags = (r.envoy.stats_config as JsonObject).stats_tags as JsonObject[];
+  assert.deepEqual(tags.at(-1), { tag_name: 'user', regex: '[.;](user=([^;]*);)' });
+  assert.deepEqual(tags[0], { tag_name: 'reporter', regex: '[.;](reporter=([^;]*);)' });
+  // Without a Telemetry resource each side still reports, with the default metrics.
+  const plain = translate([read('destinationrule-subsets.yaml')]);
+  assert.equal(plain.telemetry, null);
+  assert.deepEqual(wasmConfigs(listener(plain, 'outbound'))['asmesh.telemetry'], { reporter: 'source' });
 });
 
 function errorsOf(name: string, text: string): string[] {
