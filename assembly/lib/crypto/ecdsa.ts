@@ -3,7 +3,7 @@
 // their scratch space are built once per curve and reused, so a verification only allocates
 // its own few temporaries. Malformed input returns false, never traps.
 import { HashAlg, hashLength, digestInto } from './sha2';
-import { Montgomery, limbsFromBytesAt, cmp, isZero, copyLimbs, subLimbs, testBit, bitLength } from './bigint';
+import { Montgomery, limbsFromBytesAt, cmp, isZero, copyLimbs, addLimbs, subLimbs, bitLength } from './bigint';
 
 export enum Curve {
   P256 = 0,
@@ -50,8 +50,10 @@ class CurveImpl {
   // scratch field elements
   t: StaticArray<StaticArray<u32>>;
   q: JPoint;
-  gq: JPoint;
   acc: JPoint;
+  // Multiples 0..15 of G (fixed, built once) and of Q (rebuilt per verification) for 4-bit windows.
+  gTable: StaticArray<JPoint>;
+  qTable: StaticArray<JPoint>;
 
   constructor(bytes: i32, p: string, n: string, b: string, gx: string, gy: string) {
     const size = bytes >> 2;
@@ -65,12 +67,30 @@ class CurveImpl {
     for (let i = 0; i < 16; i++) t[i] = new StaticArray<u32>(size);
     this.t = t;
     this.q = new JPoint(size);
-    this.gq = new JPoint(size);
     this.acc = new JPoint(size);
+    const gTable = new StaticArray<JPoint>(16);
+    const qTable = new StaticArray<JPoint>(16);
+    for (let i = 0; i < 16; i++) {
+      gTable[i] = new JPoint(size);
+      qTable[i] = new JPoint(size);
+    }
+    this.gTable = gTable;
+    this.qTable = qTable;
     this.fp.toMont(this.b, hexLimbs(b, size));
     this.fp.toMont(this.g.x, hexLimbs(gx, size));
     this.fp.toMont(this.g.y, hexLimbs(gy, size));
     copyLimbs(this.g.z, this.fp.one);
+    this.fillTable(gTable, this.g);
+  }
+
+  /** table[i] = i P for i in 1..15 (table[0] unused). */
+  fillTable(table: StaticArray<JPoint>, p: JPoint): void {
+    unchecked(table[1]).set(p);
+    for (let i = 2; i < 16; i++) {
+      const t = unchecked(table[i]);
+      t.set(unchecked(table[i - 1]));
+      this.add(t, p);
+    }
   }
 
   /** y^2 == x^3 - 3x + b for Montgomery-form x, y. */
@@ -206,31 +226,35 @@ class CurveImpl {
     const u2 = new StaticArray<u32>(size);
     this.fn.mul(u1, e, w);
     this.fn.mul(u2, r, w);
-    // u1 G + u2 Q (Shamir's trick with G + Q precomputed).
-    const gq = this.gq;
-    gq.set(this.g);
-    this.add(gq, q);
+    // u1 G + u2 Q with interleaved 4-bit windows.
+    this.fillTable(this.qTable, q);
     const acc = this.acc;
     memory.fill(changetype<usize>(acc.z), 0, <usize>size << 2);
-    const top = max(bitLength(u1), bitLength(u2));
-    for (let i = top - 1; i >= 0; i--) {
+    const nibbles = (max(bitLength(u1), bitLength(u2)) + 3) >> 2;
+    for (let i = nibbles - 1; i >= 0; i--) {
       this.dbl(acc);
-      const b1 = testBit(u1, i);
-      const b2 = testBit(u2, i);
-      if (b1 && b2) this.add(acc, gq);
-      else if (b1) this.add(acc, this.g);
-      else if (b2) this.add(acc, q);
+      this.dbl(acc);
+      this.dbl(acc);
+      this.dbl(acc);
+      const shift = <u32>(i & 7) << 2;
+      const d1 = (unchecked(u1[i >> 3]) >>> shift) & 15;
+      const d2 = (unchecked(u2[i >> 3]) >>> shift) & 15;
+      if (d1 != 0) this.add(acc, unchecked(this.gTable[d1]));
+      if (d2 != 0) this.add(acc, unchecked(this.qTable[d2]));
     }
     if (acc.isInfinity()) return false;
-    // Affine x = X / Z^2, then compare x mod n with r.
-    const zi = unchecked(this.t[0]);
-    f.invMont(zi, acc.z);
-    f.mul(zi, zi, zi);
-    const ax = unchecked(this.t[1]);
-    f.mul(ax, acc.x, zi);
-    f.fromMont(ax, ax);
-    if (cmp(ax, n) >= 0) subLimbs(ax, ax, n);
-    return cmp(ax, r) == 0;
+    // x(acc) mod n == r  <=>  X == x' Z^2 (mod p) for x' = r or, when r + n < p, x' = r + n.
+    const z2 = unchecked(this.t[0]);
+    f.mul(z2, acc.z, acc.z);
+    const xr = unchecked(this.t[1]);
+    f.toMont(xr, r);
+    f.mul(xr, xr, z2);
+    if (cmp(xr, acc.x) == 0) return true;
+    const rn = unchecked(this.t[2]);
+    if (addLimbs(rn, r, n) != 0 || cmp(rn, f.m) >= 0) return false;
+    f.toMont(xr, rn);
+    f.mul(xr, xr, z2);
+    return cmp(xr, acc.x) == 0;
   }
 }
 
