@@ -71,21 +71,25 @@ function headerLines(log: string): string[] {
 }
 
 test('a filter sees the same request and response headers, in the same order, in the harness and in Envoy', async () => {
-  const scenario = { name: 'headers', filters: [{ name: 'hdr', config: '' }] } as unknown as Scenario;
+  // hdr first, then replier `a` (answers 418 on `x-reply: a`): hdr's encoder sees a's local reply.
+  const mounted = [{ name: 'hdr', config: '' }, { name: 'a', config: 'a' }];
+  const scenario = { name: 'headers', filters: mounted } as unknown as Scenario;
   const requests: { method: string; path: string; headers: Record<string, string>; body?: string }[] = [
     { method: 'POST', path: '/p?q=1', headers: { 'x-a': '1', 'user-agent': 'ua' }, body: 'hello' },
     { method: 'GET', path: '/', headers: { 'x-asmesh-cluster': 'outbound|80|v1|service_b', 'x-echo-status': '404' } },
+    { method: 'GET', path: '/local', headers: { 'x-reply': 'a' } },
+    { method: 'GET', path: '/nocluster', headers: { 'x-asmesh-cluster': 'nope' } },
   ];
   const chain = await HarnessChain.load(scenario, { wasmDir: outDir });
   for (const r of requests) await chain.request(r);
   const harness = headerLines(chain.logLines());
   chain.close();
   const upstreams = await Upstreams.start();
-  const envoy = await startEnvoy({ wasmDir: outDir, filters: [{ name: 'hdr', config: '' }], upstreams: upstreams.endpoints() });
+  const envoy = await startEnvoy({ wasmDir: outDir, filters: mounted, upstreams: upstreams.endpoints() });
   try {
     for (const r of requests) await envoy.request(r.path, { method: r.method, headers: { host: 'service_b', ...r.headers }, body: r.body });
-    await envoy.waitForLog(/(RESP[\s\S]*){2}/);
-    assert.equal(harness.length, 4);
+    await envoy.waitForLog(/(RESP[\s\S]*){4}/);
+    assert.equal(harness.length, 8);
     assert.deepEqual(headerLines(envoy.logs()), harness);
   } finally {
     await envoy.stop();
