@@ -1,0 +1,40 @@
+// The Envoy rig's own costs: Envoy start-to-ready time and sequential requests per second through
+// the example filter (one keep-alive connection), beside the harness chain doing the same.
+// Run: node --import tsx bench/rig.ts
+import { Agent } from 'node:http';
+import { startEnvoy, send } from '../host/envoy/launcher.ts';
+import { Upstreams } from '../host/upstream/echo.ts';
+import { HarnessChain } from '../test/scenarios/runner.ts';
+import type { Scenario } from '../test/scenarios/types.ts';
+
+const filters = [{ name: 'example' as const, config: { header: 'x-asmesh-example', value: 'bench' } }];
+const upstreams = await Upstreams.start();
+
+const starts: number[] = [];
+for (let i = 0; i < 5; i++) {
+  const t0 = performance.now();
+  const envoy = await startEnvoy({ filters, upstreams: upstreams.endpoints() });
+  starts.push(performance.now() - t0);
+  await envoy.stop();
+}
+console.log(`envoy start to /ready: median ${starts.sort((a, b) => a - b)[2]!.toFixed(0)} ms (5 runs)`);
+
+const envoy = await startEnvoy({ filters, upstreams: upstreams.endpoints(), logArgs: ['-l', 'warn'] });
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+let n = 0;
+const t0 = performance.now();
+while (performance.now() - t0 < 3000) {
+  await send(envoy.listenerUrl, '/', { headers: { host: 'service_b' }, agent });
+  n++;
+}
+console.log(`envoy: ${(n / ((performance.now() - t0) / 1000)).toFixed(0)} sequential requests/s through the example filter (${n} in 3 s)`);
+agent.destroy();
+await envoy.stop();
+await upstreams.close();
+
+const chain = await HarnessChain.load({ name: 'bench', filters } as Scenario);
+let m = 0;
+const t1 = performance.now();
+while (performance.now() - t1 < 3000) { await chain.request({ path: '/' }); m++; }
+console.log(`harness chain: ${(m / ((performance.now() - t1) / 1000)).toFixed(0)} requests/s through the example filter (${m} in 3 s)`);
+chain.close();
