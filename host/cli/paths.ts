@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { InputError } from './errors.ts';
 
 export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -20,7 +21,10 @@ export function packageRoot(): string {
 
 /** Envoy: ENVOY_BIN, else `envoy` on PATH, else the copy `npm run envoy:install` puts under .envoy/. */
 export function findEnvoy(): string | null {
-  if (process.env.ENVOY_BIN) return process.env.ENVOY_BIN;
+  if (process.env.ENVOY_BIN) {
+    if (!existsSync(process.env.ENVOY_BIN)) throw new InputError(`ENVOY_BIN=${process.env.ENVOY_BIN}: no such file`);
+    return process.env.ENVOY_BIN;
+  }
   for (const p of (process.env.PATH ?? '').split(':')) {
     if (p && existsSync(join(p, 'envoy'))) return join(p, 'envoy');
   }

@@ -174,7 +174,7 @@ async function sidecarViews(mesh: Mesh): Promise<string[]> {
 export async function runDemo(opts: { once: boolean }): Promise<number> {
   const root = packageRoot();
   const progress = (s: string) => out(`[demo] ${s}`);
-  const bin = requireEnvoy();
+  const bin = requireEnvoy(true);
   const work = join(root, '.tmp', `demo-${process.pid}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });

@@ -52,6 +52,9 @@ test('--help on every command, exit 0; no command or an unknown one: exit 2', ()
   const unknown = asmesh(['frobnicate']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown command "frobnicate"/);
+  const noEnvoy = asmesh(['envoy', '--config', join(istio, 'virtualservice-canary.yaml')], { ENVOY_BIN: '/nonexistent/envoy' });
+  assert.equal(noEnvoy.code, 2);
+  assert.match(noEnvoy.stderr, /ENVOY_BIN=\/nonexistent\/envoy: no such file/);
   const badFlag = asmesh(['translate', '--nope', 'x.yaml']);
   assert.equal(badFlag.code, 2);
   assert.match(badFlag.stderr, /--nope/);
