@@ -288,3 +288,44 @@ describe('authz: configuration errors name the JSON path', () => {
     });
   }
 });
+
+describe('authz: malformed input never traps', () => {
+  test('2000 mutated and hostile tokens: each answered 401 (or 200 when still valid), the VM never fails', async () => {
+    const p = await plugin({ jwtRules: inlineRules(), policies: [{ name: 'jwt', action: 'ALLOW', rules: [{ from: [{ source: { requestPrincipals: ['*'] } }] }] }] });
+    const good = await token(rsa, { nowSec: NOW });
+    let seed = 12345;
+    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ %"{}[]:,\\';
+    const hostile = [
+      rawToken({ alg: ['RS256'] }, {}), rawToken({ alg: 'RS256', kid: 'rsa-1' }, { iss: ISSUER, exp: 1e400 }),
+      rawToken({ alg: 'RS256', kid: 'rsa-1' }, { iss: ISSUER, exp: -5 }), rawToken({ alg: 'RS256', kid: 'rsa-1' }, { iss: ISSUER, nbf: 9.9e18 }),
+      `${b64url('['.repeat(100) + ']'.repeat(100))}.e30.c2ln`, `${b64url('{"alg":"RS256"}')}.${b64url('{"a":' + '['.repeat(70) + ']'.repeat(70) + '}')}.c2ln`,
+      `${b64url('{"alg":"RS256","kid":"rsa-1"}')}.${b64url(`{"iss":"${ISSUER}"}`)}.${'A'.repeat(400)}`,
+      `${b64url('{"alg":"ES256","kid":"ec-1"}')}.${b64url(`{"iss":"${ISSUER}"}`)}.${b64url('\0'.repeat(64))}`,
+      `${b64url('{"alg":"ES256","kid":"ec-1"}')}.${b64url(`{"iss":"${ISSUER}"}`)}.${b64url('\xff'.repeat(64))}`,
+      `${b64url('{"alg":"RS256","kid":"rsa-1"}')}.${b64url(`{"iss":"${ISSUER}"}`)}.${b64url('\xff'.repeat(256))}`,
+      `${Buffer.from([0xff, 0xfe, 0x22]).toString('base64url')}.e30.c2ln`, '.', '..', '....', 'Bearer', ' ',
+    ];
+    const tokens = [...hostile];
+    for (let i = 0; i < 2000 - hostile.length; i++) {
+      const chars = good.split('');
+      const edits = 1 + rnd(4);
+      for (let e = 0; e < edits; e++) {
+        const at = rnd(chars.length);
+        const op = rnd(3);
+        if (op === 0) chars[at] = alphabet[rnd(alphabet.length)]!;
+        else if (op === 1) chars.splice(at, 1);
+        else chars.splice(at, 0, alphabet[rnd(alphabet.length)]!);
+      }
+      tokens.push(chars.join(''));
+    }
+    let ok = 0;
+    for (const t of tokens) {
+      const r = await p.http(req('GET', '/x', { authorization: `Bearer ${t}` }));
+      assert.ok(r.response.status === 401 || r.response.status === 403 || r.response.status === 200, `${r.response.status} for ${t.slice(0, 80)}`);
+      if (r.response.status === 200) ok++;
+      assert.equal(p.failed, false, `VM failed on ${t.slice(0, 120)}`);
+    }
+    assert.ok(ok < 20, `${ok} mutated tokens still verified`);
+  });
+});
