@@ -121,8 +121,8 @@ describe('authz: JWT verification', () => {
     assert.equal((await p.http(req('GET', '/x', bearer(t)))).response.status, 403);
   });
 
-  test('every rejection answers 401 with www-authenticate and Envoy\'s status text', async () => {
-    const p = await plugin({ jwtRules: inlineRules({ audiences: ['httpbin'] }) });
+  for (const foreign of [true, false]) test(`every rejection answers 401 with www-authenticate and Envoy's status text${foreign ? '' : ' (AssemblyScript crypto)'}`, async () => {
+    const p = await plugin({ jwtRules: inlineRules({ audiences: ['httpbin'] }) }, { foreignFunctions: { verifySignature: foreign } });
     const ok = { aud: 'httpbin' };
     const hs = rawToken({ alg: 'HS256', typ: 'JWT' }, { iss: ISSUER, aud: 'httpbin', exp: NOW + 600 }, b64url('x'.repeat(32)));
     const cases: [string, string][] = [
@@ -165,6 +165,17 @@ describe('authz: JWT verification', () => {
       const r = await p.http(req('GET', '/x', bearer(await token(rsa, { nowSec: NOW, payload }))));
       assert.equal(r.response.status, 200, JSON.stringify(payload));
     }
+  });
+
+  test('several issuers: each token is checked against its own issuer\'s keys', async () => {
+    const p = await plugin({ jwtRules: [...inlineRules(), { issuer: 'https://other.example', jwks: jwks(other) }] });
+    const mine = await token(other, { nowSec: NOW, payload: { iss: 'https://other.example' } });
+    assert.equal((await p.http(req('GET', '/x', bearer(mine)))).response.status, 200);
+    // Signed by a key of the first issuer but claiming the second: no key of the second matches.
+    const cross = await token(rsa, { nowSec: NOW, payload: { iss: 'https://other.example' } });
+    const r = await p.http(req('GET', '/x', bearer(cross)));
+    assert.equal(r.response.status, 401);
+    assert.equal(r.response.bodyText, "Jwks doesn't have key to match kid or alg from Jwt");
   });
 
   test('verified tokens are cached until they expire', async () => {
