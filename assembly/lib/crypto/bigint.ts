@@ -2,6 +2,7 @@
 // StaticArray<u32> (limb 0 is least significant). Numbers combined in one call have the same
 // limb count. Montgomery arithmetic (FIOS) for RSA modexp and the P-256/P-384 fields.
 // Not constant-time: it only handles public data (keys, signatures, messages).
+import { montMul8, montMul12 } from './fixed';
 
 export function newLimbs(size: i32): StaticArray<u32> {
   return new StaticArray<u32>(size);
@@ -189,6 +190,8 @@ export class Montgomery {
   /** out = a * b / R mod m (FIOS: multiply and reduce in one pass). Any of out, a, b may alias. */
   mul(out: StaticArray<u32>, a: StaticArray<u32>, b: StaticArray<u32>): void {
     const n = this.size;
+    if (n == 8) { montMul8(changetype<usize>(out), changetype<usize>(a), changetype<usize>(b), changetype<usize>(this.m), this.m0inv); return; }
+    if (n == 12) { montMul12(changetype<usize>(out), changetype<usize>(a), changetype<usize>(b), changetype<usize>(this.m), this.m0inv); return; }
     const t = changetype<usize>(this.t);
     const ap = changetype<usize>(a);
     const bp = changetype<usize>(b);
