@@ -372,7 +372,12 @@ function renderBootstrap(args: {
   const wasmDir = opts.wasmDir ?? '/etc/asmesh/wasm';
   const certDir = opts.certDir ?? '/etc/asmesh/certs';
   const trustDomain = opts.trustDomain ?? 'cluster.local';
-  const filters = opts.filters ?? [...FILTERS];
+  // steering and authz are mounted only when a resource configures them (no VirtualService: nothing
+  // to steer; no policy: Istio allows everything); telemetry always reports.
+  const filters = (opts.filters ?? [...FILTERS]).filter((f) => f === 'telemetry' || configs[f] !== null);
+  for (const f of opts.filters ?? FILTERS) {
+    if (!filters.includes(f)) args.warnings.push(`no ${f === 'steering' ? 'VirtualService' : 'RequestAuthentication or AuthorizationPolicy'}: the ${f} filter is not mounted`);
+  }
   const strict = args.mtls === 'STRICT';
   const upstreamTls: JsonObject | null = strict
     ? { name: 'envoy.transport_sockets.tls', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', common_tls_context: { ...certs(certDir), ...validation(certDir, trustDomain) } } }

@@ -234,6 +234,12 @@ test('the real filters accept the translated configurations (envoy --mode valida
   const bin = await envoyBinary();
   const work = join(repoRoot, '.tmp/test-cli-translate');
   const certDir = makeMeshCerts(join(work, 'certs'), [{ name: 'w', namespace: 'default', serviceAccount: 'sleep' }]).w;
+  for (const f of files) {
+    const path = join(work, `alone-${f}`);
+    writeFileSync(path, toYaml(localizePaths(translate([read(f)]).envoy, { wasmDir: join(repoRoot, 'build'), certDir })));
+    const v = spawnSync(bin, ['--mode', 'validate', '-c', path], { encoding: 'utf8' });
+    assert.equal(v.status, 0, `${f} alone: ${v.stderr}${v.stdout}`);
+  }
   for (const vs of ['virtualservice-steering.yaml', 'virtualservice-canary.yaml']) {
     const r = translate([vs, 'destinationrule-subsets.yaml', 'requestauthentication-httpbin.yaml', 'authorizationpolicy-httpbin.yaml', 'peerauthentication-strict.yaml'].map(read));
     const path = join(work, `real-${vs}`);
