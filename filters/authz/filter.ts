@@ -285,7 +285,7 @@ export class AuthzHttp extends HttpContext {
     if (rule.outputPayloadToHeader.length > 0) requestHeaders.replace(rule.outputPayloadToHeader, jwt.payloadB64);
     for (let i = 0; i < rule.claimToHeaders.length; i++) {
       const ch = rule.claimToHeaders[i];
-      const values = claimStrings(jwt.payload, [ch.claim]);
+      const values = claimStrings(jwt.payload, ch.claim.split('.')); // Envoy: nested claims with '.'
       if (values !== null && values.length > 0) requestHeaders.replace(ch.header, values.join(','));
     }
     return new AuthInfo(jwt.iss + '/' + jwt.sub, jwt.payload as JsonValue, jwt.audiences, jwt.azp);

@@ -100,15 +100,16 @@ describe('authz: JWT verification', () => {
   }
 
   test('no token: the request goes on without a principal; the token header is forwarded when asked', async () => {
-    const p = await plugin({ jwtRules: inlineRules({ forwardOriginalToken: true, outputPayloadToHeader: 'x-jwt-payload', outputClaimToHeaders: [{ header: 'x-sub', claim: 'sub' }] }) });
+    const p = await plugin({ jwtRules: inlineRules({ forwardOriginalToken: true, outputPayloadToHeader: 'x-jwt-payload', outputClaimToHeaders: [{ header: 'x-sub', claim: 'sub' }, { header: 'x-role', claim: 'realm.role' }] }) });
     const none = await p.http(req('GET', '/x'));
     assert.equal(none.response.status, 200);
-    const t = await token(ec, { nowSec: NOW, payload: { sub: 'alice' } });
+    const t = await token(ec, { nowSec: NOW, payload: { sub: 'alice', realm: { role: 'admin' } } });
     const r = await p.http(req('GET', '/x', bearer(t)));
     assert.equal(r.response.status, 200);
     const up = new Map(r.upstreamRequest!.headers);
     assert.equal(up.get('authorization'), `Bearer ${t}`);
     assert.equal(up.get('x-sub'), 'alice');
+    assert.equal(up.get('x-role'), 'admin');
     assert.equal(JSON.parse(Buffer.from(up.get('x-jwt-payload')!, 'base64url').toString()).sub, 'alice');
   });
 
