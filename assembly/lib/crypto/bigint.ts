@@ -210,7 +210,23 @@ export class Montgomery {
       const q = <u64>q32;
       let s2 = <u64>lo + q * m0;
       let c2 = s2 >> 32;
-      for (let j = 1; j < n; j++) {
+      let j = 1;
+      for (; j + 3 < n; j += 4) { // unrolled by 4
+        const tj = t + (<usize>j << 2), aj = ap + (<usize>j << 2), mj = mp + (<usize>j << 2);
+        s = <u64>load<u32>(tj) + <u64>load<u32>(aj) * bi + c1; c1 = s >> 32;
+        s2 = (s & 0xffffffff) + q * <u64>load<u32>(mj) + c2; c2 = s2 >> 32;
+        store<u32>(tj - 4, <u32>s2);
+        s = <u64>load<u32>(tj, 4) + <u64>load<u32>(aj, 4) * bi + c1; c1 = s >> 32;
+        s2 = (s & 0xffffffff) + q * <u64>load<u32>(mj, 4) + c2; c2 = s2 >> 32;
+        store<u32>(tj, <u32>s2);
+        s = <u64>load<u32>(tj, 8) + <u64>load<u32>(aj, 8) * bi + c1; c1 = s >> 32;
+        s2 = (s & 0xffffffff) + q * <u64>load<u32>(mj, 8) + c2; c2 = s2 >> 32;
+        store<u32>(tj, <u32>s2, 4);
+        s = <u64>load<u32>(tj, 12) + <u64>load<u32>(aj, 12) * bi + c1; c1 = s >> 32;
+        s2 = (s & 0xffffffff) + q * <u64>load<u32>(mj, 12) + c2; c2 = s2 >> 32;
+        store<u32>(tj, <u32>s2, 8);
+      }
+      for (; j < n; j++) {
         const off = <usize>j << 2;
         s = <u64>load<u32>(t + off) + <u64>load<u32>(ap + off) * bi + c1;
         c1 = s >> 32;
