@@ -341,3 +341,15 @@ describe('authz: malformed input never traps', () => {
     assert.ok(ok < 20, `${ok} mutated tokens still verified`);
   });
 });
+
+test('authz: memory stays bounded with many distinct tokens (token cache is bounded)', async () => {
+  const p = await plugin({ jwtRules: inlineRules() });
+  const tokens = await Promise.all(Array.from({ length: 3000 }, (_, i) => token(ec, { nowSec: NOW, payload: { sub: `user-${i}`, pad: 'x'.repeat(200) } })));
+  for (let i = 0; i < 1500; i++) assert.equal((await p.http(req('GET', '/x', bearer(tokens[i]!)))).response.status, 200);
+  p.clearLogs();
+  const after1500 = p.wasmMemoryBytes();
+  for (let i = 1500; i < 3000; i++) assert.equal((await p.http(req('GET', '/x', bearer(tokens[i]!)))).response.status, 200);
+  p.clearLogs();
+  const after3000 = p.wasmMemoryBytes();
+  assert.ok(after3000 <= after1500 * 1.25, `memory grew from ${after1500} to ${after3000} bytes`);
+});
