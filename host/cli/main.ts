@@ -55,7 +55,10 @@ Without --out the Envoy bootstrap (which embeds the three configurations) goes t
   --app-address HOST:PORT  the local app behind the inbound listener (default 127.0.0.1:8080)
   --endpoint CLUSTER=HOST:PORT  endpoint of a cluster (repeatable; default <host>-<subset>:<port>)
   --admin-port N --outbound-port N --inbound-port N   (defaults 15000, 15001, 15006)
-  --validate               check the bootstrap with 'envoy --mode validate' (needs Envoy)
+  --filters a,b            mount only these filters (default steering,authz,telemetry; steering and
+                           authz are mounted only when a resource configures them)
+  --validate               check the bootstrap with 'envoy --mode validate' (needs Envoy and build/*.wasm;
+                           Envoy runs each filter's configure, so rejected configurations show here)
   -h, --help               this help`,
   run: `Usage: asmesh run --filter FILE.wasm [--config FILE.json] --request FILE.json [--json]
 
