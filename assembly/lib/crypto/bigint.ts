@@ -2,7 +2,7 @@
 // StaticArray<u32> (limb 0 is least significant). Numbers combined in one call have the same
 // limb count. Montgomery arithmetic (FIOS) for RSA modexp and the P-256/P-384 fields.
 // Not constant-time: it only handles public data (keys, signatures, messages).
-import { montMul8, montMul12 } from './fixed';
+import { montMul8, montMul12, addMod8, addMod12, subMod8, subMod12 } from './fixed';
 
 export function newLimbs(size: i32): StaticArray<u32> {
   return new StaticArray<u32>(size);
@@ -172,18 +172,27 @@ export class Montgomery {
 
   /** out = 2a mod m. */
   double(out: StaticArray<u32>, a: StaticArray<u32>): void {
+    const n = this.size;
+    if (n == 8) { addMod8(changetype<usize>(out), changetype<usize>(a), changetype<usize>(a), changetype<usize>(this.m)); return; }
+    if (n == 12) { addMod12(changetype<usize>(out), changetype<usize>(a), changetype<usize>(a), changetype<usize>(this.m)); return; }
     const carry = addLimbs(out, a, a);
     if (carry != 0 || cmp(out, this.m) >= 0) subLimbs(out, out, this.m);
   }
 
   /** out = a + b mod m. */
   add(out: StaticArray<u32>, a: StaticArray<u32>, b: StaticArray<u32>): void {
+    const n = this.size;
+    if (n == 8) { addMod8(changetype<usize>(out), changetype<usize>(a), changetype<usize>(b), changetype<usize>(this.m)); return; }
+    if (n == 12) { addMod12(changetype<usize>(out), changetype<usize>(a), changetype<usize>(b), changetype<usize>(this.m)); return; }
     const carry = addLimbs(out, a, b);
     if (carry != 0 || cmp(out, this.m) >= 0) subLimbs(out, out, this.m);
   }
 
   /** out = a - b mod m. */
   sub(out: StaticArray<u32>, a: StaticArray<u32>, b: StaticArray<u32>): void {
+    const n = this.size;
+    if (n == 8) { subMod8(changetype<usize>(out), changetype<usize>(a), changetype<usize>(b), changetype<usize>(this.m)); return; }
+    if (n == 12) { subMod12(changetype<usize>(out), changetype<usize>(a), changetype<usize>(b), changetype<usize>(this.m)); return; }
     if (subLimbs(out, a, b) != 0) addLimbs(out, out, this.m);
   }
 
