@@ -63,3 +63,24 @@ for (const mode of ['foreign', 'software'] as const) {
     assert.ok(n > 500, `${n} vectors`);
   });
 }
+
+test('Envoy: Wycheproof JSON Web Signature tests (RS*, PS*, ES256 with a public key) through the filter\'s key selection and Envoy verify_signature', async () => {
+  const file = load('test/authz/vectors/json_web_signature_test.json');
+  let n = 0;
+  const mismatched: number[] = [];
+  for (const group of file.testGroups) {
+    const pub = group.public;
+    if (pub === undefined || pub.crv === 'P-521') continue;
+    for (const t of group.tests) {
+      if (typeof t.jws !== 'string') continue;
+      const r = await probe({ 'x-mode': 'foreign', 'x-jws': t.jws, 'x-jwks': JSON.stringify({ keys: [pub] }) });
+      let alg: unknown;
+      try { alg = JSON.parse(Buffer.from(t.jws.split('.')[0], 'base64url').toString()).alg; } catch { alg = undefined; }
+      if (t.result === 'valid' && pub.alg !== undefined && alg !== pub.alg) { mismatched.push(t.tcId); continue; }
+      assert.ok(agrees(t.result, r.body === 'OK'), `${group.comment} tcId ${t.tcId} (${t.comment}): expected ${t.result}, got ${r.body}`);
+      n++;
+    }
+  }
+  assert.deepEqual(mismatched, [346, 350]);
+  assert.ok(n > 300, `${n} vectors`);
+});
