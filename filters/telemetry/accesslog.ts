@@ -1,5 +1,6 @@
 // The JSON access log line written at the end of each request. Pure: no host calls.
 import { quote } from '../../assembly/lib/json';
+import { joinStrings } from '../../assembly/lib/strings';
 import { RequestFacts } from './logic';
 import {
   L_REPORTER, L_SOURCE_WORKLOAD, L_SOURCE_WORKLOAD_NAMESPACE, L_SOURCE_PRINCIPAL, L_DESTINATION_WORKLOAD,
@@ -97,10 +98,13 @@ function fieldJson(field: i32, f: RequestFacts, labels: string[]): string {
 
 /** One JSON object (no newline) with the chosen fields, in the configured order. */
 export function accessLogLine(fields: i32[], f: RequestFacts, labels: string[]): string {
-  let out = '{';
+  const parts = new Array<string>(fields.length * 4 + 1);
   for (let i = 0; i < fields.length; i++) {
-    if (i > 0) out += ',';
-    out += '"' + ACCESS_LOG_FIELDS[fields[i]] + '":' + fieldJson(fields[i], f, labels);
+    parts[4 * i] = i == 0 ? '{"' : ',"';
+    parts[4 * i + 1] = ACCESS_LOG_FIELDS[fields[i]];
+    parts[4 * i + 2] = '":';
+    parts[4 * i + 3] = fieldJson(fields[i], f, labels);
   }
-  return out + '}';
+  parts[fields.length * 4] = fields.length == 0 ? '{}' : '}';
+  return joinStrings(parts);
 }

@@ -180,6 +180,12 @@ export function parseTelemetryConfig(bytes: ArrayBuffer): TelemetryConfigResult 
     }
   }
   if (c.failed) return new TelemetryConfigResult(null, c.error);
+  for (let m = 0; m < cfg.metrics.length; m++) {
+    const spec = cfg.metrics[m];
+    spec.seal();
+    spec.sameLabelsAs = m;
+    for (let k = 0; k < m; k++) if (spec.sameLabels(cfg.metrics[k])) { spec.sameLabelsAs = k; break; }
+  }
   return new TelemetryConfigResult(cfg, '');
 }
 

@@ -4,21 +4,23 @@
 import {
   RootContext, HttpContext, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, pluginConfiguration,
   requestHeaders, responseHeaders, responseTrailers, logError, logInfo, currentTimeNanoseconds, getProperty,
-  getPropertyString, getPropertyInt64, getPropertyBool, isMissingInt, Counter, Histogram,
+  getPropertyString, getPropertyInt64, getPropertyBool, isMissingInt, Counter, Histogram, Pair,
 } from '../../assembly/proxy';
 import { JsonKind, parseJson } from '../../assembly/lib/json';
+import { bytesEqual } from '../../assembly/lib/utf8';
 import { TelemetryConfig, parseTelemetryConfig } from './config';
 import {
   Reporter, RequestFacts, ValueContext, MetricKind, MetricSpec, SeriesTable, SourceKind, METRIC_COUNT,
-  SERIES_FOUND, SERIES_NEW, standardLabels,
+  SERIES_FOUND, SERIES_NEW, Attribute, standardLabels,
 } from './logic';
 import { PeerInfo, PEER_HEADER, decodePeer } from './peer';
 import { traceIds } from './trace';
-import { accessLogLine } from './accesslog';
+import { accessLogLine, accessLogFieldIndex } from './accesslog';
 
 /** Filter state the authz filter writes with the verified JWT payload (JSON). */
 export const JWT_PAYLOAD_PROPERTY = 'asmesh.jwt_payload';
 export const OVERFLOW_METRIC = 'asmesh_telemetry_overflow_total';
+const PEER_CACHE_SIZE: i32 = 256;
 
 function orEmpty(s: string | null): string {
   return s === null ? '' : s!;
@@ -37,6 +39,60 @@ function localWorkload(): PeerInfo {
   if (p.version.length == 0) p.version = orEmpty(getPropertyString(base.concat(['LABELS', 'app.kubernetes.io/version'])));
   p.cluster = orEmpty(getPropertyString(base.concat(['CLUSTER_ID'])));
   return p;
+}
+
+// Request headers read in one proxy_get_header_map_pairs call (a host call per header costs more).
+const RQ_AUTHORITY = 0;
+const RQ_METHOD = 1;
+const RQ_PATH = 2;
+const RQ_CONTENT_TYPE = 3;
+const RQ_USER_AGENT = 4;
+const RQ_REQUEST_ID = 5;
+const RQ_TRACEPARENT = 6;
+const RQ_B3_TRACE = 7;
+const RQ_B3_SPAN = 8;
+const RQ_B3 = 9;
+const RQ_PEER = 10;
+const RQ_FIXED = 11;
+const REQUEST_WANTED: string[] = [':authority', ':method', ':path', 'content-type', 'user-agent', 'x-request-id', 'traceparent', 'x-b3-traceid', 'x-b3-spanid', 'b3', PEER_HEADER];
+const RS_STATUS = 0;
+const RS_GRPC = 1;
+const RS_PEER = 2;
+const RS_FIXED = 3;
+const RESPONSE_WANTED: string[] = [':status', 'grpc-status', PEER_HEADER];
+
+function encodeAll(fixed: string[], extra: string[]): ArrayBuffer[] {
+  const out = new Array<ArrayBuffer>();
+  for (let i = 0; i < fixed.length; i++) out.push(String.UTF8.encode(fixed[i]));
+  for (let i = 0; i < extra.length; i++) out.push(String.UTF8.encode(extra[i]));
+  return out;
+}
+
+/** The first value of each wanted header (null when absent), and the map's byte size (keys + values). */
+class HeaderScan {
+  values: (string | null)[];
+  byteSize: i64 = 0;
+  constructor(pairs: Pair[], wanted: ArrayBuffer[]) {
+    this.values = new Array<string | null>(wanted.length);
+    for (let i = 0; i < pairs.length; i++) {
+      const key = pairs[i].key;
+      this.byteSize += <i64>(key.byteLength + pairs[i].value.byteLength);
+      for (let w = 0; w < wanted.length; w++) {
+        if (this.values[w] === null && bytesEqual(key, wanted[w])) { this.values[w] = String.UTF8.decode(pairs[i].value); break; }
+      }
+    }
+  }
+  get(i: i32): string | null { return this.values[i]; }
+}
+
+function usesAttribute(cfg: TelemetryConfig, a: Attribute): bool {
+  for (let m = 0; m < cfg.metrics.length; m++) {
+    const spec = cfg.metrics[m];
+    for (let i = 0; i < spec.sources.length; i++) {
+      if (spec.sources[i].kind == SourceKind.Attribute && spec.sources[i].index == <i32>a) return true;
+    }
+  }
+  return false;
 }
 
 /** The union of header names the tag overrides read, per side. */
@@ -62,6 +118,32 @@ export class TelemetryRoot extends RootContext {
   overflow: Counter | null = null;
   requestHeaderNames: string[] = [];
   responseHeaderNames: string[] = [];
+  requestWanted: ArrayBuffer[] = [];
+  responseWanted: ArrayBuffer[] = [];
+  // What the access log and labels need, so a request reads no more than that.
+  needProtocol: bool = false;
+  needCluster: bool = false;
+  needUpstreamHost: bool = false;
+  needDetails: bool = false;
+  needUserAgent: bool = false;
+  needRequestId: bool = false;
+  needTrace: bool = false;
+
+  // Recently seen peer headers, decoded (a sidecar sends the same value on every request).
+  private peers: Map<string, PeerInfo | null> = new Map<string, PeerInfo | null>();
+
+  peer(header: string): PeerInfo | null {
+    if (this.peers.has(header)) return this.peers.get(header);
+    const peer = decodePeer(header);
+    if (this.peers.size >= PEER_CACHE_SIZE) this.peers.clear();
+    this.peers.set(header, peer);
+    return peer;
+  }
+
+  private logs(field: string): bool {
+    const cfg = this.config as TelemetryConfig;
+    return cfg.accessLog && cfg.accessLogFields.includes(accessLogFieldIndex(field));
+  }
 
   onConfigure(configurationSize: u32): bool {
     const result = parseTelemetryConfig(pluginConfiguration(configurationSize));
@@ -83,6 +165,15 @@ export class TelemetryRoot extends RootContext {
     this.overflow = new Counter(OVERFLOW_METRIC);
     this.requestHeaderNames = headerNames(cfg, SourceKind.RequestHeader);
     this.responseHeaderNames = headerNames(cfg, SourceKind.ResponseHeader);
+    this.requestWanted = encodeAll(REQUEST_WANTED, this.requestHeaderNames);
+    this.responseWanted = encodeAll(RESPONSE_WANTED, this.responseHeaderNames);
+    this.needProtocol = this.logs('protocol') || usesAttribute(cfg, Attribute.RequestProtocol);
+    this.needCluster = cfg.reporter == Reporter.Source || this.logs('upstream_cluster');
+    this.needUpstreamHost = this.logs('upstream_host');
+    this.needDetails = this.logs('response_code_details');
+    this.needUserAgent = this.logs('user_agent');
+    this.needRequestId = this.logs('request_id');
+    this.needTrace = this.logs('trace_id') || this.logs('span_id');
     return true;
   }
 
@@ -90,22 +181,21 @@ export class TelemetryRoot extends RootContext {
     return new TelemetryHttp(contextId, this);
   }
 
-  /** Records one request in its series (folding into `other` past the cap); true when it folded. */
-  record(spec: MetricSpec, standard: string[], facts: RequestFacts, ctx: ValueContext, value: u64): bool {
+  /** Records one request in the series of `key` (folding into `other` past the cap); true when it folded. */
+  record(spec: MetricSpec, key: string, standard: string[], value: u64): bool {
     const kind = <i32>spec.kind;
     const table = this.tables[kind];
-    const name = spec.statName(standard, facts, ctx);
-    const state = table.classify(name);
+    const state = table.classify(key);
     let index: u32;
     let folded = false;
     if (state == SERIES_FOUND) {
-      index = table.id(name);
+      index = table.id(key);
     } else if (state == SERIES_NEW) {
-      index = this.define(spec, name);
-      table.add(name, index);
+      index = this.define(spec, key + spec.name);
+      table.add(key, index);
     } else {
       folded = true;
-      if (table.overflowId == u32.MAX_VALUE) table.overflowId = this.define(spec, spec.overflowName(standard));
+      if (table.overflowId == u32.MAX_VALUE) table.overflowId = this.define(spec, spec.overflowKey(standard) + spec.name);
       index = table.overflowId;
     }
     if (spec.kind == MetricKind.RequestCount) this.counters[index].increment(1);
@@ -139,35 +229,35 @@ class TelemetryHttp extends HttpContext {
   private get telemetry(): TelemetryRoot { return changetype<TelemetryRoot>(this.root); }
 
   /** Reads what the request headers tell (also from onLog when an earlier filter replied locally). */
-  private readRequest(): void {
+  private readRequest(): HeaderScan {
     this.started = true;
     const root = this.telemetry;
     const f = this.facts;
     f.startNs = currentTimeNanoseconds();
-    f.authority = orEmpty(requestHeaders.get(':authority'));
-    f.method = orEmpty(requestHeaders.get(':method'));
-    f.path = orEmpty(requestHeaders.get(':path'));
-    f.contentType = requestHeaders.get('content-type');
-    f.userAgent = requestHeaders.get('user-agent');
-    f.requestId = requestHeaders.get('x-request-id');
-    f.trace = traceIds(requestHeaders.get('traceparent'), requestHeaders.get('x-b3-traceid'),
-      requestHeaders.get('x-b3-spanid'), requestHeaders.get('b3'));
-    const size = requestHeaders.byteSize();
-    this.requestHeaderBytes = size < 0 ? 0 : size;
-    const names = root.requestHeaderNames;
-    this.requestValues = new Array<string | null>(names.length);
-    for (let i = 0; i < names.length; i++) this.requestValues[i] = requestHeaders.get(names[i]);
+    const h = new HeaderScan(requestHeaders.pairs(), root.requestWanted);
+    f.authority = orEmpty(h.get(RQ_AUTHORITY));
+    f.method = orEmpty(h.get(RQ_METHOD));
+    f.path = orEmpty(h.get(RQ_PATH));
+    f.contentType = h.get(RQ_CONTENT_TYPE);
+    if (root.needUserAgent) f.userAgent = h.get(RQ_USER_AGENT);
+    if (root.needRequestId) f.requestId = h.get(RQ_REQUEST_ID);
+    if (root.needTrace) f.trace = traceIds(h.get(RQ_TRACEPARENT), h.get(RQ_B3_TRACE), h.get(RQ_B3_SPAN), h.get(RQ_B3));
+    this.requestHeaderBytes = h.byteSize;
+    const n = root.requestHeaderNames.length;
+    this.requestValues = new Array<string | null>(n);
+    for (let i = 0; i < n; i++) this.requestValues[i] = h.get(RQ_FIXED + i);
+    return h;
   }
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
     const root = this.telemetry;
     const cfg = root.config as TelemetryConfig;
-    this.readRequest();
+    const h = this.readRequest();
     if (cfg.peerMetadata) {
       if (cfg.reporter == Reporter.Destination) {
-        const header = requestHeaders.get(PEER_HEADER);
+        const header = h.get(RQ_PEER);
         if (header !== null) {
-          const peer = decodePeer(header!);
+          const peer = root.peer(header);
           this.facts.peer = peer;
           this.peerValid = peer !== null;
           requestHeaders.remove(PEER_HEADER);
@@ -187,20 +277,20 @@ class TelemetryHttp extends HttpContext {
   onResponseHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
     const root = this.telemetry;
     const cfg = root.config as TelemetryConfig;
-    const status = responseHeaders.get(':status');
-    if (status !== null) this.statusFromHeaders = I32.parseInt(status!);
-    const grpc = responseHeaders.get('grpc-status');
-    if (grpc !== null) this.facts.grpcStatus = grpc!;
-    const size = responseHeaders.byteSize();
-    this.responseHeaderBytes = size < 0 ? 0 : size;
-    const names = root.responseHeaderNames;
-    this.responseValues = new Array<string | null>(names.length);
-    for (let i = 0; i < names.length; i++) this.responseValues[i] = responseHeaders.get(names[i]);
+    const h = new HeaderScan(responseHeaders.pairs(), root.responseWanted);
+    const status = h.get(RS_STATUS);
+    if (status !== null) this.statusFromHeaders = I32.parseInt(status);
+    const grpc = h.get(RS_GRPC);
+    if (grpc !== null) this.facts.grpcStatus = grpc;
+    this.responseHeaderBytes = h.byteSize;
+    const n = root.responseHeaderNames.length;
+    this.responseValues = new Array<string | null>(n);
+    for (let i = 0; i < n; i++) this.responseValues[i] = h.get(RS_FIXED + i);
     if (cfg.peerMetadata) {
       if (cfg.reporter == Reporter.Source) {
-        const header = responseHeaders.get(PEER_HEADER);
+        const header = h.get(RS_PEER);
         if (header !== null) {
-          this.facts.peer = decodePeer(header!);
+          this.facts.peer = root.peer(header);
           responseHeaders.remove(PEER_HEADER);
         }
       } else if (this.peerValid) {
@@ -229,18 +319,22 @@ class TelemetryHttp extends HttpContext {
     const now = currentTimeNanoseconds();
     if (!this.started) this.readRequest();
     f.durationNs = now > f.startNs ? now - f.startNs : 0;
-    const code = getPropertyInt64(['response', 'code']);
-    f.responseCode = isMissingInt(code) ? this.statusFromHeaders : <i32>code;
+    // The :status we saw; Envoy's response.code only when no response headers passed through us.
+    if (this.statusFromHeaders != 0) f.responseCode = this.statusFromHeaders;
+    else {
+      const code = getPropertyInt64(['response', 'code']);
+      f.responseCode = isMissingInt(code) ? 0 : <i32>code;
+    }
     const flags = getPropertyInt64(['response', 'flags']);
     f.responseFlags = isMissingInt(flags) ? 0 : <u64>flags;
-    f.responseCodeDetails = getPropertyString(['response', 'code_details']);
-    const reqSize = getPropertyInt64(['request', 'total_size']);
-    f.requestBytes = isMissingInt(reqSize) ? this.requestHeaderBytes + this.requestBodyBytes : reqSize;
-    const respSize = getPropertyInt64(['response', 'total_size']);
-    f.responseBytes = isMissingInt(respSize) ? this.responseHeaderBytes + this.responseBodyBytes : respSize;
-    f.protocol = orEmpty(getPropertyString(['request', 'protocol']));
-    f.upstreamCluster = getPropertyString(['xds', 'cluster_name']);
-    f.upstreamHost = getPropertyString(['upstream', 'address']);
+    if (root.needDetails) f.responseCodeDetails = getPropertyString(['response', 'code_details']);
+    // Sizes as Envoy's request.total_size / response.total_size count them (header map bytes + body),
+    // from what passed through us: a property read costs several microseconds in Envoy.
+    f.requestBytes = this.requestHeaderBytes + this.requestBodyBytes;
+    f.responseBytes = this.responseHeaderBytes + this.responseBodyBytes;
+    if (root.needProtocol) f.protocol = orEmpty(getPropertyString(['request', 'protocol']));
+    if (root.needCluster) f.upstreamCluster = getPropertyString(['xds', 'cluster_name']);
+    if (root.needUpstreamHost) f.upstreamHost = getPropertyString(['upstream', 'address']);
     f.mtls = getPropertyBool(['connection', 'mtls']);
     if (f.mtls) {
       f.peerPrincipal = orEmpty(getPropertyString(['connection', 'uri_san_peer_certificate']));
@@ -249,14 +343,18 @@ class TelemetryHttp extends HttpContext {
     const standard = standardLabels(cfg.reporter, root.local, f);
     const ctx = new HttpValues(this);
     let folded = false;
+    const keys = new Array<string>(cfg.metrics.length);
     for (let m = 0; m < cfg.metrics.length; m++) {
       const spec = cfg.metrics[m];
       if (!spec.enabled) continue;
+      const same = spec.sameLabelsAs;
+      const key = same < m && cfg.metrics[same].enabled ? keys[same] : spec.labelKey(standard, f, ctx);
+      keys[m] = key;
       let value: u64 = 1;
       if (spec.kind == MetricKind.RequestDuration) value = f.durationNs / 1_000_000;
       else if (spec.kind == MetricKind.RequestSize) value = <u64>f.requestBytes;
       else if (spec.kind == MetricKind.ResponseSize) value = <u64>f.responseBytes;
-      if (root.record(spec, standard, f, ctx, value)) folded = true;
+      if (root.record(spec, key, standard, value)) folded = true;
     }
     // One count per request whose label set did not fit under the cap.
     if (folded) (root.overflow as Counter).increment(1);

@@ -1,5 +1,6 @@
 // Istio's standard metric labels, their values, and how they are encoded in Envoy stat names.
 // Pure: no host calls.
+import { joinStrings } from '../../assembly/lib/strings';
 //
 // Encoding (measured in Envoy 1.40, see docs/DESIGN.md "telemetry"): a metric with labels
 // l1..ln is defined as `l1=v1;l2=v2;...;ln=vn;<metric>`; Envoy names it
@@ -89,9 +90,15 @@ export function sanitizeValue(value: string): string {
 
 /** `l1=v1;...;ln=vn;<metric>` for already sanitized values. */
 export function encodeMetricName(metric: string, names: string[], values: string[]): string {
-  let out = '';
-  for (let i = 0; i < names.length; i++) out += names[i] + '=' + values[i] + ';';
-  return out + metric;
+  const parts = new Array<string>(names.length * 4 + 1);
+  for (let i = 0; i < names.length; i++) {
+    parts[4 * i] = names[i];
+    parts[4 * i + 1] = '=';
+    parts[4 * i + 2] = values[i];
+    parts[4 * i + 3] = ';';
+  }
+  parts[names.length * 4] = metric;
+  return joinStrings(parts);
 }
 
 /** The Envoy stats_tags regex that extracts label `name` from an encoded stat name. */

@@ -1,6 +1,7 @@
 // Telemetry decisions: label values for a finished request, per-metric label sets after the
 // configured tag overrides, and the cap on distinct label sets. Pure: no host calls; the adapter
 // (filter.ts) fills RequestFacts and answers ValueContext lookups.
+import { joinStrings } from '../../assembly/lib/strings';
 import { PeerInfo } from './peer';
 import { TraceIds } from './trace';
 import {
@@ -162,23 +163,54 @@ export class MetricSpec {
   enabled: bool = true;
   labelNames: string[] = [];
   sources: LabelSource[] = [];
+  /** Index of the first metric with the same labels (itself when none): its key is reused. */
+  sameLabelsAs: i32 = 0;
+  private prefixes: string[] = [];
+  private parts: string[] = [];
   constructor(public readonly kind: MetricKind, public readonly name: string) {}
+
+  /** Call once the labels are final (after the tag overrides). */
+  seal(): void {
+    this.prefixes = new Array<string>(this.labelNames.length);
+    for (let i = 0; i < this.labelNames.length; i++) this.prefixes[i] = this.labelNames[i] + '=';
+    this.parts = new Array<string>(this.labelNames.length * 3);
+    for (let i = 0; i < this.labelNames.length; i++) {
+      this.parts[3 * i] = this.prefixes[i];
+      this.parts[3 * i + 2] = ';';
+    }
+  }
+
+  sameLabels(other: MetricSpec): bool {
+    if (other.labelNames.length != this.labelNames.length) return false;
+    for (let i = 0; i < this.labelNames.length; i++) {
+      if (other.labelNames[i] != this.labelNames[i]) return false;
+      const a = other.sources[i];
+      const b = this.sources[i];
+      if (a.kind != b.kind || a.index != b.index || a.name != b.name) return false;
+    }
+    return true;
+  }
+
+  /** `l1=v1;...;ln=vn;` for this request (one allocation): the series key; + name = the stat name. */
+  labelKey(standard: string[], f: RequestFacts, ctx: ValueContext): string {
+    const parts = this.parts;
+    for (let i = 0; i < this.sources.length; i++) parts[3 * i + 1] = labelValue(this.sources[i], standard, f, ctx);
+    return joinStrings(parts);
+  }
 
   /** The stat name for this request (labels encoded, see labels.ts). */
   statName(standard: string[], f: RequestFacts, ctx: ValueContext): string {
-    const values = new Array<string>(this.sources.length);
-    for (let i = 0; i < this.sources.length; i++) values[i] = labelValue(this.sources[i], standard, f, ctx);
-    return encodeMetricName(this.name, this.labelNames, values);
+    return this.labelKey(standard, f, ctx) + this.name;
   }
 
-  /** The stat name series fold into past the cap: reporter kept, every other label `other`. */
-  overflowName(standard: string[]): string {
+  /** The label key series fold into past the cap: reporter kept, every other label `other`. */
+  overflowKey(standard: string[]): string {
     const values = new Array<string>(this.sources.length);
     for (let i = 0; i < this.sources.length; i++) {
       const s = this.sources[i];
       values[i] = s.kind == SourceKind.Standard && s.index == L_REPORTER ? standard[L_REPORTER] : OTHER;
     }
-    return encodeMetricName(this.name, this.labelNames, values);
+    return encodeMetricName('', this.labelNames, values);
   }
 }
 
