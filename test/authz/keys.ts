@@ -41,7 +41,8 @@ export function rawToken(header: unknown, payload: unknown, signature = 'c2ln'):
   return `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}.${signature}`;
 }
 
-const istioDir = join(import.meta.dirname, '../../../shared/istio');
+// The vendored copies (test/cli/istio/, checked verbatim against ../shared/istio by test/cli): a fresh clone has no ../shared.
+const istioDir = join(import.meta.dirname, '../cli/istio');
 
 /** The `spec` of a YAML Istio resource from /work/shared/istio, verbatim. */
 export function istioSpec(file: string): Record<string, unknown> {

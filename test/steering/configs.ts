@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
-const istioDir = join(import.meta.dirname, '../../../shared/istio');
+// The vendored copies (test/cli/istio/, checked verbatim against ../shared/istio by test/cli): a fresh clone has no ../shared.
+const istioDir = join(import.meta.dirname, '../cli/istio');
 
 /** The `spec` of /work/shared/istio/virtualservice-<name>.yaml, as the user wrote it. */
 export function virtualServiceSpec(name: 'steering' | 'canary'): Record<string, unknown> {
