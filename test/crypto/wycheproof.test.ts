@@ -44,7 +44,7 @@ function nodeVerify(f: () => boolean): boolean {
   try { return f(); } catch { return false; } // OpenSSL throws on some malformed signatures
 }
 
-for (const [file, expectedHash] of [['rsa_signature_2048_sha256_test.json', 'SHA-256'], ['rsa_signature_3072_sha384_test.json', 'SHA-384']] as const) {
+for (const [file, expectedHash] of [['rsa_signature_2048_sha256_test.json', 'SHA-256'], ['rsa_signature_3072_sha384_test.json', 'SHA-384'], ['rsa_signature_4096_sha512_test.json', 'SHA-512']] as const) {
   test(`Wycheproof RSASSA-PKCS1-v1_5: ${file}`, () => {
     const data = load(file);
     const t = tally();
@@ -70,27 +70,29 @@ for (const [file, expectedHash] of [['rsa_signature_2048_sha256_test.json', 'SHA
   });
 }
 
-test('Wycheproof RSASSA-PSS SHA-256 MGF1 salt 32: rsa_pss_2048_sha256_mgf1_32_test.json', () => {
-  const file = 'rsa_pss_2048_sha256_mgf1_32_test.json';
-  const data = load(file);
-  const t = tally();
-  for (const g of data.testGroups) {
-    assert.equal(g.sLen, 32);
-    const n = hex(g.publicKey.modulus!);
-    const e = hex(g.publicKey.publicExponent!);
-    const key = crypto.createPublicKey({ key: Buffer.from(mod.rsaSpki(n, e)), format: 'der', type: 'spki' });
-    for (const v of g.tests) {
-      const msg = hex(v.msg), sig = hex(v.sig);
-      const ours = mod.rsaPss(g.sha, n, e, msg, sig);
-      const theirs = nodeVerify(() => crypto.verify('sha256', msg, { key, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig));
-      check(t, file, v, ours, theirs);
+for (const [file, sLen] of [['rsa_pss_2048_sha256_mgf1_32_test.json', 32], ['rsa_pss_2048_sha384_mgf1_48_test.json', 48], ['rsa_pss_4096_sha512_mgf1_64_test.json', 64]] as const) {
+  test(`Wycheproof RSASSA-PSS (MGF1 same hash, salt = hash length): ${file}`, () => {
+    const data = load(file);
+    const t = tally();
+    for (const g of data.testGroups) {
+      assert.equal(g.sLen, sLen);
+      const n = hex(g.publicKey.modulus!);
+      const e = hex(g.publicKey.publicExponent!);
+      const key = crypto.createPublicKey({ key: Buffer.from(mod.rsaSpki(n, e)), format: 'der', type: 'spki' });
+      for (const v of g.tests) {
+        const msg = hex(v.msg), sig = hex(v.sig);
+        const ours = mod.rsaPss(g.sha, n, e, msg, sig);
+        const theirs = nodeVerify(() => crypto.verify(nodeHash(g.sha), msg, { key, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: sLen }, sig));
+        check(t, file, v, ours, theirs);
+      }
     }
-  }
-  assert.equal(t.valid + t.invalid + t.acceptableAccepted + t.acceptableRejected, data.numberOfTests);
-  console.log(`${file}: ${data.numberOfTests} vectors, ${t.valid} valid, ${t.invalid} invalid, node:crypto agreed on ${t.nodeAgreed}`);
-});
+    assert.equal(t.valid + t.invalid + t.acceptableAccepted + t.acceptableRejected, data.numberOfTests);
+    assert.ok(t.valid > 0 && t.invalid > 0);
+    console.log(`${file}: ${data.numberOfTests} vectors, ${t.valid} valid, ${t.invalid} invalid, acceptable accepted/rejected ${t.acceptableAccepted}/${t.acceptableRejected}, node:crypto agreed on ${t.nodeAgreed}`);
+  });
+}
 
-for (const [file, curve, width] of [['ecdsa_secp256r1_sha256_p1363_test.json', 'P256', 32], ['ecdsa_secp384r1_sha384_p1363_test.json', 'P384', 48]] as const) {
+for (const [file, curve, width] of [['ecdsa_secp256r1_sha256_p1363_test.json', 'P256', 32], ['ecdsa_secp384r1_sha384_p1363_test.json', 'P384', 48], ['ecdsa_secp256r1_sha512_p1363_test.json', 'P256', 32]] as const) {
   test(`Wycheproof ECDSA P1363: ${file}`, () => {
     const data = load(file);
     const t = tally();
@@ -120,6 +122,7 @@ for (const [file, curve, width] of [['ecdsa_secp256r1_sha256_p1363_test.json', '
     }
     assert.equal(t.valid + t.invalid + t.acceptableAccepted + t.acceptableRejected, data.numberOfTests);
     assert.ok(t.valid > 100 && t.invalid > 50);
+    assert.equal(t.acceptableAccepted + t.acceptableRejected, 0);
     console.log(`${file}: ${data.numberOfTests} vectors, ${t.valid} valid, ${t.invalid} invalid, node:crypto (via our DER) agreed on ${t.nodeAgreed}, DER-converted ${derChecked}`);
   });
 }
