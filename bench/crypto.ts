@@ -1,4 +1,4 @@
-// RS256 and ES256 signature verification: our AssemblyScript (assembly/lib/crypto compiled -O3,
+// RS256, PS256, ES256 and ES384 signature verification: our AssemblyScript (assembly/lib/crypto compiled -O3,
 // run in node's V8 as Envoy's V8 runs it) beside node:crypto (OpenSSL), same keys and inputs.
 // Run: node --import tsx bench/crypto.ts [seconds per case, default 1]
 import * as crypto from 'node:crypto';
@@ -36,6 +36,17 @@ const rows: [string, number, number][] = [];
   const ours = rate(() => mod.x.rsaPkcs1(0, np!, ep!, mp!, sp!) === 1);
   const theirs = rate(() => crypto.verify('sha256', message, publicKey, sig));
   rows.push(['RS256 (RSA-2048, e=65537)', ours, theirs]);
+}
+{
+  const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 });
+  const jwk = publicKey.export({ format: 'jwk' });
+  const n = b64(jwk.n!), e = b64(jwk.e!);
+  const opts = { padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
+  const sig = new Uint8Array(crypto.sign('sha256', message, { key: privateKey, ...opts }));
+  const [np, ep, mp, sp] = [n, e, message, sig].map((b) => mod.buffer(b));
+  const ours = rate(() => mod.x.rsaPss(0, np!, ep!, mp!, sp!) === 1);
+  const theirs = rate(() => crypto.verify('sha256', message, { key: publicKey, ...opts }, sig));
+  rows.push(['PS256 (RSA-2048, e=65537)', ours, theirs]);
 }
 {
   const { publicKey, privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
