@@ -1,7 +1,7 @@
 // The asmesh CLI through the bundled file dist/asmesh.mjs (bundled here, as `npm run build` does).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -208,4 +208,43 @@ test('translate --validate: the seed resources pass envoy --mode validate with t
   const b = asmesh(['translate', '--validate', bad], { ENVOY_BIN: envoyBin });
   assert.equal(b.code, 2);
   assert.match(b.stderr, /steering: config \$\.http\[0\]\.route.*100/);
+});
+
+test('build --project: a user\'s filter project importing asmesh as a package builds, and runs in the harness', () => {
+  const proj = join(work, 'userproj');
+  rmSync(proj, { recursive: true, force: true });
+  mkdirSync(join(proj, 'filters/hello'), { recursive: true });
+  mkdirSync(join(proj, 'node_modules'), { recursive: true });
+  symlinkSync(repoRoot, join(proj, 'node_modules/asmesh')); // as `npm install asmesh` would
+  writeFileSync(join(proj, 'asconfig.json'), JSON.stringify({
+    options: {
+      runtime: 'incremental', exportStart: '_initialize', optimizeLevel: 3, shrinkLevel: 1,
+      use: ['abort', 'trace', 'seed'].map((f) => `${f}=~lib/asmesh/assembly/proxy/runtime/${f}Handler`),
+    },
+    targets: { hello: { outFile: 'build/hello.wasm' } },
+  }));
+  writeFileSync(join(proj, 'filters/hello/index.ts'), `export * from 'asmesh/assembly/proxy/exports';
+import { registerRootContext, RootContext, HttpContext, FilterHeadersStatus, responseHeaders } from 'asmesh/assembly/proxy';
+class HelloHttp extends HttpContext {
+  onResponseHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
+    responseHeaders.replace('x-hello', 'world');
+    return FilterHeadersStatus.Continue;
+  }
+}
+class HelloRoot extends RootContext {
+  createHttpContext(contextId: u32): HttpContext | null { return new HelloHttp(contextId, this); }
+}
+registerRootContext((contextId: u32): RootContext => new HelloRoot(contextId));
+`);
+  const b = asmesh(['build', '--project', proj]);
+  assert.equal(b.code, 0, b.stderr + b.stdout);
+  assert.match(b.stdout, /built build\/hello\.wasm \(\d+ bytes\)/);
+  const r = asmesh(['run', '--filter', join(proj, 'build/hello.wasm'), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).response.headers.find(([k]: [string, string]) => k === 'x-hello'), ['x-hello', 'world']);
+  // A compile error is the user's: exit 2 with asc's message.
+  writeFileSync(join(proj, 'filters/hello/index.ts'), 'export function broken(): i32 { return "x"; }\n');
+  const bad = asmesh(['build', '--project', proj]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /build hello failed/);
 });
