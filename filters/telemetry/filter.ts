@@ -223,6 +223,7 @@ class TelemetryHttp extends HttpContext {
   private responseBodyBytes: i64 = 0;
   private responseHeaderBytes: i64 = 0;
   private statusFromHeaders: i32 = 0;
+  private sawResponse: bool = false;
   private requestValues: (string | null)[] = [];
   private responseValues: (string | null)[] = [];
 
@@ -277,6 +278,7 @@ class TelemetryHttp extends HttpContext {
   onResponseHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
     const root = this.telemetry;
     const cfg = root.config as TelemetryConfig;
+    this.sawResponse = true;
     const h = new HeaderScan(responseHeaders.pairs(), root.responseWanted);
     const status = h.get(RS_STATUS);
     if (status !== null) this.statusFromHeaders = I32.parseInt(status);
@@ -317,7 +319,12 @@ class TelemetryHttp extends HttpContext {
     if (cfg === null) return;
     const f = this.facts;
     const now = currentTimeNanoseconds();
-    if (!this.started) this.readRequest();
+    if (!this.started) {
+      // An earlier filter answered the request: we never saw it, Envoy still has it.
+      this.readRequest();
+      const t = getPropertyInt64(['request', 'time']);
+      if (!isMissingInt(t) && t > 0 && <u64>t <= now) f.startNs = <u64>t;
+    }
     f.durationNs = now > f.startNs ? now - f.startNs : 0;
     // The :status we saw; Envoy's response.code only when no response headers passed through us.
     if (this.statusFromHeaders != 0) f.responseCode = this.statusFromHeaders;
@@ -332,6 +339,11 @@ class TelemetryHttp extends HttpContext {
     // from what passed through us: a property read costs several microseconds in Envoy.
     f.requestBytes = this.requestHeaderBytes + this.requestBodyBytes;
     f.responseBytes = this.responseHeaderBytes + this.responseBodyBytes;
+    if (!this.sawResponse) {
+      // A local reply that did not pass through us: Envoy's own count.
+      const size = getPropertyInt64(['response', 'total_size']);
+      if (!isMissingInt(size)) f.responseBytes = size;
+    }
     if (root.needProtocol) f.protocol = orEmpty(getPropertyString(['request', 'protocol']));
     if (root.needCluster) f.upstreamCluster = getPropertyString(['xds', 'cluster_name']);
     if (root.needUpstreamHost) f.upstreamHost = getPropertyString(['upstream', 'address']);
