@@ -111,6 +111,32 @@ test('malformed keys and signatures fail closed without trapping', async () => {
   assert.equal(mod.x.ecdsa(9, ...[x, y, ein, esig].map((b) => mod.buffer(b)) as [number, number, number, number], 0), 0, 'unknown curve id');
 });
 
+test('public exponents over 32 bits are refused (bounded cost), 32-bit ones accepted', () => {
+  const big = (b: Uint8Array) => BigInt('0x' + (Buffer.from(b).toString('hex') || '0'));
+  const bytes = (v: bigint, len: number) => new Uint8Array(Buffer.from(v.toString(16).padStart(len * 2, '0'), 'hex'));
+  const modPow = (b: bigint, e: bigint, m: bigint) => { let r = 1n; b %= m; while (e > 0n) { if (e & 1n) r = (r * b) % m; b = (b * b) % m; e >>= 1n; } return r; };
+  const modInv = (a: bigint, m: bigint) => { let [r0, r1, s0, s1] = [a % m, m, 1n, 0n]; while (r1) { const q = r0 / r1; [r0, r1] = [r1, r0 - q * r1]; [s0, s1] = [s1, s0 - q * s1]; } return r0 === 1n ? ((s0 % m) + m) % m : 0n; };
+  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = privateKey.export({ format: 'jwk' });
+  const n = big(b64(jwk.n!)), p = big(b64(jwk.p!)), q = big(b64(jwk.q!));
+  const phi = (p - 1n) * (q - 1n);
+  const message = enc('payload');
+  // EMSA-PKCS1-v1_5 for SHA-256, signed with d = e^-1 for each exponent.
+  const digest = crypto.createHash('sha256').update(message).digest('hex');
+  const em = BigInt('0x0001' + 'ff'.repeat(256 - 3 - 51) + '00' + '3031300d060960864801650304020105000420' + digest);
+  let checked = 0;
+  for (const [exponent, accepted] of [[2n ** 40n + 15n, false], [2n ** 32n + 15n, false], [2n ** 31n + 11n, true], [65537n, true]] as const) {
+    let e = exponent;
+    while (modInv(e, phi) === 0n) e += 2n; // coprime to phi
+    const sig = modPow(em, modInv(e, phi), n);
+    assert.equal(modPow(sig, e, n), em, 'the signature is mathematically valid');
+    const eBytes = bytes(e, Math.ceil(e.toString(16).length / 2));
+    assert.equal(mod.rsaPkcs1('SHA-256', b64(jwk.n!), eBytes, message, bytes(sig, 256)), accepted, `e = ${e}`);
+    checked++;
+  }
+  assert.equal(checked, 4);
+});
+
 test('repeated verifications do not grow linear memory (temporaries are collected)', async () => {
   const r = await jws('RS256', { modulusLength: 2048 });
   const ec = await jws('ES256');

@@ -8,6 +8,8 @@ import { Montgomery, limbsFromBytesAt, limbsToBytesAt, cmp, bitLength } from './
 /** Smallest accepted modulus (RFC 7518 3.3: 2048 bits or larger) and largest (bounds cost). */
 export const RSA_MIN_BITS: i32 = 2048;
 export const RSA_MAX_BITS: i32 = 4096;
+/** Largest accepted public exponent length in bytes (e < 2^32). */
+export const RSA_MAX_EXPONENT_BYTES: i32 = 4;
 
 const PREFIX_SHA256: StaticArray<u8> = [0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20];
 const PREFIX_SHA384: StaticArray<u8> = [0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30];
@@ -48,15 +50,14 @@ function parseKey(n: ArrayBuffer, e: ArrayBuffer): RsaKey | null {
   const k = n.byteLength - start;
   const np = np0 + <usize>start;
   if (k * 8 < RSA_MIN_BITS - 7 || k * 8 > RSA_MAX_BITS) return null;
-  // e: odd, >= 3, and below the modulus.
+  // e: odd, >= 3, at most 32 bits (as Go's crypto/rsa: bounds the cost a hostile JWKS can cause).
   const ep = changetype<usize>(e);
   let es = 0;
   while (es < e.byteLength && load<u8>(ep + <usize>es) == 0) es++;
   const elen = e.byteLength - es;
-  if (elen == 0 || elen > k) return null;
+  if (elen == 0 || elen > RSA_MAX_EXPONENT_BYTES) return null;
   if ((load<u8>(ep + <usize>(e.byteLength - 1)) & 1) == 0) return null;
   if (elen == 1 && load<u8>(ep + <usize>es) < 3) return null;
-  if (elen == k && memory.compare(ep + <usize>es, np, <usize>k) >= 0) return null;
   const hit = cachedKey(np, k);
   if (hit != null) return hit;
   const size = (k + 3) >> 2;
