@@ -2,10 +2,12 @@
 // `npm run demo` runs), then its report is checked line by line.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { envoyBinary } from '../../host/envoy/install.ts';
+import { runScenarios } from '../../host/demo/demo.ts';
+import { startMesh } from '../../host/demo/mesh.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 
 const FILTERS = ['steering', 'authz', 'telemetry'];
@@ -97,4 +99,29 @@ test('interactive demo: prints the URLs to try, answers them, and stops on SIGIN
   const built = FILTERS.every((f) => existsSync(join(repoRoot, 'build', `${f}.wasm`)));
   assert.equal(await exited, built ? 0 : 1);
   assert.match(stdout, /\[demo\] stopping/);
+});
+
+test('a filter that is not built: the demo says so, runs without it, and does not fake its checks', async () => {
+  // A package root whose build/ lacks steering.wasm (the other files are the real ones).
+  const root = join(repoRoot, '.tmp/test-demo-missing');
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(join(root, 'build'), { recursive: true });
+  symlinkSync(join(repoRoot, 'envoy'), join(root, 'envoy'));
+  for (const f of ['authz', 'telemetry']) copyFileSync(join(repoRoot, 'build', `${f}.wasm`), join(root, 'build', `${f}.wasm`));
+  const progress: string[] = [];
+  const mesh = await startMesh({ root, work: join(root, 'work'), envoyBin, progress: (s) => progress.push(s) });
+  try {
+    assert.deepEqual(mesh.missing, ['steering']);
+    assert.ok(progress.includes('steering filter not built (build/steering.wasm missing): its sidecars run without it'), progress.join('\n'));
+    const { checks } = await runScenarios(mesh, () => {});
+    const steering = checks.filter((c) => c.group === 'steering' || c.group === 'canary');
+    assert.deepEqual(steering.map((c) => [c.ok, c.detail]), [[null, 'not run: steering filter not built'], [null, 'not run: steering filter not built']]);
+    // Without steering, Envoy's own default route serves everything (v1), and authz still decides.
+    assert.equal(checks.find((c) => c.name === 'GET /info, sa/sleep, valid JWT')?.ok, true);
+    assert.match(checks.find((c) => c.name === 'GET /info, sa/sleep, valid JWT')!.detail, /from service_b\/v1/);
+    assert.equal(checks.find((c) => c.name === 'GET /info, sa/sleep, no JWT')?.ok, true);
+    assert.equal(checks.find((c) => c.name.startsWith('custom dimension'))?.ok, true);
+  } finally {
+    await mesh.stop();
+  }
 });
