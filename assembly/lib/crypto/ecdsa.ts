@@ -51,9 +51,15 @@ class CurveImpl {
   t: StaticArray<StaticArray<u32>>;
   q: JPoint;
   acc: JPoint;
-  // Multiples 0..15 of G (fixed, built once) and of Q (rebuilt per verification) for 4-bit windows.
+  // Odd multiples 1G, 3G, .., 127G in affine form (z = 1; built once) for width-7 NAF digits,
+  // and 1Q, 3Q, .., 15Q (Jacobian; rebuilt per verification) for width-5 NAF digits.
   gTable: StaticArray<JPoint>;
   qTable: StaticArray<JPoint>;
+  neg: JPoint;
+  zero: StaticArray<u32>;
+  naf1: StaticArray<i8>;
+  naf2: StaticArray<i8>;
+  nafTmp: StaticArray<u32>;
 
   constructor(bytes: i32, p: string, n: string, b: string, gx: string, gy: string) {
     const size = bytes >> 2;
@@ -68,29 +74,141 @@ class CurveImpl {
     this.t = t;
     this.q = new JPoint(size);
     this.acc = new JPoint(size);
-    const gTable = new StaticArray<JPoint>(16);
-    const qTable = new StaticArray<JPoint>(16);
-    for (let i = 0; i < 16; i++) {
-      gTable[i] = new JPoint(size);
-      qTable[i] = new JPoint(size);
-    }
+    const gTable = new StaticArray<JPoint>(G_TABLE);
+    for (let i = 0; i < G_TABLE; i++) gTable[i] = new JPoint(size);
+    const qTable = new StaticArray<JPoint>(Q_TABLE);
+    for (let i = 0; i < Q_TABLE; i++) qTable[i] = new JPoint(size);
     this.gTable = gTable;
     this.qTable = qTable;
+    this.neg = new JPoint(size);
+    this.zero = new StaticArray<u32>(size);
+    this.naf1 = new StaticArray<i8>(size * 32 + 1);
+    this.naf2 = new StaticArray<i8>(size * 32 + 1);
+    this.nafTmp = new StaticArray<u32>(size + 1);
     this.fp.toMont(this.b, hexLimbs(b, size));
     this.fp.toMont(this.g.x, hexLimbs(gx, size));
     this.fp.toMont(this.g.y, hexLimbs(gy, size));
     copyLimbs(this.g.z, this.fp.one);
-    this.fillTable(gTable, this.g);
+    this.fillOdd(gTable, this.g);
+    // Affine: (X / Z^2, Y / Z^3, 1), once per curve.
+    const f = this.fp;
+    const zi = new StaticArray<u32>(size), zi2 = new StaticArray<u32>(size);
+    for (let i = 0; i < G_TABLE; i++) {
+      const pt = unchecked(gTable[i]);
+      f.invMont(zi, pt.z);
+      f.mul(zi2, zi, zi);
+      f.mul(pt.x, pt.x, zi2);
+      f.mul(zi2, zi2, zi);
+      f.mul(pt.y, pt.y, zi2);
+      copyLimbs(pt.z, f.one);
+    }
   }
 
-  /** table[i] = i P for i in 1..15 (table[0] unused). */
-  fillTable(table: StaticArray<JPoint>, p: JPoint): void {
-    unchecked(table[1]).set(p);
-    for (let i = 2; i < 16; i++) {
+  /** table[i] = (2i + 1) P. */
+  fillOdd(table: StaticArray<JPoint>, p: JPoint): void {
+    const twice = this.neg; // scratch
+    twice.set(p);
+    this.dbl(twice);
+    unchecked(table[0]).set(p);
+    for (let i = 1; i < table.length; i++) {
       const t = unchecked(table[i]);
       t.set(unchecked(table[i - 1]));
-      this.add(t, p);
+      this.add(t, twice);
     }
+  }
+
+  /** Width-w NAF digits of k (least significant first) into out; returns the digit count. */
+  wnaf(k: StaticArray<u32>, w: i32, out: StaticArray<i8>): i32 {
+    const size = this.size;
+    const tmp = this.nafTmp;
+    for (let i = 0; i < size; i++) unchecked(tmp[i] = unchecked(k[i]));
+    unchecked(tmp[size] = 0);
+    const mask: u32 = (<u32>1 << <u32>w) - 1;
+    const half: i32 = 1 << (w - 1);
+    let len = 0;
+    for (;;) {
+      let nonzero = false;
+      for (let i = 0; i <= size; i++) if (unchecked(tmp[i]) != 0) { nonzero = true; break; }
+      if (!nonzero) break;
+      let d: i32 = 0;
+      const low = unchecked(tmp[0]);
+      if ((low & 1) != 0) {
+        d = <i32>(low & mask);
+        if (d >= half) d -= 1 << w;
+        if (d > 0) {
+          unchecked(tmp[0] = low - <u32>d); // the low w bits were d: no borrow
+        } else {
+          let c: u64 = <u64>(-d);
+          for (let i = 0; i <= size && c != 0; i++) {
+            c += <u64>unchecked(tmp[i]);
+            unchecked(tmp[i] = <u32>c);
+            c >>= 32;
+          }
+        }
+      }
+      unchecked(out[len] = <i8>d);
+      len++;
+      for (let i = 0; i < size; i++) unchecked(tmp[i] = (unchecked(tmp[i]) >>> 1) | (unchecked(tmp[i + 1]) << 31));
+      unchecked(tmp[size] = unchecked(tmp[size]) >>> 1);
+    }
+    return len;
+  }
+
+  /** acc += sign(d) table[|d| >> 1]. */
+  addDigit(acc: JPoint, table: StaticArray<JPoint>, d: i32, affine: bool): void {
+    if (d > 0) {
+      const pt = unchecked(table[d >> 1]);
+      if (affine) this.addAffine(acc, pt); else this.add(acc, pt);
+    } else {
+      const pt = unchecked(table[(-d) >> 1]);
+      const neg = this.neg;
+      copyLimbs(neg.x, pt.x);
+      this.fp.sub(neg.y, this.zero, pt.y);
+      copyLimbs(neg.z, pt.z);
+      if (affine) this.addAffine(acc, neg); else this.add(acc, neg);
+    }
+  }
+
+  /** p = p + q for q affine (z = 1) (madd-2007-bl); q is not p. */
+  addAffine(p: JPoint, q: JPoint): void {
+    if (p.isInfinity()) { p.set(q); return; }
+    const f = this.fp;
+    const z1z1 = unchecked(this.t[6]), u2 = unchecked(this.t[7]), s2 = unchecked(this.t[8]), h = unchecked(this.t[9]);
+    const hh = unchecked(this.t[10]), i = unchecked(this.t[11]), j = unchecked(this.t[12]), r = unchecked(this.t[13]);
+    const v = unchecked(this.t[14]), w = unchecked(this.t[15]);
+    f.mul(z1z1, p.z, p.z);
+    f.mul(u2, q.x, z1z1);
+    f.mul(s2, q.y, p.z);
+    f.mul(s2, s2, z1z1);
+    f.sub(h, u2, p.x);
+    f.sub(r, s2, p.y);
+    if (isZero(h)) {
+      if (isZero(r)) { this.dbl(p); return; }
+      memory.fill(changetype<usize>(p.z), 0, <usize>this.size << 2);
+      return;
+    }
+    f.double(r, r);
+    f.mul(hh, h, h);
+    f.double(i, hh);
+    f.double(i, i); // I = 4 HH
+    f.mul(j, h, i);
+    f.mul(v, p.x, i);
+    // z3 = (z1 + H)^2 - z1z1 - HH
+    f.add(w, p.z, h);
+    f.mul(w, w, w);
+    f.sub(w, w, z1z1);
+    f.sub(p.z, w, hh);
+    // x3 = r^2 - J - 2V
+    f.mul(w, r, r);
+    f.sub(w, w, j);
+    f.sub(w, w, v);
+    f.sub(p.x, w, v);
+    // y3 = r (V - x3) - 2 Y1 J
+    f.sub(v, v, p.x);
+    f.mul(v, r, v);
+    f.mul(w, p.y, j);
+    f.double(w, w);
+    f.sub(p.y, v, w);
   }
 
   /** y^2 == x^3 - 3x + b for Montgomery-form x, y. */
@@ -226,21 +344,22 @@ class CurveImpl {
     const u2 = new StaticArray<u32>(size);
     this.fn.mul(u1, e, w);
     this.fn.mul(u2, r, w);
-    // u1 G + u2 Q with interleaved 4-bit windows.
-    this.fillTable(this.qTable, q);
+    // u1 G + u2 Q, interleaved width-7 (G, affine table) and width-5 (Q) NAF.
+    this.fillOdd(this.qTable, q);
+    const len1 = this.wnaf(u1, 7, this.naf1);
+    const len2 = this.wnaf(u2, 5, this.naf2);
     const acc = this.acc;
     memory.fill(changetype<usize>(acc.z), 0, <usize>size << 2);
-    const nibbles = (max(bitLength(u1), bitLength(u2)) + 3) >> 2;
-    for (let i = nibbles - 1; i >= 0; i--) {
+    for (let i = max(len1, len2) - 1; i >= 0; i--) {
       this.dbl(acc);
-      this.dbl(acc);
-      this.dbl(acc);
-      this.dbl(acc);
-      const shift = <u32>(i & 7) << 2;
-      const d1 = (unchecked(u1[i >> 3]) >>> shift) & 15;
-      const d2 = (unchecked(u2[i >> 3]) >>> shift) & 15;
-      if (d1 != 0) this.add(acc, unchecked(this.gTable[d1]));
-      if (d2 != 0) this.add(acc, unchecked(this.qTable[d2]));
+      if (i < len1) {
+        const d1 = <i32>unchecked(this.naf1[i]);
+        if (d1 != 0) this.addDigit(acc, this.gTable, d1, true);
+      }
+      if (i < len2) {
+        const d2 = <i32>unchecked(this.naf2[i]);
+        if (d2 != 0) this.addDigit(acc, this.qTable, d2, false);
+      }
     }
     if (acc.isInfinity()) return false;
     // x(acc) mod n == r  <=>  X == x' Z^2 (mod p) for x' = r or, when r + n < p, x' = r + n.
@@ -257,6 +376,9 @@ class CurveImpl {
     return cmp(xr, acc.x) == 0;
   }
 }
+
+const G_TABLE = 64; // odd multiples up to 127 G
+const Q_TABLE = 8; // odd multiples up to 15 Q
 
 let p256: CurveImpl | null = null;
 let p384: CurveImpl | null = null;
