@@ -76,6 +76,8 @@ export class HarnessChain {
         config: typeof f.config === 'string' ? f.config : JSON.stringify(f.config ?? {}),
         pluginName: f.name, rootId: f.name, vmId: f.name,
         node: scenario.node ?? sidecarNode(), clusters: Object.keys(CLUSTER_IDENTITIES),
+        // Envoy's clock is the wall clock: the harness clock starts there too (then moves only by ticks).
+        nowMs: Date.now(),
       });
       plugins.push({ name: f.name, plugin });
     }
