@@ -90,12 +90,26 @@ class CurveImpl {
     this.fp.toMont(this.g.y, hexLimbs(gy, size));
     copyLimbs(this.g.z, this.fp.one);
     this.fillOdd(gTable, this.g);
-    // Affine: (X / Z^2, Y / Z^3, 1), once per curve.
+    // Affine: (X / Z^2, Y / Z^3, 1), once per curve; one inversion for all (Montgomery's trick).
     const f = this.fp;
-    const zi = new StaticArray<u32>(size), zi2 = new StaticArray<u32>(size);
+    const prefix = new StaticArray<StaticArray<u32>>(G_TABLE);
     for (let i = 0; i < G_TABLE; i++) {
+      const pr = new StaticArray<u32>(size);
+      if (i == 0) copyLimbs(pr, unchecked(gTable[0]).z);
+      else f.mul(pr, unchecked(prefix[i - 1]), unchecked(gTable[i]).z);
+      prefix[i] = pr;
+    }
+    const inv = new StaticArray<u32>(size);
+    f.invMont(inv, unchecked(prefix[G_TABLE - 1])); // 1 / (z0 z1 .. z63)
+    const zi = new StaticArray<u32>(size), zi2 = new StaticArray<u32>(size);
+    for (let i = G_TABLE - 1; i >= 0; i--) {
       const pt = unchecked(gTable[i]);
-      f.invMont(zi, pt.z);
+      if (i > 0) {
+        f.mul(zi, inv, unchecked(prefix[i - 1])); // 1 / z_i
+        f.mul(inv, inv, pt.z); // 1 / (z0 .. z_{i-1})
+      } else {
+        copyLimbs(zi, inv);
+      }
       f.mul(zi2, zi, zi);
       f.mul(pt.x, pt.x, zi2);
       f.mul(zi2, zi2, zi);
