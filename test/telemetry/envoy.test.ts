@@ -169,3 +169,31 @@ test('Envoy: the cardinality cap folds new label sets into `other` and counts th
     await envoy.stop();
   }
 });
+
+test('Envoy: custom dimensions reach /stats/prometheus with one more stats_tags rule; removed labels are gone; a disabled metric is absent', async () => {
+  const rules = [...(loadBootstrap().stats_config as { stats_tags: unknown[] }).stats_tags, { tag_name: 'user_tier', regex: '[.;](user_tier=([^;]*);)' }];
+  const envoy = await startEnvoy({
+    filters: [{ name: 'telemetry', config: { accessLog: { enabled: false }, metrics: [{ overrides: [
+      { tagOverrides: { user_tier: { value: "request.headers['x-tier']" }, destination_cluster: { value: "'east'" }, source_cluster: { operation: 'REMOVE' } } },
+      { match: { metric: 'REQUEST_SIZE' }, disabled: true },
+    ] }] } }],
+    upstreams: upstreams.endpoints(), node: node(NODE_PRODUCTPAGE, 'productpage'), statsTags: rules,
+  });
+  try {
+    for (const tier of ['gold', 'gold', 'silver;x=y']) {
+      assert.equal((await envoy.request('/', { headers: { host: 'service_b', 'x-tier': tier, 'x-asmesh-peer': peerHeader(RATINGS) } })).status, 200);
+    }
+    const { text, exp } = await prometheusWhen(envoy, (e) => total(e, 'istio_response_bytes_count') === 3);
+    assert.equal(total(exp, 'istio_requests_total', { user_tier: 'gold' }), 2);
+    assert.equal(total(exp, 'istio_requests_total', { user_tier: 'silver_x_y' }), 1);
+    assert.equal(total(exp, 'istio_request_duration_milliseconds_count', { user_tier: 'gold' }), 2);
+    const [gold] = select(exp, 'istio_requests_total', { user_tier: 'gold' });
+    assert.equal(gold!.labels.destination_cluster, 'east');
+    assert.equal('source_cluster' in gold!.labels, false);
+    assert.equal(gold!.labels.source_workload, 'ratings-v2');
+    assert.equal(exp.types.has('istio_request_bytes'), false);
+    if (promtool() !== null) assert.deepEqual(promtoolCheck(text).filter((l) => /^(istio|asmesh)_/.test(l)), [ISTIO_NAME_LINT]);
+  } finally {
+    await envoy.stop();
+  }
+});
