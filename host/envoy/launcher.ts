@@ -2,9 +2,9 @@
 // loopback port 0 and reads the ports back from the admin, waits for /ready, captures the log,
 // stops with SIGTERM then SIGKILL, and kills any Envoy still running when this process exits.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type Agent } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { renderBootstrap, wasmFiles, type RenderOptions } from './config.ts';
 import { envoyBinary, repoRoot } from './install.ts';
@@ -38,6 +38,11 @@ function hookExit(): void {
       if (process.listenerCount(signal) === 0) process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
     });
   }
+}
+
+/** A run's files (.tmp/envoy/<pid>-<n>/) are removed after a clean run unless ASMESH_KEEP_ENVOY_FILES is set. */
+function cleanup(dir: string): void {
+  if (!process.env.ASMESH_KEEP_ENVOY_FILES) rmSync(dir, { recursive: true, force: true });
 }
 
 let runs = 0;
@@ -154,13 +159,19 @@ export class Envoy {
 
   async prometheus(): Promise<string> { return (await this.admin('/stats/prometheus')).body; }
 
+  /** Keep the rendered config after stop() (set when start-up failed, so the error can point at it). */
+  keepFiles = false;
+
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves when the process is gone. */
   async stop(graceMs = 3000): Promise<void> {
-    if (this.exited !== null) return;
-    this.child.kill('SIGTERM');
-    if (await this.waitExit(graceMs)) return;
-    this.child.kill('SIGKILL');
-    await this.waitExit(5000);
+    if (this.exited === null) {
+      this.child.kill('SIGTERM');
+      if (!(await this.waitExit(graceMs))) {
+        this.child.kill('SIGKILL');
+        await this.waitExit(5000);
+      }
+    }
+    if (!this.keepFiles) cleanup(dirname(this.configPath));
   }
 }
 
@@ -226,6 +237,7 @@ export async function startEnvoy(opts: EnvoyOptions = {}): Promise<Envoy> {
     envoy.listenerUrl = first;
     return envoy;
   } catch (error) {
+    envoy.keepFiles = true;
     await envoy.stop();
     throw new Error(`${(error as Error).message}\nconfig: ${path}\n--- envoy log ---\n${envoy.logs()}`);
   }
@@ -262,13 +274,15 @@ export async function runEnvoyExpectingFailure(opts: EnvoyOptions = {}): Promise
   if (envoy.exit === null) await envoy.stop();
   // Let the pipes drain.
   await sleep(20);
+  cleanup(dir);
   return { code: envoy.exit?.code ?? null, ready: false, log: envoy.logs() };
 }
 
 /** `envoy --mode validate`: checks a bootstrap without serving. */
 export async function validateConfig(opts: EnvoyOptions = {}): Promise<{ ok: boolean; code: number | null; output: string }> {
   const binary = await envoyBinary();
-  const { path } = writeBootstrap(opts);
+  const { dir, path } = writeBootstrap(opts);
   const r = spawnSync(binary, ['--mode', 'validate', ...envoyArgs(path, opts)], { encoding: 'utf8', cwd: repoRoot, timeout: 60_000 });
+  cleanup(dir);
   return { ok: r.status === 0, code: r.status, output: `${r.stdout}${r.stderr}` };
 }
