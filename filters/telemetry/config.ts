@@ -17,7 +17,7 @@
 // request.path, request.url_path, request.protocol, response.code.
 import { ConfigChecker } from '../../assembly/lib/config';
 import { JsonKind, JsonValue, memberPath, indexPath } from '../../assembly/lib/json';
-import { isValidLabelName, standardLabelIndex } from './labels';
+import { isValidLabelName } from './labels';
 import { ACCESS_LOG_FIELDS, DEFAULT_FIELD_COUNT, accessLogFieldIndex } from './accesslog';
 import {
   Reporter, MetricSpec, METRIC_COUNT, METRIC_MATCH_NAMES, LabelSource, SourceKind, Attribute,
@@ -187,9 +187,4 @@ export function parseTelemetryConfig(bytes: ArrayBuffer): TelemetryConfigResult 
     for (let k = 0; k < m; k++) if (spec.sameLabels(cfg.metrics[k])) { spec.sameLabelsAs = k; break; }
   }
   return new TelemetryConfigResult(cfg, '');
-}
-
-/** Whether `name` is one of Istio's standard labels (used by stats-tag generation in tests). */
-export function isStandardLabel(name: string): bool {
-  return standardLabelIndex(name) >= 0;
 }
