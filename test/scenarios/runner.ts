@@ -218,19 +218,35 @@ export class HarnessChain {
       if (r.kind === 'local') response = localResponse(r.reply); // continues through the remaining encoder filters
     }
     const responseHeaders = lower(response.headers);
-    return this.finish(streams, headers, response.headers, {
+    // What Envoy's header maps hold in proxy_on_log (measured, test/envoy/chain.test.ts): the request as
+    // the router sent it (it adds x-envoy-expected-rq-timeout-ms), the response as the client got it
+    // (hop-by-hop connection removed, date when the answer was local, server: envoy last).
+    const logRequest: [string, string][] = upstream !== null ? [...headers, ['x-envoy-expected-rq-timeout-ms', '15000']] : headers;
+    const logResponse: [string, string][] = response.headers.filter(([k]) => k !== 'connection');
+    if (!logResponse.some(([k]) => k === 'date')) logResponse.push(['date', new Date().toUTCString()]);
+    logResponse.push(['server', 'envoy']);
+    return this.finish(streams, logRequest, logResponse, {
       host: 'harness', status: Number(responseHeaders[':status'] ?? 0), servedBy: responseHeaders['x-served-by'] ?? null,
       upstreamHeaders: upstream?.headers ?? null, upstreamPath: upstream?.path ?? null,
       responseHeaders: Object.fromEntries(Object.entries(responseHeaders).filter(([k]) => !k.startsWith(':'))),
       body: Buffer.from(response.body ?? new Uint8Array(0)).toString('utf8'),
-    });
+    }, body?.length ?? 0, response.body?.length ?? 0);
   }
 
   /** proxy_on_log/done/delete for every filter, even those the request never reached (as Envoy does). */
-  private finish(streams: HttpStream[], request: [string, string][], response: [string, string][], result: StepResult): StepResult {
+  private finish(streams: HttpStream[], request: [string, string][], response: [string, string][], result: StepResult,
+    requestBodyBytes = 0, responseBodyBytes = 0): StepResult {
+    // Envoy's sizes: body bytes, and total = body + header map byte size (names and values).
+    const mapBytes = (list: [string, string][]) => list.reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    const sizes = {
+      'request.size': requestBodyBytes, 'request.total_size': requestBodyBytes + mapBytes(request),
+      'response.size': responseBodyBytes, 'response.total_size': responseBodyBytes + mapBytes(response),
+    };
     for (const s of streams) {
-      s.state.attributes.requestHeaders = request;
-      s.state.attributes.responseHeaders = response;
+      Object.assign(s.state.properties, sizes);
+      // In proxy_on_log Envoy shows every filter the stream's final maps, also to a filter the request never reached.
+      s.state.attributes.requestHeaders = s.state.requestHeaders = request.map(([k, v]) => [k, v]);
+      s.state.attributes.responseHeaders = s.state.responseHeaders = response.length > 0 ? response.map(([k, v]) => [k, v]) : null;
       s.complete();
     }
     return result;
