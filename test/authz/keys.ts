@@ -1,9 +1,6 @@
 // Test keys and tokens made with jose (real RSA and EC keys, generated per run), and the seed
 // Istio resources converted from YAML for the authz filter's configuration.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, type JWK, type JWTPayload, type CryptoKey } from 'jose';
-import { parse } from 'yaml';
 
 export const ISSUER = 'https://accounts.google.com';
 
@@ -41,13 +38,8 @@ export function rawToken(header: unknown, payload: unknown, signature = 'c2ln'):
   return `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}.${signature}`;
 }
 
-// The vendored copies (test/cli/istio/, checked verbatim against ../shared/istio by test/cli): a fresh clone has no ../shared.
-const istioDir = join(import.meta.dirname, '../cli/istio');
-
-/** The `spec` of a YAML Istio resource from /work/shared/istio, verbatim. */
-export function istioSpec(file: string): Record<string, unknown> {
-  return parse(readFileSync(join(istioDir, file), 'utf8')).spec;
-}
+export { istioSpec } from '../istio.ts';
+import { istioSpec } from '../istio.ts';
 
 /** Seed AuthorizationPolicy as the filter's `policies` entry. */
 export function seedPolicy(): Record<string, unknown> {

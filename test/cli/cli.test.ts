@@ -10,9 +10,10 @@ import { makeMeshCerts } from '../../host/cli/certs.ts';
 import { envoyBinary } from '../../host/envoy/install.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 import { passthroughWasm } from './passthrough.ts';
+import { istioDir } from '../istio.ts';
 
 const cli = join(repoRoot, 'dist/asmesh.mjs');
-const istio = join(repoRoot, 'test/cli/istio');
+const istio = istioDir;
 const work = join(repoRoot, '.tmp/test-cli');
 let envoyBin = '';
 

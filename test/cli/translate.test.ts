@@ -1,4 +1,4 @@
-// asmesh translate: every Istio resource of the seed (test/cli/istio/, copies of ../shared/istio/)
+// asmesh translate: every Istio resource of the seed (test/istio/, copies of ../shared/istio/)
 // becomes the expected plugin configuration and Envoy config, and Envoy accepts the result.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,9 +14,10 @@ import { envoyBinary } from '../../host/envoy/install.ts';
 import { spawnSync } from 'node:child_process';
 import { repoRoot } from '../harness/fixtures.ts';
 import { passthroughWasm } from './passthrough.ts';
+import { istioDir, sharedIstioDir, vendoredIstioDir } from '../istio.ts';
 
-const dir = join(repoRoot, 'test/cli/istio');
-const shared = join(repoRoot, '../shared/istio');
+const dir = istioDir;
+const shared = sharedIstioDir;
 const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
 const read = (f: string) => ({ name: f, text: readFileSync(join(dir, f), 'utf8') });
 const specOf = (f: string) => (parse(readFileSync(join(dir, f), 'utf8')) as JsonObject).spec as JsonObject;
@@ -46,7 +47,7 @@ function wasmConfigs(l: JsonObject): Record<string, unknown> {
 test('the vendored Istio files are the shared ones, verbatim', (t) => {
   if (!existsSync(shared)) return t.skip(`${shared} not present on this machine`);
   for (const f of readdirSync(shared).filter((x) => x.endsWith('.yaml'))) {
-    assert.equal(readFileSync(join(dir, f), 'utf8'), readFileSync(join(shared, f), 'utf8'), f);
+    assert.equal(readFileSync(join(vendoredIstioDir, f), 'utf8'), readFileSync(join(shared, f), 'utf8'), f);
   }
 });
 

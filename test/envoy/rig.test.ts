@@ -10,6 +10,7 @@ import { SIDECAR_YAML, connectionManagers, renderBootstrap, wasmFiles } from '..
 import { ENVOY_VERSION, envoyBinary, envoyVersion, repoRoot } from '../../host/envoy/install.ts';
 import { runEnvoyExpectingFailure, send, startEnvoy, validateConfig } from '../../host/envoy/launcher.ts';
 import { CLUSTER_IDENTITIES, EchoServer, Upstreams } from '../../host/upstream/echo.ts';
+import { istioSpec } from '../istio.ts';
 
 const example = { name: 'example', config: { header: 'x-asmesh-example', value: 'rig' } };
 
@@ -114,7 +115,7 @@ test('envoy --mode validate accepts the sidecar routes and clusters, and rejects
 test('envoy/sidecar.yaml as shipped (steering, authz, telemetry with the file\'s configurations) serves in Envoy', async () => {
   const sidecar = parse(readFileSync(SIDECAR_YAML, 'utf8'));
   const steering = connectionManagers(sidecar)[0]!.http_filters.find((f: any) => f.name === 'asmesh.steering');
-  const vendored = parse(readFileSync(join(repoRoot, 'test/cli/istio/virtualservice-steering.yaml'), 'utf8'));
+  const vendored = { spec: istioSpec('virtualservice-steering.yaml') };
   assert.deepEqual(JSON.parse(steering.typed_config.config.configuration.value), vendored.spec, 'steering config = the seed VirtualService spec');
   const upstreams = await Upstreams.start();
   const envoy = await startEnvoy({ upstreams: upstreams.endpoints() });

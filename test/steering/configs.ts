@@ -1,16 +1,10 @@
 // Steering configurations for tests and benches: the Istio VirtualService samples (spec, verbatim)
 // and variants built from them.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
+import { istioSpec } from '../istio.ts';
 
-// The vendored copies (test/cli/istio/, checked verbatim against ../shared/istio by test/cli): a fresh clone has no ../shared.
-const istioDir = join(import.meta.dirname, '../cli/istio');
-
-/** The `spec` of /work/shared/istio/virtualservice-<name>.yaml, as the user wrote it. */
+/** The `spec` of the Istio sample virtualservice-<name>.yaml, as the user wrote it. */
 export function virtualServiceSpec(name: 'steering' | 'canary'): Record<string, unknown> {
-  const doc = parse(readFileSync(join(istioDir, `virtualservice-${name}.yaml`), 'utf8')) as { spec: Record<string, unknown> };
-  return doc.spec;
+  return istioSpec(`virtualservice-${name}.yaml`);
 }
 
 export const v1 = 'outbound|80|v1|service_b';
