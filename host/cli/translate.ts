@@ -404,7 +404,7 @@ function renderBootstrap(args: {
       name: s.host,
       domains: [s.host, `${s.host}:*`],
       routes: [
-        { name: 'asmesh-steered', match: { prefix: '/', headers: [{ name: 'x-asmesh-cluster', present_match: true }] }, route: { cluster_header: 'x-asmesh-cluster', ...routeExtras } },
+        { name: 'asmesh-steered', match: { prefix: '/', headers: [{ name: 'x-asmesh-cluster', present_match: true }] }, route: { cluster_header: 'x-asmesh-cluster', ...routeExtras }, request_headers_to_remove: ['x-asmesh-cluster'] },
         { name: 'default', match: { prefix: '/' }, route: { cluster: clusterName(s.host, '', port), ...routeExtras } },
       ],
     });
@@ -413,7 +413,7 @@ function renderBootstrap(args: {
   // Requests for hosts the mesh does not know: still let steering pick a cluster, else 404 (Istio: BlackHole/passthrough).
   virtualHosts.push({
     name: 'catch_all', domains: ['*'],
-    routes: [{ name: 'asmesh-steered', match: { prefix: '/', headers: [{ name: 'x-asmesh-cluster', present_match: true }] }, route: { cluster_header: 'x-asmesh-cluster', ...routeExtras } }],
+    routes: [{ name: 'asmesh-steered', match: { prefix: '/', headers: [{ name: 'x-asmesh-cluster', present_match: true }] }, route: { cluster_header: 'x-asmesh-cluster', ...routeExtras }, request_headers_to_remove: ['x-asmesh-cluster'] }],
   });
   for (const [name, j] of args.jwksClusters) {
     const ep = opts.endpoints?.[name] ?? { address: j.host, port: j.port };

@@ -186,7 +186,8 @@ export class HarnessChain {
         response = localResponse({ status: 503, body: new Uint8Array(0), headers: [], details: 'cluster_not_found', grpcStatus: null });
       } else {
         const upHeaders: Record<string, string> = { host: h[':authority'] ?? '' };
-        for (const [k, v] of headers) if (!k.startsWith(':')) upHeaders[k] = k in upHeaders ? `${upHeaders[k]},${v}` : v;
+        // The steered route drops the cluster header before the upstream (envoy/sidecar.yaml).
+        for (const [k, v] of headers) if (!k.startsWith(':') && !(k === CLUSTER_HEADER && h[CLUSTER_HEADER] !== undefined)) upHeaders[k] = k in upHeaders ? `${upHeaders[k]},${v}` : v;
         upHeaders['x-envoy-expected-rq-timeout-ms'] ??= '15000';
         upstream = { method: h[':method'] ?? 'GET', path: h[':path'] ?? '/', headers: upHeaders, body: body === null ? '' : Buffer.from(body).toString('utf8') };
         const reply = await service.handle(upstream);
