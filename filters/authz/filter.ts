@@ -3,11 +3,11 @@
 import {
   RootContext, HttpContext, FilterHeadersStatus, requestHeaders, pluginConfiguration, logError, logWarn, logInfo,
   Counter, Pair, getPropertyString, getPropertyInt64, isMissingInt, currentTimeMilliseconds, httpCall,
-  HttpCallHandler, HttpCallResponse, TimerHandler, setTimer, setEffectiveContext, httpContext,
+  HttpCallHandler, HttpCallResponse, TimerHandler, setTimer, setEffectiveContext, httpContext, setProperty,
 } from '../../assembly/proxy';
 import { Jwk, Jwt, JwtStatus, jwtStatusString, parseJwks } from '../../assembly/lib/jwt';
 import { JsonValue } from '../../assembly/lib/json';
-import { base64UrlEncode } from '../../assembly/lib/base64';
+import { base64UrlEncode, base64UrlDecode } from '../../assembly/lib/base64';
 import { sha256 } from '../../assembly/lib/crypto/sha2';
 import { AuthzConfig, JwtRule, parseAuthzConfig } from './config';
 import {
@@ -19,6 +19,14 @@ import { HostSignatureChecker } from './verify';
 import { claimStrings } from './policy';
 
 const TOKEN_CACHE_SIZE: i32 = 1024;
+/**
+ * Filter state with the verified JWT payload (JSON) and the request principal (`iss/sub`), for later
+ * filters (telemetry's request.auth.claims tag values). Envoy stores a proxy_set_property of a
+ * one-segment path as filter state `wasm.<path>` of the stream, which any filter (another VM too)
+ * reads back with proxy_get_property of the same path, also in proxy_on_log.
+ */
+export const JWT_PAYLOAD_PROPERTY = 'asmesh.jwt_payload';
+export const REQUEST_PRINCIPAL_PROPERTY = 'asmesh.request_principal';
 
 /** Per-rule state of keys fetched from jwksUri. */
 class JwksState {
@@ -288,6 +296,9 @@ export class AuthzHttp extends HttpContext {
       const values = claimStrings(jwt.payload, ch.claim.split('.')); // Envoy: nested claims with '.'
       if (values !== null && values.length > 0) requestHeaders.replace(ch.header, values.join(','));
     }
+    const payload = base64UrlDecode(jwt.payloadB64);
+    if (payload !== null) setProperty([JWT_PAYLOAD_PROPERTY], payload);
+    setProperty([REQUEST_PRINCIPAL_PROPERTY], String.UTF8.encode(jwt.iss + '/' + jwt.sub));
     return new AuthInfo(jwt.iss + '/' + jwt.sub, jwt.payload as JsonValue, jwt.audiences, jwt.azp);
   }
 

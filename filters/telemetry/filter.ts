@@ -320,8 +320,13 @@ class TelemetryHttp extends HttpContext {
     const f = this.facts;
     const now = currentTimeNanoseconds();
     if (!this.started) {
-      // An earlier filter answered the request: we never saw it, Envoy still has it.
-      this.readRequest();
+      // An earlier filter answered the request (e.g. authz 401/403): we never saw it, Envoy still has
+      // its headers, the peer header included (nobody stripped it): the caller is known as Istio knows it.
+      const h = this.readRequest();
+      if (cfg.peerMetadata && cfg.reporter == Reporter.Destination) {
+        const header = h.get(RQ_PEER);
+        if (header !== null) f.peer = root.peer(header);
+      }
       const t = getPropertyInt64(['request', 'time']);
       if (!isMissingInt(t) && t > 0 && <u64>t <= now) f.startNs = <u64>t;
     }

@@ -140,6 +140,10 @@ export class HarnessChain {
 
   async request(req: ScenarioRequest): Promise<StepResult> {
     const streams = this.plugins.map(({ plugin }) => plugin.stream());
+    // Envoy keeps filter state per stream, shared by every filter of the chain (each in its own VM):
+    // a proxy_set_property of one filter is what proxy_get_property of a later one reads.
+    const filterState = streams[0]?.state.filterState;
+    if (filterState !== undefined) for (const s of streams) s.state.filterState = filterState;
     // What Envoy's HCM hands the filters for an HTTP/1.1 request.
     let headers: [string, string][] = [
       [':authority', req.authority ?? 'service_b'], [':path', req.path ?? '/'], [':method', req.method ?? 'GET'], [':scheme', 'http'],

@@ -2,6 +2,7 @@
 // label set (by their encoded stat names, see filters/telemetry/labels.ts), the peer header
 // exchange and stripping, access log lines, the cardinality cap, and rejected configurations.
 // Prometheus output, histogram counts and promtool are checked in test/telemetry/envoy.test.ts.
+import { ISSUER, jwks, makeKey, token } from '../authz/keys.ts';
 import type { Scenario } from './types.ts';
 
 const STANDARD = [
@@ -46,6 +47,11 @@ const call = (peer: object | null, status: number) => ({
   headers: { 'x-echo-status': String(status), ...(peer === null ? {} : { 'x-asmesh-peer': b64(peer) }) },
 });
 const LOG = 'wasm log telemetry telemetry telemetry: ';
+
+const rsa = await makeKey('RS256', 'rsa-1');
+const nowSec = Math.floor(Date.now() / 1000);
+const admin = await token(rsa, { nowSec, payload: { group: 'admins', level: 3 } });
+const expired = await token(rsa, { nowSec: nowSec - 7200, expSeconds: 3600, payload: { group: 'admins' } });
 
 export const scenarios: Scenario[] = [
   {
@@ -128,7 +134,43 @@ export const scenarios: Scenario[] = [
     steps: [{ request: { path: '/denied' }, repeat: 2, expect: { status: 403, servedBy: null } }],
     metrics: { [stat('istio_requests_total', destinationLabels(null, 403))]: 2 },
     logs: [new RegExp(`${LOG}\\{"start_time":"[^"]+","method":"GET","path":"/denied","protocol":"HTTP/1.1","response_code":403,"response_flags":"-","bytes_received":\\d+,"bytes_sent":[1-9]`)],
-    only: { host: 'envoy', why: 'the harness chain exposes no request headers in onLog for a stream it never showed this filter (Envoy does), so :authority-derived labels differ' },
+  },
+  {
+    // Istio counts what its RBAC/jwt_authn filters reject with the caller's identity: so does telemetry,
+    // reading the (unstripped) peer header in proxy_on_log. A verified token's claims become labels
+    // through filter state asmesh.jwt_payload that authz sets.
+    name: 'authz + telemetry: a claim label from the verified JWT; 401 and 403 counted with the caller\'s identity',
+    filters: [
+      {
+        name: 'authz', config: {
+          jwtRules: [{ issuer: ISSUER, jwks: jwks(rsa) }],
+          policies: [{ name: 'jwt-only', action: 'ALLOW', rules: [{ from: [{ source: { requestPrincipals: [`${ISSUER}/*`] } }] }] }],
+        },
+      },
+      {
+        name: 'telemetry', config: { metrics: [{ overrides: [
+          { match: { metric: 'REQUEST_COUNT' }, tagOverrides: { user_group: { value: "request.auth.claims['group']" }, user_level: { value: "request.auth.claims['level']" } } },
+        ] }] },
+      },
+    ],
+    node: PRODUCTPAGE_NODE,
+    steps: [
+      { name: 'verified token', request: { path: '/info', headers: { authorization: `Bearer ${admin}`, 'x-asmesh-peer': b64(SLEEP) } }, repeat: 2, expect: { status: 200, servedBy: 'service_b', upstreamHeaders: { 'x-asmesh-peer': null } } },
+      { name: 'no token: 403', request: { path: '/info', headers: { 'x-asmesh-peer': b64(RATINGS) } }, repeat: 3, expect: { status: 403, servedBy: null, body: 'RBAC: access denied' } },
+      { name: 'expired token: 401', request: { path: '/info', headers: { authorization: `Bearer ${expired}`, 'x-asmesh-peer': b64(SLEEP) } }, expect: { status: 401, servedBy: null, body: 'Jwt is expired' } },
+      { name: 'no peer header: 403 from an unknown caller', request: { path: '/info' }, expect: { status: 403 } },
+    ],
+    metrics: {
+      [stat('istio_requests_total', destinationLabels(SLEEP, 200), [['user_group', 'admins'], ['user_level', '3']])]: 2,
+      [stat('istio_requests_total', destinationLabels(RATINGS, 403), [['user_group', 'unknown'], ['user_level', 'unknown']])]: 3,
+      [stat('istio_requests_total', destinationLabels(SLEEP, 401), [['user_group', 'unknown'], ['user_level', 'unknown']])]: 1,
+      [stat('istio_requests_total', destinationLabels(null, 403), [['user_group', 'unknown'], ['user_level', 'unknown']])]: 1,
+      asmesh_authz_allowed_total: 2, asmesh_authz_denied_total: 4, asmesh_authz_unauthenticated_total: 1,
+    },
+    logs: [
+      new RegExp(`${LOG}\\{"start_time":"[^"]+","method":"GET","path":"/info","protocol":"HTTP/1.1","response_code":401,.*"source_workload":"sleep"`),
+      new RegExp(`${LOG}\\{"start_time":"[^"]+","method":"GET","path":"/info","protocol":"HTTP/1.1","response_code":403,.*"source_workload":"ratings-v2"`),
+    ],
   },
   {
     name: 'a bad reporter is rejected with its JSON path',
