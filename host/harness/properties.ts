@@ -118,7 +118,9 @@ export function propertyImports(host: HostState) {
     proxy_set_property(pathPtr: number, pathSize: number, valuePtr: number, valueSize: number): number {
       const stream = host.stream();
       if (stream === null) return WasmResult.NotFound; // Envoy: no stream info on a root context
-      stream.filterState.set('wasm.' + segmentsOf(pathPtr, pathSize).join('.'), mem.bytes(valuePtr, valueSize));
+      // Envoy keys it `wasm.` + the raw path: segments stay NUL-separated, so only a one-segment path
+      // reads back (as itself or filter_state `wasm.<path>`; measured, test/envoy/filter-state.test.ts).
+      stream.filterState.set('wasm.' + segmentsOf(pathPtr, pathSize).join('\0'), mem.bytes(valuePtr, valueSize));
       return WasmResult.Ok;
     },
   };
