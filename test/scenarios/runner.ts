@@ -226,7 +226,9 @@ export class HarnessChain {
     // What Envoy's header maps hold in proxy_on_log (measured, test/envoy/chain.test.ts): the request as
     // the router sent it (it adds x-envoy-expected-rq-timeout-ms), the response as the client got it
     // (hop-by-hop connection removed, date when the answer was local, server: envoy last).
-    const logRequest: [string, string][] = upstream !== null ? [...headers, ['x-envoy-expected-rq-timeout-ms', '15000']] : headers;
+    // The steered route's request_headers_to_remove applies to the request itself once forwarded.
+    const forwarded = headers.filter(([k]) => !(k === CLUSTER_HEADER && lower(headers)[CLUSTER_HEADER] !== undefined));
+    const logRequest: [string, string][] = upstream !== null ? [...forwarded, ['x-envoy-expected-rq-timeout-ms', '15000']] : headers;
     const logResponse: [string, string][] = response.headers.filter(([k]) => k !== 'connection');
     if (!logResponse.some(([k]) => k === 'date')) logResponse.push(['date', new Date().toUTCString()]);
     logResponse.push(['server', 'envoy']);
