@@ -483,6 +483,12 @@ function assertNode(kind: i32): Node {
 
 function codePointsOf(s: string): Array<i32> {
   const out = new Array<i32>();
+  appendCodePoints(s, out);
+  return out;
+}
+
+/** Appends the code points of a UTF-16 string (a lone surrogate stands for itself). */
+function appendCodePoints(s: string, out: Array<i32>): void {
   const n = s.length;
   for (let i = 0; i < n; i++) {
     const c = <i32>s.charCodeAt(i);
@@ -496,7 +502,6 @@ function codePointsOf(s: string): Array<i32> {
     }
     out.push(c);
   }
-  return out;
 }
 
 // ---- compiler ----
@@ -657,19 +662,7 @@ export class Regex {
   matches(s: string): bool {
     const input = this.input;
     input.length = 0;
-    const n = s.length;
-    for (let i = 0; i < n; i++) {
-      const c = <i32>s.charCodeAt(i);
-      if (c >= 0xd800 && c < 0xdc00 && i + 1 < n) {
-        const d = <i32>s.charCodeAt(i + 1);
-        if (d >= 0xdc00 && d < 0xe000) {
-          input.push(0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00));
-          i++;
-          continue;
-        }
-      }
-      input.push(c);
-    }
+    appendCodePoints(s, input);
     return this.run(input);
   }
 
