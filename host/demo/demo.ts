@@ -118,12 +118,21 @@ export async function runScenarios(mesh: Mesh, progress: (s: string) => void): P
     add({ group: 'telemetry', name: 'sidecar_a counts every request it sent (reporter=source)', ok: source === sent, detail: `istio_requests_total ${source}, requests sent ${sent}` });
     const dest = total(b, (l) => l.reporter === 'destination');
     add({ group: 'telemetry', name: 'service_b sidecars count every request they received (reporter=destination)', ok: dest === sent + intruderRequests, detail: `istio_requests_total ${dest}, expected ${sent + intruderRequests}` });
-    // Requests authz answers itself (401/403) end before the telemetry filter reads the caller's
-    // peer header (authz runs first in the chain), so only served requests are checked here.
+    // Every request names its caller, also those authz answers itself (401/403): telemetry reads the
+    // peer header and the peer certificate in proxy_on_log when authz ended the request, as Istio counts them.
+    const SLEEP_SA = 'spiffe://cluster.local/ns/default/sa/sleep';
     const deniedViaA = checks.filter((c) => c.group === 'authz' && c.ok && c.name.includes('sa/sleep') && /\(expected 40[13]\)/.test(c.detail)).length;
-    const fromA = total(b, (l) => l.reporter === 'destination' && l.source_workload === 'service_a' && l.source_principal === 'spiffe://cluster.local/ns/default/sa/sleep');
-    const deniedLabels = [...new Set(b.filter((x) => x.labels.reporter === 'destination' && /^40[13]$/.test(x.labels.response_code ?? '')).map((x) => `${x.labels.response_code}: source_workload=${x.labels.source_workload}`))].join('; ');
-    add({ group: 'telemetry', name: 'destination labels name the caller of served requests (source_workload, source_principal)', ok: fromA === sent - deniedViaA, detail: `${fromA} from service_a / spiffe://cluster.local/ns/default/sa/sleep (expected ${sent - deniedViaA}); denied requests: ${deniedLabels || 'none'}` });
+    const fromA = total(b, (l) => l.reporter === 'destination' && l.source_workload === 'service_a' && l.source_principal === SLEEP_SA);
+    const deniedFromA = total(b, (l) => l.reporter === 'destination' && /^40[13]$/.test(l.response_code ?? '') && l.source_workload === 'service_a' &&
+      l.source_workload_namespace === 'default' && l.source_app === 'service_a' && l.source_principal === SLEEP_SA);
+    add({
+      group: 'telemetry', name: 'destination labels name the caller of every request, served or denied (source_workload, source_principal)',
+      ok: fromA === sent && deniedFromA === deniedViaA,
+      detail: `${fromA} from service_a / ${SLEEP_SA} (expected ${sent}), of them ${deniedFromA} denied 401/403 (expected ${deniedViaA})`,
+    });
+    const intruder = total(b, (l) => l.reporter === 'destination' && l.response_code === '403' && l.source_principal === 'spiffe://cluster.local/ns/evil/sa/intruder');
+    add({ group: 'telemetry', name: 'the denied mTLS intruder is counted with its own principal', ok: mesh.missing.includes('authz') || intruder === intruderRequests,
+      detail: `${intruder} with source_principal spiffe://cluster.local/ns/evil/sa/intruder (expected ${intruderRequests})` });
     const denied = total(b, (l) => l.reporter === 'destination' && l.response_code === '403');
     const expectDenied = checks.filter((c) => c.group === 'authz' && c.ok && /\(expected 403\)/.test(c.detail)).length;
     add({ group: 'telemetry', name: 'denied requests appear with response_code 403', ok: mesh.missing.includes('authz') || denied === expectDenied, detail: `${denied} (authz denied ${expectDenied})` });

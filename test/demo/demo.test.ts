@@ -68,6 +68,12 @@ test('npm run demo --once: every scenario passes in real Envoy, and the report s
     assert.match(report, /\[PASS\] sidecar_a counts every request it sent \(reporter=source\): istio_requests_total (\d+), requests sent \1\n/);
     assert.match(report, /\[PASS\] service_b sidecars count every request they received/);
     assert.match(report, /\[PASS\] custom dimension end_user/);
+    // Denied requests (authz answers 401/403 before telemetry's request phase) name their caller too.
+    assert.match(report, /\[PASS\] destination labels name the caller of every request, served or denied \(source_workload, source_principal\): (\d+) from service_a \/ spiffe:\/\/cluster\.local\/ns\/default\/sa\/sleep \(expected \1\), of them (\d+) denied 401\/403 \(expected \2\)\n/);
+    if (!missing.includes('authz')) {
+      assert.match(report, /of them [1-9]\d* denied 401\/403/);
+      assert.match(report, /\[PASS\] the denied mTLS intruder is counted with its own principal: 1 with source_principal/);
+    }
   }
   assert.match(report, /what each sidecar saw \(Envoy stats\), after \d+ requests from service_a:\n {2}sidecar_a +outbound: \d+ requests/);
   assert.match(report, /result: \d+ passed, 0 failed, \d+ not run\n/);
