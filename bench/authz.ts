@@ -8,11 +8,11 @@
 //    jwt_authn + rbac doing the same, same upstreams, one short bounded run each.
 // Run: npm run bench:authz   (needs npm run build and Envoy: npm run envoy:install)
 import * as crypto from 'node:crypto';
-import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { startEnvoy, type Envoy } from '../host/envoy/launcher.ts';
 import { loadPlugin, type Plugin } from '../host/harness/index.ts';
 import { Upstreams } from '../host/upstream/echo.ts';
+import { closedLoopLoad, type LoadResult } from './load.ts';
 import { repoRoot } from '../test/harness/fixtures.ts';
 import { verifyProbe } from '../test/authz/probe.ts';
 import { ISSUER, jwks, makeKey, token } from '../test/authz/keys.ts';
@@ -100,40 +100,12 @@ for (const foreign of [true, false]) {
 
 // ------------------------------------------------------------------ 3. envoy
 
-function get(url: URL, headers: Record<string, string>, agent: Agent): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path: '/info', headers, agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end();
+function load(envoy: Envoy, tokens: string[]): Promise<LoadResult> {
+  return closedLoopLoad({
+    url: envoy.listenerUrl, path: '/info', seconds, concurrency,
+    headers: (i) => ({ host: 'service_b', authorization: `Bearer ${tokens[i % tokens.length]}` }),
+    check: (status) => status === 200,
   });
-}
-
-async function load(envoy: Envoy, tokens: string[]): Promise<{ rps: number; p50: number; p99: number; wrong: number; n: number }> {
-  const url = new URL(envoy.listenerUrl);
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const latencies: number[] = [];
-  let wrong = 0;
-  const worker = async (id: number, until: number) => {
-    for (let i = id; performance.now() < until; i++) {
-      const t0 = performance.now();
-      const status = await get(url, { host: 'service_b', authorization: `Bearer ${tokens[i % tokens.length]}` }, agent);
-      latencies.push(performance.now() - t0);
-      if (status !== 200) wrong++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i, performance.now() + 500)));
-  latencies.length = 0;
-  wrong = 0;
-  const start = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i, start + seconds * 1000)));
-  const elapsed = (performance.now() - start) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
-  return { rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), wrong, n: latencies.length };
 }
 
 /** Envoy's jwt_authn (same issuer and inline JWKS) + rbac (same policy) instead of the wasm filter. */

@@ -5,13 +5,13 @@
 //    beside Envoy doing the same header match natively (route match on end-user: jason), same
 //    upstreams, same client (Node http, keep-alive agent), each for BENCH_SECONDS (default 5).
 // Run: npm run bench:steering   (needs npm run build and the Envoy binary: npm run envoy:install)
-import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { repoRoot } from '../host/envoy/install.ts';
 import { startEnvoy, type Envoy } from '../host/envoy/launcher.ts';
 import { loadPlugin } from '../host/harness/index.ts';
 import { Upstreams } from '../host/upstream/echo.ts';
+import { closedLoopLoad, type LoadResult } from './load.ts';
 import { regexAndQuery, v1, v2, virtualServiceSpec } from '../test/steering/configs.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? '5');
@@ -59,43 +59,13 @@ for (const [name, rate] of rows) {
 
 // ------------------------------------------------------------------ envoy
 
-function get(url: URL, headers: Headers, agent: Agent): Promise<{ status: number; servedBy: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path: '/reviews/1', headers, agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, servedBy: String(res.headers['x-served-by'] ?? '') }));
-    });
-    req.on('error', reject);
-    req.end();
+function load(envoy: Envoy): Promise<LoadResult> {
+  const users = [{ host: 'service_b', 'end-user': 'jason' }, { host: 'service_b', 'end-user': 'alice' }];
+  return closedLoopLoad({
+    url: envoy.listenerUrl, path: '/reviews/1', seconds, concurrency,
+    headers: (i) => users[i % 2]!,
+    check: (status, h, i) => status === 200 && h['x-served-by'] === (i % 2 === 0 ? 'service_b/v2' : 'service_b/v1'),
   });
-}
-
-async function load(envoy: Envoy): Promise<{ rps: number; p50: number; p99: number; wrong: number; n: number }> {
-  const url = new URL(envoy.listenerUrl);
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const clientUsers = [{ host: 'service_b', 'end-user': 'jason' }, { host: 'service_b', 'end-user': 'alice' }];
-  const latencies: number[] = [];
-  let wrong = 0;
-  const worker = async (id: number, until: number) => {
-    for (let i = id; performance.now() < until; i++) {
-      const h = clientUsers[i % 2]!;
-      const t0 = performance.now();
-      const r = await get(url, h, agent);
-      latencies.push(performance.now() - t0);
-      const want = h['end-user'] === 'jason' ? 'service_b/v2' : 'service_b/v1';
-      if (r.status !== 200 || r.servedBy !== want) wrong++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i, performance.now() + 500))); // warm up
-  latencies.length = 0;
-  wrong = 0;
-  const start = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i, start + seconds * 1000)));
-  const elapsed = (performance.now() - start) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
-  return { rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), wrong, n: latencies.length };
 }
 
 /** Envoy's own route: end-user: jason -> v2, everyone else -> v1 (what the filter does, natively). */
