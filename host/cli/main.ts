@@ -90,7 +90,7 @@ prints its admin URL and listeners, and runs until Ctrl-C.
 Starts service_a, its sidecar, service_b v1 and v2 behind their own sidecars (mTLS with a test
 CA generated at start), drives the seed scenarios and prints a report; then waits for Ctrl-C.
   --once        exit after the report (also DEMO_ONCE=1)
-  --render DIR  only write the configs docker compose runs (envoy/docker-compose.yaml, profile demo)
+  --render DIR  only write the configs docker compose runs (envoy/docker-compose.yaml, the demo services)
   -h, --help    this help`,
 };
 

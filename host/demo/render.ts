@@ -1,5 +1,5 @@
 // `asmesh demo --render DIR`: the demo's configs for docker compose (envoy/docker-compose.yaml,
-// profile demo). The same translate of envoy/demo/istio/*.yaml as the local demo, with compose
+// the default services). The same translate of envoy/demo/istio/*.yaml as the local demo, with compose
 // service names and fixed ports: sidecars listen on 15001 (outbound) / 15006 (inbound, mTLS) /
 // 15000 (admin); apps on 8080. Writes <name>.yaml per sidecar, certs/<workload>/, jwks.json, token.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
