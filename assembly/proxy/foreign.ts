@@ -2,6 +2,7 @@
 import { proxy_call_foreign_function } from './hostcalls';
 import { WasmResult } from './enums';
 import { RETURN_PTR, RETURN_SIZE, clearReturnSlots, takeReturnedBuffer } from './memory';
+import { decodeVerifySignatureResult, encodeVerifySignatureArguments } from './signature';
 
 /** Result of a foreign-function call: the host status and, when Ok, its returned bytes. */
 export class ForeignResult {
@@ -27,4 +28,18 @@ export function callForeignFunction(name: string, args: ArrayBuffer): ForeignRes
  */
 export function clearRouteCache(): bool {
   return callForeignFunction('clear_route_cache', new ArrayBuffer(0)).ok;
+}
+
+export enum SignatureCheck { Valid, Invalid, Unavailable }
+
+/**
+ * Envoy's `verify_signature` (BoringSSL): RSA PKCS#1 v1.5 or ECDSA (DER signature) over `text`,
+ * `hashFunction` one of sha256, sha384, sha512; `publicKeyDer` a DER SubjectPublicKeyInfo.
+ * Unavailable when the host lacks the function (then verify in Wasm).
+ */
+export function verifySignature(hashFunction: string, publicKeyDer: ArrayBuffer, signature: ArrayBuffer, text: ArrayBuffer): SignatureCheck {
+  const r = callForeignFunction('verify_signature', encodeVerifySignatureArguments(hashFunction, publicKeyDer, signature, text));
+  if (r.status == WasmResult.NotFound) return SignatureCheck.Unavailable;
+  if (!r.ok) return SignatureCheck.Invalid;
+  return decodeVerifySignatureResult(r.data) ? SignatureCheck.Valid : SignatureCheck.Invalid;
 }

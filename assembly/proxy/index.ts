@@ -9,7 +9,7 @@ export { getProperty, getPropertyString, getPropertyInt64, getPropertyBool, getP
 export { defineMetric, Counter, Gauge, Histogram } from './metrics';
 export { HttpCallHandler, HttpCallResponse, httpCall, pendingHttpCallCount } from './http_call';
 export { TimerHandler, setTimer, pendingTimerCount } from './timers';
-export { ForeignResult, callForeignFunction, clearRouteCache } from './foreign';
+export { ForeignResult, callForeignFunction, clearRouteCache, SignatureCheck, verifySignature } from './foreign';
 export { SharedValue, getSharedData, setSharedData, registerSharedQueue, resolveSharedQueue, dequeueSharedQueue, enqueueSharedQueue } from './shared_data';
 export { sendLocalResponse, continueStream, closeStream, setEffectiveContext, done } from './stream';
 export { randomU64 } from './runtime';
