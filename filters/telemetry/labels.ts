@@ -106,18 +106,30 @@ export function statsTagRegex(name: string): string {
   return '[.;](' + name + '=([^;]*);)';
 }
 
-// Envoy's core response flags (StreamInfo::CoreResponseFlag), bit i = RESPONSE_FLAG_CODES[i].
+// Envoy's core response flags (StreamInfo::CoreResponseFlag), bit i = RESPONSE_FLAG_CODES[i] of the
+// bitmask the `response.flags` property returns (StreamInfo::legacyResponseFlags). Checked against
+// Envoy 1.40's own %RESPONSE_FLAGS% for UH UT UF UC UO NR DI FI DC URX UPE NC in
+// test/telemetry/envoy-flags.test.ts.
 export const RESPONSE_FLAG_CODES: string[] = [
   'LH', 'UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DI', 'FI', 'RL', 'UAEX', 'RLSE', 'DC',
   'URX', 'SI', 'IH', 'DPE', 'UMSDR', 'RFCF', 'NFCF', 'DT', 'UPE', 'NC', 'OM', 'DF', 'DO', 'DR', 'UDO',
 ];
+const FLAG_URX: i32 = 15;
 
-/** Envoy's response flags bitmask as Istio prints them: `-` when none, else codes joined by `,`. */
+/**
+ * Envoy's response flags bitmask as Envoy's %RESPONSE_FLAGS% (and Istio's response_flags) prints
+ * it: `-` when none, else codes joined by `,`. Envoy prints flags in the order they were set, which
+ * the bitmask loses; the order here is bit order except that URX comes first, because Envoy's
+ * router sets URX (retries exhausted) before the flag of the failure that ended the last try
+ * (`URX,UF`, `URX,UC`, `URX,UT`, as Envoy prints them); the other combinations Envoy produces
+ * (e.g. `DI,FI`) are set in bit order.
+ */
 export function responseFlagsString(flags: u64): string {
   if (flags == 0) return '-';
-  let out = '';
+  const urx = (flags & (<u64>1 << <u64>FLAG_URX)) != 0;
+  let out = urx ? 'URX' : '';
   for (let i = 0; i < RESPONSE_FLAG_CODES.length; i++) {
-    if ((flags & (<u64>1 << <u64>i)) != 0) {
+    if (i != FLAG_URX && (flags & (<u64>1 << <u64>i)) != 0) {
       if (out.length > 0) out += ',';
       out += RESPONSE_FLAG_CODES[i];
     }

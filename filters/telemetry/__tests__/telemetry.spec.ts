@@ -40,6 +40,13 @@ describe('labels', () => {
     expect(responseFlagsString(0)).toBe('-');
     expect(responseFlagsString(2)).toBe('UH');
     expect(responseFlagsString(2 | 32 | 256)).toBe('UH,UF,NR');
+    // Envoy sets URX before the failure of the last try and prints in set order.
+    expect(responseFlagsString((1 << 15) | (1 << 5))).toBe('URX,UF');
+    expect(responseFlagsString((1 << 15) | (1 << 2))).toBe('URX,UT');
+    expect(responseFlagsString(1 << 15)).toBe('URX');
+    expect(responseFlagsString((1 << 9) | (1 << 10))).toBe('DI,FI');
+    expect(responseFlagsString((1 << 24) | (1 << 23))).toBe('UPE,NC');
+    expect(responseFlagsString(<u64>1 << 40)).toBe('-');
   });
   it('derives services from authorities and Istio cluster names', () => {
     expect(hostOfAuthority('reviews.bookinfo:9080')).toBe('reviews.bookinfo');
