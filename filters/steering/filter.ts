@@ -3,7 +3,7 @@
 import {
   RootContext, HttpContext, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, TimerHandler,
   requestHeaders, responseHeaders, pluginConfiguration, logError, logWarn, logDebug, logLevel, LogLevel,
-  Counter, clearRouteCache, setTimer, randomU64, Pair,
+  Counter, clearRouteCache, setTimer, randomU64, Pair, getPropertyInt64, isMissingInt,
 } from '../../assembly/proxy';
 import { SteeringConfig, HeaderOps, HttpRoute, Destination, parseSteeringConfig } from './config';
 import { Decision, RandomSource, RequestView, decide } from './logic';
@@ -21,14 +21,38 @@ class HostRandom extends RandomSource {
   next(): u64 { return randomU64(); }
 }
 
-/** Request headers through the host, each read at most once per request. */
+const DESTINATION_PORT = ['destination', 'port'];
+
+function sameBytes(a: ArrayBuffer, b: ArrayBuffer): bool {
+  const n = a.byteLength;
+  return n == b.byteLength && memory.compare(changetype<usize>(a), changetype<usize>(b), n) == 0;
+}
+
+/** The request through the host: each header read at most once, all pairs fetched at most once. */
 class HostRequestView extends RequestView {
   private cache: Map<string, string | null> = new Map<string, string | null>();
+  private all: Pair[] | null = null;
   header(name: string): string | null {
     if (this.cache.has(name)) return this.cache.get(name);
     const v = requestHeaders.get(name);
     this.cache.set(name, v);
     return v;
+  }
+  headerValues(name: string): string[] {
+    // proxy_get_header_map_value returns the first value only: a repeated header needs the pairs.
+    let all = this.all;
+    if (all === null) { all = requestHeaders.pairs(); this.all = all; }
+    const key = String.UTF8.encode(name);
+    const out = new Array<string>();
+    for (let i = 0; i < all.length; i++) {
+      if (sameBytes(all[i].key, key)) out.push(all[i].valueString);
+    }
+    return out;
+  }
+  destinationPort(): i32 {
+    // The downstream connection's local port: the listener's (or the original destination's).
+    const p = getPropertyInt64(DESTINATION_PORT);
+    return isMissingInt(p) || p <= 0 || p > 65535 ? 0 : <i32>p;
   }
 }
 

@@ -4,9 +4,23 @@
 import { HttpRoute, MatchBlock, KeyMatch, Destination, SteeringConfig } from './config';
 import { StringMatcher, asciiLower } from '../../assembly/lib/matchers';
 
-/** Read access to the request headers (names lower case; pseudo-headers `:path`, `:method`, ...). */
+/** Read access to the request (header names lower case; pseudo-headers `:path`, `:method`, ...). */
 export abstract class RequestView {
+  /** The first value of a header, or null. */
   abstract header(name: string): string | null;
+  /**
+   * Every value of a header, in order: a header sent twice has two values (empty: absent). Envoy's
+   * header matchers take each value on its own: a matcher matches when any value does (measured in
+   * Envoy 1.40, test/steering/native.test.ts).
+   */
+  headerValues(name: string): string[] {
+    const v = this.header(name);
+    return v === null ? [] : [v];
+  }
+  /** The port the request arrived on (Envoy's `destination.port`: the listener's), 0 when unknown. */
+  destinationPort(): i32 {
+    return 0;
+  }
 }
 
 export abstract class RandomSource {
@@ -32,10 +46,11 @@ export class RequestFacts {
   authority: string | null = null;
   /** The authority's host, lower case, without port. */
   host: string = '';
-  port: i32 = 0;
+  /** -1 until read: the request's destination port (the listener's, not the `:authority` port). */
+  private destPort: i32 = -1;
   private params: Map<string, string> | null = null;
 
-  constructor(public readonly req: RequestView, defaultPort: i32) {
+  constructor(public readonly req: RequestView) {
     const p = req.header(':path');
     const full = p === null ? '' : p;
     const q = full.indexOf('?');
@@ -45,27 +60,32 @@ export class RequestFacts {
     if (hashAt >= 0) this.path = this.path.substring(0, hashAt);
     const a = req.header(':authority');
     this.authority = a;
-    this.port = defaultPort;
     if (a !== null) {
       let host = a;
-      let portText = '';
       if (a.startsWith('[')) {
         const close = a.indexOf(']');
-        if (close > 0) {
-          host = a.substring(0, close + 1);
-          if (close + 1 < a.length && a.charCodeAt(close + 1) == 0x3a) portText = a.substring(close + 2);
-        }
+        if (close > 0) host = a.substring(0, close + 1);
       } else {
         const colon = a.lastIndexOf(':');
-        if (colon >= 0) { host = a.substring(0, colon); portText = a.substring(colon + 1); }
+        if (colon >= 0) host = a.substring(0, colon);
       }
       this.host = asciiLower(host);
-      const port = parsePort(portText);
-      if (port > 0) this.port = port;
     }
   }
 
-  /** The first value of a query parameter (raw, not percent-decoded), or null. */
+  /** The destination port (read once, only when a match block asks for it). */
+  get port(): i32 {
+    if (this.destPort < 0) {
+      const p = this.req.destinationPort();
+      this.destPort = p > 0 && p <= 65535 ? p : 0;
+    }
+    return this.destPort;
+  }
+
+  /**
+   * The first value of a query parameter, or null. Names and values are compared raw, as Envoy 1.40's
+   * route matcher does (measured, test/steering/native.test.ts): no percent-decoding, `+` is a `+`.
+   */
   queryParam(name: string): string | null {
     let params = this.params;
     if (params === null) {
@@ -83,17 +103,6 @@ export class RequestFacts {
     }
     return params.has(name) ? params.get(name) : null;
   }
-}
-
-function parsePort(s: string): i32 {
-  if (s.length == 0 || s.length > 5) return 0;
-  let n: i32 = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return 0;
-    n = n * 10 + (c - 0x30);
-  }
-  return n <= 65535 ? n : 0;
 }
 
 /**
@@ -115,17 +124,26 @@ export function hostMatches(hosts: string[], host: string): bool {
   return false;
 }
 
+/** A header matcher as Envoy's: true when any value of the header matches (absent: none does). */
+export function headerMatches(k: KeyMatch, req: RequestView): bool {
+  const values = req.headerValues(k.name);
+  for (let i = 0; i < values.length; i++) {
+    if (k.matcher.matches(values[i])) return true;
+  }
+  return false;
+}
+
 function headersMatch(list: KeyMatch[], req: RequestView): bool {
   for (let i = 0; i < list.length; i++) {
-    if (!list[i].matcher.matches(req.header(list[i].name))) return false;
+    if (!headerMatches(list[i], req)) return false;
   }
   return true;
 }
 
-/** Istio withoutHeaders: the block fails when any listed header matches. */
+/** Istio withoutHeaders (Envoy invert_match): the block fails when any listed header matches. */
 function withoutHeadersMatch(list: KeyMatch[], req: RequestView): bool {
   for (let i = 0; i < list.length; i++) {
-    if (list[i].matcher.matches(req.header(list[i].name))) return false;
+    if (headerMatches(list[i], req)) return false;
   }
   return true;
 }
@@ -221,7 +239,7 @@ export function draw(percent: f64, rng: RandomSource): bool {
  */
 export function decide(cfg: SteeringConfig, req: RequestView, rng: RandomSource): Decision {
   const d = new Decision();
-  const facts = new RequestFacts(req, cfg.defaultPort);
+  const facts = new RequestFacts(req);
   if (!hostMatches(cfg.hosts, facts.host)) return d;
   for (let i = 0; i < cfg.routes.length; i++) {
     const route = cfg.routes[i];

@@ -51,6 +51,11 @@ function sidecarNode(): Scenario['node'] {
   return loadBootstrap().node;
 }
 
+/** The port envoy/sidecar.yaml's listener declares (the rig binds port 0 unless a scenario sets listenerPort). */
+function sidecarListenerPort(): number {
+  return Number(loadBootstrap().static_resources?.listeners?.[0]?.address?.socket_address?.port_value ?? 15001);
+}
+
 // ---------------------------------------------------------------- harness
 
 function lower(list: [string, string][]): Record<string, string> {
@@ -64,6 +69,8 @@ type Stop = { kind: 'continue' } | { kind: 'local'; reply: LocalReply } | { kind
 /** The filter chain in the harness: one Plugin per filter, each in its own VM, as in Envoy. */
 export class HarnessChain {
   readonly services = new Map<string, EchoService>();
+  /** Stream properties Envoy derives from the connection: the listener's port as `destination.port`. */
+  private streamProperties: Record<string, bigint> = { 'destination.port': BigInt(sidecarListenerPort()) };
 
   private constructor(readonly plugins: { name: string; plugin: Plugin }[]) {
     for (const [cluster, identity] of Object.entries(CLUSTER_IDENTITIES)) this.services.set(cluster, new EchoService(identity));
@@ -82,6 +89,7 @@ export class HarnessChain {
       plugins.push({ name: f.name, plugin });
     }
     const chain = new HarnessChain(plugins);
+    if (scenario.listenerPort !== undefined) chain.streamProperties = { 'destination.port': BigInt(scenario.listenerPort) };
     return chain;
   }
 
@@ -139,7 +147,7 @@ export class HarnessChain {
   }
 
   async request(req: ScenarioRequest): Promise<StepResult> {
-    const streams = this.plugins.map(({ plugin }) => plugin.stream());
+    const streams = this.plugins.map(({ plugin }) => plugin.stream({ properties: { ...this.streamProperties } }));
     // Envoy keeps filter state per stream, shared by every filter of the chain (each in its own VM):
     // a proxy_set_property of one filter is what proxy_get_property of a later one reads.
     const filterState = streams[0]?.state.filterState;
@@ -360,7 +368,7 @@ export async function runInEnvoy(scenario: Scenario, opts: RunOptions = {}): Pro
   let envoy: Envoy | null = null;
   try {
     for (const r of scenario.routes ?? []) upstreams.get(r.cluster).setRoute(r.path, staticReply(r));
-    envoy = await startEnvoy({ filters: envoyFilters(scenario), upstreams: upstreams.endpoints(), node: scenario.node, wasmDir: opts.wasmDir });
+    envoy = await startEnvoy({ filters: envoyFilters(scenario), upstreams: upstreams.endpoints(), node: scenario.node, wasmDir: opts.wasmDir, listenerPort: scenario.listenerPort });
     for (const step of scenario.steps ?? []) {
       for (const r of step.routes ?? []) upstreams.get(r.cluster).setRoute(r.path, staticReply(r));
       const results: StepResult[] = [];

@@ -1,6 +1,7 @@
 // Scenarios of the steering filter (harness and Envoy): the Istio samples verbatim, weighted canary,
 // sticky users, regex and query matches, faults, spoofing, bad configurations.
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { badConfigs, faultConfig, regexAndQuery, stickyCanary, v1, v2, virtualServiceSpec } from '../steering/configs.ts';
 import type { Scenario, ScenarioStep, StepResult } from './types.ts';
 
@@ -12,6 +13,23 @@ function assertBinomial(what: string, k: number, n: number, p: number): void {
   const lo = Math.floor(n * p - 5 * sd), hi = Math.ceil(n * p + 5 * sd);
   assert.ok(k >= lo && k <= hi, `${what}: ${k} of ${n}, expected within [${lo}, ${hi}] (p=${p})`);
 }
+
+/** A free loopback port for the listener (the port match needs it in the configuration). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+const LISTENER_PORT = await freePort();
+
+const toV2 = [{ destination: { host: 'service_b', subset: 'v2' } }];
+const toV1 = [{ destination: { host: 'service_b', subset: 'v1' } }];
+const decisions = (route: string, subset: string) => `route=${route};subset=${subset};asmesh_steering_decisions_total`;
 
 const count = (results: StepResult[], pred: (r: StepResult) => boolean) => results.filter(pred).length;
 
@@ -128,6 +146,94 @@ export const scenarios: Scenario[] = [
     filters: steering(faultConfig({ delay: { fixedDelay: '0.2s', percentage: { value: 100 } } })),
     steps: [{ request: { method: 'POST', path: '/slow', body: 'held' }, expect: { status: 200, servedBy: 'service_b/v1', body: /"body":"held"/ }, repeat: 2 }],
     metrics: { 'route=faulty;fault=delay;asmesh_steering_faults_total': 2 },
+  },
+  {
+    name: 'port: the listener port (destination.port) matches, the :authority port does not',
+    filters: steering({
+      hosts: ['service_b'],
+      http: [
+        { name: 'authority-port', match: [{ port: 9080 }], route: toV2 },
+        { name: 'listener-port', match: [{ port: LISTENER_PORT, headers: { 'x-probe': { exact: 'listener' } } }], route: toV2 },
+        { name: 'default', route: toV1 },
+      ],
+    }),
+    listenerPort: LISTENER_PORT,
+    steps: [
+      { name: 'authority says 9080, the listener is elsewhere', request: { authority: 'service_b:9080' }, expect: { status: 200, servedBy: 'service_b/v1' } },
+      { name: 'the listener port, no port in the authority', request: { headers: { 'x-probe': 'listener' } }, expect: { status: 200, servedBy: 'service_b/v2' } },
+      { name: 'the listener port, another port in the authority', request: { authority: 'service_b:9080', headers: { 'x-probe': 'listener' } }, expect: { status: 200, servedBy: 'service_b/v2' } },
+    ],
+    metrics: { [decisions('listener-port', 'v2')]: 2, [decisions('default', 'v1')]: 1 },
+  },
+  {
+    name: 'a header sent twice matches when any of its values does (as Envoy header matchers)',
+    filters: steering({
+      hosts: ['service_b'],
+      http: [
+        { name: 'second-value', match: [{ headers: { 'x-h': { exact: 'b' } } }], route: toV2 },
+        { name: 'joined', match: [{ headers: { 'x-j': { exact: 'a,b' } } }], route: toV2 },
+        { name: 'without', match: [{ headers: { 'x-w': {} }, withoutHeaders: { 'x-w': { exact: 'b' } } }], route: toV2 },
+        { name: 'default', route: toV1 },
+      ],
+    }),
+    steps: [
+      { name: 'x-h: a, x-h: b', request: { headers: [['x-h', 'a'], ['x-h', 'b']] }, expect: { status: 200, servedBy: 'service_b/v2' } },
+      { name: 'x-h: a, x-h: c', request: { headers: [['x-h', 'a'], ['x-h', 'c']] }, expect: { status: 200, servedBy: 'service_b/v1' } },
+      { name: 'x-j twice is not the joined value', request: { headers: [['x-j', 'a'], ['x-j', 'b']] }, expect: { status: 200, servedBy: 'service_b/v1' } },
+      { name: 'x-j: a,b once', request: { headers: [['x-j', 'a,b']] }, expect: { status: 200, servedBy: 'service_b/v2' } },
+      { name: 'withoutHeaders sees the second value', request: { headers: [['x-w', 'a'], ['x-w', 'b']] }, expect: { status: 200, servedBy: 'service_b/v1' } },
+      { name: 'withoutHeaders: no value matches', request: { headers: [['x-w', 'a'], ['x-w', 'c']] }, expect: { status: 200, servedBy: 'service_b/v2' } },
+    ],
+    metrics: { [decisions('second-value', 'v2')]: 1, [decisions('joined', 'v2')]: 1, [decisions('without', 'v2')]: 1, [decisions('default', 'v1')]: 3 },
+  },
+  {
+    name: "query parameters are matched raw, first value, as Envoy's route matcher (no percent-decoding, + stays +)",
+    filters: steering({
+      hosts: ['service_b'],
+      http: [
+        { name: 'plus', match: [{ queryParams: { v: { exact: 'a+b' } } }], route: toV2 },
+        { name: 'encoded', match: [{ queryParams: { w: { exact: 'a%20b' } } }], route: toV2 },
+        { name: 'first', match: [{ queryParams: { f: { exact: '2' } } }], route: toV2 },
+        { name: 'default', route: toV1 },
+      ],
+    }),
+    steps: [
+      { request: { path: '/?v=a+b' }, expect: { status: 200, servedBy: 'service_b/v2' } },
+      { request: { path: '/?v=a%2Bb' }, expect: { status: 200, servedBy: 'service_b/v1' } },
+      { request: { path: '/?w=a%20b' }, expect: { status: 200, servedBy: 'service_b/v2' } },
+      { request: { path: '/?w=a+b' }, expect: { status: 200, servedBy: 'service_b/v1' } },
+      { request: { path: '/?f=1&f=2' }, expect: { status: 200, servedBy: 'service_b/v1' } },
+      { request: { path: '/?f=2&f=1' }, expect: { status: 200, servedBy: 'service_b/v2' } },
+    ],
+    metrics: { [decisions('plus', 'v2')]: 1, [decisions('encoded', 'v2')]: 1, [decisions('first', 'v2')]: 1, [decisions('default', 'v1')]: 3 },
+  },
+  {
+    name: 'uri: the query string is not part of it; ignoreUriCase applies to exact and prefix, not regex',
+    filters: steering({
+      hosts: ['service_b'],
+      http: [
+        { name: 'exact', match: [{ uri: { exact: '/a' } }], route: toV2 },
+        { name: 'exact-ci', match: [{ uri: { exact: '/ci' }, ignoreUriCase: true }], route: toV2 },
+        { name: 'prefix-ci', match: [{ uri: { prefix: '/Pre' }, ignoreUriCase: true }], route: toV2 },
+        { name: 'prefix-query', match: [{ uri: { prefix: '/q?x=' } }], route: toV2 },
+        { name: 'regex-ci', match: [{ uri: { regex: '/r[0-9]' }, ignoreUriCase: true }], route: toV2 },
+        { name: 'default', route: toV1 },
+      ],
+    }),
+    steps: [
+      { name: 'uri.exact /a matches /a?x=1', request: { path: '/a?x=1' }, expect: { status: 200, servedBy: 'service_b/v2' } },
+      { request: { path: '/a/' }, expect: { status: 200, servedBy: 'service_b/v1' } },
+      { request: { path: '/A' }, expect: { status: 200, servedBy: 'service_b/v1' } },
+      { request: { path: '/CI?Q=1' }, expect: { status: 200, servedBy: 'service_b/v2' } },
+      { request: { path: '/pREfix?x' }, expect: { status: 200, servedBy: 'service_b/v2' } },
+      { name: 'a prefix never reaches into the query', request: { path: '/q?x=1' }, expect: { status: 200, servedBy: 'service_b/v1' } },
+      { request: { path: '/r1?q=2' }, expect: { status: 200, servedBy: 'service_b/v2' } },
+      { name: 'regex stays case-sensitive', request: { path: '/R1' }, expect: { status: 200, servedBy: 'service_b/v1' } },
+    ],
+    metrics: {
+      [decisions('exact', 'v2')]: 1, [decisions('exact-ci', 'v2')]: 1, [decisions('prefix-ci', 'v2')]: 1, [decisions('regex-ci', 'v2')]: 1,
+      [decisions('default', 'v1')]: 4,
+    },
   },
   ...badConfigs.map((b): Scenario => ({ name: `bad configuration rejected: ${b.name}`, filters: steering(b.config), configError: b.error })),
 ];

@@ -81,6 +81,11 @@ export interface Scenario {
   routes?: StaticRoute[];
   /** Envoy bootstrap `node` (xds.node) for this scenario; default the sidecar's. */
   node?: { id?: string; cluster?: string; metadata?: Record<string, unknown> };
+  /**
+   * The listener port: Envoy listens on it, the harness reports it as `destination.port` (default: the
+   * port envoy/sidecar.yaml declares in the harness, one the kernel picks in Envoy).
+   */
+  listenerPort?: number;
   /** Runs in one host only, with the reason (the other host reports it as skipped with this reason). */
   only?: { host: 'harness' | 'envoy'; why: string };
 }

@@ -170,7 +170,9 @@ test('match fields: method, withoutHeaders, authority, port, ignoreUriCase, head
   const post = (headers: Record<string, string>) => ({ headers: { ...get('/').headers, ':method': 'POST', ...headers } });
   assert.equal(clusterOf(await plugin.http(post({}))), v2);
   assert.equal(clusterOf(await plugin.http(post({ 'x-legacy': 'yes' }))), v1);
-  assert.equal(clusterOf(await plugin.http(get('/', {}, 'service_b:9080'))), 'outbound|9080|v2|service_b');
+  // port is the listener's (Envoy's destination.port), not the :authority's.
+  assert.equal(clusterOf(await plugin.http({ ...get('/'), properties: { 'destination.port': 9080n } })), 'outbound|9080|v2|service_b');
+  assert.equal(clusterOf(await plugin.http({ ...get('/', {}, 'service_b:9080'), properties: { 'destination.port': 15001n } })), v1);
   assert.equal(clusterOf(await plugin.http(get('/LOGIN'))), v2);
   assert.equal(clusterOf(await plugin.http(get('/login/x'))), v1);
   assert.equal(clusterOf(await plugin.http(get('/', { 'x-canary': '' }))), v2);

@@ -1,10 +1,27 @@
 import { parseSteeringConfig, SteeringConfig } from '../config';
 import { RequestView, RandomSource, decide, hostMatches, cookieValue, fnv1a64, pickByBucket, draw, RequestFacts } from '../logic';
 
+const V2 = '"route":[{"destination":{"host":"service_b","subset":"v2"}}]';
+/** One http route with this match block, to v2. */
+function one(match: string): SteeringConfig {
+  return cfg('{"hosts":["service_b"],"http":[{"match":[' + match + '],' + V2 + '}]}');
+}
+
 class MapView extends RequestView {
-  map: Map<string, string> = new Map<string, string>();
-  with(name: string, value: string): MapView { this.map.set(name, value); return this; }
-  header(name: string): string | null { return this.map.has(name) ? this.map.get(name) : null; }
+  map: Map<string, string[]> = new Map<string, string[]>();
+  port: i32 = 0;
+  portReads: i32 = 0;
+  /** Sets a header (one value). */
+  with(name: string, value: string): MapView { this.map.set(name, [value]); return this; }
+  /** Adds one more value (the header sent again). */
+  plus(name: string, value: string): MapView {
+    if (this.map.has(name)) this.map.get(name).push(value); else this.map.set(name, [value]);
+    return this;
+  }
+  onPort(port: i32): MapView { this.port = port; return this; }
+  header(name: string): string | null { return this.map.has(name) ? this.map.get(name)[0] : null; }
+  headerValues(name: string): string[] { return this.map.has(name) ? this.map.get(name) : []; }
+  destinationPort(): i32 { this.portReads++; return this.port; }
 }
 
 class Scripted extends RandomSource {
@@ -91,6 +108,77 @@ describe('steering decisions', () => {
   });
 });
 
+describe('matching as Envoy 1.40 matches (test/steering/native.test.ts)', () => {
+  it('port: the destination (listener) port, never the :authority port; read only when a block asks', () => {
+    const c = one('{"port":9080}');
+    const rng = new Scripted([0]);
+    expect(decide(c, req('/', 'service_b:9080').onPort(15001), rng).route).toBeNull();
+    expect(decide(c, req('/', 'service_b').onPort(9080), rng).route).not.toBeNull();
+    expect(decide(c, req('/', 'service_b:15001').onPort(9080), rng).route).not.toBeNull();
+    expect(decide(c, req('/', 'service_b'), rng).route).toBeNull(); // unknown port: no match
+    const noPort = req('/').onPort(9080);
+    decide(cfg(STEERING), noPort, rng);
+    expect(noPort.portReads).toBe(0);
+  });
+
+  it('a repeated header matches when any of its values does', () => {
+    const rng = new Scripted([0]);
+    const exactA = one('{"headers":{"x-h":{"exact":"a"}}}');
+    const exactB = one('{"headers":{"x-h":{"exact":"b"}}}');
+    const joined = one('{"headers":{"x-h":{"exact":"a,b"}}}');
+    const ab = (): MapView => req('/').with('x-h', 'a').plus('x-h', 'b');
+    expect(decide(exactA, ab(), rng).route).not.toBeNull();
+    expect(decide(exactB, ab(), rng).route).not.toBeNull();
+    expect(decide(joined, ab(), rng).route).toBeNull();
+    expect(decide(joined, req('/').with('x-h', 'a,b'), rng).route).not.toBeNull();
+    expect(decide(exactB, req('/').with('x-h', 'a,b'), rng).route).toBeNull();
+    expect(decide(one('{"headers":{"x-h":{"regex":"b"}}}'), ab(), rng).route).not.toBeNull();
+    expect(decide(one('{"headers":{"x-h":{"prefix":"a,"}}}'), ab(), rng).route).toBeNull();
+    expect(decide(one('{"headers":{"x-h":{}}}'), ab(), rng).route).not.toBeNull();
+    expect(decide(one('{"headers":{"x-h":{}}}'), req('/'), rng).route).toBeNull();
+  });
+
+  it('withoutHeaders: the block fails when any value matches', () => {
+    const rng = new Scripted([0]);
+    const c = one('{"withoutHeaders":{"x-h":{"exact":"b"}}}');
+    expect(decide(c, req('/').with('x-h', 'a').plus('x-h', 'b'), rng).route).toBeNull();
+    expect(decide(c, req('/').with('x-h', 'a').plus('x-h', 'c'), rng).route).not.toBeNull();
+    expect(decide(c, req('/'), rng).route).not.toBeNull();
+  });
+
+  it('query parameters: raw names and values (no percent-decoding, + stays +), the first value counts', () => {
+    const rng = new Scripted([0]);
+    const plus = one('{"queryParams":{"v":{"exact":"a+b"}}}');
+    expect(decide(plus, req('/?v=a+b'), rng).route).not.toBeNull();
+    expect(decide(plus, req('/?v=a%2Bb'), rng).route).toBeNull();
+    const space = one('{"queryParams":{"v":{"exact":"a b"}}}');
+    expect(decide(space, req('/?v=a%20b'), rng).route).toBeNull();
+    expect(decide(space, req('/?v=a+b'), rng).route).toBeNull();
+    const encoded = one('{"queryParams":{"v":{"exact":"a%20b"}}}');
+    expect(decide(encoded, req('/?v=a%20b'), rng).route).not.toBeNull();
+    const first = one('{"queryParams":{"v":{"exact":"2"}}}');
+    expect(decide(first, req('/?v=1&v=2'), rng).route).toBeNull();
+    expect(decide(first, req('/?v=2&v=1'), rng).route).not.toBeNull();
+    expect(decide(one('{"queryParams":{"v 1":{"exact":"2"}}}'), req('/?v%201=2'), rng).route).toBeNull();
+  });
+
+  it('uri: exact and regex ignore the query string; prefix too; ignoreUriCase for exact and prefix only', () => {
+    const rng = new Scripted([0]);
+    const exact = one('{"uri":{"exact":"/a"}}');
+    expect(decide(exact, req('/a?x=1'), rng).route).not.toBeNull();
+    expect(decide(exact, req('/a'), rng).route).not.toBeNull();
+    expect(decide(exact, req('/A'), rng).route).toBeNull();
+    expect(decide(exact, req('/a/'), rng).route).toBeNull();
+    expect(decide(exact, req('/a%3Fx'), rng).route).toBeNull();
+    expect(decide(one('{"uri":{"exact":"/a"},"ignoreUriCase":true}'), req('/A?X=1'), rng).route).not.toBeNull();
+    expect(decide(one('{"uri":{"prefix":"/api"},"ignoreUriCase":true}'), req('/APIx?q'), rng).route).not.toBeNull();
+    expect(decide(one('{"uri":{"prefix":"/a?x="}}'), req('/a?x=1'), rng).route).toBeNull();
+    const regex = one('{"uri":{"regex":"/a[0-9]"},"ignoreUriCase":true}');
+    expect(decide(regex, req('/a1?q=2'), rng).route).not.toBeNull();
+    expect(decide(regex, req('/A1'), rng).route).toBeNull();
+  });
+});
+
 describe('steering helpers', () => {
   it('hosts: exact, short name, FQDN, wildcard', () => {
     expect(hostMatches(['service_b'], 'service_b')).toBe(true);
@@ -102,16 +190,17 @@ describe('steering helpers', () => {
     expect(hostMatches(['*'], '')).toBe(true);
   });
 
-  it('request facts: path without query, port from authority', () => {
-    const f = new RequestFacts(req('/a/b?x=1&y&x=2', 'svc:9080'), 80);
+  it('request facts: path without query, host without port, port from the destination', () => {
+    const f = new RequestFacts(req('/a/b?x=1&y&x=2', 'svc:9080').onPort(15001));
     expect(f.path).toBe('/a/b');
-    expect(f.port).toBe(9080);
+    expect(f.port).toBe(15001);
     expect(f.host).toBe('svc');
     expect(f.queryParam('x')).toBe('1');
     expect(f.queryParam('y')).toBe('');
     expect(f.queryParam('z')).toBeNull();
-    expect(new RequestFacts(req('/', '[::1]:8443'), 80).port).toBe(8443);
-    expect(new RequestFacts(req('/', 'svc'), 80).port).toBe(80);
+    expect(new RequestFacts(req('/', '[::1]:8443')).host).toBe('[::1]');
+    expect(new RequestFacts(req('/', '[::1]:8443')).port).toBe(0);
+    expect(new RequestFacts(req('/', 'svc').onPort(70000)).port).toBe(0);
   });
 
   it('cookies', () => {
