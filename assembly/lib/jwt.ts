@@ -299,7 +299,41 @@ export function algName(a: JwtAlg): string {
 }
 
 export class JwksParse {
+  /** Why each refused key was dropped (`key <i> (kid <kid>): <reason>`), for the caller's log. */
+  skipped: string[] = [];
   constructor(public keys: Jwk[], public status: JwtStatus) {}
+}
+
+/**
+ * RSA key sizes accepted from a JWKS, for both signature paths (Envoy's verify_signature, which
+ * BoringSSL would let take 1024 bits up to 16384 bits and 33-bit exponents, and our AssemblyScript
+ * RSA): modulus 2048..4096 bits (RFC 7518 3.3's floor; the ceiling bounds a hostile JWKS's cost),
+ * public exponent odd, >= 3 and < 2^32. Keys outside are dropped when the JWKS is parsed, so both
+ * paths see the same keys.
+ */
+export const JWKS_RSA_MIN_BITS: i32 = 2048;
+export const JWKS_RSA_MAX_BITS: i32 = 4096;
+export const JWKS_RSA_MAX_EXPONENT_BYTES: i32 = 4;
+
+/** Bits of a big-endian unsigned number (leading zero bytes already stripped). */
+function bitLengthBE(b: ArrayBuffer): i32 {
+  if (b.byteLength == 0) return 0;
+  const top = <u32>load<u8>(changetype<usize>(b));
+  return (b.byteLength - 1) * 8 + (32 - <i32>clz<u32>(top));
+}
+
+/** Null when the RSA key is acceptable, else why not. */
+export function rsaKeyProblem(n: ArrayBuffer, e: ArrayBuffer): string | null {
+  const bits = bitLengthBE(n);
+  if (bits < JWKS_RSA_MIN_BITS || bits > JWKS_RSA_MAX_BITS) {
+    return 'RSA modulus of ' + bits.toString() + ' bits, outside ' + JWKS_RSA_MIN_BITS.toString() + '..' + JWKS_RSA_MAX_BITS.toString();
+  }
+  const elen = e.byteLength;
+  const p = changetype<usize>(e);
+  if (elen > JWKS_RSA_MAX_EXPONENT_BYTES) return 'RSA exponent of ' + bitLengthBE(e).toString() + ' bits, over 32';
+  if ((load<u8>(p + <usize>(elen - 1)) & 1) == 0) return 'RSA exponent is even';
+  if (elen == 1 && load<u8>(p) < 3) return 'RSA exponent below 3';
+  return null;
 }
 
 function b64Field(k: JsonValue, name: string): ArrayBuffer | null {
@@ -327,6 +361,7 @@ export function parseJwks(bytes: ArrayBuffer): JwksParse {
   if (keysV === null) return new JwksParse([], JwtStatus.JwksNoKeys);
   if (!keysV.isArray()) return new JwksParse([], JwtStatus.JwksBadKeys);
   const keys = new Array<Jwk>();
+  const skipped = new Array<string>();
   for (let i = 0; i < keysV.items.length; i++) {
     const k = keysV.items[i];
     if (!k.isObject()) continue;
@@ -356,6 +391,12 @@ export function parseJwks(bytes: ArrayBuffer): JwksParse {
       jwk.kty = KeyType.RSA;
       jwk.n = unsigned(n);
       jwk.e = unsigned(e);
+      const problem = rsaKeyProblem(jwk.n, jwk.e);
+      if (problem !== null) {
+        const kidName = jwk.kid;
+        skipped.push('key ' + i.toString() + (kidName !== null ? ' (kid ' + kidName + ')' : '') + ': ' + problem);
+        continue;
+      }
     } else if (kty.str == 'EC') {
       const own = jwk.alg;
       if (own !== null && !own.startsWith('ES')) continue;
@@ -374,6 +415,7 @@ export function parseJwks(bytes: ArrayBuffer): JwksParse {
     } else continue;
     keys.push(jwk);
   }
-  if (keys.length == 0) return new JwksParse(keys, JwtStatus.JwksNoValidKeys);
-  return new JwksParse(keys, JwtStatus.Ok);
+  const result = new JwksParse(keys, keys.length == 0 ? JwtStatus.JwksNoValidKeys : JwtStatus.Ok);
+  result.skipped = skipped;
+  return result;
 }

@@ -27,6 +27,8 @@ export class JwtRule {
   claimToHeaders: ClaimToHeader[] = [];
   /** Keys given inline (`jwks`); null when the rule uses `jwksUri`. */
   inlineKeys: Jwk[] | null = null;
+  /** Inline keys dropped by the key-size rule (parseJwks), for onConfigure's log. */
+  inlineSkipped: string[] = [];
   jwksUri: string = '';
   jwksCluster: string = '';
   jwksAuthority: string = '';
@@ -116,8 +118,12 @@ function parseJwtRule(c: ConfigChecker, v: JsonValue, index: i32): JwtRule | nul
   if (jwks === null && uri === null) { c.fail(v.path, 'jwks or jwksUri is required'); return null; }
   if (jwks !== null) {
     const parsed = parseJwks(String.UTF8.encode(jwks.str));
-    if (parsed.status != JwtStatus.Ok) { c.fail(jwks.path, jwtStatusString(parsed.status)); return null; }
+    if (parsed.status != JwtStatus.Ok) {
+      c.fail(jwks.path, jwtStatusString(parsed.status) + (parsed.skipped.length > 0 ? ' (' + parsed.skipped.join('; ') + ')' : ''));
+      return null;
+    }
     r.inlineKeys = parsed.keys;
+    r.inlineSkipped = parsed.skipped;
   }
   const ext = c.optional(v, 'asmesh', JsonKind.Object);
   if (ext !== null) {

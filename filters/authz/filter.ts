@@ -4,6 +4,7 @@ import {
   RootContext, HttpContext, FilterHeadersStatus, requestHeaders, pluginConfiguration, logError, logWarn, logInfo,
   Counter, Pair, getPropertyString, getPropertyInt64, isMissingInt, currentTimeMilliseconds, httpCall,
   HttpCallHandler, HttpCallResponse, TimerHandler, setTimer, setEffectiveContext, httpContext, setProperty,
+  getSharedData, setSharedData, WasmResult,
 } from '../../assembly/proxy';
 import { Jwk, Jwt, JwtStatus, jwtStatusString, parseJwks } from '../../assembly/lib/jwt';
 import { JsonValue } from '../../assembly/lib/json';
@@ -28,17 +29,64 @@ const TOKEN_CACHE_SIZE: i32 = 1024;
 export const JWT_PAYLOAD_PROPERTY = 'asmesh.jwt_payload';
 export const REQUEST_PRINCIPAL_PROPERTY = 'asmesh.request_principal';
 
+/**
+ * JWKS fetched from a jwksUri are shared by all VMs of the plugin (Envoy runs one per worker
+ * thread, plus the main thread's) through proxy-wasm shared data, which Envoy keeps per vm_id:
+ * key `asmesh.authz.jwks <jwksUri>`, value = u64 LE fetch time (ms, 0 = never) + u64 LE lease
+ * (ms when a VM started fetching, 0 = nobody) + the JWKS body as fetched (already validated).
+ * A VM about to fetch first looks there: fresher keys than its own are used without fetching; a
+ * live lease means another VM is fetching (poll until it publishes); else it takes the lease by
+ * CAS (one VM wins, the others see the lease) and fetches. A lease older than the fetch timeout
+ * plus LEASE_MARGIN_MS is stale (the VM holding it went away) and may be taken.
+ */
+export const SHARED_JWKS_PREFIX = 'asmesh.authz.jwks ';
+const LEASE_MARGIN_MS: u64 = 1000;
+const POLL_MS: u32 = 100;
+const SHARED_HEADER: i32 = 16;
+
+class SharedJwks {
+  constructor(public fetchedMs: u64, public leaseMs: u64, public body: ArrayBuffer, public cas: u32) {}
+}
+
+function readSharedJwks(key: string): SharedJwks | null {
+  const v = getSharedData(key);
+  if (v === null) return null;
+  const buf = v.value;
+  if (buf.byteLength < SHARED_HEADER) return new SharedJwks(0, 0, new ArrayBuffer(0), v.cas);
+  const p = changetype<usize>(buf);
+  return new SharedJwks(load<u64>(p), load<u64>(p + 8), buf.slice(SHARED_HEADER), v.cas);
+}
+
+function encodeSharedJwks(fetchedMs: u64, leaseMs: u64, body: ArrayBuffer): ArrayBuffer {
+  const out = new ArrayBuffer(SHARED_HEADER + body.byteLength);
+  const p = changetype<usize>(out);
+  store<u64>(p, fetchedMs);
+  store<u64>(p + 8, leaseMs);
+  memory.copy(p + <usize>SHARED_HEADER, changetype<usize>(body), <usize>body.byteLength);
+  return out;
+}
+
 /** Per-rule state of keys fetched from jwksUri. */
 class JwksState {
   keys: Jwk[] | null = null;
   fetching: bool = false;
+  /** Waiting for another VM's fetch (polling shared data). */
+  polling: bool = false;
+  /** When the keys we hold were last fetched (by us or another VM), or our fetch started. */
   lastFetchMs: u64 = 0;
   everFetched: bool = false;
+  /** Fetch time (shared data) of the keys we hold; 0 = none from shared data. */
+  sharedMs: u64 = 0;
+  /** The lease we took for our running fetch (0 = none). */
+  leaseMs: u64 = 0;
+  sharedKey: string;
   /** Only the newest scheduled timer fetches; older ones are stale. */
   timerGen: i32 = 0;
   /** Streams waiting for this fetch. */
   waiting: u32[] = [];
-  constructor(public rule: JwtRule) {}
+  constructor(public rule: JwtRule) {
+    this.sharedKey = SHARED_JWKS_PREFIX + rule.jwksUri;
+  }
 }
 
 class RootKeys extends KeySource {
@@ -61,7 +109,7 @@ class JwksResponse extends HttpCallHandler {
 class JwksTimer extends TimerHandler {
   constructor(public root: AuthzRoot, public index: i32, public gen: i32) { super(); }
   onTimer(): void {
-    if (this.root.jwks[this.index].timerGen == this.gen) this.root.fetchJwks(this.index);
+    if (this.root.jwks[this.index].timerGen == this.gen) this.root.fetchJwks(this.index, false);
   }
 }
 
@@ -77,6 +125,7 @@ export class AuthzRoot extends RootContext {
   unauthenticated: Counter | null = null;
   jwksFetches: Counter | null = null;
   jwksFailures: Counter | null = null;
+  jwksShared: Counter | null = null;
   cacheHits: Counter | null = null;
 
   onConfigure(configurationSize: u32): bool {
@@ -89,12 +138,17 @@ export class AuthzRoot extends RootContext {
     this.config = config;
     this.keySource = new RootKeys(this);
     this.jwks = [];
-    for (let i = 0; i < config.jwtRules.length; i++) this.jwks.push(new JwksState(config.jwtRules[i]));
+    for (let i = 0; i < config.jwtRules.length; i++) {
+      const rule = config.jwtRules[i];
+      this.jwks.push(new JwksState(rule));
+      for (let j = 0; j < rule.inlineSkipped.length; j++) logWarn('authz: jwks of issuer ' + rule.issuer + ': dropped ' + rule.inlineSkipped[j]);
+    }
     this.allowed = new Counter('asmesh_authz_allowed_total');
     this.denied = new Counter('asmesh_authz_denied_total');
     this.unauthenticated = new Counter('asmesh_authz_unauthenticated_total');
     this.jwksFetches = new Counter('asmesh_authz_jwks_fetches_total');
     this.jwksFailures = new Counter('asmesh_authz_jwks_fetch_failures_total');
+    this.jwksShared = new Counter('asmesh_authz_jwks_shared_updates_total');
     this.cacheHits = new Counter('asmesh_authz_jwt_cache_hits_total');
     // Fetch remote keys right away (from the first tick: clusters are ready by then).
     for (let i = 0; i < config.jwtRules.length; i++) {
@@ -113,11 +167,55 @@ export class AuthzRoot extends RootContext {
     setTimer(delayMs, new JwksTimer(this, index, st.timerGen));
   }
 
-  /** Starts a fetch of rule `index`'s JWKS unless one is running. */
-  fetchJwks(index: i32): void {
+  /**
+   * Brings rule `index`'s keys up to date: from shared data when another VM fetched fresher keys,
+   * else by waiting for another VM's running fetch, else by fetching (taking the shared lease).
+   * `force` (an unknown kid, or no keys yet): fetch even when the shared keys are within their
+   * refresh period (the caller rate-limits). Waiting streams are resumed once keys are settled.
+   */
+  fetchJwks(index: i32, force: bool): void {
     const st = this.jwks[index];
     if (st.fetching) return;
+    st.polling = false;
     const rule = st.rule;
+    let shared = true;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const now = currentTimeMilliseconds();
+      let s = readSharedJwks(st.sharedKey);
+      if (s === null) {
+        // First use: create the entry, so that every later write is a CAS.
+        setSharedData(st.sharedKey, encodeSharedJwks(0, 0, new ArrayBuffer(0)), 0);
+        s = readSharedJwks(st.sharedKey);
+        if (s === null) { shared = false; break; } // a host without shared data: fetch alone
+      }
+      const sj = s as SharedJwks;
+      const fresh = sj.fetchedMs != 0 && now < sj.fetchedMs + <u64>rule.jwksRefreshMs;
+      if (this.adoptShared(index, sj) && (force || fresh)) {
+        this.schedule(index, fresh ? <u32>(sj.fetchedMs + <u64>rule.jwksRefreshMs - now) : rule.jwksRefreshMs);
+        this.resumeWaiting(index);
+        return;
+      }
+      if (!force && fresh && st.sharedMs == sj.fetchedMs) {
+        // Our keys are the shared, fresh ones: refresh when they age.
+        this.schedule(index, <u32>(sj.fetchedMs + <u64>rule.jwksRefreshMs - now));
+        this.resumeWaiting(index);
+        return;
+      }
+      if (sj.leaseMs != 0 && now < sj.leaseMs + <u64>rule.jwksTimeoutMs + LEASE_MARGIN_MS) {
+        // Another VM is fetching: look again shortly, and use what it publishes.
+        st.polling = true;
+        this.schedule(index, POLL_MS);
+        return;
+      }
+      const lease = now == 0 ? <u64>1 : now;
+      if (setSharedData(st.sharedKey, encodeSharedJwks(sj.fetchedMs, lease, sj.body), sj.cas) == WasmResult.Ok) {
+        st.leaseMs = lease;
+        break;
+      }
+      // CAS mismatch: another VM wrote in between; read again.
+      if (attempt == 3) { st.polling = true; this.schedule(index, POLL_MS); return; }
+    }
+    if (!shared) st.leaseMs = 0;
     const headers: Pair[] = [
       Pair.fromStrings(':method', 'GET'),
       Pair.fromStrings(':path', rule.jwksPath),
@@ -129,10 +227,59 @@ export class AuthzRoot extends RootContext {
     const token = httpCall(rule.jwksCluster, headers, new ArrayBuffer(0), [], rule.jwksTimeoutMs, new JwksResponse(this, index));
     if (token == u32.MAX_VALUE) {
       logWarn('authz: jwks ' + rule.jwksUri + ': cannot call cluster ' + rule.jwksCluster);
+      this.releaseLease(index);
       this.jwksDone(index, false);
       return;
     }
     st.fetching = true;
+  }
+
+  /** Takes the shared keys when they are newer than ours; true if it did. */
+  adoptShared(index: i32, s: SharedJwks): bool {
+    const st = this.jwks[index];
+    if (s.fetchedMs == 0 || s.fetchedMs <= st.sharedMs || s.body.byteLength == 0) return false;
+    const parsed = parseJwks(s.body);
+    if (parsed.status != JwtStatus.Ok) return false;
+    st.keys = parsed.keys;
+    st.sharedMs = s.fetchedMs;
+    st.lastFetchMs = s.fetchedMs;
+    st.everFetched = true;
+    (this.jwksShared as Counter).increment(1);
+    logInfo('authz: jwks ' + st.rule.jwksUri + ': ' + parsed.keys.length.toString() + ' keys from shared data');
+    return true;
+  }
+
+  /** Publishes keys we fetched (CAS: a fetch published after ours started wins instead). */
+  publish(index: i32, body: ArrayBuffer): void {
+    const st = this.jwks[index];
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const s = readSharedJwks(st.sharedKey);
+      if (s === null) break;
+      if (s.fetchedMs > st.leaseMs && s.fetchedMs > st.sharedMs && st.leaseMs != 0) {
+        // Another VM published a fetch that started after ours: theirs is the one all VMs use.
+        this.adoptShared(index, s);
+        break;
+      }
+      const now = currentTimeMilliseconds();
+      const fetched = now <= s.fetchedMs ? s.fetchedMs + 1 : now;
+      if (setSharedData(st.sharedKey, encodeSharedJwks(fetched, 0, body), s.cas) == WasmResult.Ok) {
+        st.sharedMs = fetched;
+        break;
+      }
+    }
+    st.leaseMs = 0;
+  }
+
+  /** After a failed fetch: frees our lease so that another VM (or our retry) may fetch. */
+  releaseLease(index: i32): void {
+    const st = this.jwks[index];
+    if (st.leaseMs == 0) return;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const s = readSharedJwks(st.sharedKey);
+      if (s === null || s.leaseMs != st.leaseMs) break;
+      if (setSharedData(st.sharedKey, encodeSharedJwks(s.fetchedMs, 0, s.body), s.cas) == WasmResult.Ok) break;
+    }
+    st.leaseMs = 0;
   }
 
   onJwks(index: i32, response: HttpCallResponse): void {
@@ -144,7 +291,9 @@ export class AuthzRoot extends RootContext {
     } else if (response.status() != 200) {
       logWarn('authz: jwks ' + st.rule.jwksUri + ': status ' + response.status().toString());
     } else {
-      const parsed = parseJwks(response.body());
+      const body = response.body();
+      const parsed = parseJwks(body);
+      for (let i = 0; i < parsed.skipped.length; i++) logWarn('authz: jwks ' + st.rule.jwksUri + ': dropped ' + parsed.skipped[i]);
       if (parsed.status != JwtStatus.Ok) {
         logWarn('authz: jwks ' + st.rule.jwksUri + ': ' + jwtStatusString(parsed.status));
       } else {
@@ -152,8 +301,10 @@ export class AuthzRoot extends RootContext {
         st.everFetched = true;
         ok = true;
         logInfo('authz: jwks ' + st.rule.jwksUri + ': ' + parsed.keys.length.toString() + ' keys');
+        this.publish(index, body);
       }
     }
+    if (!ok) this.releaseLease(index);
     this.jwksDone(index, ok);
   }
 
@@ -162,6 +313,11 @@ export class AuthzRoot extends RootContext {
     const st = this.jwks[index];
     if (!ok) (this.jwksFailures as Counter).increment(1);
     this.schedule(index, ok ? st.rule.jwksRefreshMs : st.rule.jwksRetryMs);
+    this.resumeWaiting(index);
+  }
+
+  resumeWaiting(index: i32): void {
+    const st = this.jwks[index];
     const waiting = st.waiting;
     st.waiting = [];
     for (let i = 0; i < waiting.length; i++) {
@@ -261,22 +417,32 @@ export class AuthzHttp extends HttpContext {
 
   private waitForKeys(root: AuthzRoot, index: i32, status: JwtStatus): FilterHeadersStatus {
     const st = root.jwks[index];
+    let pending = st.fetching || st.polling;
+    if (!pending) {
+      // Another VM of the plugin may have fetched newer keys: use them without fetching.
+      const s = readSharedJwks(st.sharedKey);
+      if (s !== null && root.adoptShared(index, s)) return this.decide();
+    }
     // Keys never arrived and the last try failed recently: fail now rather than wait.
-    if (!st.fetching && st.everFetched == false && st.lastFetchMs != 0 &&
+    if (!pending && st.everFetched == false && st.lastFetchMs != 0 &&
         currentTimeMilliseconds() - st.lastFetchMs < <u64>st.rule.jwksRetryMs && st.keys === null) {
       return this.reject401(root, JwtStatus.JwksFetchFail);
     }
-    if (!st.fetching && st.keys !== null && currentTimeMilliseconds() - st.lastFetchMs < <u64>st.rule.kidRefetchMs) {
+    if (!pending && st.keys !== null && currentTimeMilliseconds() - st.lastFetchMs < <u64>st.rule.kidRefetchMs) {
       return this.reject401(root, status);
     }
-    st.waiting.push(this.contextId);
-    root.fetchJwks(index);
-    if (!st.fetching) {
-      // The call could not start: jwksDone already ran and resumed nobody (we were not waiting yet).
-      const i = st.waiting.indexOf(this.contextId);
-      if (i >= 0) st.waiting.splice(i, 1);
-      return this.reject401(root, st.keys === null ? JwtStatus.JwksFetchFail : status);
+    if (!pending) {
+      // Not in `waiting` yet, so nothing fetchJwks settles right away resumes this stream.
+      const before = st.sharedMs;
+      root.fetchJwks(index, true);
+      pending = st.fetching || st.polling;
+      if (!pending) {
+        if (st.sharedMs != before) return this.decide(); // newer shared keys arrived meanwhile
+        // The call could not start.
+        return this.reject401(root, st.keys === null ? JwtStatus.JwksFetchFail : status);
+      }
     }
+    st.waiting.push(this.contextId);
     return FilterHeadersStatus.StopAllIterationAndWatermark;
   }
 

@@ -12,6 +12,8 @@ import { envoyBinary, repoRoot } from './install.ts';
 export interface EnvoyOptions extends RenderOptions {
   /** Extra command-line arguments. */
   args?: string[];
+  /** Worker threads (`--concurrency`), each with its own Wasm VMs; default 1. */
+  concurrency?: number;
   /** Default: `-l info --component-log-level wasm:debug`. */
   logArgs?: string[];
   /** How long to wait for /ready (or the exit, for runEnvoyExpectingFailure); default 30 s. */
@@ -61,7 +63,7 @@ export function writeBootstrap(opts: EnvoyOptions): { dir: string; path: string;
 
 function envoyArgs(configPath: string, opts: EnvoyOptions): string[] {
   return [
-    '-c', configPath, '--concurrency', '1', '--use-dynamic-base-id', '--disable-hot-restart',
+    '-c', configPath, '--concurrency', String(opts.concurrency ?? 1), '--use-dynamic-base-id', '--disable-hot-restart',
     ...(opts.logArgs ?? ['-l', 'info', '--component-log-level', 'wasm:debug']),
     ...(opts.args ?? []),
   ];

@@ -18,6 +18,7 @@ export type { StatsTagRule } from './prometheus.ts';
 export type * from './types.ts';
 export { HttpStream } from './stream.ts';
 export { encodePairs, decodePairs } from './headers.ts';
+export { SharedStore } from './shared-data.ts';
 
 export interface PluginOptions {
   config?: string | object;
@@ -31,6 +32,11 @@ export interface PluginOptions {
   failOpen?: boolean;
   nowMs?: number;
   foreignFunctions?: { verifySignature?: boolean };
+  /**
+   * Shared data and queues of another plugin with the same vmId (from `plugin.sharedStore` or
+   * `new SharedStore(vmId)`): as Envoy's VMs of one vm_id on several worker threads share them.
+   */
+  sharedStore?: SharedStore;
 }
 
 export async function loadPlugin(wasm: string | Uint8Array, opts: PluginOptions = {}): Promise<Plugin> {
@@ -55,7 +61,8 @@ export class Plugin {
   private readonly host: HostState;
   private readonly vm: Vm;
   private readonly store = new MetricStore();
-  private readonly shared: SharedStore;
+  /** This plugin's shared data and queues (pass as PluginOptions.sharedStore to share them). */
+  readonly sharedStore: SharedStore;
   private readonly active = new Map<number, Exchange>();
   readonly names: { plugin: string; root: string; vm: string };
 
@@ -67,14 +74,17 @@ export class Plugin {
       clusters: opts.clusters ?? [], nowMs: opts.nowMs ?? 0, properties: pluginProperties(opts, this.names),
     });
     this.vm = new Vm(this.host);
-    this.shared = new SharedStore(this.names.vm);
-    this.sharedData = this.shared.data;
+    if (opts.sharedStore !== undefined && opts.sharedStore.vmId !== this.names.vm) {
+      throw new Error(`sharedStore belongs to vm_id "${opts.sharedStore.vmId}", not "${this.names.vm}": Envoy shares data only within one vm_id`);
+    }
+    this.sharedStore = opts.sharedStore ?? new SharedStore(this.names.vm);
+    this.sharedData = this.sharedStore.data;
   }
 
   /** @internal */
   async start(wasm: Uint8Array): Promise<void> {
     const imports = envoyImports(this.host, {
-      metrics: this.store, shared: this.shared, verifySignature: this.opts.foreignFunctions?.verifySignature ?? true,
+      metrics: this.store, shared: this.sharedStore, verifySignature: this.opts.foreignFunctions?.verifySignature ?? true,
       onResume: () => {}, // streams are poked after every callback
       onQueueReady: (queueId) => this.rootCall('proxy_on_queue_ready', queueId),
     });

@@ -1,4 +1,6 @@
-// Shared data (key → value + CAS) and shared queues, both scoped to the VM as in Envoy.
+// Shared data (key → value + CAS) and shared queues, both scoped to the VM as in Envoy. Envoy
+// keeps both per vm_id for the whole process: the VMs of one plugin on every worker (and the main
+// thread) see the same data. Plugins given one SharedStore (PluginOptions.sharedStore) do the same.
 import { WasmResult } from './abi.ts';
 import type { HostState } from './state.ts';
 
@@ -6,7 +8,7 @@ export interface SharedEntry { value: Uint8Array; cas: number }
 
 export class SharedStore {
   readonly data = new Map<string, SharedEntry>();
-  readonly queues = new Map<number, { vmId: string; name: string; items: Uint8Array[] }>();
+  readonly queues = new Map<number, { vmId: string; name: string; items: Uint8Array[]; notify?: (queueId: number) => void }>();
   private nextCas = 1;
   private nextQueueId = 1;
   constructor(readonly vmId: string) {}
@@ -47,7 +49,10 @@ export function sharedDataImports(host: HostState, store: SharedStore, onQueueRe
       return store.set(mem.string(keyPtr, keySize), mem.bytes(valuePtr, valueSize), cas >>> 0);
     },
     proxy_register_shared_queue(namePtr: number, nameSize: number, idPtr: number): number {
-      mem.writeU32(idPtr, store.register(mem.string(namePtr, nameSize)));
+      const id = store.register(mem.string(namePtr, nameSize));
+      // proxy_on_queue_ready goes to the VM that registered the queue (the last one to do so).
+      store.queues.get(id)!.notify = onQueueReady;
+      mem.writeU32(idPtr, id);
       return WasmResult.Ok;
     },
     proxy_resolve_shared_queue(vmIdPtr: number, vmIdSize: number, namePtr: number, nameSize: number, idPtr: number): number {
@@ -70,7 +75,8 @@ export function sharedDataImports(host: HostState, store: SharedStore, onQueueRe
       if (queue === undefined) return WasmResult.NotFound;
       queue.items.push(mem.bytes(valuePtr, valueSize));
       // Envoy posts proxy_on_queue_ready to the VM's dispatcher: after the current callback.
-      host.afterCallback.push(() => onQueueReady(queueId >>> 0));
+      const notify = queue.notify ?? onQueueReady;
+      host.afterCallback.push(() => notify(queueId >>> 0));
       return WasmResult.Ok;
     },
   };

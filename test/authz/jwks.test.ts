@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { loadPlugin, type Plugin } from '../../host/harness/index.ts';
+import { SharedStore, loadPlugin, type Plugin } from '../../host/harness/index.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 import { jwks, makeKey, seedJwtRules, token, type TestKey } from './keys.ts';
 
@@ -17,10 +17,19 @@ before(async () => {
   [a, b, c] = await Promise.all([makeKey('RS256', 'key-a'), makeKey('ES256', 'key-b'), makeKey('PS256', 'key-c')]);
 });
 
-async function plugin(ext: Record<string, unknown> = {}): Promise<Plugin> {
+async function plugin(ext: Record<string, unknown> = {}, sharedStore?: SharedStore): Promise<Plugin> {
   const jwtRules = seedJwtRules().map((r) => ({ ...r, asmesh: { ...(r.asmesh as object), ...ext } }));
-  return loadPlugin(wasm, { config: { jwtRules }, nowMs: NOW_MS, clusters: ['jwks'], pluginName: 'authz', rootId: 'authz', vmId: 'authz' });
+  return loadPlugin(wasm, { config: { jwtRules }, nowMs: NOW_MS, clusters: ['jwks'], pluginName: 'authz', rootId: 'authz', vmId: 'authz', sharedStore });
 }
+
+/** Two VMs of one plugin (as Envoy's workers with --concurrency 2): one vm_id, one shared store. */
+async function twoWorkers(ext: Record<string, unknown> = {}): Promise<[Plugin, Plugin]> {
+  const store = new SharedStore('authz');
+  return [await plugin(ext, store), await plugin(ext, store)];
+}
+
+const fetches = (...ps: Plugin[]) => ps.reduce((n, p) => n + (p.metric('asmesh_authz_jwks_fetches_total') ?? 0), 0);
+const status = async (p: Plugin, t: string) => (await p.http(get(t))).response.status;
 
 const get = (t: string) => ({ headers: { ':method': 'GET', ':path': '/info', ':authority': 'httpbin.foo', authorization: `Bearer ${t}` } });
 
@@ -102,4 +111,90 @@ test('jwksUri: keys never fetched: 401 Jwks remote fetch is failed, then recover
   await p.tick(5_000);
   await answer(p, jwks(a));
   assert.equal((await p.http(get(t))).response.status, 200);
+});
+
+test('shared JWKS: two VMs, one fetch per refresh; the other VM waits for it and uses the shared keys', async () => {
+  const [w1, w2] = await twoWorkers({ jwksRefreshSeconds: 300 });
+  await w1.tick(1); // w1's first tick: takes the lease, fetches
+  await w2.tick(1); // w2 sees the lease: no fetch, polls
+  assert.equal(w2.pendingHttpCalls().length, 0, 'the second VM does not fetch');
+  const waiting = await w2.http(get(await token(a, { nowSec: NOW })));
+  assert.ok(waiting.paused, 'a request on the second VM waits for the first VM\'s fetch');
+  await answer(w1, jwks(a));
+  await w2.tick(100); // poll: the keys are in shared data
+  assert.equal((await waiting.completion!).response.status, 200);
+  assert.equal(fetches(w1, w2), 1);
+  assert.equal(w2.metric('asmesh_authz_jwks_shared_updates_total'), 1);
+  assert.ok(w2.logsAt('info').some((l) => l === 'authz: jwks https://www.googleapis.com/oauth2/v3/certs: 1 keys from shared data'));
+  assert.equal(await status(w1, await token(a, { nowSec: NOW, payload: { sub: 'w1' } })), 200);
+
+  // The refresh period ends on both (their clocks move together): one fetch, a rotated key.
+  for (let period = 1; period <= 3; period++) {
+    const [first, second] = period % 2 === 1 ? [w2, w1] : [w1, w2]; // either VM's timer may fire first
+    await first.tick(300_000);
+    await second.tick(300_000);
+    assert.equal(second.pendingHttpCalls().length, 0, `period ${period}: only the first VM fetches`);
+    const next = period % 2 === 1 ? b : a;
+    await answer(first, jwks(next));
+    await second.tick(100);
+    await first.tick(100);
+    assert.equal(fetches(w1, w2), 1 + period, `period ${period}: one fetch`);
+    const t = await token(next, { nowSec: NOW, payload: { sub: `period-${period}` } });
+    assert.equal(await status(w1, t), 200, `period ${period}: VM 1 accepts the rotated key`);
+    assert.equal(await status(w2, t), 200, `period ${period}: VM 2 accepts the rotated key`);
+  }
+  assert.equal(w1.pendingHttpCalls().length + w2.pendingHttpCalls().length, 0);
+});
+
+test('shared JWKS: an unknown kid on a VM whose timer has not fired yet uses the keys another VM refreshed, without fetching', async () => {
+  const [w1, w2] = await twoWorkers({ jwksRefreshSeconds: 300, kidRefetchSeconds: 30 });
+  await w1.tick(1);
+  await answer(w1, jwks(a));
+  await w2.tick(1); // adopts from shared data
+  assert.equal(fetches(w1, w2), 1);
+  // Only w1's clock reaches its refresh (w2 lags behind, as worker timers do): the key rotates.
+  await w1.tick(300_000);
+  await answer(w1, jwks(a, b));
+  w2.advance(60_000);
+  const r = await w2.http(get(await token(b, { nowSec: NOW })));
+  assert.equal(r.response.status, 200, 'the new key came from shared data');
+  assert.equal(fetches(w1, w2), 2);
+  assert.equal(w2.pendingHttpCalls().length, 0);
+  // A kid nobody has: w2 refetches (rate-limited from the last shared fetch); w1 then takes it over.
+  w2.advance(31_000);
+  w1.advance(31_000);
+  const rc = await w2.http(get(await token(c, { nowSec: NOW })));
+  assert.ok(rc.paused);
+  await answer(w2, jwks(a, b, c));
+  assert.equal((await rc.completion!).response.status, 200);
+  assert.equal(await status(w1, await token(c, { nowSec: NOW, payload: { sub: 'on w1' } })), 200);
+  assert.equal(fetches(w1, w2), 3, 'w1 took the refetched keys from shared data');
+});
+
+test('shared JWKS: a failed refresh keeps the last good keys on every VM; a VM that took the lease and vanished is replaced after the timeout', async () => {
+  const [w1, w2] = await twoWorkers({ jwksRefreshSeconds: 300, jwksRetrySeconds: 1, jwksTimeoutMs: 2000 });
+  await w1.tick(1);
+  await answer(w1, jwks(a));
+  await w2.tick(1);
+  await w1.tick(300_000);
+  await w2.tick(300_000); // w1 holds the lease
+  await answer(w1, null);
+  const t = await token(a, { nowSec: NOW, payload: { sub: 'after failure' } });
+  assert.equal(await status(w1, t), 200);
+  assert.equal(await status(w2, t), 200);
+  // The lease was released: w2's poll now fetches (the failure is not taken as the answer for all).
+  await w2.tick(100);
+  assert.equal(w2.pendingHttpCalls().length, 1);
+  assert.equal(w1.pendingHttpCalls().length, 0);
+  // w2 never answers (its worker is gone): w1's retry waits for the lease to expire, then fetches.
+  await w1.tick(1_000); // w1's retry: w2's lease (+2 s timeout +1 s margin) is live
+  assert.equal(w1.pendingHttpCalls().length, 0, 'lease still live: w1 polls');
+  await w1.tick(2_200);
+  assert.equal(w1.pendingHttpCalls().length, 1, 'stale lease: w1 fetches');
+  await answer(w1, jwks(b));
+  assert.equal(await status(w1, await token(b, { nowSec: NOW })), 200);
+});
+
+test('harness: a shared store is only for plugins of its vm_id', async () => {
+  await assert.rejects(loadPlugin(wasm, { config: { jwtRules: seedJwtRules() }, vmId: 'other', sharedStore: new SharedStore('authz') }), /Envoy shares data only within one vm_id/);
 });

@@ -75,9 +75,11 @@ describe('JWT parsing', () => {
   });
 
   it('JWKS: skips keys it cannot use', () => {
-    const r = parseJwks(String.UTF8.encode('{"keys":[{"kty":"oct","k":"AA"},{"kty":"RSA","n":"AQAB","e":"AQAB","use":"enc"},{"kty":"EC","crv":"P-521","x":"AA","y":"AA"},{"kty":"RSA","kid":"k","n":"AQAB","e":"AQAB"}]}'));
+    const N2048 = nOfBits(2048);
+    const r = parseJwks(String.UTF8.encode('{"keys":[{"kty":"oct","k":"AA"},{"kty":"RSA","n":"' + N2048 + '","e":"AQAB","use":"enc"},{"kty":"EC","crv":"P-521","x":"AA","y":"AA"},{"kty":"RSA","kid":"k","n":"' + N2048 + '","e":"AQAB"}]}'));
     expect(r.status).toBe(JwtStatus.Ok);
     expect(r.keys.length).toBe(1);
+    expect(r.skipped.length).toBe(0);
     expect(parseJwks(String.UTF8.encode('{"keys":[]}')).status).toBe(JwtStatus.JwksNoValidKeys);
     expect(parseJwks(String.UTF8.encode('[]')).status).toBe(JwtStatus.JwksParseError);
   });
@@ -85,7 +87,7 @@ describe('JWT parsing', () => {
 
 describe('token extraction and time', () => {
   it('default location: Authorization Bearer, then access_token', () => {
-    const c = config('{"jwtRules":[{"issuer":"i","jwks":"{\\"keys\\":[{\\"kty\\":\\"RSA\\",\\"n\\":\\"AQAB\\",\\"e\\":\\"AQAB\\"}]}"}]}');
+    const c = config('{"jwtRules":[{"issuer":"i","jwks":"{\\"keys\\":[{\\"kty\\":\\"RSA\\",\\"n\\":\\"' + nOfBits(2048) + '\\",\\"e\\":\\"AQAB\\"}]}"}]}');
     const h = new MapHeaders();
     expect(extractToken(c.jwtRules, h, '/x')).toBeNull();
     expect(extractToken(c.jwtRules, h, '/x?access_token=abc')!.token).toBe('abc');
@@ -103,7 +105,7 @@ describe('token extraction and time', () => {
     expect(checkTime(jwt, 1061)).toBe(JwtStatus.JwtExpired);
     expect(checkTime(jwt, 440)).toBe(JwtStatus.Ok);
     expect(checkTime(jwt, 439)).toBe(JwtStatus.JwtNotYetValid);
-    const c = config('{"jwtRules":[{"issuer":"i","audiences":["a"],"jwks":"{\\"keys\\":[{\\"kty\\":\\"RSA\\",\\"n\\":\\"AQAB\\",\\"e\\":\\"AQAB\\"}]}"}]}');
+    const c = config('{"jwtRules":[{"issuer":"i","audiences":["a"],"jwks":"{\\"keys\\":[{\\"kty\\":\\"RSA\\",\\"n\\":\\"' + nOfBits(2048) + '\\",\\"e\\":\\"AQAB\\"}]}"}]}');
     const h = new MapHeaders();
     h.map.set('authorization', 'Bearer ' + tok('{"alg":"RS256"}', '{"iss":"i","aud":"b"}'));
     expect(precheck(extractToken(c.jwtRules, h, '/')!, 0).status).toBe(JwtStatus.JwtAudienceNotAllowed);
@@ -157,4 +159,47 @@ describe('policy evaluation', () => {
       .toBe('$.jwtRules[1].issuer: issuer "i" is already used by $.jwtRules[0]');
     expect(configError('nope')).toBe("$: invalid JSON: unexpected character 'n' at byte 0");
   });
+
+  it('JWKS: RSA keys outside 2048..4096 bits or with an exponent over 32 bits, even or below 3 are dropped, with the reason', () => {
+    const doc = '{"keys":[' +
+      '{"kty":"RSA","kid":"small","n":"' + nOfBits(2047) + '","e":"AQAB"},' +
+      '{"kty":"RSA","kid":"min","n":"' + nOfBits(2048) + '","e":"AQAB"},' +
+      '{"kty":"RSA","kid":"max","n":"' + nOfBits(4096) + '","e":"AQAB"},' +
+      '{"kty":"RSA","kid":"big","n":"' + nOfBits(4097) + '","e":"AQAB"},' +
+      '{"kty":"RSA","kid":"lead0","n":"AA' + nOfBits(2048) + '","e":"AAEAAQ"},' +
+      '{"kty":"RSA","kid":"e33","n":"' + nOfBits(2048) + '","e":"AQAAAAE"},' +
+      '{"kty":"RSA","kid":"e32","n":"' + nOfBits(2048) + '","e":"_____w"},' +
+      '{"kty":"RSA","kid":"even","n":"' + nOfBits(2048) + '","e":"AQAA"},' +
+      '{"kty":"RSA","n":"' + nOfBits(2048) + '","e":"AQ"}]}';
+    const r = parseJwks(String.UTF8.encode(doc));
+    expect(r.status).toBe(JwtStatus.Ok);
+    expect(r.keys.length).toBe(4);
+    expect(r.keys[0].kid).toBe('min');
+    expect(r.keys[1].kid).toBe('max');
+    expect(r.keys[2].kid).toBe('lead0');
+    expect(r.keys[3].kid).toBe('e32');
+    expect(r.skipped.length).toBe(5);
+    expect(r.skipped[0]).toBe('key 0 (kid small): RSA modulus of 2047 bits, outside 2048..4096');
+    expect(r.skipped[1]).toBe('key 3 (kid big): RSA modulus of 4097 bits, outside 2048..4096');
+    expect(r.skipped[2]).toBe('key 5 (kid e33): RSA exponent of 33 bits, over 32');
+    expect(r.skipped[3]).toBe('key 7 (kid even): RSA exponent is even');
+    expect(r.skipped[4]).toBe('key 8: RSA exponent below 3');
+    const none = parseJwks(String.UTF8.encode('{"keys":[{"kty":"RSA","kid":"small","n":"' + nOfBits(1024) + '","e":"AQAB"}]}'));
+    expect(none.status).toBe(JwtStatus.JwksNoValidKeys);
+    expect(none.skipped[0]).toBe('key 0 (kid small): RSA modulus of 1024 bits, outside 2048..4096');
+  });
 });
+
+/** base64url of a big-endian number of exactly `bits` bits (top bit set, odd). */
+function nOfBits(bits: i32): string {
+  const len = (bits + 7) >> 3;
+  const buf = new ArrayBuffer(len);
+  const p = changetype<usize>(buf);
+  for (let i = 0; i < len; i++) store<u8>(p + <usize>i, 0xa5);
+  const topBits: i32 = bits - (len - 1) * 8;
+  const top: i32 = (0xff >> (8 - topBits)) | (1 << (topBits - 1));
+  store<u8>(p, <u8>top);
+  store<u8>(p + <usize>(len - 1), <u8>(<i32>load<u8>(p + <usize>(len - 1)) | 1));
+  return base64UrlEncode(buf);
+}
+
