@@ -13,7 +13,8 @@
 //   "accessLog": { "enabled": true, "fields": ["start_time", ...] }
 // }
 // Tag override expressions: request.headers['x'], response.headers['x'], request.auth.claims['x']
-// (also request.auth.claims.x), a quoted literal ('v' or "v"), request.host, request.method,
+// (also request.auth.claims.x, request.auth.claims[x]; nested: request.auth.claims[a][b] or
+// request.auth.claims.a.b; a list claim's items are joined with ','), a quoted literal ('v' or "v"), request.host, request.method,
 // request.path, request.url_path, request.protocol, response.code.
 import { ConfigChecker } from '../../assembly/lib/config';
 import { JsonKind, JsonValue, memberPath, indexPath } from '../../assembly/lib/json';
@@ -50,6 +51,53 @@ function unquoteBracket(s: string): string | null {
   return inner;
 }
 
+const MAX_CLAIM_DEPTH: i32 = 8;
+
+function isIdentChar(c: i32, first: bool): bool {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c == 0x5f || (!first && c >= 0x30 && c <= 0x39);
+}
+
+/**
+ * The claim path after `request.auth.claims`: one or more segments, each `[name]` (Istio's
+ * AuthorizationPolicy form, `[nested1][nested2]`), `['name']`, `["name"]` or `.name` (an identifier).
+ * Null when malformed or deeper than MAX_CLAIM_DEPTH.
+ */
+export function parseClaimPath(rest: string): string[] | null {
+  const path = new Array<string>();
+  let i = 0;
+  const n = rest.length;
+  while (i < n) {
+    const c = rest.charCodeAt(i);
+    if (c == 0x2e) { // .name
+      let j = i + 1;
+      while (j < n && isIdentChar(rest.charCodeAt(j), j == i + 1)) j++;
+      if (j == i + 1) return null;
+      path.push(rest.substring(i + 1, j));
+      i = j;
+    } else if (c == 0x5b) { // [name], ['name'], ["name"]
+      if (i + 1 >= n) return null;
+      const q = rest.charCodeAt(i + 1);
+      if (q == 0x27 || q == 0x22) {
+        const end = rest.indexOf(String.fromCharCode(q), i + 2);
+        if (end < 0 || end == i + 2 || end + 1 >= n || rest.charCodeAt(end + 1) != 0x5d) return null;
+        path.push(rest.substring(i + 2, end));
+        i = end + 2;
+      } else {
+        const end = rest.indexOf(']', i + 1);
+        if (end < 0 || end == i + 1) return null;
+        const name = rest.substring(i + 1, end);
+        if (name.indexOf('[') >= 0 || name.indexOf("'") >= 0 || name.indexOf('"') >= 0) return null;
+        path.push(name);
+        i = end + 1;
+      }
+    } else {
+      return null;
+    }
+    if (path.length > MAX_CLAIM_DEPTH) return null;
+  }
+  return path.length == 0 ? null : path;
+}
+
 /** A tag override value expression, or null when unsupported. */
 export function parseValueExpression(expr: string): LabelSource | null {
   const e = expr.trim();
@@ -69,13 +117,9 @@ export function parseValueExpression(expr: string): LabelSource | null {
     const name = unquoteBracket(e.substring(16));
     return name === null ? null : new LabelSource(SourceKind.ResponseHeader, 0, name.toLowerCase());
   }
-  if (e.startsWith('request.auth.claims[')) {
-    const name = unquoteBracket(e.substring(19));
-    return name === null ? null : new LabelSource(SourceKind.Claim, 0, name);
-  }
-  if (e.startsWith('request.auth.claims.')) {
-    const name = e.substring(20);
-    return isValidLabelName(name) ? new LabelSource(SourceKind.Claim, 0, name) : null;
+  if (e.startsWith('request.auth.claims')) {
+    const path = parseClaimPath(e.substring(19));
+    return path === null ? null : LabelSource.claim(path);
   }
   if (e == 'request.host') return new LabelSource(SourceKind.Attribute, Attribute.RequestHost, '');
   if (e == 'request.method') return new LabelSource(SourceKind.Attribute, Attribute.RequestMethod, '');

@@ -6,12 +6,12 @@ import {
   requestHeaders, responseHeaders, responseTrailers, logError, logInfo, currentTimeNanoseconds, getProperty,
   getPropertyString, getPropertyInt64, getPropertyBool, isMissingInt, Counter, Histogram, Pair,
 } from '../../assembly/proxy';
-import { JsonKind, parseJson } from '../../assembly/lib/json';
+import { JsonValue, parseJson } from '../../assembly/lib/json';
 import { bytesEqual } from '../../assembly/lib/utf8';
 import { TelemetryConfig, parseTelemetryConfig } from './config';
 import {
   Reporter, RequestFacts, ValueContext, MetricKind, MetricSpec, SeriesTable, SourceKind, METRIC_COUNT,
-  SERIES_FOUND, SERIES_NEW, Attribute, standardLabels,
+  SERIES_FOUND, SERIES_NEW, Attribute, standardLabels, claimValue,
 } from './logic';
 import { PeerInfo, PEER_HEADER, decodePeer } from './peer';
 import { traceIds } from './trace';
@@ -394,28 +394,18 @@ class TelemetryHttp extends HttpContext {
 /** Custom dimension lookups for one request: captured headers, and JWT claims from the authz filter. */
 class HttpValues extends ValueContext {
   private payloadRead: bool = false;
-  private payload: Map<string, string> = new Map<string, string>();
+  private payload: JsonValue | null = null;
   constructor(private readonly http: TelemetryHttp) { super(); }
 
   requestHeader(name: string): string | null { return this.http.requestValue(name); }
   responseHeader(name: string): string | null { return this.http.responseValue(name); }
 
-  claim(name: string): string | null {
+  claim(path: string[]): string | null {
     if (!this.payloadRead) {
       this.payloadRead = true;
       const bytes = getProperty([JWT_PAYLOAD_PROPERTY]);
-      if (bytes !== null) {
-        const root = parseJson(bytes!).value;
-        if (root !== null && root.kind == JsonKind.Object) {
-          for (let i = 0; i < root.keys.length; i++) {
-            const v = root.get(root.keys[i])!;
-            if (v.kind == JsonKind.String) this.payload.set(root.keys[i], v.str);
-            else if (v.kind == JsonKind.Number) this.payload.set(root.keys[i], v.raw);
-            else if (v.kind == JsonKind.Bool) this.payload.set(root.keys[i], v.bool ? 'true' : 'false');
-          }
-        }
-      }
+      if (bytes !== null) this.payload = parseJson(bytes!).value;
     }
-    return this.payload.has(name) ? this.payload.get(name) : null;
+    return claimValue(this.payload, path);
   }
 }

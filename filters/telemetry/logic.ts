@@ -2,6 +2,7 @@
 // configured tag overrides, and the cap on distinct label sets. Pure: no host calls; the adapter
 // (filter.ts) fills RequestFacts and answers ValueContext lookups.
 import { joinStrings } from '../../assembly/lib/strings';
+import { JsonKind, JsonValue } from '../../assembly/lib/json';
 import { PeerInfo } from './peer';
 import { TraceIds } from './trace';
 import {
@@ -118,15 +119,51 @@ export enum Attribute { RequestHost, RequestMethod, RequestPath, RequestUrlPath,
 
 /** Where a label's value comes from. */
 export class LabelSource {
+  /** A claim's path (`request.auth.claims[a][b]` -> ["a", "b"]); `name` is its segments joined by NUL. */
+  path: string[] = [];
   constructor(public readonly kind: SourceKind, public readonly index: i32, public readonly name: string) {}
   static standard(index: i32): LabelSource { return new LabelSource(SourceKind.Standard, index, ''); }
+  static claim(path: string[]): LabelSource {
+    const s = new LabelSource(SourceKind.Claim, 0, path.join('\u0000'));
+    s.path = path;
+    return s;
+  }
+}
+
+/** One claim item as text: a string as is, a number as written, a boolean as true/false; else null. */
+function scalarText(v: JsonValue): string | null {
+  if (v.kind == JsonKind.String) return v.str;
+  if (v.kind == JsonKind.Number) return v.raw;
+  if (v.kind == JsonKind.Bool) return v.bool ? 'true' : 'false';
+  return null;
+}
+
+/**
+ * The value of the claim at `path` in a JWT payload: scalars as text, a list's scalar items joined
+ * with ',' (as Istio joins list claims; an empty list, or one with no scalar item, is absent); an
+ * object, null or a missing member is absent (null).
+ */
+export function claimValue(payload: JsonValue | null, path: string[]): string | null {
+  let v = payload;
+  for (let i = 0; i < path.length; i++) {
+    if (v === null || v.kind != JsonKind.Object) return null;
+    v = v.get(path[i]);
+  }
+  if (v === null) return null;
+  if (v.kind != JsonKind.Array) return scalarText(v);
+  const parts = new Array<string>();
+  for (let i = 0; i < v.items.length; i++) {
+    const t = scalarText(v.items[i]);
+    if (t !== null) parts.push(t);
+  }
+  return parts.length == 0 ? null : parts.join(',');
 }
 
 /** Lookups the adapter answers for custom dimensions; null when absent. */
 export class ValueContext {
   requestHeader(name: string): string | null { return null; }
   responseHeader(name: string): string | null { return null; }
-  claim(name: string): string | null { return null; }
+  claim(path: string[]): string | null { return null; }
 }
 
 function attributeValue(a: i32, f: RequestFacts): string {
@@ -151,7 +188,7 @@ export function labelValue(src: LabelSource, standard: string[], f: RequestFacts
     }
     case SourceKind.RequestHeader: raw = ctx.requestHeader(src.name); break;
     case SourceKind.ResponseHeader: raw = ctx.responseHeader(src.name); break;
-    case SourceKind.Claim: raw = ctx.claim(src.name); break;
+    case SourceKind.Claim: raw = ctx.claim(src.path); break;
     case SourceKind.Constant: raw = src.name; break;
     default: raw = attributeValue(src.index, f); break;
   }

@@ -50,7 +50,7 @@ const LOG = 'wasm log telemetry telemetry telemetry: ';
 
 const rsa = await makeKey('RS256', 'rsa-1');
 const nowSec = Math.floor(Date.now() / 1000);
-const admin = await token(rsa, { nowSec, payload: { group: 'admins', level: 3 } });
+const admin = await token(rsa, { nowSec, payload: { group: 'admins', level: 3, org: { team: 'payments' }, roles: ['admin', 'ops'] } });
 const expired = await token(rsa, { nowSec: nowSec - 7200, expSeconds: 3600, payload: { group: 'admins' } });
 
 export const scenarios: Scenario[] = [
@@ -138,8 +138,9 @@ export const scenarios: Scenario[] = [
   {
     // Istio counts what its RBAC/jwt_authn filters reject with the caller's identity: so does telemetry,
     // reading the (unstripped) peer header in proxy_on_log. A verified token's claims become labels
-    // through filter state asmesh.jwt_payload that authz sets.
-    name: 'authz + telemetry: a claim label from the verified JWT; 401 and 403 counted with the caller\'s identity',
+    // through filter state asmesh.jwt_payload that authz sets: top-level, nested (Istio's
+    // request.auth.claims[a][b]) and list claims (items joined with ',').
+    name: 'authz + telemetry: claim labels (top-level, nested, list) from the verified JWT; 401 and 403 counted with the caller\'s identity',
     filters: [
       {
         name: 'authz', config: {
@@ -149,7 +150,10 @@ export const scenarios: Scenario[] = [
       },
       {
         name: 'telemetry', config: { metrics: [{ overrides: [
-          { match: { metric: 'REQUEST_COUNT' }, tagOverrides: { user_group: { value: "request.auth.claims['group']" }, user_level: { value: "request.auth.claims['level']" } } },
+          { match: { metric: 'REQUEST_COUNT' }, tagOverrides: {
+            user_group: { value: "request.auth.claims['group']" }, user_level: { value: "request.auth.claims['level']" },
+            user_team: { value: 'request.auth.claims[org][team]' }, user_roles: { value: 'request.auth.claims.roles' },
+          } },
         ] }] },
       },
     ],
@@ -161,10 +165,10 @@ export const scenarios: Scenario[] = [
       { name: 'no peer header: 403 from an unknown caller', request: { path: '/info' }, expect: { status: 403 } },
     ],
     metrics: {
-      [stat('istio_requests_total', destinationLabels(SLEEP, 200), [['user_group', 'admins'], ['user_level', '3']])]: 2,
-      [stat('istio_requests_total', destinationLabels(RATINGS, 403), [['user_group', 'unknown'], ['user_level', 'unknown']])]: 3,
-      [stat('istio_requests_total', destinationLabels(SLEEP, 401), [['user_group', 'unknown'], ['user_level', 'unknown']])]: 1,
-      [stat('istio_requests_total', destinationLabels(null, 403), [['user_group', 'unknown'], ['user_level', 'unknown']])]: 1,
+      [stat('istio_requests_total', destinationLabels(SLEEP, 200), [['user_group', 'admins'], ['user_level', '3'], ['user_team', 'payments'], ['user_roles', 'admin,ops']])]: 2,
+      [stat('istio_requests_total', destinationLabels(RATINGS, 403), [['user_group', 'unknown'], ['user_level', 'unknown'], ['user_team', 'unknown'], ['user_roles', 'unknown']])]: 3,
+      [stat('istio_requests_total', destinationLabels(SLEEP, 401), [['user_group', 'unknown'], ['user_level', 'unknown'], ['user_team', 'unknown'], ['user_roles', 'unknown']])]: 1,
+      [stat('istio_requests_total', destinationLabels(null, 403), [['user_group', 'unknown'], ['user_level', 'unknown'], ['user_team', 'unknown'], ['user_roles', 'unknown']])]: 1,
       asmesh_authz_allowed_total: 2, asmesh_authz_denied_total: 4, asmesh_authz_unauthenticated_total: 1,
     },
     logs: [

@@ -11,8 +11,10 @@ import { formatTime, accessLogLine } from '../accesslog';
 import { parseTelemetryConfig, parseValueExpression } from '../config';
 import {
   Reporter, RequestFacts, ValueContext, SeriesTable, SERIES_FOUND, SERIES_NEW, SERIES_OVERFLOW, MetricKind,
-  SourceKind, standardLabels,
+  SourceKind, standardLabels, claimValue,
 } from '../logic';
+import { parseJson } from '../../../assembly/lib/json';
+import { parseClaimPath } from '../config';
 
 function cfg(text: string): string {
   const r = parseTelemetryConfig(String.UTF8.encode(text));
@@ -165,6 +167,47 @@ describe('config', () => {
     expect(parseValueExpression("request.headers['a']+'b'")).toBeNull();
     expect(parseValueExpression("'a'b'")).toBeNull();
     expect(parseValueExpression('')).toBeNull();
+  });
+  it('parses nested claim paths in Istio\'s forms', () => {
+    expect(parseClaimPath('[a][b]')!.join('/')).toBe('a/b');
+    expect(parseClaimPath("['a']['b.c']")!.join('/')).toBe('a/b.c');
+    expect(parseClaimPath('["a"].b[c]')!.join('/')).toBe('a/b/c');
+    expect(parseClaimPath('.group')!.join('/')).toBe('group');
+    expect(parseClaimPath('[https://example.com/roles]')!.join('/')).toBe('https://example.com/roles');
+    expect(parseValueExpression('request.auth.claims[org][team]')!.path.join('/')).toBe('org/team');
+    expect(parseValueExpression('request.auth.claims.org.team')!.path.join('/')).toBe('org/team');
+    expect(parseClaimPath('')).toBeNull();
+    expect(parseClaimPath('[]')).toBeNull();
+    expect(parseClaimPath("['']")).toBeNull();
+    expect(parseClaimPath('[a')).toBeNull();
+    expect(parseClaimPath("['a]")).toBeNull();
+    expect(parseClaimPath("['a'x]")).toBeNull();
+    expect(parseClaimPath('.')).toBeNull();
+    expect(parseClaimPath('.1a')).toBeNull();
+    expect(parseClaimPath('[a]b')).toBeNull();
+    expect(parseClaimPath('[a][b][c][d][e][f][g][h][i]')).toBeNull();
+    expect(parseValueExpression('request.auth.claimsx')).toBeNull();
+    expect(cfg('{"metrics":[{"overrides":[{"tagOverrides":{"t":{"value":"request.auth.claims[a]["}}}]}]}'))
+      .toBe('$.metrics[0].overrides[0].tagOverrides.t.value: unsupported expression "request.auth.claims[a]["');
+  });
+  it('reads nested and list claims from a JWT payload', () => {
+    const p = parseJson(String.UTF8.encode('{"sub":"alice","n":3,"ok":true,"org":{"team":"pay","tier":{"level":2},"x":null},'
+      + '"groups":["admins","ops"],"mixed":["a",1,{"o":1},false],"empty":[],"objs":[{"a":1}]}')).value;
+    expect(claimValue(p, ['sub'])).toBe('alice');
+    expect(claimValue(p, ['n'])).toBe('3');
+    expect(claimValue(p, ['ok'])).toBe('true');
+    expect(claimValue(p, ['org', 'team'])).toBe('pay');
+    expect(claimValue(p, ['org', 'tier', 'level'])).toBe('2');
+    expect(claimValue(p, ['groups'])).toBe('admins,ops');
+    expect(claimValue(p, ['mixed'])).toBe('a,1,false');
+    expect(claimValue(p, ['org'])).toBeNull();
+    expect(claimValue(p, ['org', 'x'])).toBeNull();
+    expect(claimValue(p, ['org', 'nope'])).toBeNull();
+    expect(claimValue(p, ['sub', 'deeper'])).toBeNull();
+    expect(claimValue(p, ['empty'])).toBeNull();
+    expect(claimValue(p, ['objs'])).toBeNull();
+    expect(claimValue(null, ['sub'])).toBeNull();
+    expect(claimValue(parseJson(String.UTF8.encode('[1]')).value, ['sub'])).toBeNull();
   });
 });
 
