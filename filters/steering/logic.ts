@@ -209,7 +209,11 @@ export function cookieValue(header: string | null, name: string): string | null 
 export function stickyValue(cfg: SteeringConfig, req: RequestView): string | null {
   let v: string | null = null;
   if (cfg.stickyHeader.length > 0) v = req.header(cfg.stickyHeader);
-  else if (cfg.stickyCookie.length > 0) v = cookieValue(req.header('cookie'), cfg.stickyCookie);
+  else if (cfg.stickyCookie.length > 0) {
+    // The cookie may come in several `cookie` headers: the first one holding the name wins.
+    const headers = req.headerValues('cookie');
+    for (let i = 0; i < headers.length && v === null; i++) v = cookieValue(headers[i], cfg.stickyCookie);
+  }
   if (v !== null && v.length == 0) return null;
   return v;
 }

@@ -31,6 +31,18 @@ const toV2 = [{ destination: { host: 'service_b', subset: 'v2' } }];
 const toV1 = [{ destination: { host: 'service_b', subset: 'v1' } }];
 const decisions = (route: string, subset: string) => `route=${route};subset=${subset};asmesh_steering_decisions_total`;
 
+/** The canary subset (95/5) the sticky hash picks for a key: FNV-1a 64 of its UTF-8 bytes, mod 100. */
+function stickySubset(key: string): 'v1' | 'v2' {
+  let h = 0xcbf29ce484222325n;
+  for (const b of Buffer.from(key, 'utf8')) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h % 100n < 95n ? 'v1' : 'v2';
+}
+/** Users for the split-cookie scenario: 6 the hash sends to v2 and 6 to v1. */
+const SPLIT_COOKIE_USERS = (() => {
+  const users = Array.from({ length: 2000 }, (_, i) => `user-${i}`);
+  return [...users.filter((u) => stickySubset(u) === 'v2').slice(0, 6), ...users.filter((u) => stickySubset(u) === 'v1').slice(0, 6)];
+})();
+
 const count = (results: StepResult[], pred: (r: StepResult) => boolean) => results.filter(pred).length;
 
 function stickySteps(users: number, repeat: number, header: (u: string) => Record<string, string>): ScenarioStep[] {
@@ -92,6 +104,16 @@ export const scenarios: Scenario[] = [
     name: 'sticky cookie: each session stays on one subset',
     filters: steering(stickyCanary({ cookie: 'session' })),
     steps: stickySteps(30, 4, (u) => ({ cookie: `theme=dark; session=${u}` })),
+  },
+  {
+    name: 'sticky cookie: the session cookie in a second cookie header picks the subset its hash says',
+    filters: steering(stickyCanary({ cookie: 'session' })),
+    steps: SPLIT_COOKIE_USERS.map((u): ScenarioStep => ({
+      name: `split cookie ${u}`,
+      request: { path: '/sticky', headers: [['cookie', 'theme=dark'], ['cookie', `session=${u}`]] },
+      expect: { status: 200, servedBy: `service_b/${stickySubset(u)}` },
+      repeat: 3,
+    })),
   },
   {
     name: 'regex and query parameter matches',

@@ -138,6 +138,15 @@ describe('matching as Envoy 1.40 matches (test/steering/native.test.ts)', () => 
     expect(decide(one('{"headers":{"x-h":{}}}'), req('/'), rng).route).toBeNull();
   });
 
+  it('sticky cookie: found in any of several cookie headers', () => {
+    const c = cfg(CANARY.replace('"hosts"', '"asmesh":{"stickyKey":{"cookie":"session"}},"hosts"'));
+    const one = decide(c, req('/').with('cookie', 'session=u-1'), new Scripted([0]));
+    const split = decide(c, req('/').with('cookie', 'theme=dark').plus('cookie', 'session=u-1'), new Scripted([0]));
+    expect(split.sticky).toBe(true);
+    expect(split.destination!.subset).toBe(one.destination!.subset);
+    expect(decide(c, req('/').with('cookie', 'theme=dark'), new Scripted([0])).sticky).toBe(false);
+  });
+
   it('withoutHeaders: the block fails when any value matches', () => {
     const rng = new Scripted([0]);
     const c = one('{"withoutHeaders":{"x-h":{"exact":"b"}}}');
