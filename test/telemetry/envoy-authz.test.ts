@@ -9,7 +9,7 @@ import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { loadBootstrap } from '../../host/envoy/config.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
 import { ISSUER, jwks, makeKey, token } from '../authz/keys.ts';
-import { parseExposition, select, total, peerHeader, promtool, promtoolCheck, NODE_PRODUCTPAGE, SLEEP, RATINGS, ISTIO_NAME_LINT, type Exposition } from './helpers.ts';
+import { parseExposition, select, total, peerHeader, checkExposition, NODE_PRODUCTPAGE, SLEEP, RATINGS, ISTIO_NAME_LINT, type Exposition } from './helpers.ts';
 
 async function prometheusWhen(envoy: Envoy, ready: (e: Exposition) => boolean, timeoutMs = 15_000): Promise<{ text: string; exp: Exposition }> {
   const deadline = Date.now() + timeoutMs;
@@ -22,7 +22,7 @@ async function prometheusWhen(envoy: Envoy, ready: (e: Exposition) => boolean, t
   }
 }
 
-test('Envoy: authz + telemetry: a JWT claim label on /stats/prometheus; 401/403 counted with the caller identity', async () => {
+test('Envoy: authz + telemetry: a JWT claim label on /stats/prometheus; 401/403 counted with the caller identity', async (t) => {
   const rsa = await makeKey('RS256', 'rsa-1');
   const nowSec = Math.floor(Date.now() / 1000);
   const gold = await token(rsa, { nowSec, payload: { group: 'gold-users', sub: 'alice', org: { team: 'payments', tier: { level: 2 } }, groups: ['admins', 'ops'] } });
@@ -72,7 +72,8 @@ test('Envoy: authz + telemetry: a JWT claim label on /stats/prometheus; 401/403 
     assert.equal(total(exp, 'istio_request_duration_milliseconds_count', { user_group: 'gold-users' }), 3);
     assert.equal(await envoy.metric('asmesh_authz_denied_total'), 2);
     assert.equal(await envoy.metric('asmesh_authz_unauthenticated_total'), 1);
-    if (promtool() !== null) assert.deepEqual(promtoolCheck(text).filter((l) => /^(istio|asmesh)_/.test(l)), [ISTIO_NAME_LINT]);
+    const lints = checkExposition(t, text, (l) => /^(istio|asmesh)_/.test(l));
+    if (lints !== null) assert.deepEqual(lints, [ISTIO_NAME_LINT]);
   } finally {
     await envoy?.stop();
     await upstreams.close();

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
-import { parseExposition, select, NODE_PRODUCTPAGE } from './helpers.ts';
+import { parseExposition, select, checkExposition, NODE_PRODUCTPAGE, ISTIO_NAME_LINT } from './helpers.ts';
 
 const NATIVE = /^NATIVE (\S+) (\S+)$/;
 
@@ -177,7 +177,7 @@ const CASES: [string, number | null, string, Record<string, string>?][] = [
   ['/upe', 502, 'UPE'],
 ];
 
-test('Envoy: response_flags label and access log field equal Envoy\'s own %RESPONSE_FLAGS% for real flags', async () => {
+test('Envoy: response_flags label and access log field equal Envoy\'s own %RESPONSE_FLAGS% for real flags', async (t) => {
   for (const [path, status, , headers] of CASES) {
     if (status === null) { await abortAfter(path, 200); continue; }
     const reply = await envoy.request(path, { headers: { host: 'service_b', ...headers } });
@@ -185,7 +185,8 @@ test('Envoy: response_flags label and access log field equal Envoy\'s own %RESPO
   }
   const native = await waitFor('every native access log line', () => { const n = nativeFlags(); return CASES.every(([p]) => n.has(p)) ? n : undefined; });
   const logged = await waitFor('every filter access log line', () => { const n = filterLog(); return CASES.every(([p]) => n.has(p)) ? n : undefined; });
-  const exp = parseExposition(await envoy.prometheus());
+  const text = await envoy.prometheus();
+  const exp = parseExposition(text);
   const seen: string[] = [];
   for (const [path, , documented] of CASES) {
     const envoyFlags = native.get(path)!;
@@ -198,4 +199,7 @@ test('Envoy: response_flags label and access log field equal Envoy\'s own %RESPO
   const labels = new Map<string, number>();
   for (const s of select(exp, 'istio_requests_total')) labels.set(s.labels.response_flags!, (labels.get(s.labels.response_flags!) ?? 0) + s.value);
   assert.deepEqual([...labels.entries()].sort(), seen.map((f) => [f, 1] as [string, number]).sort());
+  // Label values with `,` (URX,UF) keep the page valid.
+  const lints = checkExposition(t, text, (l) => /^(istio|asmesh)_/.test(l));
+  if (lints !== null) assert.deepEqual(lints, [ISTIO_NAME_LINT]);
 });

@@ -136,10 +136,37 @@ export function total(exp: Exposition, name: string, match: Record<string, strin
   return select(exp, name, match).reduce((a, s) => a + s.value, 0);
 }
 
-/** promtool's path when installed (Debian package `prometheus`), else null. */
+/**
+ * promtool's path when installed (Debian package `prometheus`), else null. `PROMTOOL=<path>` names
+ * another one; `PROMTOOL=none` forces the strict-parser fallback (to see that path run).
+ */
 export function promtool(): string | null {
+  const env = process.env.PROMTOOL;
+  if (env === 'none') return null;
+  if (env !== undefined && env !== '') return existsSync(env) ? env : null;
   for (const p of ['/usr/bin/promtool', '/usr/local/bin/promtool']) if (existsSync(p)) return p;
   return null;
+}
+
+/** The part of node:test's TestContext used here. */
+interface Diagnostics { diagnostic(message: string): void }
+
+/**
+ * Validates an exposition and says in the test output which checker did: always the strict parser
+ * (parseExposition, throws on a violation), plus `promtool check metrics` when installed. Returns
+ * promtool's lint lines that `keep` selects, or null when promtool is absent (the diagnostic line
+ * then says only the strict parser checked), so nothing is skipped silently.
+ */
+export function checkExposition(t: Diagnostics, text: string, keep: (line: string) => boolean = () => true): string[] | null {
+  const exp = parseExposition(text);
+  const tool = promtool();
+  if (tool === null) {
+    t.diagnostic(`exposition (${exp.samples.length} samples) checked by the strict parser only: no promtool (not installed, Debian package prometheus, or PROMTOOL=none)`);
+    return null;
+  }
+  const lints = promtoolCheck(text).filter(keep);
+  t.diagnostic(`exposition (${exp.samples.length} samples) checked by ${tool} check metrics and the strict parser`);
+  return lints;
 }
 
 /** promtool's lint of Istio's standard name (real Istio's output has it too). */
