@@ -194,8 +194,10 @@ export class HarnessChain {
       const cluster = h[CLUSTER_HEADER] ?? DEFAULT_CLUSTER;
       const service = this.services.get(cluster);
       if (service === undefined) {
-        // Envoy's router: cluster_header names no cluster -> 503, no body.
+        // Envoy's router: cluster_header names no cluster -> 503, no body, response flag NC (bit 24 of
+        // response.flags, measured in test/telemetry/envoy-flags.test.ts).
         response = localResponse({ status: 503, body: new Uint8Array(0), headers: [], details: 'cluster_not_found', grpcStatus: null });
+        for (const st of streams) st.state.properties['response.flags'] = 1 << 24;
       } else {
         const upHeaders: Record<string, string> = { host: h[':authority'] ?? '' };
         // The steered route drops the cluster header before the upstream (envoy/sidecar.yaml).

@@ -84,6 +84,25 @@ export const scenarios: Scenario[] = [
     ],
   },
   {
+    // Envoy's router answers a cluster_header that names no cluster with 503 and sets response flag NC
+    // (test/telemetry/envoy-flags.test.ts compares more flags with Envoy's own %RESPONSE_FLAGS%).
+    name: 'response flags: a request steered to a missing cluster is a 503 with response_flags NC (label and access log)',
+    filters: destination,
+    node: PRODUCTPAGE_NODE,
+    steps: [
+      { request: { path: '/info', headers: { 'x-asmesh-cluster': 'outbound|80|v9|service_b', 'x-asmesh-peer': b64(SLEEP) } }, repeat: 2, expect: { status: 503, servedBy: null } },
+      { request: call(SLEEP, 503), expect: { status: 503, servedBy: 'service_b' } },
+    ],
+    metrics: {
+      [stat('istio_requests_total', { ...destinationLabels(SLEEP, 503), response_flags: 'NC' })]: 2,
+      [stat('istio_requests_total', destinationLabels(SLEEP, 503))]: 1,
+    },
+    logs: [
+      new RegExp(`${LOG}\\{"start_time":"[^"]+","method":"GET","path":"/info","protocol":"HTTP/1.1","response_code":503,"response_flags":"NC",`),
+      new RegExp(`${LOG}\\{"start_time":"[^"]+","method":"GET","path":"/info","protocol":"HTTP/1.1","response_code":503,"response_flags":"-",`),
+    ],
+  },
+  {
     name: 'source: our identity goes to the upstream in x-asmesh-peer; the destination stays unknown without an answer',
     filters: [{ name: 'telemetry', config: { reporter: 'source' } }],
     node: { id: 'sleep', cluster: 'sleep', metadata: { WORKLOAD_NAME: 'sleep', NAMESPACE: 'default', CLUSTER_ID: 'Kubernetes', LABELS: { app: 'sleep', version: 'v1' } } },
