@@ -2,46 +2,17 @@
 // RSA): JWKS keys with a modulus outside 2048..4096 bits or an exponent over 32 bits are dropped
 // when the JWKS is parsed, with a log line, so a token they signed gets the same 401 on both paths
 // (without the rule, BoringSSL/node:crypto would verify these tokens and our RSA would refuse them).
-// Keys (test/authz/fixtures/rsa-sizes/*.pem) were made with
-// `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:N [-pkeyopt rsa_keygen_pubexp:4294967297]`;
-// jose refuses to sign with RSA under 2048 bits, so the tokens are signed with node:crypto.
 import assert from 'node:assert/strict';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createPublicKey, verify } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadPlugin } from '../../host/harness/index.ts';
 import { repoRoot } from '../harness/fixtures.ts';
-import { ISSUER, b64url } from './keys.ts';
+import { ISSUER } from './keys.ts';
+import { rs256, sizedKeys } from './sized-keys.ts';
 
 const wasm = join(repoRoot, 'build/authz.wasm');
 const NOW = Math.floor(Date.UTC(2026, 0, 1) / 1000);
-
-export interface SizedKey { kid: string; priv: KeyObject; jwk: Record<string, unknown>; accepted: boolean; reason: string }
-
-function sized(kid: string, priv: KeyObject, accepted: boolean, reason = ''): SizedKey {
-  const jwk = { ...createPublicKey(priv).export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
-  return { kid, priv, jwk, accepted, reason };
-}
-
-const pem = (name: string) => createPrivateKey(readFileSync(join(repoRoot, 'test/authz/fixtures/rsa-sizes', name), 'utf8'));
-
-/** The vendored keys outside the rule, and generated ones at its bounds. */
-export function sizedKeys(): SizedKey[] {
-  return [
-    sized('rsa-1024', pem('rsa-1024.pem'), false, 'RSA modulus of 1024 bits, outside 2048..4096'),
-    sized('rsa-4104', pem('rsa-4104.pem'), false, 'RSA modulus of 4104 bits, outside 2048..4096'),
-    sized('rsa-2048-e33', pem('rsa-2048-e33.pem'), false, 'RSA exponent of 33 bits, over 32'),
-    sized('rsa-2048', generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, true),
-    sized('rsa-4096', generateKeyPairSync('rsa', { modulusLength: 4096 }).privateKey, true),
-    sized('rsa-2048-e32', generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0xffffffff }).privateKey, true),
-  ];
-}
-
-export function rs256(key: SizedKey, nowSec: number, sub = 'user-1'): string {
-  const input = `${b64url(JSON.stringify({ alg: 'RS256', kid: key.kid, typ: 'JWT' }))}.${b64url(JSON.stringify({ iss: ISSUER, sub, iat: nowSec, exp: nowSec + 3600 }))}`;
-  return `${input}.${sign('sha256', Buffer.from(input), key.priv).toString('base64url')}`;
-}
 
 const keys = sizedKeys();
 const jwksDoc = JSON.stringify({ keys: keys.map((k) => k.jwk) });
