@@ -1,4 +1,4 @@
-import { Pair, encodePairs, decodePairs } from '../proxy/pairs';
+import { Pair, encodePairs, decodePairs, pairValues } from '../proxy/pairs';
 
 function bytesOf(values: u8[]): ArrayBuffer {
   const buf = new ArrayBuffer(values.length);
@@ -42,5 +42,17 @@ describe('pairs codec', () => {
     expect(decodePairs(bytesOf([1, 0, 0, 0, 5, 0, 0, 0, 5, 0, 0, 0]))).toBeNull();
     // count claims more size entries than the buffer holds
     expect(decodePairs(bytesOf([255, 255, 255, 255, 0, 0, 0, 0]))).toBeNull();
+  });
+
+  it('pairValues: every value of one name, in order, nothing else decoded', () => {
+    const buf = encodePairs([Pair.fromStrings('x-h', 'a'), Pair.fromStrings('x-hh', 'z'), Pair.fromStrings('x-h', ''), Pair.fromStrings('x', 'q'), Pair.fromStrings('x-h', 'b,c')]);
+    const values = pairValues(buf, String.UTF8.encode('x-h')) as ArrayBuffer[];
+    expect(values.length).toBe(3);
+    expect(String.UTF8.decode(values[0])).toBe('a');
+    expect(String.UTF8.decode(values[1])).toBe('');
+    expect(String.UTF8.decode(values[2])).toBe('b,c');
+    expect((pairValues(buf, String.UTF8.encode('y')) as ArrayBuffer[]).length).toBe(0);
+    expect((pairValues(new ArrayBuffer(0), String.UTF8.encode('x')) as ArrayBuffer[]).length).toBe(0);
+    expect(pairValues(bytesOf([1, 0, 0, 0, 5, 0, 0, 0, 1, 0, 0, 0, 0x61]), String.UTF8.encode('a'))).toBeNull();
   });
 });

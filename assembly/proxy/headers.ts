@@ -6,7 +6,7 @@ import {
 } from './hostcalls';
 import { MapType, WasmResult } from './enums';
 import { RETURN_PTR, RETURN_SIZE, clearReturnSlots, takeReturnedBuffer } from './memory';
-import { Pair, encodePairs, decodePairs } from './pairs';
+import { Pair, encodePairs, decodePairs, pairValues } from './pairs';
 
 export class HeaderMap {
   constructor(public readonly mapType: MapType) {}
@@ -60,6 +60,24 @@ export class HeaderMap {
     if (result != WasmResult.Ok) return new Array<Pair>();
     const decoded = decodePairs(takeReturnedBuffer());
     return decoded === null ? new Array<Pair>() : decoded;
+  }
+
+  /** The whole map in the ABI's pairs format (see pairValues), null when the map does not exist now. */
+  pairsBuffer(): ArrayBuffer | null {
+    clearReturnSlots();
+    const result = proxy_get_header_map_pairs(this.mapType, RETURN_PTR, RETURN_SIZE);
+    return result == WasmResult.Ok ? takeReturnedBuffer() : null;
+  }
+
+  /** Every value of a header, in order (a header sent twice has two); empty when absent. */
+  values(name: string): string[] {
+    const out = new Array<string>();
+    const buf = this.pairsBuffer();
+    if (buf === null) return out;
+    const values = pairValues(buf, String.UTF8.encode(name));
+    if (values === null) return out;
+    for (let i = 0; i < values.length; i++) out.push(String.UTF8.decode(values[i]));
+    return out;
   }
 
   /** Replaces the whole map. */

@@ -73,3 +73,35 @@ export function decodePairs(buf: ArrayBuffer): Pair[] | null {
   }
   return result;
 }
+
+/**
+ * The values of every entry named `key` in a pairs buffer, in order, without decoding the other
+ * entries (a header sent several times has several). A truncated or inconsistent buffer yields null.
+ */
+export function pairValues(buf: ArrayBuffer, key: ArrayBuffer): ArrayBuffer[] | null {
+  const total = <usize>buf.byteLength;
+  const result = new Array<ArrayBuffer>();
+  if (total == 0) return result;
+  if (total < 4) return null;
+  const base = changetype<usize>(buf);
+  const count = <usize>load<u32>(base);
+  if (count > (total - 4) / 8) return null;
+  const keyBase = changetype<usize>(key);
+  const want = <usize>key.byteLength;
+  let sizes = base + 4;
+  let data = base + 4 + count * 8;
+  const end = base + total;
+  for (let i: usize = 0; i < count; i++) {
+    const keySize = <usize>load<u32>(sizes);
+    const valueSize = <usize>load<u32>(sizes + 4);
+    sizes += 8;
+    if (keySize + valueSize + 2 > end - data) return null;
+    if (keySize == want && memory.compare(data, keyBase, want) == 0) {
+      const value = new ArrayBuffer(<i32>valueSize);
+      memory.copy(changetype<usize>(value), data + keySize + 1, valueSize);
+      result.push(value);
+    }
+    data += keySize + 1 + valueSize + 1;
+  }
+  return result;
+}

@@ -3,7 +3,7 @@
 import {
   RootContext, HttpContext, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, TimerHandler,
   requestHeaders, responseHeaders, pluginConfiguration, logError, logWarn, logDebug, logLevel, LogLevel,
-  Counter, clearRouteCache, setTimer, randomU64, Pair, getPropertyInt64, isMissingInt,
+  Counter, clearRouteCache, setTimer, randomU64, Pair, getPropertyInt64, isMissingInt, pairValues,
 } from '../../assembly/proxy';
 import { SteeringConfig, HeaderOps, HttpRoute, Destination, parseSteeringConfig } from './config';
 import { Decision, RandomSource, RequestView, decide } from './logic';
@@ -23,15 +23,10 @@ class HostRandom extends RandomSource {
 
 const DESTINATION_PORT = ['destination', 'port'];
 
-function sameBytes(a: ArrayBuffer, b: ArrayBuffer): bool {
-  const n = a.byteLength;
-  return n == b.byteLength && memory.compare(changetype<usize>(a), changetype<usize>(b), n) == 0;
-}
-
-/** The request through the host: each header read at most once, all pairs fetched at most once. */
+/** The request through the host: each header read at most once, the whole map fetched at most once. */
 class HostRequestView extends RequestView {
   private cache: Map<string, string | null> = new Map<string, string | null>();
-  private all: Pair[] | null = null;
+  private all: ArrayBuffer | null = null;
   header(name: string): string | null {
     if (this.cache.has(name)) return this.cache.get(name);
     const v = requestHeaders.get(name);
@@ -39,14 +34,17 @@ class HostRequestView extends RequestView {
     return v;
   }
   headerValues(name: string): string[] {
-    // proxy_get_header_map_value returns the first value only: a repeated header needs the pairs.
-    let all = this.all;
-    if (all === null) { all = requestHeaders.pairs(); this.all = all; }
-    const key = String.UTF8.encode(name);
     const out = new Array<string>();
-    for (let i = 0; i < all.length; i++) {
-      if (sameBytes(all[i].key, key)) out.push(all[i].valueString);
+    // proxy_get_header_map_value returns the first value only: an absent header needs no more, a
+    // present one may repeat, so its values come from the map's pairs (fetched once per request).
+    if (this.header(name) === null) return out;
+    if (this.all === null) {
+      const buf = requestHeaders.pairsBuffer();
+      this.all = buf === null ? new ArrayBuffer(0) : buf;
     }
+    const values = pairValues(this.all as ArrayBuffer, String.UTF8.encode(name));
+    if (values === null) return out;
+    for (let i = 0; i < values.length; i++) out.push(String.UTF8.decode(values[i]));
     return out;
   }
   destinationPort(): i32 {

@@ -9,9 +9,9 @@ export abstract class RequestView {
   /** The first value of a header, or null. */
   abstract header(name: string): string | null;
   /**
-   * Every value of a header, in order: a header sent twice has two values (empty: absent). Envoy's
-   * header matchers take each value on its own: a matcher matches when any value does (measured in
-   * Envoy 1.40, test/steering/native.test.ts).
+   * Every value of a header, in order, the first being header(name): a header sent twice has two
+   * values (empty: absent). Envoy's header matchers take each value on its own: a matcher matches
+   * when any value does (measured in Envoy 1.40, test/steering/native.test.ts).
    */
   headerValues(name: string): string[] {
     const v = this.header(name);
@@ -126,8 +126,12 @@ export function hostMatches(hosts: string[], host: string): bool {
 
 /** A header matcher as Envoy's: true when any value of the header matches (absent: none does). */
 export function headerMatches(k: KeyMatch, req: RequestView): bool {
+  const first = req.header(k.name);
+  if (first === null) return false;
+  if (k.matcher.matches(first)) return true;
+  // Only a first value that fails needs the others (the host hands them over all headers at once).
   const values = req.headerValues(k.name);
-  for (let i = 0; i < values.length; i++) {
+  for (let i = 1; i < values.length; i++) {
     if (k.matcher.matches(values[i])) return true;
   }
   return false;
