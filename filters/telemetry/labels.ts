@@ -108,8 +108,8 @@ export function statsTagRegex(name: string): string {
 
 // Envoy's core response flags (StreamInfo::CoreResponseFlag), bit i = RESPONSE_FLAG_CODES[i] of the
 // bitmask the `response.flags` property returns (StreamInfo::legacyResponseFlags). Checked against
-// Envoy 1.40's own %RESPONSE_FLAGS% for UH UT UF UC UO NR DI FI DC URX UPE NC in
-// test/telemetry/envoy-flags.test.ts.
+// Envoy 1.40's own %RESPONSE_FLAGS% for UH UT UF UC UO NR DI FI RL DC URX SI UMSDR UPE NC in
+// test/telemetry/envoy-flags.test.ts; the others follow Envoy's CoreResponseFlag enum order.
 export const RESPONSE_FLAG_CODES: string[] = [
   'LH', 'UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DI', 'FI', 'RL', 'UAEX', 'RLSE', 'DC',
   'URX', 'SI', 'IH', 'DPE', 'UMSDR', 'RFCF', 'NFCF', 'DT', 'UPE', 'NC', 'OM', 'DF', 'DO', 'DR', 'UDO',
