@@ -234,6 +234,15 @@ export class AuthzRoot extends RootContext {
     st.fetching = true;
   }
 
+  /** Has another VM published newer keys than ours, or is one fetching now? */
+  sharedNews(index: i32): bool {
+    const st = this.jwks[index];
+    const s = readSharedJwks(st.sharedKey);
+    if (s === null) return false;
+    if (s.fetchedMs > st.sharedMs) return true;
+    return s.leaseMs != 0 && currentTimeMilliseconds() < s.leaseMs + <u64>st.rule.jwksTimeoutMs + LEASE_MARGIN_MS;
+  }
+
   /** Takes the shared keys when they are newer than ours; true if it did. */
   adoptShared(index: i32, s: SharedJwks): bool {
     const st = this.jwks[index];
@@ -249,20 +258,20 @@ export class AuthzRoot extends RootContext {
     return true;
   }
 
-  /** Publishes keys we fetched (CAS: a fetch published after ours started wins instead). */
+  /**
+   * Publishes keys we fetched, by CAS (read, then write unless another VM wrote in between), with a
+   * fetch time newer than any published: the other VMs take them at their next look.
+   */
   publish(index: i32, body: ArrayBuffer): void {
     const st = this.jwks[index];
     for (let attempt = 0; attempt < 4; attempt++) {
       const s = readSharedJwks(st.sharedKey);
       if (s === null) break;
-      if (s.fetchedMs > st.leaseMs && s.fetchedMs > st.sharedMs && st.leaseMs != 0) {
-        // Another VM published a fetch that started after ours: theirs is the one all VMs use.
-        this.adoptShared(index, s);
-        break;
-      }
       const now = currentTimeMilliseconds();
       const fetched = now <= s.fetchedMs ? s.fetchedMs + 1 : now;
-      if (setSharedData(st.sharedKey, encodeSharedJwks(fetched, 0, body), s.cas) == WasmResult.Ok) {
+      // Our lease ends here; one another VM took over (ours had gone stale) stays.
+      const lease = s.leaseMs == st.leaseMs ? <u64>0 : s.leaseMs;
+      if (setSharedData(st.sharedKey, encodeSharedJwks(fetched, lease, body), s.cas) == WasmResult.Ok) {
         st.sharedMs = fetched;
         break;
       }
@@ -385,7 +394,8 @@ export class AuthzHttp extends HttpContext {
           if (rr.jwksUri.length > 0) {
             const st = root.jwks[rr.index];
             this.refetched = true;
-            if (st.fetching || currentTimeMilliseconds() - st.lastFetchMs >= <u64>rr.kidRefetchMs) {
+            // (Keys another VM fetched since, or is fetching now, are waited for / used by waitForKeys.)
+            if (st.fetching || st.polling || currentTimeMilliseconds() - st.lastFetchMs >= <u64>rr.kidRefetchMs || root.sharedNews(rr.index)) {
               return this.waitForKeys(root, rr.index, r.status);
             }
           }
@@ -422,6 +432,12 @@ export class AuthzHttp extends HttpContext {
       // Another VM of the plugin may have fetched newer keys: use them without fetching.
       const s = readSharedJwks(st.sharedKey);
       if (s !== null && root.adoptShared(index, s)) return this.decide();
+      if (s !== null && s.leaseMs != 0 && currentTimeMilliseconds() < s.leaseMs + <u64>st.rule.jwksTimeoutMs + LEASE_MARGIN_MS) {
+        // Another VM is fetching right now (e.g. its refresh, just before ours): wait for its keys.
+        st.polling = true;
+        root.schedule(index, POLL_MS);
+        pending = true;
+      }
     }
     // Keys never arrived and the last try failed recently: fail now rather than wait.
     if (!pending && st.everFetched == false && st.lastFetchMs != 0 &&

@@ -171,6 +171,22 @@ test('shared JWKS: an unknown kid on a VM whose timer has not fired yet uses the
   assert.equal(fetches(w1, w2), 3, 'w1 took the refetched keys from shared data');
 });
 
+test('shared JWKS: an unknown kid while another VM is fetching waits for that fetch (even within kidRefetchSeconds)', async () => {
+  const [w1, w2] = await twoWorkers({ jwksRefreshSeconds: 20, kidRefetchSeconds: 30 });
+  await w1.tick(1);
+  await answer(w1, jwks(a));
+  await w2.tick(1);
+  await w1.tick(20_000); // w1's refresh is under way (rotation to a, b)
+  w2.advance(20_000); // w2's last keys are 20 s old: an unknown kid alone would not refetch (30 s)
+  const r = await w2.http(get(await token(b, { nowSec: NOW })));
+  assert.ok(r.paused, 'waits for the other VM\'s fetch instead of a 401');
+  assert.equal(w2.pendingHttpCalls().length, 0);
+  await answer(w1, jwks(a, b));
+  await w2.tick(100);
+  assert.equal((await r.completion!).response.status, 200);
+  assert.equal(fetches(w1, w2), 2);
+});
+
 test('shared JWKS: a failed refresh keeps the last good keys on every VM; a VM that took the lease and vanished is replaced after the timeout', async () => {
   const [w1, w2] = await twoWorkers({ jwksRefreshSeconds: 300, jwksRetrySeconds: 1, jwksTimeoutMs: 2000 });
   await w1.tick(1);
@@ -193,6 +209,28 @@ test('shared JWKS: a failed refresh keeps the last good keys on every VM; a VM t
   assert.equal(w1.pendingHttpCalls().length, 1, 'stale lease: w1 fetches');
   await answer(w1, jwks(b));
   assert.equal(await status(w1, await token(b, { nowSec: NOW })), 200);
+});
+
+test('shared JWKS: the lease is taken by CAS; a late answer to a stale lease and the new fetch both publish, and every VM ends on the last one', async () => {
+  const [w1, w2] = await twoWorkers({ jwksRefreshSeconds: 300, jwksTimeoutMs: 1000 });
+  await w1.tick(1); // w1's lease
+  await w2.tick(1); // w2 polls
+  assert.equal(w2.pendingHttpCalls().length, 0);
+  await w2.tick(2_100); // w2 polls until w1's lease (taken at +1 ms) is stale after 1 s timeout + 1 s margin
+  assert.equal(w2.pendingHttpCalls().length, 1);
+  const key = 'asmesh.authz.jwks https://www.googleapis.com/oauth2/v3/certs';
+  const lease = (p: Plugin) => Buffer.from(p.sharedData.get(key)!.value).readBigUInt64LE(8);
+  assert.equal(lease(w1), BigInt(NOW_MS + 2_001), "w2's lease replaced w1's");
+  await answer(w1, jwks(a)); // w1's late answer: published, w2's lease stays
+  assert.equal(lease(w1), BigInt(NOW_MS + 2_001));
+  await answer(w2, jwks(b)); // w2's answer comes last: published over it, lease freed
+  assert.equal(lease(w1), 0n);
+  await w1.tick(300_100);
+  await w2.tick(300_100 - 2_200);
+  assert.equal(fetches(w1, w2), 2, 'no refetch: the shared keys were fresh');
+  const tb = await token(b, { nowSec: NOW });
+  assert.equal(await status(w1, tb), 200);
+  assert.equal(await status(w2, tb), 200);
 });
 
 test('harness: a shared store is only for plugins of its vm_id', async () => {
