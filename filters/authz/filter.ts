@@ -33,7 +33,8 @@ export const REQUEST_PRINCIPAL_PROPERTY = 'asmesh.request_principal';
  * JWKS fetched from a jwksUri are shared by all VMs of the plugin (Envoy runs one per worker
  * thread, plus the main thread's) through proxy-wasm shared data, which Envoy keeps per vm_id:
  * key `asmesh.authz.jwks <jwksUri>`, value = u64 LE fetch time (ms, 0 = never) + u64 LE lease
- * (ms when a VM started fetching, 0 = nobody) + the JWKS body as fetched (already validated).
+ * (ms when a VM started fetching, 0 = nobody) + u64 LE time of the last failed fetch (0 = none) + the
+ * JWKS body as fetched (already validated). A failed fetch holds the other VMs off until its retry time.
  * A VM about to fetch first looks there: fresher keys than its own are used without fetching; a
  * live lease means another VM is fetching (poll until it publishes); else it takes the lease by
  * CAS (one VM wins, the others see the lease) and fetches. A lease older than the fetch timeout
@@ -42,26 +43,27 @@ export const REQUEST_PRINCIPAL_PROPERTY = 'asmesh.request_principal';
 export const SHARED_JWKS_PREFIX = 'asmesh.authz.jwks ';
 const LEASE_MARGIN_MS: u64 = 1000;
 const POLL_MS: u32 = 100;
-const SHARED_HEADER: i32 = 16;
+const SHARED_HEADER: i32 = 24;
 
 class SharedJwks {
-  constructor(public fetchedMs: u64, public leaseMs: u64, public body: ArrayBuffer, public cas: u32) {}
+  constructor(public fetchedMs: u64, public leaseMs: u64, public failedMs: u64, public body: ArrayBuffer, public cas: u32) {}
 }
 
 function readSharedJwks(key: string): SharedJwks | null {
   const v = getSharedData(key);
   if (v === null) return null;
   const buf = v.value;
-  if (buf.byteLength < SHARED_HEADER) return new SharedJwks(0, 0, new ArrayBuffer(0), v.cas);
+  if (buf.byteLength < SHARED_HEADER) return new SharedJwks(0, 0, 0, new ArrayBuffer(0), v.cas);
   const p = changetype<usize>(buf);
-  return new SharedJwks(load<u64>(p), load<u64>(p + 8), buf.slice(SHARED_HEADER), v.cas);
+  return new SharedJwks(load<u64>(p), load<u64>(p + 8), load<u64>(p + 16), buf.slice(SHARED_HEADER), v.cas);
 }
 
-function encodeSharedJwks(fetchedMs: u64, leaseMs: u64, body: ArrayBuffer): ArrayBuffer {
+function encodeSharedJwks(fetchedMs: u64, leaseMs: u64, failedMs: u64, body: ArrayBuffer): ArrayBuffer {
   const out = new ArrayBuffer(SHARED_HEADER + body.byteLength);
   const p = changetype<usize>(out);
   store<u64>(p, fetchedMs);
   store<u64>(p + 8, leaseMs);
+  store<u64>(p + 16, failedMs);
   memory.copy(p + <usize>SHARED_HEADER, changetype<usize>(body), <usize>body.byteLength);
   return out;
 }
@@ -184,7 +186,7 @@ export class AuthzRoot extends RootContext {
       let s = readSharedJwks(st.sharedKey);
       if (s === null) {
         // First use: create the entry, so that every later write is a CAS.
-        setSharedData(st.sharedKey, encodeSharedJwks(0, 0, new ArrayBuffer(0)), 0);
+        setSharedData(st.sharedKey, encodeSharedJwks(0, 0, 0, new ArrayBuffer(0)), 0);
         s = readSharedJwks(st.sharedKey);
         if (s === null) { shared = false; break; } // a host without shared data: fetch alone
       }
@@ -201,6 +203,13 @@ export class AuthzRoot extends RootContext {
         this.resumeWaiting(index);
         return;
       }
+      this.noteSharedFailure(index, sj);
+      if (!force && sj.failedMs > sj.fetchedMs && now < sj.failedMs + <u64>rule.jwksRetryMs) {
+        // Another VM's fetch just failed: retry when it would (not once per VM).
+        this.schedule(index, <u32>(sj.failedMs + <u64>rule.jwksRetryMs - now));
+        this.resumeWaiting(index);
+        return;
+      }
       if (sj.leaseMs != 0 && now < sj.leaseMs + <u64>rule.jwksTimeoutMs + LEASE_MARGIN_MS) {
         // Another VM is fetching: look again shortly, and use what it publishes.
         st.polling = true;
@@ -208,7 +217,7 @@ export class AuthzRoot extends RootContext {
         return;
       }
       const lease = now == 0 ? <u64>1 : now;
-      if (setSharedData(st.sharedKey, encodeSharedJwks(sj.fetchedMs, lease, sj.body), sj.cas) == WasmResult.Ok) {
+      if (setSharedData(st.sharedKey, encodeSharedJwks(sj.fetchedMs, lease, sj.failedMs, sj.body), sj.cas) == WasmResult.Ok) {
         st.leaseMs = lease;
         break;
       }
@@ -232,6 +241,12 @@ export class AuthzRoot extends RootContext {
       return;
     }
     st.fetching = true;
+  }
+
+  /** A failed fetch of another VM counts as our own last try (retry and kid refetch limits). */
+  noteSharedFailure(index: i32, s: SharedJwks): void {
+    const st = this.jwks[index];
+    if (s.failedMs > s.fetchedMs && s.failedMs > st.lastFetchMs) st.lastFetchMs = s.failedMs;
   }
 
   /** Has another VM published newer keys than ours, or is one fetching now? */
@@ -271,7 +286,7 @@ export class AuthzRoot extends RootContext {
       const fetched = now <= s.fetchedMs ? s.fetchedMs + 1 : now;
       // Our lease ends here; one another VM took over (ours had gone stale) stays.
       const lease = s.leaseMs == st.leaseMs ? <u64>0 : s.leaseMs;
-      if (setSharedData(st.sharedKey, encodeSharedJwks(fetched, lease, body), s.cas) == WasmResult.Ok) {
+      if (setSharedData(st.sharedKey, encodeSharedJwks(fetched, lease, 0, body), s.cas) == WasmResult.Ok) {
         st.sharedMs = fetched;
         break;
       }
@@ -286,7 +301,8 @@ export class AuthzRoot extends RootContext {
     for (let attempt = 0; attempt < 4; attempt++) {
       const s = readSharedJwks(st.sharedKey);
       if (s === null || s.leaseMs != st.leaseMs) break;
-      if (setSharedData(st.sharedKey, encodeSharedJwks(s.fetchedMs, 0, s.body), s.cas) == WasmResult.Ok) break;
+      const failed = currentTimeMilliseconds();
+      if (setSharedData(st.sharedKey, encodeSharedJwks(s.fetchedMs, 0, failed == 0 ? 1 : failed, s.body), s.cas) == WasmResult.Ok) break;
     }
     st.leaseMs = 0;
   }
@@ -432,6 +448,7 @@ export class AuthzHttp extends HttpContext {
       // Another VM of the plugin may have fetched newer keys: use them without fetching.
       const s = readSharedJwks(st.sharedKey);
       if (s !== null && root.adoptShared(index, s)) return this.decide();
+      if (s !== null) root.noteSharedFailure(index, s);
       if (s !== null && s.leaseMs != 0 && currentTimeMilliseconds() < s.leaseMs + <u64>st.rule.jwksTimeoutMs + LEASE_MARGIN_MS) {
         // Another VM is fetching right now (e.g. its refresh, just before ours): wait for its keys.
         st.polling = true;

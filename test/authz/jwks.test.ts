@@ -187,8 +187,8 @@ test('shared JWKS: an unknown kid while another VM is fetching waits for that fe
   assert.equal(fetches(w1, w2), 2);
 });
 
-test('shared JWKS: a failed refresh keeps the last good keys on every VM; a VM that took the lease and vanished is replaced after the timeout', async () => {
-  const [w1, w2] = await twoWorkers({ jwksRefreshSeconds: 300, jwksRetrySeconds: 1, jwksTimeoutMs: 2000 });
+test('shared JWKS: a failed refresh keeps the last good keys on every VM and holds the other VMs off until the retry; a VM that took the lease and vanished is replaced after the timeout', async () => {
+  const [w1, w2] = await twoWorkers({ jwksRefreshSeconds: 300, jwksRetrySeconds: 10, jwksTimeoutMs: 2000 });
   await w1.tick(1);
   await answer(w1, jwks(a));
   await w2.tick(1);
@@ -198,17 +198,41 @@ test('shared JWKS: a failed refresh keeps the last good keys on every VM; a VM t
   const t = await token(a, { nowSec: NOW, payload: { sub: 'after failure' } });
   assert.equal(await status(w1, t), 200);
   assert.equal(await status(w2, t), 200);
-  // The lease was released: w2's poll now fetches (the failure is not taken as the answer for all).
-  await w2.tick(100);
+  await w2.tick(100); // w2's poll: the fetch failed, so w2 waits for the retry time as w1 does
+  assert.equal(w2.pendingHttpCalls().length, 0, 'one failure is not retried once per VM');
+  assert.equal(fetches(w1, w2), 2);
+  await w2.tick(9_900); // retry time: w2's timer fires first, takes the lease, fetches
   assert.equal(w2.pendingHttpCalls().length, 1);
-  assert.equal(w1.pendingHttpCalls().length, 0);
-  // w2 never answers (its worker is gone): w1's retry waits for the lease to expire, then fetches.
-  await w1.tick(1_000); // w1's retry: w2's lease (+2 s timeout +1 s margin) is live
+  await w1.tick(10_000);
+  assert.equal(w1.pendingHttpCalls().length, 0, 'w1 sees the lease');
+  assert.equal(fetches(w1, w2), 3, 'one retry for both VMs');
+  // w2 never answers (its worker is gone): w1 polls until the lease is stale (2 s timeout + 1 s), then fetches.
+  await w1.tick(2_800);
   assert.equal(w1.pendingHttpCalls().length, 0, 'lease still live: w1 polls');
-  await w1.tick(2_200);
+  await w1.tick(300);
   assert.equal(w1.pendingHttpCalls().length, 1, 'stale lease: w1 fetches');
   await answer(w1, jwks(b));
   assert.equal(await status(w1, await token(b, { nowSec: NOW })), 200);
+});
+
+test('shared JWKS: keys never fetched and the other VM\'s fetch failed: 401 Jwks remote fetch is failed on both, no fetch per VM', async () => {
+  const [w1, w2] = await twoWorkers({ jwksRetrySeconds: 5 });
+  await w1.tick(1);
+  await w2.tick(1); // polls
+  const tk = await token(a, { nowSec: NOW });
+  const waiting = await w2.http(get(tk));
+  assert.ok(waiting.paused);
+  await answer(w1, '{"keys":[]}', 500);
+  await w2.tick(100);
+  assert.equal((await waiting.completion!).response.bodyText, 'Jwks remote fetch is failed');
+  assert.equal((await w2.http(get(tk))).response.bodyText, 'Jwks remote fetch is failed');
+  assert.equal((await w1.http(get(tk))).response.bodyText, 'Jwks remote fetch is failed');
+  assert.equal(fetches(w1, w2), 1);
+  await w1.tick(5_000);
+  await answer(w1, jwks(a));
+  await w2.tick(4_900);
+  assert.equal(fetches(w1, w2), 2);
+  assert.equal(await status(w2, tk), 200);
 });
 
 test('shared JWKS: the lease is taken by CAS; a late answer to a stale lease and the new fetch both publish, and every VM ends on the last one', async () => {
