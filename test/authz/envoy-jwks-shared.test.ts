@@ -5,17 +5,19 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
-import { Upstreams } from '../../host/upstream/echo.ts';
+import { Upstreams, type EchoReply } from '../../host/upstream/echo.ts';
 import { jwks, makeKey, seedJwtRules, token, type TestKey } from './keys.ts';
 import { rs256, sizedKeys, type SizedKey } from './sized-keys.ts';
 
 const REFRESH_S = 3;
+const RETRY_S = 1;
 const SIZES_ISSUER = 'https://sizes.example';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => Math.floor(Date.now() / 1000);
 
 let upstreams: Upstreams, envoy: Envoy, a: TestKey, b: TestKey, sized: SizedKey[];
 let served = '';
+let failing = false;
 const fetchTimes: number[] = [];
 
 before(async () => {
@@ -23,12 +25,13 @@ before(async () => {
   sized = sizedKeys();
   served = jwks(a);
   upstreams = await Upstreams.start();
-  upstreams.get('jwks').service.setRoute('/oauth2/v3/certs', () => {
+  upstreams.get('jwks').service.setRoute('/oauth2/v3/certs', (): EchoReply => {
     fetchTimes.push(Date.now());
+    if (failing) return { status: 503, headers: {}, body: 'down' };
     return { status: 200, headers: { 'content-type': 'application/json' }, body: served };
   });
   const jwtRules = [
-    ...seedJwtRules().map((r) => ({ ...r, asmesh: { jwksCluster: 'jwks', jwksRefreshSeconds: REFRESH_S } })),
+    ...seedJwtRules().map((r) => ({ ...r, asmesh: { jwksCluster: 'jwks', jwksRefreshSeconds: REFRESH_S, jwksRetrySeconds: RETRY_S } })),
     { issuer: SIZES_ISSUER, jwks: JSON.stringify({ keys: sized.map((k) => k.jwk) }) },
   ];
   envoy = await startEnvoy({ concurrency: 2, filters: [{ name: 'authz', config: { jwtRules } }], upstreams: upstreams.endpoints() });
@@ -110,4 +113,22 @@ test("Envoy verify_signature: JWKS RSA keys outside 2048..4096 bits or with a 33
       assert.equal(r.body, "Jwks doesn't have key to match kid or alg from Jwt", k.kid);
     }
   }
+});
+
+test('Envoy --concurrency 2: while the JWKS upstream fails, one retry per retry period for all VMs; every worker keeps the last good keys', async () => {
+  failing = true;
+  const from = fetchTimes.length;
+  const t0 = Date.now();
+  while (fetchTimes.length === from && Date.now() - t0 < (REFRESH_S + 2) * 1000) await sleep(50);
+  assert.ok(fetchTimes.length > from, 'the refresh fetched (and failed)');
+  await sleep(RETRY_S * 1000 * 2 + 500);
+  failing = false;
+  const during = fetchTimes.slice(from);
+  const gaps = during.slice(1).map((t, i) => t - during[i]!);
+  assert.ok(during.length >= 2 && during.length <= 4, `${during.length} fetches in ${RETRY_S * 2.5} s: ${gaps}`);
+  assert.ok(gaps.every((g) => g >= RETRY_S * 1000 - 200), `one retry per ${RETRY_S} s for all VMs, not one per VM: gaps ${gaps} ms`);
+  const r = await spread(await token(b, { nowSec: now(), payload: { sub: 'during outage' } }), 12);
+  assert.deepEqual(r.statuses, Array(12).fill(200), 'last good keys kept');
+  assert.ok(r.workers.every((n) => n > 0), `both workers served: ${r.workers}`);
+  assert.ok(((await envoy.stats()).get('wasmcustom.asmesh_authz_jwks_fetch_failures_total') ?? 0) >= 2);
 });
