@@ -32,7 +32,7 @@ export const REQUEST_PRINCIPAL_PROPERTY = 'asmesh.request_principal';
 /**
  * JWKS fetched from a jwksUri are shared by all VMs of the plugin (Envoy runs one per worker
  * thread, plus the main thread's) through proxy-wasm shared data, which Envoy keeps per vm_id:
- * key `asmesh.authz.jwks <jwksUri>`, value = u64 LE fetch time (ms, 0 = never) + u64 LE lease
+ * key `asmesh.authz.jwks.v1 <jwksUri>` (v1: the layout; a new layout takes a new key), value = u64 LE fetch time (ms, 0 = never) + u64 LE lease
  * (ms when a VM started fetching, 0 = nobody) + u64 LE time of the last failed fetch (0 = none) + the
  * JWKS body as fetched (already validated). A failed fetch holds the other VMs off until its retry time.
  * A VM about to fetch first looks there: fresher keys than its own are used without fetching; a
@@ -40,7 +40,7 @@ export const REQUEST_PRINCIPAL_PROPERTY = 'asmesh.request_principal';
  * CAS (one VM wins, the others see the lease) and fetches. A lease older than the fetch timeout
  * plus LEASE_MARGIN_MS is stale (the VM holding it went away) and may be taken.
  */
-export const SHARED_JWKS_PREFIX = 'asmesh.authz.jwks ';
+export const SHARED_JWKS_PREFIX = 'asmesh.authz.jwks.v1 ';
 const LEASE_MARGIN_MS: u64 = 1000;
 const POLL_MS: u32 = 100;
 const SHARED_HEADER: i32 = 24;

@@ -242,7 +242,7 @@ test('shared JWKS: the lease is taken by CAS; a late answer to a stale lease and
   assert.equal(w2.pendingHttpCalls().length, 0);
   await w2.tick(2_100); // w2 polls until w1's lease (taken at +1 ms) is stale after 1 s timeout + 1 s margin
   assert.equal(w2.pendingHttpCalls().length, 1);
-  const key = 'asmesh.authz.jwks https://www.googleapis.com/oauth2/v3/certs';
+  const key = 'asmesh.authz.jwks.v1 https://www.googleapis.com/oauth2/v3/certs';
   const lease = (p: Plugin) => Buffer.from(p.sharedData.get(key)!.value).readBigUInt64LE(8);
   assert.equal(lease(w1), BigInt(NOW_MS + 2_001), "w2's lease replaced w1's");
   await answer(w1, jwks(a)); // w1's late answer: published, w2's lease stays
