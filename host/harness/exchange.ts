@@ -14,6 +14,8 @@ const PHASE_FIELD: Record<PhaseName, ('requestHeaders' | 'requestBody' | 'reques
   request_headers: ['requestHeaders'], request_body: ['requestBody'], request_trailers: ['requestTrailers'],
   response_headers: ['responseHeaders'], response_body: ['responseBody'], response_trailers: ['responseTrailers'],
 };
+/** A body Envoy delivers: present and not empty. */
+function body(bytes: Uint8Array | null): boolean { return bytes !== null && bytes.length > 0; }
 const STEPS: Step[] = ['request_headers', 'request_body', 'request_trailers', 'upstream', 'response_headers', 'response_body', 'response_trailers', 'end'];
 
 export class Exchange {
@@ -87,7 +89,6 @@ export class Exchange {
 
   private run(step: Step): void {
     const { stream, data } = this;
-    const body = (bytes: Uint8Array | null) => bytes !== null && bytes.length > 0;
     switch (step) {
       case 'request_headers':
         stream.requestHeaders = stream.attributes.requestHeaders = data.requestHeaders;
