@@ -46,32 +46,66 @@ export function encodePairs(pairs: Pair[]): ArrayBuffer {
   return out;
 }
 
+/**
+ * Walks a pairs buffer entry by entry without copying, checking every size against the buffer's end.
+ * An empty buffer has no entries; a truncated or inconsistent one sets `bad` (never a trap).
+ */
+class PairsReader {
+  bad: bool = false;
+  key: usize = 0;
+  keySize: usize = 0;
+  value: usize = 0;
+  valueSize: usize = 0;
+  private remaining: usize = 0;
+  private sizes: usize = 0;
+  private data: usize = 0;
+  private end: usize = 0;
+
+  constructor(buf: ArrayBuffer) {
+    const total = <usize>buf.byteLength;
+    const base = changetype<usize>(buf);
+    const count: usize = total < 4 ? 0 : <usize>load<u32>(base);
+    if (total == 0) {
+      // no entries
+    } else if (total < 4 || count > (total - 4) / 8) {
+      this.bad = true;
+    } else {
+      this.remaining = count;
+      this.sizes = base + 4;
+      this.data = base + 4 + count * 8;
+      this.end = base + total;
+    }
+  }
+
+  /** Moves to the next entry (key, keySize, value, valueSize); false at the end or when `bad`. */
+  next(): bool {
+    if (this.remaining == 0) return false;
+    this.remaining--;
+    const keySize = <usize>load<u32>(this.sizes);
+    const valueSize = <usize>load<u32>(this.sizes + 4);
+    this.sizes += 8;
+    if (keySize + valueSize + 2 > this.end - this.data) { this.bad = true; this.remaining = 0; return false; }
+    this.key = this.data;
+    this.keySize = keySize;
+    this.value = this.data + keySize + 1;
+    this.valueSize = valueSize;
+    this.data += keySize + 1 + valueSize + 1;
+    return true;
+  }
+}
+
+function copyOut(ptr: usize, size: usize): ArrayBuffer {
+  const out = new ArrayBuffer(<i32>size);
+  memory.copy(changetype<usize>(out), ptr, size);
+  return out;
+}
+
 /** Parses the pairs format. A truncated or inconsistent buffer yields null, never a trap. */
 export function decodePairs(buf: ArrayBuffer): Pair[] | null {
-  const total = <usize>buf.byteLength;
+  const r = new PairsReader(buf);
   const result = new Array<Pair>();
-  if (total == 0) return result;
-  if (total < 4) return null;
-  const base = changetype<usize>(buf);
-  const count = <usize>load<u32>(base);
-  if (count > (total - 4) / 8) return null;
-  let sizes = base + 4;
-  let data = base + 4 + count * 8;
-  const end = base + total;
-  for (let i: usize = 0; i < count; i++) {
-    const keySize = <usize>load<u32>(sizes);
-    const valueSize = <usize>load<u32>(sizes + 4);
-    sizes += 8;
-    if (keySize + valueSize + 2 > end - data) return null;
-    const key = new ArrayBuffer(<i32>keySize);
-    memory.copy(changetype<usize>(key), data, keySize);
-    data += keySize + 1;
-    const value = new ArrayBuffer(<i32>valueSize);
-    memory.copy(changetype<usize>(value), data, valueSize);
-    data += valueSize + 1;
-    result.push(new Pair(key, value));
-  }
-  return result;
+  while (r.next()) result.push(new Pair(copyOut(r.key, r.keySize), copyOut(r.value, r.valueSize)));
+  return r.bad ? null : result;
 }
 
 /**
@@ -79,29 +113,12 @@ export function decodePairs(buf: ArrayBuffer): Pair[] | null {
  * entries (a header sent several times has several). A truncated or inconsistent buffer yields null.
  */
 export function pairValues(buf: ArrayBuffer, key: ArrayBuffer): ArrayBuffer[] | null {
-  const total = <usize>buf.byteLength;
+  const r = new PairsReader(buf);
   const result = new Array<ArrayBuffer>();
-  if (total == 0) return result;
-  if (total < 4) return null;
-  const base = changetype<usize>(buf);
-  const count = <usize>load<u32>(base);
-  if (count > (total - 4) / 8) return null;
   const keyBase = changetype<usize>(key);
   const want = <usize>key.byteLength;
-  let sizes = base + 4;
-  let data = base + 4 + count * 8;
-  const end = base + total;
-  for (let i: usize = 0; i < count; i++) {
-    const keySize = <usize>load<u32>(sizes);
-    const valueSize = <usize>load<u32>(sizes + 4);
-    sizes += 8;
-    if (keySize + valueSize + 2 > end - data) return null;
-    if (keySize == want && memory.compare(data, keyBase, want) == 0) {
-      const value = new ArrayBuffer(<i32>valueSize);
-      memory.copy(changetype<usize>(value), data + keySize + 1, valueSize);
-      result.push(value);
-    }
-    data += keySize + 1 + valueSize + 1;
+  while (r.next()) {
+    if (r.keySize == want && memory.compare(r.key, keyBase, want) == 0) result.push(copyOut(r.value, r.valueSize));
   }
-  return result;
+  return r.bad ? null : result;
 }
