@@ -9,18 +9,7 @@ import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { loadBootstrap } from '../../host/envoy/config.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
 import { ISSUER, jwks, makeKey, token } from '../authz/keys.ts';
-import { parseExposition, select, total, peerHeader, checkExposition, NODE_PRODUCTPAGE, SLEEP, RATINGS, ISTIO_NAME_LINT, type Exposition } from './helpers.ts';
-
-async function prometheusWhen(envoy: Envoy, ready: (e: Exposition) => boolean, timeoutMs = 15_000): Promise<{ text: string; exp: Exposition }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await envoy.prometheus();
-    const exp = parseExposition(text);
-    if (ready(exp)) return { text, exp };
-    if (Date.now() > deadline) throw new Error(`/stats/prometheus did not reach the expected state:\n${text.split('\n').filter((l) => l.includes('istio')).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+import { select, total, prometheusWhen, peerHeader, checkExposition, NODE_PRODUCTPAGE, SLEEP, RATINGS, ISTIO_NAME_LINT } from './helpers.ts';
 
 test('Envoy: authz + telemetry: a JWT claim label on /stats/prometheus; 401/403 counted with the caller identity', async (t) => {
   const rsa = await makeKey('RS256', 'rsa-1');

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
 import { makeCerts, requireMtls, type Cert, type CertSet } from '../authz/certs.ts';
-import { parseExposition, select, total, NODE_PRODUCTPAGE } from './helpers.ts';
+import { select, total, prometheusWhen, NODE_PRODUCTPAGE } from './helpers.ts';
 
 let certs: CertSet, upstreams: Upstreams, envoy: Envoy;
 
@@ -42,12 +42,7 @@ test('Envoy + mTLS: principals from the peer certificate, connection_security_po
   for (let i = 0; i < 3; i++) assert.equal(await send(sleep!, 200), 200);
   assert.equal(await send(sleep!, 503), 503);
   for (let i = 0; i < 2; i++) assert.equal(await send(ratings!, 404), 404);
-  const deadline = Date.now() + 15_000;
-  let exp = parseExposition(await envoy.prometheus());
-  while (total(exp, 'istio_request_duration_milliseconds_count') !== 6 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    exp = parseExposition(await envoy.prometheus());
-  }
+  const { exp } = await prometheusWhen(envoy, (e) => total(e, 'istio_request_duration_milliseconds_count') === 6);
   const sleepSan = 'spiffe://cluster.local/ns/default/sa/sleep';
   assert.equal(total(exp, 'istio_requests_total', { source_principal: sleepSan, response_code: '200' }), 3);
   assert.equal(total(exp, 'istio_requests_total', { source_principal: sleepSan, response_code: '503' }), 1);

@@ -9,24 +9,11 @@ import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { loadBootstrap } from '../../host/envoy/config.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
 import {
-  parseExposition, select, total, peerHeader, checkExposition, NODE_PRODUCTPAGE, RATINGS, ISTIO_NAME_LINT,
-  type Exposition,
+  parseExposition, select, total, prometheusWhen, peerHeader, checkExposition, NODE_PRODUCTPAGE, RATINGS, ISTIO_NAME_LINT,
 } from './helpers.ts';
 
 const NODE_SLEEP = { WORKLOAD_NAME: 'sleep', NAMESPACE: 'default', CLUSTER_ID: 'Kubernetes', LABELS: { app: 'sleep', version: 'v1' } };
 const node = (metadata: object, id: string) => ({ id, cluster: id, metadata });
-
-/** Polls /stats/prometheus until `ready` holds: Envoy merges histograms only at its stats flush (5 s). */
-async function prometheusWhen(envoy: Envoy, ready: (e: Exposition) => boolean, timeoutMs = 15_000): Promise<{ text: string; exp: Exposition }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await envoy.prometheus();
-    const exp = parseExposition(text);
-    if (ready(exp)) return { text, exp };
-    if (Date.now() > deadline) throw new Error(`/stats/prometheus did not reach the expected state:\n${text.split('\n').filter((l) => l.includes('istio')).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** The filter's access log lines (JSON) from Envoy's log. */
 function accessLog(envoy: Envoy): Record<string, unknown>[] {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import type { Envoy } from '../../host/envoy/launcher.ts';
 import type { StatsTagRule } from '../../host/harness/index.ts';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -134,6 +135,18 @@ export function select(exp: Exposition, name: string, match: Record<string, stri
 
 export function total(exp: Exposition, name: string, match: Record<string, string> = {}): number {
   return select(exp, name, match).reduce((a, s) => a + s.value, 0);
+}
+
+/** Polls /stats/prometheus until `ready` holds: Envoy merges histograms only at its stats flush (5 s). */
+export async function prometheusWhen(envoy: Envoy, ready: (e: Exposition) => boolean, timeoutMs = 15_000): Promise<{ text: string; exp: Exposition }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await envoy.prometheus();
+    const exp = parseExposition(text);
+    if (ready(exp)) return { text, exp };
+    if (Date.now() > deadline) throw new Error(`/stats/prometheus did not reach the expected state:\n${text.split('\n').filter((l) => l.includes('istio')).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /**
