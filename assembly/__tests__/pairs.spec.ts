@@ -42,6 +42,9 @@ describe('pairs codec', () => {
     expect(decodePairs(bytesOf([1, 0, 0, 0, 5, 0, 0, 0, 5, 0, 0, 0]))).toBeNull();
     // count claims more size entries than the buffer holds
     expect(decodePairs(bytesOf([255, 255, 255, 255, 0, 0, 0, 0]))).toBeNull();
+    // sizes whose u32 sum wraps around (0xffffffff + 0 + 2 == 1)
+    expect(decodePairs(bytesOf([1, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 0, 0x61, 0]))).toBeNull();
+    expect(pairValues(bytesOf([1, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 0x61, 0]), new ArrayBuffer(0))).toBeNull();
   });
 
   it('pairValues: every value of one name, in order, nothing else decoded', () => {

@@ -84,7 +84,8 @@ class PairsReader {
     const keySize = <usize>load<u32>(this.sizes);
     const valueSize = <usize>load<u32>(this.sizes + 4);
     this.sizes += 8;
-    if (keySize + valueSize + 2 > this.end - this.data) { this.bad = true; this.remaining = 0; return false; }
+    // Summed in 64 bits: a 32-bit sum of two u32 sizes may wrap.
+    if (<u64>keySize + <u64>valueSize + 2 > <u64>(this.end - this.data)) { this.bad = true; this.remaining = 0; return false; }
     this.key = this.data;
     this.keySize = keySize;
     this.value = this.data + keySize + 1;
