@@ -59,20 +59,33 @@ function writeBytes(p: usize, bytes: StaticArray<u8>): usize {
   return p + <usize>bytes.length;
 }
 
+/**
+ * A SubjectPublicKeyInfo for `algId` whose BIT STRING (no unused bits) holds `keyLen` bytes; the
+ * caller writes them at keyAt(out, keyLen), the end of the buffer.
+ */
+function spki(algId: StaticArray<u8>, keyLen: i32): ArrayBuffer {
+  const bitStringContent = 1 + keyLen;
+  const spkiContent = algId.length + tlvSize(bitStringContent);
+  const out = new ArrayBuffer(tlvSize(spkiContent));
+  let p = header(changetype<usize>(out), 0x30, spkiContent);
+  p = writeBytes(p, algId);
+  p = header(p, 0x03, bitStringContent);
+  store<u8>(p, 0); // no unused bits
+  return out;
+}
+
+function keyAt(out: ArrayBuffer, keyLen: i32): usize {
+  return changetype<usize>(out) + <usize>(out.byteLength - keyLen);
+}
+
 /** SubjectPublicKeyInfo of an RSA key (rsaEncryption, NULL parameters) from JWK n and e bytes. */
 export function rsaSpkiDer(n: ArrayBuffer, e: ArrayBuffer): ArrayBuffer {
   const np = changetype<usize>(n);
   const ep = changetype<usize>(e);
   const keySeqContent = tlvSize(integerContentLen(np, n.byteLength)) + tlvSize(integerContentLen(ep, e.byteLength));
-  const bitStringContent = 1 + tlvSize(keySeqContent);
-  const spkiContent = RSA_ALG_ID.length + tlvSize(bitStringContent);
-  const out = new ArrayBuffer(tlvSize(spkiContent));
-  let p = changetype<usize>(out);
-  p = header(p, 0x30, spkiContent);
-  p = writeBytes(p, RSA_ALG_ID);
-  p = header(p, 0x03, bitStringContent);
-  store<u8>(p, 0); // no unused bits
-  p = header(p + 1, 0x30, keySeqContent);
+  const keyLen = tlvSize(keySeqContent);
+  const out = spki(RSA_ALG_ID, keyLen);
+  let p = header(keyAt(out, keyLen), 0x30, keySeqContent);
   p = writeInteger(p, np, n.byteLength);
   writeInteger(p, ep, e.byteLength);
   return out;
@@ -94,16 +107,11 @@ export function ecSpkiDer(curve: Curve, x: ArrayBuffer, y: ArrayBuffer): ArrayBu
   if (curve != Curve.P256 && curve != Curve.P384) return null;
   const width = curveByteLength(curve);
   const algId = curve == Curve.P256 ? P256_ALG_ID : P384_ALG_ID;
-  const bitStringContent = 2 + 2 * width;
-  const spkiContent = algId.length + tlvSize(bitStringContent);
-  const out = new ArrayBuffer(tlvSize(spkiContent));
-  let p = changetype<usize>(out);
-  p = header(p, 0x30, spkiContent);
-  p = writeBytes(p, algId);
-  p = header(p, 0x03, bitStringContent);
-  store<u8>(p, 0);
-  store<u8>(p, 4, 1);
-  p += 2;
+  const keyLen = 1 + 2 * width;
+  const out = spki(algId, keyLen);
+  let p = keyAt(out, keyLen);
+  store<u8>(p, 4); // uncompressed point
+  p++;
   if (!writeFixed(p, changetype<usize>(x), x.byteLength, width)) return null;
   if (!writeFixed(p + <usize>width, changetype<usize>(y), y.byteLength, width)) return null;
   return out;
