@@ -34,10 +34,16 @@ function header(p: usize, tag: u8, len: i32): usize {
   return p + 1 + <usize>n;
 }
 
-/** Content length of a DER INTEGER holding the unsigned big-endian value at (p, len). */
-function integerContentLen(p: usize, len: i32): i32 {
+/** The number of zero bytes the big-endian value at (p, len) starts with. */
+function leadingZeros(p: usize, len: i32): i32 {
   let start = 0;
   while (start < len && load<u8>(p + <usize>start) == 0) start++;
+  return start;
+}
+
+/** Content length of a DER INTEGER holding the unsigned big-endian value at (p, len). */
+function integerContentLen(p: usize, len: i32): i32 {
+  const start = leadingZeros(p, len);
   if (start == len) return 1;
   return len - start + ((load<u8>(p + <usize>start) & 0x80) != 0 ? 1 : 0);
 }
@@ -46,8 +52,7 @@ function integerContentLen(p: usize, len: i32): i32 {
 function writeInteger(p: usize, src: usize, len: i32): usize {
   const content = integerContentLen(src, len);
   let q = header(p, 0x02, content);
-  let start = 0;
-  while (start < len && load<u8>(src + <usize>start) == 0) start++;
+  const start = leadingZeros(src, len);
   const significant = len - start;
   if (content > significant) { store<u8>(q, 0); q++; }
   memory.copy(q, src + <usize>start, <usize>significant);
@@ -93,8 +98,7 @@ export function rsaSpkiDer(n: ArrayBuffer, e: ArrayBuffer): ArrayBuffer {
 
 /** Copies the big-endian value (src, len) right-aligned into `width` bytes at p; false if too long. */
 function writeFixed(p: usize, src: usize, len: i32, width: i32): bool {
-  let start = 0;
-  while (start < len && load<u8>(src + <usize>start) == 0) start++;
+  const start = leadingZeros(src, len);
   const significant = len - start;
   if (significant > width) return false;
   memory.fill(p, 0, <usize>(width - significant));
