@@ -69,7 +69,7 @@ export const ISTIO_LABELS = [
   'destination_version', 'destination_service', 'destination_service_name', 'destination_service_namespace',
   'destination_cluster', 'request_protocol', 'response_code', 'grpc_response_status', 'response_flags',
   'connection_security_policy',
-];
+] as const;
 
 /** The stats_tags rule for one label: the telemetry filter encodes `l1=v1;...;<metric>` in stat names. */
 export function statsTagRule(label: string): JsonObject {
@@ -86,7 +86,7 @@ function customLabels(telemetry: JsonObject | null): string[] {
   for (const m of (telemetry?.metrics as JsonObject[] | undefined) ?? []) {
     for (const o of (m.overrides as JsonObject[] | undefined) ?? []) {
       for (const [label, op] of Object.entries(isObject(o.tagOverrides) ? o.tagOverrides : {})) {
-        if (!ISTIO_LABELS.includes(label) && !(isObject(op) && op.operation === 'REMOVE')) out.add(label);
+        if (!(ISTIO_LABELS as readonly string[]).includes(label) && !(isObject(op) && op.operation === 'REMOVE')) out.add(label);
       }
     }
   }

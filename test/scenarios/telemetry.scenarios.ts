@@ -2,49 +2,23 @@
 // label set (by their encoded stat names, see filters/telemetry/labels.ts), the peer header
 // exchange and stripping, access log lines, the cardinality cap, and rejected configurations.
 // Prometheus output, histogram counts and promtool are checked in test/telemetry/envoy.test.ts.
+import { ISTIO_LABELS } from '../../host/cli/translate.ts';
 import { ISSUER, jwks, makeKey, token } from '../authz/keys.ts';
+import { peerHeader, destinationLabels, NODE_PRODUCTPAGE, SLEEP, RATINGS, type IstioLabels, type Peer } from '../telemetry/helpers.ts';
 import type { Scenario } from './types.ts';
 
-const STANDARD = [
-  'reporter', 'source_workload', 'source_workload_namespace', 'source_principal', 'source_app',
-  'source_version', 'source_cluster', 'destination_workload', 'destination_workload_namespace',
-  'destination_principal', 'destination_app', 'destination_version', 'destination_service',
-  'destination_service_name', 'destination_service_namespace', 'destination_cluster',
-  'request_protocol', 'response_code', 'grpc_response_status', 'response_flags',
-  'connection_security_policy',
-] as const;
-type Labels = Record<(typeof STANDARD)[number], string>;
 
 /** The stat name the filter defines for `metric` with these labels (standard ones first, then `extra`). */
-function stat(metric: string, labels: Labels, extra: [string, string][] = []): string {
-  return [...STANDARD.map((l) => `${l}=${labels[l]};`), ...extra.map(([k, v]) => `${k}=${v};`)].join('') + metric;
+function stat(metric: string, labels: IstioLabels, extra: [string, string][] = []): string {
+  return [...ISTIO_LABELS.map((l) => `${l}=${labels[l]};`), ...extra.map(([k, v]) => `${k}=${v};`)].join('') + metric;
 }
 
-const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64');
-const SLEEP = { workload: 'sleep', namespace: 'default', app: 'sleep', version: 'v1', cluster: 'Kubernetes' };
-const RATINGS = { workload: 'ratings-v2', namespace: 'test', app: 'ratings', version: 'v2', cluster: 'Kubernetes' };
-const PRODUCTPAGE_NODE = {
-  id: 'productpage', cluster: 'productpage',
-  metadata: { WORKLOAD_NAME: 'productpage-v1', NAMESPACE: 'default', CLUSTER_ID: 'Kubernetes', LABELS: { app: 'productpage', version: 'v1' } },
-};
-
-function destinationLabels(peer: typeof SLEEP | null, code: number): Labels {
-  return {
-    reporter: 'destination',
-    source_workload: peer?.workload ?? 'unknown', source_workload_namespace: peer?.namespace ?? 'unknown', source_principal: 'unknown',
-    source_app: peer?.app ?? 'unknown', source_version: peer?.version ?? 'unknown', source_cluster: peer?.cluster ?? 'unknown',
-    destination_workload: 'productpage-v1', destination_workload_namespace: 'default', destination_principal: 'unknown',
-    destination_app: 'productpage', destination_version: 'v1', destination_service: 'service_b',
-    destination_service_name: 'service_b', destination_service_namespace: 'default', destination_cluster: 'Kubernetes',
-    request_protocol: 'http', response_code: String(code), grpc_response_status: '', response_flags: '-',
-    connection_security_policy: 'none',
-  };
-}
+const PRODUCTPAGE_NODE = { id: 'productpage', cluster: 'productpage', metadata: NODE_PRODUCTPAGE };
 
 const destination = [{ name: 'telemetry' as const, config: { reporter: 'destination' } }];
-const call = (peer: object | null, status: number) => ({
+const call = (peer: Peer | null, status: number) => ({
   path: '/info',
-  headers: { 'x-echo-status': String(status), ...(peer === null ? {} : { 'x-asmesh-peer': b64(peer) }) },
+  headers: { 'x-echo-status': String(status), ...(peer === null ? {} : { 'x-asmesh-peer': peerHeader(peer) }) },
 });
 const LOG = 'wasm log telemetry telemetry telemetry: ';
 
@@ -90,7 +64,7 @@ export const scenarios: Scenario[] = [
     filters: destination,
     node: PRODUCTPAGE_NODE,
     steps: [
-      { request: { path: '/info', headers: { 'x-asmesh-cluster': 'outbound|80|v9|service_b', 'x-asmesh-peer': b64(SLEEP) } }, repeat: 2, expect: { status: 503, servedBy: null } },
+      { request: { path: '/info', headers: { 'x-asmesh-cluster': 'outbound|80|v9|service_b', 'x-asmesh-peer': peerHeader(SLEEP) } }, repeat: 2, expect: { status: 503, servedBy: null } },
       { request: call(SLEEP, 503), expect: { status: 503, servedBy: 'service_b' } },
     ],
     metrics: {
@@ -108,7 +82,7 @@ export const scenarios: Scenario[] = [
     node: { id: 'sleep', cluster: 'sleep', metadata: { WORKLOAD_NAME: 'sleep', NAMESPACE: 'default', CLUSTER_ID: 'Kubernetes', LABELS: { app: 'sleep', version: 'v1' } } },
     steps: [{
       request: { path: '/x' }, repeat: 2,
-      expect: { status: 200, upstreamHeaders: { 'x-asmesh-peer': b64(SLEEP) }, responseHeaders: { 'x-asmesh-peer': null } },
+      expect: { status: 200, upstreamHeaders: { 'x-asmesh-peer': peerHeader(SLEEP) }, responseHeaders: { 'x-asmesh-peer': null } },
     }],
     metrics: {
       [stat('istio_requests_total', {
@@ -127,7 +101,7 @@ export const scenarios: Scenario[] = [
       ] }], accessLog: { enabled: false } },
     }],
     node: PRODUCTPAGE_NODE,
-    steps: [{ request: { path: '/t', headers: { 'x-tier': 'gold;x=y', 'x-asmesh-peer': b64(SLEEP) } }, expect: { status: 200 } }],
+    steps: [{ request: { path: '/t', headers: { 'x-tier': 'gold;x=y', 'x-asmesh-peer': peerHeader(SLEEP) } }, expect: { status: 200 } }],
     metrics: {
       [stat('istio_requests_total', destinationLabels(SLEEP, 200)).replace('source_cluster=Kubernetes;', '').replace('istio_requests_total', 'user_tier=gold_x_y;istio_requests_total')]: 1,
     },
@@ -140,7 +114,7 @@ export const scenarios: Scenario[] = [
     metrics: {
       asmesh_telemetry_overflow_total: 3,
       [stat('istio_requests_total', { ...destinationLabels(SLEEP, 200), source_workload: 'w0' })]: 1,
-      [stat('istio_requests_total', Object.fromEntries(STANDARD.map((l) => [l, l === 'reporter' ? 'destination' : 'other'])) as Labels)]: 3,
+      [stat('istio_requests_total', Object.fromEntries(ISTIO_LABELS.map((l) => [l, l === 'reporter' ? 'destination' : 'other'])) as IstioLabels)]: 3,
     },
   },
   {
@@ -178,9 +152,9 @@ export const scenarios: Scenario[] = [
     ],
     node: PRODUCTPAGE_NODE,
     steps: [
-      { name: 'verified token', request: { path: '/info', headers: { authorization: `Bearer ${admin}`, 'x-asmesh-peer': b64(SLEEP) } }, repeat: 2, expect: { status: 200, servedBy: 'service_b', upstreamHeaders: { 'x-asmesh-peer': null } } },
-      { name: 'no token: 403', request: { path: '/info', headers: { 'x-asmesh-peer': b64(RATINGS) } }, repeat: 3, expect: { status: 403, servedBy: null, body: 'RBAC: access denied' } },
-      { name: 'expired token: 401', request: { path: '/info', headers: { authorization: `Bearer ${expired}`, 'x-asmesh-peer': b64(SLEEP) } }, expect: { status: 401, servedBy: null, body: 'Jwt is expired' } },
+      { name: 'verified token', request: { path: '/info', headers: { authorization: `Bearer ${admin}`, 'x-asmesh-peer': peerHeader(SLEEP) } }, repeat: 2, expect: { status: 200, servedBy: 'service_b', upstreamHeaders: { 'x-asmesh-peer': null } } },
+      { name: 'no token: 403', request: { path: '/info', headers: { 'x-asmesh-peer': peerHeader(RATINGS) } }, repeat: 3, expect: { status: 403, servedBy: null, body: 'RBAC: access denied' } },
+      { name: 'expired token: 401', request: { path: '/info', headers: { authorization: `Bearer ${expired}`, 'x-asmesh-peer': peerHeader(SLEEP) } }, expect: { status: 401, servedBy: null, body: 'Jwt is expired' } },
       { name: 'no peer header: 403 from an unknown caller', request: { path: '/info' }, expect: { status: 403 } },
     ],
     metrics: {

@@ -9,7 +9,7 @@ import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { loadBootstrap } from '../../host/envoy/config.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
 import {
-  parseExposition, select, total, prometheusWhen, peerHeader, checkExposition, NODE_PRODUCTPAGE, RATINGS, ISTIO_NAME_LINT,
+  parseExposition, select, total, prometheusWhen, peerHeader, checkExposition, destinationLabels, NODE_PRODUCTPAGE, SLEEP, RATINGS, ISTIO_NAME_LINT,
 } from './helpers.ts';
 
 const NODE_SLEEP = { WORKLOAD_NAME: 'sleep', NAMESPACE: 'default', CLUSTER_ID: 'Kubernetes', LABELS: { app: 'sleep', version: 'v1' } };
@@ -89,14 +89,7 @@ test('Envoy: a known mix through a source sidecar and direct callers gives exact
   }
   assert.equal(total(exp, 'istio_requests_total'), 10);
   const [s404] = select(exp, 'istio_requests_total', { source_workload: 'sleep', response_code: '404' });
-  assert.deepEqual(s404!.labels, {
-    reporter: 'destination', source_workload: 'sleep', source_workload_namespace: 'default', source_principal: 'unknown',
-    source_app: 'sleep', source_version: 'v1', source_cluster: 'Kubernetes', destination_workload: 'productpage-v1',
-    destination_workload_namespace: 'default', destination_principal: 'unknown', destination_app: 'productpage',
-    destination_version: 'v1', destination_service: 'service_b', destination_service_name: 'service_b',
-    destination_service_namespace: 'default', destination_cluster: 'Kubernetes', request_protocol: 'http',
-    response_code: '404', grpc_response_status: '', response_flags: '-', connection_security_policy: 'none',
-  });
+  assert.deepEqual(s404!.labels, destinationLabels(SLEEP, 404));
   assert.equal(select(exp, 'istio_requests_total', { source_workload: 'ratings-v2' })[0]!.labels.source_workload_namespace, 'test');
   // Request sizes as Envoy counts them (request.total_size): every request has some bytes.
   assert.equal(total(exp, 'istio_request_bytes_bucket', { le: '0.5' }), 0);

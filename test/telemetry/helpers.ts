@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import type { ISTIO_LABELS } from '../../host/cli/translate.ts';
 import type { Envoy } from '../../host/envoy/launcher.ts';
 import type { StatsTagRule } from '../../host/harness/index.ts';
 
@@ -29,6 +30,26 @@ export interface Peer { workload: string; namespace: string; app: string; versio
 export const peerHeader = (p: Peer) => Buffer.from(JSON.stringify(p)).toString('base64');
 export const SLEEP: Peer = { workload: 'sleep', namespace: 'default', app: 'sleep', version: 'v1', cluster: 'Kubernetes' };
 export const RATINGS: Peer = { workload: 'ratings-v2', namespace: 'test', app: 'ratings', version: 'v2', cluster: 'Kubernetes' };
+
+/** Istio's 21 standard labels of one series (the filter's order: ISTIO_LABELS of host/cli/translate.ts). */
+export type IstioLabels = Record<(typeof ISTIO_LABELS)[number], string>;
+
+/**
+ * The labels a destination sidecar on NODE_PRODUCTPAGE without mTLS reports for a request from `peer`
+ * (null: no peer header) to `service` (Envoy's tests call service_b; the harness's authority names productpage).
+ */
+export function destinationLabels(peer: Peer | null, code: number, service = { host: 'service_b', name: 'service_b' }): IstioLabels {
+  return {
+    reporter: 'destination',
+    source_workload: peer?.workload ?? 'unknown', source_workload_namespace: peer?.namespace ?? 'unknown', source_principal: 'unknown',
+    source_app: peer?.app ?? 'unknown', source_version: peer?.version ?? 'unknown', source_cluster: peer?.cluster ?? 'unknown',
+    destination_workload: 'productpage-v1', destination_workload_namespace: 'default', destination_principal: 'unknown',
+    destination_app: 'productpage', destination_version: 'v1', destination_service: service.host,
+    destination_service_name: service.name, destination_service_namespace: 'default', destination_cluster: 'Kubernetes',
+    request_protocol: 'http', response_code: String(code), grpc_response_status: '', response_flags: '-',
+    connection_security_policy: 'none',
+  };
+}
 
 export interface Sample { name: string; labels: Record<string, string>; value: number }
 export interface Exposition { types: Map<string, string>; samples: Sample[] }

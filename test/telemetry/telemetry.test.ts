@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { loadPlugin, type Plugin, type HttpRequestSpec } from '../../host/harness/index.ts';
 import {
-  telemetryWasm, statsTags, parseExposition, select, total, peerHeader, checkExposition,
+  telemetryWasm, statsTags, parseExposition, select, total, peerHeader, checkExposition, destinationLabels,
   NODE_PRODUCTPAGE, SLEEP, RATINGS, ISTIO_NAME_LINT, type Peer,
 } from './helpers.ts';
 
@@ -67,15 +67,7 @@ test('destination reporter: a known mix of requests from two callers gives exact
   assert.equal(total(exp, 'istio_request_duration_milliseconds_sum'), 250);
 
   const [sleep404] = select(exp, 'istio_requests_total', { source_workload: 'sleep', response_code: '404' });
-  assert.deepEqual(sleep404!.labels, {
-    reporter: 'destination', source_workload: 'sleep', source_workload_namespace: 'default', source_principal: 'unknown',
-    source_app: 'sleep', source_version: 'v1', source_cluster: 'Kubernetes', destination_workload: 'productpage-v1',
-    destination_workload_namespace: 'default', destination_principal: 'unknown', destination_app: 'productpage',
-    destination_version: 'v1', destination_service: 'productpage.default.svc.cluster.local',
-    destination_service_name: 'productpage', destination_service_namespace: 'default', destination_cluster: 'Kubernetes',
-    request_protocol: 'http', response_code: '404', grpc_response_status: '', response_flags: '-',
-    connection_security_policy: 'none',
-  });
+  assert.deepEqual(sleep404!.labels, destinationLabels(SLEEP, 404, { host: 'productpage.default.svc.cluster.local', name: 'productpage' }));
   const [ratings] = select(exp, 'istio_requests_total', { source_workload: 'ratings-v2', response_code: '503' });
   assert.equal(ratings!.labels.source_workload_namespace, 'test');
   assert.equal(ratings!.labels.source_app, 'ratings');
