@@ -1,4 +1,4 @@
-import { parseJsonString, parseJson, JsonKind, JsonValue, quote, MAX_DEPTH } from '../lib/json';
+import { parseJsonString, parseJson, JsonKind, JsonValue, quote, MAX_DEPTH, jsonAt, scalarText } from '../lib/json';
 
 function ok(text: string): JsonValue {
   const r = parseJsonString(text);
@@ -107,5 +107,21 @@ describe('json: invalid documents', () => {
 describe('json: quote', () => {
   it('escapes quotes, backslashes and control characters', () => {
     expect(quote('a"b\\c\nd\u0001')).toBe('"a\\"b\\\\c\\nd\\u0001"');
+  });
+});
+
+describe('json: jsonAt and scalarText', () => {
+  it('walks object members only, and renders scalars as text', () => {
+    const v = ok('{"a":{"b":[1]},"s":"x","n":-1.50,"t":true,"z":null}');
+    expect((jsonAt(v, ['a', 'b']) as JsonValue).kind).toBe(JsonKind.Array);
+    expect(jsonAt(v, []) == v).toBe(true);
+    expect(jsonAt(v, ['a', 'c'])).toBeNull();
+    expect(jsonAt(v, ['a', 'b', '0'])).toBeNull();
+    expect(jsonAt(null, ['a'])).toBeNull();
+    expect(scalarText(jsonAt(v, ['s']) as JsonValue)).toBe('x');
+    expect(scalarText(jsonAt(v, ['n']) as JsonValue)).toBe('-1.50');
+    expect(scalarText(jsonAt(v, ['t']) as JsonValue)).toBe('true');
+    expect(scalarText(jsonAt(v, ['z']) as JsonValue)).toBeNull();
+    expect(scalarText(jsonAt(v, ['a']) as JsonValue)).toBeNull();
   });
 });

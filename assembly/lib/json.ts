@@ -101,6 +101,24 @@ export function parseJsonAt(ptr: usize, size: i32): JsonResult {
   return new Parser(ptr, size).run();
 }
 
+/** The value at a path of object members (`['a', 'b']`: `$.a.b`); null when a step is missing or not an object. */
+export function jsonAt(root: JsonValue | null, path: string[]): JsonValue | null {
+  let v = root;
+  for (let i = 0; i < path.length; i++) {
+    if (v === null || v.kind != JsonKind.Object) return null;
+    v = v.get(path[i]);
+  }
+  return v;
+}
+
+/** A scalar as text: a string as is, a number as written, a boolean as true/false; null otherwise. */
+export function scalarText(v: JsonValue): string | null {
+  if (v.kind == JsonKind.String) return v.str;
+  if (v.kind == JsonKind.Number) return v.raw;
+  if (v.kind == JsonKind.Bool) return v.bool ? 'true' : 'false';
+  return null;
+}
+
 /** `$.a` for identifier-like keys, `$["a.b"]` otherwise, so paths stay unambiguous. */
 export function memberPath(parent: string, key: string): string {
   let plain = key.length > 0;

@@ -1,6 +1,6 @@
 // AuthorizationPolicy model and evaluation, as Istio does it: DENY policies first, then ALLOW
 // (no ALLOW policy: allow; otherwise one must match); AUDIT only reports. Pure: no host calls.
-import { JsonValue } from '../../assembly/lib/json';
+import { JsonValue, jsonAt, scalarText } from '../../assembly/lib/json';
 import { StringMatch, Cidr, anyMatches, anyCidrContains } from './match';
 
 export const enum Action { Allow, Deny, Audit }
@@ -145,25 +145,18 @@ export class Condition {
 
 /** A claim at a nested path as strings: a string, each string of a list, or a scalar's text. */
 export function claimStrings(claims: JsonValue | null, path: string[]): string[] | null {
-  let v = claims;
-  for (let i = 0; i < path.length; i++) {
-    if (v === null || !v.isObject()) return null;
-    v = v.get(path[i]);
-  }
+  const v = jsonAt(claims, path);
   if (v === null) return null;
+  if (!v.isArray()) {
+    const text = scalarText(v);
+    return text === null ? null : [text];
+  }
   const out = new Array<string>();
-  if (v.isString()) out.push(v.str);
-  else if (v.isBool()) out.push(v.bool ? 'true' : 'false');
-  else if (v.isNumber()) out.push(v.raw);
-  else if (v.isArray()) {
-    const items = v.items;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      if (item.isString()) out.push(item.str);
-      else if (item.isNumber()) out.push(item.raw);
-      else if (item.isBool()) out.push(item.bool ? 'true' : 'false');
-    }
-  } else return null;
+  const items = v.items;
+  for (let i = 0; i < items.length; i++) {
+    const text = scalarText(items[i]);
+    if (text !== null) out.push(text);
+  }
   return out;
 }
 

@@ -2,7 +2,7 @@
 // configured tag overrides, and the cap on distinct label sets. Pure: no host calls; the adapter
 // (filter.ts) fills RequestFacts and answers ValueContext lookups.
 import { joinStrings } from '../../assembly/lib/strings';
-import { JsonKind, JsonValue } from '../../assembly/lib/json';
+import { JsonKind, JsonValue, jsonAt, scalarText } from '../../assembly/lib/json';
 import { PeerInfo } from './peer';
 import { TraceIds } from './trace';
 import {
@@ -130,25 +130,13 @@ export class LabelSource {
   }
 }
 
-/** One claim item as text: a string as is, a number as written, a boolean as true/false; else null. */
-function scalarText(v: JsonValue): string | null {
-  if (v.kind == JsonKind.String) return v.str;
-  if (v.kind == JsonKind.Number) return v.raw;
-  if (v.kind == JsonKind.Bool) return v.bool ? 'true' : 'false';
-  return null;
-}
-
 /**
  * The value of the claim at `path` in a JWT payload: scalars as text, a list's scalar items joined
  * with ',' (as Istio joins list claims; an empty list, or one with no scalar item, is absent); an
  * object, null or a missing member is absent (null).
  */
 export function claimValue(payload: JsonValue | null, path: string[]): string | null {
-  let v = payload;
-  for (let i = 0; i < path.length; i++) {
-    if (v === null || v.kind != JsonKind.Object) return null;
-    v = v.get(path[i]);
-  }
+  const v = jsonAt(payload, path);
   if (v === null) return null;
   if (v.kind != JsonKind.Array) return scalarText(v);
   const parts = new Array<string>();
