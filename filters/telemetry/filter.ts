@@ -53,13 +53,14 @@ const RQ_B3_TRACE = 7;
 const RQ_B3_SPAN = 8;
 const RQ_B3 = 9;
 const RQ_PEER = 10;
-const RQ_FIXED = 11;
 const REQUEST_WANTED: string[] = [':authority', ':method', ':path', 'content-type', 'user-agent', 'x-request-id', 'traceparent', 'x-b3-traceid', 'x-b3-spanid', 'b3', PEER_HEADER];
+/** Where the tag overrides' request headers start in a scan. */
+const RQ_FIXED = REQUEST_WANTED.length;
 const RS_STATUS = 0;
 const RS_GRPC = 1;
 const RS_PEER = 2;
-const RS_FIXED = 3;
 const RESPONSE_WANTED: string[] = [':status', 'grpc-status', PEER_HEADER];
+const RS_FIXED = RESPONSE_WANTED.length;
 
 function encodeAll(fixed: string[], extra: string[]): ArrayBuffer[] {
   const out = new Array<ArrayBuffer>();
