@@ -225,8 +225,9 @@ class TelemetryHttp extends HttpContext {
   private responseHeaderBytes: i64 = 0;
   private statusFromHeaders: i32 = 0;
   private sawResponse: bool = false;
-  private requestValues: (string | null)[] = [];
-  private responseValues: (string | null)[] = [];
+  // The last header scans: the tag overrides' header values follow the fixed ones.
+  private requestScan: HeaderScan | null = null;
+  private responseScan: HeaderScan | null = null;
 
   private get telemetry(): TelemetryRoot { return changetype<TelemetryRoot>(this.root); }
 
@@ -245,9 +246,7 @@ class TelemetryHttp extends HttpContext {
     if (root.needRequestId) f.requestId = h.get(RQ_REQUEST_ID);
     if (root.needTrace) f.trace = traceIds(h.get(RQ_TRACEPARENT), h.get(RQ_B3_TRACE), h.get(RQ_B3_SPAN), h.get(RQ_B3));
     this.requestHeaderBytes = h.byteSize;
-    const n = root.requestHeaderNames.length;
-    this.requestValues = new Array<string | null>(n);
-    for (let i = 0; i < n; i++) this.requestValues[i] = h.get(RQ_FIXED + i);
+    this.requestScan = h;
     return h;
   }
 
@@ -286,9 +285,7 @@ class TelemetryHttp extends HttpContext {
     const grpc = h.get(RS_GRPC);
     if (grpc !== null) this.facts.grpcStatus = grpc;
     this.responseHeaderBytes = h.byteSize;
-    const n = root.responseHeaderNames.length;
-    this.responseValues = new Array<string | null>(n);
-    for (let i = 0; i < n; i++) this.responseValues[i] = h.get(RS_FIXED + i);
+    this.responseScan = h;
     if (cfg.peerMetadata) {
       if (cfg.reporter == Reporter.Source) {
         const header = h.get(RS_PEER);
@@ -382,13 +379,15 @@ class TelemetryHttp extends HttpContext {
   /** @internal for HttpValues */
   requestValue(name: string): string | null {
     const i = this.telemetry.requestHeaderNames.indexOf(name);
-    return i < 0 || i >= this.requestValues.length ? null : this.requestValues[i];
+    const scan = this.requestScan;
+    return i < 0 || scan === null ? null : scan.get(RQ_FIXED + i);
   }
 
   /** @internal for HttpValues */
   responseValue(name: string): string | null {
     const i = this.telemetry.responseHeaderNames.indexOf(name);
-    return i < 0 || i >= this.responseValues.length ? null : this.responseValues[i];
+    const scan = this.responseScan;
+    return i < 0 || scan === null ? null : scan.get(RS_FIXED + i);
   }
 }
 
