@@ -1,4 +1,4 @@
-import { Pair, encodePairs, decodePairs, pairValues } from '../proxy/pairs';
+import { Pair, encodePairs, decodePairs, pairValues, pairStringValues } from '../proxy/pairs';
 
 function bytesOf(values: u8[]): ArrayBuffer {
   const buf = new ArrayBuffer(values.length);
@@ -57,5 +57,15 @@ describe('pairs codec', () => {
     expect((pairValues(buf, String.UTF8.encode('y')) as ArrayBuffer[]).length).toBe(0);
     expect((pairValues(new ArrayBuffer(0), String.UTF8.encode('x')) as ArrayBuffer[]).length).toBe(0);
     expect(pairValues(bytesOf([1, 0, 0, 0, 5, 0, 0, 0, 1, 0, 0, 0, 0x61]), String.UTF8.encode('a'))).toBeNull();
+  });
+
+  it('pairStringValues: the values decoded, empty when absent or inconsistent', () => {
+    const buf = encodePairs([Pair.fromStrings('x-h', 'ä'), Pair.fromStrings('y', 'q'), Pair.fromStrings('x-h', '')]);
+    const values = pairStringValues(buf, 'x-h');
+    expect(values.length).toBe(2);
+    expect(values[0]).toBe('ä');
+    expect(values[1]).toBe('');
+    expect(pairStringValues(buf, 'z').length).toBe(0);
+    expect(pairStringValues(bytesOf([1, 0, 0, 0, 5, 0, 0, 0, 1, 0, 0, 0, 0x61]), 'a').length).toBe(0);
   });
 });

@@ -6,7 +6,7 @@ import {
 } from './hostcalls';
 import { MapType, WasmResult } from './enums';
 import { RETURN_PTR, RETURN_SIZE, clearReturnSlots, takeReturnedBuffer } from './memory';
-import { Pair, encodePairs, decodePairs, pairValues } from './pairs';
+import { Pair, encodePairs, decodePairs, pairStringValues } from './pairs';
 
 export class HeaderMap {
   constructor(public readonly mapType: MapType) {}
@@ -71,13 +71,8 @@ export class HeaderMap {
 
   /** Every value of a header, in order (a header sent twice has two); empty when absent. */
   values(name: string): string[] {
-    const out = new Array<string>();
     const buf = this.pairsBuffer();
-    if (buf === null) return out;
-    const values = pairValues(buf, String.UTF8.encode(name));
-    if (values === null) return out;
-    for (let i = 0; i < values.length; i++) out.push(String.UTF8.decode(values[i]));
-    return out;
+    return buf === null ? new Array<string>() : pairStringValues(buf, name);
   }
 
   /** Replaces the whole map. */

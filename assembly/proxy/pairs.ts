@@ -123,3 +123,12 @@ export function pairValues(buf: ArrayBuffer, key: ArrayBuffer): ArrayBuffer[] | 
   }
   return r.bad ? null : result;
 }
+
+/** pairValues for a header name, each value decoded as UTF-8; empty when absent or the buffer is inconsistent. */
+export function pairStringValues(buf: ArrayBuffer, name: string): string[] {
+  const out = new Array<string>();
+  const values = pairValues(buf, String.UTF8.encode(name));
+  if (values === null) return out;
+  for (let i = 0; i < values.length; i++) out.push(String.UTF8.decode(values[i]));
+  return out;
+}

@@ -3,7 +3,7 @@
 import {
   RootContext, HttpContext, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, TimerHandler,
   requestHeaders, responseHeaders, pluginConfiguration, logError, logWarn, logDebug, logLevel, LogLevel,
-  Counter, clearRouteCache, setTimer, randomU64, Pair, getPropertyInt64, isMissingInt, pairValues,
+  Counter, clearRouteCache, setTimer, randomU64, Pair, getPropertyInt64, isMissingInt, pairStringValues,
 } from '../../assembly/proxy';
 import { SteeringConfig, HeaderOps, HttpRoute, Destination, parseSteeringConfig } from './config';
 import { Decision, RandomSource, RequestView, decide } from './logic';
@@ -34,18 +34,14 @@ class HostRequestView extends RequestView {
     return v;
   }
   headerValues(name: string): string[] {
-    const out = new Array<string>();
     // proxy_get_header_map_value returns the first value only: an absent header needs no more, a
     // present one may repeat, so its values come from the map's pairs (fetched once per request).
-    if (this.header(name) === null) return out;
+    if (this.header(name) === null) return new Array<string>();
     if (this.all === null) {
       const buf = requestHeaders.pairsBuffer();
       this.all = buf === null ? new ArrayBuffer(0) : buf;
     }
-    const values = pairValues(this.all as ArrayBuffer, String.UTF8.encode(name));
-    if (values === null) return out;
-    for (let i = 0; i < values.length; i++) out.push(String.UTF8.decode(values[i]));
-    return out;
+    return pairStringValues(this.all as ArrayBuffer, name);
   }
   destinationPort(): i32 {
     // The downstream connection's local port: the listener's (or the original destination's).
