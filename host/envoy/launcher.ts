@@ -4,6 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type Agent } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { renderBootstrap, wasmFiles, type RenderOptions } from './config.ts';
@@ -25,6 +26,8 @@ export interface SendOptions {
   method?: string; headers?: Record<string, string> | [string, string][]; body?: string; timeoutMs?: number;
   /** Default: a new connection per request. */
   agent?: Agent;
+  /** HTTPS with this client certificate (PEM texts), trusting `ca`: for listeners that require mTLS. */
+  tls?: { cert: string; key: string; ca: string };
 }
 
 const running = new Set<ChildProcess>();
@@ -69,7 +72,7 @@ function envoyArgs(configPath: string, opts: EnvoyOptions): string[] {
   ];
 }
 
-/** One HTTP/1.1 request with exact headers (the Host header too); no connection reuse. */
+/** One HTTP/1.1 request (HTTPS with `tls`) with exact headers (the Host header too); no connection reuse. */
 export function send(url: string, path: string, opts: SendOptions = {}): Promise<HttpReply> {
   const target = new URL(url);
   const headers: [string, string][] = Array.isArray(opts.headers) ? opts.headers : Object.entries(opts.headers ?? {});
@@ -78,9 +81,9 @@ export function send(url: string, path: string, opts: SendOptions = {}): Promise
     headers.push(['content-length', String(Buffer.byteLength(opts.body))]);
   }
   return new Promise((resolve, reject) => {
-    const req = httpRequest({
+    const req = (opts.tls ? httpsRequest : httpRequest)({
       host: target.hostname, port: target.port, method: opts.method ?? 'GET', path, agent: opts.agent ?? false, setHost: false,
-      headers: headers.flat() as unknown as Record<string, string>, timeout: opts.timeoutMs ?? 10_000,
+      headers: headers.flat() as unknown as Record<string, string>, timeout: opts.timeoutMs ?? 10_000, ...opts.tls,
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

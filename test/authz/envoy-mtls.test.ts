@@ -2,7 +2,6 @@
 // listener requires mTLS (test certificates with SPIFFE URI SANs): principals and namespaces come
 // from the peer certificate, JWTs are checked against a JWKS served by the `jwks` upstream.
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
 import { after, before, test } from 'node:test';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
@@ -33,19 +32,10 @@ after(async () => {
   await upstreams?.close();
 });
 
-function send(client: Cert, method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
-  const url = new URL(envoy.listenerUrl);
-  return new Promise((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1', port: url.port, method, path, headers: { host: 'service_b', ...headers },
-      ca: certs.ca.certPem, cert: client.certPem, key: client.keyPem, servername: undefined, agent: false, timeout: 10_000,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end(method === 'POST' ? 'x' : undefined);
+function send(client: Cert, method: string, path: string, headers: Record<string, string> = {}) {
+  return envoy.request(path, {
+    method, headers: { host: 'service_b', ...headers }, body: method === 'POST' ? 'x' : undefined,
+    tls: { ca: certs.ca.certPem, cert: client.certPem, key: client.keyPem },
   });
 }
 

@@ -2,7 +2,6 @@
 // client certificate's SPIFFE URI SAN becomes source_principal, connection_security_policy is
 // mutual_tls, and two clients with different identities get separate series.
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
 import { after, before, test } from 'node:test';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
@@ -25,16 +24,9 @@ after(async () => {
   await upstreams?.close();
 });
 
-function send(client: Cert, status: number): Promise<number> {
-  const url = new URL(envoy.listenerUrl);
-  return new Promise((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1', port: url.port, path: '/info', headers: { host: 'service_b', 'x-echo-status': String(status) },
-      ca: certs.ca.certPem, cert: client.certPem, key: client.keyPem, agent: false, timeout: 10_000,
-    }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
-    req.on('error', reject);
-    req.end();
-  });
+async function send(client: Cert, status: number): Promise<number> {
+  const tls = { ca: certs.ca.certPem, cert: client.certPem, key: client.keyPem };
+  return (await envoy.request('/info', { headers: { host: 'service_b', 'x-echo-status': String(status) }, tls })).status;
 }
 
 test('Envoy + mTLS: principals from the peer certificate, connection_security_policy mutual_tls, exact counts', async () => {
