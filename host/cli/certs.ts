@@ -17,27 +17,34 @@ export function spiffeId(id: Identity, trustDomain = 'cluster.local'): string {
   return `spiffe://${trustDomain}/ns/${id.namespace}/sa/${id.serviceAccount}`;
 }
 
+/** Writes <dir>/ca.{pem,key} (a P-256 CA valid 2 days) unless it exists. */
+export function makeCa(dir: string, subject = '/O=asmesh demo/CN=asmesh mesh CA'): void {
+  mkdirSync(dir, { recursive: true });
+  if (existsSync(join(dir, 'ca.pem'))) return;
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem',
+    '-days', '2', '-subj', subject, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+}
+
+/** Writes <dir>/<name>/{cert,key,ca}.pem: a P-256 leaf signed by <dir>'s CA with this subjectAltName; returns <dir>/<name>. */
+export function issueCert(dir: string, name: string, subjectAltName: string): string {
+  const wd = join(dir, name);
+  mkdirSync(wd, { recursive: true });
+  writeFileSync(join(wd, 'ext.cnf'), [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=serverAuth,clientAuth',
+    `subjectAltName=${subjectAltName}`,
+  ].join('\n') + '\n');
+  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem', '-out', 'req.csr', '-subj', '/O=asmesh demo'], wd);
+  openssl(['x509', '-req', '-in', 'req.csr', '-CA', '../ca.pem', '-CAkey', '../ca.key', '-CAcreateserial', '-days', '2', '-out', 'cert.pem', '-extfile', 'ext.cnf'], wd);
+  openssl(['x509', '-in', '../ca.pem', '-out', 'ca.pem'], wd);
+  return wd;
+}
+
 /** Writes <dir>/ca.{pem,key} and <dir>/<name>/{cert,key,ca}.pem for each identity; returns the directories by name. */
 export function makeMeshCerts(dir: string, identities: Identity[], trustDomain = 'cluster.local'): Record<string, string> {
-  mkdirSync(dir, { recursive: true });
-  if (!existsSync(join(dir, 'ca.pem'))) {
-    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem',
-      '-days', '2', '-subj', '/O=asmesh demo/CN=asmesh mesh CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
-  }
+  makeCa(dir);
   const out: Record<string, string> = {};
-  for (const id of identities) {
-    const wd = join(dir, id.name);
-    mkdirSync(wd, { recursive: true });
-    writeFileSync(join(wd, 'ext.cnf'), [
-      'basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      'extendedKeyUsage=serverAuth,clientAuth',
-      `subjectAltName=critical,URI:${spiffeId(id, trustDomain)}`,
-    ].join('\n') + '\n');
-    openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem', '-out', 'req.csr', '-subj', '/O=asmesh demo'], wd);
-    openssl(['x509', '-req', '-in', 'req.csr', '-CA', '../ca.pem', '-CAkey', '../ca.key', '-CAcreateserial', '-days', '2', '-out', 'cert.pem', '-extfile', 'ext.cnf'], wd);
-    openssl(['x509', '-in', '../ca.pem', '-out', 'ca.pem'], wd);
-    out[id.name] = wd;
-  }
+  for (const id of identities) out[id.name] = issueCert(dir, id.name, `critical,URI:${spiffeId(id, trustDomain)}`);
   return out;
 }

@@ -1,37 +1,29 @@
 // Test certificates made with openssl per run: a CA, a server certificate for 127.0.0.1, and
 // client certificates whose URI SAN is a SPIFFE identity (what Istio's mTLS presents).
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { issueCert, makeCa } from '../../host/cli/certs.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 
 export interface Cert { cert: string; key: string; certPem: string; keyPem: string }
 export interface CertSet { dir: string; ca: Cert; server: Cert; clients: Record<string, Cert> }
 
-function openssl(dir: string, ...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+function load(cert: string, key: string): Cert {
+  return { cert, key, certPem: readFileSync(cert, 'utf8'), keyPem: readFileSync(key, 'utf8') };
 }
 
-/** Makes the CA, the server certificate and one client certificate per SPIFFE id (name -> URI). */
+/** Makes the CA, the server certificate and one client certificate per SPIFFE id (name -> URI), with host/cli/certs.ts. */
 export function makeCerts(clients: Record<string, string>): CertSet {
   const dir = join(repoRoot, '.tmp', 'authz-certs', String(process.pid));
-  mkdirSync(dir, { recursive: true });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  openssl(dir, 'req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=asmesh test CA', '-days', '2');
-  const load = (name: string): Cert => ({
-    cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`),
-    certPem: readFileSync(join(dir, `${name}.crt`), 'utf8'), keyPem: readFileSync(join(dir, `${name}.key`), 'utf8'),
-  });
+  makeCa(dir, '/CN=asmesh test CA');
   const issue = (name: string, san: string) => {
-    writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\n`);
-    openssl(dir, 'req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
-    return load(name);
+    const wd = issueCert(dir, name, san);
+    return load(join(wd, 'cert.pem'), join(wd, 'key.pem'));
   };
   const server = issue('server', 'IP:127.0.0.1,DNS:service_b');
   const out: Record<string, Cert> = {};
   for (const [name, uri] of Object.entries(clients)) out[name] = issue(name, `URI:${uri}`);
-  return { dir, ca: load('ca'), server, clients: out };
+  return { dir, ca: load(join(dir, 'ca.pem'), join(dir, 'ca.key')), server, clients: out };
 }
 
 /** Makes the bootstrap's listeners require a client certificate signed by the CA. */
