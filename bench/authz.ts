@@ -15,7 +15,7 @@ import { Upstreams } from '../host/upstream/echo.ts';
 import { closedLoopLoad, type LoadResult } from './load.ts';
 import { repoRoot } from '../test/harness/fixtures.ts';
 import { verifyProbe } from '../test/authz/probe.ts';
-import { ISSUER, jwks, makeKey, token } from '../test/authz/keys.ts';
+import { ISSUER, jwks, jwtOnlyPolicy, makeKey, token } from '../test/authz/keys.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? '3');
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? '16');
@@ -23,15 +23,7 @@ const nowSec = Math.floor(Date.now() / 1000);
 const rsa = await makeKey('RS256', 'bench-rsa');
 const ec = await makeKey('ES256', 'bench-ec');
 const keys = jwks(rsa, ec);
-const policy = {
-  name: 'jwt-only', action: 'ALLOW',
-  rules: [{
-    from: [{ source: { requestPrincipals: [`${ISSUER}/*`] } }],
-    to: [{ operation: { methods: ['GET'], paths: ['/info*'] } }, { operation: { methods: ['POST'], paths: ['/data'] } }],
-    when: [{ key: 'request.auth.claims[iss]', values: [ISSUER] }],
-  }],
-};
-const config = { jwtRules: [{ issuer: ISSUER, jwks: keys }], policies: [policy] };
+const config = { jwtRules: [{ issuer: ISSUER, jwks: keys }], policies: [jwtOnlyPolicy()] };
 
 // ------------------------------------------------------------------ 1. harness
 

@@ -46,6 +46,18 @@ export function seedPolicy(): Record<string, unknown> {
   return { name: 'httpbin', ...istioSpec('authorizationpolicy-httpbin.yaml') };
 }
 
+/** The seed rules' policy for a plaintext client: a Google-issued JWT, GET /info* or POST /data. */
+export function jwtOnlyPolicy(): Record<string, unknown> {
+  return {
+    name: 'jwt-only', action: 'ALLOW',
+    rules: [{
+      from: [{ source: { requestPrincipals: [`${ISSUER}/*`] } }],
+      to: [{ operation: { methods: ['GET'], paths: ['/info*'] } }, { operation: { methods: ['POST'], paths: ['/data'] } }],
+      when: [{ key: 'request.auth.claims[iss]', values: [ISSUER] }],
+    }],
+  };
+}
+
 /** Seed RequestAuthentication rules, jwksUri served by cluster `jwks`. */
 export function seedJwtRules(): Record<string, unknown>[] {
   const rules = istioSpec('requestauthentication-httpbin.yaml').jwtRules as Record<string, unknown>[];

@@ -3,7 +3,7 @@
 // EC keys, new per run), JWKS served by the `jwks` upstream and rotated, every rejection's 401.
 // Peer principals (mTLS) are not in these scenarios: the rig's listener is plaintext, so the seed
 // policy's principals/namespaces never match here; they are covered in test/authz/*.test.ts.
-import { ISSUER, b64url, jwks, makeKey, rawToken, seedJwtRules, seedPolicy, token } from '../authz/keys.ts';
+import { ISSUER, b64url, jwks, makeKey, rawToken, jwtOnlyPolicy, seedJwtRules, seedPolicy, token } from '../authz/keys.ts';
 import type { Scenario, ScenarioStep } from './types.ts';
 
 const now = Math.floor(Date.now() / 1000);
@@ -22,16 +22,7 @@ const rejected = (name: string, tok: string, body: string): ScenarioStep => ({
 });
 
 const seed = { name: 'authz' as const, config: { jwtRules: seedJwtRules(), policies: [seedPolicy()] } };
-/** The seed rules with a policy a plaintext client can satisfy: a Google-issued JWT, GET /info* or POST /data. */
-const jwtPolicy = {
-  name: 'jwt-only', action: 'ALLOW',
-  rules: [{
-    from: [{ source: { requestPrincipals: [`${ISSUER}/*`] } }],
-    to: [{ operation: { methods: ['GET'], paths: ['/info*'] } }, { operation: { methods: ['POST'], paths: ['/data'] } }],
-    when: [{ key: 'request.auth.claims[iss]', values: [ISSUER] }],
-  }],
-};
-const jwtOnly = { name: 'authz' as const, config: { jwtRules: seedJwtRules(), policies: [jwtPolicy] } };
+const jwtOnly = { name: 'authz' as const, config: { jwtRules: seedJwtRules(), policies: [jwtOnlyPolicy()] } };
 
 const valid = await token(rsa, { nowSec: now });
 const forged = valid.slice(0, valid.lastIndexOf('.') + 1) + (await token(rsa, { nowSec: now, payload: { sub: 'someone-else' } })).split('.')[2];
@@ -99,7 +90,7 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'JWKS rotation: an unknown kid refetches the JWKS from the upstream; the retired key stops working',
-    filters: [{ name: 'authz', config: { jwtRules: seedJwtRules().map((r) => ({ ...r, asmesh: { jwksCluster: 'jwks', kidRefetchSeconds: 0 } })), policies: [jwtPolicy] } }],
+    filters: [{ name: 'authz', config: { jwtRules: seedJwtRules().map((r) => ({ ...r, asmesh: { jwksCluster: 'jwks', kidRefetchSeconds: 0 } })), policies: [jwtOnlyPolicy()] } }],
     routes: [jwksRoute(jwks(rsa))],
     steps: [
       { name: 'old key', request: { path: '/info', headers: bearer(valid) }, expect: { status: 200, servedBy: 'service_b' } },
