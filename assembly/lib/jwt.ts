@@ -116,6 +116,8 @@ export class Jwt {
   payload: JsonValue | null = null;
   /** The payload segment as sent (base64url), for outputPayloadToHeader. */
   payloadB64: string = '';
+  /** The payload segment decoded (the JSON text of a JWT's claims). */
+  payloadBytes: ArrayBuffer = new ArrayBuffer(0);
   iss: string = '';
   sub: string = '';
   audiences: string[] = [];
@@ -205,7 +207,11 @@ function parseCompact(token: string, claims: bool): JwtParse {
   if (claims) {
     const st = parseClaims(jwt);
     if (st != JwtStatus.Ok) return fail(st);
-  } else if (base64UrlDecode(jwt.payloadB64) === null) return fail(JwtStatus.JwtPayloadParseErrorBadBase64);
+  } else {
+    const pb = base64UrlDecode(jwt.payloadB64);
+    if (pb === null) return fail(JwtStatus.JwtPayloadParseErrorBadBase64);
+    jwt.payloadBytes = pb;
+  }
   // Signature.
   if (!isB64UrlChars(token, d2 + 1, token.length)) return fail(JwtStatus.JwtSignatureParseErrorBadBase64);
   const sig = base64UrlDecode(token.substring(d2 + 1));
@@ -218,6 +224,7 @@ function parseCompact(token: string, claims: bool): JwtParse {
 function parseClaims(jwt: Jwt): JwtStatus {
   const pb = base64UrlDecode(jwt.payloadB64);
   if (pb === null || pb.byteLength == 0) return JwtStatus.JwtPayloadParseErrorBadBase64;
+  jwt.payloadBytes = pb;
   const pj = parseJsonAt(changetype<usize>(pb), pb.byteLength);
   if (pj.value === null || !(pj.value as JsonValue).isObject()) return JwtStatus.JwtPayloadParseErrorBadJson;
   const payload = pj.value as JsonValue;

@@ -8,7 +8,7 @@ import {
 } from '../../assembly/proxy';
 import { Jwk, Jwt, JwtStatus, jwtStatusString, parseJwks } from '../../assembly/lib/jwt';
 import { JsonValue } from '../../assembly/lib/json';
-import { base64UrlEncode, base64UrlDecode } from '../../assembly/lib/base64';
+import { base64UrlEncode } from '../../assembly/lib/base64';
 import { sha256 } from '../../assembly/lib/crypto/sha2';
 import { AuthzConfig, JwtRule, parseAuthzConfig } from './config';
 import {
@@ -495,8 +495,7 @@ export class AuthzHttp extends HttpContext {
       const values = claimStrings(jwt.payload, ch.claim.split('.')); // Envoy: nested claims with '.'
       if (values !== null && values.length > 0) requestHeaders.replace(ch.header, values.join(','));
     }
-    const payload = base64UrlDecode(jwt.payloadB64);
-    if (payload !== null) setProperty([JWT_PAYLOAD_PROPERTY], payload);
+    setProperty([JWT_PAYLOAD_PROPERTY], jwt.payloadBytes);
     setProperty([REQUEST_PRINCIPAL_PROPERTY], String.UTF8.encode(jwt.iss + '/' + jwt.sub));
     return new AuthInfo(jwt.iss + '/' + jwt.sub, jwt.payload as JsonValue, jwt.audiences, jwt.azp);
   }

@@ -74,6 +74,12 @@ describe('JWT parsing', () => {
     expect(jwtStatusString(JwtStatus.JwtExpired)).toBe('Jwt is expired');
   });
 
+  it('keeps the decoded payload bytes (the JSON the filter state carries)', () => {
+    const payload = '{"iss":"a","n":[1]}';
+    const jwt = parseJwt(tok('{"alg":"RS256"}', payload)).jwt!;
+    expect(String.UTF8.decode(jwt.payloadBytes)).toBe(payload);
+  });
+
   it('JWKS: skips keys it cannot use', () => {
     const N2048 = nOfBits(2048);
     const r = parseJwks(String.UTF8.encode('{"keys":[{"kty":"oct","k":"AA"},{"kty":"RSA","n":"' + N2048 + '","e":"AQAB","use":"enc"},{"kty":"EC","crv":"P-521","x":"AA","y":"AA"},{"kty":"RSA","kid":"k","n":"' + N2048 + '","e":"AQAB"}]}'));
