@@ -65,6 +65,7 @@ export class Fault {
 export class HttpRoute {
   /** `name`, or the index in `http[]` as text when unnamed (used in metrics and logs). */
   label: string = '';
+  /** Its index in `http[]`, which is also its index in SteeringConfig.routes (and the filter's counters). */
   index: i32 = 0;
   /** Empty: matches every request. */
   matches: MatchBlock[] = [];

@@ -139,7 +139,7 @@ export class SteeringHttp extends HttpContext {
     applyOps(route.requestOps, false);
     applyOps(dest.requestOps, false);
     clearRouteCache();
-    const index = root.config.routes.indexOf(route);
+    const index = route.index;
     const di = route.destinations.indexOf(dest);
     root.decisions[index][di].increment(1);
     if (logLevel() <= LogLevel.Debug) {
@@ -164,7 +164,7 @@ export class SteeringHttp extends HttpContext {
   abort(status: i32): void {
     const root = changetype<SteeringRoot>(this.root);
     const route = this.route as HttpRoute;
-    root.aborts[root.config.routes.indexOf(route)].increment(1);
+    root.aborts[route.index].increment(1);
     this.sendLocalResponse(<u32>status, 'fault_filter_abort', ABORT_BODY, [Pair.fromStrings('content-type', 'text/plain')]);
   }
 

@@ -20,6 +20,8 @@ describe('steering config', () => {
     expect(c.routes[0].matches[0].headers[0].name).toBe('end-user');
     expect(c.routes[0].destinations[0].weight).toBe(100);
     expect(c.routes[1].destinations[0].cluster).toBe('outbound|80|v1|service_b');
+    expect(c.routes[0].index).toBe(0);
+    expect(c.routes[1].index).toBe(1);
   });
 
   it('port, template, default port', () => {
