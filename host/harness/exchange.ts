@@ -6,7 +6,7 @@ import type { PhaseName, PhaseOutcome } from './phases.ts';
 import { FAIL_STREAM, createStream, endStream, localReplyHeaders, runPhase } from './phases.ts';
 import type { HeaderList, HostState, LocalReply, StreamState } from './state.ts';
 import type { HttpRequestSpec, HttpResult, PhaseStatus, UpstreamRequest, UpstreamResponse } from './types.ts';
-import { headerList } from './types.ts';
+import { headerList, responseHeaderList } from './types.ts';
 import type { Vm } from './vm.ts';
 
 type Step = 'request_headers' | 'request_body' | 'request_trailers' | 'upstream' | 'response_headers' | 'response_body' | 'response_trailers' | 'end';
@@ -164,8 +164,7 @@ export class Exchange {
     stream.requestHeaders = stream.requestBody = stream.requestTrailers = null;
     const answer: UpstreamResponse = typeof spec.upstream === 'function' ? spec.upstream(this.upstreamRequest)
       : spec.upstream ?? { status: 200, headers: { 'content-type': 'text/plain' }, body: sentBody };
-    const headers = headerList(answer.headers).filter(([k]) => k !== ':status');
-    data.responseHeaders = [[':status', String(answer.status ?? 200)], ...headers];
+    data.responseHeaders = responseHeaderList(answer.status ?? 200, answer.headers);
     data.responseBody = answer.body === undefined ? null : toBytes(answer.body);
     data.responseTrailers = answer.trailers === undefined ? null : headerList(answer.trailers);
   }

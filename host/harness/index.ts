@@ -11,7 +11,7 @@ import { SharedStore, type SharedEntry } from './shared-data.ts';
 import { HostState, type PropertyValue } from './state.ts';
 import { HttpStream } from './stream.ts';
 import type { HttpRequestSpec, HttpResult, LogEntry, PendingHttpCall } from './types.ts';
-import { headerList } from './types.ts';
+import { headerList, responseHeaderList } from './types.ts';
 import { Vm, VmFailure } from './vm.ts';
 
 export type { StatsTagRule } from './prometheus.ts';
@@ -140,8 +140,7 @@ export class Plugin {
   pendingHttpCalls(): PendingHttpCall[] { return [...this.host.pendingCalls.values()].map((c) => ({ ...c })); }
 
   async respondHttpCall(token: number, resp: { status: number; headers?: Record<string, string> | [string, string][]; body?: string | Uint8Array; trailers?: Record<string, string> }): Promise<void> {
-    const headers: [string, string][] = [[':status', String(resp.status)], ...headerList(resp.headers).filter(([k]) => k !== ':status')];
-    this.deliverHttpCall(token, { headers, body: toBytes(resp.body), trailers: headerList(resp.trailers) }, null);
+    this.deliverHttpCall(token, { headers: responseHeaderList(resp.status, resp.headers), body: toBytes(resp.body), trailers: headerList(resp.trailers) }, null);
   }
 
   /** The call failed (reset, timeout, no healthy upstream): delivered as (0, 0, 0). */
@@ -207,6 +206,7 @@ export class Plugin {
 
   /** Paused streams look at continue/close/local-reply requests made by the last callback. */
   private pokeAll(): void {
+    if (this.active.size === 0) return;
     for (const exchange of [...this.active.values()]) {
       if (this.vm.failed && exchange.paused) exchange.failStream();
       else exchange.poke();

@@ -44,5 +44,14 @@ export interface PendingHttpCall {
 export function headerList(input: HeaderInput | undefined): HeaderList {
   if (input === undefined) return [];
   const entries = Array.isArray(input) ? input : Object.entries(input);
-  return entries.map(([k, v]) => [k.toLowerCase(), v]);
+  const out: HeaderList = new Array(entries.length);
+  for (let i = 0; i < entries.length; i++) out[i] = [entries[i]![0].toLowerCase(), entries[i]![1]];
+  return out;
+}
+
+/** A response's headers as Envoy delivers them: `:status` first, then the given ones without their own `:status`. */
+export function responseHeaderList(status: number, input: HeaderInput | undefined): HeaderList {
+  const out: HeaderList = [[':status', String(status)]];
+  for (const entry of headerList(input)) if (entry[0] !== ':status') out.push(entry);
+  return out;
 }
