@@ -88,7 +88,7 @@ export function headerImports(host: HostState) {
       const map = mapOf(host, type);
       if (map === undefined || map === null || !isWritable(type)) return WasmResult.BadArgument;
       // Envoy answers HeaderMap::byteSize(): the sum of key and value lengths.
-      mem.writeU32(sizePtr, map.reduce((n, [k, v]) => n + textEncoder.encode(k).length + textEncoder.encode(v).length, 0));
+      mem.writeU32(sizePtr, map.reduce((n, [k, v]) => n + Buffer.byteLength(k, 'utf8') + Buffer.byteLength(v, 'utf8'), 0));
       return WasmResult.Ok;
     },
     proxy_get_header_map_value(type: number, keyPtr: number, keySize: number, ptrPtr: number, sizePtr: number): number {

@@ -23,38 +23,41 @@ export class GuestMemory {
     return this.bytesCache;
   }
 
-  private dv(): DataView { this.u8(); return this.view!; }
-
-  private check(ptr: number, size: number): void {
-    if (ptr < 0 || size < 0 || ptr + size > this.u8().length) throw new OutOfBounds(`guest access ${ptr}+${size} out of bounds`);
+  /** The memory's bytes, after checking that [ptr, ptr + size) lies inside them. */
+  private checked(ptr: number, size: number): Uint8Array {
+    const u8 = this.u8();
+    if (ptr < 0 || size < 0 || ptr + size > u8.length) throw new OutOfBounds(`guest access ${ptr}+${size} out of bounds`);
+    return u8;
   }
+
+  private checkedView(ptr: number, size: number): DataView { this.checked(ptr, size); return this.view!; }
 
   /** A copy of guest bytes (the guest may free or reuse them after the call). */
   bytes(ptr: number, size: number): Uint8Array {
-    this.check(ptr >>> 0, size >>> 0);
-    return this.u8().slice(ptr >>> 0, (ptr >>> 0) + (size >>> 0));
+    return this.checked(ptr >>> 0, size >>> 0).slice(ptr >>> 0, (ptr >>> 0) + (size >>> 0));
   }
 
   string(ptr: number, size: number): string {
-    this.check(ptr >>> 0, size >>> 0);
-    return utf8.decode(this.u8().subarray(ptr >>> 0, (ptr >>> 0) + (size >>> 0)));
+    return utf8.decode(this.checked(ptr >>> 0, size >>> 0).subarray(ptr >>> 0, (ptr >>> 0) + (size >>> 0)));
   }
 
-  writeU32(ptr: number, value: number): void { this.check(ptr >>> 0, 4); this.dv().setUint32(ptr >>> 0, value >>> 0, true); }
-  writeU64(ptr: number, value: bigint): void { this.check(ptr >>> 0, 8); this.dv().setBigUint64(ptr >>> 0, BigInt.asUintN(64, value), true); }
-  writeBytes(ptr: number, data: Uint8Array): void { this.check(ptr >>> 0, data.length); this.u8().set(data, ptr >>> 0); }
+  writeU32(ptr: number, value: number): void { this.checkedView(ptr >>> 0, 4).setUint32(ptr >>> 0, value >>> 0, true); }
+  writeU64(ptr: number, value: bigint): void { this.checkedView(ptr >>> 0, 8).setBigUint64(ptr >>> 0, BigInt.asUintN(64, value), true); }
+  writeBytes(ptr: number, data: Uint8Array): void { this.checked(ptr >>> 0, data.length).set(data, ptr >>> 0); }
 
   /** Allocates guest memory for `data` and stores (pointer, size) at the two out-parameters. */
   copyOut(data: Uint8Array | string, ptrPtr: number, sizePtr: number): void {
-    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+    // A string is encoded straight into the guest's allocation (its UTF-8 size is known beforehand).
+    const size = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
     let pointer = 0;
     // cpp-host allocates nothing for an empty value and returns (0, 0).
-    if (bytes.length > 0) {
-      pointer = this.allocate!(bytes.length) >>> 0;
-      this.writeBytes(pointer, bytes);
+    if (size > 0) {
+      pointer = this.allocate!(size) >>> 0;
+      if (typeof data !== 'string') this.writeBytes(pointer, data);
+      else encoder.encodeInto(data, this.checked(pointer, size).subarray(pointer, pointer + size));
     }
     this.writeU32(ptrPtr, pointer);
-    this.writeU32(sizePtr, bytes.length);
+    this.writeU32(sizePtr, size);
   }
 }
 

@@ -14,12 +14,14 @@ const EXPORTS: Record<PhaseName, string> = {
   response_headers: 'proxy_on_response_headers', response_body: 'proxy_on_response_body', response_trailers: 'proxy_on_response_trailers',
 };
 
+/** Trailer callbacks take the trailer count only (no end_of_stream). */
+const TRAILERS = new Set<PhaseName>(['request_trailers', 'response_trailers']);
+
 /** Calls the phase's export. `arg` is the header count or body size. */
 export function runPhase(vm: Vm, stream: StreamState, phase: PhaseName, arg: number, endOfStream: boolean): PhaseOutcome {
   stream.localReply = null;
-  const args: number[] = phase.endsWith('trailers') ? [arg] : [arg, endOfStream ? 1 : 0];
   try {
-    const status = vm.call(EXPORTS[phase], stream.id, ...args) ?? 0;
+    const status = (TRAILERS.has(phase) ? vm.call(EXPORTS[phase], stream.id, arg) : vm.call(EXPORTS[phase], stream.id, arg, endOfStream ? 1 : 0)) ?? 0;
     const localReply = stream.localReply;
     stream.localReply = null;
     return { status, localReply, failed: false };
@@ -51,9 +53,8 @@ export function createStream(vm: Vm, host: HostState, properties: StreamState['p
 
 /** proxy_on_log, proxy_on_done, proxy_on_delete (Envoy logs before it destroys the filter). */
 export function endStream(vm: Vm, host: HostState, stream: StreamState): void {
-  host.streams.delete(stream.id);
-  if (vm.failed) return;
   try {
+    if (vm.failed) return;
     host.streams.set(stream.id, stream); // still visible to its own final callbacks
     vm.call('proxy_on_log', stream.id);
     const done = vm.call('proxy_on_done', stream.id);

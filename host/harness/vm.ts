@@ -52,7 +52,7 @@ export class Vm {
   private run(fn: () => unknown, contextId: number, name: string): unknown {
     if (this.failed) throw new VmFailure('Wasm VM failed earlier');
     const { host } = this;
-    const saved = [host.currentContextId, host.effectiveContextId] as const;
+    const savedCurrent = host.currentContextId, savedEffective = host.effectiveContextId;
     host.currentContextId = contextId;
     host.effectiveContextId = 0;
     this.depth++;
@@ -68,7 +68,8 @@ export class Vm {
       throw error;
     } finally {
       this.depth--;
-      [host.currentContextId, host.effectiveContextId] = saved;
+      host.currentContextId = savedCurrent;
+      host.effectiveContextId = savedEffective;
     }
     if (this.depth === 0) this.drainAfterCallback();
     return result;
