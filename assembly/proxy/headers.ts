@@ -55,10 +55,9 @@ export class HeaderMap {
 
   /** Every header in order, as bytes; empty when the map does not exist now. */
   pairs(): Pair[] {
-    clearReturnSlots();
-    const result = proxy_get_header_map_pairs(this.mapType, RETURN_PTR, RETURN_SIZE);
-    if (result != WasmResult.Ok) return new Array<Pair>();
-    const decoded = decodePairs(takeReturnedBuffer());
+    const buf = this.pairsBuffer();
+    if (buf === null) return new Array<Pair>();
+    const decoded = decodePairs(buf);
     return decoded === null ? new Array<Pair>() : decoded;
   }
 
