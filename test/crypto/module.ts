@@ -1,30 +1,14 @@
 // Compiles test/fixtures/crypto.ts (assembly/lib/crypto behind ArrayBuffer exports) with the
 // incremental GC runtime and wraps it for node: tests and bench/crypto.ts share it.
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileAs, repoRoot } from '../harness/fixtures.ts';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-function newestSource(): number {
-  const dir = join(root, 'assembly/lib/crypto');
-  const times = readdirSync(dir).map((f) => statSync(join(dir, f)).mtimeMs);
-  return Math.max(statSync(join(root, 'test/fixtures/crypto.ts')).mtimeMs, ...times);
-}
-
-export async function compileCrypto(optimizeLevel = 3): Promise<Uint8Array> {
-  const out = join(root, '.tmp/crypto', `crypto-O${optimizeLevel}.wasm`);
-  if (!existsSync(out) || statSync(out).mtimeMs < newestSource()) {
-    mkdirSync(dirname(out), { recursive: true });
-    const asc = await import('assemblyscript/asc');
-    const stderr = asc.createMemoryStream();
-    const { error } = await asc.main([
-      'test/fixtures/crypto.ts', '--config', 'test/fixtures/asconfig.json', '--baseDir', root, '--outFile', out,
-      '--runtime', 'incremental', '--exportRuntime', '--optimizeLevel', String(optimizeLevel), '--shrinkLevel', '0',
-    ], { stdout: asc.createMemoryStream(), stderr });
-    if (error) throw new Error(`asc failed for crypto: ${error.message}\n${stderr.toString()}`);
-  }
-  return new Uint8Array(readFileSync(out));
+export function compileCrypto(optimizeLevel = 3): Promise<Uint8Array> {
+  const sources = ['test/fixtures/crypto.ts', ...readdirSync(join(repoRoot, 'assembly/lib/crypto')).map((f) => `assembly/lib/crypto/${f}`)];
+  return compileAs(sources, `.tmp/crypto/crypto-O${optimizeLevel}.wasm`, [
+    '--config', 'test/fixtures/asconfig.json', '--runtime', 'incremental', '--exportRuntime', '--optimizeLevel', String(optimizeLevel), '--shrinkLevel', '0',
+  ]);
 }
 
 export const HASH = { 'SHA-256': 0, 'SHA-384': 1, 'SHA-512': 2 } as const;

@@ -2,12 +2,12 @@
 // (a, b, c): request phases in order, response phases in reverse, a local reply from one filter
 // goes back through the encoders of that filter and those before it only (Envoy 1.40: the filters
 // after it never see the response, but all get proxy_on_log); the router's own 503 goes through all.
-import { mkdirSync, statSync, existsSync, copyFileSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
-import { repoRoot } from '../../host/envoy/install.ts';
+import { compileAs, repoRoot } from '../harness/fixtures.ts';
 import { HarnessChain, runInEnvoy, runInHarness } from '../scenarios/runner.ts';
 import { startEnvoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
@@ -15,15 +15,9 @@ import type { Scenario } from '../scenarios/types.ts';
 
 const outDir = join(repoRoot, '.tmp', 'envoy-fixtures');
 
+/** Compiles the fixture (when changed) and mounts it under each name. */
 async function compile(fixture: string, names: string[]): Promise<void> {
-  const source = join(repoRoot, `test/envoy/fixtures/${fixture}.ts`);
-  const out = join(outDir, `${names[0]}.wasm`);
-  if (existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) return;
-  mkdirSync(outDir, { recursive: true });
-  const asc = await import('assemblyscript/asc');
-  const { error, stderr } = await asc.main([`test/envoy/fixtures/${fixture}.ts`, '--config', 'asconfig.json', '--target', 'example', '--outFile', join(outDir, `${fixture}.wasm`)],
-    { stdout: asc.createMemoryStream(), stderr: asc.createMemoryStream() });
-  if (error) throw new Error(`asc failed: ${error.message}\n${stderr.toString()}`);
+  await compileAs([`test/envoy/fixtures/${fixture}.ts`], `.tmp/envoy-fixtures/${fixture}.wasm`, ['--config', 'asconfig.json', '--target', 'example']);
   for (const name of names) copyFileSync(join(outDir, `${fixture}.wasm`), join(outDir, `${name}.wasm`));
 }
 

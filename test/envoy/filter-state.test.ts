@@ -3,12 +3,12 @@
 // filter after it reads them back through several paths, in its request phase and in proxy_on_log
 // (also when the writer answered the request itself). This is how authz hands the verified JWT
 // payload (`asmesh.jwt_payload`) to telemetry.
-import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
-import { repoRoot } from '../../host/envoy/install.ts';
+import { compileAs, repoRoot } from '../harness/fixtures.ts';
 import { HarnessChain } from '../scenarios/runner.ts';
 import { startEnvoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
@@ -17,16 +17,8 @@ import type { Scenario } from '../scenarios/types.ts';
 const outDir = join(repoRoot, '.tmp', 'envoy-fixtures');
 
 async function compile(): Promise<void> {
-  const source = join(repoRoot, 'test/envoy/fixtures/state.ts');
-  const out = join(outDir, 'state.wasm');
-  if (!existsSync(out) || statSync(out).mtimeMs < statSync(source).mtimeMs) {
-    mkdirSync(outDir, { recursive: true });
-    const asc = await import('assemblyscript/asc');
-    const { error, stderr } = await asc.main(['test/envoy/fixtures/state.ts', '--config', 'asconfig.json', '--target', 'example', '--outFile', out],
-      { stdout: asc.createMemoryStream(), stderr: asc.createMemoryStream() });
-    if (error) throw new Error(`asc failed: ${error.message}\n${stderr.toString()}`);
-  }
-  for (const name of ['writer', 'reader']) copyFileSync(out, join(outDir, `${name}.wasm`));
+  await compileAs(['test/envoy/fixtures/state.ts'], '.tmp/envoy-fixtures/state.wasm', ['--config', 'asconfig.json', '--target', 'example']);
+  for (const name of ['writer', 'reader']) copyFileSync(join(outDir, 'state.wasm'), join(outDir, `${name}.wasm`));
 }
 
 const lines = (log: string) => [...log.matchAll(/wasm log reader reader reader: (STATE .*)/g)].map((m) => m[1]!);

@@ -1,27 +1,35 @@
-// Compiles the AssemblyScript fixture modules under test/fixtures/ into .tmp/fixtures/ once.
+// Compiles AssemblyScript test modules with asc into .tmp/ when their sources changed; the fixture
+// modules under test/fixtures/ go to .tmp/fixtures/.
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { repoRoot } from '../../host/envoy/install.ts';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export { repoRoot };
 
-export async function fixture(name: string): Promise<Uint8Array> {
-  const source = join(root, 'test/fixtures', `${name}.ts`);
-  const out = join(root, '.tmp/fixtures', `${name}.wasm`);
-  if (!existsSync(out) || statSync(out).mtimeMs < statSync(source).mtimeMs) {
-    mkdirSync(dirname(out), { recursive: true });
+/**
+ * Compiles `sources[0]` (paths relative to the repository) with asc and `options` to `out`, unless
+ * `out` is newer than every file in `sources`; returns the module's bytes.
+ */
+export async function compileAs(sources: string[], out: string, options: string[]): Promise<Uint8Array> {
+  const outPath = join(repoRoot, out);
+  const newest = Math.max(...sources.map((s) => statSync(join(repoRoot, s)).mtimeMs));
+  if (!existsSync(outPath) || statSync(outPath).mtimeMs < newest) {
+    mkdirSync(dirname(outPath), { recursive: true });
     const asc = await import('assemblyscript/asc');
-    // Our own (empty) asconfig: the repository's would route abort/trace/seed to the SDK runtime.
-    const { error, stderr } = await asc.main([
-      `test/fixtures/${name}.ts`, '--config', 'test/fixtures/asconfig.json', '--baseDir', root, '--outFile', `.tmp/fixtures/${name}.wasm`, '--runtime', 'stub',
-      '--use', `abort=test/fixtures/${name}/probeAbort`, '--optimizeLevel', '1', '--exportStart', '_initialize',
-    ], { stdout: asc.createMemoryStream(), stderr: asc.createMemoryStream() });
-    if (error) throw new Error(`asc failed for ${name}: ${error.message}\n${stderr.toString()}`);
+    const stderr = asc.createMemoryStream();
+    const { error } = await asc.main([sources[0]!, '--baseDir', repoRoot, '--outFile', outPath, ...options], { stdout: asc.createMemoryStream(), stderr });
+    if (error) throw new Error(`asc failed for ${sources[0]}: ${error.message}\n${stderr.toString()}`);
   }
-  return new Uint8Array(readFileSync(out));
+  return new Uint8Array(readFileSync(outPath));
 }
 
-export const repoRoot = root;
+export function fixture(name: string): Promise<Uint8Array> {
+  // Our own (empty) asconfig: the repository's would route abort/trace/seed to the SDK runtime.
+  return compileAs([`test/fixtures/${name}.ts`], `.tmp/fixtures/${name}.wasm`, [
+    '--config', 'test/fixtures/asconfig.json', '--runtime', 'stub',
+    '--use', `abort=test/fixtures/${name}/probeAbort`, '--optimizeLevel', '1', '--exportStart', '_initialize',
+  ]);
+}
 
 /** The probe fixture's log messages that start with `prefix` (e.g. 'get rc='). */
 export function lines(logs: { message: string }[], prefix: string): string[] {

@@ -1,25 +1,12 @@
 // assembly/lib/regex against V8's RegExp (full match: /^(?:p)$/su) on randomly generated
 // patterns and inputs from a grammar both engines read the same way, plus fixed RE2 cases.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { repoRoot } from '../../host/envoy/install.ts';
+import { compileAs } from '../harness/fixtures.ts';
 
-async function compileFixture(): Promise<Uint8Array> {
-  const out = join(repoRoot, '.tmp/fixtures/regex.wasm');
-  const sources = ['test/fixtures/regex.ts', 'assembly/lib/regex.ts'].map((f) => statSync(join(repoRoot, f)).mtimeMs);
-  if (!existsSync(out) || statSync(out).mtimeMs < Math.max(...sources)) {
-    mkdirSync(dirname(out), { recursive: true });
-    const asc = await import('assemblyscript/asc');
-    const stderr = asc.createMemoryStream();
-    const { error } = await asc.main([
-      'test/fixtures/regex.ts', '--config', 'test/fixtures/asconfig.json', '--baseDir', repoRoot, '--outFile', out,
-      '--runtime', 'incremental', '--optimizeLevel', '2',
-    ], { stdout: asc.createMemoryStream(), stderr });
-    if (error) throw new Error(`asc failed for regex fixture: ${error.message}\n${stderr.toString()}`);
-  }
-  return new Uint8Array(readFileSync(out));
+function compileFixture(): Promise<Uint8Array> {
+  return compileAs(['test/fixtures/regex.ts', 'assembly/lib/regex.ts'], '.tmp/fixtures/regex.wasm',
+    ['--config', 'test/fixtures/asconfig.json', '--runtime', 'incremental', '--optimizeLevel', '2']);
 }
 
 interface RegexExports { memory: WebAssembly.Memory; buffer(): number; compile(n: number): number; error(): number; matches(n: number): number }

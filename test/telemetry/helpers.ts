@@ -3,14 +3,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { ISTIO_LABELS } from '../../host/cli/translate.ts';
+import { repoRoot } from '../../host/envoy/install.ts';
 import type { Envoy } from '../../host/envoy/launcher.ts';
 import type { StatsTagRule } from '../../host/harness/index.ts';
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const telemetryWasm = join(repoRoot, 'build/telemetry.wasm');
 
 /** The stats_tags rules shipped in envoy/stats-tags.yaml, plus rules for custom labels. */
