@@ -27,6 +27,17 @@ describe('base64', () => {
     expect(base64Encode(b)).toBe('+/+/');
   });
 
+  it('encodes inputs longer than one 1024-character chunk whole', () => {
+    const b = new ArrayBuffer(3001);
+    for (let i = 0; i < 3001; i++) store<u8>(changetype<usize>(b) + i, <u8>(i * 7));
+    const text = base64Encode(b);
+    expect(text.length).toBe(4004);
+    expect(text.endsWith('==')).toBe(true);
+    const back = base64Decode(text) as ArrayBuffer;
+    expect(back.byteLength).toBe(3001);
+    expect(memory.compare(changetype<usize>(back), changetype<usize>(b), 3001)).toBe(0);
+  });
+
   it('rejects bad input instead of guessing', () => {
     expect(base64UrlDecode('Zm9v+')).toBeNull(); // wrong alphabet
     expect(base64UrlDecode('Z')).toBeNull(); // impossible length

@@ -1,6 +1,7 @@
 // Base64 (RFC 4648 section 4) and base64url (section 5). Decoders return null on any bad input
 // (wrong alphabet, bad length, non-zero padding bits) so a malformed token never traps.
 // Pure: no host calls.
+import { joinStrings } from './strings';
 
 const STD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -86,7 +87,7 @@ function encode(data: ArrayBuffer, alphabet: string, pad: bool): string {
     out += alphabet.charAt(v >> 18) + alphabet.charAt((v >> 12) & 63) + alphabet.charAt((v >> 6) & 63) + (pad ? '=' : '');
   }
   parts.push(out);
-  return parts.join('');
+  return joinStrings(parts);
 }
 
 export function base64Encode(data: ArrayBuffer): string { return encode(data, STD, true); }
