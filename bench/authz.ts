@@ -9,6 +9,7 @@
 // Run: npm run bench:authz   (needs npm run build and Envoy: npm run envoy:install)
 import * as crypto from 'node:crypto';
 import { join } from 'node:path';
+import { connectionManagers } from '../host/envoy/config.ts';
 import { startEnvoy, type Envoy } from '../host/envoy/launcher.ts';
 import { loadPlugin, type Plugin } from '../host/harness/index.ts';
 import { Upstreams } from '../host/upstream/echo.ts';
@@ -130,15 +131,10 @@ function nativeFilters(bootstrap: any): void {
       },
     },
   };
-  for (const listener of bootstrap.static_resources.listeners) {
-    for (const chain of listener.filter_chains) {
-      for (const f of chain.filters) {
-        if (f.name !== 'envoy.filters.network.http_connection_manager') continue;
-        const filters = f.typed_config.http_filters as { name: string }[];
-        const at = filters.findIndex((x) => x.name === 'envoy.filters.http.router');
-        filters.splice(at, 0, jwtAuthn, rbac);
-      }
-    }
+  for (const hcm of connectionManagers(bootstrap)) {
+    const filters = hcm.http_filters as { name: string }[];
+    const at = filters.findIndex((x) => x.name === 'envoy.filters.http.router');
+    filters.splice(at, 0, jwtAuthn, rbac);
   }
 }
 

@@ -7,6 +7,7 @@
 // Run: npm run bench:steering   (needs npm run build and the Envoy binary: npm run envoy:install)
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { connectionManagers } from '../host/envoy/config.ts';
 import { repoRoot } from '../host/envoy/install.ts';
 import { startEnvoy, type Envoy } from '../host/envoy/launcher.ts';
 import { loadPlugin } from '../host/harness/index.ts';
@@ -70,16 +71,11 @@ function load(envoy: Envoy): Promise<LoadResult> {
 
 /** Envoy's own route: end-user: jason -> v2, everyone else -> v1 (what the filter does, natively). */
 function nativeRoutes(bootstrap: any): void {
-  for (const listener of bootstrap.static_resources.listeners) {
-    for (const chain of listener.filter_chains) {
-      for (const f of chain.filters) {
-        if (f.name !== 'envoy.filters.network.http_connection_manager') continue;
-        f.typed_config.route_config.virtual_hosts[0].routes = [
-          { match: { prefix: '/', headers: [{ name: 'end-user', string_match: { exact: 'jason' } }] }, route: { cluster: v2 } },
-          { match: { prefix: '/' }, route: { cluster: v1 } },
-        ];
-      }
-    }
+  for (const hcm of connectionManagers(bootstrap)) {
+    hcm.route_config.virtual_hosts[0].routes = [
+      { match: { prefix: '/', headers: [{ name: 'end-user', string_match: { exact: 'jason' } }] }, route: { cluster: v2 } },
+      { match: { prefix: '/' }, route: { cluster: v1 } },
+    ];
   }
 }
 

@@ -4,6 +4,7 @@
 // subset, which must also be the one the case expects.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { connectionManagers } from '../../host/envoy/config.ts';
 import { send, startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
 import { v1, v2 } from './configs.ts';
@@ -152,7 +153,7 @@ before(async () => {
   upstreams = await Upstreams.start();
   native = await startEnvoy({
     filters: [], upstreams: upstreams.endpoints(),
-    edit: (b) => { b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes = nativeRoutes(); },
+    edit: (b) => { connectionManagers(b)[0]!.route_config.virtual_hosts[0].routes = nativeRoutes(); },
   });
   steered = await startEnvoy({ filters: [{ name: 'steering', config: steeringConfig }], upstreams: upstreams.endpoints() });
 });

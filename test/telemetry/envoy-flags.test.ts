@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connectionManagers } from '../../host/envoy/config.ts';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
 import { parseExposition, select, checkExposition, NODE_PRODUCTPAGE, ISTIO_NAME_LINT } from './helpers.ts';
@@ -57,7 +58,7 @@ before(async () => {
     // The stdout access log is flushed like a file log (every 10 s by default).
     args: ['--file-flush-interval-msec', '50'],
     edit: (b) => {
-      const hcm = b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+      const hcm = connectionManagers(b)[0]!;
       hcm.access_log = [{
         name: 'envoy.access_loggers.stdout',
         typed_config: {
