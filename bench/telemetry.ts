@@ -8,15 +8,17 @@
 //     Rounds are interleaved and the best of BENCH_ROUNDS (default 2) is kept.
 // BENCH_ONLY=harness|envoy runs one half. BENCH_SECONDS (default 3) per measurement; BENCH_CONNECTIONS (default 16).
 import { spawn, spawnSync } from 'node:child_process';
-import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { loadPlugin } from '../host/harness/index.ts';
+import { connectionManagers } from '../host/envoy/config.ts';
 import { startEnvoy, type Envoy } from '../host/envoy/launcher.ts';
+import { NODE_PRODUCTPAGE, SLEEP, peerHeader } from '../test/telemetry/helpers.ts';
+import { closedLoopLoad } from './load.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? '3');
 const connections = Number(process.env.BENCH_CONNECTIONS ?? '16');
-const peer = Buffer.from(JSON.stringify({ workload: 'sleep', namespace: 'default', app: 'sleep', version: 'v1', cluster: 'Kubernetes' })).toString('base64');
-const node = { id: 'bench', cluster: 'bench', metadata: { WORKLOAD_NAME: 'productpage-v1', NAMESPACE: 'default', CLUSTER_ID: 'Kubernetes', LABELS: { app: 'productpage', version: 'v1' } } };
+const peer = peerHeader(SLEEP);
+const node = { id: 'bench', cluster: 'bench', metadata: NODE_PRODUCTPAGE };
 
 // ---------------------------------------------------------------- harness
 
@@ -52,14 +54,8 @@ console.log(`harness: telemetry, no log       ${Math.round(telNoLog).toLocaleStr
 // ---------------------------------------------------------------- envoy
 
 function directResponse(bootstrap: any): void {
-  for (const l of bootstrap.static_resources.listeners) {
-    for (const chain of l.filter_chains) {
-      for (const f of chain.filters) {
-        const rc = f.typed_config?.route_config;
-        if (rc === undefined) continue;
-        for (const vh of rc.virtual_hosts) vh.routes = [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'ok' } } }];
-      }
-    }
+  for (const hcm of connectionManagers(bootstrap)) {
+    for (const vh of hcm.route_config?.virtual_hosts ?? []) vh.routes = [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'ok' } } }];
   }
 }
 
@@ -75,19 +71,8 @@ async function wrk(url: string): Promise<number | null> {
 }
 
 async function nodeLoad(url: string): Promise<number> {
-  const agent = new Agent({ keepAlive: true, maxSockets: connections });
-  const target = new URL(url);
-  const one = () => new Promise<void>((resolve, reject) => {
-    const req = httpRequest({ host: target.hostname, port: target.port, path: '/bench', agent, headers: { 'x-asmesh-peer': peer } }, (res) => { res.resume(); res.on('end', resolve); });
-    req.on('error', reject);
-    req.end();
-  });
-  const deadline = performance.now() + seconds * 1000;
-  let n = 0;
-  const start = performance.now();
-  await Promise.all(Array.from({ length: connections }, async () => { while (performance.now() < deadline) { await one(); n++; } }));
-  agent.destroy();
-  return n / ((performance.now() - start) / 1000);
+  const load = await closedLoopLoad({ url, path: '/bench', seconds, concurrency: connections, warmupMs: 0, headers: () => ({ 'x-asmesh-peer': peer }), check: () => true });
+  return load.rps;
 }
 
 async function envoyRate(opts: Parameters<typeof startEnvoy>[0]): Promise<{ rate: number; tool: string }> {
