@@ -1,4 +1,4 @@
-import { Pair, encodePairs, decodePairs, pairValues, pairStringValues } from '../proxy/pairs';
+import { Pair, PairsLookup, encodePairs, decodePairs, pairValues, pairStringValues } from '../proxy/pairs';
 
 function bytesOf(values: u8[]): ArrayBuffer {
   const buf = new ArrayBuffer(values.length);
@@ -67,5 +67,22 @@ describe('pairs codec', () => {
     expect(values[1]).toBe('');
     expect(pairStringValues(buf, 'z').length).toBe(0);
     expect(pairStringValues(bytesOf([1, 0, 0, 0, 5, 0, 0, 0, 1, 0, 0, 0, 0x61]), 'a').length).toBe(0);
+  });
+
+  it('PairsLookup: first value of each wanted key, and the keys and values size', () => {
+    const buf = encodePairs([Pair.fromStrings(':path', '/ä'), Pair.fromStrings('x', '1'), Pair.fromStrings('x', '2'), Pair.fromStrings('', '')]);
+    const keys = [String.UTF8.encode('x'), String.UTF8.encode('y'), String.UTF8.encode(':path')];
+    const l = new PairsLookup(buf, keys);
+    expect(l.get(0)).toBe('1');
+    expect(l.get(1)).toBeNull();
+    expect(l.get(2)).toBe('/ä');
+    expect(l.byteSize).toBe(5 + 3 + 1 + 1 + 1 + 1);
+    const none = new PairsLookup(null, keys);
+    expect(none.get(0)).toBeNull();
+    expect(none.byteSize).toBe(0);
+    // inconsistent: the first entry reads, the second runs past the end: nothing is kept
+    const bad = new PairsLookup(bytesOf([2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 5, 0, 0, 0, 5, 0, 0, 0, 0x78, 0, 0x31, 0]), keys);
+    expect(bad.get(0)).toBeNull();
+    expect(bad.byteSize).toBe(0);
   });
 });

@@ -132,3 +132,40 @@ export function pairStringValues(buf: ArrayBuffer, name: string): string[] {
   for (let i = 0; i < values.length; i++) out.push(String.UTF8.decode(values[i]));
   return out;
 }
+
+/**
+ * The first value of each of `keys` in a pairs buffer (null when absent), decoded as UTF-8, and the
+ * total size of every key and value (Envoy's header map byte size), reading only the wanted values.
+ * A truncated or inconsistent buffer reads as an empty map: no values, size 0.
+ */
+export class PairsLookup {
+  values: (string | null)[];
+  byteSize: i64 = 0;
+
+  constructor(buf: ArrayBuffer | null, keys: ArrayBuffer[]) {
+    this.values = new Array<string | null>(keys.length);
+    if (buf !== null) this.read(buf, keys);
+  }
+
+  private read(buf: ArrayBuffer, keys: ArrayBuffer[]): void {
+    const r = new PairsReader(buf);
+    let size: i64 = 0;
+    while (r.next()) {
+      size += <i64>r.keySize + <i64>r.valueSize;
+      for (let k = 0; k < keys.length; k++) {
+        const key = keys[k];
+        if (this.values[k] === null && <usize>key.byteLength == r.keySize && memory.compare(r.key, changetype<usize>(key), r.keySize) == 0) {
+          this.values[k] = String.UTF8.decodeUnsafe(r.value, r.valueSize);
+          break;
+        }
+      }
+    }
+    if (r.bad) {
+      for (let k = 0; k < keys.length; k++) this.values[k] = null;
+    } else {
+      this.byteSize = size;
+    }
+  }
+
+  get(i: i32): string | null { return this.values[i]; }
+}

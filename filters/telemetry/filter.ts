@@ -4,10 +4,9 @@
 import {
   RootContext, HttpContext, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, pluginConfiguration,
   requestHeaders, responseHeaders, responseTrailers, logError, logInfo, currentTimeNanoseconds, getProperty,
-  getPropertyString, getPropertyInt64, getPropertyBool, isMissingInt, Counter, Histogram, Pair,
+  getPropertyString, getPropertyInt64, getPropertyBool, isMissingInt, Counter, Histogram, PairsLookup,
 } from '../../assembly/proxy';
 import { JsonValue, parseJson } from '../../assembly/lib/json';
-import { bytesEqual } from '../../assembly/lib/utf8';
 import { TelemetryConfig, parseTelemetryConfig } from './config';
 import {
   Reporter, RequestFacts, ValueContext, MetricKind, MetricSpec, SeriesTable, SourceKind, METRIC_COUNT,
@@ -67,23 +66,6 @@ function encodeAll(fixed: string[], extra: string[]): ArrayBuffer[] {
   for (let i = 0; i < fixed.length; i++) out.push(String.UTF8.encode(fixed[i]));
   for (let i = 0; i < extra.length; i++) out.push(String.UTF8.encode(extra[i]));
   return out;
-}
-
-/** The first value of each wanted header (null when absent), and the map's byte size (keys + values). */
-class HeaderScan {
-  values: (string | null)[];
-  byteSize: i64 = 0;
-  constructor(pairs: Pair[], wanted: ArrayBuffer[]) {
-    this.values = new Array<string | null>(wanted.length);
-    for (let i = 0; i < pairs.length; i++) {
-      const key = pairs[i].key;
-      this.byteSize += <i64>(key.byteLength + pairs[i].value.byteLength);
-      for (let w = 0; w < wanted.length; w++) {
-        if (this.values[w] === null && bytesEqual(key, wanted[w])) { this.values[w] = String.UTF8.decode(pairs[i].value); break; }
-      }
-    }
-  }
-  get(i: i32): string | null { return this.values[i]; }
 }
 
 function usesAttribute(cfg: TelemetryConfig, a: Attribute): bool {
@@ -226,18 +208,18 @@ class TelemetryHttp extends HttpContext {
   private statusFromHeaders: i32 = 0;
   private sawResponse: bool = false;
   // The last header scans: the tag overrides' header values follow the fixed ones.
-  private requestScan: HeaderScan | null = null;
-  private responseScan: HeaderScan | null = null;
+  private requestScan: PairsLookup | null = null;
+  private responseScan: PairsLookup | null = null;
 
   private get telemetry(): TelemetryRoot { return changetype<TelemetryRoot>(this.root); }
 
   /** Reads what the request headers tell (also from onLog when an earlier filter replied locally). */
-  private readRequest(): HeaderScan {
+  private readRequest(): PairsLookup {
     this.started = true;
     const root = this.telemetry;
     const f = this.facts;
     f.startNs = currentTimeNanoseconds();
-    const h = new HeaderScan(requestHeaders.pairs(), root.requestWanted);
+    const h = new PairsLookup(requestHeaders.pairsBuffer(), root.requestWanted);
     f.authority = orEmpty(h.get(RQ_AUTHORITY));
     f.method = orEmpty(h.get(RQ_METHOD));
     f.path = orEmpty(h.get(RQ_PATH));
@@ -279,7 +261,7 @@ class TelemetryHttp extends HttpContext {
     const root = this.telemetry;
     const cfg = root.config as TelemetryConfig;
     this.sawResponse = true;
-    const h = new HeaderScan(responseHeaders.pairs(), root.responseWanted);
+    const h = new PairsLookup(responseHeaders.pairsBuffer(), root.responseWanted);
     const status = h.get(RS_STATUS);
     if (status !== null) this.statusFromHeaders = I32.parseInt(status);
     const grpc = h.get(RS_GRPC);
