@@ -3,15 +3,10 @@
 // DER ECDSA signatures) and our AssemblyScript crypto (the fallback for hosts without it).
 // RSA PKCS#1 v1.5 2048 SHA-256, ECDSA P-256 SHA-256 in P1363 form, and JSON Web Signature tests.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { loadPlugin, type Plugin } from '../../host/harness/index.ts';
-import { repoRoot } from '../harness/fixtures.ts';
 import { verifyProbe } from './probe.ts';
-
-const load = (path: string) => JSON.parse(readFileSync(join(repoRoot, path), 'utf8'));
-const b64u = (hex: string) => Buffer.from(hex, 'hex').toString('base64url');
+import { agrees, ecdsaVectors, jwsVectors, load, rsaVectors } from './probe-vectors.ts';
 
 let plugin: Plugin;
 before(async () => { plugin = await loadPlugin(await verifyProbe()); });
@@ -22,68 +17,44 @@ async function probe(headers: Record<string, string>): Promise<{ body: string; f
   return { body: r.response.bodyText, foreign: Number(h.get('x-foreign-calls')), software: Number(h.get('x-software-calls')) };
 }
 
-// Wycheproof "acceptable" results may go either way; valid must verify, invalid must not.
-function agrees(result: string, ok: boolean): boolean {
-  return result === 'acceptable' || (result === 'valid') === ok;
-}
-
 for (const mode of ['foreign', 'software'] as const) {
   describe(`wycheproof through the ${mode === 'foreign' ? 'verify_signature foreign function' : 'AssemblyScript crypto'} path`, () => {
     test('RSA PKCS#1 v1.5, 2048-bit, SHA-256', async () => {
-      const file = load('test/vectors/wycheproof/rsa_signature_2048_sha256_test.json');
       let count = 0;
-      for (const group of file.testGroups) {
-        const jwk = group.keyJwk ?? {};
-        const n = jwk.n ?? b64u(group.publicKey.modulus.replace(/^00/, ''));
-        const e = jwk.e ?? b64u(group.publicKey.publicExponent);
-        for (const t of group.tests) {
-          const r = await probe({ 'x-mode': mode, 'x-alg': 'RS256', 'x-n': n, 'x-e': e, 'x-msg': b64u(t.msg), 'x-sig': b64u(t.sig) });
-          assert.ok(agrees(t.result, r.body === 'valid'), `tcId ${t.tcId} (${t.comment}): expected ${t.result}, got ${r.body}`);
-          if (mode === 'software') assert.equal(r.foreign, 0);
-          count++;
-        }
+      for (const v of rsaVectors()) {
+        const r = await probe({ 'x-mode': mode, ...v.headers });
+        assert.ok(agrees(v.result, r.body === 'valid'), `tcId ${v.tcId} (${v.comment}): expected ${v.result}, got ${r.body}`);
+        if (mode === 'software') assert.equal(r.foreign, 0);
+        count++;
       }
       assert.ok(count > 200, `${count} vectors`);
     });
 
     test('ECDSA P-256, SHA-256, P1363 signatures', async () => {
-      const file = load('test/vectors/wycheproof/ecdsa_secp256r1_sha256_p1363_test.json');
       let count = 0;
-      for (const group of file.testGroups) {
-        const x = b64u(group.publicKey.wx.replace(/^00/, '').padStart(64, '0'));
-        const y = b64u(group.publicKey.wy.replace(/^00/, '').padStart(64, '0'));
-        for (const t of group.tests) {
-          const r = await probe({ 'x-mode': mode, 'x-alg': 'ES256', 'x-crv': 'P-256', 'x-x': x, 'x-y': y, 'x-msg': b64u(t.msg), 'x-sig': b64u(t.sig) });
-          assert.ok(agrees(t.result, r.body === 'valid'), `tcId ${t.tcId} (${t.comment}): expected ${t.result}, got ${r.body}`);
-          count++;
-        }
+      for (const v of ecdsaVectors()) {
+        const r = await probe({ 'x-mode': mode, ...v.headers });
+        assert.ok(agrees(v.result, r.body === 'valid'), `tcId ${v.tcId} (${v.comment}): expected ${v.result}, got ${r.body}`);
+        count++;
       }
       assert.ok(count > 200, `${count} vectors`);
     });
 
     test('JSON Web Signature tests (RS*, PS*, ES256 groups with a public key)', async () => {
-      const file = load('test/authz/vectors/json_web_signature_test.json');
       let count = 0;
-      const skipped: string[] = [];
+      const { vectors, skipped } = jwsVectors();
       const mismatched: number[] = [];
-      for (const group of file.testGroups) {
-        const pub = group.public;
-        // HMAC groups carry only a secret key; ES521 is not among the algorithms the filter takes.
-        if (pub === undefined || pub.alg === 'ES512' || pub.crv === 'P-521') { skipped.push(`${group.comment}:${group.tests.length}`); continue; }
-        for (const t of group.tests) {
-          if (typeof t.jws !== 'string') { skipped.push(`${group.comment}#${t.tcId} (JSON serialization)`); continue; }
-          const r = await probe({ 'x-mode': mode, 'x-jws': t.jws, 'x-jwks': JSON.stringify({ keys: [pub] }) });
-          const alg = (() => { try { return JSON.parse(Buffer.from(t.jws.split('.')[0], 'base64url').toString()).alg; } catch { return undefined; } })();
-          if (t.result === 'valid' && pub.alg !== undefined && alg !== pub.alg) {
-            // Like Envoy's jwt_verify_lib, a JWK's own `alg` must equal the token's (RFC 7520's PS384
-            // example is signed with a key Wycheproof labels PS256).
-            assert.equal(r.body, "Jwks doesn't have key to match kid or alg from Jwt", `${group.comment} tcId ${t.tcId}`);
-            mismatched.push(t.tcId);
-            continue;
-          }
-          assert.ok(agrees(t.result, r.body === 'OK'), `${group.comment} tcId ${t.tcId} (${t.comment}): expected ${t.result}, got ${r.body}`);
-          count++;
+      for (const v of vectors) {
+        const r = await probe({ 'x-mode': mode, ...v.headers });
+        if (v.algMismatch) {
+          // Like Envoy's jwt_verify_lib, a JWK's own `alg` must equal the token's (RFC 7520's PS384
+          // example is signed with a key Wycheproof labels PS256).
+          assert.equal(r.body, "Jwks doesn't have key to match kid or alg from Jwt", `${v.group} tcId ${v.tcId}`);
+          mismatched.push(v.tcId);
+          continue;
         }
+        assert.ok(agrees(v.result, r.body === 'OK'), `${v.group} tcId ${v.tcId} (${v.comment}): expected ${v.result}, got ${r.body}`);
+        count++;
       }
       assert.ok(count > 300, `${count} vectors (skipped ${skipped.join(', ')})`);
       assert.deepEqual(mismatched, [346, 350]); // RFC 7520 figure 20, with and without key_ops
