@@ -1,23 +1,14 @@
 // Request lifecycles per second through the example filter in the harness (target: >= 100,000/s
 // on one core). Prints numbers; never asserts. Run: npm run bench:harness
-import { performance } from 'node:perf_hooks';
 import { loadPlugin } from '../host/harness/index.ts';
+import { harnessLoop } from './load.ts';
 
 const wasm = process.argv[2] ?? 'build/example.wasm';
 const seconds = Number(process.env.BENCH_SECONDS ?? '3');
 const plugin = await loadPlugin(wasm, { config: { header: 'x-asmesh-example', value: 'hello' }, pluginName: 'example', rootId: 'example', vmId: 'example' });
 const request = { headers: { ':method': 'GET', ':path': '/bench', ':authority': 'bench.test', 'user-agent': 'bench' } };
 
-async function run(ms: number): Promise<{ n: number; elapsed: number }> {
-  const start = performance.now();
-  let n = 0;
-  while (performance.now() - start < ms) {
-    for (let i = 0; i < 500; i++) await plugin.http(request);
-    plugin.clearLogs();
-    n += 500;
-  }
-  return { n, elapsed: performance.now() - start };
-}
+const run = (ms: number) => harnessLoop(plugin, request, ms, 500);
 
 await run(500); // warm up V8 and the module
 const heapBefore = process.memoryUsage().heapUsed;

@@ -2,6 +2,7 @@
 // each sending its next request when the last answered, for a bounded time after a short warm-up.
 import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { HttpRequestSpec, Plugin } from '../host/harness/index.ts';
 
 export interface LoadResult { rps: number; p50: number; p99: number; wrong: number; n: number }
 
@@ -52,4 +53,16 @@ export async function closedLoopLoad(opts: LoadOptions): Promise<LoadResult> {
   } finally {
     agent.destroy();
   }
+}
+
+/** Request lifecycles through a harness plugin for `ms`, in batches of `batch` (the logs cleared after each). */
+export async function harnessLoop(plugin: Plugin, request: HttpRequestSpec, ms: number, batch: number): Promise<{ n: number; elapsed: number }> {
+  const start = performance.now();
+  let n = 0;
+  while (performance.now() - start < ms) {
+    for (let i = 0; i < batch; i++) await plugin.http(request);
+    plugin.clearLogs();
+    n += batch;
+  }
+  return { n, elapsed: performance.now() - start };
 }

@@ -8,12 +8,11 @@
 //     Rounds are interleaved and the best of BENCH_ROUNDS (default 2) is kept.
 // BENCH_ONLY=harness|envoy runs one half. BENCH_SECONDS (default 3) per measurement; BENCH_CONNECTIONS (default 16).
 import { spawn, spawnSync } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
 import { loadPlugin } from '../host/harness/index.ts';
 import { connectionManagers } from '../host/envoy/config.ts';
 import { startEnvoy, type Envoy } from '../host/envoy/launcher.ts';
 import { NODE_PRODUCTPAGE, SLEEP, peerHeader } from '../test/telemetry/helpers.ts';
-import { closedLoopLoad } from './load.ts';
+import { closedLoopLoad, harnessLoop } from './load.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? '3');
 const connections = Number(process.env.BENCH_CONNECTIONS ?? '16');
@@ -26,14 +25,8 @@ async function harnessRate(wasm: string, config: object, headers: Record<string,
   const plugin = await loadPlugin(wasm, { config, pluginName: 'b', rootId: 'b', vmId: 'b', node });
   const req = { headers: { ':method': 'GET', ':path': '/bench', ':authority': 'productpage.default.svc.cluster.local:9080', 'user-agent': 'bench', ...headers } };
   const run = async (ms: number) => {
-    const start = performance.now();
-    let n = 0;
-    while (performance.now() - start < ms) {
-      for (let i = 0; i < 200; i++) await plugin.http(req);
-      plugin.clearLogs();
-      n += 200;
-    }
-    return n / ((performance.now() - start) / 1000);
+    const { n, elapsed } = await harnessLoop(plugin, req, ms, 200);
+    return n / (elapsed / 1000);
   };
   await run(300);
   return run(seconds * 1000);
