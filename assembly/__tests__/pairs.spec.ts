@@ -77,6 +77,9 @@ describe('pairs codec', () => {
     expect(l.get(1)).toBeNull();
     expect(l.get(2)).toBe('/ä');
     expect(l.byteSize).toBe(5 + 3 + 1 + 1 + 1 + 1);
+    const twice = new PairsLookup(buf, [String.UTF8.encode('x'), String.UTF8.encode(':path'), String.UTF8.encode('x')]);
+    expect(twice.get(0)).toBe('1');
+    expect(twice.get(2)).toBe('1');
     const none = new PairsLookup(null, keys);
     expect(none.get(0)).toBeNull();
     expect(none.byteSize).toBe(0);

@@ -154,9 +154,9 @@ export class PairsLookup {
       size += <i64>r.keySize + <i64>r.valueSize;
       for (let k = 0; k < keys.length; k++) {
         const key = keys[k];
+        // Every slot of a key listed twice gets its first value.
         if (this.values[k] === null && <usize>key.byteLength == r.keySize && memory.compare(r.key, changetype<usize>(key), r.keySize) == 0) {
           this.values[k] = String.UTF8.decodeUnsafe(r.value, r.valueSize);
-          break;
         }
       }
     }
