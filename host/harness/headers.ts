@@ -5,21 +5,25 @@ import { textDecoder, textEncoder } from './memory.ts';
 import type { HeaderList, HostState } from './state.ts';
 
 export function encodePairs(pairs: [string, string | Uint8Array][]): Uint8Array {
-  const encoded = pairs.map(([k, v]) => [textEncoder.encode(k), typeof v === 'string' ? textEncoder.encode(v) : v] as const);
-  let size = 4 + 8 * encoded.length;
-  for (const [k, v] of encoded) size += k.length + v.length + 2;
+  // UTF-8 sizes first, then each string encoded straight into its place (the NULs are the zero fill).
+  let size = 4 + 8 * pairs.length;
+  const sizes: number[] = new Array(2 * pairs.length);
+  for (let i = 0; i < pairs.length; i++) {
+    const [k, v] = pairs[i]!;
+    sizes[2 * i] = Buffer.byteLength(k, 'utf8');
+    sizes[2 * i + 1] = typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.length;
+    size += sizes[2 * i]! + sizes[2 * i + 1]! + 2;
+  }
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
-  view.setUint32(0, encoded.length, true);
-  let offset = 4;
-  for (const [k, v] of encoded) {
-    view.setUint32(offset, k.length, true);
-    view.setUint32(offset + 4, v.length, true);
-    offset += 8;
-  }
-  for (const [k, v] of encoded) {
-    out.set(k, offset); offset += k.length + 1;
-    out.set(v, offset); offset += v.length + 1;
+  view.setUint32(0, pairs.length, true);
+  for (let i = 0; i < sizes.length; i++) view.setUint32(4 + 4 * i, sizes[i]!, true);
+  let offset = 4 + 8 * pairs.length;
+  for (let i = 0; i < pairs.length; i++) {
+    const [k, v] = pairs[i]!;
+    textEncoder.encodeInto(k, out.subarray(offset)); offset += sizes[2 * i]! + 1;
+    if (typeof v === 'string') textEncoder.encodeInto(v, out.subarray(offset)); else out.set(v, offset);
+    offset += sizes[2 * i + 1]! + 1;
   }
   return out;
 }

@@ -15,27 +15,33 @@ function headerMap(list: HeaderList | null): PropertyValue | undefined {
   return out;
 }
 
+/** The first value of `key` in a header list. */
+function firstValue(list: HeaderList | null, key: string): string | undefined {
+  if (list === null) return undefined;
+  for (const [k, v] of list) if (k === key) return v;
+  return undefined;
+}
+
 /** Attributes Envoy derives from the stream itself. */
 function streamAttribute(stream: StreamState, name: string): PropertyValue | undefined {
   const { attributes } = stream;
   const req = attributes.requestHeaders;
-  const header = (key: string) => req?.find(([k]) => k === key)?.[1];
   switch (name) {
     case 'request.headers': return headerMap(req);
-    case 'request.path': return header(':path');
-    case 'request.url_path': return header(':path')?.split('?')[0];
-    case 'request.query': { const p = header(':path'); return p === undefined ? undefined : (p.includes('?') ? p.slice(p.indexOf('?') + 1) : ''); }
-    case 'request.host': return header(':authority');
-    case 'request.scheme': return header(':scheme');
-    case 'request.method': return header(':method');
-    case 'request.referer': return header('referer');
-    case 'request.useragent': return header('user-agent');
-    case 'request.id': return header('x-request-id');
+    case 'request.path': return firstValue(req, ':path');
+    case 'request.url_path': return firstValue(req, ':path')?.split('?')[0];
+    case 'request.query': { const p = firstValue(req, ':path'); return p === undefined ? undefined : (p.includes('?') ? p.slice(p.indexOf('?') + 1) : ''); }
+    case 'request.host': return firstValue(req, ':authority');
+    case 'request.scheme': return firstValue(req, ':scheme');
+    case 'request.method': return firstValue(req, ':method');
+    case 'request.referer': return firstValue(req, 'referer');
+    case 'request.useragent': return firstValue(req, 'user-agent');
+    case 'request.id': return firstValue(req, 'x-request-id');
     case 'request.protocol': return 'HTTP/1.1';
     case 'request.trailers': return headerMap(attributes.requestTrailers);
     case 'response.headers': return headerMap(attributes.responseHeaders);
     case 'response.trailers': return headerMap(attributes.responseTrailers);
-    case 'response.code': { const s = attributes.responseHeaders?.find(([k]) => k === ':status')?.[1]; return s === undefined ? undefined : Number(s); }
+    case 'response.code': { const s = firstValue(attributes.responseHeaders, ':status'); return s === undefined ? undefined : Number(s); }
     default: return undefined;
   }
 }
