@@ -3,6 +3,12 @@ import { createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'nod
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
+/** A compact RS256 JWS of `header` and `payload`, signed with an RSA private key. */
+export function rs256Jwt(header: object, payload: object, key: KeyObject): string {
+  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
+  return `${input}.${b64url(sign('RSA-SHA256', Buffer.from(input), key))}`;
+}
+
 export class Issuer {
   readonly privateKey: KeyObject;
   readonly jwks: string;
@@ -16,10 +22,7 @@ export class Issuer {
   /** An RS256 token; `expiresIn` seconds from now (negative: already expired). */
   token(claims: Record<string, unknown> = {}, expiresIn = 3600, key: KeyObject = this.privateKey): string {
     const now = Math.floor(Date.now() / 1000);
-    const header = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: this.kid }));
-    const payload = b64url(JSON.stringify({ iss: this.iss, sub: 'demo-user', iat: now, exp: now + expiresIn, ...claims }));
-    const sig = sign('RSA-SHA256', Buffer.from(`${header}.${payload}`), key);
-    return `${header}.${payload}.${b64url(sig)}`;
+    return rs256Jwt({ alg: 'RS256', typ: 'JWT', kid: this.kid }, { iss: this.iss, sub: 'demo-user', iat: now, exp: now + expiresIn, ...claims }, key);
   }
 
   /** A token signed by some other key, with our kid: a forgery. */

@@ -2,11 +2,12 @@
 // Keys outside the rule (fixtures/rsa-sizes/*.pem) were made with `openssl genpkey -algorithm RSA
 // -pkeyopt rsa_keygen_bits:N [-pkeyopt rsa_keygen_pubexp:4294967297]`; the ones at its bounds are
 // generated per run. jose refuses to sign with RSA under 2048 bits, so tokens are signed with node:crypto.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../harness/fixtures.ts';
-import { ISSUER, b64url } from './keys.ts';
+import { rs256Jwt } from '../../host/demo/jwt.ts';
+import { ISSUER } from './keys.ts';
 
 export interface SizedKey { kid: string; priv: KeyObject; jwk: Record<string, unknown>; accepted: boolean; reason: string }
 
@@ -30,7 +31,6 @@ export function sizedKeys(): SizedKey[] {
 }
 
 export function rs256(key: SizedKey, nowSec: number, sub = 'user-1', iss = ISSUER): string {
-  const input = `${b64url(JSON.stringify({ alg: 'RS256', kid: key.kid, typ: 'JWT' }))}.${b64url(JSON.stringify({ iss, sub, iat: nowSec, exp: nowSec + 3600 }))}`;
-  return `${input}.${sign('sha256', Buffer.from(input), key.priv).toString('base64url')}`;
+  return rs256Jwt({ alg: 'RS256', kid: key.kid, typ: 'JWT' }, { iss, sub, iat: nowSec, exp: nowSec + 3600 }, key.priv);
 }
 
