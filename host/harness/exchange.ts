@@ -10,13 +10,15 @@ import { headerList, responseHeaderList } from './types.ts';
 import type { Vm } from './vm.ts';
 
 type Step = 'request_headers' | 'request_body' | 'request_trailers' | 'upstream' | 'response_headers' | 'response_body' | 'response_trailers' | 'end';
-const PHASE_FIELD: Record<PhaseName, ('requestHeaders' | 'requestBody' | 'requestTrailers' | 'responseHeaders' | 'responseBody' | 'responseTrailers')[]> = {
-  request_headers: ['requestHeaders'], request_body: ['requestBody'], request_trailers: ['requestTrailers'],
-  response_headers: ['responseHeaders'], response_body: ['responseBody'], response_trailers: ['responseTrailers'],
+/** The StreamState field holding each phase's map or buffer. */
+const PHASE_FIELD: Record<PhaseName, 'requestHeaders' | 'requestBody' | 'requestTrailers' | 'responseHeaders' | 'responseBody' | 'responseTrailers'> = {
+  request_headers: 'requestHeaders', request_body: 'requestBody', request_trailers: 'requestTrailers',
+  response_headers: 'responseHeaders', response_body: 'responseBody', response_trailers: 'responseTrailers',
 };
 /** A body Envoy delivers: present and not empty. */
 function body(bytes: Uint8Array | null): boolean { return bytes !== null && bytes.length > 0; }
 const STEPS: Step[] = ['request_headers', 'request_body', 'request_trailers', 'upstream', 'response_headers', 'response_body', 'response_trailers', 'end'];
+const UPSTREAM_STEP = STEPS.indexOf('upstream');
 
 export class Exchange {
   readonly stream: StreamState;
@@ -66,7 +68,7 @@ export class Exchange {
     const { stream } = this;
     if (stream.localReply !== null) {
       const reply = stream.localReply; stream.localReply = null;
-      this.reply(reply, this.waiting === 'request' || this.step <= STEPS.indexOf('upstream'));
+      this.reply(reply, this.waiting === 'request' || this.step <= UPSTREAM_STEP);
       return;
     }
     if (stream.closeRequested) { this.reset(); return; }
@@ -142,7 +144,7 @@ export class Exchange {
     const isHeaders = name.endsWith('headers');
     if (outcome.status === HeadersStatus.Continue || (isHeaders && outcome.status === HeadersStatus.ContinueAndEndStream)) {
       // Envoy forgets a phase's map once the filter lets it continue.
-      PHASE_FIELD[name].forEach((field) => { (stream[field] as unknown) = null; });
+      stream[PHASE_FIELD[name]] = null;
       this.held = false;
       return;
     }
