@@ -45,8 +45,18 @@ export class JwtRule {
 export class AuthzConfig {
   jwtRules: JwtRule[] = [];
   policies: Policy[] = [];
-  /** Claim and header names the policies read, so the adapter collects only what is needed. */
+  // What the policies read, so the adapter collects only that (each property read is a host call).
   needsHeaders: bool = false;
+  /** source.address: ipBlocks, remoteIpBlocks, source.ip, remote.ip. */
+  needsSourceIp: bool = false;
+  /** destination.address: destination.ip. */
+  needsDestIp: bool = false;
+  /** destination.port: ports, destination.port. */
+  needsDestPort: bool = false;
+  /** connection.requested_server_name: connection.sni. */
+  needsSni: bool = false;
+  /** The peer certificate's URI SAN: principals, namespaces, source.principal, source.namespace. */
+  needsPeer: bool = false;
 }
 
 export class AuthzConfigResult {
@@ -194,7 +204,11 @@ function parsePolicy(c: ConfigChecker, v: JsonValue, config: AuthzConfig): Polic
       const s = c.required(froms[j], 'source', JsonKind.Object);
       if (s === null) return null;
       const src = parseSource(c, s);
-      if (src !== null) rule.from.push(src);
+      if (src !== null) {
+        if (src.ipBlocks !== null || src.remoteIpBlocks !== null) config.needsSourceIp = true;
+        if (src.principals !== null || src.namespaces !== null) config.needsPeer = true;
+        rule.from.push(src);
+      }
     }
     const tos = c.items(rv, 'to');
     for (let j = 0; j < tos.length && !c.failed; j++) {
@@ -202,13 +216,22 @@ function parsePolicy(c: ConfigChecker, v: JsonValue, config: AuthzConfig): Polic
       const o = c.required(tos[j], 'operation', JsonKind.Object);
       if (o === null) return null;
       const op = parseOperation(c, o);
-      if (op !== null) rule.to.push(op);
+      if (op !== null) {
+        if (op.ports !== null) config.needsDestPort = true;
+        rule.to.push(op);
+      }
     }
     const whens = c.items(rv, 'when');
     for (let j = 0; j < whens.length && !c.failed; j++) {
       const cond = parseCondition(c, whens[j]);
       if (cond !== null) {
-        if (cond.key == ConditionKey.Header) config.needsHeaders = true;
+        const key = cond.key;
+        if (key == ConditionKey.Header) config.needsHeaders = true;
+        else if (key == ConditionKey.SourceIp || key == ConditionKey.RemoteIp) config.needsSourceIp = true;
+        else if (key == ConditionKey.DestinationIp) config.needsDestIp = true;
+        else if (key == ConditionKey.DestinationPort) config.needsDestPort = true;
+        else if (key == ConditionKey.ConnectionSni) config.needsSni = true;
+        else if (key == ConditionKey.SourcePrincipal || key == ConditionKey.SourceNamespace) config.needsPeer = true;
         rule.when.push(cond);
       }
     }

@@ -517,17 +517,27 @@ export class AuthzHttp extends HttpContext {
         else req.headers.set(k, v);
       }
     }
-    const src = getPropertyString(['source', 'address']);
-    if (src !== null) req.sourceIp = stripPort(src);
-    req.remoteIp = req.sourceIp;
-    const dst = getPropertyString(['destination', 'address']);
-    if (dst !== null) req.destIp = stripPort(dst);
-    const port = getPropertyInt64(['destination', 'port']);
-    if (!isMissingInt(port)) req.destPort = port.toString();
-    req.sni = getPropertyString(['connection', 'requested_server_name']);
-    if (req.sni !== null && (req.sni as string).length == 0) req.sni = null;
-    const san = getPropertyString(['connection', 'uri_san_peer_certificate']);
-    if (san !== null) req.setPeerUriSan(san);
+    if (config.needsSourceIp) {
+      const src = getPropertyString(['source', 'address']);
+      if (src !== null) req.sourceIp = stripPort(src);
+      req.remoteIp = req.sourceIp;
+    }
+    if (config.needsDestIp) {
+      const dst = getPropertyString(['destination', 'address']);
+      if (dst !== null) req.destIp = stripPort(dst);
+    }
+    if (config.needsDestPort) {
+      const port = getPropertyInt64(['destination', 'port']);
+      if (!isMissingInt(port)) req.destPort = port.toString();
+    }
+    if (config.needsSni) {
+      req.sni = getPropertyString(['connection', 'requested_server_name']);
+      if (req.sni !== null && (req.sni as string).length == 0) req.sni = null;
+    }
+    if (config.needsPeer) {
+      const san = getPropertyString(['connection', 'uri_san_peer_certificate']);
+      if (san !== null) req.setPeerUriSan(san);
+    }
     return req;
   }
 }

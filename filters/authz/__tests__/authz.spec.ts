@@ -146,6 +146,19 @@ describe('policy evaluation', () => {
     expect(evaluate(c.policies, request('PUT', '/info', 'spiffe://cluster.local/ns/default/sa/sleep', g)).allowed).toBe(false);
   });
 
+  it('the config says which connection properties the policies read', () => {
+    const none = config('{"policies":[{"name":"p","rules":[{"from":[{"source":{"requestPrincipals":["*"]}}],"to":[{"operation":{"paths":["/a"],"hosts":["h"]}}],"when":[{"key":"request.auth.claims[x]","values":["1"]}]}]}]}');
+    expect(none.needsSourceIp || none.needsDestIp || none.needsDestPort || none.needsSni || none.needsPeer || none.needsHeaders).toBe(false);
+    const from = config('{"policies":[{"name":"p","rules":[{"from":[{"source":{"notIpBlocks":["10.0.0.0/8"]}},{"source":{"namespaces":["n"]}}],"to":[{"operation":{"notPorts":["81"]}}]}]}]}');
+    expect(from.needsSourceIp).toBe(true);
+    expect(from.needsPeer).toBe(true);
+    expect(from.needsDestPort).toBe(true);
+    expect(from.needsDestIp || from.needsSni).toBe(false);
+    const when = config('{"policies":[{"name":"p","rules":[{"when":[{"key":"remote.ip","values":["1.2.3.4"]},{"key":"destination.ip","values":["1.2.3.4"]},{"key":"destination.port","values":["80"]},{"key":"connection.sni","values":["s"]},{"key":"source.principal","values":["p"]}]}]}]}');
+    expect(when.needsSourceIp && when.needsDestIp && when.needsDestPort && when.needsSni && when.needsPeer).toBe(true);
+    expect(when.needsHeaders).toBe(false);
+  });
+
   it('DENY wins, AUDIT is reported, no ALLOW policy allows', () => {
     const c = config('{"policies":[{"name":"a","action":"AUDIT","rules":[{}]},{"name":"d","action":"DENY","rules":[{"to":[{"operation":{"notMethods":["GET"]}}]}]}]}');
     const get = evaluate(c.policies, request('GET', '/', '', ''));
