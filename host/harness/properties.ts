@@ -6,13 +6,10 @@ import { WasmResult } from './abi.ts';
 import { encodePairs } from './headers.ts';
 import { textEncoder } from './memory.ts';
 import type { HeaderList, HostState, PropertyValue, StreamState } from './state.ts';
+import { joinedHeaders } from './types.ts';
 
 function headerMap(list: HeaderList | null): PropertyValue | undefined {
-  if (list === null) return undefined;
-  const out: Record<string, string> = {};
-  // Envoy joins repeated headers with ','.
-  for (const [k, v] of list) out[k] = k in out ? out[k] + ',' + v : v;
-  return out;
+  return list === null ? undefined : joinedHeaders(list);
 }
 
 /** The first value of `key` in a header list. */

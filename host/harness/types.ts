@@ -49,6 +49,13 @@ export function headerList(input: HeaderInput | undefined): HeaderList {
   return out;
 }
 
+/** A header list as one map, repeated headers joined with ',' (as Envoy joins them). */
+export function joinedHeaders(list: HeaderList): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of list) out[k] = k in out ? `${out[k]},${v}` : v;
+  return out;
+}
+
 /** A response's headers as Envoy delivers them: `:status` first, then the given ones without their own `:status`. */
 export function responseHeaderList(status: number, input: HeaderInput | undefined): HeaderList {
   const out: HeaderList = [[':status', String(status)]];

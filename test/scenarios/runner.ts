@@ -10,6 +10,7 @@ import { repoRoot } from '../../host/envoy/install.ts';
 import { runEnvoyExpectingFailure, send, startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { loadPlugin, type HttpStream, type Plugin } from '../../host/harness/index.ts';
 import { FAIL_STREAM, localReplyHeaders } from '../../host/harness/phases.ts';
+import { headerList, joinedHeaders } from '../../host/harness/types.ts';
 import type { LocalReply } from '../../host/harness/state.ts';
 import { CLUSTER_IDENTITIES, EchoService, Upstreams, type EchoReply, type EchoRequest } from '../../host/upstream/echo.ts';
 import type { HeaderExpectation, Scenario, ScenarioRequest, ScenarioStep, StaticRoute, StepResult } from './types.ts';
@@ -42,10 +43,6 @@ export function checkStep(step: ScenarioStep, r: StepResult): void {
   else if (e.body !== undefined) assert.equal(r.body, e.body, `${where}: body`);
 }
 
-function requestHeaders(req: ScenarioRequest): [string, string][] {
-  const list = Array.isArray(req.headers) ? req.headers : Object.entries(req.headers ?? {});
-  return list.map(([k, v]) => [k.toLowerCase(), v]);
-}
 
 function sidecarNode(): Scenario['node'] {
   return loadBootstrap().node;
@@ -57,12 +54,6 @@ function sidecarListenerPort(): number {
 }
 
 // ---------------------------------------------------------------- harness
-
-function lower(list: [string, string][]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of list) out[k] = k in out ? `${out[k]},${v}` : v;
-  return out;
-}
 
 type Stop = { kind: 'continue' } | { kind: 'local'; reply: LocalReply } | { kind: 'reset' } | { kind: 'stuck'; why: string };
 
@@ -118,7 +109,7 @@ export class HarnessChain {
     for (const call of calls) {
       const service = this.services.get(call.cluster);
       if (service === undefined) { await plugin.failHttpCall(call.token); continue; }
-      const h = lower(call.headers);
+      const h = joinedHeaders(call.headers);
       const headers: Record<string, string> = { host: h[':authority'] ?? '' };
       for (const [k, v] of Object.entries(h)) if (!k.startsWith(':')) headers[k] = v;
       const reply = await service.handle({ method: h[':method'] ?? 'GET', path: h[':path'] ?? '/', headers, body: Buffer.from(call.body).toString('utf8') });
@@ -155,7 +146,7 @@ export class HarnessChain {
     // What Envoy's HCM hands the filters for an HTTP/1.1 request.
     let headers: [string, string][] = [
       [':authority', req.authority ?? 'service_b'], [':path', req.path ?? '/'], [':method', req.method ?? 'GET'], [':scheme', 'http'],
-      ...requestHeaders(req).filter(([k]) => k !== 'host'),
+      ...headerList(req.headers).filter(([k]) => k !== 'host'),
     ];
     if (req.body !== undefined && !headers.some(([k]) => k === 'content-length')) headers.push(['content-length', String(Buffer.byteLength(req.body))]);
     headers.push(['x-forwarded-proto', 'http'], ['x-request-id', randomUUID()]);
@@ -190,7 +181,7 @@ export class HarnessChain {
       startAt = decoded - 1;
       response = localResponse(stop.reply);
     } else {
-      const h = lower(headers);
+      const h = joinedHeaders(headers);
       const cluster = h[CLUSTER_HEADER] ?? DEFAULT_CLUSTER;
       const service = this.services.get(cluster);
       if (service === undefined) {
@@ -232,12 +223,12 @@ export class HarnessChain {
       if (r.kind === 'reset') return this.finish(streams, headers, [], { host: 'harness', status: 0, servedBy: null, upstreamHeaders: null, upstreamPath: null, responseHeaders: {}, body: '' });
       if (r.kind === 'local') response = localResponse(r.reply); // continues through the remaining encoder filters
     }
-    const responseHeaders = lower(response.headers);
+    const responseHeaders = joinedHeaders(response.headers);
     // What Envoy's header maps hold in proxy_on_log (measured, test/envoy/chain.test.ts): the request as
     // the router sent it (it adds x-envoy-expected-rq-timeout-ms), the response as the client got it
     // (hop-by-hop connection removed, date when the answer was local, server: envoy last).
     // The steered route's request_headers_to_remove applies to the request itself once forwarded.
-    const forwarded = headers.filter(([k]) => !(k === CLUSTER_HEADER && lower(headers)[CLUSTER_HEADER] !== undefined));
+    const forwarded = headers.filter(([k]) => k !== CLUSTER_HEADER);
     const logRequest: [string, string][] = upstream !== null ? [...forwarded, ['x-envoy-expected-rq-timeout-ms', '15000']] : headers;
     const logResponse: [string, string][] = response.headers.filter(([k]) => k !== 'connection');
     if (!logResponse.some(([k]) => k === 'date')) logResponse.push(['date', new Date().toUTCString()]);
@@ -342,7 +333,7 @@ function envoyFilters(scenario: Scenario) {
 
 async function envoyRequest(envoy: Envoy, upstreams: Upstreams, req: ScenarioRequest, agent: Agent): Promise<StepResult> {
   const seen = new Map([...upstreams.servers].map(([c, s]) => [c, s.requests.length]));
-  const headers: [string, string][] = [['host', req.authority ?? 'service_b'], ...requestHeaders(req).filter(([k]) => k !== 'host')];
+  const headers: [string, string][] = [['host', req.authority ?? 'service_b'], ...headerList(req.headers).filter(([k]) => k !== 'host')];
   const reply = await send(envoy.listenerUrl, req.path ?? '/', { method: req.method ?? 'GET', headers, body: req.body, agent });
   // The request the upstream received: the newest one on a service cluster (not the JWKS server).
   let upstream: EchoRequest | null = null;
