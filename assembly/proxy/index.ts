@@ -6,7 +6,7 @@ export { log, logTrace, logDebug, logInfo, logWarn, logError, logCritical, logLe
 export { HeaderMap, requestHeaders, requestTrailers, responseHeaders, responseTrailers, httpCallResponseHeaders, httpCallResponseTrailers } from './headers';
 export { getBufferBytes, setBufferBytes, getBufferLength, pluginConfiguration, vmConfiguration } from './buffers';
 export { getProperty, getPropertyString, getPropertyInt64, getPropertyBool, getPropertyPairs, setProperty, isMissingInt } from './properties';
-export { defineMetric, Counter, Gauge, Histogram } from './metrics';
+export { defineMetric, incrementMetric, recordMetric, Counter, Gauge, Histogram } from './metrics';
 export { HttpCallHandler, HttpCallResponse, httpCall, pendingHttpCallCount } from './http_call';
 export { TimerHandler, setTimer, pendingTimerCount } from './timers';
 export { ForeignResult, callForeignFunction, clearRouteCache, SignatureCheck, verifySignature } from './foreign';

@@ -12,6 +12,16 @@ export function defineMetric(metricType: MetricType, name: string): u32 {
   return result == WasmResult.Ok ? load<u32>(RETURN_U64) : u32.MAX_VALUE;
 }
 
+/** Adds `by` to the counter or gauge `id` (from defineMetric); for filters that keep many ids and not their names. */
+export function incrementMetric(id: u32, by: i64): WasmResult {
+  return <WasmResult>proxy_increment_metric(id, by);
+}
+
+/** Records `value` in the histogram `id` (from defineMetric), or sets the gauge `id`. */
+export function recordMetric(id: u32, value: u64): WasmResult {
+  return <WasmResult>proxy_record_metric(id, value);
+}
+
 abstract class Metric {
   readonly id: u32;
   constructor(metricType: MetricType, public readonly name: string) {

@@ -4,7 +4,8 @@
 import {
   RootContext, HttpContext, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, pluginConfiguration,
   requestHeaders, responseHeaders, responseTrailers, logError, logInfo, currentTimeNanoseconds, getProperty,
-  getPropertyString, getPropertyInt64, getPropertyBool, isMissingInt, Counter, Histogram, PairsLookup,
+  getPropertyString, getPropertyInt64, getPropertyBool, isMissingInt, Counter, PairsLookup, MetricType,
+  defineMetric, incrementMetric, recordMetric,
 } from '../../assembly/proxy';
 import { JsonValue, parseJson } from '../../assembly/lib/json';
 import { TelemetryConfig, parseTelemetryConfig } from './config';
@@ -96,8 +97,10 @@ export class TelemetryRoot extends RootContext {
   local: PeerInfo = new PeerInfo();
   localHeader: string = '';
   tables: SeriesTable[] = [];
-  counters: Counter[] = [];
-  histograms: Histogram[][] = [];
+  // Metric ids by series index (not Counter/Histogram objects, which keep their ~1 kB names: at the
+  // cap that was 4 names per label set, half the filter's Wasm memory; bench:telemetry-cardinality).
+  counters: u32[] = [];
+  histograms: u32[][] = [];
   overflow: Counter | null = null;
   requestHeaderNames: string[] = [];
   responseHeaderNames: string[] = [];
@@ -142,7 +145,7 @@ export class TelemetryRoot extends RootContext {
     this.histograms = [];
     for (let m = 0; m < METRIC_COUNT; m++) {
       this.tables.push(new SeriesTable(cfg.maxLabelSets));
-      this.histograms.push(new Array<Histogram>());
+      this.histograms.push(new Array<u32>());
     }
     this.counters = [];
     this.overflow = new Counter(OVERFLOW_METRIC);
@@ -181,18 +184,18 @@ export class TelemetryRoot extends RootContext {
       if (table.overflowId == u32.MAX_VALUE) table.overflowId = this.define(spec, spec.overflowKey(standard) + spec.name);
       index = table.overflowId;
     }
-    if (spec.kind == MetricKind.RequestCount) this.counters[index].increment(1);
-    else this.histograms[kind][index].record(value);
+    if (spec.kind == MetricKind.RequestCount) incrementMetric(this.counters[index], 1);
+    else recordMetric(this.histograms[kind][index], value);
     return folded;
   }
 
   private define(spec: MetricSpec, name: string): u32 {
     if (spec.kind == MetricKind.RequestCount) {
-      this.counters.push(new Counter(name));
+      this.counters.push(defineMetric(MetricType.Counter, name));
       return <u32>(this.counters.length - 1);
     }
     const list = this.histograms[<i32>spec.kind];
-    list.push(new Histogram(name));
+    list.push(defineMetric(MetricType.Histogram, name));
     return <u32>(list.length - 1);
   }
 }

@@ -221,6 +221,25 @@ test('cardinality cap: past maxLabelSets, label sets fold into `other` and are c
   assert.equal(accessLog(plugin).length, 0, 'access log disabled');
 });
 
+test('cardinality cap holds memory: 2,000 label sets in at most 16 MB of Wasm memory, then flat for 4,000 more past the cap', async () => {
+  // Each label set keeps its stat key and metric ids, not Counter/Histogram objects with their names
+  // (those took 32 MB here). bench:telemetry-cardinality measures the same in Envoy.
+  const plugin = await load({ maxLabelSets: 2000, accessLog: { enabled: false } });
+  const send = async (from: number, to: number) => {
+    for (let i = from; i < to; i++) await request(plugin, { peer: { ...SLEEP, workload: `client-${i}` } });
+  };
+  await send(0, 2000);
+  const atCap = plugin.wasmMemoryBytes();
+  assert.ok(atCap <= 16 * 1048576, `Wasm memory at the cap: ${atCap} bytes`);
+  await send(2000, 6000);
+  assert.equal(plugin.wasmMemoryBytes(), atCap, 'no growth past the cap');
+  assert.equal(plugin.metric('asmesh_telemetry_overflow_total'), 4000);
+  const exp = parseExposition(plugin.prometheus(statsTags()));
+  assert.equal(select(exp, 'istio_requests_total').length, 2001);
+  assert.equal(total(exp, 'istio_requests_total', { source_workload: 'other' }), 4000);
+  assert.equal(total(exp, 'istio_request_duration_milliseconds_count', { source_workload: 'client-1999' }), 1);
+});
+
 test('access log: one JSON line per request with the default fields, trace ids from traceparent and b3', async () => {
   const plugin = await load();
   await request(plugin, {
