@@ -127,22 +127,29 @@ export function parseExposition(text: string): Exposition {
     seen.add(key);
     samples.push({ name, labels, value });
   }
-  // Histograms: buckets non-decreasing, +Inf bucket equals _count.
+  // Histograms: buckets non-decreasing, +Inf bucket equals _count. Indexed once: an exposition
+  // at the cardinality cap has hundreds of thousands of samples.
+  const labelKey = (labels: Record<string, string>) => JSON.stringify(Object.entries(labels).sort());
+  const counts = new Map<string, Sample>();
+  const buckets = new Map<string, Sample[]>();
+  for (const s of samples) {
+    if (s.name.endsWith('_count')) counts.set(s.name.slice(0, -'_count'.length) + labelKey(s.labels), s);
+    if (!s.name.endsWith('_bucket')) continue;
+    const { le, ...rest } = s.labels;
+    if (le === undefined) throw new Error(`${s.name} without le`);
+    const k = s.name.slice(0, -'_bucket'.length) + labelKey(rest);
+    const list = buckets.get(k);
+    if (list === undefined) buckets.set(k, [s]); else list.push(s);
+  }
   for (const [family, type] of types) {
     if (type !== 'histogram') continue;
-    const series = new Map<string, Sample[]>();
-    for (const s of samples.filter((x) => x.name === family + '_bucket')) {
-      const { le, ...rest } = s.labels;
-      if (le === undefined) throw new Error(`${family}_bucket without le`);
-      const k = JSON.stringify(Object.entries(rest).sort());
-      series.set(k, [...(series.get(k) ?? []), s]);
-    }
-    for (const [k, buckets] of series) {
+    for (const [k, series] of buckets) {
+      if (!k.startsWith(family + '[')) continue;
       let prev = -1;
-      for (const b of buckets) { if (b.value < prev) throw new Error(`${family} buckets not cumulative`); prev = b.value; }
-      const inf = buckets.find((b) => b.labels.le === '+Inf');
-      const count = samples.find((x) => x.name === family + '_count' && JSON.stringify(Object.entries(x.labels).sort()) === k);
-      if (inf === undefined || count === undefined || inf.value !== count.value) throw new Error(`${family}: +Inf bucket differs from _count for ${k}`);
+      for (const b of series) { if (b.value < prev) throw new Error(`${family} buckets not cumulative`); prev = b.value; }
+      const inf = series.find((b) => b.labels.le === '+Inf');
+      const count = counts.get(k);
+      if (inf === undefined || count === undefined || inf.value !== count.value) throw new Error(`${family}: +Inf bucket differs from _count for ${k.slice(family.length)}`);
     }
   }
   return { types, samples };
