@@ -5,6 +5,7 @@
 // pure: no host calls.
 import { JsonKind, JsonValue, indexPath, memberPath } from '../../assembly/lib/json';
 import { ConfigChecker } from '../../assembly/lib/config';
+import { parseDurationMs } from '../../assembly/lib/duration';
 import { Jwk, JwtStatus, jwtStatusString, parseJwks } from '../../assembly/lib/jwt';
 import { Cidr, StringMatch } from './match';
 import { Action, Condition, ConditionKey, IpField, Operation, Policy, Rule, Source, StringField } from './policy';
@@ -164,22 +165,6 @@ function parseJwtRule(c: ConfigChecker, v: JsonValue, index: i32): JwtRule | nul
     r.jwksTimeoutMs = <u32>ms;
   }
   return c.failed ? null : r;
-}
-
-function parseDurationMs(s: string): i64 {
-  let scale: f64 = 0;
-  let num = s;
-  if (s.endsWith('ms')) { scale = 1; num = s.substring(0, s.length - 2); }
-  else if (s.endsWith('s')) { scale = 1000; num = s.substring(0, s.length - 1); }
-  else if (s.endsWith('m')) { scale = 60000; num = s.substring(0, s.length - 1); }
-  if (scale == 0 || num.length == 0) return -1;
-  for (let i = 0; i < num.length; i++) {
-    const ch = num.charCodeAt(i);
-    if (!((ch >= 48 && ch <= 57) || ch == 46)) return -1;
-  }
-  const v = parseFloat(num);
-  if (isNaN(v)) return -1;
-  return <i64>(v * scale);
 }
 
 function parsePolicy(c: ConfigChecker, v: JsonValue, config: AuthzConfig): Policy | null {

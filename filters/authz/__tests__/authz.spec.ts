@@ -179,6 +179,15 @@ describe('policy evaluation', () => {
     expect(configError('nope')).toBe("$: invalid JSON: unexpected character 'n' at byte 0");
   });
 
+  it('a JWT rule timeout is a duration string', () => {
+    expect(config('{"jwtRules":[{"issuer":"i","jwksUri":"https://a/b","timeout":"1.5s"}]}').jwtRules[0].jwksTimeoutMs).toBe(1500);
+    expect(config('{"jwtRules":[{"issuer":"i","jwksUri":"https://a/b","timeout":"250ms"}]}').jwtRules[0].jwksTimeoutMs).toBe(250);
+    expect(configError('{"jwtRules":[{"issuer":"i","jwksUri":"https://a/b","timeout":"5"}]}'))
+      .toBe('$.jwtRules[0].timeout: expected a duration such as "5s"');
+    expect(configError('{"jwtRules":[{"issuer":"i","jwksUri":"https://a/b","timeout":"1.2.3s"}]}'))
+      .toBe('$.jwtRules[0].timeout: expected a duration such as "5s"');
+  });
+
   it('JWKS: RSA keys outside 2048..4096 bits or with an exponent over 32 bits, even or below 3 are dropped, with the reason', () => {
     const doc = '{"keys":[' +
       '{"kty":"RSA","kid":"small","n":"' + nOfBits(2047) + '","e":"AQAB"},' +

@@ -1,4 +1,5 @@
-import { parseSteeringConfig, parseDurationMs, renderCluster, templateProblem, SteeringConfig } from '../config';
+import { parseSteeringConfig, renderCluster, templateProblem, SteeringConfig } from '../config';
+import { parseDurationMs } from '../../../assembly/lib/duration';
 
 function ok(json: string): SteeringConfig {
   const r = parseSteeringConfig(String.UTF8.encode(json));
