@@ -8,7 +8,8 @@ import { createServer as netServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { makeMeshCerts, spiffeId, type Identity } from '../cli/certs.ts';
 import { localizePaths, startEnvoy, type RunningEnvoy } from '../cli/envoy.ts';
-import { FILTERS, translate, type FilterName, type TranslateOptions } from '../cli/translate.ts';
+import { translate, type TranslateOptions } from '../cli/translate.ts';
+import { MESH_FILTERS, type MeshFilterName } from '../../filters/manifest.ts';
 import type { JsonObject } from '../cli/istio.ts';
 import { EchoServer } from '../upstream/echo.ts';
 import { Issuer } from './jwt.ts';
@@ -74,8 +75,8 @@ export interface Sidecar { name: string; envoy: RunningEnvoy; admin: string; out
 export interface Mesh {
   work: string;
   issuer: Issuer;
-  filters: FilterName[];
-  missing: FilterName[];
+  filters: MeshFilterName[];
+  missing: MeshFilterName[];
   serviceA: string;
   sidecars: { a: Sidecar; v1: Sidecar; v2: Sidecar };
   echo: { v1: EchoServer; v2: EchoServer };
@@ -112,10 +113,10 @@ export function translateSidecar(resources: { name: string; text: string }[], wl
   return translate(resources, { ...net, workload: { name: wl.name, namespace: 'default', app: wl.app, version: wl.version, serviceAccount: wl.sa } });
 }
 
-export async function startMesh(opts: { root: string; work: string; envoyBin: string; statsTags?: JsonObject[]; progress: (s: string) => void }): Promise<Mesh> {
+export async function startMesh(opts: { root: string; work: string; envoyBin: string; progress: (s: string) => void }): Promise<Mesh> {
   const { root, work, progress } = opts;
-  const present = FILTERS.filter((f) => existsSync(join(root, 'build', `${f}.wasm`)));
-  const missing = FILTERS.filter((f) => !present.includes(f));
+  const present = MESH_FILTERS.filter((f) => existsSync(join(root, 'build', `${f}.wasm`)));
+  const missing = MESH_FILTERS.filter((f) => !present.includes(f));
   for (const f of missing) progress(`${f} filter not built (build/${f}.wasm missing): its sidecars run without it`);
   progress('making the mesh CA and SPIFFE workload certificates (openssl)');
   const certDirs = makeMeshCerts(join(work, 'certs'), IDENTITIES);
@@ -148,7 +149,7 @@ export async function startMesh(opts: { root: string; work: string; envoyBin: st
     const sidecar = async (name: string, wl: SidecarSpec, p: { admin: number; outbound: number; inbound: number }, app: number): Promise<Sidecar> => {
       const r = translateSidecar(resources, wl, {
         adminPort: p.admin, outboundPort: p.outbound, inboundPort: p.inbound, app: { address: '127.0.0.1', port: app },
-        endpoints, filters: present, statsTags: opts.statsTags,
+        endpoints, filters: present,
       });
       const bootstrap = localizePaths(r.envoy, { wasmDir: join(root, 'build'), certDir: certDirs[wl.name] });
       // Loopback only: the demo's listeners are not for the network.

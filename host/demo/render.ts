@@ -6,7 +6,6 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeMeshCerts } from '../cli/certs.ts';
 import { packageRoot } from '../cli/paths.ts';
-import { sidecarStatsTags } from '../cli/stats-tags.ts';
 import { toYaml } from '../cli/translate.ts';
 import { Issuer } from './jwt.ts';
 import { IDENTITIES, SIDECARS, demoResources, translateSidecar } from './mesh.ts';
@@ -31,7 +30,7 @@ export function renderCompose(dir: string, mountedAt = COMPOSE_DIR): { files: st
   for (const [name, wl] of Object.entries(SIDECARS)) {
     const r = translateSidecar(resources, wl, {
       adminPort: 15000, outboundPort: 15001, inboundPort: 15006, app: { address: apps[name], port: 8080 }, endpoints,
-      wasmDir: '/etc/asmesh/wasm', certDir: `${mountedAt}/certs/${wl.name}`, statsTags: sidecarStatsTags(),
+      wasmDir: '/etc/asmesh/wasm', certDir: `${mountedAt}/certs/${wl.name}`,
     });
     const file = join(dir, `${name}.yaml`);
     writeFileSync(file, `# Rendered by asmesh demo --render from envoy/demo/istio/*.yaml for ${wl.name}\n${toYaml(r.envoy)}`);

@@ -9,6 +9,7 @@ import { InputErrors } from '../../host/cli/errors.ts';
 import { localizePaths } from '../../host/cli/envoy.ts';
 import { makeMeshCerts } from '../../host/cli/certs.ts';
 import { toYaml, translate, type TranslateResult } from '../../host/cli/translate.ts';
+import { statsTags } from '../../filters/manifest.ts';
 import type { JsonObject } from '../../host/cli/istio.ts';
 import { envoyBinary } from '../../host/envoy/install.ts';
 import { spawnSync } from 'node:child_process';
@@ -179,7 +180,7 @@ spec:
   assert.deepEqual(wasmConfigs(listener(r, 'inbound'))['asmesh.telemetry'], { reporter: 'destination', metrics });
   const tags = (r.envoy.stats_config as JsonObject).stats_tags as JsonObject[];
   assert.deepEqual(tags.at(-1), { tag_name: 'user', regex: '[.;](user=([^;]*);)' });
-  assert.deepEqual(tags[0], { tag_name: 'reporter', regex: '[.;](reporter=([^;]*);)' });
+  assert.deepEqual(tags, statsTags(['user']), 'every filter\'s rules (filters/manifest.ts), then the custom label\'s');
   // Without a Telemetry resource each side still reports, with the default metrics.
   const plain = translate([read('destinationrule-subsets.yaml')]);
   assert.equal(plain.telemetry, null);

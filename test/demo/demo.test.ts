@@ -5,12 +5,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { MESH_FILTERS } from '../../filters/manifest.ts';
 import { envoyBinary } from '../../host/envoy/install.ts';
 import { runScenarios } from '../../host/demo/demo.ts';
 import { startMesh } from '../../host/demo/mesh.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 
-const FILTERS = ['steering', 'authz', 'telemetry'];
+const FILTERS = MESH_FILTERS;
 let envoyBin = '';
 
 before(async () => {

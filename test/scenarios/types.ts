@@ -2,7 +2,7 @@
 // Files test/scenarios/<filter>.scenarios.ts export `scenarios: Scenario[]`; test/scenarios/scenarios.test.ts
 // runs each one as `<name> [harness]` and `<name> [envoy]`.
 
-export type FilterName = 'example' | 'steering' | 'authz' | 'telemetry';
+import type { FilterName } from '../../filters/manifest.ts';
 
 export interface ScenarioFilter {
   name: FilterName;
