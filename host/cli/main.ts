@@ -7,9 +7,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, InputError } from './errors.ts';
-import { envoyVersion, localizePaths, requireEnvoy, startEnvoy, validateConfig } from './envoy.ts';
+import { localizePaths, requireEnvoy } from './envoy.ts';
+import { envoyRelease } from '../envoy/install.ts';
+import { launchEnvoy, missingWasmFiles, validateBootstrap } from '../envoy/launcher.ts';
 import { parse as parseYaml } from 'yaml';
-import { packageRoot } from './paths.ts';
+import { repoRoot } from '../paths.ts';
 import { makeMeshCerts } from './certs.ts';
 import { runRequest, formatRun } from './run.ts';
 import { toYaml, translate, type TranslateOptions } from './translate.ts';
@@ -170,17 +172,14 @@ async function cmdTranslate(argv: string[]): Promise<number> {
   }
   if (v.validate) {
     const bin = requireEnvoy();
-    const dir = join(packageRoot(), '.tmp');
-    mkdirSync(dir, { recursive: true });
-    const path = join(dir, `translate-validate-${process.pid}.yaml`);
+    const dir = join(repoRoot, '.tmp');
     const certDir = makeMeshCerts(join(dir, 'validate-certs'), [{ name: 'workload', namespace: 'default', serviceAccount: 'default' }]).workload;
-    writeFileSync(path, toYaml(localizePaths(result.envoy, { wasmDir: join(packageRoot(), 'build'), certDir })));
-    const problem = validateConfig(bin, path);
+    const problem = await validate(localizePaths(result.envoy, { wasmDir: join(repoRoot, 'build'), certDir }));
     if (problem) {
       process.stderr.write(`envoy --mode validate rejected the bootstrap:\n${problem}\n`);
       return EXIT_INPUT;
     }
-    process.stderr.write(`envoy --mode validate: OK (${envoyVersion(bin)})\n`);
+    process.stderr.write(`envoy --mode validate: OK (${envoyRelease(bin)})\n`);
   }
   return EXIT_OK;
 }
@@ -210,7 +209,7 @@ async function cmdRun(argv: string[]): Promise<number> {
 async function cmdBuild(argv: string[]): Promise<number> {
   const { values: v, positionals } = args(argv, { debug: { type: 'boolean' }, project: { type: 'string' } }, true);
   if (v.help) return help('build');
-  const root = packageRoot();
+  const root = repoRoot;
   const cwd = v.project ? resolve(v.project) : root;
   if (!existsSync(join(cwd, 'asconfig.json'))) throw new InputError(`${cwd}: no asconfig.json (a filter project has asconfig.json and filters/<name>/index.ts)`);
   const r = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), ...(v.debug ? ['--debug'] : []), ...positionals], { cwd, stdio: 'inherit' });
@@ -229,40 +228,41 @@ async function cmdEnvoy(argv: string[]): Promise<number> {
     throw new InputError(`${v.config}: not YAML: ${(e as Error).message}`);
   }
   const bin = requireEnvoy(true);
-  const local = localizePaths(bootstrap, { wasmDir: v['wasm-dir'] ?? join(packageRoot(), 'build'), certDir: v['cert-dir'] });
-  const dir = join(packageRoot(), '.tmp', `envoy-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
+  const local = localizePaths(bootstrap, { wasmDir: v['wasm-dir'] ?? join(repoRoot, 'build'), certDir: v['cert-dir'] });
   if (v.validate) {
-    const path = join(dir, 'envoy.yaml');
-    writeFileSync(path, toYaml(local));
-    const problem = validateConfig(bin, path);
+    const problem = await validate(local);
     if (problem) {
       process.stderr.write(`${v.config}: envoy --mode validate rejected it:\n${problem}\n`);
       return EXIT_INPUT;
     }
-    process.stdout.write(`${v.config}: valid (${envoyVersion(bin)})\n`);
+    process.stdout.write(`${v.config}: valid (${envoyRelease(bin)})\n`);
     return EXIT_OK;
   }
-  const admin = (local.admin as JsonObject | undefined)?.address as JsonObject | undefined;
-  const adminPort = Number(((admin?.socket_address ?? {}) as JsonObject).port_value ?? 0);
-  if (!adminPort) throw new InputError(`${v.config}: admin.address.socket_address.port_value is required (asmesh waits on /ready)`);
-  const envoy = await startEnvoy({ bin, name: 'envoy', bootstrap: local, workDir: dir, adminPort, logLevel: 'info' });
-  const listeners = ((local.static_resources as JsonObject | undefined)?.listeners as JsonObject[] | undefined) ?? [];
-  process.stdout.write(`Envoy ${envoyVersion(bin)} ready (pid ${envoy.process.pid})\n  admin: ${envoy.adminUrl}\n`);
-  for (const l of listeners) {
-    const sa = ((l.address as JsonObject).socket_address ?? {}) as JsonObject;
-    process.stdout.write(`  listener ${l.name}: ${sa.address}:${sa.port_value}\n`);
+  const missing = missingWasmFiles(local);
+  if (missing.length) throw new InputError(`${v.config}: ${missing.join(', ')}: no such file (asmesh build, or --wasm-dir)`);
+  let envoy;
+  try {
+    envoy = await launchEnvoy(local, { logArgs: ['-l', 'info', '--component-log-level', 'wasm:info'] });
+  } catch (e) {
+    process.stderr.write(`asmesh envoy: ${(e as Error).message}\n`);
+    return EXIT_INTERNAL;
+  }
+  process.stdout.write(`Envoy ${envoyRelease(bin)} ready (pid ${envoy.pid})\n  admin: ${envoy.adminUrl}\n`);
+  for (const l of ((local.static_resources as JsonObject | undefined)?.listeners as JsonObject[] | undefined) ?? []) {
+    const bound = ((l.address as JsonObject).socket_address ?? {}) as JsonObject;
+    const port = envoy.listeners[String(l.name)] ? new URL(envoy.listeners[String(l.name)]!).port : bound.port_value;
+    process.stdout.write(`  listener ${l.name}: ${bound.address}:${port}\n`);
   }
   process.stdout.write('Ctrl-C to stop\n');
-  envoy.process.stdout!.pipe(process.stdout);
-  envoy.process.stderr!.pipe(process.stderr);
-  const code = await new Promise<number>((res) => {
-    const stop = () => { void envoy.stop().then(() => res(EXIT_OK)); };
+  const running = envoy;
+  running.child.stdout!.pipe(process.stdout);
+  running.child.stderr!.pipe(process.stderr);
+  return new Promise<number>((res) => {
+    const stop = () => { void running.stop().then(() => res(EXIT_OK)); };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    envoy.process.once('exit', (c) => res(c === 0 ? EXIT_OK : EXIT_INTERNAL));
+    running.child.once('exit', (c) => res(c === 0 ? EXIT_OK : EXIT_INTERNAL));
   });
-  return code;
 }
 
 async function cmdDemo(argv: string[]): Promise<number> {
@@ -277,6 +277,14 @@ async function cmdDemo(argv: string[]): Promise<number> {
   }
   const { runDemo } = await import('../demo/demo.ts');
   return runDemo({ once: v.once || process.env.DEMO_ONCE === '1' });
+}
+
+/** `envoy --mode validate` of a bootstrap: null when accepted, else Envoy's complaint. */
+async function validate(bootstrap: JsonObject): Promise<string | null> {
+  const missing = missingWasmFiles(bootstrap);
+  if (missing.length) return `${missing.join(', ')}: no such file (asmesh build)`;
+  const r = await validateBootstrap(bootstrap, { logArgs: ['-l', 'error', '--log-format', '%v'] });
+  return r.ok ? null : r.output.trim() || `envoy exited ${r.code}`;
 }
 
 function help(cmd: string): number {

@@ -10,7 +10,7 @@
 // - inbound (mesh -> local app): authz and telemetry, TLS with required client certificates when
 //   STRICT, then the local app's cluster. Every sidecar thus runs all three filters, each where Istio
 //   applies the resource (order in a chain as in DESIGN.md: steering, authz, telemetry).
-import { Checker, isObject, parseResources, toDuration, type Json, type JsonObject, type Resource } from './istio.ts';
+import { Checker, isObject, parseResources, toDuration, type JsonObject, type Resource } from './istio.ts';
 import { stringify } from 'yaml';
 import { InputErrors } from './errors.ts';
 import { ISTIO_LABELS, MESH_FILTERS, filterManifest, statsTags, type ListenerSide, type MeshFilterName } from '../../filters/manifest.ts';

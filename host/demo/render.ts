@@ -5,7 +5,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeMeshCerts } from '../cli/certs.ts';
-import { packageRoot } from '../cli/paths.ts';
+import { repoRoot } from '../paths.ts';
 import { toYaml } from '../cli/translate.ts';
 import { Issuer } from './jwt.ts';
 import { IDENTITIES, SIDECARS, demoResources, translateSidecar } from './mesh.ts';
@@ -19,7 +19,7 @@ export function renderCompose(dir: string, mountedAt = COMPOSE_DIR): { files: st
   // Envoy's image runs as user envoy: the throwaway demo keys must be readable by it.
   for (const d of Object.values(certDirs)) chmodSync(join(d, 'key.pem'), 0o644);
   const issuer = new Issuer('https://accounts.google.com');
-  const resources = demoResources(packageRoot(), issuer.jwks);
+  const resources = demoResources(repoRoot, issuer.jwks);
   const endpoints = {
     'outbound|80|v1|service_b': { address: 'sidecar_b_v1', port: 15006 },
     'outbound|80|v2|service_b': { address: 'sidecar_b_v2', port: 15006 },

