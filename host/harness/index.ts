@@ -19,6 +19,9 @@ export type * from './types.ts';
 export { HttpStream } from './stream.ts';
 export { encodePairs, decodePairs } from './headers.ts';
 export { SharedStore } from './shared-data.ts';
+export { loadChain, Chain } from './chain.ts';
+export type { ChainFilter, ChainOptions, ChainRequest, ChainResponse, ClusterReply, ClusterRequest, ClusterServer, RouterOptions } from './chain.ts';
+export { headerList, joinedHeaders, responseHeaderList } from './types.ts';
 
 export interface PluginOptions {
   config?: string | object;
