@@ -53,7 +53,7 @@ function pluginProperties(opts: PluginOptions, names: { plugin: string; root: st
   const node = { id: opts.node?.id ?? '', cluster: opts.node?.cluster ?? '', metadata: (opts.node?.metadata ?? {}) as PropertyValue };
   return {
     plugin_name: names.plugin, plugin_root_id: names.root, plugin_vm_id: names.vm,
-    'xds.node': node, node,
+    'xds.node': node,
     ...opts.properties,
   };
 }
@@ -112,9 +112,15 @@ export class Plugin {
 
   get logs(): LogEntry[] { return this.host.logs; }
   logsAt(level: LogLevelName): string[] { return this.host.logs.filter((l) => l.level === level).map((l) => l.message); }
-  /** Log lines as Envoy prints them: `wasm log <plugin> <root_id> <vm_id>: <message>`. */
+  /**
+   * Log lines as Envoy prints them: `wasm log <plugin> <root_id> <vm_id>: <message>` from a stream's
+   * callbacks, `wasm log <root_id> <vm_id>: <message>` from the root context's (measured in Envoy 1.40).
+   */
   envoyLogLines(): string[] {
-    return this.host.logs.map((l) => `[${l.level}] wasm log ${this.names.plugin} ${this.names.root} ${this.names.vm}: ${l.message}`);
+    const { plugin, root, vm } = this.names;
+    const streamPrefix = `wasm log ${plugin} ${root} ${vm}:`;
+    const rootPrefix = ['wasm log', root, vm].filter((s) => s !== '').join(' ') + ':';
+    return this.host.logs.map((l) => `[${l.level}] ${l.contextId === this.host.rootId || l.contextId === 0 ? rootPrefix : streamPrefix} ${l.message}`);
   }
   /** True once a callback trapped: Envoy answers later streams by its failure policy. */
   get failed(): boolean { return this.vm.failed; }

@@ -31,11 +31,16 @@ export function runPhase(vm: Vm, stream: StreamState, phase: PhaseName, arg: num
   }
 }
 
-/** Envoy's sendLocalReply headers: :status, content-length, content-type when there is a body, then the filter's. */
+/**
+ * Envoy's sendLocalReply headers as the encoders see them: :status, then content-length and
+ * content-type text/plain when there is a body (a content-type of the filter's own replaces it), then
+ * the filter's. An empty body has no content-length here (measured: the map is `:status` alone).
+ */
 export function localReplyHeaders(reply: LocalReply): [string, string][] {
   const headers: [string, string][] = [[':status', String(reply.status)]];
-  if (reply.body.length > 0) headers.push(['content-length', String(reply.body.length)], ['content-type', 'text/plain']);
-  return [...headers, ...reply.headers];
+  const own = reply.headers.find(([k]) => k === 'content-type');
+  if (reply.body.length > 0) headers.push(['content-length', String(reply.body.length)], ['content-type', own?.[1] ?? 'text/plain']);
+  return [...headers, ...reply.headers.filter(([k]) => !(reply.body.length > 0 && k === 'content-type'))];
 }
 
 /** Envoy's fail-closed answer when the VM trapped or failed: 503, no body, details wasm_fail_stream. */

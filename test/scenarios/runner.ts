@@ -40,6 +40,17 @@ export function checkStep(step: ScenarioStep, r: StepResult): void {
 }
 
 
+/** `<plugin>: <message>` of each filter log line matching the scenario's logLines.match, filter after filter in chain order. */
+function filterLines(scenario: Scenario, log: string): string[] {
+  // Stream contexts log as `wasm log <plugin> <root_id> <vm_id>: `, the root context as `wasm log <root_id> <vm_id>: `.
+  const lines = [...log.matchAll(/wasm log ([^\s:]+)(?: [^\s:]+){1,2}: (.*)$/gm)].map((m) => `${m[1]}: ${m[2]}`).filter((l) => scenario.logLines!.match.test(l));
+  return chainOrder(scenario.filters).flatMap((f) => lines.filter((l) => l.startsWith(`${f.name}: `)));
+}
+
+function checkLogLines(scenario: Scenario, log: string, host: 'harness' | 'envoy'): void {
+  assert.deepEqual(filterLines(scenario, log), scenario.logLines!.expect, `log lines [${host}]`);
+}
+
 function sidecarNode(): Scenario['node'] {
   return loadBootstrap().node;
 }
@@ -57,7 +68,7 @@ export class HarnessChain {
 
   static async load(scenario: Scenario, opts: RunOptions = {}): Promise<HarnessChain> {
     const services = new Map(Object.entries(CLUSTER_IDENTITIES).map(([cluster, identity]) => [cluster, new EchoService(identity)]));
-    const wasmDir = opts.wasmDir ?? join(repoRoot, 'build');
+    const wasmDir = scenario.wasmDir ?? opts.wasmDir ?? join(repoRoot, 'build');
     const chain = await loadChain({
       filters: chainOrder(scenario.filters).map((f) => ({ name: f.name, wasm: join(wasmDir, `${f.name}.wasm`), config: configString(f.config) })),
       router: { clusterHeader: CLUSTER_HEADER, defaultCluster: DEFAULT_CLUSTER },
@@ -131,6 +142,7 @@ export async function runInHarness(scenario: Scenario, opts: RunOptions = {}): P
     }
     const lines = chain.logLines();
     for (const pattern of scenario.logs ?? []) assert.match(lines, pattern, `log line [harness]`);
+    if (scenario.logLines !== undefined) checkLogLines(scenario, lines, 'harness');
   } finally {
     chain.close();
   }
@@ -161,7 +173,7 @@ async function envoyRequest(envoy: Envoy, upstreams: Upstreams, req: ScenarioReq
 
 export async function runInEnvoy(scenario: Scenario, opts: RunOptions = {}): Promise<void> {
   if (scenario.configError !== undefined) {
-    const failure = await runEnvoyExpectingFailure({ filters: envoyFilters(scenario), node: scenario.node, wasmDir: opts.wasmDir });
+    const failure = await runEnvoyExpectingFailure({ filters: envoyFilters(scenario), node: scenario.node, wasmDir: scenario.wasmDir ?? opts.wasmDir });
     assert.equal(failure.ready, false, `Envoy accepted the configuration; expected a rejection matching ${scenario.configError}`);
     assert.notEqual(failure.code, 0, 'Envoy exit code');
     assert.match(failure.log, scenario.configError);
@@ -172,7 +184,7 @@ export async function runInEnvoy(scenario: Scenario, opts: RunOptions = {}): Pro
   let envoy: Envoy | null = null;
   try {
     for (const r of scenario.routes ?? []) upstreams.get(r.cluster).setRoute(r.path, staticReply(r));
-    envoy = await startEnvoy({ filters: envoyFilters(scenario), upstreams: upstreams.endpoints(), node: scenario.node, wasmDir: opts.wasmDir, listenerPort: scenario.listenerPort });
+    envoy = await startEnvoy({ filters: envoyFilters(scenario), upstreams: upstreams.endpoints(), node: scenario.node, wasmDir: scenario.wasmDir ?? opts.wasmDir, listenerPort: scenario.listenerPort });
     for (const step of scenario.steps ?? []) {
       for (const r of step.routes ?? []) upstreams.get(r.cluster).setRoute(r.path, staticReply(r));
       const results: StepResult[] = [];
@@ -188,6 +200,12 @@ export async function runInEnvoy(scenario: Scenario, opts: RunOptions = {}): Pro
       assert.equal(stats.get(`wasmcustom.${name}`), value, `metric ${name} [envoy]`);
     }
     for (const pattern of scenario.logs ?? []) await envoy.waitForLog(pattern, 2000).catch(() => assert.match(envoy!.logs(), pattern, 'log line [envoy]'));
+    if (scenario.logLines !== undefined) {
+      const want = scenario.logLines.expect.length;
+      // Envoy writes its log asynchronously: wait for as many matching lines as expected (or time out and compare).
+      for (let i = 0; i < 40 && filterLines(scenario, envoy.logs()).length < want; i++) await new Promise((r) => setTimeout(r, 50));
+      checkLogLines(scenario, envoy.logs(), 'envoy');
+    }
   } catch (error) {
     if (envoy !== null && error instanceof Error) error.message += `\n--- envoy log (last 40 lines) ---\n${envoy.logs().split('\n').slice(-40).join('\n')}`;
     throw error;
