@@ -75,7 +75,7 @@ export class FilterManager {
     // Envoy's own replies send the body in one frame that ends the stream.
     this.feed(headers, chunks, local ? 'last-chunk' : this.frames);
     await this.pump();
-    const o = this.outcome;
+    const o = this.outcome as Outcome;
     if (o.kind === 'local' && o.side === 'response') {
       this.outcome = { kind: 'open' };
       await this.encodeLocal(o.reply, o.filter - 1);

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { WasmResult, type LogLevelName } from './abi.ts';
 import { Exchange } from './exchange.ts';
+import type { BodyFrames } from './filter-manager.ts';
 import { envoyImports } from './imports.ts';
 import { textDecoder, textEncoder, toBytes } from './memory.ts';
 import type { Metric } from './metrics.ts';
@@ -40,6 +41,8 @@ export interface PluginOptions {
    * `new SharedStore(vmId)`): as Envoy's VMs of one vm_id on several worker threads share them.
    */
   sharedStore?: SharedStore;
+  /** How plugin.http() delivers bodies by default; see HttpRequestSpec.bodyFrames. */
+  bodyFrames?: BodyFrames;
 }
 
 export async function loadPlugin(wasm: string | Uint8Array, opts: PluginOptions = {}): Promise<Plugin> {
@@ -135,7 +138,7 @@ export class Plugin {
   prometheus(statsTags: StatsTagRule[] = []): string { return renderPrometheus(this.store.stats, statsTags); }
 
   async http(req: HttpRequestSpec): Promise<HttpResult> {
-    const exchange = new Exchange(this.vm, this.host, req, this.opts.failOpen ?? false, (e) => this.active.delete(e.stream.id));
+    const exchange = new Exchange(this.vm, this.host, req, this.opts.failOpen ?? false, (e) => this.active.delete(e.stream.id), req.bodyFrames ?? this.opts.bodyFrames ?? 'http1');
     this.active.set(exchange.stream.id, exchange);
     exchange.advance();
     this.pokeAll();
