@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadPlugin, type Plugin, type PluginOptions } from './index.ts';
 import { FilterManager, type BodyFrames } from './filter-manager.ts';
+import { isGrpcRequest } from './phases.ts';
 import type { HeaderList, PropertyValue } from './state.ts';
 import type { HttpStream } from './stream.ts';
 import { headerList, joinedHeaders, type HeaderInput } from './types.ts';
@@ -201,10 +202,15 @@ export class Chain {
       ? [...sent.headers.filter(([k]) => k !== clusterHeader), ['x-envoy-expected-rq-timeout-ms', timeout]]
       : run.requestHeaders;
     const logResponse: [string, string][] = response.headers.filter(([k]) => k !== 'connection');
+    // A gRPC local reply (headers only) gets its content-length: 0 in the map itself (measured: 7 entries in proxy_on_log).
+    if (response.local && response.body.length === 0 && isGrpcRequest(run.requestHeaders) && !logResponse.some(([k]) => k === 'content-length')) logResponse.push(['content-length', '0']);
     if (!logResponse.some(([k]) => k === 'date')) logResponse.push(['date', new Date().toUTCString()]);
     logResponse.push(['server', 'envoy']);
+    // The HTTP/1 codec adds content-length: 0 to an answer without a body (not 204/304/1xx); no filter sees it.
+    const status = Number(joined[':status'] ?? 0);
+    if (joined['content-length'] === undefined && joined['transfer-encoding'] === undefined && response.body.length === 0 && status >= 200 && status !== 204 && status !== 304) joined['content-length'] = '0';
     const out: ChainResponse = {
-      status: Number(joined[':status'] ?? 0), headerList: response.headers,
+      status, headerList: response.headers,
       headers: Object.fromEntries(Object.entries(joined).filter(([k]) => !k.startsWith(':'))),
       body: Buffer.from(response.body).toString('utf8'), local: response.local, reset: false, upstream,
       phases: run.phases, routeCacheClears: 0,

@@ -3,7 +3,7 @@
 import { HeadersStatus } from './abi.ts';
 import { textDecoder, toBytes } from './memory.ts';
 import type { PhaseName, PhaseOutcome } from './phases.ts';
-import { FAIL_STREAM, createStream, endStream, localReplyHeaders, runPhase } from './phases.ts';
+import { FAIL_STREAM, createStream, endStream, isGrpcRequest, localReplyHeaders, runPhase } from './phases.ts';
 import type { HeaderList, HostState, LocalReply, StreamState } from './state.ts';
 import type { HttpRequestSpec, HttpResult, PhaseStatus, UpstreamRequest, UpstreamResponse } from './types.ts';
 import { headerList, responseHeaderList } from './types.ts';
@@ -212,10 +212,12 @@ export class Exchange {
   /** Sends a local reply. From the request path it still passes through this filter's encoder callbacks, as in Envoy. */
   private reply(reply: LocalReply, viaEncoder: boolean): void {
     const { stream } = this;
-    stream.requestHeaders = stream.requestBody = stream.requestTrailers = null;
-    const headers = localReplyHeaders(reply);
+    // The replying filter still reads the request headers in its encoder callbacks (measured in Envoy 1.40).
+    stream.requestBody = stream.requestTrailers = null;
+    const grpc = isGrpcRequest(this.data.requestHeaders);
+    const headers = localReplyHeaders(reply, grpc);
     stream.responseHeaders = stream.attributes.responseHeaders = headers;
-    stream.responseBody = reply.body.length > 0 ? reply.body : null;
+    stream.responseBody = reply.body.length > 0 && !grpc ? reply.body : null;
     if (viaEncoder && !this.vm.failed && !this.bypass) {
       const headersOutcome = runPhase(this.vm, stream, 'response_headers', stream.responseHeaders.length, stream.responseBody === null);
       this.phases.push({ phase: 'response_headers', status: headersOutcome.status });

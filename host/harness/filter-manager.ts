@@ -9,7 +9,7 @@
 // - a header map is readable only in its own callback and while its filter holds it;
 // - a local reply from filter i goes back through the encoders of filters i..0; one sent while
 //   encoding replaces the response for the filters still to encode.
-import { FAIL_STREAM, localReplyHeaders } from './phases.ts';
+import { FAIL_STREAM, isGrpcRequest, localReplyHeaders } from './phases.ts';
 import type { Plugin } from './index.ts';
 import type { HeaderList, LocalReply } from './state.ts';
 import type { HttpStream } from './stream.ts';
@@ -84,7 +84,8 @@ export class FilterManager {
 
   encodeLocal(reply: LocalReply, from: number): Promise<void> {
     for (const stream of this.streams) stream.state.properties['response.code_details'] = reply.details;
-    return this.encode(localReplyHeaders(reply), reply.body.length > 0 ? [reply.body] : [], from, true);
+    const grpc = isGrpcRequest(this.requestHeaders);
+    return this.encode(localReplyHeaders(reply, grpc), reply.body.length > 0 && !grpc ? [reply.body] : [], from, true);
   }
 
   private begin(side: Side, order: number[]): void {

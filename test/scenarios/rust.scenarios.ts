@@ -278,3 +278,37 @@ const more: Scenario[] = [
   },
 ];
 scenarios.push(...more);
+
+scenarios.push(
+  {
+    name: 'probe: local reply with a gRPC status to a gRPC request',
+    wasmDir, filters: probe(),
+    steps: [{
+      request: { method: 'POST', path: '/pkg.Svc/Call', body: 'x', headers: { 'content-type': 'application/grpc', 'x-probe': 'reply', 'x-probe-status': '403', 'x-probe-grpc': '7', 'x-probe-body': 'nope' } },
+      expect: { status: 200, body: '', responseHeaders: { 'content-type': 'application/grpc', 'grpc-status': '7', 'grpc-message': 'nope' } },
+    }],
+    logLines: { match: ALL, expect: [
+      'probe: request_headers eos=0',
+      'probe: maps h0=0/12 h1=0/0 h2=0/0 h3=0/0 b0=0/0 b1=0/0',
+      'probe: send_local_response rc=0',
+      'probe: response_headers eos=1',
+      'probe: maps h0=0/12 h1=0/0 h2=0/4 h3=0/0 b0=0/0 b1=0/0',
+      'probe: log',
+      'probe: maps h0=0/12 h1=0/0 h2=0/7 h3=0/0 b0=0/0 b1=0/0',
+    ] },
+  },
+  {
+    name: 'probe: local reply 403 without a body: content-length 0',
+    wasmDir, filters: probe(),
+    steps: [{ request: { path: '/r', headers: { 'x-probe': 'reply', 'x-probe-status': '403' } }, expect: { status: 403, body: '', responseHeaders: { 'content-length': '0', 'content-type': null } } }],
+    logLines: { match: ALL, expect: [
+      'probe: request_headers eos=1',
+      'probe: maps h0=0/8 h1=0/0 h2=0/0 h3=0/0 b0=0/0 b1=0/0',
+      'probe: send_local_response rc=0',
+      'probe: response_headers eos=1',
+      'probe: maps h0=0/8 h1=0/0 h2=0/1 h3=0/0 b0=0/0 b1=0/0',
+      'probe: log',
+      'probe: maps h0=0/8 h1=0/0 h2=0/3 h3=0/0 b0=0/0 b1=0/0',
+    ] },
+  },
+);
