@@ -5,7 +5,7 @@
 // proxy_on_log with the stream's final maps. The router picks the cluster from `clusterHeader`
 // (that route drops the header), else the default route's cluster.
 import { randomUUID } from 'node:crypto';
-import { loadPlugin, type Plugin, type PluginOptions } from './index.ts';
+import { loadPlugin, MetricStore, SharedStore, type Plugin, type PluginOptions } from './index.ts';
 import { FilterManager, type BodyFrames } from './filter-manager.ts';
 import { isGrpcRequest } from './phases.ts';
 import type { HeaderList, PropertyValue } from './state.ts';
@@ -31,7 +31,7 @@ export interface ChainFilter {
   wasm: string | Uint8Array;
   config?: string | object;
   /** Further plugin options; plugin name, root id and vm id default to `name`. */
-  options?: Omit<PluginOptions, 'config' | 'clusters' | 'node' | 'nowMs'>;
+  options?: Omit<PluginOptions, 'config' | 'clusters' | 'node' | 'nowMs' | 'sharedStore' | 'stats'>;
 }
 
 export interface RouterOptions {
@@ -53,6 +53,12 @@ export interface ChainOptions {
   nowMs?: number;
   /** Stream attributes Envoy derives from the connection (e.g. `destination.port`). */
   streamProperties?: Record<string, PropertyValue>;
+  /**
+   * Worker threads (Envoy's --concurrency; default 1). Envoy 1.40 runs each filter in workers + 2 VMs
+   * (measured: a base VM and the main thread's, then one per worker), each with its own proxy_on_vm_start
+   * and proxy_on_configure, sharing shared data, queues and stats; requests go to a worker's VM.
+   */
+  workers?: number;
   /**
    * How bodies arrive: `http1` (default, as Envoy's HTTP/1 codec delivers them: each chunk without end
    * of stream, then an empty end-of-stream frame), or `last-chunk` (the last chunk ends the stream, as an
@@ -91,27 +97,41 @@ export interface ChainResponse {
 }
 
 export async function loadChain(opts: ChainOptions): Promise<Chain> {
-  const plugins: { name: string; plugin: Plugin }[] = [];
+  const vms: { name: string; plugins: Plugin[] }[] = [];
   const nowMs = opts.nowMs ?? Date.now();
+  const workers = opts.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`workers: ${workers} is not a positive integer`);
   for (const f of opts.filters) {
-    const plugin = await loadPlugin(f.wasm, {
-      pluginName: f.name, rootId: f.name, vmId: f.name, ...f.options,
-      config: f.config ?? '', node: opts.node, clusters: Object.keys(opts.clusters), nowMs,
-    });
-    plugins.push({ name: f.name, plugin });
+    const vmId = f.options?.vmId ?? f.name;
+    const shared = { sharedStore: new SharedStore(vmId), stats: new MetricStore() };
+    const plugins: Plugin[] = [];
+    for (let vm = 0; vm < workers + 2; vm++) {
+      plugins.push(await loadPlugin(f.wasm, {
+        pluginName: f.name, rootId: f.name, vmId, ...f.options, ...shared,
+        config: f.config ?? '', node: opts.node, clusters: Object.keys(opts.clusters), nowMs,
+      }));
+    }
+    vms.push({ name: f.name, plugins });
   }
-  return new Chain(plugins, opts);
+  return new Chain(vms, opts);
 }
 
 export class Chain {
+  /** Each filter's VM on the first worker, which serves the requests. */
+  readonly plugins: { name: string; plugin: Plugin }[];
+
   /** @internal use loadChain */
-  constructor(readonly plugins: { name: string; plugin: Plugin }[], private readonly opts: ChainOptions) {}
+  constructor(
+    /** Each filter's VMs: the base VM, the main thread's, then one per worker. */
+    readonly vms: { name: string; plugins: Plugin[] }[], private readonly opts: ChainOptions) {
+    this.plugins = vms.map(({ name, plugins }) => ({ name, plugin: plugins[2]! }));
+  }
 
   /** Answers every pending http call of every filter from its cluster's server, until none are left. */
   async settle(): Promise<void> {
     for (let round = 0; round < 100; round++) {
       let answered = 0;
-      for (const { plugin } of this.plugins) answered += await this.answerCalls(plugin);
+      for (const { plugins } of this.vms) for (const plugin of plugins) answered += await this.answerCalls(plugin);
       if (answered === 0) return;
     }
     throw new Error('http calls keep coming after 100 rounds');
@@ -247,10 +267,15 @@ export class Chain {
     return undefined;
   }
 
-  /** Every filter's log lines as Envoy prints them, filter after filter. */
-  logLines(): string { return this.plugins.flatMap(({ plugin }) => plugin.envoyLogLines()).join('\n'); }
+  /** Every filter's log lines as Envoy prints them, filter after filter, VM after VM. */
+  logLines(): string { return this.vms.flatMap(({ plugins }) => plugins.flatMap((p) => p.envoyLogLines())).join('\n'); }
 
-  close(): void { for (const { plugin } of this.plugins) plugin.close(); }
+  /** Advances every VM's clock, firing the timers that are due (each VM's root context ticks on its own). */
+  async tick(ms: number): Promise<void> {
+    for (const { plugins } of this.vms) for (const plugin of plugins) await plugin.tick(ms);
+  }
+
+  close(): void { for (const { plugins } of this.vms) for (const plugin of plugins) plugin.close(); }
 }
 
 function resetResponse(phases: ChainResponse['phases']): ChainResponse {

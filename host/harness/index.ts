@@ -20,6 +20,7 @@ export type * from './types.ts';
 export { HttpStream } from './stream.ts';
 export { encodePairs, decodePairs } from './headers.ts';
 export { SharedStore } from './shared-data.ts';
+export { MetricStore } from './metrics.ts';
 export { loadChain, Chain } from './chain.ts';
 export type { ChainFilter, ChainOptions, ChainRequest, ChainResponse, ClusterReply, ClusterRequest, ClusterServer, RouterOptions } from './chain.ts';
 export { headerList, joinedHeaders, responseHeaderList } from './types.ts';
@@ -41,6 +42,8 @@ export interface PluginOptions {
    * `new SharedStore(vmId)`): as Envoy's VMs of one vm_id on several worker threads share them.
    */
   sharedStore?: SharedStore;
+  /** The process's stats (from `new MetricStore()`): VMs given one store count into the same stats, as Envoy's VMs of a plugin do. */
+  stats?: MetricStore;
   /** How plugin.http() delivers bodies by default; see HttpRequestSpec.bodyFrames. */
   bodyFrames?: BodyFrames;
 }
@@ -66,7 +69,7 @@ export class Plugin {
   readonly sharedData: Map<string, SharedEntry>;
   private readonly host: HostState;
   private readonly vm: Vm;
-  private readonly store = new MetricStore();
+  private readonly store: MetricStore;
   /** This plugin's shared data and queues (pass as PluginOptions.sharedStore to share them). */
   readonly sharedStore: SharedStore;
   private readonly active = new Map<number, Exchange>();
@@ -84,6 +87,7 @@ export class Plugin {
       throw new Error(`sharedStore belongs to vm_id "${opts.sharedStore.vmId}", not "${this.names.vm}": Envoy shares data only within one vm_id`);
     }
     this.sharedStore = opts.sharedStore ?? new SharedStore(this.names.vm);
+    this.store = opts.stats ?? new MetricStore();
     this.sharedData = this.sharedStore.data;
   }
 

@@ -48,7 +48,9 @@ function filterLines(scenario: Scenario, log: string): string[] {
 }
 
 function checkLogLines(scenario: Scenario, log: string, host: 'harness' | 'envoy'): void {
-  assert.deepEqual(filterLines(scenario, log), scenario.logLines!.expect, `log lines [${host}]`);
+  const { expect, unordered } = scenario.logLines!;
+  const sorted = (lines: string[]) => (unordered ? [...lines].sort() : lines);
+  assert.deepEqual(sorted(filterLines(scenario, log)), sorted(expect), `log lines [${host}]`);
 }
 
 function sidecarNode(): Scenario['node'] {
@@ -76,6 +78,7 @@ export class HarnessChain {
       node: scenario.node ?? sidecarNode(),
       // The listener's port as `destination.port`, as Envoy derives it from the connection.
       streamProperties: { 'destination.port': BigInt(scenario.listenerPort ?? sidecarListenerPort()) },
+      workers: scenario.workers,
     });
     return new HarnessChain(chain, services);
   }
@@ -184,7 +187,7 @@ export async function runInEnvoy(scenario: Scenario, opts: RunOptions = {}): Pro
   let envoy: Envoy | null = null;
   try {
     for (const r of scenario.routes ?? []) upstreams.get(r.cluster).setRoute(r.path, staticReply(r));
-    envoy = await startEnvoy({ filters: envoyFilters(scenario), upstreams: upstreams.endpoints(), node: scenario.node, wasmDir: scenario.wasmDir ?? opts.wasmDir, listenerPort: scenario.listenerPort });
+    envoy = await startEnvoy({ filters: envoyFilters(scenario), upstreams: upstreams.endpoints(), node: scenario.node, wasmDir: scenario.wasmDir ?? opts.wasmDir, listenerPort: scenario.listenerPort, concurrency: scenario.workers });
     for (const step of scenario.steps ?? []) {
       for (const r of step.routes ?? []) upstreams.get(r.cluster).setRoute(r.path, staticReply(r));
       const results: StepResult[] = [];

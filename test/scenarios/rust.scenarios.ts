@@ -312,3 +312,20 @@ scenarios.push(
     ] },
   },
 );
+
+const starts = (vms: number) => Array.from({ length: vms }, () => ['sdk-examples: vm started', 'sdk-examples: configured: auth']).flat();
+scenarios.push(
+  {
+    name: 'sdk example: one worker is three VMs (base, main thread, worker), each started and configured',
+    wasmDir, filters: example('auth'),
+    steps: [{ request: { path: '/get' }, expect: { status: 200 } }],
+    logLines: { match: /: (vm started|configured)/, expect: starts(3) },
+  },
+  {
+    name: 'sdk example: two workers are four VMs',
+    wasmDir, filters: example('auth'), workers: 2,
+    steps: [{ request: { path: '/get' }, expect: { status: 200 } }],
+    // The workers start at once: their lines interleave.
+    logLines: { match: /: (vm started|configured)/, expect: starts(4), unordered: true },
+  },
+);

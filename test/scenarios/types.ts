@@ -82,7 +82,9 @@ export interface Scenario {
    * The filters' log lines, as `<plugin>: <message>` in the order logged, that match `match`: exactly
    * `expect` in both hosts (what Envoy 1.40 logged, measured), filter after filter.
    */
-  logLines?: { match: RegExp; expect: string[] };
+  logLines?: { match: RegExp; expect: string[]; /** Compare as sets of lines (e.g. worker threads logging at once). */ unordered?: boolean };
+  /** Worker threads: Envoy's --concurrency, the harness chain's `workers` (default 1). */
+  workers?: number;
   /** Where the filters' `<name>.wasm` files are (default build/): fixture modules. */
   wasmDir?: string;
   /** Upstream routes set before the first step. */
