@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { WasmResult, type LogLevelName } from './abi.ts';
 import { Exchange } from './exchange.ts';
+import type { BodyFrames } from './filter-manager.ts';
 import { envoyImports } from './imports.ts';
 import { textDecoder, textEncoder, toBytes } from './memory.ts';
 import type { Metric } from './metrics.ts';
@@ -19,6 +20,10 @@ export type * from './types.ts';
 export { HttpStream } from './stream.ts';
 export { encodePairs, decodePairs } from './headers.ts';
 export { SharedStore } from './shared-data.ts';
+export { MetricStore } from './metrics.ts';
+export { loadChain, Chain } from './chain.ts';
+export type { ChainFilter, ChainOptions, ChainRequest, ChainResponse, ClusterReply, ClusterRequest, ClusterServer, RouterOptions } from './chain.ts';
+export { headerList, joinedHeaders, responseHeaderList } from './types.ts';
 
 export interface PluginOptions {
   config?: string | object;
@@ -37,6 +42,10 @@ export interface PluginOptions {
    * `new SharedStore(vmId)`): as Envoy's VMs of one vm_id on several worker threads share them.
    */
   sharedStore?: SharedStore;
+  /** The process's stats (from `new MetricStore()`): VMs given one store count into the same stats, as Envoy's VMs of a plugin do. */
+  stats?: MetricStore;
+  /** How plugin.http() delivers bodies by default; see HttpRequestSpec.bodyFrames. */
+  bodyFrames?: BodyFrames;
 }
 
 export async function loadPlugin(wasm: string | Uint8Array, opts: PluginOptions = {}): Promise<Plugin> {
@@ -50,7 +59,7 @@ function pluginProperties(opts: PluginOptions, names: { plugin: string; root: st
   const node = { id: opts.node?.id ?? '', cluster: opts.node?.cluster ?? '', metadata: (opts.node?.metadata ?? {}) as PropertyValue };
   return {
     plugin_name: names.plugin, plugin_root_id: names.root, plugin_vm_id: names.vm,
-    'xds.node': node, node,
+    'xds.node': node,
     ...opts.properties,
   };
 }
@@ -60,7 +69,7 @@ export class Plugin {
   readonly sharedData: Map<string, SharedEntry>;
   private readonly host: HostState;
   private readonly vm: Vm;
-  private readonly store = new MetricStore();
+  private readonly store: MetricStore;
   /** This plugin's shared data and queues (pass as PluginOptions.sharedStore to share them). */
   readonly sharedStore: SharedStore;
   private readonly active = new Map<number, Exchange>();
@@ -78,6 +87,7 @@ export class Plugin {
       throw new Error(`sharedStore belongs to vm_id "${opts.sharedStore.vmId}", not "${this.names.vm}": Envoy shares data only within one vm_id`);
     }
     this.sharedStore = opts.sharedStore ?? new SharedStore(this.names.vm);
+    this.store = opts.stats ?? new MetricStore();
     this.sharedData = this.sharedStore.data;
   }
 
@@ -109,9 +119,15 @@ export class Plugin {
 
   get logs(): LogEntry[] { return this.host.logs; }
   logsAt(level: LogLevelName): string[] { return this.host.logs.filter((l) => l.level === level).map((l) => l.message); }
-  /** Log lines as Envoy prints them: `wasm log <plugin> <root_id> <vm_id>: <message>`. */
+  /**
+   * Log lines as Envoy prints them: `wasm log <plugin> <root_id> <vm_id>: <message>` from a stream's
+   * callbacks, `wasm log <root_id> <vm_id>: <message>` from the root context's (measured in Envoy 1.40).
+   */
   envoyLogLines(): string[] {
-    return this.host.logs.map((l) => `[${l.level}] wasm log ${this.names.plugin} ${this.names.root} ${this.names.vm}: ${l.message}`);
+    const { plugin, root, vm } = this.names;
+    const streamPrefix = `wasm log ${plugin} ${root} ${vm}:`;
+    const rootPrefix = ['wasm log', root, vm].filter((s) => s !== '').join(' ') + ':';
+    return this.host.logs.map((l) => `[${l.level}] ${l.contextId === this.host.rootId || l.contextId === 0 ? rootPrefix : streamPrefix} ${l.message}`);
   }
   /** True once a callback trapped: Envoy answers later streams by its failure policy. */
   get failed(): boolean { return this.vm.failed; }
@@ -126,7 +142,7 @@ export class Plugin {
   prometheus(statsTags: StatsTagRule[] = []): string { return renderPrometheus(this.store.stats, statsTags); }
 
   async http(req: HttpRequestSpec): Promise<HttpResult> {
-    const exchange = new Exchange(this.vm, this.host, req, this.opts.failOpen ?? false, (e) => this.active.delete(e.stream.id));
+    const exchange = new Exchange(this.vm, this.host, req, this.opts.failOpen ?? false, (e) => this.active.delete(e.stream.id), req.bodyFrames ?? this.opts.bodyFrames ?? 'http1');
     this.active.set(exchange.stream.id, exchange);
     exchange.advance();
     this.pokeAll();

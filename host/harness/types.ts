@@ -13,6 +13,11 @@ export interface HttpRequestSpec {
   trailers?: HeaderInput;
   /** Per-request attributes, e.g. 'source.address', 'connection.uri_san_peer_certificate'. */
   properties?: Record<string, PropertyValue>;
+  /**
+   * How bodies arrive: `http1` (default, as Envoy's HTTP/1 codec: the data without end of stream, then
+   * an empty end-of-stream frame) or `last-chunk` (the data frame ends the stream, as HTTP/2 can).
+   */
+  bodyFrames?: 'http1' | 'last-chunk';
   /** What the upstream answers; default 200 echoing the request body. */
   upstream?: UpstreamResponse | ((req: UpstreamRequest) => UpstreamResponse);
 }

@@ -5,7 +5,8 @@
 import type { FilterName } from '../../filters/manifest.ts';
 
 export interface ScenarioFilter {
-  name: FilterName;
+  /** An asmesh filter, or a fixture module `<name>.wasm` in the scenario's `wasmDir`. */
+  name: FilterName | (string & {});
   /** The plugin configuration: a JSON value (serialized) or a string passed verbatim. */
   config: unknown;
 }
@@ -77,6 +78,15 @@ export interface Scenario {
   metrics?: Record<string, number>;
   /** Log lines expected (as Envoy prints them: `wasm log <plugin> <root_id> <vm_id>: <message>`). */
   logs?: RegExp[];
+  /**
+   * The filters' log lines, as `<plugin>: <message>` in the order logged, that match `match`: exactly
+   * `expect` in both hosts (what Envoy 1.40 logged, measured), filter after filter.
+   */
+  logLines?: { match: RegExp; expect: string[]; /** Compare as sets of lines (e.g. worker threads logging at once). */ unordered?: boolean };
+  /** Worker threads: Envoy's --concurrency, the harness chain's `workers` (default 1). */
+  workers?: number;
+  /** Where the filters' `<name>.wasm` files are (default build/): fixture modules. */
+  wasmDir?: string;
   /** Upstream routes set before the first step. */
   routes?: StaticRoute[];
   /** Envoy bootstrap `node` (xds.node) for this scenario; default the sidecar's. */
