@@ -198,6 +198,14 @@ function stockHttpManager(hcm: Obj, where: string, stripped: string[]): Obj {
       const ok = FILE_ACCESS_LOG.test(extensionType(a));
       if (!ok) stripped.push(`${where}.access_log[${i}] ${a.name}: ${extensionType(a)}: only file/stdout access logs are kept (others need a collector)`);
       return ok;
+    }).map((a, i) => {
+      // The launcher's stdout is a socket pair, which open('/dev/stdout') refuses (ENXIO): write through Envoy's own stdout.
+      const tc = a.typed_config;
+      const stream = { '/dev/stdout': 'Stdout', '/dev/stderr': 'Stderr' }[tc.path as string];
+      if (!extensionType(a).endsWith('FileAccessLog') || stream === undefined) return a;
+      stripped.push(`${where}.access_log[${i}] ${a.name}: path ${tc.path} -> ${stream}AccessLog (same format; lines in the Envoy log)`);
+      const { path: _path, '@type': _type, ...format } = tc;
+      return { name: `envoy.access_loggers.${stream.toLowerCase()}`, typed_config: { '@type': `type.googleapis.com/envoy.extensions.access_loggers.stream.v3.${stream}AccessLog`, ...format } };
     });
   }
   if (out.route_config !== undefined) out.route_config = stockRouteConfig(out.route_config, `${where}.route_config`, stripped);

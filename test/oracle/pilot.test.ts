@@ -212,8 +212,18 @@ test('outbound: the virtual host\'s domains are exactly what pilot emits, and on
   assert.equal(other.headers['x-served-by'], undefined);
 });
 
-test('Istio validation failures are input errors with one line', async () => {
-  const bad = 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: { name: b }\nspec: { hosts: [service_b], ports: [{ number: 80, name: http, protocol: HTTP }] }\n';
-  await assert.rejects(istioPilot(bad), (e: Error) => e instanceof PilotInputError
-    && /document 1 \(ServiceEntry b\): configuration is invalid: domain name "service_b" invalid/.test(e.message) && !e.message.includes('\n'));
+test('bad input is a PilotInputError with one line naming file, document and object', async () => {
+  const cases: [string, RegExp][] = [
+    // Istio's validation: `_` is not a DNS label.
+    ['apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: { name: b }\nspec: { hosts: [service_b], ports: [{ number: 80, name: http, protocol: HTTP }] }\n',
+      /^istio-pilot: -: document 1 \(ServiceEntry b\): configuration is invalid: domain name "service_b" invalid/],
+    // Unknown fields are refused (pilot's own conversion would drop a misspelt `macth` silently).
+    ['---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: r, namespace: bar }\nspec: { hosts: [r.bar], http: [{ macth: [], route: [{ destination: { host: r.bar } }] }] }\n',
+      /^istio-pilot: -: document 1 \(VirtualService bar\/r\): spec: .*unknown field "macth"/],
+    ['kind: [\n', /^istio-pilot: -: document 1: error converting YAML to JSON/],
+    ['apiVersion: v1\nkind: Bogus\nmetadata: { name: z }\n', /^istio-pilot: -: document 1 \(Bogus z\): no kind "Bogus" is registered/],
+  ];
+  for (const [yaml, message] of cases) {
+    await assert.rejects(istioPilot(yaml), (e: Error) => e instanceof PilotInputError && message.test(e.message) && !e.message.includes('\n'), yaml);
+  }
 });
