@@ -6,8 +6,8 @@ import { ConfigChecker } from '../../assembly/lib/config';
 import { parseDurationMs } from '../../assembly/lib/duration';
 import { Regex } from '../../assembly/lib/regex';
 import { StringMatcher, asciiLower } from '../../assembly/lib/matchers';
+import { CLUSTER_HEADER, CLUSTER_TEMPLATE } from '../../assembly/lib/contracts';
 
-export const DEFAULT_CLUSTER_TEMPLATE = 'outbound|{port}|{subset}|{host}';
 export const DEFAULT_PORT: i32 = 80;
 const MAX_DELAY_MS: i64 = 3_600_000;
 
@@ -79,7 +79,7 @@ export class HttpRoute {
 export class SteeringConfig {
   hosts: string[] = [];
   routes: HttpRoute[] = [];
-  clusterTemplate: string = DEFAULT_CLUSTER_TEMPLATE;
+  clusterTemplate: string = CLUSTER_TEMPLATE;
   defaultPort: i32 = DEFAULT_PORT;
   /** Sticky key: a header name (lower case) or a cookie name; both empty: random choice. */
   stickyHeader: string = '';
@@ -386,7 +386,7 @@ class Parser {
       const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || '!#$%&\'*+-.^_`|~'.includes(String.fromCharCode(c));
       if (!ok) return this.c.fail(v.path, 'invalid header name "' + s + '"');
     }
-    if (asciiLower(s) == 'x-asmesh-cluster') return this.c.fail(v.path, 'x-asmesh-cluster is written by the filter itself');
+    if (asciiLower(s) == CLUSTER_HEADER) return this.c.fail(v.path, 'x-asmesh-cluster is written by the filter itself');
     return true;
   }
 
