@@ -329,3 +329,43 @@ scenarios.push(
     logLines: { match: /: (vm started|configured)/, expect: starts(4), unordered: true },
   },
 );
+
+const grpcAuth = (req: { message: Uint8Array }) => (Buffer.from(req.message).toString() === '/deny' ? { status: 7, statusMessage: 'denied' } : { message: 'ok' });
+scenarios.push(
+  {
+    name: 'sdk grpc example: a gRPC call answered OK lets the request through, a failure status answers 403',
+    wasmDir, filters: example('grpc'), grpcClusters: { grpc: grpcAuth },
+    steps: [
+      { request: { method: 'POST', path: '/allow', body: 'hi' }, expect: { status: 200, servedBy: 'service_b' } },
+      { request: { path: '/deny' }, expect: { status: 403, body: 'Access forbidden.\n' } },
+    ],
+    logLines: { match: ALL, expect: [
+      'sdk-examples: request headers /allow eos=false',
+      'sdk-examples: grpc answered 0 (2 bytes: ok)',
+      'sdk-examples: request body 2 bytes eos=true',
+      'sdk-examples: response headers 200 eos=false',
+      'sdk-examples: response body 243 bytes eos=false',
+      'sdk-examples: response body 0 bytes eos=true',
+      'sdk-examples: log /allow 200',
+      'sdk-examples: request headers /deny eos=true',
+      'sdk-examples: grpc answered 7 (0 bytes: )',
+      'sdk-examples: response headers 403 eos=false',
+      'sdk-examples: response body 18 bytes eos=true',
+      'sdk-examples: log /deny 403',
+    ] },
+  },
+  {
+    name: 'probe: gRPC calls: an unknown cluster is ParseFailure, a cluster that does not speak gRPC fails INTERNAL',
+    wasmDir, filters: probe(),
+    steps: [
+      { request: { path: '/a', headers: { 'x-probe': 'grpc', 'x-probe-cluster': 'nope' } }, expect: { status: 200 } },
+      { request: { path: '/b', headers: { 'x-probe': 'grpc', 'x-probe-cluster': 'outbound|80||service_b' } }, expect: { status: 200 } },
+    ],
+    logLines: { match: /: (call|grpc_|continue)/, expect: [
+      'probe: call rc=4',
+      'probe: call rc=0',
+      'probe: grpc_close status=13',
+      'probe: continue rc=0/0',
+    ] },
+  },
+);

@@ -1,6 +1,7 @@
 // Shared scenarios: a request in, the expected outcome out, checked in the harness and in Envoy.
 // Files test/scenarios/<filter>.scenarios.ts export `scenarios: Scenario[]`; test/scenarios/scenarios.test.ts
 // runs each one as `<name> [harness]` and `<name> [envoy]`.
+import type { GrpcHandler } from '../../host/upstream/grpc.ts';
 
 export type FilterName = 'example' | 'steering' | 'authz' | 'telemetry';
 
@@ -83,6 +84,8 @@ export interface Scenario {
    * `expect` in both hosts (what Envoy 1.40 logged, measured), filter after filter.
    */
   logLines?: { match: RegExp; expect: string[]; /** Compare as sets of lines (e.g. worker threads logging at once). */ unordered?: boolean };
+  /** gRPC clusters (HTTP/2) the filters call, each with its unary handler: an in-process server in the harness, a Node HTTP/2 server in Envoy. */
+  grpcClusters?: Record<string, GrpcHandler>;
   /** Worker threads: Envoy's --concurrency, the harness chain's `workers` (default 1). */
   workers?: number;
   /** Where the filters' `<name>.wasm` files are (default build/): fixture modules. */
