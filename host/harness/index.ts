@@ -243,6 +243,8 @@ export class Plugin {
 
   get tickPeriodMs(): number { return this.host.tickPeriodMs; }
   nowMs(): number { return this.host.nowMs(); }
+  /** The fake clock in nanoseconds. */
+  nowNs(): bigint { return this.host.nowNs; }
 
   close(): void {
     for (const exchange of [...this.active.values()]) exchange.poke();

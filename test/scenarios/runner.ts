@@ -49,9 +49,10 @@ function filterLines(scenario: Scenario, log: string): string[] {
 }
 
 function checkLogLines(scenario: Scenario, log: string, host: 'harness' | 'envoy'): void {
-  const { expect, unordered } = scenario.logLines!;
+  const { expect, unordered, mask = [] } = scenario.logLines!;
+  const masked = filterLines(scenario, log).map((l) => mask.reduce((line, [re, by]) => line.replace(re, by), l));
   const sorted = (lines: string[]) => (unordered ? [...lines].sort() : lines);
-  assert.deepEqual(sorted(filterLines(scenario, log)), sorted(expect), `log lines [${host}]`);
+  assert.deepEqual(sorted(masked), sorted(expect), `log lines [${host}]`);
 }
 
 function sidecarNode(): Scenario['node'] {

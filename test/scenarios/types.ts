@@ -83,7 +83,13 @@ export interface Scenario {
    * The filters' log lines, as `<plugin>: <message>` in the order logged, that match `match`: exactly
    * `expect` in both hosts (what Envoy 1.40 logged, measured), filter after filter.
    */
-  logLines?: { match: RegExp; expect: string[]; /** Compare as sets of lines (e.g. worker threads logging at once). */ unordered?: boolean };
+  logLines?: {
+    match: RegExp; expect: string[];
+    /** Compare as sets of lines (e.g. worker threads logging at once). */
+    unordered?: boolean;
+    /** Replaced in each line before comparing (values that differ per run: ports, times, ids). */
+    mask?: [RegExp, string][];
+  };
   /** gRPC clusters (HTTP/2) the filters call, each with its unary handler: an in-process server in the harness, a Node HTTP/2 server in Envoy. */
   grpcClusters?: Record<string, GrpcHandler>;
   /** Worker threads: Envoy's --concurrency, the harness chain's `workers` (default 1). */
