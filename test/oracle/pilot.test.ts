@@ -141,6 +141,7 @@ test('inbound chain: pilot\'s jwt_authn and rbac, Istio\'s own filters stripped,
   assert.equal(hcm.normalize_path, true);
   assert.equal(hcm.path_with_escaped_slashes_action, 'KEEP_UNCHANGED');
   assert.equal(hcm.forward_client_cert_details, 'APPEND_FORWARD');
+  assert.equal(hcm.merge_slashes, undefined, 'mesh default pathNormalization BASE');
   const jwt = hcm.http_filters[0].typed_config;
   assert.equal(jwt.providers['origins-0'].local_jwks.inline_string, jwks(key), 'inline jwks copied verbatim');
   assert.deepEqual(jwt.providers['origins-0'].normalize_payload_in_metadata.space_delimited_claims, ['permission', 'scope']);
@@ -210,6 +211,15 @@ test('outbound: the virtual host\'s domains are exactly what pilot emits, and on
   const other = await outbound('reviews');
   assert.equal(other.status, 503);
   assert.equal(other.headers['x-served-by'], undefined);
+});
+
+test('MeshConfig: pathNormalization MERGE_SLASHES gives the inbound HCM merge_slashes; unknown fields are refused', async () => {
+  const merged = await istioPilot(meshYaml(jwks(key)), HTTPBIN_PROXY, { meshConfig: 'pathNormalization: { normalization: MERGE_SLASHES }\n' });
+  const hcm = inboundHttpManager(merged, 80).config;
+  assert.equal(hcm.merge_slashes, true);
+  assert.equal(hcm.normalize_path, true);
+  await assert.rejects(istioPilot(meshYaml(jwks(key)), HTTPBIN_PROXY, { meshConfig: 'pathNormalisation: {}\n' }),
+    (e: Error) => e instanceof PilotInputError && /mesh\.yaml: .*unknown field "pathNormalisation"/.test(e.message));
 });
 
 test('bad input is a PilotInputError with one line naming file, document and object', async () => {

@@ -25,11 +25,13 @@ import (
 	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
+	meshconfig "istio.io/api/mesh/v1alpha1"
 	"istio.io/istio/pilot/pkg/config/kube/crd"
 	"istio.io/istio/pilot/pkg/model"
 	"istio.io/istio/pilot/test/xds"
 	"istio.io/istio/pkg/cluster"
 	"istio.io/istio/pkg/config"
+	"istio.io/istio/pkg/config/mesh"
 	"istio.io/istio/pkg/config/schema/collections"
 	"istio.io/istio/pkg/config/schema/resource"
 	kubelib "istio.io/istio/pkg/kube"
@@ -50,6 +52,7 @@ type options struct {
 	proxyType      model.NodeType
 	clusterID      string
 	workloadName   string
+	meshFile       string
 	verbose        bool
 	files          []string
 }
@@ -108,6 +111,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.serviceAccount, "service-account", "default", "the proxy's service account")
 	fs.StringVar(&o.clusterID, "cluster-id", "Kubernetes", "the proxy's cluster id")
 	fs.StringVar(&o.workloadName, "workload-name", "", "the proxy's workload name (default: the app label, else 'workload')")
+	fs.StringVar(&o.meshFile, "mesh", "", "a MeshConfig YAML file (istiod's mesh config: pathNormalization, outboundTrafficPolicy, ...), over Istio's defaults")
 	fs.BoolVar(&o.verbose, "verbose", false, "keep pilot's own logs on stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -158,6 +162,7 @@ Kubernetes documents. Exit 2 with one line on stderr for bad flags, YAML or an I
   --type sidecar|router  proxy type (sidecar)
   --cluster-id ID        cluster id (Kubernetes)
   --workload-name NAME   workload name (app label)
+  --mesh FILE            MeshConfig YAML (the istio ConfigMap's 'mesh' key) over Istio's defaults
   --verbose              keep pilot's logs on stderr
 `
 
@@ -312,12 +317,28 @@ func run(o options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	meshConfig := mesh.DefaultMeshConfig()
+	if o.meshFile != "" {
+		data, err := os.ReadFile(o.meshFile)
+		if err != nil {
+			return nil, inputError{fmt.Sprintf("--mesh %v", err)}
+		}
+		if j, err := yaml.YAMLToJSON(data); err != nil {
+			return nil, inputError{fmt.Sprintf("%s: %v", o.meshFile, err)}
+		} else if err := protojson.Unmarshal(j, &meshconfig.MeshConfig{}); err != nil { // unknown fields are errors
+			return nil, inputError{fmt.Sprintf("%s: %v", o.meshFile, err)}
+		}
+		if meshConfig, err = mesh.ApplyMeshConfigDefaults(string(data)); err != nil {
+			return nil, inputError{fmt.Sprintf("%s: %v", o.meshFile, err)}
+		}
+	}
 	t := newFailer()
 	defer t.removeTempDirs()
 	s := xds.NewFakeDiscoveryServer(t, xds.FakeOptions{
 		Configs:            in.configs,
 		KubernetesObjects:  in.objects,
 		DefaultClusterName: cluster.ID(o.clusterID),
+		MeshConfig:         meshConfig,
 	})
 	proxy := s.SetupProxy(&model.Proxy{
 		Type:            o.proxyType,
