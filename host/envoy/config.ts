@@ -7,7 +7,6 @@ import { parse } from 'yaml';
 import { chainOrder, type StatsTagRule } from '../../filters/manifest.ts';
 import { repoRoot } from '../paths.ts';
 
-export { chainOrder };
 export const SIDECAR_YAML = join(repoRoot, 'envoy/sidecar.yaml');
 
 export interface MountedFilter {
@@ -87,7 +86,7 @@ function pluginConfiguration(config: unknown): Obj {
   return { '@type': 'type.googleapis.com/google.protobuf.StringValue', value: configString(config) };
 }
 
-export function configString(config: unknown): string {
+function configString(config: unknown): string {
   return typeof config === 'string' ? config : JSON.stringify(config ?? {});
 }
 

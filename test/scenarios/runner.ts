@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
-import { chainOrder, loadBootstrap } from '../../host/envoy/config.ts';
+import { chainOrder } from '../../filters/manifest.ts';
+import { CLUSTER_HEADER } from '../../assembly/lib/contracts.ts';
+import { loadBootstrap } from '../../host/envoy/config.ts';
 import { repoRoot } from '../../host/envoy/install.ts';
 import { runEnvoyExpectingFailure, send, startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { loadPlugin, type HttpStream, type Plugin } from '../../host/harness/index.ts';
@@ -16,7 +18,6 @@ import { CLUSTER_IDENTITIES, EchoService, Upstreams, type EchoReply, type EchoRe
 import type { HeaderExpectation, Scenario, ScenarioRequest, ScenarioStep, StaticRoute, StepResult } from './types.ts';
 
 export const DEFAULT_CLUSTER = 'outbound|80||service_b';
-const CLUSTER_HEADER = 'x-asmesh-cluster';
 
 // ---------------------------------------------------------------- expectations
 
