@@ -62,18 +62,22 @@ Without --out the Envoy bootstrap (which embeds the three configurations) goes t
   --validate               check the bootstrap with 'envoy --mode validate' (needs Envoy and build/*.wasm;
                            Envoy runs each filter's configure, so rejected configurations show here)
   -h, --help               this help`,
-  run: `Usage: asmesh run --filter FILE.wasm [--config FILE.json] --request FILE.json [--json]
+  run: `Usage: asmesh run --filter FILE.wasm [--config FILE.json] [--filter ... --config ...] --request FILE.json [--json]
 
-Loads the filter in the host harness (the proxy-wasm ABI as Envoy 1.40 implements it), pushes
-one request through every phase and prints each phase's status, the headers the upstream got,
-the response the client got, the filter's logs and metrics.
+Loads the filters in the host harness (the proxy-wasm ABI as Envoy 1.40 implements it), each in its
+own VM, chained in the order given before Envoy's router, pushes one request through the chain and
+prints each callback's status, what the upstream got, the response the client got, the logs and
+metrics. Every cluster answers as an echo server (also the filters' http calls); the default
+route's cluster answers the request file's "upstream" when it has one.
 The request file: {"headers": {":method": "GET", ":path": "/", ...}, "body": "...",
   "properties": {"source.principal": "..."}, "upstream": {"status": 200, "headers": {}, "body": ""}}
-  --filter FILE.wasm     the proxy-wasm module
-  --config FILE.json     its plugin configuration (default: empty)
+  --filter FILE.wasm     a proxy-wasm module (repeatable: the chain, in order)
+  --config FILE.json     the plugin configuration of the --filter before it (default: empty)
   --request FILE.json    the request (default: GET / on example.test)
-  --name NAME            plugin name / root id / vm id (default: the file's base name)
-  --clusters A,B         clusters that exist for http calls
+  --name NAME            plugin name / root id / vm id of the --filter before it (default: the file's base name)
+  --clusters A,B         clusters that exist besides the default one
+  --default-cluster C    the default route's cluster (default: upstream)
+  --cluster-header H     a route taking the cluster named by request header H (Envoy's cluster_header)
   --json                 machine-readable output
   --expect-status N      exit 3 unless the client receives status N
   -h, --help             this help`,
@@ -98,7 +102,7 @@ CA generated at start), drives the seed scenarios and prints a report; then wait
 
 function args<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, positionals = false) {
   try {
-    return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: positionals, strict: true });
+    return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: positionals, strict: true, tokens: true });
   } catch (e) {
     throw new InputError((e as Error).message);
   }
@@ -185,17 +189,31 @@ async function cmdTranslate(argv: string[]): Promise<number> {
 }
 
 async function cmdRun(argv: string[]): Promise<number> {
-  const { values: v } = args(argv, {
-    filter: { type: 'string' }, config: { type: 'string' }, request: { type: 'string' }, name: { type: 'string' },
-    clusters: { type: 'string' }, json: { type: 'boolean' }, 'expect-status': { type: 'string' },
+  const { values: v, tokens } = args(argv, {
+    filter: { type: 'string', multiple: true }, config: { type: 'string', multiple: true }, request: { type: 'string' }, name: { type: 'string', multiple: true },
+    clusters: { type: 'string' }, 'default-cluster': { type: 'string' }, 'cluster-header': { type: 'string' },
+    json: { type: 'boolean' }, 'expect-status': { type: 'string' },
   });
   if (v.help) return help('run');
-  if (!v.filter) throw new InputError('run: --filter FILE.wasm is required (asmesh run --help)');
-  if (!existsSync(v.filter)) throw new InputError(`${v.filter}: no such file (build it with asmesh build)`);
-  const config = v.config === undefined ? '' : readText(v.config, 'plugin configuration');
+  if (!v.filter?.length) throw new InputError('run: --filter FILE.wasm is required (asmesh run --help)');
+  // --config and --name belong to the --filter before them.
+  const filters: { wasm: string; config: string; name: string }[] = [];
+  for (const t of tokens) {
+    if (t.kind !== 'option' || t.value === undefined) continue;
+    if (t.name === 'filter') {
+      if (!existsSync(t.value)) throw new InputError(`${t.value}: no such file (build it with asmesh build)`);
+      filters.push({ wasm: t.value, config: '', name: basename(t.value).replace(/\.wasm$/, '') });
+    } else if (t.name === 'config' || t.name === 'name') {
+      const last = filters.at(-1);
+      if (last === undefined) throw new InputError(`run: --${t.name} must follow the --filter it belongs to`);
+      if (t.name === 'config') last.config = readText(t.value, 'plugin configuration'); else last.name = t.value;
+    }
+  }
   const request = v.request === undefined ? { headers: { ':method': 'GET', ':path': '/', ':authority': 'example.test' } } : readJson(v.request, 'request');
-  const name = v.name ?? basename(v.filter).replace(/\.wasm$/, '');
-  const result = await runRequest({ wasm: v.filter, config, request, name, clusters: v.clusters?.split(',') ?? [] });
+  const result = await runRequest({
+    filters, request, clusters: v.clusters?.split(',').filter((c) => c !== '') ?? [],
+    defaultCluster: v['default-cluster'] ?? 'upstream', clusterHeader: v['cluster-header'],
+  });
   process.stdout.write(v.json ? JSON.stringify(result, null, 2) + '\n' : formatRun(result));
   if (result.error) return EXIT_INPUT;
   const expect = int(v['expect-status'], '--expect-status');

@@ -86,7 +86,7 @@ function pluginConfiguration(config: unknown): Obj {
   return { '@type': 'type.googleapis.com/google.protobuf.StringValue', value: configString(config) };
 }
 
-function configString(config: unknown): string {
+export function configString(config: unknown): string {
   return typeof config === 'string' ? config : JSON.stringify(config ?? {});
 }
 
