@@ -71,7 +71,7 @@ export function filterManifest(name: string): FilterManifest | undefined {
 }
 
 /** Position in the chain; unknown names go last. */
-export function chainIndex(name: string): number {
+function chainIndex(name: string): number {
   const i = FILTER_NAMES.indexOf(name as FilterName);
   return i < 0 ? FILTERS.length : i;
 }

@@ -2,7 +2,7 @@
 // `asmesh` object. Parsed and validated once at configure time; immutable afterwards.
 // Pure: no host calls. Errors are `<json-path>: <what>` (the adapter prefixes `steering: config `).
 import { JsonKind, JsonValue, memberPath, indexPath } from '../../assembly/lib/json';
-import { ConfigChecker } from '../../assembly/lib/config';
+import { ConfigChecker, ConfigResult } from '../../assembly/lib/config';
 import { parseDurationMs } from '../../assembly/lib/duration';
 import { Regex } from '../../assembly/lib/regex';
 import { StringMatcher, asciiLower } from '../../assembly/lib/matchers';
@@ -88,10 +88,6 @@ export class SteeringConfig {
   ignored: string[] = [];
 }
 
-export class SteeringConfigResult {
-  constructor(public readonly config: SteeringConfig | null, public readonly error: string) {}
-}
-
 // Fields Istio knows. The ones we cannot honour either fail (they change where or whether a
 // request goes) or are ignored with a warning (they do not change the destination).
 const SPEC_FIELDS = ['hosts', 'gateways', 'http', 'tls', 'tcp', 'exportTo', 'asmesh'];
@@ -117,7 +113,7 @@ class Parser {
 
   get failed(): bool { return this.c.failed; }
 
-  parse(bytes: ArrayBuffer): SteeringConfigResult {
+  parse(bytes: ArrayBuffer): ConfigResult<SteeringConfig> {
     const root = this.c.parse(bytes);
     if (root === null) return this.result();
     if (!this.c.object(root, SPEC_FIELDS)) return this.result();
@@ -139,9 +135,9 @@ class Parser {
     return this.result();
   }
 
-  result(): SteeringConfigResult {
-    if (this.failed) return new SteeringConfigResult(null, this.c.error);
-    return new SteeringConfigResult(this.config, '');
+  result(): ConfigResult<SteeringConfig> {
+    if (this.failed) return new ConfigResult<SteeringConfig>(null, this.c.error);
+    return new ConfigResult<SteeringConfig>(this.config, '');
   }
 
   parseAsmesh(root: JsonValue): void {
@@ -431,6 +427,6 @@ export function renderCluster(template: string, host: string, subset: string, po
   return template.replaceAll('{host}', host).replaceAll('{subset}', subset).replaceAll('{port}', port.toString());
 }
 
-export function parseSteeringConfig(bytes: ArrayBuffer): SteeringConfigResult {
+export function parseSteeringConfig(bytes: ArrayBuffer): ConfigResult<SteeringConfig> {
   return new Parser().parse(bytes);
 }

@@ -2,7 +2,7 @@
 // `x-asmesh-cluster`, clears the route cache, applies header operations and faults.
 import {
   RootContext, HttpContext, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, TimerHandler,
-  requestHeaders, responseHeaders, pluginConfiguration, logError, logWarn, logDebug, logLevel, LogLevel,
+  requestHeaders, responseHeaders, configureOrFail, logWarn, logDebug, logLevel, LogLevel,
   Counter, clearRouteCache, setTimer, randomU64, Pair, getPropertyInt64, isMissingInt, pairStringValues,
 } from '../../assembly/proxy';
 import { SteeringConfig, HeaderOps, HttpRoute, Destination, parseSteeringConfig } from './config';
@@ -46,29 +46,15 @@ class HostRequestView extends RequestView {
   }
 }
 
-export class SteeringRoot extends RootContext {
-  config: SteeringConfig = new SteeringConfig();
+/** The filter's metrics, defined at configure for the configuration's routes. */
+class SteeringStats {
   /** decisions[route][destination] */
   decisions: Counter[][] = [];
   delays: Counter[] = [];
   aborts: Counter[] = [];
-  unmatched: Counter | null = null;
-  rng: HostRandom = new HostRandom();
+  unmatched: Counter = new Counter('asmesh_steering_unmatched_total');
 
-  onConfigure(configurationSize: u32): bool {
-    const result = parseSteeringConfig(pluginConfiguration(configurationSize));
-    if (result.config === null) {
-      logError('steering: config ' + result.error);
-      return false;
-    }
-    const config = result.config as SteeringConfig;
-    for (let i = 0; i < config.ignored.length; i++) {
-      logWarn('steering: config ' + config.ignored[i] + ': not enforced by asmesh steering, ignored');
-    }
-    this.config = config;
-    this.decisions = [];
-    this.delays = [];
-    this.aborts = [];
+  constructor(config: SteeringConfig) {
     for (let i = 0; i < config.routes.length; i++) {
       const route = config.routes[i];
       const row = new Array<Counter>();
@@ -81,7 +67,22 @@ export class SteeringRoot extends RootContext {
       this.delays.push(new Counter(encodeMetricName('asmesh_steering_faults_total', ['route', 'fault'], [r, 'delay'])));
       this.aborts.push(new Counter(encodeMetricName('asmesh_steering_faults_total', ['route', 'fault'], [r, 'abort'])));
     }
-    this.unmatched = new Counter('asmesh_steering_unmatched_total');
+  }
+}
+
+export class SteeringRoot extends RootContext {
+  config!: SteeringConfig;
+  stats!: SteeringStats;
+  rng: HostRandom = new HostRandom();
+
+  onConfigure(configurationSize: u32): bool {
+    const config = configureOrFail<SteeringConfig>('steering', configurationSize, parseSteeringConfig);
+    if (config === null) return false;
+    for (let i = 0; i < config.ignored.length; i++) {
+      logWarn('steering: config ' + config.ignored[i] + ': not enforced by asmesh steering, ignored');
+    }
+    this.config = config;
+    this.stats = new SteeringStats(config);
     return true;
   }
 
@@ -124,7 +125,7 @@ export class SteeringHttp extends HttpContext {
     const route = d.route;
     if (route === null) {
       if (spoofed) clearRouteCache();
-      (root.unmatched as Counter).increment(1);
+      root.stats.unmatched.increment(1);
       if (logLevel() <= LogLevel.Debug) logDebug('steering: no route matched' + (spoofed ? ' (client x-asmesh-cluster removed)' : ''));
       return FilterHeadersStatus.Continue;
     }
@@ -137,14 +138,14 @@ export class SteeringHttp extends HttpContext {
     clearRouteCache();
     const index = route.index;
     const di = route.destinations.indexOf(dest);
-    root.decisions[index][di].increment(1);
+    root.stats.decisions[index][di].increment(1);
     if (logLevel() <= LogLevel.Debug) {
       logDebug('steering: route ' + route.label + ' -> ' + dest.cluster + (d.sticky ? ' (sticky)' : '') +
         (d.delayMs > 0 ? ' delay ' + d.delayMs.toString() + 'ms' : '') +
         (d.abortStatus > 0 ? ' abort ' + d.abortStatus.toString() : '') + (spoofed ? ' (client x-asmesh-cluster removed)' : ''));
     }
     if (d.delayMs > 0) {
-      root.delays[index].increment(1);
+      root.stats.delays[index].increment(1);
       this.pendingAbort = d.abortStatus;
       this.delayed = true;
       setTimer(d.delayMs, new DelayTimer(this));
@@ -160,7 +161,7 @@ export class SteeringHttp extends HttpContext {
   abort(status: i32): void {
     const root = changetype<SteeringRoot>(this.root);
     const route = this.route as HttpRoute;
-    root.aborts[route.index].increment(1);
+    root.stats.aborts[route.index].increment(1);
     this.sendLocalResponse(<u32>status, 'fault_filter_abort', ABORT_BODY, [Pair.fromStrings('content-type', 'text/plain')]);
   }
 

@@ -75,7 +75,7 @@ function customLabels(telemetry: JsonObject | null): string[] {
 }
 
 /** The telemetry filter's configuration from an Istio Telemetry spec, for one side of the sidecar. */
-export function telemetryConfig(spec: JsonObject | null, side: ListenerSide): JsonObject {
+function telemetryConfig(spec: JsonObject | null, side: ListenerSide): JsonObject {
   const cfg: JsonObject = { ...sideFields('telemetry', side) };
   if (spec?.metrics !== undefined) cfg.metrics = spec.metrics;
   const logs = (spec?.accessLogging as JsonObject[] | undefined) ?? [];

@@ -7,7 +7,6 @@ import { parse } from 'yaml';
 import { chainOrder, type StatsTagRule } from '../../filters/manifest.ts';
 import { repoRoot } from '../paths.ts';
 
-export { chainOrder };
 export const SIDECAR_YAML = join(repoRoot, 'envoy/sidecar.yaml');
 
 export interface MountedFilter {

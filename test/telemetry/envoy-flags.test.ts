@@ -10,6 +10,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { connectionManagers } from '../../host/envoy/config.ts';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
+import { until } from '../../host/until.ts';
 import { parseExposition, select, checkExposition, NODE_PRODUCTPAGE, ISTIO_NAME_LINT, STATS_FLUSH_MS } from './helpers.ts';
 
 const NATIVE = /^NATIVE (\S+) (\S+)$/;
@@ -169,14 +170,8 @@ function abortAfter(path: string, ms: number): Promise<void> {
   });
 }
 
-async function waitFor<T>(what: string, get: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n--- envoy log ---\n${envoy.logs().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function waitFor<T>(what: string, get: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  return until(get, timeoutMs, () => `${what}\n--- envoy log ---\n${envoy.logs().slice(-4000)}`, 50);
 }
 
 // path -> [status the client sees (null: client hung up), the flags Envoy documents for the case]

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { statsTags as manifestStatsTags, type ISTIO_LABELS } from '../../filters/manifest.ts';
 import { repoRoot } from '../../host/envoy/install.ts';
 import type { Envoy } from '../../host/envoy/launcher.ts';
+import { until } from '../../host/until.ts';
 import type { StatsTagRule } from '../../host/harness/index.ts';
 
 export const telemetryWasm = join(repoRoot, 'build/telemetry.wasm');
@@ -163,15 +164,13 @@ export function total(exp: Exposition, name: string, match: Record<string, strin
 }
 
 /** Polls /stats/prometheus until `ready` holds: Envoy merges histograms only at its stats flush (tests set STATS_FLUSH_MS). */
-export async function prometheusWhen(envoy: Envoy, ready: (e: Exposition) => boolean, timeoutMs = 15_000): Promise<{ text: string; exp: Exposition }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await envoy.prometheus();
+export function prometheusWhen(envoy: Envoy, ready: (e: Exposition) => boolean, timeoutMs = 15_000): Promise<{ text: string; exp: Exposition }> {
+  let text = '';
+  return until(async () => {
+    text = await envoy.prometheus();
     const exp = parseExposition(text);
-    if (ready(exp)) return { text, exp };
-    if (Date.now() > deadline) throw new Error(`/stats/prometheus did not reach the expected state:\n${text.split('\n').filter((l) => l.includes('istio')).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    return ready(exp) && { text, exp };
+  }, timeoutMs, () => `the expected state of /stats/prometheus; its istio lines:\n${text.split('\n').filter((l) => l.includes('istio')).join('\n')}`, 50);
 }
 
 /**
