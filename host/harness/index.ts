@@ -7,6 +7,7 @@ import { envoyImports } from './imports.ts';
 import { textDecoder, textEncoder, toBytes } from './memory.ts';
 import type { Metric } from './metrics.ts';
 import { MetricStore, STAT_PREFIX } from './metrics.ts';
+import type { ForeignFunction } from './foreign.ts';
 import { renderPrometheus, type StatsTagRule } from './prometheus.ts';
 import { SharedStore, type SharedEntry } from './shared-data.ts';
 import { HostState, type PropertyValue } from './state.ts';
@@ -36,7 +37,8 @@ export interface PluginOptions {
   clusters?: string[];
   failOpen?: boolean;
   nowMs?: number;
-  foreignFunctions?: { verifySignature?: boolean };
+  /** Envoy's verify_signature (default on), and functions a test registers by name (as Envoy's registered foreign functions). */
+  foreignFunctions?: { verifySignature?: boolean; functions?: Record<string, ForeignFunction> };
   /**
    * Shared data and queues of another plugin with the same vmId (from `plugin.sharedStore` or
    * `new SharedStore(vmId)`): as Envoy's VMs of one vm_id on several worker threads share them.
@@ -95,6 +97,7 @@ export class Plugin {
   async start(wasm: Uint8Array): Promise<void> {
     const imports = envoyImports(this.host, {
       metrics: this.store, shared: this.sharedStore, verifySignature: this.opts.foreignFunctions?.verifySignature ?? true,
+      foreign: this.opts.foreignFunctions?.functions,
       onResume: () => {}, // streams are poked after every callback
       onQueueReady: (queueId) => this.rootCall('proxy_on_queue_ready', queueId),
     });
@@ -178,6 +181,21 @@ export class Plugin {
       this.host.callResponse = null;
       this.host.lastStatus = { code: this.host.lastStatus.code, message: '' };
     }
+  }
+
+  /** The items waiting in a shared queue (of this plugin's vm_id unless `vmId`), oldest first; undefined when no VM registered it. */
+  sharedQueue(name: string, vmId = this.names.vm): Uint8Array[] | undefined {
+    const id = this.sharedStore.queueId(vmId, name);
+    return id === undefined ? undefined : [...this.sharedStore.queues.get(id)!.items];
+  }
+
+  /** Enqueues `data` on a shared queue this plugin's VM registered, as another VM would: proxy_on_queue_ready follows. */
+  enqueueSharedQueue(name: string, data: string | Uint8Array): void {
+    const id = this.sharedStore.queueId(this.names.vm, name);
+    if (id === undefined) throw new Error(`no shared queue ${name} registered by vm_id ${this.names.vm}`);
+    const queue = this.sharedStore.queues.get(id)!;
+    queue.items.push(toBytes(data));
+    (queue.notify ?? ((q: number) => this.rootCall('proxy_on_queue_ready', q)))(id);
   }
 
   /** gRPC calls and streams the filter started that are still open. */
