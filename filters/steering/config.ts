@@ -335,8 +335,6 @@ class Parser {
       if (noPrefix) { this.c.fail(s.path, 'prefix is not supported for query parameters (Istio: exact or regex)'); return null; }
       return StringMatcher.prefix(s.str, ignoreCase);
     }
-    // Istio: regex `*` is not RE2 but "present" (present_match).
-    if (kind == 'regex' && s.str == '*' && emptyIsPresence) return StringMatcher.present();
     const r = Regex.compile(s.str);
     if (r.regex === null) { this.c.fail(s.path, 'invalid regex: ' + r.error); return null; }
     return StringMatcher.regex(r.regex as Regex);

@@ -118,18 +118,24 @@ function applyRemoves(ops: HeaderOps | null, response: bool): void {
   for (let i = 0; i < ops.toRemove.length; i++) map.remove(ops.toRemove[i]);
 }
 
-function applySetsAndAdds(ops: HeaderOps | null, response: bool): void {
+function applySets(ops: HeaderOps | null, response: bool): void {
   if (ops === null) return;
   const map = response ? responseHeaders : requestHeaders;
   for (let i = 0; i < ops.toSet.length; i++) map.replace(ops.toSet[i].name, ops.toSet[i].value);
+}
+
+function applyAdds(ops: HeaderOps | null, response: bool): void {
+  if (ops === null) return;
+  const map = response ? responseHeaders : requestHeaders;
   for (let i = 0; i < ops.toAdd.length; i++) map.add(ops.toAdd[i].name, ops.toAdd[i].value);
 }
 
 /**
- * Header operations in the order Envoy applies what pilot generates. One destination: pilot merges
- * its operations into the route's lists, and Envoy removes first, then sets and adds (route's, then
- * the destination's). Several destinations (weighted clusters): Envoy applies the chosen cluster's
- * list (removes, sets, adds), then the route's, so a route-level value comes last and wins.
+ * Header operations in the order Envoy applies what pilot generates. Envoy evaluates one list of
+ * operations (a route's, a weighted cluster's) as: every remove, then every set, then every add
+ * (header_parser.cc). One destination: pilot merges its operations into the route's list (route's,
+ * then the destination's). Several destinations (weighted clusters): Envoy applies the chosen
+ * cluster's list, then the route's, so a route-level value comes last and wins.
  */
 function applyHeaderOps(route: HttpRoute, dest: Destination, response: bool): void {
   const routeOps = response ? route.responseOps : route.requestOps;
@@ -137,13 +143,17 @@ function applyHeaderOps(route: HttpRoute, dest: Destination, response: bool): vo
   if (route.destinations.length == 1) {
     applyRemoves(routeOps, response);
     applyRemoves(destOps, response);
-    applySetsAndAdds(routeOps, response);
-    applySetsAndAdds(destOps, response);
+    applySets(routeOps, response);
+    applySets(destOps, response);
+    applyAdds(routeOps, response);
+    applyAdds(destOps, response);
   } else {
     applyRemoves(destOps, response);
-    applySetsAndAdds(destOps, response);
+    applySets(destOps, response);
+    applyAdds(destOps, response);
     applyRemoves(routeOps, response);
-    applySetsAndAdds(routeOps, response);
+    applySets(routeOps, response);
+    applyAdds(routeOps, response);
   }
 }
 

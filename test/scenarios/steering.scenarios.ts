@@ -338,7 +338,7 @@ export const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'header operations in the order Envoy applies pilot\'s routes: removes first; weighted: the destination\'s, then the route\'s (it wins)',
+    name: 'header operations in the order Envoy applies pilot\'s routes: removes, sets, adds; weighted: the destination\'s, then the route\'s (it wins)',
     filters: steering({
       hosts: ['service_b'],
       asmesh: { stickyKey: { header: 'x-user' } },
@@ -347,6 +347,11 @@ export const scenarios: Scenario[] = [
           name: 'single', match: [{ uri: { prefix: '/single' } }],
           headers: { request: { set: { 'x-a': 'route' }, add: { 'x-b': 'route' }, remove: ['x-c'] }, response: { set: { 'x-r': 'route' } } },
           route: [{ destination: { host: 'service_b', subset: 'v1' }, headers: { request: { set: { 'x-a': 'dest' }, remove: ['x-b'] }, response: { add: { 'x-r': 'dest' } } } }],
+        },
+        {
+          name: 'sets-before-adds', match: [{ uri: { prefix: '/order' } }],
+          headers: { request: { add: { 'x-b': 'route' } } },
+          route: [{ destination: { host: 'service_b', subset: 'v1' }, headers: { request: { set: { 'x-b': 'dest' } } } }],
         },
         {
           name: 'weighted', match: [{ uri: { prefix: '/weighted' } }],
@@ -363,6 +368,11 @@ export const scenarios: Scenario[] = [
         name: 'one destination: a remove never undoes an add; the destination\'s set comes after the route\'s',
         request: { path: '/single', headers: { 'x-b': 'client', 'x-c': 'client' } },
         expect: { status: 200, servedBy: 'service_b/v1', upstreamHeaders: { 'x-a': 'dest', 'x-b': 'route', 'x-c': null }, responseHeaders: { 'x-r': 'route,dest' } },
+      },
+      {
+        name: "one list: every set before every add (the route's add survives the destination's set)",
+        request: { path: '/order', headers: { 'x-b': 'client' } },
+        expect: { status: 200, servedBy: 'service_b/v1', upstreamHeaders: { 'x-b': 'dest,route' } },
       },
       {
         name: 'weighted: the route-level set and remove come last',
