@@ -6,8 +6,8 @@ import { ConfigChecker } from '../../assembly/lib/config';
 import { parseDurationMs } from '../../assembly/lib/duration';
 import { Regex } from '../../assembly/lib/regex';
 import { StringMatcher, asciiLower } from '../../assembly/lib/matchers';
+import { CLUSTER_HEADER, CLUSTER_TEMPLATE } from '../../assembly/lib/contracts';
 
-export const DEFAULT_CLUSTER_TEMPLATE = 'outbound|{port}|{subset}|{host}';
 export const DEFAULT_PORT: i32 = 80;
 /** Istio's default namespace and DNS suffix (a sidecar's DNS domain is `<ns>.svc.cluster.local`). */
 export const DEFAULT_NAMESPACE = 'default';
@@ -107,7 +107,7 @@ export class SteeringConfig {
    */
   inert: bool = false;
   routes: HttpRoute[] = [];
-  clusterTemplate: string = DEFAULT_CLUSTER_TEMPLATE;
+  clusterTemplate: string = CLUSTER_TEMPLATE;
   defaultPort: i32 = DEFAULT_PORT;
   /** Sticky key: a header name (lower case) or a cookie name; both empty: random choice. */
   stickyHeader: string = '';
@@ -441,7 +441,7 @@ class Parser {
       const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || '!#$%&\'*+-.^_`|~'.includes(String.fromCharCode(c));
       if (!ok) return this.c.fail(v.path, 'invalid header name "' + s + '"');
     }
-    if (asciiLower(s) == 'x-asmesh-cluster') return this.c.fail(v.path, 'x-asmesh-cluster is written by the filter itself');
+    if (asciiLower(s) == CLUSTER_HEADER) return this.c.fail(v.path, 'x-asmesh-cluster is written by the filter itself');
     if (asciiLower(s) == 'host') return this.c.fail(v.path, 'host (Istio: an authority rewrite) is not supported by asmesh steering');
     return true;
   }

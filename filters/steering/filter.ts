@@ -7,15 +7,11 @@ import {
 } from '../../assembly/proxy';
 import { SteeringConfig, HeaderOps, HttpRoute, Destination, parseSteeringConfig } from './config';
 import { Decision, RandomSource, RequestView, decide } from './logic';
+import { CLUSTER_HEADER } from '../../assembly/lib/contracts';
+import { encodeMetricName, statLabelValue } from '../../assembly/lib/stats';
 
-export const CLUSTER_HEADER = 'x-asmesh-cluster';
 const CLUSTER_HEADER_BYTES = String.UTF8.encode(CLUSTER_HEADER);
 const ABORT_BODY = 'fault filter abort';
-
-/** Metric name with labels as `label=value;` pairs before the name (envoy/stats-tags.yaml extracts them). */
-export function labelValue(v: string): string {
-  return v.replaceAll(';', '_').replaceAll('=', '_');
-}
 
 class HostRandom extends RandomSource {
   next(): u64 { return randomU64(); }
@@ -76,14 +72,14 @@ export class SteeringRoot extends RootContext {
     for (let i = 0; i < config.routes.length; i++) {
       const route = config.routes[i];
       const row = new Array<Counter>();
-      const r = 'route=' + labelValue(route.label) + ';';
+      const r = statLabelValue(route.label);
       for (let j = 0; j < route.destinations.length; j++) {
-        const d = route.destinations[j];
-        row.push(new Counter(r + 'subset=' + labelValue(d.subset) + ';asmesh_steering_decisions_total'));
+        const subset = statLabelValue(route.destinations[j].subset);
+        row.push(new Counter(encodeMetricName('asmesh_steering_decisions_total', ['route', 'subset'], [r, subset])));
       }
       this.decisions.push(row);
-      this.delays.push(new Counter(r + 'fault=delay;asmesh_steering_faults_total'));
-      this.aborts.push(new Counter(r + 'fault=abort;asmesh_steering_faults_total'));
+      this.delays.push(new Counter(encodeMetricName('asmesh_steering_faults_total', ['route', 'fault'], [r, 'delay'])));
+      this.aborts.push(new Counter(encodeMetricName('asmesh_steering_faults_total', ['route', 'fault'], [r, 'abort'])));
     }
     this.unmatched = new Counter('asmesh_steering_unmatched_total');
     return true;

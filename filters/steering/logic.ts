@@ -4,6 +4,7 @@
 import { HttpRoute, MatchBlock, KeyMatch, Destination, SteeringConfig, HostSet } from './config';
 import { MatchKind } from '../../assembly/lib/matchers';
 import { StringMatcher, asciiLower } from '../../assembly/lib/matchers';
+import { hostOfAuthority, pathWithoutQuery, queryOf, queryParams } from '../../assembly/lib/http';
 
 /** Read access to the request (header names lower case; pseudo-headers `:path`, `:method`, ...). */
 export abstract class RequestView {
@@ -56,24 +57,13 @@ export class RequestFacts {
   constructor(public readonly req: RequestView) {
     const p = req.header(':path');
     const full = p === null ? '' : p;
-    const q = full.indexOf('?');
-    this.path = q < 0 ? full : full.substring(0, q);
-    this.query = q < 0 ? '' : full.substring(q + 1);
+    this.path = pathWithoutQuery(full);
+    this.query = queryOf(full);
     const hashAt = this.path.indexOf('#');
     if (hashAt >= 0) this.path = this.path.substring(0, hashAt);
     const a = req.header(':authority');
     this.authority = a;
-    if (a !== null) {
-      let host = a;
-      if (a.startsWith('[')) {
-        const close = a.indexOf(']');
-        if (close > 0) host = a.substring(0, close + 1);
-      } else {
-        const colon = a.lastIndexOf(':');
-        if (colon >= 0) host = a.substring(0, colon);
-      }
-      this.host = asciiLower(host);
-    }
+    if (a !== null) this.host = asciiLower(hostOfAuthority(a));
   }
 
   /** The destination port (read once, only when a match block asks for it). */
@@ -85,24 +75,12 @@ export class RequestFacts {
     return this.destPort;
   }
 
-  /**
-   * The first value of a query parameter, or null. Names and values are compared raw, as Envoy 1.40's
-   * route matcher does (measured, test/steering/native.test.ts): no percent-decoding, `+` is a `+`.
-   */
+  /** The first value of a query parameter (raw, as Envoy compares it: assembly/lib/http.ts), or null. */
   queryParam(name: string): string | null {
     let params = this.params;
     if (params === null) {
-      params = new Map<string, string>();
+      params = queryParams(this.query);
       this.params = params;
-      const parts = this.query.split('&');
-      for (let i = 0; i < parts.length; i++) {
-        const part = parts[i];
-        if (part.length == 0) continue;
-        const eq = part.indexOf('=');
-        const k = eq < 0 ? part : part.substring(0, eq);
-        const v = eq < 0 ? '' : part.substring(eq + 1);
-        if (!params.has(k)) params.set(k, v);
-      }
     }
     return params.has(name) ? params.get(name) : null;
   }

@@ -18,7 +18,7 @@ import { traceIds } from './trace';
 import { accessLogLine, accessLogFieldIndex } from './accesslog';
 
 /** Filter state the authz filter writes with the verified JWT payload (JSON). */
-export const JWT_PAYLOAD_PROPERTY = 'asmesh.jwt_payload';
+import { JWT_PAYLOAD_STATE as JWT_PAYLOAD_PROPERTY } from '../../assembly/lib/contracts';
 export const OVERFLOW_METRIC = 'asmesh_telemetry_overflow_total';
 const PEER_CACHE_SIZE: i32 = 256;
 

@@ -20,7 +20,8 @@ function slotOf(host: HostState, type: number): Slot | null {
     case BufferType.HttpCallResponseBody: return host.callResponse === null ? null : { get: () => host.callResponse!.body };
     case BufferType.VmConfiguration: return { get: () => host.vmConfig };
     case BufferType.PluginConfiguration: return host.configuring ? { get: () => host.pluginConfig } : null;
-    default: return ABSENT; // network data, gRPC receive buffer, call data: none in an HTTP harness
+    case BufferType.GrpcReceiveBuffer: return host.grpcReceive?.message == null ? ABSENT : { get: () => host.grpcReceive!.message };
+    default: return ABSENT; // network data, call data: none in an HTTP harness
   }
 }
 

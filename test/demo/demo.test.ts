@@ -5,12 +5,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { MESH_FILTERS } from '../../filters/manifest.ts';
 import { envoyBinary } from '../../host/envoy/install.ts';
 import { runScenarios } from '../../host/demo/demo.ts';
 import { startMesh } from '../../host/demo/mesh.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 
-const FILTERS = ['steering', 'authz', 'telemetry'];
+const FILTERS = MESH_FILTERS;
 let envoyBin = '';
 
 before(async () => {
@@ -37,7 +38,7 @@ test('npm run demo --once: every scenario passes in real Envoy, and the report s
   const report = r.stdout.slice(r.stdout.indexOf('=== asmesh demo report ==='));
   assert.ok(report.startsWith('=== asmesh demo report ==='), `no report:\n${r.stdout}\n${r.stderr}`);
   // Progress came first, with the three sidecars started.
-  for (const s of ['sidecar_b_v1', 'sidecar_b_v2', 'sidecar_a']) assert.match(r.stdout, new RegExp(`\\[demo\\] starting ${s} \\(Envoy: .*mTLS STRICT`));
+  for (const s of ['sidecar_b_v1', 'sidecar_b_v2', 'sidecar_a']) assert.match(r.stdout, new RegExp(`\\[demo\\] started ${s} \\(Envoy: .*mTLS STRICT`));
 
   // Envoy-native features and mTLS do not depend on our filters.
   assert.match(report, /\[PASS\] plaintext to sidecar_b_v1 inbound is refused/);
@@ -115,7 +116,7 @@ test('a filter that is not built: the demo says so, runs without it, and does no
   symlinkSync(join(repoRoot, 'envoy'), join(root, 'envoy'));
   for (const f of ['authz', 'telemetry']) copyFileSync(join(repoRoot, 'build', `${f}.wasm`), join(root, 'build', `${f}.wasm`));
   const progress: string[] = [];
-  const mesh = await startMesh({ root, work: join(root, 'work'), envoyBin, progress: (s) => progress.push(s) });
+  const mesh = await startMesh({ root, work: join(root, 'work'), progress: (s) => progress.push(s) });
   try {
     assert.deepEqual(mesh.missing, ['steering']);
     assert.ok(progress.includes('steering filter not built (build/steering.wasm missing): its sidecars run without it'), progress.join('\n'));

@@ -10,7 +10,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { connectionManagers } from '../../host/envoy/config.ts';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
-import { parseExposition, select, checkExposition, NODE_PRODUCTPAGE, ISTIO_NAME_LINT } from './helpers.ts';
+import { parseExposition, select, checkExposition, NODE_PRODUCTPAGE, ISTIO_NAME_LINT, STATS_FLUSH_MS } from './helpers.ts';
 
 const NATIVE = /^NATIVE (\S+) (\S+)$/;
 
@@ -53,6 +53,7 @@ before(async () => {
   const closed = await closedPort();
   const route = (path: string, r: object, extra: object = {}) => ({ match: { path }, route: r, ...extra });
   envoy = await startEnvoy({
+    statsFlushMs: STATS_FLUSH_MS,
     filters: [{ name: 'telemetry', config: { reporter: 'destination' } }],
     node: { id: 'productpage', cluster: 'productpage', metadata: NODE_PRODUCTPAGE },
     // The stdout access log is flushed like a file log (every 10 s by default).

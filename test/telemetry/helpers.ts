@@ -1,23 +1,21 @@
 // Helpers for telemetry tests: the shipped stats_tags rules, a Prometheus text-format parser
 // that also validates the exposition (used when promtool is absent), and peer headers.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
-import type { ISTIO_LABELS } from '../../host/cli/translate.ts';
+import { statsTags as manifestStatsTags, type ISTIO_LABELS } from '../../filters/manifest.ts';
 import { repoRoot } from '../../host/envoy/install.ts';
 import type { Envoy } from '../../host/envoy/launcher.ts';
 import type { StatsTagRule } from '../../host/harness/index.ts';
 
 export const telemetryWasm = join(repoRoot, 'build/telemetry.wasm');
+/** The stats flush interval telemetry's Envoy tests run with (`statsFlushMs`), so histograms show up soon. */
+export const STATS_FLUSH_MS = 200;
 
-/** The stats_tags rules shipped in envoy/stats-tags.yaml, plus rules for custom labels. */
+/** The filters' stats_tags rules (filters/manifest.ts), plus rules for custom labels, in the harness's shape. */
 export function statsTags(extraLabels: string[] = []): StatsTagRule[] {
-  const doc = parse(readFileSync(join(repoRoot, 'envoy/stats-tags.yaml'), 'utf8')) as { stats_tags: { tag_name: string; regex: string }[] };
-  const rules = doc.stats_tags.map((r) => ({ tagName: r.tag_name, regex: r.regex }));
-  for (const l of extraLabels) rules.push({ tagName: l, regex: `[.;](${l}=([^;]*);)` });
-  return rules;
+  return manifestStatsTags(extraLabels).map((r) => ({ tagName: r.tag_name, regex: r.regex }));
 }
 
 export const NODE_PRODUCTPAGE = {
@@ -30,7 +28,7 @@ export const peerHeader = (p: Peer) => Buffer.from(JSON.stringify(p)).toString('
 export const SLEEP: Peer = { workload: 'sleep', namespace: 'default', app: 'sleep', version: 'v1', cluster: 'Kubernetes' };
 export const RATINGS: Peer = { workload: 'ratings-v2', namespace: 'test', app: 'ratings', version: 'v2', cluster: 'Kubernetes' };
 
-/** Istio's 21 standard labels of one series (the filter's order: ISTIO_LABELS of host/cli/translate.ts). */
+/** Istio's 21 standard labels of one series (the filter's order: ISTIO_LABELS of filters/manifest.ts). */
 export type IstioLabels = Record<(typeof ISTIO_LABELS)[number], string>;
 
 /**
@@ -164,7 +162,7 @@ export function total(exp: Exposition, name: string, match: Record<string, strin
   return select(exp, name, match).reduce((a, s) => a + s.value, 0);
 }
 
-/** Polls /stats/prometheus until `ready` holds: Envoy merges histograms only at its stats flush (5 s). */
+/** Polls /stats/prometheus until `ready` holds: Envoy merges histograms only at its stats flush (tests set STATS_FLUSH_MS). */
 export async function prometheusWhen(envoy: Envoy, ready: (e: Exposition) => boolean, timeoutMs = 15_000): Promise<{ text: string; exp: Exposition }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -172,7 +170,7 @@ export async function prometheusWhen(envoy: Envoy, ready: (e: Exposition) => boo
     const exp = parseExposition(text);
     if (ready(exp)) return { text, exp };
     if (Date.now() > deadline) throw new Error(`/stats/prometheus did not reach the expected state:\n${text.split('\n').filter((l) => l.includes('istio')).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

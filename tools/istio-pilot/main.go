@@ -222,9 +222,12 @@ func (in *inputs) addFile(file string, data []byte) error {
 			}
 			return inputError{where + ": no apiVersion/kind"}
 		}
-		where = fmt.Sprintf("%s (%s %s)", where, head.Kind, qualified(head.Metadata.Namespace, head.Metadata.Name))
+		where = fmt.Sprintf("%s (%s)", where, strings.TrimSpace(head.Kind+" "+qualified(head.Metadata.Namespace, head.Metadata.Name)))
 		gvk := head.GroupVersionKind()
 		if schema, ok := collections.PilotGatewayAPI().FindByGroupVersionAliasesKind(resource.FromKubernetesGVK(&gvk)); ok {
+			if err := strictSpec(schema, doc); err != nil {
+				return inputError{fmt.Sprintf("%s: %v", where, err)}
+			}
 			cfgs, _, err := crd.ParseInputs(string(doc)) // converts and runs Istio's validation
 			if err != nil {
 				return inputError{fmt.Sprintf("%s: %v", where, err)}
@@ -257,6 +260,39 @@ func (in *inputs) addFile(file string, data []byte) error {
 		}
 		in.objects = append(in.objects, obj)
 	}
+}
+
+// strictSpec rejects unknown fields in spec, as the API server's strict field validation does: pilot's own
+// conversion drops them silently (a misspelt `macth` would be no match at all).
+func strictSpec(schema resource.Schema, doc []byte) error {
+	j, err := yaml.YAMLToJSON(doc)
+	if err != nil {
+		return err
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(j, &top); err != nil {
+		return err
+	}
+	spec, ok := top["spec"]
+	if !ok {
+		return nil
+	}
+	inst, err := schema.NewInstance()
+	if err != nil {
+		return err
+	}
+	if m, ok := inst.(proto.Message); ok {
+		if err := protojson.Unmarshal(spec, m); err != nil {
+			return fmt.Errorf("spec: %v", err)
+		}
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(spec))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(inst); err != nil {
+		return fmt.Errorf("spec: %v", err)
+	}
+	return nil
 }
 
 func isOnlyComments(doc []byte) bool {
@@ -316,7 +352,7 @@ func run(o options) ([]byte, error) {
 		Clusters  []json.RawMessage `json:"clusters"`
 		Endpoints []json.RawMessage `json:"endpoints"`
 		Warnings  []string          `json:"warnings"`
-	}{Warnings: in.warnings}
+	}{Listeners: []json.RawMessage{}, Routes: []json.RawMessage{}, Clusters: []json.RawMessage{}, Endpoints: []json.RawMessage{}, Warnings: in.warnings}
 	if out.Warnings == nil {
 		out.Warnings = []string{}
 	}
@@ -354,9 +390,6 @@ func appendJSON(list []json.RawMessage, m proto.Message) ([]json.RawMessage, err
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, b); err != nil { // protojson's output has random spaces; make it stable
 		return list, err
-	}
-	if list == nil {
-		list = []json.RawMessage{}
 	}
 	return append(list, buf.Bytes()), nil
 }
