@@ -3,11 +3,12 @@
 import {
   RootContext, HttpContext, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, TimerHandler,
   requestHeaders, responseHeaders, configureOrFail, logWarn, logDebug, logLevel, LogLevel,
-  Counter, clearRouteCache, setTimer, randomU64, Pair, getPropertyInt64, isMissingInt, pairStringValues,
+  Counter, clearRouteCache, setTimer, randomU64, Pair, getProperty, getPropertyString, getPropertyInt64, isMissingInt, pairStringValues,
 } from '../../assembly/proxy';
 import { SteeringConfig, HeaderOps, HttpRoute, Destination, parseSteeringConfig } from './config';
 import { Decision, RandomSource, RequestView, decide } from './logic';
 import { CLUSTER_HEADER } from '../../assembly/lib/contracts';
+import { ConfigResult } from '../../assembly/lib/config';
 import { encodeMetricName, statLabelValue } from '../../assembly/lib/stats';
 
 const CLUSTER_HEADER_BYTES = String.UTF8.encode(CLUSTER_HEADER);
@@ -76,7 +77,7 @@ export class SteeringRoot extends RootContext {
   rng: HostRandom = new HostRandom();
 
   onConfigure(configurationSize: u32): bool {
-    const config = configureOrFail<SteeringConfig>('steering', configurationSize, parseSteeringConfig);
+    const config = configureOrFail<SteeringConfig>('steering', configurationSize, parseForThisNode);
     if (config === null) return false;
     for (let i = 0; i < config.ignored.length; i++) {
       logWarn('steering: config ' + config.ignored[i] + ': not enforced by asmesh steering, ignored');
@@ -91,6 +92,19 @@ export class SteeringRoot extends RootContext {
   }
 }
 
+/** The configuration as this proxy reads it: its namespace comes from the node when the config names none. */
+function parseForThisNode(bytes: ArrayBuffer): ConfigResult<SteeringConfig> {
+  return parseSteeringConfig(bytes, nodeNamespace());
+}
+
+/** This proxy's namespace from Envoy's node metadata (Istio's NAMESPACE), '' when absent. */
+function nodeNamespace(): string {
+  let base = ['xds', 'node', 'metadata'];
+  if (getProperty(base) === null) base = ['node', 'metadata'];
+  const ns = getPropertyString(base.concat(['NAMESPACE']));
+  return ns === null ? '' : ns;
+}
+
 class DelayTimer extends TimerHandler {
   constructor(public http: SteeringHttp) {
     super();
@@ -101,12 +115,49 @@ class DelayTimer extends TimerHandler {
   }
 }
 
-function applyOps(ops: HeaderOps | null, response: bool): void {
+function applyRemoves(ops: HeaderOps | null, response: bool): void {
   if (ops === null) return;
   const map = response ? responseHeaders : requestHeaders;
   for (let i = 0; i < ops.toRemove.length; i++) map.remove(ops.toRemove[i]);
+}
+
+function applySets(ops: HeaderOps | null, response: bool): void {
+  if (ops === null) return;
+  const map = response ? responseHeaders : requestHeaders;
   for (let i = 0; i < ops.toSet.length; i++) map.replace(ops.toSet[i].name, ops.toSet[i].value);
+}
+
+function applyAdds(ops: HeaderOps | null, response: bool): void {
+  if (ops === null) return;
+  const map = response ? responseHeaders : requestHeaders;
   for (let i = 0; i < ops.toAdd.length; i++) map.add(ops.toAdd[i].name, ops.toAdd[i].value);
+}
+
+/**
+ * Header operations in the order Envoy applies what pilot generates. Envoy evaluates one list of
+ * operations (a route's, a weighted cluster's) as: every remove, then every set, then every add
+ * (header_parser.cc). One destination: pilot merges its operations into the route's list (route's,
+ * then the destination's). Several destinations (weighted clusters): Envoy applies the chosen
+ * cluster's list, then the route's, so a route-level value comes last and wins.
+ */
+function applyHeaderOps(route: HttpRoute, dest: Destination, response: bool): void {
+  const routeOps = response ? route.responseOps : route.requestOps;
+  const destOps = response ? dest.responseOps : dest.requestOps;
+  if (route.destinations.length == 1) {
+    applyRemoves(routeOps, response);
+    applyRemoves(destOps, response);
+    applySets(routeOps, response);
+    applySets(destOps, response);
+    applyAdds(routeOps, response);
+    applyAdds(destOps, response);
+  } else {
+    applyRemoves(destOps, response);
+    applySets(destOps, response);
+    applyAdds(destOps, response);
+    applyRemoves(routeOps, response);
+    applySets(routeOps, response);
+    applyAdds(routeOps, response);
+  }
 }
 
 export class SteeringHttp extends HttpContext {
@@ -124,17 +175,21 @@ export class SteeringHttp extends HttpContext {
     const d: Decision = decide(root.config, view, root.rng);
     const route = d.route;
     if (route === null) {
-      if (spoofed) clearRouteCache();
       root.stats.unmatched.increment(1);
-      if (logLevel() <= LogLevel.Debug) logDebug('steering: no route matched' + (spoofed ? ' (client x-asmesh-cluster removed)' : ''));
+      if (logLevel() <= LogLevel.Debug) logDebug('steering: ' + (d.notFound ? 'no route matched: 404' : 'not a host of the VirtualService') + (spoofed ? ' (client x-asmesh-cluster removed)' : ''));
+      if (d.notFound) {
+        // Istio's virtual host holds only the VirtualService's routes: Envoy answers 404 (route_not_found).
+        this.sendLocalResponse(404, 'route_not_found', '', []);
+        return FilterHeadersStatus.StopIteration;
+      }
+      if (spoofed) clearRouteCache();
       return FilterHeadersStatus.Continue;
     }
     const dest = d.destination as Destination;
     this.route = route;
     this.destination = dest;
     requestHeaders.replace(CLUSTER_HEADER, dest.cluster);
-    applyOps(route.requestOps, false);
-    applyOps(dest.requestOps, false);
+    applyHeaderOps(route, dest, false);
     clearRouteCache();
     const index = route.index;
     const di = route.destinations.indexOf(dest);
@@ -182,10 +237,9 @@ export class SteeringHttp extends HttpContext {
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
     const route = this.route;
-    if (route === null) return FilterHeadersStatus.Continue;
-    applyOps(route.responseOps, true);
     const dest = this.destination;
-    if (dest !== null) applyOps(dest.responseOps, true);
+    if (route === null || dest === null) return FilterHeadersStatus.Continue;
+    applyHeaderOps(route, dest as Destination, true);
     return FilterHeadersStatus.Continue;
   }
 }

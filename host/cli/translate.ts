@@ -159,7 +159,9 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     });
     if (c.errors.length) throw new InputErrors(c.errors);
     const asmesh = isObject(spec.asmesh) ? spec.asmesh : {};
-    spec.asmesh = { clusterName: CLUSTER_TEMPLATE, ...asmesh };
+    // namespace: short hosts resolve in the VirtualService's (the proxy's comes from node metadata);
+    // port: the service port, which `match.port` compares with as pilot's per-port listeners do.
+    spec.asmesh = { clusterName: CLUSTER_TEMPLATE, namespace: vs.namespace, port: defaultPort, ...asmesh };
     steering = spec;
     for (const h of (vs.spec.hosts as string[])) service(h, vs.file).ports.add(defaultPort);
   }

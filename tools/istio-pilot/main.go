@@ -241,6 +241,11 @@ func (in *inputs) addFile(file string, data []byte) error {
 				if c.Namespace == "" && !schema.IsClusterScoped() {
 					c.Namespace = "default"
 				}
+				// istiod's Kubernetes config store sets Domain to the cluster's DNS suffix (crdclient.TranslateObject);
+				// without it pilot resolves a short host `svc` to `svc.<ns>` instead of `svc.<ns>.svc.cluster.local`.
+				if c.Domain == "" {
+					c.Domain = "cluster.local"
+				}
 				if c.CreationTimestamp.IsZero() {
 					c.CreationTimestamp = t0
 				}
