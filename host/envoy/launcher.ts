@@ -6,8 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { request as httpRequest, type Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { dirname, join } from 'node:path';
-import { stringify } from 'yaml';
-import { renderBootstrap, wasmFiles, type RenderOptions } from './config.ts';
+import { envoyYaml, renderBootstrap, wasmFiles, type RenderOptions } from './config.ts';
 import { envoyBinary, repoRoot } from './install.ts';
 
 export interface EnvoyOptions extends RenderOptions {
@@ -60,7 +59,7 @@ export function writeBootstrap(opts: EnvoyOptions): { dir: string; path: string;
   const dir = join(repoRoot, '.tmp', 'envoy', `${process.pid}-${++runs}`);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'envoy.yaml');
-  writeFileSync(path, stringify(bootstrap, { lineWidth: 0 }));
+  writeFileSync(path, envoyYaml(bootstrap));
   return { dir, path, bootstrap };
 }
 
