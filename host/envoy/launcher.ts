@@ -8,8 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { request as httpRequest, type Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { dirname, join } from 'node:path';
-import { stringify } from 'yaml';
-import { renderBootstrap, wasmFiles, type RenderOptions } from './config.ts';
+import { envoyYaml, renderBootstrap, wasmFiles, type RenderOptions } from './config.ts';
 import { envoyBinary, repoRoot } from './install.ts';
 import { until } from '../until.ts';
 
@@ -68,7 +67,7 @@ function writeBootstrap(bootstrap: any): { dir: string; path: string } {
   const dir = join(repoRoot, '.tmp', 'envoy', `${process.pid}-${++runs}`);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'envoy.yaml');
-  writeFileSync(path, stringify(bootstrap, { aliasDuplicateObjects: false, lineWidth: 0 }));
+  writeFileSync(path, envoyYaml(bootstrap));
   return { dir, path };
 }
 

@@ -36,6 +36,7 @@ import (
 	"istio.io/istio/pkg/config/schema/resource"
 	kubelib "istio.io/istio/pkg/kube"
 	"istio.io/istio/pkg/log"
+	"istio.io/istio/pkg/util/protomarshal"
 
 	// Registers every Envoy extension message (and Istio's own) so Anys marshal with their @type.
 	_ "istio.io/istio/pkg/config/xds"
@@ -287,7 +288,7 @@ func strictSpec(schema resource.Schema, doc []byte) error {
 		return err
 	}
 	if m, ok := inst.(proto.Message); ok {
-		if err := protojson.Unmarshal(spec, m); err != nil {
+		if err := protomarshal.Unmarshal(spec, m); err != nil { // Istio's strict jsonpb: durations like 500ms, as pilot reads them
 			return fmt.Errorf("spec: %v", err)
 		}
 		return nil
@@ -330,7 +331,7 @@ func run(o options) ([]byte, error) {
 		}
 		if j, err := yaml.YAMLToJSON(data); err != nil {
 			return nil, inputError{fmt.Sprintf("%s: %v", o.meshFile, err)}
-		} else if err := protojson.Unmarshal(j, &meshconfig.MeshConfig{}); err != nil { // unknown fields are errors
+		} else if err := protomarshal.Unmarshal(j, &meshconfig.MeshConfig{}); err != nil { // unknown fields are errors
 			return nil, inputError{fmt.Sprintf("%s: %v", o.meshFile, err)}
 		}
 		if meshConfig, err = mesh.ApplyMeshConfigDefaults(string(data)); err != nil {
