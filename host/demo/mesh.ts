@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { makeMeshCerts, spiffeId, type Identity } from '../cli/certs.ts';
 import { localizePaths } from '../cli/envoy.ts';
 import { launchEnvoy, type Envoy } from '../envoy/launcher.ts';
+import { parseExposition, select, type Sample } from '../envoy/prometheus.ts';
 import { translate, type TranslateOptions } from '../cli/translate.ts';
 import { MESH_FILTERS, type MeshFilterName } from '../../filters/manifest.ts';
 import type { JsonObject } from '../cli/istio.ts';
@@ -182,19 +183,7 @@ export function sum(m: Map<string, number>, re: RegExp): number {
   return n;
 }
 
-export interface Sample { name: string; labels: Record<string, string>; value: number }
-
-/** Samples of `/stats/prometheus` for one metric name. */
-export async function prometheus(admin: string, metric: string): Promise<Sample[]> {
-  const text = await (await fetch(`${admin}/stats/prometheus`)).text();
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(metric + '{') && !line.startsWith(metric + ' ')) continue;
-    const m = /^([^{ ]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
-    out.push({ name: m[1], labels, value: Number(m[3]) });
-  }
-  return out;
+/** Samples of one metric on a sidecar's `/stats/prometheus`. */
+export async function prometheus(envoy: Envoy, metric: string): Promise<Sample[]> {
+  return select(parseExposition(await envoy.prometheus()), metric);
 }

@@ -11,7 +11,7 @@ import { ENVOY_VERSION, envoyBinary, envoyVersion, repoRoot } from '../../host/e
 import { runEnvoyExpectingFailure, send, startEnvoy, validateConfig } from '../../host/envoy/launcher.ts';
 import { CLUSTER_IDENTITIES, EchoServer, Upstreams } from '../../host/upstream/echo.ts';
 import { istioSpec } from '../istio.ts';
-import { parseExposition, select } from '../telemetry/helpers.ts';
+import { parseExposition, select } from '../../host/envoy/prometheus.ts';
 import { until } from '../../host/until.ts';
 import { FILTER_NAMES } from '../../filters/manifest.ts';
 
