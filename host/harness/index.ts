@@ -12,6 +12,7 @@ import { renderPrometheus, type StatsTagRule } from './prometheus.ts';
 import { SharedStore, type SharedEntry } from './shared-data.ts';
 import { HostState, type PropertyValue } from './state.ts';
 import { HttpStream } from './stream.ts';
+import { TcpConnection } from './network.ts';
 import type { GrpcReply, GrpcStreamReply, HeaderList, HttpRequestSpec, HttpResult, LogEntry, PendingGrpcCall, PendingHttpCall } from './types.ts';
 import { headerList, responseHeaderList } from './types.ts';
 import { Vm, VmFailure } from './vm.ts';
@@ -19,6 +20,7 @@ import { Vm, VmFailure } from './vm.ts';
 export type { StatsTagRule } from './prometheus.ts';
 export type * from './types.ts';
 export { HttpStream } from './stream.ts';
+export { TcpConnection, PeerType } from './network.ts';
 export { encodePairs, decodePairs } from './headers.ts';
 export { SharedStore } from './shared-data.ts';
 export { MetricStore } from './metrics.ts';
@@ -150,6 +152,11 @@ export class Plugin {
     exchange.advance();
     this.pokeAll();
     return exchange.result();
+  }
+
+  /** A network (TCP) filter context: the test plays the client and the upstream. */
+  connection(properties: Record<string, PropertyValue> = {}): TcpConnection {
+    return new TcpConnection(this.vm, this.host, properties);
   }
 
   stream(req: Partial<HttpRequestSpec> = {}): HttpStream {

@@ -31,6 +31,8 @@ export class StreamState {
   responseTrailers: HeaderList | null = null;
   requestBody: Uint8Array | null = null;  // only during proxy_on_request_body
   responseBody: Uint8Array | null = null; // only during proxy_on_response_body
+  downstreamData: Uint8Array | null = null; // network contexts: only during proxy_on_downstream_data
+  upstreamData: Uint8Array | null = null;   // network contexts: only during proxy_on_upstream_data
   localReply: LocalReply | null = null;   // deferred until the callback returns
   continueRequested: [boolean, boolean] = [false, false]; // request, response
   closeRequested = false;

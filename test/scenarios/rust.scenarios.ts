@@ -373,7 +373,8 @@ scenarios.push(
 const derived = ['source.address', 'source.port', 'destination.address', 'destination.port', 'connection.id', 'connection.mtls',
   'connection.requested_server_name', 'request.time', 'request.duration', 'request.total_size', 'response.size', 'response.total_size',
   'upstream.address', 'upstream.port', 'response.flags', 'response.grpc_status', 'xds.cluster_name', 'xds.route_name',
-  'xds.cluster_metadata', 'xds.listener_direction', 'request.id', 'request.useragent', 'connection.uri_san_peer_certificate', 'upstream.transport_failure_reason'];
+  'xds.cluster_metadata', 'xds.listener_direction', 'request.id', 'request.useragent', 'connection.uri_san_peer_certificate', 'upstream.transport_failure_reason',
+  'request.headers.host', 'request.headers.:authority', 'xds.node.id', 'xds.node.cluster'];
 scenarios.push({
   name: 'probe: attributes Envoy derives from the stream',
   wasmDir, filters: probe(derived.join('\n')),
@@ -404,5 +405,9 @@ scenarios.push({
     'probe: log prop request.useragent rc=0 ua',
     'probe: log prop connection.uri_san_peer_certificate rc=1 ',
     'probe: log prop upstream.transport_failure_reason rc=0 ',
+    'probe: log prop request.headers.host rc=0 service_b',
+    'probe: log prop request.headers.:authority rc=0 service_b',
+    'probe: log prop xds.node.id rc=0 sidecar~10.0.0.1~client.default~default.svc.cluster.local',
+    'probe: log prop xds.node.cluster rc=0 client.default',
   ], mask: [[/ (source\.address|source\.port|destination\.address|destination\.port|connection\.id|request\.time|request\.duration|upstream\.address|upstream\.port|request\.id|response\.total_size) rc=0 .*/, ' $1 rc=0 *']] },
 });
