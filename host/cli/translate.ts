@@ -65,9 +65,10 @@ export function clusterName(host: string, subset: string, port: number): string 
 /** Istio's standard metric labels (the telemetry filter's, filters/telemetry/labels.ts). */
 export const ISTIO_LABELS = [
   'reporter', 'source_workload', 'source_workload_namespace', 'source_principal', 'source_app', 'source_version',
-  'source_cluster', 'destination_workload', 'destination_workload_namespace', 'destination_principal', 'destination_app',
-  'destination_version', 'destination_service', 'destination_service_name', 'destination_service_namespace',
-  'destination_cluster', 'request_protocol', 'response_code', 'grpc_response_status', 'response_flags',
+  'source_canonical_service', 'source_canonical_revision', 'source_cluster', 'destination_workload',
+  'destination_workload_namespace', 'destination_principal', 'destination_app', 'destination_version',
+  'destination_service', 'destination_service_name', 'destination_service_namespace', 'destination_canonical_service',
+  'destination_canonical_revision', 'destination_cluster', 'request_protocol', 'response_code', 'grpc_response_status', 'response_flags',
   'connection_security_policy',
 ] as const;
 
