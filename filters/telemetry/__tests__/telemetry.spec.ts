@@ -224,6 +224,9 @@ describe('config', () => {
   it('accepts defaults and Istio Telemetry overrides', () => {
     expect(cfg('')).toBe('ok');
     expect(cfg('{"reporter":"source","maxLabelSets":5,"accessLog":{"enabled":false}}')).toBe('ok');
+    const grpc = parseTelemetryConfig(String.UTF8.encode('{"metrics":[{"overrides":[{"match":{"metric":"GRPC_RESPONSE_MESSAGES"},"disabled":true}]}]}')).config!;
+    expect(grpc.metrics[<i32>MetricKind.ResponseMessages].enabled).toBe(false);
+    expect(grpc.metrics[<i32>MetricKind.RequestMessages].enabled).toBe(true);
     const r = parseTelemetryConfig(String.UTF8.encode('{"metrics":[{"overrides":[{"match":{"metric":"REQUEST_SIZE"},"disabled":true},{"tagOverrides":{"tier":{"value":"request.headers[\'x-tier\']"},"source_app":{"operation":"REMOVE"}}}]}]}'));
     const c = r.config!;
     expect(c.metrics[<i32>MetricKind.RequestSize].enabled).toBe(false);
