@@ -222,6 +222,9 @@ test('Envoy: HTTP/1.1 and HTTP/2: bytes_received/bytes_sent equal %BYTES_RECEIVE
   for (const p of paths) {
     const { native: n, ours } = logs.get(p)!;
     checkBytes(p, n, ours);
+    // Not gRPC: no status, for Envoy (-) as for us (null).
+    assert.equal(ours.grpc_status, null, `${p}: grpc_status`);
+    assert.equal(n.GRPC_STATUS_NUMBER, '-', `${p}: %GRPC_STATUS_NUMBER%`);
     rows.push(`${p} | ${n.BYTES_RECEIVED} | ${n.BYTES_SENT} | ${String(ours.request_total_size)} | ${String(ours.response_total_size)} | ${n.DOWNSTREAM_WIRE_BYTES_RECEIVED} | ${n.DOWNSTREAM_WIRE_BYTES_SENT}`);
   }
   for (const r of rows) t.diagnostic(r);
