@@ -6,7 +6,8 @@
 //   "peerMetadata": true,                          // exchange x-asmesh-peer (see peer.ts); default true
 //   "maxLabelSets": 10000,                         // distinct label sets per metric (per Envoy worker); default 10000
 //   "metrics": [ { "providers": [...], "overrides": [   // Istio Telemetry API `spec.metrics`, verbatim
-//     { "match": { "metric": "ALL_METRICS" | "REQUEST_COUNT" | "REQUEST_DURATION" | "REQUEST_SIZE" | "RESPONSE_SIZE",
+//     { "match": { "metric": "ALL_METRICS" | "REQUEST_COUNT" | "REQUEST_DURATION" | "REQUEST_SIZE" | "RESPONSE_SIZE"
+//                            | "GRPC_REQUEST_MESSAGES" | "GRPC_RESPONSE_MESSAGES",
 //                  "mode": "CLIENT_AND_SERVER" | "CLIENT" | "SERVER" },
 //       "disabled": false,
 //       "tagOverrides": { "<label>": { "operation": "UPSERT" | "REMOVE", "value": "<expression>" } } } ] } ],
@@ -139,7 +140,7 @@ function applyOverride(c: ConfigChecker, o: JsonValue, cfg: TelemetryConfig): vo
     const metric = c.str(match, 'metric', 'ALL_METRICS');
     if (metric != 'ALL_METRICS') {
       const at = METRIC_MATCH_NAMES.indexOf(metric);
-      if (at < 0) { c.fail(memberPath(match.path, 'metric'), 'unsupported metric "' + metric + '" (ALL_METRICS, REQUEST_COUNT, REQUEST_DURATION, REQUEST_SIZE, RESPONSE_SIZE)'); return; }
+      if (at < 0) { c.fail(memberPath(match.path, 'metric'), 'unsupported metric "' + metric + '" (ALL_METRICS, ' + METRIC_MATCH_NAMES.join(', ') + ')'); return; }
       first = at; last = at;
     }
     const mode = c.str(match, 'mode', 'CLIENT_AND_SERVER');

@@ -27,12 +27,13 @@ export const NODE_PRODUCTPAGE = {
   LABELS: { app: 'productpage', version: 'v1' },
 };
 
-export interface Peer { workload: string; namespace: string; app: string; version: string; cluster: string }
+/** A peer header's workload; `service`/`revision` are Istio's canonical service and revision (absent: unknown/latest). */
+export interface Peer { workload: string; namespace: string; app: string; version: string; cluster: string; service?: string; revision?: string }
 export const peerHeader = (p: Peer) => Buffer.from(JSON.stringify(p)).toString('base64');
-export const SLEEP: Peer = { workload: 'sleep', namespace: 'default', app: 'sleep', version: 'v1', cluster: 'Kubernetes' };
-export const RATINGS: Peer = { workload: 'ratings-v2', namespace: 'test', app: 'ratings', version: 'v2', cluster: 'Kubernetes' };
+export const SLEEP: Peer = { workload: 'sleep', namespace: 'default', app: 'sleep', version: 'v1', cluster: 'Kubernetes', service: 'sleep', revision: 'v1' };
+export const RATINGS: Peer = { workload: 'ratings-v2', namespace: 'test', app: 'ratings', version: 'v2', cluster: 'Kubernetes', service: 'ratings', revision: 'v2' };
 
-/** Istio's 21 standard labels of one series (the filter's order: ISTIO_LABELS of filters/manifest.ts). */
+/** Istio's 25 standard labels of one series (the filter's order: ISTIO_LABELS of filters/manifest.ts). */
 export type IstioLabels = Record<(typeof ISTIO_LABELS)[number], string>;
 
 /**
@@ -43,14 +44,33 @@ export function destinationLabels(peer: Peer | null, code: number, service = { h
   return {
     reporter: 'destination',
     source_workload: peer?.workload ?? 'unknown', source_workload_namespace: peer?.namespace ?? 'unknown', source_principal: 'unknown',
-    source_app: peer?.app ?? 'unknown', source_version: peer?.version ?? 'unknown', source_cluster: peer?.cluster ?? 'unknown',
+    source_app: peer?.app ?? 'unknown', source_version: peer?.version ?? 'unknown',
+    source_canonical_service: peer?.service ?? 'unknown', source_canonical_revision: peer?.revision ?? 'latest', source_cluster: peer?.cluster ?? 'unknown',
     destination_workload: 'productpage-v1', destination_workload_namespace: 'default', destination_principal: 'unknown',
     destination_app: 'productpage', destination_version: 'v1', destination_service: service.host,
-    destination_service_name: service.name, destination_service_namespace: 'default', destination_cluster: 'Kubernetes',
+    destination_service_name: service.name, destination_service_namespace: 'default',
+    // NODE_PRODUCTPAGE has no service.istio.io labels: Istio's fallbacks give app and version.
+    destination_canonical_service: 'productpage', destination_canonical_revision: 'v1', destination_cluster: 'Kubernetes',
     request_protocol: 'http', response_code: String(code), grpc_response_status: '', response_flags: '-',
     connection_security_policy: 'none',
   };
 }
+
+/**
+ * Envoy's own access log on stdout, one `format` line per request (e.g. `NATIVE %REQ(:PATH)% %RESPONSE_FLAGS%\n`),
+ * for comparing with the filter's in the same run. Start Envoy with NATIVE_LOG_ARGS: the stdout log is
+ * flushed like a file log (every 10 s by default).
+ */
+export function nativeAccessLog(format: string): object[] {
+  return [{
+    name: 'envoy.access_loggers.stdout',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
+      log_format: { text_format_source: { inline_string: format } },
+    },
+  }];
+}
+export const NATIVE_LOG_ARGS = ['--file-flush-interval-msec', '50'];
 
 /** Polls /stats/prometheus until `ready` holds: Envoy merges histograms only at its stats flush (tests set STATS_FLUSH_MS). */
 export function prometheusWhen(envoy: Envoy, ready: (e: Exposition) => boolean, timeoutMs = 15_000): Promise<{ text: string; exp: Exposition }> {
