@@ -18,6 +18,7 @@ import { toYaml, translate, type TranslateOptions } from './translate.ts';
 import { MESH_FILTERS, type MeshFilterName } from '../../filters/manifest.ts';
 import type { JsonObject } from './istio.ts';
 import { SLO_USAGE, sloCommand } from '../slo/command.ts';
+import { DASHBOARD_USAGE, dashboardCommand } from '../dashboard/command.ts';
 
 const USAGE: Record<string, string> = {
   main: `asmesh: Istio service-mesh features for stock Envoy, as proxy-wasm filters
@@ -31,6 +32,7 @@ Commands:
   envoy       start real Envoy with a bootstrap and the filters
   demo        the mesh demo: service_a -> sidecars (mTLS) -> service_b v1/v2
   slo         an SLO file -> Prometheus recording and burn-rate alerting rules
+  dashboard   the mesh dashboard (topology, services, SLOs) from Prometheus or the sidecars
 
 Run 'asmesh <command> --help' for a command's options.
 Exit codes: 0 ok, 1 internal error, 2 bad input (flags, files, unsupported fields, rejected config).`,
@@ -101,6 +103,7 @@ CA generated at start), drives the seed scenarios and prints a report; then wait
   --render DIR  only write the configs docker compose runs (envoy/docker-compose.yaml, the demo services)
   -h, --help    this help`,
   slo: SLO_USAGE,
+  dashboard: DASHBOARD_USAGE,
 };
 
 function args<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, positionals = false) {
@@ -293,6 +296,12 @@ async function cmdSlo(argv: string[]): Promise<number> {
   return sloCommand(positionals[0], { out: v.out, check: v.check }, (s) => process.stdout.write(s));
 }
 
+async function cmdDashboard(argv: string[]): Promise<number> {
+  const { values: v } = args(argv, { prometheus: { type: 'string' }, target: { type: 'string', multiple: true }, port: { type: 'string' } });
+  if (v.help) return help('dashboard');
+  return dashboardCommand({ prometheus: v.prometheus, targets: v.target ?? [], port: int(v.port, '--port') }, (s) => process.stdout.write(s));
+}
+
 async function cmdDemo(argv: string[]): Promise<number> {
   const { values: v } = args(argv, { once: { type: 'boolean' }, render: { type: 'string' } });
   if (v.help) return help('demo');
@@ -321,7 +330,7 @@ function help(cmd: string): number {
 }
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  translate: cmdTranslate, run: cmdRun, build: cmdBuild, envoy: cmdEnvoy, demo: cmdDemo, slo: cmdSlo,
+  translate: cmdTranslate, run: cmdRun, build: cmdBuild, envoy: cmdEnvoy, demo: cmdDemo, slo: cmdSlo, dashboard: cmdDashboard,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -14,6 +14,7 @@ import { MESH_FILTERS, type MeshFilterName } from '../../filters/manifest.ts';
 import type { JsonObject } from '../cli/istio.ts';
 import { EchoServer } from '../upstream/echo.ts';
 import { Issuer } from './jwt.ts';
+import { parseSamples, type Sample } from '../observe/exposition.ts';
 
 export interface Reply { status: number; headers: IncomingHttpHeaders; body: string; ms: number; error?: string }
 
@@ -182,19 +183,10 @@ export function sum(m: Map<string, number>, re: RegExp): number {
   return n;
 }
 
-export interface Sample { name: string; labels: Record<string, string>; value: number }
+export type { Sample };
 
 /** Samples of `/stats/prometheus` for one metric name. */
 export async function prometheus(admin: string, metric: string): Promise<Sample[]> {
   const text = await (await fetch(`${admin}/stats/prometheus`)).text();
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(metric + '{') && !line.startsWith(metric + ' ')) continue;
-    const m = /^([^{ ]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
-    out.push({ name: m[1], labels, value: Number(m[3]) });
-  }
-  return out;
+  return parseSamples(text, metric).filter((s) => s.name === metric);
 }

@@ -59,6 +59,30 @@ export function freePort(): Promise<number> {
 }
 
 export interface PromSample { metric: Record<string, string>; value: number }
+export interface PromAlert { labels: Record<string, string>; annotations: Record<string, string>; state: string; activeAt?: string }
+
+/** An instant query against the Prometheus HTTP API; vector results as samples, a scalar as one sample. */
+export async function promQuery(url: string, expr: string, time?: number): Promise<PromSample[]> {
+  const at = time === undefined ? '' : `&time=${time}`;
+  const r = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}${at}`);
+  const body = await r.json() as { status: string; error?: string; data: { resultType: string; result: any } };
+  if (body.status !== 'success') throw new Error(`PromQL ${expr}: ${body.error}`);
+  if (body.data.resultType === 'scalar') return [{ metric: {}, value: Number(body.data.result[1]) }];
+  return (body.data.result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({ metric: s.metric, value: Number(s.value[1]) }));
+}
+
+/** A range query: each series with its [time, value] points. */
+export async function promRange(url: string, expr: string, start: number, end: number, step: number): Promise<{ metric: Record<string, string>; values: [number, number][] }[]> {
+  const r = await fetch(`${url}/api/v1/query_range?query=${encodeURIComponent(expr)}&start=${start}&end=${end}&step=${step}`);
+  const body = await r.json() as { status: string; error?: string; data: { result: { metric: Record<string, string>; values: [number, string][] }[] } };
+  if (body.status !== 'success') throw new Error(`PromQL ${expr}: ${body.error}`);
+  return body.data.result.map((s) => ({ metric: s.metric, values: s.values.map(([t, v]) => [t, Number(v)] as [number, number]) }));
+}
+
+export async function promAlerts(url: string): Promise<PromAlert[]> {
+  const body = await (await fetch(`${url}/api/v1/alerts`)).json() as { data: { alerts: PromAlert[] } };
+  return body.data.alerts;
+}
 
 const running = new Set<ChildProcess>();
 process.on('exit', () => { for (const c of running) c.kill('SIGKILL'); });
@@ -68,20 +92,11 @@ export class Prometheus {
 
   logs(): string { return this.log.join(''); }
 
-  /** An instant PromQL query; vector results as samples, a scalar as one sample without labels. */
-  async query(expr: string): Promise<PromSample[]> {
-    const r = await fetch(`${this.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    const body = await r.json() as { status: string; error?: string; data: { resultType: string; result: any } };
-    if (body.status !== 'success') throw new Error(`PromQL ${expr}: ${body.error}`);
-    if (body.data.resultType === 'scalar') return [{ metric: {}, value: Number(body.data.result[1]) }];
-    return (body.data.result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({ metric: s.metric, value: Number(s.value[1]) }));
-  }
+  /** An instant PromQL query (at `time`, Unix seconds, else now). */
+  query(expr: string, time?: number): Promise<PromSample[]> { return promQuery(this.url, expr, time); }
 
   /** Firing and pending alerts. */
-  async alerts(): Promise<{ labels: Record<string, string>; state: string }[]> {
-    const body = await (await fetch(`${this.url}/api/v1/alerts`)).json() as { data: { alerts: { labels: Record<string, string>; state: string }[] } };
-    return body.data.alerts;
-  }
+  alerts(): Promise<PromAlert[]> { return promAlerts(this.url); }
 
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
