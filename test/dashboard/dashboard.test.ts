@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { meshTargets, startObservability, startTraffic, type Observability } from '../../host/dashboard/demo.ts';
 import { startDashboard } from '../../host/dashboard/server.ts';
+import { DASHBOARDS, grafanaDashboard, grafanaFile } from '../../host/observe/grafana.ts';
 import { startMesh, type Mesh } from '../../host/demo/mesh.ts';
 import { envoyBinary } from '../../host/envoy/install.ts';
 import { findPrometheus } from '../../host/observe/prometheus.ts';
@@ -121,6 +122,36 @@ test('breaking the availability SLO (service_b answers 503): Prometheus fires th
   await screenshot(obs.dashboard.url, file);
   assert.equal(readFileSync(file).subarray(1, 4).toString(), 'PNG');
   t.diagnostic(`screenshot: ${file}`);
+});
+
+test('Grafana dashboards (envoy/grafana/) are generated from host/observe/grafana.ts and every query returns data from our Prometheus', async () => {
+  const candidates: Record<string, string[]> = { service: ['service_b'], namespace: ['default'], workload: ['service_b-v1', 'service_a'] };
+  let queries = 0;
+  for (const d of DASHBOARDS) {
+    assert.equal(readFileSync(join(repoRoot, grafanaFile(d)), 'utf8'), JSON.stringify(grafanaDashboard(d), null, 2) + '\n', `${grafanaFile(d)} is stale: npm run gen:grafana`);
+    const names = d.variables.map((v) => v.name);
+    const choices = names.reduce<Record<string, string>[]>((acc, n) => acc.flatMap((c) => candidates[n].map((v) => ({ ...c, [n]: v }))), [{}]);
+    // Each variable's query offers values (the first candidate: a workload that receives calls).
+    for (const v of d.variables) {
+      const m = /^label_values\((.*), (\w+)\)$/.exec(v.query)!;
+      const sel = names.reduce((e, n) => e.replaceAll(`$${n}`, candidates[n][0]), m[1]);
+      const r = await prom().query(`count by (${m[2]}) (${sel})`);
+      assert.ok(r.some((x) => x.metric[m[2]] === candidates[v.name][0]), `${d.uid} variable ${v.name}: ${candidates[v.name][0]} among its values`);
+    }
+    for (const p of d.panels) {
+      for (const e of p.exprs) {
+        let found = false;
+        for (const c of choices) {
+          const expr = names.reduce((x, n) => x.replaceAll(`$${n}`, c[n]), e.expr.replaceAll('$__rate_interval', '1m'));
+          const r = await prom().query(expr);
+          queries++;
+          if (r.some((x) => Number.isFinite(x.value))) found = true;
+        }
+        assert.ok(found, `${d.uid} / ${p.title}: ${e.expr} returns no data`);
+      }
+    }
+  }
+  assert.ok(queries > 20);
 });
 
 test('without Prometheus the dashboard scrapes the sidecars itself and says so: same topology, no SLO status', async () => {
