@@ -17,6 +17,8 @@ import { runRequest, formatRun } from './run.ts';
 import { toYaml, translate, type TranslateOptions } from './translate.ts';
 import { MESH_FILTERS, type MeshFilterName } from '../../filters/manifest.ts';
 import type { JsonObject } from './istio.ts';
+import { SLO_USAGE, sloCommand } from '../slo/command.ts';
+import { DASHBOARD_USAGE, dashboardCommand } from '../dashboard/command.ts';
 
 const USAGE: Record<string, string> = {
   main: `asmesh: Istio service-mesh features for stock Envoy, as proxy-wasm filters
@@ -29,6 +31,8 @@ Commands:
   run         push one request through a filter in the Node host harness
   envoy       start real Envoy with a bootstrap and the filters
   demo        the mesh demo: service_a -> sidecars (mTLS) -> service_b v1/v2
+  slo         an SLO file -> Prometheus recording and burn-rate alerting rules
+  dashboard   the mesh dashboard (topology, services, SLOs) from Prometheus or the sidecars
 
 Run 'asmesh <command> --help' for a command's options.
 Exit codes: 0 ok, 1 internal error, 2 bad input (flags, files, unsupported fields, rejected config).`,
@@ -98,6 +102,8 @@ CA generated at start), drives the seed scenarios and prints a report; then wait
   --once        exit after the report (also DEMO_ONCE=1)
   --render DIR  only write the configs docker compose runs (envoy/docker-compose.yaml, the demo services)
   -h, --help    this help`,
+  slo: SLO_USAGE,
+  dashboard: DASHBOARD_USAGE,
 };
 
 function args<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, positionals = false) {
@@ -283,6 +289,19 @@ async function cmdEnvoy(argv: string[]): Promise<number> {
   });
 }
 
+async function cmdSlo(argv: string[]): Promise<number> {
+  const { values: v, positionals } = args(argv, { out: { type: 'string', short: 'o' }, check: { type: 'boolean' } }, true);
+  if (v.help) return help('slo');
+  if (positionals.length !== 1) throw new InputError('slo: one SLO file expected (asmesh slo --help)');
+  return sloCommand(positionals[0], { out: v.out, check: v.check }, (s) => process.stdout.write(s));
+}
+
+async function cmdDashboard(argv: string[]): Promise<number> {
+  const { values: v } = args(argv, { prometheus: { type: 'string' }, target: { type: 'string', multiple: true }, port: { type: 'string' } });
+  if (v.help) return help('dashboard');
+  return dashboardCommand({ prometheus: v.prometheus, targets: v.target ?? [], port: int(v.port, '--port') }, (s) => process.stdout.write(s));
+}
+
 async function cmdDemo(argv: string[]): Promise<number> {
   const { values: v } = args(argv, { once: { type: 'boolean' }, render: { type: 'string' } });
   if (v.help) return help('demo');
@@ -311,7 +330,7 @@ function help(cmd: string): number {
 }
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  translate: cmdTranslate, run: cmdRun, build: cmdBuild, envoy: cmdEnvoy, demo: cmdDemo,
+  translate: cmdTranslate, run: cmdRun, build: cmdBuild, envoy: cmdEnvoy, demo: cmdDemo, slo: cmdSlo, dashboard: cmdDashboard,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -8,6 +8,10 @@ import { envoyRelease } from '../envoy/install.ts';
 import { repoRoot } from '../paths.ts';
 import { MESH_FILTERS, type MeshFilterName as FilterName } from '../../filters/manifest.ts';
 import { prometheus, send, stats, startMesh, sum, type Mesh, type Reply } from './mesh.ts';
+import { startObservability, startTraffic, type Observability } from '../dashboard/demo.ts';
+
+/** Background traffic while the demo waits, so its dashboard moves. */
+const DEMO_RPS = 4;
 
 export interface Check { group: string; name: string; ok: boolean | null; detail: string }
 
@@ -190,7 +194,9 @@ export async function runDemo(opts: { once: boolean }): Promise<number> {
   progress(`Envoy ${envoyRelease(bin)} at ${bin}`);
   const mesh = await startMesh({ root, work, progress });
   let code = 1;
+  let obs: Observability | null = null;
   try {
+    if (!opts.once) obs = await startObservability(mesh, { root, progress });
     const { checks, sent } = await runScenarios(mesh, progress);
     const failed = checks.filter((c) => c.ok === false).length;
     const skipped = checks.filter((c) => c.ok === null).length;
@@ -216,11 +222,16 @@ export async function runDemo(opts: { once: boolean }): Promise<number> {
       out(`  curl ${mesh.serviceA}/info                                      # 403: no JWT`);
       out(`  curl -X POST -H 'authorization: Bearer ${t}' ${mesh.serviceA}/data`);
       for (const s of [mesh.sidecars.a, mesh.sidecars.v1, mesh.sidecars.v2]) out(`  ${s.name}: ${s.admin}/stats/prometheus  ${s.admin}/clusters`);
+      if (obs?.prometheus) out(`  Prometheus: ${obs.prometheus.url}/graph?g0.expr=${encodeURIComponent('sum by (destination_workload, response_code) (rate(istio_requests_total{reporter="destination"}[1m]))')}`);
+      out(`Dashboard (live; the demo sends ${DEMO_RPS} requests/s): ${obs!.dashboard.url}`);
       out('Ctrl-C to stop.');
+      const traffic = startTraffic(mesh, DEMO_RPS);
       await new Promise<void>((res) => { process.once('SIGINT', () => res()); process.once('SIGTERM', () => res()); });
+      await traffic.stop();
       out('[demo] stopping');
     }
   } finally {
+    await obs?.stop();
     await mesh.stop();
     if (code === 0) rmSync(work, { recursive: true, force: true });
   }
