@@ -12,8 +12,8 @@
 // RequestView and are applied by the adapter only when the request passes. Pure: keys and
 // signature checks come through the abstract classes below.
 import { Jwk, Jwt, JwtStatus, parseJwt } from '../../assembly/lib/jwt';
-import { JsonValue, jsonAt } from '../../assembly/lib/json';
-import { base64UrlEncode } from '../../assembly/lib/base64';
+import { JsonValue, jsonAt, quote } from '../../assembly/lib/json';
+import { base64Encode, base64UrlEncode } from '../../assembly/lib/base64';
 import { sha256 } from '../../assembly/lib/crypto/sha2';
 import { AuthzConfig, JwtRule } from './config';
 
@@ -299,13 +299,42 @@ export function claimNumberText(d: f64): string {
   return (neg ? '-' : '') + (<u64>w).toString() + '.' + '000000'.substring(fracText.length) + fracText;
 }
 
-/** outputClaimToHeaders: a string, number or boolean claim ('.' walks nested claims); '' for anything else. */
+/** A claim as protobuf's JSON printer writes a Struct value: compact, numbers as doubles, object keys sorted. */
+function compactJson(v: JsonValue): string {
+  if (v.isString()) return quote(v.str);
+  if (v.isBool()) return v.bool ? 'true' : 'false';
+  if (v.isNumber()) {
+    const d = v.number;
+    if (Math.floor(d) == d && Math.abs(d) < 9007199254740992.0) return (<i64>d).toString();
+    return d.toString();
+  }
+  if (v.isArray()) {
+    const parts = new Array<string>();
+    for (let i = 0; i < v.items.length; i++) parts.push(compactJson(v.items[i]));
+    return '[' + parts.join(',') + ']';
+  }
+  if (v.isObject()) {
+    const keys = v.keys.slice(0);
+    keys.sort((a: string, b: string): i32 => (a < b ? -1 : a > b ? 1 : 0));
+    const parts = new Array<string>();
+    for (let i = 0; i < keys.length; i++) parts.push(quote(keys[i]) + ':' + compactJson(v.get(keys[i]) as JsonValue));
+    return '{' + parts.join(',') + '}';
+  }
+  return 'null';
+}
+
+/**
+ * outputClaimToHeaders as Envoy 1.40 writes it ('.' walks nested claims): a string as is, a number
+ * as claimNumberText, a boolean as true/false, a list or object as base64 of its JSON; '' (no header)
+ * when absent or empty.
+ */
 export function claimHeaderValue(payload: JsonValue | null, claim: string): string {
   const v = jsonAt(payload, claim.split('.'));
   if (v === null) return '';
   if (v.isString()) return v.str;
   if (v.isNumber()) return claimNumberText(v.number);
   if (v.isBool()) return v.bool ? 'true' : 'false';
+  if (v.isArray() || v.isObject()) return base64Encode(String.UTF8.encode(compactJson(v)));
   return '';
 }
 

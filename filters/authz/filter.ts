@@ -404,13 +404,15 @@ export class AuthzHttp extends HttpContext {
     const view = new RequestView(h, path === null ? '' : path);
     let auth: AuthInfo | null = null;
     if (config.jwtRules.length > 0) {
+      // Envoy's jwt_authn removes every provider's output headers (outputPayloadToHeader,
+      // outputClaimToHeaders) first, whatever happens next: a client cannot send them.
+      for (let i = 0; i < config.jwtRules.length; i++) {
+        const out = config.jwtRules[i].outputHeaders;
+        for (let j = 0; j < out.length; j++) view.remove(out[j]);
+      }
       const method = h.first(':method');
       if (isCorsPreflight(method === null ? '' : method, h.first('origin'), h.first('access-control-request-method'))) {
-        // Istio sets bypass_cors_preflight: no token is checked; output headers are still removed.
-        for (let i = 0; i < config.jwtRules.length; i++) {
-          const out = config.jwtRules[i].outputHeaders;
-          for (let j = 0; j < out.length; j++) view.remove(out[j]);
-        }
+        // Istio sets bypass_cors_preflight: no token is checked.
       } else {
         const nowSec = <i64>(currentTimeMilliseconds() / 1000);
         const run = new Authentication(config, view, new RequestKeys(root, this.failedRules), root.checker, root.cache, nowSec, !this.refetched);

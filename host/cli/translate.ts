@@ -14,6 +14,12 @@ import { Checker, isObject, parseResources, toDuration, type Json, type JsonObje
 import { stringify } from 'yaml';
 import { InputErrors } from './errors.ts';
 
+/**
+ * The path handling Istio gives every sidecar HCM (mesh pathNormalization BASE), which authz policies
+ * rely on: `/a/../b` is `/b` before any filter sees it; `//` and `%2F` are kept (README: HCM settings).
+ */
+export const ISTIO_PATH_HANDLING = { normalize_path: true, merge_slashes: false, path_with_escaped_slashes_action: 'KEEP_UNCHANGED' } as const;
+
 export const FILTERS = ['steering', 'authz', 'telemetry'] as const;
 export type FilterName = (typeof FILTERS)[number];
 
@@ -443,6 +449,7 @@ function renderBootstrap(args: {
       '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
       stat_prefix: statPrefix,
       codec_type: 'AUTO',
+      ...ISTIO_PATH_HANDLING,
       route_config: routeConfig,
       http_filters: httpFilters(statPrefix),
       ...(forwardCert ? { forward_client_cert_details: 'SANITIZE_SET', set_current_client_cert_details: { uri: true } } : {}),
