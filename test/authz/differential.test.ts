@@ -352,9 +352,11 @@ function observed(reply: Reply): string {
  * The accepted differences (docs/DESIGN.md, "authz: accepted differences from Istio"), each a stricter
  * choice: the reason, or null when this difference is not one of them.
  */
-function acceptedDifference(req: Req, ours: Reply): string | null {
-  // A token with a `crit` header: Envoy ignores `crit`; asmesh refuses what it cannot understand (asmesh.rejectCrit).
-  if (req.crit && ours.status === 401 && ours.body === 'Jwt verification fails') return 'crit';
+function acceptedDifference(req: Req, native: Reply, ours: Reply): string | null {
+  // A token with a `crit` header: Envoy ignores `crit`; asmesh refuses what it cannot understand
+  // (asmesh.rejectCrit). The request is refused, or (another rule's token passing) goes on without that
+  // token's effects; never allowed where Envoy refuses it.
+  if (req.crit && ((ours.status === 401 && ours.body === 'Jwt verification fails') || ours.status === native.status)) return 'crit';
   return null;
 }
 
@@ -432,7 +434,7 @@ test(`authz and pilot's jwt_authn + rbac decide and forward alike (seed ${SEED},
         total++;
         const [oa, ob] = [observed(a), observed(b)];
         if (oa === ob) continue;
-        const why = acceptedDifference(req, b);
+        const why = acceptedDifference(req, a, b);
         if (why !== null) { accepted.set(why, (accepted.get(why) ?? 0) + 1); continue; }
         if (unlisted.length < 30) {
           unlisted.push(`${req.label}\n  request: ${JSON.stringify(req.raw.slice(0, 600))}\n  config: ${JSON.stringify({ jwtRules: set.jwtRules.map(({ jwks: _, ...x }) => x), policies: set.policies })}\n  pilot : ${oa}\n  asmesh: ${ob}`);
