@@ -17,6 +17,12 @@ import { ISTIO_LABELS, MESH_FILTERS, filterManifest, statsTags, type ListenerSid
 import { wasmFilterEntry } from '../envoy/config.ts';
 import { CLUSTER_HEADER, CLUSTER_TEMPLATE } from '../../assembly/lib/contracts.ts';
 
+/**
+ * The path handling Istio gives every sidecar HCM (mesh pathNormalization BASE), which authz policies
+ * rely on: `/a/../b` is `/b` before any filter sees it; `//` and `%2F` are kept (README: HCM settings).
+ */
+export const ISTIO_PATH_HANDLING = { normalize_path: true, merge_slashes: false, path_with_escaped_slashes_action: 'KEEP_UNCHANGED' } as const;
+
 type FilterName = MeshFilterName;
 
 export interface Workload {
@@ -410,6 +416,7 @@ function renderBootstrap(args: {
       '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
       stat_prefix: statPrefix,
       codec_type: 'AUTO',
+      ...ISTIO_PATH_HANDLING,
       route_config: routeConfig,
       http_filters: httpFilters(statPrefix),
       ...(forwardCert ? { forward_client_cert_details: 'SANITIZE_SET', set_current_client_cert_details: { uri: true } } : {}),
