@@ -2,8 +2,8 @@
 // the clock, then at the end of the stream (onLog) records Istio's standard metrics and writes the
 // JSON access log line. Decisions live in logic.ts; configuration in config.ts.
 import {
-  RootContext, HttpContext, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, pluginConfiguration,
-  requestHeaders, responseHeaders, responseTrailers, logError, logInfo, currentTimeNanoseconds, getProperty,
+  RootContext, HttpContext, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, configureOrFail,
+  requestHeaders, responseHeaders, responseTrailers, logInfo, currentTimeNanoseconds, getProperty,
   getPropertyString, getPropertyInt64, getPropertyBool, isMissingInt, Counter, PairsLookup, MetricType,
   defineMetric, incrementMetric, recordMetric,
 } from '../../assembly/proxy';
@@ -18,7 +18,7 @@ import { traceIds } from './trace';
 import { accessLogLine, accessLogFieldIndex } from './accesslog';
 
 /** Filter state the authz filter writes with the verified JWT payload (JSON). */
-export const JWT_PAYLOAD_PROPERTY = 'asmesh.jwt_payload';
+import { JWT_PAYLOAD_STATE as JWT_PAYLOAD_PROPERTY } from '../../assembly/lib/contracts';
 export const OVERFLOW_METRIC = 'asmesh_telemetry_overflow_total';
 const PEER_CACHE_SIZE: i32 = 256;
 
@@ -101,7 +101,7 @@ export class TelemetryRoot extends RootContext {
   // cap that was 4 names per label set, half the filter's Wasm memory; bench:telemetry-cardinality).
   counters: u32[] = [];
   histograms: u32[][] = [];
-  overflow: Counter | null = null;
+  overflow!: Counter;
   requestHeaderNames: string[] = [];
   responseHeaderNames: string[] = [];
   requestWanted: ArrayBuffer[] = [];
@@ -132,12 +132,8 @@ export class TelemetryRoot extends RootContext {
   }
 
   onConfigure(configurationSize: u32): bool {
-    const result = parseTelemetryConfig(pluginConfiguration(configurationSize));
-    if (result.config === null) {
-      logError('telemetry: config ' + result.error);
-      return false;
-    }
-    const cfg = result.config!;
+    const cfg = configureOrFail<TelemetryConfig>('telemetry', configurationSize, parseTelemetryConfig);
+    if (cfg === null) return false;
     this.config = cfg;
     this.local = localWorkload();
     this.localHeader = this.local.encode();
@@ -357,7 +353,7 @@ class TelemetryHttp extends HttpContext {
       if (root.record(spec, key, standard, value)) folded = true;
     }
     // One count per request whose label set did not fit under the cap.
-    if (folded) (root.overflow as Counter).increment(1);
+    if (folded) root.overflow.increment(1);
     if (cfg.accessLog) logInfo(accessLogLine(cfg.accessLogFields, f, standard));
   }
 

@@ -1,6 +1,8 @@
 // Istio's standard metric labels, their values, and how they are encoded in Envoy stat names.
 // Pure: no host calls.
-import { joinStrings } from '../../assembly/lib/strings';
+import { statLabelValue } from '../../assembly/lib/stats';
+export { encodeMetricName } from '../../assembly/lib/stats';
+export { hostOfAuthority } from '../../assembly/lib/http';
 //
 // Encoding (measured in Envoy 1.40, see docs/DESIGN.md "telemetry"): a metric with labels
 // l1..ln is defined as `l1=v1;l2=v2;...;ln=vn;<metric>`; Envoy names it
@@ -11,8 +13,6 @@ import { joinStrings } from '../../assembly/lib/strings';
 
 export const UNKNOWN = 'unknown';
 export const OTHER = 'other';
-/** Longest label value kept (longer values are cut). */
-export const MAX_VALUE_LENGTH: i32 = 256;
 
 // Indexes of the standard labels, in Istio's order.
 export const L_REPORTER: i32 = 0;
@@ -63,47 +63,9 @@ export function isValidLabelName(name: string): bool {
   return true;
 }
 
-/**
- * A label value safe inside a stat name: `;` and `=` (the encoding's separators) and control
- * characters become `_`; empty becomes `unknown`; at most MAX_VALUE_LENGTH characters.
- */
+/** A label value for the stat name (assembly/lib/stats.ts statLabelValue); empty becomes `unknown`. */
 export function sanitizeValue(value: string): string {
-  if (value.length == 0) return UNKNOWN;
-  let clean = true;
-  const n = value.length < MAX_VALUE_LENGTH ? value.length : MAX_VALUE_LENGTH;
-  for (let i = 0; i < n; i++) {
-    const c = value.charCodeAt(i);
-    if (c == 0x3b || c == 0x3d || c < 0x20 || c == 0x7f) { clean = false; break; }
-  }
-  if (clean) return n == value.length ? value : value.substring(0, n);
-  let out = '';
-  let start = 0;
-  for (let i = 0; i < n; i++) {
-    const c = value.charCodeAt(i);
-    if (c == 0x3b || c == 0x3d || c < 0x20 || c == 0x7f) {
-      out += value.substring(start, i) + '_';
-      start = i + 1;
-    }
-  }
-  return out + value.substring(start, n);
-}
-
-/** `l1=v1;...;ln=vn;<metric>` for already sanitized values. */
-export function encodeMetricName(metric: string, names: string[], values: string[]): string {
-  const parts = new Array<string>(names.length * 4 + 1);
-  for (let i = 0; i < names.length; i++) {
-    parts[4 * i] = names[i];
-    parts[4 * i + 1] = '=';
-    parts[4 * i + 2] = values[i];
-    parts[4 * i + 3] = ';';
-  }
-  parts[names.length * 4] = metric;
-  return joinStrings(parts);
-}
-
-/** The Envoy stats_tags regex that extracts label `name` from an encoded stat name. */
-export function statsTagRegex(name: string): string {
-  return '[.;](' + name + '=([^;]*);)';
+  return value.length == 0 ? UNKNOWN : statLabelValue(value);
 }
 
 // Envoy's core response flags (StreamInfo::CoreResponseFlag), bit i = RESPONSE_FLAG_CODES[i] of the
@@ -141,16 +103,6 @@ export function responseFlagsString(flags: u64): string {
 export function requestProtocol(contentType: string | null): string {
   if (contentType !== null && contentType.startsWith('application/grpc')) return 'grpc';
   return 'http';
-}
-
-/** The host of an authority without its port (`svc.ns:8080` -> `svc.ns`, `[::1]:80` -> `[::1]`). */
-export function hostOfAuthority(authority: string): string {
-  if (authority.startsWith('[')) {
-    const end = authority.indexOf(']');
-    return end < 0 ? authority : authority.substring(0, end + 1);
-  }
-  const colon = authority.lastIndexOf(':');
-  return colon < 0 ? authority : authority.substring(0, colon);
 }
 
 /** The service host of an Istio cluster name `outbound|80|v1|svc.ns.svc.cluster.local`, else "". */

@@ -2,6 +2,7 @@
 // configured tag overrides, and the cap on distinct label sets. Pure: no host calls; the adapter
 // (filter.ts) fills RequestFacts and answers ValueContext lookups.
 import { joinStrings } from '../../assembly/lib/strings';
+import { pathWithoutQuery } from '../../assembly/lib/http';
 import { JsonKind, JsonValue, jsonAt, scalarText } from '../../assembly/lib/json';
 import { PeerInfo } from './peer';
 import { TraceIds } from './trace';
@@ -159,7 +160,7 @@ function attributeValue(a: i32, f: RequestFacts): string {
     case Attribute.RequestHost: return f.authority;
     case Attribute.RequestMethod: return f.method;
     case Attribute.RequestPath: return f.path;
-    case Attribute.RequestUrlPath: { const q = f.path.indexOf('?'); return q < 0 ? f.path : f.path.substring(0, q); }
+    case Attribute.RequestUrlPath: return pathWithoutQuery(f.path);
     case Attribute.RequestProtocol: return f.protocol;
     default: return f.responseCode.toString();
   }

@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
-import { chainOrder, configString, loadBootstrap } from '../../host/envoy/config.ts';
+import { chainOrder } from '../../filters/manifest.ts';
+import { CLUSTER_HEADER } from '../../assembly/lib/contracts.ts';
+import { configString, loadBootstrap } from '../../host/envoy/config.ts';
 import { repoRoot } from '../../host/envoy/install.ts';
 import { runEnvoyExpectingFailure, send, startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { headerList, loadChain, type Chain } from '../../host/harness/index.ts';
@@ -13,7 +15,6 @@ import { CLUSTER_IDENTITIES, EchoService, Upstreams, type EchoReply, type EchoRe
 import type { HeaderExpectation, Scenario, ScenarioRequest, ScenarioStep, StaticRoute, StepResult } from './types.ts';
 
 export const DEFAULT_CLUSTER = 'outbound|80||service_b';
-const CLUSTER_HEADER = 'x-asmesh-cluster';
 
 // ---------------------------------------------------------------- expectations
 

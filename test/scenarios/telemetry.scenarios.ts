@@ -2,7 +2,7 @@
 // label set (by their encoded stat names, see filters/telemetry/labels.ts), the peer header
 // exchange and stripping, access log lines, the cardinality cap, and rejected configurations.
 // Prometheus output, histogram counts and promtool are checked in test/telemetry/envoy.test.ts.
-import { ISTIO_LABELS } from '../../host/cli/translate.ts';
+import { ISTIO_LABELS } from '../../filters/manifest.ts';
 import { ISSUER, jwks, makeKey, token } from '../authz/keys.ts';
 import { peerHeader, destinationLabels, NODE_PRODUCTPAGE, SLEEP, RATINGS, type IstioLabels, type Peer } from '../telemetry/helpers.ts';
 import type { Scenario } from './types.ts';

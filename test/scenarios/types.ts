@@ -3,7 +3,7 @@
 // runs each one as `<name> [harness]` and `<name> [envoy]`.
 import type { GrpcHandler } from '../../host/upstream/grpc.ts';
 
-export type FilterName = 'example' | 'steering' | 'authz' | 'telemetry';
+import type { FilterName } from '../../filters/manifest.ts';
 
 export interface ScenarioFilter {
   /** An asmesh filter, or a fixture module `<name>.wasm` in the scenario's `wasmDir`. */

@@ -10,7 +10,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { connectionManagers } from '../../host/envoy/config.ts';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
-import { parseExposition, select, checkExposition, NODE_PRODUCTPAGE, ISTIO_NAME_LINT } from './helpers.ts';
+import { until } from '../../host/until.ts';
+import { parseExposition, select, checkExposition, NODE_PRODUCTPAGE, ISTIO_NAME_LINT, STATS_FLUSH_MS } from './helpers.ts';
 
 const NATIVE = /^NATIVE (\S+) (\S+)$/;
 
@@ -53,6 +54,7 @@ before(async () => {
   const closed = await closedPort();
   const route = (path: string, r: object, extra: object = {}) => ({ match: { path }, route: r, ...extra });
   envoy = await startEnvoy({
+    statsFlushMs: STATS_FLUSH_MS,
     filters: [{ name: 'telemetry', config: { reporter: 'destination' } }],
     node: { id: 'productpage', cluster: 'productpage', metadata: NODE_PRODUCTPAGE },
     // The stdout access log is flushed like a file log (every 10 s by default).
@@ -168,14 +170,8 @@ function abortAfter(path: string, ms: number): Promise<void> {
   });
 }
 
-async function waitFor<T>(what: string, get: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n--- envoy log ---\n${envoy.logs().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function waitFor<T>(what: string, get: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  return until(get, timeoutMs, () => `${what}\n--- envoy log ---\n${envoy.logs().slice(-4000)}`, 50);
 }
 
 // path -> [status the client sees (null: client hung up), the flags Envoy documents for the case]

@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { loadBootstrap } from '../../host/envoy/config.ts';
+import { statsTags } from '../../filters/manifest.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
 import {
-  parseExposition, select, total, prometheusWhen, peerHeader, checkExposition, destinationLabels, NODE_PRODUCTPAGE, SLEEP, RATINGS, ISTIO_NAME_LINT,
+  parseExposition, select, total, prometheusWhen, peerHeader, checkExposition, destinationLabels, NODE_PRODUCTPAGE, SLEEP, RATINGS, ISTIO_NAME_LINT, STATS_FLUSH_MS,
 } from './helpers.ts';
 
 const NODE_SLEEP = { WORKLOAD_NAME: 'sleep', NAMESPACE: 'default', CLUSTER_ID: 'Kubernetes', LABELS: { app: 'sleep', version: 'v1' } };
@@ -30,11 +31,13 @@ let source: Envoy;
 before(async () => {
   upstreams = await Upstreams.start();
   destination = await startEnvoy({
+    statsFlushMs: STATS_FLUSH_MS,
     filters: [{ name: 'telemetry', config: { reporter: 'destination' } }], upstreams: upstreams.endpoints(),
     node: node(NODE_PRODUCTPAGE, 'productpage'),
   });
   const port = Number(new URL(destination.listenerUrl).port);
   source = await startEnvoy({
+    statsFlushMs: STATS_FLUSH_MS,
     filters: [{ name: 'telemetry', config: { reporter: 'source' } }],
     upstreams: { 'outbound|80||service_b': { host: '127.0.0.1', port } }, node: node(NODE_SLEEP, 'sleep'),
   });
@@ -133,6 +136,7 @@ test('Envoy: a known mix through a source sidecar and direct callers gives exact
 
 test('Envoy: the cardinality cap folds new label sets into `other` and counts them', async () => {
   const envoy = await startEnvoy({
+    statsFlushMs: STATS_FLUSH_MS,
     filters: [{ name: 'telemetry', config: { maxLabelSets: 2, accessLog: { enabled: false } } }], upstreams: upstreams.endpoints(),
     node: node(NODE_PRODUCTPAGE, 'productpage'),
   });
@@ -152,8 +156,9 @@ test('Envoy: the cardinality cap folds new label sets into `other` and counts th
 });
 
 test('Envoy: custom dimensions reach /stats/prometheus with one more stats_tags rule; removed labels are gone; a disabled metric is absent', async (t) => {
-  const rules = [...(loadBootstrap().stats_config as { stats_tags: unknown[] }).stats_tags, { tag_name: 'user_tier', regex: '[.;](user_tier=([^;]*);)' }];
+  const rules = statsTags(['user_tier']);
   const envoy = await startEnvoy({
+    statsFlushMs: STATS_FLUSH_MS,
     filters: [{ name: 'telemetry', config: { accessLog: { enabled: false }, metrics: [{ overrides: [
       { tagOverrides: { user_tier: { value: "request.headers['x-tier']" }, destination_cluster: { value: "'east'" }, source_cluster: { operation: 'REMOVE' } } },
       { match: { metric: 'REQUEST_SIZE' }, disabled: true },

@@ -1,7 +1,7 @@
 // Pure telemetry logic: label encoding and sanitizing, response flags, service names, trace ids,
 // peer headers, the access log writer and time format, the config parser, the series cap.
 import {
-  sanitizeValue, encodeMetricName, statsTagRegex, responseFlagsString, hostOfAuthority, serviceOfCluster,
+  sanitizeValue, encodeMetricName, responseFlagsString, hostOfAuthority, serviceOfCluster,
   serviceName, serviceNamespace, isValidLabelName, requestProtocol, L_SOURCE_WORKLOAD, L_DESTINATION_SERVICE_NAMESPACE,
   L_CONNECTION_SECURITY_POLICY, L_REPORTER,
 } from '../labels';
@@ -36,7 +36,6 @@ describe('labels', () => {
   });
   it('encodes labels before the metric name, and names the stats_tags regex', () => {
     expect(encodeMetricName('m', ['a', 'b'], ['1', '2'])).toBe('a=1;b=2;m');
-    expect(statsTagRegex('reporter')).toBe('[.;](reporter=([^;]*);)');
   });
   it('prints response flags as Istio does', () => {
     expect(responseFlagsString(0)).toBe('-');
