@@ -11,7 +11,6 @@
 //   STRICT, then the local app's cluster. Every sidecar thus runs all three filters, each where Istio
 //   applies the resource (order in a chain as in DESIGN.md: steering, authz, telemetry).
 import { Checker, isObject, parseResources, toDuration, type JsonObject, type Resource } from './istio.ts';
-import { stringify } from 'yaml';
 import { InputErrors } from './errors.ts';
 import { ISTIO_LABELS, MESH_FILTERS, filterManifest, statsTags, type ListenerSide, type MeshFilterName } from '../../filters/manifest.ts';
 import { wasmFilterEntry } from '../envoy/config.ts';
@@ -459,7 +458,3 @@ function renderBootstrap(args: {
   };
 }
 
-/** YAML as Envoy reads it: no anchors/aliases, no line folding. */
-export function toYaml(value: unknown): string {
-  return stringify(value, { aliasDuplicateObjects: false, lineWidth: 0 });
-}
