@@ -3,9 +3,9 @@
 // Run: node --import tsx bench/rig.ts
 import { Agent } from 'node:http';
 import { startEnvoy, send } from '../host/envoy/launcher.ts';
-import { Upstreams } from '../host/upstream/echo.ts';
-import { HarnessChain } from '../test/scenarios/runner.ts';
-import type { Scenario } from '../test/scenarios/types.ts';
+import { loadChain } from '../host/harness/index.ts';
+import { CLUSTER_IDENTITIES, EchoService, Upstreams } from '../host/upstream/echo.ts';
+import { CLUSTER_HEADER } from '../assembly/lib/contracts.ts';
 
 const filters = [{ name: 'example' as const, config: { header: 'x-asmesh-example', value: 'bench' } }];
 const upstreams = await Upstreams.start();
@@ -32,9 +32,16 @@ agent.destroy();
 await envoy.stop();
 await upstreams.close();
 
-const chain = await HarnessChain.load({ name: 'bench', filters } as Scenario);
+const services = Object.fromEntries(Object.entries(CLUSTER_IDENTITIES).map(([cluster, identity]) => {
+  const service = new EchoService(identity);
+  return [cluster, (req: Parameters<EchoService['handle']>[0]) => service.handle(req)];
+}));
+const chain = await loadChain({
+  filters: filters.map((f) => ({ name: f.name, wasm: `build/${f.name}.wasm`, config: f.config })),
+  router: { clusterHeader: CLUSTER_HEADER, defaultCluster: 'outbound|80||service_b' }, clusters: services,
+});
 let m = 0;
 const t1 = performance.now();
-while (performance.now() - t1 < 3000) { await chain.request({ path: '/' }); m++; }
+while (performance.now() - t1 < 3000) { await chain.request({ path: '/', authority: 'service_b' }); m++; }
 console.log(`harness chain: ${(m / ((performance.now() - t1) / 1000)).toFixed(0)} requests/s through the example filter (${m} in 3 s)`);
 chain.close();

@@ -1,22 +1,26 @@
-// Builds every filter named as a target in asconfig.json: filters/<name>/index.ts -> build/<name>.wasm.
+// Builds every filter folder: filters/<name>/index.ts -> build/<name>.wasm, with asconfig.json's options
+// (and its target <name>'s, when it has one). For asmesh itself the folders are the filters of
+// filters/manifest.ts (test/manifest.test.ts checks they agree); a filter project lays out the same.
 // --debug also writes build/<name>.debug.wasm (unoptimized, with names). Extra args: filter names to build.
 import { main as asc } from 'assemblyscript/asc';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 
 const args = process.argv.slice(2);
 const debug = args.includes('--debug');
 const only = args.filter((a) => !a.startsWith('--'));
-const { targets } = JSON.parse(readFileSync('asconfig.json', 'utf8'));
+const names = existsSync('filters') ? readdirSync('filters').filter((n) => existsSync(`filters/${n}/index.ts`)).sort() : [];
+for (const name of only) {
+  if (!names.includes(name)) {
+    console.error(`build: no filter ${name} (filters/${name}/index.ts; filters: ${names.join(', ') || 'none'})`);
+    process.exit(1);
+  }
+}
 
 let failed = false;
-for (const name of Object.keys(targets)) {
+for (const name of names) {
   if (only.length && !only.includes(name)) continue;
   const entry = `filters/${name}/index.ts`;
-  if (!existsSync(entry)) {
-    console.log(`skip ${name}: ${entry} does not exist yet`);
-    continue;
-  }
-  const variants = [['--target', name]];
+  const variants = [['--target', name, '--outFile', `build/${name}.wasm`]];
   if (debug) variants.push(['--target', name, '-O0', '--debug', '--outFile', `build/${name}.debug.wasm`]);
   for (const flags of variants) {
     const { error, stderr } = await asc([entry, '--config', 'asconfig.json', ...flags], {});
@@ -25,8 +29,9 @@ for (const name of Object.keys(targets)) {
       failed = true;
       continue;
     }
-    const out = flags.includes('--outFile') ? flags[flags.indexOf('--outFile') + 1] : targets[name].outFile;
+    const out = flags[flags.indexOf('--outFile') + 1];
     console.log(`built ${out} (${statSync(out).size} bytes)`);
   }
 }
-process.exit(failed ? 1 : 0);
+if (!names.length) console.error('build: no filters/<name>/index.ts here');
+process.exit(failed || !names.length ? 1 : 0);

@@ -7,14 +7,18 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, InputError } from './errors.ts';
-import { envoyVersion, localizePaths, requireEnvoy, startEnvoy, validateConfig } from './envoy.ts';
+import { localizePaths, requireEnvoy } from './envoy.ts';
+import { envoyRelease } from '../envoy/install.ts';
+import { launchEnvoy, missingWasmFiles, validateBootstrap } from '../envoy/launcher.ts';
 import { parse as parseYaml } from 'yaml';
-import { packageRoot } from './paths.ts';
+import { repoRoot } from '../paths.ts';
 import { makeMeshCerts } from './certs.ts';
-import { sidecarStatsTags } from './stats-tags.ts';
 import { runRequest, formatRun } from './run.ts';
-import { FILTERS, toYaml, translate, type FilterName, type TranslateOptions } from './translate.ts';
+import { toYaml, translate, type TranslateOptions } from './translate.ts';
+import { MESH_FILTERS, type MeshFilterName } from '../../filters/manifest.ts';
 import type { JsonObject } from './istio.ts';
+import { SLO_USAGE, sloCommand } from '../slo/command.ts';
+import { DASHBOARD_USAGE, dashboardCommand } from '../dashboard/command.ts';
 
 const USAGE: Record<string, string> = {
   main: `asmesh: Istio service-mesh features for stock Envoy, as proxy-wasm filters
@@ -27,12 +31,14 @@ Commands:
   run         push one request through a filter in the Node host harness
   envoy       start real Envoy with a bootstrap and the filters
   demo        the mesh demo: service_a -> sidecars (mTLS) -> service_b v1/v2
+  slo         an SLO file -> Prometheus recording and burn-rate alerting rules
+  dashboard   the mesh dashboard (topology, services, SLOs) from Prometheus or the sidecars
 
 Run 'asmesh <command> --help' for a command's options.
 Exit codes: 0 ok, 1 internal error, 2 bad input (flags, files, unsupported fields, rejected config).`,
   build: `Usage: asmesh build [--debug] [--project DIR] [FILTER...]
 
-Compiles filters/<name>/index.ts to build/<name>.wasm for every target in asconfig.json
+Compiles every filters/<name>/index.ts to build/<name>.wasm with asconfig.json's options
 (default: asmesh's own filters; with --project, the project in DIR laid out the same way).
   --debug          also write build/<name>.debug.wasm (unoptimized, with names)
   --project DIR    build a filter project (its asconfig.json) instead of asmesh's own
@@ -60,18 +66,22 @@ Without --out the Envoy bootstrap (which embeds the three configurations) goes t
   --validate               check the bootstrap with 'envoy --mode validate' (needs Envoy and build/*.wasm;
                            Envoy runs each filter's configure, so rejected configurations show here)
   -h, --help               this help`,
-  run: `Usage: asmesh run --filter FILE.wasm [--config FILE.json] --request FILE.json [--json]
+  run: `Usage: asmesh run --filter FILE.wasm [--config FILE.json] [--filter ... --config ...] --request FILE.json [--json]
 
-Loads the filter in the host harness (the proxy-wasm ABI as Envoy 1.40 implements it), pushes
-one request through every phase and prints each phase's status, the headers the upstream got,
-the response the client got, the filter's logs and metrics.
+Loads the filters in the host harness (the proxy-wasm ABI as Envoy 1.40 implements it), each in its
+own VM, chained in the order given before Envoy's router, pushes one request through the chain and
+prints each callback's status, what the upstream got, the response the client got, the logs and
+metrics. Every cluster answers as an echo server (also the filters' http calls); the default
+route's cluster answers the request file's "upstream" when it has one.
 The request file: {"headers": {":method": "GET", ":path": "/", ...}, "body": "...",
   "properties": {"source.principal": "..."}, "upstream": {"status": 200, "headers": {}, "body": ""}}
-  --filter FILE.wasm     the proxy-wasm module
-  --config FILE.json     its plugin configuration (default: empty)
+  --filter FILE.wasm     a proxy-wasm module (repeatable: the chain, in order)
+  --config FILE.json     the plugin configuration of the --filter before it (default: empty)
   --request FILE.json    the request (default: GET / on example.test)
-  --name NAME            plugin name / root id / vm id (default: the file's base name)
-  --clusters A,B         clusters that exist for http calls
+  --name NAME            plugin name / root id / vm id of the --filter before it (default: the file's base name)
+  --clusters A,B         clusters that exist besides the default one
+  --default-cluster C    the default route's cluster (default: upstream)
+  --cluster-header H     a route taking the cluster named by request header H (Envoy's cluster_header)
   --json                 machine-readable output
   --expect-status N      exit 3 unless the client receives status N
   -h, --help             this help`,
@@ -92,11 +102,13 @@ CA generated at start), drives the seed scenarios and prints a report; then wait
   --once        exit after the report (also DEMO_ONCE=1)
   --render DIR  only write the configs docker compose runs (envoy/docker-compose.yaml, the demo services)
   -h, --help    this help`,
+  slo: SLO_USAGE,
+  dashboard: DASHBOARD_USAGE,
 };
 
 function args<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, positionals = false) {
   try {
-    return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: positionals, strict: true });
+    return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: positionals, strict: true, tokens: true });
   } catch (e) {
     throw new InputError((e as Error).message);
   }
@@ -147,22 +159,22 @@ async function cmdTranslate(argv: string[]): Promise<number> {
     if (i <= 0) throw new InputError(`--endpoint: ${JSON.stringify(e)} is not CLUSTER=HOST:PORT`);
     endpoints[e.slice(0, i)] = hostPort(e.slice(i + 1), '--endpoint');
   }
-  const filters = v.filters?.split(',').map((f) => f.trim()) as FilterName[] | undefined;
-  for (const f of filters ?? []) if (!FILTERS.includes(f)) throw new InputError(`--filters: unknown filter ${f} (${FILTERS.join(', ')})`);
+  const filters = v.filters?.split(',').map((f) => f.trim()) as MeshFilterName[] | undefined;
+  for (const f of filters ?? []) if (!MESH_FILTERS.includes(f)) throw new InputError(`--filters: unknown filter ${f} (${MESH_FILTERS.join(', ')})`);
   const files = positionals.map((name) => ({ name, text: readText(name, 'Istio resource') }));
   const result = translate(files, {
     workload: { name: v.workload, namespace: v.namespace, app: v.app, version: v.version, serviceAccount: v['service-account'] },
     wasmDir: v['wasm-dir'], certDir: v['cert-dir'], app: v['app-address'] ? hostPort(v['app-address'], '--app-address') : undefined,
     endpoints, adminPort: int(v['admin-port'], '--admin-port'), outboundPort: int(v['outbound-port'], '--outbound-port'),
-    inboundPort: int(v['inbound-port'], '--inbound-port'), filters, statsTags: sidecarStatsTags(),
+    inboundPort: int(v['inbound-port'], '--inbound-port'), filters,
   });
   for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
   const envoyYaml = `# Generated by asmesh translate from ${positionals.map((p) => basename(p)).join(', ')}\n${toYaml(result.envoy)}`;
   if (v.out) {
     mkdirSync(v.out, { recursive: true });
-    for (const f of FILTERS) writeFileSync(join(v.out, `${f}.json`), JSON.stringify(result[f] ?? null, null, 2) + '\n');
+    for (const f of MESH_FILTERS) writeFileSync(join(v.out, `${f}.json`), JSON.stringify(result[f] ?? null, null, 2) + '\n');
     writeFileSync(join(v.out, 'envoy.yaml'), envoyYaml);
-    process.stderr.write(`wrote ${FILTERS.map((f) => `${f}.json`).join(', ')}, envoy.yaml to ${v.out} (clusters: ${result.clusters.join(', ')}; mTLS ${result.mtls})\n`);
+    process.stderr.write(`wrote ${MESH_FILTERS.map((f) => `${f}.json`).join(', ')}, envoy.yaml to ${v.out} (clusters: ${result.clusters.join(', ')}; mTLS ${result.mtls})\n`);
   } else if (v.json) {
     process.stdout.write(JSON.stringify({ steering: result.steering, authz: result.authz, telemetry: result.telemetry, envoy: result.envoy, mtls: result.mtls, warnings: result.warnings }, null, 2) + '\n');
   } else {
@@ -170,33 +182,44 @@ async function cmdTranslate(argv: string[]): Promise<number> {
   }
   if (v.validate) {
     const bin = requireEnvoy();
-    const dir = join(packageRoot(), '.tmp');
-    mkdirSync(dir, { recursive: true });
-    const path = join(dir, `translate-validate-${process.pid}.yaml`);
+    const dir = join(repoRoot, '.tmp');
     const certDir = makeMeshCerts(join(dir, 'validate-certs'), [{ name: 'workload', namespace: 'default', serviceAccount: 'default' }]).workload;
-    writeFileSync(path, toYaml(localizePaths(result.envoy, { wasmDir: join(packageRoot(), 'build'), certDir })));
-    const problem = validateConfig(bin, path);
+    const problem = await validate(localizePaths(result.envoy, { wasmDir: join(repoRoot, 'build'), certDir }));
     if (problem) {
       process.stderr.write(`envoy --mode validate rejected the bootstrap:\n${problem}\n`);
       return EXIT_INPUT;
     }
-    process.stderr.write(`envoy --mode validate: OK (${envoyVersion(bin)})\n`);
+    process.stderr.write(`envoy --mode validate: OK (${envoyRelease(bin)})\n`);
   }
   return EXIT_OK;
 }
 
 async function cmdRun(argv: string[]): Promise<number> {
-  const { values: v } = args(argv, {
-    filter: { type: 'string' }, config: { type: 'string' }, request: { type: 'string' }, name: { type: 'string' },
-    clusters: { type: 'string' }, json: { type: 'boolean' }, 'expect-status': { type: 'string' },
+  const { values: v, tokens } = args(argv, {
+    filter: { type: 'string', multiple: true }, config: { type: 'string', multiple: true }, request: { type: 'string' }, name: { type: 'string', multiple: true },
+    clusters: { type: 'string' }, 'default-cluster': { type: 'string' }, 'cluster-header': { type: 'string' },
+    json: { type: 'boolean' }, 'expect-status': { type: 'string' },
   });
   if (v.help) return help('run');
-  if (!v.filter) throw new InputError('run: --filter FILE.wasm is required (asmesh run --help)');
-  if (!existsSync(v.filter)) throw new InputError(`${v.filter}: no such file (build it with asmesh build)`);
-  const config = v.config === undefined ? '' : readText(v.config, 'plugin configuration');
+  if (!v.filter?.length) throw new InputError('run: --filter FILE.wasm is required (asmesh run --help)');
+  // --config and --name belong to the --filter before them.
+  const filters: { wasm: string; config: string; name: string }[] = [];
+  for (const t of tokens) {
+    if (t.kind !== 'option' || t.value === undefined) continue;
+    if (t.name === 'filter') {
+      if (!existsSync(t.value)) throw new InputError(`${t.value}: no such file (build it with asmesh build)`);
+      filters.push({ wasm: t.value, config: '', name: basename(t.value).replace(/\.wasm$/, '') });
+    } else if (t.name === 'config' || t.name === 'name') {
+      const last = filters.at(-1);
+      if (last === undefined) throw new InputError(`run: --${t.name} must follow the --filter it belongs to`);
+      if (t.name === 'config') last.config = readText(t.value, 'plugin configuration'); else last.name = t.value;
+    }
+  }
   const request = v.request === undefined ? { headers: { ':method': 'GET', ':path': '/', ':authority': 'example.test' } } : readJson(v.request, 'request');
-  const name = v.name ?? basename(v.filter).replace(/\.wasm$/, '');
-  const result = await runRequest({ wasm: v.filter, config, request, name, clusters: v.clusters?.split(',') ?? [] });
+  const result = await runRequest({
+    filters, request, clusters: v.clusters?.split(',').filter((c) => c !== '') ?? [],
+    defaultCluster: v['default-cluster'] ?? 'upstream', clusterHeader: v['cluster-header'],
+  });
   process.stdout.write(v.json ? JSON.stringify(result, null, 2) + '\n' : formatRun(result));
   if (result.error) return EXIT_INPUT;
   const expect = int(v['expect-status'], '--expect-status');
@@ -210,9 +233,9 @@ async function cmdRun(argv: string[]): Promise<number> {
 async function cmdBuild(argv: string[]): Promise<number> {
   const { values: v, positionals } = args(argv, { debug: { type: 'boolean' }, project: { type: 'string' } }, true);
   if (v.help) return help('build');
-  const root = packageRoot();
+  const root = repoRoot;
   const cwd = v.project ? resolve(v.project) : root;
-  if (!existsSync(join(cwd, 'asconfig.json'))) throw new InputError(`${cwd}: no asconfig.json (a filter project has asconfig.json with one target per filters/<name>/index.ts)`);
+  if (!existsSync(join(cwd, 'asconfig.json'))) throw new InputError(`${cwd}: no asconfig.json (a filter project has asconfig.json and filters/<name>/index.ts)`);
   const r = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), ...(v.debug ? ['--debug'] : []), ...positionals], { cwd, stdio: 'inherit' });
   return r.status === 0 ? EXIT_OK : EXIT_INPUT;
 }
@@ -229,40 +252,54 @@ async function cmdEnvoy(argv: string[]): Promise<number> {
     throw new InputError(`${v.config}: not YAML: ${(e as Error).message}`);
   }
   const bin = requireEnvoy(true);
-  const local = localizePaths(bootstrap, { wasmDir: v['wasm-dir'] ?? join(packageRoot(), 'build'), certDir: v['cert-dir'] });
-  const dir = join(packageRoot(), '.tmp', `envoy-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
+  const local = localizePaths(bootstrap, { wasmDir: v['wasm-dir'] ?? join(repoRoot, 'build'), certDir: v['cert-dir'] });
   if (v.validate) {
-    const path = join(dir, 'envoy.yaml');
-    writeFileSync(path, toYaml(local));
-    const problem = validateConfig(bin, path);
+    const problem = await validate(local);
     if (problem) {
       process.stderr.write(`${v.config}: envoy --mode validate rejected it:\n${problem}\n`);
       return EXIT_INPUT;
     }
-    process.stdout.write(`${v.config}: valid (${envoyVersion(bin)})\n`);
+    process.stdout.write(`${v.config}: valid (${envoyRelease(bin)})\n`);
     return EXIT_OK;
   }
-  const admin = (local.admin as JsonObject | undefined)?.address as JsonObject | undefined;
-  const adminPort = Number(((admin?.socket_address ?? {}) as JsonObject).port_value ?? 0);
-  if (!adminPort) throw new InputError(`${v.config}: admin.address.socket_address.port_value is required (asmesh waits on /ready)`);
-  const envoy = await startEnvoy({ bin, name: 'envoy', bootstrap: local, workDir: dir, adminPort, logLevel: 'info' });
-  const listeners = ((local.static_resources as JsonObject | undefined)?.listeners as JsonObject[] | undefined) ?? [];
-  process.stdout.write(`Envoy ${envoyVersion(bin)} ready (pid ${envoy.process.pid})\n  admin: ${envoy.adminUrl}\n`);
-  for (const l of listeners) {
-    const sa = ((l.address as JsonObject).socket_address ?? {}) as JsonObject;
-    process.stdout.write(`  listener ${l.name}: ${sa.address}:${sa.port_value}\n`);
+  const missing = missingWasmFiles(local);
+  if (missing.length) throw new InputError(`${v.config}: ${missing.join(', ')}: no such file (asmesh build, or --wasm-dir)`);
+  let envoy;
+  try {
+    envoy = await launchEnvoy(local, { logArgs: ['-l', 'info', '--component-log-level', 'wasm:info'] });
+  } catch (e) {
+    process.stderr.write(`asmesh envoy: ${(e as Error).message}\n`);
+    return EXIT_INTERNAL;
+  }
+  process.stdout.write(`Envoy ${envoyRelease(bin)} ready (pid ${envoy.pid})\n  admin: ${envoy.adminUrl}\n`);
+  for (const l of ((local.static_resources as JsonObject | undefined)?.listeners as JsonObject[] | undefined) ?? []) {
+    const bound = ((l.address as JsonObject).socket_address ?? {}) as JsonObject;
+    const port = envoy.listeners[String(l.name)] ? new URL(envoy.listeners[String(l.name)]!).port : bound.port_value;
+    process.stdout.write(`  listener ${l.name}: ${bound.address}:${port}\n`);
   }
   process.stdout.write('Ctrl-C to stop\n');
-  envoy.process.stdout!.pipe(process.stdout);
-  envoy.process.stderr!.pipe(process.stderr);
-  const code = await new Promise<number>((res) => {
-    const stop = () => { void envoy.stop().then(() => res(EXIT_OK)); };
+  const running = envoy;
+  running.child.stdout!.pipe(process.stdout);
+  running.child.stderr!.pipe(process.stderr);
+  return new Promise<number>((res) => {
+    const stop = () => { void running.stop().then(() => res(EXIT_OK)); };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    envoy.process.once('exit', (c) => res(c === 0 ? EXIT_OK : EXIT_INTERNAL));
+    running.child.once('exit', (c) => res(c === 0 ? EXIT_OK : EXIT_INTERNAL));
   });
-  return code;
+}
+
+async function cmdSlo(argv: string[]): Promise<number> {
+  const { values: v, positionals } = args(argv, { out: { type: 'string', short: 'o' }, check: { type: 'boolean' } }, true);
+  if (v.help) return help('slo');
+  if (positionals.length !== 1) throw new InputError('slo: one SLO file expected (asmesh slo --help)');
+  return sloCommand(positionals[0], { out: v.out, check: v.check }, (s) => process.stdout.write(s));
+}
+
+async function cmdDashboard(argv: string[]): Promise<number> {
+  const { values: v } = args(argv, { prometheus: { type: 'string' }, target: { type: 'string', multiple: true }, port: { type: 'string' } });
+  if (v.help) return help('dashboard');
+  return dashboardCommand({ prometheus: v.prometheus, targets: v.target ?? [], port: int(v.port, '--port') }, (s) => process.stdout.write(s));
 }
 
 async function cmdDemo(argv: string[]): Promise<number> {
@@ -279,13 +316,21 @@ async function cmdDemo(argv: string[]): Promise<number> {
   return runDemo({ once: v.once || process.env.DEMO_ONCE === '1' });
 }
 
+/** `envoy --mode validate` of a bootstrap: null when accepted, else Envoy's complaint. */
+async function validate(bootstrap: JsonObject): Promise<string | null> {
+  const missing = missingWasmFiles(bootstrap);
+  if (missing.length) return `${missing.join(', ')}: no such file (asmesh build)`;
+  const r = await validateBootstrap(bootstrap, { logArgs: ['-l', 'error', '--log-format', '%v'] });
+  return r.ok ? null : r.output.trim() || `envoy exited ${r.code}`;
+}
+
 function help(cmd: string): number {
   process.stdout.write(USAGE[cmd] + '\n');
   return EXIT_OK;
 }
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  translate: cmdTranslate, run: cmdRun, build: cmdBuild, envoy: cmdEnvoy, demo: cmdDemo,
+  translate: cmdTranslate, run: cmdRun, build: cmdBuild, envoy: cmdEnvoy, demo: cmdDemo, slo: cmdSlo, dashboard: cmdDashboard,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,57 +1,96 @@
-// `asmesh run`: one request through one filter in the host harness.
-import { loadPlugin, type HttpRequestSpec } from '../harness/index.ts';
+// `asmesh run`: one request through a chain of filters in the host harness, with Envoy's router in
+// front of the clusters; every cluster (also for the filters' http calls) answers as an echo server.
+import { loadChain, type ChainRequest, type ClusterServer, type HeaderInput } from '../harness/index.ts';
+import { echoReply } from '../upstream/echo.ts';
 import { isObject } from './istio.ts';
 import { InputError } from './errors.ts';
 
 export interface RunOutput {
   filter: string;
-  /** The filter rejected its configuration (or failed to start): its log lines are in `logs`. */
+  /** A filter rejected its configuration (or failed to start): its log lines are in `logs`. */
   error?: string;
-  phases: { phase: string; status: number; action: string }[];
-  upstreamRequest: { headers: [string, string][]; body: string } | null;
-  response: { status: number; headers: [string, string][]; body: string; local: boolean; details?: string } | null;
+  phases: { filter: string; phase: string; status: number; action: string }[];
+  upstreamRequest: { cluster: string; method: string; path: string; headers: [string, string][]; body: string } | null;
+  response: { status: number; headers: [string, string][]; body: string; local: boolean } | null;
   routeCacheClears: number;
   logs: { level: string; message: string }[];
   metrics: Record<string, number>;
 }
 
-function checkRequest(req: unknown): HttpRequestSpec {
+interface RequestFile {
+  headers: HeaderInput; body?: string; properties?: ChainRequest['properties'];
+  upstream?: { status?: number; headers?: Record<string, string>; body?: string };
+}
+
+function checkRequest(req: unknown): RequestFile {
   if (!isObject(req)) throw new InputError('request: must be a JSON object {"headers": {...}, "body": ...}');
   if (!isObject(req.headers) && !Array.isArray(req.headers)) throw new InputError('request: headers: required (an object or a list of [name, value])');
   for (const k of Object.keys(req)) {
-    if (!['headers', 'body', 'trailers', 'properties', 'upstream'].includes(k)) throw new InputError(`request: ${k}: not supported (headers, body, trailers, properties, upstream)`);
+    if (!['headers', 'body', 'properties', 'upstream'].includes(k)) throw new InputError(`request: ${k}: not supported (headers, body, properties, upstream)`);
   }
-  return req as unknown as HttpRequestSpec;
+  if (req.body !== undefined && typeof req.body !== 'string') throw new InputError('request: body: must be a string');
+  return req as unknown as RequestFile;
 }
 
-export async function runRequest(opts: { wasm: string; config: string; request: unknown; name: string; clusters: string[] }): Promise<RunOutput> {
-  const spec = checkRequest(opts.request);
-  const out: RunOutput = { filter: opts.wasm, phases: [], upstreamRequest: null, response: null, routeCacheClears: 0, logs: [], metrics: {} };
-  let plugin;
+/** The request file's headers as the downstream request: pseudo-headers give method, path and authority. */
+function chainRequest(file: RequestFile): ChainRequest {
+  const list: [string, string][] = Array.isArray(file.headers) ? file.headers : Object.entries(file.headers);
+  const pseudo = (name: string) => list.find(([k]) => k.toLowerCase() === name)?.[1];
+  return {
+    method: pseudo(':method'), path: pseudo(':path'), authority: pseudo(':authority') ?? pseudo('host'),
+    headers: list.filter(([k]) => !k.startsWith(':')), body: file.body, properties: file.properties,
+  };
+}
+
+const ACTIONS: Record<number, string> = { 0: 'Continue', 1: 'StopIteration', 2: 'ContinueAndEndStream', 3: 'StopAllIterationAndBuffer', 4: 'StopAllIterationAndWatermark' };
+
+export interface RunOptions {
+  /** The filters in chain order. */
+  filters: { wasm: string; config: string; name: string }[];
+  request: unknown;
+  /** Clusters that exist besides the default route's. */
+  clusters: string[];
+  defaultCluster: string;
+  clusterHeader?: string;
+}
+
+export async function runRequest(opts: RunOptions): Promise<RunOutput> {
+  const file = checkRequest(opts.request);
+  const out: RunOutput = { filter: opts.filters.map((f) => f.wasm).join(', '), phases: [], upstreamRequest: null, response: null, routeCacheClears: 0, logs: [], metrics: {} };
+  const clusters: Record<string, ClusterServer> = {};
+  for (const name of opts.clusters) clusters[name] = (req) => echoReply(name, req);
+  const upstream = file.upstream;
+  clusters[opts.defaultCluster] = upstream === undefined ? (req) => echoReply(opts.defaultCluster, req)
+    : () => ({ status: upstream.status ?? 200, headers: upstream.headers ?? {}, body: upstream.body ?? '' });
+  let chain;
   try {
-    plugin = await loadPlugin(opts.wasm, { config: opts.config, pluginName: opts.name, rootId: opts.name, vmId: opts.name, clusters: opts.clusters, nowMs: Date.now() });
+    chain = await loadChain({
+      filters: opts.filters.map((f) => ({ name: f.name, wasm: f.wasm, config: f.config })),
+      router: { defaultCluster: opts.defaultCluster, clusterHeader: opts.clusterHeader }, clusters,
+    });
   } catch (e) {
     const lines = (e as Error).message.split('\n');
     out.error = lines[0];
     out.logs = lines.slice(1).map((l) => {
       const m = /^\[(\w+)\] (.*)$/.exec(l);
-      return m ? { level: m[1], message: m[2] } : { level: 'info', message: l };
+      return m ? { level: m[1]!, message: m[2]! } : { level: 'info', message: l };
     });
     return out;
   }
-  let r = await plugin.http(spec);
-  if (r.paused && r.completion) {
-    // A filter waiting on a timer (e.g. a fault delay): advance the fake clock until it continues.
-    for (let i = 0; i < 1000 && r.paused; i++) await plugin.tick();
-    r = await r.completion;
+  try {
+    await chain.settle();
+    const r = await chain.request(chainRequest(file));
+    out.phases = r.phases.map((p) => ({ ...p, action: ACTIONS[p.status] ?? `status ${p.status}` }));
+    out.upstreamRequest = r.upstream && { cluster: r.upstream.cluster, method: r.upstream.method, path: r.upstream.path, headers: Object.entries(r.upstream.headers), body: r.upstream.body };
+    out.response = { status: r.status, headers: r.headerList, body: r.body, local: r.local };
+    out.routeCacheClears = r.routeCacheClears;
+    for (const { plugin } of chain.plugins) {
+      out.logs.push(...plugin.logs.map((l) => ({ level: l.level, message: l.message })));
+      for (const [k, m] of plugin.metrics()) out.metrics[k] = m.value;
+    }
+  } finally {
+    chain.close();
   }
-  out.phases = r.phases.map((p) => ({ ...p, action: p.status === 0 ? 'Continue' : p.status === 1 ? 'StopIteration' : `status ${p.status}` }));
-  out.upstreamRequest = r.upstreamRequest ? { headers: r.upstreamRequest.headers, body: r.upstreamRequest.bodyText } : null;
-  out.response = { status: r.response.status, headers: r.response.headers, body: r.response.bodyText, local: r.response.local, ...(r.response.details ? { details: r.response.details } : {}) };
-  out.routeCacheClears = r.routeCacheClears;
-  out.logs = plugin.logs.map((l) => ({ level: l.level, message: l.message }));
-  for (const [k, m] of plugin.metrics()) out.metrics[k] = m.value;
-  plugin.close();
   return out;
 }
 
@@ -60,17 +99,18 @@ export function formatRun(r: RunOutput): string {
   if (r.error) {
     lines.push(`configure FAILED: ${r.error}`);
   } else {
+    const several = new Set(r.phases.map((p) => p.filter)).size > 1;
     lines.push('phases:');
-    for (const p of r.phases) lines.push(`  ${p.phase.padEnd(24)} ${p.action}`);
+    for (const p of r.phases) lines.push(`  ${several ? `${p.filter} ` : ''}${p.phase.padEnd(24)} ${p.action}`);
     if (r.upstreamRequest) {
-      lines.push('upstream received:');
+      lines.push(`upstream received (cluster ${r.upstreamRequest.cluster}):`, `  ${r.upstreamRequest.method} ${r.upstreamRequest.path}`);
       for (const [k, v] of r.upstreamRequest.headers) lines.push(`  ${k}: ${v}`);
       if (r.upstreamRequest.body) lines.push(`  body: ${r.upstreamRequest.body}`);
     } else {
-      lines.push('upstream received: nothing (the filter answered)');
+      lines.push('upstream received: nothing (a filter or the router answered)');
     }
     if (r.response) {
-      lines.push(`client received: ${r.response.status}${r.response.local ? ' (local reply' + (r.response.details ? `, ${r.response.details}` : '') + ')' : ''}`);
+      lines.push(`client received: ${r.response.status}${r.response.local ? ' (local reply)' : ''}`);
       for (const [k, v] of r.response.headers) lines.push(`  ${k}: ${v}`);
       if (r.response.body) lines.push(`  body: ${r.response.body}`);
     }

@@ -10,9 +10,12 @@
 // - inbound (mesh -> local app): authz and telemetry, TLS with required client certificates when
 //   STRICT, then the local app's cluster. Every sidecar thus runs all three filters, each where Istio
 //   applies the resource (order in a chain as in DESIGN.md: steering, authz, telemetry).
-import { Checker, isObject, parseResources, toDuration, type Json, type JsonObject, type Resource } from './istio.ts';
+import { Checker, isObject, parseResources, toDuration, type JsonObject, type Resource } from './istio.ts';
 import { stringify } from 'yaml';
 import { InputErrors } from './errors.ts';
+import { ISTIO_LABELS, MESH_FILTERS, filterManifest, statsTags, type ListenerSide, type MeshFilterName } from '../../filters/manifest.ts';
+import { wasmFilterEntry } from '../envoy/config.ts';
+import { CLUSTER_HEADER, CLUSTER_TEMPLATE } from '../../assembly/lib/contracts.ts';
 
 /**
  * The path handling Istio gives every sidecar HCM (mesh pathNormalization BASE), which authz policies
@@ -20,8 +23,7 @@ import { InputErrors } from './errors.ts';
  */
 export const ISTIO_PATH_HANDLING = { normalize_path: true, merge_slashes: false, path_with_escaped_slashes_action: 'KEEP_UNCHANGED' } as const;
 
-export const FILTERS = ['steering', 'authz', 'telemetry'] as const;
-export type FilterName = (typeof FILTERS)[number];
+type FilterName = MeshFilterName;
 
 export interface Workload {
   name: string;
@@ -49,8 +51,6 @@ export interface TranslateOptions {
   defaultPort?: number;
   /** Filters to mount (default: all three). */
   filters?: FilterName[];
-  /** stats_tags rules (default: envoy/sidecar.yaml's when the CLI finds them, else defaultStatsTags()). */
-  statsTags?: JsonObject[];
 }
 
 export interface TranslateResult {
@@ -63,27 +63,8 @@ export interface TranslateResult {
   warnings: string[];
 }
 
-export const CLUSTER_TEMPLATE = 'outbound|{port}|{subset}|{host}';
 export function clusterName(host: string, subset: string, port: number): string {
   return CLUSTER_TEMPLATE.replace('{port}', String(port)).replace('{subset}', subset).replace('{host}', host);
-}
-
-/** Istio's standard metric labels (the telemetry filter's, filters/telemetry/labels.ts). */
-export const ISTIO_LABELS = [
-  'reporter', 'source_workload', 'source_workload_namespace', 'source_principal', 'source_app', 'source_version',
-  'source_cluster', 'destination_workload', 'destination_workload_namespace', 'destination_principal', 'destination_app',
-  'destination_version', 'destination_service', 'destination_service_name', 'destination_service_namespace',
-  'destination_cluster', 'request_protocol', 'response_code', 'grpc_response_status', 'response_flags',
-  'connection_security_policy',
-] as const;
-
-/** The stats_tags rule for one label: the telemetry filter encodes `l1=v1;...;<metric>` in stat names. */
-export function statsTagRule(label: string): JsonObject {
-  return { tag_name: label, regex: `[.;](${label}=([^;]*);)` };
-}
-
-export function defaultStatsTags(): JsonObject[] {
-  return ISTIO_LABELS.map(statsTagRule);
 }
 
 /** Labels a Telemetry spec adds with tagOverrides (each needs its own stats_tags rule). */
@@ -100,8 +81,8 @@ function customLabels(telemetry: JsonObject | null): string[] {
 }
 
 /** The telemetry filter's configuration from an Istio Telemetry spec, for one side of the sidecar. */
-export function telemetryConfig(spec: JsonObject | null, reporter: 'source' | 'destination'): JsonObject {
-  const cfg: JsonObject = { reporter };
+function telemetryConfig(spec: JsonObject | null, side: ListenerSide): JsonObject {
+  const cfg: JsonObject = { ...sideFields('telemetry', side) };
   if (spec?.metrics !== undefined) cfg.metrics = spec.metrics;
   const logs = (spec?.accessLogging as JsonObject[] | undefined) ?? [];
   if (logs.length) cfg.accessLog = { enabled: !logs.every((l) => l.disabled === true) };
@@ -184,7 +165,9 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     });
     if (c.errors.length) throw new InputErrors(c.errors);
     const asmesh = isObject(spec.asmesh) ? spec.asmesh : {};
-    spec.asmesh = { clusterName: CLUSTER_TEMPLATE, ...asmesh };
+    // namespace: short hosts resolve in the VirtualService's (the proxy's comes from node metadata);
+    // port: the service port, which `match.port` compares with as pilot's per-port listeners do.
+    spec.asmesh = { clusterName: CLUSTER_TEMPLATE, namespace: vs.namespace, port: defaultPort, ...asmesh };
     steering = spec;
     for (const h of (vs.spec.hosts as string[])) service(h, vs.file).ports.add(defaultPort);
   }
@@ -245,16 +228,12 @@ export function translate(files: { name: string; text: string }[], opts: Transla
   const envoy = renderBootstrap({ services: [...services.values()], jwksClusters, mtls, wl, opts, configs, routeTimeout, retryPolicy, warnings });
   const clusters = ((envoy.static_resources as JsonObject).clusters as JsonObject[]).map((c) => String(c.name));
   // The inbound (destination) side's configuration; the outbound listener's differs only in reporter.
-  return { steering, authz, telemetry: telemetry && telemetryConfig(telemetry, 'destination'), envoy, mtls, clusters, warnings };
+  return { steering, authz, telemetry: telemetry && telemetryConfig(telemetry, 'inbound'), envoy, mtls, clusters, warnings };
 }
 
-/** The default (empty) configuration each filter accepts when no resource configures it. */
-export function emptyConfig(filter: FilterName): JsonObject {
-  switch (filter) {
-    case 'steering': return { hosts: [], http: [] };
-    case 'authz': return { jwtRules: [], policies: [] };
-    case 'telemetry': return { reporter: 'destination' };
-  }
+/** The configuration fields a listener side sets for a filter (the manifest's `sides`). */
+function sideFields(filter: FilterName, side: ListenerSide): JsonObject {
+  return { ...(filterManifest(filter)!.sides[side] as JsonObject | undefined) };
 }
 
 function socket(address: string, port: number): JsonObject {
@@ -276,25 +255,9 @@ function validation(certDir: string, trustDomain: string): JsonObject {
   };
 }
 
-function wasmFilter(filter: FilterName, config: JsonObject | null, wasmDir: string, direction: 'outbound' | 'inbound'): JsonObject {
-  if (filter === 'telemetry') config = telemetryConfig(config, direction === 'outbound' ? 'source' : 'destination');
-  return {
-    name: `asmesh.${filter}`,
-    typed_config: {
-      '@type': 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm',
-      config: {
-        name: filter,
-        root_id: filter,
-        fail_open: false,
-        configuration: { '@type': 'type.googleapis.com/google.protobuf.StringValue', value: JSON.stringify(config ?? emptyConfig(filter)) },
-        vm_config: {
-          vm_id: filter,
-          runtime: 'envoy.wasm.runtime.v8',
-          code: { local: { filename: `${wasmDir}/${filter}.wasm` } },
-        },
-      },
-    },
-  };
+function wasmFilter(filter: FilterName, config: JsonObject | null, wasmDir: string, side: ListenerSide): JsonObject {
+  if (filter === 'telemetry') config = telemetryConfig(config, side);
+  return wasmFilterEntry(filter, `${wasmDir}/${filter}.wasm`, config ?? filterManifest(filter)!.defaultConfig);
 }
 
 function mergePolicy(base: JsonObject | undefined, over: JsonObject | undefined): JsonObject {
@@ -380,9 +343,9 @@ function renderBootstrap(args: {
   const trustDomain = opts.trustDomain ?? 'cluster.local';
   // steering and authz are mounted only when a resource configures them (no VirtualService: nothing
   // to steer; no policy: Istio allows everything); telemetry always reports.
-  const filters = (opts.filters ?? [...FILTERS]).filter((f) => f === 'telemetry' || configs[f] !== null);
-  for (const f of opts.filters ?? FILTERS) {
-    if (!filters.includes(f)) args.warnings.push(`no ${f === 'steering' ? 'VirtualService' : 'RequestAuthentication or AuthorizationPolicy'}: the ${f} filter is not mounted`);
+  const filters = (opts.filters ?? [...MESH_FILTERS]).filter((f) => filterManifest(f)!.always === true || configs[f] !== null);
+  for (const f of opts.filters ?? MESH_FILTERS) {
+    if (!filters.includes(f)) args.warnings.push(`no ${filterManifest(f)!.istioKinds.join(' or ')}: the ${f} filter is not mounted`);
   }
   const strict = args.mtls === 'STRICT';
   const upstreamTls: JsonObject | null = strict
@@ -396,6 +359,11 @@ function renderBootstrap(args: {
   const routeExtras: JsonObject = {};
   if (args.routeTimeout) routeExtras.timeout = args.routeTimeout;
   if (args.retryPolicy) routeExtras.retry_policy = args.retryPolicy;
+  // Taken when steering wrote the cluster; services never see the header.
+  const steeredRoute = (): JsonObject => ({
+    name: 'asmesh-steered', match: { prefix: '/', headers: [{ name: CLUSTER_HEADER, present_match: true }] },
+    route: { cluster_header: CLUSTER_HEADER, ...routeExtras }, request_headers_to_remove: [CLUSTER_HEADER],
+  });
   for (const s of services) {
     for (const port of [...s.ports].sort((a, b) => a - b)) {
       const def = clusterName(s.host, '', port);
@@ -410,7 +378,7 @@ function renderBootstrap(args: {
       name: s.host,
       domains: [s.host, `${s.host}:*`],
       routes: [
-        { name: 'asmesh-steered', match: { prefix: '/', headers: [{ name: 'x-asmesh-cluster', present_match: true }] }, route: { cluster_header: 'x-asmesh-cluster', ...routeExtras }, request_headers_to_remove: ['x-asmesh-cluster'] },
+        steeredRoute(),
         { name: 'default', match: { prefix: '/' }, route: { cluster: clusterName(s.host, '', port), ...routeExtras } },
       ],
     });
@@ -419,7 +387,7 @@ function renderBootstrap(args: {
   // Requests for hosts the mesh does not know: still let steering pick a cluster, else 404 (Istio: BlackHole/passthrough).
   virtualHosts.push({
     name: 'catch_all', domains: ['*'],
-    routes: [{ name: 'asmesh-steered', match: { prefix: '/', headers: [{ name: 'x-asmesh-cluster', present_match: true }] }, route: { cluster_header: 'x-asmesh-cluster', ...routeExtras }, request_headers_to_remove: ['x-asmesh-cluster'] }],
+    routes: [steeredRoute()],
   });
   for (const [name, j] of args.jwksClusters) {
     const ep = opts.endpoints?.[name] ?? { address: j.host, port: j.port };
@@ -437,13 +405,12 @@ function renderBootstrap(args: {
     load_assignment: { cluster_name: inboundCluster, endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(app.address, app.port) } }] }] },
   });
 
-  // Istio applies VirtualServices on the caller's side and authorization on the callee's side.
-  const onListener: Record<string, FilterName[]> = { outbound: ['steering', 'telemetry'], inbound: ['authz', 'telemetry'] };
-  const httpFilters = (statPrefix: string) => [
-    ...filters.filter((f) => onListener[statPrefix].includes(f)).map((f) => wasmFilter(f, configs[f], wasmDir, statPrefix as 'outbound' | 'inbound')),
+  // Each filter on the listener sides its manifest entry names (in chain order).
+  const httpFilters = (side: ListenerSide) => [
+    ...filters.filter((f) => filterManifest(f)!.sides[side] !== undefined).map((f) => wasmFilter(f, configs[f], wasmDir, side)),
     { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
   ];
-  const hcm = (statPrefix: string, routeConfig: JsonObject, forwardCert: boolean): JsonObject => ({
+  const hcm = (statPrefix: ListenerSide, routeConfig: JsonObject, forwardCert: boolean): JsonObject => ({
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: {
       '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
@@ -478,7 +445,7 @@ function renderBootstrap(args: {
   return {
     node: { id: `sidecar~${wl.name}~${wl.name}.${wl.namespace}~${wl.namespace}.svc.cluster.local`, cluster: `${wl.app}.${wl.namespace}`, metadata: meta },
     admin: { address: socket('0.0.0.0', opts.adminPort ?? 15000) },
-    stats_config: { stats_tags: [...(opts.statsTags?.length ? opts.statsTags : defaultStatsTags()), ...customLabels(configs.telemetry).map(statsTagRule)] },
+    stats_config: { stats_tags: statsTags(customLabels(configs.telemetry)) as unknown as JsonObject[] },
     static_resources: {
       listeners: [
         {

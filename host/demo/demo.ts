@@ -3,11 +3,15 @@
 // Exit code with --once: 0 when every check passed and every filter was built, else 1.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { envoyVersion, requireEnvoy } from '../cli/envoy.ts';
-import { packageRoot } from '../cli/paths.ts';
-import { sidecarStatsTags } from '../cli/stats-tags.ts';
-import type { FilterName } from '../cli/translate.ts';
+import { requireEnvoy } from '../cli/envoy.ts';
+import { envoyRelease } from '../envoy/install.ts';
+import { repoRoot } from '../paths.ts';
+import { MESH_FILTERS, type MeshFilterName as FilterName } from '../../filters/manifest.ts';
 import { prometheus, send, stats, startMesh, sum, type Mesh, type Reply } from './mesh.ts';
+import { startObservability, startTraffic, type Observability } from '../dashboard/demo.ts';
+
+/** Background traffic while the demo waits, so its dashboard moves. */
+const DEMO_RPS = 4;
 
 export interface Check { group: string; name: string; ok: boolean | null; detail: string }
 
@@ -111,8 +115,8 @@ export async function runScenarios(mesh: Mesh, progress: (s: string) => void): P
   if (skipTel) add(skipTel);
   else {
     progress('telemetry: reading /stats/prometheus of each sidecar');
-    const a = await prometheus(mesh.sidecars.a.admin, 'istio_requests_total');
-    const b = [...await prometheus(mesh.sidecars.v1.admin, 'istio_requests_total'), ...await prometheus(mesh.sidecars.v2.admin, 'istio_requests_total')];
+    const a = await prometheus(mesh.sidecars.a.envoy, 'istio_requests_total');
+    const b = [...await prometheus(mesh.sidecars.v1.envoy, 'istio_requests_total'), ...await prometheus(mesh.sidecars.v2.envoy, 'istio_requests_total')];
     const total = (s: typeof a, f: (l: Record<string, string>) => boolean) => s.filter((x) => f(x.labels)).reduce((n, x) => n + x.value, 0);
     const source = total(a, (l) => l.reporter === 'source');
     add({ group: 'telemetry', name: 'sidecar_a counts every request it sent (reporter=source)', ok: source === sent, detail: `istio_requests_total ${source}, requests sent ${sent}` });
@@ -181,22 +185,24 @@ async function sidecarViews(mesh: Mesh): Promise<string[]> {
 }
 
 export async function runDemo(opts: { once: boolean }): Promise<number> {
-  const root = packageRoot();
+  const root = repoRoot;
   const progress = (s: string) => out(`[demo] ${s}`);
   const bin = requireEnvoy(true);
   const work = join(root, '.tmp', `demo-${process.pid}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  progress(`Envoy ${envoyVersion(bin)} at ${bin}`);
-  const mesh = await startMesh({ root, work, envoyBin: bin, statsTags: sidecarStatsTags(), progress });
+  progress(`Envoy ${envoyRelease(bin)} at ${bin}`);
+  const mesh = await startMesh({ root, work, progress });
   let code = 1;
+  let obs: Observability | null = null;
   try {
+    if (!opts.once) obs = await startObservability(mesh, { root, progress });
     const { checks, sent } = await runScenarios(mesh, progress);
     const failed = checks.filter((c) => c.ok === false).length;
     const skipped = checks.filter((c) => c.ok === null).length;
     out('');
     out('=== asmesh demo report ===');
-    out(`filters: ${(['steering', 'authz', 'telemetry'] as FilterName[]).map((f) => `${f} ${mesh.missing.includes(f) ? 'NOT BUILT' : 'ok'}`).join(', ')}`);
+    out(`filters: ${MESH_FILTERS.map((f) => `${f} ${mesh.missing.includes(f) ? 'NOT BUILT' : 'ok'}`).join(', ')}`);
     for (const f of mesh.missing) out(`${f} filter not built: run npm run build (its checks did not run)`);
     let group = '';
     for (const c of checks) {
@@ -216,11 +222,16 @@ export async function runDemo(opts: { once: boolean }): Promise<number> {
       out(`  curl ${mesh.serviceA}/info                                      # 403: no JWT`);
       out(`  curl -X POST -H 'authorization: Bearer ${t}' ${mesh.serviceA}/data`);
       for (const s of [mesh.sidecars.a, mesh.sidecars.v1, mesh.sidecars.v2]) out(`  ${s.name}: ${s.admin}/stats/prometheus  ${s.admin}/clusters`);
+      if (obs?.prometheus) out(`  Prometheus: ${obs.prometheus.url}/graph?g0.expr=${encodeURIComponent('sum by (destination_workload, response_code) (rate(istio_requests_total{reporter="destination"}[1m]))')}`);
+      out(`Dashboard (live; the demo sends ${DEMO_RPS} requests/s): ${obs!.dashboard.url}`);
       out('Ctrl-C to stop.');
+      const traffic = startTraffic(mesh, DEMO_RPS);
       await new Promise<void>((res) => { process.once('SIGINT', () => res()); process.once('SIGTERM', () => res()); });
+      await traffic.stop();
       out('[demo] stopping');
     }
   } finally {
+    await obs?.stop();
     await mesh.stop();
     if (code === 0) rmSync(work, { recursive: true, force: true });
   }

@@ -4,27 +4,19 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer as netServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { makeMeshCerts, spiffeId, type Identity } from '../cli/certs.ts';
-import { localizePaths, startEnvoy, type RunningEnvoy } from '../cli/envoy.ts';
-import { FILTERS, translate, type FilterName, type TranslateOptions } from '../cli/translate.ts';
+import { localizePaths } from '../cli/envoy.ts';
+import { launchEnvoy, type Envoy } from '../envoy/launcher.ts';
+import { parseExposition, select, type Sample } from '../envoy/prometheus.ts';
+import { translate, type TranslateOptions } from '../cli/translate.ts';
+import { MESH_FILTERS, type MeshFilterName } from '../../filters/manifest.ts';
 import type { JsonObject } from '../cli/istio.ts';
 import { EchoServer } from '../upstream/echo.ts';
 import { Issuer } from './jwt.ts';
 
 export interface Reply { status: number; headers: IncomingHttpHeaders; body: string; ms: number; error?: string }
-
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = netServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
@@ -69,13 +61,13 @@ export async function startServiceA(port: number, sidecarOutbound: () => number,
   return server;
 }
 
-export interface Sidecar { name: string; envoy: RunningEnvoy; admin: string; outbound: number; inbound: number }
+export interface Sidecar { name: string; envoy: Envoy; admin: string; outbound: number; inbound: number }
 
 export interface Mesh {
   work: string;
   issuer: Issuer;
-  filters: FilterName[];
-  missing: FilterName[];
+  filters: MeshFilterName[];
+  missing: MeshFilterName[];
   serviceA: string;
   sidecars: { a: Sidecar; v1: Sidecar; v2: Sidecar };
   echo: { v1: EchoServer; v2: EchoServer };
@@ -112,10 +104,10 @@ export function translateSidecar(resources: { name: string; text: string }[], wl
   return translate(resources, { ...net, workload: { name: wl.name, namespace: 'default', app: wl.app, version: wl.version, serviceAccount: wl.sa } });
 }
 
-export async function startMesh(opts: { root: string; work: string; envoyBin: string; statsTags?: JsonObject[]; progress: (s: string) => void }): Promise<Mesh> {
+export async function startMesh(opts: { root: string; work: string; progress: (s: string) => void }): Promise<Mesh> {
   const { root, work, progress } = opts;
-  const present = FILTERS.filter((f) => existsSync(join(root, 'build', `${f}.wasm`)));
-  const missing = FILTERS.filter((f) => !present.includes(f));
+  const present = MESH_FILTERS.filter((f) => existsSync(join(root, 'build', `${f}.wasm`)));
+  const missing = MESH_FILTERS.filter((f) => !present.includes(f));
   for (const f of missing) progress(`${f} filter not built (build/${f}.wasm missing): its sidecars run without it`);
   progress('making the mesh CA and SPIFFE workload certificates (openssl)');
   const certDirs = makeMeshCerts(join(work, 'certs'), IDENTITIES);
@@ -136,36 +128,34 @@ export async function startMesh(opts: { root: string; work: string; envoyBin: st
     const v2 = await EchoServer.start('service_b/v2');
     stoppers.push(() => v2.close());
 
-    const ports = async () => ({ admin: await freePort(), outbound: await freePort(), inbound: await freePort() });
-    const pa = await ports();
-    const pv1 = await ports();
-    const pv2 = await ports();
-    const endpoints = {
-      'outbound|80|v1|service_b': { address: '127.0.0.1', port: pv1.inbound },
-      'outbound|80|v2|service_b': { address: '127.0.0.1', port: pv2.inbound },
-      'outbound|80||service_b': { address: '127.0.0.1', port: pv1.inbound },
-    };
-    const sidecar = async (name: string, wl: SidecarSpec, p: { admin: number; outbound: number; inbound: number }, app: number): Promise<Sidecar> => {
-      const r = translateSidecar(resources, wl, {
-        adminPort: p.admin, outboundPort: p.outbound, inboundPort: p.inbound, app: { address: '127.0.0.1', port: app },
-        endpoints, filters: present, statsTags: opts.statsTags,
-      });
+    // Every listener binds port 0; the ports are read back from each Envoy, so callees start first.
+    const loopback = (port: number) => ({ address: '127.0.0.1', port });
+    const sidecar = async (name: string, wl: SidecarSpec, app: number, endpoints: Record<string, { address: string; port: number }>): Promise<Sidecar> => {
+      const r = translateSidecar(resources, wl, { adminPort: 0, outboundPort: 0, inboundPort: 0, app: loopback(app), endpoints, filters: present });
       const bootstrap = localizePaths(r.envoy, { wasmDir: join(root, 'build'), certDir: certDirs[wl.name] });
       // Loopback only: the demo's listeners are not for the network.
       const text = JSON.stringify(bootstrap).split('"address":"0.0.0.0"').join('"address":"127.0.0.1"');
-      progress(`starting ${name} (Envoy: outbound :${p.outbound}, inbound :${p.inbound} mTLS ${r.mtls}, admin :${p.admin})`);
-      const envoy = await startEnvoy({ bin: opts.envoyBin, name, bootstrap: JSON.parse(text) as JsonObject, workDir: work, adminPort: p.admin });
+      const envoy = await launchEnvoy(JSON.parse(text) as JsonObject, { logArgs: ['-l', 'warning', '--component-log-level', 'wasm:info'] });
       stoppers.push(() => envoy.stop());
-      return { name, envoy, admin: envoy.adminUrl, outbound: p.outbound, inbound: p.inbound };
+      const port = (listener: string) => Number(new URL(envoy.listeners[listener]!).port);
+      const s = { name, envoy, admin: envoy.adminUrl, outbound: port('outbound'), inbound: port('inbound') };
+      progress(`started ${name} (Envoy: outbound :${s.outbound}, inbound :${s.inbound} mTLS ${r.mtls}, admin :${new URL(s.admin).port})`);
+      return s;
     };
-    const aPort = await freePort();
-    const sv1 = await sidecar('sidecar_b_v1', SIDECARS.sidecar_b_v1, pv1, v1.port);
-    const sv2 = await sidecar('sidecar_b_v2', SIDECARS.sidecar_b_v2, pv2, v2.port);
-    const sa = await sidecar('sidecar_a', SIDECARS.sidecar_a, pa, aPort);
+    // service_b's sidecars send nothing outbound in the demo: their outbound clusters point at their own app.
+    const own = (port: number) => Object.fromEntries(['outbound|80|v1|service_b', 'outbound|80|v2|service_b', 'outbound|80||service_b'].map((c) => [c, loopback(port)]));
+    const sv1 = await sidecar('sidecar_b_v1', SIDECARS.sidecar_b_v1, v1.port, own(v1.port));
+    const sv2 = await sidecar('sidecar_b_v2', SIDECARS.sidecar_b_v2, v2.port, own(v2.port));
     progress('starting service_a (Node: forwards to its sidecar for host service_b)');
-    const serviceA = await startServiceA(aPort, () => pa.outbound);
+    let aOutbound = 0;
+    const serviceA = await startServiceA(0, () => aOutbound);
     stoppers.push(() => new Promise<void>((res) => { serviceA.closeAllConnections(); serviceA.close(() => res()); }));
     stoppers.push(async () => { agent.destroy(); });
+    const aPort = (serviceA.address() as AddressInfo).port;
+    const sa = await sidecar('sidecar_a', SIDECARS.sidecar_a, aPort, {
+      'outbound|80|v1|service_b': loopback(sv1.inbound), 'outbound|80|v2|service_b': loopback(sv2.inbound), 'outbound|80||service_b': loopback(sv1.inbound),
+    });
+    aOutbound = sa.outbound;
     return {
       work, issuer, filters: present, missing, serviceA: `http://127.0.0.1:${aPort}`,
       sidecars: { a: sa, v1: sv1, v2: sv2 }, echo: { v1, v2 }, identities, stop,
@@ -193,19 +183,7 @@ export function sum(m: Map<string, number>, re: RegExp): number {
   return n;
 }
 
-export interface Sample { name: string; labels: Record<string, string>; value: number }
-
-/** Samples of `/stats/prometheus` for one metric name. */
-export async function prometheus(admin: string, metric: string): Promise<Sample[]> {
-  const text = await (await fetch(`${admin}/stats/prometheus`)).text();
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(metric + '{') && !line.startsWith(metric + ' ')) continue;
-    const m = /^([^{ ]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
-    out.push({ name: m[1], labels, value: Number(m[3]) });
-  }
-  return out;
+/** Samples of one metric on a sidecar's `/stats/prometheus`. */
+export async function prometheus(envoy: Envoy, metric: string): Promise<Sample[]> {
+  return select(parseExposition(await envoy.prometheus()), metric);
 }

@@ -5,8 +5,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeMeshCerts } from '../cli/certs.ts';
-import { packageRoot } from '../cli/paths.ts';
-import { sidecarStatsTags } from '../cli/stats-tags.ts';
+import { repoRoot } from '../paths.ts';
 import { toYaml } from '../cli/translate.ts';
 import { Issuer } from './jwt.ts';
 import { IDENTITIES, SIDECARS, demoResources, translateSidecar } from './mesh.ts';
@@ -20,7 +19,7 @@ export function renderCompose(dir: string, mountedAt = COMPOSE_DIR): { files: st
   // Envoy's image runs as user envoy: the throwaway demo keys must be readable by it.
   for (const d of Object.values(certDirs)) chmodSync(join(d, 'key.pem'), 0o644);
   const issuer = new Issuer('https://accounts.google.com');
-  const resources = demoResources(packageRoot(), issuer.jwks);
+  const resources = demoResources(repoRoot, issuer.jwks);
   const endpoints = {
     'outbound|80|v1|service_b': { address: 'sidecar_b_v1', port: 15006 },
     'outbound|80|v2|service_b': { address: 'sidecar_b_v2', port: 15006 },
@@ -31,7 +30,7 @@ export function renderCompose(dir: string, mountedAt = COMPOSE_DIR): { files: st
   for (const [name, wl] of Object.entries(SIDECARS)) {
     const r = translateSidecar(resources, wl, {
       adminPort: 15000, outboundPort: 15001, inboundPort: 15006, app: { address: apps[name], port: 8080 }, endpoints,
-      wasmDir: '/etc/asmesh/wasm', certDir: `${mountedAt}/certs/${wl.name}`, statsTags: sidecarStatsTags(),
+      wasmDir: '/etc/asmesh/wasm', certDir: `${mountedAt}/certs/${wl.name}`,
     });
     const file = join(dir, `${name}.yaml`);
     writeFileSync(file, `# Rendered by asmesh demo --render from envoy/demo/istio/*.yaml for ${wl.name}\n${toYaml(r.envoy)}`);

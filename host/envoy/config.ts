@@ -3,13 +3,11 @@
 // build/, each mounted filter's configuration; unmounted asmesh wasm filters are dropped.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
-import { repoRoot } from './install.ts';
+import { parse, stringify } from 'yaml';
+import { chainOrder, type StatsTagRule } from '../../filters/manifest.ts';
+import { repoRoot } from '../paths.ts';
 
 export const SIDECAR_YAML = join(repoRoot, 'envoy/sidecar.yaml');
-/** The order of asmesh filters in the chain (Envoy and harness alike). */
-export const FILTER_ORDER = ['example', 'steering', 'authz', 'telemetry'] as const;
-export type FilterName = (typeof FILTER_ORDER)[number];
 
 export interface MountedFilter {
   name: string;
@@ -32,13 +30,21 @@ export interface RenderOptions {
   adminPort?: number;
   /** Replaces bootstrap.node. */
   node?: Record<string, unknown>;
-  /** Replaces stats_config.stats_tags. */
-  statsTags?: unknown[];
+  /** Replaces stats_config.stats_tags (e.g. statsTags(customLabels) of filters/manifest.ts). */
+  statsTags?: StatsTagRule[];
+  /** Sets stats_flush_interval: Envoy merges histograms into /stats/prometheus only at a flush (default 5 s). */
+  statsFlushMs?: number;
   /** Last chance to edit the rendered bootstrap. */
   edit?: (bootstrap: any) => void;
 }
 
 type Obj = Record<string, any>;
+
+/** YAML for Envoy. Envoy reads YAML 1.1 (yaml-cpp): plain `yes`, `on`, `n`, `12:30` are booleans/numbers there,
+ * so strings like them are quoted (a header value "yes" must not reach Envoy as `true`). */
+export function envoyYaml(value: unknown): string {
+  return stringify(value, { aliasDuplicateObjects: false, lineWidth: 0, version: '1.1' });
+}
 
 export function loadBootstrap(config: string | Record<string, unknown> = SIDECAR_YAML): Obj {
   if (typeof config === 'string') return parse(readFileSync(config, 'utf8')) as Obj;
@@ -67,7 +73,7 @@ export function asmeshFilterName(entry: Obj): string | null {
   return entry.name.slice('asmesh.'.length);
 }
 
-/** A wasm http filter entry in the sidecar's shape (vm_id = root_id = name, V8, fail_open false). */
+/** The one builder of an asmesh Wasm http filter entry (vm_id = root_id = name, V8, fail_open false): renderer and translate. */
 export function wasmFilterEntry(name: string, filename: string, config: unknown): Obj {
   return {
     name: `asmesh.${name}`,
@@ -75,25 +81,19 @@ export function wasmFilterEntry(name: string, filename: string, config: unknown)
       '@type': WASM_TYPE,
       config: {
         name, root_id: name, fail_open: false,
-        configuration: { '@type': 'type.googleapis.com/google.protobuf.StringValue', value: configString(config) },
+        configuration: pluginConfiguration(config),
         vm_config: { vm_id: name, runtime: 'envoy.wasm.runtime.v8', code: { local: { filename } } },
       },
     },
   };
 }
 
+function pluginConfiguration(config: unknown): Obj {
+  return { '@type': 'type.googleapis.com/google.protobuf.StringValue', value: configString(config) };
+}
+
 export function configString(config: unknown): string {
   return typeof config === 'string' ? config : JSON.stringify(config ?? {});
-}
-
-function order(name: string): number {
-  const i = (FILTER_ORDER as readonly string[]).indexOf(name);
-  return i < 0 ? FILTER_ORDER.length : i;
-}
-
-/** Sorts mounted filters into chain order (FILTER_ORDER; unknown names last, stable). */
-export function chainOrder<T extends { name: string }>(filters: readonly T[]): T[] {
-  return filters.map((f, i) => ({ f, i })).sort((a, b) => order(a.f.name) - order(b.f.name) || a.i - b.i).map(({ f }) => f);
 }
 
 function wasmFileName(dir: string, filename: string): string {
@@ -110,6 +110,7 @@ export function renderBootstrap(opts: RenderOptions = {}): Obj {
     listener.address = { socket_address: { address: '127.0.0.1', port_value: opts.listenerPort ?? 0 } };
   }
   if (opts.node !== undefined) b.node = opts.node;
+  if (opts.statsFlushMs !== undefined) b.stats_flush_interval = `${opts.statsFlushMs / 1000}s`;
   if (opts.statsTags !== undefined) {
     b.stats_config ??= {};
     b.stats_config.stats_tags = opts.statsTags;
@@ -133,7 +134,7 @@ export function renderBootstrap(opts: RenderOptions = {}): Obj {
     } else {
       mounted = chainOrder(opts.filters).map((f) => {
         const entry = existing.get(f.name) ?? wasmFilterEntry(f.name, join(wasmDir, `${f.name}.wasm`), f.config);
-        entry.typed_config.config.configuration = { '@type': 'type.googleapis.com/google.protobuf.StringValue', value: configString(f.config) };
+        entry.typed_config.config.configuration = pluginConfiguration(f.config);
         return entry;
       });
     }

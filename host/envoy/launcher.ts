@@ -1,16 +1,18 @@
-// Starts a real Envoy for tests: renders the bootstrap (host/envoy/config.ts), lets Envoy bind
-// loopback port 0 and reads the ports back from the admin, waits for /ready, captures the log,
-// stops with SIGTERM then SIGKILL, and kills any Envoy still running when this process exits.
+// Starts real Envoy, for the tests, the CLI (`asmesh envoy`) and the demo alike: `startEnvoy` renders
+// the bootstrap for tests (host/envoy/config.ts: loopback port 0 everywhere), `launchEnvoy` runs a
+// bootstrap as given. Either way the admin and listener addresses are read back from Envoy, /ready is
+// awaited, the log captured; stop() is SIGTERM then SIGKILL, and any Envoy still running when this
+// process exits is killed.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { dirname, join } from 'node:path';
-import { stringify } from 'yaml';
-import { renderBootstrap, wasmFiles, type RenderOptions } from './config.ts';
+import { envoyYaml, renderBootstrap, wasmFiles, type RenderOptions } from './config.ts';
 import { envoyBinary, repoRoot } from './install.ts';
+import { until } from '../until.ts';
 
-export interface EnvoyOptions extends RenderOptions {
+export interface LaunchOptions {
   /** Extra command-line arguments. */
   args?: string[];
   /** Worker threads (`--concurrency`), each with its own Wasm VMs; default 1. */
@@ -20,6 +22,8 @@ export interface EnvoyOptions extends RenderOptions {
   /** How long to wait for /ready (or the exit, for runEnvoyExpectingFailure); default 30 s. */
   timeoutMs?: number;
 }
+
+export interface EnvoyOptions extends RenderOptions, LaunchOptions {}
 
 export interface HttpReply { status: number; headers: Record<string, string>; rawHeaders: [string, string][]; body: string }
 export interface SendOptions {
@@ -38,9 +42,10 @@ function hookExit(): void {
   process.on('exit', () => { for (const child of running) child.kill('SIGKILL'); });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      // A program that handles the signal itself stops its Envoys (the exit hook kills any left).
+      if (process.listenerCount(signal) > 0) return;
       for (const child of running) child.kill('SIGKILL');
-      // Exit as the default action would, unless the program handles the signal itself.
-      if (process.listenerCount(signal) === 0) process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
     });
   }
 }
@@ -50,21 +55,23 @@ function cleanup(dir: string): void {
   if (!process.env.ASMESH_KEEP_ENVOY_FILES) rmSync(dir, { recursive: true, force: true });
 }
 
+/** The wasm files a bootstrap loads that do not exist. */
+export function missingWasmFiles(bootstrap: any): string[] {
+  return wasmFiles(bootstrap).filter((file) => !existsSync(file));
+}
+
 let runs = 0;
-/** Writes the rendered bootstrap to .tmp/envoy/<pid>-<n>/envoy.yaml and checks the wasm files exist. */
-export function writeBootstrap(opts: EnvoyOptions): { dir: string; path: string; bootstrap: any } {
-  const bootstrap = renderBootstrap(opts);
-  for (const file of wasmFiles(bootstrap)) {
-    if (!existsSync(file)) throw new Error(`${file} does not exist: run npm run build`);
-  }
+/** Writes a bootstrap to .tmp/envoy/<pid>-<n>/envoy.yaml after checking its wasm files exist. */
+function writeBootstrap(bootstrap: any): { dir: string; path: string } {
+  for (const file of missingWasmFiles(bootstrap)) throw new Error(`${file} does not exist: run npm run build`);
   const dir = join(repoRoot, '.tmp', 'envoy', `${process.pid}-${++runs}`);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'envoy.yaml');
-  writeFileSync(path, stringify(bootstrap, { lineWidth: 0 }));
-  return { dir, path, bootstrap };
+  writeFileSync(path, envoyYaml(bootstrap));
+  return { dir, path };
 }
 
-function envoyArgs(configPath: string, opts: EnvoyOptions): string[] {
+function envoyArgs(configPath: string, opts: LaunchOptions): string[] {
   return [
     '-c', configPath, '--concurrency', String(opts.concurrency ?? 1), '--use-dynamic-base-id', '--disable-hot-restart',
     ...(opts.logArgs ?? ['-l', 'info', '--component-log-level', 'wasm:debug']),
@@ -126,14 +133,8 @@ export class Envoy {
   logs(): string { return this.log.join(''); }
 
   /** Waits until the log matches `pattern`; throws after `timeoutMs`. */
-  async waitForLog(pattern: RegExp, timeoutMs = 5000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = this.logs().match(pattern);
-      if (m) return m[0];
-      if (Date.now() > deadline) throw new Error(`Envoy log did not match ${pattern} within ${timeoutMs} ms`);
-      await sleep(25);
-    }
+  waitForLog(pattern: RegExp, timeoutMs = 5000): Promise<string> {
+    return until(() => this.logs().match(pattern)?.[0], timeoutMs, `the Envoy log to match ${pattern}`);
   }
 
   waitExit(timeoutMs: number): Promise<boolean> {
@@ -203,14 +204,24 @@ function spawnEnvoy(binary: string, args: string[], log: string[]): ChildProcess
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A bound `host:port` as an address to connect to: a wildcard address means this host. */
+function connectable(address: string): string {
+  return address.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
+}
+
 async function tryGet(url: string): Promise<HttpReply | null> {
   try { return await send(url, new URL(url).pathname + new URL(url).search, { timeoutMs: 1000 }); } catch { return null; }
 }
 
-/** Starts Envoy and resolves once the admin says /ready (LIVE) and the listener port is known. */
-export async function startEnvoy(opts: EnvoyOptions = {}): Promise<Envoy> {
+/** Starts Envoy with a bootstrap rendered for tests (renderBootstrap) once it is /ready. */
+export function startEnvoy(opts: EnvoyOptions = {}): Promise<Envoy> {
+  return launchEnvoy(renderBootstrap(opts), opts);
+}
+
+/** Starts Envoy with `bootstrap` as given; resolves once the admin says /ready (LIVE) and the listeners are known. */
+export async function launchEnvoy(bootstrap: any, opts: LaunchOptions = {}): Promise<Envoy> {
   const binary = await envoyBinary();
-  const { dir, path, bootstrap } = writeBootstrap(opts);
+  const { dir, path } = writeBootstrap(bootstrap);
   const adminFile = join(dir, 'admin.address');
   const log: string[] = [];
   const child = spawnEnvoy(binary, [...envoyArgs(path, opts), '--admin-address-path', adminFile], log);
@@ -222,7 +233,7 @@ export async function startEnvoy(opts: EnvoyOptions = {}): Promise<Envoy> {
       if (Date.now() > deadline) throw new Error(`Envoy was not ready within ${opts.timeoutMs ?? 30_000} ms`);
       if (existsSync(adminFile) && envoy.adminUrl === '') {
         const address = readFileSync(adminFile, 'utf8').trim();
-        if (address) envoy.adminUrl = `http://${address}`;
+        if (address) envoy.adminUrl = `http://${connectable(address)}`;
       }
       if (envoy.adminUrl !== '') {
         const ready = await tryGet(`${envoy.adminUrl}/ready`);
@@ -235,7 +246,7 @@ export async function startEnvoy(opts: EnvoyOptions = {}): Promise<Envoy> {
     };
     for (const l of listeners.listener_statuses ?? []) {
       const a = l.local_address?.socket_address;
-      if (a !== undefined) envoy.listeners[l.name] = `http://${a.address}:${a.port_value}`;
+      if (a !== undefined) envoy.listeners[l.name] = `http://${connectable(`${a.address}:${a.port_value}`)}`;
     }
     const first = Object.values(envoy.listeners)[0];
     if (first === undefined) throw new Error('Envoy has no listener');
@@ -259,7 +270,7 @@ export interface EnvoyFailure {
 /** Starts Envoy with a config expected to be rejected at start-up; returns how it ended and its log. */
 export async function runEnvoyExpectingFailure(opts: EnvoyOptions = {}): Promise<EnvoyFailure> {
   const binary = await envoyBinary();
-  const { dir, path } = writeBootstrap(opts);
+  const { dir, path } = writeBootstrap(renderBootstrap(opts));
   const adminFile = join(dir, 'admin.address');
   const log: string[] = [];
   const child = spawnEnvoy(binary, [...envoyArgs(path, opts), '--admin-address-path', adminFile], log);
@@ -283,10 +294,17 @@ export async function runEnvoyExpectingFailure(opts: EnvoyOptions = {}): Promise
   return { code: envoy.exit?.code ?? null, ready: false, log: envoy.logs() };
 }
 
-/** `envoy --mode validate`: checks a bootstrap without serving. */
-export async function validateConfig(opts: EnvoyOptions = {}): Promise<{ ok: boolean; code: number | null; output: string }> {
+export interface Validation { ok: boolean; code: number | null; output: string }
+
+/** `envoy --mode validate` of a bootstrap rendered for tests. */
+export function validateConfig(opts: EnvoyOptions = {}): Promise<Validation> {
+  return validateBootstrap(renderBootstrap(opts), opts);
+}
+
+/** `envoy --mode validate` of `bootstrap` as given: checks it without serving. */
+export async function validateBootstrap(bootstrap: any, opts: LaunchOptions = {}): Promise<Validation> {
   const binary = await envoyBinary();
-  const { dir, path } = writeBootstrap(opts);
+  const { dir, path } = writeBootstrap(bootstrap);
   const r = spawnSync(binary, ['--mode', 'validate', ...envoyArgs(path, opts)], { encoding: 'utf8', cwd: repoRoot, timeout: 60_000 });
   cleanup(dir);
   return { ok: r.status === 0, code: r.status, output: `${r.stdout}${r.stderr}` };

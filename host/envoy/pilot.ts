@@ -5,7 +5,7 @@
 // Run directly (`node --import tsx host/envoy/pilot.ts build`) it builds the tool if needed and says how long it took.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from './install.ts';
@@ -44,6 +44,13 @@ export interface PilotConfig {
   endpoints: Obj[];
   /** Istio validation warnings (not errors), `<file>: document <n> (<Kind> <ns/name>): <warning>`. */
   warnings: string[];
+}
+
+/** Mesh-wide settings: istiod's MeshConfig. */
+export interface PilotOptions {
+  /** MeshConfig YAML (the `mesh` key of the istio ConfigMap), applied over Istio's defaults (`--mesh`), e.g.
+   * `pathNormalization: {normalization: MERGE_SLASHES}` or `outboundTrafficPolicy: {mode: REGISTRY_ONLY}`. */
+  meshConfig?: string;
 }
 
 /** The Istio/Kubernetes documents: YAML text (multi-document), or files. */
@@ -116,15 +123,33 @@ export function pilotArgs(proxy: ProxySpec = {}): string[] {
  * The Envoy configuration Istio's pilot generates for `proxy` from `input`. Rejects with PilotInputError
  * (the tool's one-line message) when Istio refuses the input: bad YAML, a validation failure.
  */
-export async function istioPilot(input: PilotInput, proxy: ProxySpec = {}): Promise<PilotConfig> {
+let meshFiles = 0;
+export async function istioPilot(input: PilotInput, proxy: ProxySpec = {}, opts: PilotOptions = {}): Promise<PilotConfig> {
   const binary = ensurePilotBinary().path;
   const files = typeof input === 'string' ? ['-'] : input.files;
-  const child = spawn(binary, [...pilotArgs(proxy), ...files], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const args = pilotArgs(proxy);
+  let meshFile: string | undefined;
+  if (opts.meshConfig !== undefined) {
+    const dir = join(repoRoot, '.tmp', 'pilot');
+    mkdirSync(dir, { recursive: true });
+    meshFile = join(dir, `${process.pid}-${++meshFiles}-mesh.yaml`);
+    writeFileSync(meshFile, opts.meshConfig);
+    args.push('--mesh', meshFile);
+  }
+  try {
+    return await runPilot(binary, [...args, ...files], typeof input === 'string' ? input : '');
+  } finally {
+    if (meshFile !== undefined) rmSync(meshFile, { force: true });
+  }
+}
+
+async function runPilot(binary: string, args: string[], stdin: string): Promise<PilotConfig> {
+  const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => out.push(c));
   child.stderr.on('data', (c: Buffer) => err.push(c));
-  child.stdin.end(typeof input === 'string' ? input : '');
+  child.stdin.end(stdin);
   const code = await new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (c) => resolve(c));
@@ -198,6 +223,14 @@ function stockHttpManager(hcm: Obj, where: string, stripped: string[]): Obj {
       const ok = FILE_ACCESS_LOG.test(extensionType(a));
       if (!ok) stripped.push(`${where}.access_log[${i}] ${a.name}: ${extensionType(a)}: only file/stdout access logs are kept (others need a collector)`);
       return ok;
+    }).map((a, i) => {
+      // The launcher's stdout is a socket pair, which open('/dev/stdout') refuses (ENXIO): write through Envoy's own stdout.
+      const tc = a.typed_config;
+      const stream = { '/dev/stdout': 'Stdout', '/dev/stderr': 'Stderr' }[tc.path as string];
+      if (!extensionType(a).endsWith('FileAccessLog') || stream === undefined) return a;
+      stripped.push(`${where}.access_log[${i}] ${a.name}: path ${tc.path} -> ${stream}AccessLog (same format; lines in the Envoy log)`);
+      const { path: _path, '@type': _type, ...format } = tc;
+      return { name: `envoy.access_loggers.${stream.toLowerCase()}`, typed_config: { '@type': `type.googleapis.com/envoy.extensions.access_loggers.stream.v3.${stream}AccessLog`, ...format } };
     });
   }
   if (out.route_config !== undefined) out.route_config = stockRouteConfig(out.route_config, `${where}.route_config`, stripped);

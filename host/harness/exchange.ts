@@ -3,13 +3,20 @@
 import { HeadersStatus } from './abi.ts';
 import { textDecoder, toBytes } from './memory.ts';
 import type { PhaseName, PhaseOutcome } from './phases.ts';
-import { FAIL_STREAM, createStream, endStream, localReplyHeaders, runPhase } from './phases.ts';
+import { FAIL_STREAM, createStream, endStream, isGrpcRequest, localReplyHeaders, runPhase } from './phases.ts';
 import type { HeaderList, HostState, LocalReply, StreamState } from './state.ts';
 import type { HttpRequestSpec, HttpResult, PhaseStatus, UpstreamRequest, UpstreamResponse } from './types.ts';
 import { headerList, responseHeaderList } from './types.ts';
 import type { Vm } from './vm.ts';
+import type { BodyFrames } from './filter-manager.ts';
 
-type Step = 'request_headers' | 'request_body' | 'request_trailers' | 'upstream' | 'response_headers' | 'response_body' | 'response_trailers' | 'end';
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a); out.set(b, a.length);
+  return out;
+}
+
+type Step = 'request_headers' | 'request_body' | 'request_body_end' | 'request_trailers' | 'upstream' | 'response_headers' | 'response_body' | 'response_body_end' | 'response_trailers' | 'end';
 /** The StreamState field holding each phase's map or buffer. */
 const PHASE_FIELD: Record<PhaseName, 'requestHeaders' | 'requestBody' | 'requestTrailers' | 'responseHeaders' | 'responseBody' | 'responseTrailers'> = {
   request_headers: 'requestHeaders', request_body: 'requestBody', request_trailers: 'requestTrailers',
@@ -17,7 +24,8 @@ const PHASE_FIELD: Record<PhaseName, 'requestHeaders' | 'requestBody' | 'request
 };
 /** A body Envoy delivers: present and not empty. */
 function body(bytes: Uint8Array | null): boolean { return bytes !== null && bytes.length > 0; }
-const STEPS: Step[] = ['request_headers', 'request_body', 'request_trailers', 'upstream', 'response_headers', 'response_body', 'response_trailers', 'end'];
+const STEPS: Step[] = ['request_headers', 'request_body', 'request_body_end', 'request_trailers', 'upstream', 'response_headers', 'response_body', 'response_body_end', 'response_trailers', 'end'];
+const EMPTY = new Uint8Array(0);
 const UPSTREAM_STEP = STEPS.indexOf('upstream');
 
 export class Exchange {
@@ -25,6 +33,8 @@ export class Exchange {
   private step = 0;
   private waiting: 'request' | 'response' | null = null;
   private held = false; // a stop answered earlier on this side that no later Continue released
+  private buffering = false; // the last body callback kept its data (StopIterationAndBuffer)
+  private heldHeaders = false; // this side's headers were stopped: its body arrived meanwhile
   private bypass = false; // fail-open after a trap: the filter is skipped from then on
   private phases: PhaseStatus[] = [];
   private upstreamRequest: UpstreamRequest | null = null;
@@ -40,7 +50,7 @@ export class Exchange {
   readonly completion = new Promise<HttpResult>((resolve) => { this.resolveCompletion = resolve; });
 
   constructor(private readonly vm: Vm, private readonly host: HostState, private readonly spec: HttpRequestSpec,
-    private readonly failOpen: boolean, private readonly onFinish: (e: Exchange) => void) {
+    private readonly failOpen: boolean, private readonly onFinish: (e: Exchange) => void, private readonly frames: BodyFrames = 'http1') {
     this.logStart = host.logs.length;
     this.stream = createStream(vm, host, spec.properties ?? {});
     this.data = {
@@ -93,12 +103,16 @@ export class Exchange {
     const { stream, data } = this;
     switch (step) {
       case 'request_headers':
+        this.heldHeaders = false;
         stream.requestHeaders = stream.attributes.requestHeaders = data.requestHeaders;
         return this.phase('request_headers', data.requestHeaders.length, !body(data.requestBody) && data.requestTrailers === null, 'request');
       case 'request_body':
         if (!body(data.requestBody)) return;
         stream.requestBody = data.requestBody;
-        return this.phase('request_body', data.requestBody!.length, data.requestTrailers === null, 'request');
+        return this.phase('request_body', data.requestBody!.length, this.lastFrameEnds(data.requestTrailers), 'request');
+      case 'request_body_end':
+        if (!body(data.requestBody) || this.lastFrameEnds(data.requestTrailers) || data.requestTrailers !== null) return;
+        return this.endFrame('request_body', 'request');
       case 'request_trailers':
         if (data.requestTrailers === null) return;
         stream.requestTrailers = stream.attributes.requestTrailers = data.requestTrailers;
@@ -107,12 +121,16 @@ export class Exchange {
         if (this.held) { this.waiting = 'request'; this.step--; this.held = false; return; }
         return this.callUpstream();
       case 'response_headers':
+        this.heldHeaders = false; this.buffering = false;
         stream.responseHeaders = stream.attributes.responseHeaders = data.responseHeaders;
         return this.phase('response_headers', data.responseHeaders.length, !body(data.responseBody) && data.responseTrailers === null, 'response');
       case 'response_body':
         if (!body(data.responseBody)) return;
         stream.responseBody = data.responseBody;
-        return this.phase('response_body', data.responseBody!.length, data.responseTrailers === null, 'response');
+        return this.phase('response_body', data.responseBody!.length, this.lastFrameEnds(data.responseTrailers), 'response');
+      case 'response_body_end':
+        if (!body(data.responseBody) || this.lastFrameEnds(data.responseTrailers) || data.responseTrailers !== null) return;
+        return this.endFrame('response_body', 'response');
       case 'response_trailers':
         if (data.responseTrailers === null) return;
         stream.responseTrailers = stream.attributes.responseTrailers = data.responseTrailers;
@@ -127,14 +145,32 @@ export class Exchange {
     }
   }
 
-  private phase(name: PhaseName, arg: number, endOfStream: boolean, side: 'request' | 'response'): void {
+  /**
+   * Whether the body's one data frame ends the stream: no trailers follow, and frames are not HTTP/1's
+   * (data, then an empty end) or the whole body arrived while the filter held the headers (Envoy
+   * then hands it over in one frame with the end of stream).
+   */
+  private lastFrameEnds(trailers: HeaderList | null): boolean { return trailers === null && (this.frames === 'last-chunk' || this.heldHeaders); }
+
+  /** HTTP/1's empty end-of-stream frame: the buffer holds what the filter kept, else nothing (what it adds is appended). */
+  private endFrame(name: 'request_body' | 'response_body', side: 'request' | 'response'): void {
+    const { stream, data } = this;
+    const key = side === 'request' ? 'requestBody' : 'responseBody';
+    const kept = this.buffering;
+    const before = data[key]!;
+    stream[key] = kept ? before : EMPTY;
+    this.phase(name, stream[key]!.length, true, side, kept ? null : before);
+  }
+
+  private phase(name: PhaseName, arg: number, endOfStream: boolean, side: 'request' | 'response', appendTo: Uint8Array | null = null): void {
     if (this.bypass) return;
     const { stream, data } = this;
     const outcome: PhaseOutcome = runPhase(this.vm, stream, name, arg, endOfStream);
     this.phases.push({ phase: name, status: outcome.status });
-    // The filter may have replaced the body buffer.
-    if (name === 'request_body' && stream.requestBody !== null) data.requestBody = stream.requestBody;
-    if (name === 'response_body' && stream.responseBody !== null) data.responseBody = stream.responseBody;
+    // The filter may have replaced the body buffer (or, in an end frame after a Continue, added to it).
+    const key = name === 'request_body' ? 'requestBody' : name === 'response_body' ? 'responseBody' : null;
+    if (key !== null && stream[key] !== null) data[key] = appendTo === null ? stream[key] : concatBytes(appendTo, stream[key]!);
+    if (key !== null) this.buffering = outcome.status !== 0 && !endOfStream;
     if (outcome.failed) {
       if (this.failOpen) { this.bypass = true; this.held = false; return; }
       return this.reply(FAIL_STREAM, false);
@@ -150,9 +186,11 @@ export class Exchange {
     }
     // A continue requested inside the same callback releases the stop at once.
     if (stream.continueRequested[side === 'request' ? 0 : 1]) { stream.continueRequested = [false, false]; this.held = false; return; }
-    const stopAll = isHeaders && (outcome.status === HeadersStatus.StopAllIterationAndBuffer || outcome.status === HeadersStatus.StopAllIterationAndWatermark);
-    if (stopAll || endOfStream) { this.waiting = side; this.held = false; return; }
-    // StopIteration with more data to come: Envoy keeps delivering it and holds what it has.
+    // cpp-host turns StopIteration on headers into StopAllIterationAndWatermark: nothing more is
+    // delivered until the filter continues (measured, test/scenarios/rust.scenarios.ts).
+    if (isHeaders) this.heldHeaders = true;
+    if (isHeaders || endOfStream) { this.waiting = side; this.held = false; return; }
+    // A body stop with more data to come: Envoy keeps delivering data and holds what it has.
     this.held = true;
   }
 
@@ -174,10 +212,12 @@ export class Exchange {
   /** Sends a local reply. From the request path it still passes through this filter's encoder callbacks, as in Envoy. */
   private reply(reply: LocalReply, viaEncoder: boolean): void {
     const { stream } = this;
-    stream.requestHeaders = stream.requestBody = stream.requestTrailers = null;
-    const headers = localReplyHeaders(reply);
+    // The replying filter still reads the request headers in its encoder callbacks (measured in Envoy 1.40).
+    stream.requestBody = stream.requestTrailers = null;
+    const grpc = isGrpcRequest(this.data.requestHeaders);
+    const headers = localReplyHeaders(reply, grpc);
     stream.responseHeaders = stream.attributes.responseHeaders = headers;
-    stream.responseBody = reply.body.length > 0 ? reply.body : null;
+    stream.responseBody = reply.body.length > 0 && !grpc ? reply.body : null;
     if (viaEncoder && !this.vm.failed && !this.bypass) {
       const headersOutcome = runPhase(this.vm, stream, 'response_headers', stream.responseHeaders.length, stream.responseBody === null);
       this.phases.push({ phase: 'response_headers', status: headersOutcome.status });

@@ -2,23 +2,31 @@
 import { readFile } from 'node:fs/promises';
 import { WasmResult, type LogLevelName } from './abi.ts';
 import { Exchange } from './exchange.ts';
+import type { BodyFrames } from './filter-manager.ts';
 import { envoyImports } from './imports.ts';
 import { textDecoder, textEncoder, toBytes } from './memory.ts';
 import type { Metric } from './metrics.ts';
 import { MetricStore, STAT_PREFIX } from './metrics.ts';
+import type { ForeignFunction } from './foreign.ts';
 import { renderPrometheus, type StatsTagRule } from './prometheus.ts';
 import { SharedStore, type SharedEntry } from './shared-data.ts';
 import { HostState, type PropertyValue } from './state.ts';
 import { HttpStream } from './stream.ts';
-import type { HttpRequestSpec, HttpResult, LogEntry, PendingHttpCall } from './types.ts';
+import { TcpConnection } from './network.ts';
+import type { GrpcReply, GrpcStreamReply, HeaderList, HttpRequestSpec, HttpResult, LogEntry, PendingGrpcCall, PendingHttpCall } from './types.ts';
 import { headerList, responseHeaderList } from './types.ts';
 import { Vm, VmFailure } from './vm.ts';
 
 export type { StatsTagRule } from './prometheus.ts';
 export type * from './types.ts';
 export { HttpStream } from './stream.ts';
+export { TcpConnection, PeerType } from './network.ts';
 export { encodePairs, decodePairs } from './headers.ts';
 export { SharedStore } from './shared-data.ts';
+export { MetricStore } from './metrics.ts';
+export { loadChain, Chain } from './chain.ts';
+export type { GrpcRequest, GrpcServer, ChainFilter, ChainOptions, ChainRequest, ChainResponse, ClusterReply, ClusterRequest, ClusterServer, RouterOptions } from './chain.ts';
+export { headerList, joinedHeaders, responseHeaderList } from './types.ts';
 
 export interface PluginOptions {
   config?: string | object;
@@ -31,12 +39,17 @@ export interface PluginOptions {
   clusters?: string[];
   failOpen?: boolean;
   nowMs?: number;
-  foreignFunctions?: { verifySignature?: boolean };
+  /** Envoy's verify_signature (default on), and functions a test registers by name (as Envoy's registered foreign functions). */
+  foreignFunctions?: { verifySignature?: boolean; functions?: Record<string, ForeignFunction> };
   /**
    * Shared data and queues of another plugin with the same vmId (from `plugin.sharedStore` or
    * `new SharedStore(vmId)`): as Envoy's VMs of one vm_id on several worker threads share them.
    */
   sharedStore?: SharedStore;
+  /** The process's stats (from `new MetricStore()`): VMs given one store count into the same stats, as Envoy's VMs of a plugin do. */
+  stats?: MetricStore;
+  /** How plugin.http() delivers bodies by default; see HttpRequestSpec.bodyFrames. */
+  bodyFrames?: BodyFrames;
 }
 
 export async function loadPlugin(wasm: string | Uint8Array, opts: PluginOptions = {}): Promise<Plugin> {
@@ -50,7 +63,7 @@ function pluginProperties(opts: PluginOptions, names: { plugin: string; root: st
   const node = { id: opts.node?.id ?? '', cluster: opts.node?.cluster ?? '', metadata: (opts.node?.metadata ?? {}) as PropertyValue };
   return {
     plugin_name: names.plugin, plugin_root_id: names.root, plugin_vm_id: names.vm,
-    'xds.node': node, node,
+    'xds.node': node,
     ...opts.properties,
   };
 }
@@ -60,7 +73,7 @@ export class Plugin {
   readonly sharedData: Map<string, SharedEntry>;
   private readonly host: HostState;
   private readonly vm: Vm;
-  private readonly store = new MetricStore();
+  private readonly store: MetricStore;
   /** This plugin's shared data and queues (pass as PluginOptions.sharedStore to share them). */
   readonly sharedStore: SharedStore;
   private readonly active = new Map<number, Exchange>();
@@ -78,6 +91,7 @@ export class Plugin {
       throw new Error(`sharedStore belongs to vm_id "${opts.sharedStore.vmId}", not "${this.names.vm}": Envoy shares data only within one vm_id`);
     }
     this.sharedStore = opts.sharedStore ?? new SharedStore(this.names.vm);
+    this.store = opts.stats ?? new MetricStore();
     this.sharedData = this.sharedStore.data;
   }
 
@@ -85,6 +99,7 @@ export class Plugin {
   async start(wasm: Uint8Array): Promise<void> {
     const imports = envoyImports(this.host, {
       metrics: this.store, shared: this.sharedStore, verifySignature: this.opts.foreignFunctions?.verifySignature ?? true,
+      foreign: this.opts.foreignFunctions?.functions,
       onResume: () => {}, // streams are poked after every callback
       onQueueReady: (queueId) => this.rootCall('proxy_on_queue_ready', queueId),
     });
@@ -109,9 +124,15 @@ export class Plugin {
 
   get logs(): LogEntry[] { return this.host.logs; }
   logsAt(level: LogLevelName): string[] { return this.host.logs.filter((l) => l.level === level).map((l) => l.message); }
-  /** Log lines as Envoy prints them: `wasm log <plugin> <root_id> <vm_id>: <message>`. */
+  /**
+   * Log lines as Envoy prints them: `wasm log <plugin> <root_id> <vm_id>: <message>` from a stream's
+   * callbacks, `wasm log <root_id> <vm_id>: <message>` from the root context's (measured in Envoy 1.40).
+   */
   envoyLogLines(): string[] {
-    return this.host.logs.map((l) => `[${l.level}] wasm log ${this.names.plugin} ${this.names.root} ${this.names.vm}: ${l.message}`);
+    const { plugin, root, vm } = this.names;
+    const streamPrefix = `wasm log ${plugin} ${root} ${vm}:`;
+    const rootPrefix = ['wasm log', root, vm].filter((s) => s !== '').join(' ') + ':';
+    return this.host.logs.map((l) => `[${l.level}] ${l.contextId === this.host.rootId || l.contextId === 0 ? rootPrefix : streamPrefix} ${l.message}`);
   }
   /** True once a callback trapped: Envoy answers later streams by its failure policy. */
   get failed(): boolean { return this.vm.failed; }
@@ -126,11 +147,16 @@ export class Plugin {
   prometheus(statsTags: StatsTagRule[] = []): string { return renderPrometheus(this.store.stats, statsTags); }
 
   async http(req: HttpRequestSpec): Promise<HttpResult> {
-    const exchange = new Exchange(this.vm, this.host, req, this.opts.failOpen ?? false, (e) => this.active.delete(e.stream.id));
+    const exchange = new Exchange(this.vm, this.host, req, this.opts.failOpen ?? false, (e) => this.active.delete(e.stream.id), req.bodyFrames ?? this.opts.bodyFrames ?? 'http1');
     this.active.set(exchange.stream.id, exchange);
     exchange.advance();
     this.pokeAll();
     return exchange.result();
+  }
+
+  /** A network (TCP) filter context: the test plays the client and the upstream. */
+  connection(properties: Record<string, PropertyValue> = {}): TcpConnection {
+    return new TcpConnection(this.vm, this.host, properties);
   }
 
   stream(req: Partial<HttpRequestSpec> = {}): HttpStream {
@@ -164,6 +190,61 @@ export class Plugin {
     }
   }
 
+  /** The items waiting in a shared queue (of this plugin's vm_id unless `vmId`), oldest first; undefined when no VM registered it. */
+  sharedQueue(name: string, vmId = this.names.vm): Uint8Array[] | undefined {
+    const id = this.sharedStore.queueId(vmId, name);
+    return id === undefined ? undefined : [...this.sharedStore.queues.get(id)!.items];
+  }
+
+  /** Enqueues `data` on a shared queue this plugin's VM registered, as another VM would: proxy_on_queue_ready follows. */
+  enqueueSharedQueue(name: string, data: string | Uint8Array): void {
+    const id = this.sharedStore.queueId(this.names.vm, name);
+    if (id === undefined) throw new Error(`no shared queue ${name} registered by vm_id ${this.names.vm}`);
+    const queue = this.sharedStore.queues.get(id)!;
+    queue.items.push(toBytes(data));
+    (queue.notify ?? ((q: number) => this.rootCall('proxy_on_queue_ready', q)))(id);
+  }
+
+  /** gRPC calls and streams the filter started that are still open. */
+  pendingGrpcCalls(): PendingGrpcCall[] {
+    return [...this.host.grpcCalls.values()].map((c) => ({ ...c, metadata: c.metadata.map(([k, v]) => [k, v]), messages: [...c.messages] }));
+  }
+
+  /**
+   * Answers a unary gRPC call: status 0 (default) delivers the message (proxy_on_grpc_receive); any
+   * other status fails the call (proxy_on_grpc_close, proxy_get_status gives the message).
+   */
+  async respondGrpcCall(token: number, reply: GrpcReply = {}): Promise<void> {
+    const call = this.host.grpcCalls.get(token);
+    if (call === undefined || call.kind !== 'call') throw new Error(`no pending gRPC call with token ${token}`);
+    this.host.grpcCalls.delete(token);
+    const status = reply.status ?? 0;
+    if (status === 0) this.grpcCallback('proxy_on_grpc_receive', token, { message: toBytes(reply.message) });
+    else this.grpcClose(token, status, reply.statusMessage ?? '');
+  }
+
+  /** Delivers what a gRPC stream's server sends, in order: initial metadata, messages, trailing metadata, then the close when `status` is given. */
+  async respondGrpcStream(token: number, reply: GrpcStreamReply): Promise<void> {
+    const call = this.host.grpcCalls.get(token);
+    if (call === undefined || call.kind !== 'stream') throw new Error(`no open gRPC stream with token ${token}`);
+    if (reply.initialMetadata !== undefined) this.grpcCallback('proxy_on_grpc_receive_initial_metadata', token, { initialMetadata: headerList(reply.initialMetadata) });
+    for (const message of reply.messages ?? []) this.grpcCallback('proxy_on_grpc_receive', token, { message: toBytes(message) });
+    if (reply.trailingMetadata !== undefined) this.grpcCallback('proxy_on_grpc_receive_trailing_metadata', token, { trailingMetadata: headerList(reply.trailingMetadata) });
+    if (reply.status !== undefined) { this.host.grpcCalls.delete(token); this.grpcClose(token, reply.status, reply.statusMessage ?? ''); }
+  }
+
+  private grpcCallback(name: string, token: number, data: { initialMetadata?: HeaderList; trailingMetadata?: HeaderList; message?: Uint8Array }): void {
+    this.host.grpcReceive = { initialMetadata: data.initialMetadata ?? null, trailingMetadata: data.trailingMetadata ?? null, message: data.message ?? null };
+    const arg = data.message?.length ?? data.initialMetadata?.length ?? data.trailingMetadata?.length ?? 0;
+    try { this.rootCall(name, token, arg); } finally { this.host.grpcReceive = null; }
+  }
+
+  private grpcClose(token: number, status: number, message: string): void {
+    const saved = this.host.lastStatus;
+    this.host.lastStatus = { code: status, message };
+    try { this.rootCall('proxy_on_grpc_close', token, status); } finally { this.host.lastStatus = { code: saved.code, message: '' }; }
+  }
+
   /** Advances the fake clock and fires proxy_on_tick for each tick period that elapsed. */
   async tick(ms?: number): Promise<void> {
     const step = ms ?? this.host.tickPeriodMs;
@@ -187,6 +268,8 @@ export class Plugin {
 
   get tickPeriodMs(): number { return this.host.tickPeriodMs; }
   nowMs(): number { return this.host.nowMs(); }
+  /** The fake clock in nanoseconds. */
+  nowNs(): bigint { return this.host.nowNs; }
 
   close(): void {
     for (const exchange of [...this.active.values()]) exchange.poke();

@@ -31,11 +31,39 @@ export function runPhase(vm: Vm, stream: StreamState, phase: PhaseName, arg: num
   }
 }
 
-/** Envoy's sendLocalReply headers: :status, content-length, content-type when there is a body, then the filter's. */
-export function localReplyHeaders(reply: LocalReply): [string, string][] {
+/**
+ * Envoy's sendLocalReply headers as the encoders see them: :status, then content-length and
+ * content-type text/plain when there is a body (a content-type of the filter's own replaces it), then
+ * the filter's. An empty body has no content-length here (measured: the map is `:status` alone).
+ */
+export function localReplyHeaders(reply: LocalReply, grpcRequest = false): [string, string][] {
+  if (grpcRequest) return grpcReplyHeaders(reply);
   const headers: [string, string][] = [[':status', String(reply.status)]];
-  if (reply.body.length > 0) headers.push(['content-length', String(reply.body.length)], ['content-type', 'text/plain']);
-  return [...headers, ...reply.headers];
+  const own = reply.headers.find(([k]) => k === 'content-type');
+  if (reply.body.length > 0) headers.push(['content-length', String(reply.body.length)], ['content-type', own?.[1] ?? 'text/plain']);
+  return [...headers, ...reply.headers.filter(([k]) => !(reply.body.length > 0 && k === 'content-type'))];
+}
+
+/** Envoy's gRPC status for an HTTP status (Grpc::Utility::httpToGrpcStatus). */
+export function grpcStatusOf(http: number): number {
+  const map: Record<number, number> = { 400: 13, 401: 16, 403: 7, 404: 12, 429: 14, 502: 14, 503: 14, 504: 14 };
+  return map[http] ?? 2;
+}
+
+/** A request is gRPC when its content-type is application/grpc (Envoy's Grpc::Common::isGrpcRequestHeaders). */
+export function isGrpcRequest(headers: [string, string][]): boolean {
+  const type = headers.find(([k]) => k === 'content-type')?.[1] ?? '';
+  return type === 'application/grpc' || type.startsWith('application/grpc+') || type.startsWith('application/grpc;');
+}
+
+/**
+ * A local reply to a gRPC request: 200, gRPC content type, grpc-status (the filter's, else the HTTP
+ * status mapped), grpc-message = the body, and no body (measured in Envoy 1.40).
+ */
+function grpcReplyHeaders(reply: LocalReply): [string, string][] {
+  const headers: [string, string][] = [[':status', '200'], ['content-type', 'application/grpc'], ['grpc-status', String(reply.grpcStatus ?? grpcStatusOf(reply.status))]];
+  if (reply.body.length > 0) headers.push(['grpc-message', Buffer.from(reply.body).toString('utf8')]);
+  return [...headers, ...reply.headers.filter(([k]) => k !== 'content-type')];
 }
 
 /** Envoy's fail-closed answer when the VM trapped or failed: 503, no body, details wasm_fail_stream. */

@@ -49,6 +49,28 @@ export class HttpStream {
     this.state.responseTrailers = headerList(trailers);
     return this.phase('response_trailers', this.state.responseTrailers.length, true);
   }
+  /** @internal The chain's: a headers callback on this very list (the filter's edits land in it). */
+  runHeaders(side: 'request' | 'response', list: HeaderList, endOfStream: boolean): number {
+    if (side === 'request') this.state.requestHeaders = this.state.attributes.requestHeaders = list;
+    else this.state.responseHeaders = this.state.attributes.responseHeaders = list;
+    return this.phase(side === 'request' ? 'request_headers' : 'response_headers', list.length, endOfStream);
+  }
+
+  /** @internal The chain's: a body callback with `data` as the buffer; answers the status and the buffer as the filter left it. */
+  runBody(side: 'request' | 'response', data: Uint8Array, endOfStream: boolean): { status: number; data: Uint8Array } {
+    const key = side === 'request' ? 'requestBody' : 'responseBody';
+    this.state[key] = data;
+    const status = this.phase(side === 'request' ? 'request_body' : 'response_body', data.length, endOfStream);
+    const out = this.state[key] ?? data;
+    this.state[key] = null;
+    return { status, data: out };
+  }
+
+  /** @internal Envoy forgets a header map once its filter lets it through. */
+  dropMap(side: 'request' | 'response'): void {
+    if (side === 'request') this.state.requestHeaders = null; else this.state.responseHeaders = null;
+  }
+
   /** proxy_on_log, proxy_on_done, proxy_on_delete. */
   complete(): void { endStream(this.vm, this.host, this.state); }
 

@@ -13,6 +13,11 @@ export interface HttpRequestSpec {
   trailers?: HeaderInput;
   /** Per-request attributes, e.g. 'source.address', 'connection.uri_san_peer_certificate'. */
   properties?: Record<string, PropertyValue>;
+  /**
+   * How bodies arrive: `http1` (default, as Envoy's HTTP/1 codec: the data without end of stream, then
+   * an empty end-of-stream frame) or `last-chunk` (the data frame ends the stream, as HTTP/2 can).
+   */
+  bodyFrames?: 'http1' | 'last-chunk';
   /** What the upstream answers; default 200 echoing the request body. */
   upstream?: UpstreamResponse | ((req: UpstreamRequest) => UpstreamResponse);
 }
@@ -39,6 +44,23 @@ export interface HttpResult {
 
 export interface PendingHttpCall {
   token: number; cluster: string; headers: HeaderList; body: Uint8Array; trailers: HeaderList; timeoutMs: number; contextId: number;
+}
+
+export interface PendingGrpcCall {
+  kind: 'call' | 'stream'; token: number; cluster: string; service: string; method: string; metadata: HeaderList;
+  /** The call's request message, or the messages sent on the stream so far. */
+  messages: Uint8Array[];
+  timeoutMs: number; contextId: number;
+  /** The filter closed its side (proxy_grpc_close on a stream, or a send with end of stream). */
+  localClosed: boolean;
+}
+
+/** A unary gRPC answer: status 0 with a message, or a failure status. */
+export interface GrpcReply { status?: number; message?: string | Uint8Array; statusMessage?: string }
+export interface GrpcStreamReply {
+  initialMetadata?: HeaderInput; messages?: (string | Uint8Array)[]; trailingMetadata?: HeaderInput;
+  /** Closes the stream (proxy_on_grpc_close) with this status. */
+  status?: number; statusMessage?: string;
 }
 
 export function headerList(input: HeaderInput | undefined): HeaderList {

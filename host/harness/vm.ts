@@ -9,8 +9,11 @@ export type ImportTable = Record<string, Record<string, (...args: never[]) => un
 /** A callback trapped (or called proc_exit): the VM is failed from then on, as in Envoy. */
 export class VmFailure extends Error {}
 
+const ABI_VERSIONS = ['0.2.1', '0.2.0'] as const;
+
 export class Vm {
   failed = false;
+  abiVersion: (typeof ABI_VERSIONS)[number] | null = null;
   private depth = 0;
   private exports!: Record<string, unknown>;
   constructor(readonly host: HostState) {}
@@ -24,8 +27,11 @@ export class Vm {
       throw new Error(`Failed to load Wasm module due to a missing import: ${missing.join(', ')} (Envoy links only env.proxy_* and its WASI subset)`);
     }
     const exportNames = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-    if (!exportNames.has('proxy_abi_version_0_2_1')) {
-      throw new Error('Wasm module is missing the export proxy_abi_version_0_2_1: the harness speaks ABI v0.2.1 only');
+    // Envoy 1.40 (cpp-host) loads modules marked 0.2.1 or 0.2.0 (every Go-SDK module); both link the
+    // same imports here, and cpp-host calls the same callbacks for both.
+    this.abiVersion = ABI_VERSIONS.find((v) => exportNames.has(`proxy_abi_version_${v.replaceAll('.', '_')}`)) ?? null;
+    if (this.abiVersion === null) {
+      throw new Error(`Wasm module exports none of ${ABI_VERSIONS.map((v) => `proxy_abi_version_${v.replaceAll('.', '_')}`).join(', ')}: Envoy 1.40 would refuse it`);
     }
     const instance = await WebAssembly.instantiate(module, imports as WebAssembly.Imports);
     this.exports = instance.exports as Record<string, unknown>;

@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { parse } from 'yaml';
@@ -11,6 +10,7 @@ import { envoyBinary } from '../../host/envoy/install.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 import { passthroughWasm } from './passthrough.ts';
 import { istioDir } from '../istio.ts';
+import { until } from '../../host/until.ts';
 
 const cli = join(repoRoot, 'dist/asmesh.mjs');
 const istio = istioDir;
@@ -20,17 +20,6 @@ let envoyBin = '';
 function asmesh(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [cli, ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
 }
 
 before(async () => {
@@ -104,7 +93,7 @@ test('run: one request through the example filter in the harness, text and JSON'
   const r = asmesh(['run', '--filter', 'build/example.wasm', '--config', cfg, '--request', req]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /phases:\n {2}request_headers +Continue\n/);
-  assert.match(r.stdout, /upstream received:\n {2}:method: GET\n {2}:path: \/cli\n/);
+  assert.match(r.stdout, /upstream received \(cluster upstream\):\n {2}GET \/cli\n {2}host: a\.test\n/);
   assert.match(r.stdout, /client received: 201\n(.*\n)* {2}x-asmesh-example: hi\n/);
   assert.match(r.stdout, /logs:\n {2}\[info\] example: request \/cli\n/);
   assert.match(r.stdout, /metrics:\n {2}asmesh_example_requests_total 1\n/);
@@ -145,10 +134,10 @@ test('envoy: --validate accepts a translated bootstrap and rejects a broken one;
   const pass = await passthroughWasm();
   for (const f of ['steering', 'authz', 'telemetry']) writeFileSync(join(wasmDir, `${f}.wasm`), pass);
   const certDir = makeMeshCerts(join(work, 'certs'), [{ name: 'w', namespace: 'default', serviceAccount: 'sleep' }]).w;
-  const [admin, outbound, inbound, app] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  // Port 0 everywhere: Envoy binds, `asmesh envoy` prints the ports it reads back.
   const cfg = join(work, 'envoy.yaml');
-  const t = asmesh(['translate', '-o', work, '--admin-port', String(admin), '--outbound-port', String(outbound), '--inbound-port', String(inbound),
-    '--app-address', `127.0.0.1:${app}`, '--endpoint', 'outbound|80|v1|service_b=127.0.0.1:9', '--endpoint', 'outbound|80|v2|service_b=127.0.0.1:9',
+  const t = asmesh(['translate', '-o', work, '--admin-port', '0', '--outbound-port', '0', '--inbound-port', '0',
+    '--app-address', '127.0.0.1:9', '--endpoint', 'outbound|80|v1|service_b=127.0.0.1:9', '--endpoint', 'outbound|80|v2|service_b=127.0.0.1:9',
     '--endpoint', 'outbound|80||service_b=127.0.0.1:9', join(istio, 'virtualservice-steering.yaml'), join(istio, 'destinationrule-subsets.yaml'), join(istio, 'peerauthentication-strict.yaml')]);
   assert.equal(t.code, 0, t.stderr);
   const env = { ENVOY_BIN: envoyBin };
@@ -166,9 +155,13 @@ test('envoy: --validate accepts a translated bootstrap and rejects a broken one;
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', () => {});
   const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+  let admin = 0;
   try {
-    for (let i = 0; i < 300 && !out.includes('Ctrl-C to stop'); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.match(out, new RegExp(`admin: http://127\\.0\\.0\\.1:${admin}\\n {2}listener outbound: 0\\.0\\.0\\.0:${outbound}\\n {2}listener inbound: 0\\.0\\.0\\.0:${inbound}`));
+    await until(() => out.includes('Ctrl-C to stop'), 30_000, 'asmesh envoy to say it is ready');
+    const m = /admin: http:\/\/127\.0\.0\.1:(\d+)\n {2}listener outbound: 0\.0\.0\.0:(\d+)\n {2}listener inbound: 0\.0\.0\.0:(\d+)\n/.exec(out);
+    assert.ok(m, out);
+    admin = Number(m[1]);
+    assert.ok(Number(m[2]) > 0 && Number(m[3]) > 0 && new Set(m.slice(1)).size === 3, out);
     const ready = await fetch(`http://127.0.0.1:${admin}/ready`);
     assert.equal(ready.status, 200);
     const clusters = await (await fetch(`http://127.0.0.1:${admin}/clusters`)).text();
@@ -188,10 +181,14 @@ test('translate then run: the translated steering configuration sends jason to v
   const req = join(work, 'jason.json');
   for (const [user, cluster] of [['jason', 'outbound|80|v2|service_b'], ['alice', 'outbound|80|v1|service_b']]) {
     writeFileSync(req, JSON.stringify({ headers: { ':method': 'GET', ':path': '/info', ':authority': 'service_b', 'end-user': user } }));
-    const r = asmesh(['run', '--filter', 'build/steering.wasm', '--config', join(out, 'steering.json'), '--request', req, '--json']);
+    const r = asmesh(['run', '--filter', 'build/steering.wasm', '--config', join(out, 'steering.json'), '--request', req, '--json',
+      '--cluster-header', 'x-asmesh-cluster', '--clusters', 'outbound|80|v1|service_b,outbound|80|v2|service_b']);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const o = JSON.parse(r.stdout);
-    assert.deepEqual(o.upstreamRequest.headers.find(([k]: [string, string]) => k === 'x-asmesh-cluster'), ['x-asmesh-cluster', cluster], user);
+    // Envoy's router takes the steered cluster and drops the header (request_headers_to_remove).
+    assert.equal(o.upstreamRequest.cluster, cluster, user);
+    assert.equal(o.upstreamRequest.headers.find(([k]: [string, string]) => k === 'x-asmesh-cluster'), undefined);
+    assert.equal(JSON.parse(o.response.body).served_by, cluster);
     assert.equal(o.routeCacheClears, 1);
   }
 });

@@ -2,14 +2,12 @@
 // --render` writes: they come from the same translate as `npm run demo`, every host and port they
 // name is a compose service that listens there, and Envoy accepts each of them.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { toYaml } from '../../host/cli/translate.ts';
 import { renderCompose } from '../../host/demo/render.ts';
-import { envoyBinary } from '../../host/envoy/install.ts';
+import { validateBootstrap } from '../../host/envoy/launcher.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -28,7 +26,6 @@ test('compose demo: rendered sidecar configs match the compose services and pass
     if (String(s.image).startsWith('envoyproxy/envoy')) return -1; // a sidecar: its own config says
     return Number(s.command.at(-1) === 'sidecar_a:15001' ? s.command.at(-2) : s.command.at(-1));
   };
-  const bin = await envoyBinary();
   for (const name of ['sidecar_a', 'sidecar_b_v1', 'sidecar_b_v2']) {
     const s = services[name];
     assert.equal(s.profiles, undefined, `${name} runs on a plain docker compose up`);
@@ -50,10 +47,8 @@ test('compose demo: rendered sidecar configs match the compose services and pass
     }
     // Envoy accepts it, with the compose paths mapped to this machine.
     const local = JSON.parse(JSON.stringify(bootstrap).split('"/demo/').join(JSON.stringify(dir + '/').slice(0, -1)).split('/etc/asmesh/wasm/').join(join(repoRoot, 'build') + '/'));
-    const path = join(dir, `local-${name}.yaml`);
-    writeFileSync(path, toYaml(local));
-    const v = spawnSync(bin, ['--mode', 'validate', '-c', path], { encoding: 'utf8' });
-    assert.equal(v.status, 0, `${name}: ${v.stderr}`);
+    const v = await validateBootstrap(local);
+    assert.equal(v.ok, true, `${name}: ${v.output}`);
   }
   assert.equal(services.service_a.command.at(-1), 'sidecar_a:15001');
   assert.deepEqual(services['demo-render'].command.slice(-1)[0].split('|| ')[1], 'node dist/asmesh.mjs demo --render /demo');

@@ -5,12 +5,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { MESH_FILTERS } from '../../filters/manifest.ts';
+import { until } from '../../host/until.ts';
 import { envoyBinary } from '../../host/envoy/install.ts';
 import { runScenarios } from '../../host/demo/demo.ts';
 import { startMesh } from '../../host/demo/mesh.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 
-const FILTERS = ['steering', 'authz', 'telemetry'];
+const FILTERS = MESH_FILTERS;
 let envoyBin = '';
 
 before(async () => {
@@ -37,7 +39,7 @@ test('npm run demo --once: every scenario passes in real Envoy, and the report s
   const report = r.stdout.slice(r.stdout.indexOf('=== asmesh demo report ==='));
   assert.ok(report.startsWith('=== asmesh demo report ==='), `no report:\n${r.stdout}\n${r.stderr}`);
   // Progress came first, with the three sidecars started.
-  for (const s of ['sidecar_b_v1', 'sidecar_b_v2', 'sidecar_a']) assert.match(r.stdout, new RegExp(`\\[demo\\] starting ${s} \\(Envoy: .*mTLS STRICT`));
+  for (const s of ['sidecar_b_v1', 'sidecar_b_v2', 'sidecar_a']) assert.match(r.stdout, new RegExp(`\\[demo\\] started ${s} \\(Envoy: .*mTLS STRICT`));
 
   // Envoy-native features and mTLS do not depend on our filters.
   assert.match(report, /\[PASS\] plaintext to sidecar_b_v1 inbound is refused/);
@@ -93,7 +95,7 @@ test('interactive demo: prints the URLs to try, answers them, and stops on SIGIN
   child.stderr.on('data', () => {});
   const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
   try {
-    for (let i = 0; i < 1800 && !stdout.includes('Ctrl-C to stop.'); i++) await new Promise((r) => setTimeout(r, 100));
+    await until(() => stdout.includes('Ctrl-C to stop.'), 180_000, () => `the demo to say Ctrl-C to stop; it said:\n${stdout}`, 100);
     assert.match(stdout, /The mesh keeps running\. Try:/);
     const url = /curl (http:\/\/127\.0\.0\.1:\d+\/info) +# 403: no JWT/.exec(stdout);
     assert.ok(url, stdout);
@@ -115,7 +117,7 @@ test('a filter that is not built: the demo says so, runs without it, and does no
   symlinkSync(join(repoRoot, 'envoy'), join(root, 'envoy'));
   for (const f of ['authz', 'telemetry']) copyFileSync(join(repoRoot, 'build', `${f}.wasm`), join(root, 'build', `${f}.wasm`));
   const progress: string[] = [];
-  const mesh = await startMesh({ root, work: join(root, 'work'), envoyBin, progress: (s) => progress.push(s) });
+  const mesh = await startMesh({ root, work: join(root, 'work'), progress: (s) => progress.push(s) });
   try {
     assert.deepEqual(mesh.missing, ['steering']);
     assert.ok(progress.includes('steering filter not built (build/steering.wasm missing): its sidecars run without it'), progress.join('\n'));

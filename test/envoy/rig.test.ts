@@ -11,6 +11,9 @@ import { ENVOY_VERSION, envoyBinary, envoyVersion, repoRoot } from '../../host/e
 import { runEnvoyExpectingFailure, send, startEnvoy, validateConfig } from '../../host/envoy/launcher.ts';
 import { CLUSTER_IDENTITIES, EchoServer, Upstreams } from '../../host/upstream/echo.ts';
 import { istioSpec } from '../istio.ts';
+import { parseExposition, select } from '../../host/envoy/prometheus.ts';
+import { until } from '../../host/until.ts';
+import { FILTER_NAMES } from '../../filters/manifest.ts';
 
 const example = { name: 'example', config: { header: 'x-asmesh-example', value: 'rig' } };
 
@@ -20,13 +23,9 @@ function alive(pid: number): boolean {
   try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
 }
 
-async function gone(pid: number, ms = 3000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (alive(pid)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
+/** Resolves once `pid` is gone; throws if it outlives `ms`. */
+function gone(pid: number, ms = 3000): Promise<boolean> {
+  return until(() => !alive(pid), ms, `Envoy ${pid} to die with its parent`, 20);
 }
 
 test(`Envoy ${ENVOY_VERSION} is available and prints its version`, async () => {
@@ -112,13 +111,13 @@ test('envoy --mode validate accepts the sidecar routes and clusters, and rejects
   assert.equal(bad.ok, false);
 });
 
-test('envoy/sidecar.yaml as shipped (steering, authz, telemetry with the file\'s configurations) serves in Envoy', async () => {
+test('envoy/sidecar.yaml as shipped serves in Envoy, and every asmesh metric reaches /stats/prometheus with its labels', async () => {
   const sidecar = parse(readFileSync(SIDECAR_YAML, 'utf8'));
   const steering = connectionManagers(sidecar)[0]!.http_filters.find((f: any) => f.name === 'asmesh.steering');
-  const vendored = { spec: istioSpec('virtualservice-steering.yaml') };
-  assert.deepEqual(JSON.parse(steering.typed_config.config.configuration.value), vendored.spec, 'steering config = the seed VirtualService spec');
+  assert.deepEqual(JSON.parse(steering.typed_config.config.configuration.value), istioSpec('virtualservice-steering.yaml'), 'steering config = the seed VirtualService spec');
   const upstreams = await Upstreams.start();
-  const envoy = await startEnvoy({ upstreams: upstreams.endpoints() });
+  // The shipped file as is; only the flush interval is short, so histograms reach /stats/prometheus soon.
+  const envoy = await startEnvoy({ upstreams: upstreams.endpoints(), statsFlushMs: 200 });
   try {
     assert.deepEqual(connectionManagers(envoy.bootstrap)[0]!.http_filters.map((f: any) => f.name),
       ['asmesh.steering', 'asmesh.authz', 'asmesh.telemetry', 'envoy.filters.http.router']);
@@ -127,8 +126,28 @@ test('envoy/sidecar.yaml as shipped (steering, authz, telemetry with the file\'s
     assert.equal(jason.headers['x-served-by'], 'service_b/v2');
     const other = await envoy.request('/', { headers: { host: 'service_b', 'end-user': 'someone' } });
     assert.equal(other.headers['x-served-by'], 'service_b/v1');
-    const prometheus = await envoy.prometheus();
-    assert.match(prometheus, /istio_requests_total\{/, 'telemetry metrics with labels from the sidecar stats_tags');
+
+    // Every Wasm counter `wasmcustom.l1=v1;...;<metric>` must come out as `<metric>{l1="v1",...}` with its value.
+    const counters = [...(await envoy.stats())].filter(([name]) => name.startsWith('wasmcustom.'));
+    const filters = new Set(counters.map(([name]) => /(?:^|;)(?:wasmcustom\.)?(asmesh_[a-z]+|istio)_[^;]*$/.exec(name)?.[1]));
+    for (const f of ['asmesh_steering', 'asmesh_authz', 'istio']) assert.ok(filters.has(f), `no ${f} counters in /stats`);
+    const exp = await until(async () => {
+      const e = parseExposition(await envoy.prometheus());
+      return e.samples.some((x) => x.name === 'istio_request_duration_milliseconds_count') ? e : null;
+    }, 20_000, 'histograms on /stats/prometheus');
+    for (const [name, value] of counters) {
+      const parts = name.slice('wasmcustom.'.length).split(';');
+      const metric = parts.pop()!;
+      const labels = Object.fromEntries(parts.map((p) => p.split('=') as [string, string]));
+      const found = exp.samples.find((x) => x.name === metric && Object.entries(labels).every(([k, v]) => x.labels[k] === v));
+      assert.ok(found, `${name}: no ${metric}{${Object.keys(labels).join(',')}} on /stats/prometheus`);
+      assert.equal(found.value, value, `${name}: value`);
+    }
+    const steered = exp.samples.filter((x) => x.name === 'asmesh_steering_decisions_total');
+    assert.deepEqual(steered.map((x) => [x.labels.subset, x.value]).sort(), [['v1', 1], ['v2', 1]]);
+    assert.equal(select(exp, 'istio_requests_total', { reporter: 'source', response_code: '200' }).length, 1);
+    // Nothing asmesh emits keeps label text in its name (`route_0_subset_v2_asmesh_...` was the bug).
+    for (const x of exp.samples) assert.doesNotMatch(x.name, /.(asmesh_|istio_)/, `${x.name}: labels left in the name`);
   } finally {
     await envoy.stop();
     await upstreams.close();
@@ -186,10 +205,10 @@ test('docker-compose mounts envoy/sidecar.yaml and build/*.wasm where the sideca
   assert.equal(mounts.get(configPath), './sidecar.yaml', 'compose mounts envoy/sidecar.yaml as the Envoy config');
   const wasmDir = '/etc/asmesh/wasm';
   assert.equal(mounts.get(wasmDir), '../build');
-  const targets = Object.keys(JSON.parse(readFileSync(join(repoRoot, 'asconfig.json'), 'utf8')).targets);
+  const targets: readonly string[] = FILTER_NAMES;
   for (const file of wasmFiles(sidecar)) {
     assert.ok(file.startsWith(`${wasmDir}/`), `${file} is outside ${wasmDir}`);
-    assert.ok(targets.includes(file.slice(wasmDir.length + 1).replace(/\.wasm$/, '')), `${file} is not a build target`);
+    assert.ok(targets.includes(file.slice(wasmDir.length + 1).replace(/\.wasm$/, '')), `${file} is not a filter of filters/manifest.ts`);
   }
   const published = envoy.ports.map((p: string) => Number(p.split(':')[1]));
   assert.ok(published.includes(sidecar.static_resources.listeners[0].address.socket_address.port_value));

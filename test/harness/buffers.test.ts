@@ -1,10 +1,11 @@
+// Bodies here come in one frame that ends the stream (bodyFrames 'last-chunk'): these tests are about buffers, not framing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { line, lines, probe, request } from './fixtures.ts';
 
 test('request body: bytes, slices, status, past-the-end read, prepend/append, bad splice', async () => {
   const plugin = await probe();
-  const r = await plugin.http(request('body', {}, { body: 'hello' }));
+  const r = await plugin.http(request('body', {}, { body: 'hello', bodyFrames: 'last-chunk' }));
   assert.equal(line(r.logs, 'request_headers'), 'request_headers count=4 eos=0');
   assert.equal(line(r.logs, 'request_body'), 'request_body size=5 eos=1 rc=0 body=hello');
   assert.equal(line(r.logs, 'status rc='), 'status rc=0 length=5 flags=0');
@@ -21,14 +22,14 @@ test('request body: bytes, slices, status, past-the-end read, prepend/append, ba
 
 test('the body buffer outside its phase reads empty and cannot be written (Unimplemented)', async () => {
   const plugin = await probe();
-  const r = await plugin.http(request('body', {}, { body: 'x' }));
+  const r = await plugin.http(request('body', {}, { body: 'x', bodyFrames: 'last-chunk' }));
   assert.equal(line(r.logs, 'body_in_headers'), 'body_in_headers rc=0 size=0');
   assert.equal(line(r.logs, 'set_body_in_headers'), 'set_body_in_headers rc=12');
 });
 
 test('replacing the whole body changes what the upstream receives', async () => {
   const plugin = await probe();
-  const r = await plugin.http(request('none', {}, { body: 'replace' }));
+  const r = await plugin.http(request('none', {}, { body: 'replace', bodyFrames: 'last-chunk' }));
   assert.equal(line(r.logs, 'replace rc='), 'replace rc=0');
   assert.equal(r.upstreamRequest!.bodyText, 'REPLACED');
 });

@@ -20,7 +20,7 @@ function verifyArgs(hash: string, publicKeyDer: Uint8Array, signature: Uint8Arra
 
 async function verify(args: string, opts = {}) {
   const plugin = await probe(opts);
-  const r = await plugin.http(request('verify', { 'x-args': args }, { body: 'x' }));
+  const r = await plugin.http(request('verify', { 'x-args': args }, { body: 'x', bodyFrames: 'last-chunk' }));
   const [, rc, hex] = /verify rc=(\d+) hex=(.*)/.exec(line(r.logs, 'verify rc='))!;
   const fields = decodeMessage(Buffer.from(hex!, 'hex'))!;
   return { rc: Number(rc), ok: fields.get(1) === 1n, error: Buffer.from((fields.get(2) as Uint8Array | undefined) ?? []).toString() };
@@ -42,6 +42,14 @@ test('verify_signature can be left unregistered: NotFound', async () => {
   const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const der = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
   const plugin = await probe({ foreignFunctions: { verifySignature: false } });
-  const r = await plugin.http(request('verify', { 'x-args': verifyArgs('sha256', der, new Uint8Array(64), 'x') }, { body: 'x' }));
+  const r = await plugin.http(request('verify', { 'x-args': verifyArgs('sha256', der, new Uint8Array(64), 'x') }, { body: 'x', bodyFrames: 'last-chunk' }));
   assert.equal(line(r.logs, 'verify rc='), 'verify rc=1 hex=');
+});
+
+test('a test registers a foreign function by name: the module gets its result', async () => {
+  const seen: string[] = [];
+  const plugin = await probe({ foreignFunctions: { functions: { no_such_function: (args) => { seen.push(Buffer.from(args).toString('hex')); return Uint8Array.of(1, 2); } } } });
+  const r = await plugin.http(request('foreign'));
+  assert.equal(line(r.logs, 'unknown rc='), 'unknown rc=0');
+  assert.equal(seen.length, 1);
 });

@@ -13,7 +13,8 @@ test('a local reply is deferred, stops the request even if the callback continue
   });
   // Envoy sends the local reply through this filter's encoder callbacks.
   assert.deepEqual(r.phases.map((p) => p.phase), ['request_headers', 'response_headers', 'response_body']);
-  assert.equal(line(r.logs, 'response_headers'), 'response_headers count=4 eos=0 status=403 request_map=absent');
+  // The replying filter still reads the request headers there (Envoy 1.40, test/scenarios/rust.scenarios.ts).
+  assert.equal(line(r.logs, 'response_headers'), 'response_headers count=4 eos=0 status=403 request_map=present');
 });
 
 test('local reply sent from an http call response (root context, effective stream) completes a paused request', async () => {

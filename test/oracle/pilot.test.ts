@@ -141,6 +141,7 @@ test('inbound chain: pilot\'s jwt_authn and rbac, Istio\'s own filters stripped,
   assert.equal(hcm.normalize_path, true);
   assert.equal(hcm.path_with_escaped_slashes_action, 'KEEP_UNCHANGED');
   assert.equal(hcm.forward_client_cert_details, 'APPEND_FORWARD');
+  assert.equal(hcm.merge_slashes, undefined, 'mesh default pathNormalization BASE');
   const jwt = hcm.http_filters[0].typed_config;
   assert.equal(jwt.providers['origins-0'].local_jwks.inline_string, jwks(key), 'inline jwks copied verbatim');
   assert.deepEqual(jwt.providers['origins-0'].normalize_payload_in_metadata.space_delimited_claims, ['permission', 'scope']);
@@ -212,8 +213,27 @@ test('outbound: the virtual host\'s domains are exactly what pilot emits, and on
   assert.equal(other.headers['x-served-by'], undefined);
 });
 
-test('Istio validation failures are input errors with one line', async () => {
-  const bad = 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: { name: b }\nspec: { hosts: [service_b], ports: [{ number: 80, name: http, protocol: HTTP }] }\n';
-  await assert.rejects(istioPilot(bad), (e: Error) => e instanceof PilotInputError
-    && /document 1 \(ServiceEntry b\): configuration is invalid: domain name "service_b" invalid/.test(e.message) && !e.message.includes('\n'));
+test('MeshConfig: pathNormalization MERGE_SLASHES gives the inbound HCM merge_slashes; unknown fields are refused', async () => {
+  const merged = await istioPilot(meshYaml(jwks(key)), HTTPBIN_PROXY, { meshConfig: 'pathNormalization: { normalization: MERGE_SLASHES }\n' });
+  const hcm = inboundHttpManager(merged, 80).config;
+  assert.equal(hcm.merge_slashes, true);
+  assert.equal(hcm.normalize_path, true);
+  await assert.rejects(istioPilot(meshYaml(jwks(key)), HTTPBIN_PROXY, { meshConfig: 'pathNormalisation: {}\n' }),
+    (e: Error) => e instanceof PilotInputError && /mesh\.yaml: .*unknown field "pathNormalisation"/.test(e.message));
+});
+
+test('bad input is a PilotInputError with one line naming file, document and object', async () => {
+  const cases: [string, RegExp][] = [
+    // Istio's validation: `_` is not a DNS label.
+    ['apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: { name: b }\nspec: { hosts: [service_b], ports: [{ number: 80, name: http, protocol: HTTP }] }\n',
+      /^istio-pilot: -: document 1 \(ServiceEntry b\): configuration is invalid: domain name "service_b" invalid/],
+    // Unknown fields are refused (pilot's own conversion would drop a misspelt `macth` silently).
+    ['---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: r, namespace: bar }\nspec: { hosts: [r.bar], http: [{ macth: [], route: [{ destination: { host: r.bar } }] }] }\n',
+      /^istio-pilot: -: document 1 \(VirtualService bar\/r\): spec: .*unknown field "macth"/],
+    ['kind: [\n', /^istio-pilot: -: document 1: error converting YAML to JSON/],
+    ['apiVersion: v1\nkind: Bogus\nmetadata: { name: z }\n', /^istio-pilot: -: document 1 \(Bogus z\): no kind "Bogus" is registered/],
+  ];
+  for (const [yaml, message] of cases) {
+    await assert.rejects(istioPilot(yaml), (e: Error) => e instanceof PilotInputError && message.test(e.message) && !e.message.includes('\n'), yaml);
+  }
 });

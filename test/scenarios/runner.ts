@@ -2,21 +2,19 @@
 // same EchoService logic) and in Envoy (envoy/sidecar.yaml via the launcher, real Node upstreams),
 // and checks the outcome against the scenario's expectation.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
-import { chainOrder, loadBootstrap } from '../../host/envoy/config.ts';
+import { chainOrder } from '../../filters/manifest.ts';
+import { CLUSTER_HEADER } from '../../assembly/lib/contracts.ts';
+import { configString, loadBootstrap } from '../../host/envoy/config.ts';
 import { repoRoot } from '../../host/envoy/install.ts';
 import { runEnvoyExpectingFailure, send, startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
-import { loadPlugin, type HttpStream, type Plugin } from '../../host/harness/index.ts';
-import { FAIL_STREAM, localReplyHeaders } from '../../host/harness/phases.ts';
-import { headerList, joinedHeaders } from '../../host/harness/types.ts';
-import type { LocalReply } from '../../host/harness/state.ts';
+import { headerList, loadChain, type Chain } from '../../host/harness/index.ts';
+import { GrpcServer, grpcCluster } from '../../host/upstream/grpc.ts';
 import { CLUSTER_IDENTITIES, EchoService, Upstreams, type EchoReply, type EchoRequest } from '../../host/upstream/echo.ts';
 import type { HeaderExpectation, Scenario, ScenarioRequest, ScenarioStep, StaticRoute, StepResult } from './types.ts';
 
 export const DEFAULT_CLUSTER = 'outbound|80||service_b';
-const CLUSTER_HEADER = 'x-asmesh-cluster';
 
 // ---------------------------------------------------------------- expectations
 
@@ -44,6 +42,20 @@ export function checkStep(step: ScenarioStep, r: StepResult): void {
 }
 
 
+/** `<plugin>: <message>` of each filter log line matching the scenario's logLines.match, filter after filter in chain order. */
+function filterLines(scenario: Scenario, log: string): string[] {
+  // Stream contexts log as `wasm log <plugin> <root_id> <vm_id>: `, the root context as `wasm log <root_id> <vm_id>: `.
+  const lines = [...log.matchAll(/wasm log ([^\s:]+)(?: [^\s:]+){1,2}: (.*)$/gm)].map((m) => `${m[1]}: ${m[2]}`).filter((l) => scenario.logLines!.match.test(l));
+  return chainOrder(scenario.filters).flatMap((f) => lines.filter((l) => l.startsWith(`${f.name}: `)));
+}
+
+function checkLogLines(scenario: Scenario, log: string, host: 'harness' | 'envoy'): void {
+  const { expect, unordered, mask = [] } = scenario.logLines!;
+  const masked = filterLines(scenario, log).map((l) => mask.reduce((line, [re, by]) => line.replace(re, by), l));
+  const sorted = (lines: string[]) => (unordered ? [...lines].sort() : lines);
+  assert.deepEqual(sorted(masked), sorted(expect), `log lines [${host}]`);
+}
+
 function sidecarNode(): Scenario['node'] {
   return loadBootstrap().node;
 }
@@ -55,33 +67,24 @@ function sidecarListenerPort(): number {
 
 // ---------------------------------------------------------------- harness
 
-type Stop = { kind: 'continue' } | { kind: 'local'; reply: LocalReply } | { kind: 'reset' } | { kind: 'stuck'; why: string };
-
-/** The filter chain in the harness: one Plugin per filter, each in its own VM, as in Envoy. */
+/** The scenario's filter chain in the harness, with the sidecar's router and its clusters' echo servers. */
 export class HarnessChain {
-  readonly services = new Map<string, EchoService>();
-  /** Stream properties Envoy derives from the connection: the listener's port as `destination.port`. */
-  private streamProperties: Record<string, bigint> = { 'destination.port': BigInt(sidecarListenerPort()) };
-
-  private constructor(readonly plugins: { name: string; plugin: Plugin }[]) {
-    for (const [cluster, identity] of Object.entries(CLUSTER_IDENTITIES)) this.services.set(cluster, new EchoService(identity));
-  }
+  private constructor(readonly chain: Chain, readonly services: Map<string, EchoService>) {}
 
   static async load(scenario: Scenario, opts: RunOptions = {}): Promise<HarnessChain> {
-    const plugins: { name: string; plugin: Plugin }[] = [];
-    for (const f of chainOrder(scenario.filters)) {
-      const plugin = await loadPlugin(join(opts.wasmDir ?? join(repoRoot, 'build'), `${f.name}.wasm`), {
-        config: typeof f.config === 'string' ? f.config : JSON.stringify(f.config ?? {}),
-        pluginName: f.name, rootId: f.name, vmId: f.name,
-        node: scenario.node ?? sidecarNode(), clusters: Object.keys(CLUSTER_IDENTITIES),
-        // Envoy's clock is the wall clock: the harness clock starts there too (then moves only by ticks).
-        nowMs: Date.now(),
-      });
-      plugins.push({ name: f.name, plugin });
-    }
-    const chain = new HarnessChain(plugins);
-    if (scenario.listenerPort !== undefined) chain.streamProperties = { 'destination.port': BigInt(scenario.listenerPort) };
-    return chain;
+    const services = new Map(Object.entries(CLUSTER_IDENTITIES).map(([cluster, identity]) => [cluster, new EchoService(identity)]));
+    const wasmDir = scenario.wasmDir ?? opts.wasmDir ?? join(repoRoot, 'build');
+    const chain = await loadChain({
+      filters: chainOrder(scenario.filters).map((f) => ({ name: f.name, wasm: join(wasmDir, `${f.name}.wasm`), config: configString(f.config) })),
+      router: { clusterHeader: CLUSTER_HEADER, defaultCluster: DEFAULT_CLUSTER },
+      clusters: Object.fromEntries([...services].map(([cluster, service]) => [cluster, (req) => service.handle(req)])),
+      node: scenario.node ?? sidecarNode(),
+      // The listener's port as `destination.port`, as Envoy derives it from the connection.
+      streamProperties: { 'destination.port': BigInt(scenario.listenerPort ?? sidecarListenerPort()) },
+      workers: scenario.workers,
+      grpcClusters: scenario.grpcClusters,
+    });
+    return new HarnessChain(chain, services);
   }
 
   setRoutes(routes: StaticRoute[] = []): void {
@@ -94,193 +97,19 @@ export class HarnessChain {
     return s;
   }
 
-  /** Answers every pending http call of every plugin from the simulated clusters, until none are left. */
-  async settle(): Promise<void> {
-    for (let round = 0; round < 100; round++) {
-      let answered = 0;
-      for (const { plugin } of this.plugins) answered += await this.answerCalls(plugin);
-      if (answered === 0) return;
-    }
-    throw new Error('http calls keep coming after 100 rounds');
-  }
-
-  private async answerCalls(plugin: Plugin): Promise<number> {
-    const calls = plugin.pendingHttpCalls();
-    for (const call of calls) {
-      const service = this.services.get(call.cluster);
-      if (service === undefined) { await plugin.failHttpCall(call.token); continue; }
-      const h = joinedHeaders(call.headers);
-      const headers: Record<string, string> = { host: h[':authority'] ?? '' };
-      for (const [k, v] of Object.entries(h)) if (!k.startsWith(':')) headers[k] = v;
-      const reply = await service.handle({ method: h[':method'] ?? 'GET', path: h[':path'] ?? '/', headers, body: Buffer.from(call.body).toString('utf8') });
-      await plugin.respondHttpCall(call.token, { status: reply.status, headers: withLength(reply), body: reply.body });
-    }
-    return calls.length;
-  }
-
-  /** Waits for a stopped filter: answers its http calls and fires its timers until it continues, replies or is stuck. */
-  private async resolve(i: number, s: HttpStream, status: number, side: 0 | 1, isHeaders: boolean, endOfStream: boolean): Promise<Stop> {
-    const { plugin } = this.plugins[i]!;
-    for (let spins = 0; ; spins++) {
-      if (s.failed || plugin.failed) return { kind: 'local', reply: FAIL_STREAM };
-      const reply = s.localReply ?? s.state.localReply;
-      if (reply !== null) { s.localReply = null; s.state.localReply = null; return { kind: 'local', reply }; }
-      if (s.state.closeRequested) return { kind: 'reset' };
-      if (status === 0 || (isHeaders && status === 2)) return { kind: 'continue' };
-      if (s.state.continueRequested[side]) { s.state.continueRequested = [false, false]; return { kind: 'continue' }; }
-      // StopIteration on headers with more data to come: the data is still delivered to this filter.
-      if (isHeaders && status === 1 && !endOfStream) return { kind: 'continue' };
-      if (spins > 1000) return { kind: 'stuck', why: `${this.plugins[i]!.name} stopped the stream and never continued` };
-      if (plugin.pendingHttpCalls().length > 0) { await this.answerCalls(plugin); continue; }
-      if (plugin.tickPeriodMs > 0) { await plugin.tick(); continue; }
-      return { kind: 'stuck', why: `${this.plugins[i]!.name} stopped the stream (status ${status}) with no http call or timer pending` };
-    }
-  }
+  settle(): Promise<void> { return this.chain.settle(); }
 
   async request(req: ScenarioRequest): Promise<StepResult> {
-    const streams = this.plugins.map(({ plugin }) => plugin.stream({ properties: { ...this.streamProperties } }));
-    // Envoy keeps filter state per stream, shared by every filter of the chain (each in its own VM):
-    // a proxy_set_property of one filter is what proxy_get_property of a later one reads.
-    const filterState = streams[0]?.state.filterState;
-    if (filterState !== undefined) for (const s of streams) s.state.filterState = filterState;
-    // What Envoy's HCM hands the filters for an HTTP/1.1 request.
-    let headers: [string, string][] = [
-      [':authority', req.authority ?? 'service_b'], [':path', req.path ?? '/'], [':method', req.method ?? 'GET'], [':scheme', 'http'],
-      ...headerList(req.headers).filter(([k]) => k !== 'host'),
-    ];
-    if (req.body !== undefined && !headers.some(([k]) => k === 'content-length')) headers.push(['content-length', String(Buffer.byteLength(req.body))]);
-    headers.push(['x-forwarded-proto', 'http'], ['x-request-id', randomUUID()]);
-    let body: Uint8Array | null = req.body !== undefined && req.body.length > 0 ? Buffer.from(req.body) : null;
-    let stop: Stop = { kind: 'continue' };
-    let decoded = 0; // filters whose request phases ran
-
-    for (let i = 0; i < streams.length && stop.kind === 'continue'; i++) {
-      decoded = i + 1;
-      const s = streams[i]!;
-      s.state.attributes.requestHeaders = headers;
-      let status = s.requestHeadersPhase(headers, body === null);
-      stop = await this.resolve(i, s, status, 0, true, body === null);
-      headers = s.state.requestHeaders ?? headers;
-      if (stop.kind === 'continue' && body !== null) {
-        status = s.requestBodyPhase(body, true);
-        stop = await this.resolve(i, s, status, 0, false, true);
-        body = s.state.requestBody ?? body;
-      }
-      s.state.requestHeaders = s.state.requestBody = null;
-    }
-
-    let response: { headers: [string, string][]; body: Uint8Array | null } | null = null;
-    let upstream: EchoRequest | null = null;
-    // Encoder filters run in reverse order. A local reply from filter i goes through the encoder
-    // callbacks of filters i..0 only: Envoy 1.40 does not run encoders of filters that never decoded
-    // (measured: they get proxy_on_log only). The router's own replies go through all filters.
-    let startAt = streams.length - 1;
-    if (stop.kind === 'stuck') throw new Error(`harness: ${stop.why}`);
-    if (stop.kind === 'reset') return this.finish(streams, headers, [], { host: 'harness', status: 0, servedBy: null, upstreamHeaders: null, upstreamPath: null, responseHeaders: {}, body: '' });
-    if (stop.kind === 'local') {
-      startAt = decoded - 1;
-      response = localResponse(stop.reply);
-    } else {
-      const h = joinedHeaders(headers);
-      const cluster = h[CLUSTER_HEADER] ?? DEFAULT_CLUSTER;
-      const service = this.services.get(cluster);
-      if (service === undefined) {
-        // Envoy's router: cluster_header names no cluster -> 503, no body, response flag NC (bit 24 of
-        // response.flags, measured in test/telemetry/envoy-flags.test.ts).
-        response = localResponse({ status: 503, body: new Uint8Array(0), headers: [], details: 'cluster_not_found', grpcStatus: null });
-        for (const st of streams) st.state.properties['response.flags'] = 1 << 24;
-      } else {
-        const upHeaders: Record<string, string> = { host: h[':authority'] ?? '' };
-        // The steered route drops the cluster header before the upstream (envoy/sidecar.yaml).
-        for (const [k, v] of headers) if (!k.startsWith(':') && !(k === CLUSTER_HEADER && h[CLUSTER_HEADER] !== undefined)) upHeaders[k] = k in upHeaders ? `${upHeaders[k]},${v}` : v;
-        upHeaders['x-envoy-expected-rq-timeout-ms'] ??= '15000';
-        upstream = { method: h[':method'] ?? 'GET', path: h[':path'] ?? '/', headers: upHeaders, body: body === null ? '' : Buffer.from(body).toString('utf8') };
-        const reply = await service.handle(upstream);
-        // As Envoy's filters see a Node upstream's answer: the echo's headers, then Node's date and
-        // connection, then the router's x-envoy-upstream-service-time (measured in Envoy 1.40).
-        response = {
-          headers: [[':status', String(reply.status)], ...Object.entries(withLength(reply)).map(([k, v]) => [k.toLowerCase(), v] as [string, string]),
-            ['date', new Date().toUTCString()], ['connection', 'keep-alive'], ['x-envoy-upstream-service-time', '0']],
-          body: Buffer.from(reply.body),
-        };
-      }
-    }
-
-    for (let i = startAt; i >= 0; i--) {
-      const s = streams[i]!;
-      const hasBody = response.body !== null && response.body.length > 0;
-      s.state.attributes.responseHeaders = response.headers;
-      let status = s.responseHeadersPhase(response.headers, !hasBody);
-      let r = await this.resolve(i, s, status, 1, true, !hasBody);
-      if (r.kind === 'continue') response.headers = s.state.responseHeaders ?? response.headers;
-      if (r.kind === 'continue' && hasBody) {
-        status = s.responseBodyPhase(response.body!, true);
-        r = await this.resolve(i, s, status, 1, false, true);
-        if (r.kind === 'continue') response.body = s.state.responseBody ?? response.body;
-      }
-      s.state.responseHeaders = s.state.responseBody = null;
-      if (r.kind === 'stuck') throw new Error(`harness: ${r.why}`);
-      if (r.kind === 'reset') return this.finish(streams, headers, [], { host: 'harness', status: 0, servedBy: null, upstreamHeaders: null, upstreamPath: null, responseHeaders: {}, body: '' });
-      if (r.kind === 'local') response = localResponse(r.reply); // continues through the remaining encoder filters
-    }
-    const responseHeaders = joinedHeaders(response.headers);
-    // What Envoy's header maps hold in proxy_on_log (measured, test/envoy/chain.test.ts): the request as
-    // the router sent it (it adds x-envoy-expected-rq-timeout-ms), the response as the client got it
-    // (hop-by-hop connection removed, date when the answer was local, server: envoy last).
-    // The steered route's request_headers_to_remove applies to the request itself once forwarded.
-    const forwarded = headers.filter(([k]) => k !== CLUSTER_HEADER);
-    const logRequest: [string, string][] = upstream !== null ? [...forwarded, ['x-envoy-expected-rq-timeout-ms', '15000']] : headers;
-    const logResponse: [string, string][] = response.headers.filter(([k]) => k !== 'connection');
-    if (!logResponse.some(([k]) => k === 'date')) logResponse.push(['date', new Date().toUTCString()]);
-    logResponse.push(['server', 'envoy']);
-    return this.finish(streams, logRequest, logResponse, {
-      host: 'harness', status: Number(responseHeaders[':status'] ?? 0), servedBy: responseHeaders['x-served-by'] ?? null,
-      upstreamHeaders: upstream?.headers ?? null, upstreamPath: upstream?.path ?? null,
-      responseHeaders: Object.fromEntries(Object.entries(responseHeaders).filter(([k]) => !k.startsWith(':'))),
-      body: Buffer.from(response.body ?? new Uint8Array(0)).toString('utf8'),
-    }, body?.length ?? 0, response.body?.length ?? 0);
-  }
-
-  /** proxy_on_log/done/delete for every filter, even those the request never reached (as Envoy does). */
-  private finish(streams: HttpStream[], request: [string, string][], response: [string, string][], result: StepResult,
-    requestBodyBytes = 0, responseBodyBytes = 0): StepResult {
-    // Envoy's sizes: body bytes, and total = body + header map byte size (names and values).
-    const mapBytes = (list: [string, string][]) => list.reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
-    const sizes = {
-      'request.size': requestBodyBytes, 'request.total_size': requestBodyBytes + mapBytes(request),
-      'response.size': responseBodyBytes, 'response.total_size': responseBodyBytes + mapBytes(response),
+    const r = await this.chain.request({ ...req, authority: req.authority ?? 'service_b' });
+    return {
+      host: 'harness', status: r.status, servedBy: r.headers['x-served-by'] ?? null,
+      upstreamHeaders: r.upstream?.headers ?? null, upstreamPath: r.upstream?.path ?? null, responseHeaders: r.headers, body: r.body,
     };
-    for (const s of streams) {
-      Object.assign(s.state.properties, sizes);
-      // In proxy_on_log Envoy shows every filter the stream's final maps, also to a filter the request never reached.
-      s.state.attributes.requestHeaders = s.state.requestHeaders = request.map(([k, v]) => [k, v]);
-      s.state.attributes.responseHeaders = s.state.responseHeaders = response.length > 0 ? response.map(([k, v]) => [k, v]) : null;
-      s.complete();
-    }
-    return result;
   }
 
-  metric(name: string): number | undefined {
-    for (const { plugin } of this.plugins) {
-      const v = plugin.metric(name);
-      if (v !== undefined) return v;
-    }
-    return undefined;
-  }
-
-  logLines(): string { return this.plugins.flatMap(({ plugin }) => plugin.envoyLogLines()).join('\n'); }
-
-  close(): void { for (const { plugin } of this.plugins) plugin.close(); }
-}
-
-function localResponse(reply: LocalReply): { headers: [string, string][]; body: Uint8Array | null } {
-  return { headers: localReplyHeaders(reply), body: reply.body.length > 0 ? reply.body : null };
-}
-
-function withLength(reply: EchoReply): Record<string, string> {
-  const headers = { ...reply.headers };
-  if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-length')) headers['content-length'] = String(Buffer.byteLength(reply.body));
-  return headers;
+  metric(name: string): number | undefined { return this.chain.metric(name); }
+  logLines(): string { return this.chain.logLines(); }
+  close(): void { this.chain.close(); }
 }
 
 function staticReply(r: StaticRoute): EchoReply {
@@ -320,6 +149,7 @@ export async function runInHarness(scenario: Scenario, opts: RunOptions = {}): P
     }
     const lines = chain.logLines();
     for (const pattern of scenario.logs ?? []) assert.match(lines, pattern, `log line [harness]`);
+    if (scenario.logLines !== undefined) checkLogLines(scenario, lines, 'harness');
   } finally {
     chain.close();
   }
@@ -350,7 +180,7 @@ async function envoyRequest(envoy: Envoy, upstreams: Upstreams, req: ScenarioReq
 
 export async function runInEnvoy(scenario: Scenario, opts: RunOptions = {}): Promise<void> {
   if (scenario.configError !== undefined) {
-    const failure = await runEnvoyExpectingFailure({ filters: envoyFilters(scenario), node: scenario.node, wasmDir: opts.wasmDir });
+    const failure = await runEnvoyExpectingFailure({ filters: envoyFilters(scenario), node: scenario.node, wasmDir: scenario.wasmDir ?? opts.wasmDir });
     assert.equal(failure.ready, false, `Envoy accepted the configuration; expected a rejection matching ${scenario.configError}`);
     assert.notEqual(failure.code, 0, 'Envoy exit code');
     assert.match(failure.log, scenario.configError);
@@ -359,9 +189,17 @@ export async function runInEnvoy(scenario: Scenario, opts: RunOptions = {}): Pro
   const upstreams = await Upstreams.start();
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   let envoy: Envoy | null = null;
+  const grpcServers: GrpcServer[] = [];
   try {
+    const grpcClusters: Record<string, unknown>[] = [];
+    for (const [name, handler] of Object.entries(scenario.grpcClusters ?? {})) {
+      const server = await GrpcServer.start(handler);
+      grpcServers.push(server);
+      grpcClusters.push(grpcCluster(name, server.port));
+    }
     for (const r of scenario.routes ?? []) upstreams.get(r.cluster).setRoute(r.path, staticReply(r));
-    envoy = await startEnvoy({ filters: envoyFilters(scenario), upstreams: upstreams.endpoints(), node: scenario.node, wasmDir: opts.wasmDir, listenerPort: scenario.listenerPort });
+    envoy = await startEnvoy({ filters: envoyFilters(scenario), upstreams: upstreams.endpoints(), node: scenario.node, wasmDir: scenario.wasmDir ?? opts.wasmDir, listenerPort: scenario.listenerPort, concurrency: scenario.workers,
+      edit: (b) => { b.static_resources.clusters.push(...grpcClusters); } });
     for (const step of scenario.steps ?? []) {
       for (const r of step.routes ?? []) upstreams.get(r.cluster).setRoute(r.path, staticReply(r));
       const results: StepResult[] = [];
@@ -377,6 +215,12 @@ export async function runInEnvoy(scenario: Scenario, opts: RunOptions = {}): Pro
       assert.equal(stats.get(`wasmcustom.${name}`), value, `metric ${name} [envoy]`);
     }
     for (const pattern of scenario.logs ?? []) await envoy.waitForLog(pattern, 2000).catch(() => assert.match(envoy!.logs(), pattern, 'log line [envoy]'));
+    if (scenario.logLines !== undefined) {
+      const want = scenario.logLines.expect.length;
+      // Envoy writes its log asynchronously: wait for as many matching lines as expected (or time out and compare).
+      for (let i = 0; i < 40 && filterLines(scenario, envoy.logs()).length < want; i++) await new Promise((r) => setTimeout(r, 50));
+      checkLogLines(scenario, envoy.logs(), 'envoy');
+    }
   } catch (error) {
     if (envoy !== null && error instanceof Error) error.message += `\n--- envoy log (last 40 lines) ---\n${envoy.logs().split('\n').slice(-40).join('\n')}`;
     throw error;
@@ -384,5 +228,6 @@ export async function runInEnvoy(scenario: Scenario, opts: RunOptions = {}): Pro
     agent.destroy();
     await envoy?.stop();
     await upstreams.close();
+    for (const server of grpcServers) await server.close();
   }
 }

@@ -2,7 +2,7 @@
 // label set (by their encoded stat names, see filters/telemetry/labels.ts), the peer header
 // exchange and stripping, access log lines, the cardinality cap, and rejected configurations.
 // Prometheus output, histogram counts and promtool are checked in test/telemetry/envoy.test.ts.
-import { ISTIO_LABELS } from '../../host/cli/translate.ts';
+import { ISTIO_LABELS } from '../../filters/manifest.ts';
 import { ISSUER, jwks, makeKey, token } from '../authz/keys.ts';
 import { peerHeader, destinationLabels, NODE_PRODUCTPAGE, SLEEP, RATINGS, type IstioLabels, type Peer } from '../telemetry/helpers.ts';
 import type { Scenario } from './types.ts';
@@ -87,9 +87,10 @@ export const scenarios: Scenario[] = [
     metrics: {
       [stat('istio_requests_total', {
         ...destinationLabels(null, 200), reporter: 'source', source_workload: 'sleep', source_workload_namespace: 'default',
-        source_app: 'sleep', source_version: 'v1', source_cluster: 'Kubernetes', destination_workload: 'unknown',
+        source_app: 'sleep', source_version: 'v1', source_canonical_service: 'sleep', source_canonical_revision: 'v1',
+        source_cluster: 'Kubernetes', destination_workload: 'unknown',
         destination_workload_namespace: 'unknown', destination_app: 'unknown', destination_version: 'unknown',
-        destination_cluster: 'unknown', destination_service_namespace: 'unknown', connection_security_policy: 'unknown',
+        destination_canonical_service: 'unknown', destination_canonical_revision: 'latest', destination_cluster: 'unknown', destination_service_namespace: 'unknown', connection_security_policy: 'unknown',
       })]: 2,
     },
   },

@@ -1,11 +1,8 @@
 // The steering filter in real Envoy, for what the shared scenarios cannot observe: the delay as
 // measured at the upstream, concurrent delayed requests, and labelled metrics in /stats/prometheus.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { parse } from 'yaml';
-import { repoRoot } from '../../host/envoy/install.ts';
+import { statsTags } from '../../filters/manifest.ts';
 import { send, startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams, echoReply } from '../../host/upstream/echo.ts';
 import { v1, v2, virtualServiceSpec } from './configs.ts';
@@ -35,8 +32,7 @@ before(async () => {
       });
     }
   }
-  const statsTags = (parse(readFileSync(join(repoRoot, 'envoy/stats-tags.yaml'), 'utf8')) as { stats_tags: unknown[] }).stats_tags;
-  envoy = await startEnvoy({ filters: [{ name: 'steering', config }], upstreams: upstreams.endpoints(), statsTags });
+  envoy = await startEnvoy({ filters: [{ name: 'steering', config }], upstreams: upstreams.endpoints(), statsTags: statsTags() });
 });
 
 after(async () => {
@@ -73,7 +69,7 @@ test('fault delay: concurrent delayed requests each wait and all complete', asyn
   }
 });
 
-test('decision counters carry route and subset tags in /stats/prometheus (envoy/stats-tags.yaml)', async () => {
+test('decision counters carry route and subset tags in /stats/prometheus (filters/manifest.ts statsTags)', async () => {
   await timed('/fast', 'jason-1', { 'end-user': 'jason' });
   const prom = await envoy.prometheus();
   assert.match(prom, /^asmesh_steering_decisions_total\{route="1",subset="v2"\} 1$/m);

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
-import { loadBootstrap } from '../../host/envoy/config.ts';
+import { statsTags } from '../../filters/manifest.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
 import { ISSUER, jwks, makeKey, token } from '../authz/keys.ts';
-import { select, total, prometheusWhen, peerHeader, checkExposition, NODE_PRODUCTPAGE, SLEEP, RATINGS, ISTIO_NAME_LINT } from './helpers.ts';
+import { select, total, prometheusWhen, peerHeader, checkExposition, NODE_PRODUCTPAGE, SLEEP, RATINGS, ISTIO_NAME_LINT, STATS_FLUSH_MS } from './helpers.ts';
 
 test('Envoy: authz + telemetry: a JWT claim label on /stats/prometheus; 401/403 counted with the caller identity', async (t) => {
   const rsa = await makeKey('RS256', 'rsa-1');
@@ -18,11 +18,12 @@ test('Envoy: authz + telemetry: a JWT claim label on /stats/prometheus; 401/403 
   const silver = await token(rsa, { nowSec, payload: { group: 'silver', sub: 'bob', org: { team: 'search' }, groups: ['viewers'] } });
   const expired = await token(rsa, { nowSec: nowSec - 7200, expSeconds: 3600, payload: { group: 'gold-users' } });
   const custom = ['user_group', 'user_team', 'user_level', 'user_groups'];
-  const rules = [...(loadBootstrap().stats_config as { stats_tags: unknown[] }).stats_tags, ...custom.map((l) => ({ tag_name: l, regex: `[.;](${l}=([^;]*);)` }))];
+  const rules = statsTags(custom);
   const upstreams = await Upstreams.start();
   let envoy: Envoy | null = null;
   try {
     envoy = await startEnvoy({
+      statsFlushMs: STATS_FLUSH_MS,
       filters: [
         { name: 'authz', config: {
           jwtRules: [{ issuer: ISSUER, jwks: jwks(rsa) }],

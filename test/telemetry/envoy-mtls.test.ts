@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
 import { makeCerts, requireMtls, type Cert, type CertSet } from '../authz/certs.ts';
-import { select, total, prometheusWhen, NODE_PRODUCTPAGE } from './helpers.ts';
+import { select, total, prometheusWhen, NODE_PRODUCTPAGE, STATS_FLUSH_MS } from './helpers.ts';
 
 let certs: CertSet, upstreams: Upstreams, envoy: Envoy;
 
@@ -14,6 +14,7 @@ before(async () => {
   certs = makeCerts({ sleep: 'spiffe://cluster.local/ns/default/sa/sleep', ratings: 'spiffe://cluster.local/ns/test/sa/ratings' });
   upstreams = await Upstreams.start();
   envoy = await startEnvoy({
+    statsFlushMs: STATS_FLUSH_MS,
     filters: [{ name: 'telemetry', config: { reporter: 'destination' } }], upstreams: upstreams.endpoints(),
     node: { id: 'productpage', cluster: 'productpage', metadata: NODE_PRODUCTPAGE }, edit: (b) => requireMtls(b, certs),
   });

@@ -25,15 +25,18 @@ import (
 	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
+	meshconfig "istio.io/api/mesh/v1alpha1"
 	"istio.io/istio/pilot/pkg/config/kube/crd"
 	"istio.io/istio/pilot/pkg/model"
 	"istio.io/istio/pilot/test/xds"
 	"istio.io/istio/pkg/cluster"
 	"istio.io/istio/pkg/config"
+	"istio.io/istio/pkg/config/mesh"
 	"istio.io/istio/pkg/config/schema/collections"
 	"istio.io/istio/pkg/config/schema/resource"
 	kubelib "istio.io/istio/pkg/kube"
 	"istio.io/istio/pkg/log"
+	"istio.io/istio/pkg/util/protomarshal"
 
 	// Registers every Envoy extension message (and Istio's own) so Anys marshal with their @type.
 	_ "istio.io/istio/pkg/config/xds"
@@ -50,6 +53,7 @@ type options struct {
 	proxyType      model.NodeType
 	clusterID      string
 	workloadName   string
+	meshFile       string
 	verbose        bool
 	files          []string
 }
@@ -108,6 +112,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.serviceAccount, "service-account", "default", "the proxy's service account")
 	fs.StringVar(&o.clusterID, "cluster-id", "Kubernetes", "the proxy's cluster id")
 	fs.StringVar(&o.workloadName, "workload-name", "", "the proxy's workload name (default: the app label, else 'workload')")
+	fs.StringVar(&o.meshFile, "mesh", "", "a MeshConfig YAML file (istiod's mesh config: pathNormalization, outboundTrafficPolicy, ...), over Istio's defaults")
 	fs.BoolVar(&o.verbose, "verbose", false, "keep pilot's own logs on stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -158,6 +163,7 @@ Kubernetes documents. Exit 2 with one line on stderr for bad flags, YAML or an I
   --type sidecar|router  proxy type (sidecar)
   --cluster-id ID        cluster id (Kubernetes)
   --workload-name NAME   workload name (app label)
+  --mesh FILE            MeshConfig YAML (the istio ConfigMap's 'mesh' key) over Istio's defaults
   --verbose              keep pilot's logs on stderr
 `
 
@@ -222,9 +228,12 @@ func (in *inputs) addFile(file string, data []byte) error {
 			}
 			return inputError{where + ": no apiVersion/kind"}
 		}
-		where = fmt.Sprintf("%s (%s %s)", where, head.Kind, qualified(head.Metadata.Namespace, head.Metadata.Name))
+		where = fmt.Sprintf("%s (%s)", where, strings.TrimSpace(head.Kind+" "+qualified(head.Metadata.Namespace, head.Metadata.Name)))
 		gvk := head.GroupVersionKind()
 		if schema, ok := collections.PilotGatewayAPI().FindByGroupVersionAliasesKind(resource.FromKubernetesGVK(&gvk)); ok {
+			if err := strictSpec(schema, doc); err != nil {
+				return inputError{fmt.Sprintf("%s: %v", where, err)}
+			}
 			cfgs, _, err := crd.ParseInputs(string(doc)) // converts and runs Istio's validation
 			if err != nil {
 				return inputError{fmt.Sprintf("%s: %v", where, err)}
@@ -232,6 +241,11 @@ func (in *inputs) addFile(file string, data []byte) error {
 			for _, c := range cfgs {
 				if c.Namespace == "" && !schema.IsClusterScoped() {
 					c.Namespace = "default"
+				}
+				// istiod's Kubernetes config store sets Domain to the cluster's DNS suffix (crdclient.TranslateObject);
+				// without it pilot resolves a short host `svc` to `svc.<ns>` instead of `svc.<ns>.svc.cluster.local`.
+				if c.Domain == "" {
+					c.Domain = "cluster.local"
 				}
 				if c.CreationTimestamp.IsZero() {
 					c.CreationTimestamp = t0
@@ -252,6 +266,39 @@ func (in *inputs) addFile(file string, data []byte) error {
 		}
 		in.objects = append(in.objects, obj)
 	}
+}
+
+// strictSpec rejects unknown fields in spec, as the API server's strict field validation does: pilot's own
+// conversion drops them silently (a misspelt `macth` would be no match at all).
+func strictSpec(schema resource.Schema, doc []byte) error {
+	j, err := yaml.YAMLToJSON(doc)
+	if err != nil {
+		return err
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(j, &top); err != nil {
+		return err
+	}
+	spec, ok := top["spec"]
+	if !ok {
+		return nil
+	}
+	inst, err := schema.NewInstance()
+	if err != nil {
+		return err
+	}
+	if m, ok := inst.(proto.Message); ok {
+		if err := protomarshal.Unmarshal(spec, m); err != nil { // Istio's strict jsonpb: durations like 500ms, as pilot reads them
+			return fmt.Errorf("spec: %v", err)
+		}
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(spec))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(inst); err != nil {
+		return fmt.Errorf("spec: %v", err)
+	}
+	return nil
 }
 
 func isOnlyComments(doc []byte) bool {
@@ -276,12 +323,28 @@ func run(o options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	meshConfig := mesh.DefaultMeshConfig()
+	if o.meshFile != "" {
+		data, err := os.ReadFile(o.meshFile)
+		if err != nil {
+			return nil, inputError{fmt.Sprintf("--mesh %v", err)}
+		}
+		if j, err := yaml.YAMLToJSON(data); err != nil {
+			return nil, inputError{fmt.Sprintf("%s: %v", o.meshFile, err)}
+		} else if err := protomarshal.Unmarshal(j, &meshconfig.MeshConfig{}); err != nil { // unknown fields are errors
+			return nil, inputError{fmt.Sprintf("%s: %v", o.meshFile, err)}
+		}
+		if meshConfig, err = mesh.ApplyMeshConfigDefaults(string(data)); err != nil {
+			return nil, inputError{fmt.Sprintf("%s: %v", o.meshFile, err)}
+		}
+	}
 	t := newFailer()
 	defer t.removeTempDirs()
 	s := xds.NewFakeDiscoveryServer(t, xds.FakeOptions{
 		Configs:            in.configs,
 		KubernetesObjects:  in.objects,
 		DefaultClusterName: cluster.ID(o.clusterID),
+		MeshConfig:         meshConfig,
 	})
 	proxy := s.SetupProxy(&model.Proxy{
 		Type:            o.proxyType,
@@ -311,7 +374,7 @@ func run(o options) ([]byte, error) {
 		Clusters  []json.RawMessage `json:"clusters"`
 		Endpoints []json.RawMessage `json:"endpoints"`
 		Warnings  []string          `json:"warnings"`
-	}{Warnings: in.warnings}
+	}{Listeners: []json.RawMessage{}, Routes: []json.RawMessage{}, Clusters: []json.RawMessage{}, Endpoints: []json.RawMessage{}, Warnings: in.warnings}
 	if out.Warnings == nil {
 		out.Warnings = []string{}
 	}
@@ -349,9 +412,6 @@ func appendJSON(list []json.RawMessage, m proto.Message) ([]json.RawMessage, err
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, b); err != nil { // protojson's output has random spaces; make it stable
 		return list, err
-	}
-	if list == nil {
-		list = []json.RawMessage{}
 	}
 	return append(list, buf.Bytes()), nil
 }

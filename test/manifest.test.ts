@@ -1,0 +1,61 @@
+// filters/manifest.ts is the one list of filters: the folders, the shipped Envoy files and what
+// translate renders must agree with it.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { FILTERS, FILTER_NAMES, MESH_FILTERS, chainOrder, statsTags } from '../filters/manifest.ts';
+import { SIDECAR_YAML, asmeshFilterName, connectionManagers } from '../host/envoy/config.ts';
+import { repoRoot } from '../host/paths.ts';
+import { translate } from '../host/cli/translate.ts';
+import { FILES } from '../scripts/gen-envoy.ts';
+
+test('every filters/<name>/index.ts has a manifest entry, and every entry a folder', () => {
+  const folders = readdirSync(join(repoRoot, 'filters')).filter((n) => existsSync(join(repoRoot, 'filters', n, 'index.ts'))).sort();
+  assert.deepEqual([...FILTER_NAMES].sort(), folders);
+});
+
+test('envoy/sidecar.yaml and envoy/stats-tags.yaml are generated from the manifest (npm run gen:envoy)', () => {
+  for (const [file, render] of Object.entries(FILES)) {
+    const text = readFileSync(join(repoRoot, file), 'utf8');
+    assert.equal(text, render(text), `${file} is stale: run npm run gen:envoy`);
+  }
+  const sidecar = parse(readFileSync(SIDECAR_YAML, 'utf8'));
+  assert.deepEqual(sidecar.stats_config.stats_tags, statsTags());
+  assert.deepEqual(parse(readFileSync(join(repoRoot, 'envoy/stats-tags.yaml'), 'utf8')).stats_tags, statsTags());
+  // The sidecar mounts the mesh filters as the manifest orders them.
+  const chain = connectionManagers(sidecar)[0]!.http_filters.map((e: any) => asmeshFilterName(e)).filter((n: string | null) => n !== null);
+  assert.deepEqual(chain, MESH_FILTERS);
+});
+
+test('translate: stats_tags = the manifest\'s rules (+ custom labels), filters on the manifest\'s listener sides in chain order', () => {
+  const telemetry = `apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: { name: t, namespace: default }
+spec:
+  metrics:
+  - overrides:
+    - tagOverrides: { user_tier: { value: "request.headers['x-tier']" } }
+`;
+  const vs = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: vs, namespace: default }
+spec:
+  hosts: [service_b]
+  http: [{ route: [{ destination: { host: service_b } }] }]
+`;
+  const ap = `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: ap, namespace: default }
+spec: {}
+`;
+  const r = translate([{ name: 't.yaml', text: telemetry }, { name: 'vs.yaml', text: vs }, { name: 'ap.yaml', text: ap }]);
+  assert.deepEqual((r.envoy as any).stats_config.stats_tags, statsTags(['user_tier']));
+  for (const hcm of connectionManagers(r.envoy as any)) {
+    const mounted = hcm.http_filters.map((e: any) => asmeshFilterName(e)).filter((n: string | null) => n !== null);
+    const side = hcm.stat_prefix as 'outbound' | 'inbound';
+    assert.deepEqual(mounted, FILTERS.filter((f) => side in f.sides).map((f) => f.name), side);
+    assert.deepEqual(mounted, chainOrder(mounted.map((name: string) => ({ name }))).map((f) => f.name));
+  }
+});
