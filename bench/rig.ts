@@ -5,6 +5,7 @@ import { Agent } from 'node:http';
 import { startEnvoy, send } from '../host/envoy/launcher.ts';
 import { loadChain } from '../host/harness/index.ts';
 import { CLUSTER_IDENTITIES, EchoService, Upstreams } from '../host/upstream/echo.ts';
+import { CLUSTER_HEADER } from '../assembly/lib/contracts.ts';
 
 const filters = [{ name: 'example' as const, config: { header: 'x-asmesh-example', value: 'bench' } }];
 const upstreams = await Upstreams.start();
@@ -37,7 +38,7 @@ const services = Object.fromEntries(Object.entries(CLUSTER_IDENTITIES).map(([clu
 }));
 const chain = await loadChain({
   filters: filters.map((f) => ({ name: f.name, wasm: `build/${f.name}.wasm`, config: f.config })),
-  router: { clusterHeader: 'x-asmesh-cluster', defaultCluster: 'outbound|80||service_b' }, clusters: services,
+  router: { clusterHeader: CLUSTER_HEADER, defaultCluster: 'outbound|80||service_b' }, clusters: services,
 });
 let m = 0;
 const t1 = performance.now();

@@ -33,9 +33,10 @@ export interface FilterManifest {
 /** Istio's standard metric labels, in the telemetry filter's order (filters/telemetry/labels.ts STANDARD_LABELS). */
 export const ISTIO_LABELS = [
   'reporter', 'source_workload', 'source_workload_namespace', 'source_principal', 'source_app', 'source_version',
-  'source_cluster', 'destination_workload', 'destination_workload_namespace', 'destination_principal', 'destination_app',
-  'destination_version', 'destination_service', 'destination_service_name', 'destination_service_namespace',
-  'destination_cluster', 'request_protocol', 'response_code', 'grpc_response_status', 'response_flags',
+  'source_canonical_service', 'source_canonical_revision', 'source_cluster', 'destination_workload',
+  'destination_workload_namespace', 'destination_principal', 'destination_app', 'destination_version',
+  'destination_service', 'destination_service_name', 'destination_service_namespace', 'destination_canonical_service',
+  'destination_canonical_revision', 'destination_cluster', 'request_protocol', 'response_code', 'grpc_response_status', 'response_flags',
   'connection_security_policy',
 ] as const;
 
@@ -71,7 +72,7 @@ export function filterManifest(name: string): FilterManifest | undefined {
 }
 
 /** Position in the chain; unknown names go last. */
-export function chainIndex(name: string): number {
+function chainIndex(name: string): number {
   const i = FILTER_NAMES.indexOf(name as FilterName);
   return i < 0 ? FILTERS.length : i;
 }

@@ -14,7 +14,7 @@ function rules(indent: string): string {
 }
 
 /** envoy/sidecar.yaml with its stats_tags block (the `stats_tags:` key under stats_config) regenerated. */
-export function sidecarYaml(text: string): string {
+function sidecarYaml(text: string): string {
   const block = /^( *)(# generated from filters\/manifest\.ts[^\n]*\n\1)?stats_tags:\n(?:\1[- ] [^\n]*\n)*/m;
   const m = block.exec(text);
   if (m === null) throw new Error('envoy/sidecar.yaml: no stats_tags block');
@@ -22,7 +22,7 @@ export function sidecarYaml(text: string): string {
   return text.slice(0, m.index) + `${indent}${MARK}\n${indent}stats_tags:\n${rules(indent)}` + text.slice(m.index + m[0].length);
 }
 
-export function statsTagsYaml(): string {
+function statsTagsYaml(): string {
   return `# stats_tags rules of the asmesh filters (${MARK.slice(2)}).
 # The filters encode labels in Wasm metric names as \`l1=v1;l2=v2;...;<metric>\` (Envoy:
 # \`wasmcustom.l1=v1;...\`); each rule removes \`<label>=<value>;\` and makes <value> the tag, so

@@ -92,3 +92,53 @@ function encode(data: ArrayBuffer, alphabet: string, pad: bool): string {
 
 export function base64Encode(data: ArrayBuffer): string { return encode(data, STD, true); }
 export function base64UrlEncode(data: ArrayBuffer): string { return encode(data, URL, false); }
+
+function isAsciiSpace(c: u32): bool { return c == 0x20 || (c >= 0x09 && c <= 0x0d); }
+
+/**
+ * base64url as Envoy's JWT library reads a token segment (absl::WebSafeBase64Unescape): whitespace
+ * anywhere is skipped, '=' or '.' start the padding (0 or exactly the missing count), non-zero
+ * padding bits are accepted, one leftover character is an error. null on bad input.
+ */
+export function base64UrlDecodeLenient(text: string): ArrayBuffer | null {
+  const b = String.UTF8.encode(text);
+  const p = changetype<usize>(b);
+  const n = b.byteLength;
+  const out = new ArrayBuffer((n / 4) * 3 + 3);
+  const o = changetype<usize>(out);
+  let w = 0;
+  let acc: u32 = 0;
+  let state = 0;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = <u32>load<u8>(p + <usize>i);
+    const v = c == 0 ? -1 : sextet(c, true);
+    if (v >= 0) {
+      acc = (acc << 6) | <u32>v;
+      if (++state == 4) {
+        store<u8>(o + <usize>w, <u8>(acc >> 16));
+        store<u8>(o + <usize>w + 1, <u8>(acc >> 8));
+        store<u8>(o + <usize>w + 2, <u8>acc);
+        w += 3;
+        state = 0;
+        acc = 0;
+      }
+    } else if (isAsciiSpace(c)) {
+      continue;
+    } else if (c == 0x3d || c == 0x2e) {
+      break;
+    } else return null;
+  }
+  let expected = 0;
+  if (state == 1) return null;
+  if (state == 2) { store<u8>(o + <usize>w, <u8>(acc >> 4)); w += 1; expected = 2; }
+  if (state == 3) { store<u8>(o + <usize>w, <u8>(acc >> 10)); store<u8>(o + <usize>w + 1, <u8>(acc >> 2)); w += 2; expected = 1; }
+  let equals = 0;
+  for (; i < n; i++) {
+    const c = <u32>load<u8>(p + <usize>i);
+    if (c == 0x3d || c == 0x2e) equals++;
+    else if (!isAsciiSpace(c)) return null;
+  }
+  if (equals != 0 && equals != expected) return null;
+  return out.slice(0, w);
+}

@@ -4,6 +4,11 @@
 // Pure: no host calls.
 import { JsonKind, JsonValue, kindName, memberPath, parseJson } from './json';
 
+/** A parsed configuration, or the first problem as `<json-path>: <what>`; the same shape for every filter. */
+export class ConfigResult<T> {
+  constructor(public readonly config: T | null, public readonly error: string) {}
+}
+
 export class ConfigChecker {
   error: string = '';
 

@@ -1,9 +1,9 @@
 // JWT (JWS compact serialization) and JWKS parsing, with Envoy jwt_authn's status strings.
 // Parsing only: signature checks and claim policy live with the caller. Pure: no host calls.
 import { JsonValue, parseJsonAt, parseJson } from './json';
-import { base64UrlDecode } from './base64';
+import { base64UrlDecode, base64UrlDecodeLenient } from './base64';
 
-/** Largest token accepted (bytes of the compact form). */
+/** Largest JWS accepted by parseJws (bytes of the compact form); parseJwt has no cap of its own. */
 export const MAX_TOKEN_BYTES: i32 = 8192;
 
 export enum JwtStatus {
@@ -76,9 +76,9 @@ export function jwtStatusString(s: JwtStatus): string {
   return '';
 }
 
-export enum JwtAlg { RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, HS256, HS384, HS512, Unsupported }
+export enum JwtAlg { RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, HS256, HS384, HS512, ES512, EdDSA, Unsupported }
 
-/** Algorithms Envoy's parser knows (others answer "not supported"): ours plus HMAC, which no JWKS key we keep can match. */
+/** Algorithms Envoy's parser knows (others answer "not supported"): ours plus HMAC, ES512 and EdDSA, which no JWKS key we keep can match. */
 export function algFromName(name: string): JwtAlg {
   if (name == 'RS256') return JwtAlg.RS256;
   if (name == 'RS384') return JwtAlg.RS384;
@@ -91,6 +91,8 @@ export function algFromName(name: string): JwtAlg {
   if (name == 'HS256') return JwtAlg.HS256;
   if (name == 'HS384') return JwtAlg.HS384;
   if (name == 'HS512') return JwtAlg.HS512;
+  if (name == 'ES512') return JwtAlg.ES512;
+  if (name == 'EdDSA') return JwtAlg.EdDSA;
   return JwtAlg.Unsupported;
 }
 
@@ -103,7 +105,7 @@ export function algIsHmac(a: JwtAlg): bool { return a >= JwtAlg.HS256 && a <= Jw
 export function algHashBits(a: JwtAlg): i32 {
   switch (a) {
     case JwtAlg.RS384: case JwtAlg.PS384: case JwtAlg.ES384: case JwtAlg.HS384: return 384;
-    case JwtAlg.RS512: case JwtAlg.PS512: case JwtAlg.HS512: return 512;
+    case JwtAlg.RS512: case JwtAlg.PS512: case JwtAlg.HS512: case JwtAlg.ES512: return 512;
   }
   return 256;
 }
@@ -159,17 +161,69 @@ function readTime(v: JsonValue | null): i64 {
   return <i64>n;
 }
 
-/** Parses a compact JWT, in Envoy's check order. Does not verify anything. */
+/**
+ * Parses a compact JWT as Envoy's JWT library does, in its check order: the token split at '.'
+ * with empty parts skipped must give three parts; each is base64url as absl reads it
+ * (base64UrlDecodeLenient); header, then payload claims, then signature. The signing input is
+ * `header.payload` of those parts. Does not verify anything.
+ */
 export function parseJwt(token: string): JwtParse {
-  return parseCompact(token, true);
+  const parts = new Array<string>();
+  let start = 0;
+  for (let i = 0; i <= token.length; i++) {
+    if (i == token.length || token.charCodeAt(i) == 0x2e) {
+      if (i > start) parts.push(token.substring(start, i));
+      start = i + 1;
+    }
+  }
+  if (parts.length != 3) return fail(JwtStatus.JwtBadFormat);
+  const jwt = new Jwt();
+  const hb = base64UrlDecodeLenient(parts[0]);
+  if (hb === null) return fail(JwtStatus.JwtHeaderParseErrorBadBase64);
+  const st = parseHeader(jwt, hb);
+  if (st != JwtStatus.Ok) return fail(st);
+  jwt.payloadB64 = parts[1];
+  const pb = base64UrlDecodeLenient(parts[1]);
+  if (pb === null) return fail(JwtStatus.JwtPayloadParseErrorBadBase64);
+  const cs = parseClaims(jwt, pb);
+  if (cs != JwtStatus.Ok) return fail(cs);
+  const sig = base64UrlDecodeLenient(parts[2]);
+  if (sig === null) return fail(JwtStatus.JwtSignatureParseErrorBadBase64);
+  jwt.signature = sig;
+  jwt.signingInput = String.UTF8.encode(parts[0] + '.' + parts[1]);
+  return new JwtParse(jwt, JwtStatus.Ok);
+}
+
+function parseHeader(jwt: Jwt, hb: ArrayBuffer): JwtStatus {
+  const hj = parseJson(hb);
+  if (hj.value === null || !(hj.value as JsonValue).isObject()) return JwtStatus.JwtHeaderParseErrorBadJson;
+  const header = hj.value as JsonValue;
+  jwt.header = header;
+  const alg = header.get('alg');
+  if (alg === null || !alg.isString()) return JwtStatus.JwtHeaderBadAlg;
+  jwt.algName = alg.str;
+  jwt.alg = algFromName(alg.str);
+  if (jwt.alg == JwtAlg.Unsupported) return JwtStatus.JwtHeaderNotImplementedAlg;
+  const kid = header.get('kid');
+  if (kid !== null) {
+    if (!kid.isString()) return JwtStatus.JwtHeaderBadKid;
+    jwt.kid = kid.str;
+  }
+  // Envoy ignores `crit`; it is kept for the caller's stricter choice (a non-list counts as one entry).
+  const crit = header.get('crit');
+  if (crit !== null) {
+    if (!crit.isArray()) jwt.crit.push('');
+    else for (let i = 0; i < crit.items.length; i++) jwt.crit.push(crit.items[i].isString() ? crit.items[i].str : '');
+  }
+  return JwtStatus.Ok;
 }
 
 /** A compact JWS whose payload is any bytes (not read as JWT claims): header, signing input, signature. */
 export function parseJws(token: string): JwtParse {
-  return parseCompact(token, false);
+  return parseCompact(token);
 }
 
-function parseCompact(token: string, claims: bool): JwtParse {
+function parseCompact(token: string): JwtParse {
   if (token.length > MAX_TOKEN_BYTES) return fail(JwtStatus.JwtVerificationFail);
   const d1 = token.indexOf('.');
   const d2 = d1 < 0 ? -1 : token.indexOf('.', d1 + 1);
@@ -179,39 +233,14 @@ function parseCompact(token: string, claims: bool): JwtParse {
   if (!isB64UrlChars(token, 0, d1)) return fail(JwtStatus.JwtHeaderParseErrorBadBase64);
   const hb = base64UrlDecode(token.substring(0, d1));
   if (hb === null || hb.byteLength == 0) return fail(JwtStatus.JwtHeaderParseErrorBadBase64);
-  const hj = parseJson(hb);
-  if (hj.value === null || !(hj.value as JsonValue).isObject()) return fail(JwtStatus.JwtHeaderParseErrorBadJson);
-  const header = hj.value as JsonValue;
-  jwt.header = header;
-  const alg = header.get('alg');
-  if (alg === null || !alg.isString()) return fail(JwtStatus.JwtHeaderBadAlg);
-  jwt.algName = alg.str;
-  jwt.alg = algFromName(alg.str);
-  if (jwt.alg == JwtAlg.Unsupported) return fail(JwtStatus.JwtHeaderNotImplementedAlg);
-  const kid = header.get('kid');
-  if (kid !== null) {
-    if (!kid.isString()) return fail(JwtStatus.JwtHeaderBadKid);
-    jwt.kid = kid.str;
-  }
-  const crit = header.get('crit');
-  if (crit !== null) {
-    if (!crit.isArray()) return fail(JwtStatus.JwtHeaderParseErrorBadJson);
-    for (let i = 0; i < crit.items.length; i++) {
-      const c = crit.items[i];
-      jwt.crit.push(c.isString() ? c.str : '');
-    }
-  }
+  const hs = parseHeader(jwt, hb);
+  if (hs != JwtStatus.Ok) return fail(hs);
   // Payload.
   if (!isB64UrlChars(token, d1 + 1, d2)) return fail(JwtStatus.JwtPayloadParseErrorBadBase64);
   jwt.payloadB64 = token.substring(d1 + 1, d2);
-  if (claims) {
-    const st = parseClaims(jwt);
-    if (st != JwtStatus.Ok) return fail(st);
-  } else {
-    const pb = base64UrlDecode(jwt.payloadB64);
-    if (pb === null) return fail(JwtStatus.JwtPayloadParseErrorBadBase64);
-    jwt.payloadBytes = pb;
-  }
+  const pb = base64UrlDecode(jwt.payloadB64);
+  if (pb === null) return fail(JwtStatus.JwtPayloadParseErrorBadBase64);
+  jwt.payloadBytes = pb;
   // Signature.
   if (!isB64UrlChars(token, d2 + 1, token.length)) return fail(JwtStatus.JwtSignatureParseErrorBadBase64);
   const sig = base64UrlDecode(token.substring(d2 + 1));
@@ -221,9 +250,7 @@ function parseCompact(token: string, claims: bool): JwtParse {
   return new JwtParse(jwt, JwtStatus.Ok);
 }
 
-function parseClaims(jwt: Jwt): JwtStatus {
-  const pb = base64UrlDecode(jwt.payloadB64);
-  if (pb === null || pb.byteLength == 0) return JwtStatus.JwtPayloadParseErrorBadBase64;
+function parseClaims(jwt: Jwt, pb: ArrayBuffer): JwtStatus {
   jwt.payloadBytes = pb;
   const pj = parseJsonAt(changetype<usize>(pb), pb.byteLength);
   if (pj.value === null || !(pj.value as JsonValue).isObject()) return JwtStatus.JwtPayloadParseErrorBadJson;
@@ -301,6 +328,8 @@ export function algName(a: JwtAlg): string {
     case JwtAlg.HS256: return 'HS256';
     case JwtAlg.HS384: return 'HS384';
     case JwtAlg.HS512: return 'HS512';
+    case JwtAlg.ES512: return 'ES512';
+    case JwtAlg.EdDSA: return 'EdDSA';
   }
   return '';
 }

@@ -10,6 +10,8 @@ export enum MatchKind {
   Regex = 4,
   /** The value exists (any value, even empty). */
   Present = 5,
+  /** Any non-empty value (Envoy's safe_regex `.+`, which Istio writes for `*`). */
+  NonEmpty = 6,
 }
 
 export class StringMatcher {
@@ -41,12 +43,16 @@ export class StringMatcher {
   static present(): StringMatcher {
     return new StringMatcher(MatchKind.Present, '', null, false);
   }
+  static nonEmpty(): StringMatcher {
+    return new StringMatcher(MatchKind.NonEmpty, '', null, false);
+  }
 
   /** Matches a value; null (absent) matches nothing, not even Present. */
   matches(input: string | null): bool {
     if (input === null) return false;
     const kind = this.kind;
     if (kind == MatchKind.Present) return true;
+    if (kind == MatchKind.NonEmpty) return input.length > 0;
     if (kind == MatchKind.Regex) return (this.regex as Regex).matches(input);
     const v = this.ignoreCase ? asciiLower(input) : input;
     if (kind == MatchKind.Exact) return v == this.value;
@@ -57,8 +63,8 @@ export class StringMatcher {
 
   /** A short description for logs: `exact:"v"`. */
   describe(): string {
-    const names = ['exact', 'prefix', 'suffix', 'contains', 'regex', 'present'];
-    return names[<i32>this.kind] + (this.kind == MatchKind.Present ? '' : ':"' + this.value + '"');
+    const names = ['exact', 'prefix', 'suffix', 'contains', 'regex', 'present', 'nonEmpty'];
+    return names[<i32>this.kind] + (this.kind >= MatchKind.Present ? '' : ':"' + this.value + '"');
   }
 }
 

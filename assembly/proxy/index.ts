@@ -5,6 +5,7 @@ export { RootContext, HttpContext, RootFactory, registerRootContext, rootContext
 export { log, logTrace, logDebug, logInfo, logWarn, logError, logCritical, logLevel, currentTimeNanoseconds, currentTimeMilliseconds } from './log';
 export { HeaderMap, requestHeaders, requestTrailers, responseHeaders, responseTrailers, httpCallResponseHeaders, httpCallResponseTrailers } from './headers';
 export { getBufferBytes, setBufferBytes, getBufferLength, pluginConfiguration, vmConfiguration } from './buffers';
+export { configureOrFail } from './configure';
 export { getProperty, getPropertyString, getPropertyInt64, getPropertyBool, getPropertyPairs, setProperty, isMissingInt } from './properties';
 export { defineMetric, incrementMetric, recordMetric, Counter, Gauge, Histogram } from './metrics';
 export { HttpCallHandler, HttpCallResponse, httpCall, pendingHttpCallCount } from './http_call';

@@ -1,8 +1,21 @@
-// JWT authentication as Envoy jwt_authn does it for Istio's RequestAuthentication:
-// extract → parse → issuer → time (60 s skew) → audiences → key by kid/alg → signature.
-// Pure: keys and signature checks come through the abstract classes below.
-import { Jwk, Jwt, JwtStatus, parseJwt, MAX_TOKEN_BYTES } from '../../assembly/lib/jwt';
-import { JwtRule } from './config';
+// JWT authentication as Envoy's jwt_authn runs the configuration Istio's pilot writes for a
+// RequestAuthentication (pilot/pkg/security/authn/policy_applier.go):
+//   one rule:  requires_any { provider 0, allow_missing }
+//   n rules:   requires_any { provider 0 .. provider n-1, requires_all { any { provider i, allow_missing }... } }
+// A provider (verifier) first removes its output headers (outputPayloadToHeader, outputClaimToHeaders),
+// extracts every token at its own locations (each value of each header, params, cookies, in Envoy's
+// sorted order) and checks them last to first: the first failure is its status; every token of
+// every provider passes or the provider fails. A token is accepted only for the provider whose
+// location it was found at, also when it comes from the verified-token cache.
+// Each token: parse → issuer → exp/nbf (60 s skew) → audiences → key by kid/alg → signature.
+// Side effects (header removal/addition, the query parameter taken out of the path) go to a
+// RequestView and are applied by the adapter only when the request passes. Pure: keys and
+// signature checks come through the abstract classes below.
+import { Jwk, Jwt, JwtStatus, parseJwt } from '../../assembly/lib/jwt';
+import { JsonValue, jsonAt, quote } from '../../assembly/lib/json';
+import { base64Encode, base64UrlEncode } from '../../assembly/lib/base64';
+import { sha256 } from '../../assembly/lib/crypto/sha2';
+import { AuthzConfig, JwtRule } from './config';
 
 export const CLOCK_SKEW_SECONDS: i64 = 60;
 
@@ -14,95 +27,220 @@ export abstract class SignatureChecker {
 /** The current keys of a rule; null when they are not known yet (jwksUri not fetched). */
 export abstract class KeySource {
   abstract keys(rule: JwtRule): Jwk[] | null;
+  /** The fetch this request waited for failed: a token of this rule fails with `Jwks remote fetch is failed`. */
+  fetchFailed(rule: JwtRule): bool { return false; }
 }
 
-/** Where a token was found. */
+/** The request headers as they were when the filter got them. */
+export abstract class HeaderReader {
+  abstract values(name: string): string[];
+}
+
+/** The request as jwt_authn changes it: header values by name and the path, over a HeaderReader. */
+export class RequestView {
+  names: string[] = [];
+  current: string[][] = [];
+  changed: bool[] = [];
+  pathChanged: bool = false;
+  constructor(public source: HeaderReader, public path: string) {}
+
+  private slot(name: string): i32 {
+    const i = this.names.indexOf(name);
+    if (i >= 0) return i;
+    this.names.push(name);
+    this.current.push(this.source.values(name));
+    this.changed.push(false);
+    return this.names.length - 1;
+  }
+
+  values(name: string): string[] { return this.current[this.slot(name)]; }
+
+  remove(name: string): void {
+    const i = this.slot(name);
+    if (this.current[i].length == 0) return;
+    this.current[i] = [];
+    this.changed[i] = true;
+  }
+
+  add(name: string, value: string): void {
+    const i = this.slot(name);
+    const next = this.current[i].slice(0);
+    next.push(value);
+    this.current[i] = next;
+    this.changed[i] = true;
+  }
+
+  setPath(path: string): void {
+    this.path = path;
+    this.pathChanged = true;
+  }
+}
+
+export const enum Location { Header, Param, Cookie }
+
+/** A token and where it was found. */
 export class FoundToken {
-  constructor(
-    public token: string,
-    /** Lower-case header name, or '' when it came from a query parameter. */
-    public header: string,
-    public param: string,
-    /** Rules that read this location (Envoy: the issuers allowed for it). */
-    public rules: JwtRule[],
-  ) {}
+  constructor(public token: string, public location: Location, public name: string) {}
 }
 
-export const enum Outcome { Verified, Failed, NeedKeys }
-
-export class AuthnResult {
-  rule: JwtRule | null = null;
-  jwt: Jwt | null = null;
-  constructor(public outcome: Outcome, public status: JwtStatus) {}
+/** RFC 4648 base64url characters plus '.': where Envoy starts a token after the header's prefix. */
+function isTokenChar(c: i32): bool {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x5f || c == 0x2e;
 }
 
-function hasPrefixIgnoreCase(s: string, prefix: string): bool {
-  if (s.length < prefix.length) return false;
-  return s.substring(0, prefix.length).toLowerCase() == prefix.toLowerCase();
+/**
+ * A header value's token as Envoy's extractor takes it: the prefix found anywhere (case-sensitive),
+ * then from the first token character after it to the end; the whole value when none follows.
+ */
+export function tokenAfterPrefix(value: string, prefix: string): string | null {
+  if (prefix.length == 0) return value;
+  const pos = value.indexOf(prefix);
+  if (pos < 0) return null;
+  for (let i = pos + prefix.length; i < value.length; i++) if (isTokenChar(value.charCodeAt(i))) return value.substring(i);
+  return value;
 }
 
-/** Query parameter `name` of a path, or null. */
-export function queryParam(path: string, name: string): string | null {
-  const q = path.indexOf('?');
-  if (q < 0) return null;
-  let end = path.indexOf('#', q);
-  if (end < 0) end = path.length;
-  let i = q + 1;
-  while (i < end) {
-    let amp = path.indexOf('&', i);
-    if (amp < 0 || amp > end) amp = end;
-    const eq = path.indexOf('=', i);
-    if (eq > i && eq < amp && path.substring(i, eq) == name) return path.substring(eq + 1, amp);
-    i = amp + 1;
+function hexValue(c: i32): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+/** Envoy's PercentEncoding::decode: each valid %XX becomes its byte, anything else stays. */
+export function percentDecode(s: string): string {
+  if (!s.includes('%')) return s;
+  const b = String.UTF8.encode(s);
+  const p = changetype<usize>(b);
+  const n = b.byteLength;
+  const out = new Uint8Array(n);
+  let w = 0;
+  for (let i = 0; i < n; i++) {
+    const c = <i32>load<u8>(p + <usize>i);
+    if (c == 0x25 && i + 2 < n) {
+      const h = hexValue(<i32>load<u8>(p + <usize>i + 1));
+      const l = hexValue(<i32>load<u8>(p + <usize>i + 2));
+      if (h >= 0 && l >= 0) { out[w++] = <u8>(h * 16 + l); i += 2; continue; }
+    }
+    out[w++] = <u8>c;
   }
-  return null;
+  return String.UTF8.decode(out.buffer.slice(0, w));
 }
 
-/** Interface to request headers so extraction stays pure. */
-export abstract class HeaderSource {
-  abstract get(name: string): string | null;
-}
+/** A path's query as Envoy's QueryParamsMulti: decoded names → values in order, names sorted. */
+export class QueryParams {
+  keys: string[] = [];
+  values: string[][] = [];
 
-/** The first token found, looking at every rule's locations in order. */
-export function extractToken(rules: JwtRule[], headers: HeaderSource, path: string): FoundToken | null {
-  for (let i = 0; i < rules.length; i++) {
-    const r = rules[i];
-    for (let j = 0; j < r.headers.length; j++) {
-      const loc = r.headers[j];
-      const value = headers.get(loc.name);
-      if (value === null) continue;
-      let token = value;
-      if (loc.prefix.length > 0) {
-        if (!hasPrefixIgnoreCase(value, loc.prefix)) continue;
-        token = value.substring(loc.prefix.length);
+  static parse(path: string): QueryParams {
+    const q = new QueryParams();
+    const start = path.indexOf('?');
+    if (start < 0) return q;
+    let i = start + 1;
+    while (i < path.length) {
+      let end = path.indexOf('&', i);
+      if (end < 0) end = path.length;
+      const param = path.substring(i, end);
+      const eq = param.indexOf('=');
+      if (eq >= 0) q.add(percentDecode(param.substring(0, eq)), percentDecode(param.substring(eq + 1)));
+      else q.add(percentDecode(param), '');
+      i = end + 1;
+    }
+    return q;
+  }
+
+  private add(key: string, value: string): void {
+    let lo = 0;
+    let hi = this.keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.keys[mid] < key) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < this.keys.length && this.keys[lo] == key) { this.values[lo].push(value); return; }
+    this.keys.push(key);
+    this.values.push([value]);
+    for (let i = this.keys.length - 1; i > lo; i--) {
+      this.keys[i] = this.keys[i - 1];
+      this.values[i] = this.values[i - 1];
+    }
+    this.keys[lo] = key;
+    this.values[lo] = [value];
+  }
+
+  first(key: string): string | null {
+    const i = this.keys.indexOf(key);
+    return i < 0 ? null : this.values[i][0];
+  }
+
+  remove(key: string): void {
+    const i = this.keys.indexOf(key);
+    if (i < 0) return;
+    this.keys.splice(i, 1);
+    this.values.splice(i, 1);
+  }
+
+  /** Envoy's replaceQueryString: the path without its query, then `?k=v&...` (decoded, sorted), if any. */
+  replaceIn(path: string): string {
+    const q = path.indexOf('?');
+    let out = q < 0 ? path : path.substring(0, q);
+    let delim = '?';
+    for (let i = 0; i < this.keys.length; i++) {
+      for (let j = 0; j < this.values[i].length; j++) {
+        out += delim + this.keys[i] + '=' + this.values[i][j];
+        delim = '&';
       }
-      token = token.trim();
-      if (token.length == 0) continue;
-      return new FoundToken(token, loc.name, '', rulesReadingHeader(rules, loc.name, loc.prefix));
     }
-    for (let j = 0; j < r.params.length; j++) {
-      const value = queryParam(path, r.params[j]);
-      if (value === null || value.length == 0) continue;
-      return new FoundToken(value, '', r.params[j], rulesReadingParam(rules, r.params[j]));
+    return out;
+  }
+}
+
+function isSpace(c: i32): bool { return c == 0x20 || (c >= 0x09 && c <= 0x0d); }
+
+/** Envoy's parseCookies for one name: the first `name=value` of any cookie header (quotes stripped). */
+export function cookieValue(headers: string[], name: string): string | null {
+  for (let h = 0; h < headers.length; h++) {
+    const parts = headers[h].split(';');
+    for (let i = 0; i < parts.length; i++) {
+      let s = parts[i];
+      let k = 0;
+      while (k < s.length && isSpace(s.charCodeAt(k))) k++;
+      s = s.substring(k);
+      const eq = s.indexOf('=');
+      if (eq < 0 || s.substring(0, eq) != name) continue;
+      let v = s.substring(eq + 1);
+      if (v.length >= 2 && v.charCodeAt(0) == 0x22 && v.charCodeAt(v.length - 1) == 0x22) v = v.substring(1, v.length - 1);
+      return v;
     }
   }
   return null;
 }
 
-function rulesReadingHeader(rules: JwtRule[], name: string, prefix: string): JwtRule[] {
-  const out = new Array<JwtRule>();
-  for (let i = 0; i < rules.length; i++) {
-    for (let j = 0; j < rules[i].headers.length; j++) {
-      const h = rules[i].headers[j];
-      if (h.name == name && h.prefix.toLowerCase() == prefix.toLowerCase()) { out.push(rules[i]); break; }
+/** Every token at a rule's locations, in Envoy's order (headers, then params, then cookies). */
+export function extractTokens(rule: JwtRule, view: RequestView): FoundToken[] {
+  const out = new Array<FoundToken>();
+  for (let i = 0; i < rule.headers.length; i++) {
+    const loc = rule.headers[i];
+    const values = view.values(loc.name);
+    for (let j = 0; j < values.length; j++) {
+      const t = tokenAfterPrefix(values[j], loc.prefix);
+      if (t !== null) out.push(new FoundToken(t, Location.Header, loc.name));
     }
   }
-  return out;
-}
-
-function rulesReadingParam(rules: JwtRule[], param: string): JwtRule[] {
-  const out = new Array<JwtRule>();
-  for (let i = 0; i < rules.length; i++) if (rules[i].params.includes(param)) out.push(rules[i]);
+  if (rule.params.length > 0) {
+    const q = QueryParams.parse(view.path);
+    for (let i = 0; i < rule.params.length; i++) {
+      const v = q.first(rule.params[i]);
+      if (v !== null) out.push(new FoundToken(v, Location.Param, rule.params[i]));
+    }
+  }
+  if (rule.cookies.length > 0) {
+    const cookies = view.values('cookie');
+    for (let i = 0; i < rule.cookies.length; i++) {
+      const v = cookieValue(cookies, rule.cookies[i]);
+      if (v !== null) out.push(new FoundToken(v, Location.Cookie, rule.cookies[i]));
+    }
+  }
   return out;
 }
 
@@ -113,36 +251,23 @@ export function checkTime(jwt: Jwt, nowSec: i64): JwtStatus {
   return JwtStatus.Ok;
 }
 
+/** jwt_verify_lib's audience form: without an http:// or https:// scheme and one trailing '/'. */
+export function sanitizeAudience(aud: string): string {
+  if (aud.length == 0) return aud;
+  let s = aud;
+  if (s.startsWith('http://')) s = s.substring(7);
+  else if (s.startsWith('https://')) s = s.substring(8);
+  if (aud.charCodeAt(aud.length - 1) == 0x2f) s = s.substring(0, s.length - 1);
+  return s;
+}
+
 function audiencesAllowed(rule: JwtRule, jwt: Jwt): bool {
   if (rule.audiences.length == 0) return true;
   for (let i = 0; i < jwt.audiences.length; i++) {
-    if (rule.audiences.includes(jwt.audiences[i])) return true;
+    const a = sanitizeAudience(jwt.audiences[i]);
+    for (let j = 0; j < rule.audiences.length; j++) if (sanitizeAudience(rule.audiences[j]) == a) return true;
   }
   return false;
-}
-
-/** Parses and checks everything but the keys: the rule that applies, or a failure. */
-export function precheck(found: FoundToken, nowSec: i64): AuthnResult {
-  if (found.token.length > MAX_TOKEN_BYTES) return new AuthnResult(Outcome.Failed, JwtStatus.JwtVerificationFail);
-  const parsed = parseJwt(found.token);
-  if (parsed.jwt === null) return new AuthnResult(Outcome.Failed, parsed.status);
-  const jwt = parsed.jwt as Jwt;
-  let rule: JwtRule | null = null;
-  for (let i = 0; i < found.rules.length && rule === null; i++) {
-    if (found.rules[i].issuer == jwt.iss) rule = found.rules[i];
-  }
-  const result = new AuthnResult(Outcome.Failed, JwtStatus.JwtUnknownIssuer);
-  result.jwt = jwt;
-  if (rule === null) return result;
-  result.rule = rule;
-  const time = checkTime(jwt, nowSec);
-  if (time != JwtStatus.Ok) { result.status = time; return result; }
-  if (!audiencesAllowed(rule as JwtRule, jwt)) { result.status = JwtStatus.JwtAudienceNotAllowed; return result; }
-  // No `crit` extension is understood (RFC 7515 4.1.11): the token cannot be accepted.
-  if (jwt.crit.length > 0) { result.status = JwtStatus.JwtVerificationFail; return result; }
-  result.outcome = Outcome.Verified;
-  result.status = JwtStatus.Ok;
-  return result;
 }
 
 /** Selects keys by kid and alg and checks the signature. */
@@ -160,17 +285,57 @@ export function verifyWithKeys(jwt: Jwt, keys: Jwk[], checker: SignatureChecker)
   return tried ? JwtStatus.JwtVerificationFail : JwtStatus.JwksKidAlgMismatch;
 }
 
-/** Full verification. NeedKeys: the rule's keys are not known yet; fetch them and call again. */
-export function authenticate(found: FoundToken, nowSec: i64, keys: KeySource, checker: SignatureChecker): AuthnResult {
-  const pre = precheck(found, nowSec);
-  if (pre.outcome != Outcome.Verified) return pre;
-  const rule = pre.rule as JwtRule;
-  const jwt = pre.jwt as Jwt;
-  const ks = keys.keys(rule);
-  if (ks === null) { pre.outcome = Outcome.NeedKeys; pre.status = JwtStatus.JwksFetchFail; return pre; }
-  const status = verifyWithKeys(jwt, ks as Jwk[], checker);
-  if (status != JwtStatus.Ok) { pre.outcome = Outcome.Failed; pre.status = status; }
-  return pre;
+/** A number claim as Envoy writes it into a header: an unsigned integer, else C's "%f". */
+export function claimNumberText(d: f64): string {
+  if (d >= 0 && d < 18446744073709551616.0 && Math.floor(d) == d) return (<u64>d).toString();
+  const neg = d < 0;
+  const a = Math.abs(d);
+  if (!isFinite(a)) return neg ? '-inf' : isNaN(d) ? 'nan' : 'inf';
+  const whole = Math.floor(a);
+  let frac = <u64>Math.round((a - whole) * 1e6);
+  let w = whole;
+  if (frac >= 1000000) { frac -= 1000000; w += 1; }
+  const fracText = frac.toString();
+  return (neg ? '-' : '') + (<u64>w).toString() + '.' + '000000'.substring(fracText.length) + fracText;
+}
+
+/** A claim as protobuf's JSON printer writes a Struct value: compact, numbers as doubles, object keys sorted. */
+function compactJson(v: JsonValue): string {
+  if (v.isString()) return quote(v.str);
+  if (v.isBool()) return v.bool ? 'true' : 'false';
+  if (v.isNumber()) {
+    const d = v.number;
+    if (Math.floor(d) == d && Math.abs(d) < 9007199254740992.0) return (<i64>d).toString();
+    return d.toString();
+  }
+  if (v.isArray()) {
+    const parts = new Array<string>();
+    for (let i = 0; i < v.items.length; i++) parts.push(compactJson(v.items[i]));
+    return '[' + parts.join(',') + ']';
+  }
+  if (v.isObject()) {
+    const keys = v.keys.slice(0);
+    keys.sort((a: string, b: string): i32 => (a < b ? -1 : a > b ? 1 : 0));
+    const parts = new Array<string>();
+    for (let i = 0; i < keys.length; i++) parts.push(quote(keys[i]) + ':' + compactJson(v.get(keys[i]) as JsonValue));
+    return '{' + parts.join(',') + '}';
+  }
+  return 'null';
+}
+
+/**
+ * outputClaimToHeaders as Envoy 1.40 writes it ('.' walks nested claims): a string as is, a number
+ * as claimNumberText, a boolean as true/false, a list or object as base64 of its JSON; '' (no header)
+ * when absent or empty.
+ */
+export function claimHeaderValue(payload: JsonValue | null, claim: string): string {
+  const v = jsonAt(payload, claim.split('.'));
+  if (v === null) return '';
+  if (v.isString()) return v.str;
+  if (v.isNumber()) return claimNumberText(v.number);
+  if (v.isBool()) return v.bool ? 'true' : 'false';
+  if (v.isArray() || v.isObject()) return base64Encode(String.UTF8.encode(compactJson(v)));
+  return '';
 }
 
 /** Verified tokens, keyed by a hash of the token, kept until they expire. Bounded. */
@@ -213,4 +378,146 @@ export class TokenCache {
   }
 
   clear(): void { this.map.clear(); }
+}
+
+export const enum Suspend { None, NeedKeys, UnknownKid }
+
+/** One run of the requirement tree over a request. */
+export class Authentication {
+  /** The payload Envoy leaves in the metadata: the last token that passed (and its rule). */
+  jwt: Jwt | null = null;
+  rule: JwtRule | null = null;
+  /** Set when the run stopped to wait for a rule's keys: fetch, then run again. */
+  suspend: Suspend = Suspend.None;
+  suspendRule: i32 = -1;
+  cacheHits: i32 = 0;
+  private hashes: Map<string, string> = new Map<string, string>();
+
+  constructor(
+    public config: AuthzConfig, public view: RequestView, public keys: KeySource, public checker: SignatureChecker,
+    public cache: TokenCache, public nowSec: i64,
+    /** An unknown kid of a jwksUri rule suspends the run for one refetch. */
+    public kidRefetch: bool,
+  ) {}
+
+  /** The request's status (Ok: go on, with `jwt` when a token passed); meaningless while suspended. */
+  run(): JwtStatus {
+    const n = this.config.jwtRules.length;
+    if (n == 0) return JwtStatus.Ok;
+    if (n == 1) return anyOf([this.provider(0)], true);
+    const statuses = new Array<JwtStatus>();
+    for (let i = 0; i < n; i++) {
+      const s = this.provider(i);
+      if (this.suspend != Suspend.None) return s;
+      if (s == JwtStatus.Ok) return s;
+      statuses.push(s);
+    }
+    let all = JwtStatus.Ok;
+    for (let i = 0; i < n && all == JwtStatus.Ok; i++) {
+      const s = this.provider(i);
+      if (this.suspend != Suspend.None) return s;
+      all = anyOf([s], true);
+    }
+    if (all == JwtStatus.Ok) return all;
+    statuses.push(all);
+    return anyOf(statuses, false);
+  }
+
+  private provider(index: i32): JwtStatus {
+    const rule = this.config.jwtRules[index];
+    for (let i = 0; i < rule.outputHeaders.length; i++) this.view.remove(rule.outputHeaders[i]);
+    const tokens = extractTokens(rule, this.view);
+    if (tokens.length == 0) return JwtStatus.JwtMissed;
+    for (let i = tokens.length - 1; i >= 0; i--) {
+      const s = this.token(rule, tokens[i]);
+      if (this.suspend != Suspend.None || s != JwtStatus.Ok) return s;
+    }
+    return JwtStatus.Ok;
+  }
+
+  private hash(token: string): string {
+    if (this.hashes.has(token)) return this.hashes.get(token);
+    const h = base64UrlEncode(sha256(String.UTF8.encode(token)));
+    this.hashes.set(token, h);
+    return h;
+  }
+
+  private token(rule: JwtRule, found: FoundToken): JwtStatus {
+    const key = this.hash(found.token);
+    const cached = this.cache.get(key, this.nowSec);
+    const hit = cached !== null && cached.rule === rule;
+    let jwt: Jwt;
+    if (hit) {
+      jwt = (cached as CachedToken).jwt;
+      this.cacheHits++;
+    } else {
+      if (found.token.length > this.config.maxTokenBytes) return JwtStatus.JwtVerificationFail;
+      const parsed = parseJwt(found.token);
+      if (parsed.jwt === null) return parsed.status;
+      jwt = parsed.jwt as Jwt;
+    }
+    if (rule.issuer.length > 0 && jwt.iss != rule.issuer) return JwtStatus.JwtUnknownIssuer;
+    const time = checkTime(jwt, this.nowSec);
+    if (time != JwtStatus.Ok) return time;
+    if (!audiencesAllowed(rule, jwt)) return JwtStatus.JwtAudienceNotAllowed;
+    if (!hit) {
+      // No `crit` extension is understood (RFC 7515 4.1.11); Envoy ignores the header.
+      if (this.config.rejectCrit && jwt.crit.length > 0) return JwtStatus.JwtVerificationFail;
+      const ks = this.keys.keys(rule);
+      if (ks === null) {
+        if (this.keys.fetchFailed(rule)) return JwtStatus.JwksFetchFail;
+        this.suspend = Suspend.NeedKeys;
+        this.suspendRule = rule.index;
+        return JwtStatus.JwksFetchFail;
+      }
+      const st = verifyWithKeys(jwt, ks as Jwk[], this.checker);
+      if (st == JwtStatus.JwksKidAlgMismatch && this.kidRefetch && rule.jwksUri.length > 0) {
+        this.suspend = Suspend.UnknownKid;
+        this.suspendRule = rule.index;
+        return st;
+      }
+      if (st != JwtStatus.Ok) return st;
+      this.cache.put(key, new CachedToken(jwt, rule), this.nowSec);
+    }
+    this.accept(rule, found, jwt);
+    return JwtStatus.Ok;
+  }
+
+  /** Envoy's handleGoodJwt: output headers added, the token removed unless forwarded. */
+  private accept(rule: JwtRule, found: FoundToken, jwt: Jwt): void {
+    if (rule.outputPayloadToHeader.length > 0) this.view.add(rule.outputPayloadToHeader, jwt.payloadB64);
+    for (let i = 0; i < rule.claimToHeaders.length; i++) {
+      const ch = rule.claimToHeaders[i];
+      const value = claimHeaderValue(jwt.payload, ch.claim);
+      if (value.length > 0) this.view.add(ch.header, value);
+    }
+    if (!rule.forwardOriginalToken) {
+      if (found.location == Location.Header) this.view.remove(found.name);
+      else if (found.location == Location.Param) {
+        const q = QueryParams.parse(this.view.path);
+        q.remove(found.name);
+        this.view.setPath(q.replaceIn(this.view.path));
+      }
+      // Envoy does not remove a token from a cookie.
+    }
+    this.jwt = jwt;
+    this.rule = rule;
+  }
+}
+
+/** requires_any's final status: any Ok passes; else the last error other than missing/unknown issuer. */
+function anyOf(statuses: JwtStatus[], allowMissing: bool): JwtStatus {
+  let final = JwtStatus.JwtMissed;
+  for (let i = 0; i < statuses.length; i++) {
+    const s = statuses[i];
+    if (s == JwtStatus.Ok) return s;
+    if ((s != JwtStatus.JwtMissed && s != JwtStatus.JwtUnknownIssuer) || final == JwtStatus.JwtMissed) final = s;
+  }
+  if (allowMissing && final == JwtStatus.JwtMissed) return JwtStatus.Ok;
+  return final;
+}
+
+/** Envoy's bypass_cors_preflight test: OPTIONS with non-empty origin and access-control-request-method. */
+export function isCorsPreflight(method: string, origin: string | null, requestMethod: string | null): bool {
+  return method == 'OPTIONS' && origin !== null && origin.length > 0 && requestMethod !== null && requestMethod.length > 0;
 }

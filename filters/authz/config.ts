@@ -1,14 +1,18 @@
 // The authz filter's configuration:
-//   { "jwtRules": [ Istio JWTRule... ], "policies": [ { "name": ..., ...AuthorizationPolicy spec } ] }
+//   { "jwtRules": [ Istio JWTRule... ], "policies": [ { "name": ..., ...AuthorizationPolicy spec } ],
+//     "asmesh": { "maxTokenBytes": 65536, "rejectCrit": true } }
 // JWTRule extension: "asmesh": { "jwksCluster", "jwksRefreshSeconds", "jwksRetrySeconds",
-// "kidRefetchSeconds", "jwksTimeoutMs" } (the cluster defaults to the jwksUri's authority). Parsed and validated once;
-// pure: no host calls.
+// "kidRefetchSeconds", "jwksTimeoutMs" } (the cluster defaults to the jwksUri's authority). Parsed and
+// validated once, into what Istio's pilot would give Envoy's jwt_authn and rbac; pure: no host calls.
 import { JsonKind, JsonValue, indexPath, memberPath } from '../../assembly/lib/json';
 import { ConfigChecker } from '../../assembly/lib/config';
 import { parseDurationMs } from '../../assembly/lib/duration';
 import { Jwk, JwtStatus, jwtStatusString, parseJwks } from '../../assembly/lib/jwt';
-import { Cidr, StringMatch } from './match';
-import { Action, Condition, ConditionKey, IpField, Operation, Policy, Rule, Source, StringField } from './policy';
+import { Cidr, RequestPrincipalPattern, headerPattern, namespacePattern, principalPattern, stringPattern, trustDomainPattern } from './match';
+import {
+  Action, Atom, ClaimAtom, FieldMatch, HeaderAtom, IpAtom, IpKind, PathAtom, PeerAtom, Policy, PortAtom, RequestPrincipalAtom,
+  Rule, SniAtom,
+} from './policy';
 
 export class HeaderLocation {
   constructor(public name: string, public prefix: string) {}
@@ -21,8 +25,14 @@ export class ClaimToHeader {
 export class JwtRule {
   issuer: string = '';
   audiences: string[] = [];
+  /** Token locations as Envoy's extractor orders them: headers by name + prefix, then params, then cookies (each sorted, once). */
   headers: HeaderLocation[] = [];
   params: string[] = [];
+  cookies: string[] = [];
+  /** Claims Envoy splits into words in the payload policies see: Istio's scope, permission plus spaceDelimitedClaims. */
+  spaceDelimitedClaims: string[] = [];
+  /** Headers removed from every request before verification (outputPayloadToHeader, outputClaimToHeaders). */
+  outputHeaders: string[] = [];
   forwardOriginalToken: bool = false;
   outputPayloadToHeader: string = '';
   claimToHeaders: ClaimToHeader[] = [];
@@ -43,9 +53,16 @@ export class JwtRule {
   constructor(public index: i32) {}
 }
 
+/** Default token size cap: above the 60 KiB Envoy's default max_request_headers_kb lets through. */
+export const DEFAULT_MAX_TOKEN_BYTES: i32 = 65536;
+
 export class AuthzConfig {
   jwtRules: JwtRule[] = [];
   policies: Policy[] = [];
+  /** Stricter than Envoy by choice: a longer token fails ("Jwt verification fails"). */
+  maxTokenBytes: i32 = DEFAULT_MAX_TOKEN_BYTES;
+  /** Stricter than Envoy by choice: a token with a `crit` header fails (no extension is understood). */
+  rejectCrit: bool = true;
   // What the policies read, so the adapter collects only that (each property read is a host call).
   needsHeaders: bool = false;
   /** source.address: ipBlocks, remoteIpBlocks, source.ip, remote.ip. */
@@ -64,18 +81,24 @@ export class AuthzConfigResult {
   constructor(public config: AuthzConfig | null, public error: string) {}
 }
 
-const RULE_FIELDS = ['issuer', 'audiences', 'jwks', 'jwksUri', 'fromHeaders', 'fromParams', 'forwardOriginalToken',
-  'outputClaimToHeaders', 'outputPayloadToHeader', 'timeout', 'asmesh'];
+const RULE_FIELDS = ['issuer', 'audiences', 'jwks', 'jwksUri', 'fromHeaders', 'fromParams', 'fromCookies', 'forwardOriginalToken',
+  'outputClaimToHeaders', 'outputPayloadToHeader', 'timeout', 'spaceDelimitedClaims', 'asmesh'];
 const POLICY_FIELDS = ['name', 'action', 'rules', 'selector', 'targetRef', 'targetRefs', 'provider'];
 const SOURCE_FIELDS = ['principals', 'notPrincipals', 'requestPrincipals', 'notRequestPrincipals', 'namespaces', 'notNamespaces',
-  'ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks', 'serviceAccounts', 'notServiceAccounts'];
+  'ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks', 'serviceAccounts', 'notServiceAccounts', 'trustDomains', 'notTrustDomains'];
 const OPERATION_FIELDS = ['hosts', 'notHosts', 'ports', 'notPorts', 'methods', 'notMethods', 'paths', 'notPaths'];
+// Both `when` sides (Istio's permission and principal conditions) are ANDed into the same rule here.
 
 export function parseAuthzConfig(bytes: ArrayBuffer): AuthzConfigResult {
   const c = new ConfigChecker();
   const root = c.parse(bytes);
-  if (root === null || !c.object(root, ['jwtRules', 'policies'])) return new AuthzConfigResult(null, c.error);
+  if (root === null || !c.object(root, ['jwtRules', 'policies', 'asmesh'])) return new AuthzConfigResult(null, c.error);
   const config = new AuthzConfig();
+  const ext = c.optional(root, 'asmesh', JsonKind.Object);
+  if (ext !== null && c.object(ext, ['maxTokenBytes', 'rejectCrit'])) {
+    config.maxTokenBytes = <i32>c.int(ext, 'maxTokenBytes', DEFAULT_MAX_TOKEN_BYTES, 1024, 1 << 24);
+    config.rejectCrit = c.bool(ext, 'rejectCrit', true);
+  }
   const rules = c.items(root, 'jwtRules');
   for (let i = 0; i < rules.length && !c.failed; i++) {
     const r = parseJwtRule(c, rules[i], i);
@@ -105,23 +128,40 @@ function parseJwtRule(c: ConfigChecker, v: JsonValue, index: i32): JwtRule | nul
   const hs = c.items(v, 'fromHeaders');
   for (let i = 0; i < hs.length && !c.failed; i++) {
     if (!c.object(hs[i], ['name', 'prefix'])) return null;
-    const name = c.requiredStr(hs[i], 'name');
-    r.headers.push(new HeaderLocation(name.toLowerCase(), c.str(hs[i], 'prefix')));
+    const name = c.requiredStr(hs[i], 'name').toLowerCase();
+    const prefix = c.str(hs[i], 'prefix');
+    let dup = false;
+    for (let j = 0; j < r.headers.length; j++) dup = dup || (r.headers[j].name == name && r.headers[j].prefix == prefix);
+    if (!dup) r.headers.push(new HeaderLocation(name, prefix));
   }
   const ps = c.strings(v, 'fromParams');
   for (let i = 0; i < ps.length; i++) {
     if (ps[i].length == 0) { c.fail(indexPath(memberPath(v.path, 'fromParams'), i), 'must not be empty'); return null; }
-    r.params.push(ps[i]);
+    if (!r.params.includes(ps[i])) r.params.push(ps[i]);
   }
-  if (r.headers.length == 0 && r.params.length == 0) {
+  const cs = c.strings(v, 'fromCookies');
+  for (let i = 0; i < cs.length; i++) {
+    if (cs[i].length == 0) { c.fail(indexPath(memberPath(v.path, 'fromCookies'), i), 'must not be empty'); return null; }
+    if (!r.cookies.includes(cs[i])) r.cookies.push(cs[i]);
+  }
+  if (r.headers.length == 0 && r.params.length == 0 && r.cookies.length == 0) {
     r.headers.push(new HeaderLocation('authorization', 'Bearer '));
     r.params.push('access_token');
   }
+  // Envoy keeps locations in sorted maps (header name + prefix, param, cookie): tokens are found in that order.
+  r.headers.sort((a: HeaderLocation, b: HeaderLocation): i32 => compareBytes(a.name + a.prefix, b.name + b.prefix));
+  r.params.sort((a: string, b: string): i32 => compareBytes(a, b));
+  r.cookies.sort((a: string, b: string): i32 => compareBytes(a, b));
+  const sd = c.strings(v, 'spaceDelimitedClaims');
+  r.spaceDelimitedClaims = ['permission', 'scope'];
+  for (let i = 0; i < sd.length; i++) if (!r.spaceDelimitedClaims.includes(sd[i])) r.spaceDelimitedClaims.push(sd[i]);
   const oc = c.items(v, 'outputClaimToHeaders');
   for (let i = 0; i < oc.length && !c.failed; i++) {
     if (!c.object(oc[i], ['header', 'claim'])) return null;
     r.claimToHeaders.push(new ClaimToHeader(c.requiredStr(oc[i], 'header').toLowerCase(), c.requiredStr(oc[i], 'claim')));
   }
+  if (r.outputPayloadToHeader.length > 0) r.outputHeaders.push(r.outputPayloadToHeader);
+  for (let i = 0; i < r.claimToHeaders.length; i++) r.outputHeaders.push(r.claimToHeaders[i].header);
   const jwks = c.optional(v, 'jwks', JsonKind.String);
   const uri = c.optional(v, 'jwksUri', JsonKind.String);
   if (c.failed) return null;
@@ -167,6 +207,11 @@ function parseJwtRule(c: ConfigChecker, v: JsonValue, index: i32): JwtRule | nul
   return c.failed ? null : r;
 }
 
+/** Byte order of ASCII names (Envoy's std::map keys). */
+function compareBytes(a: string, b: string): i32 {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function parsePolicy(c: ConfigChecker, v: JsonValue, config: AuthzConfig): Policy | null {
   if (!c.object(v, POLICY_FIELDS)) return null;
   const name = c.requiredStr(v, 'name');
@@ -188,119 +233,105 @@ function parsePolicy(c: ConfigChecker, v: JsonValue, config: AuthzConfig): Polic
       if (!c.object(froms[j], ['source'])) return null;
       const s = c.required(froms[j], 'source', JsonKind.Object);
       if (s === null) return null;
-      const src = parseSource(c, s);
-      if (src !== null) {
-        if (src.ipBlocks !== null || src.remoteIpBlocks !== null) config.needsSourceIp = true;
-        if (src.principals !== null || src.namespaces !== null) config.needsPeer = true;
-        rule.from.push(src);
-      }
+      const src = parseSource(c, s, config);
+      if (src !== null) rule.from.push(src);
     }
     const tos = c.items(rv, 'to');
     for (let j = 0; j < tos.length && !c.failed; j++) {
       if (!c.object(tos[j], ['operation'])) return null;
       const o = c.required(tos[j], 'operation', JsonKind.Object);
       if (o === null) return null;
-      const op = parseOperation(c, o);
-      if (op !== null) {
-        if (op.ports !== null) config.needsDestPort = true;
-        rule.to.push(op);
-      }
+      const op = parseOperation(c, o, config);
+      if (op !== null) rule.to.push(op);
     }
     const whens = c.items(rv, 'when');
-    for (let j = 0; j < whens.length && !c.failed; j++) {
-      const cond = parseCondition(c, whens[j]);
-      if (cond !== null) {
-        const key = cond.key;
-        if (key == ConditionKey.Header) config.needsHeaders = true;
-        else if (key == ConditionKey.SourceIp || key == ConditionKey.RemoteIp) config.needsSourceIp = true;
-        else if (key == ConditionKey.DestinationIp) config.needsDestIp = true;
-        else if (key == ConditionKey.DestinationPort) config.needsDestPort = true;
-        else if (key == ConditionKey.ConnectionSni) config.needsSni = true;
-        else if (key == ConditionKey.SourcePrincipal || key == ConditionKey.SourceNamespace) config.needsPeer = true;
-        rule.when.push(cond);
-      }
-    }
+    for (let j = 0; j < whens.length && !c.failed; j++) parseCondition(c, whens[j], config, rule.when);
     policy.rules.push(rule);
   }
   return c.failed ? null : policy;
 }
 
-function matchers(c: ConfigChecker, v: JsonValue, key: string, ignoreCase: bool): StringMatch[] | null {
-  if (!v.has(key)) return null;
-  const list = c.strings(v, key);
-  if (c.failed || list.length == 0) return null;
-  const out = new Array<StringMatch>();
-  for (let i = 0; i < list.length; i++) out.push(StringMatch.parse(list[i], ignoreCase));
-  return out;
-}
+/** What a value of a field is matched against (and how Istio translates it). */
+const enum Field { Host, Method, Path, Port, Header, Claim, RequestPrincipal, Principal, Namespace, TrustDomain, SourceIp, RemoteIp, DestIp, Sni }
 
-function stringField(c: ConfigChecker, v: JsonValue, key: string, notKey: string, ignoreCase: bool = false): StringField | null {
-  const values = matchers(c, v, key, ignoreCase);
-  const notValues = matchers(c, v, notKey, ignoreCase);
-  if (values === null && notValues === null) return null;
-  return new StringField(values, notValues);
-}
-
-function cidrs(c: ConfigChecker, v: JsonValue, key: string): Cidr[] | null {
-  if (!v.has(key)) return null;
-  const list = c.strings(v, key);
-  if (c.failed || list.length == 0) return null;
-  const out = new Array<Cidr>();
-  const arr = v.get(key) as JsonValue;
-  for (let i = 0; i < list.length; i++) {
-    const cidr = Cidr.parse(list[i]);
-    if (cidr === null) { c.fail(arr.items[i].path, '"' + list[i] + '" is not an IP address or CIDR block'); return null; }
-    out.push(cidr);
+/** One value of a field as the matcher Istio's pilot writes for it; null (after c.fail) when invalid. */
+function atom(c: ConfigChecker, field: Field, value: string, path: string, arg: string[], config: AuthzConfig): Atom | null {
+  switch (field) {
+    case Field.Host: return new HeaderAtom(':authority', headerPattern(value, true));
+    case Field.Method: return new HeaderAtom(':method', headerPattern(value, false));
+    case Field.Path: {
+      if (value.includes('{*}') || value.includes('{**}')) { c.fail(path, 'path templates ({*}, {**}) are not supported'); return null; }
+      return new PathAtom(stringPattern(value));
+    }
+    case Field.Port: case Field.DestIp: case Field.SourceIp: case Field.RemoteIp: break;
+    case Field.Header: config.needsHeaders = true; return new HeaderAtom(arg[0], headerPattern(value, false));
+    case Field.Claim: return new ClaimAtom(arg, stringPattern(value));
+    case Field.RequestPrincipal: return new RequestPrincipalAtom(RequestPrincipalPattern.parse(value));
+    case Field.Sni: config.needsSni = true; return new SniAtom(stringPattern(value));
+    default: {
+      config.needsPeer = true;
+      const m = field == Field.Principal ? principalPattern(value) : field == Field.Namespace ? namespacePattern(value) : trustDomainPattern(value);
+      if (m === null) { c.fail(path, 'pattern too large'); return null; }
+      return new PeerAtom(m);
+    }
   }
-  return out;
+  if (field == Field.Port) {
+    let ok = value.length > 0 && value.length <= 5;
+    for (let j = 0; j < value.length && ok; j++) ok = value.charCodeAt(j) >= 48 && value.charCodeAt(j) <= 57;
+    if (ok) ok = I32.parseInt(value) <= 65535;
+    if (!ok) { c.fail(path, '"' + value + '" is not a port'); return null; }
+    config.needsDestPort = true;
+    return new PortAtom(I32.parseInt(value));
+  }
+  const cidr = Cidr.parse(value);
+  if (cidr === null) { c.fail(path, '"' + value + '" is not an IP address or CIDR block'); return null; }
+  if (field == Field.DestIp) { config.needsDestIp = true; return new IpAtom(IpKind.Destination, cidr); }
+  config.needsSourceIp = true;
+  return new IpAtom(field == Field.RemoteIp ? IpKind.Remote : IpKind.Source, cidr);
 }
 
-function ipField(c: ConfigChecker, v: JsonValue, key: string, notKey: string): IpField | null {
-  const values = cidrs(c, v, key);
-  const notValues = cidrs(c, v, notKey);
-  if (values === null && notValues === null) return null;
-  return new IpField(values, notValues);
+/** `key` → OR of its values, `notKey` → NOT(OR) of its values, appended to `out` (absent or empty: nothing). */
+function field(c: ConfigChecker, v: JsonValue, key: string, notKey: string, kind: Field, out: FieldMatch[], config: AuthzConfig, arg: string[] = []): void {
+  for (let n = 0; n < 2 && !c.failed; n++) {
+    const k = n == 0 ? key : notKey;
+    if (!v.has(k)) continue;
+    const list = c.strings(v, k);
+    if (c.failed || list.length == 0) continue;
+    const arr = v.get(k) as JsonValue;
+    const atoms = new Array<Atom>();
+    for (let i = 0; i < list.length; i++) {
+      const a = atom(c, kind, list[i], arr.items[i].path, arg, config);
+      if (a === null) return;
+      atoms.push(a);
+    }
+    out.push(new FieldMatch(atoms, n == 1));
+  }
 }
 
-function parseSource(c: ConfigChecker, v: JsonValue): Source | null {
+function parseSource(c: ConfigChecker, v: JsonValue, config: AuthzConfig): FieldMatch[] | null {
   if (!c.object(v, SOURCE_FIELDS)) return null;
   if (v.has('serviceAccounts') || v.has('notServiceAccounts')) {
     c.fail(memberPath(v.path, v.has('serviceAccounts') ? 'serviceAccounts' : 'notServiceAccounts'), 'not supported: use principals');
     return null;
   }
-  const s = new Source();
-  s.principals = stringField(c, v, 'principals', 'notPrincipals');
-  s.requestPrincipals = stringField(c, v, 'requestPrincipals', 'notRequestPrincipals');
-  s.namespaces = stringField(c, v, 'namespaces', 'notNamespaces');
-  s.ipBlocks = ipField(c, v, 'ipBlocks', 'notIpBlocks');
-  s.remoteIpBlocks = ipField(c, v, 'remoteIpBlocks', 'notRemoteIpBlocks');
-  return c.failed ? null : s;
+  const out = new Array<FieldMatch>();
+  field(c, v, 'principals', 'notPrincipals', Field.Principal, out, config);
+  field(c, v, 'requestPrincipals', 'notRequestPrincipals', Field.RequestPrincipal, out, config);
+  field(c, v, 'namespaces', 'notNamespaces', Field.Namespace, out, config);
+  field(c, v, 'trustDomains', 'notTrustDomains', Field.TrustDomain, out, config);
+  field(c, v, 'ipBlocks', 'notIpBlocks', Field.SourceIp, out, config);
+  field(c, v, 'remoteIpBlocks', 'notRemoteIpBlocks', Field.RemoteIp, out, config);
+  return c.failed ? null : out;
 }
 
-function parseOperation(c: ConfigChecker, v: JsonValue): Operation | null {
+function parseOperation(c: ConfigChecker, v: JsonValue, config: AuthzConfig): FieldMatch[] | null {
   if (!c.object(v, OPERATION_FIELDS)) return null;
-  const o = new Operation();
-  o.hosts = stringField(c, v, 'hosts', 'notHosts', true);
-  o.ports = stringField(c, v, 'ports', 'notPorts');
-  o.methods = stringField(c, v, 'methods', 'notMethods');
-  o.paths = stringField(c, v, 'paths', 'notPaths');
-  if (o.ports !== null) {
-    checkPorts(c, v, 'ports');
-    checkPorts(c, v, 'notPorts');
-  }
-  return c.failed ? null : o;
-}
-
-function checkPorts(c: ConfigChecker, v: JsonValue, key: string): void {
-  const arr = v.get(key);
-  if (arr === null) return;
-  for (let i = 0; i < arr.items.length; i++) {
-    const p = arr.items[i].str;
-    let ok = p.length > 0 && p.length <= 5;
-    for (let j = 0; j < p.length && ok; j++) ok = p.charCodeAt(j) >= 48 && p.charCodeAt(j) <= 57;
-    if (ok) ok = I32.parseInt(p) <= 65535;
-    if (!ok) { c.fail(arr.items[i].path, '"' + p + '" is not a port'); return; }
-  }
+  const out = new Array<FieldMatch>();
+  field(c, v, 'hosts', 'notHosts', Field.Host, out, config);
+  field(c, v, 'ports', 'notPorts', Field.Port, out, config);
+  field(c, v, 'methods', 'notMethods', Field.Method, out, config);
+  field(c, v, 'paths', 'notPaths', Field.Path, out, config);
+  return c.failed ? null : out;
 }
 
 /** `[a][b]` → ['a', 'b']; null when malformed. */
@@ -317,42 +348,35 @@ function bracketPath(s: string): string[] | null {
   return out.length > 0 ? out : null;
 }
 
-function parseCondition(c: ConfigChecker, v: JsonValue): Condition | null {
-  if (!c.object(v, ['key', 'values', 'notValues'])) return null;
+function parseCondition(c: ConfigChecker, v: JsonValue, config: AuthzConfig, out: FieldMatch[]): void {
+  if (!c.object(v, ['key', 'values', 'notValues'])) return;
   const keyV = c.required(v, 'key', JsonKind.String);
-  if (keyV === null) return null;
+  if (keyV === null) return;
   const key = keyV.str;
-  let cond: Condition | null = null;
-  let ip = false;
+  let kind = Field.Claim;
+  let arg: string[] = [];
   if (key.startsWith('request.auth.claims')) {
     const path = bracketPath(key.substring(19));
-    if (path === null) { c.fail(keyV.path, 'expected request.auth.claims[name] or [name][nested]'); return null; }
-    cond = new Condition(ConditionKey.Claims, key);
-    cond.arg = path;
+    if (path === null) { c.fail(keyV.path, 'expected request.auth.claims[name] or [name][nested]'); return; }
+    arg = path;
   } else if (key.startsWith('request.headers')) {
     const path = bracketPath(key.substring(15));
-    if (path === null || path.length != 1) { c.fail(keyV.path, 'expected request.headers[name]'); return null; }
-    cond = new Condition(ConditionKey.Header, key);
-    cond.arg = [path[0].toLowerCase()];
-  } else if (key == 'request.auth.principal') cond = new Condition(ConditionKey.AuthPrincipal, key);
-  else if (key == 'request.auth.audiences') cond = new Condition(ConditionKey.AuthAudiences, key);
-  else if (key == 'request.auth.presenter') cond = new Condition(ConditionKey.AuthPresenter, key);
-  else if (key == 'source.ip') { cond = new Condition(ConditionKey.SourceIp, key); ip = true; }
-  else if (key == 'remote.ip') { cond = new Condition(ConditionKey.RemoteIp, key); ip = true; }
-  else if (key == 'destination.ip') { cond = new Condition(ConditionKey.DestinationIp, key); ip = true; }
-  else if (key == 'source.namespace') cond = new Condition(ConditionKey.SourceNamespace, key);
-  else if (key == 'source.principal') cond = new Condition(ConditionKey.SourcePrincipal, key);
-  else if (key == 'destination.port') cond = new Condition(ConditionKey.DestinationPort, key);
-  else if (key == 'connection.sni') cond = new Condition(ConditionKey.ConnectionSni, key);
-  else { c.fail(keyV.path, 'unknown key "' + key + '"'); return null; }
-  const cd = cond as Condition;
-  if (ip) {
-    cd.ips = ipField(c, v, 'values', 'notValues');
-    if (cd.ips === null && !c.failed) c.fail(v.path, 'values or notValues is required');
-  } else {
-    cd.values = stringField(c, v, 'values', 'notValues');
-    if (cd.values === null && !c.failed) c.fail(v.path, 'values or notValues is required');
-    if (cd.key == ConditionKey.DestinationPort && !c.failed) { checkPorts(c, v, 'values'); checkPorts(c, v, 'notValues'); }
-  }
-  return c.failed ? null : cd;
+    if (path === null || path.length != 1) { c.fail(keyV.path, 'expected request.headers[name]'); return; }
+    kind = Field.Header;
+    arg = [path[0].toLowerCase()];
+  } else if (key == 'request.auth.principal') kind = Field.RequestPrincipal;
+  else if (key == 'request.auth.audiences') arg = ['aud'];
+  else if (key == 'request.auth.presenter') arg = ['azp'];
+  else if (key == 'source.ip') kind = Field.SourceIp;
+  else if (key == 'remote.ip') kind = Field.RemoteIp;
+  else if (key == 'destination.ip') kind = Field.DestIp;
+  else if (key == 'source.namespace') kind = Field.Namespace;
+  else if (key == 'source.principal') kind = Field.Principal;
+  else if (key == 'source.trustDomain') kind = Field.TrustDomain;
+  else if (key == 'destination.port') kind = Field.Port;
+  else if (key == 'connection.sni') kind = Field.Sni;
+  else { c.fail(keyV.path, 'unknown key "' + key + '"'); return; }
+  const before = out.length;
+  field(c, v, 'values', 'notValues', kind, out, config, arg);
+  if (!c.failed && out.length == before) c.fail(v.path, 'values or notValues is required');
 }

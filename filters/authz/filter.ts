@@ -8,16 +8,11 @@ import {
 } from '../../assembly/proxy';
 import { Jwk, Jwt, JwtStatus, jwtStatusString, parseJwks } from '../../assembly/lib/jwt';
 import { JsonValue } from '../../assembly/lib/json';
-import { base64UrlEncode } from '../../assembly/lib/base64';
-import { sha256 } from '../../assembly/lib/crypto/sha2';
 import { AuthzConfig, JwtRule, parseAuthzConfig } from './config';
-import {
-  AuthnResult, CachedToken, FoundToken, HeaderSource, KeySource, Outcome, TokenCache, authenticate, extractToken,
-} from './authn';
+import { Authentication, HeaderReader, KeySource, RequestView, Suspend, TokenCache, isCorsPreflight } from './authn';
 import { AuthInfo, Decision, RequestInfo, evaluate } from './policy';
 import { stripPort } from './match';
 import { HostSignatureChecker } from './verify';
-import { claimStrings } from './policy';
 
 const TOKEN_CACHE_SIZE: i32 = 1024;
 /**
@@ -91,17 +86,40 @@ class JwksState {
   }
 }
 
-class RootKeys extends KeySource {
-  constructor(public root: AuthzRoot) { super(); }
+/** The keys a request sees: the root's, and the rules whose fetch it waited for in vain. */
+class RequestKeys extends KeySource {
+  constructor(public root: AuthzRoot, public failed: i32[]) { super(); }
   keys(rule: JwtRule): Jwk[] | null {
     if (rule.inlineKeys !== null) return rule.inlineKeys;
     return this.root.jwks[rule.index].keys;
   }
+  fetchFailed(rule: JwtRule): bool { return this.failed.includes(rule.index); }
 }
 
-class RequestHeaderSource extends HeaderSource {
-  get(name: string): string | null { return requestHeaders.get(name); }
+/** The request headers as the filter got them: every entry, read once (one host call). */
+class HeaderSnapshot extends HeaderReader {
+  names: string[] = [];
+  values_: string[] = [];
+  constructor(pairs: Pair[]) {
+    super();
+    for (let i = 0; i < pairs.length; i++) {
+      this.names.push(pairs[i].keyString);
+      this.values_.push(pairs[i].valueString);
+    }
+  }
+  values(name: string): string[] {
+    const out = new Array<string>();
+    for (let i = 0; i < this.names.length; i++) if (this.names[i] == name) out.push(this.values_[i]);
+    return out;
+  }
+  first(name: string): string | null {
+    const i = this.names.indexOf(name);
+    return i < 0 ? null : this.values_[i];
+  }
 }
+
+/** jwt_authn's www-authenticate realm takes at most this much of the path. */
+const REALM_MAX_PATH: i32 = 256;
 
 class JwksResponse extends HttpCallHandler {
   constructor(public root: AuthzRoot, public index: i32) { super(); }
@@ -118,10 +136,8 @@ class JwksTimer extends TimerHandler {
 export class AuthzRoot extends RootContext {
   config: AuthzConfig | null = null;
   jwks: JwksState[] = [];
-  keySource: RootKeys | null = null;
   checker: HostSignatureChecker = new HostSignatureChecker();
   cache: TokenCache = new TokenCache(TOKEN_CACHE_SIZE);
-  headerSource: RequestHeaderSource = new RequestHeaderSource();
   allowed: Counter | null = null;
   denied: Counter | null = null;
   unauthenticated: Counter | null = null;
@@ -138,7 +154,6 @@ export class AuthzRoot extends RootContext {
     }
     const config = result.config as AuthzConfig;
     this.config = config;
-    this.keySource = new RootKeys(this);
     this.jwks = [];
     for (let i = 0; i < config.jwtRules.length; i++) {
       const rule = config.jwtRules[i];
@@ -354,28 +369,25 @@ export class AuthzRoot extends RootContext {
   }
 }
 
-function wwwAuthenticate(): string {
-  let scheme = requestHeaders.get('x-forwarded-proto');
-  if (scheme === null) scheme = requestHeaders.get(':scheme');
+function wwwAuthenticate(h: HeaderSnapshot): string {
+  let scheme = h.first('x-forwarded-proto');
+  if (scheme === null) scheme = h.first(':scheme');
   if (scheme === null) scheme = 'http';
-  const host = requestHeaders.get(':authority');
-  const path = requestHeaders.get(':path');
+  const host = h.first(':authority');
+  let path = h.first(':path');
+  if (path !== null && path.length > REALM_MAX_PATH) path = path.substring(0, REALM_MAX_PATH);
   return 'Bearer realm="' + (scheme as string) + '://' + (host === null ? '' : host) + (path === null ? '' : path) + '", error="invalid_token"';
 }
 
 export class AuthzHttp extends HttpContext {
-  found: FoundToken | null = null;
-  cacheKey: string = '';
+  headers: HeaderSnapshot | null = null;
   /** One JWKS refresh per request for an unknown kid. */
   refetched: bool = false;
+  /** Rules whose key fetch this request waited for and that failed. */
+  failedRules: i32[] = [];
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
-    const root = changetype<AuthzRoot>(this.root);
-    const config = root.config as AuthzConfig;
-    if (config.jwtRules.length > 0) {
-      const path = requestHeaders.get(':path');
-      this.found = extractToken(config.jwtRules, root.headerSource, path === null ? '' : path);
-    }
+    this.headers = new HeaderSnapshot(requestHeaders.pairs());
     return this.decide();
   }
 
@@ -387,47 +399,42 @@ export class AuthzHttp extends HttpContext {
   private decide(): FilterHeadersStatus {
     const root = changetype<AuthzRoot>(this.root);
     const config = root.config as AuthzConfig;
+    const h = this.headers as HeaderSnapshot;
+    const path = h.first(':path');
+    const view = new RequestView(h, path === null ? '' : path);
     let auth: AuthInfo | null = null;
-    const found = this.found;
-    if (found !== null) {
-      const nowSec = <i64>(currentTimeMilliseconds() / 1000);
-      if (this.cacheKey.length == 0) this.cacheKey = base64UrlEncode(sha256(String.UTF8.encode(found.token)));
-      let jwt: Jwt | null = null;
-      let rule: JwtRule | null = null;
-      const cached = root.cache.get(this.cacheKey, nowSec);
-      if (cached !== null) {
-        (root.cacheHits as Counter).increment(1);
-        jwt = cached.jwt;
-        rule = cached.rule;
-      } else {
-        const r: AuthnResult = authenticate(found, nowSec, root.keySource as KeySource, root.checker);
-        if (r.outcome == Outcome.NeedKeys) {
-          return this.waitForKeys(root, (r.rule as JwtRule).index, JwtStatus.JwksFetchFail);
-        }
-        if (r.outcome == Outcome.Failed && r.status == JwtStatus.JwksKidAlgMismatch && r.rule !== null && !this.refetched) {
-          // Unknown kid: at most one refresh, rate-limited per rule.
-          const rr = r.rule as JwtRule;
-          if (rr.jwksUri.length > 0) {
-            const st = root.jwks[rr.index];
-            this.refetched = true;
-            // (Keys another VM fetched since, or is fetching now, are waited for / used by waitForKeys.)
-            if (st.fetching || st.polling || currentTimeMilliseconds() - st.lastFetchMs >= <u64>rr.kidRefetchMs || root.sharedNews(rr.index)) {
-              return this.waitForKeys(root, rr.index, r.status);
-            }
-          }
-        }
-        if (r.outcome != Outcome.Verified) return this.reject401(root, r.status);
-        jwt = r.jwt;
-        rule = r.rule;
-        root.cache.put(this.cacheKey, new CachedToken(jwt as Jwt, rule as JwtRule), nowSec);
+    if (config.jwtRules.length > 0) {
+      // Envoy's jwt_authn removes every provider's output headers (outputPayloadToHeader,
+      // outputClaimToHeaders) first, whatever happens next: a client cannot send them.
+      for (let i = 0; i < config.jwtRules.length; i++) {
+        const out = config.jwtRules[i].outputHeaders;
+        for (let j = 0; j < out.length; j++) view.remove(out[j]);
       }
-      auth = this.applyToken(found, jwt as Jwt, rule as JwtRule);
+      const method = h.first(':method');
+      if (isCorsPreflight(method === null ? '' : method, h.first('origin'), h.first('access-control-request-method'))) {
+        // Istio sets bypass_cors_preflight: no token is checked.
+      } else {
+        const nowSec = <i64>(currentTimeMilliseconds() / 1000);
+        const run = new Authentication(config, view, new RequestKeys(root, this.failedRules), root.checker, root.cache, nowSec, !this.refetched);
+        const status = run.run();
+        if (run.cacheHits > 0) (root.cacheHits as Counter).increment(run.cacheHits);
+        if (run.suspend == Suspend.NeedKeys) return this.waitForKeys(root, run.suspendRule, false);
+        if (run.suspend == Suspend.UnknownKid) return this.waitForKeys(root, run.suspendRule, true);
+        if (status != JwtStatus.Ok) return this.rejectJwt(root, status);
+        const jwt = run.jwt;
+        if (jwt !== null) {
+          setProperty([JWT_PAYLOAD_PROPERTY], jwt.payloadBytes);
+          setProperty([REQUEST_PRINCIPAL_PROPERTY], String.UTF8.encode(jwt.iss + '/' + jwt.sub));
+          auth = new AuthInfo(jwt.payload as JsonValue, (run.rule as JwtRule).spaceDelimitedClaims);
+        }
+      }
+      this.apply(view);
     }
     if (config.policies.length == 0) {
       (root.allowed as Counter).increment(1);
       return FilterHeadersStatus.Continue;
     }
-    const req = this.requestInfo(config);
+    const req = this.requestInfo(config, h, view);
     req.auth = auth;
     const decision: Decision = evaluate(config.policies, req);
     for (let i = 0; i < decision.audited.length; i++) logInfo('authz: audit policy ' + decision.audited[i] + ' matched');
@@ -441,15 +448,40 @@ export class AuthzHttp extends HttpContext {
     return FilterHeadersStatus.Continue;
   }
 
-  private waitForKeys(root: AuthzRoot, index: i32, status: JwtStatus): FilterHeadersStatus {
+  /** Writes jwt_authn's header changes to the request. */
+  private apply(view: RequestView): void {
+    for (let i = 0; i < view.names.length; i++) {
+      if (!view.changed[i]) continue;
+      const name = view.names[i];
+      requestHeaders.remove(name);
+      const values = view.current[i];
+      for (let j = 0; j < values.length; j++) requestHeaders.add(name, values[j]);
+    }
+    if (view.pathChanged) requestHeaders.replace(':path', view.path);
+  }
+
+  /**
+   * Waits for rule `index`'s keys (none yet, or `forKid`: an unknown kid, at most one refresh per
+   * request and rate-limited per rule), then decides again. When no fetch will come, decides now:
+   * without keys the token fails with `Jwks remote fetch is failed`, with an unknown kid as is.
+   */
+  private waitForKeys(root: AuthzRoot, index: i32, forKid: bool): FilterHeadersStatus {
     const st = root.jwks[index];
+    const rule = st.rule;
+    if (forKid) {
+      this.refetched = true;
+      // (Keys another VM fetched since, or is fetching now, are waited for / used below.)
+      if (!(st.fetching || st.polling || currentTimeMilliseconds() - st.lastFetchMs >= <u64>rule.kidRefetchMs || root.sharedNews(index))) {
+        return this.decide();
+      }
+    }
     let pending = st.fetching || st.polling;
     if (!pending) {
       // Another VM of the plugin may have fetched newer keys: use them without fetching.
       const s = readSharedJwks(st.sharedKey);
       if (s !== null && root.adoptShared(index, s)) return this.decide();
       if (s !== null) root.noteSharedFailure(index, s);
-      if (s !== null && s.leaseMs != 0 && currentTimeMilliseconds() < s.leaseMs + <u64>st.rule.jwksTimeoutMs + LEASE_MARGIN_MS) {
+      if (s !== null && s.leaseMs != 0 && currentTimeMilliseconds() < s.leaseMs + <u64>rule.jwksTimeoutMs + LEASE_MARGIN_MS) {
         // Another VM is fetching right now (e.g. its refresh, just before ours): wait for its keys.
         st.polling = true;
         root.schedule(index, POLL_MS);
@@ -458,11 +490,11 @@ export class AuthzHttp extends HttpContext {
     }
     // Keys never arrived and the last try failed recently: fail now rather than wait.
     if (!pending && st.everFetched == false && st.lastFetchMs != 0 &&
-        currentTimeMilliseconds() - st.lastFetchMs < <u64>st.rule.jwksRetryMs && st.keys === null) {
-      return this.reject401(root, JwtStatus.JwksFetchFail);
+        currentTimeMilliseconds() - st.lastFetchMs < <u64>rule.jwksRetryMs && st.keys === null) {
+      return this.failKeys(index);
     }
-    if (!pending && st.keys !== null && currentTimeMilliseconds() - st.lastFetchMs < <u64>st.rule.kidRefetchMs) {
-      return this.reject401(root, status);
+    if (!pending && st.keys !== null && currentTimeMilliseconds() - st.lastFetchMs < <u64>rule.kidRefetchMs) {
+      return this.decide();
     }
     if (!pending) {
       // Not in `waiting` yet, so nothing fetchJwks settles right away resumes this stream.
@@ -472,49 +504,46 @@ export class AuthzHttp extends HttpContext {
       if (!pending) {
         if (st.sharedMs != before) return this.decide(); // newer shared keys arrived meanwhile
         // The call could not start.
-        return this.reject401(root, st.keys === null ? JwtStatus.JwksFetchFail : status);
+        return st.keys === null ? this.failKeys(index) : this.decide();
       }
     }
     st.waiting.push(this.contextId);
     return FilterHeadersStatus.StopAllIterationAndWatermark;
   }
 
-  private reject401(root: AuthzRoot, status: JwtStatus): FilterHeadersStatus {
+  private failKeys(index: i32): FilterHeadersStatus {
+    if (!this.failedRules.includes(index)) this.failedRules.push(index);
+    return this.decide();
+  }
+
+  /** jwt_authn's reply: 403 for a disallowed audience, else 401, with Envoy's status text. */
+  private rejectJwt(root: AuthzRoot, status: JwtStatus): FilterHeadersStatus {
     (root.unauthenticated as Counter).increment(1);
-    this.sendLocalResponse(401, 'jwt_authn_access_denied{' + jwtStatusString(status).replaceAll(' ', '_') + '}',
-      jwtStatusString(status), [Pair.fromStrings('www-authenticate', wwwAuthenticate()), Pair.fromStrings('content-type', 'text/plain')]);
+    const code: u32 = status == JwtStatus.JwtAudienceNotAllowed ? 403 : 401;
+    this.sendLocalResponse(code, 'jwt_authn_access_denied{' + jwtStatusString(status).replaceAll(' ', '_') + '}',
+      jwtStatusString(status), [Pair.fromStrings('www-authenticate', wwwAuthenticate(this.headers as HeaderSnapshot)), Pair.fromStrings('content-type', 'text/plain')]);
     return FilterHeadersStatus.StopIteration;
   }
 
-  /** Header changes for a verified token; returns what policies see. */
-  private applyToken(found: FoundToken, jwt: Jwt, rule: JwtRule): AuthInfo {
-    if (!rule.forwardOriginalToken && found.header.length > 0) requestHeaders.remove(found.header);
-    if (rule.outputPayloadToHeader.length > 0) requestHeaders.replace(rule.outputPayloadToHeader, jwt.payloadB64);
-    for (let i = 0; i < rule.claimToHeaders.length; i++) {
-      const ch = rule.claimToHeaders[i];
-      const values = claimStrings(jwt.payload, ch.claim.split('.')); // Envoy: nested claims with '.'
-      if (values !== null && values.length > 0) requestHeaders.replace(ch.header, values.join(','));
-    }
-    setProperty([JWT_PAYLOAD_PROPERTY], jwt.payloadBytes);
-    setProperty([REQUEST_PRINCIPAL_PROPERTY], String.UTF8.encode(jwt.iss + '/' + jwt.sub));
-    return new AuthInfo(jwt.iss + '/' + jwt.sub, jwt.payload as JsonValue, jwt.audiences, jwt.azp);
-  }
-
-  private requestInfo(config: AuthzConfig): RequestInfo {
+  private requestInfo(config: AuthzConfig, h: HeaderSnapshot, view: RequestView): RequestInfo {
     const req = new RequestInfo();
-    const m = requestHeaders.get(':method');
-    const p = requestHeaders.get(':path');
-    const h = requestHeaders.get(':authority');
+    const m = h.first(':method');
+    const h2 = h.first(':authority');
     req.method = m === null ? '' : m;
-    req.path = p === null ? '' : p;
-    req.host = h === null ? '' : h;
+    req.path = view.path;
+    req.host = h2 === null ? '' : h2;
     if (config.needsHeaders) {
-      const pairs = requestHeaders.pairs();
-      for (let i = 0; i < pairs.length; i++) {
-        const k = pairs[i].keyString;
-        const v = pairs[i].valueString;
-        if (req.headers.has(k)) req.headers.set(k, req.headers.get(k) + ',' + v);
-        else req.headers.set(k, v);
+      // The headers as rbac sees them: after jwt_authn's changes, each entry on its own.
+      for (let i = 0; i < h.names.length; i++) {
+        const k = h.names[i];
+        const slot = view.names.indexOf(k);
+        if (slot >= 0 && view.changed[slot]) continue;
+        req.addHeader(k, k == ':path' ? view.path : h.values_[i]);
+      }
+      for (let i = 0; i < view.names.length; i++) {
+        if (!view.changed[i]) continue;
+        const values = view.current[i];
+        for (let j = 0; j < values.length; j++) req.addHeader(view.names[i], values[j]);
       }
     }
     if (config.needsSourceIp) {
@@ -528,15 +557,15 @@ export class AuthzHttp extends HttpContext {
     }
     if (config.needsDestPort) {
       const port = getPropertyInt64(['destination', 'port']);
-      if (!isMissingInt(port)) req.destPort = port.toString();
+      if (!isMissingInt(port)) req.destPort = <i32>port;
     }
     if (config.needsSni) {
-      req.sni = getPropertyString(['connection', 'requested_server_name']);
-      if (req.sni !== null && (req.sni as string).length == 0) req.sni = null;
+      const sni = getPropertyString(['connection', 'requested_server_name']);
+      req.sni = sni === null ? '' : sni;
     }
     if (config.needsPeer) {
       const san = getPropertyString(['connection', 'uri_san_peer_certificate']);
-      if (san !== null) req.setPeerUriSan(san);
+      if (san !== null && san.length > 0) req.peerUri = san;
     }
     return req;
   }

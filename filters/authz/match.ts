@@ -1,33 +1,84 @@
-// String and IP matchers used by AuthorizationPolicy rules. Pure: no host calls.
+// How Istio's pilot turns AuthorizationPolicy values into Envoy matchers
+// (pilot/pkg/security/authz/matcher, model/generator.go), on assembly/lib/matchers.ts, plus IP
+// blocks. Pure: no host calls.
+import { StringMatcher } from '../../assembly/lib/matchers';
+import { Regex } from '../../assembly/lib/regex';
 
-export const enum MatchKind { Exact, Prefix, Suffix, Any, Presence }
-
-/** Istio's string match: `exact`, `prefix*`, `*suffix`, `*` (any non-empty... any value). */
-export class StringMatch {
-  constructor(public kind: MatchKind, public value: string, public ignoreCase: bool = false) {}
-
-  static parse(pattern: string, ignoreCase: bool = false): StringMatch {
-    const v = ignoreCase ? pattern.toLowerCase() : pattern;
-    if (v == '*') return new StringMatch(MatchKind.Any, '', ignoreCase);
-    if (v.length > 1 && v.endsWith('*')) return new StringMatch(MatchKind.Prefix, v.substring(0, v.length - 1), ignoreCase);
-    if (v.length > 1 && v.startsWith('*')) return new StringMatch(MatchKind.Suffix, v.substring(1), ignoreCase);
-    return new StringMatch(MatchKind.Exact, v, ignoreCase);
-  }
-
-  matches(input: string): bool {
-    const s = this.ignoreCase ? input.toLowerCase() : input;
-    switch (this.kind) {
-      case MatchKind.Any: return true;
-      case MatchKind.Prefix: return s.startsWith(this.value);
-      case MatchKind.Suffix: return s.endsWith(this.value);
-      default: return s == this.value;
-    }
-  }
+/** Istio's HeaderMatcher / HostMatcher: `*` present (any value), `*x` suffix, `x*` prefix, else exact. */
+export function headerPattern(v: string, ignoreCase: bool): StringMatcher {
+  if (v == '*') return StringMatcher.present();
+  if (v.startsWith('*')) return StringMatcher.suffix(v.substring(1), ignoreCase);
+  if (v.endsWith('*')) return StringMatcher.prefix(v.substring(0, v.length - 1), ignoreCase);
+  return StringMatcher.exact(v, ignoreCase);
 }
 
-export function anyMatches(matchers: StringMatch[], input: string): bool {
-  for (let i = 0; i < matchers.length; i++) if (matchers[i].matches(input)) return true;
-  return false;
+/** Istio's StringMatcher (paths, claims, SNI): `*` is `.+` (a non-empty value), then as headerPattern. */
+export function stringPattern(v: string): StringMatcher {
+  if (v == '*') return StringMatcher.nonEmpty();
+  return headerPattern(v, false);
+}
+
+/** Go's regexp.QuoteMeta. */
+export function quoteMeta(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charAt(i);
+    if ('\\.+*?()|[]{}^$'.includes(c)) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+/** null when the pattern cannot be compiled (too large): the config is rejected. */
+function regexMatcher(pattern: string): StringMatcher | null {
+  const r = Regex.compile(pattern);
+  return r.regex === null ? null : StringMatcher.regex(r.regex as Regex);
+}
+
+/** principals / source.principal on the peer's URI SAN: Istio's StringMatcherWithPrefix(v, "spiffe://"). */
+export function principalPattern(v: string): StringMatcher | null {
+  if (v == '*') return StringMatcher.nonEmpty();
+  if (v.startsWith('*')) return regexMatcher('spiffe://.*' + quoteMeta(v.substring(1)));
+  if (v.endsWith('*')) return StringMatcher.prefix('spiffe://' + v.substring(0, v.length - 1));
+  return StringMatcher.exact('spiffe://' + v);
+}
+
+// namespaces / source.namespace on the peer's URI SAN: Istio's regex .*/ns/<v with * as .*>/.*
+export function namespacePattern(v: string): StringMatcher | null {
+  const parts = v.split('*');
+  for (let i = 0; i < parts.length; i++) parts[i] = quoteMeta(parts[i]);
+  return regexMatcher('.*/ns/' + parts.join('.*') + '/.*');
+}
+
+/** trustDomains / source.trustDomain on the peer's URI SAN (Istio's srcTrustDomainGenerator). */
+export function trustDomainPattern(v: string): StringMatcher | null {
+  if (v == '*') return StringMatcher.prefix('spiffe://');
+  if (!v.includes('*')) return StringMatcher.prefix('spiffe://' + v + '/');
+  const star = v.indexOf('*');
+  return regexMatcher('spiffe://' + quoteMeta(v.substring(0, star)) + '[^/]*' + quoteMeta(v.substring(star + 1)) + '/.*');
+}
+
+/** A request principal `iss/sub` as Istio splits it (at the last '/'): matchers for `iss` and `sub`. */
+export class RequestPrincipalPattern {
+  constructor(public iss: StringMatcher, public sub: StringMatcher) {}
+
+  static parse(v: string): RequestPrincipalPattern {
+    const idx = v.lastIndexOf('/');
+    const found = idx >= 0;
+    const iss = found ? v.substring(0, idx) : v;
+    const sub = found ? v.substring(idx + 1) : '';
+    const any = StringMatcher.nonEmpty();
+    if (v == '*') return new RequestPrincipalPattern(any, StringMatcher.nonEmpty());
+    if (v.startsWith('*')) {
+      if (found) return new RequestPrincipalPattern(iss == '*' ? any : StringMatcher.suffix(iss.substring(1)), StringMatcher.exact(sub));
+      return new RequestPrincipalPattern(any, StringMatcher.suffix(v.substring(1)));
+    }
+    if (v.endsWith('*')) {
+      if (found) return new RequestPrincipalPattern(StringMatcher.exact(iss), sub == '*' ? any : StringMatcher.prefix(sub.substring(0, sub.length - 1)));
+      return new RequestPrincipalPattern(StringMatcher.prefix(v.substring(0, v.length - 1)), any);
+    }
+    return new RequestPrincipalPattern(StringMatcher.exact(iss), StringMatcher.exact(sub));
+  }
 }
 
 /** An IPv4 or IPv6 address as 4 or 16 bytes; null when not an address. */

@@ -1,184 +1,135 @@
-// AuthorizationPolicy model and evaluation, as Istio does it: DENY policies first, then ALLOW
-// (no ALLOW policy: allow; otherwise one must match); AUDIT only reports. Pure: no host calls.
-import { JsonValue, jsonAt, scalarText } from '../../assembly/lib/json';
-import { StringMatch, Cidr, anyMatches, anyCidrContains } from './match';
+// AuthorizationPolicy model and evaluation as Envoy's rbac filter runs the policies Istio's pilot
+// writes (pilot/pkg/security/authz/model): each field's values become one OR of matchers, its
+// notValues one NOT(OR), a rule is the AND of them; DENY policies first, then ALLOW (no ALLOW
+// policy: allow; otherwise one must match); AUDIT only reports. Pure: no host calls.
+import { JsonValue, jsonAt } from '../../assembly/lib/json';
+import { StringMatcher } from '../../assembly/lib/matchers';
+import { Cidr, RequestPrincipalPattern, anyCidrContains } from './match';
 
 export const enum Action { Allow, Deny, Audit }
 
-/** A field with values and notValues (both optional: null when absent). */
-export class StringField {
-  constructor(public values: StringMatch[] | null, public notValues: StringMatch[] | null) {}
-
-  /** `input` null: the attribute is absent (values never match it; notValues are satisfied). */
-  matches(input: string | null): bool {
-    if (this.values !== null) {
-      if (input === null || !anyMatches(this.values as StringMatch[], input)) return false;
-    }
-    if (this.notValues !== null && input !== null) {
-      if (anyMatches(this.notValues as StringMatch[], input)) return false;
-    }
-    return true;
-  }
-
-  /** Several candidate values (e.g. a list claim): values match if any does; notValues fail if any does. */
-  matchesAny(inputs: string[] | null): bool {
-    if (this.values !== null) {
-      if (inputs === null) return false;
-      let hit = false;
-      for (let i = 0; i < inputs.length && !hit; i++) hit = anyMatches(this.values as StringMatch[], inputs[i]);
-      if (!hit) return false;
-    }
-    if (this.notValues !== null && inputs !== null) {
-      for (let i = 0; i < inputs.length; i++) if (anyMatches(this.notValues as StringMatch[], inputs[i])) return false;
-    }
-    return true;
-  }
+/** One matcher of one value (Envoy: a permission or principal leaf). */
+export abstract class Atom {
+  abstract matches(req: RequestInfo): bool;
 }
 
-export class IpField {
-  constructor(public values: Cidr[] | null, public notValues: Cidr[] | null) {}
-
-  matches(ip: string | null): bool {
-    if (this.values !== null) {
-      if (ip === null || !anyCidrContains(this.values as Cidr[], ip)) return false;
-    }
-    if (this.notValues !== null && ip !== null) {
-      if (anyCidrContains(this.notValues as Cidr[], ip)) return false;
-    }
-    return true;
-  }
-}
-
-export class Source {
-  principals: StringField | null = null;
-  requestPrincipals: StringField | null = null;
-  namespaces: StringField | null = null;
-  ipBlocks: IpField | null = null;
-  remoteIpBlocks: IpField | null = null;
+/** A field's values (OR), or its notValues (NOT of the OR). */
+export class FieldMatch {
+  constructor(public atoms: Atom[], public negate: bool) {}
 
   matches(req: RequestInfo): bool {
-    if (this.principals !== null && !(this.principals as StringField).matches(req.principal)) return false;
-    if (this.requestPrincipals !== null) {
-      const auth = req.auth;
-      if (!(this.requestPrincipals as StringField).matches(auth === null ? null : auth.principal)) return false;
-    }
-    if (this.namespaces !== null && !(this.namespaces as StringField).matches(req.namespace)) return false;
-    if (this.ipBlocks !== null && !(this.ipBlocks as IpField).matches(req.sourceIp)) return false;
-    if (this.remoteIpBlocks !== null && !(this.remoteIpBlocks as IpField).matches(req.remoteIp)) return false;
-    return true;
+    let hit = false;
+    for (let i = 0; i < this.atoms.length && !hit; i++) hit = this.atoms[i].matches(req);
+    return hit != this.negate;
   }
 }
 
-export class Operation {
-  hosts: StringField | null = null;
-  ports: StringField | null = null;
-  methods: StringField | null = null;
-  paths: StringField | null = null;
+function allMatch(fields: FieldMatch[], req: RequestInfo): bool {
+  for (let i = 0; i < fields.length; i++) if (!fields[i].matches(req)) return false;
+  return true;
+}
 
+/** A request header: any of its entries matches (Envoy's header map keeps each entry of a non-inline header). */
+export class HeaderAtom extends Atom {
+  constructor(public name: string, public m: StringMatcher) { super(); }
   matches(req: RequestInfo): bool {
-    if (this.hosts !== null) {
-      const f = this.hosts as StringField;
-      // Istio matches the authority with and without its port.
-      const host = req.host;
-      const hostNoPort = hostWithoutPort(host);
-      if (!(f.matches(host) || (hostNoPort != host && f.matches(hostNoPort)))) return false;
-      if (f.notValues !== null && hostNoPort != host && anyMatches(f.notValues as StringMatch[], hostNoPort)) return false;
-    }
-    if (this.ports !== null && !(this.ports as StringField).matches(req.destPort)) return false;
-    if (this.methods !== null && !(this.methods as StringField).matches(req.method)) return false;
-    if (this.paths !== null && !(this.paths as StringField).matches(req.pathNoQuery())) return false;
-    return true;
-  }
-}
-
-export function hostWithoutPort(host: string): string {
-  if (host.startsWith('[')) {
-    const end = host.indexOf(']');
-    return end > 0 ? host.substring(0, end + 1) : host;
-  }
-  const colon = host.lastIndexOf(':');
-  return colon > 0 && host.indexOf(':') == colon ? host.substring(0, colon) : host;
-}
-
-export const enum ConditionKey {
-  Claims, AuthPrincipal, AuthAudiences, AuthPresenter, Header, SourceIp, RemoteIp, SourceNamespace,
-  SourcePrincipal, DestinationIp, DestinationPort, ConnectionSni,
-}
-
-export class Condition {
-  /** claim path for Claims (`[a][b]` → ['a','b']); header name for Header. */
-  arg: string[] = [];
-  values: StringField | null = null;
-  ips: IpField | null = null;
-  constructor(public key: ConditionKey, public keyText: string) {}
-
-  matches(req: RequestInfo): bool {
-    switch (this.key) {
-      case ConditionKey.Claims: {
-        const auth = req.auth;
-        return (this.values as StringField).matchesAny(auth === null ? null : claimStrings(auth.claims, this.arg));
-      }
-      case ConditionKey.AuthPrincipal: {
-        const auth = req.auth;
-        return (this.values as StringField).matches(auth === null ? null : auth.principal);
-      }
-      case ConditionKey.AuthAudiences: {
-        const auth = req.auth;
-        return (this.values as StringField).matchesAny(auth === null ? null : auth.audiences);
-      }
-      case ConditionKey.AuthPresenter: {
-        const auth = req.auth;
-        return (this.values as StringField).matches(auth === null ? null : auth.presenter);
-      }
-      case ConditionKey.Header: return (this.values as StringField).matches(req.header(this.arg[0]));
-      case ConditionKey.SourceIp: return (this.ips as IpField).matches(req.sourceIp);
-      case ConditionKey.RemoteIp: return (this.ips as IpField).matches(req.remoteIp);
-      case ConditionKey.DestinationIp: return (this.ips as IpField).matches(req.destIp);
-      case ConditionKey.SourceNamespace: return (this.values as StringField).matches(req.namespace);
-      case ConditionKey.SourcePrincipal: return (this.values as StringField).matches(req.principal);
-      case ConditionKey.DestinationPort: return (this.values as StringField).matches(req.destPort);
-      case ConditionKey.ConnectionSni: return (this.values as StringField).matches(req.sni);
+    if (this.name == ':authority') return this.m.matches(req.host);
+    if (this.name == ':method') return this.m.matches(req.method);
+    const names = req.headerNames;
+    for (let i = 0; i < names.length; i++) {
+      if (names[i] == this.name && this.m.matches(req.headerValues[i])) return true;
     }
     return false;
   }
 }
 
-/** A claim at a nested path as strings: a string, each string of a list, or a scalar's text. */
-export function claimStrings(claims: JsonValue | null, path: string[]): string[] | null {
-  const v = jsonAt(claims, path);
-  if (v === null) return null;
-  if (!v.isArray()) {
-    const text = scalarText(v);
-    return text === null ? null : [text];
+/** Envoy's url_path: the path without query and fragment. */
+export class PathAtom extends Atom {
+  constructor(public m: StringMatcher) { super(); }
+  matches(req: RequestInfo): bool { return this.m.matches(req.pathNoQuery()); }
+}
+
+export class PortAtom extends Atom {
+  constructor(public port: i32) { super(); }
+  matches(req: RequestInfo): bool { return req.destPort == this.port; }
+}
+
+export const enum IpKind { Source, Remote, Destination }
+
+export class IpAtom extends Atom {
+  constructor(public kind: IpKind, public cidr: Cidr) { super(); }
+  matches(req: RequestInfo): bool {
+    const ip = this.kind == IpKind.Destination ? req.destIp : this.kind == IpKind.Remote ? req.remoteIp : req.sourceIp;
+    return ip !== null && anyCidrContains([this.cidr], ip as string);
   }
-  const out = new Array<string>();
-  const items = v.items;
-  for (let i = 0; i < items.length; i++) {
-    const text = scalarText(items[i]);
-    if (text !== null) out.push(text);
+}
+
+/** connection.sni: the requested server name ('' without TLS). */
+export class SniAtom extends Atom {
+  constructor(public m: StringMatcher) { super(); }
+  matches(req: RequestInfo): bool { return this.m.matches(req.sni); }
+}
+
+/** principals, namespaces, source.*: the peer certificate's URI SAN (none without mTLS: no match). */
+export class PeerAtom extends Atom {
+  constructor(public m: StringMatcher) { super(); }
+  matches(req: RequestInfo): bool { return req.peerUri !== null && this.m.matches(req.peerUri as string); }
+}
+
+/**
+ * A claim of the verified JWT, as Envoy's metadata matcher on the jwt_authn payload: a string value,
+ * or any string item of a list (a space-delimited claim is the list of its words). Numbers,
+ * booleans, objects never match.
+ */
+export class ClaimAtom extends Atom {
+  constructor(public path: string[], public m: StringMatcher) { super(); }
+  matches(req: RequestInfo): bool {
+    const auth = req.auth;
+    if (auth === null) return false;
+    const v = jsonAt(auth.claims, this.path);
+    if (v === null) return false;
+    if (v.isString()) {
+      if (!auth.spaceDelimited(this.path)) return this.m.matches(v.str);
+      const words = v.str.split(' ');
+      for (let i = 0; i < words.length; i++) if (words[i].length > 0 && this.m.matches(words[i])) return true;
+      return false;
+    }
+    if (!v.isArray()) return false;
+    const items = v.items;
+    for (let i = 0; i < items.length; i++) if (items[i].isString() && this.m.matches(items[i].str)) return true;
+    return false;
   }
-  return out;
+}
+
+/** requestPrincipals / request.auth.principal: the payload's `iss` and `sub` (strings) both match. */
+export class RequestPrincipalAtom extends Atom {
+  constructor(public p: RequestPrincipalPattern) { super(); }
+  matches(req: RequestInfo): bool {
+    const auth = req.auth;
+    if (auth === null) return false;
+    const iss = jsonAt(auth.claims, ['iss']);
+    const sub = jsonAt(auth.claims, ['sub']);
+    return iss !== null && iss.isString() && this.p.iss.matches(iss.str) && sub !== null && sub.isString() && this.p.sub.matches(sub.str);
+  }
 }
 
 export class Rule {
-  from: Source[] = [];
-  to: Operation[] = [];
-  when: Condition[] = [];
+  /** One AND list per `from` entry; none: any source. */
+  from: FieldMatch[][] = [];
+  /** One AND list per `to` entry; none: any operation. */
+  to: FieldMatch[][] = [];
+  /** `when` conditions, ANDed into every source and operation (Istio does the same). */
+  when: FieldMatch[] = [];
 
   matches(req: RequestInfo): bool {
-    if (this.from.length > 0) {
-      let hit = false;
-      for (let i = 0; i < this.from.length && !hit; i++) hit = this.from[i].matches(req);
-      if (!hit) return false;
-    }
-    if (this.to.length > 0) {
-      let hit = false;
-      for (let i = 0; i < this.to.length && !hit; i++) hit = this.to[i].matches(req);
-      if (!hit) return false;
-    }
-    for (let i = 0; i < this.when.length; i++) if (!this.when[i].matches(req)) return false;
-    return true;
+    return allMatch(this.when, req) && anyOf(this.to, req) && anyOf(this.from, req);
   }
+}
+
+function anyOf(lists: FieldMatch[][], req: RequestInfo): bool {
+  if (lists.length == 0) return true;
+  for (let i = 0; i < lists.length; i++) if (allMatch(lists[i], req)) return true;
+  return false;
 }
 
 export class Policy {
@@ -192,14 +143,17 @@ export class Policy {
   }
 }
 
-/** The verified JWT of a request. */
+/** The verified JWT of a request: its payload as Envoy's jwt_authn puts it in the metadata. */
 export class AuthInfo {
   constructor(
-    public principal: string,
     public claims: JsonValue,
-    public audiences: string[],
-    public presenter: string | null,
+    /** Top-level claims Envoy splits into a list of words (Istio: scope, permission + spaceDelimitedClaims). */
+    public spaceDelimitedClaims: string[],
   ) {}
+
+  spaceDelimited(path: string[]): bool {
+    return path.length == 1 && this.spaceDelimitedClaims.includes(path[0]);
+  }
 }
 
 /** What policies look at. The adapter fills it from headers and properties. */
@@ -207,20 +161,21 @@ export class RequestInfo {
   method: string = '';
   path: string = '';
   host: string = '';
-  /** Request headers, lower-case names; repeated headers joined with ','. */
-  headers: Map<string, string> = new Map<string, string>();
+  /** Request header entries in order (lower-case names), each entry on its own. */
+  headerNames: string[] = [];
+  headerValues: string[] = [];
   sourceIp: string | null = null;
   remoteIp: string | null = null;
   destIp: string | null = null;
-  destPort: string | null = null;
-  sni: string | null = null;
-  /** Peer principal `<td>/ns/<ns>/sa/<sa>` from the certificate's URI SAN; null without mTLS. */
-  principal: string | null = null;
-  namespace: string | null = null;
+  destPort: i32 = -1;
+  sni: string = '';
+  /** The peer certificate's URI SAN (`spiffe://td/ns/x/sa/y`); null without mTLS. */
+  peerUri: string | null = null;
   auth: AuthInfo | null = null;
 
-  header(name: string): string | null {
-    return this.headers.has(name) ? this.headers.get(name) : null;
+  addHeader(name: string, value: string): void {
+    this.headerNames.push(name);
+    this.headerValues.push(value);
   }
 
   pathNoQuery(): string {
@@ -230,19 +185,6 @@ export class RequestInfo {
     if (q >= 0) end = q;
     if (h >= 0 && h < end) end = h;
     return end == this.path.length ? this.path : this.path.substring(0, end);
-  }
-
-  /** Sets principal and namespace from a `spiffe://td/ns/x/sa/y` URI SAN. */
-  setPeerUriSan(uri: string): void {
-    if (!uri.startsWith('spiffe://')) return;
-    const p = uri.substring(9);
-    this.principal = p;
-    const ns = p.indexOf('/ns/');
-    if (ns >= 0) {
-      const rest = p.substring(ns + 4);
-      const slash = rest.indexOf('/');
-      this.namespace = slash >= 0 ? rest.substring(0, slash) : rest;
-    }
   }
 }
 

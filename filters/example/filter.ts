@@ -1,22 +1,24 @@
 // The example filter's proxy-wasm adapter: adds a configured response header, logs once per request.
 import {
-  RootContext, HttpContext, FilterHeadersStatus, responseHeaders, requestHeaders, pluginConfiguration,
-  logError, logInfo, Counter,
+  RootContext, HttpContext, FilterHeadersStatus, responseHeaders, requestHeaders, configureOrFail,
+  logInfo, Counter,
 } from '../../assembly/proxy';
 import { ExampleConfig, parseExampleConfig } from './config';
 
+/** The filter's metrics, defined at configure. */
+class ExampleStats {
+  requests: Counter = new Counter('asmesh_example_requests_total');
+}
+
 export class ExampleRoot extends RootContext {
-  config: ExampleConfig | null = null;
-  requests: Counter | null = null;
+  config!: ExampleConfig;
+  stats!: ExampleStats;
 
   onConfigure(configurationSize: u32): bool {
-    const result = parseExampleConfig(pluginConfiguration(configurationSize));
-    if (result.config === null) {
-      logError('example: config ' + result.error);
-      return false;
-    }
-    this.config = result.config;
-    this.requests = new Counter('asmesh_example_requests_total');
+    const config = configureOrFail<ExampleConfig>('example', configurationSize, parseExampleConfig);
+    if (config === null) return false;
+    this.config = config;
+    this.stats = new ExampleStats();
     return true;
   }
 
@@ -27,15 +29,14 @@ export class ExampleRoot extends RootContext {
 
 class ExampleHttp extends HttpContext {
   onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
-    const root = changetype<ExampleRoot>(this.root);
-    (root.requests as Counter).increment(1);
+    changetype<ExampleRoot>(this.root).stats.requests.increment(1);
     const path = requestHeaders.get(':path');
     logInfo('example: request ' + (path === null ? '-' : path));
     return FilterHeadersStatus.Continue;
   }
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
-    const config = changetype<ExampleRoot>(this.root).config as ExampleConfig;
+    const config = changetype<ExampleRoot>(this.root).config;
     responseHeaders.replaceBytes(config.header, config.value);
     return FilterHeadersStatus.Continue;
   }

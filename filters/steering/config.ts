@@ -2,13 +2,16 @@
 // `asmesh` object. Parsed and validated once at configure time; immutable afterwards.
 // Pure: no host calls. Errors are `<json-path>: <what>` (the adapter prefixes `steering: config `).
 import { JsonKind, JsonValue, memberPath, indexPath } from '../../assembly/lib/json';
-import { ConfigChecker } from '../../assembly/lib/config';
+import { ConfigChecker, ConfigResult } from '../../assembly/lib/config';
 import { parseDurationMs } from '../../assembly/lib/duration';
 import { Regex } from '../../assembly/lib/regex';
 import { StringMatcher, asciiLower } from '../../assembly/lib/matchers';
+import { CLUSTER_HEADER, CLUSTER_TEMPLATE } from '../../assembly/lib/contracts';
 
-export const DEFAULT_CLUSTER_TEMPLATE = 'outbound|{port}|{subset}|{host}';
 export const DEFAULT_PORT: i32 = 80;
+/** Istio's default namespace and DNS suffix (a sidecar's DNS domain is `<ns>.svc.cluster.local`). */
+export const DEFAULT_NAMESPACE = 'default';
+export const CLUSTER_DOMAIN = 'cluster.local';
 const MAX_DELAY_MS: i64 = 3_600_000;
 
 /** A named value matcher (a header, a query parameter). */
@@ -57,10 +60,23 @@ export class Destination {
 export class Fault {
   /** 0: no abort. */
   abortStatus: i32 = 0;
-  abortPercent: f64 = 100;
+  /** Per million, as Istio hands it to Envoy's fault filter (floor(percentage * 10000)); unset: 0. */
+  abortPerMillion: u32 = 0;
   /** 0: no delay. */
   delayMs: u32 = 0;
-  delayPercent: f64 = 100;
+  delayPerMillion: u32 = 0;
+}
+
+/**
+ * The `:authority` hosts the VirtualService applies to: exactly the domains of the virtual host
+ * Istio's pilot builds for it (lower case, compared after the port is stripped).
+ */
+export class HostSet {
+  /** A VS host `*`. */
+  any: bool = false;
+  exact: Set<string> = new Set<string>();
+  /** `*.example.com` as `.example.com` (Envoy: the `*` stands for at least one character). */
+  suffixes: string[] = [];
 }
 
 export class HttpRoute {
@@ -78,18 +94,26 @@ export class HttpRoute {
 
 export class SteeringConfig {
   hosts: string[] = [];
+  hostSet: HostSet = new HostSet();
+  /** The namespace of the VirtualService: short host names resolve in it. */
+  namespace: string = DEFAULT_NAMESPACE;
+  /** This proxy's namespace: a service of this namespace is also reachable by its short name. */
+  proxyNamespace: string = DEFAULT_NAMESPACE;
+  /** The service port this listener serves (Istio: the outbound listener's port); 0: unknown. */
+  servicePort: i32 = 0;
+  /**
+   * No http route can apply on servicePort (each has only `port` matches for other ports): pilot then
+   * builds no virtual host from this VirtualService and the service keeps its default route.
+   */
+  inert: bool = false;
   routes: HttpRoute[] = [];
-  clusterTemplate: string = DEFAULT_CLUSTER_TEMPLATE;
+  clusterTemplate: string = CLUSTER_TEMPLATE;
   defaultPort: i32 = DEFAULT_PORT;
   /** Sticky key: a header name (lower case) or a cookie name; both empty: random choice. */
   stickyHeader: string = '';
   stickyCookie: string = '';
   /** Fields accepted but not enforced (e.g. `$.http[0].timeout`), for a warning at configure. */
   ignored: string[] = [];
-}
-
-export class SteeringConfigResult {
-  constructor(public readonly config: SteeringConfig | null, public readonly error: string) {}
 }
 
 // Fields Istio knows. The ones we cannot honour either fail (they change where or whether a
@@ -108,7 +132,7 @@ const ABORT_FIELDS = ['httpStatus', 'grpcStatus', 'http2Error', 'percentage'];
 const HEADERS_FIELDS = ['request', 'response'];
 const OPS_FIELDS = ['set', 'add', 'remove'];
 const STRING_MATCH_FIELDS = ['exact', 'prefix', 'regex'];
-const ASMESH_FIELDS = ['clusterName', 'defaultPort', 'stickyKey'];
+const ASMESH_FIELDS = ['clusterName', 'defaultPort', 'stickyKey', 'namespace', 'port'];
 const STICKY_FIELDS = ['header', 'cookie'];
 
 class Parser {
@@ -117,7 +141,9 @@ class Parser {
 
   get failed(): bool { return this.c.failed; }
 
-  parse(bytes: ArrayBuffer): SteeringConfigResult {
+  constructor(private readonly nodeNamespace: string) {}
+
+  parse(bytes: ArrayBuffer): ConfigResult<SteeringConfig> {
     const root = this.c.parse(bytes);
     if (root === null) return this.result();
     if (!this.c.object(root, SPEC_FIELDS)) return this.result();
@@ -136,20 +162,31 @@ class Parser {
     if (http !== null) {
       for (let i = 0; i < http.items.length && !this.failed; i++) this.parseRoute(http.items[i], i);
     }
+    if (!this.failed) this.config.inert = noRouteOnPort(this.config);
     return this.result();
   }
 
-  result(): SteeringConfigResult {
-    if (this.failed) return new SteeringConfigResult(null, this.c.error);
-    return new SteeringConfigResult(this.config, '');
+  result(): ConfigResult<SteeringConfig> {
+    if (this.failed) return new ConfigResult<SteeringConfig>(null, this.c.error);
+    return new ConfigResult<SteeringConfig>(this.config, '');
   }
 
   parseAsmesh(root: JsonValue): void {
+    // The proxy's namespace is the node's (Istio's NAMESPACE); the VirtualService's is asmesh.namespace,
+    // each falling back on the other, then on `default`.
+    if (this.nodeNamespace.length > 0) this.config.namespace = this.config.proxyNamespace = this.nodeNamespace;
     const a = root.get('asmesh');
     if (a === null) return;
     if (!this.c.object(a, ASMESH_FIELDS)) return;
     const cfg = this.config;
-    cfg.defaultPort = <i32>this.c.int(a, 'defaultPort', DEFAULT_PORT, 1, 65535);
+    cfg.servicePort = <i32>this.c.int(a, 'port', 0, 1, 65535);
+    cfg.defaultPort = <i32>this.c.int(a, 'defaultPort', cfg.servicePort > 0 ? cfg.servicePort : DEFAULT_PORT, 1, 65535);
+    const ns = this.c.optional(a, 'namespace', JsonKind.String);
+    if (ns !== null) {
+      if (!isDnsLabel(ns.str)) { this.c.fail(ns.path, 'not a namespace name (a DNS label: a-z, 0-9, -)'); return; }
+      cfg.namespace = ns.str;
+      if (this.nodeNamespace.length == 0) cfg.proxyNamespace = ns.str;
+    }
     const tpl = this.c.optional(a, 'clusterName', JsonKind.String);
     if (tpl !== null) {
       const problem = templateProblem(tpl.str);
@@ -178,7 +215,9 @@ class Parser {
       const h = hosts.items[i];
       if (!this.c.kind(h, JsonKind.String)) return;
       if (h.str.length == 0) { this.c.fail(h.path, 'must not be empty'); return; }
-      this.config.hosts.push(asciiLower(h.str));
+      const host = asciiLower(h.str);
+      this.config.hosts.push(host);
+      addVirtualHostDomains(this.config.hostSet, resolveFqdn(host, this.config.namespace), this.config.proxyNamespace);
     }
   }
 
@@ -241,13 +280,14 @@ class Parser {
     const ignoreCase = this.c.bool(v, 'ignoreUriCase', false);
     if (this.failed) return null;
     const uri = v.get('uri');
-    if (uri !== null) m.uri = this.stringMatch(uri, false, ignoreCase, false);
+    // `{}` (no match type) is Istio's catch-all: prefix `/` for uri, present_match for the others.
+    if (uri !== null) m.uri = this.stringMatch(uri, true, ignoreCase, false);
     const scheme = v.get('scheme');
-    if (scheme !== null) m.scheme = this.stringMatch(scheme, false, false, false);
+    if (scheme !== null) m.scheme = this.stringMatch(scheme, true, false, false);
     const method = v.get('method');
-    if (method !== null) m.method = this.stringMatch(method, false, false, false);
+    if (method !== null) m.method = this.stringMatch(method, true, false, false);
     const authority = v.get('authority');
-    if (authority !== null) m.authority = this.stringMatch(authority, false, false, false);
+    if (authority !== null) m.authority = this.stringMatch(authority, true, false, false);
     if (this.failed) return null;
     m.headers = this.keyMatches(v.get('headers'), false);
     m.withoutHeaders = this.keyMatches(v.get('withoutHeaders'), false);
@@ -264,6 +304,8 @@ class Parser {
       const key = v.keys[i];
       if (key.length == 0) { this.c.fail(v.path, 'empty name'); return out; }
       const value = v.get(key) as JsonValue;
+      // Istio matches `@request.auth.claims...` against the JWT's claims, not a header.
+      if (!query && key.startsWith('@')) { this.c.fail(value.path, 'JWT claim matches are not supported by asmesh steering'); return out; }
       const matcher = this.stringMatch(value, true, false, query);
       if (matcher !== null) out.push(new KeyMatch(query ? key : asciiLower(key), matcher));
     }
@@ -282,6 +324,8 @@ class Parser {
     const kind = v.keys[0];
     const s = this.c.required(v, kind, JsonKind.String);
     if (s === null) return null;
+    // Istio's validation: an empty prefix or regex is an error (Envoy would refuse an empty prefix too).
+    if (kind != 'exact' && s.str.length == 0) { this.c.fail(s.path, 'must not be empty (Istio rejects an empty ' + kind + ')'); return null; }
     if (kind == 'exact') return StringMatcher.exact(s.str, ignoreCase);
     if (kind == 'prefix') {
       if (noPrefix) { this.c.fail(s.path, 'prefix is not supported for query parameters (Istio: exact or regex)'); return null; }
@@ -314,18 +358,23 @@ class Parser {
       d.requestOps = this.parseOps(headers.get('request'));
       d.responseOps = this.parseOps(headers.get('response'));
     }
-    d.cluster = renderCluster(this.config.clusterTemplate, d.host, d.subset, d.port > 0 ? d.port : this.config.defaultPort);
+    d.cluster = renderCluster(this.config.clusterTemplate, d.host, resolveFqdn(asciiLower(d.host), this.config.namespace), d.subset, d.port > 0 ? d.port : this.config.defaultPort);
     return this.failed ? null : d;
   }
 
-  percentage(v: JsonValue): f64 {
+  /**
+   * A fault's share of requests per million, as Istio translates it for Envoy's fault filter:
+   * `percentage.value` -> floor(value * 10000) per million; delay's old `percent` -> percent per
+   * hundred; neither -> 0 (Istio: an unspecified percentage injects nothing).
+   */
+  perMillion(v: JsonValue, legacy: bool): u32 {
     const p = v.get('percentage');
     if (p !== null) {
       if (!this.c.object(p, ['value'])) return 0;
-      return this.c.number(p, 'value', 100, 0, 100);
+      return <u32>Math.floor(this.c.number(p, 'value', 0, 0, 100) * 10000);
     }
-    if (v.has('percent')) return <f64>this.c.int(v, 'percent', 100, 0, 100);
-    return 100; // Istio: no percentage means every request
+    if (legacy && v.has('percent')) return <u32>this.c.int(v, 'percent', 0, 0, 100) * 10000;
+    return 0;
   }
 
   parseFault(v: JsonValue): Fault | null {
@@ -342,7 +391,7 @@ class Parser {
       if (ms < 0) { this.c.fail(fixed.path, 'invalid duration "' + fixed.str + '" (e.g. "5s", "0.5s", "100ms")'); return null; }
       if (ms < 1 || ms > MAX_DELAY_MS) { this.c.fail(fixed.path, 'must be between 1ms and 1h'); return null; }
       f.delayMs = <u32>ms;
-      f.delayPercent = this.percentage(delay);
+      f.delayPerMillion = this.perMillion(delay, true);
     }
     const abort = v.get('abort');
     if (abort !== null) {
@@ -353,7 +402,7 @@ class Parser {
       if (h2 !== null) { this.c.fail(h2.path, 'not supported by asmesh steering (use httpStatus)'); return null; }
       if (!abort.has('httpStatus')) { this.c.fail(memberPath(abort.path, 'httpStatus'), 'required'); return null; }
       f.abortStatus = <i32>this.c.int(abort, 'httpStatus', 0, 200, 599);
-      f.abortPercent = this.percentage(abort);
+      f.abortPerMillion = this.perMillion(abort, false);
     }
     if (delay === null && abort === null) { this.c.fail(v.path, 'set delay or abort'); return null; }
     return this.failed ? null : f;
@@ -370,6 +419,8 @@ class Parser {
       for (let i = 0; i < remove.items.length; i++) {
         const item = remove.items[i];
         if (!this.c.kind(item, JsonKind.String)) return null;
+        // Istio drops removes of `host` and pseudo-headers (Envoy cannot remove them).
+        if (item.str.startsWith(':') || asciiLower(item.str) == 'host') continue;
         if (!this.headerName(item)) return null;
         ops.toRemove.push(asciiLower(item.str));
       }
@@ -386,7 +437,8 @@ class Parser {
       const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || '!#$%&\'*+-.^_`|~'.includes(String.fromCharCode(c));
       if (!ok) return this.c.fail(v.path, 'invalid header name "' + s + '"');
     }
-    if (asciiLower(s) == 'x-asmesh-cluster') return this.c.fail(v.path, 'x-asmesh-cluster is written by the filter itself');
+    if (asciiLower(s) == CLUSTER_HEADER) return this.c.fail(v.path, 'x-asmesh-cluster is written by the filter itself');
+    if (asciiLower(s) == 'host') return this.c.fail(v.path, 'host (Istio: an authority rewrite) is not supported by asmesh steering');
     return true;
   }
 
@@ -397,21 +449,26 @@ class Parser {
     for (let i = 0; i < v.keys.length; i++) {
       const key = v.keys[i];
       const value = v.get(key) as JsonValue;
-      const nameProbe = new JsonValue(JsonKind.String, v.path);
+      const nameProbe = new JsonValue(JsonKind.String, memberPath(v.path, key));
       nameProbe.str = key;
+      if (key == ':authority') { this.c.fail(nameProbe.path, ':authority (Istio: an authority rewrite) is not supported by asmesh steering'); return out; }
       if (!this.headerName(nameProbe)) return out;
       if (!this.c.kind(value, JsonKind.String)) return out;
       for (let j = 0; j < value.str.length; j++) {
         const c = value.str.charCodeAt(j);
         if (c == 0 || c == 0x0a || c == 0x0d) { this.c.fail(value.path, 'header value contains NUL, CR or LF'); return out; }
       }
+      // Envoy reads `%` in a header value as a substitution formatter (%REQ(..)%, ...), which asmesh does not evaluate.
+      if (value.str.includes('%')) { this.c.fail(value.path, 'a % (an Envoy formatter) is not supported by asmesh steering'); return out; }
+      // Envoy drops a header to set or add whose value is empty (keep_empty_value is false in pilot's routes).
+      if (value.str.length == 0) continue;
       out.push(new HeaderValue(asciiLower(key), value.str));
     }
     return out;
   }
 }
 
-/** Why a cluster-name template is unusable ('' when fine): only {host}, {subset}, {port}. */
+/** Why a cluster-name template is unusable ('' when fine): only {host}, {fqdn}, {subset}, {port}. */
 export function templateProblem(t: string): string {
   if (t.length == 0) return 'must not be empty';
   let i = 0;
@@ -421,16 +478,77 @@ export function templateProblem(t: string): string {
     const close = t.indexOf('}', open);
     if (close < 0) return 'unclosed { in template';
     const name = t.substring(open + 1, close);
-    if (name != 'host' && name != 'subset' && name != 'port') return 'unknown placeholder {' + name + '} (use {host}, {subset}, {port})';
+    if (name != 'host' && name != 'fqdn' && name != 'subset' && name != 'port') return 'unknown placeholder {' + name + '} (use {host}, {fqdn}, {subset}, {port})';
     i = close + 1;
   }
   return '';
 }
 
-export function renderCluster(template: string, host: string, subset: string, port: i32): string {
-  return template.replaceAll('{host}', host).replaceAll('{subset}', subset).replaceAll('{port}', port.toString());
+export function renderCluster(template: string, host: string, fqdn: string, subset: string, port: i32): string {
+  return template.replaceAll('{host}', host).replaceAll('{fqdn}', fqdn).replaceAll('{subset}', subset).replaceAll('{port}', port.toString());
 }
 
-export function parseSteeringConfig(bytes: ArrayBuffer): SteeringConfigResult {
-  return new Parser().parse(bytes);
+/** A namespace name: an RFC 1123 DNS label. */
+export function isDnsLabel(s: string): bool {
+  if (s.length == 0 || s.length > 63) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ok = (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || (c == 0x2d && i > 0 && i < s.length - 1);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** Istio's ResolveShortnameToFQDN: a name without a dot is `<name>.<namespace>.svc.cluster.local`. */
+export function resolveFqdn(host: string, namespace: string): string {
+  if (host == '*' || host.includes('.') || host.includes(':')) return host;
+  return host + '.' + namespace + '.svc.' + CLUSTER_DOMAIN;
+}
+
+/**
+ * Adds the domains of the virtual host pilot builds for one VirtualService host (resolved to its FQDN)
+ * seen from a proxy in `proxyNamespace` (pilot's generateVirtualHostDomains with the port ignored, as sidecars' route configs
+ * set ignore_port_in_host_matching): the FQDN and its absolute form `fqdn.`; for a Kubernetes
+ * service (`name.ns.svc.cluster.local`) in the proxy's namespace also `name`, `name.ns.svc`,
+ * `name.ns`; in another namespace `name.ns` and `name.ns.svc`. The host is taken to be a service in
+ * the registry (a Kubernetes Service or a ServiceEntry host), as a VirtualService's host normally is.
+ */
+export function addVirtualHostDomains(set: HostSet, fqdn: string, proxyNamespace: string): void {
+  if (fqdn == '*') { set.any = true; return; }
+  if (fqdn.startsWith('*.')) { set.suffixes.push(fqdn.substring(1)); return; }
+  set.exact.add(fqdn);
+  set.exact.add(fqdn + '.');
+  const svcSuffix = '.svc.' + CLUSTER_DOMAIN;
+  if (!fqdn.endsWith(svcSuffix)) return;
+  const ih = fqdn.length - svcSuffix.length;
+  const dot = fqdn.indexOf('.');
+  if (dot <= 0 || dot + 1 >= ih) return; // `name.svc.cluster.local`: no namespace, no short forms
+  const name = fqdn.substring(0, dot);
+  const ns = fqdn.substring(dot + 1, ih);
+  const nameNs = fqdn.substring(0, ih);
+  if (ns == proxyNamespace) set.exact.add(name);
+  set.exact.add(nameNs + '.svc');
+  set.exact.add(nameNs);
+}
+
+/** Whether, on a known service port, every http route is limited to other ports (see SteeringConfig.inert). */
+function noRouteOnPort(cfg: SteeringConfig): bool {
+  if (cfg.servicePort == 0) return false;
+  for (let i = 0; i < cfg.routes.length; i++) {
+    const r = cfg.routes[i];
+    if (r.matches.length == 0) return false;
+    for (let j = 0; j < r.matches.length; j++) {
+      const p = r.matches[j].port;
+      if (p == 0 || p == cfg.servicePort) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Parses a plugin configuration. `nodeNamespace` is the proxy's namespace from Envoy's node metadata
+ * (`NAMESPACE`, as Istio's proxies carry it), used when the configuration names none ('' : unknown).
+ */
+export function parseSteeringConfig(bytes: ArrayBuffer, nodeNamespace: string = ''): ConfigResult<SteeringConfig> {
+  return new Parser(nodeNamespace).parse(bytes);
 }

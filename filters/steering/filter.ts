@@ -2,20 +2,17 @@
 // `x-asmesh-cluster`, clears the route cache, applies header operations and faults.
 import {
   RootContext, HttpContext, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, TimerHandler,
-  requestHeaders, responseHeaders, pluginConfiguration, logError, logWarn, logDebug, logLevel, LogLevel,
-  Counter, clearRouteCache, setTimer, randomU64, Pair, getPropertyInt64, isMissingInt, pairStringValues,
+  requestHeaders, responseHeaders, configureOrFail, logWarn, logDebug, logLevel, LogLevel,
+  Counter, clearRouteCache, setTimer, randomU64, Pair, getProperty, getPropertyString, getPropertyInt64, isMissingInt, pairStringValues,
 } from '../../assembly/proxy';
 import { SteeringConfig, HeaderOps, HttpRoute, Destination, parseSteeringConfig } from './config';
 import { Decision, RandomSource, RequestView, decide } from './logic';
+import { CLUSTER_HEADER } from '../../assembly/lib/contracts';
+import { ConfigResult } from '../../assembly/lib/config';
+import { encodeMetricName, statLabelValue } from '../../assembly/lib/stats';
 
-export const CLUSTER_HEADER = 'x-asmesh-cluster';
 const CLUSTER_HEADER_BYTES = String.UTF8.encode(CLUSTER_HEADER);
 const ABORT_BODY = 'fault filter abort';
-
-/** Metric name with labels as `label=value;` pairs before the name (envoy/stats-tags.yaml extracts them). */
-export function labelValue(v: string): string {
-  return v.replaceAll(';', '_').replaceAll('=', '_');
-}
 
 class HostRandom extends RandomSource {
   next(): u64 { return randomU64(); }
@@ -50,48 +47,62 @@ class HostRequestView extends RequestView {
   }
 }
 
-export class SteeringRoot extends RootContext {
-  config: SteeringConfig = new SteeringConfig();
+/** The filter's metrics, defined at configure for the configuration's routes. */
+class SteeringStats {
   /** decisions[route][destination] */
   decisions: Counter[][] = [];
   delays: Counter[] = [];
   aborts: Counter[] = [];
-  unmatched: Counter | null = null;
+  unmatched: Counter = new Counter('asmesh_steering_unmatched_total');
+
+  constructor(config: SteeringConfig) {
+    for (let i = 0; i < config.routes.length; i++) {
+      const route = config.routes[i];
+      const row = new Array<Counter>();
+      const r = statLabelValue(route.label);
+      for (let j = 0; j < route.destinations.length; j++) {
+        const subset = statLabelValue(route.destinations[j].subset);
+        row.push(new Counter(encodeMetricName('asmesh_steering_decisions_total', ['route', 'subset'], [r, subset])));
+      }
+      this.decisions.push(row);
+      this.delays.push(new Counter(encodeMetricName('asmesh_steering_faults_total', ['route', 'fault'], [r, 'delay'])));
+      this.aborts.push(new Counter(encodeMetricName('asmesh_steering_faults_total', ['route', 'fault'], [r, 'abort'])));
+    }
+  }
+}
+
+export class SteeringRoot extends RootContext {
+  config!: SteeringConfig;
+  stats!: SteeringStats;
   rng: HostRandom = new HostRandom();
 
   onConfigure(configurationSize: u32): bool {
-    const result = parseSteeringConfig(pluginConfiguration(configurationSize));
-    if (result.config === null) {
-      logError('steering: config ' + result.error);
-      return false;
-    }
-    const config = result.config as SteeringConfig;
+    const config = configureOrFail<SteeringConfig>('steering', configurationSize, parseForThisNode);
+    if (config === null) return false;
     for (let i = 0; i < config.ignored.length; i++) {
       logWarn('steering: config ' + config.ignored[i] + ': not enforced by asmesh steering, ignored');
     }
     this.config = config;
-    this.decisions = [];
-    this.delays = [];
-    this.aborts = [];
-    for (let i = 0; i < config.routes.length; i++) {
-      const route = config.routes[i];
-      const row = new Array<Counter>();
-      const r = 'route=' + labelValue(route.label) + ';';
-      for (let j = 0; j < route.destinations.length; j++) {
-        const d = route.destinations[j];
-        row.push(new Counter(r + 'subset=' + labelValue(d.subset) + ';asmesh_steering_decisions_total'));
-      }
-      this.decisions.push(row);
-      this.delays.push(new Counter(r + 'fault=delay;asmesh_steering_faults_total'));
-      this.aborts.push(new Counter(r + 'fault=abort;asmesh_steering_faults_total'));
-    }
-    this.unmatched = new Counter('asmesh_steering_unmatched_total');
+    this.stats = new SteeringStats(config);
     return true;
   }
 
   createHttpContext(contextId: u32): HttpContext | null {
     return new SteeringHttp(contextId, this);
   }
+}
+
+/** The configuration as this proxy reads it: its namespace comes from the node when the config names none. */
+function parseForThisNode(bytes: ArrayBuffer): ConfigResult<SteeringConfig> {
+  return parseSteeringConfig(bytes, nodeNamespace());
+}
+
+/** This proxy's namespace from Envoy's node metadata (Istio's NAMESPACE), '' when absent. */
+function nodeNamespace(): string {
+  let base = ['xds', 'node', 'metadata'];
+  if (getProperty(base) === null) base = ['node', 'metadata'];
+  const ns = getPropertyString(base.concat(['NAMESPACE']));
+  return ns === null ? '' : ns;
 }
 
 class DelayTimer extends TimerHandler {
@@ -104,12 +115,49 @@ class DelayTimer extends TimerHandler {
   }
 }
 
-function applyOps(ops: HeaderOps | null, response: bool): void {
+function applyRemoves(ops: HeaderOps | null, response: bool): void {
   if (ops === null) return;
   const map = response ? responseHeaders : requestHeaders;
   for (let i = 0; i < ops.toRemove.length; i++) map.remove(ops.toRemove[i]);
+}
+
+function applySets(ops: HeaderOps | null, response: bool): void {
+  if (ops === null) return;
+  const map = response ? responseHeaders : requestHeaders;
   for (let i = 0; i < ops.toSet.length; i++) map.replace(ops.toSet[i].name, ops.toSet[i].value);
+}
+
+function applyAdds(ops: HeaderOps | null, response: bool): void {
+  if (ops === null) return;
+  const map = response ? responseHeaders : requestHeaders;
   for (let i = 0; i < ops.toAdd.length; i++) map.add(ops.toAdd[i].name, ops.toAdd[i].value);
+}
+
+/**
+ * Header operations in the order Envoy applies what pilot generates. Envoy evaluates one list of
+ * operations (a route's, a weighted cluster's) as: every remove, then every set, then every add
+ * (header_parser.cc). One destination: pilot merges its operations into the route's list (route's,
+ * then the destination's). Several destinations (weighted clusters): Envoy applies the chosen
+ * cluster's list, then the route's, so a route-level value comes last and wins.
+ */
+function applyHeaderOps(route: HttpRoute, dest: Destination, response: bool): void {
+  const routeOps = response ? route.responseOps : route.requestOps;
+  const destOps = response ? dest.responseOps : dest.requestOps;
+  if (route.destinations.length == 1) {
+    applyRemoves(routeOps, response);
+    applyRemoves(destOps, response);
+    applySets(routeOps, response);
+    applySets(destOps, response);
+    applyAdds(routeOps, response);
+    applyAdds(destOps, response);
+  } else {
+    applyRemoves(destOps, response);
+    applySets(destOps, response);
+    applyAdds(destOps, response);
+    applyRemoves(routeOps, response);
+    applySets(routeOps, response);
+    applyAdds(routeOps, response);
+  }
 }
 
 export class SteeringHttp extends HttpContext {
@@ -127,28 +175,32 @@ export class SteeringHttp extends HttpContext {
     const d: Decision = decide(root.config, view, root.rng);
     const route = d.route;
     if (route === null) {
+      root.stats.unmatched.increment(1);
+      if (logLevel() <= LogLevel.Debug) logDebug('steering: ' + (d.notFound ? 'no route matched: 404' : 'not a host of the VirtualService') + (spoofed ? ' (client x-asmesh-cluster removed)' : ''));
+      if (d.notFound) {
+        // Istio's virtual host holds only the VirtualService's routes: Envoy answers 404 (route_not_found).
+        this.sendLocalResponse(404, 'route_not_found', '', []);
+        return FilterHeadersStatus.StopIteration;
+      }
       if (spoofed) clearRouteCache();
-      (root.unmatched as Counter).increment(1);
-      if (logLevel() <= LogLevel.Debug) logDebug('steering: no route matched' + (spoofed ? ' (client x-asmesh-cluster removed)' : ''));
       return FilterHeadersStatus.Continue;
     }
     const dest = d.destination as Destination;
     this.route = route;
     this.destination = dest;
     requestHeaders.replace(CLUSTER_HEADER, dest.cluster);
-    applyOps(route.requestOps, false);
-    applyOps(dest.requestOps, false);
+    applyHeaderOps(route, dest, false);
     clearRouteCache();
     const index = route.index;
     const di = route.destinations.indexOf(dest);
-    root.decisions[index][di].increment(1);
+    root.stats.decisions[index][di].increment(1);
     if (logLevel() <= LogLevel.Debug) {
       logDebug('steering: route ' + route.label + ' -> ' + dest.cluster + (d.sticky ? ' (sticky)' : '') +
         (d.delayMs > 0 ? ' delay ' + d.delayMs.toString() + 'ms' : '') +
         (d.abortStatus > 0 ? ' abort ' + d.abortStatus.toString() : '') + (spoofed ? ' (client x-asmesh-cluster removed)' : ''));
     }
     if (d.delayMs > 0) {
-      root.delays[index].increment(1);
+      root.stats.delays[index].increment(1);
       this.pendingAbort = d.abortStatus;
       this.delayed = true;
       setTimer(d.delayMs, new DelayTimer(this));
@@ -164,7 +216,7 @@ export class SteeringHttp extends HttpContext {
   abort(status: i32): void {
     const root = changetype<SteeringRoot>(this.root);
     const route = this.route as HttpRoute;
-    root.aborts[route.index].increment(1);
+    root.stats.aborts[route.index].increment(1);
     this.sendLocalResponse(<u32>status, 'fault_filter_abort', ABORT_BODY, [Pair.fromStrings('content-type', 'text/plain')]);
   }
 
@@ -185,10 +237,9 @@ export class SteeringHttp extends HttpContext {
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
     const route = this.route;
-    if (route === null) return FilterHeadersStatus.Continue;
-    applyOps(route.responseOps, true);
     const dest = this.destination;
-    if (dest !== null) applyOps(dest.responseOps, true);
+    if (route === null || dest === null) return FilterHeadersStatus.Continue;
+    applyHeaderOps(route, dest as Destination, true);
     return FilterHeadersStatus.Continue;
   }
 }

@@ -1,8 +1,10 @@
 // The steering decision: which http route matches, which destination it picks (weighted, random or
 // sticky), and which faults apply. Pure: the request is read through RequestView and randomness
 // comes from RandomSource, so as-pect tests drive it without a host.
-import { HttpRoute, MatchBlock, KeyMatch, Destination, SteeringConfig } from './config';
+import { HttpRoute, MatchBlock, KeyMatch, Destination, SteeringConfig, HostSet } from './config';
+import { MatchKind } from '../../assembly/lib/matchers';
 import { StringMatcher, asciiLower } from '../../assembly/lib/matchers';
+import { hostOfAuthority, pathWithoutQuery, queryOf, queryParams } from '../../assembly/lib/http';
 
 /** Read access to the request (header names lower case; pseudo-headers `:path`, `:method`, ...). */
 export abstract class RequestView {
@@ -28,8 +30,10 @@ export abstract class RandomSource {
 }
 
 export class Decision {
-  /** null: no http route matched (or the authority is not one of `hosts`): the request passes untouched. */
+  /** null: no http route matched (see notFound), or the authority is not one of `hosts`: the request passes untouched. */
   route: HttpRoute | null = null;
+  /** The authority is one of the VirtualService's hosts but no route matched: Istio's virtual host answers 404. */
+  notFound: bool = false;
   destination: Destination | null = null;
   /** The destination came from the sticky key's hash. */
   sticky: bool = false;
@@ -53,24 +57,13 @@ export class RequestFacts {
   constructor(public readonly req: RequestView) {
     const p = req.header(':path');
     const full = p === null ? '' : p;
-    const q = full.indexOf('?');
-    this.path = q < 0 ? full : full.substring(0, q);
-    this.query = q < 0 ? '' : full.substring(q + 1);
+    this.path = pathWithoutQuery(full);
+    this.query = queryOf(full);
     const hashAt = this.path.indexOf('#');
     if (hashAt >= 0) this.path = this.path.substring(0, hashAt);
     const a = req.header(':authority');
     this.authority = a;
-    if (a !== null) {
-      let host = a;
-      if (a.startsWith('[')) {
-        const close = a.indexOf(']');
-        if (close > 0) host = a.substring(0, close + 1);
-      } else {
-        const colon = a.lastIndexOf(':');
-        if (colon >= 0) host = a.substring(0, colon);
-      }
-      this.host = asciiLower(host);
-    }
+    if (a !== null) this.host = asciiLower(hostOfAuthority(a));
   }
 
   /** The destination port (read once, only when a match block asks for it). */
@@ -82,44 +75,28 @@ export class RequestFacts {
     return this.destPort;
   }
 
-  /**
-   * The first value of a query parameter, or null. Names and values are compared raw, as Envoy 1.40's
-   * route matcher does (measured, test/steering/native.test.ts): no percent-decoding, `+` is a `+`.
-   */
+  /** The first value of a query parameter (raw, as Envoy compares it: assembly/lib/http.ts), or null. */
   queryParam(name: string): string | null {
     let params = this.params;
     if (params === null) {
-      params = new Map<string, string>();
+      params = queryParams(this.query);
       this.params = params;
-      const parts = this.query.split('&');
-      for (let i = 0; i < parts.length; i++) {
-        const part = parts[i];
-        if (part.length == 0) continue;
-        const eq = part.indexOf('=');
-        const k = eq < 0 ? part : part.substring(0, eq);
-        const v = eq < 0 ? '' : part.substring(eq + 1);
-        if (!params.has(k)) params.set(k, v);
-      }
     }
     return params.has(name) ? params.get(name) : null;
   }
 }
 
 /**
- * Whether the request's authority is one of the VirtualService hosts: `*`, `*.suffix`, the
- * exact name, or a short name of it (`service_b` vs `service_b.default.svc.cluster.local`, either way).
+ * Whether the request's host (lower case, port stripped) is one of the domains of the VirtualService's
+ * virtual host (config.ts addVirtualHostDomains): exact names, then `*.suffix` (at least one
+ * character before the suffix, as Envoy's wildcard domains), or `*`.
  */
-export function hostMatches(hosts: string[], host: string): bool {
-  for (let i = 0; i < hosts.length; i++) {
-    const h = hosts[i];
-    if (h == '*' || h == host) return true;
-    if (h.startsWith('*.')) {
-      if (host.endsWith(h.substring(1))) return true;
-      continue;
-    }
-    if (host.length == 0) continue;
-    if (host.startsWith(h) && host.length > h.length && host.charCodeAt(h.length) == 0x2e) return true;
-    if (h.startsWith(host) && h.length > host.length && h.charCodeAt(host.length) == 0x2e) return true;
+export function hostMatches(set: HostSet, host: string): bool {
+  if (set.any) return true;
+  if (set.exact.has(host)) return true;
+  for (let i = 0; i < set.suffixes.length; i++) {
+    const suffix = set.suffixes[i];
+    if (host.length > suffix.length && host.endsWith(suffix)) return true;
   }
   return false;
 }
@@ -144,10 +121,17 @@ function headersMatch(list: KeyMatch[], req: RequestView): bool {
   return true;
 }
 
-/** Istio withoutHeaders (Envoy invert_match): the block fails when any listed header matches. */
+/**
+ * Istio withoutHeaders (Envoy invert_match): the block fails when any listed header matches. Istio
+ * also sets treat_missing_header_as_empty (except for presence matches): a missing header is matched
+ * as the empty value, so `withoutHeaders: {x: {prefix: ""}}` fails a request without `x`.
+ */
 function withoutHeadersMatch(list: KeyMatch[], req: RequestView): bool {
   for (let i = 0; i < list.length; i++) {
-    if (headerMatches(list[i], req)) return false;
+    const k = list[i];
+    if (req.header(k.name) === null) {
+      if (k.matcher.kind != MatchKind.Present && k.matcher.matches('')) return false;
+    } else if (headerMatches(k, req)) return false;
   }
   return true;
 }
@@ -156,9 +140,13 @@ function fieldMatches(m: StringMatcher | null, value: string | null): bool {
   return m === null || m.matches(value);
 }
 
-export function blockMatches(m: MatchBlock, facts: RequestFacts): bool {
+/**
+ * Whether one match block takes the request. `servicePort` (when known) stands for the listener port
+ * pilot compares `port` with; else the request's destination port.
+ */
+export function blockMatches(m: MatchBlock, facts: RequestFacts, servicePort: i32 = 0): bool {
   const req = facts.req;
-  if (m.port != 0 && m.port != facts.port) return false;
+  if (m.port != 0 && m.port != (servicePort > 0 ? servicePort : facts.port)) return false;
   if (!fieldMatches(m.method, req.header(':method'))) return false;
   if (!fieldMatches(m.scheme, req.header(':scheme'))) return false;
   if (!fieldMatches(m.authority, facts.authority)) return false;
@@ -172,10 +160,10 @@ export function blockMatches(m: MatchBlock, facts: RequestFacts): bool {
   return true;
 }
 
-export function routeMatches(route: HttpRoute, facts: RequestFacts): bool {
+export function routeMatches(route: HttpRoute, facts: RequestFacts, servicePort: i32 = 0): bool {
   if (route.matches.length == 0) return true;
   for (let i = 0; i < route.matches.length; i++) {
-    if (blockMatches(route.matches[i], facts)) return true;
+    if (blockMatches(route.matches[i], facts, servicePort)) return true;
   }
   return false;
 }
@@ -232,26 +220,26 @@ export function pickByBucket(dests: Destination[], bucket: i32): Destination {
   return dests[dests.length - 1];
 }
 
-/** True with probability percent/100. */
-export function draw(percent: f64, rng: RandomSource): bool {
-  if (percent >= 100) return true;
-  if (percent <= 0) return false;
-  const unit = <f64>(rng.next() >> 11) / 9007199254740992.0; // [0, 1)
-  return unit * 100.0 < percent;
+/** True for perMillion of a million requests (Envoy's fault filter: random % 1e6 < numerator). */
+export function draw(perMillion: u32, rng: RandomSource): bool {
+  if (perMillion >= 1_000_000) return true;
+  if (perMillion == 0) return false;
+  return <u32>(rng.next() % 1_000_000) < perMillion;
 }
 
 /**
  * Decides one request. Randomness is drawn in this order: the weighted choice (only when a route
  * has more than one destination and no sticky value), the delay, the abort (each only when its
- * percentage is strictly between 0 and 100).
+ * share is strictly between 0 and a million per million).
  */
 export function decide(cfg: SteeringConfig, req: RequestView, rng: RandomSource): Decision {
   const d = new Decision();
+  if (cfg.inert) return d;
   const facts = new RequestFacts(req);
-  if (!hostMatches(cfg.hosts, facts.host)) return d;
+  if (!hostMatches(cfg.hostSet, facts.host)) return d;
   for (let i = 0; i < cfg.routes.length; i++) {
     const route = cfg.routes[i];
-    if (!routeMatches(route, facts)) continue;
+    if (!routeMatches(route, facts, cfg.servicePort)) continue;
     d.route = route;
     const dests = route.destinations;
     if (dests.length == 1) d.destination = dests[0];
@@ -266,10 +254,11 @@ export function decide(cfg: SteeringConfig, req: RequestView, rng: RandomSource)
     }
     const fault = route.fault;
     if (fault !== null) {
-      if (fault.delayMs > 0 && draw(fault.delayPercent, rng)) d.delayMs = fault.delayMs;
-      if (fault.abortStatus > 0 && draw(fault.abortPercent, rng)) d.abortStatus = fault.abortStatus;
+      if (fault.delayMs > 0 && draw(fault.delayPerMillion, rng)) d.delayMs = fault.delayMs;
+      if (fault.abortStatus > 0 && draw(fault.abortPerMillion, rng)) d.abortStatus = fault.abortStatus;
     }
     return d;
   }
+  d.notFound = true;
   return d;
 }

@@ -15,6 +15,8 @@ export const ACCESS_LOG_FIELDS: string[] = [
   // Not in the default set:
   'authority', 'reporter', 'source_namespace', 'destination_namespace', 'destination_service',
   'response_code_details', 'grpc_status', 'connection_security_policy',
+  // What istio_request_bytes / istio_response_bytes record (Envoy's request.total_size / response.total_size).
+  'request_total_size', 'response_total_size',
 ];
 /** The first DEFAULT_FIELD_COUNT fields are logged when the configuration names none. */
 export const DEFAULT_FIELD_COUNT: i32 = 19;
@@ -72,8 +74,8 @@ function fieldJson(field: i32, f: RequestFacts, labels: string[]): string {
     case 3: return quote(f.protocol);
     case 4: return f.responseCode.toString();
     case 5: return quote(responseFlagsString(f.responseFlags));
-    case 6: return f.requestBytes.toString();
-    case 7: return f.responseBytes.toString();
+    case 6: return f.requestBodyBytes.toString();
+    case 7: return f.responseBodyBytes.toString();
     case 8: return durationMs(f.durationNs).toString();
     case 9: return str(f.upstreamCluster);
     case 10: return str(f.upstreamHost);
@@ -92,7 +94,9 @@ function fieldJson(field: i32, f: RequestFacts, labels: string[]): string {
     case 23: return label(labels[L_DESTINATION_SERVICE]);
     case 24: return str(f.responseCodeDetails);
     case 25: return f.grpcStatus.length == 0 ? 'null' : quote(f.grpcStatus);
-    default: return label(labels[L_CONNECTION_SECURITY_POLICY]);
+    case 26: return label(labels[L_CONNECTION_SECURITY_POLICY]);
+    case 27: return f.requestBytes.toString();
+    default: return f.responseBytes.toString();
   }
 }
 

@@ -6,7 +6,8 @@
 //   "peerMetadata": true,                          // exchange x-asmesh-peer (see peer.ts); default true
 //   "maxLabelSets": 10000,                         // distinct label sets per metric (per Envoy worker); default 10000
 //   "metrics": [ { "providers": [...], "overrides": [   // Istio Telemetry API `spec.metrics`, verbatim
-//     { "match": { "metric": "ALL_METRICS" | "REQUEST_COUNT" | "REQUEST_DURATION" | "REQUEST_SIZE" | "RESPONSE_SIZE",
+//     { "match": { "metric": "ALL_METRICS" | "REQUEST_COUNT" | "REQUEST_DURATION" | "REQUEST_SIZE" | "RESPONSE_SIZE"
+//                            | "GRPC_REQUEST_MESSAGES" | "GRPC_RESPONSE_MESSAGES",
 //                  "mode": "CLIENT_AND_SERVER" | "CLIENT" | "SERVER" },
 //       "disabled": false,
 //       "tagOverrides": { "<label>": { "operation": "UPSERT" | "REMOVE", "value": "<expression>" } } } ] } ],
@@ -16,7 +17,7 @@
 // (also request.auth.claims.x, request.auth.claims[x]; nested: request.auth.claims[a][b] or
 // request.auth.claims.a.b; a list claim's items are joined with ','), a quoted literal ('v' or "v"), request.host, request.method,
 // request.path, request.url_path, request.protocol, response.code.
-import { ConfigChecker } from '../../assembly/lib/config';
+import { ConfigChecker, ConfigResult } from '../../assembly/lib/config';
 import { JsonKind, JsonValue, memberPath, indexPath } from '../../assembly/lib/json';
 import { isValidLabelName } from './labels';
 import { ACCESS_LOG_FIELDS, DEFAULT_FIELD_COUNT, accessLogFieldIndex } from './accesslog';
@@ -35,10 +36,6 @@ export class TelemetryConfig {
   metrics: MetricSpec[] = [];
   accessLog: bool = true;
   accessLogFields: i32[] = [];
-}
-
-export class TelemetryConfigResult {
-  constructor(public readonly config: TelemetryConfig | null, public readonly error: string) {}
 }
 
 function unquoteBracket(s: string): string | null {
@@ -143,7 +140,7 @@ function applyOverride(c: ConfigChecker, o: JsonValue, cfg: TelemetryConfig): vo
     const metric = c.str(match, 'metric', 'ALL_METRICS');
     if (metric != 'ALL_METRICS') {
       const at = METRIC_MATCH_NAMES.indexOf(metric);
-      if (at < 0) { c.fail(memberPath(match.path, 'metric'), 'unsupported metric "' + metric + '" (ALL_METRICS, REQUEST_COUNT, REQUEST_DURATION, REQUEST_SIZE, RESPONSE_SIZE)'); return; }
+      if (at < 0) { c.fail(memberPath(match.path, 'metric'), 'unsupported metric "' + metric + '" (ALL_METRICS, ' + METRIC_MATCH_NAMES.join(', ') + ')'); return; }
       first = at; last = at;
     }
     const mode = c.str(match, 'mode', 'CLIENT_AND_SERVER');
@@ -184,11 +181,11 @@ function applyOverride(c: ConfigChecker, o: JsonValue, cfg: TelemetryConfig): vo
   }
 }
 
-export function parseTelemetryConfig(bytes: ArrayBuffer): TelemetryConfigResult {
+export function parseTelemetryConfig(bytes: ArrayBuffer): ConfigResult<TelemetryConfig> {
   const c = new ConfigChecker();
   const root = c.parse(bytes);
   if (root === null || !c.object(root, ['reporter', 'peerMetadata', 'maxLabelSets', 'metrics', 'accessLog'])) {
-    return new TelemetryConfigResult(null, c.error);
+    return new ConfigResult<TelemetryConfig>(null, c.error);
   }
   const cfg = new TelemetryConfig();
   const reporter = c.str(root, 'reporter', 'destination');
@@ -223,12 +220,12 @@ export function parseTelemetryConfig(bytes: ArrayBuffer): TelemetryConfigResult 
       }
     }
   }
-  if (c.failed) return new TelemetryConfigResult(null, c.error);
+  if (c.failed) return new ConfigResult<TelemetryConfig>(null, c.error);
   for (let m = 0; m < cfg.metrics.length; m++) {
     const spec = cfg.metrics[m];
     spec.seal();
     spec.sameLabelsAs = m;
     for (let k = 0; k < m; k++) if (spec.sameLabels(cfg.metrics[k])) { spec.sameLabelsAs = k; break; }
   }
-  return new TelemetryConfigResult(cfg, '');
+  return new ConfigResult<TelemetryConfig>(cfg, '');
 }

@@ -2,28 +2,36 @@
 // the clock, then at the end of the stream (onLog) records Istio's standard metrics and writes the
 // JSON access log line. Decisions live in logic.ts; configuration in config.ts.
 import {
-  RootContext, HttpContext, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, pluginConfiguration,
-  requestHeaders, responseHeaders, responseTrailers, logError, logInfo, currentTimeNanoseconds, getProperty,
+  RootContext, HttpContext, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, configureOrFail,
+  requestHeaders, responseHeaders, responseTrailers, getBufferBytes, BufferType, logInfo, currentTimeNanoseconds, getProperty,
   getPropertyString, getPropertyInt64, getPropertyBool, isMissingInt, Counter, PairsLookup, MetricType,
   defineMetric, incrementMetric, recordMetric,
 } from '../../assembly/proxy';
 import { JsonValue, parseJson } from '../../assembly/lib/json';
 import { TelemetryConfig, parseTelemetryConfig } from './config';
 import {
-  Reporter, RequestFacts, ValueContext, MetricKind, MetricSpec, SeriesTable, SourceKind, METRIC_COUNT,
-  SERIES_FOUND, SERIES_NEW, Attribute, standardLabels, claimValue,
+  Reporter, RequestFacts, ValueContext, MetricSpec, SeriesTable, SourceKind, METRIC_COUNT,
+  SERIES_FOUND, SERIES_NEW, Attribute, standardLabels, claimValue, isCounter, recordsFor, metricValue,
 } from './logic';
-import { PeerInfo, PEER_HEADER, decodePeer } from './peer';
+import { isGrpcContentType, grpcStatusOf } from './labels';
+import { GrpcFrames } from './grpc';
+import { PeerInfo, PEER_HEADER, decodePeer, firstPresent, CANONICAL_NAME_LABELS, CANONICAL_REVISION_LABELS } from './peer';
 import { traceIds } from './trace';
 import { accessLogLine, accessLogFieldIndex } from './accesslog';
 
 /** Filter state the authz filter writes with the verified JWT payload (JSON). */
-export const JWT_PAYLOAD_PROPERTY = 'asmesh.jwt_payload';
+import { JWT_PAYLOAD_STATE as JWT_PAYLOAD_PROPERTY } from '../../assembly/lib/contracts';
 export const OVERFLOW_METRIC = 'asmesh_telemetry_overflow_total';
 const PEER_CACHE_SIZE: i32 = 256;
 
 function orEmpty(s: string | null): string {
   return s === null ? '' : s!;
+}
+
+function labelValues(base: string[], names: string[]): (string | null)[] {
+  const out = new Array<string | null>(names.length);
+  for (let i = 0; i < names.length; i++) out[i] = getPropertyString(base.concat(['LABELS', names[i]]));
+  return out;
 }
 
 /** This proxy's workload from Envoy's node metadata (Istio's WORKLOAD_NAME, NAMESPACE, LABELS, CLUSTER_ID). */
@@ -38,6 +46,10 @@ function localWorkload(): PeerInfo {
   p.version = orEmpty(getPropertyString(base.concat(['LABELS', 'version'])));
   if (p.version.length == 0) p.version = orEmpty(getPropertyString(base.concat(['LABELS', 'app.kubernetes.io/version'])));
   p.cluster = orEmpty(getPropertyString(base.concat(['CLUSTER_ID'])));
+  // Istio's injector labels the pod with these (its stats filter reads them from LABELS); a plain
+  // Envoy's node metadata may lack them, so apply Istio's fallbacks here.
+  p.canonicalService = firstPresent(labelValues(base, CANONICAL_NAME_LABELS), p.workload);
+  p.canonicalRevision = firstPresent(labelValues(base, CANONICAL_REVISION_LABELS), 'latest');
   return p;
 }
 
@@ -97,11 +109,11 @@ export class TelemetryRoot extends RootContext {
   local: PeerInfo = new PeerInfo();
   localHeader: string = '';
   tables: SeriesTable[] = [];
-  // Metric ids by series index (not Counter/Histogram objects, which keep their ~1 kB names: at the
-  // cap that was 4 names per label set, half the filter's Wasm memory; bench:telemetry-cardinality).
-  counters: u32[] = [];
-  histograms: u32[][] = [];
-  overflow: Counter | null = null;
+  // Metric ids by MetricKind, then series index (not Counter/Histogram objects, which keep their
+  // ~1 kB names: at the cap that was 4 names per label set, half the filter's Wasm memory;
+  // bench:telemetry-cardinality).
+  metricIds: u32[][] = [];
+  overflow!: Counter;
   requestHeaderNames: string[] = [];
   responseHeaderNames: string[] = [];
   requestWanted: ArrayBuffer[] = [];
@@ -132,22 +144,17 @@ export class TelemetryRoot extends RootContext {
   }
 
   onConfigure(configurationSize: u32): bool {
-    const result = parseTelemetryConfig(pluginConfiguration(configurationSize));
-    if (result.config === null) {
-      logError('telemetry: config ' + result.error);
-      return false;
-    }
-    const cfg = result.config!;
+    const cfg = configureOrFail<TelemetryConfig>('telemetry', configurationSize, parseTelemetryConfig);
+    if (cfg === null) return false;
     this.config = cfg;
     this.local = localWorkload();
     this.localHeader = this.local.encode();
     this.tables = [];
-    this.histograms = [];
+    this.metricIds = [];
     for (let m = 0; m < METRIC_COUNT; m++) {
       this.tables.push(new SeriesTable(cfg.maxLabelSets));
-      this.histograms.push(new Array<u32>());
+      this.metricIds.push(new Array<u32>());
     }
-    this.counters = [];
     this.overflow = new Counter(OVERFLOW_METRIC);
     this.requestHeaderNames = headerNames(cfg, SourceKind.RequestHeader);
     this.responseHeaderNames = headerNames(cfg, SourceKind.ResponseHeader);
@@ -184,18 +191,15 @@ export class TelemetryRoot extends RootContext {
       if (table.overflowId == u32.MAX_VALUE) table.overflowId = this.define(spec, spec.overflowKey(standard) + spec.name);
       index = table.overflowId;
     }
-    if (spec.kind == MetricKind.RequestCount) incrementMetric(this.counters[index], 1);
-    else recordMetric(this.histograms[kind][index], value);
+    const id = this.metricIds[kind][index];
+    if (isCounter(spec.kind)) incrementMetric(id, <i64>value);
+    else recordMetric(id, value);
     return folded;
   }
 
   private define(spec: MetricSpec, name: string): u32 {
-    if (spec.kind == MetricKind.RequestCount) {
-      this.counters.push(defineMetric(MetricType.Counter, name));
-      return <u32>(this.counters.length - 1);
-    }
-    const list = this.histograms[<i32>spec.kind];
-    list.push(defineMetric(MetricType.Histogram, name));
+    const list = this.metricIds[<i32>spec.kind];
+    list.push(defineMetric(isCounter(spec.kind) ? MetricType.Counter : MetricType.Histogram, name));
     return <u32>(list.length - 1);
   }
 }
@@ -205,10 +209,16 @@ class TelemetryHttp extends HttpContext {
   private started: bool = false;
   private peerValid: bool = false;
   private requestBodyBytes: i64 = 0;
-  private requestHeaderBytes: i64 = 0;
   private responseBodyBytes: i64 = 0;
+  // Header map bytes when we saw the maps (a last resort: Envoy logs the final maps).
+  private requestHeaderBytes: i64 = 0;
   private responseHeaderBytes: i64 = 0;
   private statusFromHeaders: i32 = 0;
+  private grpcHeader: string | null = null;
+  private grpcTrailer: string | null = null;
+  // gRPC messages per direction (gRPC requests only).
+  private requestFrames: GrpcFrames | null = null;
+  private responseFrames: GrpcFrames | null = null;
   private sawResponse: bool = false;
   // The last header scans: the tag overrides' header values follow the fixed ones.
   private requestScan: PairsLookup | null = null;
@@ -227,6 +237,7 @@ class TelemetryHttp extends HttpContext {
     f.method = orEmpty(h.get(RQ_METHOD));
     f.path = orEmpty(h.get(RQ_PATH));
     f.contentType = h.get(RQ_CONTENT_TYPE);
+    f.grpc = isGrpcContentType(f.contentType);
     if (root.needUserAgent) f.userAgent = h.get(RQ_USER_AGENT);
     if (root.needRequestId) f.requestId = h.get(RQ_REQUEST_ID);
     if (root.needTrace) f.trace = traceIds(h.get(RQ_TRACEPARENT), h.get(RQ_B3_TRACE), h.get(RQ_B3_SPAN), h.get(RQ_B3));
@@ -239,6 +250,10 @@ class TelemetryHttp extends HttpContext {
     const root = this.telemetry;
     const cfg = root.config as TelemetryConfig;
     const h = this.readRequest();
+    if (this.facts.grpc) {
+      this.requestFrames = new GrpcFrames();
+      this.responseFrames = new GrpcFrames();
+    }
     if (cfg.peerMetadata) {
       if (cfg.reporter == Reporter.Destination) {
         const header = h.get(RQ_PEER);
@@ -257,6 +272,8 @@ class TelemetryHttp extends HttpContext {
 
   onRequestBody(bodySize: u32, endOfStream: bool): FilterDataStatus {
     this.requestBodyBytes += <i64>bodySize;
+    const frames = this.requestFrames;
+    if (frames !== null) countFrames(frames, BufferType.HttpRequestBody, bodySize);
     return FilterDataStatus.Continue;
   }
 
@@ -267,8 +284,7 @@ class TelemetryHttp extends HttpContext {
     const h = new PairsLookup(responseHeaders.pairsBuffer(), root.responseWanted);
     const status = h.get(RS_STATUS);
     if (status !== null) this.statusFromHeaders = I32.parseInt(status);
-    const grpc = h.get(RS_GRPC);
-    if (grpc !== null) this.facts.grpcStatus = grpc;
+    this.grpcHeader = h.get(RS_GRPC);
     this.responseHeaderBytes = h.byteSize;
     this.responseScan = h;
     if (cfg.peerMetadata) {
@@ -287,12 +303,13 @@ class TelemetryHttp extends HttpContext {
 
   onResponseBody(bodySize: u32, endOfStream: bool): FilterDataStatus {
     this.responseBodyBytes += <i64>bodySize;
+    const frames = this.responseFrames;
+    if (frames !== null) countFrames(frames, BufferType.HttpResponseBody, bodySize);
     return FilterDataStatus.Continue;
   }
 
   onResponseTrailers(trailerCount: u32): FilterTrailersStatus {
-    const grpc = responseTrailers.get('grpc-status');
-    if (grpc !== null) this.facts.grpcStatus = grpc!;
+    if (this.facts.grpc) this.grpcTrailer = responseTrailers.get('grpc-status');
     return FilterTrailersStatus.Continue;
   }
 
@@ -302,7 +319,8 @@ class TelemetryHttp extends HttpContext {
     if (cfg === null) return;
     const f = this.facts;
     const now = currentTimeNanoseconds();
-    if (!this.started) {
+    const missedRequest = !this.started;
+    if (missedRequest) {
       // An earlier filter answered the request (e.g. authz 401/403): we never saw it, Envoy still has
       // its headers, the peer header included (nobody stripped it): the caller is known as Istio knows it.
       const h = this.readRequest();
@@ -323,14 +341,19 @@ class TelemetryHttp extends HttpContext {
     const flags = getPropertyInt64(['response', 'flags']);
     f.responseFlags = isMissingInt(flags) ? 0 : <u64>flags;
     if (root.needDetails) f.responseCodeDetails = getPropertyString(['response', 'code_details']);
-    // Sizes as Envoy's request.total_size / response.total_size count them (header map bytes + body),
-    // from what passed through us: a property read costs several microseconds in Envoy.
-    f.requestBytes = this.requestHeaderBytes + this.requestBodyBytes;
-    f.responseBytes = this.responseHeaderBytes + this.responseBodyBytes;
-    if (!this.sawResponse) {
-      // A local reply that did not pass through us: Envoy's own count.
-      const size = getPropertyInt64(['response', 'total_size']);
-      if (!isMissingInt(size)) f.responseBytes = size;
+    this.measureBytes(missedRequest);
+    if (f.grpc) {
+      // A local reply of an earlier filter never passed through us: Envoy has its headers (for a gRPC
+      // request, a trailers-only reply with grpc-status) in the log phase, as Istio's filter reads them.
+      if (!this.sawResponse) {
+        this.grpcHeader = responseHeaders.get('grpc-status');
+        this.grpcTrailer = responseTrailers.get('grpc-status');
+      }
+      f.grpcStatus = grpcStatusOf(this.grpcTrailer, this.grpcHeader, f.responseCode);
+      const rq = this.requestFrames;
+      const rs = this.responseFrames;
+      f.requestMessages = rq === null ? 0 : rq.messages;
+      f.responseMessages = rs === null ? 0 : rs.messages;
     }
     if (root.needProtocol) f.protocol = orEmpty(getPropertyString(['request', 'protocol']));
     if (root.needCluster) f.upstreamCluster = getPropertyString(['xds', 'cluster_name']);
@@ -350,15 +373,46 @@ class TelemetryHttp extends HttpContext {
       const same = spec.sameLabelsAs;
       const key = same < m && cfg.metrics[same].enabled ? keys[same] : spec.labelKey(standard, f, ctx);
       keys[m] = key;
-      let value: u64 = 1;
-      if (spec.kind == MetricKind.RequestDuration) value = f.durationNs / 1_000_000;
-      else if (spec.kind == MetricKind.RequestSize) value = <u64>f.requestBytes;
-      else if (spec.kind == MetricKind.ResponseSize) value = <u64>f.responseBytes;
-      if (root.record(spec, key, standard, value)) folded = true;
+      if (!recordsFor(spec.kind, f)) continue;
+      if (root.record(spec, key, standard, metricValue(spec.kind, f))) folded = true;
     }
     // One count per request whose label set did not fit under the cap.
-    if (folded) (root.overflow as Counter).increment(1);
+    if (folded) root.overflow.increment(1);
     if (cfg.accessLog) logInfo(accessLogLine(cfg.accessLogFields, f, standard));
+  }
+
+  /**
+   * Byte counts as Envoy's: bodies as %BYTES_RECEIVED% / %BYTES_SENT% (what passed through us),
+   * totals as request.total_size / response.total_size (the header and trailer maps Envoy logs +
+   * bodies). Envoy gives us those maps in the log phase (one cheap size call each); a host that
+   * does not, and what did not pass through us, take Envoy's properties (several microseconds each),
+   * else the maps as they passed through us.
+   */
+  private measureBytes(missedRequest: bool): void {
+    const f = this.facts;
+    const requestHeaderBytes = requestHeaders.byteSize();
+    f.requestBodyBytes = this.requestBodyBytes;
+    if (missedRequest || requestHeaderBytes < 0) {
+      const total = getPropertyInt64(['request', 'total_size']);
+      f.requestBytes = isMissingInt(total) ? this.requestHeaderBytes + f.requestBodyBytes : total;
+      // We never saw the request: its body (if any was read) is Envoy's count.
+      if (missedRequest && requestHeaderBytes >= 0 && f.requestBytes >= requestHeaderBytes) f.requestBodyBytes = f.requestBytes - requestHeaderBytes;
+    } else {
+      f.requestBytes = requestHeaderBytes + f.requestBodyBytes;
+    }
+    f.responseBodyBytes = this.responseBodyBytes;
+    if (!this.sawResponse) {
+      // A local reply that did not pass through us.
+      const size = getPropertyInt64(['response', 'size']);
+      f.responseBodyBytes = isMissingInt(size) ? 0 : size;
+    }
+    const responseHeaderBytes = responseHeaders.byteSize();
+    if (responseHeaderBytes >= 0) {
+      f.responseBytes = responseHeaderBytes + max<i64>(responseTrailers.byteSize(), 0) + f.responseBodyBytes;
+    } else {
+      const total = getPropertyInt64(['response', 'total_size']);
+      f.responseBytes = isMissingInt(total) ? this.responseHeaderBytes + f.responseBodyBytes : total;
+    }
   }
 
   /** @internal for HttpValues */
@@ -373,6 +427,19 @@ class TelemetryHttp extends HttpContext {
     const i = this.telemetry.responseHeaderNames.indexOf(name);
     const scan = this.responseScan;
     return i < 0 || scan === null ? null : scan.get(RS_FIXED + i);
+  }
+}
+
+/** Counts the gRPC messages starting in the current body chunk, reading only their 5-byte prefixes. */
+function countFrames(frames: GrpcFrames, buffer: BufferType, size: u32): void {
+  let pos: u32 = 0;
+  for (;;) {
+    pos = frames.skip(pos, size);
+    if (pos >= size) return;
+    const want = min<u32>(<u32>frames.prefixWanted, size - pos);
+    const bytes = getBufferBytes(buffer, pos, want);
+    if (bytes === null || bytes.byteLength == 0) return;
+    pos = frames.prefix(Uint8Array.wrap(bytes), pos);
   }
 }
 

@@ -1,6 +1,8 @@
 // Istio's standard metric labels, their values, and how they are encoded in Envoy stat names.
 // Pure: no host calls.
-import { joinStrings } from '../../assembly/lib/strings';
+import { statLabelValue } from '../../assembly/lib/stats';
+export { encodeMetricName } from '../../assembly/lib/stats';
+export { hostOfAuthority } from '../../assembly/lib/http';
 //
 // Encoding (measured in Envoy 1.40, see docs/DESIGN.md "telemetry"): a metric with labels
 // l1..ln is defined as `l1=v1;l2=v2;...;ln=vn;<metric>`; Envoy names it
@@ -11,37 +13,44 @@ import { joinStrings } from '../../assembly/lib/strings';
 
 export const UNKNOWN = 'unknown';
 export const OTHER = 'other';
-/** Longest label value kept (longer values are cut). */
-export const MAX_VALUE_LENGTH: i32 = 256;
 
-// Indexes of the standard labels, in Istio's order.
+// Indexes of the standard labels, in the order of Istio's stats filter (istio/proxy
+// source/extensions/filters/http/istio_stats), except that response_code and grpc_response_status
+// stay before response_flags and connection_security_policy (label order does not matter to
+// Prometheus; it fixes our stat names).
 export const L_REPORTER: i32 = 0;
 export const L_SOURCE_WORKLOAD: i32 = 1;
 export const L_SOURCE_WORKLOAD_NAMESPACE: i32 = 2;
 export const L_SOURCE_PRINCIPAL: i32 = 3;
 export const L_SOURCE_APP: i32 = 4;
 export const L_SOURCE_VERSION: i32 = 5;
-export const L_SOURCE_CLUSTER: i32 = 6;
-export const L_DESTINATION_WORKLOAD: i32 = 7;
-export const L_DESTINATION_WORKLOAD_NAMESPACE: i32 = 8;
-export const L_DESTINATION_PRINCIPAL: i32 = 9;
-export const L_DESTINATION_APP: i32 = 10;
-export const L_DESTINATION_VERSION: i32 = 11;
-export const L_DESTINATION_SERVICE: i32 = 12;
-export const L_DESTINATION_SERVICE_NAME: i32 = 13;
-export const L_DESTINATION_SERVICE_NAMESPACE: i32 = 14;
-export const L_DESTINATION_CLUSTER: i32 = 15;
-export const L_REQUEST_PROTOCOL: i32 = 16;
-export const L_RESPONSE_CODE: i32 = 17;
-export const L_GRPC_RESPONSE_STATUS: i32 = 18;
-export const L_RESPONSE_FLAGS: i32 = 19;
-export const L_CONNECTION_SECURITY_POLICY: i32 = 20;
+export const L_SOURCE_CANONICAL_SERVICE: i32 = 6;
+export const L_SOURCE_CANONICAL_REVISION: i32 = 7;
+export const L_SOURCE_CLUSTER: i32 = 8;
+export const L_DESTINATION_WORKLOAD: i32 = 9;
+export const L_DESTINATION_WORKLOAD_NAMESPACE: i32 = 10;
+export const L_DESTINATION_PRINCIPAL: i32 = 11;
+export const L_DESTINATION_APP: i32 = 12;
+export const L_DESTINATION_VERSION: i32 = 13;
+export const L_DESTINATION_SERVICE: i32 = 14;
+export const L_DESTINATION_SERVICE_NAME: i32 = 15;
+export const L_DESTINATION_SERVICE_NAMESPACE: i32 = 16;
+export const L_DESTINATION_CANONICAL_SERVICE: i32 = 17;
+export const L_DESTINATION_CANONICAL_REVISION: i32 = 18;
+export const L_DESTINATION_CLUSTER: i32 = 19;
+export const L_REQUEST_PROTOCOL: i32 = 20;
+export const L_RESPONSE_CODE: i32 = 21;
+export const L_GRPC_RESPONSE_STATUS: i32 = 22;
+export const L_RESPONSE_FLAGS: i32 = 23;
+export const L_CONNECTION_SECURITY_POLICY: i32 = 24;
 
+/** Istio's 25 standard labels (istio.io "Istio Standard Metrics"; the stats filter's tags). */
 export const STANDARD_LABELS: string[] = [
   'reporter', 'source_workload', 'source_workload_namespace', 'source_principal', 'source_app',
-  'source_version', 'source_cluster', 'destination_workload', 'destination_workload_namespace',
-  'destination_principal', 'destination_app', 'destination_version', 'destination_service',
-  'destination_service_name', 'destination_service_namespace', 'destination_cluster',
+  'source_version', 'source_canonical_service', 'source_canonical_revision', 'source_cluster',
+  'destination_workload', 'destination_workload_namespace', 'destination_principal', 'destination_app',
+  'destination_version', 'destination_service', 'destination_service_name', 'destination_service_namespace',
+  'destination_canonical_service', 'destination_canonical_revision', 'destination_cluster',
   'request_protocol', 'response_code', 'grpc_response_status', 'response_flags',
   'connection_security_policy',
 ];
@@ -63,47 +72,9 @@ export function isValidLabelName(name: string): bool {
   return true;
 }
 
-/**
- * A label value safe inside a stat name: `;` and `=` (the encoding's separators) and control
- * characters become `_`; empty becomes `unknown`; at most MAX_VALUE_LENGTH characters.
- */
+/** A label value for the stat name (assembly/lib/stats.ts statLabelValue); empty becomes `unknown`. */
 export function sanitizeValue(value: string): string {
-  if (value.length == 0) return UNKNOWN;
-  let clean = true;
-  const n = value.length < MAX_VALUE_LENGTH ? value.length : MAX_VALUE_LENGTH;
-  for (let i = 0; i < n; i++) {
-    const c = value.charCodeAt(i);
-    if (c == 0x3b || c == 0x3d || c < 0x20 || c == 0x7f) { clean = false; break; }
-  }
-  if (clean) return n == value.length ? value : value.substring(0, n);
-  let out = '';
-  let start = 0;
-  for (let i = 0; i < n; i++) {
-    const c = value.charCodeAt(i);
-    if (c == 0x3b || c == 0x3d || c < 0x20 || c == 0x7f) {
-      out += value.substring(start, i) + '_';
-      start = i + 1;
-    }
-  }
-  return out + value.substring(start, n);
-}
-
-/** `l1=v1;...;ln=vn;<metric>` for already sanitized values. */
-export function encodeMetricName(metric: string, names: string[], values: string[]): string {
-  const parts = new Array<string>(names.length * 4 + 1);
-  for (let i = 0; i < names.length; i++) {
-    parts[4 * i] = names[i];
-    parts[4 * i + 1] = '=';
-    parts[4 * i + 2] = values[i];
-    parts[4 * i + 3] = ';';
-  }
-  parts[names.length * 4] = metric;
-  return joinStrings(parts);
-}
-
-/** The Envoy stats_tags regex that extracts label `name` from an encoded stat name. */
-export function statsTagRegex(name: string): string {
-  return '[.;](' + name + '=([^;]*);)';
+  return value.length == 0 ? UNKNOWN : statLabelValue(value);
 }
 
 // Envoy's core response flags (StreamInfo::CoreResponseFlag), bit i = RESPONSE_FLAG_CODES[i] of the
@@ -137,20 +108,45 @@ export function responseFlagsString(flags: u64): string {
   return out.length == 0 ? '-' : out;
 }
 
-/** Istio's request_protocol: `grpc` for gRPC content types, else `http`. */
-export function requestProtocol(contentType: string | null): string {
-  if (contentType !== null && contentType.startsWith('application/grpc')) return 'grpc';
-  return 'http';
+/**
+ * A gRPC content type as Envoy's Grpc::Common::hasGrpcContentType (what Istio's stats filter
+ * tests): exactly `application/grpc` or `application/grpc+<codec>`; `application/grpc-web` is not.
+ */
+export function isGrpcContentType(contentType: string | null): bool {
+  if (contentType === null || !contentType.startsWith('application/grpc')) return false;
+  return contentType.length == 16 || contentType.charCodeAt(16) == 0x2b;
 }
 
-/** The host of an authority without its port (`svc.ns:8080` -> `svc.ns`, `[::1]:80` -> `[::1]`). */
-export function hostOfAuthority(authority: string): string {
-  if (authority.startsWith('[')) {
-    const end = authority.indexOf(']');
-    return end < 0 ? authority : authority.substring(0, end + 1);
+/** Istio's request_protocol: `grpc` for gRPC requests, else `http`. */
+export function requestProtocol(contentType: string | null): string {
+  return isGrpcContentType(contentType) ? 'grpc' : 'http';
+}
+
+/**
+ * The gRPC status of a gRPC request as Envoy's Grpc::Common::getGrpcStatus(trailers, headers, info)
+ * gives it to Istio's stats filter: the trailers' grpc-status, else the headers', else the HTTP
+ * status mapped as Envoy's Grpc::Utility::httpToGrpcStatus; "" without any (no response code).
+ * An empty grpc-status counts as absent; one that is not a number or is above 16 is Envoy's
+ * InvalidCode, which Istio prints as -1.
+ */
+export function grpcStatusOf(trailer: string | null, header: string | null, httpStatus: i32): string {
+  const value = trailer !== null && trailer.length > 0 ? trailer : header;
+  if (value !== null && value.length > 0) {
+    const v = value;
+    if (v.length > 9) return '-1';
+    for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) < 0x30 || v.charCodeAt(i) > 0x39) return '-1';
+    const n = I32.parseInt(v);
+    return n > 16 ? '-1' : n.toString();
   }
-  const colon = authority.lastIndexOf(':');
-  return colon < 0 ? authority : authority.substring(0, colon);
+  if (httpStatus <= 0) return '';
+  switch (httpStatus) {
+    case 400: return '13';
+    case 401: return '16';
+    case 403: return '7';
+    case 404: return '12';
+    case 429: case 502: case 503: case 504: return '14';
+    default: return '2';
+  }
 }
 
 /** The service host of an Istio cluster name `outbound|80|v1|svc.ns.svc.cluster.local`, else "". */

@@ -2,16 +2,18 @@
 // configured tag overrides, and the cap on distinct label sets. Pure: no host calls; the adapter
 // (filter.ts) fills RequestFacts and answers ValueContext lookups.
 import { joinStrings } from '../../assembly/lib/strings';
+import { pathWithoutQuery } from '../../assembly/lib/http';
 import { JsonKind, JsonValue, jsonAt, scalarText } from '../../assembly/lib/json';
 import { PeerInfo } from './peer';
 import { TraceIds } from './trace';
 import {
   STANDARD_LABELS, UNKNOWN, OTHER, L_REPORTER, L_SOURCE_WORKLOAD, L_SOURCE_WORKLOAD_NAMESPACE, L_SOURCE_PRINCIPAL,
-  L_SOURCE_APP, L_SOURCE_VERSION, L_SOURCE_CLUSTER, L_DESTINATION_WORKLOAD, L_DESTINATION_WORKLOAD_NAMESPACE,
+  L_SOURCE_APP, L_SOURCE_VERSION, L_SOURCE_CANONICAL_SERVICE, L_SOURCE_CANONICAL_REVISION, L_SOURCE_CLUSTER, L_DESTINATION_WORKLOAD, L_DESTINATION_WORKLOAD_NAMESPACE,
   L_DESTINATION_PRINCIPAL, L_DESTINATION_APP, L_DESTINATION_VERSION, L_DESTINATION_SERVICE,
-  L_DESTINATION_SERVICE_NAME, L_DESTINATION_SERVICE_NAMESPACE, L_DESTINATION_CLUSTER, L_REQUEST_PROTOCOL,
+  L_DESTINATION_SERVICE_NAME, L_DESTINATION_SERVICE_NAMESPACE, L_DESTINATION_CANONICAL_SERVICE,
+  L_DESTINATION_CANONICAL_REVISION, L_DESTINATION_CLUSTER, L_REQUEST_PROTOCOL,
   L_RESPONSE_CODE, L_GRPC_RESPONSE_STATUS, L_RESPONSE_FLAGS, L_CONNECTION_SECURITY_POLICY,
-  sanitizeValue, encodeMetricName, responseFlagsString, requestProtocol, hostOfAuthority, serviceOfCluster,
+  sanitizeValue, encodeMetricName, responseFlagsString, hostOfAuthority, serviceOfCluster,
   serviceName, serviceNamespace,
 } from './labels';
 
@@ -30,11 +32,21 @@ export class RequestFacts {
   trace: TraceIds | null = null;
   responseCode: i32 = 0;
   responseCodeDetails: string | null = null;
-  /** grpc-status from the response trailers or headers; "" when absent. */
+  /** A gRPC request (content type, as Istio's stats filter decides). */
+  grpc: bool = false;
+  /** Istio's grpc_response_status (labels.ts grpcStatusOf) for gRPC requests; "" otherwise. */
   grpcStatus: string = '';
+  /** gRPC messages seen in each direction (gRPC requests only). */
+  requestMessages: u64 = 0;
+  responseMessages: u64 = 0;
   responseFlags: u64 = 0;
+  /** Header map bytes + body bytes, as Envoy's request.total_size. */
   requestBytes: i64 = 0;
+  /** Header and trailer map bytes + body bytes, as Envoy's response.total_size. */
   responseBytes: i64 = 0;
+  /** Body bytes, as Envoy's %BYTES_RECEIVED% / %BYTES_SENT%. */
+  requestBodyBytes: i64 = 0;
+  responseBodyBytes: i64 = 0;
   startNs: u64 = 0;
   durationNs: u64 = 0;
   upstreamCluster: string | null = null;
@@ -85,6 +97,11 @@ export function standardLabels(reporter: Reporter, local: PeerInfo, f: RequestFa
   v[L_SOURCE_APP] = src === null ? UNKNOWN : orUnknown(src.app);
   v[L_SOURCE_VERSION] = src === null ? UNKNOWN : orUnknown(src.version);
   v[L_SOURCE_CLUSTER] = src === null ? UNKNOWN : orUnknown(src.cluster);
+  // As Istio's stats filter: a peer without a canonical service is unknown, without a revision latest.
+  v[L_SOURCE_CANONICAL_SERVICE] = src === null ? UNKNOWN : orUnknown(src.canonicalService);
+  v[L_SOURCE_CANONICAL_REVISION] = src === null || src.canonicalRevision.length == 0 ? 'latest' : src.canonicalRevision;
+  v[L_DESTINATION_CANONICAL_SERVICE] = dst === null ? UNKNOWN : orUnknown(dst.canonicalService);
+  v[L_DESTINATION_CANONICAL_REVISION] = dst === null || dst.canonicalRevision.length == 0 ? 'latest' : dst.canonicalRevision;
   v[L_DESTINATION_WORKLOAD] = dst === null ? UNKNOWN : orUnknown(dst.workload);
   v[L_DESTINATION_WORKLOAD_NAMESPACE] = dst === null ? UNKNOWN : orUnknown(dst.namespace);
   v[L_DESTINATION_APP] = dst === null ? UNKNOWN : orUnknown(dst.app);
@@ -95,7 +112,7 @@ export function standardLabels(reporter: Reporter, local: PeerInfo, f: RequestFa
   let ns = serviceNamespace(service);
   if (ns.length == 0 && dst !== null) ns = dst.namespace;
   v[L_DESTINATION_SERVICE_NAMESPACE] = orUnknown(ns);
-  v[L_REQUEST_PROTOCOL] = requestProtocol(f.contentType);
+  v[L_REQUEST_PROTOCOL] = f.grpc ? 'grpc' : 'http';
   v[L_RESPONSE_CODE] = f.responseCode == 0 ? '0' : f.responseCode.toString();
   v[L_GRPC_RESPONSE_STATUS] = f.grpcStatus;
   v[L_RESPONSE_FLAGS] = responseFlagsString(f.responseFlags);
@@ -104,13 +121,42 @@ export function standardLabels(reporter: Reporter, local: PeerInfo, f: RequestFa
 
 // ---- Metrics and their label sets -------------------------------------------------------------
 
-export enum MetricKind { RequestCount, RequestDuration, RequestSize, ResponseSize }
-export const METRIC_COUNT: i32 = 4;
+export enum MetricKind { RequestCount, RequestDuration, RequestSize, ResponseSize, RequestMessages, ResponseMessages }
+export const METRIC_COUNT: i32 = 6;
 export const METRIC_NAMES: string[] = [
   'istio_requests_total', 'istio_request_duration_milliseconds', 'istio_request_bytes', 'istio_response_bytes',
+  'istio_request_messages_total', 'istio_response_messages_total',
 ];
 /** Istio Telemetry API names (`match.metric`). */
-export const METRIC_MATCH_NAMES: string[] = ['REQUEST_COUNT', 'REQUEST_DURATION', 'REQUEST_SIZE', 'RESPONSE_SIZE'];
+export const METRIC_MATCH_NAMES: string[] = [
+  'REQUEST_COUNT', 'REQUEST_DURATION', 'REQUEST_SIZE', 'RESPONSE_SIZE', 'GRPC_REQUEST_MESSAGES', 'GRPC_RESPONSE_MESSAGES',
+];
+
+/** Counters (the others are histograms). */
+export function isCounter(kind: MetricKind): bool {
+  return kind == MetricKind.RequestCount || kind == MetricKind.RequestMessages || kind == MetricKind.ResponseMessages;
+}
+
+/**
+ * Istio records the gRPC message counters for gRPC requests whose stream Envoy's grpc_stats filter
+ * saw a message of (its filter state exists then; a local reply before any message has none).
+ */
+export function recordsFor(kind: MetricKind, f: RequestFacts): bool {
+  if (kind != MetricKind.RequestMessages && kind != MetricKind.ResponseMessages) return true;
+  return f.grpc && f.requestMessages + f.responseMessages > 0;
+}
+
+/** The value one request adds to (counter) or records in (histogram) metric `kind`. */
+export function metricValue(kind: MetricKind, f: RequestFacts): u64 {
+  switch (kind) {
+    case MetricKind.RequestDuration: return f.durationNs / 1_000_000;
+    case MetricKind.RequestSize: return <u64>f.requestBytes;
+    case MetricKind.ResponseSize: return <u64>f.responseBytes;
+    case MetricKind.RequestMessages: return f.requestMessages;
+    case MetricKind.ResponseMessages: return f.responseMessages;
+    default: return 1;
+  }
+}
 
 export enum SourceKind { Standard, RequestHeader, ResponseHeader, Claim, Constant, Attribute }
 
@@ -159,7 +205,7 @@ function attributeValue(a: i32, f: RequestFacts): string {
     case Attribute.RequestHost: return f.authority;
     case Attribute.RequestMethod: return f.method;
     case Attribute.RequestPath: return f.path;
-    case Attribute.RequestUrlPath: { const q = f.path.indexOf('?'); return q < 0 ? f.path : f.path.substring(0, q); }
+    case Attribute.RequestUrlPath: return pathWithoutQuery(f.path);
     case Attribute.RequestProtocol: return f.protocol;
     default: return f.responseCode.toString();
   }

@@ -1,5 +1,7 @@
 // Workload identity exchanged between sidecars in the `x-asmesh-peer` header:
-// base64 (standard) of a JSON object {"workload","namespace","app","version","cluster"}.
+// base64 (standard) of a JSON object {"workload","namespace","app","version","cluster","service","revision"}
+// (service/revision: Istio's canonical service and revision; a peer that sends none has Istio's
+// defaults for a peer without them, unknown and latest).
 // A source-mode (outbound) sidecar adds it to requests and reads + strips it from responses;
 // a destination-mode (inbound) sidecar reads + strips it from requests and answers with its own
 // when the request carried one. Pure: no host calls.
@@ -16,10 +18,15 @@ export class PeerInfo {
   app: string = '';
   version: string = '';
   cluster: string = '';
+  /** Istio's canonical service (service.istio.io/canonical-name, with Istio's fallbacks). */
+  canonicalService: string = '';
+  /** Istio's canonical revision (service.istio.io/canonical-revision, with Istio's fallbacks). */
+  canonicalRevision: string = '';
 
   toJson(): string {
     return '{"workload":' + quote(this.workload) + ',"namespace":' + quote(this.namespace) +
-      ',"app":' + quote(this.app) + ',"version":' + quote(this.version) + ',"cluster":' + quote(this.cluster) + '}';
+      ',"app":' + quote(this.app) + ',"version":' + quote(this.version) + ',"cluster":' + quote(this.cluster) +
+      ',"service":' + quote(this.canonicalService) + ',"revision":' + quote(this.canonicalRevision) + '}';
   }
 
   /** The header value announcing this workload. */
@@ -49,7 +56,27 @@ export function decodePeer(header: string): PeerInfo | null {
     else if (key == 'app') peer.app = v.str;
     else if (key == 'version') peer.version = v.str;
     else if (key == 'cluster') peer.cluster = v.str;
+    else if (key == 'service') peer.canonicalService = v.str;
+    else if (key == 'revision') peer.canonicalRevision = v.str;
     // Unknown keys are ignored: newer sidecars may send more.
   }
   return peer;
+}
+
+/** Workload labels Istio derives the canonical service from, in its order of preference. */
+export const CANONICAL_NAME_LABELS: string[] = ['service.istio.io/canonical-name', 'app.kubernetes.io/name', 'app'];
+/** Workload labels Istio derives the canonical revision from, in its order of preference. */
+export const CANONICAL_REVISION_LABELS: string[] = ['service.istio.io/canonical-revision', 'app.kubernetes.io/version', 'version'];
+
+/**
+ * The first present value (null = label absent), else `fallback`: Istio's CanonicalService
+ * (istio/istio pkg/config/labels) over CANONICAL_NAME_LABELS with the workload name as fallback,
+ * and over CANONICAL_REVISION_LABELS with "latest". A label present with an empty value wins, as there.
+ */
+export function firstPresent(values: (string | null)[], fallback: string): string {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== null) return v;
+  }
+  return fallback;
 }

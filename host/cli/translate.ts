@@ -11,11 +11,16 @@
 //   STRICT, then the local app's cluster. Every sidecar thus runs all three filters, each where Istio
 //   applies the resource (order in a chain as in DESIGN.md: steering, authz, telemetry).
 import { Checker, isObject, parseResources, toDuration, type JsonObject, type Resource } from './istio.ts';
-import { stringify } from 'yaml';
 import { InputErrors } from './errors.ts';
 import { ISTIO_LABELS, MESH_FILTERS, filterManifest, statsTags, type ListenerSide, type MeshFilterName } from '../../filters/manifest.ts';
 import { wasmFilterEntry } from '../envoy/config.ts';
 import { CLUSTER_HEADER, CLUSTER_TEMPLATE } from '../../assembly/lib/contracts.ts';
+
+/**
+ * The path handling Istio gives every sidecar HCM (mesh pathNormalization BASE), which authz policies
+ * rely on: `/a/../b` is `/b` before any filter sees it; `//` and `%2F` are kept (README: HCM settings).
+ */
+export const ISTIO_PATH_HANDLING = { normalize_path: true, merge_slashes: false, path_with_escaped_slashes_action: 'KEEP_UNCHANGED' } as const;
 
 type FilterName = MeshFilterName;
 
@@ -75,7 +80,7 @@ function customLabels(telemetry: JsonObject | null): string[] {
 }
 
 /** The telemetry filter's configuration from an Istio Telemetry spec, for one side of the sidecar. */
-export function telemetryConfig(spec: JsonObject | null, side: ListenerSide): JsonObject {
+function telemetryConfig(spec: JsonObject | null, side: ListenerSide): JsonObject {
   const cfg: JsonObject = { ...sideFields('telemetry', side) };
   if (spec?.metrics !== undefined) cfg.metrics = spec.metrics;
   const logs = (spec?.accessLogging as JsonObject[] | undefined) ?? [];
@@ -159,7 +164,9 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     });
     if (c.errors.length) throw new InputErrors(c.errors);
     const asmesh = isObject(spec.asmesh) ? spec.asmesh : {};
-    spec.asmesh = { clusterName: CLUSTER_TEMPLATE, ...asmesh };
+    // namespace: short hosts resolve in the VirtualService's (the proxy's comes from node metadata);
+    // port: the service port, which `match.port` compares with as pilot's per-port listeners do.
+    spec.asmesh = { clusterName: CLUSTER_TEMPLATE, namespace: vs.namespace, port: defaultPort, ...asmesh };
     steering = spec;
     for (const h of (vs.spec.hosts as string[])) service(h, vs.file).ports.add(defaultPort);
   }
@@ -408,6 +415,7 @@ function renderBootstrap(args: {
       '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
       stat_prefix: statPrefix,
       codec_type: 'AUTO',
+      ...ISTIO_PATH_HANDLING,
       route_config: routeConfig,
       http_filters: httpFilters(statPrefix),
       ...(forwardCert ? { forward_client_cert_details: 'SANITIZE_SET', set_current_client_cert_details: { uri: true } } : {}),
@@ -450,7 +458,3 @@ function renderBootstrap(args: {
   };
 }
 
-/** YAML as Envoy reads it: no anchors/aliases, no line folding. */
-export function toYaml(value: unknown): string {
-  return stringify(value, { aliasDuplicateObjects: false, lineWidth: 0 });
-}

@@ -115,8 +115,8 @@ export async function runScenarios(mesh: Mesh, progress: (s: string) => void): P
   if (skipTel) add(skipTel);
   else {
     progress('telemetry: reading /stats/prometheus of each sidecar');
-    const a = await prometheus(mesh.sidecars.a.admin, 'istio_requests_total');
-    const b = [...await prometheus(mesh.sidecars.v1.admin, 'istio_requests_total'), ...await prometheus(mesh.sidecars.v2.admin, 'istio_requests_total')];
+    const a = await prometheus(mesh.sidecars.a.envoy, 'istio_requests_total');
+    const b = [...await prometheus(mesh.sidecars.v1.envoy, 'istio_requests_total'), ...await prometheus(mesh.sidecars.v2.envoy, 'istio_requests_total')];
     const total = (s: typeof a, f: (l: Record<string, string>) => boolean) => s.filter((x) => f(x.labels)).reduce((n, x) => n + x.value, 0);
     const source = total(a, (l) => l.reporter === 'source');
     add({ group: 'telemetry', name: 'sidecar_a counts every request it sent (reporter=source)', ok: source === sent, detail: `istio_requests_total ${source}, requests sent ${sent}` });

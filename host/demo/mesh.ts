@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { makeMeshCerts, spiffeId, type Identity } from '../cli/certs.ts';
 import { localizePaths } from '../cli/envoy.ts';
 import { launchEnvoy, type Envoy } from '../envoy/launcher.ts';
+import { parseExposition, select, type Sample } from '../envoy/prometheus.ts';
 import { translate, type TranslateOptions } from '../cli/translate.ts';
 import { MESH_FILTERS, type MeshFilterName } from '../../filters/manifest.ts';
 import type { JsonObject } from '../cli/istio.ts';
 import { EchoServer } from '../upstream/echo.ts';
 import { Issuer } from './jwt.ts';
-import { parseSamples, type Sample } from '../observe/exposition.ts';
 
 export interface Reply { status: number; headers: IncomingHttpHeaders; body: string; ms: number; error?: string }
 
@@ -183,10 +183,7 @@ export function sum(m: Map<string, number>, re: RegExp): number {
   return n;
 }
 
-export type { Sample };
-
-/** Samples of `/stats/prometheus` for one metric name. */
-export async function prometheus(admin: string, metric: string): Promise<Sample[]> {
-  const text = await (await fetch(`${admin}/stats/prometheus`)).text();
-  return parseSamples(text, metric).filter((s) => s.name === metric);
+/** Samples of one metric on a sidecar's `/stats/prometheus`. */
+export async function prometheus(envoy: Envoy, metric: string): Promise<Sample[]> {
+  return select(parseExposition(await envoy.prometheus()), metric);
 }

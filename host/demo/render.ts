@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeMeshCerts } from '../cli/certs.ts';
 import { repoRoot } from '../paths.ts';
-import { toYaml } from '../cli/translate.ts';
+import { envoyYaml } from '../envoy/config.ts';
 import { Issuer } from './jwt.ts';
 import { IDENTITIES, SIDECARS, demoResources, translateSidecar } from './mesh.ts';
 
@@ -33,7 +33,7 @@ export function renderCompose(dir: string, mountedAt = COMPOSE_DIR): { files: st
       wasmDir: '/etc/asmesh/wasm', certDir: `${mountedAt}/certs/${wl.name}`,
     });
     const file = join(dir, `${name}.yaml`);
-    writeFileSync(file, `# Rendered by asmesh demo --render from envoy/demo/istio/*.yaml for ${wl.name}\n${toYaml(r.envoy)}`);
+    writeFileSync(file, `# Rendered by asmesh demo --render from envoy/demo/istio/*.yaml for ${wl.name}\n${envoyYaml(r.envoy)}`);
     files.push(file);
   }
   const token = issuer.token({}, 24 * 3600);

@@ -3,11 +3,10 @@
 // build/, each mounted filter's configuration; unmounted asmesh wasm filters are dropped.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { chainOrder, type StatsTagRule } from '../../filters/manifest.ts';
 import { repoRoot } from '../paths.ts';
 
-export { chainOrder };
 export const SIDECAR_YAML = join(repoRoot, 'envoy/sidecar.yaml');
 
 export interface MountedFilter {
@@ -40,6 +39,12 @@ export interface RenderOptions {
 }
 
 type Obj = Record<string, any>;
+
+/** YAML for Envoy. Envoy reads YAML 1.1 (yaml-cpp): plain `yes`, `on`, `n`, `12:30` are booleans/numbers there,
+ * so strings like them are quoted (a header value "yes" must not reach Envoy as `true`). */
+export function envoyYaml(value: unknown): string {
+  return stringify(value, { aliasDuplicateObjects: false, lineWidth: 0, version: '1.1' });
+}
 
 export function loadBootstrap(config: string | Record<string, unknown> = SIDECAR_YAML): Obj {
   if (typeof config === 'string') return parse(readFileSync(config, 'utf8')) as Obj;

@@ -8,8 +8,8 @@ import { repoRoot } from '../paths.ts';
 
 export const ENVOY_VERSION = '1.40.0';
 export { repoRoot };
-export const installDir = join(repoRoot, '.envoy', ENVOY_VERSION);
-export const installedBinary = join(installDir, 'envoy', '_bin', 'envoy');
+const installDir = join(repoRoot, '.envoy', ENVOY_VERSION);
+const installedBinary = join(installDir, 'envoy', '_bin', 'envoy');
 
 function executable(path: string): boolean {
   try { accessSync(path, constants.X_OK); return true; } catch { return false; }

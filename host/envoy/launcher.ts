@@ -8,9 +8,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { request as httpRequest, type Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { dirname, join } from 'node:path';
-import { stringify } from 'yaml';
-import { renderBootstrap, wasmFiles, type RenderOptions } from './config.ts';
+import { envoyYaml, renderBootstrap, wasmFiles, type RenderOptions } from './config.ts';
 import { envoyBinary, repoRoot } from './install.ts';
+import { until } from '../until.ts';
 
 export interface LaunchOptions {
   /** Extra command-line arguments. */
@@ -67,7 +67,7 @@ function writeBootstrap(bootstrap: any): { dir: string; path: string } {
   const dir = join(repoRoot, '.tmp', 'envoy', `${process.pid}-${++runs}`);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'envoy.yaml');
-  writeFileSync(path, stringify(bootstrap, { aliasDuplicateObjects: false, lineWidth: 0 }));
+  writeFileSync(path, envoyYaml(bootstrap));
   return { dir, path };
 }
 
@@ -133,14 +133,8 @@ export class Envoy {
   logs(): string { return this.log.join(''); }
 
   /** Waits until the log matches `pattern`; throws after `timeoutMs`. */
-  async waitForLog(pattern: RegExp, timeoutMs = 5000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = this.logs().match(pattern);
-      if (m) return m[0];
-      if (Date.now() > deadline) throw new Error(`Envoy log did not match ${pattern} within ${timeoutMs} ms`);
-      await sleep(25);
-    }
+  waitForLog(pattern: RegExp, timeoutMs = 5000): Promise<string> {
+    return until(() => this.logs().match(pattern)?.[0], timeoutMs, `the Envoy log to match ${pattern}`);
   }
 
   waitExit(timeoutMs: number): Promise<boolean> {

@@ -10,17 +10,20 @@ const ABSENT: Slot = { get: () => EMPTY, unset: true };
 
 function slotOf(host: HostState, type: number): Slot | null {
   const stream = host.stream();
-  const bodySlot = (key: 'requestBody' | 'responseBody'): Slot => {
+  const bodySlot = (key: 'requestBody' | 'responseBody' | 'downstreamData' | 'upstreamData'): Slot => {
     if (stream === null || stream[key] === null) return ABSENT;
     return { get: () => stream[key], set: (data) => { (stream as StreamState)[key] = data; } };
   };
   switch (type) {
     case BufferType.HttpRequestBody: return bodySlot('requestBody');
     case BufferType.HttpResponseBody: return bodySlot('responseBody');
+    case BufferType.DownstreamData: return bodySlot('downstreamData');
+    case BufferType.UpstreamData: return bodySlot('upstreamData');
     case BufferType.HttpCallResponseBody: return host.callResponse === null ? null : { get: () => host.callResponse!.body };
     case BufferType.VmConfiguration: return { get: () => host.vmConfig };
     case BufferType.PluginConfiguration: return host.configuring ? { get: () => host.pluginConfig } : null;
-    default: return ABSENT; // network data, gRPC receive buffer, call data: none in an HTTP harness
+    case BufferType.GrpcReceiveBuffer: return host.grpcReceive?.message == null ? ABSENT : { get: () => host.grpcReceive!.message };
+    default: return ABSENT; // call data: none here
   }
 }
 

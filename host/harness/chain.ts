@@ -7,10 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { loadPlugin, MetricStore, SharedStore, type Plugin, type PluginOptions } from './index.ts';
 import { FilterManager, type BodyFrames } from './filter-manager.ts';
-import { isGrpcRequest } from './phases.ts';
+import { grpcStatusOf, isGrpcRequest } from './phases.ts';
 import type { HeaderList, PropertyValue } from './state.ts';
 import type { HttpStream } from './stream.ts';
-import { headerList, joinedHeaders, type HeaderInput } from './types.ts';
+import { headerList, joinedHeaders, type GrpcReply, type HeaderInput } from './types.ts';
 
 /** A request as a cluster's server receives it (HTTP/1.1: `host`, no pseudo-headers). */
 export interface ClusterRequest {
@@ -24,6 +24,11 @@ export interface ClusterRequest {
 export interface ClusterReply { status: number; headers: Record<string, string>; body: string }
 /** A cluster's server: answers routed requests and the filters' http calls alike. */
 export type ClusterServer = (req: ClusterRequest) => ClusterReply | Promise<ClusterReply>;
+
+/** A unary gRPC request as a cluster's gRPC server receives it. */
+export interface GrpcRequest { service: string; method: string; metadata: HeaderList; message: Uint8Array }
+/** A cluster's gRPC server: answers the filters' unary gRPC calls. */
+export type GrpcServer = (req: GrpcRequest) => GrpcReply | Promise<GrpcReply>;
 
 export interface ChainFilter {
   name: string;
@@ -41,6 +46,8 @@ export interface RouterOptions {
   clusterHeader?: string;
   /** The route timeout the router announces upstream (x-envoy-expected-rq-timeout-ms); Envoy's default 15 s. */
   timeoutMs?: number;
+  /** The listener's traffic_direction as `xds.listener_direction` (0 unspecified, 1 inbound, 2 outbound). */
+  listenerDirection?: number;
 }
 
 export interface ChainOptions {
@@ -48,6 +55,12 @@ export interface ChainOptions {
   router: RouterOptions;
   /** The clusters Envoy has, by name, each with its server. */
   clusters: Record<string, ClusterServer>;
+  /** Each cluster's endpoint as `upstream.address` (default 127.0.0.1:80). */
+  clusterAddresses?: Record<string, string>;
+  /** The downstream client's address as `source.address` (default 127.0.0.1:50000). */
+  clientAddress?: string;
+  /** HTTP/2 clusters serving gRPC, by name (they exist for the filters' gRPC calls). */
+  grpcClusters?: Record<string, GrpcServer>;
   node?: PluginOptions['node'];
   /** The clock's start (default the wall clock, as Envoy's); it then moves only by ticks. */
   nowMs?: number;
@@ -108,7 +121,7 @@ export async function loadChain(opts: ChainOptions): Promise<Chain> {
     for (let vm = 0; vm < workers + 2; vm++) {
       plugins.push(await loadPlugin(f.wasm, {
         pluginName: f.name, rootId: f.name, vmId, ...f.options, ...shared,
-        config: f.config ?? '', node: opts.node, clusters: Object.keys(opts.clusters), nowMs,
+        config: f.config ?? '', node: opts.node, clusters: [...Object.keys(opts.clusters), ...Object.keys(opts.grpcClusters ?? {})], nowMs,
       }));
     }
     vms.push({ name: f.name, plugins });
@@ -119,6 +132,7 @@ export async function loadChain(opts: ChainOptions): Promise<Chain> {
 export class Chain {
   /** Each filter's VM on the first worker, which serves the requests. */
   readonly plugins: { name: string; plugin: Plugin }[];
+  private connections = 0;
 
   /** @internal use loadChain */
   constructor(
@@ -138,6 +152,13 @@ export class Chain {
   }
 
   private async answerCalls(plugin: Plugin): Promise<number> {
+    const grpc = plugin.pendingGrpcCalls().filter((c) => c.kind === 'call');
+    for (const call of grpc) {
+      const server = this.opts.grpcClusters?.[call.cluster];
+      // A cluster that does not speak gRPC (HTTP/1 here) fails the call INTERNAL (measured in Envoy 1.40).
+      const reply = server === undefined ? { status: 13 } : await server({ service: call.service, method: call.method, metadata: call.metadata, message: call.messages[0]! });
+      await plugin.respondGrpcCall(call.token, reply);
+    }
     const calls = plugin.pendingHttpCalls();
     for (const call of calls) {
       const server = this.opts.clusters[call.cluster];
@@ -151,7 +172,7 @@ export class Chain {
       const reply = await server({ method: h[':method'] ?? 'GET', path: h[':path'] ?? '/', headers, body: Buffer.from(call.body).toString('utf8') });
       await plugin.respondHttpCall(call.token, { status: reply.status, headers: withLength(reply), body: reply.body });
     }
-    return calls.length;
+    return calls.length + grpc.length;
   }
 
   /** One request from a downstream HTTP/1.1 client; throws when a filter stops the stream for good. */
@@ -159,7 +180,21 @@ export class Chain {
     const { router } = this.opts;
     const clusterHeader = router.clusterHeader;
     const timeout = String(router.timeoutMs ?? 15000);
-    const streams = this.plugins.map(({ plugin }) => plugin.stream({ properties: { ...this.opts.streamProperties, ...req.properties } }));
+    const given = { ...this.opts.streamProperties, ...req.properties };
+    const connection = ++this.connections;
+    const client = this.opts.clientAddress ?? '127.0.0.1:50000';
+    const listener = `127.0.0.1:${String(given['destination.port'] ?? 15001)}`;
+    // What Envoy derives from the connection and the stream (measured in Envoy 1.40); the test's properties win.
+    const start: Record<string, PropertyValue> = {
+      'source.address': client, 'source.port': BigInt(client.slice(client.lastIndexOf(':') + 1)),
+      'destination.address': listener, 'destination.port': BigInt(listener.slice(listener.lastIndexOf(':') + 1)),
+      'connection.id': BigInt(connection), 'connection.mtls': false, 'connection.requested_server_name': '',
+      'request.time': this.plugins[0]?.plugin.nowNs() ?? 0n, 'response.flags': 0n, 'xds.route_name': '',
+      'xds.listener_direction': BigInt(this.opts.router.listenerDirection ?? 0), 'upstream.transport_failure_reason': '',
+    };
+    const streams = this.plugins.map(({ plugin }) => plugin.stream({ properties: { ...start, ...given } }));
+    /** Sets a derived attribute on every filter's stream unless the test gave it. */
+    const derive = (key: string, value: PropertyValue) => { if (!(key in given)) for (const s of streams) s.state.properties[key] = value; };
     // Envoy keeps filter state per stream, shared by every filter of the chain (each in its own VM):
     // a proxy_set_property of one filter is what proxy_get_property of a later one reads.
     const filterState = streams[0]?.state.filterState;
@@ -175,7 +210,7 @@ export class Chain {
     headers.push(['x-forwarded-proto', 'http'], ['x-request-id', randomUUID()]);
     // request.size is the content-length from the start (Envoy 1.40), the bytes received at the end.
     const length = headers.find(([k]) => k === 'content-length')?.[1];
-    if (length !== undefined) for (const s of streams) s.state.properties['request.size'] = Number(length);
+    if (length !== undefined) derive('request.size', Number(length));
 
     const run = new FilterManager(this.plugins, streams, this.opts.bodyFrames ?? 'http1', (plugin) => this.answerCalls(plugin));
     await run.decode(headers, chunks);
@@ -193,7 +228,7 @@ export class Chain {
       if (server === undefined) {
         // Envoy's router: cluster_header names no cluster -> 503, no body, response flag NC (bit 24 of
         // response.flags, measured in test/telemetry/envoy-flags.test.ts). It goes through every encoder.
-        for (const st of streams) st.state.properties['response.flags'] = 1 << 24;
+        derive('response.flags', 1 << 24);
         await run.encodeLocal({ status: 503, body: new Uint8Array(0), headers: [], details: 'cluster_not_found', grpcStatus: null }, streams.length - 1);
       } else {
         const upHeaders: Record<string, string> = { host: h[':authority'] ?? '' };
@@ -207,7 +242,12 @@ export class Chain {
         // connection, then the router's x-envoy-upstream-service-time (measured in Envoy 1.40).
         const replyHeaders: [string, string][] = [[':status', String(reply.status)], ...Object.entries(withLength(reply)).map(([k, v]) => [k.toLowerCase(), v] as [string, string]),
           ['date', new Date().toUTCString()], ['connection', 'keep-alive'], ['x-envoy-upstream-service-time', '0']];
-        for (const st of streams) st.state.properties['response.code_details'] = 'via_upstream';
+        derive('response.code_details', 'via_upstream');
+        derive('xds.cluster_name', cluster);
+        derive('xds.cluster_metadata', '');
+        const address = this.opts.clusterAddresses?.[cluster] ?? '127.0.0.1:80';
+        derive('upstream.address', address);
+        derive('upstream.port', BigInt(address.slice(address.lastIndexOf(':') + 1)));
         await run.encode(replyHeaders, reply.body.length > 0 ? [Buffer.from(reply.body)] : [], streams.length - 1, false);
       }
     }
@@ -226,6 +266,9 @@ export class Chain {
     if (response.local && response.body.length === 0 && isGrpcRequest(run.requestHeaders) && !logResponse.some(([k]) => k === 'content-length')) logResponse.push(['content-length', '0']);
     if (!logResponse.some(([k]) => k === 'date')) logResponse.push(['date', new Date().toUTCString()]);
     logResponse.push(['server', 'envoy']);
+    // response.grpc_status: grpc-status when the answer has one, else the HTTP status mapped (Envoy 1.40: 200 gives 2, UNKNOWN).
+    derive('response.grpc_status', BigInt(joined['grpc-status'] !== undefined ? Number(joined['grpc-status']) : grpcStatusOf(Number(joined[':status'] ?? 0))));
+    derive('request.duration', 0n);
     // The HTTP/1 codec adds content-length: 0 to an answer without a body (not 204/304/1xx); no filter sees it.
     const status = Number(joined[':status'] ?? 0);
     if (joined['content-length'] === undefined && joined['transfer-encoding'] === undefined && response.body.length === 0 && status >= 200 && status !== 204 && status !== 304) joined['content-length'] = '0';

@@ -194,7 +194,7 @@ export class FilterManager {
       }
       if (progressed) continue;
       const stopped = this.slots.filter((s) => s.stopAll || s.buffering).map((s) => this.plugins[s.filter]!);
-      const calling = this.plugins.find(({ plugin }) => plugin.pendingHttpCalls().length > 0);
+      const calling = this.plugins.find(({ plugin }) => plugin.pendingHttpCalls().length > 0 || plugin.pendingGrpcCalls().some((c) => c.kind === 'call'));
       if (spins < 1000 && calling !== undefined) { await this.answerCalls(calling.plugin); continue; }
       const ticking = stopped.find(({ plugin }) => plugin.tickPeriodMs > 0);
       if (spins < 1000 && ticking !== undefined) { await ticking.plugin.tick(); continue; }

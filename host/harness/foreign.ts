@@ -3,7 +3,7 @@
 //   verify_signature   — args: VerifySignatureArguments {1 hash_function, 2 public_key (DER
 //                        SubjectPublicKeyInfo), 3 signature, 4 text}; result:
 //                        VerifySignatureResult {1 result (bool), 2 error (string)}.
-// Any other name answers NotFound.
+// A test registers more by name (PluginOptions.foreignFunctions.functions); any other name answers NotFound.
 import { createPublicKey, verify } from 'node:crypto';
 import { WasmResult } from './abi.ts';
 import { textDecoder, textEncoder } from './memory.ts';
@@ -29,11 +29,21 @@ export function verifySignature(args: Uint8Array): { result: Uint8Array } | Wasm
   return ok ? answer(true, '') : answer(false, 'Failed to verify digest. Error code 0');
 }
 
-export function foreignImports(host: HostState, opts: { verifySignature: boolean }) {
+/** A foreign function a test registers: the argument bytes in, result bytes (or a WasmResult status) out. */
+export type ForeignFunction = (args: Uint8Array) => Uint8Array | number;
+
+export function foreignImports(host: HostState, opts: { verifySignature: boolean; functions?: Record<string, ForeignFunction> }) {
   const { mem } = host;
   return {
     proxy_call_foreign_function(namePtr: number, nameSize: number, argPtr: number, argSize: number, resultPtrPtr: number, resultSizePtr: number): number {
       const name = mem.string(namePtr, nameSize);
+      const registered = opts.functions?.[name];
+      if (registered !== undefined) {
+        const out = registered(mem.bytes(argPtr, argSize));
+        if (typeof out === 'number') return out;
+        mem.copyOut(out, resultPtrPtr, resultSizePtr);
+        return WasmResult.Ok;
+      }
       if (name === 'clear_route_cache') {
         const stream = host.stream();
         if (stream !== null) stream.routeCacheClears++;

@@ -58,7 +58,8 @@ function mapOf(host: HostState, type: number): HeaderList | null | undefined {
     case MapType.ResponseTrailers: return stream?.responseTrailers ?? null;
     case MapType.HttpCallResponseHeaders: return host.callResponse?.headers ?? null;
     case MapType.HttpCallResponseTrailers: return host.callResponse?.trailers ?? null;
-    case MapType.GrpcReceiveInitialMetadata: case MapType.GrpcReceiveTrailingMetadata: return null;
+    case MapType.GrpcReceiveInitialMetadata: return host.grpcReceive?.initialMetadata ?? null;
+    case MapType.GrpcReceiveTrailingMetadata: return host.grpcReceive?.trailingMetadata ?? null;
     default: return undefined;
   }
 }

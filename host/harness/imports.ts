@@ -3,7 +3,7 @@ import { WasmResult } from './abi.ts';
 import { OutOfBounds } from './memory.ts';
 import { bufferImports } from './buffers.ts';
 import { configurationImports } from './configuration.ts';
-import { foreignImports } from './foreign.ts';
+import { foreignImports, type ForeignFunction } from './foreign.ts';
 import { grpcImports } from './grpc.ts';
 import { headerImports } from './headers.ts';
 import { httpCallImports } from './http-calls.ts';
@@ -21,7 +21,7 @@ import type { ImportTable } from './vm.ts';
 import { wasiImports } from './wasi.ts';
 
 export interface ImportHooks {
-  metrics: MetricStore; shared: SharedStore; verifySignature: boolean;
+  metrics: MetricStore; shared: SharedStore; verifySignature: boolean; foreign?: Record<string, ForeignFunction>;
   onResume(contextId: number): void; onQueueReady(queueId: number): void;
 }
 
@@ -30,7 +30,7 @@ export function envoyImports(host: HostState, hooks: ImportHooks): ImportTable {
     ...logImports(host), ...headerImports(host), ...bufferImports(host), ...propertyImports(host),
     ...localReplyImports(host), ...streamControlImports(host, hooks.onResume), ...metricImports(host, hooks.metrics),
     ...httpCallImports(host), ...grpcImports(host), ...timerImports(host),
-    ...sharedDataImports(host, hooks.shared, hooks.onQueueReady), ...foreignImports(host, { verifySignature: hooks.verifySignature }),
+    ...sharedDataImports(host, hooks.shared, hooks.onQueueReady), ...foreignImports(host, { verifySignature: hooks.verifySignature, functions: hooks.foreign }),
     ...configurationImports(host),
   };
   // A guest pointer outside memory is InvalidMemoryAccess, as cpp-host's getMemory/setWord checks.

@@ -7,22 +7,25 @@ import { envoyImports } from './imports.ts';
 import { textDecoder, textEncoder, toBytes } from './memory.ts';
 import type { Metric } from './metrics.ts';
 import { MetricStore, STAT_PREFIX } from './metrics.ts';
+import type { ForeignFunction } from './foreign.ts';
 import { renderPrometheus, type StatsTagRule } from './prometheus.ts';
 import { SharedStore, type SharedEntry } from './shared-data.ts';
 import { HostState, type PropertyValue } from './state.ts';
 import { HttpStream } from './stream.ts';
-import type { HttpRequestSpec, HttpResult, LogEntry, PendingHttpCall } from './types.ts';
+import { TcpConnection } from './network.ts';
+import type { GrpcReply, GrpcStreamReply, HeaderList, HttpRequestSpec, HttpResult, LogEntry, PendingGrpcCall, PendingHttpCall } from './types.ts';
 import { headerList, responseHeaderList } from './types.ts';
 import { Vm, VmFailure } from './vm.ts';
 
 export type { StatsTagRule } from './prometheus.ts';
 export type * from './types.ts';
 export { HttpStream } from './stream.ts';
+export { TcpConnection, PeerType } from './network.ts';
 export { encodePairs, decodePairs } from './headers.ts';
 export { SharedStore } from './shared-data.ts';
 export { MetricStore } from './metrics.ts';
 export { loadChain, Chain } from './chain.ts';
-export type { ChainFilter, ChainOptions, ChainRequest, ChainResponse, ClusterReply, ClusterRequest, ClusterServer, RouterOptions } from './chain.ts';
+export type { GrpcRequest, GrpcServer, ChainFilter, ChainOptions, ChainRequest, ChainResponse, ClusterReply, ClusterRequest, ClusterServer, RouterOptions } from './chain.ts';
 export { headerList, joinedHeaders, responseHeaderList } from './types.ts';
 
 export interface PluginOptions {
@@ -36,7 +39,8 @@ export interface PluginOptions {
   clusters?: string[];
   failOpen?: boolean;
   nowMs?: number;
-  foreignFunctions?: { verifySignature?: boolean };
+  /** Envoy's verify_signature (default on), and functions a test registers by name (as Envoy's registered foreign functions). */
+  foreignFunctions?: { verifySignature?: boolean; functions?: Record<string, ForeignFunction> };
   /**
    * Shared data and queues of another plugin with the same vmId (from `plugin.sharedStore` or
    * `new SharedStore(vmId)`): as Envoy's VMs of one vm_id on several worker threads share them.
@@ -95,6 +99,7 @@ export class Plugin {
   async start(wasm: Uint8Array): Promise<void> {
     const imports = envoyImports(this.host, {
       metrics: this.store, shared: this.sharedStore, verifySignature: this.opts.foreignFunctions?.verifySignature ?? true,
+      foreign: this.opts.foreignFunctions?.functions,
       onResume: () => {}, // streams are poked after every callback
       onQueueReady: (queueId) => this.rootCall('proxy_on_queue_ready', queueId),
     });
@@ -149,6 +154,11 @@ export class Plugin {
     return exchange.result();
   }
 
+  /** A network (TCP) filter context: the test plays the client and the upstream. */
+  connection(properties: Record<string, PropertyValue> = {}): TcpConnection {
+    return new TcpConnection(this.vm, this.host, properties);
+  }
+
   stream(req: Partial<HttpRequestSpec> = {}): HttpStream {
     return new HttpStream(this.vm, this.host, req.properties ?? {});
   }
@@ -180,6 +190,61 @@ export class Plugin {
     }
   }
 
+  /** The items waiting in a shared queue (of this plugin's vm_id unless `vmId`), oldest first; undefined when no VM registered it. */
+  sharedQueue(name: string, vmId = this.names.vm): Uint8Array[] | undefined {
+    const id = this.sharedStore.queueId(vmId, name);
+    return id === undefined ? undefined : [...this.sharedStore.queues.get(id)!.items];
+  }
+
+  /** Enqueues `data` on a shared queue this plugin's VM registered, as another VM would: proxy_on_queue_ready follows. */
+  enqueueSharedQueue(name: string, data: string | Uint8Array): void {
+    const id = this.sharedStore.queueId(this.names.vm, name);
+    if (id === undefined) throw new Error(`no shared queue ${name} registered by vm_id ${this.names.vm}`);
+    const queue = this.sharedStore.queues.get(id)!;
+    queue.items.push(toBytes(data));
+    (queue.notify ?? ((q: number) => this.rootCall('proxy_on_queue_ready', q)))(id);
+  }
+
+  /** gRPC calls and streams the filter started that are still open. */
+  pendingGrpcCalls(): PendingGrpcCall[] {
+    return [...this.host.grpcCalls.values()].map((c) => ({ ...c, metadata: c.metadata.map(([k, v]) => [k, v]), messages: [...c.messages] }));
+  }
+
+  /**
+   * Answers a unary gRPC call: status 0 (default) delivers the message (proxy_on_grpc_receive); any
+   * other status fails the call (proxy_on_grpc_close, proxy_get_status gives the message).
+   */
+  async respondGrpcCall(token: number, reply: GrpcReply = {}): Promise<void> {
+    const call = this.host.grpcCalls.get(token);
+    if (call === undefined || call.kind !== 'call') throw new Error(`no pending gRPC call with token ${token}`);
+    this.host.grpcCalls.delete(token);
+    const status = reply.status ?? 0;
+    if (status === 0) this.grpcCallback('proxy_on_grpc_receive', token, { message: toBytes(reply.message) });
+    else this.grpcClose(token, status, reply.statusMessage ?? '');
+  }
+
+  /** Delivers what a gRPC stream's server sends, in order: initial metadata, messages, trailing metadata, then the close when `status` is given. */
+  async respondGrpcStream(token: number, reply: GrpcStreamReply): Promise<void> {
+    const call = this.host.grpcCalls.get(token);
+    if (call === undefined || call.kind !== 'stream') throw new Error(`no open gRPC stream with token ${token}`);
+    if (reply.initialMetadata !== undefined) this.grpcCallback('proxy_on_grpc_receive_initial_metadata', token, { initialMetadata: headerList(reply.initialMetadata) });
+    for (const message of reply.messages ?? []) this.grpcCallback('proxy_on_grpc_receive', token, { message: toBytes(message) });
+    if (reply.trailingMetadata !== undefined) this.grpcCallback('proxy_on_grpc_receive_trailing_metadata', token, { trailingMetadata: headerList(reply.trailingMetadata) });
+    if (reply.status !== undefined) { this.host.grpcCalls.delete(token); this.grpcClose(token, reply.status, reply.statusMessage ?? ''); }
+  }
+
+  private grpcCallback(name: string, token: number, data: { initialMetadata?: HeaderList; trailingMetadata?: HeaderList; message?: Uint8Array }): void {
+    this.host.grpcReceive = { initialMetadata: data.initialMetadata ?? null, trailingMetadata: data.trailingMetadata ?? null, message: data.message ?? null };
+    const arg = data.message?.length ?? data.initialMetadata?.length ?? data.trailingMetadata?.length ?? 0;
+    try { this.rootCall(name, token, arg); } finally { this.host.grpcReceive = null; }
+  }
+
+  private grpcClose(token: number, status: number, message: string): void {
+    const saved = this.host.lastStatus;
+    this.host.lastStatus = { code: status, message };
+    try { this.rootCall('proxy_on_grpc_close', token, status); } finally { this.host.lastStatus = { code: saved.code, message: '' }; }
+  }
+
   /** Advances the fake clock and fires proxy_on_tick for each tick period that elapsed. */
   async tick(ms?: number): Promise<void> {
     const step = ms ?? this.host.tickPeriodMs;
@@ -203,6 +268,8 @@ export class Plugin {
 
   get tickPeriodMs(): number { return this.host.tickPeriodMs; }
   nowMs(): number { return this.host.nowMs(); }
+  /** The fake clock in nanoseconds. */
+  nowNs(): bigint { return this.host.nowNs; }
 
   close(): void {
     for (const exchange of [...this.active.values()]) exchange.poke();

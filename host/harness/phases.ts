@@ -45,7 +45,7 @@ export function localReplyHeaders(reply: LocalReply, grpcRequest = false): [stri
 }
 
 /** Envoy's gRPC status for an HTTP status (Grpc::Utility::httpToGrpcStatus). */
-function grpcStatusOf(http: number): number {
+export function grpcStatusOf(http: number): number {
   const map: Record<number, number> = { 400: 13, 401: 16, 403: 7, 404: 12, 429: 14, 502: 14, 503: 14, 504: 14 };
   return map[http] ?? 2;
 }

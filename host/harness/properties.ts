@@ -70,6 +70,11 @@ export function resolveProperty(host: HostState, segments: string[]): PropertyVa
   if (stream !== null) {
     const fromTest = lookup(stream.properties, segments);
     if (fromTest !== undefined) return fromTest;
+    // Envoy's header map answers `host` with :authority (measured: request.headers.host in Envoy 1.40).
+    if (segments.length === 3 && segments[0] === 'request' && segments[1] === 'headers' && segments[2] === 'host') {
+      const host = firstValue(stream.attributes.requestHeaders, 'host') ?? firstValue(stream.attributes.requestHeaders, ':authority');
+      if (host !== undefined) return host;
+    }
     for (let i = segments.length; i > 0; i--) {
       const derived = streamAttribute(stream, segments.slice(0, i).join('.'));
       if (derived !== undefined) return descend(derived, segments.slice(i));

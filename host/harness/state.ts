@@ -14,6 +14,15 @@ export interface HttpCallRecord {
   contextId: number; // the context that asked (the response still goes to the root context, as in Envoy)
 }
 
+export interface GrpcCallRecord {
+  kind: 'call' | 'stream'; token: number; cluster: string; service: string; method: string; metadata: HeaderList;
+  /** The call's request message, or each message sent on the stream. */
+  messages: Uint8Array[];
+  timeoutMs: number; contextId: number;
+  /** proxy_grpc_close or a send with end of stream. */
+  localClosed: boolean;
+}
+
 /** What a phase callback sees: the maps and buffers Envoy exposes at that point of the stream. */
 export class StreamState {
   requestHeaders: HeaderList | null = null;
@@ -22,6 +31,8 @@ export class StreamState {
   responseTrailers: HeaderList | null = null;
   requestBody: Uint8Array | null = null;  // only during proxy_on_request_body
   responseBody: Uint8Array | null = null; // only during proxy_on_response_body
+  downstreamData: Uint8Array | null = null; // network contexts: only during proxy_on_downstream_data
+  upstreamData: Uint8Array | null = null;   // network contexts: only during proxy_on_upstream_data
   localReply: LocalReply | null = null;   // deferred until the callback returns
   continueRequested: [boolean, boolean] = [false, false]; // request, response
   closeRequested = false;
@@ -58,6 +69,9 @@ export class HostState {
   callResponse: { headers: HeaderList; body: Uint8Array; trailers: HeaderList } | null = null;
   lastStatus: { code: number; message: string } = { code: 0, message: '' };
   pendingCalls = new Map<number, HttpCallRecord>();
+  grpcCalls = new Map<number, GrpcCallRecord>();
+  /** What a gRPC callback exposes while it runs: metadata maps and the received message. */
+  grpcReceive: { initialMetadata: HeaderList | null; trailingMetadata: HeaderList | null; message: Uint8Array | null } | null = null;
   nextHttpToken = 1;
   afterCallback: (() => void)[] = [];
   constructor(opts: { vmConfig: Uint8Array; pluginConfig: Uint8Array; clusters: string[]; nowMs: number; properties: Record<string, PropertyValue> }) {

@@ -46,6 +46,23 @@ export interface PendingHttpCall {
   token: number; cluster: string; headers: HeaderList; body: Uint8Array; trailers: HeaderList; timeoutMs: number; contextId: number;
 }
 
+export interface PendingGrpcCall {
+  kind: 'call' | 'stream'; token: number; cluster: string; service: string; method: string; metadata: HeaderList;
+  /** The call's request message, or the messages sent on the stream so far. */
+  messages: Uint8Array[];
+  timeoutMs: number; contextId: number;
+  /** The filter closed its side (proxy_grpc_close on a stream, or a send with end of stream). */
+  localClosed: boolean;
+}
+
+/** A unary gRPC answer: status 0 with a message, or a failure status. */
+export interface GrpcReply { status?: number; message?: string | Uint8Array; statusMessage?: string }
+export interface GrpcStreamReply {
+  initialMetadata?: HeaderInput; messages?: (string | Uint8Array)[]; trailingMetadata?: HeaderInput;
+  /** Closes the stream (proxy_on_grpc_close) with this status. */
+  status?: number; statusMessage?: string;
+}
+
 export function headerList(input: HeaderInput | undefined): HeaderList {
   if (input === undefined) return [];
   const entries = Array.isArray(input) ? input : Object.entries(input);

@@ -1,18 +1,11 @@
-// Samples of a Prometheus text exposition (Envoy's /stats/prometheus): name, labels, value.
-export interface Sample { name: string; labels: Record<string, string>; value: number }
+// Samples of a Prometheus text exposition (Envoy's /stats/prometheus) for the dashboard, through the one
+// exposition parser (host/envoy/prometheus.ts), and Prometheus's histogram_quantile.
+import { parseExposition, type Sample } from '../envoy/prometheus.ts';
+export type { Sample };
 
-/** Every sample line, or only those of metric names starting with `prefix`. */
+/** Every sample, or only those of metric names starting with `prefix`. */
 export function parseSamples(text: string, prefix = ''): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#') || !line.startsWith(prefix)) continue;
-    const m = /^([^{ ]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
-    out.push({ name: m[1], labels, value: Number(m[3]) });
-  }
-  return out;
+  return parseExposition(text).samples.filter((s) => s.name.startsWith(prefix));
 }
 
 /** Prometheus's histogram_quantile over cumulative buckets [le, count] (le may be Infinity); null without data. */

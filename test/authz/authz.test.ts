@@ -122,7 +122,7 @@ describe('authz: JWT verification', () => {
     assert.equal((await p.http(req('GET', '/x', bearer(t)))).response.status, 403);
   });
 
-  for (const foreign of [true, false]) test(`every rejection answers 401 with www-authenticate and Envoy's status text${foreign ? '' : ' (AssemblyScript crypto)'}`, async () => {
+  for (const foreign of [true, false]) test(`every rejection answers Envoy's status (403 for the audience, else 401), www-authenticate and text${foreign ? '' : ' (AssemblyScript crypto)'}`, async () => {
     const p = await plugin({ jwtRules: inlineRules({ audiences: ['httpbin'] }) }, { foreignFunctions: { verifySignature: foreign } });
     const ok = { aud: 'httpbin' };
     const hs = rawToken({ alg: 'HS256', typ: 'JWT' }, { iss: ISSUER, aud: 'httpbin', exp: NOW + 600 }, b64url('x'.repeat(32)));
@@ -133,7 +133,8 @@ describe('authz: JWT verification', () => {
       [await token(rsa, { nowSec: NOW, payload: { aud: 'other' } }), 'Audiences in Jwt are not allowed'],
       [await token(rsa, { nowSec: NOW, payload: { aud: ['a', 'b'] } }), 'Audiences in Jwt are not allowed'],
       [await token(other, { nowSec: NOW, payload: ok }), "Jwks doesn't have key to match kid or alg from Jwt"],
-      [rawToken({ alg: 'none' }, { iss: ISSUER, aud: 'httpbin' }, ''), 'Jwt header [alg] is not supported'],
+      // Envoy skips empty parts: `header.payload.` has two.
+      [rawToken({ alg: 'none' }, { iss: ISSUER, aud: 'httpbin' }, ''), 'Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections'],
       [rawToken({ alg: 'none' }, { iss: ISSUER, aud: 'httpbin' }, 'AA'), 'Jwt header [alg] is not supported'],
       [hs, "Jwks doesn't have key to match kid or alg from Jwt"],
       // An ES256 header naming an RSA key: alg does not fit the key.
@@ -152,11 +153,13 @@ describe('authz: JWT verification', () => {
       [rawToken({ alg: 'RS256' }, { iss: ISSUER, exp: 'soon' }), 'Jwt payload [exp] field is not an integer'],
       [rawToken({ alg: 'RS256' }, { iss: ISSUER, aud: [1] }), 'Jwt payload [aud] field is not a string or string list'],
       [rawToken({ alg: 'RS256' }, { iss: ISSUER }, 'a*b'), 'Jwt signature is an invalid Base64url encoded'],
-      [rawToken({ alg: 'RS256', kid: 'rsa-1' }, { iss: ISSUER, aud: 'httpbin', pad: 'x'.repeat(8200) }), 'Jwt verification fails'],
+      // Over the default 64 KiB cap (a stricter choice): refused before parsing.
+      [`${rawToken({ alg: 'RS256', kid: 'rsa-1' }, { iss: ISSUER, aud: 'httpbin', pad: 'x'.repeat(70000) })}`, 'Jwt verification fails'],
     ];
     for (const [tok, body] of cases) {
       const r = await p.http(req('GET', '/path?q=1', bearer(tok)));
-      assert.equal(r.response.status, 401, `${body}: ${tok.slice(0, 60)} got ${r.response.bodyText}`);
+      const code = body === 'Audiences in Jwt are not allowed' ? 403 : 401;
+      assert.equal(r.response.status, code, `${body}: ${tok.slice(0, 60)} got ${r.response.bodyText}`);
       assert.equal(r.response.bodyText, body, tok.slice(0, 80));
       assert.equal(header(r, 'www-authenticate'), 'Bearer realm="http://httpbin.foo/path?q=1", error="invalid_token"');
       assert.equal(r.upstreamRequest, null);
@@ -212,10 +215,12 @@ describe('authz: policy evaluation', () => {
     assert.ok(r.logs.some((l) => l.message === 'authz: audit policy audit-get matched'));
   });
 
-  test('operations: hosts (any case, with or without port), ports, methods, paths exact/prefix/suffix/*, and not forms', async () => {
+  test('operations: hosts (the whole authority, any case), ports, methods, paths exact/prefix/suffix/*, and not forms', async () => {
     const allow = (operation: object) => [{ name: 'p', action: 'ALLOW', rules: [{ to: [{ operation }] }] }];
     assert.equal(await decide(allow({ hosts: ['HTTPBIN.foo'] }), req('GET', '/')), 200);
-    assert.equal(await decide(allow({ hosts: ['httpbin.foo'] }), req('GET', '/', { ':authority': 'httpbin.foo:8000' })), 200);
+    // Istio matches :authority as sent: a host without the port does not match it with one.
+    assert.equal(await decide(allow({ hosts: ['httpbin.foo'] }), req('GET', '/', { ':authority': 'httpbin.foo:8000' })), 403);
+    assert.equal(await decide(allow({ hosts: ['httpbin.foo:8000'] }), req('GET', '/', { ':authority': 'httpbin.foo:8000' })), 200);
     assert.equal(await decide(allow({ hosts: ['*.foo'] }), req('GET', '/')), 200);
     assert.equal(await decide(allow({ notHosts: ['httpbin.*'] }), req('GET', '/')), 403);
     assert.equal(await decide(allow({ ports: ['8080'] }), req('GET', '/')), 200);
@@ -260,7 +265,8 @@ describe('authz: policy evaluation', () => {
     assert.equal(await decide(when('request.auth.claims[groups]', ['qa']), r()), 403);
     assert.equal(await decide(when('request.auth.claims[realm][role][name]', ['adm*']), r()), 200);
     assert.equal(await decide(when('request.auth.claims[realm][role]', ['admin']), r()), 403);
-    assert.equal(await decide(when('request.auth.claims[n]', ['7']), r()), 200);
+    // Istio's metadata matcher compares strings only: the number 7 is not "7".
+    assert.equal(await decide(when('request.auth.claims[n]', ['7']), r()), 403);
     assert.equal(await decide(whenNot('request.auth.claims[groups]', ['dev']), r()), 403);
     assert.equal(await decide(when('request.auth.principal', [`${ISSUER}/bob`]), r()), 200);
     assert.equal(await decide(when('request.auth.audiences', ['web']), r()), 200);
@@ -302,7 +308,7 @@ describe('authz: configuration errors name the JSON path', () => {
 });
 
 describe('authz: malformed input never traps', () => {
-  test('2000 mutated and hostile tokens: each answered 401 (or 200 when still valid), the VM never fails', async () => {
+  test('2000 mutated and hostile tokens: each answered 401 (or 200 when the signed parts are unchanged), the VM never fails', async () => {
     const p = await plugin({ jwtRules: inlineRules(), policies: [{ name: 'jwt', action: 'ALLOW', rules: [{ from: [{ source: { requestPrincipals: ['*'] } }] }] }] });
     const good = await token(rsa, { nowSec: NOW });
     let seed = 12345;
@@ -335,10 +341,16 @@ describe('authz: malformed input never traps', () => {
     for (const t of tokens) {
       const r = await p.http(req('GET', '/x', { authorization: `Bearer ${t}` }));
       assert.ok(r.response.status === 401 || r.response.status === 403 || r.response.status === 200, `${r.response.status} for ${t.slice(0, 80)}`);
-      if (r.response.status === 200) ok++;
+      if (r.response.status === 200) {
+        ok++;
+        // Envoy's reading skips whitespace and padding in the signature and empty parts: an accepted
+        // token signs the very header and payload of the good one.
+        const parts = (s: string) => s.split('.').filter((x) => x.length > 0);
+        assert.deepEqual(parts(t).slice(0, 2), parts(good).slice(0, 2), `accepted ${t}`);
+      }
       assert.equal(p.failed, false, `VM failed on ${t.slice(0, 120)}`);
     }
-    assert.ok(ok < 20, `${ok} mutated tokens still verified`);
+    assert.ok(ok < 200, `${ok} mutated tokens still verified`);
   });
 });
 

@@ -10,7 +10,7 @@ import { envoyBinary } from '../../host/envoy/install.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 import { passthroughWasm } from './passthrough.ts';
 import { istioDir } from '../istio.ts';
-import { until } from '../until.ts';
+import { until } from '../../host/until.ts';
 
 const cli = join(repoRoot, 'dist/asmesh.mjs');
 const istio = istioDir;

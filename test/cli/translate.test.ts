@@ -61,7 +61,7 @@ test('every shared Istio file translates on its own', () => {
 
 test('VirtualService steering: the spec verbatim plus the cluster template, clusters per subset', () => {
   const r = translate([read('virtualservice-steering.yaml'), read('destinationrule-subsets.yaml')]);
-  assert.deepEqual(r.steering, { ...specOf('virtualservice-steering.yaml'), asmesh: { clusterName: 'outbound|{port}|{subset}|{host}' } });
+  assert.deepEqual(r.steering, { ...specOf('virtualservice-steering.yaml'), asmesh: { clusterName: 'outbound|{port}|{subset}|{host}', namespace: 'default', port: 80 } });
   assert.deepEqual(r.clusters.slice(0, 3).sort(), ['outbound|80|v1|service_b', 'outbound|80|v2|service_b', 'outbound|80||service_b']);
   const out = listener(r, 'outbound');
   assert.deepEqual(Object.keys(wasmConfigs(out)), ['asmesh.steering', 'asmesh.telemetry', 'envoy.filters.http.router']);

@@ -16,7 +16,7 @@ import { startMesh, type Mesh } from '../../host/demo/mesh.ts';
 import { envoyBinary } from '../../host/envoy/install.ts';
 import { findPrometheus } from '../../host/observe/prometheus.ts';
 import { repoRoot } from '../harness/fixtures.ts';
-import { until } from '../until.ts';
+import { until } from '../../host/until.ts';
 import { dumpDom, elements, findChromium, screenshot } from './chromium.ts';
 
 const work = join(repoRoot, '.tmp/test-dashboard');

@@ -6,6 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:f
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { MESH_FILTERS } from '../../filters/manifest.ts';
+import { until } from '../../host/until.ts';
 import { envoyBinary } from '../../host/envoy/install.ts';
 import { runScenarios } from '../../host/demo/demo.ts';
 import { startMesh } from '../../host/demo/mesh.ts';
@@ -94,7 +95,7 @@ test('interactive demo: prints the URLs to try, answers them, and stops on SIGIN
   child.stderr.on('data', () => {});
   const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
   try {
-    for (let i = 0; i < 1800 && !stdout.includes('Ctrl-C to stop.'); i++) await new Promise((r) => setTimeout(r, 100));
+    await until(() => stdout.includes('Ctrl-C to stop.'), 180_000, () => `the demo to say Ctrl-C to stop; it said:\n${stdout}`, 100);
     assert.match(stdout, /The mesh keeps running\. Try:/);
     const url = /curl (http:\/\/127\.0\.0\.1:\d+\/info) +# 403: no JWT/.exec(stdout);
     assert.ok(url, stdout);

@@ -11,8 +11,8 @@ import { ENVOY_VERSION, envoyBinary, envoyVersion, repoRoot } from '../../host/e
 import { runEnvoyExpectingFailure, send, startEnvoy, validateConfig } from '../../host/envoy/launcher.ts';
 import { CLUSTER_IDENTITIES, EchoServer, Upstreams } from '../../host/upstream/echo.ts';
 import { istioSpec } from '../istio.ts';
-import { parseExposition, select } from '../telemetry/helpers.ts';
-import { until } from '../until.ts';
+import { parseExposition, select } from '../../host/envoy/prometheus.ts';
+import { until } from '../../host/until.ts';
 import { FILTER_NAMES } from '../../filters/manifest.ts';
 
 const example = { name: 'example', config: { header: 'x-asmesh-example', value: 'rig' } };
@@ -23,13 +23,9 @@ function alive(pid: number): boolean {
   try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
 }
 
-async function gone(pid: number, ms = 3000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (alive(pid)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
+/** Resolves once `pid` is gone; throws if it outlives `ms`. */
+function gone(pid: number, ms = 3000): Promise<boolean> {
+  return until(() => !alive(pid), ms, `Envoy ${pid} to die with its parent`, 20);
 }
 
 test(`Envoy ${ENVOY_VERSION} is available and prints its version`, async () => {

@@ -45,3 +45,11 @@ test('verify_signature can be left unregistered: NotFound', async () => {
   const r = await plugin.http(request('verify', { 'x-args': verifyArgs('sha256', der, new Uint8Array(64), 'x') }, { body: 'x', bodyFrames: 'last-chunk' }));
   assert.equal(line(r.logs, 'verify rc='), 'verify rc=1 hex=');
 });
+
+test('a test registers a foreign function by name: the module gets its result', async () => {
+  const seen: string[] = [];
+  const plugin = await probe({ foreignFunctions: { functions: { no_such_function: (args) => { seen.push(Buffer.from(args).toString('hex')); return Uint8Array.of(1, 2); } } } });
+  const r = await plugin.http(request('foreign'));
+  assert.equal(line(r.logs, 'unknown rc='), 'unknown rc=0');
+  assert.equal(seen.length, 1);
+});

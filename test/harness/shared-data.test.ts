@@ -28,3 +28,14 @@ test('shared queues: register, resolve, NotFound, Empty, enqueue wakes proxy_on_
   assert.equal(line(r.logs, 'enqueue rc='), 'enqueue rc=0');
   assert.equal(line(r.logs, 'queue_ready'), 'queue_ready context=1 queue=1 rc=0 item=item-1');
 });
+
+test('a test inspects a shared queue and enqueues on it as another VM would (proxy_on_queue_ready follows)', async () => {
+  const plugin = await probe();
+  assert.equal(plugin.sharedQueue('probe-queue'), undefined);
+  await plugin.http(request('queue'));
+  // The probe's own proxy_on_queue_ready dequeued its item: the queue is empty again.
+  assert.deepEqual(plugin.sharedQueue('probe-queue'), []);
+  plugin.enqueueSharedQueue('probe-queue', 'from-test');
+  assert.equal(plugin.logs.at(-1)?.message, 'queue_ready context=1 queue=1 rc=0 item=from-test');
+  assert.throws(() => plugin.enqueueSharedQueue('nope', 'x'), /no shared queue nope/);
+});

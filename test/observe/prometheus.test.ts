@@ -11,7 +11,7 @@ import { parseSloFile } from '../../host/slo/spec.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 import { NODE_PRODUCTPAGE } from '../telemetry/helpers.ts';
-import { until } from '../until.ts';
+import { until } from '../../host/until.ts';
 
 let upstreams: Upstreams;
 let envoy: Envoy;

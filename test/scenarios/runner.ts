@@ -4,15 +4,17 @@
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
-import { chainOrder, configString, loadBootstrap } from '../../host/envoy/config.ts';
+import { chainOrder } from '../../filters/manifest.ts';
+import { CLUSTER_HEADER } from '../../assembly/lib/contracts.ts';
+import { configString, loadBootstrap } from '../../host/envoy/config.ts';
 import { repoRoot } from '../../host/envoy/install.ts';
 import { runEnvoyExpectingFailure, send, startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { headerList, loadChain, type Chain } from '../../host/harness/index.ts';
+import { GrpcServer, grpcCluster } from '../../host/upstream/grpc.ts';
 import { CLUSTER_IDENTITIES, EchoService, Upstreams, type EchoReply, type EchoRequest } from '../../host/upstream/echo.ts';
 import type { HeaderExpectation, Scenario, ScenarioRequest, ScenarioStep, StaticRoute, StepResult } from './types.ts';
 
 export const DEFAULT_CLUSTER = 'outbound|80||service_b';
-const CLUSTER_HEADER = 'x-asmesh-cluster';
 
 // ---------------------------------------------------------------- expectations
 
@@ -48,9 +50,10 @@ function filterLines(scenario: Scenario, log: string): string[] {
 }
 
 function checkLogLines(scenario: Scenario, log: string, host: 'harness' | 'envoy'): void {
-  const { expect, unordered } = scenario.logLines!;
+  const { expect, unordered, mask = [] } = scenario.logLines!;
+  const masked = filterLines(scenario, log).map((l) => mask.reduce((line, [re, by]) => line.replace(re, by), l));
   const sorted = (lines: string[]) => (unordered ? [...lines].sort() : lines);
-  assert.deepEqual(sorted(filterLines(scenario, log)), sorted(expect), `log lines [${host}]`);
+  assert.deepEqual(sorted(masked), sorted(expect), `log lines [${host}]`);
 }
 
 function sidecarNode(): Scenario['node'] {
@@ -79,6 +82,7 @@ export class HarnessChain {
       // The listener's port as `destination.port`, as Envoy derives it from the connection.
       streamProperties: { 'destination.port': BigInt(scenario.listenerPort ?? sidecarListenerPort()) },
       workers: scenario.workers,
+      grpcClusters: scenario.grpcClusters,
     });
     return new HarnessChain(chain, services);
   }
@@ -185,9 +189,17 @@ export async function runInEnvoy(scenario: Scenario, opts: RunOptions = {}): Pro
   const upstreams = await Upstreams.start();
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   let envoy: Envoy | null = null;
+  const grpcServers: GrpcServer[] = [];
   try {
+    const grpcClusters: Record<string, unknown>[] = [];
+    for (const [name, handler] of Object.entries(scenario.grpcClusters ?? {})) {
+      const server = await GrpcServer.start(handler);
+      grpcServers.push(server);
+      grpcClusters.push(grpcCluster(name, server.port));
+    }
     for (const r of scenario.routes ?? []) upstreams.get(r.cluster).setRoute(r.path, staticReply(r));
-    envoy = await startEnvoy({ filters: envoyFilters(scenario), upstreams: upstreams.endpoints(), node: scenario.node, wasmDir: scenario.wasmDir ?? opts.wasmDir, listenerPort: scenario.listenerPort, concurrency: scenario.workers });
+    envoy = await startEnvoy({ filters: envoyFilters(scenario), upstreams: upstreams.endpoints(), node: scenario.node, wasmDir: scenario.wasmDir ?? opts.wasmDir, listenerPort: scenario.listenerPort, concurrency: scenario.workers,
+      edit: (b) => { b.static_resources.clusters.push(...grpcClusters); } });
     for (const step of scenario.steps ?? []) {
       for (const r of step.routes ?? []) upstreams.get(r.cluster).setRoute(r.path, staticReply(r));
       const results: StepResult[] = [];
@@ -216,5 +228,6 @@ export async function runInEnvoy(scenario: Scenario, opts: RunOptions = {}): Pro
     agent.destroy();
     await envoy?.stop();
     await upstreams.close();
+    for (const server of grpcServers) await server.close();
   }
 }

@@ -329,3 +329,85 @@ scenarios.push(
     logLines: { match: /: (vm started|configured)/, expect: starts(4), unordered: true },
   },
 );
+
+const grpcAuth = (req: { message: Uint8Array }) => (Buffer.from(req.message).toString() === '/deny' ? { status: 7, statusMessage: 'denied' } : { message: 'ok' });
+scenarios.push(
+  {
+    name: 'sdk grpc example: a gRPC call answered OK lets the request through, a failure status answers 403',
+    wasmDir, filters: example('grpc'), grpcClusters: { grpc: grpcAuth },
+    steps: [
+      { request: { method: 'POST', path: '/allow', body: 'hi' }, expect: { status: 200, servedBy: 'service_b' } },
+      { request: { path: '/deny' }, expect: { status: 403, body: 'Access forbidden.\n' } },
+    ],
+    logLines: { match: ALL, expect: [
+      'sdk-examples: request headers /allow eos=false',
+      'sdk-examples: grpc answered 0 (2 bytes: ok)',
+      'sdk-examples: request body 2 bytes eos=true',
+      'sdk-examples: response headers 200 eos=false',
+      'sdk-examples: response body 243 bytes eos=false',
+      'sdk-examples: response body 0 bytes eos=true',
+      'sdk-examples: log /allow 200',
+      'sdk-examples: request headers /deny eos=true',
+      'sdk-examples: grpc answered 7 (0 bytes: )',
+      'sdk-examples: response headers 403 eos=false',
+      'sdk-examples: response body 18 bytes eos=true',
+      'sdk-examples: log /deny 403',
+    ] },
+  },
+  {
+    name: 'probe: gRPC calls: an unknown cluster is ParseFailure, a cluster that does not speak gRPC fails INTERNAL',
+    wasmDir, filters: probe(),
+    steps: [
+      { request: { path: '/a', headers: { 'x-probe': 'grpc', 'x-probe-cluster': 'nope' } }, expect: { status: 200 } },
+      { request: { path: '/b', headers: { 'x-probe': 'grpc', 'x-probe-cluster': 'outbound|80||service_b' } }, expect: { status: 200 } },
+    ],
+    logLines: { match: /: (call|grpc_|continue)/, expect: [
+      'probe: call rc=4',
+      'probe: call rc=0',
+      'probe: grpc_close status=13',
+      'probe: continue rc=0/0',
+    ] },
+  },
+);
+
+const derived = ['source.address', 'source.port', 'destination.address', 'destination.port', 'connection.id', 'connection.mtls',
+  'connection.requested_server_name', 'request.time', 'request.duration', 'request.total_size', 'response.size', 'response.total_size',
+  'upstream.address', 'upstream.port', 'response.flags', 'response.grpc_status', 'xds.cluster_name', 'xds.route_name',
+  'xds.cluster_metadata', 'xds.listener_direction', 'request.id', 'request.useragent', 'connection.uri_san_peer_certificate', 'upstream.transport_failure_reason',
+  'request.headers.host', 'request.headers.:authority', 'xds.node.id', 'xds.node.cluster'];
+scenarios.push({
+  name: 'probe: attributes Envoy derives from the stream',
+  wasmDir, filters: probe(derived.join('\n')),
+  steps: [{ request: { method: 'POST', path: '/p', body: 'abc', headers: { 'user-agent': 'ua' } }, expect: { status: 200 } }],
+  // Ports, times and ids differ per run: only that they are there is compared.
+  logLines: { match: /^probe: log prop/, expect: [
+    'probe: log prop source.address rc=0 *',
+    'probe: log prop source.port rc=0 *',
+    'probe: log prop destination.address rc=0 *',
+    'probe: log prop destination.port rc=0 *',
+    'probe: log prop connection.id rc=0 *',
+    'probe: log prop connection.mtls rc=0 hex:00',
+    'probe: log prop connection.requested_server_name rc=0 ',
+    'probe: log prop request.time rc=0 *',
+    'probe: log prop request.duration rc=0 *',
+    'probe: log prop request.total_size rc=0 i64:182',
+    'probe: log prop response.size rc=0 i64:258',
+    'probe: log prop response.total_size rc=0 *',
+    'probe: log prop upstream.address rc=0 *',
+    'probe: log prop upstream.port rc=0 *',
+    'probe: log prop response.flags rc=0 i64:0',
+    'probe: log prop response.grpc_status rc=0 i64:2',
+    'probe: log prop xds.cluster_name rc=0 outbound|80||service_b',
+    'probe: log prop xds.route_name rc=0 ',
+    'probe: log prop xds.cluster_metadata rc=0 ',
+    'probe: log prop xds.listener_direction rc=0 i64:0',
+    'probe: log prop request.id rc=0 *',
+    'probe: log prop request.useragent rc=0 ua',
+    'probe: log prop connection.uri_san_peer_certificate rc=1 ',
+    'probe: log prop upstream.transport_failure_reason rc=0 ',
+    'probe: log prop request.headers.host rc=0 service_b',
+    'probe: log prop request.headers.:authority rc=0 service_b',
+    'probe: log prop xds.node.id rc=0 sidecar~10.0.0.1~client.default~default.svc.cluster.local',
+    'probe: log prop xds.node.cluster rc=0 client.default',
+  ], mask: [[/ (source\.address|source\.port|destination\.address|destination\.port|connection\.id|request\.time|request\.duration|upstream\.address|upstream\.port|request\.id|response\.total_size) rc=0 .*/, ' $1 rc=0 *']] },
+});

@@ -257,5 +257,129 @@ export const scenarios: Scenario[] = [
       [decisions('default', 'v1')]: 4,
     },
   },
+  {
+    name: "hosts: exactly the domains of Istio's virtual host for service_b in namespace default (any :authority port)",
+    filters: steering({ hosts: ['service_b'], asmesh: { namespace: 'default', port: 80 }, http: [{ name: 'all', route: toV2 }] }),
+    steps: [
+      ...['service_b', 'service_b:80', 'service_b:8080', 'service_b.default', 'service_b.default.svc:80', 'service_b.default.svc.cluster.local',
+        'service_b.default.svc.cluster.local.', 'service_b.default.svc.cluster.local.:80', 'SERVICE_B.Default'].map((authority): ScenarioStep => ({
+        name: `${authority}: the VirtualService applies`, request: { authority }, expect: { status: 200, servedBy: 'service_b/v2' },
+      })),
+      ...['service_b.evil.com', 'service_b.other', 'service_b.other.svc.cluster.local', 'service_b.', 'service_b.default.', 'service_b.default.svc.cluster', 'service_bb']
+        .map((authority): ScenarioStep => ({
+          name: `${authority}: another virtual host (Envoy's own routes)`, request: { authority }, expect: { status: 200, servedBy: 'service_b' },
+        })),
+    ],
+    metrics: { [decisions('all', 'v2')]: 9, asmesh_steering_unmatched_total: 7 },
+  },
+  {
+    name: 'hosts: the namespace comes from the node metadata (NAMESPACE) when the configuration names none',
+    filters: steering({ hosts: ['service_b'], http: [{ name: 'all', route: toV2 }] }),
+    node: { id: 'sidecar~10.0.0.1~client.shop~shop.svc.cluster.local', cluster: 'client.shop', metadata: { NAMESPACE: 'shop', WORKLOAD_NAME: 'client' } },
+    steps: [
+      { request: { authority: 'service_b.shop' }, expect: { status: 200, servedBy: 'service_b/v2' } },
+      { request: { authority: 'service_b.shop.svc.cluster.local' }, expect: { status: 200, servedBy: 'service_b/v2' } },
+      { request: { authority: 'service_b.default' }, expect: { status: 200, servedBy: 'service_b' } },
+    ],
+  },
+  {
+    name: 'no route matches a host of the VirtualService: 404, as the virtual host Istio builds for it',
+    filters: steering({ hosts: ['service_b'], http: [{ name: 'api', match: [{ uri: { prefix: '/api' } }], route: toV2 }] }),
+    steps: [
+      { name: 'a matching request', request: { path: '/api/x' }, expect: { status: 200, servedBy: 'service_b/v2' } },
+      { name: 'no route', request: { path: '/other', headers: { 'x-asmesh-cluster': v1 } }, expect: { status: 404, servedBy: null, body: '' } },
+      { name: 'another host is not ours', request: { path: '/other', authority: 'other.example' }, expect: { status: 200, servedBy: 'service_b' } },
+    ],
+    metrics: { asmesh_steering_unmatched_total: 2 },
+  },
+  {
+    name: 'port: with asmesh.port, a VirtualService whose routes all name other ports leaves the service to its default route',
+    filters: steering({ hosts: ['service_b'], asmesh: { port: 80 }, http: [{ name: 'p9080', match: [{ port: 9080 }], route: toV2 }] }),
+    listenerPort: LISTENER_PORT,
+    steps: [{ request: { path: '/x' }, expect: { status: 200, servedBy: 'service_b' } }],
+  },
+  {
+    name: 'port: with asmesh.port the service port stands for the listener port (Istio: the outbound listener of that port)',
+    filters: steering({
+      hosts: ['service_b'], asmesh: { port: 9080 },
+      http: [
+        { name: 'other', match: [{ port: 80 }], route: toV1 },
+        // A destination without a port takes the service port (as pilot's cluster names): name 80 here, the rig's clusters'.
+        { name: 'p9080', match: [{ port: 9080 }], route: [{ destination: { host: 'service_b', subset: 'v2', port: { number: 80 } } }] },
+      ],
+    }),
+    steps: [{ request: { authority: 'service_b:80' }, expect: { status: 200, servedBy: 'service_b/v2' } }],
+  },
+  {
+    name: 'a fault without percentage injects nothing (Istio: an unspecified percentage is 0)',
+    filters: steering(faultConfig({ abort: { httpStatus: 503 }, delay: { fixedDelay: '10s' } })),
+    steps: [{ request: { path: '/nofault' }, expect: { status: 200, servedBy: 'service_b/v1' }, repeat: 20 }],
+    metrics: { 'route=faulty;fault=abort;asmesh_steering_faults_total': 0, 'route=faulty;fault=delay;asmesh_steering_faults_total': 0 },
+  },
+  {
+    name: 'withoutHeaders: a missing header is matched as empty (Istio sets treat_missing_header_as_empty), except presence',
+    filters: steering({
+      hosts: ['service_b'],
+      http: [
+        { name: 'not-empty-exact', match: [{ headers: { 'x-case': { exact: '1' } }, withoutHeaders: { 'x-w': { exact: '' } } }], route: toV2 },
+        { name: 'not-regex-any', match: [{ headers: { 'x-case': { exact: '2' } }, withoutHeaders: { 'x-w': { regex: '.*' } } }], route: toV2 },
+        { name: 'not-exact-a', match: [{ headers: { 'x-case': { exact: '3' } }, withoutHeaders: { 'x-w': { exact: 'a' } } }], route: toV2 },
+        { name: 'not-present', match: [{ headers: { 'x-case': { exact: '4' } }, withoutHeaders: { 'x-w': {} } }], route: toV2 },
+        { name: 'default', route: toV1 },
+      ],
+    }),
+    steps: [
+      { name: 'exact "" without the header: fails', request: { headers: { 'x-case': '1' } }, expect: { status: 200, servedBy: 'service_b/v1' } },
+      { name: 'regex .* without the header: fails', request: { headers: { 'x-case': '2' } }, expect: { status: 200, servedBy: 'service_b/v1' } },
+      { name: 'exact a without the header: matches', request: { headers: { 'x-case': '3' } }, expect: { status: 200, servedBy: 'service_b/v2' } },
+      { name: 'exact a with x-w: b: matches', request: { headers: { 'x-case': '3', 'x-w': 'b' } }, expect: { status: 200, servedBy: 'service_b/v2' } },
+      { name: 'presence without the header: matches', request: { headers: { 'x-case': '4' } }, expect: { status: 200, servedBy: 'service_b/v2' } },
+      { name: 'presence with an empty header: fails', request: { headers: { 'x-case': '4', 'x-w': '' } }, expect: { status: 200, servedBy: 'service_b/v1' } },
+    ],
+  },
+  {
+    name: 'header operations in the order Envoy applies pilot\'s routes: removes, sets, adds; weighted: the destination\'s, then the route\'s (it wins)',
+    filters: steering({
+      hosts: ['service_b'],
+      asmesh: { stickyKey: { header: 'x-user' } },
+      http: [
+        {
+          name: 'single', match: [{ uri: { prefix: '/single' } }],
+          headers: { request: { set: { 'x-a': 'route' }, add: { 'x-b': 'route' }, remove: ['x-c'] }, response: { set: { 'x-r': 'route' } } },
+          route: [{ destination: { host: 'service_b', subset: 'v1' }, headers: { request: { set: { 'x-a': 'dest' }, remove: ['x-b'] }, response: { add: { 'x-r': 'dest' } } } }],
+        },
+        {
+          name: 'sets-before-adds', match: [{ uri: { prefix: '/order' } }],
+          headers: { request: { add: { 'x-b': 'route' } } },
+          route: [{ destination: { host: 'service_b', subset: 'v1' }, headers: { request: { set: { 'x-b': 'dest' } } } }],
+        },
+        {
+          name: 'weighted', match: [{ uri: { prefix: '/weighted' } }],
+          headers: { request: { set: { 'x-a': 'route' }, remove: ['x-b'] }, response: { set: { 'x-r': 'route' } } },
+          route: [
+            { destination: { host: 'service_b', subset: 'v1' }, weight: 50, headers: { request: { set: { 'x-a': 'dest', 'x-b': 'dest' } }, response: { set: { 'x-r': 'dest' } } } },
+            { destination: { host: 'service_b', subset: 'v2' }, weight: 50, headers: { request: { set: { 'x-a': 'dest', 'x-b': 'dest' } }, response: { set: { 'x-r': 'dest' } } } },
+          ],
+        },
+      ],
+    }),
+    steps: [
+      {
+        name: 'one destination: a remove never undoes an add; the destination\'s set comes after the route\'s',
+        request: { path: '/single', headers: { 'x-b': 'client', 'x-c': 'client' } },
+        expect: { status: 200, servedBy: 'service_b/v1', upstreamHeaders: { 'x-a': 'dest', 'x-b': 'route', 'x-c': null }, responseHeaders: { 'x-r': 'route,dest' } },
+      },
+      {
+        name: "one list: every set before every add (the route's add survives the destination's set)",
+        request: { path: '/order', headers: { 'x-b': 'client' } },
+        expect: { status: 200, servedBy: 'service_b/v1', upstreamHeaders: { 'x-b': 'dest,route' } },
+      },
+      {
+        name: 'weighted: the route-level set and remove come last',
+        request: { path: '/weighted', headers: { 'x-user': 'u1' } },
+        expect: { status: 200, upstreamHeaders: { 'x-a': 'route', 'x-b': null }, responseHeaders: { 'x-r': 'route' } },
+      },
+    ],
+  },
   ...badConfigs.map((b): Scenario => ({ name: `bad configuration rejected: ${b.name}`, filters: steering(b.config), configError: b.error })),
 ];

@@ -87,9 +87,10 @@ export const scenarios: Scenario[] = [
     metrics: {
       [stat('istio_requests_total', {
         ...destinationLabels(null, 200), reporter: 'source', source_workload: 'sleep', source_workload_namespace: 'default',
-        source_app: 'sleep', source_version: 'v1', source_cluster: 'Kubernetes', destination_workload: 'unknown',
+        source_app: 'sleep', source_version: 'v1', source_canonical_service: 'sleep', source_canonical_revision: 'v1',
+        source_cluster: 'Kubernetes', destination_workload: 'unknown',
         destination_workload_namespace: 'unknown', destination_app: 'unknown', destination_version: 'unknown',
-        destination_cluster: 'unknown', destination_service_namespace: 'unknown', connection_security_policy: 'unknown',
+        destination_canonical_service: 'unknown', destination_canonical_revision: 'latest', destination_cluster: 'unknown', destination_service_namespace: 'unknown', connection_security_policy: 'unknown',
       })]: 2,
     },
   },

@@ -1,6 +1,7 @@
 // Shared scenarios: a request in, the expected outcome out, checked in the harness and in Envoy.
 // Files test/scenarios/<filter>.scenarios.ts export `scenarios: Scenario[]`; test/scenarios/scenarios.test.ts
 // runs each one as `<name> [harness]` and `<name> [envoy]`.
+import type { GrpcHandler } from '../../host/upstream/grpc.ts';
 
 import type { FilterName } from '../../filters/manifest.ts';
 
@@ -82,7 +83,15 @@ export interface Scenario {
    * The filters' log lines, as `<plugin>: <message>` in the order logged, that match `match`: exactly
    * `expect` in both hosts (what Envoy 1.40 logged, measured), filter after filter.
    */
-  logLines?: { match: RegExp; expect: string[]; /** Compare as sets of lines (e.g. worker threads logging at once). */ unordered?: boolean };
+  logLines?: {
+    match: RegExp; expect: string[];
+    /** Compare as sets of lines (e.g. worker threads logging at once). */
+    unordered?: boolean;
+    /** Replaced in each line before comparing (values that differ per run: ports, times, ids). */
+    mask?: [RegExp, string][];
+  };
+  /** gRPC clusters (HTTP/2) the filters call, each with its unary handler: an in-process server in the harness, a Node HTTP/2 server in Envoy. */
+  grpcClusters?: Record<string, GrpcHandler>;
   /** Worker threads: Envoy's --concurrency, the harness chain's `workers` (default 1). */
   workers?: number;
   /** Where the filters' `<name>.wasm` files are (default build/): fixture modules. */

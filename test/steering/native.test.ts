@@ -91,6 +91,30 @@ const cases: Case[] = [
     requests: [{ path: '/', headers: [['x-h', 'a'], ['x-h', 'b']], match: false }, { path: '/', headers: [['x-h', 'a'], ['x-h', 'c']], match: true }],
   },
   {
+    name: 'withoutHeaders exact "": a missing header is the empty value (treat_missing_header_as_empty)',
+    istio: { withoutHeaders: { 'x-w': { exact: '' } } },
+    envoy: { headers: [{ name: 'x-w', string_match: { exact: '' }, invert_match: true, treat_missing_header_as_empty: true }] },
+    requests: [{ path: '/', match: false }, { path: '/', headers: [['x-w', '']], match: false }, { path: '/', headers: [['x-w', 'a']], match: true }],
+  },
+  {
+    name: 'withoutHeaders regex a*: a missing header matches the regex, so the block fails',
+    istio: { withoutHeaders: { 'x-w': { regex: 'a*' } } },
+    envoy: { headers: [{ name: 'x-w', string_match: { safe_regex: { regex: 'a*' } }, invert_match: true, treat_missing_header_as_empty: true }] },
+    requests: [{ path: '/', match: false }, { path: '/', headers: [['x-w', 'aa']], match: false }, { path: '/', headers: [['x-w', 'b']], match: true }],
+  },
+  {
+    name: 'withoutHeaders exact a: a missing header does not match, so the block holds',
+    istio: { withoutHeaders: { 'x-w': { exact: 'a' } } },
+    envoy: { headers: [{ name: 'x-w', string_match: { exact: 'a' }, invert_match: true, treat_missing_header_as_empty: true }] },
+    requests: [{ path: '/', match: true }, { path: '/', headers: [['x-w', 'a']], match: false }],
+  },
+  {
+    name: 'withoutHeaders {}: presence inverted, no treat_missing_header_as_empty',
+    istio: { withoutHeaders: { 'x-w': {} } },
+    envoy: { headers: [{ name: 'x-w', present_match: true, invert_match: true }] },
+    requests: [{ path: '/', match: true }, { path: '/', headers: [['x-w', '']], match: false }],
+  },
+  {
     name: 'uri exact ignores the query string',
     istio: { uri: { exact: '/a' } },
     envoy: { path: '/a' },

@@ -70,12 +70,15 @@ test('a client-sent x-asmesh-cluster is removed before deciding, also when no ro
   assert.equal(other.routeCacheClears, 1);
 });
 
-test('no http route matches: the request passes untouched', async () => {
+test('no http route matches a host of the VirtualService: 404 (as Istio); another host passes untouched', async () => {
   const plugin = await load({ hosts: ['service_b'], http: [{ match: [{ uri: { prefix: '/only' } }], route: [{ destination: { host: 'service_b', subset: 'v2' } }] }] });
-  const r = await plugin.http(get('/elsewhere', { 'x-keep': '1' }));
-  assert.deepEqual(r.upstreamRequest!.headers, [[':method', 'GET'], [':path', '/elsewhere'], [':authority', 'service_b'], [':scheme', 'http'], ['x-keep', '1']]);
+  const notFound = await plugin.http(get('/elsewhere', { 'x-keep': '1' }));
+  assert.equal(notFound.response.status, 404);
+  assert.equal(notFound.response.bodyText, '');
+  const r = await plugin.http(get('/elsewhere', { 'x-keep': '1' }, 'other.example'));
+  assert.deepEqual(r.upstreamRequest!.headers, [[':method', 'GET'], [':path', '/elsewhere'], [':authority', 'other.example'], [':scheme', 'http'], ['x-keep', '1']]);
   assert.equal(r.routeCacheClears, 0);
-  assert.equal(plugin.metric('asmesh_steering_unmatched_total'), 1);
+  assert.equal(plugin.metric('asmesh_steering_unmatched_total'), 2);
   assert.equal(clusterOf(await plugin.http(get('/only/x'))), v2);
 });
 
@@ -84,6 +87,7 @@ test('hosts: short names, FQDNs with port, wildcards', async () => {
   assert.equal(clusterOf(await plugin.http(get('/', {}, 'service_b:80'))), v1);
   assert.equal(clusterOf(await plugin.http(get('/', {}, 'service_b.default.svc.cluster.local:9080'))), v1);
   assert.equal(clusterOf(await plugin.http(get('/', {}, 'service_bx'))), undefined);
+  assert.equal(clusterOf(await plugin.http(get('/', {}, 'service_b.evil.com'))), undefined);
   const wild = await load({ hosts: ['*.example.com'], http: [{ route: [{ destination: { host: 'service_b', subset: 'v2' } }] }] });
   assert.equal(clusterOf(await wild.http(get('/', {}, 'a.example.com'))), v2);
   assert.equal(clusterOf(await wild.http(get('/', {}, 'example.com'))), undefined);
@@ -241,7 +245,7 @@ test('fault delay: the request waits for the timer, then reaches the upstream (b
 });
 
 test('fault delay then abort: the abort comes after the delay', async () => {
-  const plugin = await load(faultConfig({ delay: { fixedDelay: '100ms' }, abort: { httpStatus: 429 } }));
+  const plugin = await load(faultConfig({ delay: { fixedDelay: '100ms', percentage: { value: 100 } }, abort: { httpStatus: 429, percentage: { value: 100 } } }));
   const paused = await plugin.http(get('/'));
   assert.equal(paused.paused, true);
   await plugin.tick(100);

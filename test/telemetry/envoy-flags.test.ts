@@ -10,7 +10,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { connectionManagers } from '../../host/envoy/config.ts';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
-import { parseExposition, select, checkExposition, NODE_PRODUCTPAGE, ISTIO_NAME_LINT, STATS_FLUSH_MS } from './helpers.ts';
+import { until } from '../../host/until.ts';
+import { parseExposition, select, checkExposition, nativeAccessLog, NATIVE_LOG_ARGS, NODE_PRODUCTPAGE, ISTIO_NAME_LINT, STATS_FLUSH_MS } from './helpers.ts';
 
 const NATIVE = /^NATIVE (\S+) (\S+)$/;
 
@@ -56,17 +57,10 @@ before(async () => {
     statsFlushMs: STATS_FLUSH_MS,
     filters: [{ name: 'telemetry', config: { reporter: 'destination' } }],
     node: { id: 'productpage', cluster: 'productpage', metadata: NODE_PRODUCTPAGE },
-    // The stdout access log is flushed like a file log (every 10 s by default).
-    args: ['--file-flush-interval-msec', '50'],
+    args: NATIVE_LOG_ARGS,
     edit: (b) => {
       const hcm = connectionManagers(b)[0]!;
-      hcm.access_log = [{
-        name: 'envoy.access_loggers.stdout',
-        typed_config: {
-          '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
-          log_format: { text_format_source: { inline_string: 'NATIVE %REQ(:PATH)% %RESPONSE_FLAGS%\n' } },
-        },
-      }];
+      hcm.access_log = nativeAccessLog('NATIVE %REQ(:PATH)% %RESPONSE_FLAGS%\n');
       hcm.route_config = {
         name: 'flags',
         virtual_hosts: [{
@@ -169,14 +163,8 @@ function abortAfter(path: string, ms: number): Promise<void> {
   });
 }
 
-async function waitFor<T>(what: string, get: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n--- envoy log ---\n${envoy.logs().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function waitFor<T>(what: string, get: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  return until(get, timeoutMs, () => `${what}\n--- envoy log ---\n${envoy.logs().slice(-4000)}`, 50);
 }
 
 // path -> [status the client sees (null: client hung up), the flags Envoy documents for the case]

@@ -89,6 +89,7 @@ test('destination reporter: the peer header is stripped before the upstream and 
   assert.ok(answer, 'the response announces the destination workload');
   assert.deepEqual(JSON.parse(Buffer.from(answer[1], 'base64').toString()), {
     workload: 'productpage-v1', namespace: 'default', app: 'productpage', version: 'v1', cluster: 'Kubernetes',
+    service: 'productpage', revision: 'v1',
   });
   const plain = await request(plugin, {});
   assert.equal(plain.response.headers.find(([k]) => k === 'x-asmesh-peer'), undefined);
@@ -112,7 +113,7 @@ test('source reporter: adds our identity to requests, learns the destination fro
   });
   const sent = r.upstreamRequest!.headers.find(([k]) => k === 'x-asmesh-peer');
   assert.ok(sent);
-  assert.deepEqual(JSON.parse(Buffer.from(sent[1], 'base64').toString()), { workload: 'sleep', namespace: 'default', app: 'sleep', version: 'v1', cluster: 'Kubernetes' });
+  assert.deepEqual(JSON.parse(Buffer.from(sent[1], 'base64').toString()), { workload: 'sleep', namespace: 'default', app: 'sleep', version: 'v1', cluster: 'Kubernetes', service: 'sleep', revision: 'v1' });
   assert.equal(r.response.headers.find(([k]) => k === 'x-asmesh-peer'), undefined);
   const exp = parseExposition(plugin.prometheus(statsTags()));
   const [s] = select(exp, 'istio_requests_total');
@@ -126,6 +127,11 @@ test('source reporter: adds our identity to requests, learns the destination fro
   assert.equal(s!.labels.destination_service_name, 'reviews');
   assert.equal(s!.labels.destination_service_namespace, 'bookinfo');
   assert.equal(s!.labels.connection_security_policy, 'unknown');
+  // Istio's defaults for a peer that announced no canonical service/revision; ours from the node's labels.
+  assert.equal(s!.labels.destination_canonical_service, 'unknown');
+  assert.equal(s!.labels.destination_canonical_revision, 'latest');
+  assert.equal(s!.labels.source_canonical_service, 'sleep');
+  assert.equal(s!.labels.source_canonical_revision, 'v1');
   const [line] = accessLog(plugin);
   assert.equal(line!.upstream_cluster, 'outbound|9080|v1|reviews.bookinfo.svc.cluster.local');
   assert.equal(line!.upstream_host, '10.0.0.7:9080');

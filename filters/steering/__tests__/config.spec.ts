@@ -37,13 +37,16 @@ describe('steering config', () => {
     expect(err('{"hosts":["h"],"http":[{"route":[{"destination":{"host":"h"},"weight":60},{"destination":{"host":"h"}}]}]}')).toBe('$.http[0].route: weights sum to 60, not 100');
     expect(err('{"hosts":[],"http":[]}')).toBe('$.hosts: must list at least one host');
     expect(err('{"hosts":["h"],"http":[{"match":[{"uri":{"exact":"/a","prefix":"/b"}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].uri: set only one of exact, prefix, regex');
-    expect(err('{"hosts":["h"],"http":[{"match":[{"uri":{}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].uri: set one of exact, prefix, regex');
+    expect(err('{"hosts":["h"],"http":[{"match":[{"headers":{"x":{"prefix":""}}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].headers.x.prefix: must not be empty (Istio rejects an empty prefix)');
+    expect(err('{"hosts":["h"],"http":[{"match":[{"uri":{"regex":""}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].uri.regex: must not be empty (Istio rejects an empty regex)');
+    expect(err('{"hosts":["h"],"http":[{"match":[{"uri":{"exact":"/a","regex":"/b"}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].uri: set only one of exact, prefix, regex');
+    expect(err('{"hosts":["h"],"http":[{"match":[{"headers":{"@request.auth.claims.group":{"exact":"a"}}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].headers["@request.auth.claims.group"]: JWT claim matches are not supported by asmesh steering');
     expect(err('{"hosts":["h"],"http":[{"match":[{"queryParams":{"v":{"prefix":"1"}}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].queryParams.v.prefix: prefix is not supported for query parameters (Istio: exact or regex)');
     expect(err('{"hosts":["h"],"http":[{"match":[{"sourceLabels":{"app":"a"}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].sourceLabels: not supported by asmesh steering');
     expect(err('{"hosts":["h"],"http":[{"match":[{"port":0}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].port: 0 is outside [1, 65535]');
-    expect(err('{"hosts":["h"],"http":[{' + ROUTE + ',"headers":{"request":{"set":{"x-asmesh-cluster":"x"}}}}]}')).toBe('$.http[0].headers.request.set: x-asmesh-cluster is written by the filter itself');
+    expect(err('{"hosts":["h"],"http":[{' + ROUTE + ',"headers":{"request":{"set":{"x-asmesh-cluster":"x"}}}}]}')).toBe('$.http[0].headers.request.set.x-asmesh-cluster: x-asmesh-cluster is written by the filter itself');
     expect(err('{"hosts":["h"],"http":[{' + ROUTE + ',"headers":{"request":{"set":{"x":"a\\nb"}}}}]}')).toBe('$.http[0].headers.request.set.x: header value contains NUL, CR or LF');
-    expect(err('{"hosts":["h"],"asmesh":{"clusterName":"{cluster}"}}')).toBe('$.asmesh.clusterName: unknown placeholder {cluster} (use {host}, {subset}, {port})');
+    expect(err('{"hosts":["h"],"asmesh":{"clusterName":"{cluster}"}}')).toBe('$.asmesh.clusterName: unknown placeholder {cluster} (use {host}, {fqdn}, {subset}, {port})');
     expect(err('{"hosts":["h"],"asmesh":{"stickyKey":{"header":"a","cookie":"b"}}}')).toBe('$.asmesh.stickyKey: set exactly one of header, cookie');
     expect(err('{"hosts":["h"],"tcp":[{"route":[]}]}')).toBe('$.tcp: not supported by asmesh steering (HTTP routes only)');
     expect(err('{"hosts":["h"],"http":[{"fault":{},' + ROUTE + '}]}')).toBe('$.http[0].fault: set delay or abort');
@@ -68,6 +71,21 @@ describe('steering config', () => {
   it('templates', () => {
     expect(templateProblem('outbound|{port}|{subset}|{host}')).toBe('');
     expect(templateProblem('{host')).toBe('unclosed { in template');
-    expect(renderCluster('outbound|{port}|{subset}|{host}', 'b', '', 80)).toBe('outbound|80||b');
+    expect(renderCluster('outbound|{port}|{subset}|{host}', 'b', 'b.default.svc.cluster.local', '', 80)).toBe('outbound|80||b');
+    expect(renderCluster('outbound|{port}|{subset}|{fqdn}', 'b', 'b.default.svc.cluster.local', 'v1', 80)).toBe('outbound|80|v1|b.default.svc.cluster.local');
+  });
+
+  it("header operations: what Istio's translation makes of host, pseudo-headers, empty values, %", () => {
+    const ops = (h: string): string => err('{"hosts":["h"],"http":[{"headers":{"request":' + h + '},' + ROUTE + '}]}');
+    expect(ops('{"set":{"host":"x"}}')).toBe('$.http[0].headers.request.set.host: host (Istio: an authority rewrite) is not supported by asmesh steering');
+    expect(ops('{"add":{":authority":"x"}}')).toBe('$.http[0].headers.request.add[":authority"]: :authority (Istio: an authority rewrite) is not supported by asmesh steering');
+    expect(ops('{"set":{"x":"100%"}}')).toBe('$.http[0].headers.request.set.x: a % (an Envoy formatter) is not supported by asmesh steering');
+    const c = ok('{"hosts":["h"],"http":[{"headers":{"request":{"set":{"a":"","b":"1"},"add":{"c":""},"remove":["host",":path","d"]}},' + ROUTE + '}]}');
+    const r = c.routes[0].requestOps!;
+    expect(r.toSet.length).toBe(1); // Envoy drops a set/add with an empty value
+    expect(r.toSet[0].name).toBe('b');
+    expect(r.toAdd.length).toBe(0);
+    expect(r.toRemove.length).toBe(1); // Istio drops removes of host and pseudo-headers
+    expect(r.toRemove[0]).toBe('d');
   });
 });

@@ -2,6 +2,7 @@ import { parseSteeringConfig, SteeringConfig } from '../config';
 import { RequestView, RandomSource, decide, hostMatches, cookieValue, fnv1a64, pickByBucket, draw, RequestFacts } from '../logic';
 
 const V2 = '"route":[{"destination":{"host":"service_b","subset":"v2"}}]';
+const ROUTES = '"http":[{' + V2 + '}]';
 /** One http route with this match block, to v2. */
 function one(match: string): SteeringConfig {
   return cfg('{"hosts":["service_b"],"http":[{"match":[' + match + '],' + V2 + '}]}');
@@ -29,6 +30,8 @@ class Scripted extends RandomSource {
   constructor(public values: u64[]) { super(); }
   next(): u64 { return this.values[this.i++ % this.values.length]; }
 }
+
+function zero(): Scripted { return new Scripted([0]); }
 
 function cfg(json: string): SteeringConfig {
   const r = parseSteeringConfig(String.UTF8.encode(json));
@@ -85,14 +88,13 @@ describe('steering decisions', () => {
     expect(r2.i).toBe(1);
   });
 
-  it('fault draws: delay then abort, each by percentage', () => {
+  it('fault draws: delay then abort, each by percentage (random % 1e6 < share per million)', () => {
     const c = cfg('{"hosts":["*"],"http":[{"fault":{"delay":{"fixedDelay":"2s","percentage":{"value":50}},"abort":{"httpStatus":503,"percentage":{"value":10}}},"route":[{"destination":{"host":"h"}}]}]}');
-    const half: u64 = 1 << 63;
-    // first draw (delay): just below half -> delayed; second (abort): 0 -> aborted
-    const d = decide(c, req('/', 'x'), new Scripted([half - 4096, 0]));
+    // first draw (delay): 499999 < 500000 -> delayed; second (abort): 0 -> aborted
+    const d = decide(c, req('/', 'x'), new Scripted([3_499_999, 0]));
     expect(d.delayMs).toBe(2000);
     expect(d.abortStatus).toBe(503);
-    const e = decide(c, req('/', 'x'), new Scripted([half, u64.MAX_VALUE]));
+    const e = decide(c, req('/', 'x'), new Scripted([500_000, 100_000]));
     expect(e.delayMs).toBe(0);
     expect(e.abortStatus).toBe(0);
   });
@@ -189,14 +191,61 @@ describe('matching as Envoy 1.40 matches (test/steering/native.test.ts)', () => 
 });
 
 describe('steering helpers', () => {
-  it('hosts: exact, short name, FQDN, wildcard', () => {
-    expect(hostMatches(['service_b'], 'service_b')).toBe(true);
-    expect(hostMatches(['service_b'], 'service_b.default.svc.cluster.local')).toBe(true);
-    expect(hostMatches(['service_b.default.svc.cluster.local'], 'service_b')).toBe(true);
-    expect(hostMatches(['service_b'], 'service_bb')).toBe(false);
-    expect(hostMatches(['*.example.com'], 'a.example.com')).toBe(true);
-    expect(hostMatches(['*.example.com'], 'example.com')).toBe(false);
-    expect(hostMatches(['*'], '')).toBe(true);
+  it("hosts: exactly the domains of pilot's virtual host (namespace default)", () => {
+    const short = cfg('{"hosts":["service_b"],' + ROUTES + '}').hostSet;
+    const names = ['service_b', 'service_b.default', 'service_b.default.svc', 'service_b.default.svc.cluster.local', 'service_b.default.svc.cluster.local.'];
+    for (let i = 0; i < names.length; i++) expect(hostMatches(short, names[i])).toBe(true, names[i]);
+    const others = ['service_b.', 'service_b.default.', 'service_b.evil.com', 'service_b.other', 'service_b.other.svc.cluster.local', 'service_bb', 'service_b.default.svc.cluster', ''];
+    for (let i = 0; i < others.length; i++) expect(hostMatches(short, others[i])).toBe(false, others[i]);
+    // The FQDN written in the VirtualService gives the same set.
+    const fqdn = cfg('{"hosts":["service_b.default.svc.cluster.local"],' + ROUTES + '}').hostSet;
+    for (let i = 0; i < names.length; i++) expect(hostMatches(fqdn, names[i])).toBe(true, names[i]);
+    expect(hostMatches(fqdn, 'service_b.other')).toBe(false);
+  });
+
+  it('hosts: a service of another namespace has no short name; non-Kubernetes hosts only themselves', () => {
+    const other = cfg('{"hosts":["reviews.prod.svc.cluster.local"],' + ROUTES + '}').hostSet;
+    expect(hostMatches(other, 'reviews.prod')).toBe(true);
+    expect(hostMatches(other, 'reviews.prod.svc')).toBe(true);
+    expect(hostMatches(other, 'reviews.prod.svc.cluster.local.')).toBe(true);
+    expect(hostMatches(other, 'reviews')).toBe(false);
+    const ext = cfg('{"hosts":["api.example.com"],' + ROUTES + '}').hostSet;
+    expect(hostMatches(ext, 'api.example.com')).toBe(true);
+    expect(hostMatches(ext, 'api.example.com.')).toBe(true);
+    expect(hostMatches(ext, 'api')).toBe(false);
+    const wild = cfg('{"hosts":["*.example.com"],' + ROUTES + '}').hostSet;
+    expect(hostMatches(wild, 'a.example.com')).toBe(true);
+    expect(hostMatches(wild, 'example.com')).toBe(false);
+    expect(hostMatches(wild, '.example.com')).toBe(false);
+    expect(hostMatches(cfg('{"hosts":["*"],' + ROUTES + '}').hostSet, '')).toBe(true);
+  });
+
+  it('hosts: the namespace comes from asmesh.namespace, else the node metadata, else default', () => {
+    const inProd = cfg('{"hosts":["reviews"],"asmesh":{"namespace":"prod"},' + ROUTES + '}');
+    expect(inProd.namespace).toBe('prod');
+    expect(hostMatches(inProd.hostSet, 'reviews')).toBe(true);
+    expect(hostMatches(inProd.hostSet, 'reviews.prod.svc.cluster.local')).toBe(true);
+    expect(hostMatches(inProd.hostSet, 'reviews.default')).toBe(false);
+    const fromNode = parseSteeringConfig(String.UTF8.encode('{"hosts":["reviews"],' + ROUTES + '}'), 'shop').config as SteeringConfig;
+    expect(fromNode.namespace).toBe('shop');
+    expect(hostMatches(fromNode.hostSet, 'reviews.shop')).toBe(true);
+    // A VirtualService of namespace prod seen from a proxy in shop: no short name (as pilot's domains).
+    const across = parseSteeringConfig(String.UTF8.encode('{"hosts":["reviews"],"asmesh":{"namespace":"prod"},' + ROUTES + '}'), 'shop').config as SteeringConfig;
+    expect(across.namespace).toBe('prod');
+    expect(across.proxyNamespace).toBe('shop');
+    expect(hostMatches(across.hostSet, 'reviews.prod')).toBe(true);
+    expect(hostMatches(across.hostSet, 'reviews.prod.svc')).toBe(true);
+    expect(hostMatches(across.hostSet, 'reviews')).toBe(false);
+    expect(hostMatches(across.hostSet, 'reviews.shop')).toBe(false);
+    expect(parseSteeringConfig(String.UTF8.encode('{"hosts":["a"],"asmesh":{"namespace":"Prod"},' + ROUTES + '}')).error).toBe('$.asmesh.namespace: not a namespace name (a DNS label: a-z, 0-9, -)');
+  });
+
+  it('hosts: the :authority port is stripped whatever it is; case does not matter', () => {
+    const c = cfg('{"hosts":["service_b"],' + ROUTES + '}');
+    expect(decide(c, req('/', 'service_b:80'), zero()).route).not.toBeNull();
+    expect(decide(c, req('/', 'SERVICE_B.Default:9999'), zero()).route).not.toBeNull();
+    expect(decide(c, req('/', 'service_b.evil.com'), zero()).route).toBeNull();
+    expect(decide(c, req('/', 'service_b.evil.com'), zero()).notFound).toBe(false);
   });
 
   it('request facts: path without query, host without port, port from the destination', () => {
@@ -226,7 +275,62 @@ describe('steering helpers', () => {
     const dests = c.routes[0].destinations;
     expect(pickByBucket(dests, 0).subset).toBe('v1');
     expect(pickByBucket(dests, 99).subset).toBe('v2');
-    expect(draw(100, new Scripted([u64.MAX_VALUE]))).toBe(true);
+    expect(draw(1_000_000, new Scripted([u64.MAX_VALUE]))).toBe(true);
     expect(draw(0, new Scripted([0]))).toBe(false);
+    expect(draw(1, new Scripted([2_000_000]))).toBe(true);
+    expect(draw(1, new Scripted([2_000_001]))).toBe(false);
+  });
+
+  it('fault percentages as Istio hands them to Envoy: unset is 0; value * 10000 per million, floored', () => {
+    const unset = cfg('{"hosts":["s"],"http":[{"fault":{"delay":{"fixedDelay":"1s"},"abort":{"httpStatus":503}},' + V2 + '}]}');
+    const f = unset.routes[0].fault!;
+    expect(f.delayPerMillion).toBe(0);
+    expect(f.abortPerMillion).toBe(0);
+    const d = decide(unset, req('/', 's'), new Scripted([0]));
+    expect(d.delayMs).toBe(0);
+    expect(d.abortStatus).toBe(0);
+    const set = cfg('{"hosts":["s"],"http":[{"fault":{"delay":{"fixedDelay":"1s","percent":7},"abort":{"httpStatus":503,"percentage":{"value":0.57}}},' + V2 + '}]}');
+    expect(set.routes[0].fault!.delayPerMillion).toBe(70000);
+    expect(set.routes[0].fault!.abortPerMillion).toBe(5699); // 0.57 * 10000 = 5699.99.. in float64, truncated as Go's uint32()
+    const all = cfg('{"hosts":["s"],"http":[{"fault":{"abort":{"httpStatus":503,"percentage":{"value":100}}},' + V2 + '}]}');
+    expect(decide(all, req('/', 's'), new Scripted([999_999])).abortStatus).toBe(503);
+  });
+
+  it('no route for a host of the VirtualService: notFound (Istio answers 404)', () => {
+    const c = one('{"uri":{"exact":"/a"}}');
+    const d = decide(c, req('/b'), zero());
+    expect(d.route).toBeNull();
+    expect(d.notFound).toBe(true);
+    expect(decide(c, req('/b', 'other'), zero()).notFound).toBe(false);
+  });
+
+  it('port: compared with asmesh.port when known; a VirtualService with no route on that port is inert', () => {
+    const c = cfg('{"hosts":["service_b"],"asmesh":{"port":9080},"http":[{"match":[{"port":9080}],' + V2 + '}]}');
+    const r = req('/').onPort(15001);
+    expect(decide(c, r, zero()).route).not.toBeNull();
+    expect(r.portReads).toBe(0);
+    const inert = cfg('{"hosts":["service_b"],"asmesh":{"port":80},"http":[{"match":[{"port":9080}],' + V2 + '}]}');
+    expect(inert.inert).toBe(true);
+    expect(decide(inert, req('/'), zero()).notFound).toBe(false);
+    const partly = cfg('{"hosts":["service_b"],"asmesh":{"port":80},"http":[{"match":[{"port":9080}],' + V2 + '},{"match":[{"uri":{"prefix":"/x"}}],' + V2 + '}]}');
+    expect(partly.inert).toBe(false);
+    expect(decide(partly, req('/'), zero()).notFound).toBe(true);
+    expect(cfg('{"hosts":["s"],"http":[{"match":[{"port":9080}],' + V2 + '}]}').inert).toBe(false);
+  });
+
+  it('withoutHeaders: a missing header is matched as the empty value, except presence matches', () => {
+    expect(decide(one('{"withoutHeaders":{"x":{"regex":"a*"}}}'), req('/'), zero()).route).toBeNull();
+    expect(decide(one('{"withoutHeaders":{"x":{"regex":".*"}}}'), req('/'), zero()).route).toBeNull();
+    expect(decide(one('{"withoutHeaders":{"x":{"exact":""}}}'), req('/'), zero()).route).toBeNull();
+    expect(decide(one('{"withoutHeaders":{"x":{"exact":"a"}}}'), req('/'), zero()).route).not.toBeNull();
+    expect(decide(one('{"withoutHeaders":{"x":{}}}'), req('/'), zero()).route).not.toBeNull();
+    expect(decide(one('{"withoutHeaders":{"x":{"regex":".*"}}}'), req('/').with('x', 'v'), zero()).route).toBeNull();
+    expect(decide(one('{"withoutHeaders":{"x":{"prefix":"a"}}}'), req('/').with('x', 'b'), zero()).route).not.toBeNull();
+  });
+
+  it("Istio's catch-all form: {} on uri, method, authority, scheme matches all; regex * is invalid (Istio's validation)", () => {
+    const starErr = parseSteeringConfig(String.UTF8.encode('{"hosts":["s"],"http":[{"match":[{"headers":{"x":{"regex":"*"}}}],' + V2 + '}]}')).error;
+    expect(starErr).toBe('$.http[0].match[0].headers.x.regex: invalid regex: missing argument to repetition operator at offset 0');
+    expect(decide(one('{"uri":{},"method":{},"authority":{},"scheme":{}}'), req('/x'), zero()).route).not.toBeNull();
   });
 });

@@ -1,12 +1,14 @@
 // Pure telemetry logic: label encoding and sanitizing, response flags, service names, trace ids,
 // peer headers, the access log writer and time format, the config parser, the series cap.
 import {
-  sanitizeValue, encodeMetricName, statsTagRegex, responseFlagsString, hostOfAuthority, serviceOfCluster,
+  sanitizeValue, encodeMetricName, responseFlagsString, hostOfAuthority, serviceOfCluster,
   serviceName, serviceNamespace, isValidLabelName, requestProtocol, L_SOURCE_WORKLOAD, L_DESTINATION_SERVICE_NAMESPACE,
-  L_CONNECTION_SECURITY_POLICY, L_REPORTER,
+  L_CONNECTION_SECURITY_POLICY, L_REPORTER, L_SOURCE_CANONICAL_SERVICE, L_SOURCE_CANONICAL_REVISION,
+  L_DESTINATION_CANONICAL_SERVICE, L_DESTINATION_CANONICAL_REVISION, STANDARD_LABELS, grpcStatusOf, isGrpcContentType,
 } from '../labels';
+import { GrpcFrames } from '../grpc';
 import { parseTraceparent, parseB3, parseB3Single, traceIds } from '../trace';
-import { PeerInfo, decodePeer } from '../peer';
+import { PeerInfo, decodePeer, firstPresent } from '../peer';
 import { formatTime, accessLogLine } from '../accesslog';
 import { parseTelemetryConfig, parseValueExpression } from '../config';
 import {
@@ -36,7 +38,6 @@ describe('labels', () => {
   });
   it('encodes labels before the metric name, and names the stats_tags regex', () => {
     expect(encodeMetricName('m', ['a', 'b'], ['1', '2'])).toBe('a=1;b=2;m');
-    expect(statsTagRegex('reporter')).toBe('[.;](reporter=([^;]*);)');
   });
   it('prints response flags as Istio does', () => {
     expect(responseFlagsString(0)).toBe('-');
@@ -69,6 +70,62 @@ describe('labels', () => {
     expect(isValidLabelName('__name')).toBe(false);
     expect(requestProtocol('application/grpc+proto')).toBe('grpc');
     expect(requestProtocol(null)).toBe('http');
+    // Envoy's hasGrpcContentType: grpc-web and parameters are not gRPC.
+    expect(isGrpcContentType('application/grpc')).toBe(true);
+    expect(isGrpcContentType('application/grpc-web')).toBe(false);
+    expect(isGrpcContentType('application/grpc;charset=utf-8')).toBe(false);
+    expect(isGrpcContentType('application/json')).toBe(false);
+  });
+  it('has Istio\'s 25 standard labels', () => {
+    expect(STANDARD_LABELS.length).toBe(25);
+    expect(STANDARD_LABELS[L_SOURCE_CANONICAL_SERVICE]).toBe('source_canonical_service');
+    expect(STANDARD_LABELS[L_DESTINATION_CANONICAL_REVISION]).toBe('destination_canonical_revision');
+    expect(STANDARD_LABELS[L_CONNECTION_SECURITY_POLICY]).toBe('connection_security_policy');
+  });
+  it('takes the gRPC status as Envoy\'s getGrpcStatus: trailers, headers, then the HTTP status', () => {
+    expect(grpcStatusOf('0', '7', 200)).toBe('0');
+    expect(grpcStatusOf(null, '7', 200)).toBe('7');
+    expect(grpcStatusOf('', '16', 200)).toBe('16');
+    expect(grpcStatusOf(null, null, 403)).toBe('7');
+    expect(grpcStatusOf(null, null, 401)).toBe('16');
+    expect(grpcStatusOf(null, null, 503)).toBe('14');
+    expect(grpcStatusOf(null, null, 404)).toBe('12');
+    expect(grpcStatusOf(null, null, 400)).toBe('13');
+    expect(grpcStatusOf(null, null, 200)).toBe('2');
+    expect(grpcStatusOf(null, null, 0)).toBe('');
+    expect(grpcStatusOf('17', null, 200)).toBe('-1');
+    expect(grpcStatusOf('x', null, 200)).toBe('-1');
+  });
+});
+
+describe('gRPC messages', () => {
+  it('counts messages whose 5-byte prefix starts, across chunk boundaries', () => {
+    // Two messages: 3-byte payload, then 0-byte payload, fed 1..n bytes at a time.
+    const body: u8[] = [0, 0, 0, 0, 3, 9, 9, 9, 0, 0, 0, 0, 0];
+    for (let step = 1; step <= body.length; step++) {
+      const frames = new GrpcFrames();
+      for (let start = 0; start < body.length; start += step) {
+        const size = <u32>min(step, body.length - start);
+        let pos: u32 = 0;
+        for (;;) {
+          pos = frames.skip(pos, size);
+          if (pos >= size) break;
+          const n = min<u32>(<u32>frames.prefixWanted, size - pos);
+          const bytes = new Uint8Array(n);
+          for (let i: u32 = 0; i < n; i++) bytes[i] = body[start + <i32>(pos + i)];
+          pos = frames.prefix(bytes, pos);
+        }
+      }
+      expect(frames.messages).toBe(2);
+    }
+    // A large payload is skipped without reading it.
+    const big = new GrpcFrames();
+    const prefix = new Uint8Array(5); prefix[2] = 1; // 65536 bytes
+    expect(big.prefix(prefix, 0)).toBe(5);
+    expect(big.skip(5, 1000)).toBe(1000);
+    expect(big.skip(0, 65536 - 995)).toBe(65536 - 995);
+    expect(big.skip(0, 10)).toBe(0);
+    expect(big.messages).toBe(1);
   });
 });
 
@@ -85,6 +142,28 @@ describe('standard labels', () => {
     f.mtls = true;
     expect(standardLabels(Reporter.Destination, local, f)[L_CONNECTION_SECURITY_POLICY]).toBe('mutual_tls');
     expect(standardLabels(Reporter.Source, local, f)[L_SOURCE_WORKLOAD]).toBe('productpage-v1');
+  });
+  it('has Istio\'s canonical service and revision, with its defaults for a peer without them', () => {
+    const local = new PeerInfo(); local.canonicalService = 'productpage'; local.canonicalRevision = 'v1';
+    const f = new RequestFacts();
+    const peer = new PeerInfo(); f.peer = peer;
+    let v = standardLabels(Reporter.Destination, local, f);
+    expect(v[L_SOURCE_CANONICAL_SERVICE]).toBe('unknown');
+    expect(v[L_SOURCE_CANONICAL_REVISION]).toBe('latest');
+    expect(v[L_DESTINATION_CANONICAL_SERVICE]).toBe('productpage');
+    expect(v[L_DESTINATION_CANONICAL_REVISION]).toBe('v1');
+    peer.canonicalService = 'sleep'; peer.canonicalRevision = 'v2';
+    v = standardLabels(Reporter.Source, local, f);
+    expect(v[L_SOURCE_CANONICAL_SERVICE]).toBe('productpage');
+    expect(v[L_DESTINATION_CANONICAL_SERVICE]).toBe('sleep');
+    expect(v[L_DESTINATION_CANONICAL_REVISION]).toBe('v2');
+    f.peer = null;
+    expect(standardLabels(Reporter.Source, local, f)[L_DESTINATION_CANONICAL_REVISION]).toBe('latest');
+  });
+  it('falls back as Istio\'s CanonicalService: first label present, else the fallback', () => {
+    expect(firstPresent([null, 'reviews', 'rv'], 'w')).toBe('reviews');
+    expect(firstPresent([null, null, null], 'w')).toBe('w');
+    expect(firstPresent(['', 'x'], 'w')).toBe('');
   });
 });
 
@@ -116,6 +195,8 @@ describe('peer header', () => {
     const back = decodePeer(p.encode())!;
     expect(back.workload).toBe('sleep');
     expect(back.namespace).toBe('de"fault');
+    p.canonicalService = 'sleep'; p.canonicalRevision = 'v1';
+    expect(decodePeer(p.encode())!.canonicalRevision).toBe('v1');
     expect(decodePeer('%%%')).toBeNull();
     expect(decodePeer('')).toBeNull();
     expect(decodePeer('WzEsMl0=')).toBeNull(); // [1,2]
@@ -142,6 +223,9 @@ describe('config', () => {
   it('accepts defaults and Istio Telemetry overrides', () => {
     expect(cfg('')).toBe('ok');
     expect(cfg('{"reporter":"source","maxLabelSets":5,"accessLog":{"enabled":false}}')).toBe('ok');
+    const grpc = parseTelemetryConfig(String.UTF8.encode('{"metrics":[{"overrides":[{"match":{"metric":"GRPC_RESPONSE_MESSAGES"},"disabled":true}]}]}')).config!;
+    expect(grpc.metrics[<i32>MetricKind.ResponseMessages].enabled).toBe(false);
+    expect(grpc.metrics[<i32>MetricKind.RequestMessages].enabled).toBe(true);
     const r = parseTelemetryConfig(String.UTF8.encode('{"metrics":[{"overrides":[{"match":{"metric":"REQUEST_SIZE"},"disabled":true},{"tagOverrides":{"tier":{"value":"request.headers[\'x-tier\']"},"source_app":{"operation":"REMOVE"}}}]}]}'));
     const c = r.config!;
     expect(c.metrics[<i32>MetricKind.RequestSize].enabled).toBe(false);

@@ -1,0 +1,36 @@
+import { hostOfAuthority, pathWithoutQuery, queryOf, queryParams } from '../lib/http';
+import { encodeMetricName, statLabelValue } from '../lib/stats';
+
+describe('request parsing helpers', () => {
+  it('takes the host of an authority without its port', () => {
+    expect(hostOfAuthority('svc.ns:8080')).toBe('svc.ns');
+    expect(hostOfAuthority('Svc')).toBe('Svc');
+    expect(hostOfAuthority('[::1]:80')).toBe('[::1]');
+    expect(hostOfAuthority('[::1')).toBe('[::1');
+  });
+  it('splits path and query', () => {
+    expect(pathWithoutQuery('/a/b?c=1?d')).toBe('/a/b');
+    expect(queryOf('/a/b?c=1?d')).toBe('c=1?d');
+    expect(queryOf('/a')).toBe('');
+  });
+  it('keeps the first raw value of each query parameter', () => {
+    const p = queryParams('a=1&&b&a=2&c=x%20y+z&=e');
+    expect(p.get('a')).toBe('1');
+    expect(p.get('b')).toBe('');
+    expect(p.get('c')).toBe('x%20y+z');
+    expect(p.get('')).toBe('e');
+    expect(p.has('d')).toBe(false);
+  });
+});
+
+describe('stat names with labels', () => {
+  it('makes label values safe and cuts them at 256 characters; empty stays empty', () => {
+    expect(statLabelValue('a;b=c\nd')).toBe('a_b_c_d');
+    expect(statLabelValue('')).toBe('');
+    expect(statLabelValue('z'.repeat(300)).length).toBe(256);
+  });
+  it('encodes labels before the metric name', () => {
+    expect(encodeMetricName('m', ['route', 'subset'], ['0', 'v2'])).toBe('route=0;subset=v2;m');
+    expect(encodeMetricName('m', [], [])).toBe('m');
+  });
+});

@@ -1,0 +1,391 @@
+// Istio's own pilot as the test oracle: runs tools/istio-pilot (pilot's fake discovery server, offline)
+// on Istio/Kubernetes YAML for one proxy and returns the Envoy resources istiod would push to it, then
+// turns pieces of them into configuration stock Envoy 1.40 runs (what it lacks is stripped; see
+// tools/istio-pilot/README.md and docs/DESIGN.md "Istio pilot oracle").
+// Run directly (`node --import tsx host/envoy/pilot.ts build`) it builds the tool if needed and says how long it took.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { repoRoot } from './install.ts';
+
+export const PILOT_SOURCE_DIR = join(repoRoot, 'tools', 'istio-pilot');
+const TOOLS_DIR = join(repoRoot, '.tools');
+
+type Obj = Record<string, any>;
+
+/** The proxy pilot generates for (tools/istio-pilot flags). */
+export interface ProxySpec {
+  /** Default `default`. */
+  namespace?: string;
+  /** Workload labels: what RequestAuthentication/AuthorizationPolicy/Sidecar selectors match. */
+  labels?: Record<string, string>;
+  /** The proxy IP; a ServiceEntry/WorkloadEntry/Pod/EndpointSlice endpoint with this address makes it that workload
+   * (its inbound listener then has a chain per endpoint port). Default 10.0.0.1. */
+  ip?: string;
+  /** Default `default`. */
+  serviceAccount?: string;
+  /** Default `sidecar`; `router` is a gateway. */
+  type?: 'sidecar' | 'router';
+  /** Default `Kubernetes`. */
+  clusterId?: string;
+  /** Default: the app label. */
+  workloadName?: string;
+}
+
+/** What pilot pushes to the proxy: Envoy v3 resources as proto JSON with the .proto field names (Envoy's YAML names). */
+export interface PilotConfig {
+  listeners: Obj[];
+  /** RDS RouteConfigurations (sidecar outbound: one per port, named `80`, `9080`, ...). */
+  routes: Obj[];
+  clusters: Obj[];
+  /** EDS ClusterLoadAssignments of the EDS clusters. */
+  endpoints: Obj[];
+  /** Istio validation warnings (not errors), `<file>: document <n> (<Kind> <ns/name>): <warning>`. */
+  warnings: string[];
+}
+
+/** Mesh-wide settings: istiod's MeshConfig. */
+export interface PilotOptions {
+  /** MeshConfig YAML (the `mesh` key of the istio ConfigMap), applied over Istio's defaults (`--mesh`), e.g.
+   * `pathNormalization: {normalization: MERGE_SLASHES}` or `outboundTrafficPolicy: {mode: REGISTRY_ONLY}`. */
+  meshConfig?: string;
+}
+
+/** The Istio/Kubernetes documents: YAML text (multi-document), or files. */
+export type PilotInput = string | { files: string[] };
+
+/** Thrown when pilot refuses the input (exit 2): `message` is the tool's one line. */
+export class PilotInputError extends Error {}
+
+/** sha256 of the tool's go.mod, go.sum and *.go: the key of the built binary. */
+export function pilotSourceHash(): string {
+  const h = createHash('sha256');
+  const files = readdirSync(PILOT_SOURCE_DIR).filter((f) => f === 'go.mod' || f === 'go.sum' || f.endsWith('.go')).sort();
+  for (const f of files) h.update(`${f}\0`).update(readFileSync(join(PILOT_SOURCE_DIR, f))).update('\0');
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Where the binary for the current sources lives (.tools/istio-pilot-<hash>/istio-pilot). */
+export function pilotBinaryPath(): string {
+  return join(TOOLS_DIR, `istio-pilot-${pilotSourceHash()}`, 'istio-pilot');
+}
+
+function goCommand(): string {
+  const r = spawnSync('go', ['version'], { encoding: 'utf8' });
+  if (r.error !== undefined || r.status !== 0) {
+    throw new Error('tools/istio-pilot needs Go (1.26+) on PATH: `go` was not found or failed; install it from https://go.dev/dl/');
+  }
+  return 'go';
+}
+
+/**
+ * The tool's binary, built when missing or stale (`go build` in tools/istio-pilot: modules come from the Go
+ * module proxy, verified by the committed go.sum; about 5 min cold, seconds warm). Old builds are removed.
+ */
+export function ensurePilotBinary(log: (line: string) => void = () => {}): { path: string; built: boolean; ms: number } {
+  const path = pilotBinaryPath();
+  if (existsSync(path)) return { path, built: false, ms: 0 };
+  const go = goCommand();
+  const dir = join(path, '..');
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  const t0 = Date.now();
+  log(`building tools/istio-pilot -> ${path}`);
+  const r = spawnSync(go, ['build', '-mod=readonly', '-o', tmp, '.'], {
+    cwd: PILOT_SOURCE_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20,
+  });
+  if (r.status !== 0) {
+    rmSync(tmp, { force: true });
+    throw new Error(`go build of tools/istio-pilot failed (exit ${r.status}):\n${r.stderr}${r.stdout}`);
+  }
+  renameSync(tmp, path); // atomic: a concurrent build of the same sources writes the same file
+  for (const old of readdirSync(TOOLS_DIR)) {
+    if (old.startsWith('istio-pilot-') && join(TOOLS_DIR, old) !== dir) rmSync(join(TOOLS_DIR, old), { recursive: true, force: true });
+  }
+  return { path, built: true, ms: Date.now() - t0 };
+}
+
+export function pilotArgs(proxy: ProxySpec = {}): string[] {
+  const args: string[] = [];
+  if (proxy.namespace !== undefined) args.push('--namespace', proxy.namespace);
+  if (proxy.labels !== undefined) args.push('--labels', Object.entries(proxy.labels).map(([k, v]) => `${k}=${v}`).join(','));
+  if (proxy.ip !== undefined) args.push('--ip', proxy.ip);
+  if (proxy.serviceAccount !== undefined) args.push('--service-account', proxy.serviceAccount);
+  if (proxy.type !== undefined) args.push('--type', proxy.type);
+  if (proxy.clusterId !== undefined) args.push('--cluster-id', proxy.clusterId);
+  if (proxy.workloadName !== undefined) args.push('--workload-name', proxy.workloadName);
+  return args;
+}
+
+/**
+ * The Envoy configuration Istio's pilot generates for `proxy` from `input`. Rejects with PilotInputError
+ * (the tool's one-line message) when Istio refuses the input: bad YAML, a validation failure.
+ */
+let meshFiles = 0;
+export async function istioPilot(input: PilotInput, proxy: ProxySpec = {}, opts: PilotOptions = {}): Promise<PilotConfig> {
+  const binary = ensurePilotBinary().path;
+  const files = typeof input === 'string' ? ['-'] : input.files;
+  const args = pilotArgs(proxy);
+  let meshFile: string | undefined;
+  if (opts.meshConfig !== undefined) {
+    const dir = join(repoRoot, '.tmp', 'pilot');
+    mkdirSync(dir, { recursive: true });
+    meshFile = join(dir, `${process.pid}-${++meshFiles}-mesh.yaml`);
+    writeFileSync(meshFile, opts.meshConfig);
+    args.push('--mesh', meshFile);
+  }
+  try {
+    return await runPilot(binary, [...args, ...files], typeof input === 'string' ? input : '');
+  } finally {
+    if (meshFile !== undefined) rmSync(meshFile, { force: true });
+  }
+}
+
+async function runPilot(binary: string, args: string[], stdin: string): Promise<PilotConfig> {
+  const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (c: Buffer) => out.push(c));
+  child.stderr.on('data', (c: Buffer) => err.push(c));
+  child.stdin.end(stdin);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (c) => resolve(c));
+  });
+  const stderr = Buffer.concat(err).toString('utf8').trim();
+  if (code === 2) throw new PilotInputError(stderr);
+  if (code !== 0) throw new Error(`istio-pilot exited ${code}: ${stderr}`);
+  return JSON.parse(Buffer.concat(out).toString('utf8')) as PilotConfig;
+}
+
+// ---- Pieces of pilot's config that stock Envoy 1.40 runs ----------------------------------------------------
+
+/** A piece of pilot's config made runnable by stock Envoy, and what was removed from it (`<where>: <what> (<why>)`). */
+export interface Stock<T> { config: T; stripped: string[] }
+
+/** Type URLs of Istio's own extensions (istio/proxy), which stock Envoy does not register. */
+const ISTIO_ONLY_TYPES: [RegExp, string][] = [
+  [/^io\.istio\./, "Istio's proxy extension (peer metadata)"],
+  [/^istio\./, "Istio's proxy extension"],
+  [/^envoy\.tcp\.metadataexchange\./, "Istio's proxy extension (metadata exchange)"],
+  [/^stats\.PluginConfig$/, "Istio's proxy extension (standard metrics)"],
+  [/^envoy\.extensions\.filters\.(http|network)\.peer_metadata\./, 'Envoy contrib extension, not in the stock build'],
+];
+
+/** The message type of an extension's typed_config (a TypedStruct's own type_url), without the type.googleapis.com/ prefix. */
+export function extensionType(entry: Obj): string {
+  const tc = entry.typed_config ?? {};
+  let url: string = tc['@type'] ?? '';
+  if (/(udpa\.type\.v1|xds\.type\.v3)\.TypedStruct$/.test(url)) url = tc.type_url ?? '';
+  return url.replace(/^.*\//, '');
+}
+
+/** Why stock Envoy cannot load this filter/extension entry, or null when it can. */
+export function istioOnly(entry: Obj): string | null {
+  const type = extensionType(entry);
+  for (const [re, why] of ISTIO_ONLY_TYPES) if (re.test(type)) return `${type}: ${why}`;
+  if (typeof entry.name === 'string' && entry.name.startsWith('istio.')) return `${type || 'no type'}: Istio's proxy extension`;
+  return null;
+}
+
+function stripList(list: Obj[] | undefined, where: string, stripped: string[]): Obj[] | undefined {
+  if (list === undefined) return undefined;
+  return list.filter((e, i) => {
+    const why = istioOnly(e);
+    if (why !== null) stripped.push(`${where}[${i}] ${e.name}: ${why}`);
+    return why === null;
+  });
+}
+
+function stripPerFilterConfig(holder: Obj, where: string, stripped: string[]): void {
+  const pfc = holder.typed_per_filter_config as Obj | undefined;
+  if (pfc === undefined) return;
+  for (const [name, cfg] of Object.entries(pfc)) {
+    const why = istioOnly({ name, typed_config: cfg });
+    if (why !== null) { stripped.push(`${where}.typed_per_filter_config.${name}: ${why}`); delete pfc[name]; }
+  }
+}
+
+const FILE_ACCESS_LOG = /envoy\.extensions\.access_loggers\.(file|stream)\.v3\./;
+
+/** An HCM's settings kept, its http_filters minus Istio's own extensions, tracing without a collector, file access logs only. */
+function stockHttpManager(hcm: Obj, where: string, stripped: string[]): Obj {
+  const out = structuredClone(hcm);
+  out.http_filters = stripList(out.http_filters, `${where}.http_filters`, stripped);
+  if (out.tracing?.provider !== undefined) {
+    stripped.push(`${where}.tracing.provider ${out.tracing.provider.name}: its collector cluster is not part of the test`);
+    delete out.tracing.provider;
+  }
+  if (out.access_log !== undefined) {
+    out.access_log = (out.access_log as Obj[]).filter((a, i) => {
+      const ok = FILE_ACCESS_LOG.test(extensionType(a));
+      if (!ok) stripped.push(`${where}.access_log[${i}] ${a.name}: ${extensionType(a)}: only file/stdout access logs are kept (others need a collector)`);
+      return ok;
+    }).map((a, i) => {
+      // The launcher's stdout is a socket pair, which open('/dev/stdout') refuses (ENXIO): write through Envoy's own stdout.
+      const tc = a.typed_config;
+      const stream = { '/dev/stdout': 'Stdout', '/dev/stderr': 'Stderr' }[tc.path as string];
+      if (!extensionType(a).endsWith('FileAccessLog') || stream === undefined) return a;
+      stripped.push(`${where}.access_log[${i}] ${a.name}: path ${tc.path} -> ${stream}AccessLog (same format; lines in the Envoy log)`);
+      const { path: _path, '@type': _type, ...format } = tc;
+      return { name: `envoy.access_loggers.${stream.toLowerCase()}`, typed_config: { '@type': `type.googleapis.com/envoy.extensions.access_loggers.stream.v3.${stream}AccessLog`, ...format } };
+    });
+  }
+  if (out.route_config !== undefined) out.route_config = stockRouteConfig(out.route_config, `${where}.route_config`, stripped);
+  return out;
+}
+
+function stockRouteConfig(rc: Obj, where: string, stripped: string[]): Obj {
+  const out = structuredClone(rc);
+  stripPerFilterConfig(out, where, stripped);
+  for (const vh of out.virtual_hosts ?? []) {
+    stripPerFilterConfig(vh, `${where}.virtual_hosts[${vh.name}]`, stripped);
+    for (const [i, r] of (vh.routes ?? []).entries()) stripPerFilterConfig(r, `${where}.virtual_hosts[${vh.name}].routes[${i}]`, stripped);
+  }
+  return out;
+}
+
+const HCM = 'envoy.filters.network.http_connection_manager';
+
+function listener(cfg: PilotConfig, name: string): Obj {
+  const l = cfg.listeners.find((x) => x.name === name);
+  if (l === undefined) throw new Error(`pilot generated no listener ${name} (listeners: ${cfg.listeners.map((x) => x.name).join(', ')})`);
+  return l;
+}
+
+function hcmOf(chain: Obj): Obj | undefined {
+  return (chain.filters as Obj[] | undefined)?.find((f) => f.name === HCM)?.typed_config;
+}
+
+/**
+ * The inbound HTTP connection manager pilot gives the workload for `port` (the endpoint / target port):
+ * the HCM of virtualInbound's plaintext (`raw_buffer`) chain for that destination port, with its settings
+ * (normalize_path, path_with_escaped_slashes_action, forward_client_cert_details, ...), its inline route
+ * to `inbound|<port>||` and its http_filters (jwt_authn, rbac, ...) minus Istio's own extensions.
+ * mTLS chains (`tls`) need Istio's SDS certificates and are not converted: with PeerAuthentication
+ * STRICT there is no plaintext chain and this throws.
+ */
+export function inboundHttpManager(cfg: PilotConfig, port: number): Stock<Obj> {
+  const vi = listener(cfg, 'virtualInbound');
+  const chains = (vi.filter_chains as Obj[]).filter((c) => c.filter_chain_match?.destination_port === port && hcmOf(c) !== undefined);
+  const plain = chains.find((c) => (c.filter_chain_match.transport_protocol ?? 'raw_buffer') === 'raw_buffer');
+  if (plain === undefined) {
+    const ports = [...new Set((vi.filter_chains as Obj[]).map((c) => c.filter_chain_match?.destination_port).filter((p) => p !== undefined))];
+    throw new Error(chains.length > 0
+      ? `virtualInbound has only mTLS HTTP chains for port ${port} (PeerAuthentication STRICT?): not runnable without Istio's certificates`
+      : `virtualInbound has no HTTP chain for port ${port} (ports: ${ports.join(', ') || 'none'}; is --ip an endpoint of a service with that target port?)`);
+  }
+  const stripped: string[] = [];
+  for (const [i, f] of (plain.filters as Obj[]).entries()) {
+    if (f.name !== HCM && istioOnly(f) !== null) stripped.push(`virtualInbound[${port}].filters[${i}] ${f.name}: ${istioOnly(f)}`);
+  }
+  return { config: stockHttpManager(hcmOf(plain)!, `virtualInbound[${port}]`, stripped), stripped };
+}
+
+/** The outbound RouteConfiguration pilot names `route` (a sidecar's port: `80`, `9080`; or e.g. `host:port`). */
+export function outboundRouteConfig(cfg: PilotConfig, route: number | string): Stock<Obj> {
+  const name = String(route);
+  const rc = cfg.routes.find((r) => r.name === name);
+  if (rc === undefined) throw new Error(`pilot generated no route configuration ${name} (routes: ${cfg.routes.map((r) => r.name).join(', ')})`);
+  const stripped: string[] = [];
+  return { config: stockRouteConfig(rc, `routes[${name}]`, stripped), stripped };
+}
+
+/**
+ * The outbound HTTP connection manager of listener `0.0.0.0_<port>` (or the listener named `listenerName`),
+ * its RDS reference replaced by the RouteConfiguration pilot generated for it, inline.
+ */
+export function outboundHttpManager(cfg: PilotConfig, port: number, listenerName = `0.0.0.0_${port}`): Stock<Obj> {
+  const l = listener(cfg, listenerName);
+  const chain = (l.filter_chains as Obj[]).find((c) => hcmOf(c) !== undefined);
+  if (chain === undefined) throw new Error(`listener ${listenerName} has no HTTP connection manager (a TCP service?)`);
+  const stripped: string[] = [];
+  const hcm = stockHttpManager(hcmOf(chain)!, listenerName, stripped);
+  if (hcm.rds !== undefined) {
+    const route = outboundRouteConfig(cfg, hcm.rds.route_config_name);
+    stripped.push(...route.stripped);
+    delete hcm.rds;
+    hcm.route_config = route.config;
+  }
+  return { config: hcm, stripped };
+}
+
+/**
+ * Pilot's clusters as stock Envoy runs them: EDS and ORIGINAL_DST clusters become STATIC without endpoints
+ * (the launcher's `upstreams` then point the ones a test serves at loopback: Envoy has no ADS here, and an
+ * ORIGINAL_DST cluster would send the request back to the listener itself); Istio's mTLS transport sockets
+ * (certificates from Istio's SDS) and Istio's own upstream filters are removed.
+ */
+export function stockClusters(cfg: PilotConfig): Stock<Obj[]> {
+  const stripped: string[] = [];
+  const clusters = cfg.clusters.map((c) => {
+    const out = structuredClone(c);
+    const where = `clusters[${c.name}]`;
+    if (out.type === 'EDS' || out.type === 'ORIGINAL_DST') {
+      stripped.push(`${where}.type ${out.type}: STATIC with the test's endpoints (no ADS / no original destination here)`);
+      out.type = 'STATIC';
+      delete out.eds_cluster_config;
+      delete out.cleanup_interval;
+      delete out.original_dst_lb_config;
+      if (out.lb_policy === 'CLUSTER_PROVIDED') delete out.lb_policy;
+      out.load_assignment = { cluster_name: c.name, endpoints: [] };
+    }
+    if (out.transport_socket_matches !== undefined) {
+      stripped.push(`${where}.transport_socket_matches: Istio mTLS with SDS certificates (plaintext to the test's upstreams)`);
+      delete out.transport_socket_matches;
+    }
+    if (JSON.stringify(out.transport_socket ?? {}).includes('sds_config')) {
+      stripped.push(`${where}.transport_socket: TLS with SDS certificates (plaintext to the test's upstreams)`);
+      delete out.transport_socket;
+    }
+    out.filters = stripList(out.filters, `${where}.filters`, stripped);
+    if (out.filters?.length === 0) delete out.filters;
+    return out;
+  });
+  return { config: clusters, stripped };
+}
+
+export interface PilotBootstrapOptions {
+  /** Listener name -> HTTP connection manager (e.g. inboundHttpManager(...).config); each gets its own loopback port. */
+  listeners: Record<string, Obj>;
+  /** The cluster names the test serves (keys of startEnvoy's `upstreams`): each must be a cluster pilot generated. */
+  upstreams?: Record<string, unknown>;
+}
+
+/**
+ * A static bootstrap for startEnvoy({config, upstreams}) with the given connection managers as listeners and
+ * all of pilot's clusters (stockClusters). Throws when an upstream names a cluster pilot did not generate.
+ */
+export function pilotBootstrap(cfg: PilotConfig, opts: PilotBootstrapOptions): Stock<Obj> {
+  const clusters = stockClusters(cfg);
+  const names = new Set(clusters.config.map((c) => c.name as string));
+  for (const name of Object.keys(opts.upstreams ?? {})) {
+    if (!names.has(name)) throw new Error(`upstream ${name} is not a cluster pilot generated (clusters: ${[...names].join(', ')})`);
+  }
+  const listeners = Object.entries(opts.listeners).map(([name, hcm]) => ({
+    name,
+    address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
+    filter_chains: [{ filters: [{ name: HCM, typed_config: hcm }] }],
+  }));
+  return {
+    config: { admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } }, static_resources: { listeners, clusters: clusters.config } },
+    stripped: clusters.stripped,
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.argv[2] !== 'build') {
+    console.error('usage: node --import tsx host/envoy/pilot.ts build');
+    process.exit(2);
+  }
+  try {
+    const r = ensurePilotBinary((line) => console.log(line));
+    const size = (readFileSync(r.path).length / 1e6).toFixed(0);
+    console.log(r.built ? `istio-pilot: built in ${(r.ms / 1000).toFixed(1)} s (${size} MB): ${r.path}` : `istio-pilot: up to date (${size} MB): ${r.path}`);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+}
