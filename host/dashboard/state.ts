@@ -26,13 +26,14 @@ export interface DashboardState {
   nodes: Node[]; edges: Edge[]; services: ServiceSeries[]; slos: SloStatus[]; logs: LogLine[];
 }
 
+// Calls without traffic in the rate window are left out (as Kiali does for its time window).
 const nodeId = (workload: string, namespace: string) => `${workload}.${namespace}`;
 const DEST = 'reporter="destination"';
 const EDGE_BY = 'source_workload, source_workload_namespace, destination_workload, destination_workload_namespace, destination_service';
 
 /** The queries behind each edge number (the Chromium test asks Prometheus the same). */
 export const EDGE_QUERIES = {
-  rps: `sum by (${EDGE_BY}, connection_security_policy) (rate(istio_requests_total{${DEST}}[${RATE_WINDOW}]))`,
+  rps: `sum by (${EDGE_BY}, connection_security_policy) (rate(istio_requests_total{${DEST}}[${RATE_WINDOW}])) > 0`,
   errors: `sum by (${EDGE_BY}) (rate(istio_requests_total{${DEST},response_code=~"5.."}[${RATE_WINDOW}]))`,
   quantile: (q: number) => `histogram_quantile(${q}, sum by (le, ${EDGE_BY}) (rate(istio_request_duration_milliseconds_bucket{${DEST}}[${RATE_WINDOW}])))`,
 };
