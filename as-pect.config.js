@@ -5,12 +5,17 @@ export default {
   include: ['assembly/__tests__/**/*.include.ts'],
   disclude: [/node_modules/],
   async instantiate(memory, createImports, instantiate, binary) {
-    const noHost = new Proxy({ memory }, {
-      get(target, name) {
-        if (name in target) return target[name];
-        return () => { throw new Error(`as-pect test called host function env.${String(name)}`); };
+    const noHost = new Proxy(
+      { memory },
+      {
+        get(target, name) {
+          if (name in target) return target[name];
+          return () => {
+            throw new Error(`as-pect test called host function env.${String(name)}`);
+          };
+        },
       },
-    });
+    );
     return instantiate(binary, createImports({ env: noHost }));
   },
   outputBinary: false,

@@ -48,7 +48,11 @@ async function perRequest(plugin: Plugin, headersFor: (i: number) => Record<stri
 console.log('harness: microseconds per request, median of 5 rounds (whole request lifecycle in the harness, authz filter only)');
 for (const foreign of [true, false]) {
   for (const key of [rsa, ec]) {
-    const plugin = await loadPlugin(join(repoRoot, 'build/authz.wasm'), { config, nowMs: Date.now(), foreignFunctions: { verifySignature: foreign } });
+    const plugin = await loadPlugin(join(repoRoot, 'build/authz.wasm'), {
+      config,
+      nowMs: Date.now(),
+      foreignFunctions: { verifySignature: foreign },
+    });
     const n = 150;
     const fresh = await Promise.all(Array.from({ length: 5 * n + 200 }, (_, i) => token(key, { nowSec, payload: { sub: `u${i}` } })));
     const cached = fresh[0]!;
@@ -56,7 +60,9 @@ for (const foreign of [true, false]) {
     const hit = await perRequest(plugin, () => ({ authorization: `Bearer ${cached}` }), n);
     const miss = await perRequest(plugin, (i) => ({ authorization: `Bearer ${fresh[i]}` }), n);
     const path = foreign ? 'verify_signature (node:crypto)' : 'AssemblyScript crypto';
-    console.log(`  ${key.alg} via ${path.padEnd(30)} no token ${none.toFixed(1).padStart(7)}  cached ${hit.toFixed(1).padStart(7)}  uncached ${miss.toFixed(1).padStart(8)}`);
+    console.log(
+      `  ${key.alg} via ${path.padEnd(30)} no token ${none.toFixed(1).padStart(7)}  cached ${hit.toFixed(1).padStart(7)}  uncached ${miss.toFixed(1).padStart(8)}`,
+    );
   }
 }
 
@@ -64,17 +70,34 @@ for (const foreign of [true, false]) {
 
 {
   const probe = await loadPlugin(await verifyProbe());
-  const message = Buffer.from(`${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: ISSUER, sub: 'alice', exp: 2e9 })).toString('base64url')}`);
+  const message = Buffer.from(
+    `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: ISSUER, sub: 'alice', exp: 2e9 })).toString('base64url')}`,
+  );
   const reps = 200;
   console.log(`signature verification, microseconds each (AssemblyScript: ${reps} in one VM call; node:crypto: same inputs):`);
-  for (const [alg, curve] of [['RS256', null], ['ES256', 'P-256']] as const) {
-    const { publicKey, privateKey } = curve === null
-      ? crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : crypto.generateKeyPairSync('ec', { namedCurve: curve });
-    const sig = curve === null ? crypto.sign('sha256', message, privateKey) : crypto.sign('sha256', message, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  for (const [alg, curve] of [
+    ['RS256', null],
+    ['ES256', 'P-256'],
+  ] as const) {
+    const { publicKey, privateKey } =
+      curve === null ? crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }) : crypto.generateKeyPairSync('ec', { namedCurve: curve });
+    const sig =
+      curve === null
+        ? crypto.sign('sha256', message, privateKey)
+        : crypto.sign('sha256', message, { key: privateKey, dsaEncoding: 'ieee-p1363' });
     const jwk = publicKey.export({ format: 'jwk' });
-    const keyHeaders: Record<string, string> = curve === null ? { 'x-n': jwk.n!, 'x-e': jwk.e! } : { 'x-crv': curve, 'x-x': jwk.x!, 'x-y': jwk.y! };
-    const headers = { ':method': 'GET', ':path': '/', ':authority': 'p', 'x-mode': 'software', 'x-alg': alg, 'x-msg': message.toString('base64url'), 'x-sig': sig.toString('base64url'), ...keyHeaders };
+    const keyHeaders: Record<string, string> =
+      curve === null ? { 'x-n': jwk.n!, 'x-e': jwk.e! } : { 'x-crv': curve, 'x-x': jwk.x!, 'x-y': jwk.y! };
+    const headers = {
+      ':method': 'GET',
+      ':path': '/',
+      ':authority': 'p',
+      'x-mode': 'software',
+      'x-alg': alg,
+      'x-msg': message.toString('base64url'),
+      'x-sig': sig.toString('base64url'),
+      ...keyHeaders,
+    };
     const once = await probe.http({ headers });
     if (once.response.bodyText !== 'valid') throw new Error(`${alg}: ${once.response.bodyText}`);
     const t0 = process.hrtime.bigint();
@@ -83,11 +106,16 @@ for (const foreign of [true, false]) {
     const m = 2000;
     const t1 = process.hrtime.bigint();
     for (let i = 0; i < m; i++) {
-      const ok = curve === null ? crypto.verify('sha256', message, publicKey, sig) : crypto.verify('sha256', message, { key: publicKey, dsaEncoding: 'ieee-p1363' }, sig);
+      const ok =
+        curve === null
+          ? crypto.verify('sha256', message, publicKey, sig)
+          : crypto.verify('sha256', message, { key: publicKey, dsaEncoding: 'ieee-p1363' }, sig);
       if (!ok) throw new Error('node verify failed');
     }
     const node = Number(process.hrtime.bigint() - t1) / 1e3 / m;
-    console.log(`  ${alg}  AssemblyScript ${ours.toFixed(1).padStart(8)} us   node:crypto ${node.toFixed(1).padStart(7)} us   ratio ${(ours / node).toFixed(1)}x`);
+    console.log(
+      `  ${alg}  AssemblyScript ${ours.toFixed(1).padStart(8)} us   node:crypto ${node.toFixed(1).padStart(7)} us   ratio ${(ours / node).toFixed(1)}x`,
+    );
   }
 }
 
@@ -95,7 +123,10 @@ for (const foreign of [true, false]) {
 
 function load(envoy: Envoy, tokens: string[]): Promise<LoadResult> {
   return closedLoopLoad({
-    url: envoy.listenerUrl, path: '/info', seconds, concurrency,
+    url: envoy.listenerUrl,
+    path: '/info',
+    seconds,
+    concurrency,
     headers: (i) => ({ host: 'service_b', authorization: `Bearer ${tokens[i % tokens.length]}` }),
     check: (status) => status === 200,
   });
@@ -108,10 +139,18 @@ function nativeFilters(bootstrap: any): void {
     typed_config: {
       '@type': 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication',
       providers: { google: { issuer: ISSUER, local_jwks: { inline_string: keys }, payload_in_metadata: 'payload', forward: false } },
-      rules: [{ match: { prefix: '/' }, requires: { requires_any: { requirements: [{ provider_name: 'google' }, { allow_missing: {} }] } } }],
+      rules: [
+        { match: { prefix: '/' }, requires: { requires_any: { requirements: [{ provider_name: 'google' }, { allow_missing: {} }] } } },
+      ],
     },
   };
-  const issuerIs = { metadata: { filter: 'envoy.filters.http.jwt_authn', path: [{ key: 'payload' }, { key: 'iss' }], value: { string_match: { exact: ISSUER } } } };
+  const issuerIs = {
+    metadata: {
+      filter: 'envoy.filters.http.jwt_authn',
+      path: [{ key: 'payload' }, { key: 'iss' }],
+      value: { string_match: { exact: ISSUER } },
+    },
+  };
   const rbac = {
     name: 'envoy.filters.http.rbac',
     typed_config: {
@@ -120,10 +159,30 @@ function nativeFilters(bootstrap: any): void {
         action: 'ALLOW',
         policies: {
           'jwt-only': {
-            permissions: [{ or_rules: { rules: [
-              { and_rules: { rules: [{ header: { name: ':method', string_match: { exact: 'GET' } } }, { url_path: { path: { prefix: '/info' } } }] } },
-              { and_rules: { rules: [{ header: { name: ':method', string_match: { exact: 'POST' } } }, { url_path: { path: { exact: '/data' } } }] } },
-            ] } }],
+            permissions: [
+              {
+                or_rules: {
+                  rules: [
+                    {
+                      and_rules: {
+                        rules: [
+                          { header: { name: ':method', string_match: { exact: 'GET' } } },
+                          { url_path: { path: { prefix: '/info' } } },
+                        ],
+                      },
+                    },
+                    {
+                      and_rules: {
+                        rules: [
+                          { header: { name: ':method', string_match: { exact: 'POST' } } },
+                          { url_path: { path: { exact: '/data' } } },
+                        ],
+                      },
+                    },
+                  ],
+                },
+              },
+            ],
             // requestPrincipals "<iss>/*" and claims[iss] both come down to the verified payload's iss.
             principals: [issuerIs],
           },
@@ -160,7 +219,11 @@ try {
 } finally {
   await upstreams.close();
 }
-console.log(`envoy (--concurrency 1, ${concurrency} keep-alive connections, ${seconds} s each, GET /info with a valid JWT, Node echo upstreams, load generator on the same 2 cores):`);
+console.log(
+  `envoy (--concurrency 1, ${concurrency} keep-alive connections, ${seconds} s each, GET /info with a valid JWT, Node echo upstreams, load generator on the same 2 cores):`,
+);
 for (const [name, r] of results) {
-  console.log(`  ${name.padEnd(52)} ${Math.round(r.rps).toLocaleString('en').padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (${r.n} requests, ${r.wrong} not 200)`);
+  console.log(
+    `  ${name.padEnd(52)} ${Math.round(r.rps).toLocaleString('en').padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (${r.n} requests, ${r.wrong} not 200)`,
+  );
 }

@@ -21,7 +21,9 @@ function rate(f: () => boolean): number {
   return n / (Number(now - start) / 1e9);
 }
 
-const message = new TextEncoder().encode(`${Buffer.from('{"alg":"RS256","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: 'https://issuer.test', sub: 'alice', aud: 'asmesh', exp: 2000000000 })).toString('base64url')}`);
+const message = new TextEncoder().encode(
+  `${Buffer.from('{"alg":"RS256","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: 'https://issuer.test', sub: 'alice', aud: 'asmesh', exp: 2000000000 })).toString('base64url')}`,
+);
 const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));
 
 const rows: [string, number, number][] = [];
@@ -29,7 +31,8 @@ const rows: [string, number, number][] = [];
 {
   const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 });
   const jwk = publicKey.export({ format: 'jwk' });
-  const n = b64(jwk.n!), e = b64(jwk.e!);
+  const n = b64(jwk.n!),
+    e = b64(jwk.e!);
   const sig = new Uint8Array(crypto.sign('sha256', message, { key: privateKey, padding: crypto.constants.RSA_PKCS1_PADDING }));
   // Inputs pinned once so the loop times the verification itself, not the copies.
   const [np, ep, mp, sp] = [n, e, message, sig].map((b) => mod.buffer(b));
@@ -40,7 +43,8 @@ const rows: [string, number, number][] = [];
 {
   const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 });
   const jwk = publicKey.export({ format: 'jwk' });
-  const n = b64(jwk.n!), e = b64(jwk.e!);
+  const n = b64(jwk.n!),
+    e = b64(jwk.e!);
   const opts = { padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
   const sig = new Uint8Array(crypto.sign('sha256', message, { key: privateKey, ...opts }));
   const [np, ep, mp, sp] = [n, e, message, sig].map((b) => mod.buffer(b));
@@ -51,7 +55,8 @@ const rows: [string, number, number][] = [];
 {
   const { publicKey, privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = publicKey.export({ format: 'jwk' });
-  const x = b64(jwk.x!), y = b64(jwk.y!);
+  const x = b64(jwk.x!),
+    y = b64(jwk.y!);
   const sig = new Uint8Array(crypto.sign('sha256', message, { key: privateKey, dsaEncoding: 'ieee-p1363' }));
   const [xp, yp, mp, sp] = [x, y, message, sig].map((b) => mod.buffer(b));
   const ours = rate(() => mod.x.ecdsa(0, xp!, yp!, mp!, sp!, 0) === 1);
@@ -61,7 +66,8 @@ const rows: [string, number, number][] = [];
 {
   const { publicKey, privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' });
   const jwk = publicKey.export({ format: 'jwk' });
-  const x = b64(jwk.x!), y = b64(jwk.y!);
+  const x = b64(jwk.x!),
+    y = b64(jwk.y!);
   const sig = new Uint8Array(crypto.sign('sha384', message, { key: privateKey, dsaEncoding: 'ieee-p1363' }));
   const [xp, yp, mp, sp] = [x, y, message, sig].map((b) => mod.buffer(b));
   const ours = rate(() => mod.x.ecdsa(1, xp!, yp!, mp!, sp!, 1) === 1);
@@ -73,6 +79,8 @@ const memBefore = mod.memoryBytes();
 console.log(`signature verification, ${seconds}s per case, message ${message.length} bytes, node ${process.version}`);
 console.log('case                          asmesh AS ops/s   node:crypto ops/s   AS time/op   node/AS ratio');
 for (const [name, ours, theirs] of rows) {
-  console.log(`${name.padEnd(30)}${ours.toFixed(0).padStart(15)}${theirs.toFixed(0).padStart(20)}${(1e6 / ours).toFixed(1).padStart(10)} us${(theirs / ours).toFixed(1).padStart(14)}x`);
+  console.log(
+    `${name.padEnd(30)}${ours.toFixed(0).padStart(15)}${theirs.toFixed(0).padStart(20)}${(1e6 / ours).toFixed(1).padStart(10)} us${(theirs / ours).toFixed(1).padStart(14)}x`,
+  );
 }
 console.log(`AS module linear memory after the runs: ${(memBefore / 1024).toFixed(0)} KiB`);

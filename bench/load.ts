@@ -4,7 +4,13 @@ import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { HttpRequestSpec, Plugin } from '../host/harness/index.ts';
 
-export interface LoadResult { rps: number; p50: number; p99: number; wrong: number; n: number }
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  wrong: number;
+  n: number;
+}
 
 export interface LoadOptions {
   url: string;
@@ -23,14 +29,15 @@ export async function closedLoopLoad(opts: LoadOptions): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
   const latencies: number[] = [];
   let wrong = 0;
-  const send = (i: number) => new Promise<boolean>((resolve, reject) => {
-    const req = httpRequest({ host: target.hostname, port: target.port, path: opts.path, headers: opts.headers(i), agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(opts.check(res.statusCode ?? 0, res.headers, i)));
+  const send = (i: number) =>
+    new Promise<boolean>((resolve, reject) => {
+      const req = httpRequest({ host: target.hostname, port: target.port, path: opts.path, headers: opts.headers(i), agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(opts.check(res.statusCode ?? 0, res.headers, i)));
+      });
+      req.on('error', reject);
+      req.end();
     });
-    req.on('error', reject);
-    req.end();
-  });
   const worker = async (id: number, until: number) => {
     for (let i = id; performance.now() < until; i++) {
       const t0 = performance.now();
@@ -56,7 +63,12 @@ export async function closedLoopLoad(opts: LoadOptions): Promise<LoadResult> {
 }
 
 /** Request lifecycles through a harness plugin for `ms`, in batches of `batch` (the logs cleared after each). */
-export async function harnessLoop(plugin: Plugin, request: HttpRequestSpec, ms: number, batch: number): Promise<{ n: number; elapsed: number }> {
+export async function harnessLoop(
+  plugin: Plugin,
+  request: HttpRequestSpec,
+  ms: number,
+  batch: number,
+): Promise<{ n: number; elapsed: number }> {
   const start = performance.now();
   let n = 0;
   while (performance.now() - start < ms) {

@@ -32,16 +32,22 @@ agent.destroy();
 await envoy.stop();
 await upstreams.close();
 
-const services = Object.fromEntries(Object.entries(CLUSTER_IDENTITIES).map(([cluster, identity]) => {
-  const service = new EchoService(identity);
-  return [cluster, (req: Parameters<EchoService['handle']>[0]) => service.handle(req)];
-}));
+const services = Object.fromEntries(
+  Object.entries(CLUSTER_IDENTITIES).map(([cluster, identity]) => {
+    const service = new EchoService(identity);
+    return [cluster, (req: Parameters<EchoService['handle']>[0]) => service.handle(req)];
+  }),
+);
 const chain = await loadChain({
   filters: filters.map((f) => ({ name: f.name, wasm: `build/${f.name}.wasm`, config: f.config })),
-  router: { clusterHeader: CLUSTER_HEADER, defaultCluster: 'outbound|80||service_b' }, clusters: services,
+  router: { clusterHeader: CLUSTER_HEADER, defaultCluster: 'outbound|80||service_b' },
+  clusters: services,
 });
 let m = 0;
 const t1 = performance.now();
-while (performance.now() - t1 < 3000) { await chain.request({ path: '/', authority: 'service_b' }); m++; }
+while (performance.now() - t1 < 3000) {
+  await chain.request({ path: '/', authority: 'service_b' });
+  m++;
+}
 console.log(`harness chain: ${(m / ((performance.now() - t1) / 1000)).toFixed(0)} requests/s through the example filter (${m} in 3 s)`);
 chain.close();

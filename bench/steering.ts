@@ -22,7 +22,14 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? '16');
 // ------------------------------------------------------------------ harness
 
 type Headers = Record<string, string>;
-const base: Headers = { ':method': 'GET', ':path': '/reviews/1', ':authority': 'service_b', ':scheme': 'http', 'user-agent': 'bench', accept: '*/*' };
+const base: Headers = {
+  ':method': 'GET',
+  ':path': '/reviews/1',
+  ':authority': 'service_b',
+  ':scheme': 'http',
+  'user-agent': 'bench',
+  accept: '*/*',
+};
 
 async function harnessRate(wasm: string, config: string | object, requests: Headers[]): Promise<number> {
   const plugin = await loadPlugin(join(repoRoot, 'build', wasm), { config, pluginName: 'bench', rootId: 'bench', vmId: 'bench' });
@@ -42,8 +49,10 @@ async function harnessRate(wasm: string, config: string | object, requests: Head
 
 const users: Headers[] = [{ ...base, 'end-user': 'jason' }, { ...base, 'end-user': 'alice' }, base];
 const regexRequests: Headers[] = [
-  { ...base, ':path': '/api/v2/users/42' }, { ...base, ':path': '/api/v1/users?page=1&version=v2' },
-  { ...base, 'x-user': 'Beta-ann-77' }, { ...base, 'x-user': 'gamma' },
+  { ...base, ':path': '/api/v2/users/42' },
+  { ...base, ':path': '/api/v1/users?page=1&version=v2' },
+  { ...base, 'x-user': 'Beta-ann-77' },
+  { ...base, 'x-user': 'gamma' },
 ];
 const baseline = await harnessRate('example.wasm', { header: 'x-asmesh-example', value: 'hello' }, users);
 const rows: [string, number][] = [
@@ -52,18 +61,28 @@ const rows: [string, number][] = [
   ['regex + query params (3 routes)', await harnessRate('steering.wasm', regexAndQuery, regexRequests)],
 ];
 console.log(`harness (${harnessSeconds} s each): request lifecycles per second, and the steering work over the example filter`);
-console.log(`  ${'example filter (baseline)'.padEnd(42)} ${Math.round(baseline).toLocaleString('en').padStart(9)}/s  ${(1e6 / baseline).toFixed(2).padStart(6)} us`);
-console.log('  (the canary row pays the harness\'s random_get, node crypto.randomFillSync per call; in Envoy it is a libc call)');
+console.log(
+  `  ${'example filter (baseline)'.padEnd(42)} ${Math.round(baseline).toLocaleString('en').padStart(9)}/s  ${(1e6 / baseline).toFixed(2).padStart(6)} us`,
+);
+console.log("  (the canary row pays the harness's random_get, node crypto.randomFillSync per call; in Envoy it is a libc call)");
 for (const [name, rate] of rows) {
-  console.log(`  ${name.padEnd(42)} ${Math.round(rate).toLocaleString('en').padStart(9)}/s  ${(1e6 / rate).toFixed(2).padStart(6)} us  (+${(1e6 / rate - 1e6 / baseline).toFixed(2)} us)`);
+  console.log(
+    `  ${name.padEnd(42)} ${Math.round(rate).toLocaleString('en').padStart(9)}/s  ${(1e6 / rate).toFixed(2).padStart(6)} us  (+${(1e6 / rate - 1e6 / baseline).toFixed(2)} us)`,
+  );
 }
 
 // ------------------------------------------------------------------ envoy
 
 function load(envoy: Envoy): Promise<LoadResult> {
-  const users = [{ host: 'service_b', 'end-user': 'jason' }, { host: 'service_b', 'end-user': 'alice' }];
+  const users = [
+    { host: 'service_b', 'end-user': 'jason' },
+    { host: 'service_b', 'end-user': 'alice' },
+  ];
   return closedLoopLoad({
-    url: envoy.listenerUrl, path: '/reviews/1', seconds, concurrency,
+    url: envoy.listenerUrl,
+    path: '/reviews/1',
+    seconds,
+    concurrency,
     headers: (i) => users[i % 2]!,
     check: (status, h, i) => status === 200 && h['x-served-by'] === (i % 2 === 0 ? 'service_b/v2' : 'service_b/v1'),
   });
@@ -97,9 +116,13 @@ try {
 } finally {
   await upstreams.close();
 }
-console.log(`envoy (--concurrency 1, ${concurrency} keep-alive connections, ${seconds} s each, jason/alice alternating, Node echo upstreams):`);
+console.log(
+  `envoy (--concurrency 1, ${concurrency} keep-alive connections, ${seconds} s each, jason/alice alternating, Node echo upstreams):`,
+);
 for (const [name, r] of results) {
-  console.log(`  ${name.padEnd(38)} ${Math.round(r.rps).toLocaleString('en').padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (${r.n} requests, ${r.wrong} misrouted)`);
+  console.log(
+    `  ${name.padEnd(38)} ${Math.round(r.rps).toLocaleString('en').padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (${r.n} requests, ${r.wrong} misrouted)`,
+  );
 }
 const [withFilter, native] = [results[0]![1], results[1]![1]];
-console.log(`  steering filter / native: ${(withFilter.rps / native.rps * 100).toFixed(1)}% of the native rate`);
+console.log(`  steering filter / native: ${((withFilter.rps / native.rps) * 100).toFixed(1)}% of the native rate`);

@@ -23,7 +23,15 @@ const node = { id: 'bench', cluster: 'bench', metadata: NODE_PRODUCTPAGE };
 
 async function harnessRate(wasm: string, config: object, headers: Record<string, string>): Promise<number> {
   const plugin = await loadPlugin(wasm, { config, pluginName: 'b', rootId: 'b', vmId: 'b', node });
-  const req = { headers: { ':method': 'GET', ':path': '/bench', ':authority': 'productpage.default.svc.cluster.local:9080', 'user-agent': 'bench', ...headers } };
+  const req = {
+    headers: {
+      ':method': 'GET',
+      ':path': '/bench',
+      ':authority': 'productpage.default.svc.cluster.local:9080',
+      'user-agent': 'bench',
+      ...headers,
+    },
+  };
   const run = async (ms: number) => {
     const { n, elapsed } = await harnessLoop(plugin, req, ms, 200);
     return n / (elapsed / 1000);
@@ -34,37 +42,59 @@ async function harnessRate(wasm: string, config: object, headers: Record<string,
 
 const only = process.env.BENCH_ONLY ?? ''; // 'harness' or 'envoy' to run one half
 if (only !== 'envoy') {
-const example = await harnessRate('build/example.wasm', { header: 'x-asmesh-example', value: 'hello' }, {});
-const telLog = await harnessRate('build/telemetry.wasm', {}, { 'x-asmesh-peer': peer, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
-const telNoLog = await harnessRate('build/telemetry.wasm', { accessLog: { enabled: false } }, { 'x-asmesh-peer': peer });
-const us = (r: number) => (1e6 / r).toFixed(2);
-console.log(`harness: example filter          ${Math.round(example).toLocaleString('en')} req/s, ${us(example)} us/request (harness floor)`);
-console.log(`harness: telemetry, access log   ${Math.round(telLog).toLocaleString('en')} req/s, ${us(telLog)} us/request (+${(1e6 / telLog - 1e6 / example).toFixed(2)} us over example)`);
-console.log(`harness: telemetry, no log       ${Math.round(telNoLog).toLocaleString('en')} req/s, ${us(telNoLog)} us/request (+${(1e6 / telNoLog - 1e6 / example).toFixed(2)} us over example)`);
-
+  const example = await harnessRate('build/example.wasm', { header: 'x-asmesh-example', value: 'hello' }, {});
+  const telLog = await harnessRate(
+    'build/telemetry.wasm',
+    {},
+    { 'x-asmesh-peer': peer, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+  );
+  const telNoLog = await harnessRate('build/telemetry.wasm', { accessLog: { enabled: false } }, { 'x-asmesh-peer': peer });
+  const us = (r: number) => (1e6 / r).toFixed(2);
+  console.log(
+    `harness: example filter          ${Math.round(example).toLocaleString('en')} req/s, ${us(example)} us/request (harness floor)`,
+  );
+  console.log(
+    `harness: telemetry, access log   ${Math.round(telLog).toLocaleString('en')} req/s, ${us(telLog)} us/request (+${(1e6 / telLog - 1e6 / example).toFixed(2)} us over example)`,
+  );
+  console.log(
+    `harness: telemetry, no log       ${Math.round(telNoLog).toLocaleString('en')} req/s, ${us(telNoLog)} us/request (+${(1e6 / telNoLog - 1e6 / example).toFixed(2)} us over example)`,
+  );
 }
 
 // ---------------------------------------------------------------- envoy
 
 function directResponse(bootstrap: any): void {
   for (const hcm of connectionManagers(bootstrap)) {
-    for (const vh of hcm.route_config?.virtual_hosts ?? []) vh.routes = [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'ok' } } }];
+    for (const vh of hcm.route_config?.virtual_hosts ?? [])
+      vh.routes = [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'ok' } } }];
   }
 }
 
 /** wrk's requests/s, or null without wrk. Asynchronous: Envoy's log pipe must keep draining meanwhile. */
 async function wrk(url: string): Promise<number | null> {
   if (spawnSync('sh', ['-c', 'command -v wrk']).status !== 0) return null;
-  const child = spawn('wrk', ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '-H', `x-asmesh-peer: ${peer}`, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('wrk', ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '-H', `x-asmesh-peer: ${peer}`, url], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c; });
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    out += c;
+  });
   await new Promise((resolve) => child.on('exit', resolve));
   const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
   return m === null ? null : Number(m[1]);
 }
 
 async function nodeLoad(url: string): Promise<number> {
-  const load = await closedLoopLoad({ url, path: '/bench', seconds, concurrency: connections, warmupMs: 0, headers: () => ({ 'x-asmesh-peer': peer }), check: () => true });
+  const load = await closedLoopLoad({
+    url,
+    path: '/bench',
+    seconds,
+    concurrency: connections,
+    warmupMs: 0,
+    headers: () => ({ 'x-asmesh-peer': peer }),
+    check: () => true,
+  });
   return load.rps;
 }
 
@@ -74,19 +104,28 @@ async function envoyRate(opts: Parameters<typeof startEnvoy>[0]): Promise<{ rate
     envoy = await startEnvoy({ ...opts, node, logArgs: ['-l', 'info'] });
     const url = `${envoy.listenerUrl}/bench`;
     const viaWrk = await wrk(url);
-    return { rate: viaWrk ?? await nodeLoad(url), tool: viaWrk === null ? 'node client' : 'wrk' };
+    return { rate: viaWrk ?? (await nodeLoad(url)), tool: viaWrk === null ? 'node client' : 'wrk' };
   } finally {
     await envoy?.stop();
   }
 }
 
 if (only !== 'harness') {
-  const rejectAll = (b: any) => { directResponse(b); b.stats_config = { ...b.stats_config, stats_matcher: { reject_all: true } }; };
+  const rejectAll = (b: any) => {
+    directResponse(b);
+    b.stats_config = { ...b.stats_config, stats_matcher: { reject_all: true } };
+  };
   const variants: [string, Parameters<typeof startEnvoy>[0]][] = [
     ['stats disabled (reject_all), no Wasm', { filters: [], edit: rejectAll }],
     ['native stats alone, no Wasm', { filters: [], edit: directResponse }],
-    ['native stats + example Wasm filter', { filters: [{ name: 'example', config: { header: 'x-asmesh-example', value: 'hello' } }], edit: directResponse }],
-    ['native stats + telemetry, access log off', { filters: [{ name: 'telemetry', config: { accessLog: { enabled: false } } }], edit: directResponse }],
+    [
+      'native stats + example Wasm filter',
+      { filters: [{ name: 'example', config: { header: 'x-asmesh-example', value: 'hello' } }], edit: directResponse },
+    ],
+    [
+      'native stats + telemetry, access log off',
+      { filters: [{ name: 'telemetry', config: { accessLog: { enabled: false } } }], edit: directResponse },
+    ],
     ['native stats + telemetry, access log on', { filters: [{ name: 'telemetry', config: {} }], edit: directResponse }],
   ];
   // Interleaved rounds, best of each: the machine is shared, so a single run is at the mercy of other load.
@@ -102,6 +141,8 @@ if (only !== 'harness') {
   for (const [label] of variants) {
     const { rate, tool } = best.get(label)!;
     const extra = 1e6 / rate - 1e6 / base;
-    console.log(`envoy: ${label.padEnd(42)} ${Math.round(rate).toLocaleString('en').padStart(7)} req/s  (${extra >= 0 ? '+' : ''}${extra.toFixed(1)} us/request vs native stats; best of ${rounds}, ${tool}, ${connections} connections, ${seconds} s)`);
+    console.log(
+      `envoy: ${label.padEnd(42)} ${Math.round(rate).toLocaleString('en').padStart(7)} req/s  (${extra >= 0 ? '+' : ''}${extra.toFixed(1)} us/request vs native stats; best of ${rounds}, ${tool}, ${connections} connections, ${seconds} s)`,
+    );
   }
 }

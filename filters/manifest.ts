@@ -32,31 +32,66 @@ export interface FilterManifest {
 
 /** Istio's standard metric labels, in the telemetry filter's order (filters/telemetry/labels.ts STANDARD_LABELS). */
 export const ISTIO_LABELS = [
-  'reporter', 'source_workload', 'source_workload_namespace', 'source_principal', 'source_app', 'source_version',
-  'source_canonical_service', 'source_canonical_revision', 'source_cluster', 'destination_workload',
-  'destination_workload_namespace', 'destination_principal', 'destination_app', 'destination_version',
-  'destination_service', 'destination_service_name', 'destination_service_namespace', 'destination_canonical_service',
-  'destination_canonical_revision', 'destination_cluster', 'request_protocol', 'response_code', 'grpc_response_status', 'response_flags',
+  'reporter',
+  'source_workload',
+  'source_workload_namespace',
+  'source_principal',
+  'source_app',
+  'source_version',
+  'source_canonical_service',
+  'source_canonical_revision',
+  'source_cluster',
+  'destination_workload',
+  'destination_workload_namespace',
+  'destination_principal',
+  'destination_app',
+  'destination_version',
+  'destination_service',
+  'destination_service_name',
+  'destination_service_namespace',
+  'destination_canonical_service',
+  'destination_canonical_revision',
+  'destination_cluster',
+  'request_protocol',
+  'response_code',
+  'grpc_response_status',
+  'response_flags',
   'connection_security_policy',
 ] as const;
 
 /** Every filter, in chain order (Envoy and harness alike): a filter earlier here runs earlier. */
 export const FILTERS = [
   {
-    name: 'example', sides: {}, istioKinds: [], defaultConfig: { header: 'x-asmesh-example', value: 'hello' },
-    wasmPluginPhase: 'UNSPECIFIED_PHASE', statsTags: [],
+    name: 'example',
+    sides: {},
+    istioKinds: [],
+    defaultConfig: { header: 'x-asmesh-example', value: 'hello' },
+    wasmPluginPhase: 'UNSPECIFIED_PHASE',
+    statsTags: [],
   },
   {
-    name: 'steering', sides: { outbound: {} }, istioKinds: ['VirtualService'], defaultConfig: { hosts: [], http: [] },
-    wasmPluginPhase: 'UNSPECIFIED_PHASE', statsTags: ['route', 'subset', 'fault'],
+    name: 'steering',
+    sides: { outbound: {} },
+    istioKinds: ['VirtualService'],
+    defaultConfig: { hosts: [], http: [] },
+    wasmPluginPhase: 'UNSPECIFIED_PHASE',
+    statsTags: ['route', 'subset', 'fault'],
   },
   {
-    name: 'authz', sides: { inbound: {} }, istioKinds: ['RequestAuthentication', 'AuthorizationPolicy'],
-    defaultConfig: { jwtRules: [], policies: [] }, wasmPluginPhase: 'AUTHZ', statsTags: [],
+    name: 'authz',
+    sides: { inbound: {} },
+    istioKinds: ['RequestAuthentication', 'AuthorizationPolicy'],
+    defaultConfig: { jwtRules: [], policies: [] },
+    wasmPluginPhase: 'AUTHZ',
+    statsTags: [],
   },
   {
-    name: 'telemetry', sides: { outbound: { reporter: 'source' }, inbound: { reporter: 'destination' } },
-    istioKinds: ['Telemetry'], always: true, defaultConfig: { reporter: 'destination' }, wasmPluginPhase: 'STATS',
+    name: 'telemetry',
+    sides: { outbound: { reporter: 'source' }, inbound: { reporter: 'destination' } },
+    istioKinds: ['Telemetry'],
+    always: true,
+    defaultConfig: { reporter: 'destination' },
+    wasmPluginPhase: 'STATS',
     statsTags: ISTIO_LABELS,
   },
 ] as const satisfies readonly FilterManifest[];
@@ -64,7 +99,9 @@ export const FILTERS = [
 export type FilterName = (typeof FILTERS)[number]['name'];
 export const FILTER_NAMES: readonly FilterName[] = FILTERS.map((f) => f.name);
 /** The filters `asmesh translate` mounts on a sidecar (those with a listener side), in chain order. */
-export const MESH_FILTERS = FILTERS.filter((f) => Object.keys(f.sides).length > 0).map((f) => f.name) as ('steering' | 'authz' | 'telemetry')[];
+export const MESH_FILTERS = FILTERS.filter((f) => Object.keys(f.sides).length > 0).map((f) => f.name) as (
+  'steering' | 'authz' | 'telemetry'
+)[];
 export type MeshFilterName = (typeof MESH_FILTERS)[number];
 
 export function filterManifest(name: string): FilterManifest | undefined {
@@ -79,10 +116,16 @@ function chainIndex(name: string): number {
 
 /** Sorts mounted filters into chain order (unknown names last, stable). */
 export function chainOrder<T extends { name: string }>(filters: readonly T[]): T[] {
-  return filters.map((f, i) => ({ f, i })).sort((a, b) => chainIndex(a.f.name) - chainIndex(b.f.name) || a.i - b.i).map(({ f }) => f);
+  return filters
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => chainIndex(a.f.name) - chainIndex(b.f.name) || a.i - b.i)
+    .map(({ f }) => f);
 }
 
-export interface StatsTagRule { tag_name: string; regex: string }
+export interface StatsTagRule {
+  tag_name: string;
+  regex: string;
+}
 
 /** The stats_tags rule for one label of the `label=value;...;<metric>` encoding. */
 export function statsTagRule(label: string): StatsTagRule {

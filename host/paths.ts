@@ -11,7 +11,9 @@ function findPackageRoot(): string {
     if (existsSync(pkg)) {
       try {
         if (JSON.parse(readFileSync(pkg, 'utf8')).name === 'asmesh') return dir;
-      } catch { /* keep looking */ }
+      } catch {
+        /* keep looking */
+      }
     }
     const up = dirname(dir);
     if (up === dir) throw new Error('cannot find the asmesh package root (package.json named asmesh)');

@@ -3,7 +3,9 @@
 // only bounds a hung wait. `what` may be a function, to describe the state at the timeout.
 export async function until<T>(
   predicate: () => T | null | undefined | false | Promise<T | null | undefined | false>,
-  timeoutMs: number, what: string | (() => string), everyMs = 25,
+  timeoutMs: number,
+  what: string | (() => string),
+  everyMs = 25,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -9,7 +9,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'rust');
 const target = join(root, '..', '..', '..', '.tmp', 'rust-fixtures');
-const build = spawnSync('cargo', ['build', '--release', '--target', 'wasm32-wasip1', '--target-dir', target], { cwd: root, stdio: 'inherit' });
+const build = spawnSync('cargo', ['build', '--release', '--target', 'wasm32-wasip1', '--target-dir', target], {
+  cwd: root,
+  stdio: 'inherit',
+});
 if (build.status !== 0) process.exit(build.status ?? 1);
 const out = join(root, 'wasm');
 mkdirSync(out, { recursive: true });
@@ -23,4 +26,5 @@ const at = probe.indexOf(from);
 if (at < 0 || probe.indexOf(from, at + 1) >= 0) throw new Error('probe.wasm: expected exactly one proxy_abi_version_0_2_1');
 Buffer.from('proxy_abi_version_0_2_0').copy(probe, at);
 writeFileSync(join(out, 'probe-abi-0-2-0.wasm'), probe);
-for (const f of ['probe.wasm', 'sdk-examples.wasm', 'probe-abi-0-2-0.wasm']) console.log(`built test/fixtures/rust/wasm/${f} (${readFileSync(join(out, f)).length} bytes)`);
+for (const f of ['probe.wasm', 'sdk-examples.wasm', 'probe-abi-0-2-0.wasm'])
+  console.log(`built test/fixtures/rust/wasm/${f} (${readFileSync(join(out, f)).length} bytes)`);

@@ -8,7 +8,11 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 const args = process.argv.slice(2);
 const debug = args.includes('--debug');
 const only = args.filter((a) => !a.startsWith('--'));
-const names = existsSync('filters') ? readdirSync('filters').filter((n) => existsSync(`filters/${n}/index.ts`)).sort() : [];
+const names = existsSync('filters')
+  ? readdirSync('filters')
+      .filter((n) => existsSync(`filters/${n}/index.ts`))
+      .sort()
+  : [];
 for (const name of only) {
   if (!names.includes(name)) {
     console.error(`build: no filter ${name} (filters/${name}/index.ts; filters: ${names.join(', ') || 'none'})`);

@@ -12,7 +12,9 @@ await build({
   format: 'esm',
   target: 'node20',
   // One file; node: built-ins stay imports. `require` for CommonJS dependencies inside an ES module:
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __asmeshCreateRequire } from 'node:module';\nconst require = __asmeshCreateRequire(import.meta.url);" },
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __asmeshCreateRequire } from 'node:module';\nconst require = __asmeshCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 chmodSync(outfile, 0o755);

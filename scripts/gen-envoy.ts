@@ -10,7 +10,9 @@ import { statsTags } from '../filters/manifest.ts';
 const MARK = '# generated from filters/manifest.ts by `npm run gen:envoy`: do not edit';
 
 function rules(indent: string): string {
-  return statsTags().map((r) => `${indent}- tag_name: ${r.tag_name}\n${indent}  regex: '${r.regex}'\n`).join('');
+  return statsTags()
+    .map((r) => `${indent}- tag_name: ${r.tag_name}\n${indent}  regex: '${r.regex}'\n`)
+    .join('');
 }
 
 /** envoy/sidecar.yaml with its stats_tags block (the `stats_tags:` key under stats_config) regenerated. */
@@ -49,7 +51,10 @@ if (isMain) {
     if (text === old) continue;
     stale++;
     if (check) console.error(`${file}: stale (npm run gen:envoy)`);
-    else { writeFileSync(path, text); console.log(`wrote ${file}`); }
+    else {
+      writeFileSync(path, text);
+      console.log(`wrote ${file}`);
+    }
   }
   process.exit(check && stale ? 1 : 0);
 }

@@ -11,7 +11,9 @@ function find(dir) {
   });
 }
 const filters = process.argv.slice(2);
-const files = find('test').filter((f) => !filters.length || filters.some((s) => f.includes(s))).sort();
+const files = find('test')
+  .filter((f) => !filters.length || filters.some((s) => f.includes(s)))
+  .sort();
 if (!files.length) {
   console.error('no test files found');
   process.exit(1);

@@ -9,7 +9,9 @@ export const sharedIstioDir = resolve(import.meta.dirname, '../../shared/istio')
 export const vendoredIstioDir = resolve(import.meta.dirname, 'istio');
 export const istioDir = existsSync(sharedIstioDir) ? sharedIstioDir : vendoredIstioDir;
 
-export function istioFile(name: string): string { return join(istioDir, name); }
+export function istioFile(name: string): string {
+  return join(istioDir, name);
+}
 
 /** The `spec` of an Istio resource file, as the user wrote it. */
 export function istioSpec(name: string): Record<string, unknown> {

@@ -12,7 +12,9 @@ import { translate } from '../host/cli/translate.ts';
 import { FILES } from '../scripts/gen-envoy.ts';
 
 test('every filters/<name>/index.ts has a manifest entry, and every entry a folder', () => {
-  const folders = readdirSync(join(repoRoot, 'filters')).filter((n) => existsSync(join(repoRoot, 'filters', n, 'index.ts'))).sort();
+  const folders = readdirSync(join(repoRoot, 'filters'))
+    .filter((n) => existsSync(join(repoRoot, 'filters', n, 'index.ts')))
+    .sort();
   assert.deepEqual([...FILTER_NAMES].sort(), folders);
 });
 
@@ -25,11 +27,13 @@ test('envoy/sidecar.yaml and envoy/stats-tags.yaml are generated from the manife
   assert.deepEqual(sidecar.stats_config.stats_tags, statsTags());
   assert.deepEqual(parse(readFileSync(join(repoRoot, 'envoy/stats-tags.yaml'), 'utf8')).stats_tags, statsTags());
   // The sidecar mounts the mesh filters as the manifest orders them.
-  const chain = connectionManagers(sidecar)[0]!.http_filters.map((e: any) => asmeshFilterName(e)).filter((n: string | null) => n !== null);
+  const chain = connectionManagers(sidecar)[0]!
+    .http_filters.map((e: any) => asmeshFilterName(e))
+    .filter((n: string | null) => n !== null);
   assert.deepEqual(chain, MESH_FILTERS);
 });
 
-test('translate: stats_tags = the manifest\'s rules (+ custom labels), filters on the manifest\'s listener sides in chain order', () => {
+test("translate: stats_tags = the manifest's rules (+ custom labels), filters on the manifest's listener sides in chain order", () => {
   const telemetry = `apiVersion: telemetry.istio.io/v1
 kind: Telemetry
 metadata: { name: t, namespace: default }
@@ -50,12 +54,23 @@ kind: AuthorizationPolicy
 metadata: { name: ap, namespace: default }
 spec: {}
 `;
-  const r = translate([{ name: 't.yaml', text: telemetry }, { name: 'vs.yaml', text: vs }, { name: 'ap.yaml', text: ap }]);
+  const r = translate([
+    { name: 't.yaml', text: telemetry },
+    { name: 'vs.yaml', text: vs },
+    { name: 'ap.yaml', text: ap },
+  ]);
   assert.deepEqual((r.envoy as any).stats_config.stats_tags, statsTags(['user_tier']));
   for (const hcm of connectionManagers(r.envoy as any)) {
     const mounted = hcm.http_filters.map((e: any) => asmeshFilterName(e)).filter((n: string | null) => n !== null);
     const side = hcm.stat_prefix as 'outbound' | 'inbound';
-    assert.deepEqual(mounted, FILTERS.filter((f) => side in f.sides).map((f) => f.name), side);
-    assert.deepEqual(mounted, chainOrder(mounted.map((name: string) => ({ name }))).map((f) => f.name));
+    assert.deepEqual(
+      mounted,
+      FILTERS.filter((f) => side in f.sides).map((f) => f.name),
+      side,
+    );
+    assert.deepEqual(
+      mounted,
+      chainOrder(mounted.map((name: string) => ({ name }))).map((f) => f.name),
+    );
   }
 });

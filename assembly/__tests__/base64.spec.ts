@@ -22,7 +22,9 @@ describe('base64', () => {
 
   it('uses - and _ for base64url', () => {
     const b = new ArrayBuffer(3);
-    store<u8>(changetype<usize>(b), 0xfb); store<u8>(changetype<usize>(b) + 1, 0xff); store<u8>(changetype<usize>(b) + 2, 0xbf);
+    store<u8>(changetype<usize>(b), 0xfb);
+    store<u8>(changetype<usize>(b) + 1, 0xff);
+    store<u8>(changetype<usize>(b) + 2, 0xbf);
     expect(base64UrlEncode(b)).toBe('-_-_');
     expect(base64Encode(b)).toBe('+/+/');
   });
@@ -52,7 +54,8 @@ describe('utf8', () => {
   it('accepts valid and rejects invalid sequences', () => {
     expect(isValidUtf8(String.UTF8.encode('héllo 😀'))).toBe(true);
     const bad = new ArrayBuffer(2);
-    store<u8>(changetype<usize>(bad), 0xe2); store<u8>(changetype<usize>(bad) + 1, 0x82);
+    store<u8>(changetype<usize>(bad), 0xe2);
+    store<u8>(changetype<usize>(bad) + 1, 0x82);
     expect(isValidUtf8(bad)).toBe(false);
   });
 });

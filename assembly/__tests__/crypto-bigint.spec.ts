@@ -1,6 +1,18 @@
 import {
-  Montgomery, limbsFromBytes, limbsToBytes, addLimbs, subLimbs, cmp, bitLength, isZero, copyLimbs,
-  rsaSpkiDer, ecdsaP1363ToDer, ecSpkiDer, Curve, ecPointOnCurve,
+  Montgomery,
+  limbsFromBytes,
+  limbsToBytes,
+  addLimbs,
+  subLimbs,
+  cmp,
+  bitLength,
+  isZero,
+  copyLimbs,
+  rsaSpkiDer,
+  ecdsaP1363ToDer,
+  ecSpkiDer,
+  Curve,
+  ecPointOnCurve,
 } from '../lib/crypto';
 
 function bytes(values: u8[]): ArrayBuffer {
@@ -56,7 +68,10 @@ describe('limbs', () => {
 describe('Montgomery', () => {
   it('multiplies modulo a one-limb prime', () => {
     const m = new Montgomery(limbs([1000003]));
-    const a = limbs([123456]), b = limbs([654321]), am = new StaticArray<u32>(1), bm = new StaticArray<u32>(1);
+    const a = limbs([123456]),
+      b = limbs([654321]),
+      am = new StaticArray<u32>(1),
+      bm = new StaticArray<u32>(1);
     m.toMont(am, a);
     m.toMont(bm, b);
     m.mul(am, am, bm);
@@ -78,7 +93,9 @@ describe('Montgomery', () => {
     // 3^200 mod (2^61 - 1) = 0x05e3cf3fd8a82b5c (computed with BigInt)
     expect(out[0]).toBe(0xd8a82b5c);
     expect(out[1]).toBe(0x05e3cf3f);
-    const x = new StaticArray<u32>(2), inv = new StaticArray<u32>(2), prod = new StaticArray<u32>(2);
+    const x = new StaticArray<u32>(2),
+      inv = new StaticArray<u32>(2),
+      prod = new StaticArray<u32>(2);
     m.toMont(x, limbs([12345, 678]));
     m.invMont(inv, x);
     m.mul(prod, x, inv);
@@ -103,8 +120,7 @@ describe('Montgomery', () => {
 describe('DER encoders', () => {
   it('encodes an RSA SubjectPublicKeyInfo with minimal INTEGERs', () => {
     // n = 0x00c1 (leading zero stripped, sign byte added), e = 0x010001
-    expect(hexOf(rsaSpkiDer(bytes([0, 0xc1]), bytes([1, 0, 1]))))
-      .toBe('301d300d06092a864886f70d0101010500030c003009020200c10203010001');
+    expect(hexOf(rsaSpkiDer(bytes([0, 0xc1]), bytes([1, 0, 1])))).toBe('301d300d06092a864886f70d0101010500030c003009020200c10203010001');
   });
   it('encodes an ECDSA signature and an EC SubjectPublicKeyInfo', () => {
     expect(hexOf(ecdsaP1363ToDer(bytes([0, 1, 0x80, 0]))!)).toBe('30080201010203008000');

@@ -33,7 +33,7 @@ describe('json: valid documents', () => {
     const v = ok('{"http":[{"route":[{"weight":95},{"weight":5}]}],"a.b":1}');
     expect(v.keys.length).toBe(2);
     expect(v.keys[0]).toBe('http');
-    const w = (((v.get('http') as JsonValue).items[0].get('route') as JsonValue).items[1].get('weight')) as JsonValue;
+    const w = ((v.get('http') as JsonValue).items[0].get('route') as JsonValue).items[1].get('weight') as JsonValue;
     expect(w.path).toBe('$.http[0].route[1].weight');
     expect(w.int).toBe(5);
     expect((v.get('a.b') as JsonValue).path).toBe('$["a.b"]');

@@ -48,7 +48,13 @@ describe('pairs codec', () => {
   });
 
   it('pairValues: every value of one name, in order, nothing else decoded', () => {
-    const buf = encodePairs([Pair.fromStrings('x-h', 'a'), Pair.fromStrings('x-hh', 'z'), Pair.fromStrings('x-h', ''), Pair.fromStrings('x', 'q'), Pair.fromStrings('x-h', 'b,c')]);
+    const buf = encodePairs([
+      Pair.fromStrings('x-h', 'a'),
+      Pair.fromStrings('x-hh', 'z'),
+      Pair.fromStrings('x-h', ''),
+      Pair.fromStrings('x', 'q'),
+      Pair.fromStrings('x-h', 'b,c'),
+    ]);
     const values = pairValues(buf, String.UTF8.encode('x-h')) as ArrayBuffer[];
     expect(values.length).toBe(3);
     expect(String.UTF8.decode(values[0])).toBe('a');
@@ -70,7 +76,12 @@ describe('pairs codec', () => {
   });
 
   it('PairsLookup: first value of each wanted key, and the keys and values size', () => {
-    const buf = encodePairs([Pair.fromStrings(':path', '/ä'), Pair.fromStrings('x', '1'), Pair.fromStrings('x', '2'), Pair.fromStrings('', '')]);
+    const buf = encodePairs([
+      Pair.fromStrings(':path', '/ä'),
+      Pair.fromStrings('x', '1'),
+      Pair.fromStrings('x', '2'),
+      Pair.fromStrings('', ''),
+    ]);
     const keys = [String.UTF8.encode('x'), String.UTF8.encode('y'), String.UTF8.encode(':path')];
     const l = new PairsLookup(buf, keys);
     expect(l.get(0)).toBe('1');

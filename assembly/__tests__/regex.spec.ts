@@ -129,7 +129,7 @@ describe('regex: full match semantics', () => {
 });
 
 describe('regex: linear time', () => {
-  it('(a*)*b over 10,000 a\'s finishes and does not match', () => {
+  it("(a*)*b over 10,000 a's finishes and does not match", () => {
     let s = '';
     for (let i = 0; i < 10000; i++) s += 'a';
     expect(re('(a*)*b').matches(s)).toBe(false);

@@ -24,7 +24,7 @@ describe('verify_signature protobuf codec', () => {
     const out = encodeVerifySignatureArguments('', new ArrayBuffer(300), new ArrayBuffer(0), new ArrayBuffer(0));
     const p = changetype<usize>(out);
     expect(load<u8>(p + 2)).toBe(<u8>0x12);
-    expect(load<u8>(p + 3)).toBe(<u8>(300 & 0x7f | 0x80));
+    expect(load<u8>(p + 3)).toBe(<u8>((300 & 0x7f) | 0x80));
     expect(load<u8>(p + 4)).toBe(<u8>(300 >> 7));
   });
 

@@ -25,7 +25,10 @@ function sextet(c: u32, url: bool): i32 {
 export function base64DecodeAt(ptr: usize, size: i32, url: bool): ArrayBuffer | null {
   let n = size;
   let padding = 0;
-  while (n > 0 && load<u8>(ptr + <usize>(n - 1)) == 0x3d) { n--; padding++; }
+  while (n > 0 && load<u8>(ptr + <usize>(n - 1)) == 0x3d) {
+    n--;
+    padding++;
+  }
   if (padding > 2) return null;
   if (padding > 0 && size % 4 != 0) return null;
   if (!url && size % 4 != 0) return null;
@@ -40,16 +43,16 @@ export function base64DecodeAt(ptr: usize, size: i32, url: bool): ArrayBuffer | 
   for (let i = 0; i < n; i++) {
     const v = sextet(<u32>load<u8>(ptr + <usize>i), url);
     if (v < 0) return null;
-    acc = (acc << 6) | <u32>v;
+    acc = (acc << 6) | (<u32>v);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      store<u8>(o + <usize>w, <u8>(acc >> <u32>bits));
+      store<u8>(o + <usize>w, <u8>(acc >> (<u32>bits)));
       w++;
     }
   }
   // Leftover bits must be zero (canonical encoding).
-  if (bits > 0 && (acc & ((1 << <u32>bits) - 1)) != 0) return null;
+  if (bits > 0 && (acc & ((1 << (<u32>bits)) - 1)) != 0) return null;
   return out;
 }
 
@@ -74,26 +77,35 @@ function encode(data: ArrayBuffer, alphabet: string, pad: bool): string {
   let out = '';
   let i = 0;
   for (; i + 3 <= n; i += 3) {
-    const v = (<u32>load<u8>(p + <usize>i) << 16) | (<u32>load<u8>(p + <usize>i + 1) << 8) | <u32>load<u8>(p + <usize>i + 2);
+    const v = ((<u32>load<u8>(p + <usize>i)) << 16) | ((<u32>load<u8>(p + <usize>i + 1)) << 8) | (<u32>load<u8>(p + <usize>i + 2));
     out += alphabet.charAt(v >> 18) + alphabet.charAt((v >> 12) & 63) + alphabet.charAt((v >> 6) & 63) + alphabet.charAt(v & 63);
-    if (out.length >= 1024) { parts.push(out); out = ''; }
+    if (out.length >= 1024) {
+      parts.push(out);
+      out = '';
+    }
   }
   const rem = n - i;
   if (rem == 1) {
-    const v = <u32>load<u8>(p + <usize>i) << 16;
+    const v = (<u32>load<u8>(p + <usize>i)) << 16;
     out += alphabet.charAt(v >> 18) + alphabet.charAt((v >> 12) & 63) + (pad ? '==' : '');
   } else if (rem == 2) {
-    const v = (<u32>load<u8>(p + <usize>i) << 16) | (<u32>load<u8>(p + <usize>i + 1) << 8);
+    const v = ((<u32>load<u8>(p + <usize>i)) << 16) | ((<u32>load<u8>(p + <usize>i + 1)) << 8);
     out += alphabet.charAt(v >> 18) + alphabet.charAt((v >> 12) & 63) + alphabet.charAt((v >> 6) & 63) + (pad ? '=' : '');
   }
   parts.push(out);
   return joinStrings(parts);
 }
 
-export function base64Encode(data: ArrayBuffer): string { return encode(data, STD, true); }
-export function base64UrlEncode(data: ArrayBuffer): string { return encode(data, URL, false); }
+export function base64Encode(data: ArrayBuffer): string {
+  return encode(data, STD, true);
+}
+export function base64UrlEncode(data: ArrayBuffer): string {
+  return encode(data, URL, false);
+}
 
-function isAsciiSpace(c: u32): bool { return c == 0x20 || (c >= 0x09 && c <= 0x0d); }
+function isAsciiSpace(c: u32): bool {
+  return c == 0x20 || (c >= 0x09 && c <= 0x0d);
+}
 
 /**
  * base64url as Envoy's JWT library reads a token segment (absl::WebSafeBase64Unescape): whitespace
@@ -114,7 +126,7 @@ export function base64UrlDecodeLenient(text: string): ArrayBuffer | null {
     const c = <u32>load<u8>(p + <usize>i);
     const v = c == 0 ? -1 : sextet(c, true);
     if (v >= 0) {
-      acc = (acc << 6) | <u32>v;
+      acc = (acc << 6) | (<u32>v);
       if (++state == 4) {
         store<u8>(o + <usize>w, <u8>(acc >> 16));
         store<u8>(o + <usize>w + 1, <u8>(acc >> 8));
@@ -131,8 +143,17 @@ export function base64UrlDecodeLenient(text: string): ArrayBuffer | null {
   }
   let expected = 0;
   if (state == 1) return null;
-  if (state == 2) { store<u8>(o + <usize>w, <u8>(acc >> 4)); w += 1; expected = 2; }
-  if (state == 3) { store<u8>(o + <usize>w, <u8>(acc >> 10)); store<u8>(o + <usize>w + 1, <u8>(acc >> 2)); w += 2; expected = 1; }
+  if (state == 2) {
+    store<u8>(o + <usize>w, <u8>(acc >> 4));
+    w += 1;
+    expected = 2;
+  }
+  if (state == 3) {
+    store<u8>(o + <usize>w, <u8>(acc >> 10));
+    store<u8>(o + <usize>w + 1, <u8>(acc >> 2));
+    w += 2;
+    expected = 1;
+  }
   let equals = 0;
   for (; i < n; i++) {
     const c = <u32>load<u8>(p + <usize>i);

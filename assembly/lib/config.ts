@@ -6,13 +6,18 @@ import { JsonKind, JsonValue, kindName, memberPath, parseJson } from './json';
 
 /** A parsed configuration, or the first problem as `<json-path>: <what>`; the same shape for every filter. */
 export class ConfigResult<T> {
-  constructor(public readonly config: T | null, public readonly error: string) {}
+  constructor(
+    public readonly config: T | null,
+    public readonly error: string,
+  ) {}
 }
 
 export class ConfigChecker {
   error: string = '';
 
-  get failed(): bool { return this.error.length > 0; }
+  get failed(): bool {
+    return this.error.length > 0;
+  }
 
   /** Records a problem at `path` (only the first one is kept). Returns false for chaining. */
   fail(path: string, what: string): bool {
@@ -24,7 +29,10 @@ export class ConfigChecker {
   parse(bytes: ArrayBuffer): JsonValue | null {
     if (bytes.byteLength == 0) return parseJson(String.UTF8.encode('{}')).value;
     const r = parseJson(bytes);
-    if (r.value === null) { this.fail('$', 'invalid JSON: ' + r.error); return null; }
+    if (r.value === null) {
+      this.fail('$', 'invalid JSON: ' + r.error);
+      return null;
+    }
     return r.value;
   }
 
@@ -56,7 +64,10 @@ export class ConfigChecker {
   /** The member `key`, which must be present and of the given kind. */
   required(parent: JsonValue, key: string, kind: JsonKind): JsonValue | null {
     const v = parent.get(key);
-    if (v === null) { this.fail(memberPath(parent.path, key), 'required'); return null; }
+    if (v === null) {
+      this.fail(memberPath(parent.path, key), 'required');
+      return null;
+    }
     if (!this.kind(v, kind)) return null;
     return v;
   }
@@ -70,7 +81,10 @@ export class ConfigChecker {
   requiredStr(parent: JsonValue, key: string): string {
     const v = this.required(parent, key, JsonKind.String);
     if (v === null) return '';
-    if (v.str.length == 0) { this.fail(v.path, 'must not be empty'); return ''; }
+    if (v.str.length == 0) {
+      this.fail(v.path, 'must not be empty');
+      return '';
+    }
     return v.str;
   }
 
@@ -83,9 +97,15 @@ export class ConfigChecker {
   int(parent: JsonValue, key: string, fallback: i64, min: i64, max: i64): i64 {
     const v = this.optional(parent, key, JsonKind.Number);
     if (v === null) return fallback;
-    if (!v.isInteger) { this.fail(v.path, 'expected an integer, got ' + v.raw); return fallback; }
+    if (!v.isInteger) {
+      this.fail(v.path, 'expected an integer, got ' + v.raw);
+      return fallback;
+    }
     const n = v.int;
-    if (n < min || n > max) { this.fail(v.path, v.raw + ' is outside [' + min.toString() + ', ' + max.toString() + ']'); return fallback; }
+    if (n < min || n > max) {
+      this.fail(v.path, v.raw + ' is outside [' + min.toString() + ', ' + max.toString() + ']');
+      return fallback;
+    }
     return n;
   }
 
@@ -93,7 +113,10 @@ export class ConfigChecker {
   number(parent: JsonValue, key: string, fallback: f64, min: f64, max: f64): f64 {
     const v = this.optional(parent, key, JsonKind.Number);
     if (v === null) return fallback;
-    if (v.number < min || v.number > max) { this.fail(v.path, v.raw + ' is outside [' + min.toString() + ', ' + max.toString() + ']'); return fallback; }
+    if (v.number < min || v.number > max) {
+      this.fail(v.path, v.raw + ' is outside [' + min.toString() + ', ' + max.toString() + ']');
+      return fallback;
+    }
     return v.number;
   }
 

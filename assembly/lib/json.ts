@@ -7,7 +7,14 @@ import { utf8Valid } from './utf8';
 
 export const MAX_DEPTH: i32 = 64;
 
-export enum JsonKind { Null, Bool, Number, String, Array, Object }
+export enum JsonKind {
+  Null,
+  Bool,
+  Number,
+  String,
+  Array,
+  Object,
+}
 
 export class JsonValue {
   bool: bool = false;
@@ -20,14 +27,29 @@ export class JsonValue {
   keys: string[] = [];
   private members: Map<string, JsonValue> | null = null;
 
-  constructor(public readonly kind: JsonKind, public readonly path: string) {}
+  constructor(
+    public readonly kind: JsonKind,
+    public readonly path: string,
+  ) {}
 
-  isNull(): bool { return this.kind == JsonKind.Null; }
-  isBool(): bool { return this.kind == JsonKind.Bool; }
-  isNumber(): bool { return this.kind == JsonKind.Number; }
-  isString(): bool { return this.kind == JsonKind.String; }
-  isArray(): bool { return this.kind == JsonKind.Array; }
-  isObject(): bool { return this.kind == JsonKind.Object; }
+  isNull(): bool {
+    return this.kind == JsonKind.Null;
+  }
+  isBool(): bool {
+    return this.kind == JsonKind.Bool;
+  }
+  isNumber(): bool {
+    return this.kind == JsonKind.Number;
+  }
+  isString(): bool {
+    return this.kind == JsonKind.String;
+  }
+  isArray(): bool {
+    return this.kind == JsonKind.Array;
+  }
+  isObject(): bool {
+    return this.kind == JsonKind.Object;
+  }
 
   /** The member `key` of an object, or null when absent (or when this is not an object). */
   get(key: string): JsonValue | null {
@@ -54,12 +76,17 @@ export class JsonValue {
   }
 
   /** What kind of value this is, for error messages ("expected string, got number"). */
-  kindName(): string { return kindName(this.kind); }
+  kindName(): string {
+    return kindName(this.kind);
+  }
 
   /** @internal */
   setMember(key: string, value: JsonValue): bool {
     let members = this.members;
-    if (members === null) { members = new Map<string, JsonValue>(); this.members = members; }
+    if (members === null) {
+      members = new Map<string, JsonValue>();
+      this.members = members;
+    }
     if (members.has(key)) return false;
     members.set(key, value);
     this.keys.push(key);
@@ -69,12 +96,18 @@ export class JsonValue {
 
 export function kindName(kind: JsonKind): string {
   switch (kind) {
-    case JsonKind.Null: return 'null';
-    case JsonKind.Bool: return 'boolean';
-    case JsonKind.Number: return 'number';
-    case JsonKind.String: return 'string';
-    case JsonKind.Array: return 'array';
-    default: return 'object';
+    case JsonKind.Null:
+      return 'null';
+    case JsonKind.Bool:
+      return 'boolean';
+    case JsonKind.Number:
+      return 'number';
+    case JsonKind.String:
+      return 'string';
+    case JsonKind.Array:
+      return 'array';
+    default:
+      return 'object';
   }
 }
 
@@ -85,7 +118,9 @@ export class JsonResult {
     public readonly error: string,
     public readonly offset: i32,
   ) {}
-  get ok(): bool { return this.value !== null; }
+  get ok(): bool {
+    return this.value !== null;
+  }
 }
 
 export function parseJson(bytes: ArrayBuffer): JsonResult {
@@ -155,7 +190,12 @@ export function quote(s: string): string {
 
 const HEX = '0123456789abcdef';
 
-class ExactInt { constructor(public ok: bool, public value: i64) {} }
+class ExactInt {
+  constructor(
+    public ok: bool,
+    public value: i64,
+  ) {}
+}
 
 function parseExactInt(raw: string): ExactInt {
   const n = raw.length;
@@ -183,7 +223,10 @@ class Parser {
   error: string = '';
   errorAt: i32 = 0;
 
-  constructor(private readonly base: usize, private readonly size: i32) {}
+  constructor(
+    private readonly base: usize,
+    private readonly size: i32,
+  ) {}
 
   run(): JsonResult {
     this.skipSpace();
@@ -194,10 +237,15 @@ class Parser {
     return new JsonResult(value, '', 0);
   }
 
-  @inline byte(at: i32): u32 { return <u32>load<u8>(this.base + <usize>at); }
+  @inline byte(at: i32): u32 {
+    return <u32>load<u8>(this.base + <usize>at);
+  }
 
   fail(what: string, at: i32): JsonValue | null {
-    if (this.error.length == 0) { this.error = what; this.errorAt = at; }
+    if (this.error.length == 0) {
+      this.error = what;
+      this.errorAt = at;
+    }
     return null;
   }
 
@@ -222,7 +270,11 @@ class Parser {
       return v;
     }
     if (c == 0x2d || (c >= 0x30 && c <= 0x39)) return this.number(path);
-    if (this.literal('true')) { const v = new JsonValue(JsonKind.Bool, path); v.bool = true; return v; }
+    if (this.literal('true')) {
+      const v = new JsonValue(JsonKind.Bool, path);
+      v.bool = true;
+      return v;
+    }
     if (this.literal('false')) return new JsonValue(JsonKind.Bool, path);
     if (this.literal('null')) return new JsonValue(JsonKind.Null, path);
     return this.fail('unexpected character ' + describe(c), this.pos);
@@ -241,7 +293,10 @@ class Parser {
     const obj = new JsonValue(JsonKind.Object, path);
     this.pos++; // {
     this.skipSpace();
-    if (this.pos < this.size && this.byte(this.pos) == 0x7d) { this.pos++; return obj; }
+    if (this.pos < this.size && this.byte(this.pos) == 0x7d) {
+      this.pos++;
+      return obj;
+    }
     while (true) {
       this.skipSpace();
       if (this.pos >= this.size) return this.fail('unexpected end of input in object', this.pos);
@@ -270,7 +325,10 @@ class Parser {
     const arr = new JsonValue(JsonKind.Array, path);
     this.pos++; // [
     this.skipSpace();
-    if (this.pos < this.size && this.byte(this.pos) == 0x5d) { this.pos++; return arr; }
+    if (this.pos < this.size && this.byte(this.pos) == 0x5d) {
+      this.pos++;
+      return arr;
+    }
     while (true) {
       this.skipSpace();
       const item = this.value(indexPath(path, arr.items.length), depth);
@@ -331,11 +389,20 @@ class Parser {
     let out = '';
     let escaped = false;
     while (true) {
-      if (this.pos >= this.size) { this.fail('unterminated string', open); return null; }
+      if (this.pos >= this.size) {
+        this.fail('unterminated string', open);
+        return null;
+      }
       const c = this.byte(this.pos);
       if (c == 0x22) break;
-      if (c < 0x20) { this.fail('control character in string', this.pos); return null; }
-      if (c != 0x5c) { this.pos++; continue; }
+      if (c < 0x20) {
+        this.fail('control character in string', this.pos);
+        return null;
+      }
+      if (c != 0x5c) {
+        this.pos++;
+        continue;
+      }
       // An escape: flush the plain run before it.
       if (!this.flushable(chunkStart, this.pos)) return null;
       out += String.UTF8.decodeUnsafe(this.base + <usize>chunkStart, <usize>(this.pos - chunkStart));
@@ -361,24 +428,44 @@ class Parser {
   /** Decodes the escape at pos ('\\'), advancing past it. */
   escape(): string | null {
     const at = this.pos;
-    if (this.pos + 1 >= this.size) { this.fail('unterminated escape', at); return null; }
+    if (this.pos + 1 >= this.size) {
+      this.fail('unterminated escape', at);
+      return null;
+    }
     const e = this.byte(this.pos + 1);
     this.pos += 2;
     switch (e) {
-      case 0x22: return '"';
-      case 0x5c: return '\\';
-      case 0x2f: return '/';
-      case 0x62: return '\b';
-      case 0x66: return '\f';
-      case 0x6e: return '\n';
-      case 0x72: return '\r';
-      case 0x74: return '\t';
-      case 0x75: break;
-      default: this.fail('bad escape', at); return null;
+      case 0x22:
+        return '"';
+      case 0x5c:
+        return '\\';
+      case 0x2f:
+        return '/';
+      case 0x62:
+        return '\b';
+      case 0x66:
+        return '\f';
+      case 0x6e:
+        return '\n';
+      case 0x72:
+        return '\r';
+      case 0x74:
+        return '\t';
+      case 0x75:
+        break;
+      default:
+        this.fail('bad escape', at);
+        return null;
     }
     const hi = this.hex4();
-    if (hi < 0) { this.fail('bad \\u escape', at); return null; }
-    if (hi >= 0xdc00 && hi <= 0xdfff) { this.fail('unpaired surrogate escape', at); return null; }
+    if (hi < 0) {
+      this.fail('bad \\u escape', at);
+      return null;
+    }
+    if (hi >= 0xdc00 && hi <= 0xdfff) {
+      this.fail('unpaired surrogate escape', at);
+      return null;
+    }
     if (hi < 0xd800 || hi > 0xdbff) return String.fromCharCode(hi);
     if (this.pos + 1 >= this.size || this.byte(this.pos) != 0x5c || this.byte(this.pos + 1) != 0x75) {
       this.fail('unpaired surrogate escape', at);
@@ -386,7 +473,10 @@ class Parser {
     }
     this.pos += 2;
     const lo = this.hex4();
-    if (lo < 0xdc00 || lo > 0xdfff) { this.fail('unpaired surrogate escape', at); return null; }
+    if (lo < 0xdc00 || lo > 0xdfff) {
+      this.fail('unpaired surrogate escape', at);
+      return null;
+    }
     return String.fromCharCode(hi, lo);
   }
 

@@ -42,41 +42,86 @@ export enum JwtStatus {
 /** Envoy's text for each status (the body of its 401 replies). */
 export function jwtStatusString(s: JwtStatus): string {
   switch (s) {
-    case JwtStatus.Ok: return 'OK';
-    case JwtStatus.JwtMissed: return 'Jwt is missing';
-    case JwtStatus.JwtNotYetValid: return 'Jwt not yet valid';
-    case JwtStatus.JwtExpired: return 'Jwt is expired';
-    case JwtStatus.JwtBadFormat: return 'Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections';
-    case JwtStatus.JwtHeaderParseErrorBadBase64: return 'Jwt header is an invalid Base64url encoded';
-    case JwtStatus.JwtHeaderParseErrorBadJson: return 'Jwt header is an invalid JSON';
-    case JwtStatus.JwtHeaderBadAlg: return 'Jwt header [alg] field is required and must be a string';
-    case JwtStatus.JwtHeaderNotImplementedAlg: return 'Jwt header [alg] is not supported';
-    case JwtStatus.JwtHeaderBadKid: return 'Jwt header [kid] field is not a string';
-    case JwtStatus.JwtPayloadParseErrorBadBase64: return 'Jwt payload is an invalid Base64url encoded';
-    case JwtStatus.JwtPayloadParseErrorBadJson: return 'Jwt payload is an invalid JSON';
-    case JwtStatus.JwtPayloadParseErrorIssNotString: return 'Jwt payload [iss] field is not a string';
-    case JwtStatus.JwtPayloadParseErrorSubNotString: return 'Jwt payload [sub] field is not a string';
-    case JwtStatus.JwtPayloadParseErrorIatNotInteger: return 'Jwt payload [iat] field is not an integer';
-    case JwtStatus.JwtPayloadParseErrorNbfNotInteger: return 'Jwt payload [nbf] field is not an integer';
-    case JwtStatus.JwtPayloadParseErrorExpNotInteger: return 'Jwt payload [exp] field is not an integer';
-    case JwtStatus.JwtPayloadParseErrorJtiNotString: return 'Jwt payload [jti] field is not a string';
-    case JwtStatus.JwtPayloadParseErrorAudNotString: return 'Jwt payload [aud] field is not a string or string list';
-    case JwtStatus.JwtSignatureParseErrorBadBase64: return 'Jwt signature is an invalid Base64url encoded';
-    case JwtStatus.JwtUnknownIssuer: return 'Jwt issuer is not configured';
-    case JwtStatus.JwtAudienceNotAllowed: return 'Audiences in Jwt are not allowed';
-    case JwtStatus.JwtVerificationFail: return 'Jwt verification fails';
-    case JwtStatus.JwtMultipleTokens: return 'Found multiple Jwt tokens';
-    case JwtStatus.JwksParseError: return 'Jwks is an invalid JSON';
-    case JwtStatus.JwksNoKeys: return 'Jwks does not have [keys] field';
-    case JwtStatus.JwksBadKeys: return '[keys] in Jwks is not an array';
-    case JwtStatus.JwksNoValidKeys: return "Jwks doesn't have any valid public key";
-    case JwtStatus.JwksKidAlgMismatch: return "Jwks doesn't have key to match kid or alg from Jwt";
-    case JwtStatus.JwksFetchFail: return 'Jwks remote fetch is failed';
+    case JwtStatus.Ok:
+      return 'OK';
+    case JwtStatus.JwtMissed:
+      return 'Jwt is missing';
+    case JwtStatus.JwtNotYetValid:
+      return 'Jwt not yet valid';
+    case JwtStatus.JwtExpired:
+      return 'Jwt is expired';
+    case JwtStatus.JwtBadFormat:
+      return 'Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections';
+    case JwtStatus.JwtHeaderParseErrorBadBase64:
+      return 'Jwt header is an invalid Base64url encoded';
+    case JwtStatus.JwtHeaderParseErrorBadJson:
+      return 'Jwt header is an invalid JSON';
+    case JwtStatus.JwtHeaderBadAlg:
+      return 'Jwt header [alg] field is required and must be a string';
+    case JwtStatus.JwtHeaderNotImplementedAlg:
+      return 'Jwt header [alg] is not supported';
+    case JwtStatus.JwtHeaderBadKid:
+      return 'Jwt header [kid] field is not a string';
+    case JwtStatus.JwtPayloadParseErrorBadBase64:
+      return 'Jwt payload is an invalid Base64url encoded';
+    case JwtStatus.JwtPayloadParseErrorBadJson:
+      return 'Jwt payload is an invalid JSON';
+    case JwtStatus.JwtPayloadParseErrorIssNotString:
+      return 'Jwt payload [iss] field is not a string';
+    case JwtStatus.JwtPayloadParseErrorSubNotString:
+      return 'Jwt payload [sub] field is not a string';
+    case JwtStatus.JwtPayloadParseErrorIatNotInteger:
+      return 'Jwt payload [iat] field is not an integer';
+    case JwtStatus.JwtPayloadParseErrorNbfNotInteger:
+      return 'Jwt payload [nbf] field is not an integer';
+    case JwtStatus.JwtPayloadParseErrorExpNotInteger:
+      return 'Jwt payload [exp] field is not an integer';
+    case JwtStatus.JwtPayloadParseErrorJtiNotString:
+      return 'Jwt payload [jti] field is not a string';
+    case JwtStatus.JwtPayloadParseErrorAudNotString:
+      return 'Jwt payload [aud] field is not a string or string list';
+    case JwtStatus.JwtSignatureParseErrorBadBase64:
+      return 'Jwt signature is an invalid Base64url encoded';
+    case JwtStatus.JwtUnknownIssuer:
+      return 'Jwt issuer is not configured';
+    case JwtStatus.JwtAudienceNotAllowed:
+      return 'Audiences in Jwt are not allowed';
+    case JwtStatus.JwtVerificationFail:
+      return 'Jwt verification fails';
+    case JwtStatus.JwtMultipleTokens:
+      return 'Found multiple Jwt tokens';
+    case JwtStatus.JwksParseError:
+      return 'Jwks is an invalid JSON';
+    case JwtStatus.JwksNoKeys:
+      return 'Jwks does not have [keys] field';
+    case JwtStatus.JwksBadKeys:
+      return '[keys] in Jwks is not an array';
+    case JwtStatus.JwksNoValidKeys:
+      return "Jwks doesn't have any valid public key";
+    case JwtStatus.JwksKidAlgMismatch:
+      return "Jwks doesn't have key to match kid or alg from Jwt";
+    case JwtStatus.JwksFetchFail:
+      return 'Jwks remote fetch is failed';
   }
   return '';
 }
 
-export enum JwtAlg { RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, HS256, HS384, HS512, ES512, EdDSA, Unsupported }
+export enum JwtAlg {
+  RS256,
+  RS384,
+  RS512,
+  PS256,
+  PS384,
+  PS512,
+  ES256,
+  ES384,
+  HS256,
+  HS384,
+  HS512,
+  ES512,
+  EdDSA,
+  Unsupported,
+}
 
 /** Algorithms Envoy's parser knows (others answer "not supported"): ours plus HMAC, ES512 and EdDSA, which no JWKS key we keep can match. */
 export function algFromName(name: string): JwtAlg {
@@ -96,16 +141,32 @@ export function algFromName(name: string): JwtAlg {
   return JwtAlg.Unsupported;
 }
 
-export function algIsRsa(a: JwtAlg): bool { return a <= JwtAlg.PS512; }
-export function algIsPss(a: JwtAlg): bool { return a >= JwtAlg.PS256 && a <= JwtAlg.PS512; }
-export function algIsEc(a: JwtAlg): bool { return a == JwtAlg.ES256 || a == JwtAlg.ES384; }
-export function algIsHmac(a: JwtAlg): bool { return a >= JwtAlg.HS256 && a <= JwtAlg.HS512; }
+export function algIsRsa(a: JwtAlg): bool {
+  return a <= JwtAlg.PS512;
+}
+export function algIsPss(a: JwtAlg): bool {
+  return a >= JwtAlg.PS256 && a <= JwtAlg.PS512;
+}
+export function algIsEc(a: JwtAlg): bool {
+  return a == JwtAlg.ES256 || a == JwtAlg.ES384;
+}
+export function algIsHmac(a: JwtAlg): bool {
+  return a >= JwtAlg.HS256 && a <= JwtAlg.HS512;
+}
 
 /** 256, 384 or 512: the SHA-2 size an algorithm uses. */
 export function algHashBits(a: JwtAlg): i32 {
   switch (a) {
-    case JwtAlg.RS384: case JwtAlg.PS384: case JwtAlg.ES384: case JwtAlg.HS384: return 384;
-    case JwtAlg.RS512: case JwtAlg.PS512: case JwtAlg.HS512: case JwtAlg.ES512: return 512;
+    case JwtAlg.RS384:
+    case JwtAlg.PS384:
+    case JwtAlg.ES384:
+    case JwtAlg.HS384:
+      return 384;
+    case JwtAlg.RS512:
+    case JwtAlg.PS512:
+    case JwtAlg.HS512:
+    case JwtAlg.ES512:
+      return 512;
   }
   return 256;
 }
@@ -136,10 +197,15 @@ export class Jwt {
 }
 
 export class JwtParse {
-  constructor(public jwt: Jwt | null, public status: JwtStatus) {}
+  constructor(
+    public jwt: Jwt | null,
+    public status: JwtStatus,
+  ) {}
 }
 
-function fail(s: JwtStatus): JwtParse { return new JwtParse(null, s); }
+function fail(s: JwtStatus): JwtParse {
+  return new JwtParse(null, s);
+}
 
 function isB64UrlChars(token: string, start: i32, end: i32): bool {
   for (let i = start; i < end; i++) {
@@ -257,9 +323,15 @@ function parseClaims(jwt: Jwt, pb: ArrayBuffer): JwtStatus {
   const payload = pj.value as JsonValue;
   jwt.payload = payload;
   const iss = payload.get('iss');
-  if (iss !== null) { if (!iss.isString()) return JwtStatus.JwtPayloadParseErrorIssNotString; jwt.iss = iss.str; }
+  if (iss !== null) {
+    if (!iss.isString()) return JwtStatus.JwtPayloadParseErrorIssNotString;
+    jwt.iss = iss.str;
+  }
   const sub = payload.get('sub');
-  if (sub !== null) { if (!sub.isString()) return JwtStatus.JwtPayloadParseErrorSubNotString; jwt.sub = sub.str; }
+  if (sub !== null) {
+    if (!sub.isString()) return JwtStatus.JwtPayloadParseErrorSubNotString;
+    jwt.sub = sub.str;
+  }
   jwt.iat = readTime(payload.get('iat'));
   if (jwt.iat < 0) return JwtStatus.JwtPayloadParseErrorIatNotInteger;
   jwt.nbf = readTime(payload.get('nbf'));
@@ -284,7 +356,10 @@ function parseClaims(jwt: Jwt, pb: ArrayBuffer): JwtStatus {
   return JwtStatus.Ok;
 }
 
-export const enum KeyType { RSA, EC }
+export const enum KeyType {
+  RSA,
+  EC,
+}
 
 /** A public key from a JWKS (RSA or EC P-256/P-384); other key types are skipped. */
 export class Jwk {
@@ -317,19 +392,32 @@ export class Jwk {
 
 export function algName(a: JwtAlg): string {
   switch (a) {
-    case JwtAlg.RS256: return 'RS256';
-    case JwtAlg.RS384: return 'RS384';
-    case JwtAlg.RS512: return 'RS512';
-    case JwtAlg.PS256: return 'PS256';
-    case JwtAlg.PS384: return 'PS384';
-    case JwtAlg.PS512: return 'PS512';
-    case JwtAlg.ES256: return 'ES256';
-    case JwtAlg.ES384: return 'ES384';
-    case JwtAlg.HS256: return 'HS256';
-    case JwtAlg.HS384: return 'HS384';
-    case JwtAlg.HS512: return 'HS512';
-    case JwtAlg.ES512: return 'ES512';
-    case JwtAlg.EdDSA: return 'EdDSA';
+    case JwtAlg.RS256:
+      return 'RS256';
+    case JwtAlg.RS384:
+      return 'RS384';
+    case JwtAlg.RS512:
+      return 'RS512';
+    case JwtAlg.PS256:
+      return 'PS256';
+    case JwtAlg.PS384:
+      return 'PS384';
+    case JwtAlg.PS512:
+      return 'PS512';
+    case JwtAlg.ES256:
+      return 'ES256';
+    case JwtAlg.ES384:
+      return 'ES384';
+    case JwtAlg.HS256:
+      return 'HS256';
+    case JwtAlg.HS384:
+      return 'HS384';
+    case JwtAlg.HS512:
+      return 'HS512';
+    case JwtAlg.ES512:
+      return 'ES512';
+    case JwtAlg.EdDSA:
+      return 'EdDSA';
   }
   return '';
 }
@@ -337,7 +425,10 @@ export function algName(a: JwtAlg): string {
 export class JwksParse {
   /** Why each refused key was dropped (`key <i> (kid <kid>): <reason>`), for the caller's log. */
   skipped: string[] = [];
-  constructor(public keys: Jwk[], public status: JwtStatus) {}
+  constructor(
+    public keys: Jwk[],
+    public status: JwtStatus,
+  ) {}
 }
 
 /**
@@ -405,9 +496,15 @@ export function parseJwks(bytes: ArrayBuffer): JwksParse {
     if (kty === null || !kty.isString()) continue;
     const jwk = new Jwk();
     const kid = k.get('kid');
-    if (kid !== null) { if (!kid.isString()) continue; jwk.kid = kid.str; }
+    if (kid !== null) {
+      if (!kid.isString()) continue;
+      jwk.kid = kid.str;
+    }
     const alg = k.get('alg');
-    if (alg !== null) { if (!alg.isString()) continue; jwk.alg = alg.str; }
+    if (alg !== null) {
+      if (!alg.isString()) continue;
+      jwk.alg = alg.str;
+    }
     const use = k.get('use');
     if (use !== null && (!use.isString() || use.str != 'sig')) continue;
     // key_ops, when present, must allow "verify" (RFC 7517 4.3).
@@ -440,7 +537,8 @@ export function parseJwks(bytes: ArrayBuffer): JwksParse {
       if (crv === null || !crv.isString()) continue;
       const size = crv.str == 'P-256' ? 32 : crv.str == 'P-384' ? 48 : 0;
       if (size == 0) continue;
-      if (own !== null && ((own == 'ES256' && size != 32) || (own == 'ES384' && size != 48) || (own != 'ES256' && own != 'ES384'))) continue;
+      if (own !== null && ((own == 'ES256' && size != 32) || (own == 'ES384' && size != 48) || (own != 'ES256' && own != 'ES384')))
+        continue;
       const x = b64Field(k, 'x');
       const y = b64Field(k, 'y');
       if (x === null || y === null || x.byteLength != size || y.byteLength != size) continue;

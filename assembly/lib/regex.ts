@@ -51,7 +51,9 @@ class Node {
   max: i32 = -1; // -1: unbounded
   assertKind: i32 = 0;
 
-  constructor(kind: i32) { this.kind = kind; }
+  constructor(kind: i32) {
+    this.kind = kind;
+  }
 }
 
 // ---- character ranges ----
@@ -60,7 +62,8 @@ function normalizeRanges(r: Array<i32>): Array<i32> {
   // sort pairs by lo (insertion sort: classes are small)
   const n = r.length >> 1;
   for (let i = 1; i < n; i++) {
-    const lo = r[2 * i], hi = r[2 * i + 1];
+    const lo = r[2 * i],
+      hi = r[2 * i + 1];
     let j = i - 1;
     while (j >= 0 && r[2 * j] > lo) {
       r[2 * j + 2] = r[2 * j];
@@ -72,7 +75,8 @@ function normalizeRanges(r: Array<i32>): Array<i32> {
   }
   const out = new Array<i32>();
   for (let i = 0; i < n; i++) {
-    const lo = r[2 * i], hi = r[2 * i + 1];
+    const lo = r[2 * i],
+      hi = r[2 * i + 1];
     const k = out.length;
     if (k > 0 && lo <= out[k - 1] + 1) {
       if (hi > out[k - 1]) out[k - 1] = hi;
@@ -88,10 +92,16 @@ function negateRanges(r: Array<i32>): Array<i32> {
   const out = new Array<i32>();
   let next = 0;
   for (let i = 0; i < r.length; i += 2) {
-    if (r[i] > next) { out.push(next); out.push(r[i] - 1); }
+    if (r[i] > next) {
+      out.push(next);
+      out.push(r[i] - 1);
+    }
     next = r[i + 1] + 1;
   }
-  if (next <= MAX_CODE_POINT) { out.push(next); out.push(MAX_CODE_POINT); }
+  if (next <= MAX_CODE_POINT) {
+    out.push(next);
+    out.push(MAX_CODE_POINT);
+  }
   return out;
 }
 
@@ -99,22 +109,42 @@ function negateRanges(r: Array<i32>): Array<i32> {
 function foldRanges(r: Array<i32>): Array<i32> {
   const out = r.slice(0);
   for (let i = 0; i < r.length; i += 2) {
-    const lo = r[i], hi = r[i + 1];
-    const alo = max<i32>(lo, 0x61), ahi = min<i32>(hi, 0x7a);
-    if (alo <= ahi) { out.push(alo - 32); out.push(ahi - 32); }
-    const blo = max<i32>(lo, 0x41), bhi = min<i32>(hi, 0x5a);
-    if (blo <= bhi) { out.push(blo + 32); out.push(bhi + 32); }
+    const lo = r[i],
+      hi = r[i + 1];
+    const alo = max<i32>(lo, 0x61),
+      ahi = min<i32>(hi, 0x7a);
+    if (alo <= ahi) {
+      out.push(alo - 32);
+      out.push(ahi - 32);
+    }
+    const blo = max<i32>(lo, 0x41),
+      bhi = min<i32>(hi, 0x5a);
+    if (blo <= bhi) {
+      out.push(blo + 32);
+      out.push(bhi + 32);
+    }
   }
   return normalizeRanges(out);
 }
 
-function pushRange(r: Array<i32>, lo: i32, hi: i32): void { r.push(lo); r.push(hi); }
+function pushRange(r: Array<i32>, lo: i32, hi: i32): void {
+  r.push(lo);
+  r.push(hi);
+}
 
 function addPerl(r: Array<i32>, c: i32): void {
   // c in d w s (lowercase)
   if (c == 0x64) pushRange(r, 0x30, 0x39);
-  else if (c == 0x77) { pushRange(r, 0x30, 0x39); pushRange(r, 0x41, 0x5a); pushRange(r, 0x5f, 0x5f); pushRange(r, 0x61, 0x7a); }
-  else { pushRange(r, 0x09, 0x0a); pushRange(r, 0x0c, 0x0d); pushRange(r, 0x20, 0x20); }
+  else if (c == 0x77) {
+    pushRange(r, 0x30, 0x39);
+    pushRange(r, 0x41, 0x5a);
+    pushRange(r, 0x5f, 0x5f);
+    pushRange(r, 0x61, 0x7a);
+  } else {
+    pushRange(r, 0x09, 0x0a);
+    pushRange(r, 0x0c, 0x0d);
+    pushRange(r, 0x20, 0x20);
+  }
 }
 
 function perlRanges(c: i32): Array<i32> {
@@ -127,21 +157,43 @@ function perlRanges(c: i32): Array<i32> {
 
 function posixRanges(name: string): Array<i32> | null {
   const r = new Array<i32>();
-  if (name == 'alnum') { pushRange(r, 0x30, 0x39); pushRange(r, 0x41, 0x5a); pushRange(r, 0x61, 0x7a); }
-  else if (name == 'alpha') { pushRange(r, 0x41, 0x5a); pushRange(r, 0x61, 0x7a); }
-  else if (name == 'ascii') pushRange(r, 0, 0x7f);
-  else if (name == 'blank') { pushRange(r, 0x09, 0x09); pushRange(r, 0x20, 0x20); }
-  else if (name == 'cntrl') { pushRange(r, 0, 0x1f); pushRange(r, 0x7f, 0x7f); }
-  else if (name == 'digit') pushRange(r, 0x30, 0x39);
+  if (name == 'alnum') {
+    pushRange(r, 0x30, 0x39);
+    pushRange(r, 0x41, 0x5a);
+    pushRange(r, 0x61, 0x7a);
+  } else if (name == 'alpha') {
+    pushRange(r, 0x41, 0x5a);
+    pushRange(r, 0x61, 0x7a);
+  } else if (name == 'ascii') pushRange(r, 0, 0x7f);
+  else if (name == 'blank') {
+    pushRange(r, 0x09, 0x09);
+    pushRange(r, 0x20, 0x20);
+  } else if (name == 'cntrl') {
+    pushRange(r, 0, 0x1f);
+    pushRange(r, 0x7f, 0x7f);
+  } else if (name == 'digit') pushRange(r, 0x30, 0x39);
   else if (name == 'graph') pushRange(r, 0x21, 0x7e);
   else if (name == 'lower') pushRange(r, 0x61, 0x7a);
   else if (name == 'print') pushRange(r, 0x20, 0x7e);
-  else if (name == 'punct') { pushRange(r, 0x21, 0x2f); pushRange(r, 0x3a, 0x40); pushRange(r, 0x5b, 0x60); pushRange(r, 0x7b, 0x7e); }
-  else if (name == 'space') { pushRange(r, 0x09, 0x0d); pushRange(r, 0x20, 0x20); }
-  else if (name == 'upper') pushRange(r, 0x41, 0x5a);
-  else if (name == 'word') { pushRange(r, 0x30, 0x39); pushRange(r, 0x41, 0x5a); pushRange(r, 0x5f, 0x5f); pushRange(r, 0x61, 0x7a); }
-  else if (name == 'xdigit') { pushRange(r, 0x30, 0x39); pushRange(r, 0x41, 0x46); pushRange(r, 0x61, 0x66); }
-  else return null;
+  else if (name == 'punct') {
+    pushRange(r, 0x21, 0x2f);
+    pushRange(r, 0x3a, 0x40);
+    pushRange(r, 0x5b, 0x60);
+    pushRange(r, 0x7b, 0x7e);
+  } else if (name == 'space') {
+    pushRange(r, 0x09, 0x0d);
+    pushRange(r, 0x20, 0x20);
+  } else if (name == 'upper') pushRange(r, 0x41, 0x5a);
+  else if (name == 'word') {
+    pushRange(r, 0x30, 0x39);
+    pushRange(r, 0x41, 0x5a);
+    pushRange(r, 0x5f, 0x5f);
+    pushRange(r, 0x61, 0x7a);
+  } else if (name == 'xdigit') {
+    pushRange(r, 0x30, 0x39);
+    pushRange(r, 0x41, 0x46);
+    pushRange(r, 0x61, 0x66);
+  } else return null;
   return normalizeRanges(r);
 }
 
@@ -173,9 +225,15 @@ class Parser {
     return new Node(N_EMPTY);
   }
 
-  get done(): bool { return this.pos >= this.cps.length; }
-  peek(): i32 { return this.pos < this.cps.length ? this.cps[this.pos] : -1; }
-  peekAt(k: i32): i32 { return this.pos + k < this.cps.length ? this.cps[this.pos + k] : -1; }
+  get done(): bool {
+    return this.pos >= this.cps.length;
+  }
+  peek(): i32 {
+    return this.pos < this.cps.length ? this.cps[this.pos] : -1;
+  }
+  peekAt(k: i32): i32 {
+    return this.pos + k < this.cps.length ? this.cps[this.pos + k] : -1;
+  }
 
   literal(c: i32): Node {
     const n = new Node(N_CLASS);
@@ -220,15 +278,24 @@ class Parser {
   parseBraces(node: Node): bool {
     let p = this.pos + 1;
     const cps = this.cps;
-    let lo: i32 = 0, digits = 0;
-    while (p < cps.length && cps[p] >= 0x30 && cps[p] <= 0x39) { lo = min<i32>(lo * 10 + cps[p] - 0x30, 100000); p++; digits++; }
+    let lo: i32 = 0,
+      digits = 0;
+    while (p < cps.length && cps[p] >= 0x30 && cps[p] <= 0x39) {
+      lo = min<i32>(lo * 10 + cps[p] - 0x30, 100000);
+      p++;
+      digits++;
+    }
     if (digits == 0) return false;
     let hi = lo;
     if (p < cps.length && cps[p] == 0x2c) {
       p++;
       let hd = 0;
       let h: i32 = 0;
-      while (p < cps.length && cps[p] >= 0x30 && cps[p] <= 0x39) { h = min<i32>(h * 10 + cps[p] - 0x30, 100000); p++; hd++; }
+      while (p < cps.length && cps[p] >= 0x30 && cps[p] <= 0x39) {
+        h = min<i32>(h * 10 + cps[p] - 0x30, 100000);
+        p++;
+        hd++;
+      }
       hi = hd == 0 ? -1 : h;
     }
     if (p >= cps.length || cps[p] != 0x7d) return false;
@@ -247,10 +314,19 @@ class Parser {
     while (this.error.length == 0 && !this.done) {
       const c = this.peek();
       const rep = new Node(N_REPEAT);
-      if (c == 0x2a) { rep.min = 0; rep.max = -1; this.pos++; }
-      else if (c == 0x2b) { rep.min = 1; rep.max = -1; this.pos++; }
-      else if (c == 0x3f) { rep.min = 0; rep.max = 1; this.pos++; }
-      else if (c == 0x7b) {
+      if (c == 0x2a) {
+        rep.min = 0;
+        rep.max = -1;
+        this.pos++;
+      } else if (c == 0x2b) {
+        rep.min = 1;
+        rep.max = -1;
+        this.pos++;
+      } else if (c == 0x3f) {
+        rep.min = 0;
+        rep.max = 1;
+        this.pos++;
+      } else if (c == 0x7b) {
         if (!this.parseBraces(rep)) break;
         if (rep.min > MAX_REPEAT || rep.max > MAX_REPEAT || (rep.max >= 0 && rep.max < rep.min)) {
           this.fail('bad repetition operator at offset ' + start.toString());
@@ -277,13 +353,19 @@ class Parser {
     if (c == 0x7b) {
       const probe = new Node(N_REPEAT);
       const save = this.pos;
-      if (this.parseBraces(probe)) { this.pos = save; return this.fail('missing argument to repetition operator at offset ' + this.pos.toString()); }
+      if (this.parseBraces(probe)) {
+        this.pos = save;
+        return this.fail('missing argument to repetition operator at offset ' + this.pos.toString());
+      }
     }
     this.pos++;
     if (c == 0x2e) {
       const r = new Array<i32>();
       if ((this.flags & FLAG_S) != 0) pushRange(r, 0, MAX_CODE_POINT);
-      else { pushRange(r, 0, 9); pushRange(r, 11, MAX_CODE_POINT); }
+      else {
+        pushRange(r, 0, 9);
+        pushRange(r, 11, MAX_CODE_POINT);
+      }
       const n = new Node(N_CLASS);
       n.ranges = r;
       return n;
@@ -302,10 +384,14 @@ class Parser {
     if (c == 0x7a) return assertNode(A_END_TEXT); // \z
     if (c == 0x62) return assertNode(A_WORD); // \b
     if (c == 0x42) return assertNode(A_NOT_WORD); // \B
-    if (c == 0x51) { // \Q...\E
+    if (c == 0x51) {
+      // \Q...\E
       const cat = new Node(N_CONCAT);
       while (!this.done) {
-        if (this.peek() == 0x5c && this.peekAt(1) == 0x45) { this.pos += 2; break; }
+        if (this.peek() == 0x5c && this.peekAt(1) == 0x45) {
+          this.pos += 2;
+          break;
+        }
         cat.children.push(this.literal(this.cps[this.pos++]));
       }
       return cat;
@@ -329,11 +415,22 @@ class Parser {
     else if (c == 0x76) v = 0x0b;
     else if (c == 0x61) v = 0x07;
     else if (c == 0x78) v = this.parseHexEscape();
-    else if (c >= 0x31 && c <= 0x39) { this.fail('backreferences are not supported (\\' + String.fromCharCode(c) + ')'); return null; }
-    else if (c == 0x70 || c == 0x50) { this.fail('unicode classes (\\' + String.fromCharCode(c) + ') are not supported'); return null; }
-    else if (c < 0x80 && !isWordChar(c) && c > 0x20) v = c; // escaped punctuation
-    else { this.fail('invalid escape sequence \\' + String.fromCodePoint(c)); return null; }
-    if (v < 0) { this.fail('invalid hex escape'); return null; }
+    else if (c >= 0x31 && c <= 0x39) {
+      this.fail('backreferences are not supported (\\' + String.fromCharCode(c) + ')');
+      return null;
+    } else if (c == 0x70 || c == 0x50) {
+      this.fail('unicode classes (\\' + String.fromCharCode(c) + ') are not supported');
+      return null;
+    } else if (c < 0x80 && !isWordChar(c) && c > 0x20)
+      v = c; // escaped punctuation
+    else {
+      this.fail('invalid escape sequence \\' + String.fromCodePoint(c));
+      return null;
+    }
+    if (v < 0) {
+      this.fail('invalid hex escape');
+      return null;
+    }
     pushRange(r, v, v);
     return r;
   }
@@ -341,7 +438,8 @@ class Parser {
   parseHexEscape(): i32 {
     if (this.peek() == 0x7b) {
       this.pos++;
-      let v: i32 = 0, n = 0;
+      let v: i32 = 0,
+        n = 0;
       while (!this.done && this.peek() != 0x7d) {
         const h = hexValue(this.cps[this.pos++]);
         if (h < 0) return -1;
@@ -353,7 +451,8 @@ class Parser {
       this.pos++;
       return v;
     }
-    const a = hexValue(this.peek()), b = hexValue(this.peekAt(1));
+    const a = hexValue(this.peek()),
+      b = hexValue(this.peekAt(1));
     if (a < 0 || b < 0) return -1;
     this.pos += 2;
     return a * 16 + b;
@@ -363,12 +462,15 @@ class Parser {
     const open = this.pos;
     this.pos++; // (
     const saved = this.flags;
-    if (this.peek() == 0x3f) { // (?
+    if (this.peek() == 0x3f) {
+      // (?
       const k = this.peekAt(1);
       if (k == 0x3d || k == 0x21) return this.fail('lookahead is not supported at offset ' + open.toString());
-      if (k == 0x3c && (this.peekAt(2) == 0x3d || this.peekAt(2) == 0x21)) return this.fail('lookbehind is not supported at offset ' + open.toString());
+      if (k == 0x3c && (this.peekAt(2) == 0x3d || this.peekAt(2) == 0x21))
+        return this.fail('lookbehind is not supported at offset ' + open.toString());
       if (k == 0x50 && this.peekAt(2) == 0x3d) return this.fail('backreferences are not supported at offset ' + open.toString());
-      if (k == 0x50 || k == 0x3c) { // named group (?P<name>...) or (?<name>...)
+      if (k == 0x50 || k == 0x3c) {
+        // named group (?P<name>...) or (?<name>...)
         this.pos += k == 0x50 ? 2 : 1;
         if (this.peek() != 0x3c) return this.fail('invalid named capture group at offset ' + open.toString());
         this.pos++;
@@ -393,9 +495,14 @@ class Parser {
           if (f == 0x69) bit = FLAG_I;
           else if (f == 0x73) bit = FLAG_S;
           else if (f == 0x6d) bit = FLAG_M;
-          else if (f == 0x55) bit = 8; // U: ungreedy, no effect on a full match
-          else if (f == 0x2d && !neg) { neg = true; any = false; continue; }
-          else if (f == 0x29 && (any || !neg)) { // (?i) applies to the rest of the enclosing group
+          else if (f == 0x55)
+            bit = 8; // U: ungreedy, no effect on a full match
+          else if (f == 0x2d && !neg) {
+            neg = true;
+            any = false;
+            continue;
+          } else if (f == 0x29 && (any || !neg)) {
+            // (?i) applies to the rest of the enclosing group
             this.flags = flags;
             return null;
           } else if (f == 0x3a && (any || !neg)) {
@@ -419,20 +526,33 @@ class Parser {
     const open = this.pos;
     this.pos++; // [
     let negated = false;
-    if (this.peek() == 0x5e) { negated = true; this.pos++; }
+    if (this.peek() == 0x5e) {
+      negated = true;
+      this.pos++;
+    }
     const r = new Array<i32>();
     let first = true;
     while (true) {
       if (this.done) return this.fail('missing closing ] for class at offset ' + open.toString());
       let c = this.peek();
-      if (c == 0x5d && !first) { this.pos++; break; }
+      if (c == 0x5d && !first) {
+        this.pos++;
+        break;
+      }
       first = false;
-      if (c == 0x5b && this.peekAt(1) == 0x3a) { // [:name:]
+      if (c == 0x5b && this.peekAt(1) == 0x3a) {
+        // [:name:]
         let p = this.pos + 2;
         let name = '';
         let neg = false;
-        if (p < this.cps.length && this.cps[p] == 0x5e) { neg = true; p++; }
-        while (p < this.cps.length && this.cps[p] != 0x3a) { name += String.fromCharCode(this.cps[p]); p++; }
+        if (p < this.cps.length && this.cps[p] == 0x5e) {
+          neg = true;
+          p++;
+        }
+        while (p < this.cps.length && this.cps[p] != 0x3a) {
+          name += String.fromCharCode(this.cps[p]);
+          p++;
+        }
         if (p + 1 < this.cps.length && this.cps[p + 1] == 0x5d) {
           const pr = posixRanges(name);
           if (pr === null) return this.fail('invalid character class range [:' + name + ':]');
@@ -465,7 +585,10 @@ class Parser {
   classChar(r: Array<i32>): i32 {
     const c = this.cps[this.pos++];
     if (c != 0x5c) return c;
-    if (this.done) { this.fail('trailing backslash in class'); return -1; }
+    if (this.done) {
+      this.fail('trailing backslash in class');
+      return -1;
+    }
     const e = this.cps[this.pos++];
     const er = this.escapeRanges(e);
     if (er === null) return -1;
@@ -515,7 +638,10 @@ class Compiler {
 
   emit(op: u8, x: i32, y: i32): i32 {
     const pc = this.ops.length;
-    if (pc >= MAX_PROGRAM) { this.tooLarge = true; return pc; }
+    if (pc >= MAX_PROGRAM) {
+      this.tooLarge = true;
+      return pc;
+    }
     this.ops.push(op);
     this.x.push(x);
     this.y.push(y);
@@ -536,7 +662,10 @@ class Compiler {
       this.emit(OP_CLASS, this.classes.length - 1, 0);
       return;
     }
-    if (n.kind == N_ASSERT) { this.emit(OP_ASSERT, n.assertKind, 0); return; }
+    if (n.kind == N_ASSERT) {
+      this.emit(OP_ASSERT, n.assertKind, 0);
+      return;
+    }
     if (n.kind == N_CONCAT) {
       for (let i = 0; i < n.children.length; i++) this.compile(n.children[i]);
       return;
@@ -594,14 +723,17 @@ class SparseSet {
     return i < this.size && unchecked(this.dense[i]) == pc;
   }
   @inline add(pc: i32): void {
-    unchecked(this.sparse[pc] = this.size);
-    unchecked(this.dense[this.size] = pc);
+    unchecked((this.sparse[pc] = this.size));
+    unchecked((this.dense[this.size] = pc));
     this.size++;
   }
 }
 
 export class RegexResult {
-  constructor(public readonly regex: Regex | null, public readonly error: string) {}
+  constructor(
+    public readonly regex: Regex | null,
+    public readonly error: string,
+  ) {}
 }
 
 export class Regex {
@@ -656,7 +788,9 @@ export class Regex {
   }
 
   /** Number of NFA instructions (for tests and limits). */
-  get programSize(): i32 { return this.ops.length; }
+  get programSize(): i32 {
+    return this.ops.length;
+  }
 
   /** True when the whole string matches. */
   matches(s: string): bool {
@@ -675,21 +809,47 @@ export class Regex {
     let i = 0;
     while (i < n) {
       const b0 = <i32>load<u8>(base + i);
-      if (b0 < 0x80) { input.push(b0); i++; continue; }
-      let need = 0, cp = 0, minCp = 0;
-      if (b0 >= 0xc2 && b0 <= 0xdf) { need = 1; cp = b0 & 0x1f; minCp = 0x80; }
-      else if (b0 >= 0xe0 && b0 <= 0xef) { need = 2; cp = b0 & 0x0f; minCp = 0x800; }
-      else if (b0 >= 0xf0 && b0 <= 0xf4) { need = 3; cp = b0 & 0x07; minCp = 0x10000; }
-      else { input.push(0xfffd); i++; continue; }
+      if (b0 < 0x80) {
+        input.push(b0);
+        i++;
+        continue;
+      }
+      let need = 0,
+        cp = 0,
+        minCp = 0;
+      if (b0 >= 0xc2 && b0 <= 0xdf) {
+        need = 1;
+        cp = b0 & 0x1f;
+        minCp = 0x80;
+      } else if (b0 >= 0xe0 && b0 <= 0xef) {
+        need = 2;
+        cp = b0 & 0x0f;
+        minCp = 0x800;
+      } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+        need = 3;
+        cp = b0 & 0x07;
+        minCp = 0x10000;
+      } else {
+        input.push(0xfffd);
+        i++;
+        continue;
+      }
       let ok = i + need < n;
       if (ok) {
         for (let k = 1; k <= need; k++) {
           const b = <i32>load<u8>(base + i + k);
-          if ((b & 0xc0) != 0x80) { ok = false; break; }
+          if ((b & 0xc0) != 0x80) {
+            ok = false;
+            break;
+          }
           cp = (cp << 6) | (b & 0x3f);
         }
       }
-      if (!ok || cp < minCp || cp > MAX_CODE_POINT || (cp >= 0xd800 && cp < 0xe000)) { input.push(0xfffd); i++; continue; }
+      if (!ok || cp < minCp || cp > MAX_CODE_POINT || (cp >= 0xd800 && cp < 0xe000)) {
+        input.push(0xfffd);
+        i++;
+        continue;
+      }
       input.push(cp);
       i += need + 1;
     }
@@ -711,18 +871,18 @@ export class Regex {
   private addThread(list: SparseSet, start: i32, input: Array<i32>, pos: i32): void {
     const stack = this.stack;
     let sp = 0;
-    unchecked(stack[sp++] = start);
+    unchecked((stack[sp++] = start));
     while (sp > 0) {
       const pc = unchecked(stack[--sp]);
       if (list.has(pc)) continue;
       list.add(pc);
       const op = unchecked(this.ops[pc]);
-      if (op == OP_JMP) unchecked(stack[sp++] = this.xs[pc]);
+      if (op == OP_JMP) unchecked((stack[sp++] = this.xs[pc]));
       else if (op == OP_SPLIT) {
-        unchecked(stack[sp++] = this.ys[pc]);
-        unchecked(stack[sp++] = this.xs[pc]);
+        unchecked((stack[sp++] = this.ys[pc]));
+        unchecked((stack[sp++] = this.xs[pc]));
       } else if (op == OP_ASSERT) {
-        if (this.assertHolds(unchecked(this.xs[pc]), input, pos)) unchecked(stack[sp++] = pc + 1);
+        if (this.assertHolds(unchecked(this.xs[pc]), input, pos)) unchecked((stack[sp++] = pc + 1));
       }
     }
   }
@@ -755,7 +915,8 @@ export class Regex {
 
 function classContains(r: StaticArray<i32>, c: i32): bool {
   // binary search over [lo, hi] pairs
-  let lo = 0, hi = (r.length >> 1) - 1;
+  let lo = 0,
+    hi = (r.length >> 1) - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     if (c < unchecked(r[2 * mid])) hi = mid - 1;

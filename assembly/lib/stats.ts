@@ -17,7 +17,10 @@ export function statLabelValue(value: string): string {
   const n = value.length < MAX_LABEL_VALUE_LENGTH ? value.length : MAX_LABEL_VALUE_LENGTH;
   let clean = true;
   for (let i = 0; i < n; i++) {
-    if (unsafe(value.charCodeAt(i))) { clean = false; break; }
+    if (unsafe(value.charCodeAt(i))) {
+      clean = false;
+      break;
+    }
   }
   if (clean) return n == value.length ? value : value.substring(0, n);
   let out = '';

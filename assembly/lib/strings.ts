@@ -12,7 +12,7 @@ export function joinStrings(parts: string[]): string {
   let at = changetype<usize>(out);
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i];
-    const bytes = <usize>p.length << 1;
+    const bytes = (<usize>p.length) << 1;
     memory.copy(at, changetype<usize>(p), bytes);
     at += bytes;
   }

@@ -6,14 +6,26 @@ export function utf8Valid(ptr: usize, size: i32): i32 {
   let i = 0;
   while (i < size) {
     const c = <u32>load<u8>(ptr + <usize>i);
-    if (c < 0x80) { i++; continue; }
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
     let need = 0;
     let min: u32 = 0;
     let cp: u32 = 0;
-    if (c >= 0xc2 && c <= 0xdf) { need = 1; cp = c & 0x1f; min = 0x80; }
-    else if (c >= 0xe0 && c <= 0xef) { need = 2; cp = c & 0x0f; min = 0x800; }
-    else if (c >= 0xf0 && c <= 0xf4) { need = 3; cp = c & 0x07; min = 0x10000; }
-    else return i;
+    if (c >= 0xc2 && c <= 0xdf) {
+      need = 1;
+      cp = c & 0x1f;
+      min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      cp = c & 0x0f;
+      min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      cp = c & 0x07;
+      min = 0x10000;
+    } else return i;
     if (i + need >= size) return i; // truncated sequence
     for (let k = 1; k <= need; k++) {
       const b = <u32>load<u8>(ptr + <usize>(i + k));

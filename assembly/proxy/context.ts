@@ -1,7 +1,5 @@
 // Root and HTTP contexts that filters extend, and the registry that maps context ids to them.
-import {
-  FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, GrpcStatus, StreamType, WasmResult,
-} from './enums';
+import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, GrpcStatus, StreamType, WasmResult } from './enums';
 import { Pair } from './pairs';
 import { sendLocalResponse, continueStream, closeStream } from './stream';
 import { setTickPeriod } from './timers';
@@ -12,10 +10,14 @@ export class RootContext {
   constructor(public readonly contextId: u32) {}
 
   /** The VM started; vmConfigurationSize bytes of VM configuration are available. */
-  onVmStart(vmConfigurationSize: u32): bool { return true; }
+  onVmStart(vmConfigurationSize: u32): bool {
+    return true;
+  }
 
   /** The plugin configuration arrived; return false to reject it (Envoy then refuses the config). */
-  onConfigure(configurationSize: u32): bool { return true; }
+  onConfigure(configurationSize: u32): bool {
+    return true;
+  }
 
   /** Called every tick period (see setTickPeriod). */
   onTick(): void {}
@@ -23,40 +25,75 @@ export class RootContext {
   onQueueReady(queueId: u32): void {}
 
   /** Return false to finish later (then call done()). */
-  onDone(): bool { return true; }
+  onDone(): bool {
+    return true;
+  }
 
   onDelete(): void {}
 
   /** A new HTTP stream; return null to let it pass without a filter context. */
-  createHttpContext(contextId: u32): HttpContext | null { return null; }
+  createHttpContext(contextId: u32): HttpContext | null {
+    return null;
+  }
 
-  setTickPeriod(periodMs: u32): void { setTickPeriod(periodMs); }
+  setTickPeriod(periodMs: u32): void {
+    setTickPeriod(periodMs);
+  }
 }
 
 /** One per HTTP stream. Per-request state lives here; configuration lives on the root. */
 export class HttpContext {
-  constructor(public readonly contextId: u32, public readonly root: RootContext) {}
+  constructor(
+    public readonly contextId: u32,
+    public readonly root: RootContext,
+  ) {}
 
-  onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus { return FilterHeadersStatus.Continue; }
-  onRequestBody(bodySize: u32, endOfStream: bool): FilterDataStatus { return FilterDataStatus.Continue; }
-  onRequestTrailers(trailerCount: u32): FilterTrailersStatus { return FilterTrailersStatus.Continue; }
-  onResponseHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus { return FilterHeadersStatus.Continue; }
-  onResponseBody(bodySize: u32, endOfStream: bool): FilterDataStatus { return FilterDataStatus.Continue; }
-  onResponseTrailers(trailerCount: u32): FilterTrailersStatus { return FilterTrailersStatus.Continue; }
+  onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
+    return FilterHeadersStatus.Continue;
+  }
+  onRequestBody(bodySize: u32, endOfStream: bool): FilterDataStatus {
+    return FilterDataStatus.Continue;
+  }
+  onRequestTrailers(trailerCount: u32): FilterTrailersStatus {
+    return FilterTrailersStatus.Continue;
+  }
+  onResponseHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
+    return FilterHeadersStatus.Continue;
+  }
+  onResponseBody(bodySize: u32, endOfStream: bool): FilterDataStatus {
+    return FilterDataStatus.Continue;
+  }
+  onResponseTrailers(trailerCount: u32): FilterTrailersStatus {
+    return FilterTrailersStatus.Continue;
+  }
   /** The stream is complete: access logging happens here. */
   onLog(): void {}
-  onDone(): bool { return true; }
+  onDone(): bool {
+    return true;
+  }
   onDelete(): void {}
 
   /** Replies from the proxy; return a Stop status from the current callback afterwards. */
-  sendLocalResponse(statusCode: u32, details: string, body: string, headers: Pair[] = [], grpcStatus: GrpcStatus = GrpcStatus.None): WasmResult {
+  sendLocalResponse(
+    statusCode: u32,
+    details: string,
+    body: string,
+    headers: Pair[] = [],
+    grpcStatus: GrpcStatus = GrpcStatus.None,
+  ): WasmResult {
     return sendLocalResponse(statusCode, details, String.UTF8.encode(body), headers, grpcStatus);
   }
 
   /** Resumes a request paused by a Stop status (call with this context effective). */
-  resumeRequest(): WasmResult { return continueStream(StreamType.HttpRequest); }
-  resumeResponse(): WasmResult { return continueStream(StreamType.HttpResponse); }
-  closeRequest(): WasmResult { return closeStream(StreamType.HttpRequest); }
+  resumeRequest(): WasmResult {
+    return continueStream(StreamType.HttpRequest);
+  }
+  resumeResponse(): WasmResult {
+    return continueStream(StreamType.HttpResponse);
+  }
+  closeRequest(): WasmResult {
+    return closeStream(StreamType.HttpRequest);
+  }
 }
 
 /** Builds the root context of a plugin; registered by the filter's index.ts. */

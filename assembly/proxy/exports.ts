@@ -1,9 +1,7 @@
 // Module exports of proxy-wasm ABI v0.2.1. A filter's index.ts re-exports this file:
 //   export * from '../../assembly/proxy/exports';
 // The host calls these; they dispatch to the registered contexts.
-import {
-  createContext, deleteContext, rootContext, httpContext,
-} from './context';
+import { createContext, deleteContext, rootContext, httpContext } from './context';
 import { FilterDataStatus, FilterHeadersStatus, FilterStatus, FilterTrailersStatus, FilterMetadataStatus } from './enums';
 import { allocateForHost } from './memory';
 import { HttpCallResponse, takeHttpCallHandler } from './http_call';
@@ -129,9 +127,15 @@ export function proxy_on_http_call_response(contextId: u32, token: u32, headerCo
 }
 
 // TCP (network filter) callbacks: asmesh filters are HTTP-only, so streams pass through.
-export function proxy_on_new_connection(contextId: u32): FilterStatus { return FilterStatus.Continue; }
-export function proxy_on_downstream_data(contextId: u32, dataSize: u32, endOfStream: u32): FilterStatus { return FilterStatus.Continue; }
-export function proxy_on_upstream_data(contextId: u32, dataSize: u32, endOfStream: u32): FilterStatus { return FilterStatus.Continue; }
+export function proxy_on_new_connection(contextId: u32): FilterStatus {
+  return FilterStatus.Continue;
+}
+export function proxy_on_downstream_data(contextId: u32, dataSize: u32, endOfStream: u32): FilterStatus {
+  return FilterStatus.Continue;
+}
+export function proxy_on_upstream_data(contextId: u32, dataSize: u32, endOfStream: u32): FilterStatus {
+  return FilterStatus.Continue;
+}
 export function proxy_on_downstream_connection_close(contextId: u32, peerType: u32): void {}
 export function proxy_on_upstream_connection_close(contextId: u32, peerType: u32): void {}
 

@@ -1,7 +1,11 @@
 // Header maps (request/response headers and trailers, http-call response headers), byte-level first.
 import {
-  proxy_get_header_map_value, proxy_add_header_map_value, proxy_replace_header_map_value,
-  proxy_remove_header_map_value, proxy_get_header_map_pairs, proxy_set_header_map_pairs,
+  proxy_get_header_map_value,
+  proxy_add_header_map_value,
+  proxy_replace_header_map_value,
+  proxy_remove_header_map_value,
+  proxy_get_header_map_pairs,
+  proxy_set_header_map_pairs,
   proxy_get_header_map_size,
 } from './hostcalls';
 import { MapType, WasmResult } from './enums';
@@ -29,7 +33,9 @@ export class HeaderMap {
   }
 
   addBytes(name: ArrayBuffer, value: ArrayBuffer): WasmResult {
-    return <WasmResult>proxy_add_header_map_value(this.mapType, changetype<usize>(name), name.byteLength, changetype<usize>(value), value.byteLength);
+    return <WasmResult>(
+      proxy_add_header_map_value(this.mapType, changetype<usize>(name), name.byteLength, changetype<usize>(value), value.byteLength)
+    );
   }
 
   add(name: string, value: string): WasmResult {
@@ -38,7 +44,9 @@ export class HeaderMap {
 
   /** Sets a header, replacing every existing value (adds it when absent). */
   replaceBytes(name: ArrayBuffer, value: ArrayBuffer): WasmResult {
-    return <WasmResult>proxy_replace_header_map_value(this.mapType, changetype<usize>(name), name.byteLength, changetype<usize>(value), value.byteLength);
+    return <WasmResult>(
+      proxy_replace_header_map_value(this.mapType, changetype<usize>(name), name.byteLength, changetype<usize>(value), value.byteLength)
+    );
   }
 
   replace(name: string, value: string): WasmResult {

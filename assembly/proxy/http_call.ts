@@ -71,11 +71,16 @@ export function httpCall(
   const trailerBytes = encodePairs(trailers);
   store<u32>(RETURN_U64, 0);
   const result = proxy_http_call(
-    changetype<usize>(clusterBytes), clusterBytes.byteLength,
-    changetype<usize>(headerBytes), headerBytes.byteLength,
-    changetype<usize>(body), body.byteLength,
-    changetype<usize>(trailerBytes), trailerBytes.byteLength,
-    timeoutMs, RETURN_U64,
+    changetype<usize>(clusterBytes),
+    clusterBytes.byteLength,
+    changetype<usize>(headerBytes),
+    headerBytes.byteLength,
+    changetype<usize>(body),
+    body.byteLength,
+    changetype<usize>(trailerBytes),
+    trailerBytes.byteLength,
+    timeoutMs,
+    RETURN_U64,
   );
   if (result != WasmResult.Ok) return u32.MAX_VALUE;
   const token = load<u32>(RETURN_U64);

@@ -2,15 +2,50 @@
 export * from './enums';
 export { Pair, PairsLookup, encodePairs, decodePairs, pairValues, pairStringValues } from './pairs';
 export { RootContext, HttpContext, RootFactory, registerRootContext, rootContext, httpContext, liveHttpContextCount } from './context';
-export { log, logTrace, logDebug, logInfo, logWarn, logError, logCritical, logLevel, currentTimeNanoseconds, currentTimeMilliseconds } from './log';
-export { HeaderMap, requestHeaders, requestTrailers, responseHeaders, responseTrailers, httpCallResponseHeaders, httpCallResponseTrailers } from './headers';
+export {
+  log,
+  logTrace,
+  logDebug,
+  logInfo,
+  logWarn,
+  logError,
+  logCritical,
+  logLevel,
+  currentTimeNanoseconds,
+  currentTimeMilliseconds,
+} from './log';
+export {
+  HeaderMap,
+  requestHeaders,
+  requestTrailers,
+  responseHeaders,
+  responseTrailers,
+  httpCallResponseHeaders,
+  httpCallResponseTrailers,
+} from './headers';
 export { getBufferBytes, setBufferBytes, getBufferLength, pluginConfiguration, vmConfiguration } from './buffers';
 export { configureOrFail } from './configure';
-export { getProperty, getPropertyString, getPropertyInt64, getPropertyBool, getPropertyPairs, setProperty, isMissingInt } from './properties';
+export {
+  getProperty,
+  getPropertyString,
+  getPropertyInt64,
+  getPropertyBool,
+  getPropertyPairs,
+  setProperty,
+  isMissingInt,
+} from './properties';
 export { defineMetric, incrementMetric, recordMetric, Counter, Gauge, Histogram } from './metrics';
 export { HttpCallHandler, HttpCallResponse, httpCall, pendingHttpCallCount } from './http_call';
 export { TimerHandler, setTimer, pendingTimerCount } from './timers';
 export { ForeignResult, callForeignFunction, clearRouteCache, SignatureCheck, verifySignature } from './foreign';
-export { SharedValue, getSharedData, setSharedData, registerSharedQueue, resolveSharedQueue, dequeueSharedQueue, enqueueSharedQueue } from './shared_data';
+export {
+  SharedValue,
+  getSharedData,
+  setSharedData,
+  registerSharedQueue,
+  resolveSharedQueue,
+  dequeueSharedQueue,
+  enqueueSharedQueue,
+} from './shared_data';
 export { sendLocalResponse, continueStream, closeStream, setEffectiveContext, done } from './stream';
 export { randomU64 } from './runtime';

@@ -24,7 +24,10 @@ export function recordMetric(id: u32, value: u64): WasmResult {
 
 abstract class Metric {
   readonly id: u32;
-  constructor(metricType: MetricType, public readonly name: string) {
+  constructor(
+    metricType: MetricType,
+    public readonly name: string,
+  ) {
     this.id = defineMetric(metricType, name);
   }
   get defined(): bool {
@@ -38,14 +41,18 @@ abstract class Metric {
 }
 
 export class Counter extends Metric {
-  constructor(name: string) { super(MetricType.Counter, name); }
+  constructor(name: string) {
+    super(MetricType.Counter, name);
+  }
   increment(by: i64 = 1): WasmResult {
     return <WasmResult>proxy_increment_metric(this.id, by);
   }
 }
 
 export class Gauge extends Metric {
-  constructor(name: string) { super(MetricType.Gauge, name); }
+  constructor(name: string) {
+    super(MetricType.Gauge, name);
+  }
   set(value: u64): WasmResult {
     return <WasmResult>proxy_record_metric(this.id, value);
   }
@@ -55,7 +62,9 @@ export class Gauge extends Metric {
 }
 
 export class Histogram extends Metric {
-  constructor(name: string) { super(MetricType.Histogram, name); }
+  constructor(name: string) {
+    super(MetricType.Histogram, name);
+  }
   record(value: u64): WasmResult {
     return <WasmResult>proxy_record_metric(this.id, value);
   }

@@ -4,7 +4,10 @@
 
 /** One header (or map entry) as raw bytes. */
 export class Pair {
-  constructor(public key: ArrayBuffer, public value: ArrayBuffer) {}
+  constructor(
+    public key: ArrayBuffer,
+    public value: ArrayBuffer,
+  ) {}
 
   static fromStrings(key: string, value: string): Pair {
     return new Pair(String.UTF8.encode(key), String.UTF8.encode(value));
@@ -85,7 +88,11 @@ class PairsReader {
     const valueSize = <usize>load<u32>(this.sizes + 4);
     this.sizes += 8;
     // Summed in 64 bits: a 32-bit sum of two u32 sizes may wrap.
-    if (<u64>keySize + <u64>valueSize + 2 > <u64>(this.end - this.data)) { this.bad = true; this.remaining = 0; return false; }
+    if (<u64>keySize + <u64>valueSize + 2 > <u64>(this.end - this.data)) {
+      this.bad = true;
+      this.remaining = 0;
+      return false;
+    }
     this.key = this.data;
     this.keySize = keySize;
     this.value = this.data + keySize + 1;
@@ -155,7 +162,11 @@ export class PairsLookup {
       for (let k = 0; k < keys.length; k++) {
         const key = keys[k];
         // Every slot of a key listed twice gets its first value.
-        if (this.values[k] === null && <usize>key.byteLength == r.keySize && memory.compare(r.key, changetype<usize>(key), r.keySize) == 0) {
+        if (
+          this.values[k] === null &&
+          <usize>key.byteLength == r.keySize &&
+          memory.compare(r.key, changetype<usize>(key), r.keySize) == 0
+        ) {
           this.values[k] = String.UTF8.decodeUnsafe(r.value, r.valueSize);
         }
       }
@@ -167,5 +178,7 @@ export class PairsLookup {
     }
   }
 
-  get(i: i32): string | null { return this.values[i]; }
+  get(i: i32): string | null {
+    return this.values[i];
+  }
 }

@@ -1,13 +1,20 @@
 // Shared data (key/value with compare-and-swap, shared by all VMs of a plugin) and shared queues.
 import {
-  proxy_get_shared_data, proxy_set_shared_data, proxy_register_shared_queue, proxy_resolve_shared_queue,
-  proxy_dequeue_shared_queue, proxy_enqueue_shared_queue,
+  proxy_get_shared_data,
+  proxy_set_shared_data,
+  proxy_register_shared_queue,
+  proxy_resolve_shared_queue,
+  proxy_dequeue_shared_queue,
+  proxy_enqueue_shared_queue,
 } from './hostcalls';
 import { WasmResult } from './enums';
 import { RETURN_PTR, RETURN_SIZE, RETURN_U64, clearReturnSlots, takeReturnedBuffer } from './memory';
 
 export class SharedValue {
-  constructor(public value: ArrayBuffer, public cas: u32) {}
+  constructor(
+    public value: ArrayBuffer,
+    public cas: u32,
+  ) {}
 }
 
 /** The value and its CAS token, or null when the key is absent. */
@@ -24,7 +31,9 @@ export function getSharedData(key: string): SharedValue | null {
 /** Sets a value; cas 0 always writes, otherwise CasMismatch when someone wrote in between. */
 export function setSharedData(key: string, value: ArrayBuffer, cas: u32 = 0): WasmResult {
   const keyBytes = String.UTF8.encode(key);
-  return <WasmResult>proxy_set_shared_data(changetype<usize>(keyBytes), keyBytes.byteLength, changetype<usize>(value), value.byteLength, cas);
+  return <WasmResult>(
+    proxy_set_shared_data(changetype<usize>(keyBytes), keyBytes.byteLength, changetype<usize>(value), value.byteLength, cas)
+  );
 }
 
 /** Registers a queue owned by this VM; returns its id or u32.MAX_VALUE. */

@@ -4,7 +4,10 @@
 // messages. Pure: no host calls, so as-pect tests it.
 
 function pushVarint(out: Array<u8>, v: u32): void {
-  while (v >= 0x80) { out.push(<u8>((v & 0x7f) | 0x80)); v >>= 7; }
+  while (v >= 0x80) {
+    out.push(<u8>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
   out.push(<u8>v);
 }
 
@@ -15,7 +18,12 @@ function pushBytesField(out: Array<u8>, field: u32, data: ArrayBuffer): void {
   for (let i = 0; i < data.byteLength; i++) out.push(load<u8>(p + <usize>i));
 }
 
-export function encodeVerifySignatureArguments(hashFunction: string, publicKeyDer: ArrayBuffer, signature: ArrayBuffer, text: ArrayBuffer): ArrayBuffer {
+export function encodeVerifySignatureArguments(
+  hashFunction: string,
+  publicKeyDer: ArrayBuffer,
+  signature: ArrayBuffer,
+  text: ArrayBuffer,
+): ArrayBuffer {
   const out = new Array<u8>();
   pushBytesField(out, 1, String.UTF8.encode(hashFunction));
   pushBytesField(out, 2, publicKeyDer);
@@ -33,23 +41,32 @@ export function decodeVerifySignatureResult(data: ArrayBuffer): bool {
   let i = 0;
   let ok = false;
   while (i < n) {
-    const tag = load<u8>(p + <usize>i); i++;
+    const tag = load<u8>(p + <usize>i);
+    i++;
     const wire = tag & 7;
     if (wire == 0) {
-      let v: u64 = 0; let shift: u64 = 0; let done = false;
+      let v: u64 = 0;
+      let shift: u64 = 0;
+      let done = false;
       while (i < n && !done) {
-        const b = load<u8>(p + <usize>i); i++;
-        v |= (<u64>(b & 0x7f)) << shift; shift += 7;
+        const b = load<u8>(p + <usize>i);
+        i++;
+        v |= (<u64>(b & 0x7f)) << shift;
+        shift += 7;
         done = (b & 0x80) == 0;
         if (!done && shift > 63) return false;
       }
       if (!done) return false;
-      if ((tag >> 3) == 1) ok = v == 1;
+      if (tag >> 3 == 1) ok = v == 1;
     } else if (wire == 2) {
-      let len: i32 = 0; let shift: i32 = 0; let done = false;
+      let len: i32 = 0;
+      let shift: i32 = 0;
+      let done = false;
       while (i < n && !done) {
-        const b = load<u8>(p + <usize>i); i++;
-        len |= (<i32>(b & 0x7f)) << shift; shift += 7;
+        const b = load<u8>(p + <usize>i);
+        i++;
+        len |= (<i32>(b & 0x7f)) << shift;
+        shift += 7;
         done = (b & 0x80) == 0;
         if (!done && shift > 28) return false;
       }

@@ -1,7 +1,5 @@
 // Stream control: local replies, resuming or closing a paused stream, effective context.
-import {
-  proxy_send_local_response, proxy_continue_stream, proxy_close_stream, proxy_set_effective_context, proxy_done,
-} from './hostcalls';
+import { proxy_send_local_response, proxy_continue_stream, proxy_close_stream, proxy_set_effective_context, proxy_done } from './hostcalls';
 import { GrpcStatus, StreamType, WasmResult } from './enums';
 import { Pair, encodePairs } from './pairs';
 
@@ -18,12 +16,17 @@ export function sendLocalResponse(
 ): WasmResult {
   const detailBytes = String.UTF8.encode(details);
   const headerBytes = encodePairs(headers);
-  return <WasmResult>proxy_send_local_response(
-    statusCode,
-    changetype<usize>(detailBytes), detailBytes.byteLength,
-    changetype<usize>(body), body.byteLength,
-    changetype<usize>(headerBytes), headerBytes.byteLength,
-    <i32>grpcStatus,
+  return <WasmResult>(
+    proxy_send_local_response(
+      statusCode,
+      changetype<usize>(detailBytes),
+      detailBytes.byteLength,
+      changetype<usize>(body),
+      body.byteLength,
+      changetype<usize>(headerBytes),
+      headerBytes.byteLength,
+      <i32>grpcStatus,
+    )
   );
 }
 

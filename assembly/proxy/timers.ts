@@ -10,7 +10,10 @@ export abstract class TimerHandler {
 }
 
 class Timer {
-  constructor(public dueMs: u64, public handler: TimerHandler) {}
+  constructor(
+    public dueMs: u64,
+    public handler: TimerHandler,
+  ) {}
 }
 
 let timers = new Array<Timer>();

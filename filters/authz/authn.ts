@@ -28,7 +28,9 @@ export abstract class SignatureChecker {
 export abstract class KeySource {
   abstract keys(rule: JwtRule): Jwk[] | null;
   /** The fetch this request waited for failed: a token of this rule fails with `Jwks remote fetch is failed`. */
-  fetchFailed(rule: JwtRule): bool { return false; }
+  fetchFailed(rule: JwtRule): bool {
+    return false;
+  }
 }
 
 /** The request headers as they were when the filter got them. */
@@ -42,7 +44,10 @@ export class RequestView {
   current: string[][] = [];
   changed: bool[] = [];
   pathChanged: bool = false;
-  constructor(public source: HeaderReader, public path: string) {}
+  constructor(
+    public source: HeaderReader,
+    public path: string,
+  ) {}
 
   private slot(name: string): i32 {
     const i = this.names.indexOf(name);
@@ -53,7 +58,9 @@ export class RequestView {
     return this.names.length - 1;
   }
 
-  values(name: string): string[] { return this.current[this.slot(name)]; }
+  values(name: string): string[] {
+    return this.current[this.slot(name)];
+  }
 
   remove(name: string): void {
     const i = this.slot(name);
@@ -76,11 +83,19 @@ export class RequestView {
   }
 }
 
-export const enum Location { Header, Param, Cookie }
+export const enum Location {
+  Header,
+  Param,
+  Cookie,
+}
 
 /** A token and where it was found. */
 export class FoundToken {
-  constructor(public token: string, public location: Location, public name: string) {}
+  constructor(
+    public token: string,
+    public location: Location,
+    public name: string,
+  ) {}
 }
 
 /** RFC 4648 base64url characters plus '.': where Envoy starts a token after the header's prefix. */
@@ -120,7 +135,11 @@ export function percentDecode(s: string): string {
     if (c == 0x25 && i + 2 < n) {
       const h = hexValue(<i32>load<u8>(p + <usize>i + 1));
       const l = hexValue(<i32>load<u8>(p + <usize>i + 2));
-      if (h >= 0 && l >= 0) { out[w++] = <u8>(h * 16 + l); i += 2; continue; }
+      if (h >= 0 && l >= 0) {
+        out[w++] = <u8>(h * 16 + l);
+        i += 2;
+        continue;
+      }
     }
     out[w++] = <u8>c;
   }
@@ -157,7 +176,10 @@ export class QueryParams {
       if (this.keys[mid] < key) lo = mid + 1;
       else hi = mid;
     }
-    if (lo < this.keys.length && this.keys[lo] == key) { this.values[lo].push(value); return; }
+    if (lo < this.keys.length && this.keys[lo] == key) {
+      this.values[lo].push(value);
+      return;
+    }
     this.keys.push(key);
     this.values.push([value]);
     for (let i = this.keys.length - 1; i > lo; i--) {
@@ -195,7 +217,9 @@ export class QueryParams {
   }
 }
 
-function isSpace(c: i32): bool { return c == 0x20 || (c >= 0x09 && c <= 0x0d); }
+function isSpace(c: i32): bool {
+  return c == 0x20 || (c >= 0x09 && c <= 0x0d);
+}
 
 /** Envoy's parseCookies for one name: the first `name=value` of any cookie header (quotes stripped). */
 export function cookieValue(headers: string[], name: string): string | null {
@@ -294,7 +318,10 @@ export function claimNumberText(d: f64): string {
   const whole = Math.floor(a);
   let frac = <u64>Math.round((a - whole) * 1e6);
   let w = whole;
-  if (frac >= 1000000) { frac -= 1000000; w += 1; }
+  if (frac >= 1000000) {
+    frac -= 1000000;
+    w += 1;
+  }
   const fracText = frac.toString();
   return (neg ? '-' : '') + (<u64>w).toString() + '.' + '000000'.substring(fracText.length) + fracText;
 }
@@ -340,7 +367,10 @@ export function claimHeaderValue(payload: JsonValue | null, claim: string): stri
 
 /** Verified tokens, keyed by a hash of the token, kept until they expire. Bounded. */
 export class CachedToken {
-  constructor(public jwt: Jwt, public rule: JwtRule) {}
+  constructor(
+    public jwt: Jwt,
+    public rule: JwtRule,
+  ) {}
 }
 
 export class TokenCache {
@@ -348,7 +378,9 @@ export class TokenCache {
   hits: i64 = 0;
   constructor(public capacity: i32) {}
 
-  get size(): i32 { return this.map.size; }
+  get size(): i32 {
+    return this.map.size;
+  }
 
   /** A cached token still inside its validity window, or null (expired entries are dropped). */
   get(key: string, nowSec: i64): CachedToken | null {
@@ -377,10 +409,16 @@ export class TokenCache {
     if (this.map.size >= this.capacity) this.map.clear();
   }
 
-  clear(): void { this.map.clear(); }
+  clear(): void {
+    this.map.clear();
+  }
 }
 
-export const enum Suspend { None, NeedKeys, UnknownKid }
+export const enum Suspend {
+  None,
+  NeedKeys,
+  UnknownKid,
+}
 
 /** One run of the requirement tree over a request. */
 export class Authentication {
@@ -394,8 +432,12 @@ export class Authentication {
   private hashes: Map<string, string> = new Map<string, string>();
 
   constructor(
-    public config: AuthzConfig, public view: RequestView, public keys: KeySource, public checker: SignatureChecker,
-    public cache: TokenCache, public nowSec: i64,
+    public config: AuthzConfig,
+    public view: RequestView,
+    public keys: KeySource,
+    public checker: SignatureChecker,
+    public cache: TokenCache,
+    public nowSec: i64,
     /** An unknown kid of a jwksUri rule suspends the run for one refetch. */
     public kidRefetch: bool,
   ) {}

@@ -8,18 +8,44 @@ import { JsonKind, JsonValue, indexPath, memberPath } from '../../assembly/lib/j
 import { ConfigChecker } from '../../assembly/lib/config';
 import { parseDurationMs } from '../../assembly/lib/duration';
 import { Jwk, JwtStatus, jwtStatusString, parseJwks } from '../../assembly/lib/jwt';
-import { Cidr, RequestPrincipalPattern, headerPattern, namespacePattern, principalPattern, stringPattern, trustDomainPattern } from './match';
 import {
-  Action, Atom, ClaimAtom, FieldMatch, HeaderAtom, IpAtom, IpKind, PathAtom, PeerAtom, Policy, PortAtom, RequestPrincipalAtom,
-  Rule, SniAtom,
+  Cidr,
+  RequestPrincipalPattern,
+  headerPattern,
+  namespacePattern,
+  principalPattern,
+  stringPattern,
+  trustDomainPattern,
+} from './match';
+import {
+  Action,
+  Atom,
+  ClaimAtom,
+  FieldMatch,
+  HeaderAtom,
+  IpAtom,
+  IpKind,
+  PathAtom,
+  PeerAtom,
+  Policy,
+  PortAtom,
+  RequestPrincipalAtom,
+  Rule,
+  SniAtom,
 } from './policy';
 
 export class HeaderLocation {
-  constructor(public name: string, public prefix: string) {}
+  constructor(
+    public name: string,
+    public prefix: string,
+  ) {}
 }
 
 export class ClaimToHeader {
-  constructor(public header: string, public claim: string) {}
+  constructor(
+    public header: string,
+    public claim: string,
+  ) {}
 }
 
 export class JwtRule {
@@ -78,14 +104,44 @@ export class AuthzConfig {
 }
 
 export class AuthzConfigResult {
-  constructor(public config: AuthzConfig | null, public error: string) {}
+  constructor(
+    public config: AuthzConfig | null,
+    public error: string,
+  ) {}
 }
 
-const RULE_FIELDS = ['issuer', 'audiences', 'jwks', 'jwksUri', 'fromHeaders', 'fromParams', 'fromCookies', 'forwardOriginalToken',
-  'outputClaimToHeaders', 'outputPayloadToHeader', 'timeout', 'spaceDelimitedClaims', 'asmesh'];
+const RULE_FIELDS = [
+  'issuer',
+  'audiences',
+  'jwks',
+  'jwksUri',
+  'fromHeaders',
+  'fromParams',
+  'fromCookies',
+  'forwardOriginalToken',
+  'outputClaimToHeaders',
+  'outputPayloadToHeader',
+  'timeout',
+  'spaceDelimitedClaims',
+  'asmesh',
+];
 const POLICY_FIELDS = ['name', 'action', 'rules', 'selector', 'targetRef', 'targetRefs', 'provider'];
-const SOURCE_FIELDS = ['principals', 'notPrincipals', 'requestPrincipals', 'notRequestPrincipals', 'namespaces', 'notNamespaces',
-  'ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks', 'serviceAccounts', 'notServiceAccounts', 'trustDomains', 'notTrustDomains'];
+const SOURCE_FIELDS = [
+  'principals',
+  'notPrincipals',
+  'requestPrincipals',
+  'notRequestPrincipals',
+  'namespaces',
+  'notNamespaces',
+  'ipBlocks',
+  'notIpBlocks',
+  'remoteIpBlocks',
+  'notRemoteIpBlocks',
+  'serviceAccounts',
+  'notServiceAccounts',
+  'trustDomains',
+  'notTrustDomains',
+];
 const OPERATION_FIELDS = ['hosts', 'notHosts', 'ports', 'notPorts', 'methods', 'notMethods', 'paths', 'notPaths'];
 // Both `when` sides (Istio's permission and principal conditions) are ANDed into the same rule here.
 
@@ -104,7 +160,9 @@ export function parseAuthzConfig(bytes: ArrayBuffer): AuthzConfigResult {
     const r = parseJwtRule(c, rules[i], i);
     if (r !== null) {
       for (let j = 0; j < config.jwtRules.length; j++) {
-        if (config.jwtRules[j].issuer == r.issuer) { c.fail(memberPath(rules[i].path, 'issuer'), 'issuer "' + r.issuer + '" is already used by $.jwtRules[' + j.toString() + ']'); }
+        if (config.jwtRules[j].issuer == r.issuer) {
+          c.fail(memberPath(rules[i].path, 'issuer'), 'issuer "' + r.issuer + '" is already used by $.jwtRules[' + j.toString() + ']');
+        }
       }
       config.jwtRules.push(r);
     }
@@ -136,12 +194,18 @@ function parseJwtRule(c: ConfigChecker, v: JsonValue, index: i32): JwtRule | nul
   }
   const ps = c.strings(v, 'fromParams');
   for (let i = 0; i < ps.length; i++) {
-    if (ps[i].length == 0) { c.fail(indexPath(memberPath(v.path, 'fromParams'), i), 'must not be empty'); return null; }
+    if (ps[i].length == 0) {
+      c.fail(indexPath(memberPath(v.path, 'fromParams'), i), 'must not be empty');
+      return null;
+    }
     if (!r.params.includes(ps[i])) r.params.push(ps[i]);
   }
   const cs = c.strings(v, 'fromCookies');
   for (let i = 0; i < cs.length; i++) {
-    if (cs[i].length == 0) { c.fail(indexPath(memberPath(v.path, 'fromCookies'), i), 'must not be empty'); return null; }
+    if (cs[i].length == 0) {
+      c.fail(indexPath(memberPath(v.path, 'fromCookies'), i), 'must not be empty');
+      return null;
+    }
     if (!r.cookies.includes(cs[i])) r.cookies.push(cs[i]);
   }
   if (r.headers.length == 0 && r.params.length == 0 && r.cookies.length == 0) {
@@ -165,8 +229,14 @@ function parseJwtRule(c: ConfigChecker, v: JsonValue, index: i32): JwtRule | nul
   const jwks = c.optional(v, 'jwks', JsonKind.String);
   const uri = c.optional(v, 'jwksUri', JsonKind.String);
   if (c.failed) return null;
-  if (jwks !== null && uri !== null) { c.fail(v.path, 'set either jwks or jwksUri, not both'); return null; }
-  if (jwks === null && uri === null) { c.fail(v.path, 'jwks or jwksUri is required'); return null; }
+  if (jwks !== null && uri !== null) {
+    c.fail(v.path, 'set either jwks or jwksUri, not both');
+    return null;
+  }
+  if (jwks === null && uri === null) {
+    c.fail(v.path, 'jwks or jwksUri is required');
+    return null;
+  }
   if (jwks !== null) {
     const parsed = parseJwks(String.UTF8.encode(jwks.str));
     if (parsed.status != JwtStatus.Ok) {
@@ -190,18 +260,27 @@ function parseJwtRule(c: ConfigChecker, v: JsonValue, index: i32): JwtRule | nul
     let rest = '';
     if (u.startsWith('https://')) rest = u.substring(8);
     else if (u.startsWith('http://')) rest = u.substring(7);
-    else { c.fail(uri.path, 'must start with http:// or https://'); return null; }
+    else {
+      c.fail(uri.path, 'must start with http:// or https://');
+      return null;
+    }
     const slash = rest.indexOf('/');
     r.jwksAuthority = slash >= 0 ? rest.substring(0, slash) : rest;
     r.jwksPath = slash >= 0 ? rest.substring(slash) : '/';
-    if (r.jwksAuthority.length == 0) { c.fail(uri.path, 'has no host'); return null; }
+    if (r.jwksAuthority.length == 0) {
+      c.fail(uri.path, 'has no host');
+      return null;
+    }
     r.jwksUri = u;
     if (r.jwksCluster.length == 0) r.jwksCluster = r.jwksAuthority;
   }
   const timeout = c.optional(v, 'timeout', JsonKind.String);
   if (timeout !== null) {
     const ms = parseDurationMs(timeout.str);
-    if (ms <= 0) { c.fail(timeout.path, 'expected a duration such as "5s"'); return null; }
+    if (ms <= 0) {
+      c.fail(timeout.path, 'expected a duration such as "5s"');
+      return null;
+    }
     r.jwksTimeoutMs = <u32>ms;
   }
   return c.failed ? null : r;
@@ -220,8 +299,14 @@ function parsePolicy(c: ConfigChecker, v: JsonValue, config: AuthzConfig): Polic
   if (actionText == 'ALLOW') action = Action.Allow;
   else if (actionText == 'DENY') action = Action.Deny;
   else if (actionText == 'AUDIT') action = Action.Audit;
-  else { c.fail(memberPath(v.path, 'action'), '"' + actionText + '" is not supported (ALLOW, DENY, AUDIT)'); return null; }
-  if (v.has('provider')) { c.fail(memberPath(v.path, 'provider'), 'CUSTOM providers are not supported'); return null; }
+  else {
+    c.fail(memberPath(v.path, 'action'), '"' + actionText + '" is not supported (ALLOW, DENY, AUDIT)');
+    return null;
+  }
+  if (v.has('provider')) {
+    c.fail(memberPath(v.path, 'provider'), 'CUSTOM providers are not supported');
+    return null;
+  }
   const policy = new Policy(name, action);
   const rules = c.items(v, 'rules');
   for (let i = 0; i < rules.length && !c.failed; i++) {
@@ -252,26 +337,60 @@ function parsePolicy(c: ConfigChecker, v: JsonValue, config: AuthzConfig): Polic
 }
 
 /** What a value of a field is matched against (and how Istio translates it). */
-const enum Field { Host, Method, Path, Port, Header, Claim, RequestPrincipal, Principal, Namespace, TrustDomain, SourceIp, RemoteIp, DestIp, Sni }
+const enum Field {
+  Host,
+  Method,
+  Path,
+  Port,
+  Header,
+  Claim,
+  RequestPrincipal,
+  Principal,
+  Namespace,
+  TrustDomain,
+  SourceIp,
+  RemoteIp,
+  DestIp,
+  Sni,
+}
 
 /** One value of a field as the matcher Istio's pilot writes for it; null (after c.fail) when invalid. */
 function atom(c: ConfigChecker, field: Field, value: string, path: string, arg: string[], config: AuthzConfig): Atom | null {
   switch (field) {
-    case Field.Host: return new HeaderAtom(':authority', headerPattern(value, true));
-    case Field.Method: return new HeaderAtom(':method', headerPattern(value, false));
+    case Field.Host:
+      return new HeaderAtom(':authority', headerPattern(value, true));
+    case Field.Method:
+      return new HeaderAtom(':method', headerPattern(value, false));
     case Field.Path: {
-      if (value.includes('{*}') || value.includes('{**}')) { c.fail(path, 'path templates ({*}, {**}) are not supported'); return null; }
+      if (value.includes('{*}') || value.includes('{**}')) {
+        c.fail(path, 'path templates ({*}, {**}) are not supported');
+        return null;
+      }
       return new PathAtom(stringPattern(value));
     }
-    case Field.Port: case Field.DestIp: case Field.SourceIp: case Field.RemoteIp: break;
-    case Field.Header: config.needsHeaders = true; return new HeaderAtom(arg[0], headerPattern(value, false));
-    case Field.Claim: return new ClaimAtom(arg, stringPattern(value));
-    case Field.RequestPrincipal: return new RequestPrincipalAtom(RequestPrincipalPattern.parse(value));
-    case Field.Sni: config.needsSni = true; return new SniAtom(stringPattern(value));
+    case Field.Port:
+    case Field.DestIp:
+    case Field.SourceIp:
+    case Field.RemoteIp:
+      break;
+    case Field.Header:
+      config.needsHeaders = true;
+      return new HeaderAtom(arg[0], headerPattern(value, false));
+    case Field.Claim:
+      return new ClaimAtom(arg, stringPattern(value));
+    case Field.RequestPrincipal:
+      return new RequestPrincipalAtom(RequestPrincipalPattern.parse(value));
+    case Field.Sni:
+      config.needsSni = true;
+      return new SniAtom(stringPattern(value));
     default: {
       config.needsPeer = true;
-      const m = field == Field.Principal ? principalPattern(value) : field == Field.Namespace ? namespacePattern(value) : trustDomainPattern(value);
-      if (m === null) { c.fail(path, 'pattern too large'); return null; }
+      const m =
+        field == Field.Principal ? principalPattern(value) : field == Field.Namespace ? namespacePattern(value) : trustDomainPattern(value);
+      if (m === null) {
+        c.fail(path, 'pattern too large');
+        return null;
+      }
       return new PeerAtom(m);
     }
   }
@@ -279,19 +398,37 @@ function atom(c: ConfigChecker, field: Field, value: string, path: string, arg: 
     let ok = value.length > 0 && value.length <= 5;
     for (let j = 0; j < value.length && ok; j++) ok = value.charCodeAt(j) >= 48 && value.charCodeAt(j) <= 57;
     if (ok) ok = I32.parseInt(value) <= 65535;
-    if (!ok) { c.fail(path, '"' + value + '" is not a port'); return null; }
+    if (!ok) {
+      c.fail(path, '"' + value + '" is not a port');
+      return null;
+    }
     config.needsDestPort = true;
     return new PortAtom(I32.parseInt(value));
   }
   const cidr = Cidr.parse(value);
-  if (cidr === null) { c.fail(path, '"' + value + '" is not an IP address or CIDR block'); return null; }
-  if (field == Field.DestIp) { config.needsDestIp = true; return new IpAtom(IpKind.Destination, cidr); }
+  if (cidr === null) {
+    c.fail(path, '"' + value + '" is not an IP address or CIDR block');
+    return null;
+  }
+  if (field == Field.DestIp) {
+    config.needsDestIp = true;
+    return new IpAtom(IpKind.Destination, cidr);
+  }
   config.needsSourceIp = true;
   return new IpAtom(field == Field.RemoteIp ? IpKind.Remote : IpKind.Source, cidr);
 }
 
 /** `key` → OR of its values, `notKey` → NOT(OR) of its values, appended to `out` (absent or empty: nothing). */
-function field(c: ConfigChecker, v: JsonValue, key: string, notKey: string, kind: Field, out: FieldMatch[], config: AuthzConfig, arg: string[] = []): void {
+function field(
+  c: ConfigChecker,
+  v: JsonValue,
+  key: string,
+  notKey: string,
+  kind: Field,
+  out: FieldMatch[],
+  config: AuthzConfig,
+  arg: string[] = [],
+): void {
   for (let n = 0; n < 2 && !c.failed; n++) {
     const k = n == 0 ? key : notKey;
     if (!v.has(k)) continue;
@@ -357,11 +494,17 @@ function parseCondition(c: ConfigChecker, v: JsonValue, config: AuthzConfig, out
   let arg: string[] = [];
   if (key.startsWith('request.auth.claims')) {
     const path = bracketPath(key.substring(19));
-    if (path === null) { c.fail(keyV.path, 'expected request.auth.claims[name] or [name][nested]'); return; }
+    if (path === null) {
+      c.fail(keyV.path, 'expected request.auth.claims[name] or [name][nested]');
+      return;
+    }
     arg = path;
   } else if (key.startsWith('request.headers')) {
     const path = bracketPath(key.substring(15));
-    if (path === null || path.length != 1) { c.fail(keyV.path, 'expected request.headers[name]'); return; }
+    if (path === null || path.length != 1) {
+      c.fail(keyV.path, 'expected request.headers[name]');
+      return;
+    }
     kind = Field.Header;
     arg = [path[0].toLowerCase()];
   } else if (key == 'request.auth.principal') kind = Field.RequestPrincipal;
@@ -375,7 +518,10 @@ function parseCondition(c: ConfigChecker, v: JsonValue, config: AuthzConfig, out
   else if (key == 'source.trustDomain') kind = Field.TrustDomain;
   else if (key == 'destination.port') kind = Field.Port;
   else if (key == 'connection.sni') kind = Field.Sni;
-  else { c.fail(keyV.path, 'unknown key "' + key + '"'); return; }
+  else {
+    c.fail(keyV.path, 'unknown key "' + key + '"');
+    return;
+  }
   const before = out.length;
   field(c, v, 'values', 'notValues', kind, out, config, arg);
   if (!c.failed && out.length == before) c.fail(v.path, 'values or notValues is required');

@@ -1,10 +1,31 @@
 // The authz filter's proxy-wasm adapter: reads the request, runs authn (authn.ts) and policies
 // (policy.ts), answers 401/403 or lets the request go on; fetches and refreshes jwksUri keys.
 import {
-  RootContext, HttpContext, FilterHeadersStatus, requestHeaders, pluginConfiguration, logError, logWarn, logInfo,
-  Counter, Pair, getPropertyString, getPropertyInt64, isMissingInt, currentTimeMilliseconds, httpCall,
-  HttpCallHandler, HttpCallResponse, TimerHandler, setTimer, setEffectiveContext, httpContext, setProperty,
-  getSharedData, setSharedData, WasmResult,
+  RootContext,
+  HttpContext,
+  FilterHeadersStatus,
+  requestHeaders,
+  pluginConfiguration,
+  logError,
+  logWarn,
+  logInfo,
+  Counter,
+  Pair,
+  getPropertyString,
+  getPropertyInt64,
+  isMissingInt,
+  currentTimeMilliseconds,
+  httpCall,
+  HttpCallHandler,
+  HttpCallResponse,
+  TimerHandler,
+  setTimer,
+  setEffectiveContext,
+  httpContext,
+  setProperty,
+  getSharedData,
+  setSharedData,
+  WasmResult,
 } from '../../assembly/proxy';
 import { Jwk, Jwt, JwtStatus, jwtStatusString, parseJwks } from '../../assembly/lib/jwt';
 import { JsonValue } from '../../assembly/lib/json';
@@ -41,7 +62,13 @@ const POLL_MS: u32 = 100;
 const SHARED_HEADER: i32 = 24;
 
 class SharedJwks {
-  constructor(public fetchedMs: u64, public leaseMs: u64, public failedMs: u64, public body: ArrayBuffer, public cas: u32) {}
+  constructor(
+    public fetchedMs: u64,
+    public leaseMs: u64,
+    public failedMs: u64,
+    public body: ArrayBuffer,
+    public cas: u32,
+  ) {}
 }
 
 function readSharedJwks(key: string): SharedJwks | null {
@@ -88,12 +115,19 @@ class JwksState {
 
 /** The keys a request sees: the root's, and the rules whose fetch it waited for in vain. */
 class RequestKeys extends KeySource {
-  constructor(public root: AuthzRoot, public failed: i32[]) { super(); }
+  constructor(
+    public root: AuthzRoot,
+    public failed: i32[],
+  ) {
+    super();
+  }
   keys(rule: JwtRule): Jwk[] | null {
     if (rule.inlineKeys !== null) return rule.inlineKeys;
     return this.root.jwks[rule.index].keys;
   }
-  fetchFailed(rule: JwtRule): bool { return this.failed.includes(rule.index); }
+  fetchFailed(rule: JwtRule): bool {
+    return this.failed.includes(rule.index);
+  }
 }
 
 /** The request headers as the filter got them: every entry, read once (one host call). */
@@ -122,12 +156,25 @@ class HeaderSnapshot extends HeaderReader {
 const REALM_MAX_PATH: i32 = 256;
 
 class JwksResponse extends HttpCallHandler {
-  constructor(public root: AuthzRoot, public index: i32) { super(); }
-  onResponse(response: HttpCallResponse): void { this.root.onJwks(this.index, response); }
+  constructor(
+    public root: AuthzRoot,
+    public index: i32,
+  ) {
+    super();
+  }
+  onResponse(response: HttpCallResponse): void {
+    this.root.onJwks(this.index, response);
+  }
 }
 
 class JwksTimer extends TimerHandler {
-  constructor(public root: AuthzRoot, public index: i32, public gen: i32) { super(); }
+  constructor(
+    public root: AuthzRoot,
+    public index: i32,
+    public gen: i32,
+  ) {
+    super();
+  }
   onTimer(): void {
     if (this.root.jwks[this.index].timerGen == this.gen) this.root.fetchJwks(this.index, false);
   }
@@ -158,7 +205,8 @@ export class AuthzRoot extends RootContext {
     for (let i = 0; i < config.jwtRules.length; i++) {
       const rule = config.jwtRules[i];
       this.jwks.push(new JwksState(rule));
-      for (let j = 0; j < rule.inlineSkipped.length; j++) logWarn('authz: jwks of issuer ' + rule.issuer + ': dropped ' + rule.inlineSkipped[j]);
+      for (let j = 0; j < rule.inlineSkipped.length; j++)
+        logWarn('authz: jwks of issuer ' + rule.issuer + ': dropped ' + rule.inlineSkipped[j]);
     }
     this.allowed = new Counter('asmesh_authz_allowed_total');
     this.denied = new Counter('asmesh_authz_denied_total');
@@ -203,7 +251,10 @@ export class AuthzRoot extends RootContext {
         // First use: create the entry, so that every later write is a CAS.
         setSharedData(st.sharedKey, encodeSharedJwks(0, 0, 0, new ArrayBuffer(0)), 0);
         s = readSharedJwks(st.sharedKey);
-        if (s === null) { shared = false; break; } // a host without shared data: fetch alone
+        if (s === null) {
+          shared = false;
+          break;
+        } // a host without shared data: fetch alone
       }
       const sj = s as SharedJwks;
       const fresh = sj.fetchedMs != 0 && now < sj.fetchedMs + <u64>rule.jwksRefreshMs;
@@ -237,7 +288,11 @@ export class AuthzRoot extends RootContext {
         break;
       }
       // CAS mismatch: another VM wrote in between; read again.
-      if (attempt == 3) { st.polling = true; this.schedule(index, POLL_MS); return; }
+      if (attempt == 3) {
+        st.polling = true;
+        this.schedule(index, POLL_MS);
+        return;
+      }
     }
     if (!shared) st.leaseMs = 0;
     const headers: Pair[] = [
@@ -376,7 +431,9 @@ function wwwAuthenticate(h: HeaderSnapshot): string {
   const host = h.first(':authority');
   let path = h.first(':path');
   if (path !== null && path.length > REALM_MAX_PATH) path = path.substring(0, REALM_MAX_PATH);
-  return 'Bearer realm="' + (scheme as string) + '://' + (host === null ? '' : host) + (path === null ? '' : path) + '", error="invalid_token"';
+  return (
+    'Bearer realm="' + (scheme as string) + '://' + (host === null ? '' : host) + (path === null ? '' : path) + '", error="invalid_token"'
+  );
 }
 
 export class AuthzHttp extends HttpContext {
@@ -415,7 +472,15 @@ export class AuthzHttp extends HttpContext {
         // Istio sets bypass_cors_preflight: no token is checked.
       } else {
         const nowSec = <i64>(currentTimeMilliseconds() / 1000);
-        const run = new Authentication(config, view, new RequestKeys(root, this.failedRules), root.checker, root.cache, nowSec, !this.refetched);
+        const run = new Authentication(
+          config,
+          view,
+          new RequestKeys(root, this.failedRules),
+          root.checker,
+          root.cache,
+          nowSec,
+          !this.refetched,
+        );
         const status = run.run();
         if (run.cacheHits > 0) (root.cacheHits as Counter).increment(run.cacheHits);
         if (run.suspend == Suspend.NeedKeys) return this.waitForKeys(root, run.suspendRule, false);
@@ -440,8 +505,12 @@ export class AuthzHttp extends HttpContext {
     for (let i = 0; i < decision.audited.length; i++) logInfo('authz: audit policy ' + decision.audited[i] + ' matched');
     if (!decision.allowed) {
       (root.denied as Counter).increment(1);
-      this.sendLocalResponse(403, 'rbac_access_denied_matched_policy[' + (decision.policy.length ? decision.policy : 'none') + ']',
-        'RBAC: access denied', [Pair.fromStrings('content-type', 'text/plain')]);
+      this.sendLocalResponse(
+        403,
+        'rbac_access_denied_matched_policy[' + (decision.policy.length ? decision.policy : 'none') + ']',
+        'RBAC: access denied',
+        [Pair.fromStrings('content-type', 'text/plain')],
+      );
       return FilterHeadersStatus.StopIteration;
     }
     (root.allowed as Counter).increment(1);
@@ -489,8 +558,13 @@ export class AuthzHttp extends HttpContext {
       }
     }
     // Keys never arrived and the last try failed recently: fail now rather than wait.
-    if (!pending && st.everFetched == false && st.lastFetchMs != 0 &&
-        currentTimeMilliseconds() - st.lastFetchMs < <u64>rule.jwksRetryMs && st.keys === null) {
+    if (
+      !pending &&
+      st.everFetched == false &&
+      st.lastFetchMs != 0 &&
+      currentTimeMilliseconds() - st.lastFetchMs < <u64>rule.jwksRetryMs &&
+      st.keys === null
+    ) {
       return this.failKeys(index);
     }
     if (!pending && st.keys !== null && currentTimeMilliseconds() - st.lastFetchMs < <u64>rule.kidRefetchMs) {
@@ -520,8 +594,10 @@ export class AuthzHttp extends HttpContext {
   private rejectJwt(root: AuthzRoot, status: JwtStatus): FilterHeadersStatus {
     (root.unauthenticated as Counter).increment(1);
     const code: u32 = status == JwtStatus.JwtAudienceNotAllowed ? 403 : 401;
-    this.sendLocalResponse(code, 'jwt_authn_access_denied{' + jwtStatusString(status).replaceAll(' ', '_') + '}',
-      jwtStatusString(status), [Pair.fromStrings('www-authenticate', wwwAuthenticate(this.headers as HeaderSnapshot)), Pair.fromStrings('content-type', 'text/plain')]);
+    this.sendLocalResponse(code, 'jwt_authn_access_denied{' + jwtStatusString(status).replaceAll(' ', '_') + '}', jwtStatusString(status), [
+      Pair.fromStrings('www-authenticate', wwwAuthenticate(this.headers as HeaderSnapshot)),
+      Pair.fromStrings('content-type', 'text/plain'),
+    ]);
     return FilterHeadersStatus.StopIteration;
   }
 

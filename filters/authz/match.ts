@@ -60,7 +60,10 @@ export function trustDomainPattern(v: string): StringMatcher | null {
 
 /** A request principal `iss/sub` as Istio splits it (at the last '/'): matchers for `iss` and `sub`. */
 export class RequestPrincipalPattern {
-  constructor(public iss: StringMatcher, public sub: StringMatcher) {}
+  constructor(
+    public iss: StringMatcher,
+    public sub: StringMatcher,
+  ) {}
 
   static parse(v: string): RequestPrincipalPattern {
     const idx = v.lastIndexOf('/');
@@ -74,7 +77,11 @@ export class RequestPrincipalPattern {
       return new RequestPrincipalPattern(any, StringMatcher.suffix(v.substring(1)));
     }
     if (v.endsWith('*')) {
-      if (found) return new RequestPrincipalPattern(StringMatcher.exact(iss), sub == '*' ? any : StringMatcher.prefix(sub.substring(0, sub.length - 1)));
+      if (found)
+        return new RequestPrincipalPattern(
+          StringMatcher.exact(iss),
+          sub == '*' ? any : StringMatcher.prefix(sub.substring(0, sub.length - 1)),
+        );
       return new RequestPrincipalPattern(StringMatcher.prefix(v.substring(0, v.length - 1)), any);
     }
     return new RequestPrincipalPattern(StringMatcher.exact(iss), StringMatcher.exact(sub));
@@ -168,7 +175,10 @@ function parseIp6(text: string): u8[] | null {
 
 /** `1.2.3.0/24`, `::1/128`, or a bare address (full-length prefix). */
 export class Cidr {
-  constructor(public bytes: u8[], public prefix: i32) {}
+  constructor(
+    public bytes: u8[],
+    public prefix: i32,
+  ) {}
 
   static parse(text: string): Cidr | null {
     const slash = text.indexOf('/');

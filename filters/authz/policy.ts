@@ -6,7 +6,11 @@ import { JsonValue, jsonAt } from '../../assembly/lib/json';
 import { StringMatcher } from '../../assembly/lib/matchers';
 import { Cidr, RequestPrincipalPattern, anyCidrContains } from './match';
 
-export const enum Action { Allow, Deny, Audit }
+export const enum Action {
+  Allow,
+  Deny,
+  Audit,
+}
 
 /** One matcher of one value (Envoy: a permission or principal leaf). */
 export abstract class Atom {
@@ -15,7 +19,10 @@ export abstract class Atom {
 
 /** A field's values (OR), or its notValues (NOT of the OR). */
 export class FieldMatch {
-  constructor(public atoms: Atom[], public negate: bool) {}
+  constructor(
+    public atoms: Atom[],
+    public negate: bool,
+  ) {}
 
   matches(req: RequestInfo): bool {
     let hit = false;
@@ -31,7 +38,12 @@ function allMatch(fields: FieldMatch[], req: RequestInfo): bool {
 
 /** A request header: any of its entries matches (Envoy's header map keeps each entry of a non-inline header). */
 export class HeaderAtom extends Atom {
-  constructor(public name: string, public m: StringMatcher) { super(); }
+  constructor(
+    public name: string,
+    public m: StringMatcher,
+  ) {
+    super();
+  }
   matches(req: RequestInfo): bool {
     if (this.name == ':authority') return this.m.matches(req.host);
     if (this.name == ':method') return this.m.matches(req.method);
@@ -45,19 +57,36 @@ export class HeaderAtom extends Atom {
 
 /** Envoy's url_path: the path without query and fragment. */
 export class PathAtom extends Atom {
-  constructor(public m: StringMatcher) { super(); }
-  matches(req: RequestInfo): bool { return this.m.matches(req.pathNoQuery()); }
+  constructor(public m: StringMatcher) {
+    super();
+  }
+  matches(req: RequestInfo): bool {
+    return this.m.matches(req.pathNoQuery());
+  }
 }
 
 export class PortAtom extends Atom {
-  constructor(public port: i32) { super(); }
-  matches(req: RequestInfo): bool { return req.destPort == this.port; }
+  constructor(public port: i32) {
+    super();
+  }
+  matches(req: RequestInfo): bool {
+    return req.destPort == this.port;
+  }
 }
 
-export const enum IpKind { Source, Remote, Destination }
+export const enum IpKind {
+  Source,
+  Remote,
+  Destination,
+}
 
 export class IpAtom extends Atom {
-  constructor(public kind: IpKind, public cidr: Cidr) { super(); }
+  constructor(
+    public kind: IpKind,
+    public cidr: Cidr,
+  ) {
+    super();
+  }
   matches(req: RequestInfo): bool {
     const ip = this.kind == IpKind.Destination ? req.destIp : this.kind == IpKind.Remote ? req.remoteIp : req.sourceIp;
     return ip !== null && anyCidrContains([this.cidr], ip as string);
@@ -66,14 +95,22 @@ export class IpAtom extends Atom {
 
 /** connection.sni: the requested server name ('' without TLS). */
 export class SniAtom extends Atom {
-  constructor(public m: StringMatcher) { super(); }
-  matches(req: RequestInfo): bool { return this.m.matches(req.sni); }
+  constructor(public m: StringMatcher) {
+    super();
+  }
+  matches(req: RequestInfo): bool {
+    return this.m.matches(req.sni);
+  }
 }
 
 /** principals, namespaces, source.*: the peer certificate's URI SAN (none without mTLS: no match). */
 export class PeerAtom extends Atom {
-  constructor(public m: StringMatcher) { super(); }
-  matches(req: RequestInfo): bool { return req.peerUri !== null && this.m.matches(req.peerUri as string); }
+  constructor(public m: StringMatcher) {
+    super();
+  }
+  matches(req: RequestInfo): bool {
+    return req.peerUri !== null && this.m.matches(req.peerUri as string);
+  }
 }
 
 /**
@@ -82,7 +119,12 @@ export class PeerAtom extends Atom {
  * booleans, objects never match.
  */
 export class ClaimAtom extends Atom {
-  constructor(public path: string[], public m: StringMatcher) { super(); }
+  constructor(
+    public path: string[],
+    public m: StringMatcher,
+  ) {
+    super();
+  }
   matches(req: RequestInfo): bool {
     const auth = req.auth;
     if (auth === null) return false;
@@ -103,7 +145,9 @@ export class ClaimAtom extends Atom {
 
 /** requestPrincipals / request.auth.principal: the payload's `iss` and `sub` (strings) both match. */
 export class RequestPrincipalAtom extends Atom {
-  constructor(public p: RequestPrincipalPattern) { super(); }
+  constructor(public p: RequestPrincipalPattern) {
+    super();
+  }
   matches(req: RequestInfo): bool {
     const auth = req.auth;
     if (auth === null) return false;
@@ -134,7 +178,10 @@ function anyOf(lists: FieldMatch[][], req: RequestInfo): bool {
 
 export class Policy {
   rules: Rule[] = [];
-  constructor(public name: string, public action: Action) {}
+  constructor(
+    public name: string,
+    public action: Action,
+  ) {}
 
   /** A policy without rules matches nothing (Istio: an ALLOW without rules denies everything). */
   matches(req: RequestInfo): bool {
@@ -189,7 +236,11 @@ export class RequestInfo {
 }
 
 export class Decision {
-  constructor(public allowed: bool, public policy: string, public audited: string[]) {}
+  constructor(
+    public allowed: bool,
+    public policy: string,
+    public audited: string[],
+  ) {}
 }
 
 export function evaluate(policies: Policy[], req: RequestInfo): Decision {

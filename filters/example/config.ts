@@ -3,7 +3,10 @@
 import { ConfigChecker, ConfigResult } from '../../assembly/lib/config';
 
 export class ExampleConfig {
-  constructor(public readonly header: ArrayBuffer, public readonly value: ArrayBuffer) {}
+  constructor(
+    public readonly header: ArrayBuffer,
+    public readonly value: ArrayBuffer,
+  ) {}
 }
 
 export function parseExampleConfig(bytes: ArrayBuffer): ConfigResult<ExampleConfig> {

@@ -1,7 +1,13 @@
 // The example filter's proxy-wasm adapter: adds a configured response header, logs once per request.
 import {
-  RootContext, HttpContext, FilterHeadersStatus, responseHeaders, requestHeaders, configureOrFail,
-  logInfo, Counter,
+  RootContext,
+  HttpContext,
+  FilterHeadersStatus,
+  responseHeaders,
+  requestHeaders,
+  configureOrFail,
+  logInfo,
+  Counter,
 } from '../../assembly/proxy';
 import { ExampleConfig, parseExampleConfig } from './config';
 

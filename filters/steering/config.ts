@@ -16,7 +16,10 @@ const MAX_DELAY_MS: i64 = 3_600_000;
 
 /** A named value matcher (a header, a query parameter). */
 export class KeyMatch {
-  constructor(public readonly name: string, public readonly matcher: StringMatcher) {}
+  constructor(
+    public readonly name: string,
+    public readonly matcher: StringMatcher,
+  ) {}
 }
 
 /** One `match[]` block: every field present must match (AND). */
@@ -34,7 +37,10 @@ export class MatchBlock {
 }
 
 export class HeaderValue {
-  constructor(public readonly name: string, public readonly value: string) {}
+  constructor(
+    public readonly name: string,
+    public readonly value: string,
+  ) {}
 }
 
 /** `headers.request` / `headers.response`: set (replace), add (append), remove. */
@@ -42,7 +48,9 @@ export class HeaderOps {
   toSet: HeaderValue[] = [];
   toAdd: HeaderValue[] = [];
   toRemove: string[] = [];
-  get empty(): bool { return this.toSet.length == 0 && this.toAdd.length == 0 && this.toRemove.length == 0; }
+  get empty(): bool {
+    return this.toSet.length == 0 && this.toAdd.length == 0 && this.toRemove.length == 0;
+  }
 }
 
 export class Destination {
@@ -119,10 +127,43 @@ export class SteeringConfig {
 // Fields Istio knows. The ones we cannot honour either fail (they change where or whether a
 // request goes) or are ignored with a warning (they do not change the destination).
 const SPEC_FIELDS = ['hosts', 'gateways', 'http', 'tls', 'tcp', 'exportTo', 'asmesh'];
-const ROUTE_FIELDS = ['name', 'match', 'route', 'redirect', 'directResponse', 'delegate', 'rewrite', 'timeout', 'retries', 'fault', 'mirror', 'mirrors', 'mirrorPercentage', 'mirrorPercent', 'mirror_percent', 'corsPolicy', 'headers'];
+const ROUTE_FIELDS = [
+  'name',
+  'match',
+  'route',
+  'redirect',
+  'directResponse',
+  'delegate',
+  'rewrite',
+  'timeout',
+  'retries',
+  'fault',
+  'mirror',
+  'mirrors',
+  'mirrorPercentage',
+  'mirrorPercent',
+  'mirror_percent',
+  'corsPolicy',
+  'headers',
+];
 const ROUTE_REJECTED = ['redirect', 'directResponse', 'delegate', 'rewrite'];
 const ROUTE_IGNORED = ['timeout', 'retries', 'mirror', 'mirrors', 'mirrorPercentage', 'mirrorPercent', 'mirror_percent', 'corsPolicy'];
-const MATCH_FIELDS = ['name', 'uri', 'scheme', 'method', 'authority', 'headers', 'port', 'sourceLabels', 'gateways', 'queryParams', 'ignoreUriCase', 'withoutHeaders', 'sourceNamespace', 'statPrefix'];
+const MATCH_FIELDS = [
+  'name',
+  'uri',
+  'scheme',
+  'method',
+  'authority',
+  'headers',
+  'port',
+  'sourceLabels',
+  'gateways',
+  'queryParams',
+  'ignoreUriCase',
+  'withoutHeaders',
+  'sourceNamespace',
+  'statPrefix',
+];
 const MATCH_REJECTED = ['sourceLabels', 'gateways', 'sourceNamespace'];
 const DEST_FIELDS = ['destination', 'weight', 'headers'];
 const DEST_INNER_FIELDS = ['host', 'subset', 'port'];
@@ -139,7 +180,9 @@ class Parser {
   c: ConfigChecker = new ConfigChecker();
   config: SteeringConfig = new SteeringConfig();
 
-  get failed(): bool { return this.c.failed; }
+  get failed(): bool {
+    return this.c.failed;
+  }
 
   constructor(private readonly nodeNamespace: string) {}
 
@@ -154,7 +197,10 @@ class Parser {
     for (let k = 0; k < 2; k++) {
       const key = k == 0 ? 'tls' : 'tcp';
       const v = this.c.optional(root, key, JsonKind.Array);
-      if (v !== null && v.items.length > 0) { this.c.fail(v.path, 'not supported by asmesh steering (HTTP routes only)'); return this.result(); }
+      if (v !== null && v.items.length > 0) {
+        this.c.fail(v.path, 'not supported by asmesh steering (HTTP routes only)');
+        return this.result();
+      }
     }
     if (root.has('gateways')) this.config.ignored.push(memberPath(root.path, 'gateways'));
     if (root.has('exportTo')) this.config.ignored.push(memberPath(root.path, 'exportTo'));
@@ -183,14 +229,20 @@ class Parser {
     cfg.defaultPort = <i32>this.c.int(a, 'defaultPort', cfg.servicePort > 0 ? cfg.servicePort : DEFAULT_PORT, 1, 65535);
     const ns = this.c.optional(a, 'namespace', JsonKind.String);
     if (ns !== null) {
-      if (!isDnsLabel(ns.str)) { this.c.fail(ns.path, 'not a namespace name (a DNS label: a-z, 0-9, -)'); return; }
+      if (!isDnsLabel(ns.str)) {
+        this.c.fail(ns.path, 'not a namespace name (a DNS label: a-z, 0-9, -)');
+        return;
+      }
       cfg.namespace = ns.str;
       if (this.nodeNamespace.length == 0) cfg.proxyNamespace = ns.str;
     }
     const tpl = this.c.optional(a, 'clusterName', JsonKind.String);
     if (tpl !== null) {
       const problem = templateProblem(tpl.str);
-      if (problem.length > 0) { this.c.fail(tpl.path, problem); return; }
+      if (problem.length > 0) {
+        this.c.fail(tpl.path, problem);
+        return;
+      }
       cfg.clusterTemplate = tpl.str;
     }
     const sticky = a.get('stickyKey');
@@ -199,9 +251,15 @@ class Parser {
       const h = this.c.optional(sticky, 'header', JsonKind.String);
       const k = this.c.optional(sticky, 'cookie', JsonKind.String);
       if (this.failed) return;
-      if ((h === null) == (k === null)) { this.c.fail(sticky.path, 'set exactly one of header, cookie'); return; }
+      if ((h === null) == (k === null)) {
+        this.c.fail(sticky.path, 'set exactly one of header, cookie');
+        return;
+      }
       const v = (h !== null ? h : k) as JsonValue;
-      if (v.str.length == 0) { this.c.fail(v.path, 'must not be empty'); return; }
+      if (v.str.length == 0) {
+        this.c.fail(v.path, 'must not be empty');
+        return;
+      }
       if (h !== null) cfg.stickyHeader = asciiLower(h.str);
       else cfg.stickyCookie = v.str;
     }
@@ -210,11 +268,17 @@ class Parser {
   parseHosts(root: JsonValue): void {
     const hosts = this.c.required(root, 'hosts', JsonKind.Array);
     if (hosts === null) return;
-    if (hosts.items.length == 0) { this.c.fail(hosts.path, 'must list at least one host'); return; }
+    if (hosts.items.length == 0) {
+      this.c.fail(hosts.path, 'must list at least one host');
+      return;
+    }
     for (let i = 0; i < hosts.items.length; i++) {
       const h = hosts.items[i];
       if (!this.c.kind(h, JsonKind.String)) return;
-      if (h.str.length == 0) { this.c.fail(h.path, 'must not be empty'); return; }
+      if (h.str.length == 0) {
+        this.c.fail(h.path, 'must not be empty');
+        return;
+      }
       const host = asciiLower(h.str);
       this.config.hosts.push(host);
       addVirtualHostDomains(this.config.hostSet, resolveFqdn(host, this.config.namespace), this.config.proxyNamespace);
@@ -225,7 +289,10 @@ class Parser {
     if (!this.c.object(v, ROUTE_FIELDS)) return;
     for (let i = 0; i < ROUTE_REJECTED.length; i++) {
       const f = v.get(ROUTE_REJECTED[i]);
-      if (f !== null) { this.c.fail(f.path, 'not supported by asmesh steering'); return; }
+      if (f !== null) {
+        this.c.fail(f.path, 'not supported by asmesh steering');
+        return;
+      }
     }
     for (let i = 0; i < ROUTE_IGNORED.length; i++) {
       if (v.has(ROUTE_IGNORED[i])) this.config.ignored.push(memberPath(v.path, ROUTE_IGNORED[i]));
@@ -244,7 +311,10 @@ class Parser {
     if (this.failed) return;
     const dests = this.c.required(v, 'route', JsonKind.Array);
     if (dests === null) return;
-    if (dests.items.length == 0) { this.c.fail(dests.path, 'must list at least one destination'); return; }
+    if (dests.items.length == 0) {
+      this.c.fail(dests.path, 'must list at least one destination');
+      return;
+    }
     let sum: i32 = 0;
     let anyWeight = false;
     for (let i = 0; i < dests.items.length && !this.failed; i++) {
@@ -257,7 +327,10 @@ class Parser {
     }
     if (this.failed) return;
     if (route.destinations.length == 1 && !anyWeight) route.destinations[0].weight = 100;
-    else if (sum != 100) { this.c.fail(dests.path, 'weights sum to ' + sum.toString() + ', not 100'); return; }
+    else if (sum != 100) {
+      this.c.fail(dests.path, 'weights sum to ' + sum.toString() + ', not 100');
+      return;
+    }
     const fault = v.get('fault');
     if (fault !== null) route.fault = this.parseFault(fault);
     const headers = v.get('headers');
@@ -273,7 +346,10 @@ class Parser {
     if (!this.c.object(v, MATCH_FIELDS)) return null;
     for (let i = 0; i < MATCH_REJECTED.length; i++) {
       const f = v.get(MATCH_REJECTED[i]);
-      if (f !== null) { this.c.fail(f.path, 'not supported by asmesh steering'); return null; }
+      if (f !== null) {
+        this.c.fail(f.path, 'not supported by asmesh steering');
+        return null;
+      }
     }
     const m = new MatchBlock();
     m.name = this.c.str(v, 'name');
@@ -302,10 +378,16 @@ class Parser {
     if (!this.c.kind(v, JsonKind.Object)) return out;
     for (let i = 0; i < v.keys.length && !this.failed; i++) {
       const key = v.keys[i];
-      if (key.length == 0) { this.c.fail(v.path, 'empty name'); return out; }
+      if (key.length == 0) {
+        this.c.fail(v.path, 'empty name');
+        return out;
+      }
       const value = v.get(key) as JsonValue;
       // Istio matches `@request.auth.claims...` against the JWT's claims, not a header.
-      if (!query && key.startsWith('@')) { this.c.fail(value.path, 'JWT claim matches are not supported by asmesh steering'); return out; }
+      if (!query && key.startsWith('@')) {
+        this.c.fail(value.path, 'JWT claim matches are not supported by asmesh steering');
+        return out;
+      }
       const matcher = this.stringMatch(value, true, false, query);
       if (matcher !== null) out.push(new KeyMatch(query ? key : asciiLower(key), matcher));
     }
@@ -320,19 +402,31 @@ class Parser {
       this.c.fail(v.path, 'set one of exact, prefix, regex');
       return null;
     }
-    if (v.keys.length > 1) { this.c.fail(v.path, 'set only one of exact, prefix, regex'); return null; }
+    if (v.keys.length > 1) {
+      this.c.fail(v.path, 'set only one of exact, prefix, regex');
+      return null;
+    }
     const kind = v.keys[0];
     const s = this.c.required(v, kind, JsonKind.String);
     if (s === null) return null;
     // Istio's validation: an empty prefix or regex is an error (Envoy would refuse an empty prefix too).
-    if (kind != 'exact' && s.str.length == 0) { this.c.fail(s.path, 'must not be empty (Istio rejects an empty ' + kind + ')'); return null; }
+    if (kind != 'exact' && s.str.length == 0) {
+      this.c.fail(s.path, 'must not be empty (Istio rejects an empty ' + kind + ')');
+      return null;
+    }
     if (kind == 'exact') return StringMatcher.exact(s.str, ignoreCase);
     if (kind == 'prefix') {
-      if (noPrefix) { this.c.fail(s.path, 'prefix is not supported for query parameters (Istio: exact or regex)'); return null; }
+      if (noPrefix) {
+        this.c.fail(s.path, 'prefix is not supported for query parameters (Istio: exact or regex)');
+        return null;
+      }
       return StringMatcher.prefix(s.str, ignoreCase);
     }
     const r = Regex.compile(s.str);
-    if (r.regex === null) { this.c.fail(s.path, 'invalid regex: ' + r.error); return null; }
+    if (r.regex === null) {
+      this.c.fail(s.path, 'invalid regex: ' + r.error);
+      return null;
+    }
     return StringMatcher.regex(r.regex as Regex);
   }
 
@@ -358,7 +452,13 @@ class Parser {
       d.requestOps = this.parseOps(headers.get('request'));
       d.responseOps = this.parseOps(headers.get('response'));
     }
-    d.cluster = renderCluster(this.config.clusterTemplate, d.host, resolveFqdn(asciiLower(d.host), this.config.namespace), d.subset, d.port > 0 ? d.port : this.config.defaultPort);
+    d.cluster = renderCluster(
+      this.config.clusterTemplate,
+      d.host,
+      resolveFqdn(asciiLower(d.host), this.config.namespace),
+      d.subset,
+      d.port > 0 ? d.port : this.config.defaultPort,
+    );
     return this.failed ? null : d;
   }
 
@@ -384,12 +484,21 @@ class Parser {
     if (delay !== null) {
       if (!this.c.object(delay, DELAY_FIELDS)) return null;
       const exp = delay.get('exponentialDelay');
-      if (exp !== null) { this.c.fail(exp.path, 'not supported by asmesh steering'); return null; }
+      if (exp !== null) {
+        this.c.fail(exp.path, 'not supported by asmesh steering');
+        return null;
+      }
       const fixed = this.c.required(delay, 'fixedDelay', JsonKind.String);
       if (fixed === null) return null;
       const ms = parseDurationMs(fixed.str);
-      if (ms < 0) { this.c.fail(fixed.path, 'invalid duration "' + fixed.str + '" (e.g. "5s", "0.5s", "100ms")'); return null; }
-      if (ms < 1 || ms > MAX_DELAY_MS) { this.c.fail(fixed.path, 'must be between 1ms and 1h'); return null; }
+      if (ms < 0) {
+        this.c.fail(fixed.path, 'invalid duration "' + fixed.str + '" (e.g. "5s", "0.5s", "100ms")');
+        return null;
+      }
+      if (ms < 1 || ms > MAX_DELAY_MS) {
+        this.c.fail(fixed.path, 'must be between 1ms and 1h');
+        return null;
+      }
       f.delayMs = <u32>ms;
       f.delayPerMillion = this.perMillion(delay, true);
     }
@@ -397,14 +506,26 @@ class Parser {
     if (abort !== null) {
       if (!this.c.object(abort, ABORT_FIELDS)) return null;
       const grpc = abort.get('grpcStatus');
-      if (grpc !== null) { this.c.fail(grpc.path, 'not supported by asmesh steering (use httpStatus)'); return null; }
+      if (grpc !== null) {
+        this.c.fail(grpc.path, 'not supported by asmesh steering (use httpStatus)');
+        return null;
+      }
       const h2 = abort.get('http2Error');
-      if (h2 !== null) { this.c.fail(h2.path, 'not supported by asmesh steering (use httpStatus)'); return null; }
-      if (!abort.has('httpStatus')) { this.c.fail(memberPath(abort.path, 'httpStatus'), 'required'); return null; }
+      if (h2 !== null) {
+        this.c.fail(h2.path, 'not supported by asmesh steering (use httpStatus)');
+        return null;
+      }
+      if (!abort.has('httpStatus')) {
+        this.c.fail(memberPath(abort.path, 'httpStatus'), 'required');
+        return null;
+      }
       f.abortStatus = <i32>this.c.int(abort, 'httpStatus', 0, 200, 599);
       f.abortPerMillion = this.perMillion(abort, false);
     }
-    if (delay === null && abort === null) { this.c.fail(v.path, 'set delay or abort'); return null; }
+    if (delay === null && abort === null) {
+      this.c.fail(v.path, 'set delay or abort');
+      return null;
+    }
     return this.failed ? null : f;
   }
 
@@ -434,7 +555,11 @@ class Parser {
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
       // RFC 9110 token characters; pseudo-headers and x-asmesh-cluster are off limits.
-      const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || '!#$%&\'*+-.^_`|~'.includes(String.fromCharCode(c));
+      const ok =
+        (c >= 0x30 && c <= 0x39) ||
+        (c >= 0x41 && c <= 0x5a) ||
+        (c >= 0x61 && c <= 0x7a) ||
+        "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c));
       if (!ok) return this.c.fail(v.path, 'invalid header name "' + s + '"');
     }
     if (asciiLower(s) == CLUSTER_HEADER) return this.c.fail(v.path, 'x-asmesh-cluster is written by the filter itself');
@@ -451,15 +576,24 @@ class Parser {
       const value = v.get(key) as JsonValue;
       const nameProbe = new JsonValue(JsonKind.String, memberPath(v.path, key));
       nameProbe.str = key;
-      if (key == ':authority') { this.c.fail(nameProbe.path, ':authority (Istio: an authority rewrite) is not supported by asmesh steering'); return out; }
+      if (key == ':authority') {
+        this.c.fail(nameProbe.path, ':authority (Istio: an authority rewrite) is not supported by asmesh steering');
+        return out;
+      }
       if (!this.headerName(nameProbe)) return out;
       if (!this.c.kind(value, JsonKind.String)) return out;
       for (let j = 0; j < value.str.length; j++) {
         const c = value.str.charCodeAt(j);
-        if (c == 0 || c == 0x0a || c == 0x0d) { this.c.fail(value.path, 'header value contains NUL, CR or LF'); return out; }
+        if (c == 0 || c == 0x0a || c == 0x0d) {
+          this.c.fail(value.path, 'header value contains NUL, CR or LF');
+          return out;
+        }
       }
       // Envoy reads `%` in a header value as a substitution formatter (%REQ(..)%, ...), which asmesh does not evaluate.
-      if (value.str.includes('%')) { this.c.fail(value.path, 'a % (an Envoy formatter) is not supported by asmesh steering'); return out; }
+      if (value.str.includes('%')) {
+        this.c.fail(value.path, 'a % (an Envoy formatter) is not supported by asmesh steering');
+        return out;
+      }
       // Envoy drops a header to set or add whose value is empty (keep_empty_value is false in pilot's routes).
       if (value.str.length == 0) continue;
       out.push(new HeaderValue(asciiLower(key), value.str));
@@ -478,14 +612,19 @@ export function templateProblem(t: string): string {
     const close = t.indexOf('}', open);
     if (close < 0) return 'unclosed { in template';
     const name = t.substring(open + 1, close);
-    if (name != 'host' && name != 'fqdn' && name != 'subset' && name != 'port') return 'unknown placeholder {' + name + '} (use {host}, {fqdn}, {subset}, {port})';
+    if (name != 'host' && name != 'fqdn' && name != 'subset' && name != 'port')
+      return 'unknown placeholder {' + name + '} (use {host}, {fqdn}, {subset}, {port})';
     i = close + 1;
   }
   return '';
 }
 
 export function renderCluster(template: string, host: string, fqdn: string, subset: string, port: i32): string {
-  return template.replaceAll('{host}', host).replaceAll('{fqdn}', fqdn).replaceAll('{subset}', subset).replaceAll('{port}', port.toString());
+  return template
+    .replaceAll('{host}', host)
+    .replaceAll('{fqdn}', fqdn)
+    .replaceAll('{subset}', subset)
+    .replaceAll('{port}', port.toString());
 }
 
 /** A namespace name: an RFC 1123 DNS label. */
@@ -514,8 +653,14 @@ export function resolveFqdn(host: string, namespace: string): string {
  * the registry (a Kubernetes Service or a ServiceEntry host), as a VirtualService's host normally is.
  */
 export function addVirtualHostDomains(set: HostSet, fqdn: string, proxyNamespace: string): void {
-  if (fqdn == '*') { set.any = true; return; }
-  if (fqdn.startsWith('*.')) { set.suffixes.push(fqdn.substring(1)); return; }
+  if (fqdn == '*') {
+    set.any = true;
+    return;
+  }
+  if (fqdn.startsWith('*.')) {
+    set.suffixes.push(fqdn.substring(1));
+    return;
+  }
   set.exact.add(fqdn);
   set.exact.add(fqdn + '.');
   const svcSuffix = '.svc.' + CLUSTER_DOMAIN;

@@ -1,9 +1,29 @@
 // The steering filter's proxy-wasm adapter: reads the request, asks logic.ts for a decision, writes
 // `x-asmesh-cluster`, clears the route cache, applies header operations and faults.
 import {
-  RootContext, HttpContext, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, TimerHandler,
-  requestHeaders, responseHeaders, configureOrFail, logWarn, logDebug, logLevel, LogLevel,
-  Counter, clearRouteCache, setTimer, randomU64, Pair, getProperty, getPropertyString, getPropertyInt64, isMissingInt, pairStringValues,
+  RootContext,
+  HttpContext,
+  FilterHeadersStatus,
+  FilterDataStatus,
+  FilterTrailersStatus,
+  TimerHandler,
+  requestHeaders,
+  responseHeaders,
+  configureOrFail,
+  logWarn,
+  logDebug,
+  logLevel,
+  LogLevel,
+  Counter,
+  clearRouteCache,
+  setTimer,
+  randomU64,
+  Pair,
+  getProperty,
+  getPropertyString,
+  getPropertyInt64,
+  isMissingInt,
+  pairStringValues,
 } from '../../assembly/proxy';
 import { SteeringConfig, HeaderOps, HttpRoute, Destination, parseSteeringConfig } from './config';
 import { Decision, RandomSource, RequestView, decide } from './logic';
@@ -15,7 +35,9 @@ const CLUSTER_HEADER_BYTES = String.UTF8.encode(CLUSTER_HEADER);
 const ABORT_BODY = 'fault filter abort';
 
 class HostRandom extends RandomSource {
-  next(): u64 { return randomU64(); }
+  next(): u64 {
+    return randomU64();
+  }
 }
 
 const DESTINATION_PORT = ['destination', 'port'];
@@ -176,7 +198,12 @@ export class SteeringHttp extends HttpContext {
     const route = d.route;
     if (route === null) {
       root.stats.unmatched.increment(1);
-      if (logLevel() <= LogLevel.Debug) logDebug('steering: ' + (d.notFound ? 'no route matched: 404' : 'not a host of the VirtualService') + (spoofed ? ' (client x-asmesh-cluster removed)' : ''));
+      if (logLevel() <= LogLevel.Debug)
+        logDebug(
+          'steering: ' +
+            (d.notFound ? 'no route matched: 404' : 'not a host of the VirtualService') +
+            (spoofed ? ' (client x-asmesh-cluster removed)' : ''),
+        );
       if (d.notFound) {
         // Istio's virtual host holds only the VirtualService's routes: Envoy answers 404 (route_not_found).
         this.sendLocalResponse(404, 'route_not_found', '', []);
@@ -195,9 +222,16 @@ export class SteeringHttp extends HttpContext {
     const di = route.destinations.indexOf(dest);
     root.stats.decisions[index][di].increment(1);
     if (logLevel() <= LogLevel.Debug) {
-      logDebug('steering: route ' + route.label + ' -> ' + dest.cluster + (d.sticky ? ' (sticky)' : '') +
-        (d.delayMs > 0 ? ' delay ' + d.delayMs.toString() + 'ms' : '') +
-        (d.abortStatus > 0 ? ' abort ' + d.abortStatus.toString() : '') + (spoofed ? ' (client x-asmesh-cluster removed)' : ''));
+      logDebug(
+        'steering: route ' +
+          route.label +
+          ' -> ' +
+          dest.cluster +
+          (d.sticky ? ' (sticky)' : '') +
+          (d.delayMs > 0 ? ' delay ' + d.delayMs.toString() + 'ms' : '') +
+          (d.abortStatus > 0 ? ' abort ' + d.abortStatus.toString() : '') +
+          (spoofed ? ' (client x-asmesh-cluster removed)' : ''),
+      );
     }
     if (d.delayMs > 0) {
       root.stats.delays[index].increment(1);

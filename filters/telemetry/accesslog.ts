@@ -3,20 +3,50 @@ import { quote } from '../../assembly/lib/json';
 import { joinStrings } from '../../assembly/lib/strings';
 import { RequestFacts } from './logic';
 import {
-  L_REPORTER, L_SOURCE_WORKLOAD, L_SOURCE_WORKLOAD_NAMESPACE, L_SOURCE_PRINCIPAL, L_DESTINATION_WORKLOAD,
-  L_DESTINATION_WORKLOAD_NAMESPACE, L_DESTINATION_PRINCIPAL, L_CONNECTION_SECURITY_POLICY, L_DESTINATION_SERVICE,
+  L_REPORTER,
+  L_SOURCE_WORKLOAD,
+  L_SOURCE_WORKLOAD_NAMESPACE,
+  L_SOURCE_PRINCIPAL,
+  L_DESTINATION_WORKLOAD,
+  L_DESTINATION_WORKLOAD_NAMESPACE,
+  L_DESTINATION_PRINCIPAL,
+  L_CONNECTION_SECURITY_POLICY,
+  L_DESTINATION_SERVICE,
   responseFlagsString,
 } from './labels';
 
 export const ACCESS_LOG_FIELDS: string[] = [
-  'start_time', 'method', 'path', 'protocol', 'response_code', 'response_flags', 'bytes_received', 'bytes_sent',
-  'duration', 'upstream_cluster', 'upstream_host', 'source_workload', 'source_principal', 'destination_workload',
-  'destination_principal', 'user_agent', 'request_id', 'trace_id', 'span_id',
+  'start_time',
+  'method',
+  'path',
+  'protocol',
+  'response_code',
+  'response_flags',
+  'bytes_received',
+  'bytes_sent',
+  'duration',
+  'upstream_cluster',
+  'upstream_host',
+  'source_workload',
+  'source_principal',
+  'destination_workload',
+  'destination_principal',
+  'user_agent',
+  'request_id',
+  'trace_id',
+  'span_id',
   // Not in the default set:
-  'authority', 'reporter', 'source_namespace', 'destination_namespace', 'destination_service',
-  'response_code_details', 'grpc_status', 'connection_security_policy',
+  'authority',
+  'reporter',
+  'source_namespace',
+  'destination_namespace',
+  'destination_service',
+  'response_code_details',
+  'grpc_status',
+  'connection_security_policy',
   // What istio_request_bytes / istio_response_bytes record (Envoy's request.total_size / response.total_size).
-  'request_total_size', 'response_total_size',
+  'request_total_size',
+  'response_total_size',
 ];
 /** The first DEFAULT_FIELD_COUNT fields are logged when the configuration names none. */
 export const DEFAULT_FIELD_COUNT: i32 = 19;
@@ -46,15 +76,17 @@ export function formatTime(ns: u64): string {
   const d = doy - (153 * mp + 2) / 5 + 1;
   const m = mp < 10 ? mp + 3 : mp - 9;
   const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  const h = rem / 3_600_000; rem %= 3_600_000;
-  const min = rem / 60_000; rem %= 60_000;
+  const h = rem / 3_600_000;
+  rem %= 3_600_000;
+  const min = rem / 60_000;
+  rem %= 60_000;
   const s = rem / 1000;
   const milli = rem % 1000;
   return pad(y, 4) + '-' + pad(m, 2) + '-' + pad(d, 2) + 'T' + pad(h, 2) + ':' + pad(min, 2) + ':' + pad(s, 2) + '.' + pad(milli, 3) + 'Z';
 }
 
 function str(s: string | null): string {
-  return s === null ? "null" : quote(s);
+  return s === null ? 'null' : quote(s);
 }
 
 function label(v: string): string {
@@ -68,35 +100,68 @@ export function durationMs(ns: u64): u64 {
 
 function fieldJson(field: i32, f: RequestFacts, labels: string[]): string {
   switch (field) {
-    case 0: return quote(formatTime(f.startNs));
-    case 1: return quote(f.method);
-    case 2: return quote(f.path);
-    case 3: return quote(f.protocol);
-    case 4: return f.responseCode.toString();
-    case 5: return quote(responseFlagsString(f.responseFlags));
-    case 6: return f.requestBodyBytes.toString();
-    case 7: return f.responseBodyBytes.toString();
-    case 8: return durationMs(f.durationNs).toString();
-    case 9: return str(f.upstreamCluster);
-    case 10: return str(f.upstreamHost);
-    case 11: return label(labels[L_SOURCE_WORKLOAD]);
-    case 12: return label(labels[L_SOURCE_PRINCIPAL]);
-    case 13: return label(labels[L_DESTINATION_WORKLOAD]);
-    case 14: return label(labels[L_DESTINATION_PRINCIPAL]);
-    case 15: return str(f.userAgent);
-    case 16: return str(f.requestId);
-    case 17: { const t = f.trace; return t === null ? 'null' : quote(t.traceId); }
-    case 18: { const t = f.trace; return t === null ? 'null' : quote(t.spanId); }
-    case 19: return quote(f.authority);
-    case 20: return label(labels[L_REPORTER]);
-    case 21: return label(labels[L_SOURCE_WORKLOAD_NAMESPACE]);
-    case 22: return label(labels[L_DESTINATION_WORKLOAD_NAMESPACE]);
-    case 23: return label(labels[L_DESTINATION_SERVICE]);
-    case 24: return str(f.responseCodeDetails);
-    case 25: return f.grpcStatus.length == 0 ? 'null' : quote(f.grpcStatus);
-    case 26: return label(labels[L_CONNECTION_SECURITY_POLICY]);
-    case 27: return f.requestBytes.toString();
-    default: return f.responseBytes.toString();
+    case 0:
+      return quote(formatTime(f.startNs));
+    case 1:
+      return quote(f.method);
+    case 2:
+      return quote(f.path);
+    case 3:
+      return quote(f.protocol);
+    case 4:
+      return f.responseCode.toString();
+    case 5:
+      return quote(responseFlagsString(f.responseFlags));
+    case 6:
+      return f.requestBodyBytes.toString();
+    case 7:
+      return f.responseBodyBytes.toString();
+    case 8:
+      return durationMs(f.durationNs).toString();
+    case 9:
+      return str(f.upstreamCluster);
+    case 10:
+      return str(f.upstreamHost);
+    case 11:
+      return label(labels[L_SOURCE_WORKLOAD]);
+    case 12:
+      return label(labels[L_SOURCE_PRINCIPAL]);
+    case 13:
+      return label(labels[L_DESTINATION_WORKLOAD]);
+    case 14:
+      return label(labels[L_DESTINATION_PRINCIPAL]);
+    case 15:
+      return str(f.userAgent);
+    case 16:
+      return str(f.requestId);
+    case 17: {
+      const t = f.trace;
+      return t === null ? 'null' : quote(t.traceId);
+    }
+    case 18: {
+      const t = f.trace;
+      return t === null ? 'null' : quote(t.spanId);
+    }
+    case 19:
+      return quote(f.authority);
+    case 20:
+      return label(labels[L_REPORTER]);
+    case 21:
+      return label(labels[L_SOURCE_WORKLOAD_NAMESPACE]);
+    case 22:
+      return label(labels[L_DESTINATION_WORKLOAD_NAMESPACE]);
+    case 23:
+      return label(labels[L_DESTINATION_SERVICE]);
+    case 24:
+      return str(f.responseCodeDetails);
+    case 25:
+      return f.grpcStatus.length == 0 ? 'null' : quote(f.grpcStatus);
+    case 26:
+      return label(labels[L_CONNECTION_SECURITY_POLICY]);
+    case 27:
+      return f.requestBytes.toString();
+    default:
+      return f.responseBytes.toString();
   }
 }
 

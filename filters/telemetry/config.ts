@@ -22,8 +22,16 @@ import { JsonKind, JsonValue, memberPath, indexPath } from '../../assembly/lib/j
 import { isValidLabelName } from './labels';
 import { ACCESS_LOG_FIELDS, DEFAULT_FIELD_COUNT, accessLogFieldIndex } from './accesslog';
 import {
-  Reporter, MetricSpec, METRIC_COUNT, METRIC_MATCH_NAMES, LabelSource, SourceKind, Attribute,
-  defaultMetricSpec, upsertLabel, removeLabel,
+  Reporter,
+  MetricSpec,
+  METRIC_COUNT,
+  METRIC_MATCH_NAMES,
+  LabelSource,
+  SourceKind,
+  Attribute,
+  defaultMetricSpec,
+  upsertLabel,
+  removeLabel,
 } from './logic';
 
 export const DEFAULT_MAX_LABEL_SETS: i64 = 10000;
@@ -65,13 +73,15 @@ export function parseClaimPath(rest: string): string[] | null {
   const n = rest.length;
   while (i < n) {
     const c = rest.charCodeAt(i);
-    if (c == 0x2e) { // .name
+    if (c == 0x2e) {
+      // .name
       let j = i + 1;
       while (j < n && isIdentChar(rest.charCodeAt(j), j == i + 1)) j++;
       if (j == i + 1) return null;
       path.push(rest.substring(i + 1, j));
       i = j;
-    } else if (c == 0x5b) { // [name], ['name'], ["name"]
+    } else if (c == 0x5b) {
+      // [name], ['name'], ["name"]
       if (i + 1 >= n) return null;
       const q = rest.charCodeAt(i + 1);
       if (q == 0x27 || q == 0x22) {
@@ -136,17 +146,30 @@ function applyOverride(c: ConfigChecker, o: JsonValue, cfg: TelemetryConfig): vo
   const match = c.optional(o, 'match', JsonKind.Object);
   if (match !== null) {
     if (!c.object(match, ['metric', 'mode', 'customMetric'])) return;
-    if (match.has('customMetric')) { c.fail(memberPath(match.path, 'customMetric'), 'custom metrics are not supported'); return; }
+    if (match.has('customMetric')) {
+      c.fail(memberPath(match.path, 'customMetric'), 'custom metrics are not supported');
+      return;
+    }
     const metric = c.str(match, 'metric', 'ALL_METRICS');
     if (metric != 'ALL_METRICS') {
       const at = METRIC_MATCH_NAMES.indexOf(metric);
-      if (at < 0) { c.fail(memberPath(match.path, 'metric'), 'unsupported metric "' + metric + '" (ALL_METRICS, ' + METRIC_MATCH_NAMES.join(', ') + ')'); return; }
-      first = at; last = at;
+      if (at < 0) {
+        c.fail(
+          memberPath(match.path, 'metric'),
+          'unsupported metric "' + metric + '" (ALL_METRICS, ' + METRIC_MATCH_NAMES.join(', ') + ')',
+        );
+        return;
+      }
+      first = at;
+      last = at;
     }
     const mode = c.str(match, 'mode', 'CLIENT_AND_SERVER');
     if (mode == 'CLIENT') applies = cfg.reporter == Reporter.Source;
     else if (mode == 'SERVER') applies = cfg.reporter == Reporter.Destination;
-    else if (mode != 'CLIENT_AND_SERVER') { c.fail(memberPath(match.path, 'mode'), 'expected CLIENT_AND_SERVER, CLIENT or SERVER, got "' + mode + '"'); return; }
+    else if (mode != 'CLIENT_AND_SERVER') {
+      c.fail(memberPath(match.path, 'mode'), 'expected CLIENT_AND_SERVER, CLIENT or SERVER, got "' + mode + '"');
+      return;
+    }
   }
   const disabled = c.bool(o, 'disabled', false);
   const tags = c.optional(o, 'tagOverrides', JsonKind.Object);
@@ -157,16 +180,30 @@ function applyOverride(c: ConfigChecker, o: JsonValue, cfg: TelemetryConfig): vo
     for (let i = 0; i < tags.keys.length; i++) {
       const name = tags.keys[i];
       const t = tags.get(name)!;
-      if (!isValidLabelName(name)) { c.fail(t.path, 'invalid label name "' + name + '"'); return; }
+      if (!isValidLabelName(name)) {
+        c.fail(t.path, 'invalid label name "' + name + '"');
+        return;
+      }
       if (!c.object(t, ['operation', 'value'])) return;
       const op = c.str(t, 'operation', 'UPSERT');
-      if (op == 'REMOVE') { names.push(name); sources.push(null); continue; }
-      if (op != 'UPSERT') { c.fail(memberPath(t.path, 'operation'), 'expected UPSERT or REMOVE, got "' + op + '"'); return; }
+      if (op == 'REMOVE') {
+        names.push(name);
+        sources.push(null);
+        continue;
+      }
+      if (op != 'UPSERT') {
+        c.fail(memberPath(t.path, 'operation'), 'expected UPSERT or REMOVE, got "' + op + '"');
+        return;
+      }
       const value = c.required(t, 'value', JsonKind.String);
       if (value === null) return;
       const source = parseValueExpression(value.str);
-      if (source === null) { c.fail(value.path, 'unsupported expression "' + value.str + '"'); return; }
-      names.push(name); sources.push(source);
+      if (source === null) {
+        c.fail(value.path, 'unsupported expression "' + value.str + '"');
+        return;
+      }
+      names.push(name);
+      sources.push(source);
     }
   }
   if (c.failed || !applies) return;
@@ -190,7 +227,8 @@ export function parseTelemetryConfig(bytes: ArrayBuffer): ConfigResult<Telemetry
   const cfg = new TelemetryConfig();
   const reporter = c.str(root, 'reporter', 'destination');
   if (reporter == 'source') cfg.reporter = Reporter.Source;
-  else if (reporter != 'destination') c.fail(memberPath(root.path, 'reporter'), 'expected "source" or "destination", got "' + reporter + '"');
+  else if (reporter != 'destination')
+    c.fail(memberPath(root.path, 'reporter'), 'expected "source" or "destination", got "' + reporter + '"');
   cfg.peerMetadata = c.bool(root, 'peerMetadata', true);
   cfg.maxLabelSets = <i32>c.int(root, 'maxLabelSets', DEFAULT_MAX_LABEL_SETS, 1, 1000000);
   for (let m = 0; m < METRIC_COUNT; m++) cfg.metrics.push(defaultMetricSpec(m));
@@ -214,8 +252,14 @@ export function parseTelemetryConfig(bytes: ArrayBuffer): ConfigResult<Telemetry
         const f = fields.items[i];
         if (!c.kind(f, JsonKind.String)) break;
         const at = accessLogFieldIndex(f.str);
-        if (at < 0) { c.fail(indexPath(fields.path, i), 'unknown access log field "' + f.str + '" (' + ACCESS_LOG_FIELDS.join(', ') + ')'); break; }
-        if (cfg.accessLogFields.includes(at)) { c.fail(indexPath(fields.path, i), 'duplicate access log field "' + f.str + '"'); break; }
+        if (at < 0) {
+          c.fail(indexPath(fields.path, i), 'unknown access log field "' + f.str + '" (' + ACCESS_LOG_FIELDS.join(', ') + ')');
+          break;
+        }
+        if (cfg.accessLogFields.includes(at)) {
+          c.fail(indexPath(fields.path, i), 'duplicate access log field "' + f.str + '"');
+          break;
+        }
         cfg.accessLogFields.push(at);
       }
     }
@@ -225,7 +269,11 @@ export function parseTelemetryConfig(bytes: ArrayBuffer): ConfigResult<Telemetry
     const spec = cfg.metrics[m];
     spec.seal();
     spec.sameLabelsAs = m;
-    for (let k = 0; k < m; k++) if (spec.sameLabels(cfg.metrics[k])) { spec.sameLabelsAs = k; break; }
+    for (let k = 0; k < m; k++)
+      if (spec.sameLabels(cfg.metrics[k])) {
+        spec.sameLabelsAs = k;
+        break;
+      }
   }
   return new ConfigResult<TelemetryConfig>(cfg, '');
 }

@@ -2,16 +2,49 @@
 // the clock, then at the end of the stream (onLog) records Istio's standard metrics and writes the
 // JSON access log line. Decisions live in logic.ts; configuration in config.ts.
 import {
-  RootContext, HttpContext, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, configureOrFail,
-  requestHeaders, responseHeaders, responseTrailers, getBufferBytes, BufferType, logInfo, currentTimeNanoseconds, getProperty,
-  getPropertyString, getPropertyInt64, getPropertyBool, isMissingInt, Counter, PairsLookup, MetricType,
-  defineMetric, incrementMetric, recordMetric,
+  RootContext,
+  HttpContext,
+  FilterHeadersStatus,
+  FilterDataStatus,
+  FilterTrailersStatus,
+  configureOrFail,
+  requestHeaders,
+  responseHeaders,
+  responseTrailers,
+  getBufferBytes,
+  BufferType,
+  logInfo,
+  currentTimeNanoseconds,
+  getProperty,
+  getPropertyString,
+  getPropertyInt64,
+  getPropertyBool,
+  isMissingInt,
+  Counter,
+  PairsLookup,
+  MetricType,
+  defineMetric,
+  incrementMetric,
+  recordMetric,
 } from '../../assembly/proxy';
 import { JsonValue, parseJson } from '../../assembly/lib/json';
 import { TelemetryConfig, parseTelemetryConfig } from './config';
 import {
-  Reporter, RequestFacts, ValueContext, MetricSpec, SeriesTable, SourceKind, METRIC_COUNT,
-  SERIES_FOUND, SERIES_NEW, Attribute, standardLabels, claimValue, isCounter, recordsFor, metricValue,
+  Reporter,
+  RequestFacts,
+  ValueContext,
+  MetricSpec,
+  SeriesTable,
+  SourceKind,
+  METRIC_COUNT,
+  SERIES_FOUND,
+  SERIES_NEW,
+  Attribute,
+  standardLabels,
+  claimValue,
+  isCounter,
+  recordsFor,
+  metricValue,
 } from './logic';
 import { isGrpcContentType, grpcStatusOf } from './labels';
 import { GrpcFrames } from './grpc';
@@ -65,7 +98,19 @@ const RQ_B3_TRACE = 7;
 const RQ_B3_SPAN = 8;
 const RQ_B3 = 9;
 const RQ_PEER = 10;
-const REQUEST_WANTED: string[] = [':authority', ':method', ':path', 'content-type', 'user-agent', 'x-request-id', 'traceparent', 'x-b3-traceid', 'x-b3-spanid', 'b3', PEER_HEADER];
+const REQUEST_WANTED: string[] = [
+  ':authority',
+  ':method',
+  ':path',
+  'content-type',
+  'user-agent',
+  'x-request-id',
+  'traceparent',
+  'x-b3-traceid',
+  'x-b3-spanid',
+  'b3',
+  PEER_HEADER,
+];
 /** Where the tag overrides' request headers start in a scan. */
 const RQ_FIXED = REQUEST_WANTED.length;
 const RS_STATUS = 0;
@@ -224,7 +269,9 @@ class TelemetryHttp extends HttpContext {
   private requestScan: PairsLookup | null = null;
   private responseScan: PairsLookup | null = null;
 
-  private get telemetry(): TelemetryRoot { return changetype<TelemetryRoot>(this.root); }
+  private get telemetry(): TelemetryRoot {
+    return changetype<TelemetryRoot>(this.root);
+  }
 
   /** Reads what the request headers tell (also from onLog when an earlier filter replied locally). */
   private readRequest(): PairsLookup {
@@ -396,7 +443,8 @@ class TelemetryHttp extends HttpContext {
       const total = getPropertyInt64(['request', 'total_size']);
       f.requestBytes = isMissingInt(total) ? this.requestHeaderBytes + f.requestBodyBytes : total;
       // We never saw the request: its body (if any was read) is Envoy's count.
-      if (missedRequest && requestHeaderBytes >= 0 && f.requestBytes >= requestHeaderBytes) f.requestBodyBytes = f.requestBytes - requestHeaderBytes;
+      if (missedRequest && requestHeaderBytes >= 0 && f.requestBytes >= requestHeaderBytes)
+        f.requestBodyBytes = f.requestBytes - requestHeaderBytes;
     } else {
       f.requestBytes = requestHeaderBytes + f.requestBodyBytes;
     }
@@ -447,10 +495,16 @@ function countFrames(frames: GrpcFrames, buffer: BufferType, size: u32): void {
 class HttpValues extends ValueContext {
   private payloadRead: bool = false;
   private payload: JsonValue | null = null;
-  constructor(private readonly http: TelemetryHttp) { super(); }
+  constructor(private readonly http: TelemetryHttp) {
+    super();
+  }
 
-  requestHeader(name: string): string | null { return this.http.requestValue(name); }
-  responseHeader(name: string): string | null { return this.http.responseValue(name); }
+  requestHeader(name: string): string | null {
+    return this.http.requestValue(name);
+  }
+  responseHeader(name: string): string | null {
+    return this.http.responseValue(name);
+  }
 
   claim(path: string[]): string | null {
     if (!this.payloadRead) {

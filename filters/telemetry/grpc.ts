@@ -28,13 +28,15 @@ export class GrpcFrames {
   }
 
   /** How many prefix bytes to read at a position `skip` returned. */
-  get prefixWanted(): i32 { return GRPC_PREFIX_BYTES - this.prefixHave; }
+  get prefixWanted(): i32 {
+    return GRPC_PREFIX_BYTES - this.prefixHave;
+  }
 
   /** Takes prefix bytes read at `pos` (at most prefixWanted); returns the position after them. */
   prefix(bytes: Uint8Array, pos: u32): u32 {
     for (let i = 0; i < bytes.length; i++) {
       if (this.prefixHave == 0) this.messages++;
-      else this.length = (this.length << 8) | <u64>bytes[i];
+      else this.length = (this.length << 8) | (<u64>bytes[i]);
       this.prefixHave++;
       if (this.prefixHave == GRPC_PREFIX_BYTES) {
         this.payloadLeft = this.length;

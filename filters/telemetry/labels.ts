@@ -46,12 +46,30 @@ export const L_CONNECTION_SECURITY_POLICY: i32 = 24;
 
 /** Istio's 25 standard labels (istio.io "Istio Standard Metrics"; the stats filter's tags). */
 export const STANDARD_LABELS: string[] = [
-  'reporter', 'source_workload', 'source_workload_namespace', 'source_principal', 'source_app',
-  'source_version', 'source_canonical_service', 'source_canonical_revision', 'source_cluster',
-  'destination_workload', 'destination_workload_namespace', 'destination_principal', 'destination_app',
-  'destination_version', 'destination_service', 'destination_service_name', 'destination_service_namespace',
-  'destination_canonical_service', 'destination_canonical_revision', 'destination_cluster',
-  'request_protocol', 'response_code', 'grpc_response_status', 'response_flags',
+  'reporter',
+  'source_workload',
+  'source_workload_namespace',
+  'source_principal',
+  'source_app',
+  'source_version',
+  'source_canonical_service',
+  'source_canonical_revision',
+  'source_cluster',
+  'destination_workload',
+  'destination_workload_namespace',
+  'destination_principal',
+  'destination_app',
+  'destination_version',
+  'destination_service',
+  'destination_service_name',
+  'destination_service_namespace',
+  'destination_canonical_service',
+  'destination_canonical_revision',
+  'destination_cluster',
+  'request_protocol',
+  'response_code',
+  'grpc_response_status',
+  'response_flags',
   'connection_security_policy',
 ];
 
@@ -82,8 +100,36 @@ export function sanitizeValue(value: string): string {
 // Envoy 1.40's own %RESPONSE_FLAGS% for UH UT UF UC UO NR DI FI RL DC URX SI UMSDR UPE NC in
 // test/telemetry/envoy-flags.test.ts; the others follow Envoy's CoreResponseFlag enum order.
 export const RESPONSE_FLAG_CODES: string[] = [
-  'LH', 'UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DI', 'FI', 'RL', 'UAEX', 'RLSE', 'DC',
-  'URX', 'SI', 'IH', 'DPE', 'UMSDR', 'RFCF', 'NFCF', 'DT', 'UPE', 'NC', 'OM', 'DF', 'DO', 'DR', 'UDO',
+  'LH',
+  'UH',
+  'UT',
+  'LR',
+  'UR',
+  'UF',
+  'UC',
+  'UO',
+  'NR',
+  'DI',
+  'FI',
+  'RL',
+  'UAEX',
+  'RLSE',
+  'DC',
+  'URX',
+  'SI',
+  'IH',
+  'DPE',
+  'UMSDR',
+  'RFCF',
+  'NFCF',
+  'DT',
+  'UPE',
+  'NC',
+  'OM',
+  'DF',
+  'DO',
+  'DR',
+  'UDO',
 ];
 const FLAG_URX: i32 = 15;
 
@@ -97,10 +143,10 @@ const FLAG_URX: i32 = 15;
  */
 export function responseFlagsString(flags: u64): string {
   if (flags == 0) return '-';
-  const urx = (flags & (<u64>1 << <u64>FLAG_URX)) != 0;
+  const urx = (flags & ((<u64>1) << (<u64>FLAG_URX))) != 0;
   let out = urx ? 'URX' : '';
   for (let i = 0; i < RESPONSE_FLAG_CODES.length; i++) {
-    if (i != FLAG_URX && (flags & (<u64>1 << <u64>i)) != 0) {
+    if (i != FLAG_URX && (flags & ((<u64>1) << (<u64>i))) != 0) {
       if (out.length > 0) out += ',';
       out += RESPONSE_FLAG_CODES[i];
     }
@@ -140,12 +186,21 @@ export function grpcStatusOf(trailer: string | null, header: string | null, http
   }
   if (httpStatus <= 0) return '';
   switch (httpStatus) {
-    case 400: return '13';
-    case 401: return '16';
-    case 403: return '7';
-    case 404: return '12';
-    case 429: case 502: case 503: case 504: return '14';
-    default: return '2';
+    case 400:
+      return '13';
+    case 401:
+      return '16';
+    case 403:
+      return '7';
+    case 404:
+      return '12';
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return '14';
+    default:
+      return '2';
   }
 }
 

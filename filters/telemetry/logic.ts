@@ -7,17 +7,47 @@ import { JsonKind, JsonValue, jsonAt, scalarText } from '../../assembly/lib/json
 import { PeerInfo } from './peer';
 import { TraceIds } from './trace';
 import {
-  STANDARD_LABELS, UNKNOWN, OTHER, L_REPORTER, L_SOURCE_WORKLOAD, L_SOURCE_WORKLOAD_NAMESPACE, L_SOURCE_PRINCIPAL,
-  L_SOURCE_APP, L_SOURCE_VERSION, L_SOURCE_CANONICAL_SERVICE, L_SOURCE_CANONICAL_REVISION, L_SOURCE_CLUSTER, L_DESTINATION_WORKLOAD, L_DESTINATION_WORKLOAD_NAMESPACE,
-  L_DESTINATION_PRINCIPAL, L_DESTINATION_APP, L_DESTINATION_VERSION, L_DESTINATION_SERVICE,
-  L_DESTINATION_SERVICE_NAME, L_DESTINATION_SERVICE_NAMESPACE, L_DESTINATION_CANONICAL_SERVICE,
-  L_DESTINATION_CANONICAL_REVISION, L_DESTINATION_CLUSTER, L_REQUEST_PROTOCOL,
-  L_RESPONSE_CODE, L_GRPC_RESPONSE_STATUS, L_RESPONSE_FLAGS, L_CONNECTION_SECURITY_POLICY,
-  sanitizeValue, encodeMetricName, responseFlagsString, hostOfAuthority, serviceOfCluster,
-  serviceName, serviceNamespace,
+  STANDARD_LABELS,
+  UNKNOWN,
+  OTHER,
+  L_REPORTER,
+  L_SOURCE_WORKLOAD,
+  L_SOURCE_WORKLOAD_NAMESPACE,
+  L_SOURCE_PRINCIPAL,
+  L_SOURCE_APP,
+  L_SOURCE_VERSION,
+  L_SOURCE_CANONICAL_SERVICE,
+  L_SOURCE_CANONICAL_REVISION,
+  L_SOURCE_CLUSTER,
+  L_DESTINATION_WORKLOAD,
+  L_DESTINATION_WORKLOAD_NAMESPACE,
+  L_DESTINATION_PRINCIPAL,
+  L_DESTINATION_APP,
+  L_DESTINATION_VERSION,
+  L_DESTINATION_SERVICE,
+  L_DESTINATION_SERVICE_NAME,
+  L_DESTINATION_SERVICE_NAMESPACE,
+  L_DESTINATION_CANONICAL_SERVICE,
+  L_DESTINATION_CANONICAL_REVISION,
+  L_DESTINATION_CLUSTER,
+  L_REQUEST_PROTOCOL,
+  L_RESPONSE_CODE,
+  L_GRPC_RESPONSE_STATUS,
+  L_RESPONSE_FLAGS,
+  L_CONNECTION_SECURITY_POLICY,
+  sanitizeValue,
+  encodeMetricName,
+  responseFlagsString,
+  hostOfAuthority,
+  serviceOfCluster,
+  serviceName,
+  serviceNamespace,
 } from './labels';
 
-export enum Reporter { Source, Destination }
+export enum Reporter {
+  Source,
+  Destination,
+}
 
 /** What the adapter learned about one request (from headers, properties and the clock). */
 export class RequestFacts {
@@ -81,13 +111,15 @@ export function standardLabels(reporter: Reporter, local: PeerInfo, f: RequestFa
   let dst: PeerInfo | null;
   if (reporter == Reporter.Destination) {
     v[L_REPORTER] = 'destination';
-    src = peer; dst = local;
+    src = peer;
+    dst = local;
     v[L_SOURCE_PRINCIPAL] = f.mtls ? orUnknown(f.peerPrincipal) : UNKNOWN;
     v[L_DESTINATION_PRINCIPAL] = f.mtls ? orUnknown(f.localPrincipal) : UNKNOWN;
     v[L_CONNECTION_SECURITY_POLICY] = f.mtls ? 'mutual_tls' : 'none';
   } else {
     v[L_REPORTER] = 'source';
-    src = local; dst = peer;
+    src = local;
+    dst = peer;
     v[L_SOURCE_PRINCIPAL] = f.mtls ? orUnknown(f.localPrincipal) : UNKNOWN;
     v[L_DESTINATION_PRINCIPAL] = f.mtls ? orUnknown(f.peerPrincipal) : UNKNOWN;
     v[L_CONNECTION_SECURITY_POLICY] = UNKNOWN;
@@ -121,15 +153,31 @@ export function standardLabels(reporter: Reporter, local: PeerInfo, f: RequestFa
 
 // ---- Metrics and their label sets -------------------------------------------------------------
 
-export enum MetricKind { RequestCount, RequestDuration, RequestSize, ResponseSize, RequestMessages, ResponseMessages }
+export enum MetricKind {
+  RequestCount,
+  RequestDuration,
+  RequestSize,
+  ResponseSize,
+  RequestMessages,
+  ResponseMessages,
+}
 export const METRIC_COUNT: i32 = 6;
 export const METRIC_NAMES: string[] = [
-  'istio_requests_total', 'istio_request_duration_milliseconds', 'istio_request_bytes', 'istio_response_bytes',
-  'istio_request_messages_total', 'istio_response_messages_total',
+  'istio_requests_total',
+  'istio_request_duration_milliseconds',
+  'istio_request_bytes',
+  'istio_response_bytes',
+  'istio_request_messages_total',
+  'istio_response_messages_total',
 ];
 /** Istio Telemetry API names (`match.metric`). */
 export const METRIC_MATCH_NAMES: string[] = [
-  'REQUEST_COUNT', 'REQUEST_DURATION', 'REQUEST_SIZE', 'RESPONSE_SIZE', 'GRPC_REQUEST_MESSAGES', 'GRPC_RESPONSE_MESSAGES',
+  'REQUEST_COUNT',
+  'REQUEST_DURATION',
+  'REQUEST_SIZE',
+  'RESPONSE_SIZE',
+  'GRPC_REQUEST_MESSAGES',
+  'GRPC_RESPONSE_MESSAGES',
 ];
 
 /** Counters (the others are histograms). */
@@ -149,26 +197,52 @@ export function recordsFor(kind: MetricKind, f: RequestFacts): bool {
 /** The value one request adds to (counter) or records in (histogram) metric `kind`. */
 export function metricValue(kind: MetricKind, f: RequestFacts): u64 {
   switch (kind) {
-    case MetricKind.RequestDuration: return f.durationNs / 1_000_000;
-    case MetricKind.RequestSize: return <u64>f.requestBytes;
-    case MetricKind.ResponseSize: return <u64>f.responseBytes;
-    case MetricKind.RequestMessages: return f.requestMessages;
-    case MetricKind.ResponseMessages: return f.responseMessages;
-    default: return 1;
+    case MetricKind.RequestDuration:
+      return f.durationNs / 1_000_000;
+    case MetricKind.RequestSize:
+      return <u64>f.requestBytes;
+    case MetricKind.ResponseSize:
+      return <u64>f.responseBytes;
+    case MetricKind.RequestMessages:
+      return f.requestMessages;
+    case MetricKind.ResponseMessages:
+      return f.responseMessages;
+    default:
+      return 1;
   }
 }
 
-export enum SourceKind { Standard, RequestHeader, ResponseHeader, Claim, Constant, Attribute }
+export enum SourceKind {
+  Standard,
+  RequestHeader,
+  ResponseHeader,
+  Claim,
+  Constant,
+  Attribute,
+}
 
 // Attributes a tag value may name directly.
-export enum Attribute { RequestHost, RequestMethod, RequestPath, RequestUrlPath, RequestProtocol, ResponseCode }
+export enum Attribute {
+  RequestHost,
+  RequestMethod,
+  RequestPath,
+  RequestUrlPath,
+  RequestProtocol,
+  ResponseCode,
+}
 
 /** Where a label's value comes from. */
 export class LabelSource {
   /** A claim's path (`request.auth.claims[a][b]` -> ["a", "b"]); `name` is its segments joined by NUL. */
   path: string[] = [];
-  constructor(public readonly kind: SourceKind, public readonly index: i32, public readonly name: string) {}
-  static standard(index: i32): LabelSource { return new LabelSource(SourceKind.Standard, index, ''); }
+  constructor(
+    public readonly kind: SourceKind,
+    public readonly index: i32,
+    public readonly name: string,
+  ) {}
+  static standard(index: i32): LabelSource {
+    return new LabelSource(SourceKind.Standard, index, '');
+  }
   static claim(path: string[]): LabelSource {
     const s = new LabelSource(SourceKind.Claim, 0, path.join('\u0000'));
     s.path = path;
@@ -195,19 +269,31 @@ export function claimValue(payload: JsonValue | null, path: string[]): string | 
 
 /** Lookups the adapter answers for custom dimensions; null when absent. */
 export class ValueContext {
-  requestHeader(name: string): string | null { return null; }
-  responseHeader(name: string): string | null { return null; }
-  claim(path: string[]): string | null { return null; }
+  requestHeader(name: string): string | null {
+    return null;
+  }
+  responseHeader(name: string): string | null {
+    return null;
+  }
+  claim(path: string[]): string | null {
+    return null;
+  }
 }
 
 function attributeValue(a: i32, f: RequestFacts): string {
   switch (a) {
-    case Attribute.RequestHost: return f.authority;
-    case Attribute.RequestMethod: return f.method;
-    case Attribute.RequestPath: return f.path;
-    case Attribute.RequestUrlPath: return pathWithoutQuery(f.path);
-    case Attribute.RequestProtocol: return f.protocol;
-    default: return f.responseCode.toString();
+    case Attribute.RequestHost:
+      return f.authority;
+    case Attribute.RequestMethod:
+      return f.method;
+    case Attribute.RequestPath:
+      return f.path;
+    case Attribute.RequestUrlPath:
+      return pathWithoutQuery(f.path);
+    case Attribute.RequestProtocol:
+      return f.protocol;
+    default:
+      return f.responseCode.toString();
   }
 }
 
@@ -220,11 +306,21 @@ export function labelValue(src: LabelSource, standard: string[], f: RequestFacts
       const s = standard[src.index];
       return src.index == L_GRPC_RESPONSE_STATUS && s.length == 0 ? '' : sanitizeValue(s);
     }
-    case SourceKind.RequestHeader: raw = ctx.requestHeader(src.name); break;
-    case SourceKind.ResponseHeader: raw = ctx.responseHeader(src.name); break;
-    case SourceKind.Claim: raw = ctx.claim(src.path); break;
-    case SourceKind.Constant: raw = src.name; break;
-    default: raw = attributeValue(src.index, f); break;
+    case SourceKind.RequestHeader:
+      raw = ctx.requestHeader(src.name);
+      break;
+    case SourceKind.ResponseHeader:
+      raw = ctx.responseHeader(src.name);
+      break;
+    case SourceKind.Claim:
+      raw = ctx.claim(src.path);
+      break;
+    case SourceKind.Constant:
+      raw = src.name;
+      break;
+    default:
+      raw = attributeValue(src.index, f);
+      break;
   }
   return sanitizeValue(raw === null ? '' : raw);
 }
@@ -238,7 +334,10 @@ export class MetricSpec {
   sameLabelsAs: i32 = 0;
   private prefixes: string[] = [];
   private parts: string[] = [];
-  constructor(public readonly kind: MetricKind, public readonly name: string) {}
+  constructor(
+    public readonly kind: MetricKind,
+    public readonly name: string,
+  ) {}
 
   /** Call once the labels are final (after the tag overrides). */
   seal(): void {
@@ -298,7 +397,10 @@ export function defaultMetricSpec(kind: MetricKind): MetricSpec {
 /** Sets (adds at the end, or replaces in place) a label. */
 export function upsertLabel(spec: MetricSpec, name: string, source: LabelSource): void {
   const at = spec.labelNames.indexOf(name);
-  if (at >= 0) { spec.sources[at] = source; return; }
+  if (at >= 0) {
+    spec.sources[at] = source;
+    return;
+  }
   spec.labelNames.push(name);
   spec.sources.push(source);
 }
@@ -325,14 +427,20 @@ export class SeriesTable {
   overflowId: u32 = u32.MAX_VALUE;
   constructor(public readonly cap: i32) {}
 
-  get size(): i32 { return this.ids.size; }
+  get size(): i32 {
+    return this.ids.size;
+  }
 
   classify(name: string): i32 {
     if (this.ids.has(name)) return SERIES_FOUND;
     return this.ids.size < this.cap ? SERIES_NEW : SERIES_OVERFLOW;
   }
 
-  id(name: string): u32 { return this.ids.get(name); }
+  id(name: string): u32 {
+    return this.ids.get(name);
+  }
 
-  add(name: string, id: u32): void { this.ids.set(name, id); }
+  add(name: string, id: u32): void {
+    this.ids.set(name, id);
+  }
 }

@@ -24,9 +24,23 @@ export class PeerInfo {
   canonicalRevision: string = '';
 
   toJson(): string {
-    return '{"workload":' + quote(this.workload) + ',"namespace":' + quote(this.namespace) +
-      ',"app":' + quote(this.app) + ',"version":' + quote(this.version) + ',"cluster":' + quote(this.cluster) +
-      ',"service":' + quote(this.canonicalService) + ',"revision":' + quote(this.canonicalRevision) + '}';
+    return (
+      '{"workload":' +
+      quote(this.workload) +
+      ',"namespace":' +
+      quote(this.namespace) +
+      ',"app":' +
+      quote(this.app) +
+      ',"version":' +
+      quote(this.version) +
+      ',"cluster":' +
+      quote(this.cluster) +
+      ',"service":' +
+      quote(this.canonicalService) +
+      ',"revision":' +
+      quote(this.canonicalRevision) +
+      '}'
+    );
   }
 
   /** The header value announcing this workload. */

@@ -1,7 +1,10 @@
 // Trace and span ids from W3C `traceparent` or Zipkin B3 headers. Pure: no host calls.
 
 export class TraceIds {
-  constructor(public readonly traceId: string, public readonly spanId: string) {}
+  constructor(
+    public readonly traceId: string,
+    public readonly spanId: string,
+  ) {}
 }
 
 function isLowerHex(s: string, from: i32, to: i32): bool {
@@ -34,7 +37,7 @@ export function parseTraceparent(value: string): TraceIds | null {
   const version = v.substring(0, 2);
   if (version == 'ff') return null;
   // Version 00 is exactly 55 characters; later versions may append `-...`.
-  if (version == '00' ? v.length != 55 : (v.length > 55 && v.charCodeAt(55) != 0x2d)) return null;
+  if (version == '00' ? v.length != 55 : v.length > 55 && v.charCodeAt(55) != 0x2d) return null;
   if (allZero(v, 3, 35) || allZero(v, 36, 52)) return null;
   return new TraceIds(v.substring(3, 35), v.substring(36, 52));
 }
@@ -58,7 +61,12 @@ export function parseB3Single(value: string | null): TraceIds | null {
 }
 
 /** traceparent first, then x-b3-traceid/x-b3-spanid, then b3. */
-export function traceIds(traceparent: string | null, b3TraceId: string | null, b3SpanId: string | null, b3: string | null): TraceIds | null {
+export function traceIds(
+  traceparent: string | null,
+  b3TraceId: string | null,
+  b3SpanId: string | null,
+  b3: string | null,
+): TraceIds | null {
   if (traceparent !== null) {
     const t = parseTraceparent(traceparent);
     if (t !== null) return t;

@@ -11,7 +11,11 @@ function openssl(args: string[], cwd: string): void {
   if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
 }
 
-export interface Identity { name: string; namespace: string; serviceAccount: string }
+export interface Identity {
+  name: string;
+  namespace: string;
+  serviceAccount: string;
+}
 
 export function spiffeId(id: Identity, trustDomain = 'cluster.local'): string {
   return `spiffe://${trustDomain}/ns/${id.namespace}/sa/${id.serviceAccount}`;
@@ -21,22 +25,82 @@ export function spiffeId(id: Identity, trustDomain = 'cluster.local'): string {
 export function makeCa(dir: string, subject = '/O=asmesh demo/CN=asmesh mesh CA'): void {
   mkdirSync(dir, { recursive: true });
   if (existsSync(join(dir, 'ca.pem'))) return;
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem',
-    '-days', '2', '-subj', subject, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      subject,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    dir,
+  );
 }
 
 /** Writes <dir>/<name>/{cert,key,ca}.pem: a P-256 leaf signed by <dir>'s CA with this subjectAltName; returns <dir>/<name>. */
 export function issueCert(dir: string, name: string, subjectAltName: string): string {
   const wd = join(dir, name);
   mkdirSync(wd, { recursive: true });
-  writeFileSync(join(wd, 'ext.cnf'), [
-    'basicConstraints=critical,CA:FALSE',
-    'keyUsage=critical,digitalSignature,keyEncipherment',
-    'extendedKeyUsage=serverAuth,clientAuth',
-    `subjectAltName=${subjectAltName}`,
-  ].join('\n') + '\n');
-  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem', '-out', 'req.csr', '-subj', '/O=asmesh demo'], wd);
-  openssl(['x509', '-req', '-in', 'req.csr', '-CA', '../ca.pem', '-CAkey', '../ca.key', '-CAcreateserial', '-days', '2', '-out', 'cert.pem', '-extfile', 'ext.cnf'], wd);
+  writeFileSync(
+    join(wd, 'ext.cnf'),
+    [
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth,clientAuth',
+      `subjectAltName=${subjectAltName}`,
+    ].join('\n') + '\n',
+  );
+  openssl(
+    [
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'key.pem',
+      '-out',
+      'req.csr',
+      '-subj',
+      '/O=asmesh demo',
+    ],
+    wd,
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'req.csr',
+      '-CA',
+      '../ca.pem',
+      '-CAkey',
+      '../ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-out',
+      'cert.pem',
+      '-extfile',
+      'ext.cnf',
+    ],
+    wd,
+  );
   openssl(['x509', '-in', '../ca.pem', '-out', 'ca.pem'], wd);
   return wd;
 }

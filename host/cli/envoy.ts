@@ -6,7 +6,10 @@ import { InputError } from './errors.ts';
 import type { JsonObject } from './istio.ts';
 import { findEnvoy, installEnvoy } from '../envoy/install.ts';
 
-export interface LocalPaths { wasmDir?: string; certDir?: string }
+export interface LocalPaths {
+  wasmDir?: string;
+  certDir?: string;
+}
 
 /** Returns a copy of the bootstrap with /etc/asmesh/{wasm,certs} replaced by local directories. */
 export function localizePaths(bootstrap: JsonObject, paths: LocalPaths): JsonObject {

@@ -6,7 +6,8 @@ import { InputErrors } from './errors.ts';
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
 
-export type Kind = 'VirtualService' | 'DestinationRule' | 'RequestAuthentication' | 'AuthorizationPolicy' | 'PeerAuthentication' | 'Telemetry';
+export type Kind =
+  'VirtualService' | 'DestinationRule' | 'RequestAuthentication' | 'AuthorizationPolicy' | 'PeerAuthentication' | 'Telemetry';
 
 export interface Resource {
   file: string;
@@ -34,8 +35,12 @@ export class Checker {
   readonly errors: string[] = [];
   readonly warnings: string[] = [];
   constructor(readonly file: string) {}
-  error(path: string, what: string): void { this.errors.push(`${this.file}: ${path}: ${what}`); }
-  warn(path: string, what: string): void { this.warnings.push(`${this.file}: ${path}: ${what}`); }
+  error(path: string, what: string): void {
+    this.errors.push(`${this.file}: ${path}: ${what}`);
+  }
+  warn(path: string, what: string): void {
+    this.warnings.push(`${this.file}: ${path}: ${what}`);
+  }
 
   /** Fields not in `supported` are errors (or warnings when listed in `ignored`). */
   fields(obj: unknown, path: string, supported: string[], ignored: Record<string, string> = {}): obj is JsonObject {
@@ -68,12 +73,17 @@ const MATCH_FIELDS = ['name', 'headers', 'withoutHeaders', 'uri', 'method', 'aut
 const DESTINATION_FIELDS = ['destination', 'weight'];
 
 function checkVirtualService(c: Checker, spec: JsonObject): void {
-  if (!c.fields(spec, 'spec', ['hosts', 'http', 'gateways', 'asmesh'], { exportTo: 'ignored: asmesh has no namespaces to export to' })) return;
+  if (!c.fields(spec, 'spec', ['hosts', 'http', 'gateways', 'asmesh'], { exportTo: 'ignored: asmesh has no namespaces to export to' }))
+    return;
   const gateways = c.list(spec.gateways, 'spec.gateways');
-  gateways.forEach((g, i) => { if (g !== 'mesh') c.error(`spec.gateways[${i}]`, `gateway ${JSON.stringify(g)} not supported (only "mesh")`); });
+  gateways.forEach((g, i) => {
+    if (g !== 'mesh') c.error(`spec.gateways[${i}]`, `gateway ${JSON.stringify(g)} not supported (only "mesh")`);
+  });
   const hosts = c.list(spec.hosts, 'spec.hosts');
   if (hosts.length === 0) c.error('spec.hosts', 'required');
-  hosts.forEach((h, i) => { if (typeof h !== 'string') c.error(`spec.hosts[${i}]`, 'must be a string'); });
+  hosts.forEach((h, i) => {
+    if (typeof h !== 'string') c.error(`spec.hosts[${i}]`, 'must be a string');
+  });
   const http = c.list(spec.http, 'spec.http');
   if (spec.http === undefined) c.error('spec.http', 'required (asmesh steers HTTP only)');
   http.forEach((route, i) => {
@@ -93,7 +103,9 @@ function checkVirtualService(c: Checker, spec: JsonObject): void {
       if (typeof route.retries.attempts !== 'number') c.error(`${p}.retries.attempts`, 'required number');
     }
   });
-  if (spec.tcp !== undefined || spec.tls !== undefined) { /* already reported by fields() */ }
+  if (spec.tcp !== undefined || spec.tls !== undefined) {
+    /* already reported by fields() */
+  }
 }
 
 function checkTrafficPolicy(c: Checker, tp: unknown, p: string): void {
@@ -103,11 +115,31 @@ function checkTrafficPolicy(c: Checker, tp: unknown, p: string): void {
     if (cp.tcp !== undefined && c.fields(cp.tcp, `${p}.connectionPool.tcp`, ['maxConnections', 'connectTimeout'])) {
       toDuration(cp.tcp.connectTimeout, `${p}.connectionPool.tcp.connectTimeout`, c);
     }
-    if (cp.http !== undefined && c.fields(cp.http, `${p}.connectionPool.http`, ['http1MaxPendingRequests', 'http2MaxRequests', 'maxRequestsPerConnection', 'maxRetries', 'idleTimeout'])) {
+    if (
+      cp.http !== undefined &&
+      c.fields(cp.http, `${p}.connectionPool.http`, [
+        'http1MaxPendingRequests',
+        'http2MaxRequests',
+        'maxRequestsPerConnection',
+        'maxRetries',
+        'idleTimeout',
+      ])
+    ) {
       toDuration(cp.http.idleTimeout, `${p}.connectionPool.http.idleTimeout`, c);
     }
   }
-  if (tp.outlierDetection !== undefined && c.fields(tp.outlierDetection, `${p}.outlierDetection`, ['consecutiveErrors', 'consecutive5xxErrors', 'consecutiveGatewayErrors', 'interval', 'baseEjectionTime', 'maxEjectionPercent', 'minHealthPercent'])) {
+  if (
+    tp.outlierDetection !== undefined &&
+    c.fields(tp.outlierDetection, `${p}.outlierDetection`, [
+      'consecutiveErrors',
+      'consecutive5xxErrors',
+      'consecutiveGatewayErrors',
+      'interval',
+      'baseEjectionTime',
+      'maxEjectionPercent',
+      'minHealthPercent',
+    ])
+  ) {
     for (const k of ['interval', 'baseEjectionTime']) toDuration(tp.outlierDetection[k], `${p}.outlierDetection.${k}`, c);
   }
   if (tp.loadBalancer !== undefined && c.fields(tp.loadBalancer, `${p}.loadBalancer`, ['simple'])) {
@@ -116,7 +148,8 @@ function checkTrafficPolicy(c: Checker, tp: unknown, p: string): void {
     }
   }
   if (tp.tls !== undefined && c.fields(tp.tls, `${p}.tls`, ['mode'])) {
-    if (!['DISABLE', 'ISTIO_MUTUAL'].includes(String(tp.tls.mode))) c.error(`${p}.tls.mode`, `${JSON.stringify(tp.tls.mode)} not supported (DISABLE or ISTIO_MUTUAL)`);
+    if (!['DISABLE', 'ISTIO_MUTUAL'].includes(String(tp.tls.mode)))
+      c.error(`${p}.tls.mode`, `${JSON.stringify(tp.tls.mode)} not supported (DISABLE or ISTIO_MUTUAL)`);
   }
 }
 
@@ -139,7 +172,21 @@ function checkRequestAuthentication(c: Checker, spec: JsonObject): void {
   if (!c.fields(spec, 'spec', ['jwtRules'], { selector: SELECTOR_NOTE })) return;
   c.list(spec.jwtRules, 'spec.jwtRules').forEach((r, i) => {
     const p = `spec.jwtRules[${i}]`;
-    if (!c.fields(r, p, ['issuer', 'audiences', 'jwks', 'jwksUri', 'fromHeaders', 'fromParams', 'forwardOriginalToken', 'outputClaimToHeaders', 'outputPayloadToHeader', 'asmesh'])) return;
+    if (
+      !c.fields(r, p, [
+        'issuer',
+        'audiences',
+        'jwks',
+        'jwksUri',
+        'fromHeaders',
+        'fromParams',
+        'forwardOriginalToken',
+        'outputClaimToHeaders',
+        'outputPayloadToHeader',
+        'asmesh',
+      ])
+    )
+      return;
     if (typeof r.issuer !== 'string') c.error(`${p}.issuer`, 'required');
     if (r.jwks === undefined && r.jwksUri === undefined) c.error(p, 'one of jwks or jwksUri is required');
     if (r.jwksUri !== undefined) {
@@ -170,7 +217,8 @@ function checkAuthorizationPolicy(c: Checker, spec: JsonObject): void {
 function checkPeerAuthentication(c: Checker, spec: JsonObject): void {
   if (!c.fields(spec, 'spec', ['mtls'], { selector: SELECTOR_NOTE })) return;
   if (spec.mtls !== undefined && c.fields(spec.mtls, 'spec.mtls', ['mode'])) {
-    if (!['STRICT', 'PERMISSIVE', 'DISABLE', 'UNSET'].includes(String(spec.mtls.mode))) c.error('spec.mtls.mode', `${JSON.stringify(spec.mtls.mode)} not supported`);
+    if (!['STRICT', 'PERMISSIVE', 'DISABLE', 'UNSET'].includes(String(spec.mtls.mode)))
+      c.error('spec.mtls.mode', `${JSON.stringify(spec.mtls.mode)} not supported`);
   }
 }
 
@@ -181,7 +229,9 @@ function checkTelemetry(c: Checker, spec: JsonObject): void {
     if (!c.fields(m, p, ['providers', 'overrides'])) return;
     c.list(m.overrides, `${p}.overrides`).forEach((o, j) => c.fields(o, `${p}.overrides[${j}]`, ['match', 'disabled', 'tagOverrides']));
   });
-  c.list(spec.accessLogging, 'spec.accessLogging').forEach((a, i) => c.fields(a, `spec.accessLogging[${i}]`, ['providers', 'disabled', 'filter']));
+  c.list(spec.accessLogging, 'spec.accessLogging').forEach((a, i) =>
+    c.fields(a, `spec.accessLogging[${i}]`, ['providers', 'disabled', 'filter']),
+  );
 }
 
 const CHECKS: Record<Kind, (c: Checker, spec: JsonObject) => void> = {
@@ -229,7 +279,13 @@ export function parseResources(file: string, text: string): { resources: Resourc
     c.errors.push(...sub.errors);
     c.warnings.push(...sub.warnings);
     if (sub.errors.length === 0) {
-      resources.push({ file, kind: kind as Kind, name: String(meta.name ?? ''), namespace: String(meta.namespace ?? 'default'), spec: spec as JsonObject });
+      resources.push({
+        file,
+        kind: kind as Kind,
+        name: String(meta.name ?? ''),
+        namespace: String(meta.namespace ?? 'default'),
+        spec: spec as JsonObject,
+      });
     }
   });
   if (c.errors.length) throw new InputErrors(c.errors);
@@ -244,7 +300,7 @@ export function toDuration(v: Json | undefined, path: string, c: Checker): strin
     c.error(path, `${JSON.stringify(v)} is not a duration (e.g. 1s, 100ms, 3m)`);
     return undefined;
   }
-  const scale: Record<string, number> = { h: 3600e9, m: 60e9, s: 1e9, ms: 1e6, us: 1e3, 'µs': 1e3, ns: 1 };
+  const scale: Record<string, number> = { h: 3600e9, m: 60e9, s: 1e9, ms: 1e6, us: 1e3, µs: 1e3, ns: 1 };
   const nanos = Math.round(Number(m[1]) * scale[m[2]]);
   const secs = Math.floor(nanos / 1e9);
   const frac = nanos % 1e9;

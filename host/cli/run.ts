@@ -18,15 +18,19 @@ export interface RunOutput {
 }
 
 interface RequestFile {
-  headers: HeaderInput; body?: string; properties?: ChainRequest['properties'];
+  headers: HeaderInput;
+  body?: string;
+  properties?: ChainRequest['properties'];
   upstream?: { status?: number; headers?: Record<string, string>; body?: string };
 }
 
 function checkRequest(req: unknown): RequestFile {
   if (!isObject(req)) throw new InputError('request: must be a JSON object {"headers": {...}, "body": ...}');
-  if (!isObject(req.headers) && !Array.isArray(req.headers)) throw new InputError('request: headers: required (an object or a list of [name, value])');
+  if (!isObject(req.headers) && !Array.isArray(req.headers))
+    throw new InputError('request: headers: required (an object or a list of [name, value])');
   for (const k of Object.keys(req)) {
-    if (!['headers', 'body', 'properties', 'upstream'].includes(k)) throw new InputError(`request: ${k}: not supported (headers, body, properties, upstream)`);
+    if (!['headers', 'body', 'properties', 'upstream'].includes(k))
+      throw new InputError(`request: ${k}: not supported (headers, body, properties, upstream)`);
   }
   if (req.body !== undefined && typeof req.body !== 'string') throw new InputError('request: body: must be a string');
   return req as unknown as RequestFile;
@@ -37,12 +41,22 @@ function chainRequest(file: RequestFile): ChainRequest {
   const list: [string, string][] = Array.isArray(file.headers) ? file.headers : Object.entries(file.headers);
   const pseudo = (name: string) => list.find(([k]) => k.toLowerCase() === name)?.[1];
   return {
-    method: pseudo(':method'), path: pseudo(':path'), authority: pseudo(':authority') ?? pseudo('host'),
-    headers: list.filter(([k]) => !k.startsWith(':')), body: file.body, properties: file.properties,
+    method: pseudo(':method'),
+    path: pseudo(':path'),
+    authority: pseudo(':authority') ?? pseudo('host'),
+    headers: list.filter(([k]) => !k.startsWith(':')),
+    body: file.body,
+    properties: file.properties,
   };
 }
 
-const ACTIONS: Record<number, string> = { 0: 'Continue', 1: 'StopIteration', 2: 'ContinueAndEndStream', 3: 'StopAllIterationAndBuffer', 4: 'StopAllIterationAndWatermark' };
+const ACTIONS: Record<number, string> = {
+  0: 'Continue',
+  1: 'StopIteration',
+  2: 'ContinueAndEndStream',
+  3: 'StopAllIterationAndBuffer',
+  4: 'StopAllIterationAndWatermark',
+};
 
 export interface RunOptions {
   /** The filters in chain order. */
@@ -56,17 +70,28 @@ export interface RunOptions {
 
 export async function runRequest(opts: RunOptions): Promise<RunOutput> {
   const file = checkRequest(opts.request);
-  const out: RunOutput = { filter: opts.filters.map((f) => f.wasm).join(', '), phases: [], upstreamRequest: null, response: null, routeCacheClears: 0, logs: [], metrics: {} };
+  const out: RunOutput = {
+    filter: opts.filters.map((f) => f.wasm).join(', '),
+    phases: [],
+    upstreamRequest: null,
+    response: null,
+    routeCacheClears: 0,
+    logs: [],
+    metrics: {},
+  };
   const clusters: Record<string, ClusterServer> = {};
   for (const name of opts.clusters) clusters[name] = (req) => echoReply(name, req);
   const upstream = file.upstream;
-  clusters[opts.defaultCluster] = upstream === undefined ? (req) => echoReply(opts.defaultCluster, req)
-    : () => ({ status: upstream.status ?? 200, headers: upstream.headers ?? {}, body: upstream.body ?? '' });
+  clusters[opts.defaultCluster] =
+    upstream === undefined
+      ? (req) => echoReply(opts.defaultCluster, req)
+      : () => ({ status: upstream.status ?? 200, headers: upstream.headers ?? {}, body: upstream.body ?? '' });
   let chain;
   try {
     chain = await loadChain({
       filters: opts.filters.map((f) => ({ name: f.name, wasm: f.wasm, config: f.config })),
-      router: { defaultCluster: opts.defaultCluster, clusterHeader: opts.clusterHeader }, clusters,
+      router: { defaultCluster: opts.defaultCluster, clusterHeader: opts.clusterHeader },
+      clusters,
     });
   } catch (e) {
     const lines = (e as Error).message.split('\n');
@@ -81,7 +106,13 @@ export async function runRequest(opts: RunOptions): Promise<RunOutput> {
     await chain.settle();
     const r = await chain.request(chainRequest(file));
     out.phases = r.phases.map((p) => ({ ...p, action: ACTIONS[p.status] ?? `status ${p.status}` }));
-    out.upstreamRequest = r.upstream && { cluster: r.upstream.cluster, method: r.upstream.method, path: r.upstream.path, headers: Object.entries(r.upstream.headers), body: r.upstream.body };
+    out.upstreamRequest = r.upstream && {
+      cluster: r.upstream.cluster,
+      method: r.upstream.method,
+      path: r.upstream.path,
+      headers: Object.entries(r.upstream.headers),
+      body: r.upstream.body,
+    };
     out.response = { status: r.status, headers: r.headerList, body: r.body, local: r.local };
     out.routeCacheClears = r.routeCacheClears;
     for (const { plugin } of chain.plugins) {

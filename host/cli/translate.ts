@@ -20,7 +20,11 @@ import { CLUSTER_HEADER, CLUSTER_TEMPLATE } from '../../assembly/lib/contracts.t
  * The path handling Istio gives every sidecar HCM (mesh pathNormalization BASE), which authz policies
  * rely on: `/a/../b` is `/b` before any filter sees it; `//` and `%2F` are kept (README: HCM settings).
  */
-export const ISTIO_PATH_HANDLING = { normalize_path: true, merge_slashes: false, path_with_escaped_slashes_action: 'KEEP_UNCHANGED' } as const;
+export const ISTIO_PATH_HANDLING = {
+  normalize_path: true,
+  merge_slashes: false,
+  path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
+} as const;
 
 type FilterName = MeshFilterName;
 
@@ -88,8 +92,17 @@ function telemetryConfig(spec: JsonObject | null, side: ListenerSide): JsonObjec
   return cfg;
 }
 
-interface Subset { name: string; policy: JsonObject | undefined }
-interface Service { host: string; ports: Set<number>; subsets: Subset[]; policy: JsonObject | undefined; file: string }
+interface Subset {
+  name: string;
+  policy: JsonObject | undefined;
+}
+interface Service {
+  host: string;
+  ports: Set<number>;
+  subsets: Subset[];
+  policy: JsonObject | undefined;
+  file: string;
+}
 
 export function translate(files: { name: string; text: string }[], opts: TranslateOptions = {}): TranslateResult {
   const resources: Resource[] = [];
@@ -110,15 +123,19 @@ export function translate(files: { name: string; text: string }[], opts: Transla
   const byKind = (k: Resource['kind']) => resources.filter((r) => r.kind === k);
   const defaultPort = opts.defaultPort ?? 80;
   const wl: Workload = {
-    name: opts.workload?.name ?? 'workload', namespace: opts.workload?.namespace ?? 'default',
-    app: opts.workload?.app ?? opts.workload?.name ?? 'workload', version: opts.workload?.version ?? 'v1',
+    name: opts.workload?.name ?? 'workload',
+    namespace: opts.workload?.namespace ?? 'default',
+    app: opts.workload?.app ?? opts.workload?.name ?? 'workload',
+    version: opts.workload?.version ?? 'v1',
     serviceAccount: opts.workload?.serviceAccount ?? opts.workload?.name ?? 'default',
   };
 
   // steering: one VirtualService (the filter takes one spec).
   const vss = byKind('VirtualService');
   if (vss.length > 1) {
-    throw new InputErrors([`${vss[1].file}: VirtualService ${vss[1].name}: a second VirtualService (first: ${vss[0].file}); the steering filter takes one, translate them separately or merge their http routes`]);
+    throw new InputErrors([
+      `${vss[1].file}: VirtualService ${vss[1].name}: a second VirtualService (first: ${vss[0].file}); the steering filter takes one, translate them separately or merge their http routes`,
+    ]);
   }
   const services = new Map<string, Service>();
   const service = (host: string, file: string): Service => {
@@ -138,7 +155,11 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     http.forEach((h, i) => {
       if (h.timeout !== undefined) {
         const t = toDuration(h.timeout, `spec.http[${i}].timeout`, c);
-        if (routeTimeout !== undefined && t !== routeTimeout) c.error(`spec.http[${i}].timeout`, `differs from an earlier http route's (${routeTimeout}); asmesh applies one timeout to all routes`);
+        if (routeTimeout !== undefined && t !== routeTimeout)
+          c.error(
+            `spec.http[${i}].timeout`,
+            `differs from an earlier http route's (${routeTimeout}); asmesh applies one timeout to all routes`,
+          );
         routeTimeout = t;
         delete h.timeout;
       }
@@ -150,7 +171,8 @@ export function translate(files: { name: string; text: string }[], opts: Transla
         };
         const per = toDuration(r.perTryTimeout, `spec.http[${i}].retries.perTryTimeout`, c);
         if (per) policy.per_try_timeout = per;
-        if (retryPolicy !== undefined && JSON.stringify(policy) !== JSON.stringify(retryPolicy)) c.error(`spec.http[${i}].retries`, 'differs from an earlier http route\'s; asmesh applies one retry policy to all routes');
+        if (retryPolicy !== undefined && JSON.stringify(policy) !== JSON.stringify(retryPolicy))
+          c.error(`spec.http[${i}].retries`, "differs from an earlier http route's; asmesh applies one retry policy to all routes");
         retryPolicy = policy;
         delete h.retries;
       }
@@ -159,7 +181,8 @@ export function translate(files: { name: string; text: string }[], opts: Transla
         const port = isObject(dest.port) && typeof dest.port.number === 'number' ? dest.port.number : defaultPort;
         const s = service(String(dest.host), vs.file);
         s.ports.add(port);
-        if (typeof dest.subset === 'string' && !s.subsets.some((x) => x.name === dest.subset)) s.subsets.push({ name: dest.subset, policy: undefined });
+        if (typeof dest.subset === 'string' && !s.subsets.some((x) => x.name === dest.subset))
+          s.subsets.push({ name: dest.subset, policy: undefined });
       });
     });
     if (c.errors.length) throw new InputErrors(c.errors);
@@ -168,14 +191,15 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     // port: the service port, which `match.port` compares with as pilot's per-port listeners do.
     spec.asmesh = { clusterName: CLUSTER_TEMPLATE, namespace: vs.namespace, port: defaultPort, ...asmesh };
     steering = spec;
-    for (const h of (vs.spec.hosts as string[])) service(h, vs.file).ports.add(defaultPort);
+    for (const h of vs.spec.hosts as string[]) service(h, vs.file).ports.add(defaultPort);
   }
 
   // DestinationRules: subsets and their traffic policies.
   const drHosts = new Map<string, string>();
   for (const dr of byKind('DestinationRule')) {
     const host = String(dr.spec.host);
-    if (drHosts.has(host)) throw new InputErrors([`${dr.file}: spec.host: a second DestinationRule for ${host} (first: ${drHosts.get(host)})`]);
+    if (drHosts.has(host))
+      throw new InputErrors([`${dr.file}: spec.host: a second DestinationRule for ${host} (first: ${drHosts.get(host)})`]);
     drHosts.set(host, dr.file);
     const s = service(host, dr.file);
     if (s.ports.size === 0) s.ports.add(defaultPort);
@@ -191,7 +215,11 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     if (!drHosts.has(s.host)) continue;
     const dr = byKind('DestinationRule').find((d) => d.spec.host === s.host)!;
     const defined = new Set(((dr.spec.subsets as JsonObject[] | undefined) ?? []).map((x) => x.name));
-    for (const sub of s.subsets) if (!defined.has(sub.name)) warnings.push(`${dr.file}: spec.subsets: no subset ${sub.name} (used by a VirtualService); its cluster gets the host's default endpoints`);
+    for (const sub of s.subsets)
+      if (!defined.has(sub.name))
+        warnings.push(
+          `${dr.file}: spec.subsets: no subset ${sub.name} (used by a VirtualService); its cluster gets the host's default endpoints`,
+        );
   }
 
   // authz: every RequestAuthentication's rules, every AuthorizationPolicy as {name, ...spec}.
@@ -217,14 +245,26 @@ export function translate(files: { name: string; text: string }[], opts: Transla
   const pas = byKind('PeerAuthentication');
   const modes = pas.map((p) => String((p.spec.mtls as JsonObject | undefined)?.mode ?? 'UNSET'));
   const mtls = modes.includes('STRICT') ? 'STRICT' : modes.includes('DISABLE') ? 'DISABLE' : 'PERMISSIVE';
-  if (modes.includes('STRICT') && modes.includes('DISABLE')) warnings.push('PeerAuthentication: both STRICT and DISABLE given; STRICT applies');
+  if (modes.includes('STRICT') && modes.includes('DISABLE'))
+    warnings.push('PeerAuthentication: both STRICT and DISABLE given; STRICT applies');
 
   const tels = byKind('Telemetry');
-  if (tels.length > 1) throw new InputErrors([`${tels[1].file}: Telemetry ${tels[1].name}: a second Telemetry resource (first: ${tels[0].file}); merge them`]);
+  if (tels.length > 1)
+    throw new InputErrors([`${tels[1].file}: Telemetry ${tels[1].name}: a second Telemetry resource (first: ${tels[0].file}); merge them`]);
   const telemetry: JsonObject | null = tels.length ? structuredClone(tels[0].spec) : null;
 
   const configs: Record<FilterName, JsonObject | null> = { steering, authz, telemetry };
-  const envoy = renderBootstrap({ services: [...services.values()], jwksClusters, mtls, wl, opts, configs, routeTimeout, retryPolicy, warnings });
+  const envoy = renderBootstrap({
+    services: [...services.values()],
+    jwksClusters,
+    mtls,
+    wl,
+    opts,
+    configs,
+    routeTimeout,
+    retryPolicy,
+    warnings,
+  });
   const clusters = ((envoy.static_resources as JsonObject).clusters as JsonObject[]).map((c) => String(c.name));
   // The inbound (destination) side's configuration; the outbound listener's differs only in reporter.
   return { steering, authz, telemetry: telemetry && telemetryConfig(telemetry, 'inbound'), envoy, mtls, clusters, warnings };
@@ -264,13 +304,23 @@ function mergePolicy(base: JsonObject | undefined, over: JsonObject | undefined)
   return { ...(base ?? {}), ...(over ?? {}) };
 }
 
-function clusterFromPolicy(name: string, policy: JsonObject, endpoint: { address: string; port: number }, upstreamTls: JsonObject | null, c: Checker, at: string): JsonObject {
+function clusterFromPolicy(
+  name: string,
+  policy: JsonObject,
+  endpoint: { address: string; port: number },
+  upstreamTls: JsonObject | null,
+  c: Checker,
+  at: string,
+): JsonObject {
   const cluster: JsonObject = {
     name,
     type: /^[\d.]+$/.test(endpoint.address) ? 'STATIC' : 'STRICT_DNS',
     connect_timeout: '10s',
     lb_policy: 'ROUND_ROBIN',
-    load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(endpoint.address, endpoint.port) } }] }] },
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(endpoint.address, endpoint.port) } }] }],
+    },
   };
   const cp = isObject(policy.connectionPool) ? policy.connectionPool : {};
   const tcp = isObject(cp.tcp) ? cp.tcp : {};
@@ -284,7 +334,8 @@ function clusterFromPolicy(name: string, policy: JsonObject, endpoint: { address
   const ct = toDuration(tcp.connectTimeout, `${at}.connectionPool.tcp.connectTimeout`, c);
   if (ct) cluster.connect_timeout = ct;
   const common: JsonObject = {};
-  if (typeof http.maxRequestsPerConnection === 'number' && http.maxRequestsPerConnection > 0) common.max_requests_per_connection = http.maxRequestsPerConnection;
+  if (typeof http.maxRequestsPerConnection === 'number' && http.maxRequestsPerConnection > 0)
+    common.max_requests_per_connection = http.maxRequestsPerConnection;
   const idle = toDuration(http.idleTimeout, `${at}.connectionPool.http.idleTimeout`, c);
   if (idle) common.idle_timeout = idle;
   if (Object.keys(common).length) {
@@ -322,7 +373,12 @@ function clusterFromPolicy(name: string, policy: JsonObject, endpoint: { address
     if (typeof od.minHealthPercent === 'number') cluster.common_lb_config = { healthy_panic_threshold: { value: od.minHealthPercent } };
   }
   if (isObject(policy.loadBalancer) && typeof policy.loadBalancer.simple === 'string') {
-    const lb: Record<string, string> = { ROUND_ROBIN: 'ROUND_ROBIN', LEAST_REQUEST: 'LEAST_REQUEST', RANDOM: 'RANDOM', UNSPECIFIED: 'ROUND_ROBIN' };
+    const lb: Record<string, string> = {
+      ROUND_ROBIN: 'ROUND_ROBIN',
+      LEAST_REQUEST: 'LEAST_REQUEST',
+      RANDOM: 'RANDOM',
+      UNSPECIFIED: 'ROUND_ROBIN',
+    };
     cluster.lb_policy = lb[policy.loadBalancer.simple] ?? 'ROUND_ROBIN';
   }
   const tlsMode = isObject(policy.tls) ? policy.tls.mode : undefined;
@@ -332,8 +388,15 @@ function clusterFromPolicy(name: string, policy: JsonObject, endpoint: { address
 }
 
 function renderBootstrap(args: {
-  services: Service[]; jwksClusters: Map<string, { host: string; port: number; tls: boolean }>; mtls: string; wl: Workload;
-  opts: TranslateOptions; configs: Record<FilterName, JsonObject | null>; routeTimeout?: string; retryPolicy?: JsonObject; warnings: string[];
+  services: Service[];
+  jwksClusters: Map<string, { host: string; port: number; tls: boolean }>;
+  mtls: string;
+  wl: Workload;
+  opts: TranslateOptions;
+  configs: Record<FilterName, JsonObject | null>;
+  routeTimeout?: string;
+  retryPolicy?: JsonObject;
+  warnings: string[];
 }): JsonObject {
   const { services, opts, wl, configs } = args;
   const c = new Checker('DestinationRule');
@@ -348,7 +411,13 @@ function renderBootstrap(args: {
   }
   const strict = args.mtls === 'STRICT';
   const upstreamTls: JsonObject | null = strict
-    ? { name: 'envoy.transport_sockets.tls', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', common_tls_context: { ...certs(certDir), ...validation(certDir, trustDomain) } } }
+    ? {
+        name: 'envoy.transport_sockets.tls',
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+          common_tls_context: { ...certs(certDir), ...validation(certDir, trustDomain) },
+        },
+      }
     : null;
   const endpointFor = (name: string, host: string, subset: string, port: number) =>
     opts.endpoints?.[name] ?? { address: subset ? `${host}-${subset}` : host, port };
@@ -360,16 +429,29 @@ function renderBootstrap(args: {
   if (args.retryPolicy) routeExtras.retry_policy = args.retryPolicy;
   // Taken when steering wrote the cluster; services never see the header.
   const steeredRoute = (): JsonObject => ({
-    name: 'asmesh-steered', match: { prefix: '/', headers: [{ name: CLUSTER_HEADER, present_match: true }] },
-    route: { cluster_header: CLUSTER_HEADER, ...routeExtras }, request_headers_to_remove: [CLUSTER_HEADER],
+    name: 'asmesh-steered',
+    match: { prefix: '/', headers: [{ name: CLUSTER_HEADER, present_match: true }] },
+    route: { cluster_header: CLUSTER_HEADER, ...routeExtras },
+    request_headers_to_remove: [CLUSTER_HEADER],
   });
   for (const s of services) {
     for (const port of [...s.ports].sort((a, b) => a - b)) {
       const def = clusterName(s.host, '', port);
-      clusters.push(clusterFromPolicy(def, s.policy ?? {}, endpointFor(def, s.host, '', port), upstreamTls, c, `${s.file}: spec.trafficPolicy`));
+      clusters.push(
+        clusterFromPolicy(def, s.policy ?? {}, endpointFor(def, s.host, '', port), upstreamTls, c, `${s.file}: spec.trafficPolicy`),
+      );
       s.subsets.forEach((sub, i) => {
         const name = clusterName(s.host, sub.name, port);
-        clusters.push(clusterFromPolicy(name, mergePolicy(s.policy, sub.policy), endpointFor(name, s.host, sub.name, port), upstreamTls, c, `${s.file}: spec.subsets[${i}].trafficPolicy`));
+        clusters.push(
+          clusterFromPolicy(
+            name,
+            mergePolicy(s.policy, sub.policy),
+            endpointFor(name, s.host, sub.name, port),
+            upstreamTls,
+            c,
+            `${s.file}: spec.subsets[${i}].trafficPolicy`,
+          ),
+        );
       });
     }
     const port = Math.min(...s.ports);
@@ -385,23 +467,36 @@ function renderBootstrap(args: {
   if (c.errors.length) throw new InputErrors(c.errors);
   // Requests for hosts the mesh does not know: still let steering pick a cluster, else 404 (Istio: BlackHole/passthrough).
   virtualHosts.push({
-    name: 'catch_all', domains: ['*'],
+    name: 'catch_all',
+    domains: ['*'],
     routes: [steeredRoute()],
   });
   for (const [name, j] of args.jwksClusters) {
     const ep = opts.endpoints?.[name] ?? { address: j.host, port: j.port };
     const cl: JsonObject = {
-      name, type: /^[\d.]+$/.test(ep.address) ? 'STATIC' : 'STRICT_DNS', connect_timeout: '5s', dns_lookup_family: 'V4_ONLY',
+      name,
+      type: /^[\d.]+$/.test(ep.address) ? 'STATIC' : 'STRICT_DNS',
+      connect_timeout: '5s',
+      dns_lookup_family: 'V4_ONLY',
       load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(ep.address, ep.port) } }] }] },
     };
-    if (j.tls) cl.transport_socket = { name: 'envoy.transport_sockets.tls', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', sni: j.host } };
+    if (j.tls)
+      cl.transport_socket = {
+        name: 'envoy.transport_sockets.tls',
+        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', sni: j.host },
+      };
     clusters.push(cl);
   }
   const app = opts.app ?? { address: '127.0.0.1', port: 8080 };
   const inboundCluster = `inbound|${app.port}||`;
   clusters.push({
-    name: inboundCluster, type: /^[\d.]+$/.test(app.address) ? 'STATIC' : 'STRICT_DNS', connect_timeout: '5s',
-    load_assignment: { cluster_name: inboundCluster, endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(app.address, app.port) } }] }] },
+    name: inboundCluster,
+    type: /^[\d.]+$/.test(app.address) ? 'STATIC' : 'STRICT_DNS',
+    connect_timeout: '5s',
+    load_assignment: {
+      cluster_name: inboundCluster,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(app.address, app.port) } }] }],
+    },
   });
 
   // Each filter on the listener sides its manifest entry names (in chain order).
@@ -422,10 +517,18 @@ function renderBootstrap(args: {
     },
   });
   const inboundChain: JsonObject = {
-    filters: [hcm('inbound', {
-      name: 'inbound',
-      virtual_hosts: [{ name: 'inbound', domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: inboundCluster } }] }],
-    }, strict)],
+    filters: [
+      hcm(
+        'inbound',
+        {
+          name: 'inbound',
+          virtual_hosts: [
+            { name: 'inbound', domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: inboundCluster } }] },
+          ],
+        },
+        strict,
+      ),
+    ],
   };
   if (strict) {
     inboundChain.transport_socket = {
@@ -438,23 +541,36 @@ function renderBootstrap(args: {
     };
   }
   const meta: JsonObject = {
-    WORKLOAD_NAME: wl.name, NAMESPACE: wl.namespace, CLUSTER_ID: 'Kubernetes', SERVICE_ACCOUNT: wl.serviceAccount,
+    WORKLOAD_NAME: wl.name,
+    NAMESPACE: wl.namespace,
+    CLUSTER_ID: 'Kubernetes',
+    SERVICE_ACCOUNT: wl.serviceAccount,
     LABELS: { app: wl.app, version: wl.version },
   };
   return {
-    node: { id: `sidecar~${wl.name}~${wl.name}.${wl.namespace}~${wl.namespace}.svc.cluster.local`, cluster: `${wl.app}.${wl.namespace}`, metadata: meta },
+    node: {
+      id: `sidecar~${wl.name}~${wl.name}.${wl.namespace}~${wl.namespace}.svc.cluster.local`,
+      cluster: `${wl.app}.${wl.namespace}`,
+      metadata: meta,
+    },
     admin: { address: socket('0.0.0.0', opts.adminPort ?? 15000) },
     stats_config: { stats_tags: statsTags(customLabels(configs.telemetry)) as unknown as JsonObject[] },
     static_resources: {
       listeners: [
         {
-          name: 'outbound', traffic_direction: 'OUTBOUND', address: socket('0.0.0.0', opts.outboundPort ?? 15001),
+          name: 'outbound',
+          traffic_direction: 'OUTBOUND',
+          address: socket('0.0.0.0', opts.outboundPort ?? 15001),
           filter_chains: [{ filters: [hcm('outbound', { name: 'outbound', virtual_hosts: virtualHosts }, false)] }],
         },
-        { name: 'inbound', traffic_direction: 'INBOUND', address: socket('0.0.0.0', opts.inboundPort ?? 15006), filter_chains: [inboundChain] },
+        {
+          name: 'inbound',
+          traffic_direction: 'INBOUND',
+          address: socket('0.0.0.0', opts.inboundPort ?? 15006),
+          filter_chains: [inboundChain],
+        },
       ],
       clusters,
     },
   };
 }
-

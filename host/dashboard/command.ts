@@ -15,20 +15,37 @@ firing alerts. With --prometheus it asks that Prometheus; else it scrapes each -
   --port N                   listen port (default: a free one)
   -h, --help                 this help`;
 
-export async function dashboardCommand(opts: { prometheus?: string; targets: string[]; port?: number }, write: (s: string) => void): Promise<number> {
+export async function dashboardCommand(
+  opts: { prometheus?: string; targets: string[]; port?: number },
+  write: (s: string) => void,
+): Promise<number> {
   const targets: ScrapeTarget[] = opts.targets.map((t) => {
     const i = t.indexOf('=');
     let url: URL | null = null;
-    try { url = new URL(t.slice(i + 1)); } catch { /* reported below */ }
+    try {
+      url = new URL(t.slice(i + 1));
+    } catch {
+      /* reported below */
+    }
     if (i <= 0 || url === null) throw new InputError(`--target: ${JSON.stringify(t)} is not NAME=ADMIN_URL`);
     return { admin: url.origin, pod: t.slice(0, i), namespace: 'default', app: t.slice(0, i), version: '' };
   });
   if (opts.prometheus) {
-    try { new URL(opts.prometheus); } catch { throw new InputError(`--prometheus: ${JSON.stringify(opts.prometheus)} is not a URL`); }
-  } else if (!targets.length) throw new InputError('dashboard: --prometheus URL or at least one --target NAME=ADMIN_URL (asmesh dashboard --help)');
+    try {
+      new URL(opts.prometheus);
+    } catch {
+      throw new InputError(`--prometheus: ${JSON.stringify(opts.prometheus)} is not a URL`);
+    }
+  } else if (!targets.length)
+    throw new InputError('dashboard: --prometheus URL or at least one --target NAME=ADMIN_URL (asmesh dashboard --help)');
   const d = await startDashboard({ prometheus: opts.prometheus, targets, port: opts.port });
-  write(`dashboard: ${d.url} (${opts.prometheus ? `Prometheus ${opts.prometheus}` : `scraping ${targets.length} sidecars itself: no Prometheus`})\nCtrl-C to stop\n`);
-  await new Promise<void>((res) => { process.once('SIGINT', () => res()); process.once('SIGTERM', () => res()); });
+  write(
+    `dashboard: ${d.url} (${opts.prometheus ? `Prometheus ${opts.prometheus}` : `scraping ${targets.length} sidecars itself: no Prometheus`})\nCtrl-C to stop\n`,
+  );
+  await new Promise<void>((res) => {
+    process.once('SIGINT', () => res());
+    process.once('SIGTERM', () => res());
+  });
   await d.close();
   return 0;
 }

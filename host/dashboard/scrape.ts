@@ -6,17 +6,29 @@ import { histogramQuantile, parseSamples, type Sample } from '../observe/exposit
 import type { ScrapeTarget } from '../observe/prometheus.ts';
 import { RATE_WINDOW, type DashboardState, type Edge, type LogLine, type Node, type ServiceSeries } from './state.ts';
 
-interface Snapshot { t: number; samples: Sample[] }
+interface Snapshot {
+  t: number;
+  samples: Sample[];
+}
 const KEEP_S = 300;
 const WINDOW_S = 60;
 
 const key = (l: Record<string, string>, names: string[]) => names.map((n) => l[n] ?? '').join('\u0000');
-const EDGE = ['source_workload', 'source_workload_namespace', 'destination_workload', 'destination_workload_namespace', 'destination_service'];
+const EDGE = [
+  'source_workload',
+  'source_workload_namespace',
+  'destination_workload',
+  'destination_workload_namespace',
+  'destination_service',
+];
 
 export class DirectScraper {
   private snapshots: Snapshot[] = [];
   private timer: NodeJS.Timeout | null = null;
-  constructor(private readonly targets: ScrapeTarget[], private readonly everyMs = 2000) {}
+  constructor(
+    private readonly targets: ScrapeTarget[],
+    private readonly everyMs = 2000,
+  ) {}
 
   start(): void {
     const tick = async () => {
@@ -33,8 +45,18 @@ export class DirectScraper {
 
   async scrape(): Promise<void> {
     const t = Date.now() / 1000;
-    const texts = await Promise.all(this.targets.map((x) => fetch(`${x.admin}/stats/prometheus`).then((r) => r.text(), () => '')));
-    const samples = texts.flatMap((text, i) => parseSamples(text, 'istio_').map((s) => ({ ...s, labels: { ...s.labels, pod: this.targets[i].pod } as Record<string, string> })))
+    const texts = await Promise.all(
+      this.targets.map((x) =>
+        fetch(`${x.admin}/stats/prometheus`).then(
+          (r) => r.text(),
+          () => '',
+        ),
+      ),
+    );
+    const samples = texts
+      .flatMap((text, i) =>
+        parseSamples(text, 'istio_').map((s) => ({ ...s, labels: { ...s.labels, pod: this.targets[i].pod } as Record<string, string> })),
+      )
       .filter((s) => s.labels.reporter === 'destination');
     this.snapshots.push({ t, samples });
     while (this.snapshots.length > 2 && this.snapshots[0].t < t - KEEP_S) this.snapshots.shift();
@@ -44,7 +66,8 @@ export class DirectScraper {
   private rates(a: Snapshot, b: Snapshot, name: string, filter: (l: Record<string, string>) => boolean = () => true): Sample[] {
     const before = new Map(a.samples.filter((s) => s.name === name).map((s) => [JSON.stringify(s.labels), s.value]));
     const dt = b.t - a.t;
-    return b.samples.filter((s) => s.name === name && filter(s.labels))
+    return b.samples
+      .filter((s) => s.name === name && filter(s.labels))
       .map((s) => ({ ...s, value: Math.max(0, s.value - (before.get(JSON.stringify(s.labels)) ?? 0)) / dt }));
   }
 
@@ -75,13 +98,26 @@ export class DirectScraper {
     const snaps = this.snapshots;
     const last = snaps[snaps.length - 1];
     const note = `no Prometheus: the dashboard scrapes ${this.targets.length} sidecars itself every ${this.everyMs / 1000} s (embedded default); SLO status needs Prometheus and the SLO rules`;
-    const base: DashboardState = { time: last?.t ?? Date.now() / 1000, source: 'scrape', note, rateWindow: RATE_WINDOW, nodes: [], edges: [], services: [], slos: [], logs };
+    const base: DashboardState = {
+      time: last?.t ?? Date.now() / 1000,
+      source: 'scrape',
+      note,
+      rateWindow: RATE_WINDOW,
+      nodes: [],
+      edges: [],
+      services: [],
+      slos: [],
+      logs,
+    };
     if (snaps.length < 2) return base;
     const first = snaps.find((s) => s.t >= last.t - WINDOW_S - 0.5) ?? snaps[0];
     const from = first === last ? snaps[snaps.length - 2] : first;
     const requests = this.rates(from, last, 'istio_requests_total');
     const total = DirectScraper.sumBy(requests, [...EDGE, 'connection_security_policy']);
-    const errors = DirectScraper.sumBy(requests.filter((s) => /^5/.test(s.labels.response_code ?? '')), EDGE);
+    const errors = DirectScraper.sumBy(
+      requests.filter((s) => /^5/.test(s.labels.response_code ?? '')),
+      EDGE,
+    );
     const q = this.quantiles(from, last, EDGE, [0.5, 0.9, 0.99]);
     const nodes = new Map<string, Node>();
     const edges = new Map<string, Edge & { m: number }>();
@@ -93,13 +129,26 @@ export class DirectScraper {
       nodes.set(dst, { id: dst, workload: l.destination_workload, namespace: l.destination_workload_namespace });
       const k = key(l, EDGE);
       const [p50, p90, p99] = q.get(k) ?? [null, null, null];
-      const e = edges.get(k) ?? { source: src, destination: dst, service: l.destination_service, rps: 0, errorRate: 0, p50, p90, p99, mtls: 'none', m: 0 };
+      const e = edges.get(k) ?? {
+        source: src,
+        destination: dst,
+        service: l.destination_service,
+        rps: 0,
+        errorRate: 0,
+        p50,
+        p90,
+        p99,
+        mtls: 'none',
+        m: 0,
+      };
       e.rps += value;
       if (l.connection_security_policy === 'mutual_tls') e.m += value;
       edges.set(k, e);
     }
     const edgeList = [...edges.entries()].map(([k, { m, ...e }]): Edge => ({
-      ...e, errorRate: (errors.get(k)?.value ?? 0) / e.rps, mtls: m === e.rps ? 'mutual_tls' : m === 0 ? 'none' : 'mixed',
+      ...e,
+      errorRate: (errors.get(k)?.value ?? 0) / e.rps,
+      mtls: m === e.rps ? 'mutual_tls' : m === 0 ? 'none' : 'mixed',
     }));
     // Per service: one point per snapshot pair ~30 s apart.
     const series = new Map<string, ServiceSeries>();
@@ -109,7 +158,10 @@ export class DirectScraper {
       const from = a === b ? snaps[i - 1] : a;
       const r = this.rates(from, b, 'istio_requests_total');
       const byService = DirectScraper.sumBy(r, ['destination_service']);
-      const errs = DirectScraper.sumBy(r.filter((s) => /^5/.test(s.labels.response_code ?? '')), ['destination_service']);
+      const errs = DirectScraper.sumBy(
+        r.filter((s) => /^5/.test(s.labels.response_code ?? '')),
+        ['destination_service'],
+      );
       const p99 = this.quantiles(from, b, ['destination_service'], [0.99]);
       for (const [k, { value }] of byService) {
         const s = series.get(k) ?? { service: k, rps: [], errors: [], p99: [] };
@@ -120,6 +172,11 @@ export class DirectScraper {
         series.set(k, s);
       }
     }
-    return { ...base, nodes: [...nodes.values()].sort((a, b) => a.id.localeCompare(b.id)), edges: edgeList, services: [...series.values()].sort((a, b) => a.service.localeCompare(b.service)) };
+    return {
+      ...base,
+      nodes: [...nodes.values()].sort((a, b) => a.id.localeCompare(b.id)),
+      edges: edgeList,
+      services: [...series.values()].sort((a, b) => a.service.localeCompare(b.service)),
+    };
   }
 }

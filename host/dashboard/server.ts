@@ -18,7 +18,12 @@ export interface DashboardOptions {
   host?: string;
 }
 
-export interface Dashboard { url: string; server: Server; state(time?: number): Promise<DashboardState>; close(): Promise<void> }
+export interface Dashboard {
+  url: string;
+  server: Server;
+  state(time?: number): Promise<DashboardState>;
+  close(): Promise<void>;
+}
 
 export async function startDashboard(opts: DashboardOptions): Promise<Dashboard> {
   const scraper = opts.prometheus ? null : new DirectScraper(opts.targets ?? []);
@@ -37,13 +42,16 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     }
     if (url.pathname === '/api/state') {
       const t = url.searchParams.get('time');
-      state(t === null ? undefined : Number(t)).then((s) => {
-        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-        res.end(JSON.stringify(s));
-      }, (e: Error) => {
-        res.writeHead(502, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: e.message }));
-      });
+      state(t === null ? undefined : Number(t)).then(
+        (s) => {
+          res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+          res.end(JSON.stringify(s));
+        },
+        (e: Error) => {
+          res.writeHead(502, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: e.message }));
+        },
+      );
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });
@@ -52,7 +60,14 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   await new Promise<void>((res) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => res()));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/`, server, state,
-    close: () => new Promise<void>((res) => { scraper?.stop(); server.closeAllConnections(); server.close(() => res()); }),
+    url: `http://127.0.0.1:${port}/`,
+    server,
+    state,
+    close: () =>
+      new Promise<void>((res) => {
+        scraper?.stop();
+        server.closeAllConnections();
+        server.close(() => res());
+      }),
   };
 }

@@ -12,7 +12,10 @@ export function rs256Jwt(header: object, payload: object, key: KeyObject): strin
 export class Issuer {
   readonly privateKey: KeyObject;
   readonly jwks: string;
-  constructor(readonly iss: string, readonly kid = 'asmesh-demo') {
+  constructor(
+    readonly iss: string,
+    readonly kid = 'asmesh-demo',
+  ) {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     this.privateKey = privateKey;
     const jwk = publicKey.export({ format: 'jwk' });
@@ -22,7 +25,11 @@ export class Issuer {
   /** An RS256 token; `expiresIn` seconds from now (negative: already expired). */
   token(claims: Record<string, unknown> = {}, expiresIn = 3600, key: KeyObject = this.privateKey): string {
     const now = Math.floor(Date.now() / 1000);
-    return rs256Jwt({ alg: 'RS256', typ: 'JWT', kid: this.kid }, { iss: this.iss, sub: 'demo-user', iat: now, exp: now + expiresIn, ...claims }, key);
+    return rs256Jwt(
+      { alg: 'RS256', typ: 'JWT', kid: this.kid },
+      { iss: this.iss, sub: 'demo-user', iat: now, exp: now + expiresIn, ...claims },
+      key,
+    );
   }
 
   /** A token signed by some other key, with our kid: a forgery. */

@@ -16,24 +16,53 @@ import type { JsonObject } from '../cli/istio.ts';
 import { EchoServer } from '../upstream/echo.ts';
 import { Issuer } from './jwt.ts';
 
-export interface Reply { status: number; headers: IncomingHttpHeaders; body: string; ms: number; error?: string }
+export interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  ms: number;
+  error?: string;
+}
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
 /** One HTTP request; network errors come back as status 0 with `error`. */
-export function send(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string; tls?: { cert: string; key: string; ca: string } } = {}): Promise<Reply> {
+export function send(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string; tls?: { cert: string; key: string; ca: string } } = {},
+): Promise<Reply> {
   const started = performance.now();
   return new Promise((resolve) => {
     const u = new URL(url);
-    const common = { method: opts.method ?? 'GET', host: u.hostname, port: u.port, path: u.pathname + u.search, headers: opts.headers ?? {} };
+    const common = {
+      method: opts.method ?? 'GET',
+      host: u.hostname,
+      port: u.port,
+      path: u.pathname + u.search,
+      headers: opts.headers ?? {},
+    };
     const req = opts.tls
-      ? httpsRequest({ ...common, cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, checkServerIdentity: () => undefined, agent: false })
+      ? httpsRequest({
+          ...common,
+          cert: opts.tls.cert,
+          key: opts.tls.key,
+          ca: opts.tls.ca,
+          checkServerIdentity: () => undefined,
+          agent: false,
+        })
       : httpRequest({ ...common, agent });
     req.setTimeout(15_000, () => req.destroy(new Error('client timeout')));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          ms: performance.now() - started,
+        }),
+      );
     });
     req.on('error', (e) => resolve({ status: 0, headers: {}, body: '', ms: performance.now() - started, error: e.message }));
     req.end(opts.body);
@@ -41,19 +70,28 @@ export function send(url: string, opts: { method?: string; headers?: Record<stri
 }
 
 /** service_a: forwards every request to its sidecar's outbound listener, for host service_b. */
-export async function startServiceA(port: number, sidecarOutbound: () => number, sidecarHost = '127.0.0.1', listenOn = '127.0.0.1'): Promise<Server> {
+export async function startServiceA(
+  port: number,
+  sidecarOutbound: () => number,
+  sidecarHost = '127.0.0.1',
+  listenOn = '127.0.0.1',
+): Promise<Server> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && k !== 'connection' && k !== 'host') headers[k] = Array.isArray(v) ? v.join(',') : v;
+      for (const [k, v] of Object.entries(req.headers))
+        if (v !== undefined && k !== 'connection' && k !== 'host') headers[k] = Array.isArray(v) ? v.join(',') : v;
       headers.host = 'service_b';
       const up = httpRequest({ host: sidecarHost, port: sidecarOutbound(), method: req.method, path: req.url, headers, agent }, (r) => {
         res.writeHead(r.statusCode ?? 502, { ...r.headers, 'x-demo-caller': 'service_a' });
         r.pipe(res);
       });
-      up.on('error', (e) => { res.writeHead(502, { 'content-type': 'text/plain' }); res.end(`service_a: sidecar unreachable: ${e.message}`); });
+      up.on('error', (e) => {
+        res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end(`service_a: sidecar unreachable: ${e.message}`);
+      });
       up.end(Buffer.concat(chunks));
     });
   });
@@ -61,7 +99,13 @@ export async function startServiceA(port: number, sidecarOutbound: () => number,
   return server;
 }
 
-export interface Sidecar { name: string; envoy: Envoy; admin: string; outbound: number; inbound: number }
+export interface Sidecar {
+  name: string;
+  envoy: Envoy;
+  admin: string;
+  outbound: number;
+  inbound: number;
+}
 
 export interface Mesh {
   work: string;
@@ -85,14 +129,22 @@ export const IDENTITIES: Identity[] = [
 /** The demo's Istio resources (envoy/demo/istio/), with the issuer's JWKS in place of DEMO_JWKS. */
 export function demoResources(root: string, jwks: string): { name: string; text: string }[] {
   const dir = join(root, 'envoy/demo/istio');
-  return readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().map((f) => ({
-    name: `envoy/demo/istio/${f}`,
-    text: readFileSync(join(dir, f), 'utf8').replace('jwks: DEMO_JWKS', `jwks: ${JSON.stringify(jwks)}`),
-  }));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => ({
+      name: `envoy/demo/istio/${f}`,
+      text: readFileSync(join(dir, f), 'utf8').replace('jwks: DEMO_JWKS', `jwks: ${JSON.stringify(jwks)}`),
+    }));
 }
 
 /** The demo's three sidecars: whose workload they front. */
-export interface SidecarSpec { name: string; app: string; version: string; sa: string }
+export interface SidecarSpec {
+  name: string;
+  app: string;
+  version: string;
+  sa: string;
+}
 export const SIDECARS: Record<'sidecar_a' | 'sidecar_b_v1' | 'sidecar_b_v2', SidecarSpec> = {
   sidecar_a: { name: 'service_a', app: 'service_a', version: 'v1', sa: 'sleep' },
   sidecar_b_v1: { name: 'service_b-v1', app: 'service_b', version: 'v1', sa: 'service_b' },
@@ -101,7 +153,10 @@ export const SIDECARS: Record<'sidecar_a' | 'sidecar_b_v1' | 'sidecar_b_v2', Sid
 
 /** One sidecar's Envoy config: `asmesh translate` of the demo's resources for that workload. */
 export function translateSidecar(resources: { name: string; text: string }[], wl: SidecarSpec, net: TranslateOptions) {
-  return translate(resources, { ...net, workload: { name: wl.name, namespace: 'default', app: wl.app, version: wl.version, serviceAccount: wl.sa } });
+  return translate(resources, {
+    ...net,
+    workload: { name: wl.name, namespace: 'default', app: wl.app, version: wl.version, serviceAccount: wl.sa },
+  });
 }
 
 export async function startMesh(opts: { root: string; work: string; progress: (s: string) => void }): Promise<Mesh> {
@@ -114,13 +169,20 @@ export async function startMesh(opts: { root: string; work: string; progress: (s
   const identities: Mesh['identities'] = {};
   for (const id of IDENTITIES) {
     const d = certDirs[id.name];
-    identities[id.name] = { cert: readFileSync(join(d, 'cert.pem'), 'utf8'), key: readFileSync(join(d, 'key.pem'), 'utf8'), ca: readFileSync(join(d, 'ca.pem'), 'utf8'), spiffe: spiffeId(id) };
+    identities[id.name] = {
+      cert: readFileSync(join(d, 'cert.pem'), 'utf8'),
+      key: readFileSync(join(d, 'key.pem'), 'utf8'),
+      ca: readFileSync(join(d, 'ca.pem'), 'utf8'),
+      spiffe: spiffeId(id),
+    };
   }
   const issuer = new Issuer('https://accounts.google.com');
   const resources = demoResources(root, issuer.jwks);
 
   const stoppers: (() => Promise<void>)[] = [];
-  const stop = async () => { for (const s of stoppers.reverse()) await s().catch(() => {}); };
+  const stop = async () => {
+    for (const s of stoppers.reverse()) await s().catch(() => {});
+  };
   try {
     progress('starting service_b v1 and v2 (Node echo servers)');
     const v1 = await EchoServer.start('service_b/v1');
@@ -130,8 +192,20 @@ export async function startMesh(opts: { root: string; work: string; progress: (s
 
     // Every listener binds port 0; the ports are read back from each Envoy, so callees start first.
     const loopback = (port: number) => ({ address: '127.0.0.1', port });
-    const sidecar = async (name: string, wl: SidecarSpec, app: number, endpoints: Record<string, { address: string; port: number }>): Promise<Sidecar> => {
-      const r = translateSidecar(resources, wl, { adminPort: 0, outboundPort: 0, inboundPort: 0, app: loopback(app), endpoints, filters: present });
+    const sidecar = async (
+      name: string,
+      wl: SidecarSpec,
+      app: number,
+      endpoints: Record<string, { address: string; port: number }>,
+    ): Promise<Sidecar> => {
+      const r = translateSidecar(resources, wl, {
+        adminPort: 0,
+        outboundPort: 0,
+        inboundPort: 0,
+        app: loopback(app),
+        endpoints,
+        filters: present,
+      });
       const bootstrap = localizePaths(r.envoy, { wasmDir: join(root, 'build'), certDir: certDirs[wl.name] });
       // Loopback only: the demo's listeners are not for the network.
       const text = JSON.stringify(bootstrap).split('"address":"0.0.0.0"').join('"address":"127.0.0.1"');
@@ -143,22 +217,42 @@ export async function startMesh(opts: { root: string; work: string; progress: (s
       return s;
     };
     // service_b's sidecars send nothing outbound in the demo: their outbound clusters point at their own app.
-    const own = (port: number) => Object.fromEntries(['outbound|80|v1|service_b', 'outbound|80|v2|service_b', 'outbound|80||service_b'].map((c) => [c, loopback(port)]));
+    const own = (port: number) =>
+      Object.fromEntries(
+        ['outbound|80|v1|service_b', 'outbound|80|v2|service_b', 'outbound|80||service_b'].map((c) => [c, loopback(port)]),
+      );
     const sv1 = await sidecar('sidecar_b_v1', SIDECARS.sidecar_b_v1, v1.port, own(v1.port));
     const sv2 = await sidecar('sidecar_b_v2', SIDECARS.sidecar_b_v2, v2.port, own(v2.port));
     progress('starting service_a (Node: forwards to its sidecar for host service_b)');
     let aOutbound = 0;
     const serviceA = await startServiceA(0, () => aOutbound);
-    stoppers.push(() => new Promise<void>((res) => { serviceA.closeAllConnections(); serviceA.close(() => res()); }));
-    stoppers.push(async () => { agent.destroy(); });
+    stoppers.push(
+      () =>
+        new Promise<void>((res) => {
+          serviceA.closeAllConnections();
+          serviceA.close(() => res());
+        }),
+    );
+    stoppers.push(async () => {
+      agent.destroy();
+    });
     const aPort = (serviceA.address() as AddressInfo).port;
     const sa = await sidecar('sidecar_a', SIDECARS.sidecar_a, aPort, {
-      'outbound|80|v1|service_b': loopback(sv1.inbound), 'outbound|80|v2|service_b': loopback(sv2.inbound), 'outbound|80||service_b': loopback(sv1.inbound),
+      'outbound|80|v1|service_b': loopback(sv1.inbound),
+      'outbound|80|v2|service_b': loopback(sv2.inbound),
+      'outbound|80||service_b': loopback(sv1.inbound),
     });
     aOutbound = sa.outbound;
     return {
-      work, issuer, filters: present, missing, serviceA: `http://127.0.0.1:${aPort}`,
-      sidecars: { a: sa, v1: sv1, v2: sv2 }, echo: { v1, v2 }, identities, stop,
+      work,
+      issuer,
+      filters: present,
+      missing,
+      serviceA: `http://127.0.0.1:${aPort}`,
+      sidecars: { a: sa, v1: sv1, v2: sv2 },
+      echo: { v1, v2 },
+      identities,
+      stop,
     };
   } catch (e) {
     await stop();

@@ -29,8 +29,13 @@ export function renderCompose(dir: string, mountedAt = COMPOSE_DIR): { files: st
   const files: string[] = [];
   for (const [name, wl] of Object.entries(SIDECARS)) {
     const r = translateSidecar(resources, wl, {
-      adminPort: 15000, outboundPort: 15001, inboundPort: 15006, app: { address: apps[name], port: 8080 }, endpoints,
-      wasmDir: '/etc/asmesh/wasm', certDir: `${mountedAt}/certs/${wl.name}`,
+      adminPort: 15000,
+      outboundPort: 15001,
+      inboundPort: 15006,
+      app: { address: apps[name], port: 8080 },
+      endpoints,
+      wasmDir: '/etc/asmesh/wasm',
+      certDir: `${mountedAt}/certs/${wl.name}`,
     });
     const file = join(dir, `${name}.yaml`);
     writeFileSync(file, `# Rendered by asmesh demo --render from envoy/demo/istio/*.yaml for ${wl.name}\n${envoyYaml(r.envoy)}`);

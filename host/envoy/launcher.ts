@@ -25,9 +25,17 @@ export interface LaunchOptions {
 
 export interface EnvoyOptions extends RenderOptions, LaunchOptions {}
 
-export interface HttpReply { status: number; headers: Record<string, string>; rawHeaders: [string, string][]; body: string }
+export interface HttpReply {
+  status: number;
+  headers: Record<string, string>;
+  rawHeaders: [string, string][];
+  body: string;
+}
 export interface SendOptions {
-  method?: string; headers?: Record<string, string> | [string, string][]; body?: string; timeoutMs?: number;
+  method?: string;
+  headers?: Record<string, string> | [string, string][];
+  body?: string;
+  timeoutMs?: number;
   /** Default: a new connection per request. */
   agent?: Agent;
   /** HTTPS with this client certificate (PEM texts), trusting `ca`: for listeners that require mTLS. */
@@ -39,7 +47,9 @@ let hooked = false;
 function hookExit(): void {
   if (hooked) return;
   hooked = true;
-  process.on('exit', () => { for (const child of running) child.kill('SIGKILL'); });
+  process.on('exit', () => {
+    for (const child of running) child.kill('SIGKILL');
+  });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       // A program that handles the signal itself stops its Envoys (the exit hook kills any left).
@@ -73,7 +83,12 @@ function writeBootstrap(bootstrap: any): { dir: string; path: string } {
 
 function envoyArgs(configPath: string, opts: LaunchOptions): string[] {
   return [
-    '-c', configPath, '--concurrency', String(opts.concurrency ?? 1), '--use-dynamic-base-id', '--disable-hot-restart',
+    '-c',
+    configPath,
+    '--concurrency',
+    String(opts.concurrency ?? 1),
+    '--use-dynamic-base-id',
+    '--disable-hot-restart',
     ...(opts.logArgs ?? ['-l', 'info', '--component-log-level', 'wasm:debug']),
     ...(opts.args ?? []),
   ];
@@ -88,21 +103,31 @@ export function send(url: string, path: string, opts: SendOptions = {}): Promise
     headers.push(['content-length', String(Buffer.byteLength(opts.body))]);
   }
   return new Promise((resolve, reject) => {
-    const req = (opts.tls ? httpsRequest : httpRequest)({
-      host: target.hostname, port: target.port, method: opts.method ?? 'GET', path, agent: opts.agent ?? false, setHost: false,
-      headers: headers.flat() as unknown as Record<string, string>, timeout: opts.timeoutMs ?? 10_000, ...opts.tls,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const rawHeaders: [string, string][] = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) rawHeaders.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!]);
-        const flat: Record<string, string> = {};
-        for (const [k, v] of rawHeaders) flat[k] = k in flat ? `${flat[k]},${v}` : v;
-        resolve({ status: res.statusCode ?? 0, headers: flat, rawHeaders, body: Buffer.concat(chunks).toString('utf8') });
-      });
-      res.on('error', reject);
-    });
+    const req = (opts.tls ? httpsRequest : httpRequest)(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: opts.method ?? 'GET',
+        path,
+        agent: opts.agent ?? false,
+        setHost: false,
+        headers: headers.flat() as unknown as Record<string, string>,
+        timeout: opts.timeoutMs ?? 10_000,
+        ...opts.tls,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const rawHeaders: [string, string][] = [];
+          for (let i = 0; i < res.rawHeaders.length; i += 2) rawHeaders.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!]);
+          const flat: Record<string, string> = {};
+          for (const [k, v] of rawHeaders) flat[k] = k in flat ? `${flat[k]},${v}` : v;
+          resolve({ status: res.statusCode ?? 0, headers: flat, rawHeaders, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`request ${path} timed out`)));
     req.on('error', reject);
     req.end(opts.body);
@@ -119,7 +144,12 @@ export class Envoy {
   adminUrl = '';
 
   /** @internal */
-  constructor(readonly child: ChildProcess, readonly configPath: string, readonly bootstrap: any, private readonly log: string[]) {
+  constructor(
+    readonly child: ChildProcess,
+    readonly configPath: string,
+    readonly bootstrap: any,
+    private readonly log: string[],
+  ) {
     child.on('exit', (code, signal) => {
       this.exited = { code, signal };
       running.delete(child);
@@ -127,10 +157,16 @@ export class Envoy {
     });
   }
 
-  get pid(): number { return this.child.pid!; }
-  get exit(): { code: number | null; signal: NodeJS.Signals | null } | null { return this.exited; }
+  get pid(): number {
+    return this.child.pid!;
+  }
+  get exit(): { code: number | null; signal: NodeJS.Signals | null } | null {
+    return this.exited;
+  }
   /** Envoy's log so far (stderr and stdout). */
-  logs(): string { return this.log.join(''); }
+  logs(): string {
+    return this.log.join('');
+  }
 
   /** Waits until the log matches `pattern`; throws after `timeoutMs`. */
   waitForLog(pattern: RegExp, timeoutMs = 5000): Promise<string> {
@@ -141,14 +177,21 @@ export class Envoy {
     if (this.exited !== null) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
-      this.exitWaiters.push(() => { clearTimeout(timer); resolve(true); });
+      this.exitWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
     });
   }
 
   /** A request to the listener. */
-  request(path: string, opts: SendOptions = {}): Promise<HttpReply> { return send(this.listenerUrl, path, opts); }
+  request(path: string, opts: SendOptions = {}): Promise<HttpReply> {
+    return send(this.listenerUrl, path, opts);
+  }
   /** A request to the admin interface. */
-  admin(path: string, method = 'GET'): Promise<HttpReply> { return send(this.adminUrl, path, { method }); }
+  admin(path: string, method = 'GET'): Promise<HttpReply> {
+    return send(this.adminUrl, path, { method });
+  }
 
   /** Every counter and gauge from /stats, by full name (Wasm metrics are `wasmcustom.<name>`). */
   async stats(): Promise<Map<string, number>> {
@@ -161,9 +204,13 @@ export class Envoy {
   }
 
   /** A Wasm metric by the name the filter defined (without `wasmcustom.`). */
-  async metric(name: string): Promise<number | undefined> { return (await this.stats()).get(`wasmcustom.${name}`); }
+  async metric(name: string): Promise<number | undefined> {
+    return (await this.stats()).get(`wasmcustom.${name}`);
+  }
 
-  async prometheus(): Promise<string> { return (await this.admin('/stats/prometheus')).body; }
+  async prometheus(): Promise<string> {
+    return (await this.admin('/stats/prometheus')).body;
+  }
 
   /** Keep the rendered config after stop() (set when start-up failed, so the error can point at it). */
   keepFiles = false;
@@ -210,7 +257,11 @@ function connectable(address: string): string {
 }
 
 async function tryGet(url: string): Promise<HttpReply | null> {
-  try { return await send(url, new URL(url).pathname + new URL(url).search, { timeoutMs: 1000 }); } catch { return null; }
+  try {
+    return await send(url, new URL(url).pathname + new URL(url).search, { timeoutMs: 1000 });
+  } catch {
+    return null;
+  }
 }
 
 /** Starts Envoy with a bootstrap rendered for tests (renderBootstrap) once it is /ready. */
@@ -294,7 +345,11 @@ export async function runEnvoyExpectingFailure(opts: EnvoyOptions = {}): Promise
   return { code: envoy.exit?.code ?? null, ready: false, log: envoy.logs() };
 }
 
-export interface Validation { ok: boolean; code: number | null; output: string }
+export interface Validation {
+  ok: boolean;
+  code: number | null;
+  output: string;
+}
 
 /** `envoy --mode validate` of a bootstrap rendered for tests. */
 export function validateConfig(opts: EnvoyOptions = {}): Promise<Validation> {

@@ -62,8 +62,13 @@ export class PilotInputError extends Error {}
 /** sha256 of the tool's go.mod, go.sum and *.go: the key of the built binary. */
 export function pilotSourceHash(): string {
   const h = createHash('sha256');
-  const files = readdirSync(PILOT_SOURCE_DIR).filter((f) => f === 'go.mod' || f === 'go.sum' || f.endsWith('.go')).sort();
-  for (const f of files) h.update(`${f}\0`).update(readFileSync(join(PILOT_SOURCE_DIR, f))).update('\0');
+  const files = readdirSync(PILOT_SOURCE_DIR)
+    .filter((f) => f === 'go.mod' || f === 'go.sum' || f.endsWith('.go'))
+    .sort();
+  for (const f of files)
+    h.update(`${f}\0`)
+      .update(readFileSync(join(PILOT_SOURCE_DIR, f)))
+      .update('\0');
   return h.digest('hex').slice(0, 16);
 }
 
@@ -94,7 +99,10 @@ export function ensurePilotBinary(log: (line: string) => void = () => {}): { pat
   const t0 = Date.now();
   log(`building tools/istio-pilot -> ${path}`);
   const r = spawnSync(go, ['build', '-mod=readonly', '-o', tmp, '.'], {
-    cwd: PILOT_SOURCE_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20,
+    cwd: PILOT_SOURCE_DIR,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 << 20,
   });
   if (r.status !== 0) {
     rmSync(tmp, { force: true });
@@ -110,7 +118,13 @@ export function ensurePilotBinary(log: (line: string) => void = () => {}): { pat
 export function pilotArgs(proxy: ProxySpec = {}): string[] {
   const args: string[] = [];
   if (proxy.namespace !== undefined) args.push('--namespace', proxy.namespace);
-  if (proxy.labels !== undefined) args.push('--labels', Object.entries(proxy.labels).map(([k, v]) => `${k}=${v}`).join(','));
+  if (proxy.labels !== undefined)
+    args.push(
+      '--labels',
+      Object.entries(proxy.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    );
   if (proxy.ip !== undefined) args.push('--ip', proxy.ip);
   if (proxy.serviceAccount !== undefined) args.push('--service-account', proxy.serviceAccount);
   if (proxy.type !== undefined) args.push('--type', proxy.type);
@@ -163,7 +177,10 @@ async function runPilot(binary: string, args: string[], stdin: string): Promise<
 // ---- Pieces of pilot's config that stock Envoy 1.40 runs ----------------------------------------------------
 
 /** A piece of pilot's config made runnable by stock Envoy, and what was removed from it (`<where>: <what> (<why>)`). */
-export interface Stock<T> { config: T; stripped: string[] }
+export interface Stock<T> {
+  config: T;
+  stripped: string[];
+}
 
 /** Type URLs of Istio's own extensions (istio/proxy), which stock Envoy does not register. */
 const ISTIO_ONLY_TYPES: [RegExp, string][] = [
@@ -204,7 +221,10 @@ function stripPerFilterConfig(holder: Obj, where: string, stripped: string[]): v
   if (pfc === undefined) return;
   for (const [name, cfg] of Object.entries(pfc)) {
     const why = istioOnly({ name, typed_config: cfg });
-    if (why !== null) { stripped.push(`${where}.typed_per_filter_config.${name}: ${why}`); delete pfc[name]; }
+    if (why !== null) {
+      stripped.push(`${where}.typed_per_filter_config.${name}: ${why}`);
+      delete pfc[name];
+    }
   }
 }
 
@@ -219,19 +239,27 @@ function stockHttpManager(hcm: Obj, where: string, stripped: string[]): Obj {
     delete out.tracing.provider;
   }
   if (out.access_log !== undefined) {
-    out.access_log = (out.access_log as Obj[]).filter((a, i) => {
-      const ok = FILE_ACCESS_LOG.test(extensionType(a));
-      if (!ok) stripped.push(`${where}.access_log[${i}] ${a.name}: ${extensionType(a)}: only file/stdout access logs are kept (others need a collector)`);
-      return ok;
-    }).map((a, i) => {
-      // The launcher's stdout is a socket pair, which open('/dev/stdout') refuses (ENXIO): write through Envoy's own stdout.
-      const tc = a.typed_config;
-      const stream = { '/dev/stdout': 'Stdout', '/dev/stderr': 'Stderr' }[tc.path as string];
-      if (!extensionType(a).endsWith('FileAccessLog') || stream === undefined) return a;
-      stripped.push(`${where}.access_log[${i}] ${a.name}: path ${tc.path} -> ${stream}AccessLog (same format; lines in the Envoy log)`);
-      const { path: _path, '@type': _type, ...format } = tc;
-      return { name: `envoy.access_loggers.${stream.toLowerCase()}`, typed_config: { '@type': `type.googleapis.com/envoy.extensions.access_loggers.stream.v3.${stream}AccessLog`, ...format } };
-    });
+    out.access_log = (out.access_log as Obj[])
+      .filter((a, i) => {
+        const ok = FILE_ACCESS_LOG.test(extensionType(a));
+        if (!ok)
+          stripped.push(
+            `${where}.access_log[${i}] ${a.name}: ${extensionType(a)}: only file/stdout access logs are kept (others need a collector)`,
+          );
+        return ok;
+      })
+      .map((a, i) => {
+        // The launcher's stdout is a socket pair, which open('/dev/stdout') refuses (ENXIO): write through Envoy's own stdout.
+        const tc = a.typed_config;
+        const stream = { '/dev/stdout': 'Stdout', '/dev/stderr': 'Stderr' }[tc.path as string];
+        if (!extensionType(a).endsWith('FileAccessLog') || stream === undefined) return a;
+        stripped.push(`${where}.access_log[${i}] ${a.name}: path ${tc.path} -> ${stream}AccessLog (same format; lines in the Envoy log)`);
+        const { path: _path, '@type': _type, ...format } = tc;
+        return {
+          name: `envoy.access_loggers.${stream.toLowerCase()}`,
+          typed_config: { '@type': `type.googleapis.com/envoy.extensions.access_loggers.stream.v3.${stream}AccessLog`, ...format },
+        };
+      });
   }
   if (out.route_config !== undefined) out.route_config = stockRouteConfig(out.route_config, `${where}.route_config`, stripped);
   return out;
@@ -272,10 +300,14 @@ export function inboundHttpManager(cfg: PilotConfig, port: number): Stock<Obj> {
   const chains = (vi.filter_chains as Obj[]).filter((c) => c.filter_chain_match?.destination_port === port && hcmOf(c) !== undefined);
   const plain = chains.find((c) => (c.filter_chain_match.transport_protocol ?? 'raw_buffer') === 'raw_buffer');
   if (plain === undefined) {
-    const ports = [...new Set((vi.filter_chains as Obj[]).map((c) => c.filter_chain_match?.destination_port).filter((p) => p !== undefined))];
-    throw new Error(chains.length > 0
-      ? `virtualInbound has only mTLS HTTP chains for port ${port} (PeerAuthentication STRICT?): not runnable without Istio's certificates`
-      : `virtualInbound has no HTTP chain for port ${port} (ports: ${ports.join(', ') || 'none'}; is --ip an endpoint of a service with that target port?)`);
+    const ports = [
+      ...new Set((vi.filter_chains as Obj[]).map((c) => c.filter_chain_match?.destination_port).filter((p) => p !== undefined)),
+    ];
+    throw new Error(
+      chains.length > 0
+        ? `virtualInbound has only mTLS HTTP chains for port ${port} (PeerAuthentication STRICT?): not runnable without Istio's certificates`
+        : `virtualInbound has no HTTP chain for port ${port} (ports: ${ports.join(', ') || 'none'}; is --ip an endpoint of a service with that target port?)`,
+    );
   }
   const stripped: string[] = [];
   for (const [i, f] of (plain.filters as Obj[]).entries()) {
@@ -288,7 +320,8 @@ export function inboundHttpManager(cfg: PilotConfig, port: number): Stock<Obj> {
 export function outboundRouteConfig(cfg: PilotConfig, route: number | string): Stock<Obj> {
   const name = String(route);
   const rc = cfg.routes.find((r) => r.name === name);
-  if (rc === undefined) throw new Error(`pilot generated no route configuration ${name} (routes: ${cfg.routes.map((r) => r.name).join(', ')})`);
+  if (rc === undefined)
+    throw new Error(`pilot generated no route configuration ${name} (routes: ${cfg.routes.map((r) => r.name).join(', ')})`);
   const stripped: string[] = [];
   return { config: stockRouteConfig(rc, `routes[${name}]`, stripped), stripped };
 }
@@ -370,7 +403,10 @@ export function pilotBootstrap(cfg: PilotConfig, opts: PilotBootstrapOptions): S
     filter_chains: [{ filters: [{ name: HCM, typed_config: hcm }] }],
   }));
   return {
-    config: { admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } }, static_resources: { listeners, clusters: clusters.config } },
+    config: {
+      admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
+      static_resources: { listeners, clusters: clusters.config },
+    },
     stripped: clusters.stripped,
   };
 }
@@ -383,7 +419,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
     const r = ensurePilotBinary((line) => console.log(line));
     const size = (readFileSync(r.path).length / 1e6).toFixed(0);
-    console.log(r.built ? `istio-pilot: built in ${(r.ms / 1000).toFixed(1)} s (${size} MB): ${r.path}` : `istio-pilot: up to date (${size} MB): ${r.path}`);
+    console.log(
+      r.built
+        ? `istio-pilot: built in ${(r.ms / 1000).toFixed(1)} s (${size} MB): ${r.path}`
+        : `istio-pilot: up to date (${size} MB): ${r.path}`,
+    );
   } catch (error) {
     console.error((error as Error).message);
     process.exit(1);

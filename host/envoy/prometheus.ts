@@ -1,6 +1,13 @@
 // Envoy's /stats/prometheus text, parsed: for the tests and the demo (one parser of the exposition).
-export interface Sample { name: string; labels: Record<string, string>; value: number }
-export interface Exposition { types: Map<string, string>; samples: Sample[] }
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+export interface Exposition {
+  types: Map<string, string>;
+  samples: Sample[];
+}
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -51,7 +58,9 @@ export function parseExposition(text: string): Exposition {
           if (c === '"') break;
           if (c === '\\') {
             const e = line[j + 1];
-            if (e === 'n') value += '\n'; else if (e === '\\' || e === '"') value += e; else throw new Error(`bad escape in ${where}`);
+            if (e === 'n') value += '\n';
+            else if (e === '\\' || e === '"') value += e;
+            else throw new Error(`bad escape in ${where}`);
             j += 2;
             continue;
           }
@@ -88,17 +97,22 @@ export function parseExposition(text: string): Exposition {
     if (le === undefined) throw new Error(`${s.name} without le`);
     const k = s.name.slice(0, -'_bucket'.length) + labelKey(rest);
     const list = buckets.get(k);
-    if (list === undefined) buckets.set(k, [s]); else list.push(s);
+    if (list === undefined) buckets.set(k, [s]);
+    else list.push(s);
   }
   for (const [family, type] of types) {
     if (type !== 'histogram') continue;
     for (const [k, series] of buckets) {
       if (!k.startsWith(family + '[')) continue;
       let prev = -1;
-      for (const b of series) { if (b.value < prev) throw new Error(`${family} buckets not cumulative`); prev = b.value; }
+      for (const b of series) {
+        if (b.value < prev) throw new Error(`${family} buckets not cumulative`);
+        prev = b.value;
+      }
       const inf = series.find((b) => b.labels.le === '+Inf');
       const count = counts.get(k);
-      if (inf === undefined || count === undefined || inf.value !== count.value) throw new Error(`${family}: +Inf bucket differs from _count for ${k.slice(family.length)}`);
+      if (inf === undefined || count === undefined || inf.value !== count.value)
+        throw new Error(`${family}: +Inf bucket differs from _count for ${k.slice(family.length)}`);
     }
   }
   return { types, samples };

@@ -2,7 +2,11 @@
 import { BufferType, WasmResult } from './abi.ts';
 import type { HostState, StreamState } from './state.ts';
 
-interface Slot { get(): Uint8Array | null; set?(data: Uint8Array): void; unset?: boolean }
+interface Slot {
+  get(): Uint8Array | null;
+  set?(data: Uint8Array): void;
+  unset?: boolean;
+}
 
 const EMPTY = new Uint8Array(0);
 /** Envoy wraps a missing stream buffer as an empty one: reads answer Ok with nothing, writes Unimplemented. */
@@ -12,18 +16,32 @@ function slotOf(host: HostState, type: number): Slot | null {
   const stream = host.stream();
   const bodySlot = (key: 'requestBody' | 'responseBody' | 'downstreamData' | 'upstreamData'): Slot => {
     if (stream === null || stream[key] === null) return ABSENT;
-    return { get: () => stream[key], set: (data) => { (stream as StreamState)[key] = data; } };
+    return {
+      get: () => stream[key],
+      set: (data) => {
+        (stream as StreamState)[key] = data;
+      },
+    };
   };
   switch (type) {
-    case BufferType.HttpRequestBody: return bodySlot('requestBody');
-    case BufferType.HttpResponseBody: return bodySlot('responseBody');
-    case BufferType.DownstreamData: return bodySlot('downstreamData');
-    case BufferType.UpstreamData: return bodySlot('upstreamData');
-    case BufferType.HttpCallResponseBody: return host.callResponse === null ? null : { get: () => host.callResponse!.body };
-    case BufferType.VmConfiguration: return { get: () => host.vmConfig };
-    case BufferType.PluginConfiguration: return host.configuring ? { get: () => host.pluginConfig } : null;
-    case BufferType.GrpcReceiveBuffer: return host.grpcReceive?.message == null ? ABSENT : { get: () => host.grpcReceive!.message };
-    default: return ABSENT; // call data: none here
+    case BufferType.HttpRequestBody:
+      return bodySlot('requestBody');
+    case BufferType.HttpResponseBody:
+      return bodySlot('responseBody');
+    case BufferType.DownstreamData:
+      return bodySlot('downstreamData');
+    case BufferType.UpstreamData:
+      return bodySlot('upstreamData');
+    case BufferType.HttpCallResponseBody:
+      return host.callResponse === null ? null : { get: () => host.callResponse!.body };
+    case BufferType.VmConfiguration:
+      return { get: () => host.vmConfig };
+    case BufferType.PluginConfiguration:
+      return host.configuring ? { get: () => host.pluginConfig } : null;
+    case BufferType.GrpcReceiveBuffer:
+      return host.grpcReceive?.message == null ? ABSENT : { get: () => host.grpcReceive!.message };
+    default:
+      return ABSENT; // call data: none here
   }
 }
 
@@ -37,7 +55,8 @@ function splice(buffer: Uint8Array, start: number, length: number, data: Uint8Ar
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
-  out.set(a); out.set(b, a.length);
+  out.set(a);
+  out.set(b, a.length);
   return out;
 }
 
@@ -48,7 +67,8 @@ export function bufferImports(host: HostState) {
       if (type > BufferType.CallData) return WasmResult.BadArgument;
       const buffer = slotOf(host, type)?.get() ?? null;
       if (buffer === null) return WasmResult.NotFound;
-      start >>>= 0; maxSize >>>= 0;
+      start >>>= 0;
+      maxSize >>>= 0;
       // cpp-host: a start past the end reads nothing (Ok, pointer 0, size 0).
       mem.copyOut(buffer.subarray(start, Math.min(buffer.length, start + maxSize)), ptrPtr, sizePtr);
       return WasmResult.Ok;

@@ -21,12 +21,21 @@ export interface ClusterRequest {
   headers: Record<string, string>;
   body: string;
 }
-export interface ClusterReply { status: number; headers: Record<string, string>; body: string }
+export interface ClusterReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
 /** A cluster's server: answers routed requests and the filters' http calls alike. */
 export type ClusterServer = (req: ClusterRequest) => ClusterReply | Promise<ClusterReply>;
 
 /** A unary gRPC request as a cluster's gRPC server receives it. */
-export interface GrpcRequest { service: string; method: string; metadata: HeaderList; message: Uint8Array }
+export interface GrpcRequest {
+  service: string;
+  method: string;
+  metadata: HeaderList;
+  message: Uint8Array;
+}
 /** A cluster's gRPC server: answers the filters' unary gRPC calls. */
 export type GrpcServer = (req: GrpcRequest) => GrpcReply | Promise<GrpcReply>;
 
@@ -81,9 +90,9 @@ export interface ChainOptions {
 }
 
 export interface ChainRequest {
-  method?: string;     // default GET
-  path?: string;       // default /
-  authority?: string;  // default localhost
+  method?: string; // default GET
+  path?: string; // default /
+  authority?: string; // default localhost
   headers?: HeaderInput;
   /** The body, or its chunks as they arrive. */
   body?: string | string[];
@@ -119,10 +128,19 @@ export async function loadChain(opts: ChainOptions): Promise<Chain> {
     const shared = { sharedStore: new SharedStore(vmId), stats: new MetricStore() };
     const plugins: Plugin[] = [];
     for (let vm = 0; vm < workers + 2; vm++) {
-      plugins.push(await loadPlugin(f.wasm, {
-        pluginName: f.name, rootId: f.name, vmId, ...f.options, ...shared,
-        config: f.config ?? '', node: opts.node, clusters: [...Object.keys(opts.clusters), ...Object.keys(opts.grpcClusters ?? {})], nowMs,
-      }));
+      plugins.push(
+        await loadPlugin(f.wasm, {
+          pluginName: f.name,
+          rootId: f.name,
+          vmId,
+          ...f.options,
+          ...shared,
+          config: f.config ?? '',
+          node: opts.node,
+          clusters: [...Object.keys(opts.clusters), ...Object.keys(opts.grpcClusters ?? {})],
+          nowMs,
+        }),
+      );
     }
     vms.push({ name: f.name, plugins });
   }
@@ -137,7 +155,9 @@ export class Chain {
   /** @internal use loadChain */
   constructor(
     /** Each filter's VMs: the base VM, the main thread's, then one per worker. */
-    readonly vms: { name: string; plugins: Plugin[] }[], private readonly opts: ChainOptions) {
+    readonly vms: { name: string; plugins: Plugin[] }[],
+    private readonly opts: ChainOptions,
+  ) {
     this.plugins = vms.map(({ name, plugins }) => ({ name, plugin: plugins[2]! }));
   }
 
@@ -156,20 +176,31 @@ export class Chain {
     for (const call of grpc) {
       const server = this.opts.grpcClusters?.[call.cluster];
       // A cluster that does not speak gRPC (HTTP/1 here) fails the call INTERNAL (measured in Envoy 1.40).
-      const reply = server === undefined ? { status: 13 } : await server({ service: call.service, method: call.method, metadata: call.metadata, message: call.messages[0]! });
+      const reply =
+        server === undefined
+          ? { status: 13 }
+          : await server({ service: call.service, method: call.method, metadata: call.metadata, message: call.messages[0]! });
       await plugin.respondGrpcCall(call.token, reply);
     }
     const calls = plugin.pendingHttpCalls();
     for (const call of calls) {
       const server = this.opts.clusters[call.cluster];
-      if (server === undefined) { await plugin.failHttpCall(call.token); continue; }
+      if (server === undefined) {
+        await plugin.failHttpCall(call.token);
+        continue;
+      }
       const h = joinedHeaders(call.headers);
       const headers: Record<string, string> = { host: h[':authority'] ?? '' };
       for (const [k, v] of Object.entries(h)) if (!k.startsWith(':')) headers[k] = v;
       // Envoy's async client marks the request internal and announces its timeout (measured in Envoy 1.40).
       headers['x-envoy-internal'] = 'true';
       if (call.timeoutMs > 0) headers['x-envoy-expected-rq-timeout-ms'] = String(call.timeoutMs);
-      const reply = await server({ method: h[':method'] ?? 'GET', path: h[':path'] ?? '/', headers, body: Buffer.from(call.body).toString('utf8') });
+      const reply = await server({
+        method: h[':method'] ?? 'GET',
+        path: h[':path'] ?? '/',
+        headers,
+        body: Buffer.from(call.body).toString('utf8'),
+      });
       await plugin.respondHttpCall(call.token, { status: reply.status, headers: withLength(reply), body: reply.body });
     }
     return calls.length + grpc.length;
@@ -186,25 +217,39 @@ export class Chain {
     const listener = `127.0.0.1:${String(given['destination.port'] ?? 15001)}`;
     // What Envoy derives from the connection and the stream (measured in Envoy 1.40); the test's properties win.
     const start: Record<string, PropertyValue> = {
-      'source.address': client, 'source.port': BigInt(client.slice(client.lastIndexOf(':') + 1)),
-      'destination.address': listener, 'destination.port': BigInt(listener.slice(listener.lastIndexOf(':') + 1)),
-      'connection.id': BigInt(connection), 'connection.mtls': false, 'connection.requested_server_name': '',
-      'request.time': this.plugins[0]?.plugin.nowNs() ?? 0n, 'response.flags': 0n, 'xds.route_name': '',
-      'xds.listener_direction': BigInt(this.opts.router.listenerDirection ?? 0), 'upstream.transport_failure_reason': '',
+      'source.address': client,
+      'source.port': BigInt(client.slice(client.lastIndexOf(':') + 1)),
+      'destination.address': listener,
+      'destination.port': BigInt(listener.slice(listener.lastIndexOf(':') + 1)),
+      'connection.id': BigInt(connection),
+      'connection.mtls': false,
+      'connection.requested_server_name': '',
+      'request.time': this.plugins[0]?.plugin.nowNs() ?? 0n,
+      'response.flags': 0n,
+      'xds.route_name': '',
+      'xds.listener_direction': BigInt(this.opts.router.listenerDirection ?? 0),
+      'upstream.transport_failure_reason': '',
     };
     const streams = this.plugins.map(({ plugin }) => plugin.stream({ properties: { ...start, ...given } }));
     /** Sets a derived attribute on every filter's stream unless the test gave it. */
-    const derive = (key: string, value: PropertyValue) => { if (!(key in given)) for (const s of streams) s.state.properties[key] = value; };
+    const derive = (key: string, value: PropertyValue) => {
+      if (!(key in given)) for (const s of streams) s.state.properties[key] = value;
+    };
     // Envoy keeps filter state per stream, shared by every filter of the chain (each in its own VM):
     // a proxy_set_property of one filter is what proxy_get_property of a later one reads.
     const filterState = streams[0]?.state.filterState;
     if (filterState !== undefined) for (const s of streams) s.state.filterState = filterState;
     // What Envoy's HCM hands the filters for an HTTP/1.1 request.
     const headers: [string, string][] = [
-      [':authority', req.authority ?? 'localhost'], [':path', req.path ?? '/'], [':method', req.method ?? 'GET'], [':scheme', 'http'],
+      [':authority', req.authority ?? 'localhost'],
+      [':path', req.path ?? '/'],
+      [':method', req.method ?? 'GET'],
+      [':scheme', 'http'],
       ...headerList(req.headers).filter(([k]) => k !== 'host'),
     ];
-    const chunks = (req.body === undefined ? [] : Array.isArray(req.body) ? req.body : [req.body]).filter((c) => c.length > 0).map((c) => Buffer.from(c));
+    const chunks = (req.body === undefined ? [] : Array.isArray(req.body) ? req.body : [req.body])
+      .filter((c) => c.length > 0)
+      .map((c) => Buffer.from(c));
     const bodyBytes = chunks.reduce((n, c) => n + c.length, 0);
     if (req.body !== undefined && !headers.some(([k]) => k === 'content-length')) headers.push(['content-length', String(bodyBytes)]);
     headers.push(['x-forwarded-proto', 'http'], ['x-request-id', randomUUID()]);
@@ -229,19 +274,33 @@ export class Chain {
         // Envoy's router: cluster_header names no cluster -> 503, no body, response flag NC (bit 24 of
         // response.flags, measured in test/telemetry/envoy-flags.test.ts). It goes through every encoder.
         derive('response.flags', 1 << 24);
-        await run.encodeLocal({ status: 503, body: new Uint8Array(0), headers: [], details: 'cluster_not_found', grpcStatus: null }, streams.length - 1);
+        await run.encodeLocal(
+          { status: 503, body: new Uint8Array(0), headers: [], details: 'cluster_not_found', grpcStatus: null },
+          streams.length - 1,
+        );
       } else {
         const upHeaders: Record<string, string> = { host: h[':authority'] ?? '' };
         // The steered route drops the cluster header before the upstream (request_headers_to_remove).
-        for (const [k, v] of sent.headers) if (!k.startsWith(':') && !(steered && k === clusterHeader)) upHeaders[k] = k in upHeaders ? `${upHeaders[k]},${v}` : v;
+        for (const [k, v] of sent.headers)
+          if (!k.startsWith(':') && !(steered && k === clusterHeader)) upHeaders[k] = k in upHeaders ? `${upHeaders[k]},${v}` : v;
         upHeaders['x-envoy-expected-rq-timeout-ms'] ??= timeout;
-        const request = { method: h[':method'] ?? 'GET', path: h[':path'] ?? '/', headers: upHeaders, body: Buffer.from(sent.body).toString('utf8') };
+        const request = {
+          method: h[':method'] ?? 'GET',
+          path: h[':path'] ?? '/',
+          headers: upHeaders,
+          body: Buffer.from(sent.body).toString('utf8'),
+        };
         upstream = { cluster, ...request };
         const reply = await server(request);
         // As Envoy's filters see a Node upstream's answer: the server's headers, then Node's date and
         // connection, then the router's x-envoy-upstream-service-time (measured in Envoy 1.40).
-        const replyHeaders: [string, string][] = [[':status', String(reply.status)], ...Object.entries(withLength(reply)).map(([k, v]) => [k.toLowerCase(), v] as [string, string]),
-          ['date', new Date().toUTCString()], ['connection', 'keep-alive'], ['x-envoy-upstream-service-time', '0']];
+        const replyHeaders: [string, string][] = [
+          [':status', String(reply.status)],
+          ...Object.entries(withLength(reply)).map(([k, v]) => [k.toLowerCase(), v] as [string, string]),
+          ['date', new Date().toUTCString()],
+          ['connection', 'keep-alive'],
+          ['x-envoy-upstream-service-time', '0'],
+        ];
         derive('response.code_details', 'via_upstream');
         derive('xds.cluster_name', cluster);
         derive('xds.cluster_metadata', '');
@@ -258,37 +317,68 @@ export class Chain {
     // the router sent it (it adds x-envoy-expected-rq-timeout-ms), the response as the client got it
     // (hop-by-hop connection removed, date when the answer was local, server: envoy last).
     // The steered route's request_headers_to_remove applies to the request itself once forwarded.
-    const logRequest: [string, string][] = upstream !== null
-      ? [...sent.headers.filter(([k]) => k !== clusterHeader), ['x-envoy-expected-rq-timeout-ms', timeout]]
-      : run.requestHeaders;
+    const logRequest: [string, string][] =
+      upstream !== null
+        ? [...sent.headers.filter(([k]) => k !== clusterHeader), ['x-envoy-expected-rq-timeout-ms', timeout]]
+        : run.requestHeaders;
     const logResponse: [string, string][] = response.headers.filter(([k]) => k !== 'connection');
     // A gRPC local reply (headers only) gets its content-length: 0 in the map itself (measured: 7 entries in proxy_on_log).
-    if (response.local && response.body.length === 0 && isGrpcRequest(run.requestHeaders) && !logResponse.some(([k]) => k === 'content-length')) logResponse.push(['content-length', '0']);
+    if (
+      response.local &&
+      response.body.length === 0 &&
+      isGrpcRequest(run.requestHeaders) &&
+      !logResponse.some(([k]) => k === 'content-length')
+    )
+      logResponse.push(['content-length', '0']);
     if (!logResponse.some(([k]) => k === 'date')) logResponse.push(['date', new Date().toUTCString()]);
     logResponse.push(['server', 'envoy']);
     // response.grpc_status: grpc-status when the answer has one, else the HTTP status mapped (Envoy 1.40: 200 gives 2, UNKNOWN).
-    derive('response.grpc_status', BigInt(joined['grpc-status'] !== undefined ? Number(joined['grpc-status']) : grpcStatusOf(Number(joined[':status'] ?? 0))));
+    derive(
+      'response.grpc_status',
+      BigInt(joined['grpc-status'] !== undefined ? Number(joined['grpc-status']) : grpcStatusOf(Number(joined[':status'] ?? 0))),
+    );
     derive('request.duration', 0n);
     // The HTTP/1 codec adds content-length: 0 to an answer without a body (not 204/304/1xx); no filter sees it.
     const status = Number(joined[':status'] ?? 0);
-    if (joined['content-length'] === undefined && joined['transfer-encoding'] === undefined && response.body.length === 0 && status >= 200 && status !== 204 && status !== 304) joined['content-length'] = '0';
+    if (
+      joined['content-length'] === undefined &&
+      joined['transfer-encoding'] === undefined &&
+      response.body.length === 0 &&
+      status >= 200 &&
+      status !== 204 &&
+      status !== 304
+    )
+      joined['content-length'] = '0';
     const out: ChainResponse = {
-      status, headerList: response.headers,
+      status,
+      headerList: response.headers,
       headers: Object.fromEntries(Object.entries(joined).filter(([k]) => !k.startsWith(':'))),
-      body: Buffer.from(response.body).toString('utf8'), local: response.local, reset: false, upstream,
-      phases: run.phases, routeCacheClears: 0,
+      body: Buffer.from(response.body).toString('utf8'),
+      local: response.local,
+      reset: false,
+      upstream,
+      phases: run.phases,
+      routeCacheClears: 0,
     };
     return this.finish(streams, logRequest, logResponse, out, upstream === null ? 0 : sent.body.length, response.body.length);
   }
 
   /** proxy_on_log/done/delete for every filter, even those the request never reached (as Envoy does). */
-  private finish(streams: HttpStream[], request: [string, string][], response: [string, string][], result: ChainResponse,
-    requestBodyBytes = 0, responseBodyBytes = 0): ChainResponse {
+  private finish(
+    streams: HttpStream[],
+    request: [string, string][],
+    response: [string, string][],
+    result: ChainResponse,
+    requestBodyBytes = 0,
+    responseBodyBytes = 0,
+  ): ChainResponse {
     // Envoy's sizes: body bytes, and total = body + header map byte size (names and values).
     const mapBytes = (list: [string, string][]) => list.reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
     const sizes = {
-      'request.size': requestBodyBytes, 'request.total_size': requestBodyBytes + mapBytes(request),
-      'response.size': responseBodyBytes, 'response.total_size': responseBodyBytes + mapBytes(response),
+      'request.size': requestBodyBytes,
+      'request.total_size': requestBodyBytes + mapBytes(request),
+      'response.size': responseBodyBytes,
+      'response.total_size': responseBodyBytes + mapBytes(response),
     };
     for (const s of streams) {
       result.routeCacheClears += s.routeCacheClears;
@@ -311,14 +401,18 @@ export class Chain {
   }
 
   /** Every filter's log lines as Envoy prints them, filter after filter, VM after VM. */
-  logLines(): string { return this.vms.flatMap(({ plugins }) => plugins.flatMap((p) => p.envoyLogLines())).join('\n'); }
+  logLines(): string {
+    return this.vms.flatMap(({ plugins }) => plugins.flatMap((p) => p.envoyLogLines())).join('\n');
+  }
 
   /** Advances every VM's clock, firing the timers that are due (each VM's root context ticks on its own). */
   async tick(ms: number): Promise<void> {
     for (const { plugins } of this.vms) for (const plugin of plugins) await plugin.tick(ms);
   }
 
-  close(): void { for (const { plugins } of this.vms) for (const plugin of plugins) plugin.close(); }
+  close(): void {
+    for (const { plugins } of this.vms) for (const plugin of plugins) plugin.close();
+  }
 }
 
 function resetResponse(phases: ChainResponse['phases']): ChainResponse {
@@ -327,6 +421,7 @@ function resetResponse(phases: ChainResponse['phases']): ChainResponse {
 
 function withLength(reply: ClusterReply): Record<string, string> {
   const headers = { ...reply.headers };
-  if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-length')) headers['content-length'] = String(Buffer.byteLength(reply.body));
+  if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-length'))
+    headers['content-length'] = String(Buffer.byteLength(reply.body));
   return headers;
 }

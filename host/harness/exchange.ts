@@ -12,19 +12,50 @@ import type { BodyFrames } from './filter-manager.ts';
 
 function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
-  out.set(a); out.set(b, a.length);
+  out.set(a);
+  out.set(b, a.length);
   return out;
 }
 
-type Step = 'request_headers' | 'request_body' | 'request_body_end' | 'request_trailers' | 'upstream' | 'response_headers' | 'response_body' | 'response_body_end' | 'response_trailers' | 'end';
+type Step =
+  | 'request_headers'
+  | 'request_body'
+  | 'request_body_end'
+  | 'request_trailers'
+  | 'upstream'
+  | 'response_headers'
+  | 'response_body'
+  | 'response_body_end'
+  | 'response_trailers'
+  | 'end';
 /** The StreamState field holding each phase's map or buffer. */
-const PHASE_FIELD: Record<PhaseName, 'requestHeaders' | 'requestBody' | 'requestTrailers' | 'responseHeaders' | 'responseBody' | 'responseTrailers'> = {
-  request_headers: 'requestHeaders', request_body: 'requestBody', request_trailers: 'requestTrailers',
-  response_headers: 'responseHeaders', response_body: 'responseBody', response_trailers: 'responseTrailers',
+const PHASE_FIELD: Record<
+  PhaseName,
+  'requestHeaders' | 'requestBody' | 'requestTrailers' | 'responseHeaders' | 'responseBody' | 'responseTrailers'
+> = {
+  request_headers: 'requestHeaders',
+  request_body: 'requestBody',
+  request_trailers: 'requestTrailers',
+  response_headers: 'responseHeaders',
+  response_body: 'responseBody',
+  response_trailers: 'responseTrailers',
 };
 /** A body Envoy delivers: present and not empty. */
-function body(bytes: Uint8Array | null): boolean { return bytes !== null && bytes.length > 0; }
-const STEPS: Step[] = ['request_headers', 'request_body', 'request_body_end', 'request_trailers', 'upstream', 'response_headers', 'response_body', 'response_body_end', 'response_trailers', 'end'];
+function body(bytes: Uint8Array | null): boolean {
+  return bytes !== null && bytes.length > 0;
+}
+const STEPS: Step[] = [
+  'request_headers',
+  'request_body',
+  'request_body_end',
+  'request_trailers',
+  'upstream',
+  'response_headers',
+  'response_body',
+  'response_body_end',
+  'response_trailers',
+  'end',
+];
 const EMPTY = new Uint8Array(0);
 const UPSTREAM_STEP = STEPS.indexOf('upstream');
 
@@ -41,28 +72,45 @@ export class Exchange {
   private response: HttpResult['response'] | null = null;
   /** The request and response as they travel, whichever maps Envoy currently exposes to the filter. */
   private readonly data: {
-    requestHeaders: HeaderList; requestBody: Uint8Array | null; requestTrailers: HeaderList | null;
-    responseHeaders: HeaderList; responseBody: Uint8Array | null; responseTrailers: HeaderList | null;
+    requestHeaders: HeaderList;
+    requestBody: Uint8Array | null;
+    requestTrailers: HeaderList | null;
+    responseHeaders: HeaderList;
+    responseBody: Uint8Array | null;
+    responseTrailers: HeaderList | null;
   };
   private readonly logStart: number;
   private finished = false;
   private resolveCompletion!: (r: HttpResult) => void;
-  readonly completion = new Promise<HttpResult>((resolve) => { this.resolveCompletion = resolve; });
+  readonly completion = new Promise<HttpResult>((resolve) => {
+    this.resolveCompletion = resolve;
+  });
 
-  constructor(private readonly vm: Vm, private readonly host: HostState, private readonly spec: HttpRequestSpec,
-    private readonly failOpen: boolean, private readonly onFinish: (e: Exchange) => void, private readonly frames: BodyFrames = 'http1') {
+  constructor(
+    private readonly vm: Vm,
+    private readonly host: HostState,
+    private readonly spec: HttpRequestSpec,
+    private readonly failOpen: boolean,
+    private readonly onFinish: (e: Exchange) => void,
+    private readonly frames: BodyFrames = 'http1',
+  ) {
     this.logStart = host.logs.length;
     this.stream = createStream(vm, host, spec.properties ?? {});
     this.data = {
-      requestHeaders: headerList(spec.headers), requestBody: spec.body === undefined ? null : toBytes(spec.body),
+      requestHeaders: headerList(spec.headers),
+      requestBody: spec.body === undefined ? null : toBytes(spec.body),
       requestTrailers: spec.trailers === undefined ? null : headerList(spec.trailers),
-      responseHeaders: [], responseBody: null, responseTrailers: null,
+      responseHeaders: [],
+      responseBody: null,
+      responseTrailers: null,
     };
     if (vm.failed && !failOpen) this.reply(FAIL_STREAM, false);
     if (vm.failed) this.bypass = true;
   }
 
-  get paused(): boolean { return this.waiting !== null; }
+  get paused(): boolean {
+    return this.waiting !== null;
+  }
 
   /** Runs steps until the stream ends or the filter stops it. */
   advance(): void {
@@ -77,11 +125,15 @@ export class Exchange {
     if (this.finished) return;
     const { stream } = this;
     if (stream.localReply !== null) {
-      const reply = stream.localReply; stream.localReply = null;
+      const reply = stream.localReply;
+      stream.localReply = null;
       this.reply(reply, this.waiting === 'request' || this.step <= UPSTREAM_STEP);
       return;
     }
-    if (stream.closeRequested) { this.reset(); return; }
+    if (stream.closeRequested) {
+      this.reset();
+      return;
+    }
     const side = this.waiting === 'request' ? 0 : 1;
     if (this.waiting !== null && stream.continueRequested[side]) {
       stream.continueRequested = [false, false];
@@ -95,7 +147,9 @@ export class Exchange {
   failStream(): void {
     if (this.finished) return;
     if (!this.failOpen) return this.reply(FAIL_STREAM, false);
-    this.bypass = true; this.waiting = null; this.held = false;
+    this.bypass = true;
+    this.waiting = null;
+    this.held = false;
     this.advance();
   }
 
@@ -105,7 +159,12 @@ export class Exchange {
       case 'request_headers':
         this.heldHeaders = false;
         stream.requestHeaders = stream.attributes.requestHeaders = data.requestHeaders;
-        return this.phase('request_headers', data.requestHeaders.length, !body(data.requestBody) && data.requestTrailers === null, 'request');
+        return this.phase(
+          'request_headers',
+          data.requestHeaders.length,
+          !body(data.requestBody) && data.requestTrailers === null,
+          'request',
+        );
       case 'request_body':
         if (!body(data.requestBody)) return;
         stream.requestBody = data.requestBody;
@@ -118,12 +177,23 @@ export class Exchange {
         stream.requestTrailers = stream.attributes.requestTrailers = data.requestTrailers;
         return this.phase('request_trailers', data.requestTrailers.length, true, 'request');
       case 'upstream':
-        if (this.held) { this.waiting = 'request'; this.step--; this.held = false; return; }
+        if (this.held) {
+          this.waiting = 'request';
+          this.step--;
+          this.held = false;
+          return;
+        }
         return this.callUpstream();
       case 'response_headers':
-        this.heldHeaders = false; this.buffering = false;
+        this.heldHeaders = false;
+        this.buffering = false;
         stream.responseHeaders = stream.attributes.responseHeaders = data.responseHeaders;
-        return this.phase('response_headers', data.responseHeaders.length, !body(data.responseBody) && data.responseTrailers === null, 'response');
+        return this.phase(
+          'response_headers',
+          data.responseHeaders.length,
+          !body(data.responseBody) && data.responseTrailers === null,
+          'response',
+        );
       case 'response_body':
         if (!body(data.responseBody)) return;
         stream.responseBody = data.responseBody;
@@ -136,10 +206,18 @@ export class Exchange {
         stream.responseTrailers = stream.attributes.responseTrailers = data.responseTrailers;
         return this.phase('response_trailers', data.responseTrailers.length, true, 'response');
       case 'end':
-        if (this.held) { this.waiting = 'response'; this.step--; this.held = false; return; }
+        if (this.held) {
+          this.waiting = 'response';
+          this.step--;
+          this.held = false;
+          return;
+        }
         this.response = {
           status: Number(data.responseHeaders.find(([k]) => k === ':status')?.[1] ?? 0),
-          headers: data.responseHeaders, body: data.responseBody ?? new Uint8Array(0), bodyText: '', local: false,
+          headers: data.responseHeaders,
+          body: data.responseBody ?? new Uint8Array(0),
+          bodyText: '',
+          local: false,
         };
         return this.finish();
     }
@@ -150,7 +228,9 @@ export class Exchange {
    * (data, then an empty end) or the whole body arrived while the filter held the headers (Envoy
    * then hands it over in one frame with the end of stream).
    */
-  private lastFrameEnds(trailers: HeaderList | null): boolean { return trailers === null && (this.frames === 'last-chunk' || this.heldHeaders); }
+  private lastFrameEnds(trailers: HeaderList | null): boolean {
+    return trailers === null && (this.frames === 'last-chunk' || this.heldHeaders);
+  }
 
   /** HTTP/1's empty end-of-stream frame: the buffer holds what the filter kept, else nothing (what it adds is appended). */
   private endFrame(name: 'request_body' | 'response_body', side: 'request' | 'response'): void {
@@ -162,7 +242,13 @@ export class Exchange {
     this.phase(name, stream[key]!.length, true, side, kept ? null : before);
   }
 
-  private phase(name: PhaseName, arg: number, endOfStream: boolean, side: 'request' | 'response', appendTo: Uint8Array | null = null): void {
+  private phase(
+    name: PhaseName,
+    arg: number,
+    endOfStream: boolean,
+    side: 'request' | 'response',
+    appendTo: Uint8Array | null = null,
+  ): void {
     if (this.bypass) return;
     const { stream, data } = this;
     const outcome: PhaseOutcome = runPhase(this.vm, stream, name, arg, endOfStream);
@@ -172,7 +258,11 @@ export class Exchange {
     if (key !== null && stream[key] !== null) data[key] = appendTo === null ? stream[key] : concatBytes(appendTo, stream[key]!);
     if (key !== null) this.buffering = outcome.status !== 0 && !endOfStream;
     if (outcome.failed) {
-      if (this.failOpen) { this.bypass = true; this.held = false; return; }
+      if (this.failOpen) {
+        this.bypass = true;
+        this.held = false;
+        return;
+      }
       return this.reply(FAIL_STREAM, false);
     }
     if (outcome.localReply !== null) return this.reply(outcome.localReply, side === 'request');
@@ -185,11 +275,19 @@ export class Exchange {
       return;
     }
     // A continue requested inside the same callback releases the stop at once.
-    if (stream.continueRequested[side === 'request' ? 0 : 1]) { stream.continueRequested = [false, false]; this.held = false; return; }
+    if (stream.continueRequested[side === 'request' ? 0 : 1]) {
+      stream.continueRequested = [false, false];
+      this.held = false;
+      return;
+    }
     // cpp-host turns StopIteration on headers into StopAllIterationAndWatermark: nothing more is
     // delivered until the filter continues (measured, test/scenarios/rust.scenarios.ts).
     if (isHeaders) this.heldHeaders = true;
-    if (isHeaders || endOfStream) { this.waiting = side; this.held = false; return; }
+    if (isHeaders || endOfStream) {
+      this.waiting = side;
+      this.held = false;
+      return;
+    }
     // A body stop with more data to come: Envoy keeps delivering data and holds what it has.
     this.held = true;
   }
@@ -198,12 +296,16 @@ export class Exchange {
     const { stream, spec, data } = this;
     const sentBody = data.requestBody ?? new Uint8Array(0);
     this.upstreamRequest = {
-      headers: data.requestHeaders.map(([k, v]) => [k, v]), body: sentBody, bodyText: textDecoder.decode(sentBody),
+      headers: data.requestHeaders.map(([k, v]) => [k, v]),
+      body: sentBody,
+      bodyText: textDecoder.decode(sentBody),
       trailers: data.requestTrailers ?? [],
     };
     stream.requestHeaders = stream.requestBody = stream.requestTrailers = null;
-    const answer: UpstreamResponse = typeof spec.upstream === 'function' ? spec.upstream(this.upstreamRequest)
-      : spec.upstream ?? { status: 200, headers: { 'content-type': 'text/plain' }, body: sentBody };
+    const answer: UpstreamResponse =
+      typeof spec.upstream === 'function'
+        ? spec.upstream(this.upstreamRequest)
+        : (spec.upstream ?? { status: 200, headers: { 'content-type': 'text/plain' }, body: sentBody });
     data.responseHeaders = responseHeaderList(answer.status ?? 200, answer.headers);
     data.responseBody = answer.body === undefined ? null : toBytes(answer.body);
     data.responseTrailers = answer.trailers === undefined ? null : headerList(answer.trailers);
@@ -227,13 +329,26 @@ export class Exchange {
       }
     }
     this.response = {
-      status: reply.status, headers, body: stream.responseBody ?? new Uint8Array(0), bodyText: '', details: reply.details, local: true,
+      status: reply.status,
+      headers,
+      body: stream.responseBody ?? new Uint8Array(0),
+      bodyText: '',
+      details: reply.details,
+      local: true,
     };
     this.finish();
   }
 
   private reset(): void {
-    this.response = { status: 0, headers: [], body: new Uint8Array(0), bodyText: '', details: 'wasm_fail_stream', local: false, reset: true };
+    this.response = {
+      status: 0,
+      headers: [],
+      body: new Uint8Array(0),
+      bodyText: '',
+      details: 'wasm_fail_stream',
+      local: false,
+      reset: true,
+    };
     this.finish();
   }
 
@@ -250,10 +365,17 @@ export class Exchange {
     const response = this.response ?? { status: 0, headers: [], body: new Uint8Array(0), bodyText: '', local: false };
     response.bodyText = textDecoder.decode(response.body);
     const result: HttpResult = {
-      contextId: this.stream.id, phases: this.phases, upstreamRequest: this.upstreamRequest, response,
-      routeCacheClears: this.stream.routeCacheClears, logs: this.host.logs.slice(this.logStart),
+      contextId: this.stream.id,
+      phases: this.phases,
+      upstreamRequest: this.upstreamRequest,
+      response,
+      routeCacheClears: this.stream.routeCacheClears,
+      logs: this.host.logs.slice(this.logStart),
     };
-    if (!this.finished) { result.paused = true; result.completion = this.completion; }
+    if (!this.finished) {
+      result.paused = true;
+      result.completion = this.completion;
+    }
     return result;
   }
 }

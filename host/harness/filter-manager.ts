@@ -36,7 +36,8 @@ function concat(a: Uint8Array | null, b: Uint8Array): Uint8Array {
   if (a === null || a.length === 0) return b;
   if (b.length === 0) return a;
   const out = new Uint8Array(a.length + b.length);
-  out.set(a); out.set(b, a.length);
+  out.set(a);
+  out.set(b, a.length);
   return out;
 }
 
@@ -52,12 +53,19 @@ export class FilterManager {
   private slots: Slot[] = [];
   private complete = false;
 
-  constructor(private readonly plugins: { name: string; plugin: Plugin }[], private readonly streams: HttpStream[],
-    private readonly frames: BodyFrames, private readonly answerCalls: (plugin: Plugin) => Promise<number>) {}
+  constructor(
+    private readonly plugins: { name: string; plugin: Plugin }[],
+    private readonly streams: HttpStream[],
+    private readonly frames: BodyFrames,
+    private readonly answerCalls: (plugin: Plugin) => Promise<number>,
+  ) {}
 
   /** The request from the client: headers, then its body chunks. */
   async decode(headers: HeaderList, chunks: Uint8Array[]): Promise<void> {
-    this.begin('request', this.streams.map((_, i) => i));
+    this.begin(
+      'request',
+      this.streams.map((_, i) => i),
+    );
     this.requestHeaders = headers;
     this.feed(headers, chunks, this.frames);
     await this.pump();
@@ -101,8 +109,12 @@ export class FilterManager {
     if (data.length > 0 && frames === 'http1') this.dataAt(0, EMPTY, true);
   }
 
-  get reset(): boolean { return this.outcome.kind === 'reset'; }
-  private get open(): boolean { return this.outcome.kind === 'open'; }
+  get reset(): boolean {
+    return this.outcome.kind === 'reset';
+  }
+  private get open(): boolean {
+    return this.outcome.kind === 'open';
+  }
 
   /** After a callback: a trap, a local reply or a reset ends the normal flow. False when it did. */
   private settled(pos: number): boolean {
@@ -112,7 +124,8 @@ export class FilterManager {
       this.outcome = { kind: 'local', reply: FAIL_STREAM, filter: slot.filter, side: this.side };
     } else if ((stream.localReply ?? stream.state.localReply) !== null) {
       const reply = (stream.localReply ?? stream.state.localReply)!;
-      stream.localReply = null; stream.state.localReply = null;
+      stream.localReply = null;
+      stream.state.localReply = null;
       this.outcome = { kind: 'local', reply, filter: slot.filter, side: this.side };
     } else if (stream.state.closeRequested) {
       this.outcome = { kind: 'reset' };
@@ -120,7 +133,9 @@ export class FilterManager {
     return this.open;
   }
 
-  private skipped(filter: number): boolean { return this.plugins[filter]!.plugin.failed; }
+  private skipped(filter: number): boolean {
+    return this.plugins[filter]!.plugin.failed;
+  }
 
   private record(filter: number, phase: string, status: number): void {
     this.phases.push({ filter: this.plugins[filter]!.name, phase, status });
@@ -134,9 +149,14 @@ export class FilterManager {
       const status = stream.runHeaders(this.side, headers, eos);
       this.record(slot.filter, `${this.side}_headers`, status);
       if (!this.settled(p)) return;
-      if (status === 0 || status === 2) { stream.dropMap(this.side); continue; }
+      if (status === 0 || status === 2) {
+        stream.dropMap(this.side);
+        continue;
+      }
       // StopIteration, StopAllIterationAndBuffer/Watermark: cpp-host makes each a StopAll.
-      slot.stopAll = true; slot.headers = headers; slot.eos = eos;
+      slot.stopAll = true;
+      slot.headers = headers;
+      slot.eos = eos;
       return;
     }
     if (!this.open) return;
@@ -148,14 +168,27 @@ export class FilterManager {
   private dataAt(pos: number, data: Uint8Array, eos: boolean): void {
     for (let p = pos; p < this.slots.length && this.open; p++) {
       const slot = this.slots[p]!;
-      if (slot.stopAll) { slot.buffer = concat(slot.buffer, data); slot.eos ||= eos; return; }
+      if (slot.stopAll) {
+        slot.buffer = concat(slot.buffer, data);
+        slot.eos ||= eos;
+        return;
+      }
       if (this.skipped(slot.filter)) continue;
-      if (slot.buffering) { data = concat(slot.buffer, data); slot.buffer = null; }
+      if (slot.buffering) {
+        data = concat(slot.buffer, data);
+        slot.buffer = null;
+      }
       const { status, data: out } = this.streams[slot.filter]!.runBody(this.side, data, eos);
       this.record(slot.filter, `${this.side}_body`, status);
       if (!this.settled(p)) return;
-      if (status === 0) { slot.buffering = false; data = out; continue; }
-      slot.buffering = true; slot.buffer = out; slot.eos = eos;
+      if (status === 0) {
+        slot.buffering = false;
+        data = out;
+        continue;
+      }
+      slot.buffering = true;
+      slot.buffer = out;
+      slot.eos = eos;
       return;
     }
     if (!this.open) return;
@@ -167,7 +200,8 @@ export class FilterManager {
   /** The filter at `pos` continued (proxy_continue_stream). */
   private continueAt(pos: number): void {
     const slot = this.slots[pos]!;
-    const held = slot.buffer; slot.buffer = null;
+    const held = slot.buffer;
+    slot.buffer = null;
     if (slot.stopAll) {
       slot.stopAll = false;
       this.headersAt(pos + 1, slot.headers, slot.eos && held === null);
@@ -189,17 +223,30 @@ export class FilterManager {
         const state = this.streams[slot.filter]!.state;
         if (!this.settled(p)) return;
         const waiting = slot.stopAll || slot.buffering;
-        if (state.continueRequested[sideIndex] && waiting) { state.continueRequested = [false, false]; this.continueAt(p); progressed = true; }
-        else if (!waiting) state.continueRequested[sideIndex] = false;
+        if (state.continueRequested[sideIndex] && waiting) {
+          state.continueRequested = [false, false];
+          this.continueAt(p);
+          progressed = true;
+        } else if (!waiting) state.continueRequested[sideIndex] = false;
       }
       if (progressed) continue;
       const stopped = this.slots.filter((s) => s.stopAll || s.buffering).map((s) => this.plugins[s.filter]!);
-      const calling = this.plugins.find(({ plugin }) => plugin.pendingHttpCalls().length > 0 || plugin.pendingGrpcCalls().some((c) => c.kind === 'call'));
-      if (spins < 1000 && calling !== undefined) { await this.answerCalls(calling.plugin); continue; }
+      const calling = this.plugins.find(
+        ({ plugin }) => plugin.pendingHttpCalls().length > 0 || plugin.pendingGrpcCalls().some((c) => c.kind === 'call'),
+      );
+      if (spins < 1000 && calling !== undefined) {
+        await this.answerCalls(calling.plugin);
+        continue;
+      }
       const ticking = stopped.find(({ plugin }) => plugin.tickPeriodMs > 0);
-      if (spins < 1000 && ticking !== undefined) { await ticking.plugin.tick(); continue; }
+      if (spins < 1000 && ticking !== undefined) {
+        await ticking.plugin.tick();
+        continue;
+      }
       const who = stopped[0]?.name ?? 'a filter';
-      throw new Error(`harness: ${who} stopped the stream (${this.side}) and nothing is pending that could continue it (no http call, no timer)`);
+      throw new Error(
+        `harness: ${who} stopped the stream (${this.side}) and nothing is pending that could continue it (no http call, no timer)`,
+      );
     }
   }
 }

@@ -15,9 +15,17 @@ const HASHES = new Set(['sha1', 'sha224', 'sha256', 'sha384', 'sha512']);
 export function verifySignature(args: Uint8Array): { result: Uint8Array } | WasmResult {
   const fields = decodeMessage(args);
   if (fields === null) return WasmResult.ParseFailure;
-  const bytes = (n: number): Uint8Array => { const v = fields.get(n); return v instanceof Uint8Array ? v : new Uint8Array(0); };
+  const bytes = (n: number): Uint8Array => {
+    const v = fields.get(n);
+    return v instanceof Uint8Array ? v : new Uint8Array(0);
+  };
   const hash = textDecoder.decode(bytes(1));
-  const answer = (ok: boolean, error: string) => ({ result: encodeMessage([[1, ok], [2, textEncoder.encode(error)]]) });
+  const answer = (ok: boolean, error: string) => ({
+    result: encodeMessage([
+      [1, ok],
+      [2, textEncoder.encode(error)],
+    ]),
+  });
   if (!HASHES.has(hash)) return answer(false, hash + ' is not supported.');
   let ok = false;
   try {
@@ -35,7 +43,14 @@ export type ForeignFunction = (args: Uint8Array) => Uint8Array | number;
 export function foreignImports(host: HostState, opts: { verifySignature: boolean; functions?: Record<string, ForeignFunction> }) {
   const { mem } = host;
   return {
-    proxy_call_foreign_function(namePtr: number, nameSize: number, argPtr: number, argSize: number, resultPtrPtr: number, resultSizePtr: number): number {
+    proxy_call_foreign_function(
+      namePtr: number,
+      nameSize: number,
+      argPtr: number,
+      argSize: number,
+      resultPtrPtr: number,
+      resultSizePtr: number,
+    ): number {
       const name = mem.string(namePtr, nameSize);
       const registered = opts.functions?.[name];
       if (registered !== undefined) {

@@ -8,20 +8,49 @@ import type { GrpcCallRecord, HostState } from './state.ts';
 
 export function grpcImports(host: HostState) {
   const { mem } = host;
-  const start = (kind: 'call' | 'stream', servicePtr: number, serviceSize: number, namePtr: number, nameSize: number,
-    methodPtr: number, methodSize: number, metadataPtr: number, metadataSize: number): GrpcCallRecord | WasmResult => {
+  const start = (
+    kind: 'call' | 'stream',
+    servicePtr: number,
+    serviceSize: number,
+    namePtr: number,
+    nameSize: number,
+    methodPtr: number,
+    methodSize: number,
+    metadataPtr: number,
+    metadataSize: number,
+  ): GrpcCallRecord | WasmResult => {
     const cluster = mem.string(servicePtr, serviceSize);
     const metadata = decodePairs(mem.bytes(metadataPtr, metadataSize));
     if (metadata === null) return WasmResult.BadArgument;
     if (!host.clusters.has(cluster)) return WasmResult.ParseFailure;
     return {
-      kind, token: host.nextHttpToken++, cluster, service: mem.string(namePtr, nameSize), method: mem.string(methodPtr, methodSize),
-      metadata, messages: [], timeoutMs: 0, contextId: host.contextId(), localClosed: false,
+      kind,
+      token: host.nextHttpToken++,
+      cluster,
+      service: mem.string(namePtr, nameSize),
+      method: mem.string(methodPtr, methodSize),
+      metadata,
+      messages: [],
+      timeoutMs: 0,
+      contextId: host.contextId(),
+      localClosed: false,
     };
   };
   return {
-    proxy_grpc_call(servicePtr: number, serviceSize: number, namePtr: number, nameSize: number, methodPtr: number, methodSize: number,
-      metadataPtr: number, metadataSize: number, messagePtr: number, messageSize: number, timeoutMs: number, tokenPtr: number): number {
+    proxy_grpc_call(
+      servicePtr: number,
+      serviceSize: number,
+      namePtr: number,
+      nameSize: number,
+      methodPtr: number,
+      methodSize: number,
+      metadataPtr: number,
+      metadataSize: number,
+      messagePtr: number,
+      messageSize: number,
+      timeoutMs: number,
+      tokenPtr: number,
+    ): number {
       const call = start('call', servicePtr, serviceSize, namePtr, nameSize, methodPtr, methodSize, metadataPtr, metadataSize);
       if (typeof call === 'number') return call;
       call.messages.push(mem.bytes(messagePtr, messageSize));
@@ -30,8 +59,17 @@ export function grpcImports(host: HostState) {
       mem.writeU32(tokenPtr, call.token);
       return WasmResult.Ok;
     },
-    proxy_grpc_stream(servicePtr: number, serviceSize: number, namePtr: number, nameSize: number, methodPtr: number, methodSize: number,
-      metadataPtr: number, metadataSize: number, tokenPtr: number): number {
+    proxy_grpc_stream(
+      servicePtr: number,
+      serviceSize: number,
+      namePtr: number,
+      nameSize: number,
+      methodPtr: number,
+      methodSize: number,
+      metadataPtr: number,
+      metadataSize: number,
+      tokenPtr: number,
+    ): number {
       const stream = start('stream', servicePtr, serviceSize, namePtr, nameSize, methodPtr, methodSize, metadataPtr, metadataSize);
       if (typeof stream === 'number') return stream;
       host.grpcCalls.set(stream.token, stream);
@@ -53,7 +91,8 @@ export function grpcImports(host: HostState) {
     proxy_grpc_close(token: number): number {
       const call = host.grpcCalls.get(token >>> 0);
       if (call === undefined) return WasmResult.NotFound;
-      if (call.kind === 'call') host.grpcCalls.delete(call.token); else call.localClosed = true;
+      if (call.kind === 'call') host.grpcCalls.delete(call.token);
+      else call.localClosed = true;
       return WasmResult.Ok;
     },
   };

@@ -21,8 +21,10 @@ export function encodePairs(pairs: [string, string | Uint8Array][]): Uint8Array 
   let offset = 4 + 8 * pairs.length;
   for (let i = 0; i < pairs.length; i++) {
     const [k, v] = pairs[i]!;
-    textEncoder.encodeInto(k, out.subarray(offset)); offset += sizes[2 * i]! + 1;
-    if (typeof v === 'string') textEncoder.encodeInto(v, out.subarray(offset)); else out.set(v, offset);
+    textEncoder.encodeInto(k, out.subarray(offset));
+    offset += sizes[2 * i]! + 1;
+    if (typeof v === 'string') textEncoder.encodeInto(v, out.subarray(offset));
+    else out.set(v, offset);
     offset += sizes[2 * i + 1]! + 1;
   }
   return out;
@@ -41,8 +43,10 @@ export function decodePairs(data: Uint8Array): HeaderList | null {
     const keySize = view.getUint32(4 + 8 * i, true);
     const valueSize = view.getUint32(8 + 8 * i, true);
     if (offset + keySize + valueSize + 2 > data.length) return null;
-    const key = textDecoder.decode(data.subarray(offset, offset + keySize)); offset += keySize + 1;
-    const value = textDecoder.decode(data.subarray(offset, offset + valueSize)); offset += valueSize + 1;
+    const key = textDecoder.decode(data.subarray(offset, offset + keySize));
+    offset += keySize + 1;
+    const value = textDecoder.decode(data.subarray(offset, offset + valueSize));
+    offset += valueSize + 1;
     pairs.push([key, value]);
   }
   return pairs;
@@ -52,15 +56,24 @@ export function decodePairs(data: Uint8Array): HeaderList | null {
 function mapOf(host: HostState, type: number): HeaderList | null | undefined {
   const stream = host.stream();
   switch (type) {
-    case MapType.RequestHeaders: return stream?.requestHeaders ?? null;
-    case MapType.RequestTrailers: return stream?.requestTrailers ?? null;
-    case MapType.ResponseHeaders: return stream?.responseHeaders ?? null;
-    case MapType.ResponseTrailers: return stream?.responseTrailers ?? null;
-    case MapType.HttpCallResponseHeaders: return host.callResponse?.headers ?? null;
-    case MapType.HttpCallResponseTrailers: return host.callResponse?.trailers ?? null;
-    case MapType.GrpcReceiveInitialMetadata: return host.grpcReceive?.initialMetadata ?? null;
-    case MapType.GrpcReceiveTrailingMetadata: return host.grpcReceive?.trailingMetadata ?? null;
-    default: return undefined;
+    case MapType.RequestHeaders:
+      return stream?.requestHeaders ?? null;
+    case MapType.RequestTrailers:
+      return stream?.requestTrailers ?? null;
+    case MapType.ResponseHeaders:
+      return stream?.responseHeaders ?? null;
+    case MapType.ResponseTrailers:
+      return stream?.responseTrailers ?? null;
+    case MapType.HttpCallResponseHeaders:
+      return host.callResponse?.headers ?? null;
+    case MapType.HttpCallResponseTrailers:
+      return host.callResponse?.trailers ?? null;
+    case MapType.GrpcReceiveInitialMetadata:
+      return host.grpcReceive?.initialMetadata ?? null;
+    case MapType.GrpcReceiveTrailingMetadata:
+      return host.grpcReceive?.trailingMetadata ?? null;
+    default:
+      return undefined;
   }
 }
 
@@ -93,7 +106,10 @@ export function headerImports(host: HostState) {
       const map = mapOf(host, type);
       if (map === undefined || map === null || !isWritable(type)) return WasmResult.BadArgument;
       // Envoy answers HeaderMap::byteSize(): the sum of key and value lengths.
-      mem.writeU32(sizePtr, map.reduce((n, [k, v]) => n + Buffer.byteLength(k, 'utf8') + Buffer.byteLength(v, 'utf8'), 0));
+      mem.writeU32(
+        sizePtr,
+        map.reduce((n, [k, v]) => n + Buffer.byteLength(k, 'utf8') + Buffer.byteLength(v, 'utf8'), 0),
+      );
       return WasmResult.Ok;
     },
     proxy_get_header_map_value(type: number, keyPtr: number, keySize: number, ptrPtr: number, sizePtr: number): number {
@@ -118,7 +134,10 @@ export function headerImports(host: HostState) {
       const value = mem.string(valuePtr, valueSize);
       // Envoy's setCopy: the first entry takes the value, later duplicates go; absent means add.
       const first = map.findIndex(([k]) => k === key);
-      if (first < 0) { map.push([key, value]); return WasmResult.Ok; }
+      if (first < 0) {
+        map.push([key, value]);
+        return WasmResult.Ok;
+      }
       map[first] = [key, value];
       for (let i = map.length - 1; i > first; i--) if (map[i]![0] === key) map.splice(i, 1);
       return WasmResult.Ok;

@@ -7,8 +7,18 @@ import type { HostState } from './state.ts';
 export function httpCallImports(host: HostState) {
   const { mem } = host;
   return {
-    proxy_http_call(uriPtr: number, uriSize: number, headersPtr: number, headersSize: number, bodyPtr: number, bodySize: number,
-      trailersPtr: number, trailersSize: number, timeoutMs: number, tokenPtr: number): number {
+    proxy_http_call(
+      uriPtr: number,
+      uriSize: number,
+      headersPtr: number,
+      headersSize: number,
+      bodyPtr: number,
+      bodySize: number,
+      trailersPtr: number,
+      trailersSize: number,
+      timeoutMs: number,
+      tokenPtr: number,
+    ): number {
       const cluster = mem.string(uriPtr, uriSize);
       const headers = decodePairs(mem.bytes(headersPtr, headersSize));
       const trailers = decodePairs(mem.bytes(trailersPtr, trailersSize));
@@ -19,8 +29,13 @@ export function httpCallImports(host: HostState) {
       for (const required of [':method', ':path', ':authority']) if (!names.has(required)) return WasmResult.BadArgument;
       const token = host.nextHttpToken++;
       host.pendingCalls.set(token, {
-        token, cluster, headers: headers.map(([k, v]) => [k.toLowerCase(), v]), body: mem.bytes(bodyPtr, bodySize),
-        trailers, timeoutMs: timeoutMs >>> 0, contextId: host.contextId(),
+        token,
+        cluster,
+        headers: headers.map(([k, v]) => [k.toLowerCase(), v]),
+        body: mem.bytes(bodyPtr, bodySize),
+        trailers,
+        timeoutMs: timeoutMs >>> 0,
+        contextId: host.contextId(),
       });
       mem.writeU32(tokenPtr, token);
       return WasmResult.Ok;

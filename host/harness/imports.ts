@@ -21,22 +21,36 @@ import type { ImportTable } from './vm.ts';
 import { wasiImports } from './wasi.ts';
 
 export interface ImportHooks {
-  metrics: MetricStore; shared: SharedStore; verifySignature: boolean; foreign?: Record<string, ForeignFunction>;
-  onResume(contextId: number): void; onQueueReady(queueId: number): void;
+  metrics: MetricStore;
+  shared: SharedStore;
+  verifySignature: boolean;
+  foreign?: Record<string, ForeignFunction>;
+  onResume(contextId: number): void;
+  onQueueReady(queueId: number): void;
 }
 
 export function envoyImports(host: HostState, hooks: ImportHooks): ImportTable {
   const env = {
-    ...logImports(host), ...headerImports(host), ...bufferImports(host), ...propertyImports(host),
-    ...localReplyImports(host), ...streamControlImports(host, hooks.onResume), ...metricImports(host, hooks.metrics),
-    ...httpCallImports(host), ...grpcImports(host), ...timerImports(host),
-    ...sharedDataImports(host, hooks.shared, hooks.onQueueReady), ...foreignImports(host, { verifySignature: hooks.verifySignature, functions: hooks.foreign }),
+    ...logImports(host),
+    ...headerImports(host),
+    ...bufferImports(host),
+    ...propertyImports(host),
+    ...localReplyImports(host),
+    ...streamControlImports(host, hooks.onResume),
+    ...metricImports(host, hooks.metrics),
+    ...httpCallImports(host),
+    ...grpcImports(host),
+    ...timerImports(host),
+    ...sharedDataImports(host, hooks.shared, hooks.onQueueReady),
+    ...foreignImports(host, { verifySignature: hooks.verifySignature, functions: hooks.foreign }),
     ...configurationImports(host),
   };
   // A guest pointer outside memory is InvalidMemoryAccess, as cpp-host's getMemory/setWord checks.
   for (const [name, fn] of Object.entries(env)) {
     (env as Record<string, unknown>)[name] = (...args: never[]) => {
-      try { return (fn as (...a: never[]) => unknown)(...args); } catch (error) {
+      try {
+        return (fn as (...a: never[]) => unknown)(...args);
+      } catch (error) {
         if (error instanceof OutOfBounds) return WasmResult.InvalidMemoryAccess;
         throw error;
       }

@@ -13,7 +13,16 @@ import { SharedStore, type SharedEntry } from './shared-data.ts';
 import { HostState, type PropertyValue } from './state.ts';
 import { HttpStream } from './stream.ts';
 import { TcpConnection } from './network.ts';
-import type { GrpcReply, GrpcStreamReply, HeaderList, HttpRequestSpec, HttpResult, LogEntry, PendingGrpcCall, PendingHttpCall } from './types.ts';
+import type {
+  GrpcReply,
+  GrpcStreamReply,
+  HeaderList,
+  HttpRequestSpec,
+  HttpResult,
+  LogEntry,
+  PendingGrpcCall,
+  PendingHttpCall,
+} from './types.ts';
 import { headerList, responseHeaderList } from './types.ts';
 import { Vm, VmFailure } from './vm.ts';
 
@@ -25,7 +34,18 @@ export { encodePairs, decodePairs } from './headers.ts';
 export { SharedStore } from './shared-data.ts';
 export { MetricStore } from './metrics.ts';
 export { loadChain, Chain } from './chain.ts';
-export type { GrpcRequest, GrpcServer, ChainFilter, ChainOptions, ChainRequest, ChainResponse, ClusterReply, ClusterRequest, ClusterServer, RouterOptions } from './chain.ts';
+export type {
+  GrpcRequest,
+  GrpcServer,
+  ChainFilter,
+  ChainOptions,
+  ChainRequest,
+  ChainResponse,
+  ClusterReply,
+  ClusterRequest,
+  ClusterServer,
+  RouterOptions,
+} from './chain.ts';
 export { headerList, joinedHeaders, responseHeaderList } from './types.ts';
 
 export interface PluginOptions {
@@ -62,7 +82,9 @@ export async function loadPlugin(wasm: string | Uint8Array, opts: PluginOptions 
 function pluginProperties(opts: PluginOptions, names: { plugin: string; root: string; vm: string }): Record<string, PropertyValue> {
   const node = { id: opts.node?.id ?? '', cluster: opts.node?.cluster ?? '', metadata: (opts.node?.metadata ?? {}) as PropertyValue };
   return {
-    plugin_name: names.plugin, plugin_root_id: names.root, plugin_vm_id: names.vm,
+    plugin_name: names.plugin,
+    plugin_root_id: names.root,
+    plugin_vm_id: names.vm,
     'xds.node': node,
     ...opts.properties,
   };
@@ -83,12 +105,17 @@ export class Plugin {
     const config = opts.config === undefined ? '' : typeof opts.config === 'string' ? opts.config : JSON.stringify(opts.config);
     this.names = { plugin: opts.pluginName ?? opts.rootId ?? 'plugin', root: opts.rootId ?? '', vm: opts.vmId ?? '' };
     this.host = new HostState({
-      vmConfig: textEncoder.encode(opts.vmConfig ?? ''), pluginConfig: textEncoder.encode(config),
-      clusters: opts.clusters ?? [], nowMs: opts.nowMs ?? 0, properties: pluginProperties(opts, this.names),
+      vmConfig: textEncoder.encode(opts.vmConfig ?? ''),
+      pluginConfig: textEncoder.encode(config),
+      clusters: opts.clusters ?? [],
+      nowMs: opts.nowMs ?? 0,
+      properties: pluginProperties(opts, this.names),
     });
     this.vm = new Vm(this.host);
     if (opts.sharedStore !== undefined && opts.sharedStore.vmId !== this.names.vm) {
-      throw new Error(`sharedStore belongs to vm_id "${opts.sharedStore.vmId}", not "${this.names.vm}": Envoy shares data only within one vm_id`);
+      throw new Error(
+        `sharedStore belongs to vm_id "${opts.sharedStore.vmId}", not "${this.names.vm}": Envoy shares data only within one vm_id`,
+      );
     }
     this.sharedStore = opts.sharedStore ?? new SharedStore(this.names.vm);
     this.store = opts.stats ?? new MetricStore();
@@ -98,7 +125,9 @@ export class Plugin {
   /** @internal */
   async start(wasm: Uint8Array): Promise<void> {
     const imports = envoyImports(this.host, {
-      metrics: this.store, shared: this.sharedStore, verifySignature: this.opts.foreignFunctions?.verifySignature ?? true,
+      metrics: this.store,
+      shared: this.sharedStore,
+      verifySignature: this.opts.foreignFunctions?.verifySignature ?? true,
       foreign: this.opts.foreignFunctions?.functions,
       onResume: () => {}, // streams are poked after every callback
       onQueueReady: (queueId) => this.rootCall('proxy_on_queue_ready', queueId),
@@ -122,8 +151,12 @@ export class Plugin {
     }
   }
 
-  get logs(): LogEntry[] { return this.host.logs; }
-  logsAt(level: LogLevelName): string[] { return this.host.logs.filter((l) => l.level === level).map((l) => l.message); }
+  get logs(): LogEntry[] {
+    return this.host.logs;
+  }
+  logsAt(level: LogLevelName): string[] {
+    return this.host.logs.filter((l) => l.level === level).map((l) => l.message);
+  }
   /**
    * Log lines as Envoy prints them: `wasm log <plugin> <root_id> <vm_id>: <message>` from a stream's
    * callbacks, `wasm log <root_id> <vm_id>: <message>` from the root context's (measured in Envoy 1.40).
@@ -132,10 +165,14 @@ export class Plugin {
     const { plugin, root, vm } = this.names;
     const streamPrefix = `wasm log ${plugin} ${root} ${vm}:`;
     const rootPrefix = ['wasm log', root, vm].filter((s) => s !== '').join(' ') + ':';
-    return this.host.logs.map((l) => `[${l.level}] ${l.contextId === this.host.rootId || l.contextId === 0 ? rootPrefix : streamPrefix} ${l.message}`);
+    return this.host.logs.map(
+      (l) => `[${l.level}] ${l.contextId === this.host.rootId || l.contextId === 0 ? rootPrefix : streamPrefix} ${l.message}`,
+    );
   }
   /** True once a callback trapped: Envoy answers later streams by its failure policy. */
-  get failed(): boolean { return this.vm.failed; }
+  get failed(): boolean {
+    return this.vm.failed;
+  }
 
   /** A metric by the name the filter defined (without `wasmcustom.`), or by its full stat name. */
   metric(name: string): number | undefined {
@@ -144,10 +181,19 @@ export class Plugin {
   metrics(): Map<string, Metric> {
     return new Map([...this.store.stats].map(([k, v]) => [k.slice(STAT_PREFIX.length), { ...v }]));
   }
-  prometheus(statsTags: StatsTagRule[] = []): string { return renderPrometheus(this.store.stats, statsTags); }
+  prometheus(statsTags: StatsTagRule[] = []): string {
+    return renderPrometheus(this.store.stats, statsTags);
+  }
 
   async http(req: HttpRequestSpec): Promise<HttpResult> {
-    const exchange = new Exchange(this.vm, this.host, req, this.opts.failOpen ?? false, (e) => this.active.delete(e.stream.id), req.bodyFrames ?? this.opts.bodyFrames ?? 'http1');
+    const exchange = new Exchange(
+      this.vm,
+      this.host,
+      req,
+      this.opts.failOpen ?? false,
+      (e) => this.active.delete(e.stream.id),
+      req.bodyFrames ?? this.opts.bodyFrames ?? 'http1',
+    );
     this.active.set(exchange.stream.id, exchange);
     exchange.advance();
     this.pokeAll();
@@ -163,19 +209,41 @@ export class Plugin {
     return new HttpStream(this.vm, this.host, req.properties ?? {});
   }
 
-  pendingHttpCalls(): PendingHttpCall[] { return [...this.host.pendingCalls.values()].map((c) => ({ ...c })); }
+  pendingHttpCalls(): PendingHttpCall[] {
+    return [...this.host.pendingCalls.values()].map((c) => ({ ...c }));
+  }
 
-  async respondHttpCall(token: number, resp: { status: number; headers?: Record<string, string> | [string, string][]; body?: string | Uint8Array; trailers?: Record<string, string> }): Promise<void> {
-    this.deliverHttpCall(token, { headers: responseHeaderList(resp.status, resp.headers), body: toBytes(resp.body), trailers: headerList(resp.trailers) }, null);
+  async respondHttpCall(
+    token: number,
+    resp: {
+      status: number;
+      headers?: Record<string, string> | [string, string][];
+      body?: string | Uint8Array;
+      trailers?: Record<string, string>;
+    },
+  ): Promise<void> {
+    this.deliverHttpCall(
+      token,
+      { headers: responseHeaderList(resp.status, resp.headers), body: toBytes(resp.body), trailers: headerList(resp.trailers) },
+      null,
+    );
   }
 
   /** The call failed (reset, timeout, no healthy upstream): delivered as (0, 0, 0). */
   async failHttpCall(token: number): Promise<void> {
     // Envoy: status BrokenConnection with message "reset" while the callback runs.
-    this.deliverHttpCall(token, { headers: [], body: new Uint8Array(0), trailers: [] }, { code: WasmResult.BrokenConnection, message: 'reset' });
+    this.deliverHttpCall(
+      token,
+      { headers: [], body: new Uint8Array(0), trailers: [] },
+      { code: WasmResult.BrokenConnection, message: 'reset' },
+    );
   }
 
-  private deliverHttpCall(token: number, response: NonNullable<HostState['callResponse']>, status: { code: number; message: string } | null): void {
+  private deliverHttpCall(
+    token: number,
+    response: NonNullable<HostState['callResponse']>,
+    status: { code: number; message: string } | null,
+  ): void {
     const call = this.host.pendingCalls.get(token);
     if (call === undefined) throw new Error(`no pending http call with token ${token}`);
     this.host.pendingCalls.delete(token);
@@ -207,7 +275,11 @@ export class Plugin {
 
   /** gRPC calls and streams the filter started that are still open. */
   pendingGrpcCalls(): PendingGrpcCall[] {
-    return [...this.host.grpcCalls.values()].map((c) => ({ ...c, metadata: c.metadata.map(([k, v]) => [k, v]), messages: [...c.messages] }));
+    return [...this.host.grpcCalls.values()].map((c) => ({
+      ...c,
+      metadata: c.metadata.map(([k, v]) => [k, v]),
+      messages: [...c.messages],
+    }));
   }
 
   /**
@@ -227,22 +299,43 @@ export class Plugin {
   async respondGrpcStream(token: number, reply: GrpcStreamReply): Promise<void> {
     const call = this.host.grpcCalls.get(token);
     if (call === undefined || call.kind !== 'stream') throw new Error(`no open gRPC stream with token ${token}`);
-    if (reply.initialMetadata !== undefined) this.grpcCallback('proxy_on_grpc_receive_initial_metadata', token, { initialMetadata: headerList(reply.initialMetadata) });
+    if (reply.initialMetadata !== undefined)
+      this.grpcCallback('proxy_on_grpc_receive_initial_metadata', token, { initialMetadata: headerList(reply.initialMetadata) });
     for (const message of reply.messages ?? []) this.grpcCallback('proxy_on_grpc_receive', token, { message: toBytes(message) });
-    if (reply.trailingMetadata !== undefined) this.grpcCallback('proxy_on_grpc_receive_trailing_metadata', token, { trailingMetadata: headerList(reply.trailingMetadata) });
-    if (reply.status !== undefined) { this.host.grpcCalls.delete(token); this.grpcClose(token, reply.status, reply.statusMessage ?? ''); }
+    if (reply.trailingMetadata !== undefined)
+      this.grpcCallback('proxy_on_grpc_receive_trailing_metadata', token, { trailingMetadata: headerList(reply.trailingMetadata) });
+    if (reply.status !== undefined) {
+      this.host.grpcCalls.delete(token);
+      this.grpcClose(token, reply.status, reply.statusMessage ?? '');
+    }
   }
 
-  private grpcCallback(name: string, token: number, data: { initialMetadata?: HeaderList; trailingMetadata?: HeaderList; message?: Uint8Array }): void {
-    this.host.grpcReceive = { initialMetadata: data.initialMetadata ?? null, trailingMetadata: data.trailingMetadata ?? null, message: data.message ?? null };
+  private grpcCallback(
+    name: string,
+    token: number,
+    data: { initialMetadata?: HeaderList; trailingMetadata?: HeaderList; message?: Uint8Array },
+  ): void {
+    this.host.grpcReceive = {
+      initialMetadata: data.initialMetadata ?? null,
+      trailingMetadata: data.trailingMetadata ?? null,
+      message: data.message ?? null,
+    };
     const arg = data.message?.length ?? data.initialMetadata?.length ?? data.trailingMetadata?.length ?? 0;
-    try { this.rootCall(name, token, arg); } finally { this.host.grpcReceive = null; }
+    try {
+      this.rootCall(name, token, arg);
+    } finally {
+      this.host.grpcReceive = null;
+    }
   }
 
   private grpcClose(token: number, status: number, message: string): void {
     const saved = this.host.lastStatus;
     this.host.lastStatus = { code: status, message };
-    try { this.rootCall('proxy_on_grpc_close', token, status); } finally { this.host.lastStatus = { code: saved.code, message: '' }; }
+    try {
+      this.rootCall('proxy_on_grpc_close', token, status);
+    } finally {
+      this.host.lastStatus = { code: saved.code, message: '' };
+    }
   }
 
   /** Advances the fake clock and fires proxy_on_tick for each tick period that elapsed. */
@@ -258,23 +351,40 @@ export class Plugin {
   }
 
   /** Moves the fake clock without firing timers. */
-  advance(ms: number): void { this.host.nowNs += BigInt(Math.round(ms)) * 1_000_000n; }
+  advance(ms: number): void {
+    this.host.nowNs += BigInt(Math.round(ms)) * 1_000_000n;
+  }
 
   /** The module's linear memory size: a filter that leaks grows it request after request. */
-  wasmMemoryBytes(): number { return this.host.mem.memory?.buffer.byteLength ?? 0; }
+  wasmMemoryBytes(): number {
+    return this.host.mem.memory?.buffer.byteLength ?? 0;
+  }
 
   /** Forgets the log lines kept so far (long runs would otherwise hold every line). */
-  clearLogs(): void { this.host.logs.length = 0; }
+  clearLogs(): void {
+    this.host.logs.length = 0;
+  }
 
-  get tickPeriodMs(): number { return this.host.tickPeriodMs; }
-  nowMs(): number { return this.host.nowMs(); }
+  get tickPeriodMs(): number {
+    return this.host.tickPeriodMs;
+  }
+  nowMs(): number {
+    return this.host.nowMs();
+  }
   /** The fake clock in nanoseconds. */
-  nowNs(): bigint { return this.host.nowNs; }
+  nowNs(): bigint {
+    return this.host.nowNs;
+  }
 
   close(): void {
     for (const exchange of [...this.active.values()]) exchange.poke();
     if (!this.vm.failed) {
-      try { this.vm.call('proxy_on_done', this.host.rootId); this.vm.call('proxy_on_delete', this.host.rootId); } catch (error) { if (!(error instanceof VmFailure)) throw error; }
+      try {
+        this.vm.call('proxy_on_done', this.host.rootId);
+        this.vm.call('proxy_on_delete', this.host.rootId);
+      } catch (error) {
+        if (!(error instanceof VmFailure)) throw error;
+      }
     }
   }
 

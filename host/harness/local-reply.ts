@@ -7,8 +7,16 @@ import type { HostState } from './state.ts';
 export function localReplyImports(host: HostState) {
   const { mem } = host;
   return {
-    proxy_send_local_response(status: number, detailsPtr: number, detailsSize: number, bodyPtr: number, bodySize: number,
-      headersPtr: number, headersSize: number, grpcStatus: number): number {
+    proxy_send_local_response(
+      status: number,
+      detailsPtr: number,
+      detailsSize: number,
+      bodyPtr: number,
+      bodySize: number,
+      headersPtr: number,
+      headersSize: number,
+      grpcStatus: number,
+    ): number {
       const stream = host.stream();
       if (stream === null) return WasmResult.Ok; // Envoy: no decoder callbacks, nothing is sent
       const headers = decodePairs(mem.bytes(headersPtr, headersSize));

@@ -30,7 +30,10 @@ export class GuestMemory {
     return u8;
   }
 
-  private checkedView(ptr: number, size: number): DataView { this.checked(ptr, size); return this.view!; }
+  private checkedView(ptr: number, size: number): DataView {
+    this.checked(ptr, size);
+    return this.view!;
+  }
 
   /** A copy of guest bytes (the guest may free or reuse them after the call). */
   bytes(ptr: number, size: number): Uint8Array {
@@ -41,9 +44,15 @@ export class GuestMemory {
     return utf8.decode(this.checked(ptr >>> 0, size >>> 0).subarray(ptr >>> 0, (ptr >>> 0) + (size >>> 0)));
   }
 
-  writeU32(ptr: number, value: number): void { this.checkedView(ptr >>> 0, 4).setUint32(ptr >>> 0, value >>> 0, true); }
-  writeU64(ptr: number, value: bigint): void { this.checkedView(ptr >>> 0, 8).setBigUint64(ptr >>> 0, BigInt.asUintN(64, value), true); }
-  writeBytes(ptr: number, data: Uint8Array): void { this.checked(ptr >>> 0, data.length).set(data, ptr >>> 0); }
+  writeU32(ptr: number, value: number): void {
+    this.checkedView(ptr >>> 0, 4).setUint32(ptr >>> 0, value >>> 0, true);
+  }
+  writeU64(ptr: number, value: bigint): void {
+    this.checkedView(ptr >>> 0, 8).setBigUint64(ptr >>> 0, BigInt.asUintN(64, value), true);
+  }
+  writeBytes(ptr: number, data: Uint8Array): void {
+    this.checked(ptr >>> 0, data.length).set(data, ptr >>> 0);
+  }
 
   /** Allocates guest memory for `data` and stores (pointer, size) at the two out-parameters. */
   copyOut(data: Uint8Array | string, ptrPtr: number, sizePtr: number): void {

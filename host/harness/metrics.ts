@@ -5,7 +5,11 @@ import { MetricType, WasmResult } from './abi.ts';
 import type { HostState } from './state.ts';
 
 export type MetricKind = 'counter' | 'gauge' | 'histogram';
-export interface Metric { type: MetricKind; value: number; samples?: number[] }
+export interface Metric {
+  type: MetricKind;
+  value: number;
+  samples?: number[];
+}
 
 const KINDS: MetricKind[] = ['counter', 'gauge', 'histogram'];
 export const STAT_PREFIX = 'wasmcustom.';
@@ -19,7 +23,8 @@ export class MetricStore {
   define(type: number, name: string): number {
     const kind = KINDS[type]!;
     const full = STAT_PREFIX + name;
-    if (!this.stats.has(full)) this.stats.set(full, kind === 'histogram' ? { type: kind, value: 0, samples: [] } : { type: kind, value: 0 });
+    if (!this.stats.has(full))
+      this.stats.set(full, kind === 'histogram' ? { type: kind, value: 0, samples: [] } : { type: kind, value: 0 });
     const id = this.nextId[type]!;
     this.nextId[type] = id + 4;
     this.ids.set(id, full);
@@ -57,9 +62,13 @@ export function metricImports(host: HostState, store: MetricStore) {
       const metric = store.byId(id >>> 0);
       if (metric === undefined) return WasmResult.NotFound;
       const v = Number(BigInt.asUintN(64, value));
-      if (metric.type === 'counter') metric.value += v; // Envoy adds the value to a counter
+      if (metric.type === 'counter')
+        metric.value += v; // Envoy adds the value to a counter
       else if (metric.type === 'gauge') metric.value = v;
-      else { metric.samples!.push(v); metric.value = metric.samples!.length; }
+      else {
+        metric.samples!.push(v);
+        metric.value = metric.samples!.length;
+      }
       return WasmResult.Ok;
     },
     proxy_get_metric(id: number, valuePtr: number): number {

@@ -17,23 +17,44 @@ export class TcpConnection {
   /** True once a callback trapped. */
   failed = false;
 
-  constructor(private readonly vm: Vm, private readonly host: HostState, properties: Record<string, PropertyValue>) {
+  constructor(
+    private readonly vm: Vm,
+    private readonly host: HostState,
+    properties: Record<string, PropertyValue>,
+  ) {
     this.state = createStream(vm, host, properties);
     this.call('proxy_on_new_connection');
   }
 
-  get contextId(): number { return this.state.id; }
+  get contextId(): number {
+    return this.state.id;
+  }
 
   /** Bytes from the client (end = the client closed its side); answers the filter's status and the data as it let it through. */
-  downstreamData(data: string | Uint8Array, end = false): { status: number; data: Uint8Array } { return this.data('downstreamData', 'proxy_on_downstream_data', data, end); }
+  downstreamData(data: string | Uint8Array, end = false): { status: number; data: Uint8Array } {
+    return this.data('downstreamData', 'proxy_on_downstream_data', data, end);
+  }
   /** Bytes from the upstream (end = the upstream closed its side). */
-  upstreamData(data: string | Uint8Array, end = false): { status: number; data: Uint8Array } { return this.data('upstreamData', 'proxy_on_upstream_data', data, end); }
-  closeDownstream(peer: PeerType = PeerType.Remote): void { this.call('proxy_on_downstream_connection_close', peer); }
-  closeUpstream(peer: PeerType = PeerType.Unknown): void { this.call('proxy_on_upstream_connection_close', peer); }
+  upstreamData(data: string | Uint8Array, end = false): { status: number; data: Uint8Array } {
+    return this.data('upstreamData', 'proxy_on_upstream_data', data, end);
+  }
+  closeDownstream(peer: PeerType = PeerType.Remote): void {
+    this.call('proxy_on_downstream_connection_close', peer);
+  }
+  closeUpstream(peer: PeerType = PeerType.Unknown): void {
+    this.call('proxy_on_upstream_connection_close', peer);
+  }
   /** proxy_on_log, proxy_on_done, proxy_on_delete. */
-  complete(): void { endStream(this.vm, this.host, this.state); }
+  complete(): void {
+    endStream(this.vm, this.host, this.state);
+  }
 
-  private data(key: 'downstreamData' | 'upstreamData', name: string, data: string | Uint8Array, end: boolean): { status: number; data: Uint8Array } {
+  private data(
+    key: 'downstreamData' | 'upstreamData',
+    name: string,
+    data: string | Uint8Array,
+    end: boolean,
+  ): { status: number; data: Uint8Array } {
     const bytes = toBytes(data);
     this.state[key] = bytes;
     const status = this.call(name, bytes.length, end ? 1 : 0);
@@ -43,8 +64,13 @@ export class TcpConnection {
   }
 
   private call(name: string, ...args: number[]): number {
-    if (this.vm.failed) { this.failed = true; return 0; }
-    try { return this.vm.call(name, this.state.id, ...args) ?? 0; } catch (error) {
+    if (this.vm.failed) {
+      this.failed = true;
+      return 0;
+    }
+    try {
+      return this.vm.call(name, this.state.id, ...args) ?? 0;
+    } catch (error) {
       if (!(error instanceof VmFailure)) throw error;
       this.failed = true;
       return 0;

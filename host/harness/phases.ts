@@ -5,13 +5,22 @@ import { StreamState } from './state.ts';
 import type { Vm } from './vm.ts';
 import { VmFailure } from './vm.ts';
 
-export type PhaseName = 'request_headers' | 'request_body' | 'request_trailers' | 'response_headers' | 'response_body' | 'response_trailers';
+export type PhaseName =
+  'request_headers' | 'request_body' | 'request_trailers' | 'response_headers' | 'response_body' | 'response_trailers';
 
-export interface PhaseOutcome { status: number; localReply: LocalReply | null; failed: boolean }
+export interface PhaseOutcome {
+  status: number;
+  localReply: LocalReply | null;
+  failed: boolean;
+}
 
 const EXPORTS: Record<PhaseName, string> = {
-  request_headers: 'proxy_on_request_headers', request_body: 'proxy_on_request_body', request_trailers: 'proxy_on_request_trailers',
-  response_headers: 'proxy_on_response_headers', response_body: 'proxy_on_response_body', response_trailers: 'proxy_on_response_trailers',
+  request_headers: 'proxy_on_request_headers',
+  request_body: 'proxy_on_request_body',
+  request_trailers: 'proxy_on_request_trailers',
+  response_headers: 'proxy_on_response_headers',
+  response_body: 'proxy_on_response_body',
+  response_trailers: 'proxy_on_response_trailers',
 };
 
 /** Trailer callbacks take the trailer count only (no end_of_stream). */
@@ -21,7 +30,8 @@ const TRAILERS = new Set<PhaseName>(['request_trailers', 'response_trailers']);
 export function runPhase(vm: Vm, stream: StreamState, phase: PhaseName, arg: number, endOfStream: boolean): PhaseOutcome {
   stream.localReply = null;
   try {
-    const status = (TRAILERS.has(phase) ? vm.call(EXPORTS[phase], stream.id, arg) : vm.call(EXPORTS[phase], stream.id, arg, endOfStream ? 1 : 0)) ?? 0;
+    const status =
+      (TRAILERS.has(phase) ? vm.call(EXPORTS[phase], stream.id, arg) : vm.call(EXPORTS[phase], stream.id, arg, endOfStream ? 1 : 0)) ?? 0;
     const localReply = stream.localReply;
     stream.localReply = null;
     return { status, localReply, failed: false };
@@ -61,7 +71,11 @@ export function isGrpcRequest(headers: [string, string][]): boolean {
  * status mapped), grpc-message = the body, and no body (measured in Envoy 1.40).
  */
 function grpcReplyHeaders(reply: LocalReply): [string, string][] {
-  const headers: [string, string][] = [[':status', '200'], ['content-type', 'application/grpc'], ['grpc-status', String(reply.grpcStatus ?? grpcStatusOf(reply.status))]];
+  const headers: [string, string][] = [
+    [':status', '200'],
+    ['content-type', 'application/grpc'],
+    ['grpc-status', String(reply.grpcStatus ?? grpcStatusOf(reply.status))],
+  ];
   if (reply.body.length > 0) headers.push(['grpc-message', Buffer.from(reply.body).toString('utf8')]);
   return [...headers, ...reply.headers.filter(([k]) => k !== 'content-type')];
 }
@@ -69,13 +83,19 @@ function grpcReplyHeaders(reply: LocalReply): [string, string][] {
 /** Envoy's fail-closed answer when the VM trapped or failed: 503, no body, details wasm_fail_stream. */
 export const FAIL_STREAM: LocalReply = { status: 503, body: new Uint8Array(0), headers: [], details: 'wasm_fail_stream', grpcStatus: 14 };
 
-export function countOf(list: unknown[] | null): number { return list?.length ?? 0; }
+export function countOf(list: unknown[] | null): number {
+  return list?.length ?? 0;
+}
 
 export function createStream(vm: Vm, host: HostState, properties: StreamState['properties']): StreamState {
   const stream = new StreamState(host.nextContextId++, properties);
   host.streams.set(stream.id, stream);
   if (vm.failed) return stream;
-  try { vm.call('proxy_on_context_create', stream.id, host.rootId); } catch (error) { if (!(error instanceof VmFailure)) throw error; }
+  try {
+    vm.call('proxy_on_context_create', stream.id, host.rootId);
+  } catch (error) {
+    if (!(error instanceof VmFailure)) throw error;
+  }
   return stream;
 }
 
@@ -87,7 +107,12 @@ export function endStream(vm: Vm, host: HostState, stream: StreamState): void {
     vm.call('proxy_on_log', stream.id);
     const done = vm.call('proxy_on_done', stream.id);
     // on_done answering false defers deletion until proxy_done; the harness deletes anyway and records it.
-    if (done === 0) host.logs.push({ level: 'trace', message: `harness: context ${stream.id} deferred its deletion (proxy_on_done returned false)`, contextId: stream.id });
+    if (done === 0)
+      host.logs.push({
+        level: 'trace',
+        message: `harness: context ${stream.id} deferred its deletion (proxy_on_done returned false)`,
+        contextId: stream.id,
+      });
     vm.call('proxy_on_delete', stream.id);
   } catch (error) {
     if (!(error instanceof VmFailure)) throw error;

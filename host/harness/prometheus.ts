@@ -4,7 +4,10 @@
 // registered custom namespace (wasmcustom) lose the namespace and get no `envoy_` prefix.
 import type { Metric } from './metrics.ts';
 
-export interface StatsTagRule { tagName: string; regex: string }
+export interface StatsTagRule {
+  tagName: string;
+  regex: string;
+}
 
 // Envoy's default histogram buckets (ms).
 const BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
@@ -56,7 +59,10 @@ export function renderPrometheus(stats: Map<string, Metric>, rules: StatsTagRule
     const group = groups.get(prom)!;
     out += `# TYPE ${prom} ${group.type}\n`;
     for (const { tags, metric } of group.series) {
-      if (group.type !== 'histogram') { out += `${prom}${labels(tags)} ${metric.value}\n`; continue; }
+      if (group.type !== 'histogram') {
+        out += `${prom}${labels(tags)} ${metric.value}\n`;
+        continue;
+      }
       const samples = metric.samples ?? [];
       for (const le of BUCKETS) out += `${prom}_bucket${labels(tags, ['le', String(le)])} ${samples.filter((s) => s <= le).length}\n`;
       out += `${prom}_bucket${labels(tags, ['le', '+Inf'])} ${samples.length}\n`;

@@ -24,22 +24,42 @@ function streamAttribute(stream: StreamState, name: string): PropertyValue | und
   const { attributes } = stream;
   const req = attributes.requestHeaders;
   switch (name) {
-    case 'request.headers': return headerMap(req);
-    case 'request.path': return firstValue(req, ':path');
-    case 'request.url_path': return firstValue(req, ':path')?.split('?')[0];
-    case 'request.query': { const p = firstValue(req, ':path'); return p === undefined ? undefined : (p.includes('?') ? p.slice(p.indexOf('?') + 1) : ''); }
-    case 'request.host': return firstValue(req, ':authority');
-    case 'request.scheme': return firstValue(req, ':scheme');
-    case 'request.method': return firstValue(req, ':method');
-    case 'request.referer': return firstValue(req, 'referer');
-    case 'request.useragent': return firstValue(req, 'user-agent');
-    case 'request.id': return firstValue(req, 'x-request-id');
-    case 'request.protocol': return 'HTTP/1.1';
-    case 'request.trailers': return headerMap(attributes.requestTrailers);
-    case 'response.headers': return headerMap(attributes.responseHeaders);
-    case 'response.trailers': return headerMap(attributes.responseTrailers);
-    case 'response.code': { const s = firstValue(attributes.responseHeaders, ':status'); return s === undefined ? undefined : Number(s); }
-    default: return undefined;
+    case 'request.headers':
+      return headerMap(req);
+    case 'request.path':
+      return firstValue(req, ':path');
+    case 'request.url_path':
+      return firstValue(req, ':path')?.split('?')[0];
+    case 'request.query': {
+      const p = firstValue(req, ':path');
+      return p === undefined ? undefined : p.includes('?') ? p.slice(p.indexOf('?') + 1) : '';
+    }
+    case 'request.host':
+      return firstValue(req, ':authority');
+    case 'request.scheme':
+      return firstValue(req, ':scheme');
+    case 'request.method':
+      return firstValue(req, ':method');
+    case 'request.referer':
+      return firstValue(req, 'referer');
+    case 'request.useragent':
+      return firstValue(req, 'user-agent');
+    case 'request.id':
+      return firstValue(req, 'x-request-id');
+    case 'request.protocol':
+      return 'HTTP/1.1';
+    case 'request.trailers':
+      return headerMap(attributes.requestTrailers);
+    case 'response.headers':
+      return headerMap(attributes.responseHeaders);
+    case 'response.trailers':
+      return headerMap(attributes.responseTrailers);
+    case 'response.code': {
+      const s = firstValue(attributes.responseHeaders, ':status');
+      return s === undefined ? undefined : Number(s);
+    }
+    default:
+      return undefined;
   }
 }
 
@@ -113,7 +133,11 @@ export function serializeProperty(value: PropertyValue): Uint8Array | null {
 
 export function propertyImports(host: HostState) {
   const { mem } = host;
-  const segmentsOf = (ptr: number, size: number) => mem.string(ptr, size).split('\0').filter((s, i, all) => s !== '' || i < all.length - 1);
+  const segmentsOf = (ptr: number, size: number) =>
+    mem
+      .string(ptr, size)
+      .split('\0')
+      .filter((s, i, all) => s !== '' || i < all.length - 1);
   return {
     proxy_get_property(pathPtr: number, pathSize: number, valuePtrPtr: number, valueSizePtr: number): number {
       const value = resolveProperty(host, segmentsOf(pathPtr, pathSize));

@@ -7,7 +7,8 @@ export function decodeMessage(data: Uint8Array): Fields | null {
   const fields: Fields = new Map();
   let offset = 0;
   const varint = (): bigint | null => {
-    let result = 0n; let shift = 0n;
+    let result = 0n;
+    let shift = 0n;
     while (offset < data.length) {
       const byte = data[offset++]!;
       result |= BigInt(byte & 0x7f) << shift;
@@ -22,10 +23,12 @@ export function decodeMessage(data: Uint8Array): Fields | null {
     const field = Number(key >> 3n);
     const wire = Number(key & 7n);
     if (wire === 0) {
-      const v = varint(); if (v === null) return null;
+      const v = varint();
+      if (v === null) return null;
       fields.set(field, v);
     } else if (wire === 2) {
-      const len = varint(); if (len === null || offset + Number(len) > data.length) return null;
+      const len = varint();
+      if (len === null || offset + Number(len) > data.length) return null;
       fields.set(field, data.slice(offset, offset + Number(len)));
       offset += Number(len);
     } else {
@@ -37,14 +40,23 @@ export function decodeMessage(data: Uint8Array): Fields | null {
 
 export function encodeMessage(fields: [number, boolean | Uint8Array][]): Uint8Array {
   const out: number[] = [];
-  const varint = (n: number) => { while (n > 0x7f) { out.push((n & 0x7f) | 0x80); n >>>= 7; } out.push(n); };
+  const varint = (n: number) => {
+    while (n > 0x7f) {
+      out.push((n & 0x7f) | 0x80);
+      n >>>= 7;
+    }
+    out.push(n);
+  };
   for (const [field, value] of fields) {
     if (typeof value === 'boolean') {
       if (!value) continue; // proto3 omits defaults
-      varint(field << 3); varint(1);
+      varint(field << 3);
+      varint(1);
     } else {
       if (value.length === 0) continue;
-      varint((field << 3) | 2); varint(value.length); out.push(...value);
+      varint((field << 3) | 2);
+      varint(value.length);
+      out.push(...value);
     }
   }
   return Uint8Array.from(out);

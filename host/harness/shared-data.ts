@@ -4,7 +4,10 @@
 import { WasmResult } from './abi.ts';
 import type { HostState } from './state.ts';
 
-export interface SharedEntry { value: Uint8Array; cas: number }
+export interface SharedEntry {
+  value: Uint8Array;
+  cas: number;
+}
 
 export class SharedStore {
   readonly data = new Map<string, SharedEntry>();

@@ -5,20 +5,41 @@ import { GuestMemory } from './memory.ts';
 export type HeaderList = [string, string][];
 export type PropertyValue = string | number | bigint | boolean | Uint8Array | null | PropertyValue[] | { [key: string]: PropertyValue };
 
-export interface LogEntry { level: LogLevelName; message: string; contextId: number }
+export interface LogEntry {
+  level: LogLevelName;
+  message: string;
+  contextId: number;
+}
 
-export interface LocalReply { status: number; body: Uint8Array; headers: HeaderList; details: string; grpcStatus: number | null }
+export interface LocalReply {
+  status: number;
+  body: Uint8Array;
+  headers: HeaderList;
+  details: string;
+  grpcStatus: number | null;
+}
 
 export interface HttpCallRecord {
-  token: number; cluster: string; headers: HeaderList; body: Uint8Array; trailers: HeaderList; timeoutMs: number;
+  token: number;
+  cluster: string;
+  headers: HeaderList;
+  body: Uint8Array;
+  trailers: HeaderList;
+  timeoutMs: number;
   contextId: number; // the context that asked (the response still goes to the root context, as in Envoy)
 }
 
 export interface GrpcCallRecord {
-  kind: 'call' | 'stream'; token: number; cluster: string; service: string; method: string; metadata: HeaderList;
+  kind: 'call' | 'stream';
+  token: number;
+  cluster: string;
+  service: string;
+  method: string;
+  metadata: HeaderList;
   /** The call's request message, or each message sent on the stream. */
   messages: Uint8Array[];
-  timeoutMs: number; contextId: number;
+  timeoutMs: number;
+  contextId: number;
   /** proxy_grpc_close or a send with end of stream. */
   localClosed: boolean;
 }
@@ -29,19 +50,26 @@ export class StreamState {
   requestTrailers: HeaderList | null = null;
   responseHeaders: HeaderList | null = null;
   responseTrailers: HeaderList | null = null;
-  requestBody: Uint8Array | null = null;  // only during proxy_on_request_body
+  requestBody: Uint8Array | null = null; // only during proxy_on_request_body
   responseBody: Uint8Array | null = null; // only during proxy_on_response_body
   downstreamData: Uint8Array | null = null; // network contexts: only during proxy_on_downstream_data
-  upstreamData: Uint8Array | null = null;   // network contexts: only during proxy_on_upstream_data
-  localReply: LocalReply | null = null;   // deferred until the callback returns
+  upstreamData: Uint8Array | null = null; // network contexts: only during proxy_on_upstream_data
+  localReply: LocalReply | null = null; // deferred until the callback returns
   continueRequested: [boolean, boolean] = [false, false]; // request, response
   closeRequested = false;
   routeCacheClears = 0;
   /** The stream's maps for attributes (request.*, response.*), which outlive their phase. */
-  attributes: { requestHeaders: HeaderList | null; responseHeaders: HeaderList | null; requestTrailers: HeaderList | null; responseTrailers: HeaderList | null } =
-    { requestHeaders: null, responseHeaders: null, requestTrailers: null, responseTrailers: null };
+  attributes: {
+    requestHeaders: HeaderList | null;
+    responseHeaders: HeaderList | null;
+    requestTrailers: HeaderList | null;
+    responseTrailers: HeaderList | null;
+  } = { requestHeaders: null, responseHeaders: null, requestTrailers: null, responseTrailers: null };
   filterState = new Map<string, Uint8Array>();
-  constructor(readonly id: number, readonly properties: Record<string, PropertyValue>) {}
+  constructor(
+    readonly id: number,
+    readonly properties: Record<string, PropertyValue>,
+  ) {}
 }
 
 /** Everything shared by the plugin's contexts; the import modules read and write it. */
@@ -74,7 +102,13 @@ export class HostState {
   grpcReceive: { initialMetadata: HeaderList | null; trailingMetadata: HeaderList | null; message: Uint8Array | null } | null = null;
   nextHttpToken = 1;
   afterCallback: (() => void)[] = [];
-  constructor(opts: { vmConfig: Uint8Array; pluginConfig: Uint8Array; clusters: string[]; nowMs: number; properties: Record<string, PropertyValue> }) {
+  constructor(opts: {
+    vmConfig: Uint8Array;
+    pluginConfig: Uint8Array;
+    clusters: string[];
+    nowMs: number;
+    properties: Record<string, PropertyValue>;
+  }) {
     this.vmConfig = opts.vmConfig;
     this.pluginConfig = opts.pluginConfig;
     this.clusters = new Set(opts.clusters);
@@ -83,7 +117,13 @@ export class HostState {
   }
 
   /** The context host calls act on: the effective context if the guest set one, else the current one. */
-  contextId(): number { return this.effectiveContextId || this.currentContextId; }
-  stream(): StreamState | null { return this.streams.get(this.contextId()) ?? null; }
-  nowMs(): number { return Number(this.nowNs / 1_000_000n); }
+  contextId(): number {
+    return this.effectiveContextId || this.currentContextId;
+  }
+  stream(): StreamState | null {
+    return this.streams.get(this.contextId()) ?? null;
+  }
+  nowMs(): number {
+    return Number(this.nowNs / 1_000_000n);
+  }
 }

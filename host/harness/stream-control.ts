@@ -10,7 +10,9 @@ export function streamControlImports(host: HostState, onResume: (contextId: numb
     if (stream === null) return WasmResult.Ok; // Envoy: no callbacks, nothing to continue
     stream.continueRequested[type] = true;
     // Envoy's continueStream drops its request map pointers, whichever side continues.
-    stream.requestHeaders = null; stream.requestBody = null; stream.requestTrailers = null;
+    stream.requestHeaders = null;
+    stream.requestBody = null;
+    stream.requestTrailers = null;
     // The stream resumes after the callback returns, as Envoy's continueDecoding is posted.
     host.afterCallback.push(() => onResume(stream.id));
     return WasmResult.Ok;

@@ -12,16 +12,32 @@ export class HttpStream {
   /** True when the last callback trapped. */
   failed = false;
 
-  constructor(private readonly vm: Vm, private readonly host: HostState, properties: Record<string, PropertyValue>) {
+  constructor(
+    private readonly vm: Vm,
+    private readonly host: HostState,
+    properties: Record<string, PropertyValue>,
+  ) {
     this.state = createStream(vm, host, properties);
   }
 
-  get contextId(): number { return this.state.id; }
-  get requestHeaders(): HeaderList | null { return this.state.requestHeaders; }
-  get responseHeaders(): HeaderList | null { return this.state.responseHeaders; }
-  get requestBody(): Uint8Array | null { return this.state.requestBody; }
-  get responseBody(): Uint8Array | null { return this.state.responseBody; }
-  get routeCacheClears(): number { return this.state.routeCacheClears; }
+  get contextId(): number {
+    return this.state.id;
+  }
+  get requestHeaders(): HeaderList | null {
+    return this.state.requestHeaders;
+  }
+  get responseHeaders(): HeaderList | null {
+    return this.state.responseHeaders;
+  }
+  get requestBody(): Uint8Array | null {
+    return this.state.requestBody;
+  }
+  get responseBody(): Uint8Array | null {
+    return this.state.responseBody;
+  }
+  get routeCacheClears(): number {
+    return this.state.routeCacheClears;
+  }
 
   requestHeadersPhase(headers: HeaderInput, endOfStream = false): number {
     this.state.requestHeaders = headerList(headers);
@@ -68,11 +84,14 @@ export class HttpStream {
 
   /** @internal Envoy forgets a header map once its filter lets it through. */
   dropMap(side: 'request' | 'response'): void {
-    if (side === 'request') this.state.requestHeaders = null; else this.state.responseHeaders = null;
+    if (side === 'request') this.state.requestHeaders = null;
+    else this.state.responseHeaders = null;
   }
 
   /** proxy_on_log, proxy_on_done, proxy_on_delete. */
-  complete(): void { endStream(this.vm, this.host, this.state); }
+  complete(): void {
+    endStream(this.vm, this.host, this.state);
+  }
 
   private phase(name: PhaseName, arg: number, endOfStream: boolean): number {
     const outcome = runPhase(this.vm, this.state, name, arg, endOfStream);
@@ -85,7 +104,8 @@ export class HttpStream {
 function concat(a: Uint8Array | null, b: Uint8Array): Uint8Array {
   if (a === null || a.length === 0) return b;
   const out = new Uint8Array(a.length + b.length);
-  out.set(a); out.set(b, a.length);
+  out.set(a);
+  out.set(b, a.length);
   return out;
 }
 

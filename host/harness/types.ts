@@ -4,8 +4,18 @@ import type { HeaderList, LogEntry, PropertyValue } from './state.ts';
 export type { HeaderList, LogEntry, PropertyValue };
 export type HeaderInput = Record<string, string> | [string, string][];
 
-export interface UpstreamRequest { headers: HeaderList; body: Uint8Array; bodyText: string; trailers: HeaderList }
-export interface UpstreamResponse { status?: number; headers?: HeaderInput; body?: string | Uint8Array; trailers?: HeaderInput }
+export interface UpstreamRequest {
+  headers: HeaderList;
+  body: Uint8Array;
+  bodyText: string;
+  trailers: HeaderList;
+}
+export interface UpstreamResponse {
+  status?: number;
+  headers?: HeaderInput;
+  body?: string | Uint8Array;
+  trailers?: HeaderInput;
+}
 
 export interface HttpRequestSpec {
   headers: HeaderInput;
@@ -22,10 +32,18 @@ export interface HttpRequestSpec {
   upstream?: UpstreamResponse | ((req: UpstreamRequest) => UpstreamResponse);
 }
 
-export interface PhaseStatus { phase: string; status: number }
+export interface PhaseStatus {
+  phase: string;
+  status: number;
+}
 
 export interface HttpResponse {
-  status: number; headers: HeaderList; body: Uint8Array; bodyText: string; details?: string; local: boolean;
+  status: number;
+  headers: HeaderList;
+  body: Uint8Array;
+  bodyText: string;
+  details?: string;
+  local: boolean;
   /** The stream was reset (proxy_close_stream): the client got no response. */
   reset?: boolean;
 }
@@ -43,24 +61,43 @@ export interface HttpResult {
 }
 
 export interface PendingHttpCall {
-  token: number; cluster: string; headers: HeaderList; body: Uint8Array; trailers: HeaderList; timeoutMs: number; contextId: number;
+  token: number;
+  cluster: string;
+  headers: HeaderList;
+  body: Uint8Array;
+  trailers: HeaderList;
+  timeoutMs: number;
+  contextId: number;
 }
 
 export interface PendingGrpcCall {
-  kind: 'call' | 'stream'; token: number; cluster: string; service: string; method: string; metadata: HeaderList;
+  kind: 'call' | 'stream';
+  token: number;
+  cluster: string;
+  service: string;
+  method: string;
+  metadata: HeaderList;
   /** The call's request message, or the messages sent on the stream so far. */
   messages: Uint8Array[];
-  timeoutMs: number; contextId: number;
+  timeoutMs: number;
+  contextId: number;
   /** The filter closed its side (proxy_grpc_close on a stream, or a send with end of stream). */
   localClosed: boolean;
 }
 
 /** A unary gRPC answer: status 0 with a message, or a failure status. */
-export interface GrpcReply { status?: number; message?: string | Uint8Array; statusMessage?: string }
+export interface GrpcReply {
+  status?: number;
+  message?: string | Uint8Array;
+  statusMessage?: string;
+}
 export interface GrpcStreamReply {
-  initialMetadata?: HeaderInput; messages?: (string | Uint8Array)[]; trailingMetadata?: HeaderInput;
+  initialMetadata?: HeaderInput;
+  messages?: (string | Uint8Array)[];
+  trailingMetadata?: HeaderInput;
   /** Closes the stream (proxy_on_grpc_close) with this status. */
-  status?: number; statusMessage?: string;
+  status?: number;
+  statusMessage?: string;
 }
 
 export function headerList(input: HeaderInput | undefined): HeaderList {

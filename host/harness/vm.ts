@@ -24,14 +24,18 @@ export class Vm {
       .filter((i) => i.kind !== 'function' || imports[i.module]?.[i.name] === undefined)
       .map((i) => `${i.module}.${i.name} (${i.kind})`);
     if (missing.length > 0) {
-      throw new Error(`Failed to load Wasm module due to a missing import: ${missing.join(', ')} (Envoy links only env.proxy_* and its WASI subset)`);
+      throw new Error(
+        `Failed to load Wasm module due to a missing import: ${missing.join(', ')} (Envoy links only env.proxy_* and its WASI subset)`,
+      );
     }
     const exportNames = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
     // Envoy 1.40 (cpp-host) loads modules marked 0.2.1 or 0.2.0 (every Go-SDK module); both link the
     // same imports here, and cpp-host calls the same callbacks for both.
     this.abiVersion = ABI_VERSIONS.find((v) => exportNames.has(`proxy_abi_version_${v.replaceAll('.', '_')}`)) ?? null;
     if (this.abiVersion === null) {
-      throw new Error(`Wasm module exports none of ${ABI_VERSIONS.map((v) => `proxy_abi_version_${v.replaceAll('.', '_')}`).join(', ')}: Envoy 1.40 would refuse it`);
+      throw new Error(
+        `Wasm module exports none of ${ABI_VERSIONS.map((v) => `proxy_abi_version_${v.replaceAll('.', '_')}`).join(', ')}: Envoy 1.40 would refuse it`,
+      );
     }
     const instance = await WebAssembly.instantiate(module, imports as WebAssembly.Imports);
     this.exports = instance.exports as Record<string, unknown>;
@@ -45,7 +49,9 @@ export class Vm {
     if (typeof start === 'function') this.run(() => (start as () => void)(), 0, '_initialize');
   }
 
-  has(name: string): boolean { return typeof this.exports[name] === 'function'; }
+  has(name: string): boolean {
+    return typeof this.exports[name] === 'function';
+  }
 
   /** Calls an export for `contextId`; answers undefined when the module does not export it. */
   call(name: string, contextId: number, ...args: (number | bigint)[]): number | undefined {
@@ -58,7 +64,8 @@ export class Vm {
   private run(fn: () => unknown, contextId: number, name: string): unknown {
     if (this.failed) throw new VmFailure('Wasm VM failed earlier');
     const { host } = this;
-    const savedCurrent = host.currentContextId, savedEffective = host.effectiveContextId;
+    const savedCurrent = host.currentContextId,
+      savedEffective = host.effectiveContextId;
     host.currentContextId = contextId;
     host.effectiveContextId = 0;
     this.depth++;
@@ -84,7 +91,9 @@ export class Vm {
   private drainAfterCallback(): void {
     const queue = this.host.afterCallback;
     while (queue.length > 0 && !this.failed) {
-      try { queue.shift()!(); } catch (error) {
+      try {
+        queue.shift()!();
+      } catch (error) {
         // A later callback's trap fails the VM; the callback that queued it already returned.
         if (!(error instanceof VmFailure)) throw error;
       }

@@ -3,19 +3,29 @@
 import { randomFillSync } from 'node:crypto';
 import type { HostState } from './state.ts';
 
-const ERRNO_SUCCESS = 0, ERRNO_BADF = 8, ERRNO_INVAL = 28, ERRNO_NOSYS = 52;
+const ERRNO_SUCCESS = 0,
+  ERRNO_BADF = 8,
+  ERRNO_INVAL = 28,
+  ERRNO_NOSYS = 52;
 
 export class ProcExit extends Error {
-  constructor(readonly code: number) { super(`proc_exit(${code})`); }
+  constructor(readonly code: number) {
+    super(`proc_exit(${code})`);
+  }
 }
 
 export function wasiImports(host: HostState) {
   const { mem } = host;
-  const emptyList = (countPtr: number, sizePtr: number) => { mem.writeU32(countPtr, 0); mem.writeU32(sizePtr, 0); return ERRNO_SUCCESS; };
+  const emptyList = (countPtr: number, sizePtr: number) => {
+    mem.writeU32(countPtr, 0);
+    mem.writeU32(sizePtr, 0);
+    return ERRNO_SUCCESS;
+  };
   return {
     fd_write(fd: number, iovs: number, iovsLen: number, writtenPtr: number): number {
       if (fd !== 1 && fd !== 2) return ERRNO_BADF;
-      let text = ''; let written = 0;
+      let text = '';
+      let written = 0;
       for (let i = 0; i < iovsLen; i++) {
         const header = mem.bytes(iovs + 8 * i, 8);
         const view = new DataView(header.buffer);
@@ -49,6 +59,8 @@ export function wasiImports(host: HostState) {
       mem.writeBytes(ptr, bytes);
       return ERRNO_SUCCESS;
     },
-    proc_exit(code: number): never { throw new ProcExit(code); },
+    proc_exit(code: number): never {
+      throw new ProcExit(code);
+    },
   };
 }

@@ -21,5 +21,5 @@ export function histogramQuantile(q: number, buckets: [number, number][]): numbe
   const [upper, count] = b[i];
   const [lower, below] = i === 0 ? [0, 0] : b[i - 1];
   if (i === 0 && upper <= 0) return upper;
-  return count === below ? upper : lower + (upper - lower) * (rank - below) / (count - below);
+  return count === below ? upper : lower + ((upper - lower) * (rank - below)) / (count - below);
 }

@@ -32,7 +32,8 @@ export function readSloFile(path: string): Objective[] {
 /** promtool's path (PROMTOOL, else PATH's or /usr/bin's), or null. */
 export function findPromtool(): string | null {
   if (process.env.PROMTOOL) return existsSync(process.env.PROMTOOL) ? process.env.PROMTOOL : null;
-  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/bin']) if (dir && existsSync(`${dir}/promtool`)) return `${dir}/promtool`;
+  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/bin'])
+    if (dir && existsSync(`${dir}/promtool`)) return `${dir}/promtool`;
   return null;
 }
 
@@ -52,6 +53,8 @@ export function sloCommand(file: string, opts: { out?: string; check?: boolean }
     process.stderr.write(r.stdout + r.stderr);
     if (r.status !== 0) return 1;
   }
-  process.stderr.write(`${objectives.length} objectives (${objectives.map((o) => o.name).join(', ')})${opts.out ? ` -> ${opts.out}` : ''}\n`);
+  process.stderr.write(
+    `${objectives.length} objectives (${objectives.map((o) => o.name).join(', ')})${opts.out ? ` -> ${opts.out}` : ''}\n`,
+  );
   return 0;
 }

@@ -16,7 +16,9 @@ export const SLO_API_VERSION = 'asmesh.io/v1alpha1';
 export const SLO_KIND = 'ServiceLevelObjectives';
 
 /** Envoy's default histogram bucket bounds (ms): the only thresholds a histogram can answer exactly. */
-export const DURATION_BUCKETS_MS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+export const DURATION_BUCKETS_MS = [
+  0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000,
+];
 
 export type SliKind = 'availability' | 'latency';
 
@@ -53,7 +55,9 @@ export function parseSloFile(file: string, text: string): Objective[] {
   } catch (e) {
     throw new InputError(`${file}: not YAML: ${(e as Error).message.split('\n')[0]}`);
   }
-  const fail = (path: string, what: string): never => { throw new InputError(`${file}: ${path}: ${what}`); };
+  const fail = (path: string, what: string): never => {
+    throw new InputError(`${file}: ${path}: ${what}`);
+  };
   if (!isObj(doc)) fail('(top)', 'must be a mapping with apiVersion, kind, services');
   const top = doc as Obj;
   if (top.apiVersion !== SLO_API_VERSION) fail('apiVersion', `must be ${SLO_API_VERSION}`);
@@ -67,7 +71,8 @@ export function parseSloFile(file: string, text: string): Objective[] {
     if (!isObj(s)) fail(at, 'must be a mapping');
     const svc = s as Obj;
     known(svc, ['service', 'window', 'availability', 'latency'], at, fail);
-    if (typeof svc.service !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(svc.service)) fail(`${at}.service`, 'must be a service host name (destination_service)');
+    if (typeof svc.service !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(svc.service))
+      fail(`${at}.service`, 'must be a service host name (destination_service)');
     const service = svc.service as string;
     if (seen.has(service)) fail(`${at}.service`, `${service} is listed twice`);
     seen.add(service);
@@ -82,7 +87,12 @@ export function parseSloFile(file: string, text: string): Objective[] {
       const a = svc.availability;
       if (!isObj(a)) fail(`${at}.availability`, 'must be a mapping with target');
       known(a as Obj, ['target'], `${at}.availability`, fail);
-      out.push({ ...base, name: `${service}-availability`, sli: 'availability', target: percent((a as Obj).target, `${at}.availability.target`, fail) });
+      out.push({
+        ...base,
+        name: `${service}-availability`,
+        sli: 'availability',
+        target: percent((a as Obj).target, `${at}.availability.target`, fail),
+      });
     }
     if (svc.latency !== undefined) {
       const l = svc.latency;
@@ -90,16 +100,26 @@ export function parseSloFile(file: string, text: string): Objective[] {
       known(l as Obj, ['thresholdMs', 'target'], `${at}.latency`, fail);
       const th = (l as Obj).thresholdMs;
       if (typeof th !== 'number' || !DURATION_BUCKETS_MS.includes(th)) {
-        fail(`${at}.latency.thresholdMs`, `${JSON.stringify(th)} is not a bucket bound of istio_request_duration_milliseconds (${DURATION_BUCKETS_MS.join(', ')})`);
+        fail(
+          `${at}.latency.thresholdMs`,
+          `${JSON.stringify(th)} is not a bucket bound of istio_request_duration_milliseconds (${DURATION_BUCKETS_MS.join(', ')})`,
+        );
       }
-      out.push({ ...base, name: `${service}-latency`, sli: 'latency', target: percent((l as Obj).target, `${at}.latency.target`, fail), thresholdMs: th as number });
+      out.push({
+        ...base,
+        name: `${service}-latency`,
+        sli: 'latency',
+        target: percent((l as Obj).target, `${at}.latency.target`, fail),
+        thresholdMs: th as number,
+      });
     }
   });
   return out;
 }
 
 function percent(v: unknown, path: string, fail: (p: string, w: string) => never): number {
-  if (typeof v !== 'number' || !(v > 0 && v < 100)) fail(path, `${JSON.stringify(v)} must be a percentage between 0 and 100 (exclusive), e.g. 99.9`);
+  if (typeof v !== 'number' || !(v > 0 && v < 100))
+    fail(path, `${JSON.stringify(v)} must be a percentage between 0 and 100 (exclusive), e.g. 99.9`);
   return Math.round((v as number) * 1e6) / 1e8;
 }
 

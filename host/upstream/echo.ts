@@ -16,7 +16,11 @@ export interface EchoRequest {
   body: string;
 }
 
-export interface EchoReply { status: number; headers: Record<string, string>; body: string }
+export interface EchoReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
 export type RouteHandler = (req: EchoRequest) => EchoReply | Promise<EchoReply>;
 
 /** What Envoy's clusters in envoy/sidecar.yaml are served by in tests. */
@@ -49,7 +53,9 @@ export class EchoService {
   setRoute(path: string, handler: RouteHandler | EchoReply): void {
     this.routes.set(path, typeof handler === 'function' ? handler : () => handler);
   }
-  clearRoute(path: string): void { this.routes.delete(path); }
+  clearRoute(path: string): void {
+    this.routes.delete(path);
+  }
 
   async handle(req: EchoRequest): Promise<EchoReply> {
     this.requests.push(req);
@@ -72,7 +78,12 @@ function headersOf(msg: IncomingMessage): Record<string, string> {
 
 /** An EchoService behind a Node http server on loopback. */
 export class EchoServer {
-  private constructor(readonly service: EchoService, private readonly server: Server, readonly host: string, readonly port: number) {}
+  private constructor(
+    readonly service: EchoService,
+    private readonly server: Server,
+    readonly host: string,
+    readonly port: number,
+  ) {}
 
   static async start(identity: string | EchoService, opts: { host?: string; port?: number } = {}): Promise<EchoServer> {
     const service = typeof identity === 'string' ? new EchoService(identity) : identity;
@@ -80,16 +91,25 @@ export class EchoServer {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const request: EchoRequest = { method: req.method ?? '', path: req.url ?? '', headers: headersOf(req), body: Buffer.concat(chunks).toString('utf8') };
-        service.handle(request).then((reply) => {
-          const headers = { ...reply.headers };
-          if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-length')) headers['content-length'] = String(Buffer.byteLength(reply.body));
-          res.writeHead(reply.status, headers);
-          res.end(reply.body);
-        }, (error: Error) => {
-          res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end(`echo handler failed: ${error.message}`);
-        });
+        const request: EchoRequest = {
+          method: req.method ?? '',
+          path: req.url ?? '',
+          headers: headersOf(req),
+          body: Buffer.concat(chunks).toString('utf8'),
+        };
+        service.handle(request).then(
+          (reply) => {
+            const headers = { ...reply.headers };
+            if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-length'))
+              headers['content-length'] = String(Buffer.byteLength(reply.body));
+            res.writeHead(reply.status, headers);
+            res.end(reply.body);
+          },
+          (error: Error) => {
+            res.writeHead(500, { 'content-type': 'text/plain' });
+            res.end(`echo handler failed: ${error.message}`);
+          },
+        );
       });
     });
     server.keepAliveTimeout = 60_000;
@@ -101,10 +121,18 @@ export class EchoServer {
     return new EchoServer(service, server, host, (server.address() as AddressInfo).port);
   }
 
-  get identity(): string { return this.service.identity; }
-  get requests(): EchoRequest[] { return this.service.requests; }
-  get url(): string { return `http://${this.host}:${this.port}`; }
-  setRoute(path: string, handler: RouteHandler | EchoReply): void { this.service.setRoute(path, handler); }
+  get identity(): string {
+    return this.service.identity;
+  }
+  get requests(): EchoRequest[] {
+    return this.service.requests;
+  }
+  get url(): string {
+    return `http://${this.host}:${this.port}`;
+  }
+  setRoute(path: string, handler: RouteHandler | EchoReply): void {
+    this.service.setRoute(path, handler);
+  }
 
   async close(): Promise<void> {
     this.server.closeAllConnections();
@@ -138,5 +166,7 @@ export class Upstreams {
     return Object.fromEntries([...this.servers].map(([c, s]) => [c, { host: s.host, port: s.port }]));
   }
 
-  async close(): Promise<void> { await Promise.all([...this.servers.values()].map((s) => s.close())); }
+  async close(): Promise<void> {
+    await Promise.all([...this.servers.values()].map((s) => s.close()));
+  }
 }

@@ -8,6 +8,8 @@ if (!identity) {
 }
 const server = await EchoServer.start(identity, { host: '0.0.0.0', port: Number(port ?? 8080) });
 console.log(`echo upstream ${identity} listening on ${server.url}`);
-const stop = () => { void server.close().then(() => process.exit(0)); };
+const stop = () => {
+  void server.close().then(() => process.exit(0));
+};
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

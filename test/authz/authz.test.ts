@@ -15,8 +15,14 @@ const SLEEP = 'spiffe://cluster.local/ns/default/sa/sleep';
 let rsa: TestKey, ec: TestKey, ec384: TestKey, rs384: TestKey, rs512: TestKey, ps256: TestKey, ps512: TestKey, other: TestKey;
 before(async () => {
   [rsa, ec, ec384, rs384, rs512, ps256, ps512, other] = await Promise.all([
-    makeKey('RS256', 'rsa-1'), makeKey('ES256', 'ec-1'), makeKey('ES384', 'ec384-1'), makeKey('RS384', 'rs384-1'),
-    makeKey('RS512', 'rs512-1'), makeKey('PS256', 'ps256-1'), makeKey('PS512', 'ps512-1'), makeKey('RS256', 'other'),
+    makeKey('RS256', 'rsa-1'),
+    makeKey('ES256', 'ec-1'),
+    makeKey('ES384', 'ec384-1'),
+    makeKey('RS384', 'rs384-1'),
+    makeKey('RS512', 'rs512-1'),
+    makeKey('PS256', 'ps256-1'),
+    makeKey('PS512', 'ps512-1'),
+    makeKey('RS256', 'other'),
   ]);
 });
 
@@ -31,7 +37,12 @@ async function plugin(config: object, opts: PluginOptions = {}): Promise<Plugin>
 function req(method: string, path: string, headers: Record<string, string> = {}, properties: Record<string, unknown> = {}) {
   return {
     headers: { ':method': method, ':path': path, ':authority': 'httpbin.foo', ':scheme': 'http', ...headers },
-    properties: { 'source.address': '10.0.0.7:43210', 'destination.address': '10.0.0.9:8080', 'destination.port': 8080n, ...properties } as never,
+    properties: {
+      'source.address': '10.0.0.7:43210',
+      'destination.address': '10.0.0.9:8080',
+      'destination.port': 8080n,
+      ...properties,
+    } as never,
   };
 }
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
@@ -63,7 +74,10 @@ describe('authz: seed AuthorizationPolicy verbatim', () => {
         assert.equal(r.upstreamRequest, null);
       } else {
         // forwardOriginalToken is false by default: the token is removed before the upstream.
-        assert.equal(r.upstreamRequest!.headers.find(([k]) => k === 'authorization'), undefined);
+        assert.equal(
+          r.upstreamRequest!.headers.find(([k]) => k === 'authorization'),
+          undefined,
+        );
       }
     }
     assert.equal(p.metric('asmesh_authz_allowed_total'), 4);
@@ -91,7 +105,9 @@ describe('authz: JWT verification', () => {
         const r = await p.http(req('GET', '/x', bearer(tok)));
         assert.equal(r.response.status, 200, `${key.alg}: ${r.response.bodyText}`);
         // A signature of another key of the same type fails.
-        const forged = tok.slice(0, tok.lastIndexOf('.') + 1) + (await token(key === rsa ? rs384 : key, { nowSec: NOW, payload: { sub: 'x' } })).split('.')[2];
+        const forged =
+          tok.slice(0, tok.lastIndexOf('.') + 1) +
+          (await token(key === rsa ? rs384 : key, { nowSec: NOW, payload: { sub: 'x' } })).split('.')[2];
         const bad = await p.http(req('GET', '/x', bearer(forged)));
         assert.equal(bad.response.status, 401, key.alg);
         assert.equal(bad.response.bodyText, 'Jwt verification fails', key.alg);
@@ -100,7 +116,16 @@ describe('authz: JWT verification', () => {
   }
 
   test('no token: the request goes on without a principal; the token header is forwarded when asked', async () => {
-    const p = await plugin({ jwtRules: inlineRules({ forwardOriginalToken: true, outputPayloadToHeader: 'x-jwt-payload', outputClaimToHeaders: [{ header: 'x-sub', claim: 'sub' }, { header: 'x-role', claim: 'realm.role' }] }) });
+    const p = await plugin({
+      jwtRules: inlineRules({
+        forwardOriginalToken: true,
+        outputPayloadToHeader: 'x-jwt-payload',
+        outputClaimToHeaders: [
+          { header: 'x-sub', claim: 'sub' },
+          { header: 'x-role', claim: 'realm.role' },
+        ],
+      }),
+    });
     const none = await p.http(req('GET', '/x'));
     assert.equal(none.response.status, 200);
     const t = await token(ec, { nowSec: NOW, payload: { sub: 'alice', realm: { role: 'admin' } } });
@@ -114,7 +139,10 @@ describe('authz: JWT verification', () => {
   });
 
   test('fromHeaders with prefix and fromParams', async () => {
-    const p = await plugin({ jwtRules: inlineRules({ fromHeaders: [{ name: 'x-token', prefix: 'Tok ' }], fromParams: ['jwt'] }), policies: [{ name: 'need-jwt', action: 'ALLOW', rules: [{ from: [{ source: { requestPrincipals: ['*'] } }] }] }] });
+    const p = await plugin({
+      jwtRules: inlineRules({ fromHeaders: [{ name: 'x-token', prefix: 'Tok ' }], fromParams: ['jwt'] }),
+      policies: [{ name: 'need-jwt', action: 'ALLOW', rules: [{ from: [{ source: { requestPrincipals: ['*'] } }] }] }],
+    });
     const t = await token(rsa, { nowSec: NOW });
     assert.equal((await p.http(req('GET', '/x', { 'x-token': `Tok ${t}` }))).response.status, 200);
     assert.equal((await p.http(req('GET', `/x?a=1&jwt=${t}`))).response.status, 200);
@@ -122,56 +150,66 @@ describe('authz: JWT verification', () => {
     assert.equal((await p.http(req('GET', '/x', bearer(t)))).response.status, 403);
   });
 
-  for (const foreign of [true, false]) test(`every rejection answers Envoy's status (403 for the audience, else 401), www-authenticate and text${foreign ? '' : ' (AssemblyScript crypto)'}`, async () => {
-    const p = await plugin({ jwtRules: inlineRules({ audiences: ['httpbin'] }) }, { foreignFunctions: { verifySignature: foreign } });
-    const ok = { aud: 'httpbin' };
-    const hs = rawToken({ alg: 'HS256', typ: 'JWT' }, { iss: ISSUER, aud: 'httpbin', exp: NOW + 600 }, b64url('x'.repeat(32)));
-    const cases: [string, string][] = [
-      [await token(rsa, { nowSec: NOW, payload: { ...ok, exp: NOW - 61 } }), 'Jwt is expired'],
-      [await token(rsa, { nowSec: NOW, payload: { ...ok, nbf: NOW + 61 } }), 'Jwt not yet valid'],
-      [await token(rsa, { nowSec: NOW, payload: { ...ok, iss: 'https://other' } }), 'Jwt issuer is not configured'],
-      [await token(rsa, { nowSec: NOW, payload: { aud: 'other' } }), 'Audiences in Jwt are not allowed'],
-      [await token(rsa, { nowSec: NOW, payload: { aud: ['a', 'b'] } }), 'Audiences in Jwt are not allowed'],
-      [await token(other, { nowSec: NOW, payload: ok }), "Jwks doesn't have key to match kid or alg from Jwt"],
-      // Envoy skips empty parts: `header.payload.` has two.
-      [rawToken({ alg: 'none' }, { iss: ISSUER, aud: 'httpbin' }, ''), 'Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections'],
-      [rawToken({ alg: 'none' }, { iss: ISSUER, aud: 'httpbin' }, 'AA'), 'Jwt header [alg] is not supported'],
-      [hs, "Jwks doesn't have key to match kid or alg from Jwt"],
-      // An ES256 header naming an RSA key: alg does not fit the key.
-      [rawToken({ alg: 'ES256', kid: 'rsa-1' }, { iss: ISSUER, aud: 'httpbin' }, b64url('s'.repeat(64))), "Jwks doesn't have key to match kid or alg from Jwt"],
-      [rawToken({ alg: 'RS256', kid: 'rsa-1', crit: ['exp'], exp: 1 }, { iss: ISSUER, aud: 'httpbin' }), 'Jwt verification fails'],
-      ['abc.def', 'Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections'],
-      ['a.b.c.d', 'Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections'],
-      ['e30!.e30.c2ln', 'Jwt header is an invalid Base64url encoded'],
-      [`${b64url('{"alg":')}.e30.c2ln`, 'Jwt header is an invalid JSON'],
-      [`${b64url('{"alg":"RS256","alg":"RS256"}')}.e30.c2ln`, 'Jwt header is an invalid JSON'],
-      [rawToken({ alg: 7 }, {}), 'Jwt header [alg] field is required and must be a string'],
-      [rawToken({ alg: 'RS256', kid: 3 }, {}), 'Jwt header [kid] field is not a string'],
-      [`${b64url('{"alg":"RS256"}')}.%%%.c2ln`, 'Jwt payload is an invalid Base64url encoded'],
-      [`${b64url('{"alg":"RS256"}')}.${b64url('[1')}.c2ln`, 'Jwt payload is an invalid JSON'],
-      [rawToken({ alg: 'RS256' }, { iss: 5 }), 'Jwt payload [iss] field is not a string'],
-      [rawToken({ alg: 'RS256' }, { iss: ISSUER, exp: 'soon' }), 'Jwt payload [exp] field is not an integer'],
-      [rawToken({ alg: 'RS256' }, { iss: ISSUER, aud: [1] }), 'Jwt payload [aud] field is not a string or string list'],
-      [rawToken({ alg: 'RS256' }, { iss: ISSUER }, 'a*b'), 'Jwt signature is an invalid Base64url encoded'],
-      // Over the default 64 KiB cap (a stricter choice): refused before parsing.
-      [`${rawToken({ alg: 'RS256', kid: 'rsa-1' }, { iss: ISSUER, aud: 'httpbin', pad: 'x'.repeat(70000) })}`, 'Jwt verification fails'],
-    ];
-    for (const [tok, body] of cases) {
-      const r = await p.http(req('GET', '/path?q=1', bearer(tok)));
-      const code = body === 'Audiences in Jwt are not allowed' ? 403 : 401;
-      assert.equal(r.response.status, code, `${body}: ${tok.slice(0, 60)} got ${r.response.bodyText}`);
-      assert.equal(r.response.bodyText, body, tok.slice(0, 80));
-      assert.equal(header(r, 'www-authenticate'), 'Bearer realm="http://httpbin.foo/path?q=1", error="invalid_token"');
-      assert.equal(r.upstreamRequest, null);
-    }
-    // Inside the 60 s skew both ways: accepted.
-    for (const payload of [{ ...ok, exp: NOW - 59 }, { ...ok, nbf: NOW + 59 }]) {
-      const r = await p.http(req('GET', '/x', bearer(await token(rsa, { nowSec: NOW, payload }))));
-      assert.equal(r.response.status, 200, JSON.stringify(payload));
-    }
-  });
+  for (const foreign of [true, false])
+    test(`every rejection answers Envoy's status (403 for the audience, else 401), www-authenticate and text${foreign ? '' : ' (AssemblyScript crypto)'}`, async () => {
+      const p = await plugin({ jwtRules: inlineRules({ audiences: ['httpbin'] }) }, { foreignFunctions: { verifySignature: foreign } });
+      const ok = { aud: 'httpbin' };
+      const hs = rawToken({ alg: 'HS256', typ: 'JWT' }, { iss: ISSUER, aud: 'httpbin', exp: NOW + 600 }, b64url('x'.repeat(32)));
+      const cases: [string, string][] = [
+        [await token(rsa, { nowSec: NOW, payload: { ...ok, exp: NOW - 61 } }), 'Jwt is expired'],
+        [await token(rsa, { nowSec: NOW, payload: { ...ok, nbf: NOW + 61 } }), 'Jwt not yet valid'],
+        [await token(rsa, { nowSec: NOW, payload: { ...ok, iss: 'https://other' } }), 'Jwt issuer is not configured'],
+        [await token(rsa, { nowSec: NOW, payload: { aud: 'other' } }), 'Audiences in Jwt are not allowed'],
+        [await token(rsa, { nowSec: NOW, payload: { aud: ['a', 'b'] } }), 'Audiences in Jwt are not allowed'],
+        [await token(other, { nowSec: NOW, payload: ok }), "Jwks doesn't have key to match kid or alg from Jwt"],
+        // Envoy skips empty parts: `header.payload.` has two.
+        [
+          rawToken({ alg: 'none' }, { iss: ISSUER, aud: 'httpbin' }, ''),
+          'Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections',
+        ],
+        [rawToken({ alg: 'none' }, { iss: ISSUER, aud: 'httpbin' }, 'AA'), 'Jwt header [alg] is not supported'],
+        [hs, "Jwks doesn't have key to match kid or alg from Jwt"],
+        // An ES256 header naming an RSA key: alg does not fit the key.
+        [
+          rawToken({ alg: 'ES256', kid: 'rsa-1' }, { iss: ISSUER, aud: 'httpbin' }, b64url('s'.repeat(64))),
+          "Jwks doesn't have key to match kid or alg from Jwt",
+        ],
+        [rawToken({ alg: 'RS256', kid: 'rsa-1', crit: ['exp'], exp: 1 }, { iss: ISSUER, aud: 'httpbin' }), 'Jwt verification fails'],
+        ['abc.def', 'Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections'],
+        ['a.b.c.d', 'Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections'],
+        ['e30!.e30.c2ln', 'Jwt header is an invalid Base64url encoded'],
+        [`${b64url('{"alg":')}.e30.c2ln`, 'Jwt header is an invalid JSON'],
+        [`${b64url('{"alg":"RS256","alg":"RS256"}')}.e30.c2ln`, 'Jwt header is an invalid JSON'],
+        [rawToken({ alg: 7 }, {}), 'Jwt header [alg] field is required and must be a string'],
+        [rawToken({ alg: 'RS256', kid: 3 }, {}), 'Jwt header [kid] field is not a string'],
+        [`${b64url('{"alg":"RS256"}')}.%%%.c2ln`, 'Jwt payload is an invalid Base64url encoded'],
+        [`${b64url('{"alg":"RS256"}')}.${b64url('[1')}.c2ln`, 'Jwt payload is an invalid JSON'],
+        [rawToken({ alg: 'RS256' }, { iss: 5 }), 'Jwt payload [iss] field is not a string'],
+        [rawToken({ alg: 'RS256' }, { iss: ISSUER, exp: 'soon' }), 'Jwt payload [exp] field is not an integer'],
+        [rawToken({ alg: 'RS256' }, { iss: ISSUER, aud: [1] }), 'Jwt payload [aud] field is not a string or string list'],
+        [rawToken({ alg: 'RS256' }, { iss: ISSUER }, 'a*b'), 'Jwt signature is an invalid Base64url encoded'],
+        // Over the default 64 KiB cap (a stricter choice): refused before parsing.
+        [`${rawToken({ alg: 'RS256', kid: 'rsa-1' }, { iss: ISSUER, aud: 'httpbin', pad: 'x'.repeat(70000) })}`, 'Jwt verification fails'],
+      ];
+      for (const [tok, body] of cases) {
+        const r = await p.http(req('GET', '/path?q=1', bearer(tok)));
+        const code = body === 'Audiences in Jwt are not allowed' ? 403 : 401;
+        assert.equal(r.response.status, code, `${body}: ${tok.slice(0, 60)} got ${r.response.bodyText}`);
+        assert.equal(r.response.bodyText, body, tok.slice(0, 80));
+        assert.equal(header(r, 'www-authenticate'), 'Bearer realm="http://httpbin.foo/path?q=1", error="invalid_token"');
+        assert.equal(r.upstreamRequest, null);
+      }
+      // Inside the 60 s skew both ways: accepted.
+      for (const payload of [
+        { ...ok, exp: NOW - 59 },
+        { ...ok, nbf: NOW + 59 },
+      ]) {
+        const r = await p.http(req('GET', '/x', bearer(await token(rsa, { nowSec: NOW, payload }))));
+        assert.equal(r.response.status, 200, JSON.stringify(payload));
+      }
+    });
 
-  test('several issuers: each token is checked against its own issuer\'s keys', async () => {
+  test("several issuers: each token is checked against its own issuer's keys", async () => {
     const p = await plugin({ jwtRules: [...inlineRules(), { issuer: 'https://other.example', jwks: jwks(other) }] });
     const mine = await token(other, { nowSec: NOW, payload: { iss: 'https://other.example' } });
     assert.equal((await p.http(req('GET', '/x', bearer(mine)))).response.status, 200);
@@ -257,9 +295,14 @@ describe('authz: policy evaluation', () => {
   });
 
   test('when: nested and list claims, auth principal/audiences/presenter, headers, ips, namespace, port, sni', async () => {
-    const when = (key: string, values: string[], notValues?: string[]) => [{ name: 'p', action: 'ALLOW', rules: [{ when: [{ key, values, ...(notValues ? { notValues } : {}) }] }] }];
+    const when = (key: string, values: string[], notValues?: string[]) => [
+      { name: 'p', action: 'ALLOW', rules: [{ when: [{ key, values, ...(notValues ? { notValues } : {}) }] }] },
+    ];
     const whenNot = (key: string, notValues: string[]) => [{ name: 'p', action: 'ALLOW', rules: [{ when: [{ key, notValues }] }] }];
-    const t = await token(rsa, { nowSec: NOW, payload: { sub: 'bob', aud: ['api', 'web'], azp: 'cli', groups: ['dev', 'ops'], realm: { role: { name: 'admin' } }, n: 7 } });
+    const t = await token(rsa, {
+      nowSec: NOW,
+      payload: { sub: 'bob', aud: ['api', 'web'], azp: 'cli', groups: ['dev', 'ops'], realm: { role: { name: 'admin' } }, n: 7 },
+    });
     const r = (h: Record<string, string> = {}, props: Record<string, unknown> = {}) => req('GET', '/', { ...bearer(t), ...h }, props);
     assert.equal(await decide(when('request.auth.claims[groups]', ['ops']), r()), 200);
     assert.equal(await decide(when('request.auth.claims[groups]', ['qa']), r()), 403);
@@ -280,8 +323,17 @@ describe('authz: policy evaluation', () => {
     assert.equal(await decide(when('destination.port', ['8080']), r()), 200);
     assert.equal(await decide(when('destination.port', ['80']), r()), 403);
     assert.equal(await decide(when('source.namespace', ['default']), r({}, { 'connection.uri_san_peer_certificate': SLEEP })), 200);
-    assert.equal(await decide(when('source.principal', ['cluster.local/ns/default/sa/sleep']), r({}, { 'connection.uri_san_peer_certificate': SLEEP })), 200);
-    assert.equal(await decide(when('connection.sni', ['httpbin.foo.svc']), r({}, { 'connection.requested_server_name': 'httpbin.foo.svc' })), 200);
+    assert.equal(
+      await decide(
+        when('source.principal', ['cluster.local/ns/default/sa/sleep']),
+        r({}, { 'connection.uri_san_peer_certificate': SLEEP }),
+      ),
+      200,
+    );
+    assert.equal(
+      await decide(when('connection.sni', ['httpbin.foo.svc']), r({}, { 'connection.requested_server_name': 'httpbin.foo.svc' })),
+      200,
+    );
     assert.equal(await decide(when('connection.sni', ['x']), r()), 403);
   });
 });
@@ -290,10 +342,22 @@ describe('authz: configuration errors name the JSON path', () => {
   const cases: [object, RegExp][] = [
     [{ policies: [{ name: 'p', action: 'CUSTOM' }] }, /authz: config \$\.policies\[0\]\.action: "CUSTOM" is not supported/],
     [{ policies: [{ action: 'ALLOW' }] }, /authz: config \$\.policies\[0\]\.name: required/],
-    [{ policies: [{ name: 'p', rules: [{ when: [{ key: 'request.bogus', values: ['x'] }] }] }] }, /authz: config \$\.policies\[0\]\.rules\[0\]\.when\[0\]\.key: unknown key "request.bogus"/],
-    [{ policies: [{ name: 'p', rules: [{ from: [{ source: { ipBlocks: ['10.0.0.300'] } }] }] }] }, /\$\.policies\[0\]\.rules\[0\]\.from\[0\]\.source\.ipBlocks\[0\]: "10.0.0.300" is not an IP address/],
-    [{ policies: [{ name: 'p', rules: [{ to: [{ operation: { ports: ['http'] } }] }] }] }, /\$\.policies\[0\]\.rules\[0\]\.to\[0\]\.operation\.ports\[0\]: "http" is not a port/],
-    [{ policies: [{ name: 'p', rules: [{ to: [{ operation: { method: ['GET'] } }] }] }] }, /\$\.policies\[0\]\.rules\[0\]\.to\[0\]\.operation: unknown field "method"/],
+    [
+      { policies: [{ name: 'p', rules: [{ when: [{ key: 'request.bogus', values: ['x'] }] }] }] },
+      /authz: config \$\.policies\[0\]\.rules\[0\]\.when\[0\]\.key: unknown key "request.bogus"/,
+    ],
+    [
+      { policies: [{ name: 'p', rules: [{ from: [{ source: { ipBlocks: ['10.0.0.300'] } }] }] }] },
+      /\$\.policies\[0\]\.rules\[0\]\.from\[0\]\.source\.ipBlocks\[0\]: "10.0.0.300" is not an IP address/,
+    ],
+    [
+      { policies: [{ name: 'p', rules: [{ to: [{ operation: { ports: ['http'] } }] }] }] },
+      /\$\.policies\[0\]\.rules\[0\]\.to\[0\]\.operation\.ports\[0\]: "http" is not a port/,
+    ],
+    [
+      { policies: [{ name: 'p', rules: [{ to: [{ operation: { method: ['GET'] } }] }] }] },
+      /\$\.policies\[0\]\.rules\[0\]\.to\[0\]\.operation: unknown field "method"/,
+    ],
     [{ jwtRules: [{ issuer: 'x' }] }, /\$\.jwtRules\[0\]: jwks or jwksUri is required/],
     [{ jwtRules: [{ issuer: 'x', jwks: '{"keys": 1}' }] }, /\$\.jwtRules\[0\]\.jwks: \[keys\] in Jwks is not an array/],
     [{ jwtRules: [{ issuer: 'x', jwksUri: 'ftp://x/y' }] }, /\$\.jwtRules\[0\]\.jwksUri: must start with http/],
@@ -309,20 +373,34 @@ describe('authz: configuration errors name the JSON path', () => {
 
 describe('authz: malformed input never traps', () => {
   test('2000 mutated and hostile tokens: each answered 401 (or 200 when the signed parts are unchanged), the VM never fails', async () => {
-    const p = await plugin({ jwtRules: inlineRules(), policies: [{ name: 'jwt', action: 'ALLOW', rules: [{ from: [{ source: { requestPrincipals: ['*'] } }] }] }] });
+    const p = await plugin({
+      jwtRules: inlineRules(),
+      policies: [{ name: 'jwt', action: 'ALLOW', rules: [{ from: [{ source: { requestPrincipals: ['*'] } }] }] }],
+    });
     const good = await token(rsa, { nowSec: NOW });
     let seed = 12345;
-    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ %"{}[]:,\\';
     const hostile = [
-      rawToken({ alg: ['RS256'] }, {}), rawToken({ alg: 'RS256', kid: 'rsa-1' }, { iss: ISSUER, exp: 1e400 }),
-      rawToken({ alg: 'RS256', kid: 'rsa-1' }, { iss: ISSUER, exp: -5 }), rawToken({ alg: 'RS256', kid: 'rsa-1' }, { iss: ISSUER, nbf: 9.9e18 }),
-      `${b64url('['.repeat(100) + ']'.repeat(100))}.e30.c2ln`, `${b64url('{"alg":"RS256"}')}.${b64url('{"a":' + '['.repeat(70) + ']'.repeat(70) + '}')}.c2ln`,
+      rawToken({ alg: ['RS256'] }, {}),
+      rawToken({ alg: 'RS256', kid: 'rsa-1' }, { iss: ISSUER, exp: 1e400 }),
+      rawToken({ alg: 'RS256', kid: 'rsa-1' }, { iss: ISSUER, exp: -5 }),
+      rawToken({ alg: 'RS256', kid: 'rsa-1' }, { iss: ISSUER, nbf: 9.9e18 }),
+      `${b64url('['.repeat(100) + ']'.repeat(100))}.e30.c2ln`,
+      `${b64url('{"alg":"RS256"}')}.${b64url('{"a":' + '['.repeat(70) + ']'.repeat(70) + '}')}.c2ln`,
       `${b64url('{"alg":"RS256","kid":"rsa-1"}')}.${b64url(`{"iss":"${ISSUER}"}`)}.${'A'.repeat(400)}`,
       `${b64url('{"alg":"ES256","kid":"ec-1"}')}.${b64url(`{"iss":"${ISSUER}"}`)}.${b64url('\0'.repeat(64))}`,
       `${b64url('{"alg":"ES256","kid":"ec-1"}')}.${b64url(`{"iss":"${ISSUER}"}`)}.${b64url('\xff'.repeat(64))}`,
       `${b64url('{"alg":"RS256","kid":"rsa-1"}')}.${b64url(`{"iss":"${ISSUER}"}`)}.${b64url('\xff'.repeat(256))}`,
-      `${Buffer.from([0xff, 0xfe, 0x22]).toString('base64url')}.e30.c2ln`, '.', '..', '....', 'Bearer', ' ',
+      `${Buffer.from([0xff, 0xfe, 0x22]).toString('base64url')}.e30.c2ln`,
+      '.',
+      '..',
+      '....',
+      'Bearer',
+      ' ',
     ];
     const tokens = [...hostile];
     for (let i = 0; i < 2000 - hostile.length; i++) {
@@ -340,7 +418,10 @@ describe('authz: malformed input never traps', () => {
     let ok = 0;
     for (const t of tokens) {
       const r = await p.http(req('GET', '/x', { authorization: `Bearer ${t}` }));
-      assert.ok(r.response.status === 401 || r.response.status === 403 || r.response.status === 200, `${r.response.status} for ${t.slice(0, 80)}`);
+      assert.ok(
+        r.response.status === 401 || r.response.status === 403 || r.response.status === 200,
+        `${r.response.status} for ${t.slice(0, 80)}`,
+      );
       if (r.response.status === 200) {
         ok++;
         // Envoy's reading skips whitespace and padding in the signature and empty parts: an accepted
@@ -356,7 +437,9 @@ describe('authz: malformed input never traps', () => {
 
 test('authz: memory stays bounded with many distinct tokens (token cache is bounded)', async () => {
   const p = await plugin({ jwtRules: inlineRules() });
-  const tokens = await Promise.all(Array.from({ length: 3000 }, (_, i) => token(ec, { nowSec: NOW, payload: { sub: `user-${i}`, pad: 'x'.repeat(200) } })));
+  const tokens = await Promise.all(
+    Array.from({ length: 3000 }, (_, i) => token(ec, { nowSec: NOW, payload: { sub: `user-${i}`, pad: 'x'.repeat(200) } })),
+  );
   for (let i = 0; i < 1500; i++) assert.equal((await p.http(req('GET', '/x', bearer(tokens[i]!)))).response.status, 200);
   p.clearLogs();
   const after1500 = p.wasmMemoryBytes();

@@ -5,8 +5,18 @@ import { join } from 'node:path';
 import { issueCert, makeCa } from '../../host/cli/certs.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 
-export interface Cert { cert: string; key: string; certPem: string; keyPem: string }
-export interface CertSet { dir: string; ca: Cert; server: Cert; clients: Record<string, Cert> }
+export interface Cert {
+  cert: string;
+  key: string;
+  certPem: string;
+  keyPem: string;
+}
+export interface CertSet {
+  dir: string;
+  ca: Cert;
+  server: Cert;
+  clients: Record<string, Cert>;
+}
 
 function load(cert: string, key: string): Cert {
   return { cert, key, certPem: readFileSync(cert, 'utf8'), keyPem: readFileSync(key, 'utf8') };

@@ -43,11 +43,16 @@ function prng(seed: number) {
   return {
     int: (n: number) => Math.floor(next() * n),
     chance: (p: number) => next() < p,
-    pick<T>(xs: readonly T[]): T { return xs[Math.floor(next() * xs.length)]!; },
+    pick<T>(xs: readonly T[]): T {
+      return xs[Math.floor(next() * xs.length)]!;
+    },
     some<T>(xs: readonly T[], max = 3): T[] {
       const n = 1 + Math.floor(next() * Math.min(max, xs.length));
       const out: T[] = [];
-      while (out.length < n) { const x = xs[Math.floor(next() * xs.length)]!; if (!out.includes(x)) out.push(x); }
+      while (out.length < n) {
+        const x = xs[Math.floor(next() * xs.length)]!;
+        if (!out.includes(x)) out.push(x);
+      }
       return out;
     },
   };
@@ -55,7 +60,12 @@ function prng(seed: number) {
 type Rng = ReturnType<typeof prng>;
 
 const ISSUERS = ['https://issuer-a.example', 'https://issuer-b.example', 'issuer-c'] as const;
-const HEADER_LOCATIONS = [[{ name: 'x-jwt', prefix: 'Bearer ' }], [{ name: 'x-token' }], [{ name: 'authorization', prefix: 'Token ' }], [{ name: 'Authorization', prefix: 'Bearer ' }]];
+const HEADER_LOCATIONS = [
+  [{ name: 'x-jwt', prefix: 'Bearer ' }],
+  [{ name: 'x-token' }],
+  [{ name: 'authorization', prefix: 'Token ' }],
+  [{ name: 'Authorization', prefix: 'Bearer ' }],
+];
 
 // ---- The policy corpus -------------------------------------------------------------------------------
 
@@ -68,12 +78,31 @@ function jwtRule(r: Rng, issuer: string, key: TestKey): Obj {
   if (r.chance(0.2) && !LEGACY) rule.fromCookies = ['session'];
   if (r.chance(0.4)) rule.forwardOriginalToken = true;
   if (r.chance(0.4)) rule.outputPayloadToHeader = r.pick(['x-jwt-payload', 'x-payload-' + issuer.length]);
-  if (r.chance(0.5)) rule.outputClaimToHeaders = r.some([{ header: 'x-sub', claim: 'sub' }, { header: 'x-num', claim: 'num' }, { header: 'x-flag', claim: 'flag' }, { header: 'x-role', claim: 'realm.role' }, { header: 'x-groups', claim: 'groups' }], 3);
+  if (r.chance(0.5))
+    rule.outputClaimToHeaders = r.some(
+      [
+        { header: 'x-sub', claim: 'sub' },
+        { header: 'x-num', claim: 'num' },
+        { header: 'x-flag', claim: 'flag' },
+        { header: 'x-role', claim: 'realm.role' },
+        { header: 'x-groups', claim: 'groups' },
+      ],
+      3,
+    );
   if (r.chance(0.15) && !LEGACY) rule.spaceDelimitedClaims = ['perms'];
   return rule;
 }
 
-const PRINCIPALS = ['*', `${ISSUERS[0]}/*`, `${ISSUERS[0]}/alice`, '*/bob', 'issuer-c/*', `${ISSUERS[1]}/carol`, 'https://issuer-*', '*alice'];
+const PRINCIPALS = [
+  '*',
+  `${ISSUERS[0]}/*`,
+  `${ISSUERS[0]}/alice`,
+  '*/bob',
+  'issuer-c/*',
+  `${ISSUERS[1]}/carol`,
+  'https://issuer-*',
+  '*alice',
+];
 const VALUES: Record<string, string[]> = {
   hosts: ['svc.example', 'svc.example:8080', '*.example', 'SVC.EXAMPLE', 'svc*', '*', '*:8080'],
   methods: ['GET', 'POST', 'PU*', '*T', '*', 'OPTIONS'],
@@ -130,12 +159,18 @@ function policyRule(r: Rng): Obj {
     });
   }
   if (r.chance(0.6)) {
-    rule.when = r.some(CONDITIONS, 2).map(([key, values]) => r.chance(0.75) ? { key, values: r.some(values, 2) } : { key, notValues: r.some(values, 2) });
+    rule.when = r
+      .some(CONDITIONS, 2)
+      .map(([key, values]) => (r.chance(0.75) ? { key, values: r.some(values, 2) } : { key, notValues: r.some(values, 2) }));
   }
   return rule;
 }
 
-interface PolicySet { index: number; jwtRules: Obj[]; policies: Obj[] }
+interface PolicySet {
+  index: number;
+  jwtRules: Obj[];
+  policies: Obj[];
+}
 
 function policySet(r: Rng, index: number, keys: TestKey[]): PolicySet {
   const issuers = r.some([0, 1, 2], 3).sort();
@@ -150,26 +185,52 @@ function policySet(r: Rng, index: number, keys: TestKey[]): PolicySet {
 
 function istioYaml(set: PolicySet): string {
   const docs: Obj[] = [
-    { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'httpbin', namespace: 'foo' },
-      spec: { hosts: ['svc.example'], location: 'MESH_INTERNAL', resolution: 'STATIC', ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], workloadSelector: { labels: { app: 'httpbin' } } } },
-    { apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntry', metadata: { name: 'httpbin-1', namespace: 'foo' },
-      spec: { address: PROXY.ip, labels: { app: 'httpbin' }, serviceAccount: 'httpbin' } },
+    {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { name: 'httpbin', namespace: 'foo' },
+      spec: {
+        hosts: ['svc.example'],
+        location: 'MESH_INTERNAL',
+        resolution: 'STATIC',
+        ports: [{ number: 80, name: 'http', protocol: 'HTTP' }],
+        workloadSelector: { labels: { app: 'httpbin' } },
+      },
+    },
+    {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'WorkloadEntry',
+      metadata: { name: 'httpbin-1', namespace: 'foo' },
+      spec: { address: PROXY.ip, labels: { app: 'httpbin' }, serviceAccount: 'httpbin' },
+    },
   ];
   if (set.jwtRules.length > 0) {
-    docs.push({ apiVersion: 'security.istio.io/v1', kind: 'RequestAuthentication', metadata: { name: 'ra', namespace: 'foo' },
-      spec: { selector: { matchLabels: { app: 'httpbin' } }, jwtRules: set.jwtRules } });
+    docs.push({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'RequestAuthentication',
+      metadata: { name: 'ra', namespace: 'foo' },
+      spec: { selector: { matchLabels: { app: 'httpbin' } }, jwtRules: set.jwtRules },
+    });
   }
   for (const p of set.policies) {
     const { name, ...spec } = p;
-    docs.push({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name, namespace: 'foo' },
-      spec: { selector: { matchLabels: { app: 'httpbin' } }, ...spec } });
+    docs.push({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name, namespace: 'foo' },
+      spec: { selector: { matchLabels: { app: 'httpbin' } }, ...spec },
+    });
   }
   return docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
 }
 
 // ---- Tokens and requests ------------------------------------------------------------------------------
 
-interface Tokens { valid: string[]; invalid: string[]; crit: string[] }
+interface Tokens {
+  valid: string[];
+  invalid: string[];
+  crit: string[];
+}
 
 async function makeTokens(r: Rng, keys: TestKey[], other: TestKey): Promise<Tokens> {
   const now = Math.floor(Date.now() / 1000);
@@ -201,8 +262,13 @@ async function makeTokens(r: Rng, keys: TestKey[], other: TestKey): Promise<Toke
     rawToken({ alg: 'none' }, { iss: ISSUERS[0], sub: 'alice' }, ''),
     rawToken({ alg: 'none' }, { iss: ISSUERS[0], sub: 'alice' }),
     rawToken({ alg: 'HS256', kid: 'a' }, { iss: ISSUERS[0] }, b64url('k'.repeat(32))),
-    'e30!.e30.c2ln', 'abc.def', 'a.b.c.d', `${b64url('{"alg":"RS256"}')}.%%%.c2ln`, `${b64url('{"alg":')}.e30.c2ln`,
-    '', 'garbage',
+    'e30!.e30.c2ln',
+    'abc.def',
+    'a.b.c.d',
+    `${b64url('{"alg":"RS256"}')}.%%%.c2ln`,
+    `${b64url('{"alg":')}.e30.c2ln`,
+    '',
+    'garbage',
   ];
   const v0 = valid[0]!;
   invalid.push(v0.slice(0, -4) + 'AAAA', v0 + '.', ` ${v0}`, v0.replace('.', '..'));
@@ -213,15 +279,37 @@ async function makeTokens(r: Rng, keys: TestKey[], other: TestKey): Promise<Toke
   return { valid, invalid, crit };
 }
 
-interface Req { raw: string; crit: boolean; label: string }
+interface Req {
+  raw: string;
+  crit: boolean;
+  label: string;
+}
 
-const PATHS = ['/info', '/info/x', '/info/../admin', '/admin', '//admin', '/data', '/a/b/x', '/info%2F..%2Fadmin', '/%61dmin', '/x.png',
-  '/info/./x', '/INFO', '/a/b', '/info?x=1', '/x?a=1&b=%41'];
+const PATHS = [
+  '/info',
+  '/info/x',
+  '/info/../admin',
+  '/admin',
+  '//admin',
+  '/data',
+  '/a/b/x',
+  '/info%2F..%2Fadmin',
+  '/%61dmin',
+  '/x.png',
+  '/info/./x',
+  '/INFO',
+  '/a/b',
+  '/info?x=1',
+  '/x?a=1&b=%41',
+];
 
 function request(r: Rng, set: PolicySet, tokens: Tokens): Req {
   let crit = false;
   const pickToken = () => {
-    if (r.chance(0.04)) { crit = true; return r.pick(tokens.crit); }
+    if (r.chance(0.04)) {
+      crit = true;
+      return r.pick(tokens.crit);
+    }
     return r.chance(0.7) ? r.pick(tokens.valid) : r.pick(tokens.invalid);
   };
   const method = r.pick(['GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE', 'OPTIONS']);
@@ -232,14 +320,30 @@ function request(r: Rng, set: PolicySet, tokens: Tokens): Req {
   for (let i = 0; i < n; i++) {
     const t = pickToken();
     switch (r.int(9)) {
-      case 0: case 1: headers.push(['authorization', `Bearer ${t}`]); break;
-      case 2: headers.push(['authorization', r.pick([`bearer ${t}`, `Token ${t}`, `Basic ${t}`, `Bearer  ${t}`, `x Bearer ${t}`])]); break;
-      case 3: headers.push(['x-jwt', `Bearer ${t}`]); break;
-      case 4: headers.push(['x-token', t]); break;
-      case 5: query.push(`${r.pick(['token', 'access_token'])}=${t}`); break;
-      case 6: headers.push(['cookie', `session=${t}; other=1`]); break;
-      case 7: headers.push(['x-jwt', `Bearer ${t}`], ['x-jwt', `Bearer ${pickToken()}`]); break;
-      default: headers.push(['authorization', `Token ${t}`]);
+      case 0:
+      case 1:
+        headers.push(['authorization', `Bearer ${t}`]);
+        break;
+      case 2:
+        headers.push(['authorization', r.pick([`bearer ${t}`, `Token ${t}`, `Basic ${t}`, `Bearer  ${t}`, `x Bearer ${t}`])]);
+        break;
+      case 3:
+        headers.push(['x-jwt', `Bearer ${t}`]);
+        break;
+      case 4:
+        headers.push(['x-token', t]);
+        break;
+      case 5:
+        query.push(`${r.pick(['token', 'access_token'])}=${t}`);
+        break;
+      case 6:
+        headers.push(['cookie', `session=${t}; other=1`]);
+        break;
+      case 7:
+        headers.push(['x-jwt', `Bearer ${t}`], ['x-jwt', `Bearer ${pickToken()}`]);
+        break;
+      default:
+        headers.push(['authorization', `Token ${t}`]);
     }
   }
   if (r.chance(0.25)) headers.push([r.pick(['x-sub', 'x-jwt-payload', 'x-role', 'x-num']), 'forged']);
@@ -256,14 +360,21 @@ function request(r: Rng, set: PolicySet, tokens: Tokens): Req {
 
 // ---- Raw HTTP over kept-alive connections ------------------------------------------------------------
 
-interface Reply { status: number; headers: [string, string][]; body: string }
+interface Reply {
+  status: number;
+  headers: [string, string][];
+  body: string;
+}
 
 class RawClient {
   private socket: Socket | null = null;
   private buf = Buffer.alloc(0);
   private waiter: (() => void) | null = null;
   private closed = false;
-  constructor(private host: string, private port: number) {}
+  constructor(
+    private host: string,
+    private port: number,
+  ) {}
 
   private async open(): Promise<Socket> {
     if (this.socket !== null && !this.closed) return this.socket;
@@ -271,9 +382,18 @@ class RawClient {
     this.closed = false;
     const s = connect(this.port, this.host);
     s.setNoDelay(true);
-    await new Promise<void>((res, rej) => { s.once('connect', res); s.once('error', rej); });
-    s.on('data', (d: Buffer) => { this.buf = Buffer.concat([this.buf, d]); this.waiter?.(); });
-    s.on('close', () => { this.closed = true; this.waiter?.(); });
+    await new Promise<void>((res, rej) => {
+      s.once('connect', res);
+      s.once('error', rej);
+    });
+    s.on('data', (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      this.waiter?.();
+    });
+    s.on('close', () => {
+      this.closed = true;
+      this.waiter?.();
+    });
     s.on('error', () => {});
     this.socket = s;
     return s;
@@ -282,7 +402,9 @@ class RawClient {
   private async need(pred: () => boolean): Promise<void> {
     while (!pred()) {
       if (this.closed) throw new Error('connection closed');
-      await new Promise<void>((res) => { this.waiter = res; });
+      await new Promise<void>((res) => {
+        this.waiter = res;
+      });
       this.waiter = null;
     }
   }
@@ -294,7 +416,10 @@ class RawClient {
     const end = this.buf.indexOf('\r\n\r\n');
     const head = this.buf.subarray(0, end).toString('latin1').split('\r\n');
     const status = Number(head[0]!.split(' ')[1]);
-    const headers = head.slice(1).map((l) => { const i = l.indexOf(':'); return [l.slice(0, i).toLowerCase(), l.slice(i + 1).trim()] as [string, string]; });
+    const headers = head.slice(1).map((l) => {
+      const i = l.indexOf(':');
+      return [l.slice(0, i).toLowerCase(), l.slice(i + 1).trim()] as [string, string];
+    });
     const get = (k: string) => headers.find(([n]) => n === k)?.[1];
     let rest = this.buf.subarray(end + 4);
     let body: Buffer;
@@ -309,12 +434,22 @@ class RawClient {
           const nl = rest.indexOf('\r\n', at);
           if (nl < 0) break;
           const size = parseInt(rest.subarray(at, nl).toString(), 16);
-          if (size === 0) { done = true; at = nl + 4; break; }
+          if (size === 0) {
+            done = true;
+            at = nl + 4;
+            break;
+          }
           chunks.push(rest.subarray(nl + 2, nl + 2 + size));
           at = nl + 2 + size + 2;
         }
-        if (done) { this.buf = rest.subarray(at); break; }
-        if (this.closed) { this.buf = Buffer.alloc(0); break; }
+        if (done) {
+          this.buf = rest.subarray(at);
+          break;
+        }
+        if (this.closed) {
+          this.buf = Buffer.alloc(0);
+          break;
+        }
       }
       body = Buffer.concat(chunks);
     } else {
@@ -323,11 +458,17 @@ class RawClient {
       body = this.buf.subarray(end + 4, end + 4 + len);
       this.buf = this.buf.subarray(end + 4 + len);
     }
-    if (get('connection') === 'close') { s.destroy(); this.closed = true; this.socket = null; }
+    if (get('connection') === 'close') {
+      s.destroy();
+      this.closed = true;
+      this.socket = null;
+    }
     return { status, headers, body: body.toString('utf8') };
   }
 
-  close(): void { this.socket?.destroy(); }
+  close(): void {
+    this.socket?.destroy();
+  }
 }
 
 /** What is compared: status, body (for an upstream answer: the path and headers it received), www-authenticate, content-type. */
@@ -387,10 +528,17 @@ before(async () => {
   const generated = Array.from({ length: SETS * 2 }, (_, i) => policySet(r, i, keys));
   for (let i = 0; i < generated.length && sets.length < SETS; i += 2) {
     const batch = generated.slice(i, i + 2);
-    const pilots = await Promise.all(batch.map((s) => istioPilot(istioYaml(s), PROXY).catch((e: unknown) => {
-      if (e instanceof PilotInputError) { pilotRefused++; return null; }
-      throw e;
-    })));
+    const pilots = await Promise.all(
+      batch.map((s) =>
+        istioPilot(istioYaml(s), PROXY).catch((e: unknown) => {
+          if (e instanceof PilotInputError) {
+            pilotRefused++;
+            return null;
+          }
+          throw e;
+        }),
+      ),
+    );
     for (const [j, pilot] of pilots.entries()) {
       if (pilot === null || sets.length >= SETS) continue;
       const set = batch[j]!;
@@ -410,7 +558,12 @@ before(async () => {
   }
   assert.ok(first !== null, 'pilot accepted no policy set');
   const boot = pilotBootstrap(first, { listeners, upstreams: { 'inbound|80||': { port } } });
-  envoy = await startEnvoy({ config: boot.config, wasmDir: WASM_DIR, upstreams: { 'inbound|80||': { host: '127.0.0.1', port } }, timeoutMs: 60_000 });
+  envoy = await startEnvoy({
+    config: boot.config,
+    wasmDir: WASM_DIR,
+    upstreams: { 'inbound|80||': { host: '127.0.0.1', port } },
+    timeoutMs: 60_000,
+  });
 });
 
 after(async () => {
@@ -422,29 +575,42 @@ test(`authz and pilot's jwt_authn + rbac decide and forward alike (seed ${SEED},
   const unlisted: string[] = [];
   const accepted = new Map<string, number>();
   let total = 0;
-  await Promise.all(sets.map(async ({ set, requests }) => {
-    const url = (name: string) => new URL(envoy.listeners[name]!);
-    const n = url(`native-${set.index}`);
-    const w = url(`wasm-${set.index}`);
-    const native = new RawClient(n.hostname, Number(n.port));
-    const ours = new RawClient(w.hostname, Number(w.port));
-    try {
-      for (const req of requests) {
-        const [a, b] = [await native.send(req.raw), await ours.send(req.raw)];
-        total++;
-        const [oa, ob] = [observed(a), observed(b)];
-        if (oa === ob) continue;
-        const why = acceptedDifference(req, a, b);
-        if (why !== null) { accepted.set(why, (accepted.get(why) ?? 0) + 1); continue; }
-        if (unlisted.length < 30) {
-          unlisted.push(`${req.label}\n  request: ${JSON.stringify(req.raw.slice(0, 600))}\n  config: ${JSON.stringify({ jwtRules: set.jwtRules.map(({ jwks: _, ...x }) => x), policies: set.policies })}\n  pilot : ${oa}\n  asmesh: ${ob}`);
-        } else unlisted.push('');
+  await Promise.all(
+    sets.map(async ({ set, requests }) => {
+      const url = (name: string) => new URL(envoy.listeners[name]!);
+      const n = url(`native-${set.index}`);
+      const w = url(`wasm-${set.index}`);
+      const native = new RawClient(n.hostname, Number(n.port));
+      const ours = new RawClient(w.hostname, Number(w.port));
+      try {
+        for (const req of requests) {
+          const [a, b] = [await native.send(req.raw), await ours.send(req.raw)];
+          total++;
+          const [oa, ob] = [observed(a), observed(b)];
+          if (oa === ob) continue;
+          const why = acceptedDifference(req, a, b);
+          if (why !== null) {
+            accepted.set(why, (accepted.get(why) ?? 0) + 1);
+            continue;
+          }
+          if (unlisted.length < 30) {
+            unlisted.push(
+              `${req.label}\n  request: ${JSON.stringify(req.raw.slice(0, 600))}\n  config: ${JSON.stringify({ jwtRules: set.jwtRules.map(({ jwks: _, ...x }) => x), policies: set.policies })}\n  pilot : ${oa}\n  asmesh: ${ob}`,
+            );
+          } else unlisted.push('');
+        }
+      } finally {
+        native.close();
+        ours.close();
       }
-    } finally {
-      native.close();
-      ours.close();
-    }
-  }));
-  console.log(`authz differential (${WASM_DIR}): ${total} requests x 2 listeners over ${sets.length} policy sets (pilot refused ${pilotRefused}); accepted differences ${JSON.stringify(Object.fromEntries(accepted))}; unlisted ${unlisted.length}`);
-  assert.equal(unlisted.length, 0, `${unlisted.length} differences from Istio not listed in docs/DESIGN.md:\n${unlisted.filter((u) => u).join('\n')}`);
+    }),
+  );
+  console.log(
+    `authz differential (${WASM_DIR}): ${total} requests x 2 listeners over ${sets.length} policy sets (pilot refused ${pilotRefused}); accepted differences ${JSON.stringify(Object.fromEntries(accepted))}; unlisted ${unlisted.length}`,
+  );
+  assert.equal(
+    unlisted.length,
+    0,
+    `${unlisted.length} differences from Istio not listed in docs/DESIGN.md:\n${unlisted.filter((u) => u).join('\n')}`,
+  );
 });

@@ -56,12 +56,17 @@ async function perWorker(): Promise<number[]> {
 async function spread(t: string, n: number): Promise<{ statuses: number[]; workers: number[] }> {
   const before = await perWorker();
   const statuses: number[] = [];
-  for (let i = 0; i < n; i++) statuses.push((await envoy.request('/info', { headers: { host: 'service_b', authorization: `Bearer ${t}` } })).status);
+  for (let i = 0; i < n; i++)
+    statuses.push((await envoy.request('/info', { headers: { host: 'service_b', authorization: `Bearer ${t}` } })).status);
   const after = await perWorker();
   return { statuses, workers: after.map((v, i) => v - (before[i] ?? 0)) };
 }
 
-const wasmLines = (what: RegExp) => envoy.logs().split('\n').filter((l) => l.includes('wasm log authz') && what.test(l));
+const wasmLines = (what: RegExp) =>
+  envoy
+    .logs()
+    .split('\n')
+    .filter((l) => l.includes('wasm log authz') && what.test(l));
 
 test('Envoy --concurrency 2: one JWKS fetch per refresh period for all VMs; both workers accept a rotated key after the refresh', async () => {
   await envoy.waitForLog(/jwks https:\/\/www\.googleapis\.com\/oauth2\/v3\/certs: 1 keys\n/, 10_000);
@@ -73,7 +78,10 @@ test('Envoy --concurrency 2: one JWKS fetch per refresh period for all VMs; both
   const first = await spread(await token(a, { nowSec: now() }), 16);
   assert.deepEqual(first.statuses, Array(16).fill(200));
   assert.equal(first.workers.length, 2);
-  assert.ok(first.workers.every((n) => n > 0), `both workers served: ${first.workers}`);
+  assert.ok(
+    first.workers.every((n) => n > 0),
+    `both workers served: ${first.workers}`,
+  );
 
   // Rotation: the upstream now serves only b. Within the next refresh, every VM must use it.
   served = jwks(b);
@@ -85,28 +93,45 @@ test('Envoy --concurrency 2: one JWKS fetch per refresh period for all VMs; both
   await sleep(400); // the other VMs' timers (at the same refresh time) find the shared keys
   const second = await spread(tb, 16);
   assert.deepEqual(second.statuses, Array(16).fill(200), 'every worker accepts the rotated key');
-  assert.ok(second.workers.every((n) => n > 0), `both workers served: ${second.workers}`);
+  assert.ok(
+    second.workers.every((n) => n > 0),
+    `both workers served: ${second.workers}`,
+  );
 
   // One more period with no traffic: still one fetch per period.
   const start = fetchTimes[0]!;
   await sleep(REFRESH_S * 1000 + 500);
   const elapsed = Date.now() - start;
-  assert.ok(fetchTimes.length <= Math.floor(elapsed / (REFRESH_S * 1000)) + 1, `at most one fetch per ${REFRESH_S} s: ${fetchTimes.map((t) => t - start)}`);
+  assert.ok(
+    fetchTimes.length <= Math.floor(elapsed / (REFRESH_S * 1000)) + 1,
+    `at most one fetch per ${REFRESH_S} s: ${fetchTimes.map((t) => t - start)}`,
+  );
   for (let i = 1; i < fetchTimes.length; i++) {
-    assert.ok(fetchTimes[i]! - fetchTimes[i - 1]! >= REFRESH_S * 1000 - 200, `fetches ${fetchTimes.map((t) => t - start)} ms apart: one per period, not one per worker`);
+    assert.ok(
+      fetchTimes[i]! - fetchTimes[i - 1]! >= REFRESH_S * 1000 - 200,
+      `fetches ${fetchTimes.map((t) => t - start)} ms apart: one per period, not one per worker`,
+    );
   }
   const stats = await envoy.stats();
   assert.equal(stats.get('wasmcustom.asmesh_authz_jwks_fetches_total'), fetchTimes.length, 'the filter counts the same fetches');
-  assert.ok((stats.get('wasmcustom.asmesh_authz_jwks_shared_updates_total') ?? 0) >= fetchTimes.length, 'other VMs updated from shared data at least once per fetch');
+  assert.ok(
+    (stats.get('wasmcustom.asmesh_authz_jwks_shared_updates_total') ?? 0) >= fetchTimes.length,
+    'other VMs updated from shared data at least once per fetch',
+  );
 });
 
-test("Envoy verify_signature: JWKS RSA keys outside 2048..4096 bits or with a 33-bit exponent are dropped (log line); tokens of the others pass", async () => {
+test('Envoy verify_signature: JWKS RSA keys outside 2048..4096 bits or with a 33-bit exponent are dropped (log line); tokens of the others pass', async () => {
   const dropped = wasmLines(/authz: jwks of issuer https:\/\/sizes\.example: dropped/);
   for (const k of sized.filter((k) => !k.accepted)) {
-    assert.ok(dropped.some((l) => l.includes(`(kid ${k.kid}): ${k.reason}`)), `log line for ${k.kid}`);
+    assert.ok(
+      dropped.some((l) => l.includes(`(kid ${k.kid}): ${k.reason}`)),
+      `log line for ${k.kid}`,
+    );
   }
   for (const k of sized) {
-    const r = await envoy.request('/info', { headers: { host: 'service_b', authorization: `Bearer ${rs256(k, now(), 'u', SIZES_ISSUER)}` } });
+    const r = await envoy.request('/info', {
+      headers: { host: 'service_b', authorization: `Bearer ${rs256(k, now(), 'u', SIZES_ISSUER)}` },
+    });
     if (k.accepted) assert.equal(r.status, 200, `${k.kid}: ${r.body}`);
     else {
       assert.equal(r.status, 401, k.kid);
@@ -126,9 +151,15 @@ test('Envoy --concurrency 2: while the JWKS upstream fails, one retry per retry 
   const during = fetchTimes.slice(from);
   const gaps = during.slice(1).map((t, i) => t - during[i]!);
   assert.ok(during.length >= 2 && during.length <= 4, `${during.length} fetches in ${RETRY_S * 2.5} s: ${gaps}`);
-  assert.ok(gaps.every((g) => g >= RETRY_S * 1000 - 200), `one retry per ${RETRY_S} s for all VMs, not one per VM: gaps ${gaps} ms`);
+  assert.ok(
+    gaps.every((g) => g >= RETRY_S * 1000 - 200),
+    `one retry per ${RETRY_S} s for all VMs, not one per VM: gaps ${gaps} ms`,
+  );
   const r = await spread(await token(b, { nowSec: now(), payload: { sub: 'during outage' } }), 12);
   assert.deepEqual(r.statuses, Array(12).fill(200), 'last good keys kept');
-  assert.ok(r.workers.every((n) => n > 0), `both workers served: ${r.workers}`);
+  assert.ok(
+    r.workers.every((n) => n > 0),
+    `both workers served: ${r.workers}`,
+  );
   assert.ok(((await envoy.stats()).get('wasmcustom.asmesh_authz_jwks_fetch_failures_total') ?? 0) >= 2);
 });

@@ -19,7 +19,9 @@ before(async () => {
   });
   key = await makeKey('ES256', 'mtls-1');
   upstreams = await Upstreams.start();
-  upstreams.get('jwks').service.setRoute('/oauth2/v3/certs', { status: 200, headers: { 'content-type': 'application/json' }, body: jwks(key) });
+  upstreams
+    .get('jwks')
+    .service.setRoute('/oauth2/v3/certs', { status: 200, headers: { 'content-type': 'application/json' }, body: jwks(key) });
   envoy = await startEnvoy({
     filters: [{ name: 'authz', config: { jwtRules: seedJwtRules(), policies: [seedPolicy()] } }],
     upstreams: upstreams.endpoints(),
@@ -34,7 +36,9 @@ after(async () => {
 
 function send(client: Cert, method: string, path: string, headers: Record<string, string> = {}) {
   return envoy.request(path, {
-    method, headers: { host: 'service_b', ...headers }, body: method === 'POST' ? 'x' : undefined,
+    method,
+    headers: { host: 'service_b', ...headers },
+    body: method === 'POST' ? 'x' : undefined,
     tls: { ca: certs.ca.certPem, cert: client.certPem, key: client.keyPem },
   });
 }
@@ -51,8 +55,22 @@ test('Envoy + mTLS: the seed policy verbatim allows sleep and namespace test wit
     [other!, 'GET', '/info', bearer, 403, 'RBAC: access denied'],
     [sleep!, 'GET', '/data', bearer, 403, 'RBAC: access denied'],
     [sleep!, 'GET', '/info', {}, 403, 'RBAC: access denied'],
-    [sleep!, 'GET', '/info', { authorization: `Bearer ${await token(key, { nowSec: now - 7200, expSeconds: 60 })}` }, 401, 'Jwt is expired'],
-    [sleep!, 'GET', '/info', { authorization: `Bearer ${await token(key, { nowSec: now, payload: { iss: 'https://x.example' } })}` }, 401, 'Jwt issuer is not configured'],
+    [
+      sleep!,
+      'GET',
+      '/info',
+      { authorization: `Bearer ${await token(key, { nowSec: now - 7200, expSeconds: 60 })}` },
+      401,
+      'Jwt is expired',
+    ],
+    [
+      sleep!,
+      'GET',
+      '/info',
+      { authorization: `Bearer ${await token(key, { nowSec: now, payload: { iss: 'https://x.example' } })}` },
+      401,
+      'Jwt issuer is not configured',
+    ],
   ];
   for (const [client, method, path, headers, status, body] of cases) {
     const r = await send(client, method, path, headers);

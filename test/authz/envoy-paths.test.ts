@@ -16,10 +16,17 @@ let upstreams: Upstreams, envoy: Envoy;
 before(async () => {
   upstreams = await Upstreams.start();
   envoy = await startEnvoy({
-    filters: [{ name: 'authz', config: { policies: [
-      { name: 'info-only', action: 'ALLOW', rules: [{ to: [{ operation: { paths: ['/info*'] } }] }] },
-      { name: 'no-admin', action: 'DENY', rules: [{ to: [{ operation: { paths: ['/info/admin*'] } }] }] },
-    ] } }],
+    filters: [
+      {
+        name: 'authz',
+        config: {
+          policies: [
+            { name: 'info-only', action: 'ALLOW', rules: [{ to: [{ operation: { paths: ['/info*'] } }] }] },
+            { name: 'no-admin', action: 'DENY', rules: [{ to: [{ operation: { paths: ['/info/admin*'] } }] }] },
+          ],
+        },
+      },
+    ],
     upstreams: upstreams.endpoints(),
   });
 });
@@ -51,7 +58,8 @@ test('path tricks: normalized before authz, so they are refused or reach the ser
 });
 
 test('asmesh ships the path handling Istio gives a sidecar (envoy/sidecar.yaml, asmesh translate, pilot)', async () => {
-  const pilot = await istioPilot(`
+  const pilot = await istioPilot(
+    `
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: httpbin, namespace: foo }
@@ -66,10 +74,13 @@ apiVersion: networking.istio.io/v1
 kind: WorkloadEntry
 metadata: { name: httpbin-1, namespace: foo }
 spec: { address: 10.0.0.10, labels: { app: httpbin } }
-`, { namespace: 'foo', labels: { app: 'httpbin' }, ip: '10.0.0.10' });
+`,
+    { namespace: 'foo', labels: { app: 'httpbin' }, ip: '10.0.0.10' },
+  );
   const hcm = inboundHttpManager(pilot, 80).config;
   const pick = (h: Record<string, unknown>) => ({
-    normalize_path: h.normalize_path ?? false, merge_slashes: h.merge_slashes ?? false,
+    normalize_path: h.normalize_path ?? false,
+    merge_slashes: h.merge_slashes ?? false,
     path_with_escaped_slashes_action: h.path_with_escaped_slashes_action ?? 'IMPLEMENTATION_SPECIFIC_DEFAULT',
   });
   assert.deepEqual(pick(hcm), ISTIO_PATH_HANDLING);

@@ -51,12 +51,15 @@ for (const mode of ['foreign', 'software'] as const) {
   });
 }
 
-test('Envoy: Wycheproof JSON Web Signature tests (RS*, PS*, ES256 with a public key) through the filter\'s key selection and Envoy verify_signature', async () => {
+test("Envoy: Wycheproof JSON Web Signature tests (RS*, PS*, ES256 with a public key) through the filter's key selection and Envoy verify_signature", async () => {
   let n = 0;
   const mismatched: number[] = [];
   for (const v of jwsVectors().vectors) {
     const r = await probe({ 'x-mode': 'foreign', ...v.headers });
-    if (v.algMismatch) { mismatched.push(v.tcId); continue; }
+    if (v.algMismatch) {
+      mismatched.push(v.tcId);
+      continue;
+    }
     assert.ok(agrees(v.result, r.body === 'OK'), `${v.group} tcId ${v.tcId} (${v.comment}): expected ${v.result}, got ${r.body}`);
     n++;
   }

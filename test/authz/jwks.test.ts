@@ -19,7 +19,15 @@ before(async () => {
 
 async function plugin(ext: Record<string, unknown> = {}, sharedStore?: SharedStore): Promise<Plugin> {
   const jwtRules = seedJwtRules().map((r) => ({ ...r, asmesh: { ...(r.asmesh as object), ...ext } }));
-  return loadPlugin(wasm, { config: { jwtRules }, nowMs: NOW_MS, clusters: ['jwks'], pluginName: 'authz', rootId: 'authz', vmId: 'authz', sharedStore });
+  return loadPlugin(wasm, {
+    config: { jwtRules },
+    nowMs: NOW_MS,
+    clusters: ['jwks'],
+    pluginName: 'authz',
+    rootId: 'authz',
+    vmId: 'authz',
+    sharedStore,
+  });
 }
 
 /** Two VMs of one plugin (as Envoy's workers with --concurrency 2): one vm_id, one shared store. */
@@ -119,7 +127,7 @@ test('shared JWKS: two VMs, one fetch per refresh; the other VM waits for it and
   await w2.tick(1); // w2 sees the lease: no fetch, polls
   assert.equal(w2.pendingHttpCalls().length, 0, 'the second VM does not fetch');
   const waiting = await w2.http(get(await token(a, { nowSec: NOW })));
-  assert.ok(waiting.paused, 'a request on the second VM waits for the first VM\'s fetch');
+  assert.ok(waiting.paused, "a request on the second VM waits for the first VM's fetch");
   await answer(w1, jwks(a));
   await w2.tick(100); // poll: the keys are in shared data
   assert.equal((await waiting.completion!).response.status, 200);
@@ -179,7 +187,7 @@ test('shared JWKS: an unknown kid while another VM is fetching waits for that fe
   await w1.tick(20_000); // w1's refresh is under way (rotation to a, b)
   w2.advance(20_000); // w2's last keys are 20 s old: an unknown kid alone would not refetch (30 s)
   const r = await w2.http(get(await token(b, { nowSec: NOW })));
-  assert.ok(r.paused, 'waits for the other VM\'s fetch instead of a 401');
+  assert.ok(r.paused, "waits for the other VM's fetch instead of a 401");
   assert.equal(w2.pendingHttpCalls().length, 0);
   await answer(w1, jwks(a, b));
   await w2.tick(100);
@@ -215,7 +223,7 @@ test('shared JWKS: a failed refresh keeps the last good keys on every VM and hol
   assert.equal(await status(w1, await token(b, { nowSec: NOW })), 200);
 });
 
-test('shared JWKS: keys never fetched and the other VM\'s fetch failed: 401 Jwks remote fetch is failed on both, no fetch per VM', async () => {
+test("shared JWKS: keys never fetched and the other VM's fetch failed: 401 Jwks remote fetch is failed on both, no fetch per VM", async () => {
   const [w1, w2] = await twoWorkers({ jwksRetrySeconds: 5 });
   await w1.tick(1);
   await w2.tick(1); // polls
@@ -258,5 +266,8 @@ test('shared JWKS: the lease is taken by CAS; a late answer to a stale lease and
 });
 
 test('harness: a shared store is only for plugins of its vm_id', async () => {
-  await assert.rejects(loadPlugin(wasm, { config: { jwtRules: seedJwtRules() }, vmId: 'other', sharedStore: new SharedStore('authz') }), /Envoy shares data only within one vm_id/);
+  await assert.rejects(
+    loadPlugin(wasm, { config: { jwtRules: seedJwtRules() }, vmId: 'other', sharedStore: new SharedStore('authz') }),
+    /Envoy shares data only within one vm_id/,
+  );
 });

@@ -4,7 +4,12 @@ import { SignJWT, exportJWK, generateKeyPair, type JWK, type JWTPayload, type Cr
 
 export const ISSUER = 'https://accounts.google.com';
 
-export interface TestKey { kid: string; alg: string; privateKey: CryptoKey; jwk: JWK }
+export interface TestKey {
+  kid: string;
+  alg: string;
+  privateKey: CryptoKey;
+  jwk: JWK;
+}
 
 export async function makeKey(alg: string, kid: string): Promise<TestKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, modulusLength: 2048 } as never);
@@ -49,12 +54,15 @@ export function seedPolicy(): Record<string, unknown> {
 /** The seed rules' policy for a plaintext client: a Google-issued JWT, GET /info* or POST /data. */
 export function jwtOnlyPolicy(): Record<string, unknown> {
   return {
-    name: 'jwt-only', action: 'ALLOW',
-    rules: [{
-      from: [{ source: { requestPrincipals: [`${ISSUER}/*`] } }],
-      to: [{ operation: { methods: ['GET'], paths: ['/info*'] } }, { operation: { methods: ['POST'], paths: ['/data'] } }],
-      when: [{ key: 'request.auth.claims[iss]', values: [ISSUER] }],
-    }],
+    name: 'jwt-only',
+    action: 'ALLOW',
+    rules: [
+      {
+        from: [{ source: { requestPrincipals: [`${ISSUER}/*`] } }],
+        to: [{ operation: { methods: ['GET'], paths: ['/info*'] } }, { operation: { methods: ['POST'], paths: ['/data'] } }],
+        when: [{ key: 'request.auth.claims[iss]', values: [ISSUER] }],
+      },
+    ],
   };
 }
 

@@ -9,7 +9,13 @@ import { repoRoot } from '../harness/fixtures.ts';
 import { rs256Jwt } from '../../host/demo/jwt.ts';
 import { ISSUER } from './keys.ts';
 
-export interface SizedKey { kid: string; priv: KeyObject; jwk: Record<string, unknown>; accepted: boolean; reason: string }
+export interface SizedKey {
+  kid: string;
+  priv: KeyObject;
+  jwk: Record<string, unknown>;
+  accepted: boolean;
+  reason: string;
+}
 
 function sized(kid: string, priv: KeyObject, accepted: boolean, reason = ''): SizedKey {
   const jwk = { ...createPublicKey(priv).export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
@@ -33,4 +39,3 @@ export function sizedKeys(): SizedKey[] {
 export function rs256(key: SizedKey, nowSec: number, sub = 'user-1', iss = ISSUER): string {
   return rs256Jwt({ alg: 'RS256', kid: key.kid, typ: 'JWT' }, { iss, sub, iat: nowSec, exp: nowSec + 3600 }, key.priv);
 }
-

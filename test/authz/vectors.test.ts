@@ -9,7 +9,9 @@ import { verifyProbe } from './probe.ts';
 import { agrees, ecdsaVectors, jwsVectors, load, rsaVectors } from './probe-vectors.ts';
 
 let plugin: Plugin;
-before(async () => { plugin = await loadPlugin(await verifyProbe()); });
+before(async () => {
+  plugin = await loadPlugin(await verifyProbe());
+});
 
 async function probe(headers: Record<string, string>): Promise<{ body: string; foreign: number; software: number }> {
   const r = await plugin.http({ headers: { ':method': 'GET', ':path': '/', ':authority': 'probe', ...headers } });
@@ -77,7 +79,16 @@ test('without verify_signature (host answers NotFound) the AssemblyScript path t
   const bare = await loadPlugin(await verifyProbe(), { foreignFunctions: { verifySignature: false } });
   const file = load('test/authz/vectors/json_web_signature_test.json');
   const es = file.testGroups.find((g: { public?: { alg?: string } }) => g.public?.alg === 'ES256');
-  const r = await bare.http({ headers: { ':method': 'GET', ':path': '/', ':authority': 'p', 'x-mode': 'foreign', 'x-jws': es.tests[0].jws, 'x-jwks': JSON.stringify({ keys: [es.public] }) } });
+  const r = await bare.http({
+    headers: {
+      ':method': 'GET',
+      ':path': '/',
+      ':authority': 'p',
+      'x-mode': 'foreign',
+      'x-jws': es.tests[0].jws,
+      'x-jwks': JSON.stringify({ keys: [es.public] }),
+    },
+  });
   const h = new Map(r.response.headers);
   assert.deepEqual([r.response.bodyText, h.get('x-foreign-calls'), h.get('x-software-calls')], ['OK', '0', '1']);
 });

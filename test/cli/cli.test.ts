@@ -18,7 +18,12 @@ const work = join(repoRoot, '.tmp/test-cli');
 let envoyBin = '';
 
 function asmesh(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -51,17 +56,28 @@ test('--help on every command, exit 0; no command or an unknown one: exit 2', ()
 });
 
 test('translate: YAML bootstrap on stdout, --out writes the three configs and envoy.yaml', () => {
-  const files = ['virtualservice-canary.yaml', 'destinationrule-subsets.yaml', 'authorizationpolicy-httpbin.yaml', 'requestauthentication-httpbin.yaml'].map((f) => join(istio, f));
+  const files = [
+    'virtualservice-canary.yaml',
+    'destinationrule-subsets.yaml',
+    'authorizationpolicy-httpbin.yaml',
+    'requestauthentication-httpbin.yaml',
+  ].map((f) => join(istio, f));
   const r = asmesh(['translate', ...files]);
   assert.equal(r.code, 0, r.stderr);
   const bootstrap = parse(r.stdout);
-  assert.deepEqual(bootstrap.static_resources.listeners.map((l: { name: string }) => l.name), ['outbound', 'inbound']);
+  assert.deepEqual(
+    bootstrap.static_resources.listeners.map((l: { name: string }) => l.name),
+    ['outbound', 'inbound'],
+  );
   const out = join(work, 'out');
   const w = asmesh(['translate', '-o', out, ...files]);
   assert.equal(w.code, 0, w.stderr);
   assert.match(w.stderr, /wrote steering\.json, authz\.json, telemetry\.json, envoy\.yaml/);
   const steering = JSON.parse(readFileSync(join(out, 'steering.json'), 'utf8'));
-  assert.deepEqual(steering.http[0].route.map((d: { weight: number }) => d.weight), [95, 5]);
+  assert.deepEqual(
+    steering.http[0].route.map((d: { weight: number }) => d.weight),
+    [95, 5],
+  );
   assert.equal(JSON.parse(readFileSync(join(out, 'authz.json'), 'utf8')).policies[0].name, 'httpbin');
   assert.equal(JSON.parse(readFileSync(join(out, 'telemetry.json'), 'utf8')), null);
   assert.deepEqual(parse(readFileSync(join(out, 'envoy.yaml'), 'utf8')), bootstrap);
@@ -71,7 +87,10 @@ test('translate: YAML bootstrap on stdout, --out writes the three configs and en
 
 test('translate: input errors name file and field, exit 2', () => {
   const vs = join(work, 'mirror.yaml');
-  writeFileSync(vs, readFileSync(join(istio, 'virtualservice-canary.yaml'), 'utf8').replace('  - route:\n', '  - mirror: { host: shadow }\n    route:\n'));
+  writeFileSync(
+    vs,
+    readFileSync(join(istio, 'virtualservice-canary.yaml'), 'utf8').replace('  - route:\n', '  - mirror: { host: shadow }\n    route:\n'),
+  );
   const r = asmesh(['translate', vs]);
   assert.equal(r.code, 2);
   assert.equal(r.stderr, `asmesh translate: ${vs}: spec.http[0].mirror: not supported\n`);
@@ -119,7 +138,7 @@ test('run: a configuration the filter rejects exits 2 with its error line; missi
   assert.equal(asmesh(['run']).code, 2);
 });
 
-test('build: a filter project without asconfig.json is an input error; asmesh\'s own example builds', () => {
+test("build: a filter project without asconfig.json is an input error; asmesh's own example builds", () => {
   const r = asmesh(['build', '--project', work]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /no asconfig\.json/);
@@ -136,9 +155,28 @@ test('envoy: --validate accepts a translated bootstrap and rejects a broken one;
   const certDir = makeMeshCerts(join(work, 'certs'), [{ name: 'w', namespace: 'default', serviceAccount: 'sleep' }]).w;
   // Port 0 everywhere: Envoy binds, `asmesh envoy` prints the ports it reads back.
   const cfg = join(work, 'envoy.yaml');
-  const t = asmesh(['translate', '-o', work, '--admin-port', '0', '--outbound-port', '0', '--inbound-port', '0',
-    '--app-address', '127.0.0.1:9', '--endpoint', 'outbound|80|v1|service_b=127.0.0.1:9', '--endpoint', 'outbound|80|v2|service_b=127.0.0.1:9',
-    '--endpoint', 'outbound|80||service_b=127.0.0.1:9', join(istio, 'virtualservice-steering.yaml'), join(istio, 'destinationrule-subsets.yaml'), join(istio, 'peerauthentication-strict.yaml')]);
+  const t = asmesh([
+    'translate',
+    '-o',
+    work,
+    '--admin-port',
+    '0',
+    '--outbound-port',
+    '0',
+    '--inbound-port',
+    '0',
+    '--app-address',
+    '127.0.0.1:9',
+    '--endpoint',
+    'outbound|80|v1|service_b=127.0.0.1:9',
+    '--endpoint',
+    'outbound|80|v2|service_b=127.0.0.1:9',
+    '--endpoint',
+    'outbound|80||service_b=127.0.0.1:9',
+    join(istio, 'virtualservice-steering.yaml'),
+    join(istio, 'destinationrule-subsets.yaml'),
+    join(istio, 'peerauthentication-strict.yaml'),
+  ]);
   assert.equal(t.code, 0, t.stderr);
   const env = { ENVOY_BIN: envoyBin };
   const v = asmesh(['envoy', '--config', cfg, '--wasm-dir', wasmDir, '--cert-dir', certDir, '--validate'], env);
@@ -150,15 +188,22 @@ test('envoy: --validate accepts a translated bootstrap and rejects a broken one;
   assert.equal(b.code, 2);
   assert.match(b.stderr, /SOMETIMES/);
 
-  const child = spawn(process.execPath, [cli, 'envoy', '--config', cfg, '--wasm-dir', wasmDir, '--cert-dir', certDir], { cwd: repoRoot, env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [cli, 'envoy', '--config', cfg, '--wasm-dir', wasmDir, '--cert-dir', certDir], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+  });
   let out = '';
-  child.stdout.on('data', (d) => { out += d; });
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
   child.stderr.on('data', () => {});
   const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
   let admin = 0;
   try {
     await until(() => out.includes('Ctrl-C to stop'), 30_000, 'asmesh envoy to say it is ready');
-    const m = /admin: http:\/\/127\.0\.0\.1:(\d+)\n {2}listener outbound: 0\.0\.0\.0:(\d+)\n {2}listener inbound: 0\.0\.0\.0:(\d+)\n/.exec(out);
+    const m = /admin: http:\/\/127\.0\.0\.1:(\d+)\n {2}listener outbound: 0\.0\.0\.0:(\d+)\n {2}listener inbound: 0\.0\.0\.0:(\d+)\n/.exec(
+      out,
+    );
     assert.ok(m, out);
     admin = Number(m[1]);
     assert.ok(Number(m[2]) > 0 && Number(m[3]) > 0 && new Set(m.slice(1)).size === 3, out);
@@ -179,15 +224,33 @@ test('translate then run: the translated steering configuration sends jason to v
   const out = join(work, 'steer');
   assert.equal(asmesh(['translate', '-o', out, join(istio, 'virtualservice-steering.yaml')]).code, 0);
   const req = join(work, 'jason.json');
-  for (const [user, cluster] of [['jason', 'outbound|80|v2|service_b'], ['alice', 'outbound|80|v1|service_b']]) {
+  for (const [user, cluster] of [
+    ['jason', 'outbound|80|v2|service_b'],
+    ['alice', 'outbound|80|v1|service_b'],
+  ]) {
     writeFileSync(req, JSON.stringify({ headers: { ':method': 'GET', ':path': '/info', ':authority': 'service_b', 'end-user': user } }));
-    const r = asmesh(['run', '--filter', 'build/steering.wasm', '--config', join(out, 'steering.json'), '--request', req, '--json',
-      '--cluster-header', 'x-asmesh-cluster', '--clusters', 'outbound|80|v1|service_b,outbound|80|v2|service_b']);
+    const r = asmesh([
+      'run',
+      '--filter',
+      'build/steering.wasm',
+      '--config',
+      join(out, 'steering.json'),
+      '--request',
+      req,
+      '--json',
+      '--cluster-header',
+      'x-asmesh-cluster',
+      '--clusters',
+      'outbound|80|v1|service_b,outbound|80|v2|service_b',
+    ]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const o = JSON.parse(r.stdout);
     // Envoy's router takes the steered cluster and drops the header (request_headers_to_remove).
     assert.equal(o.upstreamRequest.cluster, cluster, user);
-    assert.equal(o.upstreamRequest.headers.find(([k]: [string, string]) => k === 'x-asmesh-cluster'), undefined);
+    assert.equal(
+      o.upstreamRequest.headers.find(([k]: [string, string]) => k === 'x-asmesh-cluster'),
+      undefined,
+    );
     assert.equal(JSON.parse(o.response.body).served_by, cluster);
     assert.equal(o.routeCacheClears, 1);
   }
@@ -196,7 +259,14 @@ test('translate then run: the translated steering configuration sends jason to v
 test('translate --validate: the seed resources pass envoy --mode validate with the real filters', (t) => {
   const missing = ['steering', 'authz', 'telemetry'].filter((f) => !existsSync(join(repoRoot, 'build', `${f}.wasm`)));
   if (missing.length) return t.skip(`not built: ${missing.join(', ')}`);
-  const files = ['virtualservice-canary.yaml', 'destinationrule-subsets.yaml', 'destinationrule-circuit-breaker.yaml', 'authorizationpolicy-httpbin.yaml', 'requestauthentication-httpbin.yaml', 'peerauthentication-strict.yaml'];
+  const files = [
+    'virtualservice-canary.yaml',
+    'destinationrule-subsets.yaml',
+    'destinationrule-circuit-breaker.yaml',
+    'authorizationpolicy-httpbin.yaml',
+    'requestauthentication-httpbin.yaml',
+    'peerauthentication-strict.yaml',
+  ];
   const r = asmesh(['translate', '--validate', ...files.map((f) => join(istio, f))], { ENVOY_BIN: envoyBin });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /envoy --mode validate: OK \(1\.40\.\d+\)/);
@@ -208,20 +278,28 @@ test('translate --validate: the seed resources pass envoy --mode validate with t
   assert.match(b.stderr, /steering: config \$\.http\[0\]\.route.*100/);
 });
 
-test('build --project: a user\'s filter project importing asmesh as a package builds, and runs in the harness', () => {
+test("build --project: a user's filter project importing asmesh as a package builds, and runs in the harness", () => {
   const proj = join(work, 'userproj');
   rmSync(proj, { recursive: true, force: true });
   mkdirSync(join(proj, 'filters/hello'), { recursive: true });
   mkdirSync(join(proj, 'node_modules'), { recursive: true });
   symlinkSync(repoRoot, join(proj, 'node_modules/asmesh')); // as `npm install asmesh` would
-  writeFileSync(join(proj, 'asconfig.json'), JSON.stringify({
-    options: {
-      runtime: 'incremental', exportStart: '_initialize', optimizeLevel: 3, shrinkLevel: 1,
-      use: ['abort', 'trace', 'seed'].map((f) => `${f}=~lib/asmesh/assembly/proxy/runtime/${f}Handler`),
-    },
-    targets: { hello: { outFile: 'build/hello.wasm' } },
-  }));
-  writeFileSync(join(proj, 'filters/hello/index.ts'), `export * from 'asmesh/assembly/proxy/exports';
+  writeFileSync(
+    join(proj, 'asconfig.json'),
+    JSON.stringify({
+      options: {
+        runtime: 'incremental',
+        exportStart: '_initialize',
+        optimizeLevel: 3,
+        shrinkLevel: 1,
+        use: ['abort', 'trace', 'seed'].map((f) => `${f}=~lib/asmesh/assembly/proxy/runtime/${f}Handler`),
+      },
+      targets: { hello: { outFile: 'build/hello.wasm' } },
+    }),
+  );
+  writeFileSync(
+    join(proj, 'filters/hello/index.ts'),
+    `export * from 'asmesh/assembly/proxy/exports';
 import { registerRootContext, RootContext, HttpContext, FilterHeadersStatus, responseHeaders } from 'asmesh/assembly/proxy';
 class HelloHttp extends HttpContext {
   onResponseHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
@@ -233,13 +311,17 @@ class HelloRoot extends RootContext {
   createHttpContext(contextId: u32): HttpContext | null { return new HelloHttp(contextId, this); }
 }
 registerRootContext((contextId: u32): RootContext => new HelloRoot(contextId));
-`);
+`,
+  );
   const b = asmesh(['build', '--project', proj]);
   assert.equal(b.code, 0, b.stderr + b.stdout);
   assert.match(b.stdout, /built build\/hello\.wasm \(\d+ bytes\)/);
   const r = asmesh(['run', '--filter', join(proj, 'build/hello.wasm'), '--json']);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout).response.headers.find(([k]: [string, string]) => k === 'x-hello'), ['x-hello', 'world']);
+  assert.deepEqual(
+    JSON.parse(r.stdout).response.headers.find(([k]: [string, string]) => k === 'x-hello'),
+    ['x-hello', 'world'],
+  );
   // A compile error is the user's: exit 2 with asc's message.
   writeFileSync(join(proj, 'filters/hello/index.ts'), 'export function broken(): i32 { return "x"; }\n');
   const bad = asmesh(['build', '--project', proj]);

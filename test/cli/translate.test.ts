@@ -18,7 +18,9 @@ import { istioDir, sharedIstioDir, vendoredIstioDir } from '../istio.ts';
 
 const dir = istioDir;
 const shared = sharedIstioDir;
-const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 const read = (f: string) => ({ name: f, text: readFileSync(join(dir, f), 'utf8') });
 const specOf = (f: string) => (parse(readFileSync(join(dir, f), 'utf8')) as JsonObject).spec as JsonObject;
 
@@ -27,7 +29,12 @@ function clusters(r: TranslateResult): JsonObject[] {
 }
 function cluster(r: TranslateResult, name: string): JsonObject {
   const c = clusters(r).find((x) => x.name === name);
-  assert.ok(c, `no cluster ${name} in ${clusters(r).map((x) => x.name).join(', ')}`);
+  assert.ok(
+    c,
+    `no cluster ${name} in ${clusters(r)
+      .map((x) => x.name)
+      .join(', ')}`,
+  );
   return c;
 }
 function listener(r: TranslateResult, name: string): JsonObject {
@@ -61,14 +68,20 @@ test('every shared Istio file translates on its own', () => {
 
 test('VirtualService steering: the spec verbatim plus the cluster template, clusters per subset', () => {
   const r = translate([read('virtualservice-steering.yaml'), read('destinationrule-subsets.yaml')]);
-  assert.deepEqual(r.steering, { ...specOf('virtualservice-steering.yaml'), asmesh: { clusterName: 'outbound|{port}|{subset}|{host}', namespace: 'default', port: 80 } });
+  assert.deepEqual(r.steering, {
+    ...specOf('virtualservice-steering.yaml'),
+    asmesh: { clusterName: 'outbound|{port}|{subset}|{host}', namespace: 'default', port: 80 },
+  });
   assert.deepEqual(r.clusters.slice(0, 3).sort(), ['outbound|80|v1|service_b', 'outbound|80|v2|service_b', 'outbound|80||service_b']);
   const out = listener(r, 'outbound');
   assert.deepEqual(Object.keys(wasmConfigs(out)), ['asmesh.steering', 'asmesh.telemetry', 'envoy.filters.http.router']);
   assert.deepEqual(wasmConfigs(out)['asmesh.steering'], r.steering);
   const hcm = ((out.filter_chains as JsonObject[])[0].filters as JsonObject[])[0].typed_config as JsonObject;
   const vh = ((hcm.route_config as JsonObject).virtual_hosts as JsonObject[])[0];
-  assert.deepEqual((vh.routes as JsonObject[]).map((x) => x.route), [{ cluster_header: 'x-asmesh-cluster' }, { cluster: 'outbound|80||service_b' }]);
+  assert.deepEqual(
+    (vh.routes as JsonObject[]).map((x) => x.route),
+    [{ cluster_header: 'x-asmesh-cluster' }, { cluster: 'outbound|80||service_b' }],
+  );
   // No DestinationRule policy: plain clusters, no TLS (no PeerAuthentication).
   assert.equal(cluster(r, 'outbound|80|v2|service_b').circuit_breakers, undefined);
   assert.equal(cluster(r, 'outbound|80|v2|service_b').transport_socket, undefined);
@@ -78,7 +91,10 @@ test('VirtualService steering: the spec verbatim plus the cluster template, clus
 test('VirtualService canary: weights kept for the filter', () => {
   const r = translate([read('virtualservice-canary.yaml')]);
   const route = ((r.steering!.http as JsonObject[])[0].route as JsonObject[]).map((d) => [(d.destination as JsonObject).subset, d.weight]);
-  assert.deepEqual(route, [['v1', 95], ['v2', 5]]);
+  assert.deepEqual(route, [
+    ['v1', 95],
+    ['v2', 5],
+  ]);
 });
 
 test('DestinationRule circuit breaker: connection pool -> circuit_breakers, outlierDetection -> outlier_detection', () => {
@@ -88,12 +104,16 @@ test('DestinationRule circuit breaker: connection pool -> circuit_breakers, outl
   const opts = (c.typed_extension_protocol_options as JsonObject)['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'] as JsonObject;
   assert.deepEqual(opts.common_http_protocol_options, { max_requests_per_connection: 1 });
   assert.deepEqual(c.outlier_detection, {
-    consecutive_gateway_failure: 1, enforcing_consecutive_gateway_failure: 100, enforcing_consecutive_5xx: 0,
-    interval: '1s', base_ejection_time: '180s', max_ejection_percent: 100,
+    consecutive_gateway_failure: 1,
+    enforcing_consecutive_gateway_failure: 100,
+    enforcing_consecutive_5xx: 0,
+    interval: '1s',
+    base_ejection_time: '180s',
+    max_ejection_percent: 100,
   });
 });
 
-test('subset traffic policies override the DestinationRule\'s', () => {
+test("subset traffic policies override the DestinationRule's", () => {
   const text = `apiVersion: networking.istio.io/v1beta1
 kind: DestinationRule
 metadata: { name: b }
@@ -111,8 +131,14 @@ spec:
   const r = translate([{ name: 'dr.yaml', text }]);
   assert.deepEqual(cluster(r, 'outbound|80|v1|b').circuit_breakers, { thresholds: [{ max_connections: 10 }] });
   assert.deepEqual(cluster(r, 'outbound|80|v2|b').circuit_breakers, { thresholds: [{ max_connections: 2, max_requests: 5 }] });
-  assert.deepEqual(cluster(r, 'outbound|80|v2|b').outlier_detection, { consecutive_5xx: 3, enforcing_consecutive_5xx: 100, interval: '0.5s' });
-  const opts = (cluster(r, 'outbound|80|v2|b').typed_extension_protocol_options as JsonObject)['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'] as JsonObject;
+  assert.deepEqual(cluster(r, 'outbound|80|v2|b').outlier_detection, {
+    consecutive_5xx: 3,
+    enforcing_consecutive_5xx: 100,
+    interval: '0.5s',
+  });
+  const opts = (cluster(r, 'outbound|80|v2|b').typed_extension_protocol_options as JsonObject)[
+    'envoy.extensions.upstreams.http.v3.HttpProtocolOptions'
+  ] as JsonObject;
   assert.deepEqual(opts.common_http_protocol_options, { idle_timeout: '1.5s' });
 });
 
@@ -134,7 +160,7 @@ test('PeerAuthentication STRICT: the inbound listener requires client certificat
   assert.equal(r.mtls, 'STRICT');
   const ts = ((listener(r, 'inbound').filter_chains as JsonObject[])[0].transport_socket as JsonObject).typed_config as JsonObject;
   assert.equal(ts.require_client_certificate, true);
-  const v1 = ((cluster(r, 'outbound|80|v1|service_b').transport_socket as JsonObject).typed_config as JsonObject);
+  const v1 = (cluster(r, 'outbound|80|v1|service_b').transport_socket as JsonObject).typed_config as JsonObject;
   assert.match(String(v1['@type']), /UpstreamTlsContext$/);
   // Without it: no TLS anywhere.
   const plain = translate([read('destinationrule-subsets.yaml')]);
@@ -179,7 +205,7 @@ spec:
   assert.deepEqual(wasmConfigs(listener(r, 'inbound'))['asmesh.telemetry'], { reporter: 'destination', metrics });
   const tags = (r.envoy.stats_config as JsonObject).stats_tags as JsonObject[];
   assert.deepEqual(tags.at(-1), { tag_name: 'user', regex: '[.;](user=([^;]*);)' });
-  assert.deepEqual(tags, statsTags(['user']), 'every filter\'s rules (filters/manifest.ts), then the custom label\'s');
+  assert.deepEqual(tags, statsTags(['user']), "every filter's rules (filters/manifest.ts), then the custom label's");
   // Without a Telemetry resource each side still reports, with the default metrics.
   const plain = translate([read('destinationrule-subsets.yaml')]);
   assert.equal(plain.telemetry, null);
@@ -197,24 +223,48 @@ function errorsOf(name: string, text: string): string[] {
 }
 
 test('unsupported fields are errors naming file and field', () => {
-  const vs = readFileSync(join(dir, 'virtualservice-steering.yaml'), 'utf8')
-    .replace('  - route:\n', '  - mirror: { host: shadow }\n    route:\n');
+  const vs = readFileSync(join(dir, 'virtualservice-steering.yaml'), 'utf8').replace(
+    '  - route:\n',
+    '  - mirror: { host: shadow }\n    route:\n',
+  );
   assert.deepEqual(errorsOf('vs.yaml', vs), ['vs.yaml: spec.http[1].mirror: not supported']);
-  assert.deepEqual(errorsOf('gw.yaml', 'apiVersion: networking.istio.io/v1\nkind: Gateway\nspec: {}\n'),
-    ['gw.yaml: kind: "Gateway" not supported (VirtualService, DestinationRule, RequestAuthentication, AuthorizationPolicy, PeerAuthentication, Telemetry)']);
-  assert.deepEqual(errorsOf('dr.yaml', 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nspec:\n  host: b\n  trafficPolicy:\n    portLevelSettings: []\n    outlierDetection: { interval: soon }\n'),
-    ['dr.yaml: spec.trafficPolicy.portLevelSettings: not supported', 'dr.yaml: spec.trafficPolicy.outlierDetection.interval: "soon" is not a duration (e.g. 1s, 100ms, 3m)']);
-  assert.deepEqual(errorsOf('ap.yaml', 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nspec: { action: CUSTOM, provider: { name: x } }\n'),
-    ['ap.yaml: spec.provider: not supported', 'ap.yaml: spec.action: "CUSTOM" not supported (ALLOW, DENY or AUDIT)']);
+  assert.deepEqual(errorsOf('gw.yaml', 'apiVersion: networking.istio.io/v1\nkind: Gateway\nspec: {}\n'), [
+    'gw.yaml: kind: "Gateway" not supported (VirtualService, DestinationRule, RequestAuthentication, AuthorizationPolicy, PeerAuthentication, Telemetry)',
+  ]);
+  assert.deepEqual(
+    errorsOf(
+      'dr.yaml',
+      'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nspec:\n  host: b\n  trafficPolicy:\n    portLevelSettings: []\n    outlierDetection: { interval: soon }\n',
+    ),
+    [
+      'dr.yaml: spec.trafficPolicy.portLevelSettings: not supported',
+      'dr.yaml: spec.trafficPolicy.outlierDetection.interval: "soon" is not a duration (e.g. 1s, 100ms, 3m)',
+    ],
+  );
+  assert.deepEqual(
+    errorsOf('ap.yaml', 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nspec: { action: CUSTOM, provider: { name: x } }\n'),
+    ['ap.yaml: spec.provider: not supported', 'ap.yaml: spec.action: "CUSTOM" not supported (ALLOW, DENY or AUDIT)'],
+  );
   assert.match(errorsOf('bad.yaml', 'kind: [\n')[0], /^bad\.yaml: YAML: /);
   // Two documents in one file: the document is named.
-  const two = readFileSync(join(dir, 'destinationrule-subsets.yaml'), 'utf8') + '---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nspec: { hosts: [a], http: [{ route: [{ destination: { host: a } }] }], tcp: [] }\n';
+  const two =
+    readFileSync(join(dir, 'destinationrule-subsets.yaml'), 'utf8') +
+    '---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nspec: { hosts: [a], http: [{ route: [{ destination: { host: a } }] }], tcp: [] }\n';
   assert.deepEqual(errorsOf('two.yaml', two), ['two.yaml: document 2: spec.tcp: not supported']);
 });
 
 test('Envoy accepts the translated bootstrap (envoy --mode validate, all seed resources, stand-in filters)', async () => {
-  const r = translate(['virtualservice-steering.yaml', 'destinationrule-subsets.yaml', 'destinationrule-circuit-breaker.yaml', 'requestauthentication-httpbin.yaml',
-    'authorizationpolicy-httpbin.yaml', 'peerauthentication-strict.yaml'].map(read), { workload: { name: 'service_a' } });
+  const r = translate(
+    [
+      'virtualservice-steering.yaml',
+      'destinationrule-subsets.yaml',
+      'destinationrule-circuit-breaker.yaml',
+      'requestauthentication-httpbin.yaml',
+      'authorizationpolicy-httpbin.yaml',
+      'peerauthentication-strict.yaml',
+    ].map(read),
+    { workload: { name: 'service_a' } },
+  );
   const work = join(repoRoot, '.tmp/test-cli-translate');
   mkdirSync(join(work, 'wasm'), { recursive: true });
   // A stand-in that accepts any configuration: this checks Envoy's side of the config (listeners,
@@ -236,7 +286,15 @@ test('the real filters accept the translated configurations (envoy --mode valida
     assert.equal(v.ok, true, `${f} alone: ${v.output}`);
   }
   for (const vs of ['virtualservice-steering.yaml', 'virtualservice-canary.yaml']) {
-    const r = translate([vs, 'destinationrule-subsets.yaml', 'requestauthentication-httpbin.yaml', 'authorizationpolicy-httpbin.yaml', 'peerauthentication-strict.yaml'].map(read));
+    const r = translate(
+      [
+        vs,
+        'destinationrule-subsets.yaml',
+        'requestauthentication-httpbin.yaml',
+        'authorizationpolicy-httpbin.yaml',
+        'peerauthentication-strict.yaml',
+      ].map(read),
+    );
     const v = await validateBootstrap(localizePaths(r.envoy, { wasmDir: join(repoRoot, 'build'), certDir }));
     assert.equal(v.ok, true, `${vs}: ${v.output}`);
   }

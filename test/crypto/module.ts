@@ -7,7 +7,15 @@ import { compileAs, repoRoot } from '../harness/fixtures.ts';
 export function compileCrypto(optimizeLevel = 3): Promise<Uint8Array> {
   const sources = ['test/fixtures/crypto.ts', ...readdirSync(join(repoRoot, 'assembly/lib/crypto')).map((f) => `assembly/lib/crypto/${f}`)];
   return compileAs(sources, `.tmp/crypto/crypto-O${optimizeLevel}.wasm`, [
-    '--config', 'test/fixtures/asconfig.json', '--runtime', 'incremental', '--exportRuntime', '--optimizeLevel', String(optimizeLevel), '--shrinkLevel', '0',
+    '--config',
+    'test/fixtures/asconfig.json',
+    '--runtime',
+    'incremental',
+    '--exportRuntime',
+    '--optimizeLevel',
+    String(optimizeLevel),
+    '--shrinkLevel',
+    '0',
   ]);
 }
 

@@ -16,14 +16,31 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
   if (!bin) throw new Error('chromium is required: apt-get install chromium (.ci/run does), or CHROMIUM=path');
   const profile = mkdtempSync(join(repoRoot, '.tmp', 'chromium-'));
   return new Promise((resolve) => {
-    const child = spawn(bin, [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', `--user-data-dir=${profile}`, ...args,
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      bin,
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-dev-shm-usage',
+        `--user-data-dir=${profile}`,
+        ...args,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
@@ -36,7 +53,8 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
 /** The page's DOM after `budgetMs` of virtual time (its polls and fetches complete within it), scripts left out. */
 export async function dumpDom(url: string, budgetMs = 5000): Promise<string> {
   const r = await run([`--virtual-time-budget=${budgetMs}`, '--dump-dom', url]);
-  if (r.code !== 0 || !r.stdout.includes('</html>')) throw new Error(`chromium --dump-dom ${url} failed (${r.code}):\n${r.stderr.slice(-2000)}`);
+  if (r.code !== 0 || !r.stdout.includes('</html>'))
+    throw new Error(`chromium --dump-dom ${url} failed (${r.code}):\n${r.stderr.slice(-2000)}`);
   return r.stdout.replace(/<script>[\s\S]*?<\/script>/g, '');
 }
 
@@ -50,7 +68,12 @@ export function elements(dom: string, tag: string, cls: string): Record<string, 
   const out: Record<string, string>[] = [];
   for (const m of dom.matchAll(new RegExp(`<${tag}\\s([^>]*)>`, 'g'))) {
     const attrs: Record<string, string> = {};
-    for (const a of m[1].matchAll(/([\w-]+)="([^"]*)"/g)) attrs[a[1]] = a[2].replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    for (const a of m[1].matchAll(/([\w-]+)="([^"]*)"/g))
+      attrs[a[1]] = a[2]
+        .replace(/&quot;/g, '"')
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&');
     if ((attrs.class ?? '').split(/\s+/).includes(cls)) out.push(attrs);
   }
   return out;

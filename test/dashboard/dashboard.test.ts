@@ -47,7 +47,8 @@ const one = async (expr: string, time: number) => {
   assert.ok(r.length <= 1, expr);
   return r[0]?.value;
 };
-const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${what}: dashboard ${a}, Prometheus ${b}`);
+const close = (a: number, b: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${what}: dashboard ${a}, Prometheus ${b}`);
 
 test('topology, edge numbers and SLO status in Chromium agree with Prometheus; the access log shows trace ids', async () => {
   const A = 'service_a.default';
@@ -56,17 +57,30 @@ test('topology, edge numbers and SLO status in Chromium agree with Prometheus; t
   // An instant whose scrapes are all in (2.5 s ago, scrapes every 1 s) at which both subsets have
   // served traffic (jason and the 5% canary reach v2) and the histograms are flushed: the page
   // evaluates there (?time=), so does the test.
-  const time = await until(async () => {
-    const at = Math.round(Date.now()) / 1000 - 2.5;
-    const calls = await prom().query('sum by (destination_workload) (rate(istio_requests_total{reporter="destination",source_workload="service_a"}[1m])) > 0', at);
-    const p50 = await prom().query('histogram_quantile(0.5, sum by (le) (rate(istio_request_duration_milliseconds_bucket{reporter="destination"}[1m])))', at);
-    return calls.length === 2 && p50[0]?.value >= 0 ? at : null;
-  }, 60_000, 'traffic to v1 and v2 and duration histograms in Prometheus', 500);
+  const time = await until(
+    async () => {
+      const at = Math.round(Date.now()) / 1000 - 2.5;
+      const calls = await prom().query(
+        'sum by (destination_workload) (rate(istio_requests_total{reporter="destination",source_workload="service_a"}[1m])) > 0',
+        at,
+      );
+      const p50 = await prom().query(
+        'histogram_quantile(0.5, sum by (le) (rate(istio_request_duration_milliseconds_bucket{reporter="destination"}[1m])))',
+        at,
+      );
+      return calls.length === 2 && p50[0]?.value >= 0 ? at : null;
+    },
+    60_000,
+    'traffic to v1 and v2 and duration histograms in Prometheus',
+    500,
+  );
   const dom = await dumpDom(`${obs.dashboard.url}?time=${time}`);
 
   assert.ok(Number(/data-renders="(\d+)"/.exec(dom)?.[1]) >= 2, 'the page re-polled and redrew');
   assert.equal(Number(/<body[^>]* data-time="([^"]+)"/.exec(dom)?.[1]), time);
-  const nodes = elements(dom, 'g', 'node').map((n) => n['data-id']).sort();
+  const nodes = elements(dom, 'g', 'node')
+    .map((n) => n['data-id'])
+    .sort();
   assert.deepEqual(nodes, [A, V1, V2]);
   const edges = elements(dom, 'g', 'edge');
   assert.deepEqual(edges.map((e) => `${e['data-source']}>${e['data-destination']}`).sort(), [`${A}>${V1}`, `${A}>${V2}`]);
@@ -78,7 +92,11 @@ test('topology, edge numbers and SLO status in Chromium agree with Prometheus; t
     assert.ok(rps > 0);
     const bad = (await one(`sum(rate(istio_requests_total{${sel},response_code=~"5.."}[1m]))`, time)) ?? 0;
     close(Number(e['data-error-rate']), bad / rps, `${e['data-destination']} error rate`);
-    for (const [q, attr] of [[0.5, 'data-p50'], [0.9, 'data-p90'], [0.99, 'data-p99']] as const) {
+    for (const [q, attr] of [
+      [0.5, 'data-p50'],
+      [0.9, 'data-p90'],
+      [0.99, 'data-p99'],
+    ] as const) {
       const v = await one(`histogram_quantile(${q}, sum by (le) (rate(istio_request_duration_milliseconds_bucket{${sel}}[1m])))`, time);
       if (v === undefined || Number.isNaN(v)) assert.equal(e[attr], 'null', attr);
       else close(Number(e[attr]), v, `${e['data-destination']} ${attr}`);
@@ -101,13 +119,23 @@ test('topology, edge numbers and SLO status in Chromium agree with Prometheus; t
 
   const rows = elements(dom, 'tr', 'log');
   assert.ok(rows.length > 10, `${rows.length} access-log rows`);
-  assert.ok(rows.every((r) => /^[0-9a-f]{32}$/.test(r['data-trace-id'])), 'every line has its W3C trace id');
+  assert.ok(
+    rows.every((r) => /^[0-9a-f]{32}$/.test(r['data-trace-id'])),
+    'every line has its W3C trace id',
+  );
   assert.ok(rows.every((r) => r['data-status'] === '200'));
 });
 
 test('breaking the availability SLO (service_b answers 503): Prometheus fires the burn-rate page and the SLO turns red', async (t) => {
   failing = true;
-  const page = await until(async () => (await prom().alerts()).find((a) => a.state === 'firing' && a.labels.slo === 'service_b-availability' && a.labels.long_window === '1h'), 60_000, 'the 1h/5m page firing');
+  const page = await until(
+    async () =>
+      (await prom().alerts()).find(
+        (a) => a.state === 'firing' && a.labels.slo === 'service_b-availability' && a.labels.long_window === '1h',
+      ),
+    60_000,
+    'the 1h/5m page firing',
+  );
   assert.equal(page.labels.severity, 'page');
   assert.equal(page.labels.alertname, 'SLOErrorBudgetBurn');
   const dom = await dumpDom(obs.dashboard.url);
@@ -116,7 +144,10 @@ test('breaking the availability SLO (service_b answers 503): Prometheus fires th
   assert.ok(Number(avail['data-firing']) >= 1);
   assert.match(dom, /BREACHING<\/span> <b>service_b-availability<\/b>/);
   assert.match(dom, /<span class="alert">page 1h\/5m &gt; 14\.4x<\/span>/);
-  assert.ok(elements(dom, 'g', 'edge').some((e) => e.class.split(' ').includes('failing')), 'a red edge');
+  assert.ok(
+    elements(dom, 'g', 'edge').some((e) => e.class.split(' ').includes('failing')),
+    'a red edge',
+  );
   assert.ok(elements(dom, 'tr', 'log').some((r) => r['data-status'] === '503'));
   const file = join(work, 'dashboard.png');
   await screenshot(obs.dashboard.url, file);
@@ -128,15 +159,25 @@ test('Grafana dashboards (envoy/grafana/) are generated from host/observe/grafan
   const candidates: Record<string, string[]> = { service: ['service_b'], namespace: ['default'], workload: ['service_b-v1', 'service_a'] };
   let queries = 0;
   for (const d of DASHBOARDS) {
-    assert.equal(readFileSync(join(repoRoot, grafanaFile(d)), 'utf8'), JSON.stringify(grafanaDashboard(d), null, 2) + '\n', `${grafanaFile(d)} is stale: npm run gen:grafana`);
+    assert.equal(
+      readFileSync(join(repoRoot, grafanaFile(d)), 'utf8'),
+      JSON.stringify(grafanaDashboard(d), null, 2) + '\n',
+      `${grafanaFile(d)} is stale: npm run gen:grafana`,
+    );
     const names = d.variables.map((v) => v.name);
-    const choices = names.reduce<Record<string, string>[]>((acc, n) => acc.flatMap((c) => candidates[n].map((v) => ({ ...c, [n]: v }))), [{}]);
+    const choices = names.reduce<Record<string, string>[]>(
+      (acc, n) => acc.flatMap((c) => candidates[n].map((v) => ({ ...c, [n]: v }))),
+      [{}],
+    );
     // Each variable's query offers values (the first candidate: a workload that receives calls).
     for (const v of d.variables) {
       const m = /^label_values\((.*), (\w+)\)$/.exec(v.query)!;
       const sel = names.reduce((e, n) => e.replaceAll(`$${n}`, candidates[n][0]), m[1]);
       const r = await prom().query(`count by (${m[2]}) (${sel})`);
-      assert.ok(r.some((x) => x.metric[m[2]] === candidates[v.name][0]), `${d.uid} variable ${v.name}: ${candidates[v.name][0]} among its values`);
+      assert.ok(
+        r.some((x) => x.metric[m[2]] === candidates[v.name][0]),
+        `${d.uid} variable ${v.name}: ${candidates[v.name][0]} among its values`,
+      );
     }
     for (const p of d.panels) {
       for (const e of p.exprs) {
@@ -157,10 +198,21 @@ test('Grafana dashboards (envoy/grafana/) are generated from host/observe/grafan
 test('without Prometheus the dashboard scrapes the sidecars itself and says so: same topology, no SLO status', async () => {
   const d = await startDashboard({ targets: meshTargets(mesh) });
   try {
-    const s = await until(async () => { const x = await d.state(); return x.edges.length === 2 ? x : null; }, 30_000, 'two edges from direct scraping', 500);
+    const s = await until(
+      async () => {
+        const x = await d.state();
+        return x.edges.length === 2 ? x : null;
+      },
+      30_000,
+      'two edges from direct scraping',
+      500,
+    );
     assert.equal(s.source, 'scrape');
     assert.match(s.note, /^no Prometheus: the dashboard scrapes 3 sidecars itself/);
-    assert.deepEqual(s.nodes.map((n) => n.id), ['service_a.default', 'service_b-v1.default', 'service_b-v2.default']);
+    assert.deepEqual(
+      s.nodes.map((n) => n.id),
+      ['service_a.default', 'service_b-v1.default', 'service_b-v2.default'],
+    );
     for (const e of s.edges) {
       assert.equal(e.source, 'service_a.default');
       assert.equal(e.mtls, 'mutual_tls');

@@ -40,13 +40,22 @@ test('compose demo: rendered sidecar configs match the compose services and pass
       if (String(c.name).startsWith('outbound|')) {
         assert.match(sa.address, /^sidecar_b_v[12]$/, c.name);
         assert.equal(sa.port_value, 15006);
-        assert.equal(c.transport_socket.typed_config.common_tls_context.tls_certificates[0].certificate_chain.filename.split('/')[1], 'demo');
+        assert.equal(
+          c.transport_socket.typed_config.common_tls_context.tls_certificates[0].certificate_chain.filename.split('/')[1],
+          'demo',
+        );
       } else {
         assert.equal(listensOn(sa.address), sa.port_value, `${name} ${c.name} -> ${sa.address}:${sa.port_value}`);
       }
     }
     // Envoy accepts it, with the compose paths mapped to this machine.
-    const local = JSON.parse(JSON.stringify(bootstrap).split('"/demo/').join(JSON.stringify(dir + '/').slice(0, -1)).split('/etc/asmesh/wasm/').join(join(repoRoot, 'build') + '/'));
+    const local = JSON.parse(
+      JSON.stringify(bootstrap)
+        .split('"/demo/')
+        .join(JSON.stringify(dir + '/').slice(0, -1))
+        .split('/etc/asmesh/wasm/')
+        .join(join(repoRoot, 'build') + '/'),
+    );
     const v = await validateBootstrap(local);
     assert.equal(v.ok, true, `${name}: ${v.output}`);
   }

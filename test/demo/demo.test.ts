@@ -26,10 +26,17 @@ function runDemo(env: Record<string, string>): Promise<{ code: number | null; st
     const child = spawn(process.execPath, [join(repoRoot, 'dist/asmesh.mjs'), 'demo'], { cwd: repoRoot, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -39,7 +46,8 @@ test('npm run demo --once: every scenario passes in real Envoy, and the report s
   const report = r.stdout.slice(r.stdout.indexOf('=== asmesh demo report ==='));
   assert.ok(report.startsWith('=== asmesh demo report ==='), `no report:\n${r.stdout}\n${r.stderr}`);
   // Progress came first, with the three sidecars started.
-  for (const s of ['sidecar_b_v1', 'sidecar_b_v2', 'sidecar_a']) assert.match(r.stdout, new RegExp(`\\[demo\\] started ${s} \\(Envoy: .*mTLS STRICT`));
+  for (const s of ['sidecar_b_v1', 'sidecar_b_v2', 'sidecar_a'])
+    assert.match(r.stdout, new RegExp(`\\[demo\\] started ${s} \\(Envoy: .*mTLS STRICT`));
 
   // Envoy-native features and mTLS do not depend on our filters.
   assert.match(report, /\[PASS\] plaintext to sidecar_b_v1 inbound is refused/);
@@ -64,14 +72,21 @@ test('npm run demo --once: every scenario passes in real Envoy, and the report s
       /\[PASS\] GET \/info, sa\/sleep, JWT signed by another key: 401 "Jwt verification fails"/,
       /\[PASS\] DELETE \/data, sa\/sleep, valid JWT: 403/,
       /\[PASS\] GET \/info from ns\/evil\/sa\/intruder \(mTLS\), valid JWT: 403 "RBAC: access denied"/,
-    ]) assert.match(report, line);
+    ])
+      assert.match(report, line);
   }
   if (!missing.includes('telemetry')) {
-    assert.match(report, /\[PASS\] sidecar_a counts every request it sent \(reporter=source\): istio_requests_total (\d+), requests sent \1\n/);
+    assert.match(
+      report,
+      /\[PASS\] sidecar_a counts every request it sent \(reporter=source\): istio_requests_total (\d+), requests sent \1\n/,
+    );
     assert.match(report, /\[PASS\] service_b sidecars count every request they received/);
     assert.match(report, /\[PASS\] custom dimension end_user/);
     // Denied requests (authz answers 401/403 before telemetry's request phase) name their caller too.
-    assert.match(report, /\[PASS\] destination labels name the caller of every request, served or denied \(source_workload, source_principal\): (\d+) from service_a \/ spiffe:\/\/cluster\.local\/ns\/default\/sa\/sleep \(expected \1\), of them (\d+) denied 401\/403 \(expected \2\)\n/);
+    assert.match(
+      report,
+      /\[PASS\] destination labels name the caller of every request, served or denied \(source_workload, source_principal\): (\d+) from service_a \/ spiffe:\/\/cluster\.local\/ns\/default\/sa\/sleep \(expected \1\), of them (\d+) denied 401\/403 \(expected \2\)\n/,
+    );
     if (!missing.includes('authz')) {
       assert.match(report, /of them [1-9]\d* denied 401\/403/);
       assert.match(report, /\[PASS\] the denied mTLS intruder is counted with its own principal: 1 with source_principal/);
@@ -89,13 +104,23 @@ test('npm run demo --once: every scenario passes in real Envoy, and the report s
 });
 
 test('interactive demo: prints the URLs to try, answers them, and stops on SIGINT', async () => {
-  const child = spawn(process.execPath, [join(repoRoot, 'dist/asmesh.mjs'), 'demo'], { cwd: repoRoot, env: { ...process.env, ENVOY_BIN: envoyBin, DEMO_ONCE: '' } });
+  const child = spawn(process.execPath, [join(repoRoot, 'dist/asmesh.mjs'), 'demo'], {
+    cwd: repoRoot,
+    env: { ...process.env, ENVOY_BIN: envoyBin, DEMO_ONCE: '' },
+  });
   let stdout = '';
-  child.stdout.on('data', (d) => { stdout += d; });
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
   child.stderr.on('data', () => {});
   const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
   try {
-    await until(() => stdout.includes('Ctrl-C to stop.'), 180_000, () => `the demo to say Ctrl-C to stop; it said:\n${stdout}`, 100);
+    await until(
+      () => stdout.includes('Ctrl-C to stop.'),
+      180_000,
+      () => `the demo to say Ctrl-C to stop; it said:\n${stdout}`,
+      100,
+    );
     assert.match(stdout, /The mesh keeps running\. Try:/);
     const url = /curl (http:\/\/127\.0\.0\.1:\d+\/info) +# 403: no JWT/.exec(stdout);
     assert.ok(url, stdout);
@@ -120,10 +145,19 @@ test('a filter that is not built: the demo says so, runs without it, and does no
   const mesh = await startMesh({ root, work: join(root, 'work'), progress: (s) => progress.push(s) });
   try {
     assert.deepEqual(mesh.missing, ['steering']);
-    assert.ok(progress.includes('steering filter not built (build/steering.wasm missing): its sidecars run without it'), progress.join('\n'));
+    assert.ok(
+      progress.includes('steering filter not built (build/steering.wasm missing): its sidecars run without it'),
+      progress.join('\n'),
+    );
     const { checks } = await runScenarios(mesh, () => {});
     const steering = checks.filter((c) => c.group === 'steering' || c.group === 'canary');
-    assert.deepEqual(steering.map((c) => [c.ok, c.detail]), [[null, 'not run: steering filter not built'], [null, 'not run: steering filter not built']]);
+    assert.deepEqual(
+      steering.map((c) => [c.ok, c.detail]),
+      [
+        [null, 'not run: steering filter not built'],
+        [null, 'not run: steering filter not built'],
+      ],
+    );
     // Without steering, Envoy's own default route serves everything (v1), and authz still decides.
     assert.equal(checks.find((c) => c.name === 'GET /info, sa/sleep, valid JWT')?.ok, true);
     assert.match(checks.find((c) => c.name === 'GET /info, sa/sleep, valid JWT')!.detail, /from service_b\/v1/);

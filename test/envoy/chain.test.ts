@@ -17,7 +17,12 @@ const outDir = join(repoRoot, '.tmp', 'envoy-fixtures');
 
 /** Compiles the fixture (when changed) and mounts it under each name. */
 async function compile(fixture: string, names: string[]): Promise<void> {
-  await compileAs([`test/envoy/fixtures/${fixture}.ts`], `.tmp/envoy-fixtures/${fixture}.wasm`, ['--config', 'asconfig.json', '--target', 'example']);
+  await compileAs([`test/envoy/fixtures/${fixture}.ts`], `.tmp/envoy-fixtures/${fixture}.wasm`, [
+    '--config',
+    'asconfig.json',
+    '--target',
+    'example',
+  ]);
   for (const name of names) copyFileSync(join(outDir, `${fixture}.wasm`), join(outDir, `${name}.wasm`));
 }
 
@@ -39,7 +44,12 @@ const scenario: Scenario = {
     {
       name: 'local reply from b: encoders b, a only',
       request: { path: '/', headers: { 'x-reply': 'b' } },
-      expect: { status: 418, servedBy: null, body: 'teapot from b', responseHeaders: { 'x-saw-a': '418', 'x-saw-b': '418', 'x-saw-c': null } },
+      expect: {
+        status: 418,
+        servedBy: null,
+        body: 'teapot from b',
+        responseHeaders: { 'x-saw-a': '418', 'x-saw-b': '418', 'x-saw-c': null },
+      },
     },
     {
       name: 'local reply from a: encoder a only',
@@ -56,13 +66,21 @@ const scenario: Scenario = {
   logs: [/(c c c: c: log[\s\S]*){4}/, /(b b b: b: log[\s\S]*){4}/],
 };
 
-test('filter chain semantics [harness]', async () => { await runInHarness(scenario, { wasmDir: outDir }); });
-test('filter chain semantics [envoy]', async () => { await runInEnvoy(scenario, { wasmDir: outDir }); });
+test('filter chain semantics [harness]', async () => {
+  await runInHarness(scenario, { wasmDir: outDir });
+});
+test('filter chain semantics [envoy]', async () => {
+  await runInEnvoy(scenario, { wasmDir: outDir });
+});
 
 /** The header lines the `hdr` fixture logged, with per-request values (ids, dates, timings) masked. */
 function headerLines(log: string): string[] {
-  const lines = [...log.matchAll(/wasm log (hdr2?) hdr2? hdr2?: ((?:REQ|RESP|LOG-REQ|LOG-RESP) .*)/g)].map((m) => `${m[1]} ${m[2]!}`
-    .replace(/x-request-id=\S+/, 'x-request-id=*').replace(/date=.*? GMT/, 'date=*').replace(/x-envoy-upstream-service-time=\d+/, 'x-envoy-upstream-service-time=*'));
+  const lines = [...log.matchAll(/wasm log (hdr2?) hdr2? hdr2?: ((?:REQ|RESP|LOG-REQ|LOG-RESP) .*)/g)].map((m) =>
+    `${m[1]} ${m[2]!}`
+      .replace(/x-request-id=\S+/, 'x-request-id=*')
+      .replace(/date=.*? GMT/, 'date=*')
+      .replace(/x-envoy-upstream-service-time=\d+/, 'x-envoy-upstream-service-time=*'),
+  );
   // Per filter, in order (the two filters' lines interleave differently in the two hosts).
   return [...lines.filter((l) => l.startsWith('hdr ')), ...lines.filter((l) => l.startsWith('hdr2 '))];
 }
@@ -70,7 +88,11 @@ function headerLines(log: string): string[] {
 test('a filter sees the same request and response headers, in the same order, in the harness and in Envoy', async () => {
   // hdr, then replier `a` (answers 418 on `x-reply: a`), then hdr2: hdr's encoder sees a's local
   // reply; hdr2 never sees that request, but both log what the header maps hold in proxy_on_log.
-  const mounted = [{ name: 'hdr', config: '' }, { name: 'a', config: 'a' }, { name: 'hdr2', config: '' }];
+  const mounted = [
+    { name: 'hdr', config: '' },
+    { name: 'a', config: 'a' },
+    { name: 'hdr2', config: '' },
+  ];
   const scenario = { name: 'headers', filters: mounted } as unknown as Scenario;
   const requests: { method: string; path: string; headers: Record<string, string>; body?: string }[] = [
     { method: 'POST', path: '/p?q=1', headers: { 'x-a': '1', 'user-agent': 'ua' }, body: 'hello' },
@@ -87,7 +109,8 @@ test('a filter sees the same request and response headers, in the same order, in
   try {
     // One keep-alive connection, as the scenario runner sends (Envoy adds `connection: close` for a closing client).
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    for (const r of requests) await envoy.request(r.path, { method: r.method, headers: { host: 'service_b', ...r.headers }, body: r.body, agent });
+    for (const r of requests)
+      await envoy.request(r.path, { method: r.method, headers: { host: 'service_b', ...r.headers }, body: r.body, agent });
     agent.destroy();
     await envoy.waitForLog(/(hdr2 hdr2 hdr2: LOG-RESP[\s\S]*){4}/);
     assert.equal(harness.filter((l) => l.startsWith('hdr ')).length, 16);

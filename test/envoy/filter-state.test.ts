@@ -25,7 +25,10 @@ const lines = (log: string) => [...log.matchAll(/wasm log reader reader reader: 
 
 test('proxy_set_property in one VM is filter state the next filter reads, in Envoy and in the harness alike', async () => {
   await compile();
-  const mounted = [{ name: 'writer', config: 'writer' }, { name: 'reader', config: 'reader' }];
+  const mounted = [
+    { name: 'writer', config: 'writer' },
+    { name: 'reader', config: 'reader' },
+  ];
   const requests: Record<string, string>[] = [{ 'x-set': 'v1' }, {}, { 'x-set': 'v3', 'x-reply': '1' }];
   const chain = await HarnessChain.load({ name: 'state', filters: mounted } as unknown as Scenario, { wasmDir: outDir });
   for (const headers of requests) await chain.request({ path: '/', headers });

@@ -19,8 +19,16 @@ const example = { name: 'example', config: { header: 'x-asmesh-example', value: 
 
 /** True while `pid` runs (a zombie waiting to be reaped counts as gone). */
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); } catch { return false; }
-  try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** Resolves once `pid` is gone; throws if it outlives `ms`. */
@@ -50,7 +58,11 @@ test('launcher: starts Envoy on loopback ports, routes through the example filte
     const echoed = JSON.parse(viaDefault.body);
     assert.equal(echoed.path, '/hello?x=1');
     assert.equal(echoed.headers['x-test'], 'a');
-    const viaHeader = await envoy.request('/v2', { method: 'POST', body: 'payload', headers: { host: 'service_b', 'x-asmesh-cluster': 'outbound|80|v2|service_b' } });
+    const viaHeader = await envoy.request('/v2', {
+      method: 'POST',
+      body: 'payload',
+      headers: { host: 'service_b', 'x-asmesh-cluster': 'outbound|80|v2|service_b' },
+    });
     assert.equal(viaHeader.headers['x-served-by'], 'service_b/v2');
     assert.equal(JSON.parse(viaHeader.body).body, 'payload');
     assert.equal(upstreams.get('outbound|80|v2|service_b').requests.at(-1)!.method, 'POST');
@@ -71,7 +83,11 @@ test('launcher: an Envoy started by a process that exits is killed with it', asy
     const envoy = await startEnvoy({ filters: [] });
     console.log('PID=' + envoy.pid);
     process.exit(0);`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: repoRoot, timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    cwd: repoRoot,
+    timeout: 60_000,
+  });
   const pid = Number(r.stdout.match(/PID=(\d+)/)?.[1]);
   assert.ok(pid > 0, `no pid printed: ${r.stdout}${r.stderr}`);
   assert.ok(await gone(pid), `Envoy ${pid} outlived its parent`);
@@ -83,7 +99,11 @@ test('launcher: an Envoy whose parent is killed by SIGKILL dies with it', async 
     const envoy = await startEnvoy({ filters: [] });
     console.log('PID=' + envoy.pid);
     process.kill(process.pid, 'SIGKILL');`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: repoRoot, timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    cwd: repoRoot,
+    timeout: 60_000,
+  });
   assert.equal(r.signal, 'SIGKILL');
   const pid = Number(r.stdout.match(/PID=(\d+)/)?.[1]);
   assert.ok(pid > 0, `no pid printed: ${r.stdout}${r.stderr}`);
@@ -107,20 +127,31 @@ test('launcher: runEnvoyExpectingFailure reports an Envoy that started anyway', 
 test('envoy --mode validate accepts the sidecar routes and clusters, and rejects a broken route', async () => {
   const ok = await validateConfig({ filters: [example] });
   assert.equal(ok.ok, true, ok.output);
-  const bad = await validateConfig({ filters: [], edit: (b) => { connectionManagers(b)[0]!.route_config.virtual_hosts[0].routes[1].route = {}; } });
+  const bad = await validateConfig({
+    filters: [],
+    edit: (b) => {
+      connectionManagers(b)[0]!.route_config.virtual_hosts[0].routes[1].route = {};
+    },
+  });
   assert.equal(bad.ok, false);
 });
 
 test('envoy/sidecar.yaml as shipped serves in Envoy, and every asmesh metric reaches /stats/prometheus with its labels', async () => {
   const sidecar = parse(readFileSync(SIDECAR_YAML, 'utf8'));
   const steering = connectionManagers(sidecar)[0]!.http_filters.find((f: any) => f.name === 'asmesh.steering');
-  assert.deepEqual(JSON.parse(steering.typed_config.config.configuration.value), istioSpec('virtualservice-steering.yaml'), 'steering config = the seed VirtualService spec');
+  assert.deepEqual(
+    JSON.parse(steering.typed_config.config.configuration.value),
+    istioSpec('virtualservice-steering.yaml'),
+    'steering config = the seed VirtualService spec',
+  );
   const upstreams = await Upstreams.start();
   // The shipped file as is; only the flush interval is short, so histograms reach /stats/prometheus soon.
   const envoy = await startEnvoy({ upstreams: upstreams.endpoints(), statsFlushMs: 200 });
   try {
-    assert.deepEqual(connectionManagers(envoy.bootstrap)[0]!.http_filters.map((f: any) => f.name),
-      ['asmesh.steering', 'asmesh.authz', 'asmesh.telemetry', 'envoy.filters.http.router']);
+    assert.deepEqual(
+      connectionManagers(envoy.bootstrap)[0]!.http_filters.map((f: any) => f.name),
+      ['asmesh.steering', 'asmesh.authz', 'asmesh.telemetry', 'envoy.filters.http.router'],
+    );
     const jason = await envoy.request('/', { headers: { host: 'service_b', 'end-user': 'jason' } });
     assert.equal(jason.status, 200);
     assert.equal(jason.headers['x-served-by'], 'service_b/v2');
@@ -131,10 +162,14 @@ test('envoy/sidecar.yaml as shipped serves in Envoy, and every asmesh metric rea
     const counters = [...(await envoy.stats())].filter(([name]) => name.startsWith('wasmcustom.'));
     const filters = new Set(counters.map(([name]) => /(?:^|;)(?:wasmcustom\.)?(asmesh_[a-z]+|istio)_[^;]*$/.exec(name)?.[1]));
     for (const f of ['asmesh_steering', 'asmesh_authz', 'istio']) assert.ok(filters.has(f), `no ${f} counters in /stats`);
-    const exp = await until(async () => {
-      const e = parseExposition(await envoy.prometheus());
-      return e.samples.some((x) => x.name === 'istio_request_duration_milliseconds_count') ? e : null;
-    }, 20_000, 'histograms on /stats/prometheus');
+    const exp = await until(
+      async () => {
+        const e = parseExposition(await envoy.prometheus());
+        return e.samples.some((x) => x.name === 'istio_request_duration_milliseconds_count') ? e : null;
+      },
+      20_000,
+      'histograms on /stats/prometheus',
+    );
     for (const [name, value] of counters) {
       const parts = name.slice('wasmcustom.'.length).split(';');
       const metric = parts.pop()!;
@@ -144,7 +179,10 @@ test('envoy/sidecar.yaml as shipped serves in Envoy, and every asmesh metric rea
       assert.equal(found.value, value, `${name}: value`);
     }
     const steered = exp.samples.filter((x) => x.name === 'asmesh_steering_decisions_total');
-    assert.deepEqual(steered.map((x) => [x.labels.subset, x.value]).sort(), [['v1', 1], ['v2', 1]]);
+    assert.deepEqual(steered.map((x) => [x.labels.subset, x.value]).sort(), [
+      ['v1', 1],
+      ['v2', 1],
+    ]);
     assert.equal(select(exp, 'istio_requests_total', { reporter: 'source', response_code: '200' }).length, 1);
     // Nothing asmesh emits keeps label text in its name (`route_0_subset_v2_asmesh_...` was the bug).
     for (const x of exp.samples) assert.doesNotMatch(x.name, /.(asmesh_|istio_)/, `${x.name}: labels left in the name`);
@@ -162,13 +200,19 @@ test('renderer: loopback ports, build/ wasm paths, mounted filters in chain orde
   assert.deepEqual(b.admin.address, { socket_address: { address: '127.0.0.1', port_value: 0 } });
   const filters = connectionManagers(b)[0]!.http_filters.map((f: any) => f.name);
   assert.deepEqual(filters, ['asmesh.example', 'asmesh.steering', 'asmesh.telemetry', 'envoy.filters.http.router']);
-  assert.deepEqual(wasmFiles(b), ['example', 'steering', 'telemetry'].map((n) => join(repoRoot, 'build', `${n}.wasm`)));
+  assert.deepEqual(
+    wasmFiles(b),
+    ['example', 'steering', 'telemetry'].map((n) => join(repoRoot, 'build', `${n}.wasm`)),
+  );
   const steering = connectionManagers(b)[0]!.http_filters[1].typed_config.config;
   assert.equal(steering.configuration.value, 'raw');
   assert.equal(steering.vm_config.runtime, 'envoy.wasm.runtime.v8');
   const v1 = b.static_resources.clusters.find((c: any) => c.name === 'outbound|80|v1|service_b');
   assert.equal(v1.type, 'STATIC');
-  assert.deepEqual(v1.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address, { address: '127.0.0.1', port_value: 1234 });
+  assert.deepEqual(v1.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address, {
+    address: '127.0.0.1',
+    port_value: 1234,
+  });
   // Unmapped clusters keep the file's endpoints; the file itself is untouched.
   const v2 = b.static_resources.clusters.find((c: any) => c.name === 'outbound|80|v2|service_b');
   assert.equal(v2.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address, 'service_b_v2');
@@ -182,13 +226,19 @@ test('echo upstream: identity, JSON echo, x-echo-status, x-echo-delay-ms, routes
     assert.equal(r.status, 418);
     assert.equal(r.headers['x-served-by'], 'service_b/v1');
     const body = JSON.parse(r.body);
-    assert.deepEqual([body.served_by, body.method, body.path, body.body, body.headers['x-a']], ['service_b/v1', 'PUT', '/p?q=1', 'abc', '1']);
+    assert.deepEqual(
+      [body.served_by, body.method, body.path, body.body, body.headers['x-a']],
+      ['service_b/v1', 'PUT', '/p?q=1', 'abc', '1'],
+    );
     server.setRoute('/jwks.json', { status: 200, headers: { 'content-type': 'application/json' }, body: '{"keys":[]}' });
     assert.equal((await send(server.url, '/jwks.json?v=2')).body, '{"keys":[]}');
     const t0 = Date.now();
     await send(server.url, '/slow', { headers: { 'x-echo-delay-ms': '150' } });
     assert.ok(Date.now() - t0 >= 140);
-    assert.deepEqual(server.requests.map((q) => q.path), ['/p?q=1', '/jwks.json?v=2', '/slow']);
+    assert.deepEqual(
+      server.requests.map((q) => q.path),
+      ['/p?q=1', '/jwks.json?v=2', '/slow'],
+    );
   } finally {
     await server.close();
   }
@@ -201,7 +251,12 @@ test('docker-compose mounts envoy/sidecar.yaml and build/*.wasm where the sideca
   assert.match(envoy.image, /^envoyproxy\/envoy:v1\.40\.\d+$/);
   assert.equal(envoy.image, `envoyproxy/envoy:v${ENVOY_VERSION}`);
   const configPath = envoy.command[envoy.command.indexOf('-c') + 1];
-  const mounts = new Map<string, string>(envoy.volumes.map((v: string) => { const [src, dst] = v.split(':'); return [dst!, src!]; }));
+  const mounts = new Map<string, string>(
+    envoy.volumes.map((v: string) => {
+      const [src, dst] = v.split(':');
+      return [dst!, src!];
+    }),
+  );
   assert.equal(mounts.get(configPath), './sidecar.yaml', 'compose mounts envoy/sidecar.yaml as the Envoy config');
   const wasmDir = '/etc/asmesh/wasm';
   assert.equal(mounts.get(wasmDir), '../build');

@@ -51,11 +51,14 @@ test('stream(): a buffered body grows across chunks', async () => {
   assert.equal(s.requestHeadersPhase({ ':path': '/', 'x-op': 'none' }), 0);
   assert.equal(s.requestBodyPhase('buffer', false), 1); // StopIterationAndBuffer
   assert.equal(s.requestBodyPhase('-more', true), 0);
-  assert.deepEqual(plugin.logsAt('info').filter((m) => m.startsWith('request_body')), [
-    'request_body size=6 eos=0 rc=0 body=buffer',
-    // The probe wrapped the first chunk in < >; Envoy's buffer keeps that edit.
-    'request_body size=13 eos=1 rc=0 body=<buffer>-more',
-  ]);
+  assert.deepEqual(
+    plugin.logsAt('info').filter((m) => m.startsWith('request_body')),
+    [
+      'request_body size=6 eos=0 rc=0 body=buffer',
+      // The probe wrapped the first chunk in < >; Envoy's buffer keeps that edit.
+      'request_body size=13 eos=1 rc=0 body=<buffer>-more',
+    ],
+  );
   s.complete();
   assert.deepEqual(plugin.logsAt('info').slice(-3), [`on_log ${s.contextId}`, `on_done ${s.contextId}`, `on_delete ${s.contextId}`]);
 });

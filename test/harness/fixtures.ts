@@ -17,7 +17,10 @@ export async function compileAs(sources: string[], out: string, options: string[
     mkdirSync(dirname(outPath), { recursive: true });
     const asc = await import('assemblyscript/asc');
     const stderr = asc.createMemoryStream();
-    const { error } = await asc.main([sources[0]!, '--baseDir', repoRoot, '--outFile', outPath, ...options], { stdout: asc.createMemoryStream(), stderr });
+    const { error } = await asc.main([sources[0]!, '--baseDir', repoRoot, '--outFile', outPath, ...options], {
+      stdout: asc.createMemoryStream(),
+      stderr,
+    });
     if (error) throw new Error(`asc failed for ${sources[0]}: ${error.message}\n${stderr.toString()}`);
   }
   return new Uint8Array(readFileSync(outPath));
@@ -26,8 +29,16 @@ export async function compileAs(sources: string[], out: string, options: string[
 export function fixture(name: string): Promise<Uint8Array> {
   // Our own (empty) asconfig: the repository's would route abort/trace/seed to the SDK runtime.
   return compileAs([`test/fixtures/${name}.ts`], `.tmp/fixtures/${name}.wasm`, [
-    '--config', 'test/fixtures/asconfig.json', '--runtime', 'stub',
-    '--use', `abort=test/fixtures/${name}/probeAbort`, '--optimizeLevel', '1', '--exportStart', '_initialize',
+    '--config',
+    'test/fixtures/asconfig.json',
+    '--runtime',
+    'stub',
+    '--use',
+    `abort=test/fixtures/${name}/probeAbort`,
+    '--optimizeLevel',
+    '1',
+    '--exportStart',
+    '_initialize',
   ]);
 }
 
@@ -39,7 +50,10 @@ export function lines(logs: { message: string }[], prefix: string): string[] {
 /** The one log message starting with `prefix`; fails when there is not exactly one. */
 export function line(logs: { message: string }[], prefix: string): string {
   const found = lines(logs, prefix);
-  if (found.length !== 1) throw new Error(`expected one log line starting "${prefix}", got ${JSON.stringify(found)}\nall: ${logs.map((l) => l.message).join('\n')}`);
+  if (found.length !== 1)
+    throw new Error(
+      `expected one log line starting "${prefix}", got ${JSON.stringify(found)}\nall: ${logs.map((l) => l.message).join('\n')}`,
+    );
   return found[0]!;
 }
 

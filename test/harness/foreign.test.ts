@@ -15,7 +15,14 @@ test('clear_route_cache is recorded per request; an unknown function is NotFound
 
 function verifyArgs(hash: string, publicKeyDer: Uint8Array, signature: Uint8Array, text: string): string {
   const enc = new TextEncoder();
-  return Buffer.from(encodeMessage([[1, enc.encode(hash)], [2, publicKeyDer], [3, signature], [4, enc.encode(text)]])).toString('hex');
+  return Buffer.from(
+    encodeMessage([
+      [1, enc.encode(hash)],
+      [2, publicKeyDer],
+      [3, signature],
+      [4, enc.encode(text)],
+    ]),
+  ).toString('hex');
 }
 
 async function verify(args: string, opts = {}) {
@@ -42,13 +49,24 @@ test('verify_signature can be left unregistered: NotFound', async () => {
   const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const der = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
   const plugin = await probe({ foreignFunctions: { verifySignature: false } });
-  const r = await plugin.http(request('verify', { 'x-args': verifyArgs('sha256', der, new Uint8Array(64), 'x') }, { body: 'x', bodyFrames: 'last-chunk' }));
+  const r = await plugin.http(
+    request('verify', { 'x-args': verifyArgs('sha256', der, new Uint8Array(64), 'x') }, { body: 'x', bodyFrames: 'last-chunk' }),
+  );
   assert.equal(line(r.logs, 'verify rc='), 'verify rc=1 hex=');
 });
 
 test('a test registers a foreign function by name: the module gets its result', async () => {
   const seen: string[] = [];
-  const plugin = await probe({ foreignFunctions: { functions: { no_such_function: (args) => { seen.push(Buffer.from(args).toString('hex')); return Uint8Array.of(1, 2); } } } });
+  const plugin = await probe({
+    foreignFunctions: {
+      functions: {
+        no_such_function: (args) => {
+          seen.push(Buffer.from(args).toString('hex'));
+          return Uint8Array.of(1, 2);
+        },
+      },
+    },
+  });
   const r = await plugin.http(request('foreign'));
   assert.equal(line(r.logs, 'unknown rc='), 'unknown rc=0');
   assert.equal(seen.length, 1);

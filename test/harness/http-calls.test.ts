@@ -10,7 +10,11 @@ test('http call: recorded, answered on the ROOT context, request paused until th
   assert.equal(paused.upstreamRequest, null);
   const calls = plugin.pendingHttpCalls();
   assert.equal(calls.length, 1);
-  assert.deepEqual(calls[0]!.headers, [[':method', 'POST'], [':path', '/check'], [':authority', 'authz']]);
+  assert.deepEqual(calls[0]!.headers, [
+    [':method', 'POST'],
+    [':path', '/check'],
+    [':authority', 'authz'],
+  ]);
   assert.equal(Buffer.from(calls[0]!.body).toString(), 'payload');
   assert.equal(calls[0]!.cluster, 'authz');
   assert.equal(calls[0]!.timeoutMs, 500);
@@ -24,7 +28,10 @@ test('http call: recorded, answered on the ROOT context, request paused until th
   assert.equal(line(logs, 'continue rc='), 'continue rc=0');
   assert.equal(done.paused, undefined);
   assert.equal(done.response.status, 200);
-  assert.deepEqual(done.upstreamRequest!.headers.find(([k]) => k === 'x-auth'), ['x-auth', '200']);
+  assert.deepEqual(
+    done.upstreamRequest!.headers.find(([k]) => k === 'x-auth'),
+    ['x-auth', '200'],
+  );
   assert.equal(plugin.pendingHttpCalls().length, 0);
 });
 
@@ -57,6 +64,9 @@ test('tokens increase per call', async () => {
   const plugin = await probe();
   await plugin.http(request('http-call', { 'x-cluster': 'authz' }));
   await plugin.http(request('http-call', { 'x-cluster': 'authz' }));
-  assert.deepEqual(plugin.pendingHttpCalls().map((c) => c.token), [1, 2]);
+  assert.deepEqual(
+    plugin.pendingHttpCalls().map((c) => c.token),
+    [1, 2],
+  );
   assert.deepEqual(lines(plugin.logs, 'http_call rc='), ['http_call rc=0 token=1', 'http_call rc=0 token=2']);
 });

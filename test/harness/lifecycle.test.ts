@@ -28,14 +28,22 @@ test('a module without the ABI version export is refused', async () => {
 
 test('every phase in order, with end_of_stream flags, then log, done, delete', async () => {
   const plugin = await probe();
-  const r = await plugin.http(request('none', {}, { body: 'b', trailers: { 'x-t': 'tv' }, upstream: { status: 200, body: 'resp', trailers: { 'x-rt': '1' } } }));
-  assert.deepEqual(r.phases.map((p) => p.phase), ['request_headers', 'request_body', 'request_trailers', 'response_headers', 'response_body', 'response_trailers']);
+  const r = await plugin.http(
+    request('none', {}, { body: 'b', trailers: { 'x-t': 'tv' }, upstream: { status: 200, body: 'resp', trailers: { 'x-rt': '1' } } }),
+  );
+  assert.deepEqual(
+    r.phases.map((p) => p.phase),
+    ['request_headers', 'request_body', 'request_trailers', 'response_headers', 'response_body', 'response_trailers'],
+  );
   assert.equal(line(r.logs, 'request_headers'), 'request_headers count=4 eos=0');
   assert.equal(line(r.logs, 'request_body'), 'request_body size=1 eos=0 rc=0 body=b');
   assert.equal(line(r.logs, 'request_trailers'), 'request_trailers count=1 x-t=tv');
   assert.equal(line(r.logs, 'response_body'), 'response_body size=4 eos=0 body=resp');
   assert.equal(line(r.logs, 'response_trailers'), 'response_trailers count=1');
-  assert.deepEqual(r.logs.slice(-3).map((l) => l.message), [`on_log ${r.contextId}`, `on_done ${r.contextId}`, `on_delete ${r.contextId}`]);
+  assert.deepEqual(
+    r.logs.slice(-3).map((l) => l.message),
+    [`on_log ${r.contextId}`, `on_done ${r.contextId}`, `on_delete ${r.contextId}`],
+  );
   assert.deepEqual(r.upstreamRequest!.trailers, [['x-t', 'tv']]);
 });
 
@@ -59,7 +67,10 @@ test('fail open: a trap lets the request through without the filter', async () =
   const r = await plugin.http(request('trap'));
   assert.equal(r.response.status, 200);
   assert.notEqual(r.upstreamRequest, null);
-  assert.equal(r.response.headers.some(([k]) => k === 'x-probe'), false);
+  assert.equal(
+    r.response.headers.some(([k]) => k === 'x-probe'),
+    false,
+  );
 });
 
 test('proxy_close_stream resets the stream: no response, details wasm_fail_stream', async () => {
@@ -75,13 +86,26 @@ test('misc host calls: log level, bad log level, WASI, effective context, contin
   const plugin = await probe();
   const r = await plugin.http(request('misc'));
   const expected: Record<string, string> = {
-    log_level: 'rc=0 level=0', log_bad_level: 'rc=2', random: 'rc=0', fd_write: 'rc=0 written=12',
-    effective_bad: 'rc=2', effective_root: 'rc=0', effective_self: 'rc=0', continue_bad: 'rc=2', continue_downstream: 'rc=2',
+    log_level: 'rc=0 level=0',
+    log_bad_level: 'rc=2',
+    random: 'rc=0',
+    fd_write: 'rc=0 written=12',
+    effective_bad: 'rc=2',
+    effective_root: 'rc=0',
+    effective_self: 'rc=0',
+    continue_bad: 'rc=2',
+    continue_downstream: 'rc=2',
     // An unknown cluster: ParseFailure (measured in Envoy 1.40, test/scenarios/rust.scenarios.ts).
-    grpc_call: 'rc=4', grpc_cancel: 'rc=1', oob: 'rc=6', done: 'rc=0',
+    grpc_call: 'rc=4',
+    grpc_cancel: 'rc=1',
+    oob: 'rc=6',
+    done: 'rc=0',
   };
   for (const [name, rest] of Object.entries(expected)) assert.equal(line(r.logs, name + ' rc='), `${name} ${rest}`);
-  assert.deepEqual(r.logs.filter((l) => l.message === 'from stdout').map((l) => l.level), ['info']);
+  assert.deepEqual(
+    r.logs.filter((l) => l.message === 'from stdout').map((l) => l.level),
+    ['info'],
+  );
 });
 
 test('logsAt and envoyLogLines', async () => {

@@ -8,11 +8,24 @@ test('a local reply is deferred, stops the request even if the callback continue
   assert.equal(line(r.logs, 'local rc='), 'local rc=0');
   assert.equal(r.upstreamRequest, null);
   assert.deepEqual(r.response, {
-    status: 403, local: true, details: 'probe_denied', body: r.response.body, bodyText: 'denied by probe',
-    headers: [[':status', '403'], ['content-length', '15'], ['content-type', 'text/plain'], ['x-why', 'probe'], ['x-probe', 'seen']],
+    status: 403,
+    local: true,
+    details: 'probe_denied',
+    body: r.response.body,
+    bodyText: 'denied by probe',
+    headers: [
+      [':status', '403'],
+      ['content-length', '15'],
+      ['content-type', 'text/plain'],
+      ['x-why', 'probe'],
+      ['x-probe', 'seen'],
+    ],
   });
   // Envoy sends the local reply through this filter's encoder callbacks.
-  assert.deepEqual(r.phases.map((p) => p.phase), ['request_headers', 'response_headers', 'response_body']);
+  assert.deepEqual(
+    r.phases.map((p) => p.phase),
+    ['request_headers', 'response_headers', 'response_body'],
+  );
   // The replying filter still reads the request headers there (Envoy 1.40, test/scenarios/rust.scenarios.ts).
   assert.equal(line(r.logs, 'response_headers'), 'response_headers count=4 eos=0 status=403 request_map=present');
 });

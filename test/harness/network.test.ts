@@ -14,17 +14,54 @@ const probeLines = (log: string) => [...log.matchAll(/wasm log probe probe probe
 
 async function inEnvoy(): Promise<string[]> {
   // The upstream answers and keeps its side open; the client's end then closes both sides in turn.
-  const upstream = createServer((s) => { s.on('data', (d) => { s.write('pong:' + d.toString()); }); });
+  const upstream = createServer((s) => {
+    s.on('data', (d) => {
+      s.write('pong:' + d.toString());
+    });
+  });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
   const upPort = (upstream.address() as AddressInfo).port;
   const envoy = await startEnvoy({
     filters: [],
     edit: (b) => {
-      b.static_resources.clusters.push({ name: 'tcp_up', type: 'STATIC', connect_timeout: '1s', load_assignment: { cluster_name: 'tcp_up', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: upPort } } } }] }] } });
-      b.static_resources.listeners.push({ name: 'tcp', address: { socket_address: { address: '127.0.0.1', port_value: 0 } }, filter_chains: [{ filters: [
-        { name: 'probe', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm', config: { name: 'probe', root_id: 'probe', vm_config: { vm_id: 'probe', runtime: 'envoy.wasm.runtime.v8', code: { local: { filename: wasm } } } } } },
-        { name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', stat_prefix: 'tcp', cluster: 'tcp_up' } },
-      ] }] });
+      b.static_resources.clusters.push({
+        name: 'tcp_up',
+        type: 'STATIC',
+        connect_timeout: '1s',
+        load_assignment: {
+          cluster_name: 'tcp_up',
+          endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: upPort } } } }] }],
+        },
+      });
+      b.static_resources.listeners.push({
+        name: 'tcp',
+        address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
+        filter_chains: [
+          {
+            filters: [
+              {
+                name: 'probe',
+                typed_config: {
+                  '@type': 'type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm',
+                  config: {
+                    name: 'probe',
+                    root_id: 'probe',
+                    vm_config: { vm_id: 'probe', runtime: 'envoy.wasm.runtime.v8', code: { local: { filename: wasm } } },
+                  },
+                },
+              },
+              {
+                name: 'envoy.filters.network.tcp_proxy',
+                typed_config: {
+                  '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
+                  stat_prefix: 'tcp',
+                  cluster: 'tcp_up',
+                },
+              },
+            ],
+          },
+        ],
+      });
     },
   });
   try {
@@ -32,7 +69,10 @@ async function inEnvoy(): Promise<string[]> {
     const reply = await new Promise<string>((resolve, reject) => {
       const c = connect(port, '127.0.0.1', () => c.write('ping'));
       let got = '';
-      c.on('data', (d) => { got += d; if (got === 'pong:ping') c.end(); });
+      c.on('data', (d) => {
+        got += d;
+        if (got === 'pong:ping') c.end();
+      });
       c.on('close', () => resolve(got));
       c.on('error', reject);
     });

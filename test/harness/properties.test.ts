@@ -3,7 +3,11 @@ import { test } from 'node:test';
 import { decodePairs } from '../../host/harness/index.ts';
 import { line, probe, request } from './fixtures.ts';
 
-async function property(path: string, opts: Parameters<typeof probe>[0] = {}, properties: Record<string, never> | Record<string, unknown> = {}) {
+async function property(
+  path: string,
+  opts: Parameters<typeof probe>[0] = {},
+  properties: Record<string, never> | Record<string, unknown> = {},
+) {
   const plugin = await probe(opts);
   const r = await plugin.http(request('property', { 'x-path': path }, { properties: properties as never }));
   const [, rc, hex] = /property rc=(\d+) hex=(.*)/.exec(line(r.logs, 'property rc='))!;
@@ -15,7 +19,12 @@ test('strings raw, integers 8-byte little-endian, booleans 1 byte, doubles IEEE'
   assert.equal((await property('source.port', {}, { 'source.port': 5000 })).bytes.readBigInt64LE(), 5000n);
   assert.deepEqual([...(await property('connection.mtls', {}, { 'connection.mtls': true })).bytes], [1]);
   assert.equal((await property('x.ratio', {}, { 'x.ratio': 0.5 })).bytes.readDoubleLE(), 0.5);
-  assert.equal((await property('connection.uri_san_peer_certificate', {}, { 'connection.uri_san_peer_certificate': 'spiffe://td/ns/a/sa/b' })).bytes.toString(), 'spiffe://td/ns/a/sa/b');
+  assert.equal(
+    (
+      await property('connection.uri_san_peer_certificate', {}, { 'connection.uri_san_peer_certificate': 'spiffe://td/ns/a/sa/b' })
+    ).bytes.toString(),
+    'spiffe://td/ns/a/sa/b',
+  );
 });
 
 test('attributes derived from the stream: request.path, request.method, request.headers as pairs', async () => {
@@ -23,12 +32,21 @@ test('attributes derived from the stream: request.path, request.method, request.
   assert.equal((await property('request.method')).bytes.toString(), 'GET');
   assert.equal((await property('request.host')).bytes.toString(), 'example.test');
   const headers = decodePairs((await property('request.headers')).bytes)!;
-  assert.deepEqual(headers.find(([k]) => k === 'x-op'), ['x-op', 'property']);
+  assert.deepEqual(
+    headers.find(([k]) => k === 'x-op'),
+    ['x-op', 'property'],
+  );
   assert.equal((await property('request.headers.x-op')).bytes.toString(), 'property');
 });
 
 test('plugin attributes and node metadata', async () => {
-  const opts = { pluginName: 'probe', rootId: 'probe-root', vmId: 'probe-vm', node: { id: 'sidecar~1', cluster: 'svc-a', metadata: { ISTIO_VERSION: '1.24' } }, properties: { 'xds.cluster_name': 'outbound|80||b' } };
+  const opts = {
+    pluginName: 'probe',
+    rootId: 'probe-root',
+    vmId: 'probe-vm',
+    node: { id: 'sidecar~1', cluster: 'svc-a', metadata: { ISTIO_VERSION: '1.24' } },
+    properties: { 'xds.cluster_name': 'outbound|80||b' },
+  };
   assert.equal((await property('plugin_name', opts)).bytes.toString(), 'probe');
   assert.equal((await property('plugin_root_id', opts)).bytes.toString(), 'probe-root');
   assert.equal((await property('plugin_vm_id', opts)).bytes.toString(), 'probe-vm');

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { SharedStore } from '../../host/harness/index.ts';
 import { line, probe, request } from './fixtures.ts';
 
-test('shared store: a second VM of the same vm_id sees the first one\'s data and CAS sequence', async () => {
+test("shared store: a second VM of the same vm_id sees the first one's data and CAS sequence", async () => {
   const store = new SharedStore('probe-vm-id');
   const a = await probe({ vmId: 'probe-vm-id', sharedStore: store });
   const b = await probe({ vmId: 'probe-vm-id', sharedStore: a.sharedStore });
@@ -15,7 +15,7 @@ test('shared store: a second VM of the same vm_id sees the first one\'s data and
   assert.equal(line(rb.logs, 'get rc='), 'get rc=0 value=v1 cas=3');
   assert.equal(line(rb.logs, 'set_cas rc='), 'set_cas rc=0');
   assert.equal(a.sharedData, b.sharedData);
-  assert.equal(a.sharedData.get('probe-key')!.cas, 4, 'a sees b\'s write');
+  assert.equal(a.sharedData.get('probe-key')!.cas, 4, "a sees b's write");
   const ralone = await alone.http(request('shared'));
   assert.equal(line(ralone.logs, 'get rc='), 'get rc=0 value=v1 cas=1', 'a plugin with its own store has its own data');
 });

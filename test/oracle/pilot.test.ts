@@ -8,7 +8,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { send, startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import {
-  PilotInputError, inboundHttpManager, istioPilot, outboundHttpManager, outboundRouteConfig, pilotBootstrap, type PilotConfig,
+  PilotInputError,
+  inboundHttpManager,
+  istioPilot,
+  outboundHttpManager,
+  outboundRouteConfig,
+  pilotBootstrap,
+  type PilotConfig,
 } from '../../host/envoy/pilot.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
 import { jwks, makeKey, token, type TestKey } from '../authz/keys.ts';
@@ -131,13 +137,23 @@ const outbound = (host: string, headers: Record<string, string> = {}) =>
   send(envoy.listeners.outbound!, '/reviews/1', { headers: { host, ...headers } });
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
-test('inbound chain: pilot\'s jwt_authn and rbac, Istio\'s own filters stripped, HCM settings kept', () => {
+test("inbound chain: pilot's jwt_authn and rbac, Istio's own filters stripped, HCM settings kept", () => {
   const { config: hcm, stripped } = inboundHttpManager(pilot, 80);
-  assert.deepEqual(hcm.http_filters.map((f: { name: string }) => f.name), [
-    'envoy.filters.http.jwt_authn', 'envoy.filters.http.rbac', 'envoy.filters.http.grpc_stats',
-    'envoy.filters.http.fault', 'envoy.filters.http.cors', 'envoy.filters.http.router',
-  ]);
-  assert.ok(stripped.some((s) => s.includes('istio.metadata_exchange') && s.includes('io.istio.http.peer_metadata.Config')), stripped.join('\n'));
+  assert.deepEqual(
+    hcm.http_filters.map((f: { name: string }) => f.name),
+    [
+      'envoy.filters.http.jwt_authn',
+      'envoy.filters.http.rbac',
+      'envoy.filters.http.grpc_stats',
+      'envoy.filters.http.fault',
+      'envoy.filters.http.cors',
+      'envoy.filters.http.router',
+    ],
+  );
+  assert.ok(
+    stripped.some((s) => s.includes('istio.metadata_exchange') && s.includes('io.istio.http.peer_metadata.Config')),
+    stripped.join('\n'),
+  );
   assert.equal(hcm.normalize_path, true);
   assert.equal(hcm.path_with_escaped_slashes_action, 'KEEP_UNCHANGED');
   assert.equal(hcm.forward_client_cert_details, 'APPEND_FORWARD');
@@ -199,7 +215,7 @@ test('outbound: the header match routes to subset v2, the rest to v1', async () 
   assert.equal((await outbound(REVIEWS)).headers['x-served-by'], 'reviews/v1');
 });
 
-test('outbound: the virtual host\'s domains are exactly what pilot emits, and only they reach reviews', async () => {
+test("outbound: the virtual host's domains are exactly what pilot emits, and only they reach reviews", async () => {
   const rc = outboundRouteConfig(pilot, 9080).config;
   const vh = rc.virtual_hosts.find((v: { name: string }) => v.name === `${REVIEWS}:9080`);
   assert.deepEqual(vh.domains, [REVIEWS, `${REVIEWS}.`, 'reviews.bar', 'reviews.bar.svc']);
@@ -214,26 +230,38 @@ test('outbound: the virtual host\'s domains are exactly what pilot emits, and on
 });
 
 test('MeshConfig: pathNormalization MERGE_SLASHES gives the inbound HCM merge_slashes; unknown fields are refused', async () => {
-  const merged = await istioPilot(meshYaml(jwks(key)), HTTPBIN_PROXY, { meshConfig: 'pathNormalization: { normalization: MERGE_SLASHES }\n' });
+  const merged = await istioPilot(meshYaml(jwks(key)), HTTPBIN_PROXY, {
+    meshConfig: 'pathNormalization: { normalization: MERGE_SLASHES }\n',
+  });
   const hcm = inboundHttpManager(merged, 80).config;
   assert.equal(hcm.merge_slashes, true);
   assert.equal(hcm.normalize_path, true);
-  await assert.rejects(istioPilot(meshYaml(jwks(key)), HTTPBIN_PROXY, { meshConfig: 'pathNormalisation: {}\n' }),
-    (e: Error) => e instanceof PilotInputError && /mesh\.yaml: .*unknown field "pathNormalisation"/.test(e.message));
+  await assert.rejects(
+    istioPilot(meshYaml(jwks(key)), HTTPBIN_PROXY, { meshConfig: 'pathNormalisation: {}\n' }),
+    (e: Error) => e instanceof PilotInputError && /mesh\.yaml: .*unknown field "pathNormalisation"/.test(e.message),
+  );
 });
 
 test('bad input is a PilotInputError with one line naming file, document and object', async () => {
   const cases: [string, RegExp][] = [
     // Istio's validation: `_` is not a DNS label.
-    ['apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: { name: b }\nspec: { hosts: [service_b], ports: [{ number: 80, name: http, protocol: HTTP }] }\n',
-      /^istio-pilot: -: document 1 \(ServiceEntry b\): configuration is invalid: domain name "service_b" invalid/],
+    [
+      'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: { name: b }\nspec: { hosts: [service_b], ports: [{ number: 80, name: http, protocol: HTTP }] }\n',
+      /^istio-pilot: -: document 1 \(ServiceEntry b\): configuration is invalid: domain name "service_b" invalid/,
+    ],
     // Unknown fields are refused (pilot's own conversion would drop a misspelt `macth` silently).
-    ['---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: r, namespace: bar }\nspec: { hosts: [r.bar], http: [{ macth: [], route: [{ destination: { host: r.bar } }] }] }\n',
-      /^istio-pilot: -: document 1 \(VirtualService bar\/r\): spec: .*unknown field "macth"/],
+    [
+      '---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: r, namespace: bar }\nspec: { hosts: [r.bar], http: [{ macth: [], route: [{ destination: { host: r.bar } }] }] }\n',
+      /^istio-pilot: -: document 1 \(VirtualService bar\/r\): spec: .*unknown field "macth"/,
+    ],
     ['kind: [\n', /^istio-pilot: -: document 1: error converting YAML to JSON/],
     ['apiVersion: v1\nkind: Bogus\nmetadata: { name: z }\n', /^istio-pilot: -: document 1 \(Bogus z\): no kind "Bogus" is registered/],
   ];
   for (const [yaml, message] of cases) {
-    await assert.rejects(istioPilot(yaml), (e: Error) => e instanceof PilotInputError && message.test(e.message) && !e.message.includes('\n'), yaml);
+    await assert.rejects(
+      istioPilot(yaml),
+      (e: Error) => e instanceof PilotInputError && message.test(e.message) && !e.message.includes('\n'),
+      yaml,
+    );
   }
 });

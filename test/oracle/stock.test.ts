@@ -60,16 +60,37 @@ spec:
 `;
 
 test('Kubernetes workload with Telemetry: inbound and outbound HCMs load in stock Envoy', async () => {
-  const pilot = await istioPilot(MESH, { namespace: 'foo', labels: { app: 'productpage', version: 'v1' }, ip: '10.0.2.1', serviceAccount: 'productpage' });
+  const pilot = await istioPilot(MESH, {
+    namespace: 'foo',
+    labels: { app: 'productpage', version: 'v1' },
+    ip: '10.0.2.1',
+    serviceAccount: 'productpage',
+  });
   const inbound = inboundHttpManager(pilot, 9080);
   const outbound = outboundHttpManager(pilot, 9080);
-  assert.deepEqual(inbound.config.http_filters.map((f: { name: string }) => f.name),
-    ['envoy.filters.http.rbac', 'envoy.filters.http.grpc_stats', 'envoy.filters.http.fault', 'envoy.filters.http.cors', 'envoy.filters.http.router']);
-  const removed = [...inbound.stripped, ...outbound.stripped].filter((s) => !s.includes('access_log')).map((s) => s.split(' ')[1]!.replace(/:$/, ''));
+  assert.deepEqual(
+    inbound.config.http_filters.map((f: { name: string }) => f.name),
+    [
+      'envoy.filters.http.rbac',
+      'envoy.filters.http.grpc_stats',
+      'envoy.filters.http.fault',
+      'envoy.filters.http.cors',
+      'envoy.filters.http.router',
+    ],
+  );
+  const removed = [...inbound.stripped, ...outbound.stripped]
+    .filter((s) => !s.includes('access_log'))
+    .map((s) => s.split(' ')[1]!.replace(/:$/, ''));
   assert.deepEqual([...new Set(removed)].sort(), ['istio.alpn', 'istio.metadata_exchange', 'istio.stats']);
-  assert.equal(outbound.config.access_log[0].typed_config['@type'], 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog');
+  assert.equal(
+    outbound.config.access_log[0].typed_config['@type'],
+    'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
+  );
   assert.equal(outbound.config.route_config.name, '9080');
-  const boot = pilotBootstrap(pilot, { listeners: { inbound: inbound.config, outbound: outbound.config }, upstreams: { 'inbound|9080||': {} } });
+  const boot = pilotBootstrap(pilot, {
+    listeners: { inbound: inbound.config, outbound: outbound.config },
+    upstreams: { 'inbound|9080||': {} },
+  });
   const r = await validateConfig({ config: boot.config });
   assert.ok(r.ok, r.output.slice(-2000));
   assert.throws(() => pilotBootstrap(pilot, { listeners: {}, upstreams: { 'outbound|80||nope': {} } }), /not a cluster pilot generated/);
@@ -78,7 +99,10 @@ test('Kubernetes workload with Telemetry: inbound and outbound HCMs load in stoc
 test('ingress gateway (type router): its HTTP route for the Gateway server loads in stock Envoy', async () => {
   const pilot = await istioPilot(MESH, { type: 'router', namespace: 'istio-system', labels: { istio: 'ingressgateway' }, ip: '10.0.9.9' });
   const gw = outboundHttpManager(pilot, 8080);
-  assert.deepEqual(gw.config.route_config.virtual_hosts.map((v: { domains: string[] }) => v.domains), [['bookinfo.example.com']]);
+  assert.deepEqual(
+    gw.config.route_config.virtual_hosts.map((v: { domains: string[] }) => v.domains),
+    [['bookinfo.example.com']],
+  );
   const r = await validateConfig({ config: pilotBootstrap(pilot, { listeners: { gateway: gw.config } }).config });
   assert.ok(r.ok, r.output.slice(-2000));
 });
@@ -134,10 +158,17 @@ test('steering API (fault, weights, retries, CORS, header ops, DestinationRule p
   const vh = outbound.config.route_config.virtual_hosts[0];
   assert.equal(vh.routes.length, 3);
   assert.ok(vh.routes[0].typed_per_filter_config['envoy.filters.http.fault'], 'fault as per-route config');
-  assert.deepEqual(vh.routes[2].route.weighted_clusters.clusters.map((c: { name: string; weight: number }) => [c.name, c.weight]),
-    [['outbound|9080|v1|reviews.bar.svc.cluster.local', 95], ['outbound|9080|v2|reviews.bar.svc.cluster.local', 5]]);
+  assert.deepEqual(
+    vh.routes[2].route.weighted_clusters.clusters.map((c: { name: string; weight: number }) => [c.name, c.weight]),
+    [
+      ['outbound|9080|v1|reviews.bar.svc.cluster.local', 95],
+      ['outbound|9080|v2|reviews.bar.svc.cluster.local', 5],
+    ],
+  );
   const boot = pilotBootstrap(pilot, { listeners: { outbound: outbound.config } });
-  const v2 = boot.config.static_resources.clusters.find((c: { name: string }) => c.name === 'outbound|9080|v2|reviews.bar.svc.cluster.local');
+  const v2 = boot.config.static_resources.clusters.find(
+    (c: { name: string }) => c.name === 'outbound|9080|v2|reviews.bar.svc.cluster.local',
+  );
   assert.equal(v2.lb_policy, undefined, 'subset ROUND_ROBIN (Envoy default)');
   assert.ok(v2.outlier_detection);
   const r = await validateConfig({ config: boot.config });

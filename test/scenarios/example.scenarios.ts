@@ -11,7 +11,8 @@ export const scenarios: Scenario[] = [
       {
         request: { path: '/a', headers: { 'x-user': 'u1' } },
         expect: {
-          status: 200, servedBy: 'service_b',
+          status: 200,
+          servedBy: 'service_b',
           upstreamHeaders: { 'x-user': 'u1', 'x-asmesh-example': null, host: 'service_b' },
           responseHeaders: { 'x-asmesh-example': 'hello', 'content-type': 'application/json' },
           body: /"path":"\/a"/,
@@ -19,7 +20,12 @@ export const scenarios: Scenario[] = [
       },
       {
         request: { method: 'POST', path: '/b', body: 'payload', headers: { 'x-asmesh-cluster': 'outbound|80|v2|service_b' } },
-        expect: { status: 200, servedBy: 'service_b/v2', responseHeaders: { 'x-asmesh-example': 'hello' }, body: /"method":"POST".*"body":"payload"/ },
+        expect: {
+          status: 200,
+          servedBy: 'service_b/v2',
+          responseHeaders: { 'x-asmesh-example': 'hello' },
+          body: /"method":"POST".*"body":"payload"/,
+        },
       },
       {
         name: 'upstream error status passes through with the header',

@@ -41,11 +41,12 @@ export function checkStep(step: ScenarioStep, r: StepResult): void {
   else if (e.body !== undefined) assert.equal(r.body, e.body, `${where}: body`);
 }
 
-
 /** `<plugin>: <message>` of each filter log line matching the scenario's logLines.match, filter after filter in chain order. */
 function filterLines(scenario: Scenario, log: string): string[] {
   // Stream contexts log as `wasm log <plugin> <root_id> <vm_id>: `, the root context as `wasm log <root_id> <vm_id>: `.
-  const lines = [...log.matchAll(/wasm log ([^\s:]+)(?: [^\s:]+){1,2}: (.*)$/gm)].map((m) => `${m[1]}: ${m[2]}`).filter((l) => scenario.logLines!.match.test(l));
+  const lines = [...log.matchAll(/wasm log ([^\s:]+)(?: [^\s:]+){1,2}: (.*)$/gm)]
+    .map((m) => `${m[1]}: ${m[2]}`)
+    .filter((l) => scenario.logLines!.match.test(l));
   return chainOrder(scenario.filters).flatMap((f) => lines.filter((l) => l.startsWith(`${f.name}: `)));
 }
 
@@ -69,13 +70,20 @@ function sidecarListenerPort(): number {
 
 /** The scenario's filter chain in the harness, with the sidecar's router and its clusters' echo servers. */
 export class HarnessChain {
-  private constructor(readonly chain: Chain, readonly services: Map<string, EchoService>) {}
+  private constructor(
+    readonly chain: Chain,
+    readonly services: Map<string, EchoService>,
+  ) {}
 
   static async load(scenario: Scenario, opts: RunOptions = {}): Promise<HarnessChain> {
     const services = new Map(Object.entries(CLUSTER_IDENTITIES).map(([cluster, identity]) => [cluster, new EchoService(identity)]));
     const wasmDir = scenario.wasmDir ?? opts.wasmDir ?? join(repoRoot, 'build');
     const chain = await loadChain({
-      filters: chainOrder(scenario.filters).map((f) => ({ name: f.name, wasm: join(wasmDir, `${f.name}.wasm`), config: configString(f.config) })),
+      filters: chainOrder(scenario.filters).map((f) => ({
+        name: f.name,
+        wasm: join(wasmDir, `${f.name}.wasm`),
+        config: configString(f.config),
+      })),
       router: { clusterHeader: CLUSTER_HEADER, defaultCluster: DEFAULT_CLUSTER },
       clusters: Object.fromEntries([...services].map(([cluster, service]) => [cluster, (req) => service.handle(req)])),
       node: scenario.node ?? sidecarNode(),
@@ -97,19 +105,32 @@ export class HarnessChain {
     return s;
   }
 
-  settle(): Promise<void> { return this.chain.settle(); }
+  settle(): Promise<void> {
+    return this.chain.settle();
+  }
 
   async request(req: ScenarioRequest): Promise<StepResult> {
     const r = await this.chain.request({ ...req, authority: req.authority ?? 'service_b' });
     return {
-      host: 'harness', status: r.status, servedBy: r.headers['x-served-by'] ?? null,
-      upstreamHeaders: r.upstream?.headers ?? null, upstreamPath: r.upstream?.path ?? null, responseHeaders: r.headers, body: r.body,
+      host: 'harness',
+      status: r.status,
+      servedBy: r.headers['x-served-by'] ?? null,
+      upstreamHeaders: r.upstream?.headers ?? null,
+      upstreamPath: r.upstream?.path ?? null,
+      responseHeaders: r.headers,
+      body: r.body,
     };
   }
 
-  metric(name: string): number | undefined { return this.chain.metric(name); }
-  logLines(): string { return this.chain.logLines(); }
-  close(): void { this.chain.close(); }
+  metric(name: string): number | undefined {
+    return this.chain.metric(name);
+  }
+  logLines(): string {
+    return this.chain.logLines();
+  }
+  close(): void {
+    this.chain.close();
+  }
 }
 
 function staticReply(r: StaticRoute): EchoReply {
@@ -173,14 +194,23 @@ async function envoyRequest(envoy: Envoy, upstreams: Upstreams, req: ScenarioReq
     if (fresh.length > 0) upstream = fresh.at(-1)!;
   }
   return {
-    host: 'envoy', status: reply.status, servedBy: reply.headers['x-served-by'] ?? null,
-    upstreamHeaders: upstream?.headers ?? null, upstreamPath: upstream?.path ?? null, responseHeaders: reply.headers, body: reply.body,
+    host: 'envoy',
+    status: reply.status,
+    servedBy: reply.headers['x-served-by'] ?? null,
+    upstreamHeaders: upstream?.headers ?? null,
+    upstreamPath: upstream?.path ?? null,
+    responseHeaders: reply.headers,
+    body: reply.body,
   };
 }
 
 export async function runInEnvoy(scenario: Scenario, opts: RunOptions = {}): Promise<void> {
   if (scenario.configError !== undefined) {
-    const failure = await runEnvoyExpectingFailure({ filters: envoyFilters(scenario), node: scenario.node, wasmDir: scenario.wasmDir ?? opts.wasmDir });
+    const failure = await runEnvoyExpectingFailure({
+      filters: envoyFilters(scenario),
+      node: scenario.node,
+      wasmDir: scenario.wasmDir ?? opts.wasmDir,
+    });
     assert.equal(failure.ready, false, `Envoy accepted the configuration; expected a rejection matching ${scenario.configError}`);
     assert.notEqual(failure.code, 0, 'Envoy exit code');
     assert.match(failure.log, scenario.configError);
@@ -198,8 +228,17 @@ export async function runInEnvoy(scenario: Scenario, opts: RunOptions = {}): Pro
       grpcClusters.push(grpcCluster(name, server.port));
     }
     for (const r of scenario.routes ?? []) upstreams.get(r.cluster).setRoute(r.path, staticReply(r));
-    envoy = await startEnvoy({ filters: envoyFilters(scenario), upstreams: upstreams.endpoints(), node: scenario.node, wasmDir: scenario.wasmDir ?? opts.wasmDir, listenerPort: scenario.listenerPort, concurrency: scenario.workers,
-      edit: (b) => { b.static_resources.clusters.push(...grpcClusters); } });
+    envoy = await startEnvoy({
+      filters: envoyFilters(scenario),
+      upstreams: upstreams.endpoints(),
+      node: scenario.node,
+      wasmDir: scenario.wasmDir ?? opts.wasmDir,
+      listenerPort: scenario.listenerPort,
+      concurrency: scenario.workers,
+      edit: (b) => {
+        b.static_resources.clusters.push(...grpcClusters);
+      },
+    });
     for (const step of scenario.steps ?? []) {
       for (const r of step.routes ?? []) upstreams.get(r.cluster).setRoute(r.path, staticReply(r));
       const results: StepResult[] = [];
@@ -214,7 +253,8 @@ export async function runInEnvoy(scenario: Scenario, opts: RunOptions = {}): Pro
     for (const [name, value] of Object.entries(scenario.metrics ?? {})) {
       assert.equal(stats.get(`wasmcustom.${name}`), value, `metric ${name} [envoy]`);
     }
-    for (const pattern of scenario.logs ?? []) await envoy.waitForLog(pattern, 2000).catch(() => assert.match(envoy!.logs(), pattern, 'log line [envoy]'));
+    for (const pattern of scenario.logs ?? [])
+      await envoy.waitForLog(pattern, 2000).catch(() => assert.match(envoy!.logs(), pattern, 'log line [envoy]'));
     if (scenario.logLines !== undefined) {
       const want = scenario.logLines.expect.length;
       // Envoy writes its log asynchronously: wait for as many matching lines as expected (or time out and compare).
@@ -222,7 +262,8 @@ export async function runInEnvoy(scenario: Scenario, opts: RunOptions = {}): Pro
       checkLogLines(scenario, envoy.logs(), 'envoy');
     }
   } catch (error) {
-    if (envoy !== null && error instanceof Error) error.message += `\n--- envoy log (last 40 lines) ---\n${envoy.logs().split('\n').slice(-40).join('\n')}`;
+    if (envoy !== null && error instanceof Error)
+      error.message += `\n--- envoy log (last 40 lines) ---\n${envoy.logs().split('\n').slice(-40).join('\n')}`;
     throw error;
   } finally {
     agent.destroy();

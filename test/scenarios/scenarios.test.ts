@@ -10,7 +10,9 @@ import { runInEnvoy, runInHarness } from './runner.ts';
 import type { Scenario } from './types.ts';
 
 const dir = dirname(fileURLToPath(import.meta.url));
-const files = readdirSync(dir).filter((f) => f.endsWith('.scenarios.ts')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.scenarios.ts'))
+  .sort();
 
 let version: Promise<string> | null = null;
 function envoyReady(): Promise<string> {
@@ -25,7 +27,9 @@ for (const file of files) {
     if (!Array.isArray(scenarios)) throw new Error('it does not export `scenarios: Scenario[]`');
   } catch (error) {
     // One broken file fails its own test; the other files' scenarios still run.
-    test(`${file} loads`, () => { throw new Error(`${file} failed to load: ${(error as Error).message}`); });
+    test(`${file} loads`, () => {
+      throw new Error(`${file} failed to load: ${(error as Error).message}`);
+    });
     continue;
   }
   const names = new Set<string>();
@@ -33,8 +37,11 @@ for (const file of files) {
     if (names.has(scenario.name)) throw new Error(`${file}: duplicate scenario name ${scenario.name}`);
     names.add(scenario.name);
     const label = `${file.replace(/\.scenarios\.ts$/, '')}: ${scenario.name}`;
-    const skip = (host: 'harness' | 'envoy') => scenario.only !== undefined && scenario.only.host !== host ? `${scenario.only.host} only: ${scenario.only.why}` : false;
-    test(`${label} [harness]`, { skip: skip('harness') }, async () => { await runInHarness(scenario); });
+    const skip = (host: 'harness' | 'envoy') =>
+      scenario.only !== undefined && scenario.only.host !== host ? `${scenario.only.host} only: ${scenario.only.why}` : false;
+    test(`${label} [harness]`, { skip: skip('harness') }, async () => {
+      await runInHarness(scenario);
+    });
     test(`${label} [envoy]`, { skip: skip('envoy') }, async (t) => {
       t.diagnostic(await envoyReady());
       await runInEnvoy(scenario);

@@ -7,7 +7,6 @@ import { ISSUER, jwks, makeKey, token } from '../authz/keys.ts';
 import { peerHeader, destinationLabels, NODE_PRODUCTPAGE, SLEEP, RATINGS, type IstioLabels, type Peer } from '../telemetry/helpers.ts';
 import type { Scenario } from './types.ts';
 
-
 /** The stat name the filter defines for `metric` with these labels (standard ones first, then `extra`). */
 function stat(metric: string, labels: IstioLabels, extra: [string, string][] = []): string {
   return [...ISTIO_LABELS.map((l) => `${l}=${labels[l]};`), ...extra.map(([k, v]) => `${k}=${v};`)].join('') + metric;
@@ -33,13 +32,30 @@ export const scenarios: Scenario[] = [
     filters: destination,
     node: PRODUCTPAGE_NODE,
     steps: [
-      { request: call(SLEEP, 200), repeat: 3, expect: { status: 200, servedBy: 'service_b', upstreamHeaders: { 'x-asmesh-peer': null }, responseHeaders: { 'x-asmesh-peer': /^[A-Za-z0-9+/]+=*$/ } } },
+      {
+        request: call(SLEEP, 200),
+        repeat: 3,
+        expect: {
+          status: 200,
+          servedBy: 'service_b',
+          upstreamHeaders: { 'x-asmesh-peer': null },
+          responseHeaders: { 'x-asmesh-peer': /^[A-Za-z0-9+/]+=*$/ },
+        },
+      },
       { request: call(SLEEP, 404), repeat: 2, expect: { status: 404, upstreamHeaders: { 'x-asmesh-peer': null } } },
       { request: call(SLEEP, 503), expect: { status: 503, upstreamHeaders: { 'x-asmesh-peer': null } } },
       { request: call(RATINGS, 200), repeat: 2, expect: { status: 200, upstreamHeaders: { 'x-asmesh-peer': null } } },
       { request: call(RATINGS, 503), expect: { status: 503, upstreamHeaders: { 'x-asmesh-peer': null } } },
-      { name: 'no peer header: none is answered', request: call(null, 200), expect: { status: 200, responseHeaders: { 'x-asmesh-peer': null } } },
-      { name: 'a malformed peer header is stripped too', request: { path: '/info', headers: { 'x-asmesh-peer': '%%%' } }, expect: { status: 200, upstreamHeaders: { 'x-asmesh-peer': null }, responseHeaders: { 'x-asmesh-peer': null } } },
+      {
+        name: 'no peer header: none is answered',
+        request: call(null, 200),
+        expect: { status: 200, responseHeaders: { 'x-asmesh-peer': null } },
+      },
+      {
+        name: 'a malformed peer header is stripped too',
+        request: { path: '/info', headers: { 'x-asmesh-peer': '%%%' } },
+        expect: { status: 200, upstreamHeaders: { 'x-asmesh-peer': null }, responseHeaders: { 'x-asmesh-peer': null } },
+      },
     ],
     metrics: {
       [stat('istio_requests_total', destinationLabels(SLEEP, 200))]: 3,
@@ -53,8 +69,12 @@ export const scenarios: Scenario[] = [
     // upstream_cluster/upstream_host come from Envoy's xds.cluster_name and upstream.address, which the
     // harness chain does not simulate; test/telemetry/envoy.test.ts checks them in Envoy.
     logs: [
-      new RegExp(`${LOG}\\{"start_time":"\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z","method":"GET","path":"/info","protocol":"HTTP/1.1","response_code":404,"response_flags":"-","bytes_received":\\d+,"bytes_sent":\\d+,"duration":\\d+,"upstream_cluster":`),
-      new RegExp(`${LOG}\\{.*"source_workload":"ratings-v2","source_principal":"unknown","destination_workload":"productpage-v1","destination_principal":"unknown"`),
+      new RegExp(
+        `${LOG}\\{"start_time":"\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z","method":"GET","path":"/info","protocol":"HTTP/1.1","response_code":404,"response_flags":"-","bytes_received":\\d+,"bytes_sent":\\d+,"duration":\\d+,"upstream_cluster":`,
+      ),
+      new RegExp(
+        `${LOG}\\{.*"source_workload":"ratings-v2","source_principal":"unknown","destination_workload":"productpage-v1","destination_principal":"unknown"`,
+      ),
     ],
   },
   {
@@ -64,7 +84,11 @@ export const scenarios: Scenario[] = [
     filters: destination,
     node: PRODUCTPAGE_NODE,
     steps: [
-      { request: { path: '/info', headers: { 'x-asmesh-cluster': 'outbound|80|v9|service_b', 'x-asmesh-peer': peerHeader(SLEEP) } }, repeat: 2, expect: { status: 503, servedBy: null } },
+      {
+        request: { path: '/info', headers: { 'x-asmesh-cluster': 'outbound|80|v9|service_b', 'x-asmesh-peer': peerHeader(SLEEP) } },
+        repeat: 2,
+        expect: { status: 503, servedBy: null },
+      },
       { request: call(SLEEP, 503), expect: { status: 503, servedBy: 'service_b' } },
     ],
     metrics: {
@@ -72,39 +96,78 @@ export const scenarios: Scenario[] = [
       [stat('istio_requests_total', destinationLabels(SLEEP, 503))]: 1,
     },
     logs: [
-      new RegExp(`${LOG}\\{"start_time":"[^"]+","method":"GET","path":"/info","protocol":"HTTP/1.1","response_code":503,"response_flags":"NC",`),
-      new RegExp(`${LOG}\\{"start_time":"[^"]+","method":"GET","path":"/info","protocol":"HTTP/1.1","response_code":503,"response_flags":"-",`),
+      new RegExp(
+        `${LOG}\\{"start_time":"[^"]+","method":"GET","path":"/info","protocol":"HTTP/1.1","response_code":503,"response_flags":"NC",`,
+      ),
+      new RegExp(
+        `${LOG}\\{"start_time":"[^"]+","method":"GET","path":"/info","protocol":"HTTP/1.1","response_code":503,"response_flags":"-",`,
+      ),
     ],
   },
   {
     name: 'source: our identity goes to the upstream in x-asmesh-peer; the destination stays unknown without an answer',
     filters: [{ name: 'telemetry', config: { reporter: 'source' } }],
-    node: { id: 'sleep', cluster: 'sleep', metadata: { WORKLOAD_NAME: 'sleep', NAMESPACE: 'default', CLUSTER_ID: 'Kubernetes', LABELS: { app: 'sleep', version: 'v1' } } },
-    steps: [{
-      request: { path: '/x' }, repeat: 2,
-      expect: { status: 200, upstreamHeaders: { 'x-asmesh-peer': peerHeader(SLEEP) }, responseHeaders: { 'x-asmesh-peer': null } },
-    }],
+    node: {
+      id: 'sleep',
+      cluster: 'sleep',
+      metadata: { WORKLOAD_NAME: 'sleep', NAMESPACE: 'default', CLUSTER_ID: 'Kubernetes', LABELS: { app: 'sleep', version: 'v1' } },
+    },
+    steps: [
+      {
+        request: { path: '/x' },
+        repeat: 2,
+        expect: { status: 200, upstreamHeaders: { 'x-asmesh-peer': peerHeader(SLEEP) }, responseHeaders: { 'x-asmesh-peer': null } },
+      },
+    ],
     metrics: {
       [stat('istio_requests_total', {
-        ...destinationLabels(null, 200), reporter: 'source', source_workload: 'sleep', source_workload_namespace: 'default',
-        source_app: 'sleep', source_version: 'v1', source_canonical_service: 'sleep', source_canonical_revision: 'v1',
-        source_cluster: 'Kubernetes', destination_workload: 'unknown',
-        destination_workload_namespace: 'unknown', destination_app: 'unknown', destination_version: 'unknown',
-        destination_canonical_service: 'unknown', destination_canonical_revision: 'latest', destination_cluster: 'unknown', destination_service_namespace: 'unknown', connection_security_policy: 'unknown',
+        ...destinationLabels(null, 200),
+        reporter: 'source',
+        source_workload: 'sleep',
+        source_workload_namespace: 'default',
+        source_app: 'sleep',
+        source_version: 'v1',
+        source_canonical_service: 'sleep',
+        source_canonical_revision: 'v1',
+        source_cluster: 'Kubernetes',
+        destination_workload: 'unknown',
+        destination_workload_namespace: 'unknown',
+        destination_app: 'unknown',
+        destination_version: 'unknown',
+        destination_canonical_service: 'unknown',
+        destination_canonical_revision: 'latest',
+        destination_cluster: 'unknown',
+        destination_service_namespace: 'unknown',
+        connection_security_policy: 'unknown',
       })]: 2,
     },
   },
   {
     name: 'custom dimensions: a request header label, a removed label, a disabled metric',
-    filters: [{
-      name: 'telemetry', config: { metrics: [{ overrides: [
-        { match: { metric: 'REQUEST_COUNT' }, tagOverrides: { user_tier: { value: "request.headers['x-tier']" }, source_cluster: { operation: 'REMOVE' } } },
-      ] }], accessLog: { enabled: false } },
-    }],
+    filters: [
+      {
+        name: 'telemetry',
+        config: {
+          metrics: [
+            {
+              overrides: [
+                {
+                  match: { metric: 'REQUEST_COUNT' },
+                  tagOverrides: { user_tier: { value: "request.headers['x-tier']" }, source_cluster: { operation: 'REMOVE' } },
+                },
+              ],
+            },
+          ],
+          accessLog: { enabled: false },
+        },
+      },
+    ],
     node: PRODUCTPAGE_NODE,
     steps: [{ request: { path: '/t', headers: { 'x-tier': 'gold;x=y', 'x-asmesh-peer': peerHeader(SLEEP) } }, expect: { status: 200 } }],
     metrics: {
-      [stat('istio_requests_total', destinationLabels(SLEEP, 200)).replace('source_cluster=Kubernetes;', '').replace('istio_requests_total', 'user_tier=gold_x_y;istio_requests_total')]: 1,
+      [stat('istio_requests_total', destinationLabels(SLEEP, 200))
+        .replace('source_cluster=Kubernetes;', '')
+        .replace('istio_requests_total', 'user_tier=gold_x_y;istio_requests_total')]: 1,
     },
   },
   {
@@ -115,7 +178,10 @@ export const scenarios: Scenario[] = [
     metrics: {
       asmesh_telemetry_overflow_total: 3,
       [stat('istio_requests_total', { ...destinationLabels(SLEEP, 200), source_workload: 'w0' })]: 1,
-      [stat('istio_requests_total', Object.fromEntries(ISTIO_LABELS.map((l) => [l, l === 'reporter' ? 'destination' : 'other'])) as IstioLabels)]: 3,
+      [stat(
+        'istio_requests_total',
+        Object.fromEntries(ISTIO_LABELS.map((l) => [l, l === 'reporter' ? 'destination' : 'other'])) as IstioLabels,
+      )]: 3,
     },
   },
   {
@@ -127,47 +193,104 @@ export const scenarios: Scenario[] = [
     node: PRODUCTPAGE_NODE,
     steps: [{ request: { path: '/denied' }, repeat: 2, expect: { status: 403, servedBy: null } }],
     metrics: { [stat('istio_requests_total', destinationLabels(null, 403))]: 2 },
-    logs: [new RegExp(`${LOG}\\{"start_time":"[^"]+","method":"GET","path":"/denied","protocol":"HTTP/1.1","response_code":403,"response_flags":"-","bytes_received":\\d+,"bytes_sent":[1-9]`)],
+    logs: [
+      new RegExp(
+        `${LOG}\\{"start_time":"[^"]+","method":"GET","path":"/denied","protocol":"HTTP/1.1","response_code":403,"response_flags":"-","bytes_received":\\d+,"bytes_sent":[1-9]`,
+      ),
+    ],
   },
   {
     // Istio counts what its RBAC/jwt_authn filters reject with the caller's identity: so does telemetry,
     // reading the (unstripped) peer header in proxy_on_log. A verified token's claims become labels
     // through filter state asmesh.jwt_payload that authz sets: top-level, nested (Istio's
     // request.auth.claims[a][b]) and list claims (items joined with ',').
-    name: 'authz + telemetry: claim labels (top-level, nested, list) from the verified JWT; 401 and 403 counted with the caller\'s identity',
+    name: "authz + telemetry: claim labels (top-level, nested, list) from the verified JWT; 401 and 403 counted with the caller's identity",
     filters: [
       {
-        name: 'authz', config: {
+        name: 'authz',
+        config: {
           jwtRules: [{ issuer: ISSUER, jwks: jwks(rsa) }],
           policies: [{ name: 'jwt-only', action: 'ALLOW', rules: [{ from: [{ source: { requestPrincipals: [`${ISSUER}/*`] } }] }] }],
         },
       },
       {
-        name: 'telemetry', config: { metrics: [{ overrides: [
-          { match: { metric: 'REQUEST_COUNT' }, tagOverrides: {
-            user_group: { value: "request.auth.claims['group']" }, user_level: { value: "request.auth.claims['level']" },
-            user_team: { value: 'request.auth.claims[org][team]' }, user_roles: { value: 'request.auth.claims.roles' },
-          } },
-        ] }] },
+        name: 'telemetry',
+        config: {
+          metrics: [
+            {
+              overrides: [
+                {
+                  match: { metric: 'REQUEST_COUNT' },
+                  tagOverrides: {
+                    user_group: { value: "request.auth.claims['group']" },
+                    user_level: { value: "request.auth.claims['level']" },
+                    user_team: { value: 'request.auth.claims[org][team]' },
+                    user_roles: { value: 'request.auth.claims.roles' },
+                  },
+                },
+              ],
+            },
+          ],
+        },
       },
     ],
     node: PRODUCTPAGE_NODE,
     steps: [
-      { name: 'verified token', request: { path: '/info', headers: { authorization: `Bearer ${admin}`, 'x-asmesh-peer': peerHeader(SLEEP) } }, repeat: 2, expect: { status: 200, servedBy: 'service_b', upstreamHeaders: { 'x-asmesh-peer': null } } },
-      { name: 'no token: 403', request: { path: '/info', headers: { 'x-asmesh-peer': peerHeader(RATINGS) } }, repeat: 3, expect: { status: 403, servedBy: null, body: 'RBAC: access denied' } },
-      { name: 'expired token: 401', request: { path: '/info', headers: { authorization: `Bearer ${expired}`, 'x-asmesh-peer': peerHeader(SLEEP) } }, expect: { status: 401, servedBy: null, body: 'Jwt is expired' } },
+      {
+        name: 'verified token',
+        request: { path: '/info', headers: { authorization: `Bearer ${admin}`, 'x-asmesh-peer': peerHeader(SLEEP) } },
+        repeat: 2,
+        expect: { status: 200, servedBy: 'service_b', upstreamHeaders: { 'x-asmesh-peer': null } },
+      },
+      {
+        name: 'no token: 403',
+        request: { path: '/info', headers: { 'x-asmesh-peer': peerHeader(RATINGS) } },
+        repeat: 3,
+        expect: { status: 403, servedBy: null, body: 'RBAC: access denied' },
+      },
+      {
+        name: 'expired token: 401',
+        request: { path: '/info', headers: { authorization: `Bearer ${expired}`, 'x-asmesh-peer': peerHeader(SLEEP) } },
+        expect: { status: 401, servedBy: null, body: 'Jwt is expired' },
+      },
       { name: 'no peer header: 403 from an unknown caller', request: { path: '/info' }, expect: { status: 403 } },
     ],
     metrics: {
-      [stat('istio_requests_total', destinationLabels(SLEEP, 200), [['user_group', 'admins'], ['user_level', '3'], ['user_team', 'payments'], ['user_roles', 'admin,ops']])]: 2,
-      [stat('istio_requests_total', destinationLabels(RATINGS, 403), [['user_group', 'unknown'], ['user_level', 'unknown'], ['user_team', 'unknown'], ['user_roles', 'unknown']])]: 3,
-      [stat('istio_requests_total', destinationLabels(SLEEP, 401), [['user_group', 'unknown'], ['user_level', 'unknown'], ['user_team', 'unknown'], ['user_roles', 'unknown']])]: 1,
-      [stat('istio_requests_total', destinationLabels(null, 403), [['user_group', 'unknown'], ['user_level', 'unknown'], ['user_team', 'unknown'], ['user_roles', 'unknown']])]: 1,
-      asmesh_authz_allowed_total: 2, asmesh_authz_denied_total: 4, asmesh_authz_unauthenticated_total: 1,
+      [stat('istio_requests_total', destinationLabels(SLEEP, 200), [
+        ['user_group', 'admins'],
+        ['user_level', '3'],
+        ['user_team', 'payments'],
+        ['user_roles', 'admin,ops'],
+      ])]: 2,
+      [stat('istio_requests_total', destinationLabels(RATINGS, 403), [
+        ['user_group', 'unknown'],
+        ['user_level', 'unknown'],
+        ['user_team', 'unknown'],
+        ['user_roles', 'unknown'],
+      ])]: 3,
+      [stat('istio_requests_total', destinationLabels(SLEEP, 401), [
+        ['user_group', 'unknown'],
+        ['user_level', 'unknown'],
+        ['user_team', 'unknown'],
+        ['user_roles', 'unknown'],
+      ])]: 1,
+      [stat('istio_requests_total', destinationLabels(null, 403), [
+        ['user_group', 'unknown'],
+        ['user_level', 'unknown'],
+        ['user_team', 'unknown'],
+        ['user_roles', 'unknown'],
+      ])]: 1,
+      asmesh_authz_allowed_total: 2,
+      asmesh_authz_denied_total: 4,
+      asmesh_authz_unauthenticated_total: 1,
     },
     logs: [
-      new RegExp(`${LOG}\\{"start_time":"[^"]+","method":"GET","path":"/info","protocol":"HTTP/1.1","response_code":401,.*"source_workload":"sleep"`),
-      new RegExp(`${LOG}\\{"start_time":"[^"]+","method":"GET","path":"/info","protocol":"HTTP/1.1","response_code":403,.*"source_workload":"ratings-v2"`),
+      new RegExp(
+        `${LOG}\\{"start_time":"[^"]+","method":"GET","path":"/info","protocol":"HTTP/1.1","response_code":401,.*"source_workload":"sleep"`,
+      ),
+      new RegExp(
+        `${LOG}\\{"start_time":"[^"]+","method":"GET","path":"/info","protocol":"HTTP/1.1","response_code":403,.*"source_workload":"ratings-v2"`,
+      ),
     ],
   },
   {
@@ -178,6 +301,7 @@ export const scenarios: Scenario[] = [
   {
     name: 'an unsupported tag override expression is rejected with its JSON path',
     filters: [{ name: 'telemetry', config: { metrics: [{ overrides: [{ tagOverrides: { x: { value: 'size(request.headers)' } } }] }] } }],
-    configError: /telemetry: config \$\.metrics\[0\]\.overrides\[0\]\.tagOverrides\.x\.value: unsupported expression "size\(request\.headers\)"/,
+    configError:
+      /telemetry: config \$\.metrics\[0\]\.overrides\[0\]\.tagOverrides\.x\.value: unsupported expression "size\(request\.headers\)"/,
   },
 ];

@@ -13,9 +13,9 @@ export interface ScenarioFilter {
 }
 
 export interface ScenarioRequest {
-  method?: string;        // default GET
-  path?: string;          // default /
-  authority?: string;     // default service_b
+  method?: string; // default GET
+  path?: string; // default /
+  authority?: string; // default service_b
   headers?: Record<string, string> | [string, string][];
   body?: string;
 }
@@ -39,8 +39,8 @@ export interface ScenarioExpect {
 export interface StaticRoute {
   cluster: string;
   path: string;
-  status?: number;                   // default 200
-  headers?: Record<string, string>;  // default content-type application/json
+  status?: number; // default 200
+  headers?: Record<string, string>; // default content-type application/json
   body: string;
 }
 
@@ -84,7 +84,8 @@ export interface Scenario {
    * `expect` in both hosts (what Envoy 1.40 logged, measured), filter after filter.
    */
   logLines?: {
-    match: RegExp; expect: string[];
+    match: RegExp;
+    expect: string[];
     /** Compare as sets of lines (e.g. worker threads logging at once). */
     unordered?: boolean;
     /** Replaced in each line before comparing (values that differ per run: ports, times, ids). */

@@ -49,12 +49,19 @@ function series(o: Objective, bad: Profile): { series: string; values: string }[
   ];
 }
 
-export interface BurnCase { name: string; profile: (budgetPerMinute: number) => Profile; at: number; fires: string[] }
+export interface BurnCase {
+  name: string;
+  profile: (budgetPerMinute: number) => Profile;
+  at: number;
+  fires: string[];
+}
 
 /** A steady burn of `rate` x the budget for the whole 3 days: pairs whose threshold is below it fire. */
 function steady(rate: number): BurnCase {
   return {
-    name: `steady burn ${rate}x`, at: END, profile: (b) => [[END + 1, b * rate]],
+    name: `steady burn ${rate}x`,
+    at: END,
+    profile: (b) => [[END + 1, b * rate]],
     fires: BURN_PAIRS.filter((p) => burnRate(p, 30 * 86400) < rate).map((p) => p.long),
   };
 }
@@ -62,15 +69,23 @@ function steady(rate: number): BurnCase {
 /** 60 minutes of 30x then clean: 50 minutes in, the fast page fires; 20 minutes after, its 1h window still
  * burns over 14.4x but the 5m window is clean, so it has stopped (the short window's job). */
 const burst = (at: number, fires: string[]): BurnCase => ({
-  name: `30x burst for 60m, evaluated ${at === 4290 ? 'during it' : '20m after it ended'}`, at, fires,
-  profile: (b) => [[4240, 0], [60, b * 30], [END + 1 - 4300, 0]],
+  name: `30x burst for 60m, evaluated ${at === 4290 ? 'during it' : '20m after it ended'}`,
+  at,
+  fires,
+  profile: (b) => [
+    [4240, 0],
+    [60, b * 30],
+    [END + 1 - 4300, 0],
+  ],
 });
 
 export const CASES: BurnCase[] = [steady(20), steady(10), steady(4), steady(2), steady(0.5), burst(4290, ['1h']), burst(4320, [])];
 
 /** The promtool test file for the objectives (whose rules are in `rulesFile`). */
 export function promtoolTests(objectives: Objective[], rulesFile: string) {
-  const rules = sloRules(objectives).groups.flatMap((g) => g.rules).filter((r) => r.alert === ALERT_NAME);
+  const rules = sloRules(objectives)
+    .groups.flatMap((g) => g.rules)
+    .filter((r) => r.alert === ALERT_NAME);
   return {
     rule_files: [rulesFile],
     evaluation_interval: '30m',
@@ -78,19 +93,24 @@ export function promtoolTests(objectives: Objective[], rulesFile: string) {
       name: c.name,
       interval: '1m',
       input_series: objectives.flatMap((o) => series(o, c.profile(Math.round(PER_MINUTE * (1 - o.target) * 1e6) / 1e6))),
-      alert_rule_test: [{
-        eval_time: `${c.at}m`,
-        alertname: ALERT_NAME,
-        exp_alerts: rules
-          .filter((r) => c.fires.includes(r.labels!.long_window))
-          .map((r) => ({ exp_labels: r.labels, exp_annotations: r.annotations })),
-      }],
+      alert_rule_test: [
+        {
+          eval_time: `${c.at}m`,
+          alertname: ALERT_NAME,
+          exp_alerts: rules
+            .filter((r) => c.fires.includes(r.labels!.long_window))
+            .map((r) => ({ exp_labels: r.labels, exp_annotations: r.annotations })),
+        },
+      ],
       // The budget left over the 30d window: 1 - (share of bad requests / budget).
-      promql_expr_test: c.name === 'steady burn 0.5x' ? objectives.map((o) => ({
-        expr: `(slo:error_budget_remaining:ratio{slo="${o.name}"} > bool 0.49) * (slo:error_budget_remaining:ratio{slo="${o.name}"} < bool 0.51)`,
-        eval_time: `${c.at}m`,
-        exp_samples: [{ labels: `{service="${o.service}", sli="${o.sli}", slo="${o.name}", window="${o.window}"}`, value: 1 }],
-      })) : undefined,
+      promql_expr_test:
+        c.name === 'steady burn 0.5x'
+          ? objectives.map((o) => ({
+              expr: `(slo:error_budget_remaining:ratio{slo="${o.name}"} > bool 0.49) * (slo:error_budget_remaining:ratio{slo="${o.name}"} < bool 0.51)`,
+              eval_time: `${c.at}m`,
+              exp_samples: [{ labels: `{service="${o.service}", sli="${o.sli}", slo="${o.name}", window="${o.window}"}`, value: 1 }],
+            }))
+          : undefined,
     })),
   };
 }

@@ -13,8 +13,16 @@ export const v2 = 'outbound|80|v2|service_b';
 export const regexAndQuery = {
   hosts: ['service_b'],
   http: [
-    { name: 'api-v2', match: [{ uri: { regex: '/api/v2/.*' } }, { queryParams: { version: { exact: 'v2' } } }], route: [{ destination: { host: 'service_b', subset: 'v2' } }] },
-    { name: 'users', match: [{ headers: { 'x-user': { regex: '(?i)beta-[a-z]+-\\d{1,4}' } } }], route: [{ destination: { host: 'service_b', subset: 'v2' } }] },
+    {
+      name: 'api-v2',
+      match: [{ uri: { regex: '/api/v2/.*' } }, { queryParams: { version: { exact: 'v2' } } }],
+      route: [{ destination: { host: 'service_b', subset: 'v2' } }],
+    },
+    {
+      name: 'users',
+      match: [{ headers: { 'x-user': { regex: '(?i)beta-[a-z]+-\\d{1,4}' } } }],
+      route: [{ destination: { host: 'service_b', subset: 'v2' } }],
+    },
     { name: 'default', route: [{ destination: { host: 'service_b', subset: 'v1' } }] },
   ],
 };
@@ -34,12 +42,20 @@ export function stickyCanary(key: { header?: string; cookie?: string }): Record<
 export const badConfigs: { name: string; config: unknown; error: RegExp }[] = [
   {
     name: 'weights not summing to 100',
-    config: { hosts: ['service_b'], http: [{ route: [{ destination: { host: 'service_b', subset: 'v1' }, weight: 90 }, { destination: { host: 'service_b', subset: 'v2' } }] }] },
+    config: {
+      hosts: ['service_b'],
+      http: [
+        { route: [{ destination: { host: 'service_b', subset: 'v1' }, weight: 90 }, { destination: { host: 'service_b', subset: 'v2' } }] },
+      ],
+    },
     error: /steering: config \$\.http\[0\]\.route: weights sum to 90, not 100/,
   },
   {
     name: 'a bad regex',
-    config: { hosts: ['service_b'], http: [{ match: [{ headers: { 'end-user': { regex: '(jason' } } }], route: [{ destination: { host: 'service_b' } }] }] },
+    config: {
+      hosts: ['service_b'],
+      http: [{ match: [{ headers: { 'end-user': { regex: '(jason' } } }], route: [{ destination: { host: 'service_b' } }] }],
+    },
     error: /steering: config \$\.http\[0\]\.match\[0\]\.headers\.end-user\.regex: invalid regex: missing closing \)/,
   },
   {
@@ -69,7 +85,10 @@ export const badConfigs: { name: string; config: unknown; error: RegExp }[] = [
   },
   {
     name: 'a bad delay duration',
-    config: { hosts: ['service_b'], http: [{ fault: { delay: { fixedDelay: '5 seconds' } }, route: [{ destination: { host: 'service_b' } }] }] },
+    config: {
+      hosts: ['service_b'],
+      http: [{ fault: { delay: { fixedDelay: '5 seconds' } }, route: [{ destination: { host: 'service_b' } }] }],
+    },
     error: /steering: config \$\.http\[0\]\.fault\.delay\.fixedDelay: invalid duration "5 seconds"/,
   },
   {

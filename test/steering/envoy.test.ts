@@ -11,7 +11,12 @@ const DELAY_MS = 400;
 const config = {
   hosts: ['service_b'],
   http: [
-    { name: 'slow', match: [{ uri: { prefix: '/slow' } }], fault: { delay: { fixedDelay: `${DELAY_MS}ms`, percentage: { value: 100 } } }, route: [{ destination: { host: 'service_b', subset: 'v1' } }] },
+    {
+      name: 'slow',
+      match: [{ uri: { prefix: '/slow' } }],
+      fault: { delay: { fixedDelay: `${DELAY_MS}ms`, percentage: { value: 100 } } },
+      route: [{ destination: { host: 'service_b', subset: 'v1' } }],
+    },
     ...(virtualServiceSpec('steering').http as unknown[]),
   ],
 };
@@ -40,7 +45,11 @@ after(async () => {
   await upstreams?.close();
 });
 
-async function timed(path: string, probe: string, headers: Record<string, string> = {}): Promise<{ status: number; servedBy: string; ms: number }> {
+async function timed(
+  path: string,
+  probe: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; servedBy: string; ms: number }> {
   const start = performance.now();
   const reply = await send(envoy.listenerUrl, path, { headers: { host: 'service_b', 'x-probe': probe, ...headers } });
   const arrived = arrivals.get(probe);
@@ -61,7 +70,9 @@ test('fault delay: measured at the upstream, the delayed request arrives at leas
 });
 
 test('fault delay: concurrent delayed requests each wait and all complete', async () => {
-  const results = await Promise.all(Array.from({ length: 6 }, (_, i) => timed('/slow', `slow-c${i}`, i % 2 ? { 'end-user': 'jason' } : {})));
+  const results = await Promise.all(
+    Array.from({ length: 6 }, (_, i) => timed('/slow', `slow-c${i}`, i % 2 ? { 'end-user': 'jason' } : {})),
+  );
   for (const r of results) {
     assert.equal(r.status, 200);
     assert.equal(r.servedBy, 'service_b/v1', 'the /slow route comes first, whoever the user is');

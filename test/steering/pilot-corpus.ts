@@ -8,7 +8,9 @@ import { stringify } from 'yaml';
 /** A small fast PRNG (mulberry32): the same seed, the same corpus. */
 export class Rng {
   private s: number;
-  constructor(seed: number) { this.s = seed >>> 0; }
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
   next(): number {
     this.s = (this.s + 0x6d2b79f5) >>> 0;
     let t = this.s;
@@ -16,9 +18,15 @@ export class Rng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
-  int(n: number): number { return Math.floor(this.next() * n); }
-  chance(p: number): boolean { return this.next() < p; }
-  pick<T>(xs: readonly T[]): T { return xs[this.int(xs.length)]!; }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[this.int(xs.length)]!;
+  }
 }
 
 export const NAMESPACE = 'default';
@@ -61,19 +69,49 @@ const QUERY_NAMES = ['v', 'debug', 'q%20x'];
 const QUERY_VALUES = ['v2', 'V2', 'v3', '1', '', 'a+b', 'a%20b'];
 const OP_HEADERS = ['x-op-a', 'x-op-b', 'x-op-c'];
 const RESP_HEADERS = ['x-resp-a', 'x-resp-b'];
-const PATHS = ['/api/v1', '/api/v2/users', '/API/v1', '/api', '/apix', '/items/12', '/items/1a', '/', '/reviews/0', '/api%2Fv1',
-  '/api/./v1', '//api/v1', '/a/../api/v1', '/%61pi/v1', '/api/v1/', '/Items/7'];
+const PATHS = [
+  '/api/v1',
+  '/api/v2/users',
+  '/API/v1',
+  '/api',
+  '/apix',
+  '/items/12',
+  '/items/1a',
+  '/',
+  '/reviews/0',
+  '/api%2Fv1',
+  '/api/./v1',
+  '//api/v1',
+  '/a/../api/v1',
+  '/%61pi/v1',
+  '/api/v1/',
+  '/Items/7',
+];
 
 function stringMatch(r: Rng, kind: 'uri' | 'header' | 'query' | 'method' | 'authority', svc: Service): Obj {
   switch (kind) {
-    case 'uri': return r.pick([{ exact: r.pick(['/api/v1', '/', '/items/12']) }, { prefix: r.pick(['/api', '/items/', '/reviews']) }, { regex: r.pick(['/items/[0-9]+', '/api/v[0-9]+(/.*)?', '.*']) }]);
-    case 'method': return r.pick([{ exact: r.pick(['GET', 'POST']) }, { regex: 'GET|PUT' }, { prefix: 'P' }]);
+    case 'uri':
+      return r.pick([
+        { exact: r.pick(['/api/v1', '/', '/items/12']) },
+        { prefix: r.pick(['/api', '/items/', '/reviews']) },
+        { regex: r.pick(['/items/[0-9]+', '/api/v[0-9]+(/.*)?', '.*']) },
+      ]);
+    case 'method':
+      return r.pick([{ exact: r.pick(['GET', 'POST']) }, { regex: 'GET|PUT' }, { prefix: 'P' }]);
     case 'authority': {
       const host = svc.short ?? svc.fqdn;
       return r.pick([{ exact: host }, { prefix: host }, { regex: `${host.replaceAll('.', '\\.')}(:[0-9]+)?` }, { exact: `${host}:80` }]);
     }
-    case 'query': return r.pick([{ exact: r.pick(['v2', '1', 'a+b']) }, { regex: 'v[0-9]' }, {}]);
-    default: return r.pick([{ exact: r.pick(['jason', 'beta-7', 'v2']) }, { prefix: r.pick(['beta', 'j']) }, { regex: r.pick(['[a-z]+-[0-9]+', '(?i)jason', '.*', 'a*']) }, {}, { exact: '' }]);
+    case 'query':
+      return r.pick([{ exact: r.pick(['v2', '1', 'a+b']) }, { regex: 'v[0-9]' }, {}]);
+    default:
+      return r.pick([
+        { exact: r.pick(['jason', 'beta-7', 'v2']) },
+        { prefix: r.pick(['beta', 'j']) },
+        { regex: r.pick(['[a-z]+-[0-9]+', '(?i)jason', '.*', 'a*']) },
+        {},
+        { exact: '' },
+      ]);
   }
 }
 
@@ -82,14 +120,31 @@ function matchBlock(r: Rng, svc: Service): Obj {
   const fields = r.int(3) + 1;
   for (let i = 0; i < fields; i++) {
     switch (r.int(9)) {
-      case 0: case 1: m.uri = stringMatch(r, 'uri', svc); if (r.chance(0.3)) m.ignoreUriCase = true; break;
-      case 2: m.method = stringMatch(r, 'method', svc); break;
-      case 3: m.authority = stringMatch(r, 'authority', svc); break;
-      case 4: m.scheme = { exact: r.pick(['http', 'https']) }; break;
-      case 5: (m.headers ??= {})[r.pick(HEADER_NAMES)] = stringMatch(r, 'header', svc); break;
-      case 6: (m.withoutHeaders ??= {})[r.pick(HEADER_NAMES)] = stringMatch(r, 'header', svc); break;
-      case 7: (m.queryParams ??= {})[r.pick(QUERY_NAMES)] = stringMatch(r, 'query', svc); break;
-      default: m.port = r.chance(0.7) ? SERVICE_PORT : 9080;
+      case 0:
+      case 1:
+        m.uri = stringMatch(r, 'uri', svc);
+        if (r.chance(0.3)) m.ignoreUriCase = true;
+        break;
+      case 2:
+        m.method = stringMatch(r, 'method', svc);
+        break;
+      case 3:
+        m.authority = stringMatch(r, 'authority', svc);
+        break;
+      case 4:
+        m.scheme = { exact: r.pick(['http', 'https']) };
+        break;
+      case 5:
+        (m.headers ??= {})[r.pick(HEADER_NAMES)] = stringMatch(r, 'header', svc);
+        break;
+      case 6:
+        (m.withoutHeaders ??= {})[r.pick(HEADER_NAMES)] = stringMatch(r, 'header', svc);
+        break;
+      case 7:
+        (m.queryParams ??= {})[r.pick(QUERY_NAMES)] = stringMatch(r, 'query', svc);
+        break;
+      default:
+        m.port = r.chance(0.7) ? SERVICE_PORT : 9080;
     }
   }
   if (r.chance(0.2)) m.name = `m${r.int(100)}`;
@@ -179,8 +234,19 @@ function authority(r: Rng, svc: Service, services: Service[]): string {
     return (r.chance(0.15) ? name.toUpperCase() : name) + port;
   }
   const base = svc.short ?? svc.fqdn;
-  return r.pick([`${base}.`, `${base}.evil.com`, `${base}.other`, `${base}.${svc.namespace}.`, `${base}.${svc.namespace}.svc.cluster`,
-    `${base}x`, r.pick(services).short ?? r.pick(services).fqdn, 'unknown.example', `${base}.other.svc.cluster.local`]) + port;
+  return (
+    r.pick([
+      `${base}.`,
+      `${base}.evil.com`,
+      `${base}.other`,
+      `${base}.${svc.namespace}.`,
+      `${base}.${svc.namespace}.svc.cluster`,
+      `${base}x`,
+      r.pick(services).short ?? r.pick(services).fqdn,
+      'unknown.example',
+      `${base}.other.svc.cluster.local`,
+    ]) + port
+  );
 }
 
 function request(r: Rng, vs: number, svc: Service, services: Service[]): DiffRequest {
@@ -206,18 +272,27 @@ function yamlOf(services: Service[], vss: Obj[]): string {
   const docs: Obj[] = [];
   services.forEach((s, i) => {
     docs.push({
-      apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: `se-${i}`, namespace: s.namespace },
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { name: `se-${i}`, namespace: s.namespace },
       spec: {
-        hosts: [s.fqdn], location: 'MESH_INTERNAL', resolution: 'STATIC', ports: [{ number: SERVICE_PORT, name: 'http', protocol: 'HTTP' }],
+        hosts: [s.fqdn],
+        location: 'MESH_INTERNAL',
+        resolution: 'STATIC',
+        ports: [{ number: SERVICE_PORT, name: 'http', protocol: 'HTTP' }],
         endpoints: SUBSETS.map((v, j) => ({ address: `10.20.${i}.${j + 1}`, labels: { version: v } })),
       },
     });
     docs.push({
-      apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: `dr-${i}`, namespace: s.namespace },
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name: `dr-${i}`, namespace: s.namespace },
       spec: { host: s.fqdn, subsets: SUBSETS.map((v) => ({ name: v, labels: { version: v } })) },
     });
   });
-  vss.forEach((spec, i) => docs.push({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: `vs-${i}`, namespace: NAMESPACE }, spec }));
+  vss.forEach((spec, i) =>
+    docs.push({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: `vs-${i}`, namespace: NAMESPACE }, spec }),
+  );
   return docs.map((d) => stringify(d)).join('---\n');
 }
 
@@ -241,7 +316,12 @@ export function generateCorpus(seed: number, vsCount: number, requestsPerVs: num
   }
   // Services without a VirtualService: their own default routes (one shares svc-0's name in namespace other).
   services.push({ vsHost: 'svc-0.other.svc.cluster.local', fqdn: 'svc-0.other.svc.cluster.local', short: 'svc-0', namespace: 'other' });
-  services.push({ vsHost: 'plain.default.svc.cluster.local', fqdn: 'plain.default.svc.cluster.local', short: 'plain', namespace: NAMESPACE });
+  services.push({
+    vsHost: 'plain.default.svc.cluster.local',
+    fqdn: 'plain.default.svc.cluster.local',
+    short: 'plain',
+    namespace: NAMESPACE,
+  });
   const vss = services.slice(0, vsCount).map((s) => virtualService(r, s, services));
   const requests: DiffRequest[] = [];
   for (let v = 0; v < vsCount; v++) {
@@ -267,7 +347,10 @@ export function bucketValues(): string[] {
   let found = 0;
   for (let v = 1000; found < 100; v++) {
     const b = v % 100;
-    if (out[b] === undefined && Number(fnv1a64(String(v)) % 100n) === b) { out[b] = String(v); found++; }
+    if (out[b] === undefined && Number(fnv1a64(String(v)) % 100n) === b) {
+      out[b] = String(v);
+      found++;
+    }
   }
   return out;
 }

@@ -35,7 +35,12 @@ interface Outcome {
   body: string | null;
 }
 
-interface Difference { request: DiffRequest; native: Outcome; steering: Outcome; fields: string[] }
+interface Difference {
+  request: DiffRequest;
+  native: Outcome;
+  steering: Outcome;
+  fields: string[];
+}
 
 /**
  * Differences accepted with their reason (docs/DESIGN.md has the same table): each maps both outcomes
@@ -65,7 +70,11 @@ function pick(headers: [string, string][], ignore: RegExp): Record<string, strin
 function outcome(reply: HttpReply): Outcome {
   let upstream: { headers: Record<string, string> } | null = null;
   if (reply.headers['content-type'] === 'application/json') {
-    try { upstream = JSON.parse(reply.body) as { headers: Record<string, string> }; } catch { upstream = null; }
+    try {
+      upstream = JSON.parse(reply.body) as { headers: Record<string, string> };
+    } catch {
+      upstream = null;
+    }
   }
   return {
     status: reply.status,
@@ -90,8 +99,10 @@ function differingFields(a: Outcome, b: Outcome): string[] {
 
 function steeredRoute(): Obj {
   return {
-    name: 'asmesh-steered', match: { prefix: '/', headers: [{ name: 'x-asmesh-cluster', present_match: true }] },
-    route: { cluster_header: 'x-asmesh-cluster' }, request_headers_to_remove: ['x-asmesh-cluster'],
+    name: 'asmesh-steered',
+    match: { prefix: '/', headers: [{ name: 'x-asmesh-cluster', present_match: true }] },
+    route: { cluster_header: 'x-asmesh-cluster' },
+    request_headers_to_remove: ['x-asmesh-cluster'],
   };
 }
 
@@ -101,7 +112,10 @@ function steeredRoute(): Obj {
  */
 function instrument(rc: Obj): Obj {
   const out = structuredClone(rc);
-  out.request_headers_to_add = [...(out.request_headers_to_add ?? []), { header: { key: CLUSTER_HEADER, value: '%UPSTREAM_CLUSTER%' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }];
+  out.request_headers_to_add = [
+    ...(out.request_headers_to_add ?? []),
+    { header: { key: CLUSTER_HEADER, value: '%UPSTREAM_CLUSTER%' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
+  ];
   delete out.validate_clusters;
   for (const vh of out.virtual_hosts ?? []) {
     for (const r of vh.routes ?? []) if (r.route?.weighted_clusters) r.route.weighted_clusters.header_name = BUCKET_HEADER;
@@ -124,15 +138,29 @@ function steeringRoutes(rc: Obj, fqdn: string): Obj {
 }
 
 function steeringFilter(spec: Obj): Obj {
-  const config = { ...spec, asmesh: { namespace: NAMESPACE, port: SERVICE_PORT, clusterName: 'outbound|{port}|{subset}|{fqdn}', stickyKey: { header: BUCKET_HEADER } } };
+  const config = {
+    ...spec,
+    asmesh: {
+      namespace: NAMESPACE,
+      port: SERVICE_PORT,
+      clusterName: 'outbound|{port}|{subset}|{fqdn}',
+      stickyKey: { header: BUCKET_HEADER },
+    },
+  };
   return {
     name: 'asmesh.steering',
     typed_config: {
       '@type': 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm',
       config: {
-        name: 'steering', root_id: 'steering', fail_open: false,
+        name: 'steering',
+        root_id: 'steering',
+        fail_open: false,
         configuration: { '@type': 'type.googleapis.com/google.protobuf.StringValue', value: JSON.stringify(config) },
-        vm_config: { vm_id: 'steering', runtime: 'envoy.wasm.runtime.v8', code: { local: { filename: join(repoRoot, 'build', 'steering.wasm') } } },
+        vm_config: {
+          vm_id: 'steering',
+          runtime: 'envoy.wasm.runtime.v8',
+          code: { local: { filename: join(repoRoot, 'build', 'steering.wasm') } },
+        },
       },
     },
   };
@@ -152,9 +180,18 @@ function bootstrap(pilot: PilotConfig, corpus: Corpus, upstreamPort: number): { 
     h.http_filters.splice(routerAt, 0, steeringFilter(spec));
     listeners[`vs${i}`] = { ...h, stat_prefix: `vs${i}`, route_config: steeringRoutes(hcm.route_config, corpus.services[i]!.fqdn) };
   });
-  const upstreams = Object.fromEntries(pilot.clusters.map((c) => String(c.name)).filter((n) => n !== 'BlackHoleCluster').map((n) => [n, { port: upstreamPort }]));
+  const upstreams = Object.fromEntries(
+    pilot.clusters
+      .map((c) => String(c.name))
+      .filter((n) => n !== 'BlackHoleCluster')
+      .map((n) => [n, { port: upstreamPort }]),
+  );
   const config = pilotBootstrap(pilot, { listeners, upstreams }).config;
-  config.node = { id: 'sidecar~10.0.0.1~client.default~default.svc.cluster.local', cluster: 'client.default', metadata: { NAMESPACE, WORKLOAD_NAME: 'client' } };
+  config.node = {
+    id: 'sidecar~10.0.0.1~client.default~default.svc.cluster.local',
+    cluster: 'client.default',
+    metadata: { NAMESPACE, WORKLOAD_NAME: 'client' },
+  };
   return { config, upstreams };
 }
 
@@ -209,8 +246,10 @@ async function run(url: string, r: DiffRequest, bucket: string): Promise<Outcome
 
 function describe(d: Difference): string {
   const r = d.request;
-  return `vs${r.vs} ${r.method} ${r.authority}${r.path} ${JSON.stringify(r.headers)} differs in ${d.fields.join(', ')}\n` +
-    `  pilot:    ${JSON.stringify(d.native)}\n  steering: ${JSON.stringify(d.steering)}\n  vs: ${JSON.stringify(corpus.virtualServices[r.vs])}`;
+  return (
+    `vs${r.vs} ${r.method} ${r.authority}${r.path} ${JSON.stringify(r.headers)} differs in ${d.fields.join(', ')}\n` +
+    `  pilot:    ${JSON.stringify(d.native)}\n  steering: ${JSON.stringify(d.steering)}\n  vs: ${JSON.stringify(corpus.virtualServices[r.vs])}`
+  );
 }
 
 test(`steering and Istio's pilot route the same ${VS_COUNT * REQUESTS_PER_VS} requests over ${VS_COUNT} VirtualServices alike (seed ${SEED})`, async () => {
@@ -230,7 +269,15 @@ test(`steering and Istio's pilot route the same ${VS_COUNT * REQUESTS_PER_VS} re
       // What pilot's side did, to show the corpus covers each outcome.
       // (%UPSTREAM_CLUSTER% prints pilot's alt_stat_name: the cluster name and ';'.)
       const cluster = native.cluster?.replace(/;$/, '') ?? null;
-      count(cluster === null ? `local ${native.status}` : cluster.startsWith('outbound|80||') ? 'default cluster' : cluster.includes('|80|v') ? 'subset' : cluster);
+      count(
+        cluster === null
+          ? `local ${native.status}`
+          : cluster.startsWith('outbound|80||')
+            ? 'default cluster'
+            : cluster.includes('|80|v')
+              ? 'subset'
+              : cluster,
+      );
       const fields = differingFields(native, steering);
       if (fields.length === 0) continue;
       const d: Difference = { request: r, native, steering, fields };
@@ -242,10 +289,22 @@ test(`steering and Istio's pilot route the same ${VS_COUNT * REQUESTS_PER_VS} re
   await Promise.all(Array.from({ length: 8 }, worker));
   console.log(`# ${corpus.requests.length} requests; pilot's side: ${JSON.stringify(Object.fromEntries([...kinds].sort()))}`);
   console.log(`# accepted differences: ${JSON.stringify(Object.fromEntries(byAccepted))}; unlisted: ${differences.length}`);
-  assert.equal(differences.length, 0, `${differences.length} unlisted differences; the first:\n${differences.slice(0, 8).map(describe).join('\n')}`);
+  assert.equal(
+    differences.length,
+    0,
+    `${differences.length} unlisted differences; the first:\n${differences.slice(0, 8).map(describe).join('\n')}`,
+  );
   // The corpus must keep exercising every outcome (a generator change could make the comparison trivial).
-  for (const [kind, least] of [['subset', 500], ['default cluster', 100], ['local 404', 50], ['PassthroughCluster', 100]] as const) {
+  for (const [kind, least] of [
+    ['subset', 500],
+    ['default cluster', 100],
+    ['local 404', 50],
+    ['PassthroughCluster', 100],
+  ] as const) {
     assert.ok((kinds.get(kind) ?? 0) >= least, `only ${kinds.get(kind) ?? 0} requests ended as ${kind}`);
   }
-  assert.ok([...kinds.keys()].some((k) => /^local (418|429|503)$/.test(k)), 'no fault abort in the corpus');
+  assert.ok(
+    [...kinds.keys()].some((k) => /^local (418|429|503)$/.test(k)),
+    'no fault abort in the corpus',
+  );
 });

@@ -5,15 +5,31 @@ import { test } from 'node:test';
 import { compileAs } from '../harness/fixtures.ts';
 
 function compileFixture(): Promise<Uint8Array> {
-  return compileAs(['test/fixtures/regex.ts', 'assembly/lib/regex.ts'], '.tmp/fixtures/regex.wasm',
-    ['--config', 'test/fixtures/asconfig.json', '--runtime', 'incremental', '--optimizeLevel', '2']);
+  return compileAs(['test/fixtures/regex.ts', 'assembly/lib/regex.ts'], '.tmp/fixtures/regex.wasm', [
+    '--config',
+    'test/fixtures/asconfig.json',
+    '--runtime',
+    'incremental',
+    '--optimizeLevel',
+    '2',
+  ]);
 }
 
-interface RegexExports { memory: WebAssembly.Memory; buffer(): number; compile(n: number): number; error(): number; matches(n: number): number }
+interface RegexExports {
+  memory: WebAssembly.Memory;
+  buffer(): number;
+  compile(n: number): number;
+  error(): number;
+  matches(n: number): number;
+}
 
 async function engine() {
   const instance = await WebAssembly.instantiate(await WebAssembly.compile(await compileFixture()), {
-    env: { abort: () => { throw new Error('regex fixture aborted'); } },
+    env: {
+      abort: () => {
+        throw new Error('regex fixture aborted');
+      },
+    },
   });
   const x = instance.exports as unknown as RegexExports;
   const put = (s: string) => {
@@ -27,7 +43,9 @@ async function engine() {
       const n = x.error();
       return Buffer.from(new Uint8Array(x.memory.buffer, x.buffer(), n)).toString('utf8');
     },
-    matches(s: string): boolean { return x.matches(put(s)) === 1; },
+    matches(s: string): boolean {
+      return x.matches(put(s)) === 1;
+    },
   };
 }
 
@@ -74,7 +92,8 @@ function genInput(r: () => number): string {
 test('regex: 1,500 random patterns x 40 inputs agree with V8 RegExp (full match)', async () => {
   const e = await engine();
   const r = rng(20261125);
-  let compared = 0, matched = 0;
+  let compared = 0,
+    matched = 0;
   for (let i = 0; i < 1500; i++) {
     const p = genPattern(r);
     const err = e.compile(p);
@@ -94,9 +113,16 @@ test('regex: 1,500 random patterns x 40 inputs agree with V8 RegExp (full match)
 test('regex: fixed RE2 cases, non-ASCII, and rejections', async () => {
   const e = await engine();
   const cases: [string, string, boolean][] = [
-    ['(?i)jason', 'JASON', true], ['a.c', 'a\nc', false], ['(?s)a.c', 'a\nc', true], ['caf.', 'café', true],
-    ['[^a]', '😀', true], ['\\x{1F600}', '😀', true], ['a{2,3}', 'aaaa', false], ['(a*)*b', 'a'.repeat(20000), false],
-    ['(a|aa)*', 'a'.repeat(5000), true], ['[[:upper:]][[:lower:]]+', 'Jason', true],
+    ['(?i)jason', 'JASON', true],
+    ['a.c', 'a\nc', false],
+    ['(?s)a.c', 'a\nc', true],
+    ['caf.', 'café', true],
+    ['[^a]', '😀', true],
+    ['\\x{1F600}', '😀', true],
+    ['a{2,3}', 'aaaa', false],
+    ['(a*)*b', 'a'.repeat(20000), false],
+    ['(a|aa)*', 'a'.repeat(5000), true],
+    ['[[:upper:]][[:lower:]]+', 'Jason', true],
   ];
   for (const [p, s, want] of cases) {
     assert.equal(e.compile(p), null, p);

@@ -29,7 +29,8 @@ function clusterOf(r: HttpResult): string | undefined {
 /** Whether k successes of n are within 5 standard deviations of n*p (false alarm odds ~ 1 in 1.7 million). */
 function withinBinomial(k: number, n: number, p: number): { ok: boolean; lo: number; hi: number } {
   const sd = Math.sqrt(n * p * (1 - p));
-  const lo = Math.floor(n * p - 5 * sd), hi = Math.ceil(n * p + 5 * sd);
+  const lo = Math.floor(n * p - 5 * sd),
+    hi = Math.ceil(n * p + 5 * sd);
   return { ok: k >= lo && k <= hi, lo, hi };
 }
 
@@ -56,7 +57,10 @@ test('virtualservice-steering: jason goes to v2, everyone else to v1, route cach
 test('a debug log line per decision', async () => {
   const plugin = await load(virtualServiceSpec('steering'));
   const r = await plugin.http(get('/', { 'end-user': 'jason' }));
-  assert.deepEqual(r.logs.filter((l) => l.level === 'debug').map((l) => l.message), ['steering: route 0 -> outbound|80|v2|service_b']);
+  assert.deepEqual(
+    r.logs.filter((l) => l.level === 'debug').map((l) => l.message),
+    ['steering: route 0 -> outbound|80|v2|service_b'],
+  );
 });
 
 test('a client-sent x-asmesh-cluster is removed before deciding, also when no route matches', async () => {
@@ -71,12 +75,21 @@ test('a client-sent x-asmesh-cluster is removed before deciding, also when no ro
 });
 
 test('no http route matches a host of the VirtualService: 404 (as Istio); another host passes untouched', async () => {
-  const plugin = await load({ hosts: ['service_b'], http: [{ match: [{ uri: { prefix: '/only' } }], route: [{ destination: { host: 'service_b', subset: 'v2' } }] }] });
+  const plugin = await load({
+    hosts: ['service_b'],
+    http: [{ match: [{ uri: { prefix: '/only' } }], route: [{ destination: { host: 'service_b', subset: 'v2' } }] }],
+  });
   const notFound = await plugin.http(get('/elsewhere', { 'x-keep': '1' }));
   assert.equal(notFound.response.status, 404);
   assert.equal(notFound.response.bodyText, '');
   const r = await plugin.http(get('/elsewhere', { 'x-keep': '1' }, 'other.example'));
-  assert.deepEqual(r.upstreamRequest!.headers, [[':method', 'GET'], [':path', '/elsewhere'], [':authority', 'other.example'], [':scheme', 'http'], ['x-keep', '1']]);
+  assert.deepEqual(r.upstreamRequest!.headers, [
+    [':method', 'GET'],
+    [':path', '/elsewhere'],
+    [':authority', 'other.example'],
+    [':scheme', 'http'],
+    ['x-keep', '1'],
+  ]);
   assert.equal(r.routeCacheClears, 0);
   assert.equal(plugin.metric('asmesh_steering_unmatched_total'), 2);
   assert.equal(clusterOf(await plugin.http(get('/only/x'))), v2);
@@ -125,7 +138,9 @@ test('sticky key (header): a user never switches subset; users spread by weight'
   assert.ok(r(plugin).some((l) => l.includes('(sticky)')));
 });
 
-function r(plugin: Plugin): string[] { return plugin.logs.map((l) => l.message); }
+function r(plugin: Plugin): string[] {
+  return plugin.logs.map((l) => l.message);
+}
 
 test('sticky key (cookie): the cookie value picks the subset; no cookie falls back to random', async () => {
   const plugin = await load(stickyCanary({ cookie: 'session' }));
@@ -153,7 +168,13 @@ test('regex and query parameter matches', async () => {
 });
 
 test('a pathological regex over a long header value stays linear', async () => {
-  const plugin = await load({ hosts: ['service_b'], http: [{ match: [{ headers: { 'x-a': { regex: '(a*)*b' } } }], route: [{ destination: { host: 'service_b', subset: 'v2' } }] }, { route: [{ destination: { host: 'service_b', subset: 'v1' } }] }] });
+  const plugin = await load({
+    hosts: ['service_b'],
+    http: [
+      { match: [{ headers: { 'x-a': { regex: '(a*)*b' } } }], route: [{ destination: { host: 'service_b', subset: 'v2' } }] },
+      { route: [{ destination: { host: 'service_b', subset: 'v1' } }] },
+    ],
+  });
   const long = 'a'.repeat(10_000);
   assert.equal(clusterOf(await plugin.http(get('/', { 'x-a': long }))), v1);
   assert.equal(clusterOf(await plugin.http(get('/', { 'x-a': long + 'b' }))), v2);
@@ -163,9 +184,17 @@ test('match fields: method, withoutHeaders, authority, port, ignoreUriCase, head
   const cfg = {
     hosts: ['service_b'],
     http: [
-      { name: 'post', match: [{ method: { exact: 'POST' }, withoutHeaders: { 'x-legacy': {} } }], route: [{ destination: { host: 'service_b', subset: 'v2' } }] },
+      {
+        name: 'post',
+        match: [{ method: { exact: 'POST' }, withoutHeaders: { 'x-legacy': {} } }],
+        route: [{ destination: { host: 'service_b', subset: 'v2' } }],
+      },
       { name: 'port', match: [{ port: 9080 }], route: [{ destination: { host: 'service_b', subset: 'v2', port: { number: 9080 } } }] },
-      { name: 'login', match: [{ uri: { exact: '/Login' }, ignoreUriCase: true }], route: [{ destination: { host: 'service_b', subset: 'v2' } }] },
+      {
+        name: 'login',
+        match: [{ uri: { exact: '/Login' }, ignoreUriCase: true }],
+        route: [{ destination: { host: 'service_b', subset: 'v2' } }],
+      },
       { name: 'canary-header', match: [{ headers: { 'x-canary': {} } }], route: [{ destination: { host: 'service_b', subset: 'v2' } }] },
       { route: [{ destination: { host: 'service_b', subset: 'v1' } }] },
     ],
@@ -190,18 +219,38 @@ test('asmesh.clusterName and asmesh.defaultPort shape the cluster name', async (
 test('headers.request and headers.response: set, add, remove', async () => {
   const plugin = await load({
     hosts: ['service_b'],
-    http: [{
-      headers: { request: { set: { 'x-env': 'canary' }, add: { 'x-trace': 'steering' }, remove: ['x-drop'] }, response: { set: { 'x-route': 'r0' }, remove: ['x-internal'] } },
-      route: [{ destination: { host: 'service_b', subset: 'v1' }, headers: { request: { set: { 'x-dest': 'v1' } } } }],
-    }],
+    http: [
+      {
+        headers: {
+          request: { set: { 'x-env': 'canary' }, add: { 'x-trace': 'steering' }, remove: ['x-drop'] },
+          response: { set: { 'x-route': 'r0' }, remove: ['x-internal'] },
+        },
+        route: [{ destination: { host: 'service_b', subset: 'v1' }, headers: { request: { set: { 'x-dest': 'v1' } } } }],
+      },
+    ],
   });
-  const res = await plugin.http({ ...get('/', { 'x-env': 'prod', 'x-drop': '1', 'x-trace': 'a' }), upstream: { status: 200, headers: { 'x-internal': 'secret' } } });
+  const res = await plugin.http({
+    ...get('/', { 'x-env': 'prod', 'x-drop': '1', 'x-trace': 'a' }),
+    upstream: { status: 200, headers: { 'x-internal': 'secret' } },
+  });
   const up = res.upstreamRequest!.headers;
-  assert.deepEqual(up.filter(([k]) => k === 'x-env'), [['x-env', 'canary']]);
-  assert.deepEqual(up.filter(([k]) => k === 'x-trace'), [['x-trace', 'a'], ['x-trace', 'steering']]);
+  assert.deepEqual(
+    up.filter(([k]) => k === 'x-env'),
+    [['x-env', 'canary']],
+  );
+  assert.deepEqual(
+    up.filter(([k]) => k === 'x-trace'),
+    [
+      ['x-trace', 'a'],
+      ['x-trace', 'steering'],
+    ],
+  );
   assert.equal(header(res, 'x-drop'), undefined);
   assert.equal(header(res, 'x-dest'), 'v1');
-  assert.deepEqual(res.response.headers.filter(([k]) => k === 'x-route' || k === 'x-internal'), [['x-route', 'r0']]);
+  assert.deepEqual(
+    res.response.headers.filter(([k]) => k === 'x-route' || k === 'x-internal'),
+    [['x-route', 'r0']],
+  );
 });
 
 test('fault abort at 100%: local reply 503 "fault filter abort", the upstream is never reached', async () => {
@@ -222,8 +271,10 @@ test('fault abort at 50%: the abort count is within the binomial bound', async (
   let aborted = 0;
   for (let i = 0; i < n; i++) {
     const res = await plugin.http(get('/'));
-    if (res.response.status === 500) { aborted++; assert.equal(res.upstreamRequest, null); }
-    else assert.equal(res.response.status, 200);
+    if (res.response.status === 500) {
+      aborted++;
+      assert.equal(res.upstreamRequest, null);
+    } else assert.equal(res.response.status, 200);
   }
   const b = withinBinomial(aborted, n, 0.5);
   assert.ok(b.ok, `${aborted} of ${n} aborted, expected within [${b.lo}, ${b.hi}]`);
@@ -245,7 +296,9 @@ test('fault delay: the request waits for the timer, then reaches the upstream (b
 });
 
 test('fault delay then abort: the abort comes after the delay', async () => {
-  const plugin = await load(faultConfig({ delay: { fixedDelay: '100ms', percentage: { value: 100 } }, abort: { httpStatus: 429, percentage: { value: 100 } } }));
+  const plugin = await load(
+    faultConfig({ delay: { fixedDelay: '100ms', percentage: { value: 100 } }, abort: { httpStatus: 429, percentage: { value: 100 } } }),
+  );
   const paused = await plugin.http(get('/'));
   assert.equal(paused.paused, true);
   await plugin.tick(100);
@@ -265,7 +318,10 @@ for (const bad of badConfigs) {
 }
 
 test('ignored Istio fields (timeout, retries) load with a warning', async () => {
-  const plugin = await load({ hosts: ['service_b'], http: [{ timeout: '10s', retries: { attempts: 3 }, route: [{ destination: { host: 'service_b' } }] }] });
+  const plugin = await load({
+    hosts: ['service_b'],
+    http: [{ timeout: '10s', retries: { attempts: 3 }, route: [{ destination: { host: 'service_b' } }] }],
+  });
   assert.deepEqual(plugin.logsAt('warn'), [
     'steering: config $.http[0].timeout: not enforced by asmesh steering, ignored',
     'steering: config $.http[0].retries: not enforced by asmesh steering, ignored',
@@ -274,10 +330,16 @@ test('ignored Istio fields (timeout, retries) load with a warning', async () => 
 });
 
 test('odd requests never trap: missing pseudo-headers, bad authorities, odd queries and cookies, non-UTF-8 values', async () => {
-  const plugin = await load({ ...stickyCanary({ cookie: 'session' }), http: [
-    { match: [{ queryParams: { v: { regex: '\\d+' } } }, { uri: { regex: '/ü.*' } }], route: [{ destination: { host: 'service_b', subset: 'v2' } }] },
-    ...(virtualServiceSpec('canary').http as unknown[]),
-  ] });
+  const plugin = await load({
+    ...stickyCanary({ cookie: 'session' }),
+    http: [
+      {
+        match: [{ queryParams: { v: { regex: '\\d+' } } }, { uri: { regex: '/ü.*' } }],
+        route: [{ destination: { host: 'service_b', subset: 'v2' } }],
+      },
+      ...(virtualServiceSpec('canary').http as unknown[]),
+    ],
+  });
   const odd: Record<string, string>[] = [
     { ':method': 'GET' },
     { ':method': 'GET', ':path': '', ':authority': '' },

@@ -19,12 +19,24 @@ before(async () => {
   const to = { route: [{ destination: { host: 'service_b', subset: 'v1' } }] };
   envoy = await startEnvoy({
     filters: [
-      { name: 'steering', config: { hosts: ['service_b'], http: [
-        { match: [{ uri: { exact: '/wasm-abort' } }], fault: { abort: { httpStatus: 503, percentage: { value: 100 } } }, ...to },
-        { match: [{ uri: { exact: '/wasm-delay' } }], fault: { delay: { fixedDelay: '0.2s', percentage: { value: 100 } } }, ...to },
-        to,
-      ] } },
-      { name: 'telemetry', config: { accessLog: { fields: ['path', 'response_code', 'response_flags'] }, metrics: [{ overrides: [{ tagOverrides: { rpc: { value: 'request.url_path' } } }] }] } },
+      {
+        name: 'steering',
+        config: {
+          hosts: ['service_b'],
+          http: [
+            { match: [{ uri: { exact: '/wasm-abort' } }], fault: { abort: { httpStatus: 503, percentage: { value: 100 } } }, ...to },
+            { match: [{ uri: { exact: '/wasm-delay' } }], fault: { delay: { fixedDelay: '0.2s', percentage: { value: 100 } } }, ...to },
+            to,
+          ],
+        },
+      },
+      {
+        name: 'telemetry',
+        config: {
+          accessLog: { fields: ['path', 'response_code', 'response_flags'] },
+          metrics: [{ overrides: [{ tagOverrides: { rpc: { value: 'request.url_path' } } }] }],
+        },
+      },
     ],
     node: { id: 'productpage', cluster: 'productpage', metadata: NODE_PRODUCTPAGE },
     upstreams: upstreams.endpoints(),
@@ -52,7 +64,7 @@ after(async () => {
   await upstreams?.close();
 });
 
-test('Envoy: steering\'s Wasm fault leaves flag - and no fault stats; the header-driven fault filter gives FI/DI, its stats and details', async (t) => {
+test("Envoy: steering's Wasm fault leaves flag - and no fault stats; the header-driven fault filter gives FI/DI, its stats and details", async (t) => {
   const cases: [string, Record<string, string>, number][] = [
     ['/wasm-abort', {}, 503],
     ['/envoy-abort', { 'x-envoy-fault-abort-request': '503' }, 503],
@@ -63,10 +75,16 @@ test('Envoy: steering\'s Wasm fault leaves flag - and no fault stats; the header
     assert.equal((await envoy.request(path, { headers: { host: 'service_b', ...headers } })).status, status, path);
   }
   await envoy.waitForLog(/NATIVE \/envoy-delay /, 10_000);
-  const native = new Map(envoy.logs().split('\n').filter((l) => l.startsWith('NATIVE ')).map((l) => {
-    const [, path, code, flags, details] = l.split(' ');
-    return [path!, { code, flags, details }];
-  }));
+  const native = new Map(
+    envoy
+      .logs()
+      .split('\n')
+      .filter((l) => l.startsWith('NATIVE '))
+      .map((l) => {
+        const [, path, code, flags, details] = l.split(' ');
+        return [path!, { code, flags, details }];
+      }),
+  );
   const { exp } = await prometheusWhen(envoy, (e) => select(e, 'istio_requests_total').length >= cases.length);
   const label = (path: string) => select(exp, 'istio_requests_total', { rpc: path })[0]?.labels.response_flags;
   for (const [path] of cases) t.diagnostic(`${path}: Envoy ${JSON.stringify(native.get(path))}, telemetry response_flags ${label(path)}`);

@@ -19,15 +19,40 @@ import { ISSUER, jwks, makeKey } from '../authz/keys.ts';
 import { select, prometheusWhen, statsTags, peerHeader, nativeAccessLog, NATIVE_LOG_ARGS, NODE_PRODUCTPAGE, SLEEP } from './helpers.ts';
 
 const NATIVE_FIELDS = [
-  'REQ(:PATH)', 'RESPONSE_CODE', 'GRPC_STATUS_NUMBER', 'BYTES_RECEIVED', 'BYTES_SENT', 'REQUEST_HEADERS_BYTES',
-  'RESPONSE_HEADERS_BYTES', 'RESPONSE_TRAILERS_BYTES', 'DOWNSTREAM_WIRE_BYTES_RECEIVED', 'DOWNSTREAM_WIRE_BYTES_SENT',
-  'FILTER_STATE(envoy.filters.http.grpc_stats)', 'RESPONSE_FLAGS',
+  'REQ(:PATH)',
+  'RESPONSE_CODE',
+  'GRPC_STATUS_NUMBER',
+  'BYTES_RECEIVED',
+  'BYTES_SENT',
+  'REQUEST_HEADERS_BYTES',
+  'RESPONSE_HEADERS_BYTES',
+  'RESPONSE_TRAILERS_BYTES',
+  'DOWNSTREAM_WIRE_BYTES_RECEIVED',
+  'DOWNSTREAM_WIRE_BYTES_SENT',
+  'FILTER_STATE(envoy.filters.http.grpc_stats)',
+  'RESPONSE_FLAGS',
 ];
-const LOG_FIELDS = ['path', 'response_code', 'grpc_status', 'bytes_received', 'bytes_sent', 'request_total_size', 'response_total_size', 'response_flags'];
+const LOG_FIELDS = [
+  'path',
+  'response_code',
+  'grpc_status',
+  'bytes_received',
+  'bytes_sent',
+  'request_total_size',
+  'response_total_size',
+  'response_flags',
+];
 
 /** gRPC message framing: 1 flag byte, 4 bytes big-endian length, payload. */
 function frames(sizes: number[]): Buffer {
-  return Buffer.concat(sizes.map((n) => { const b = Buffer.alloc(5 + n, 0x61); b[0] = 0; b.writeUInt32BE(n, 1); return b; }));
+  return Buffer.concat(
+    sizes.map((n) => {
+      const b = Buffer.alloc(5 + n, 0x61);
+      b[0] = 0;
+      b.writeUInt32BE(n, 1);
+      return b;
+    }),
+  );
 }
 
 /** An h2c gRPC server: `/pkg.Svc/<method>` answers `x-reply` messages with grpc-status `x-grpc-status` (trailers), or trailers-only. */
@@ -43,7 +68,10 @@ async function grpcServer(): Promise<{ server: Http2Server; port: number }> {
       }
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
       stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': status }));
-      const sizes = String(headers['x-reply'] ?? '').split(',').filter((s) => s !== '').map(Number);
+      const sizes = String(headers['x-reply'] ?? '')
+        .split(',')
+        .filter((s) => s !== '')
+        .map(Number);
       stream.end(frames(sizes));
     });
   });
@@ -51,7 +79,12 @@ async function grpcServer(): Promise<{ server: Http2Server; port: number }> {
   return { server, port: (server.address() as { port: number }).port };
 }
 
-interface H2Reply { status: number; headers: Record<string, unknown>; trailers: Record<string, unknown>; body: Buffer }
+interface H2Reply {
+  status: number;
+  headers: Record<string, unknown>;
+  trailers: Record<string, unknown>;
+  body: Buffer;
+}
 
 function h2(session: ClientHttp2Session, headers: Record<string, string>, body?: Buffer): Promise<H2Reply> {
   return new Promise((resolve, reject) => {
@@ -59,8 +92,12 @@ function h2(session: ClientHttp2Session, headers: Record<string, string>, body?:
     const chunks: Buffer[] = [];
     let response: Record<string, unknown> = {};
     let trailers: Record<string, unknown> = {};
-    req.on('response', (h) => { response = h; });
-    req.on('trailers', (t) => { trailers = t; });
+    req.on('response', (h) => {
+      response = h;
+    });
+    req.on('trailers', (t) => {
+      trailers = t;
+    });
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => resolve({ status: Number(response[':status']), headers: response, trailers, body: Buffer.concat(chunks) }));
     req.on('error', reject);
@@ -79,22 +116,41 @@ before(async () => {
   grpc = await grpcServer();
   const rsa = await makeKey('RS256', 'rsa-1');
   badToken = 'eyJhbGciOiJSUzI1NiIsImtpZCI6InJzYS0xIn0.eyJpc3MiOiJ4In0.c2ln';
-  const route = (prefix: string, subset: string) => ({ match: [{ uri: { prefix } }], route: [{ destination: { host: 'service_b', subset } }] });
+  const route = (prefix: string, subset: string) => ({
+    match: [{ uri: { prefix } }],
+    route: [{ destination: { host: 'service_b', subset } }],
+  });
   envoy = await startEnvoy({
     filters: [
-      { name: 'steering', config: { hosts: ['service_b'], http: [
-        { match: [{ uri: { exact: '/pkg.Svc/Abort' } }], fault: { abort: { httpStatus: 503, percentage: { value: 100 } } }, route: [{ destination: { host: 'service_b' } }] },
-        route('/http/', 'v1'),
-        { route: [{ destination: { host: 'service_b' } }] },
-      ] } },
-      { name: 'authz', config: {
-        jwtRules: [{ issuer: ISSUER, jwks: jwks(rsa) }],
-        policies: [{ name: 'deny', action: 'DENY', rules: [{ to: [{ operation: { paths: ['/pkg.Svc/Denied', '/http/denied'] } }] }] }],
-      } },
-      { name: 'telemetry', config: {
-        accessLog: { fields: LOG_FIELDS },
-        metrics: [{ overrides: [{ tagOverrides: { rpc: { value: 'request.url_path' } } }] }],
-      } },
+      {
+        name: 'steering',
+        config: {
+          hosts: ['service_b'],
+          http: [
+            {
+              match: [{ uri: { exact: '/pkg.Svc/Abort' } }],
+              fault: { abort: { httpStatus: 503, percentage: { value: 100 } } },
+              route: [{ destination: { host: 'service_b' } }],
+            },
+            route('/http/', 'v1'),
+            { route: [{ destination: { host: 'service_b' } }] },
+          ],
+        },
+      },
+      {
+        name: 'authz',
+        config: {
+          jwtRules: [{ issuer: ISSUER, jwks: jwks(rsa) }],
+          policies: [{ name: 'deny', action: 'DENY', rules: [{ to: [{ operation: { paths: ['/pkg.Svc/Denied', '/http/denied'] } }] }] }],
+        },
+      },
+      {
+        name: 'telemetry',
+        config: {
+          accessLog: { fields: LOG_FIELDS },
+          metrics: [{ overrides: [{ tagOverrides: { rpc: { value: 'request.url_path' } } }] }],
+        },
+      },
     ],
     node: { id: 'productpage', cluster: 'productpage', metadata: NODE_PRODUCTPAGE },
     upstreams: { ...upstreams.endpoints(), 'outbound|80||service_b': { host: '127.0.0.1', port: grpc.port } },
@@ -109,9 +165,12 @@ before(async () => {
         typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.grpc_stats.v3.FilterConfig', emit_filter_state: true },
       });
       const cluster = b.static_resources.clusters.find((c: { name: string }) => c.name === 'outbound|80||service_b');
-      cluster.typed_extension_protocol_options = { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicit_http_config: { http2_protocol_options: {} },
-      } };
+      cluster.typed_extension_protocol_options = {
+        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+          '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+          explicit_http_config: { http2_protocol_options: {} },
+        },
+      };
     },
   });
   session = connect(envoy.listenerUrl);
@@ -152,12 +211,16 @@ function checkBytes(p: string, n: Record<string, string>, ours: Record<string, u
   assert.equal(ours.bytes_received, num('BYTES_RECEIVED'), `${p}: bytes_received`);
   assert.equal(ours.bytes_sent, num('BYTES_SENT'), `${p}: bytes_sent`);
   assert.equal(ours.request_total_size, num('REQUEST_HEADERS_BYTES') + num('BYTES_RECEIVED'), `${p}: request_total_size`);
-  assert.equal(ours.response_total_size, num('RESPONSE_HEADERS_BYTES') + num('BYTES_SENT') + num('RESPONSE_TRAILERS_BYTES'), `${p}: response_total_size`);
+  assert.equal(
+    ours.response_total_size,
+    num('RESPONSE_HEADERS_BYTES') + num('BYTES_SENT') + num('RESPONSE_TRAILERS_BYTES'),
+    `${p}: response_total_size`,
+  );
 }
 
 const GRPC = { ':method': 'POST', ':authority': 'service_b', 'content-type': 'application/grpc', te: 'trailers' };
 
-test('Envoy: gRPC status (trailers, trailers-only, local replies of authz and steering), message counts and bytes (trailers) equal Envoy\'s own', async (t) => {
+test("Envoy: gRPC status (trailers, trailers-only, local replies of authz and steering), message counts and bytes (trailers) equal Envoy's own", async (t) => {
   // Envoy answers a gRPC request's local reply with :status 200 and grpc-status (trailers-only).
   const cases: [string, Record<string, string>, number[], string][] = [
     ['/pkg.Svc/Ok', { 'x-reply': '3,0,70000' }, [10, 20000, 0], '0'],
@@ -173,10 +236,15 @@ test('Envoy: gRPC status (trailers, trailers-only, local replies of authz and st
     assert.equal(reply.trailers['grpc-status'] ?? reply.headers['grpc-status'], grpcStatus, path);
   }
   const logs = await logsByPath(cases.map(([p]) => p));
-  const { exp } = await prometheusWhen(envoy, (e) => select(e, 'istio_request_messages_total').length >= 3 && select(e, 'istio_requests_total').length >= cases.length);
+  const { exp } = await prometheusWhen(
+    envoy,
+    (e) => select(e, 'istio_request_messages_total').length >= 3 && select(e, 'istio_requests_total').length >= cases.length,
+  );
   for (const [path] of cases) {
     const { native, ours } = logs.get(path)!;
-    t.diagnostic(`${path}: Envoy code ${native.RESPONSE_CODE} grpc ${native.GRPC_STATUS_NUMBER} flags ${native.RESPONSE_FLAGS} grpc_stats ${native['FILTER_STATE(envoy.filters.http.grpc_stats)']}; ours ${JSON.stringify(ours)}`);
+    t.diagnostic(
+      `${path}: Envoy code ${native.RESPONSE_CODE} grpc ${native.GRPC_STATUS_NUMBER} flags ${native.RESPONSE_FLAGS} grpc_stats ${native['FILTER_STATE(envoy.filters.http.grpc_stats)']}; ours ${JSON.stringify(ours)}`,
+    );
     assert.equal(String(ours.response_code), native.RESPONSE_CODE, `${path}: response_code`);
     checkBytes(path, native, ours);
     assert.notEqual(native.GRPC_STATUS_NUMBER, '-', `${path}: Envoy has a gRPC status`);
@@ -199,7 +267,10 @@ test('Envoy: gRPC status (trailers, trailers-only, local replies of authz and st
     assert.equal(rs?.value, Number(counts.responseMessageCount ?? 0), `${path}: response messages`);
   }
   // The statuses Envoy gives local replies: PERMISSION_DENIED, UNAUTHENTICATED, UNAVAILABLE.
-  assert.deepEqual(['/pkg.Svc/Denied', '/pkg.Svc/BadToken', '/pkg.Svc/Abort'].map((p) => logs.get(p)!.native.GRPC_STATUS_NUMBER), ['7', '16', '14']);
+  assert.deepEqual(
+    ['/pkg.Svc/Denied', '/pkg.Svc/BadToken', '/pkg.Svc/Abort'].map((p) => logs.get(p)!.native.GRPC_STATUS_NUMBER),
+    ['7', '16', '14'],
+  );
 });
 
 test('Envoy: HTTP/1.1 and HTTP/2: bytes_received/bytes_sent equal %BYTES_RECEIVED%/%BYTES_SENT%; the byte metrics equal request/response.total_size', async (t) => {
@@ -212,9 +283,16 @@ test('Envoy: HTTP/1.1 and HTTP/2: bytes_received/bytes_sent equal %BYTES_RECEIVE
   assert.equal((await h1('/http/post', 'POST', 'x'.repeat(3000))).status, 200);
   assert.equal((await h1('/http/get?q=1', 'GET')).status, 200);
   assert.equal((await h1('/http/denied', 'POST', 'yy')).status, 403);
-  for (const [path, body] of [['/http/h2-post', Buffer.alloc(5000, 0x62)], ['/http/h2-get', undefined]] as const) {
+  for (const [path, body] of [
+    ['/http/h2-post', Buffer.alloc(5000, 0x62)],
+    ['/http/h2-get', undefined],
+  ] as const) {
     paths.push(path);
-    const reply = await h2(session, { ':method': body ? 'POST' : 'GET', ':path': path, ':authority': 'service_b', 'x-asmesh-peer': peerHeader(SLEEP) }, body);
+    const reply = await h2(
+      session,
+      { ':method': body ? 'POST' : 'GET', ':path': path, ':authority': 'service_b', 'x-asmesh-peer': peerHeader(SLEEP) },
+      body,
+    );
     assert.equal(reply.status, 200);
   }
   const logs = await logsByPath(paths);
@@ -225,7 +303,9 @@ test('Envoy: HTTP/1.1 and HTTP/2: bytes_received/bytes_sent equal %BYTES_RECEIVE
     // Not gRPC: no status, for Envoy (-) as for us (null).
     assert.equal(ours.grpc_status, null, `${p}: grpc_status`);
     assert.equal(n.GRPC_STATUS_NUMBER, '-', `${p}: %GRPC_STATUS_NUMBER%`);
-    rows.push(`${p} | ${n.BYTES_RECEIVED} | ${n.BYTES_SENT} | ${String(ours.request_total_size)} | ${String(ours.response_total_size)} | ${n.DOWNSTREAM_WIRE_BYTES_RECEIVED} | ${n.DOWNSTREAM_WIRE_BYTES_SENT}`);
+    rows.push(
+      `${p} | ${n.BYTES_RECEIVED} | ${n.BYTES_SENT} | ${String(ours.request_total_size)} | ${String(ours.response_total_size)} | ${n.DOWNSTREAM_WIRE_BYTES_RECEIVED} | ${n.DOWNSTREAM_WIRE_BYTES_SENT}`,
+    );
   }
   for (const r of rows) t.diagnostic(r);
 });

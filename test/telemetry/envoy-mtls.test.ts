@@ -15,8 +15,10 @@ before(async () => {
   upstreams = await Upstreams.start();
   envoy = await startEnvoy({
     statsFlushMs: STATS_FLUSH_MS,
-    filters: [{ name: 'telemetry', config: { reporter: 'destination' } }], upstreams: upstreams.endpoints(),
-    node: { id: 'productpage', cluster: 'productpage', metadata: NODE_PRODUCTPAGE }, edit: (b) => requireMtls(b, certs),
+    filters: [{ name: 'telemetry', config: { reporter: 'destination' } }],
+    upstreams: upstreams.endpoints(),
+    node: { id: 'productpage', cluster: 'productpage', metadata: NODE_PRODUCTPAGE },
+    edit: (b) => requireMtls(b, certs),
   });
 });
 
@@ -39,7 +41,10 @@ test('Envoy + mTLS: principals from the peer certificate, connection_security_po
   const sleepSan = 'spiffe://cluster.local/ns/default/sa/sleep';
   assert.equal(total(exp, 'istio_requests_total', { source_principal: sleepSan, response_code: '200' }), 3);
   assert.equal(total(exp, 'istio_requests_total', { source_principal: sleepSan, response_code: '503' }), 1);
-  assert.equal(total(exp, 'istio_requests_total', { source_principal: 'spiffe://cluster.local/ns/test/sa/ratings', response_code: '404' }), 2);
+  assert.equal(
+    total(exp, 'istio_requests_total', { source_principal: 'spiffe://cluster.local/ns/test/sa/ratings', response_code: '404' }),
+    2,
+  );
   assert.equal(total(exp, 'istio_request_duration_milliseconds_count', { source_principal: sleepSan }), 4);
   for (const s of select(exp, 'istio_requests_total')) {
     assert.equal(s.labels.connection_security_policy, 'mutual_tls');

@@ -10,7 +10,18 @@ import { loadBootstrap } from '../../host/envoy/config.ts';
 import { statsTags } from '../../filters/manifest.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
 import {
-  parseExposition, select, total, prometheusWhen, peerHeader, checkExposition, destinationLabels, NODE_PRODUCTPAGE, SLEEP, RATINGS, ISTIO_NAME_LINT, STATS_FLUSH_MS,
+  parseExposition,
+  select,
+  total,
+  prometheusWhen,
+  peerHeader,
+  checkExposition,
+  destinationLabels,
+  NODE_PRODUCTPAGE,
+  SLEEP,
+  RATINGS,
+  ISTIO_NAME_LINT,
+  STATS_FLUSH_MS,
 } from './helpers.ts';
 
 const NODE_SLEEP = { WORKLOAD_NAME: 'sleep', NAMESPACE: 'default', CLUSTER_ID: 'Kubernetes', LABELS: { app: 'sleep', version: 'v1' } };
@@ -18,7 +29,9 @@ const node = (metadata: object, id: string) => ({ id, cluster: id, metadata });
 
 /** The filter's access log lines (JSON) from Envoy's log. */
 function accessLog(envoy: Envoy): Record<string, unknown>[] {
-  return envoy.logs().split('\n')
+  return envoy
+    .logs()
+    .split('\n')
     .map((l) => /wasm log telemetry telemetry telemetry: (\{.*\})$/.exec(l)?.[1])
     .filter((j): j is string => j !== undefined)
     .map((j) => JSON.parse(j) as Record<string, unknown>);
@@ -32,14 +45,16 @@ before(async () => {
   upstreams = await Upstreams.start();
   destination = await startEnvoy({
     statsFlushMs: STATS_FLUSH_MS,
-    filters: [{ name: 'telemetry', config: { reporter: 'destination' } }], upstreams: upstreams.endpoints(),
+    filters: [{ name: 'telemetry', config: { reporter: 'destination' } }],
+    upstreams: upstreams.endpoints(),
     node: node(NODE_PRODUCTPAGE, 'productpage'),
   });
   const port = Number(new URL(destination.listenerUrl).port);
   source = await startEnvoy({
     statsFlushMs: STATS_FLUSH_MS,
     filters: [{ name: 'telemetry', config: { reporter: 'source' } }],
-    upstreams: { 'outbound|80||service_b': { host: '127.0.0.1', port } }, node: node(NODE_SLEEP, 'sleep'),
+    upstreams: { 'outbound|80||service_b': { host: '127.0.0.1', port } },
+    node: node(NODE_SLEEP, 'sleep'),
   });
 });
 
@@ -56,22 +71,34 @@ test('the shipped stats_tags rules are in envoy/sidecar.yaml and the rendered bo
 });
 
 test('Envoy: a known mix through a source sidecar and direct callers gives exact metrics, labels, access logs; peer header stripped', async (t) => {
-  const via = (status: number) => source.request('/info', { headers: { host: 'service_b', 'x-echo-status': String(status), traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } });
-  const direct = (status: number, peer?: string) => destination.request('/data', {
-    headers: { host: 'service_b', 'x-echo-status': String(status), ...(peer === undefined ? {} : { 'x-asmesh-peer': peer }) },
-  });
+  const via = (status: number) =>
+    source.request('/info', {
+      headers: {
+        host: 'service_b',
+        'x-echo-status': String(status),
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      },
+    });
+  const direct = (status: number, peer?: string) =>
+    destination.request('/data', {
+      headers: { host: 'service_b', 'x-echo-status': String(status), ...(peer === undefined ? {} : { 'x-asmesh-peer': peer }) },
+    });
   const echo = upstreams.get('outbound|80||service_b').service;
   const seenBefore = echo.requests.length;
   const mix: [string, number, number, (s: number) => Promise<{ status: number; headers: Record<string, string> }>][] = [
-    ['sleep', 200, 3, via], ['sleep', 404, 2, via], ['sleep', 503, 1, via],
-    ['ratings-v2', 200, 2, (s) => direct(s, peerHeader(RATINGS))], ['ratings-v2', 503, 1, (s) => direct(s, peerHeader(RATINGS))],
+    ['sleep', 200, 3, via],
+    ['sleep', 404, 2, via],
+    ['sleep', 503, 1, via],
+    ['ratings-v2', 200, 2, (s) => direct(s, peerHeader(RATINGS))],
+    ['ratings-v2', 503, 1, (s) => direct(s, peerHeader(RATINGS))],
     ['unknown', 200, 1, (s) => direct(s)],
   ];
   for (const [who, status, n, send] of mix) {
     for (let i = 0; i < n; i++) {
       const reply = await send(status);
       assert.equal(reply.status, status);
-      if (who === 'ratings-v2') assert.match(reply.headers['x-asmesh-peer'] ?? '', /^[A-Za-z0-9+/=]+$/, 'destination answers mesh callers with its identity');
+      if (who === 'ratings-v2')
+        assert.match(reply.headers['x-asmesh-peer'] ?? '', /^[A-Za-z0-9+/=]+$/, 'destination answers mesh callers with its identity');
       else assert.equal(reply.headers['x-asmesh-peer'], undefined, `${who}: no peer header reaches the client`);
     }
   }
@@ -81,7 +108,10 @@ test('Envoy: a known mix through a source sidecar and direct callers gives exact
   for (const r of seen) assert.equal(r.headers['x-asmesh-peer'], undefined);
 
   // Destination sidecar: every series exact, counters and histogram sample counts.
-  const { text, exp } = await prometheusWhen(destination, (e) => total(e, 'istio_request_duration_milliseconds_count') === 10 && total(e, 'istio_response_bytes_count') === 10);
+  const { text, exp } = await prometheusWhen(
+    destination,
+    (e) => total(e, 'istio_request_duration_milliseconds_count') === 10 && total(e, 'istio_response_bytes_count') === 10,
+  );
   for (const [who, status, n] of mix) {
     const match = { source_workload: who, response_code: String(status) };
     assert.equal(total(exp, 'istio_requests_total', match), n, JSON.stringify(match));
@@ -103,9 +133,23 @@ test('Envoy: a known mix through a source sidecar and direct callers gives exact
 
   // Source sidecar: it learned the destination workload from the response's peer header.
   const src = await prometheusWhen(source, (e) => total(e, 'istio_request_duration_milliseconds_count') === 6);
-  assert.equal(total(src.exp, 'istio_requests_total', { reporter: 'source', source_workload: 'sleep', destination_workload: 'productpage-v1', response_code: '200' }), 3);
-  assert.equal(total(src.exp, 'istio_requests_total', { reporter: 'source', destination_workload: 'productpage-v1', response_code: '404' }), 2);
-  assert.equal(total(src.exp, 'istio_requests_total', { reporter: 'source', destination_workload: 'productpage-v1', response_code: '503' }), 1);
+  assert.equal(
+    total(src.exp, 'istio_requests_total', {
+      reporter: 'source',
+      source_workload: 'sleep',
+      destination_workload: 'productpage-v1',
+      response_code: '200',
+    }),
+    3,
+  );
+  assert.equal(
+    total(src.exp, 'istio_requests_total', { reporter: 'source', destination_workload: 'productpage-v1', response_code: '404' }),
+    2,
+  );
+  assert.equal(
+    total(src.exp, 'istio_requests_total', { reporter: 'source', destination_workload: 'productpage-v1', response_code: '503' }),
+    1,
+  );
   assert.equal(select(src.exp, 'istio_requests_total')[0]!.labels.destination_service_name, 'service_b');
 
   // Access log: one JSON line per request on each sidecar.
@@ -130,7 +174,10 @@ test('Envoy: a known mix through a source sidecar and direct callers gives exact
   assert.equal(first.bytes_received, 0);
   assert.ok((first.bytes_sent as number) > 0);
   assert.equal(typeof first.duration, 'number');
-  assert.deepEqual(lines.map((l) => l.response_code), [200, 200, 200, 404, 404, 503, 200, 200, 503, 200]);
+  assert.deepEqual(
+    lines.map((l) => l.response_code),
+    [200, 200, 200, 404, 404, 503, 200, 200, 503, 200],
+  );
   const srcLines = accessLog(source);
   assert.equal(srcLines.length, 6);
   assert.equal(srcLines[0]!.destination_workload, 'productpage-v1');
@@ -139,17 +186,25 @@ test('Envoy: a known mix through a source sidecar and direct callers gives exact
 test('Envoy: the cardinality cap folds new label sets into `other` and counts them', async () => {
   const envoy = await startEnvoy({
     statsFlushMs: STATS_FLUSH_MS,
-    filters: [{ name: 'telemetry', config: { maxLabelSets: 2, accessLog: { enabled: false } } }], upstreams: upstreams.endpoints(),
+    filters: [{ name: 'telemetry', config: { maxLabelSets: 2, accessLog: { enabled: false } } }],
+    upstreams: upstreams.endpoints(),
     node: node(NODE_PRODUCTPAGE, 'productpage'),
   });
   try {
     for (let i = 0; i < 5; i++) {
-      const reply = await envoy.request('/', { headers: { host: 'service_b', 'x-asmesh-peer': peerHeader({ ...RATINGS, workload: `w${i}` }) } });
+      const reply = await envoy.request('/', {
+        headers: { host: 'service_b', 'x-asmesh-peer': peerHeader({ ...RATINGS, workload: `w${i}` }) },
+      });
       assert.equal(reply.status, 200);
     }
     assert.equal(await envoy.metric('asmesh_telemetry_overflow_total'), 3);
     const { exp } = await prometheusWhen(envoy, (e) => total(e, 'istio_request_duration_milliseconds_count') === 5);
-    assert.deepEqual(select(exp, 'istio_requests_total').map((s) => `${s.labels.source_workload}=${s.value}`).sort(), ['other=3', 'w0=1', 'w1=1']);
+    assert.deepEqual(
+      select(exp, 'istio_requests_total')
+        .map((s) => `${s.labels.source_workload}=${s.value}`)
+        .sort(),
+      ['other=3', 'w0=1', 'w1=1'],
+    );
     assert.equal(total(exp, 'istio_request_duration_milliseconds_count', { source_workload: 'other' }), 3);
     assert.equal(accessLog(envoy).length, 0);
   } finally {
@@ -161,15 +216,38 @@ test('Envoy: custom dimensions reach /stats/prometheus with one more stats_tags 
   const rules = statsTags(['user_tier']);
   const envoy = await startEnvoy({
     statsFlushMs: STATS_FLUSH_MS,
-    filters: [{ name: 'telemetry', config: { accessLog: { enabled: false }, metrics: [{ overrides: [
-      { tagOverrides: { user_tier: { value: "request.headers['x-tier']" }, destination_cluster: { value: "'east'" }, source_cluster: { operation: 'REMOVE' } } },
-      { match: { metric: 'REQUEST_SIZE' }, disabled: true },
-    ] }] } }],
-    upstreams: upstreams.endpoints(), node: node(NODE_PRODUCTPAGE, 'productpage'), statsTags: rules,
+    filters: [
+      {
+        name: 'telemetry',
+        config: {
+          accessLog: { enabled: false },
+          metrics: [
+            {
+              overrides: [
+                {
+                  tagOverrides: {
+                    user_tier: { value: "request.headers['x-tier']" },
+                    destination_cluster: { value: "'east'" },
+                    source_cluster: { operation: 'REMOVE' },
+                  },
+                },
+                { match: { metric: 'REQUEST_SIZE' }, disabled: true },
+              ],
+            },
+          ],
+        },
+      },
+    ],
+    upstreams: upstreams.endpoints(),
+    node: node(NODE_PRODUCTPAGE, 'productpage'),
+    statsTags: rules,
   });
   try {
     for (const tier of ['gold', 'gold', 'silver;x=y']) {
-      assert.equal((await envoy.request('/', { headers: { host: 'service_b', 'x-tier': tier, 'x-asmesh-peer': peerHeader(RATINGS) } })).status, 200);
+      assert.equal(
+        (await envoy.request('/', { headers: { host: 'service_b', 'x-tier': tier, 'x-asmesh-peer': peerHeader(RATINGS) } })).status,
+        200,
+      );
     }
     const { text, exp } = await prometheusWhen(envoy, (e) => total(e, 'istio_response_bytes_count') === 3);
     assert.equal(total(exp, 'istio_requests_total', { user_tier: 'gold' }), 2);

@@ -23,15 +23,41 @@ export function statsTags(extraLabels: string[] = []): StatsTagRule[] {
 }
 
 export const NODE_PRODUCTPAGE = {
-  WORKLOAD_NAME: 'productpage-v1', NAMESPACE: 'default', CLUSTER_ID: 'Kubernetes',
+  WORKLOAD_NAME: 'productpage-v1',
+  NAMESPACE: 'default',
+  CLUSTER_ID: 'Kubernetes',
   LABELS: { app: 'productpage', version: 'v1' },
 };
 
 /** A peer header's workload; `service`/`revision` are Istio's canonical service and revision (absent: unknown/latest). */
-export interface Peer { workload: string; namespace: string; app: string; version: string; cluster: string; service?: string; revision?: string }
+export interface Peer {
+  workload: string;
+  namespace: string;
+  app: string;
+  version: string;
+  cluster: string;
+  service?: string;
+  revision?: string;
+}
 export const peerHeader = (p: Peer) => Buffer.from(JSON.stringify(p)).toString('base64');
-export const SLEEP: Peer = { workload: 'sleep', namespace: 'default', app: 'sleep', version: 'v1', cluster: 'Kubernetes', service: 'sleep', revision: 'v1' };
-export const RATINGS: Peer = { workload: 'ratings-v2', namespace: 'test', app: 'ratings', version: 'v2', cluster: 'Kubernetes', service: 'ratings', revision: 'v2' };
+export const SLEEP: Peer = {
+  workload: 'sleep',
+  namespace: 'default',
+  app: 'sleep',
+  version: 'v1',
+  cluster: 'Kubernetes',
+  service: 'sleep',
+  revision: 'v1',
+};
+export const RATINGS: Peer = {
+  workload: 'ratings-v2',
+  namespace: 'test',
+  app: 'ratings',
+  version: 'v2',
+  cluster: 'Kubernetes',
+  service: 'ratings',
+  revision: 'v2',
+};
 
 /** Istio's 25 standard labels of one series (the filter's order: ISTIO_LABELS of filters/manifest.ts). */
 export type IstioLabels = Record<(typeof ISTIO_LABELS)[number], string>;
@@ -43,15 +69,30 @@ export type IstioLabels = Record<(typeof ISTIO_LABELS)[number], string>;
 export function destinationLabels(peer: Peer | null, code: number, service = { host: 'service_b', name: 'service_b' }): IstioLabels {
   return {
     reporter: 'destination',
-    source_workload: peer?.workload ?? 'unknown', source_workload_namespace: peer?.namespace ?? 'unknown', source_principal: 'unknown',
-    source_app: peer?.app ?? 'unknown', source_version: peer?.version ?? 'unknown',
-    source_canonical_service: peer?.service ?? 'unknown', source_canonical_revision: peer?.revision ?? 'latest', source_cluster: peer?.cluster ?? 'unknown',
-    destination_workload: 'productpage-v1', destination_workload_namespace: 'default', destination_principal: 'unknown',
-    destination_app: 'productpage', destination_version: 'v1', destination_service: service.host,
-    destination_service_name: service.name, destination_service_namespace: 'default',
+    source_workload: peer?.workload ?? 'unknown',
+    source_workload_namespace: peer?.namespace ?? 'unknown',
+    source_principal: 'unknown',
+    source_app: peer?.app ?? 'unknown',
+    source_version: peer?.version ?? 'unknown',
+    source_canonical_service: peer?.service ?? 'unknown',
+    source_canonical_revision: peer?.revision ?? 'latest',
+    source_cluster: peer?.cluster ?? 'unknown',
+    destination_workload: 'productpage-v1',
+    destination_workload_namespace: 'default',
+    destination_principal: 'unknown',
+    destination_app: 'productpage',
+    destination_version: 'v1',
+    destination_service: service.host,
+    destination_service_name: service.name,
+    destination_service_namespace: 'default',
     // NODE_PRODUCTPAGE has no service.istio.io labels: Istio's fallbacks give app and version.
-    destination_canonical_service: 'productpage', destination_canonical_revision: 'v1', destination_cluster: 'Kubernetes',
-    request_protocol: 'http', response_code: String(code), grpc_response_status: '', response_flags: '-',
+    destination_canonical_service: 'productpage',
+    destination_canonical_revision: 'v1',
+    destination_cluster: 'Kubernetes',
+    request_protocol: 'http',
+    response_code: String(code),
+    grpc_response_status: '',
+    response_flags: '-',
     connection_security_policy: 'none',
   };
 }
@@ -62,24 +103,39 @@ export function destinationLabels(peer: Peer | null, code: number, service = { h
  * flushed like a file log (every 10 s by default).
  */
 export function nativeAccessLog(format: string): object[] {
-  return [{
-    name: 'envoy.access_loggers.stdout',
-    typed_config: {
-      '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
-      log_format: { text_format_source: { inline_string: format } },
+  return [
+    {
+      name: 'envoy.access_loggers.stdout',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
+        log_format: { text_format_source: { inline_string: format } },
+      },
     },
-  }];
+  ];
 }
 export const NATIVE_LOG_ARGS = ['--file-flush-interval-msec', '50'];
 
 /** Polls /stats/prometheus until `ready` holds: Envoy merges histograms only at its stats flush (tests set STATS_FLUSH_MS). */
-export function prometheusWhen(envoy: Envoy, ready: (e: Exposition) => boolean, timeoutMs = 15_000): Promise<{ text: string; exp: Exposition }> {
+export function prometheusWhen(
+  envoy: Envoy,
+  ready: (e: Exposition) => boolean,
+  timeoutMs = 15_000,
+): Promise<{ text: string; exp: Exposition }> {
   let text = '';
-  return until(async () => {
-    text = await envoy.prometheus();
-    const exp = parseExposition(text);
-    return ready(exp) && { text, exp };
-  }, timeoutMs, () => `the expected state of /stats/prometheus; its istio lines:\n${text.split('\n').filter((l) => l.includes('istio')).join('\n')}`, 50);
+  return until(
+    async () => {
+      text = await envoy.prometheus();
+      const exp = parseExposition(text);
+      return ready(exp) && { text, exp };
+    },
+    timeoutMs,
+    () =>
+      `the expected state of /stats/prometheus; its istio lines:\n${text
+        .split('\n')
+        .filter((l) => l.includes('istio'))
+        .join('\n')}`,
+    50,
+  );
 }
 
 /**
@@ -95,7 +151,9 @@ export function promtool(): string | null {
 }
 
 /** The part of node:test's TestContext used here. */
-interface Diagnostics { diagnostic(message: string): void }
+interface Diagnostics {
+  diagnostic(message: string): void;
+}
 
 /**
  * Validates an exposition and says in the test output which checker did: always the strict parser
@@ -107,7 +165,9 @@ export function checkExposition(t: Diagnostics, text: string, keep: (line: strin
   const exp = parseExposition(text);
   const tool = promtool();
   if (tool === null) {
-    t.diagnostic(`exposition (${exp.samples.length} samples) checked by the strict parser only: no promtool (not installed, Debian package prometheus, or PROMTOOL=none)`);
+    t.diagnostic(
+      `exposition (${exp.samples.length} samples) checked by the strict parser only: no promtool (not installed, Debian package prometheus, or PROMTOOL=none)`,
+    );
     return null;
   }
   const lints = promtoolCheck(text).filter(keep);

@@ -6,34 +6,78 @@ import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { loadPlugin, type Plugin, type HttpRequestSpec } from '../../host/harness/index.ts';
 import {
-  telemetryWasm, statsTags, parseExposition, select, total, peerHeader, checkExposition, destinationLabels,
-  NODE_PRODUCTPAGE, SLEEP, RATINGS, ISTIO_NAME_LINT, type Peer,
+  telemetryWasm,
+  statsTags,
+  parseExposition,
+  select,
+  total,
+  peerHeader,
+  checkExposition,
+  destinationLabels,
+  NODE_PRODUCTPAGE,
+  SLEEP,
+  RATINGS,
+  ISTIO_NAME_LINT,
+  type Peer,
 } from './helpers.ts';
 
 const AUTHORITY = 'productpage.default.svc.cluster.local:9080';
 
 async function load(config: object = {}, metadata: object = NODE_PRODUCTPAGE): Promise<Plugin> {
   return loadPlugin(telemetryWasm, {
-    config, pluginName: 'telemetry', rootId: 'telemetry', vmId: 'telemetry', node: { id: 'n', metadata: metadata as Record<string, unknown> },
+    config,
+    pluginName: 'telemetry',
+    rootId: 'telemetry',
+    vmId: 'telemetry',
+    node: { id: 'n', metadata: metadata as Record<string, unknown> },
     nowMs: Date.UTC(2026, 10, 25, 12, 0, 0, 250),
   });
 }
 
-function request(plugin: Plugin, opts: { peer?: Peer | string; status?: number; path?: string; delayMs?: number; headers?: Record<string, string>; properties?: HttpRequestSpec['properties']; body?: string; responseHeaders?: Record<string, string>; responseBody?: string }) {
-  const headers: Record<string, string> = { ':method': 'GET', ':path': opts.path ?? '/info', ':authority': AUTHORITY, 'user-agent': 'curl/8', 'x-request-id': 'rid-1', ...opts.headers };
+function request(
+  plugin: Plugin,
+  opts: {
+    peer?: Peer | string;
+    status?: number;
+    path?: string;
+    delayMs?: number;
+    headers?: Record<string, string>;
+    properties?: HttpRequestSpec['properties'];
+    body?: string;
+    responseHeaders?: Record<string, string>;
+    responseBody?: string;
+  },
+) {
+  const headers: Record<string, string> = {
+    ':method': 'GET',
+    ':path': opts.path ?? '/info',
+    ':authority': AUTHORITY,
+    'user-agent': 'curl/8',
+    'x-request-id': 'rid-1',
+    ...opts.headers,
+  };
   if (opts.peer !== undefined) headers['x-asmesh-peer'] = typeof opts.peer === 'string' ? opts.peer : peerHeader(opts.peer);
   return plugin.http({
-    headers, properties: opts.properties, body: opts.body,
+    headers,
+    properties: opts.properties,
+    body: opts.body,
     upstream: () => {
       if (opts.delayMs) plugin.advance(opts.delayMs);
-      return { status: opts.status ?? 200, headers: { 'content-type': 'text/plain', ...opts.responseHeaders }, body: opts.responseBody ?? 'ok' };
+      return {
+        status: opts.status ?? 200,
+        headers: { 'content-type': 'text/plain', ...opts.responseHeaders },
+        body: opts.responseBody ?? 'ok',
+      };
     },
   });
 }
 
 /** Access log lines (the filter's info lines that are JSON objects). */
 function accessLog(plugin: Plugin): Record<string, unknown>[] {
-  return plugin.logsAt('info').filter((m) => m.startsWith('{')).map((m) => JSON.parse(m) as Record<string, unknown>);
+  return plugin
+    .logsAt('info')
+    .filter((m) => m.startsWith('{'))
+    .map((m) => JSON.parse(m) as Record<string, unknown>);
 }
 
 test('build/telemetry.wasm exists (npm run build)', () => {
@@ -43,7 +87,12 @@ test('build/telemetry.wasm exists (npm run build)', () => {
 test('destination reporter: a known mix of requests from two callers gives exact counters, histogram counts and labels', async (t) => {
   const plugin = await load();
   const mix: [Peer | undefined, number, number][] = [
-    [SLEEP, 200, 3], [SLEEP, 404, 2], [SLEEP, 503, 1], [RATINGS, 200, 2], [RATINGS, 503, 1], [undefined, 200, 1],
+    [SLEEP, 200, 3],
+    [SLEEP, 404, 2],
+    [SLEEP, 503, 1],
+    [RATINGS, 200, 2],
+    [RATINGS, 503, 1],
+    [undefined, 200, 1],
   ];
   for (const [peer, status, n] of mix) for (let i = 0; i < n; i++) await request(plugin, { peer, status, delayMs: 25 });
   const text = plugin.prometheus(statsTags());
@@ -84,37 +133,74 @@ test('destination reporter: a known mix of requests from two callers gives exact
 test('destination reporter: the peer header is stripped before the upstream and answered only to mesh callers', async () => {
   const plugin = await load();
   const r = await request(plugin, { peer: SLEEP });
-  assert.equal(r.upstreamRequest!.headers.find(([k]) => k === 'x-asmesh-peer'), undefined);
+  assert.equal(
+    r.upstreamRequest!.headers.find(([k]) => k === 'x-asmesh-peer'),
+    undefined,
+  );
   const answer = r.response.headers.find(([k]) => k === 'x-asmesh-peer');
   assert.ok(answer, 'the response announces the destination workload');
   assert.deepEqual(JSON.parse(Buffer.from(answer[1], 'base64').toString()), {
-    workload: 'productpage-v1', namespace: 'default', app: 'productpage', version: 'v1', cluster: 'Kubernetes',
-    service: 'productpage', revision: 'v1',
+    workload: 'productpage-v1',
+    namespace: 'default',
+    app: 'productpage',
+    version: 'v1',
+    cluster: 'Kubernetes',
+    service: 'productpage',
+    revision: 'v1',
   });
   const plain = await request(plugin, {});
-  assert.equal(plain.response.headers.find(([k]) => k === 'x-asmesh-peer'), undefined);
+  assert.equal(
+    plain.response.headers.find(([k]) => k === 'x-asmesh-peer'),
+    undefined,
+  );
   // A malformed peer header is stripped too, and the caller stays unknown.
   const bad = await request(plugin, { peer: 'not base64 !!' });
-  assert.equal(bad.upstreamRequest!.headers.find(([k]) => k === 'x-asmesh-peer'), undefined);
-  assert.equal(bad.response.headers.find(([k]) => k === 'x-asmesh-peer'), undefined);
+  assert.equal(
+    bad.upstreamRequest!.headers.find(([k]) => k === 'x-asmesh-peer'),
+    undefined,
+  );
+  assert.equal(
+    bad.response.headers.find(([k]) => k === 'x-asmesh-peer'),
+    undefined,
+  );
   const notJson = await request(plugin, { peer: Buffer.from('[1,2]').toString('base64') });
-  assert.equal(notJson.upstreamRequest!.headers.find(([k]) => k === 'x-asmesh-peer'), undefined);
+  assert.equal(
+    notJson.upstreamRequest!.headers.find(([k]) => k === 'x-asmesh-peer'),
+    undefined,
+  );
   const exp = parseExposition(plugin.prometheus(statsTags()));
   assert.equal(total(exp, 'istio_requests_total', { source_workload: 'sleep' }), 1);
   assert.equal(total(exp, 'istio_requests_total', { source_workload: 'unknown' }), 3);
 });
 
 test('source reporter: adds our identity to requests, learns the destination from the response and strips it', async () => {
-  const plugin = await load({ reporter: 'source' }, { WORKLOAD_NAME: 'sleep', NAMESPACE: 'default', CLUSTER_ID: 'Kubernetes', LABELS: { app: 'sleep', version: 'v1' } });
+  const plugin = await load(
+    { reporter: 'source' },
+    { WORKLOAD_NAME: 'sleep', NAMESPACE: 'default', CLUSTER_ID: 'Kubernetes', LABELS: { app: 'sleep', version: 'v1' } },
+  );
   const properties = { 'xds.cluster_name': 'outbound|9080|v1|reviews.bookinfo.svc.cluster.local', 'upstream.address': '10.0.0.7:9080' };
   const r = await request(plugin, {
-    headers: { ':authority': 'reviews:9080' }, properties,
-    responseHeaders: { 'x-asmesh-peer': peerHeader({ workload: 'reviews-v1', namespace: 'bookinfo', app: 'reviews', version: 'v1', cluster: 'east' }) },
+    headers: { ':authority': 'reviews:9080' },
+    properties,
+    responseHeaders: {
+      'x-asmesh-peer': peerHeader({ workload: 'reviews-v1', namespace: 'bookinfo', app: 'reviews', version: 'v1', cluster: 'east' }),
+    },
   });
   const sent = r.upstreamRequest!.headers.find(([k]) => k === 'x-asmesh-peer');
   assert.ok(sent);
-  assert.deepEqual(JSON.parse(Buffer.from(sent[1], 'base64').toString()), { workload: 'sleep', namespace: 'default', app: 'sleep', version: 'v1', cluster: 'Kubernetes', service: 'sleep', revision: 'v1' });
-  assert.equal(r.response.headers.find(([k]) => k === 'x-asmesh-peer'), undefined);
+  assert.deepEqual(JSON.parse(Buffer.from(sent[1], 'base64').toString()), {
+    workload: 'sleep',
+    namespace: 'default',
+    app: 'sleep',
+    version: 'v1',
+    cluster: 'Kubernetes',
+    service: 'sleep',
+    revision: 'v1',
+  });
+  assert.equal(
+    r.response.headers.find(([k]) => k === 'x-asmesh-peer'),
+    undefined,
+  );
   const exp = parseExposition(plugin.prometheus(statsTags()));
   const [s] = select(exp, 'istio_requests_total');
   assert.equal(s!.value, 1);
@@ -141,9 +227,12 @@ test('source reporter: adds our identity to requests, learns the destination fro
 test('mTLS: principals from the certificates, connection_security_policy mutual_tls; gRPC status and response flags', async () => {
   const plugin = await load();
   await request(plugin, {
-    peer: SLEEP, headers: { 'content-type': 'application/grpc' }, responseHeaders: { 'grpc-status': '14' },
+    peer: SLEEP,
+    headers: { 'content-type': 'application/grpc' },
+    responseHeaders: { 'grpc-status': '14' },
     properties: {
-      'connection.mtls': true, 'connection.uri_san_peer_certificate': 'spiffe://cluster.local/ns/default/sa/sleep',
+      'connection.mtls': true,
+      'connection.uri_san_peer_certificate': 'spiffe://cluster.local/ns/default/sa/sleep',
       'connection.uri_san_local_certificate': 'spiffe://cluster.local/ns/default/sa/productpage',
       'response.flags': 2 | 32, // UH | UF
     },
@@ -163,26 +252,33 @@ test('mTLS: principals from the certificates, connection_security_policy mutual_
 
 test('custom dimensions: upsert from request/response headers, a JWT claim and a constant; remove a label; disable a metric', async () => {
   const config = {
-    metrics: [{
-      providers: [{ name: 'prometheus' }],
-      overrides: [
-        { match: { metric: 'ALL_METRICS', mode: 'CLIENT_AND_SERVER' }, tagOverrides: {
-          user_tier: { operation: 'UPSERT', value: "request.headers['x-tier']" },
-          cache: { value: 'response.headers["x-cache"]' },
-          subject: { value: "request.auth.claims['sub']" },
-          mesh: { value: "'asmesh'" },
-          destination_cluster: { value: "'overridden'" },
-          source_cluster: { operation: 'REMOVE' },
-        } },
-        { match: { metric: 'REQUEST_SIZE' }, disabled: true },
-        { match: { metric: 'REQUEST_COUNT', mode: 'CLIENT' }, tagOverrides: { client_only: { value: "'x'" } } },
-        { match: { metric: 'REQUEST_COUNT' }, tagOverrides: { method: { value: 'request.method' } } },
-      ],
-    }],
+    metrics: [
+      {
+        providers: [{ name: 'prometheus' }],
+        overrides: [
+          {
+            match: { metric: 'ALL_METRICS', mode: 'CLIENT_AND_SERVER' },
+            tagOverrides: {
+              user_tier: { operation: 'UPSERT', value: "request.headers['x-tier']" },
+              cache: { value: 'response.headers["x-cache"]' },
+              subject: { value: "request.auth.claims['sub']" },
+              mesh: { value: "'asmesh'" },
+              destination_cluster: { value: "'overridden'" },
+              source_cluster: { operation: 'REMOVE' },
+            },
+          },
+          { match: { metric: 'REQUEST_SIZE' }, disabled: true },
+          { match: { metric: 'REQUEST_COUNT', mode: 'CLIENT' }, tagOverrides: { client_only: { value: "'x'" } } },
+          { match: { metric: 'REQUEST_COUNT' }, tagOverrides: { method: { value: 'request.method' } } },
+        ],
+      },
+    ],
   };
   const plugin = await load(config);
   await request(plugin, {
-    peer: SLEEP, headers: { 'x-tier': 'gold;reporter=evil' }, responseHeaders: { 'x-cache': 'HIT' },
+    peer: SLEEP,
+    headers: { 'x-tier': 'gold;reporter=evil' },
+    responseHeaders: { 'x-cache': 'HIT' },
     properties: { 'asmesh.jwt_payload': JSON.stringify({ sub: 'alice@example.com', iss: 'https://issuer' }) },
   });
   await request(plugin, { peer: SLEEP });
@@ -244,15 +340,27 @@ test('cardinality cap holds memory: 2,000 label sets in at most 16 MB of Wasm me
   const series = [...plugin.metrics()];
   const requests = series.filter(([name]) => name.endsWith(';istio_requests_total'));
   assert.equal(requests.length, 2001);
-  assert.deepEqual(requests.filter(([name]) => name.includes(';source_workload=other;')).map(([, m]) => m.value), [4000]);
-  const last = series.filter(([name]) => name.includes(';source_workload=client-1999;') && name.endsWith(';istio_request_duration_milliseconds'));
-  assert.deepEqual(last.map(([, m]) => m.value), [1]);
+  assert.deepEqual(
+    requests.filter(([name]) => name.includes(';source_workload=other;')).map(([, m]) => m.value),
+    [4000],
+  );
+  const last = series.filter(
+    ([name]) => name.includes(';source_workload=client-1999;') && name.endsWith(';istio_request_duration_milliseconds'),
+  );
+  assert.deepEqual(
+    last.map(([, m]) => m.value),
+    [1],
+  );
 });
 
 test('access log: one JSON line per request with the default fields, trace ids from traceparent and b3', async () => {
   const plugin = await load();
   await request(plugin, {
-    peer: SLEEP, status: 404, path: '/reviews/1?x=1', delayMs: 42, body: 'hello',
+    peer: SLEEP,
+    status: 404,
+    path: '/reviews/1?x=1',
+    delayMs: 42,
+    body: 'hello',
     headers: { ':method': 'POST', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
   });
   await request(plugin, { headers: { 'x-b3-traceid': '80f198ee56343ba864fe8b2a57d3eff7', 'x-b3-spanid': 'e457b5a2e4d86bd1' } });
@@ -262,9 +370,25 @@ test('access log: one JSON line per request with the default fields, trace ids f
   assert.equal(lines.length, 4);
   const first = lines[0]!;
   assert.deepEqual(Object.keys(first), [
-    'start_time', 'method', 'path', 'protocol', 'response_code', 'response_flags', 'bytes_received', 'bytes_sent',
-    'duration', 'upstream_cluster', 'upstream_host', 'source_workload', 'source_principal', 'destination_workload',
-    'destination_principal', 'user_agent', 'request_id', 'trace_id', 'span_id',
+    'start_time',
+    'method',
+    'path',
+    'protocol',
+    'response_code',
+    'response_flags',
+    'bytes_received',
+    'bytes_sent',
+    'duration',
+    'upstream_cluster',
+    'upstream_host',
+    'source_workload',
+    'source_principal',
+    'destination_workload',
+    'destination_principal',
+    'user_agent',
+    'request_id',
+    'trace_id',
+    'span_id',
   ]);
   assert.equal(first.start_time, '2026-11-25T12:00:00.250Z');
   assert.equal(first.method, 'POST');
@@ -288,12 +412,18 @@ test('access log: one JSON line per request with the default fields, trace ids f
 });
 
 test('access log: configurable fields, and values with quotes and control characters stay valid JSON', async () => {
-  const plugin = await load({ accessLog: { fields: ['method', 'authority', 'user_agent', 'reporter', 'response_code_details', 'source_namespace'] } });
+  const plugin = await load({
+    accessLog: { fields: ['method', 'authority', 'user_agent', 'reporter', 'response_code_details', 'source_namespace'] },
+  });
   await request(plugin, { peer: SLEEP, headers: { 'user-agent': 'evil "agent"\\\u0001' } });
   const [line] = accessLog(plugin);
   assert.deepEqual(line, {
-    method: 'GET', authority: AUTHORITY, user_agent: 'evil "agent"\\\u0001', reporter: 'destination',
-    response_code_details: null, source_namespace: 'default',
+    method: 'GET',
+    authority: AUTHORITY,
+    user_agent: 'evil "agent"\\\u0001',
+    reporter: 'destination',
+    response_code_details: null,
+    source_namespace: 'default',
   });
 });
 
@@ -303,12 +433,30 @@ test('bad configurations fail configure with a line naming the JSON path', async
     [{ maxLabelSets: 0 }, /telemetry: config \$\.maxLabelSets: 0 is outside \[1, 1000000\]/],
     [{ bogus: 1 }, /telemetry: config \$: unknown field "bogus"/],
     ['{"reporter":', /telemetry: config \$: invalid JSON/],
-    [{ metrics: [{ overrides: [{ match: { metric: 'TCP_OPENED_CONNECTIONS' } }] }] }, /telemetry: config \$\.metrics\[0\]\.overrides\[0\]\.match\.metric: unsupported metric "TCP_OPENED_CONNECTIONS"/],
-    [{ metrics: [{ overrides: [{ match: { mode: 'BOTH' } }] }] }, /\$\.metrics\[0\]\.overrides\[0\]\.match\.mode: expected CLIENT_AND_SERVER, CLIENT or SERVER, got "BOTH"/],
-    [{ metrics: [{ overrides: [{}, { tagOverrides: { x: { value: 'request.size + 1' } } }] }] }, /\$\.metrics\[0\]\.overrides\[1\]\.tagOverrides\.x\.value: unsupported expression "request\.size \+ 1"/],
-    [{ metrics: [{ overrides: [{ tagOverrides: { 'bad-name': { value: "'v'" } } }] }] }, /\$\.metrics\[0\]\.overrides\[0\]\.tagOverrides\.bad-name: invalid label name "bad-name"/],
-    [{ metrics: [{ overrides: [{ tagOverrides: { x: { operation: 'UPSERT' } } }] }] }, /\$\.metrics\[0\]\.overrides\[0\]\.tagOverrides\.x\.value: required/],
-    [{ metrics: [{ overrides: [{ tagOverrides: { x: { operation: 'DELETE' } } }] }] }, /\$\.metrics\[0\]\.overrides\[0\]\.tagOverrides\.x\.operation: expected UPSERT or REMOVE, got "DELETE"/],
+    [
+      { metrics: [{ overrides: [{ match: { metric: 'TCP_OPENED_CONNECTIONS' } }] }] },
+      /telemetry: config \$\.metrics\[0\]\.overrides\[0\]\.match\.metric: unsupported metric "TCP_OPENED_CONNECTIONS"/,
+    ],
+    [
+      { metrics: [{ overrides: [{ match: { mode: 'BOTH' } }] }] },
+      /\$\.metrics\[0\]\.overrides\[0\]\.match\.mode: expected CLIENT_AND_SERVER, CLIENT or SERVER, got "BOTH"/,
+    ],
+    [
+      { metrics: [{ overrides: [{}, { tagOverrides: { x: { value: 'request.size + 1' } } }] }] },
+      /\$\.metrics\[0\]\.overrides\[1\]\.tagOverrides\.x\.value: unsupported expression "request\.size \+ 1"/,
+    ],
+    [
+      { metrics: [{ overrides: [{ tagOverrides: { 'bad-name': { value: "'v'" } } }] }] },
+      /\$\.metrics\[0\]\.overrides\[0\]\.tagOverrides\.bad-name: invalid label name "bad-name"/,
+    ],
+    [
+      { metrics: [{ overrides: [{ tagOverrides: { x: { operation: 'UPSERT' } } }] }] },
+      /\$\.metrics\[0\]\.overrides\[0\]\.tagOverrides\.x\.value: required/,
+    ],
+    [
+      { metrics: [{ overrides: [{ tagOverrides: { x: { operation: 'DELETE' } } }] }] },
+      /\$\.metrics\[0\]\.overrides\[0\]\.tagOverrides\.x\.operation: expected UPSERT or REMOVE, got "DELETE"/,
+    ],
     [{ accessLog: { fields: ['method', 'nope'] } }, /\$\.accessLog\.fields\[1\]: unknown access log field "nope"/],
     [{ accessLog: { enabled: 'yes' } }, /\$\.accessLog\.enabled: expected boolean, got string/],
   ];

@@ -16,8 +16,8 @@ export function limbsFromBytesAt(p: usize, len: i32, size: i32): StaticArray<u32
   const out = new StaticArray<u32>(size);
   const o = changetype<usize>(out);
   for (let i = len - 1, k = 0; i >= start; i--, k++) {
-    const at = o + (<usize>(k >> 2) << 2);
-    store<u32>(at, load<u32>(at) | (<u32>load<u8>(p + <usize>i) << (<u32>(k & 3) << 3)));
+    const at = o + ((<usize>(k >> 2)) << 2);
+    store<u32>(at, load<u32>(at) | ((<u32>load<u8>(p + <usize>i)) << ((<u32>(k & 3)) << 3)));
   }
   return out;
 }
@@ -32,7 +32,7 @@ export function limbsToBytesAt(a: StaticArray<u32>, out: usize, len: i32): bool 
   const size = a.length;
   const ap = changetype<usize>(a);
   for (let k = 0; k < size * 4; k++) {
-    const v = <u8>(load<u32>(ap + (<usize>(k >> 2) << 2)) >>> (<u32>(k & 3) << 3));
+    const v = <u8>(load<u32>(ap + ((<usize>(k >> 2)) << 2)) >>> ((<u32>(k & 3)) << 3));
     if (k < len) store<u8>(out + <usize>(len - 1 - k), v);
     else if (v != 0) return false;
   }
@@ -77,12 +77,12 @@ export function cmp(a: StaticArray<u32>, b: StaticArray<u32>): i32 {
 }
 
 export function copyLimbs(dst: StaticArray<u32>, src: StaticArray<u32>): void {
-  memory.copy(changetype<usize>(dst), changetype<usize>(src), <usize>src.length << 2);
+  memory.copy(changetype<usize>(dst), changetype<usize>(src), (<usize>src.length) << 2);
 }
 
 export function setSmall(dst: StaticArray<u32>, v: u32): void {
-  memory.fill(changetype<usize>(dst), 0, <usize>dst.length << 2);
-  unchecked(dst[0] = v);
+  memory.fill(changetype<usize>(dst), 0, (<usize>dst.length) << 2);
+  unchecked((dst[0] = v));
 }
 
 /** out = a + b; returns the carry. `out` may alias `a` or `b`. */
@@ -90,7 +90,7 @@ export function addLimbs(out: StaticArray<u32>, a: StaticArray<u32>, b: StaticAr
   let c: u64 = 0;
   for (let i = 0; i < out.length; i++) {
     c += <u64>unchecked(a[i]) + <u64>unchecked(b[i]);
-    unchecked(out[i] = <u32>c);
+    unchecked((out[i] = <u32>c));
     c >>= 32;
   }
   return <u32>c;
@@ -101,10 +101,10 @@ export function subLimbs(out: StaticArray<u32>, a: StaticArray<u32>, b: StaticAr
   let borrow: i64 = 0;
   for (let i = 0; i < out.length; i++) {
     const d = <i64>unchecked(a[i]) - <i64>unchecked(b[i]) + borrow;
-    unchecked(out[i] = <u32>d);
+    unchecked((out[i] = <u32>d));
     borrow = d >> 32; // 0 or -1
   }
-  return <u32>(-borrow);
+  return <u32>-borrow;
 }
 
 export function bitLength(a: StaticArray<u32>): i32 {
@@ -116,7 +116,7 @@ export function bitLength(a: StaticArray<u32>): i32 {
 }
 
 export function testBit(a: StaticArray<u32>, bit: i32): bool {
-  return ((unchecked(a[bit >> 5]) >>> <u32>(bit & 31)) & 1) != 0;
+  return ((unchecked(a[bit >> 5]) >>> (<u32>(bit & 31))) & 1) != 0;
 }
 
 /** Montgomery arithmetic modulo an odd m > 1 (R = 2^(32*size)). Elements are < m. */
@@ -139,7 +139,7 @@ export class Montgomery {
     this.m = m;
     this.t = new StaticArray<u32>(size + 1);
     const plainOne = new StaticArray<u32>(size);
-    unchecked(plainOne[0] = 1);
+    unchecked((plainOne[0] = 1));
     this.plainOne = plainOne;
     this.scratch = new StaticArray<u32>(size);
     const one = new StaticArray<u32>(size);
@@ -154,7 +154,7 @@ export class Montgomery {
     // R mod m: 2^(bits-1) < m, doubled up to 2^(32*size).
     const bits = bitLength(m);
     const top = bits - 1;
-    unchecked(one[top >> 5] = <u32>1 << <u32>(top & 31));
+    unchecked((one[top >> 5] = (<u32>1) << (<u32>(top & 31))));
     for (let i = 0; i < size * 32 - top; i++) this.double(one, one);
     // R^2 mod m = mont(2^(32*size)): start at mont(2), square and double along the bits of 32*size.
     this.double(r2, one);
@@ -173,8 +173,14 @@ export class Montgomery {
   /** out = 2a mod m. */
   double(out: StaticArray<u32>, a: StaticArray<u32>): void {
     const n = this.size;
-    if (n == 8) { addMod8(changetype<usize>(out), changetype<usize>(a), changetype<usize>(a), changetype<usize>(this.m)); return; }
-    if (n == 12) { addMod12(changetype<usize>(out), changetype<usize>(a), changetype<usize>(a), changetype<usize>(this.m)); return; }
+    if (n == 8) {
+      addMod8(changetype<usize>(out), changetype<usize>(a), changetype<usize>(a), changetype<usize>(this.m));
+      return;
+    }
+    if (n == 12) {
+      addMod12(changetype<usize>(out), changetype<usize>(a), changetype<usize>(a), changetype<usize>(this.m));
+      return;
+    }
     const carry = addLimbs(out, a, a);
     if (carry != 0 || cmp(out, this.m) >= 0) subLimbs(out, out, this.m);
   }
@@ -182,8 +188,14 @@ export class Montgomery {
   /** out = a + b mod m. */
   add(out: StaticArray<u32>, a: StaticArray<u32>, b: StaticArray<u32>): void {
     const n = this.size;
-    if (n == 8) { addMod8(changetype<usize>(out), changetype<usize>(a), changetype<usize>(b), changetype<usize>(this.m)); return; }
-    if (n == 12) { addMod12(changetype<usize>(out), changetype<usize>(a), changetype<usize>(b), changetype<usize>(this.m)); return; }
+    if (n == 8) {
+      addMod8(changetype<usize>(out), changetype<usize>(a), changetype<usize>(b), changetype<usize>(this.m));
+      return;
+    }
+    if (n == 12) {
+      addMod12(changetype<usize>(out), changetype<usize>(a), changetype<usize>(b), changetype<usize>(this.m));
+      return;
+    }
     const carry = addLimbs(out, a, b);
     if (carry != 0 || cmp(out, this.m) >= 0) subLimbs(out, out, this.m);
   }
@@ -191,16 +203,28 @@ export class Montgomery {
   /** out = a - b mod m. */
   sub(out: StaticArray<u32>, a: StaticArray<u32>, b: StaticArray<u32>): void {
     const n = this.size;
-    if (n == 8) { subMod8(changetype<usize>(out), changetype<usize>(a), changetype<usize>(b), changetype<usize>(this.m)); return; }
-    if (n == 12) { subMod12(changetype<usize>(out), changetype<usize>(a), changetype<usize>(b), changetype<usize>(this.m)); return; }
+    if (n == 8) {
+      subMod8(changetype<usize>(out), changetype<usize>(a), changetype<usize>(b), changetype<usize>(this.m));
+      return;
+    }
+    if (n == 12) {
+      subMod12(changetype<usize>(out), changetype<usize>(a), changetype<usize>(b), changetype<usize>(this.m));
+      return;
+    }
     if (subLimbs(out, a, b) != 0) addLimbs(out, out, this.m);
   }
 
   /** out = a * b / R mod m (FIOS: multiply and reduce in one pass). Any of out, a, b may alias. */
   mul(out: StaticArray<u32>, a: StaticArray<u32>, b: StaticArray<u32>): void {
     const n = this.size;
-    if (n == 8) { montMul8(changetype<usize>(out), changetype<usize>(a), changetype<usize>(b), changetype<usize>(this.m), this.m0inv); return; }
-    if (n == 12) { montMul12(changetype<usize>(out), changetype<usize>(a), changetype<usize>(b), changetype<usize>(this.m), this.m0inv); return; }
+    if (n == 8) {
+      montMul8(changetype<usize>(out), changetype<usize>(a), changetype<usize>(b), changetype<usize>(this.m), this.m0inv);
+      return;
+    }
+    if (n == 12) {
+      montMul12(changetype<usize>(out), changetype<usize>(a), changetype<usize>(b), changetype<usize>(this.m), this.m0inv);
+      return;
+    }
     const t = changetype<usize>(this.t);
     const ap = changetype<usize>(a);
     const bp = changetype<usize>(b);
@@ -208,9 +232,9 @@ export class Montgomery {
     const m0inv = this.m0inv;
     const a0 = <u64>load<u32>(ap);
     const m0 = <u64>load<u32>(mp);
-    memory.fill(t, 0, <usize>(n + 1) << 2);
+    memory.fill(t, 0, (<usize>(n + 1)) << 2);
     for (let i = 0; i < n; i++) {
-      const bi = <u64>load<u32>(bp + (<usize>i << 2));
+      const bi = <u64>load<u32>(bp + ((<usize>i) << 2));
       let s = <u64>load<u32>(t) + a0 * bi;
       let c1 = s >> 32;
       // (u32 product first: in a u64 context load<u32> would widen and the product not wrap.)
@@ -220,23 +244,34 @@ export class Montgomery {
       let s2 = <u64>lo + q * m0;
       let c2 = s2 >> 32;
       let j = 1;
-      for (; j + 3 < n; j += 4) { // unrolled by 4
-        const tj = t + (<usize>j << 2), aj = ap + (<usize>j << 2), mj = mp + (<usize>j << 2);
-        s = <u64>load<u32>(tj) + <u64>load<u32>(aj) * bi + c1; c1 = s >> 32;
-        s2 = (s & 0xffffffff) + q * <u64>load<u32>(mj) + c2; c2 = s2 >> 32;
+      for (; j + 3 < n; j += 4) {
+        // unrolled by 4
+        const tj = t + ((<usize>j) << 2),
+          aj = ap + ((<usize>j) << 2),
+          mj = mp + ((<usize>j) << 2);
+        s = <u64>load<u32>(tj) + <u64>load<u32>(aj) * bi + c1;
+        c1 = s >> 32;
+        s2 = (s & 0xffffffff) + q * <u64>load<u32>(mj) + c2;
+        c2 = s2 >> 32;
         store<u32>(tj - 4, <u32>s2);
-        s = <u64>load<u32>(tj, 4) + <u64>load<u32>(aj, 4) * bi + c1; c1 = s >> 32;
-        s2 = (s & 0xffffffff) + q * <u64>load<u32>(mj, 4) + c2; c2 = s2 >> 32;
+        s = <u64>load<u32>(tj, 4) + <u64>load<u32>(aj, 4) * bi + c1;
+        c1 = s >> 32;
+        s2 = (s & 0xffffffff) + q * <u64>load<u32>(mj, 4) + c2;
+        c2 = s2 >> 32;
         store<u32>(tj, <u32>s2);
-        s = <u64>load<u32>(tj, 8) + <u64>load<u32>(aj, 8) * bi + c1; c1 = s >> 32;
-        s2 = (s & 0xffffffff) + q * <u64>load<u32>(mj, 8) + c2; c2 = s2 >> 32;
+        s = <u64>load<u32>(tj, 8) + <u64>load<u32>(aj, 8) * bi + c1;
+        c1 = s >> 32;
+        s2 = (s & 0xffffffff) + q * <u64>load<u32>(mj, 8) + c2;
+        c2 = s2 >> 32;
         store<u32>(tj, <u32>s2, 4);
-        s = <u64>load<u32>(tj, 12) + <u64>load<u32>(aj, 12) * bi + c1; c1 = s >> 32;
-        s2 = (s & 0xffffffff) + q * <u64>load<u32>(mj, 12) + c2; c2 = s2 >> 32;
+        s = <u64>load<u32>(tj, 12) + <u64>load<u32>(aj, 12) * bi + c1;
+        c1 = s >> 32;
+        s2 = (s & 0xffffffff) + q * <u64>load<u32>(mj, 12) + c2;
+        c2 = s2 >> 32;
         store<u32>(tj, <u32>s2, 8);
       }
       for (; j < n; j++) {
-        const off = <usize>j << 2;
+        const off = (<usize>j) << 2;
         s = <u64>load<u32>(t + off) + <u64>load<u32>(ap + off) * bi + c1;
         c1 = s >> 32;
         s2 = (s & 0xffffffff) + q * <u64>load<u32>(mp + off) + c2;
@@ -244,44 +279,54 @@ export class Montgomery {
         store<u32>(t + off - 4, <u32>s2);
       }
       // t < 2m throughout, so the top word t[n] is 0 or 1.
-      const tn = t + (<usize>n << 2);
+      const tn = t + ((<usize>n) << 2);
       s = <u64>load<u32>(tn) + c1 + c2;
       store<u32>(tn - 4, <u32>s);
       store<u32>(tn, <u32>(s >> 32));
     }
     // t < 2m: subtract m once if needed.
     const op = changetype<usize>(out);
-    let ge = load<u32>(t + (<usize>n << 2)) != 0;
+    let ge = load<u32>(t + ((<usize>n) << 2)) != 0;
     if (!ge) {
       ge = true;
       for (let j = n - 1; j >= 0; j--) {
-        const x = load<u32>(t + (<usize>j << 2));
-        const y = load<u32>(mp + (<usize>j << 2));
-        if (x != y) { ge = x > y; break; }
+        const x = load<u32>(t + ((<usize>j) << 2));
+        const y = load<u32>(mp + ((<usize>j) << 2));
+        if (x != y) {
+          ge = x > y;
+          break;
+        }
       }
     }
     if (ge) {
       let borrow: i64 = 0;
       for (let j = 0; j < n; j++) {
-        const d = <i64>load<u32>(t + (<usize>j << 2)) - <i64>load<u32>(mp + (<usize>j << 2)) + borrow;
-        store<u32>(op + (<usize>j << 2), <u32>d);
+        const d = <i64>load<u32>(t + ((<usize>j) << 2)) - <i64>load<u32>(mp + ((<usize>j) << 2)) + borrow;
+        store<u32>(op + ((<usize>j) << 2), <u32>d);
         borrow = d >> 32;
       }
     } else {
-      memory.copy(op, t, <usize>n << 2);
+      memory.copy(op, t, (<usize>n) << 2);
     }
   }
 
   /** out = a in Montgomery form (a < m). */
-  toMont(out: StaticArray<u32>, a: StaticArray<u32>): void { this.mul(out, a, this.r2); }
+  toMont(out: StaticArray<u32>, a: StaticArray<u32>): void {
+    this.mul(out, a, this.r2);
+  }
 
   /** out = a out of Montgomery form. */
-  fromMont(out: StaticArray<u32>, a: StaticArray<u32>): void { this.mul(out, a, this.plainOne); }
+  fromMont(out: StaticArray<u32>, a: StaticArray<u32>): void {
+    this.mul(out, a, this.plainOne);
+  }
 
   /** out = base^exp (both in Montgomery form domain: base is Montgomery, result Montgomery). `exp` limbs any length. */
   powMont(out: StaticArray<u32>, base: StaticArray<u32>, exp: StaticArray<u32>): void {
     const bits = bitLength(exp);
-    if (bits == 0) { copyLimbs(out, this.one); return; }
+    if (bits == 0) {
+      copyLimbs(out, this.one);
+      return;
+    }
     const acc = this.scratch;
     copyLimbs(acc, base);
     for (let i = bits - 2; i >= 0; i--) {
@@ -295,7 +340,7 @@ export class Montgomery {
   invMont(out: StaticArray<u32>, a: StaticArray<u32>): void {
     const e = new StaticArray<u32>(this.size);
     const two = new StaticArray<u32>(this.size);
-    unchecked(two[0] = 2);
+    unchecked((two[0] = 2));
     subLimbs(e, this.m, two);
     this.powMont(out, a, e);
   }
@@ -311,7 +356,7 @@ export class Montgomery {
     for (let i = 0; i < exp.byteLength; i++) {
       const byte = load<u8>(ep + <usize>i);
       for (let bit = 7; bit >= 0; bit--) {
-        const set = ((byte >> <u8>bit) & 1) != 0;
+        const set = ((byte >> (<u8>bit)) & 1) != 0;
         if (started) {
           this.mul(acc, acc, acc);
           if (set) this.mul(acc, acc, x);

@@ -2,9 +2,7 @@
 // SubjectPublicKeyInfo (RFC 5280 / RFC 3279 / RFC 5480) and, for ECDSA, a DER Ecdsa-Sig-Value.
 import { Curve, curveByteLength } from './ecdsa';
 
-const RSA_ALG_ID: StaticArray<u8> = [
-  0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
-];
+const RSA_ALG_ID: StaticArray<u8> = [0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
 const P256_ALG_ID: StaticArray<u8> = [
   0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
 ];
@@ -30,7 +28,7 @@ function header(p: usize, tag: u8, len: i32): usize {
   }
   const n = lengthSize(len) - 1;
   store<u8>(p, <u8>(0x80 | n));
-  for (let i = 0; i < n; i++) store<u8>(p + 1 + <usize>i, <u8>(len >>> (<u32>(n - 1 - i) << 3)));
+  for (let i = 0; i < n; i++) store<u8>(p + 1 + <usize>i, <u8>(len >>> ((<u32>(n - 1 - i)) << 3)));
   return p + 1 + <usize>n;
 }
 
@@ -54,7 +52,10 @@ function writeInteger(p: usize, src: usize, len: i32): usize {
   let q = header(p, 0x02, content);
   const start = leadingZeros(src, len);
   const significant = len - start;
-  if (content > significant) { store<u8>(q, 0); q++; }
+  if (content > significant) {
+    store<u8>(q, 0);
+    q++;
+  }
   memory.copy(q, src + <usize>start, <usize>significant);
   return q + <usize>significant;
 }

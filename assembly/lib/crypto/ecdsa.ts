@@ -22,7 +22,7 @@ function hexLimbs(hex: string, size: i32): StaticArray<u32> {
     const c = hex.charCodeAt(len - 1 - i);
     const v: u32 = c <= 57 ? <u32>(c - 48) : <u32>((c | 32) - 87);
     const at = i >> 3;
-    unchecked(out[at] = unchecked(out[at]) | (v << (<u32>(i & 7) << 2)));
+    unchecked((out[at] = unchecked(out[at]) | (v << ((<u32>(i & 7)) << 2))));
   }
   return out;
 }
@@ -36,8 +36,14 @@ class JPoint {
     this.y = new StaticArray<u32>(size);
     this.z = new StaticArray<u32>(size);
   }
-  set(o: JPoint): void { copyLimbs(this.x, o.x); copyLimbs(this.y, o.y); copyLimbs(this.z, o.z); }
-  isInfinity(): bool { return isZero(this.z); }
+  set(o: JPoint): void {
+    copyLimbs(this.x, o.x);
+    copyLimbs(this.y, o.y);
+    copyLimbs(this.z, o.z);
+  }
+  isInfinity(): bool {
+    return isZero(this.z);
+  }
 }
 
 class CurveImpl {
@@ -101,7 +107,8 @@ class CurveImpl {
     }
     const inv = new StaticArray<u32>(size);
     f.invMont(inv, unchecked(prefix[G_TABLE - 1])); // 1 / (z0 z1 .. z63)
-    const zi = new StaticArray<u32>(size), zi2 = new StaticArray<u32>(size);
+    const zi = new StaticArray<u32>(size),
+      zi2 = new StaticArray<u32>(size);
     for (let i = G_TABLE - 1; i >= 0; i--) {
       const pt = unchecked(gTable[i]);
       if (i > 0) {
@@ -135,14 +142,18 @@ class CurveImpl {
   wnaf(k: StaticArray<u32>, w: i32, out: StaticArray<i8>): i32 {
     const size = this.size;
     const tmp = this.nafTmp;
-    for (let i = 0; i < size; i++) unchecked(tmp[i] = unchecked(k[i]));
-    unchecked(tmp[size] = 0);
-    const mask: u32 = (<u32>1 << <u32>w) - 1;
+    for (let i = 0; i < size; i++) unchecked((tmp[i] = unchecked(k[i])));
+    unchecked((tmp[size] = 0));
+    const mask: u32 = ((<u32>1) << (<u32>w)) - 1;
     const half: i32 = 1 << (w - 1);
     let len = 0;
     for (;;) {
       let nonzero = false;
-      for (let i = 0; i <= size; i++) if (unchecked(tmp[i]) != 0) { nonzero = true; break; }
+      for (let i = 0; i <= size; i++)
+        if (unchecked(tmp[i]) != 0) {
+          nonzero = true;
+          break;
+        }
       if (!nonzero) break;
       let d: i32 = 0;
       const low = unchecked(tmp[0]);
@@ -150,20 +161,20 @@ class CurveImpl {
         d = <i32>(low & mask);
         if (d >= half) d -= 1 << w;
         if (d > 0) {
-          unchecked(tmp[0] = low - <u32>d); // the low w bits were d: no borrow
+          unchecked((tmp[0] = low - <u32>d)); // the low w bits were d: no borrow
         } else {
-          let c: u64 = <u64>(-d);
+          let c: u64 = <u64>-d;
           for (let i = 0; i <= size && c != 0; i++) {
             c += <u64>unchecked(tmp[i]);
-            unchecked(tmp[i] = <u32>c);
+            unchecked((tmp[i] = <u32>c));
             c >>= 32;
           }
         }
       }
-      unchecked(out[len] = <i8>d);
+      unchecked((out[len] = <i8>d));
       len++;
-      for (let i = 0; i < size; i++) unchecked(tmp[i] = (unchecked(tmp[i]) >>> 1) | (unchecked(tmp[i + 1]) << 31));
-      unchecked(tmp[size] = unchecked(tmp[size]) >>> 1);
+      for (let i = 0; i < size; i++) unchecked((tmp[i] = (unchecked(tmp[i]) >>> 1) | (unchecked(tmp[i + 1]) << 31)));
+      unchecked((tmp[size] = unchecked(tmp[size]) >>> 1));
     }
     return len;
   }
@@ -172,24 +183,36 @@ class CurveImpl {
   addDigit(acc: JPoint, table: StaticArray<JPoint>, d: i32, affine: bool): void {
     if (d > 0) {
       const pt = unchecked(table[d >> 1]);
-      if (affine) this.addAffine(acc, pt); else this.add(acc, pt);
+      if (affine) this.addAffine(acc, pt);
+      else this.add(acc, pt);
     } else {
-      const pt = unchecked(table[(-d) >> 1]);
+      const pt = unchecked(table[-d >> 1]);
       const neg = this.neg;
       copyLimbs(neg.x, pt.x);
       this.fp.sub(neg.y, this.zero, pt.y);
       copyLimbs(neg.z, pt.z);
-      if (affine) this.addAffine(acc, neg); else this.add(acc, neg);
+      if (affine) this.addAffine(acc, neg);
+      else this.add(acc, neg);
     }
   }
 
   /** p = p + q for q affine (z = 1) (madd-2007-bl); q is not p. */
   addAffine(p: JPoint, q: JPoint): void {
-    if (p.isInfinity()) { p.set(q); return; }
+    if (p.isInfinity()) {
+      p.set(q);
+      return;
+    }
     const f = this.fp;
-    const z1z1 = unchecked(this.t[6]), u2 = unchecked(this.t[7]), s2 = unchecked(this.t[8]), h = unchecked(this.t[9]);
-    const hh = unchecked(this.t[10]), i = unchecked(this.t[11]), j = unchecked(this.t[12]), r = unchecked(this.t[13]);
-    const v = unchecked(this.t[14]), w = unchecked(this.t[15]);
+    const z1z1 = unchecked(this.t[6]),
+      u2 = unchecked(this.t[7]),
+      s2 = unchecked(this.t[8]),
+      h = unchecked(this.t[9]);
+    const hh = unchecked(this.t[10]),
+      i = unchecked(this.t[11]),
+      j = unchecked(this.t[12]),
+      r = unchecked(this.t[13]);
+    const v = unchecked(this.t[14]),
+      w = unchecked(this.t[15]);
     f.mul(z1z1, p.z, p.z);
     f.mul(u2, q.x, z1z1);
     f.mul(s2, q.y, p.z);
@@ -197,8 +220,11 @@ class CurveImpl {
     f.sub(h, u2, p.x);
     f.sub(r, s2, p.y);
     if (isZero(h)) {
-      if (isZero(r)) { this.dbl(p); return; }
-      memory.fill(changetype<usize>(p.z), 0, <usize>this.size << 2);
+      if (isZero(r)) {
+        this.dbl(p);
+        return;
+      }
+      memory.fill(changetype<usize>(p.z), 0, (<usize>this.size) << 2);
       return;
     }
     f.double(r, r);
@@ -228,7 +254,8 @@ class CurveImpl {
   /** y^2 == x^3 - 3x + b for Montgomery-form x, y. */
   onCurve(x: StaticArray<u32>, y: StaticArray<u32>): bool {
     const f = this.fp;
-    const t0 = unchecked(this.t[0]), t1 = unchecked(this.t[1]);
+    const t0 = unchecked(this.t[0]),
+      t1 = unchecked(this.t[1]);
     f.mul(t0, x, x);
     f.mul(t0, t0, x); // x^3
     f.double(t1, x);
@@ -243,8 +270,12 @@ class CurveImpl {
   dbl(p: JPoint): void {
     if (p.isInfinity()) return;
     const f = this.fp;
-    const delta = unchecked(this.t[0]), gamma = unchecked(this.t[1]), beta = unchecked(this.t[2]);
-    const alpha = unchecked(this.t[3]), u = unchecked(this.t[4]), v = unchecked(this.t[5]);
+    const delta = unchecked(this.t[0]),
+      gamma = unchecked(this.t[1]),
+      beta = unchecked(this.t[2]);
+    const alpha = unchecked(this.t[3]),
+      u = unchecked(this.t[4]),
+      v = unchecked(this.t[5]);
     f.mul(delta, p.z, p.z);
     f.mul(gamma, p.y, p.y);
     f.mul(beta, p.x, gamma);
@@ -277,11 +308,21 @@ class CurveImpl {
   /** p = p + q (add-2007-bl); q is not modified and must not be p. */
   add(p: JPoint, q: JPoint): void {
     if (q.isInfinity()) return;
-    if (p.isInfinity()) { p.set(q); return; }
+    if (p.isInfinity()) {
+      p.set(q);
+      return;
+    }
     const f = this.fp;
-    const z1z1 = unchecked(this.t[6]), z2z2 = unchecked(this.t[7]), u1 = unchecked(this.t[8]), u2 = unchecked(this.t[9]);
-    const s1 = unchecked(this.t[10]), s2 = unchecked(this.t[11]), h = unchecked(this.t[12]), r = unchecked(this.t[13]);
-    const i = unchecked(this.t[14]), j = unchecked(this.t[15]);
+    const z1z1 = unchecked(this.t[6]),
+      z2z2 = unchecked(this.t[7]),
+      u1 = unchecked(this.t[8]),
+      u2 = unchecked(this.t[9]);
+    const s1 = unchecked(this.t[10]),
+      s2 = unchecked(this.t[11]),
+      h = unchecked(this.t[12]),
+      r = unchecked(this.t[13]);
+    const i = unchecked(this.t[14]),
+      j = unchecked(this.t[15]);
     f.mul(z1z1, p.z, p.z);
     f.mul(z2z2, q.z, q.z);
     f.mul(u1, p.x, z2z2);
@@ -293,8 +334,11 @@ class CurveImpl {
     f.sub(h, u2, u1);
     f.sub(r, s2, s1);
     if (isZero(h)) {
-      if (isZero(r)) { this.dbl(p); return; }
-      memory.fill(changetype<usize>(p.z), 0, <usize>this.size << 2); // P + (-P) = infinity
+      if (isZero(r)) {
+        this.dbl(p);
+        return;
+      }
+      memory.fill(changetype<usize>(p.z), 0, (<usize>this.size) << 2); // P + (-P) = infinity
       return;
     }
     f.double(r, r);
@@ -363,7 +407,7 @@ class CurveImpl {
     const len1 = this.wnaf(u1, 7, this.naf1);
     const len2 = this.wnaf(u2, 5, this.naf2);
     const acc = this.acc;
-    memory.fill(changetype<usize>(acc.z), 0, <usize>size << 2);
+    memory.fill(changetype<usize>(acc.z), 0, (<usize>size) << 2);
     for (let i = max(len1, len2) - 1; i >= 0; i--) {
       this.dbl(acc);
       if (i < len1) {
@@ -401,24 +445,28 @@ function curveImpl(curve: Curve): CurveImpl {
   if (curve == Curve.P256) {
     let c = p256;
     if (c == null) {
-      c = new CurveImpl(32,
+      c = new CurveImpl(
+        32,
         'ffffffff00000001000000000000000000000000ffffffffffffffffffffffff',
         'ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551',
         '5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b',
         '6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296',
-        '4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5');
+        '4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5',
+      );
       p256 = c;
     }
     return c;
   }
   let c = p384;
   if (c == null) {
-    c = new CurveImpl(48,
+    c = new CurveImpl(
+      48,
       'fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff',
       'ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973',
       'b3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aef',
       'aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7',
-      '3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f');
+      '3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f',
+    );
     p384 = c;
   }
   return c;
@@ -428,7 +476,14 @@ function curveImpl(curve: Curve): CurveImpl {
  * ECDSA verification with the public key (x, y) (big-endian affine coordinates, as in a JWK),
  * a P1363 signature r || s (2 * curveByteLength bytes, as in JWS) over `message` hashed with `hash`.
  */
-export function ecdsaVerify(curve: Curve, x: ArrayBuffer, y: ArrayBuffer, message: ArrayBuffer, signatureP1363: ArrayBuffer, hash: HashAlg): bool {
+export function ecdsaVerify(
+  curve: Curve,
+  x: ArrayBuffer,
+  y: ArrayBuffer,
+  message: ArrayBuffer,
+  signatureP1363: ArrayBuffer,
+  hash: HashAlg,
+): bool {
   if (curve != Curve.P256 && curve != Curve.P384) return false;
   if (hash != HashAlg.SHA256 && hash != HashAlg.SHA384 && hash != HashAlg.SHA512) return false;
   return curveImpl(curve).verify(x, y, message, signatureP1363, hash);

@@ -2,31 +2,79 @@
 
 /** out = a * b / 2^256 mod m for 8-limb values (a, b < m; out may alias a or b). */
 export function montMul8(out: usize, a: usize, b: usize, m: usize, m0inv: u32): void {
-  const a0 = <u64>load<u32>(a, 0); const m0 = <u64>load<u32>(m, 0);
-  const a1 = <u64>load<u32>(a, 4); const m1 = <u64>load<u32>(m, 4);
-  const a2 = <u64>load<u32>(a, 8); const m2 = <u64>load<u32>(m, 8);
-  const a3 = <u64>load<u32>(a, 12); const m3 = <u64>load<u32>(m, 12);
-  const a4 = <u64>load<u32>(a, 16); const m4 = <u64>load<u32>(m, 16);
-  const a5 = <u64>load<u32>(a, 20); const m5 = <u64>load<u32>(m, 20);
-  const a6 = <u64>load<u32>(a, 24); const m6 = <u64>load<u32>(m, 24);
-  const a7 = <u64>load<u32>(a, 28); const m7 = <u64>load<u32>(m, 28);
-  let t0: u64 = 0, t1: u64 = 0, t2: u64 = 0, t3: u64 = 0, t4: u64 = 0, t5: u64 = 0, t6: u64 = 0, t7: u64 = 0, t8: u64 = 0;
+  const a0 = <u64>load<u32>(a, 0);
+  const m0 = <u64>load<u32>(m, 0);
+  const a1 = <u64>load<u32>(a, 4);
+  const m1 = <u64>load<u32>(m, 4);
+  const a2 = <u64>load<u32>(a, 8);
+  const m2 = <u64>load<u32>(m, 8);
+  const a3 = <u64>load<u32>(a, 12);
+  const m3 = <u64>load<u32>(m, 12);
+  const a4 = <u64>load<u32>(a, 16);
+  const m4 = <u64>load<u32>(m, 16);
+  const a5 = <u64>load<u32>(a, 20);
+  const m5 = <u64>load<u32>(m, 20);
+  const a6 = <u64>load<u32>(a, 24);
+  const m6 = <u64>load<u32>(m, 24);
+  const a7 = <u64>load<u32>(a, 28);
+  const m7 = <u64>load<u32>(m, 28);
+  let t0: u64 = 0,
+    t1: u64 = 0,
+    t2: u64 = 0,
+    t3: u64 = 0,
+    t4: u64 = 0,
+    t5: u64 = 0,
+    t6: u64 = 0,
+    t7: u64 = 0,
+    t8: u64 = 0;
   let s: u64, s2: u64, c1: u64, c2: u64;
   for (let i: usize = 0; i < 32; i += 4) {
     const bi = <u64>load<u32>(b + i);
-    s = t0 + a0 * bi; c1 = s >> 32;
+    s = t0 + a0 * bi;
+    c1 = s >> 32;
     const lo = <u32>s;
     const q32: u32 = lo * m0inv;
     const q = <u64>q32;
-    s2 = <u64>lo + q * m0; c2 = s2 >> 32;
-    s = t1 + a1 * bi + c1; c1 = s >> 32; s2 = (s & 0xffffffff) + q * m1 + c2; c2 = s2 >> 32; t0 = s2 & 0xffffffff;
-    s = t2 + a2 * bi + c1; c1 = s >> 32; s2 = (s & 0xffffffff) + q * m2 + c2; c2 = s2 >> 32; t1 = s2 & 0xffffffff;
-    s = t3 + a3 * bi + c1; c1 = s >> 32; s2 = (s & 0xffffffff) + q * m3 + c2; c2 = s2 >> 32; t2 = s2 & 0xffffffff;
-    s = t4 + a4 * bi + c1; c1 = s >> 32; s2 = (s & 0xffffffff) + q * m4 + c2; c2 = s2 >> 32; t3 = s2 & 0xffffffff;
-    s = t5 + a5 * bi + c1; c1 = s >> 32; s2 = (s & 0xffffffff) + q * m5 + c2; c2 = s2 >> 32; t4 = s2 & 0xffffffff;
-    s = t6 + a6 * bi + c1; c1 = s >> 32; s2 = (s & 0xffffffff) + q * m6 + c2; c2 = s2 >> 32; t5 = s2 & 0xffffffff;
-    s = t7 + a7 * bi + c1; c1 = s >> 32; s2 = (s & 0xffffffff) + q * m7 + c2; c2 = s2 >> 32; t6 = s2 & 0xffffffff;
-    s = t8 + c1 + c2; t7 = s & 0xffffffff; t8 = s >> 32;
+    s2 = <u64>lo + q * m0;
+    c2 = s2 >> 32;
+    s = t1 + a1 * bi + c1;
+    c1 = s >> 32;
+    s2 = (s & 0xffffffff) + q * m1 + c2;
+    c2 = s2 >> 32;
+    t0 = s2 & 0xffffffff;
+    s = t2 + a2 * bi + c1;
+    c1 = s >> 32;
+    s2 = (s & 0xffffffff) + q * m2 + c2;
+    c2 = s2 >> 32;
+    t1 = s2 & 0xffffffff;
+    s = t3 + a3 * bi + c1;
+    c1 = s >> 32;
+    s2 = (s & 0xffffffff) + q * m3 + c2;
+    c2 = s2 >> 32;
+    t2 = s2 & 0xffffffff;
+    s = t4 + a4 * bi + c1;
+    c1 = s >> 32;
+    s2 = (s & 0xffffffff) + q * m4 + c2;
+    c2 = s2 >> 32;
+    t3 = s2 & 0xffffffff;
+    s = t5 + a5 * bi + c1;
+    c1 = s >> 32;
+    s2 = (s & 0xffffffff) + q * m5 + c2;
+    c2 = s2 >> 32;
+    t4 = s2 & 0xffffffff;
+    s = t6 + a6 * bi + c1;
+    c1 = s >> 32;
+    s2 = (s & 0xffffffff) + q * m6 + c2;
+    c2 = s2 >> 32;
+    t5 = s2 & 0xffffffff;
+    s = t7 + a7 * bi + c1;
+    c1 = s >> 32;
+    s2 = (s & 0xffffffff) + q * m7 + c2;
+    c2 = s2 >> 32;
+    t6 = s2 & 0xffffffff;
+    s = t8 + c1 + c2;
+    t7 = s & 0xffffffff;
+    t8 = s >> 32;
   }
   let ge = t8 != 0;
   if (!ge) {
@@ -42,14 +90,22 @@ export function montMul8(out: usize, a: usize, b: usize, m: usize, m0inv: u32): 
   }
   if (ge) {
     let d: i64 = 0;
-    d = <i64>t0 - <i64>m0 + (d >> 32); store<u32>(out, <u32>d, 0);
-    d = <i64>t1 - <i64>m1 + (d >> 32); store<u32>(out, <u32>d, 4);
-    d = <i64>t2 - <i64>m2 + (d >> 32); store<u32>(out, <u32>d, 8);
-    d = <i64>t3 - <i64>m3 + (d >> 32); store<u32>(out, <u32>d, 12);
-    d = <i64>t4 - <i64>m4 + (d >> 32); store<u32>(out, <u32>d, 16);
-    d = <i64>t5 - <i64>m5 + (d >> 32); store<u32>(out, <u32>d, 20);
-    d = <i64>t6 - <i64>m6 + (d >> 32); store<u32>(out, <u32>d, 24);
-    d = <i64>t7 - <i64>m7 + (d >> 32); store<u32>(out, <u32>d, 28);
+    d = <i64>t0 - <i64>m0 + (d >> 32);
+    store<u32>(out, <u32>d, 0);
+    d = <i64>t1 - <i64>m1 + (d >> 32);
+    store<u32>(out, <u32>d, 4);
+    d = <i64>t2 - <i64>m2 + (d >> 32);
+    store<u32>(out, <u32>d, 8);
+    d = <i64>t3 - <i64>m3 + (d >> 32);
+    store<u32>(out, <u32>d, 12);
+    d = <i64>t4 - <i64>m4 + (d >> 32);
+    store<u32>(out, <u32>d, 16);
+    d = <i64>t5 - <i64>m5 + (d >> 32);
+    store<u32>(out, <u32>d, 20);
+    d = <i64>t6 - <i64>m6 + (d >> 32);
+    store<u32>(out, <u32>d, 24);
+    d = <i64>t7 - <i64>m7 + (d >> 32);
+    store<u32>(out, <u32>d, 28);
   } else {
     store<u32>(out, <u32>t0, 0);
     store<u32>(out, <u32>t1, 4);
@@ -65,15 +121,23 @@ export function montMul8(out: usize, a: usize, b: usize, m: usize, m0inv: u32): 
 /** out = a + b mod m for 8-limb values (a, b < m; out may alias). */
 export function addMod8(out: usize, a: usize, b: usize, m: usize): void {
   let c: u64 = 0;
-  c = <u64>load<u32>(a, 0) + <u64>load<u32>(b, 0) + (c >> 32); const r0 = c & 0xffffffff;
-  c = <u64>load<u32>(a, 4) + <u64>load<u32>(b, 4) + (c >> 32); const r1 = c & 0xffffffff;
-  c = <u64>load<u32>(a, 8) + <u64>load<u32>(b, 8) + (c >> 32); const r2 = c & 0xffffffff;
-  c = <u64>load<u32>(a, 12) + <u64>load<u32>(b, 12) + (c >> 32); const r3 = c & 0xffffffff;
-  c = <u64>load<u32>(a, 16) + <u64>load<u32>(b, 16) + (c >> 32); const r4 = c & 0xffffffff;
-  c = <u64>load<u32>(a, 20) + <u64>load<u32>(b, 20) + (c >> 32); const r5 = c & 0xffffffff;
-  c = <u64>load<u32>(a, 24) + <u64>load<u32>(b, 24) + (c >> 32); const r6 = c & 0xffffffff;
-  c = <u64>load<u32>(a, 28) + <u64>load<u32>(b, 28) + (c >> 32); const r7 = c & 0xffffffff;
-  let ge = (c >> 32) != 0;
+  c = <u64>load<u32>(a, 0) + <u64>load<u32>(b, 0) + (c >> 32);
+  const r0 = c & 0xffffffff;
+  c = <u64>load<u32>(a, 4) + <u64>load<u32>(b, 4) + (c >> 32);
+  const r1 = c & 0xffffffff;
+  c = <u64>load<u32>(a, 8) + <u64>load<u32>(b, 8) + (c >> 32);
+  const r2 = c & 0xffffffff;
+  c = <u64>load<u32>(a, 12) + <u64>load<u32>(b, 12) + (c >> 32);
+  const r3 = c & 0xffffffff;
+  c = <u64>load<u32>(a, 16) + <u64>load<u32>(b, 16) + (c >> 32);
+  const r4 = c & 0xffffffff;
+  c = <u64>load<u32>(a, 20) + <u64>load<u32>(b, 20) + (c >> 32);
+  const r5 = c & 0xffffffff;
+  c = <u64>load<u32>(a, 24) + <u64>load<u32>(b, 24) + (c >> 32);
+  const r6 = c & 0xffffffff;
+  c = <u64>load<u32>(a, 28) + <u64>load<u32>(b, 28) + (c >> 32);
+  const r7 = c & 0xffffffff;
+  let ge = c >> 32 != 0;
   if (!ge) {
     ge = true;
     if (r7 != <u64>load<u32>(m, 28)) ge = r7 > <u64>load<u32>(m, 28);
@@ -87,14 +151,22 @@ export function addMod8(out: usize, a: usize, b: usize, m: usize): void {
   }
   if (ge) {
     let d: i64 = 0;
-    d = <i64>r0 - <i64>load<u32>(m, 0) + (d >> 32); store<u32>(out, <u32>d, 0);
-    d = <i64>r1 - <i64>load<u32>(m, 4) + (d >> 32); store<u32>(out, <u32>d, 4);
-    d = <i64>r2 - <i64>load<u32>(m, 8) + (d >> 32); store<u32>(out, <u32>d, 8);
-    d = <i64>r3 - <i64>load<u32>(m, 12) + (d >> 32); store<u32>(out, <u32>d, 12);
-    d = <i64>r4 - <i64>load<u32>(m, 16) + (d >> 32); store<u32>(out, <u32>d, 16);
-    d = <i64>r5 - <i64>load<u32>(m, 20) + (d >> 32); store<u32>(out, <u32>d, 20);
-    d = <i64>r6 - <i64>load<u32>(m, 24) + (d >> 32); store<u32>(out, <u32>d, 24);
-    d = <i64>r7 - <i64>load<u32>(m, 28) + (d >> 32); store<u32>(out, <u32>d, 28);
+    d = <i64>r0 - <i64>load<u32>(m, 0) + (d >> 32);
+    store<u32>(out, <u32>d, 0);
+    d = <i64>r1 - <i64>load<u32>(m, 4) + (d >> 32);
+    store<u32>(out, <u32>d, 4);
+    d = <i64>r2 - <i64>load<u32>(m, 8) + (d >> 32);
+    store<u32>(out, <u32>d, 8);
+    d = <i64>r3 - <i64>load<u32>(m, 12) + (d >> 32);
+    store<u32>(out, <u32>d, 12);
+    d = <i64>r4 - <i64>load<u32>(m, 16) + (d >> 32);
+    store<u32>(out, <u32>d, 16);
+    d = <i64>r5 - <i64>load<u32>(m, 20) + (d >> 32);
+    store<u32>(out, <u32>d, 20);
+    d = <i64>r6 - <i64>load<u32>(m, 24) + (d >> 32);
+    store<u32>(out, <u32>d, 24);
+    d = <i64>r7 - <i64>load<u32>(m, 28) + (d >> 32);
+    store<u32>(out, <u32>d, 28);
   } else {
     store<u32>(out, <u32>r0, 0);
     store<u32>(out, <u32>r1, 4);
@@ -110,24 +182,40 @@ export function addMod8(out: usize, a: usize, b: usize, m: usize): void {
 /** out = a - b mod m for 8-limb values (a, b < m; out may alias). */
 export function subMod8(out: usize, a: usize, b: usize, m: usize): void {
   let d: i64 = 0;
-  d = <i64>load<u32>(a, 0) - <i64>load<u32>(b, 0) + (d >> 32); const r0 = <u64>(d & 0xffffffff);
-  d = <i64>load<u32>(a, 4) - <i64>load<u32>(b, 4) + (d >> 32); const r1 = <u64>(d & 0xffffffff);
-  d = <i64>load<u32>(a, 8) - <i64>load<u32>(b, 8) + (d >> 32); const r2 = <u64>(d & 0xffffffff);
-  d = <i64>load<u32>(a, 12) - <i64>load<u32>(b, 12) + (d >> 32); const r3 = <u64>(d & 0xffffffff);
-  d = <i64>load<u32>(a, 16) - <i64>load<u32>(b, 16) + (d >> 32); const r4 = <u64>(d & 0xffffffff);
-  d = <i64>load<u32>(a, 20) - <i64>load<u32>(b, 20) + (d >> 32); const r5 = <u64>(d & 0xffffffff);
-  d = <i64>load<u32>(a, 24) - <i64>load<u32>(b, 24) + (d >> 32); const r6 = <u64>(d & 0xffffffff);
-  d = <i64>load<u32>(a, 28) - <i64>load<u32>(b, 28) + (d >> 32); const r7 = <u64>(d & 0xffffffff);
-  if ((d >> 32) != 0) {
+  d = <i64>load<u32>(a, 0) - <i64>load<u32>(b, 0) + (d >> 32);
+  const r0 = <u64>(d & 0xffffffff);
+  d = <i64>load<u32>(a, 4) - <i64>load<u32>(b, 4) + (d >> 32);
+  const r1 = <u64>(d & 0xffffffff);
+  d = <i64>load<u32>(a, 8) - <i64>load<u32>(b, 8) + (d >> 32);
+  const r2 = <u64>(d & 0xffffffff);
+  d = <i64>load<u32>(a, 12) - <i64>load<u32>(b, 12) + (d >> 32);
+  const r3 = <u64>(d & 0xffffffff);
+  d = <i64>load<u32>(a, 16) - <i64>load<u32>(b, 16) + (d >> 32);
+  const r4 = <u64>(d & 0xffffffff);
+  d = <i64>load<u32>(a, 20) - <i64>load<u32>(b, 20) + (d >> 32);
+  const r5 = <u64>(d & 0xffffffff);
+  d = <i64>load<u32>(a, 24) - <i64>load<u32>(b, 24) + (d >> 32);
+  const r6 = <u64>(d & 0xffffffff);
+  d = <i64>load<u32>(a, 28) - <i64>load<u32>(b, 28) + (d >> 32);
+  const r7 = <u64>(d & 0xffffffff);
+  if (d >> 32 != 0) {
     let c: u64 = 0;
-    c = r0 + <u64>load<u32>(m, 0) + (c >> 32); store<u32>(out, <u32>c, 0);
-    c = r1 + <u64>load<u32>(m, 4) + (c >> 32); store<u32>(out, <u32>c, 4);
-    c = r2 + <u64>load<u32>(m, 8) + (c >> 32); store<u32>(out, <u32>c, 8);
-    c = r3 + <u64>load<u32>(m, 12) + (c >> 32); store<u32>(out, <u32>c, 12);
-    c = r4 + <u64>load<u32>(m, 16) + (c >> 32); store<u32>(out, <u32>c, 16);
-    c = r5 + <u64>load<u32>(m, 20) + (c >> 32); store<u32>(out, <u32>c, 20);
-    c = r6 + <u64>load<u32>(m, 24) + (c >> 32); store<u32>(out, <u32>c, 24);
-    c = r7 + <u64>load<u32>(m, 28) + (c >> 32); store<u32>(out, <u32>c, 28);
+    c = r0 + <u64>load<u32>(m, 0) + (c >> 32);
+    store<u32>(out, <u32>c, 0);
+    c = r1 + <u64>load<u32>(m, 4) + (c >> 32);
+    store<u32>(out, <u32>c, 4);
+    c = r2 + <u64>load<u32>(m, 8) + (c >> 32);
+    store<u32>(out, <u32>c, 8);
+    c = r3 + <u64>load<u32>(m, 12) + (c >> 32);
+    store<u32>(out, <u32>c, 12);
+    c = r4 + <u64>load<u32>(m, 16) + (c >> 32);
+    store<u32>(out, <u32>c, 16);
+    c = r5 + <u64>load<u32>(m, 20) + (c >> 32);
+    store<u32>(out, <u32>c, 20);
+    c = r6 + <u64>load<u32>(m, 24) + (c >> 32);
+    store<u32>(out, <u32>c, 24);
+    c = r7 + <u64>load<u32>(m, 28) + (c >> 32);
+    store<u32>(out, <u32>c, 28);
   } else {
     store<u32>(out, <u32>r0, 0);
     store<u32>(out, <u32>r1, 4);
@@ -142,39 +230,111 @@ export function subMod8(out: usize, a: usize, b: usize, m: usize): void {
 
 /** out = a * b / 2^384 mod m for 12-limb values (a, b < m; out may alias a or b). */
 export function montMul12(out: usize, a: usize, b: usize, m: usize, m0inv: u32): void {
-  const a0 = <u64>load<u32>(a, 0); const m0 = <u64>load<u32>(m, 0);
-  const a1 = <u64>load<u32>(a, 4); const m1 = <u64>load<u32>(m, 4);
-  const a2 = <u64>load<u32>(a, 8); const m2 = <u64>load<u32>(m, 8);
-  const a3 = <u64>load<u32>(a, 12); const m3 = <u64>load<u32>(m, 12);
-  const a4 = <u64>load<u32>(a, 16); const m4 = <u64>load<u32>(m, 16);
-  const a5 = <u64>load<u32>(a, 20); const m5 = <u64>load<u32>(m, 20);
-  const a6 = <u64>load<u32>(a, 24); const m6 = <u64>load<u32>(m, 24);
-  const a7 = <u64>load<u32>(a, 28); const m7 = <u64>load<u32>(m, 28);
-  const a8 = <u64>load<u32>(a, 32); const m8 = <u64>load<u32>(m, 32);
-  const a9 = <u64>load<u32>(a, 36); const m9 = <u64>load<u32>(m, 36);
-  const a10 = <u64>load<u32>(a, 40); const m10 = <u64>load<u32>(m, 40);
-  const a11 = <u64>load<u32>(a, 44); const m11 = <u64>load<u32>(m, 44);
-  let t0: u64 = 0, t1: u64 = 0, t2: u64 = 0, t3: u64 = 0, t4: u64 = 0, t5: u64 = 0, t6: u64 = 0, t7: u64 = 0, t8: u64 = 0, t9: u64 = 0, t10: u64 = 0, t11: u64 = 0, t12: u64 = 0;
+  const a0 = <u64>load<u32>(a, 0);
+  const m0 = <u64>load<u32>(m, 0);
+  const a1 = <u64>load<u32>(a, 4);
+  const m1 = <u64>load<u32>(m, 4);
+  const a2 = <u64>load<u32>(a, 8);
+  const m2 = <u64>load<u32>(m, 8);
+  const a3 = <u64>load<u32>(a, 12);
+  const m3 = <u64>load<u32>(m, 12);
+  const a4 = <u64>load<u32>(a, 16);
+  const m4 = <u64>load<u32>(m, 16);
+  const a5 = <u64>load<u32>(a, 20);
+  const m5 = <u64>load<u32>(m, 20);
+  const a6 = <u64>load<u32>(a, 24);
+  const m6 = <u64>load<u32>(m, 24);
+  const a7 = <u64>load<u32>(a, 28);
+  const m7 = <u64>load<u32>(m, 28);
+  const a8 = <u64>load<u32>(a, 32);
+  const m8 = <u64>load<u32>(m, 32);
+  const a9 = <u64>load<u32>(a, 36);
+  const m9 = <u64>load<u32>(m, 36);
+  const a10 = <u64>load<u32>(a, 40);
+  const m10 = <u64>load<u32>(m, 40);
+  const a11 = <u64>load<u32>(a, 44);
+  const m11 = <u64>load<u32>(m, 44);
+  let t0: u64 = 0,
+    t1: u64 = 0,
+    t2: u64 = 0,
+    t3: u64 = 0,
+    t4: u64 = 0,
+    t5: u64 = 0,
+    t6: u64 = 0,
+    t7: u64 = 0,
+    t8: u64 = 0,
+    t9: u64 = 0,
+    t10: u64 = 0,
+    t11: u64 = 0,
+    t12: u64 = 0;
   let s: u64, s2: u64, c1: u64, c2: u64;
   for (let i: usize = 0; i < 48; i += 4) {
     const bi = <u64>load<u32>(b + i);
-    s = t0 + a0 * bi; c1 = s >> 32;
+    s = t0 + a0 * bi;
+    c1 = s >> 32;
     const lo = <u32>s;
     const q32: u32 = lo * m0inv;
     const q = <u64>q32;
-    s2 = <u64>lo + q * m0; c2 = s2 >> 32;
-    s = t1 + a1 * bi + c1; c1 = s >> 32; s2 = (s & 0xffffffff) + q * m1 + c2; c2 = s2 >> 32; t0 = s2 & 0xffffffff;
-    s = t2 + a2 * bi + c1; c1 = s >> 32; s2 = (s & 0xffffffff) + q * m2 + c2; c2 = s2 >> 32; t1 = s2 & 0xffffffff;
-    s = t3 + a3 * bi + c1; c1 = s >> 32; s2 = (s & 0xffffffff) + q * m3 + c2; c2 = s2 >> 32; t2 = s2 & 0xffffffff;
-    s = t4 + a4 * bi + c1; c1 = s >> 32; s2 = (s & 0xffffffff) + q * m4 + c2; c2 = s2 >> 32; t3 = s2 & 0xffffffff;
-    s = t5 + a5 * bi + c1; c1 = s >> 32; s2 = (s & 0xffffffff) + q * m5 + c2; c2 = s2 >> 32; t4 = s2 & 0xffffffff;
-    s = t6 + a6 * bi + c1; c1 = s >> 32; s2 = (s & 0xffffffff) + q * m6 + c2; c2 = s2 >> 32; t5 = s2 & 0xffffffff;
-    s = t7 + a7 * bi + c1; c1 = s >> 32; s2 = (s & 0xffffffff) + q * m7 + c2; c2 = s2 >> 32; t6 = s2 & 0xffffffff;
-    s = t8 + a8 * bi + c1; c1 = s >> 32; s2 = (s & 0xffffffff) + q * m8 + c2; c2 = s2 >> 32; t7 = s2 & 0xffffffff;
-    s = t9 + a9 * bi + c1; c1 = s >> 32; s2 = (s & 0xffffffff) + q * m9 + c2; c2 = s2 >> 32; t8 = s2 & 0xffffffff;
-    s = t10 + a10 * bi + c1; c1 = s >> 32; s2 = (s & 0xffffffff) + q * m10 + c2; c2 = s2 >> 32; t9 = s2 & 0xffffffff;
-    s = t11 + a11 * bi + c1; c1 = s >> 32; s2 = (s & 0xffffffff) + q * m11 + c2; c2 = s2 >> 32; t10 = s2 & 0xffffffff;
-    s = t12 + c1 + c2; t11 = s & 0xffffffff; t12 = s >> 32;
+    s2 = <u64>lo + q * m0;
+    c2 = s2 >> 32;
+    s = t1 + a1 * bi + c1;
+    c1 = s >> 32;
+    s2 = (s & 0xffffffff) + q * m1 + c2;
+    c2 = s2 >> 32;
+    t0 = s2 & 0xffffffff;
+    s = t2 + a2 * bi + c1;
+    c1 = s >> 32;
+    s2 = (s & 0xffffffff) + q * m2 + c2;
+    c2 = s2 >> 32;
+    t1 = s2 & 0xffffffff;
+    s = t3 + a3 * bi + c1;
+    c1 = s >> 32;
+    s2 = (s & 0xffffffff) + q * m3 + c2;
+    c2 = s2 >> 32;
+    t2 = s2 & 0xffffffff;
+    s = t4 + a4 * bi + c1;
+    c1 = s >> 32;
+    s2 = (s & 0xffffffff) + q * m4 + c2;
+    c2 = s2 >> 32;
+    t3 = s2 & 0xffffffff;
+    s = t5 + a5 * bi + c1;
+    c1 = s >> 32;
+    s2 = (s & 0xffffffff) + q * m5 + c2;
+    c2 = s2 >> 32;
+    t4 = s2 & 0xffffffff;
+    s = t6 + a6 * bi + c1;
+    c1 = s >> 32;
+    s2 = (s & 0xffffffff) + q * m6 + c2;
+    c2 = s2 >> 32;
+    t5 = s2 & 0xffffffff;
+    s = t7 + a7 * bi + c1;
+    c1 = s >> 32;
+    s2 = (s & 0xffffffff) + q * m7 + c2;
+    c2 = s2 >> 32;
+    t6 = s2 & 0xffffffff;
+    s = t8 + a8 * bi + c1;
+    c1 = s >> 32;
+    s2 = (s & 0xffffffff) + q * m8 + c2;
+    c2 = s2 >> 32;
+    t7 = s2 & 0xffffffff;
+    s = t9 + a9 * bi + c1;
+    c1 = s >> 32;
+    s2 = (s & 0xffffffff) + q * m9 + c2;
+    c2 = s2 >> 32;
+    t8 = s2 & 0xffffffff;
+    s = t10 + a10 * bi + c1;
+    c1 = s >> 32;
+    s2 = (s & 0xffffffff) + q * m10 + c2;
+    c2 = s2 >> 32;
+    t9 = s2 & 0xffffffff;
+    s = t11 + a11 * bi + c1;
+    c1 = s >> 32;
+    s2 = (s & 0xffffffff) + q * m11 + c2;
+    c2 = s2 >> 32;
+    t10 = s2 & 0xffffffff;
+    s = t12 + c1 + c2;
+    t11 = s & 0xffffffff;
+    t12 = s >> 32;
   }
   let ge = t12 != 0;
   if (!ge) {
@@ -194,18 +354,30 @@ export function montMul12(out: usize, a: usize, b: usize, m: usize, m0inv: u32):
   }
   if (ge) {
     let d: i64 = 0;
-    d = <i64>t0 - <i64>m0 + (d >> 32); store<u32>(out, <u32>d, 0);
-    d = <i64>t1 - <i64>m1 + (d >> 32); store<u32>(out, <u32>d, 4);
-    d = <i64>t2 - <i64>m2 + (d >> 32); store<u32>(out, <u32>d, 8);
-    d = <i64>t3 - <i64>m3 + (d >> 32); store<u32>(out, <u32>d, 12);
-    d = <i64>t4 - <i64>m4 + (d >> 32); store<u32>(out, <u32>d, 16);
-    d = <i64>t5 - <i64>m5 + (d >> 32); store<u32>(out, <u32>d, 20);
-    d = <i64>t6 - <i64>m6 + (d >> 32); store<u32>(out, <u32>d, 24);
-    d = <i64>t7 - <i64>m7 + (d >> 32); store<u32>(out, <u32>d, 28);
-    d = <i64>t8 - <i64>m8 + (d >> 32); store<u32>(out, <u32>d, 32);
-    d = <i64>t9 - <i64>m9 + (d >> 32); store<u32>(out, <u32>d, 36);
-    d = <i64>t10 - <i64>m10 + (d >> 32); store<u32>(out, <u32>d, 40);
-    d = <i64>t11 - <i64>m11 + (d >> 32); store<u32>(out, <u32>d, 44);
+    d = <i64>t0 - <i64>m0 + (d >> 32);
+    store<u32>(out, <u32>d, 0);
+    d = <i64>t1 - <i64>m1 + (d >> 32);
+    store<u32>(out, <u32>d, 4);
+    d = <i64>t2 - <i64>m2 + (d >> 32);
+    store<u32>(out, <u32>d, 8);
+    d = <i64>t3 - <i64>m3 + (d >> 32);
+    store<u32>(out, <u32>d, 12);
+    d = <i64>t4 - <i64>m4 + (d >> 32);
+    store<u32>(out, <u32>d, 16);
+    d = <i64>t5 - <i64>m5 + (d >> 32);
+    store<u32>(out, <u32>d, 20);
+    d = <i64>t6 - <i64>m6 + (d >> 32);
+    store<u32>(out, <u32>d, 24);
+    d = <i64>t7 - <i64>m7 + (d >> 32);
+    store<u32>(out, <u32>d, 28);
+    d = <i64>t8 - <i64>m8 + (d >> 32);
+    store<u32>(out, <u32>d, 32);
+    d = <i64>t9 - <i64>m9 + (d >> 32);
+    store<u32>(out, <u32>d, 36);
+    d = <i64>t10 - <i64>m10 + (d >> 32);
+    store<u32>(out, <u32>d, 40);
+    d = <i64>t11 - <i64>m11 + (d >> 32);
+    store<u32>(out, <u32>d, 44);
   } else {
     store<u32>(out, <u32>t0, 0);
     store<u32>(out, <u32>t1, 4);
@@ -225,19 +397,31 @@ export function montMul12(out: usize, a: usize, b: usize, m: usize, m0inv: u32):
 /** out = a + b mod m for 12-limb values (a, b < m; out may alias). */
 export function addMod12(out: usize, a: usize, b: usize, m: usize): void {
   let c: u64 = 0;
-  c = <u64>load<u32>(a, 0) + <u64>load<u32>(b, 0) + (c >> 32); const r0 = c & 0xffffffff;
-  c = <u64>load<u32>(a, 4) + <u64>load<u32>(b, 4) + (c >> 32); const r1 = c & 0xffffffff;
-  c = <u64>load<u32>(a, 8) + <u64>load<u32>(b, 8) + (c >> 32); const r2 = c & 0xffffffff;
-  c = <u64>load<u32>(a, 12) + <u64>load<u32>(b, 12) + (c >> 32); const r3 = c & 0xffffffff;
-  c = <u64>load<u32>(a, 16) + <u64>load<u32>(b, 16) + (c >> 32); const r4 = c & 0xffffffff;
-  c = <u64>load<u32>(a, 20) + <u64>load<u32>(b, 20) + (c >> 32); const r5 = c & 0xffffffff;
-  c = <u64>load<u32>(a, 24) + <u64>load<u32>(b, 24) + (c >> 32); const r6 = c & 0xffffffff;
-  c = <u64>load<u32>(a, 28) + <u64>load<u32>(b, 28) + (c >> 32); const r7 = c & 0xffffffff;
-  c = <u64>load<u32>(a, 32) + <u64>load<u32>(b, 32) + (c >> 32); const r8 = c & 0xffffffff;
-  c = <u64>load<u32>(a, 36) + <u64>load<u32>(b, 36) + (c >> 32); const r9 = c & 0xffffffff;
-  c = <u64>load<u32>(a, 40) + <u64>load<u32>(b, 40) + (c >> 32); const r10 = c & 0xffffffff;
-  c = <u64>load<u32>(a, 44) + <u64>load<u32>(b, 44) + (c >> 32); const r11 = c & 0xffffffff;
-  let ge = (c >> 32) != 0;
+  c = <u64>load<u32>(a, 0) + <u64>load<u32>(b, 0) + (c >> 32);
+  const r0 = c & 0xffffffff;
+  c = <u64>load<u32>(a, 4) + <u64>load<u32>(b, 4) + (c >> 32);
+  const r1 = c & 0xffffffff;
+  c = <u64>load<u32>(a, 8) + <u64>load<u32>(b, 8) + (c >> 32);
+  const r2 = c & 0xffffffff;
+  c = <u64>load<u32>(a, 12) + <u64>load<u32>(b, 12) + (c >> 32);
+  const r3 = c & 0xffffffff;
+  c = <u64>load<u32>(a, 16) + <u64>load<u32>(b, 16) + (c >> 32);
+  const r4 = c & 0xffffffff;
+  c = <u64>load<u32>(a, 20) + <u64>load<u32>(b, 20) + (c >> 32);
+  const r5 = c & 0xffffffff;
+  c = <u64>load<u32>(a, 24) + <u64>load<u32>(b, 24) + (c >> 32);
+  const r6 = c & 0xffffffff;
+  c = <u64>load<u32>(a, 28) + <u64>load<u32>(b, 28) + (c >> 32);
+  const r7 = c & 0xffffffff;
+  c = <u64>load<u32>(a, 32) + <u64>load<u32>(b, 32) + (c >> 32);
+  const r8 = c & 0xffffffff;
+  c = <u64>load<u32>(a, 36) + <u64>load<u32>(b, 36) + (c >> 32);
+  const r9 = c & 0xffffffff;
+  c = <u64>load<u32>(a, 40) + <u64>load<u32>(b, 40) + (c >> 32);
+  const r10 = c & 0xffffffff;
+  c = <u64>load<u32>(a, 44) + <u64>load<u32>(b, 44) + (c >> 32);
+  const r11 = c & 0xffffffff;
+  let ge = c >> 32 != 0;
   if (!ge) {
     ge = true;
     if (r11 != <u64>load<u32>(m, 44)) ge = r11 > <u64>load<u32>(m, 44);
@@ -255,18 +439,30 @@ export function addMod12(out: usize, a: usize, b: usize, m: usize): void {
   }
   if (ge) {
     let d: i64 = 0;
-    d = <i64>r0 - <i64>load<u32>(m, 0) + (d >> 32); store<u32>(out, <u32>d, 0);
-    d = <i64>r1 - <i64>load<u32>(m, 4) + (d >> 32); store<u32>(out, <u32>d, 4);
-    d = <i64>r2 - <i64>load<u32>(m, 8) + (d >> 32); store<u32>(out, <u32>d, 8);
-    d = <i64>r3 - <i64>load<u32>(m, 12) + (d >> 32); store<u32>(out, <u32>d, 12);
-    d = <i64>r4 - <i64>load<u32>(m, 16) + (d >> 32); store<u32>(out, <u32>d, 16);
-    d = <i64>r5 - <i64>load<u32>(m, 20) + (d >> 32); store<u32>(out, <u32>d, 20);
-    d = <i64>r6 - <i64>load<u32>(m, 24) + (d >> 32); store<u32>(out, <u32>d, 24);
-    d = <i64>r7 - <i64>load<u32>(m, 28) + (d >> 32); store<u32>(out, <u32>d, 28);
-    d = <i64>r8 - <i64>load<u32>(m, 32) + (d >> 32); store<u32>(out, <u32>d, 32);
-    d = <i64>r9 - <i64>load<u32>(m, 36) + (d >> 32); store<u32>(out, <u32>d, 36);
-    d = <i64>r10 - <i64>load<u32>(m, 40) + (d >> 32); store<u32>(out, <u32>d, 40);
-    d = <i64>r11 - <i64>load<u32>(m, 44) + (d >> 32); store<u32>(out, <u32>d, 44);
+    d = <i64>r0 - <i64>load<u32>(m, 0) + (d >> 32);
+    store<u32>(out, <u32>d, 0);
+    d = <i64>r1 - <i64>load<u32>(m, 4) + (d >> 32);
+    store<u32>(out, <u32>d, 4);
+    d = <i64>r2 - <i64>load<u32>(m, 8) + (d >> 32);
+    store<u32>(out, <u32>d, 8);
+    d = <i64>r3 - <i64>load<u32>(m, 12) + (d >> 32);
+    store<u32>(out, <u32>d, 12);
+    d = <i64>r4 - <i64>load<u32>(m, 16) + (d >> 32);
+    store<u32>(out, <u32>d, 16);
+    d = <i64>r5 - <i64>load<u32>(m, 20) + (d >> 32);
+    store<u32>(out, <u32>d, 20);
+    d = <i64>r6 - <i64>load<u32>(m, 24) + (d >> 32);
+    store<u32>(out, <u32>d, 24);
+    d = <i64>r7 - <i64>load<u32>(m, 28) + (d >> 32);
+    store<u32>(out, <u32>d, 28);
+    d = <i64>r8 - <i64>load<u32>(m, 32) + (d >> 32);
+    store<u32>(out, <u32>d, 32);
+    d = <i64>r9 - <i64>load<u32>(m, 36) + (d >> 32);
+    store<u32>(out, <u32>d, 36);
+    d = <i64>r10 - <i64>load<u32>(m, 40) + (d >> 32);
+    store<u32>(out, <u32>d, 40);
+    d = <i64>r11 - <i64>load<u32>(m, 44) + (d >> 32);
+    store<u32>(out, <u32>d, 44);
   } else {
     store<u32>(out, <u32>r0, 0);
     store<u32>(out, <u32>r1, 4);
@@ -286,32 +482,56 @@ export function addMod12(out: usize, a: usize, b: usize, m: usize): void {
 /** out = a - b mod m for 12-limb values (a, b < m; out may alias). */
 export function subMod12(out: usize, a: usize, b: usize, m: usize): void {
   let d: i64 = 0;
-  d = <i64>load<u32>(a, 0) - <i64>load<u32>(b, 0) + (d >> 32); const r0 = <u64>(d & 0xffffffff);
-  d = <i64>load<u32>(a, 4) - <i64>load<u32>(b, 4) + (d >> 32); const r1 = <u64>(d & 0xffffffff);
-  d = <i64>load<u32>(a, 8) - <i64>load<u32>(b, 8) + (d >> 32); const r2 = <u64>(d & 0xffffffff);
-  d = <i64>load<u32>(a, 12) - <i64>load<u32>(b, 12) + (d >> 32); const r3 = <u64>(d & 0xffffffff);
-  d = <i64>load<u32>(a, 16) - <i64>load<u32>(b, 16) + (d >> 32); const r4 = <u64>(d & 0xffffffff);
-  d = <i64>load<u32>(a, 20) - <i64>load<u32>(b, 20) + (d >> 32); const r5 = <u64>(d & 0xffffffff);
-  d = <i64>load<u32>(a, 24) - <i64>load<u32>(b, 24) + (d >> 32); const r6 = <u64>(d & 0xffffffff);
-  d = <i64>load<u32>(a, 28) - <i64>load<u32>(b, 28) + (d >> 32); const r7 = <u64>(d & 0xffffffff);
-  d = <i64>load<u32>(a, 32) - <i64>load<u32>(b, 32) + (d >> 32); const r8 = <u64>(d & 0xffffffff);
-  d = <i64>load<u32>(a, 36) - <i64>load<u32>(b, 36) + (d >> 32); const r9 = <u64>(d & 0xffffffff);
-  d = <i64>load<u32>(a, 40) - <i64>load<u32>(b, 40) + (d >> 32); const r10 = <u64>(d & 0xffffffff);
-  d = <i64>load<u32>(a, 44) - <i64>load<u32>(b, 44) + (d >> 32); const r11 = <u64>(d & 0xffffffff);
-  if ((d >> 32) != 0) {
+  d = <i64>load<u32>(a, 0) - <i64>load<u32>(b, 0) + (d >> 32);
+  const r0 = <u64>(d & 0xffffffff);
+  d = <i64>load<u32>(a, 4) - <i64>load<u32>(b, 4) + (d >> 32);
+  const r1 = <u64>(d & 0xffffffff);
+  d = <i64>load<u32>(a, 8) - <i64>load<u32>(b, 8) + (d >> 32);
+  const r2 = <u64>(d & 0xffffffff);
+  d = <i64>load<u32>(a, 12) - <i64>load<u32>(b, 12) + (d >> 32);
+  const r3 = <u64>(d & 0xffffffff);
+  d = <i64>load<u32>(a, 16) - <i64>load<u32>(b, 16) + (d >> 32);
+  const r4 = <u64>(d & 0xffffffff);
+  d = <i64>load<u32>(a, 20) - <i64>load<u32>(b, 20) + (d >> 32);
+  const r5 = <u64>(d & 0xffffffff);
+  d = <i64>load<u32>(a, 24) - <i64>load<u32>(b, 24) + (d >> 32);
+  const r6 = <u64>(d & 0xffffffff);
+  d = <i64>load<u32>(a, 28) - <i64>load<u32>(b, 28) + (d >> 32);
+  const r7 = <u64>(d & 0xffffffff);
+  d = <i64>load<u32>(a, 32) - <i64>load<u32>(b, 32) + (d >> 32);
+  const r8 = <u64>(d & 0xffffffff);
+  d = <i64>load<u32>(a, 36) - <i64>load<u32>(b, 36) + (d >> 32);
+  const r9 = <u64>(d & 0xffffffff);
+  d = <i64>load<u32>(a, 40) - <i64>load<u32>(b, 40) + (d >> 32);
+  const r10 = <u64>(d & 0xffffffff);
+  d = <i64>load<u32>(a, 44) - <i64>load<u32>(b, 44) + (d >> 32);
+  const r11 = <u64>(d & 0xffffffff);
+  if (d >> 32 != 0) {
     let c: u64 = 0;
-    c = r0 + <u64>load<u32>(m, 0) + (c >> 32); store<u32>(out, <u32>c, 0);
-    c = r1 + <u64>load<u32>(m, 4) + (c >> 32); store<u32>(out, <u32>c, 4);
-    c = r2 + <u64>load<u32>(m, 8) + (c >> 32); store<u32>(out, <u32>c, 8);
-    c = r3 + <u64>load<u32>(m, 12) + (c >> 32); store<u32>(out, <u32>c, 12);
-    c = r4 + <u64>load<u32>(m, 16) + (c >> 32); store<u32>(out, <u32>c, 16);
-    c = r5 + <u64>load<u32>(m, 20) + (c >> 32); store<u32>(out, <u32>c, 20);
-    c = r6 + <u64>load<u32>(m, 24) + (c >> 32); store<u32>(out, <u32>c, 24);
-    c = r7 + <u64>load<u32>(m, 28) + (c >> 32); store<u32>(out, <u32>c, 28);
-    c = r8 + <u64>load<u32>(m, 32) + (c >> 32); store<u32>(out, <u32>c, 32);
-    c = r9 + <u64>load<u32>(m, 36) + (c >> 32); store<u32>(out, <u32>c, 36);
-    c = r10 + <u64>load<u32>(m, 40) + (c >> 32); store<u32>(out, <u32>c, 40);
-    c = r11 + <u64>load<u32>(m, 44) + (c >> 32); store<u32>(out, <u32>c, 44);
+    c = r0 + <u64>load<u32>(m, 0) + (c >> 32);
+    store<u32>(out, <u32>c, 0);
+    c = r1 + <u64>load<u32>(m, 4) + (c >> 32);
+    store<u32>(out, <u32>c, 4);
+    c = r2 + <u64>load<u32>(m, 8) + (c >> 32);
+    store<u32>(out, <u32>c, 8);
+    c = r3 + <u64>load<u32>(m, 12) + (c >> 32);
+    store<u32>(out, <u32>c, 12);
+    c = r4 + <u64>load<u32>(m, 16) + (c >> 32);
+    store<u32>(out, <u32>c, 16);
+    c = r5 + <u64>load<u32>(m, 20) + (c >> 32);
+    store<u32>(out, <u32>c, 20);
+    c = r6 + <u64>load<u32>(m, 24) + (c >> 32);
+    store<u32>(out, <u32>c, 24);
+    c = r7 + <u64>load<u32>(m, 28) + (c >> 32);
+    store<u32>(out, <u32>c, 28);
+    c = r8 + <u64>load<u32>(m, 32) + (c >> 32);
+    store<u32>(out, <u32>c, 32);
+    c = r9 + <u64>load<u32>(m, 36) + (c >> 32);
+    store<u32>(out, <u32>c, 36);
+    c = r10 + <u64>load<u32>(m, 40) + (c >> 32);
+    store<u32>(out, <u32>c, 40);
+    c = r11 + <u64>load<u32>(m, 44) + (c >> 32);
+    store<u32>(out, <u32>c, 44);
   } else {
     store<u32>(out, <u32>r0, 0);
     store<u32>(out, <u32>r1, 4);

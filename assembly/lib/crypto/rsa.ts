@@ -4,16 +4,21 @@
 import { HashAlg, hashLength, digestInto } from './sha2';
 import { Montgomery, limbsFromBytesAt, limbsToBytesAt, cmp, bitLength } from './bigint';
 
-
 /** Smallest accepted modulus (RFC 7518 3.3: 2048 bits or larger) and largest (bounds cost). */
 export const RSA_MIN_BITS: i32 = 2048;
 export const RSA_MAX_BITS: i32 = 4096;
 /** Largest accepted public exponent length in bytes (e < 2^32). */
 export const RSA_MAX_EXPONENT_BYTES: i32 = 4;
 
-const PREFIX_SHA256: StaticArray<u8> = [0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20];
-const PREFIX_SHA384: StaticArray<u8> = [0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30];
-const PREFIX_SHA512: StaticArray<u8> = [0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40];
+const PREFIX_SHA256: StaticArray<u8> = [
+  0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20,
+];
+const PREFIX_SHA384: StaticArray<u8> = [
+  0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30,
+];
+const PREFIX_SHA512: StaticArray<u8> = [
+  0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40,
+];
 
 function digestInfoPrefix(alg: HashAlg): StaticArray<u8> {
   return alg == HashAlg.SHA256 ? PREFIX_SHA256 : alg == HashAlg.SHA384 ? PREFIX_SHA384 : PREFIX_SHA512;
@@ -25,7 +30,11 @@ function validAlg(alg: HashAlg): bool {
 
 /** A parsed public key: modulus without leading zeros. */
 class RsaKey {
-  constructor(public mont: Montgomery, public k: i32, public bits: i32) {}
+  constructor(
+    public mont: Montgomery,
+    public k: i32,
+    public bits: i32,
+  ) {}
 }
 
 // Montgomery contexts (R^2 mod n costs about a third of a verification) for the last few
@@ -68,8 +77,8 @@ function parseKey(n: ArrayBuffer, e: ArrayBuffer): RsaKey | null {
   const key = new RsaKey(new Montgomery(m), k, bits);
   const copy = new ArrayBuffer(k);
   memory.copy(changetype<usize>(copy), np, <usize>k);
-  unchecked(cachedModuli[cacheNext] = copy);
-  unchecked(cachedKeys[cacheNext] = key);
+  unchecked((cachedModuli[cacheNext] = copy));
+  unchecked((cachedKeys[cacheNext] = key));
   cacheNext = (cacheNext + 1) % CACHE_SIZE;
   return key;
 }
@@ -154,7 +163,7 @@ export function rsaVerifyPss(hash: HashAlg, n: ArrayBuffer, e: ArrayBuffer, mess
   const dbLen = emLen - hLen - 1;
   const hp = em + <usize>dbLen;
   const topBits = 8 * emLen - emBits; // 0..7 leading bits of DB that must be zero
-  const topMask = <u8>(0xff >> <u8>topBits);
+  const topMask = <u8>(0xff >> (<u8>topBits));
   if ((load<u8>(em) & ~topMask) != 0) return false;
   // DB = maskedDB XOR MGF1(H), in place.
   mgf1Xor(hash, hp, hLen, em, dbLen);

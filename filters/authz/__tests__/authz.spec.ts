@@ -2,26 +2,56 @@
 // Envoy's library does it, jwt_authn's requirement tree (token locations, every token checked, a
 // token only for its own rule, output headers removed), policy evaluation and configuration
 // errors. No host calls.
-import { Cidr, parseIp, stripPort, anyCidrContains, headerPattern, stringPattern, principalPattern, namespacePattern, RequestPrincipalPattern } from '../match';
+import {
+  Cidr,
+  parseIp,
+  stripPort,
+  anyCidrContains,
+  headerPattern,
+  stringPattern,
+  principalPattern,
+  namespacePattern,
+  RequestPrincipalPattern,
+} from '../match';
 import { Jwk, Jwt, JwtStatus, parseJwt, parseJwks, jwtStatusString } from '../../../assembly/lib/jwt';
 import { base64UrlEncode } from '../../../assembly/lib/base64';
 import { parseJsonString, JsonValue } from '../../../assembly/lib/json';
 import {
-  Authentication, HeaderReader, KeySource, RequestView, SignatureChecker, TokenCache, QueryParams, checkTime, claimNumberText,
-  sanitizeAudience, tokenAfterPrefix, isCorsPreflight,
+  Authentication,
+  HeaderReader,
+  KeySource,
+  RequestView,
+  SignatureChecker,
+  TokenCache,
+  QueryParams,
+  checkTime,
+  claimNumberText,
+  sanitizeAudience,
+  tokenAfterPrefix,
+  isCorsPreflight,
 } from '../authn';
 import { parseAuthzConfig, AuthzConfig, JwtRule } from '../config';
 import { AuthInfo, RequestInfo, evaluate } from '../policy';
 
-function b64(s: string): string { return base64UrlEncode(String.UTF8.encode(s)); }
-function tok(header: string, payload: string): string { return b64(header) + '.' + b64(payload) + '.c2ln'; }
+function b64(s: string): string {
+  return base64UrlEncode(String.UTF8.encode(s));
+}
+function tok(header: string, payload: string): string {
+  return b64(header) + '.' + b64(payload) + '.c2ln';
+}
 /** A token the test checker accepts (signature "ok") or refuses ("no"). */
-function signed(payload: string, good: bool = true): string { return b64('{"alg":"RS256"}') + '.' + b64(payload) + '.' + b64(good ? 'ok' : 'no'); }
+function signed(payload: string, good: bool = true): string {
+  return b64('{"alg":"RS256"}') + '.' + b64(payload) + '.' + b64(good ? 'ok' : 'no');
+}
 
 class MapHeaders extends HeaderReader {
   names: string[] = [];
   vals: string[] = [];
-  add(name: string, value: string): MapHeaders { this.names.push(name); this.vals.push(value); return this; }
+  add(name: string, value: string): MapHeaders {
+    this.names.push(name);
+    this.vals.push(value);
+    return this;
+  }
   values(name: string): string[] {
     const out = new Array<string>();
     for (let i = 0; i < this.names.length; i++) if (this.names[i] == name) out.push(this.vals[i]);
@@ -30,15 +60,21 @@ class MapHeaders extends HeaderReader {
 }
 
 class OkChecker extends SignatureChecker {
-  check(jwt: Jwt, key: Jwk): bool { return String.UTF8.decode(jwt.signature) == 'ok'; }
+  check(jwt: Jwt, key: Jwk): bool {
+    return String.UTF8.decode(jwt.signature) == 'ok';
+  }
 }
 
 class OneKey extends KeySource {
-  keys(rule: JwtRule): Jwk[] | null { return [new Jwk()]; }
+  keys(rule: JwtRule): Jwk[] | null {
+    return [new Jwk()];
+  }
 }
 
 /** `"jwks": "<one RSA key>"`, written where a test config says JWKS (String#replaceAll with a longer replacement corrupts the heap in AssemblyScript 0.27: split/join). */
-function jwksField(): string { return '"jwks":"{\\"keys\\":[{\\"kty\\":\\"RSA\\",\\"n\\":\\"' + nOfBits(2048) + '\\",\\"e\\":\\"AQAB\\"}]}"'; }
+function jwksField(): string {
+  return '"jwks":"{\\"keys\\":[{\\"kty\\":\\"RSA\\",\\"n\\":\\"' + nOfBits(2048) + '\\",\\"e\\":\\"AQAB\\"}]}"';
+}
 
 function config(json: string): AuthzConfig {
   const r = parseAuthzConfig(String.UTF8.encode(json.split('JWKS').join(jwksField())));
@@ -51,8 +87,14 @@ function configError(json: string): string {
 }
 
 class Run {
-  constructor(public status: JwtStatus, public view: RequestView, public jwt: Jwt | null) {}
-  header(name: string): string { return this.view.values(name).join('|'); }
+  constructor(
+    public status: JwtStatus,
+    public view: RequestView,
+    public jwt: Jwt | null,
+  ) {}
+  header(name: string): string {
+    return this.view.values(name).join('|');
+  }
 }
 
 let cache: TokenCache | null = null;
@@ -160,7 +202,15 @@ describe('JWT parsing as Envoy does it', () => {
 
   it('JWKS: skips keys it cannot use', () => {
     const N2048 = nOfBits(2048);
-    const r = parseJwks(String.UTF8.encode('{"keys":[{"kty":"oct","k":"AA"},{"kty":"RSA","n":"' + N2048 + '","e":"AQAB","use":"enc"},{"kty":"EC","crv":"P-521","x":"AA","y":"AA"},{"kty":"RSA","kid":"k","n":"' + N2048 + '","e":"AQAB"}]}'));
+    const r = parseJwks(
+      String.UTF8.encode(
+        '{"keys":[{"kty":"oct","k":"AA"},{"kty":"RSA","n":"' +
+          N2048 +
+          '","e":"AQAB","use":"enc"},{"kty":"EC","crv":"P-521","x":"AA","y":"AA"},{"kty":"RSA","kid":"k","n":"' +
+          N2048 +
+          '","e":"AQAB"}]}',
+      ),
+    );
     expect(r.status).toBe(JwtStatus.Ok);
     expect(r.keys.length).toBe(1);
     expect(r.skipped.length).toBe(0);
@@ -178,8 +228,10 @@ describe('jwt_authn as Istio configures it', () => {
     expect(tokenAfterPrefix(' raw', '')).toBe(' raw');
   });
 
-  it('client-sent output headers are removed with no token, a bad token or another issuer\'s token', () => {
-    const c = config('{"jwtRules":[{"issuer":"i",JWKS,"outputPayloadToHeader":"x-payload","outputClaimToHeaders":[{"header":"x-sub","claim":"sub"}]},{"issuer":"j",JWKS,"fromHeaders":[{"name":"x-j"}],"outputClaimToHeaders":[{"header":"x-j-sub","claim":"sub"}]}]}');
+  it("client-sent output headers are removed with no token, a bad token or another issuer's token", () => {
+    const c = config(
+      '{"jwtRules":[{"issuer":"i",JWKS,"outputPayloadToHeader":"x-payload","outputClaimToHeaders":[{"header":"x-sub","claim":"sub"}]},{"issuer":"j",JWKS,"fromHeaders":[{"name":"x-j"}],"outputClaimToHeaders":[{"header":"x-j-sub","claim":"sub"}]}]}',
+    );
     const none = authn(c, new MapHeaders().add('x-payload', 'forged').add('x-sub', 'admin').add('x-j-sub', 'admin'));
     expect(none.status).toBe(JwtStatus.Ok);
     expect(none.header('x-payload') + none.header('x-sub') + none.header('x-j-sub')).toBe('');
@@ -187,13 +239,15 @@ describe('jwt_authn as Istio configures it', () => {
     expect(other.status).toBe(JwtStatus.Ok);
     expect(other.header('x-sub')).toBe('');
     expect(other.header('x-j-sub')).toBe('bob');
-    const good = authn(c, new MapHeaders().add('authorization', 'Bearer ' + signed('{"iss":"i","sub":"alice","n":1.5}')).add('x-sub', 'admin'));
+    const good = authn(
+      c,
+      new MapHeaders().add('authorization', 'Bearer ' + signed('{"iss":"i","sub":"alice","n":1.5}')).add('x-sub', 'admin'),
+    );
     expect(good.header('x-sub')).toBe('alice');
     expect(good.header('authorization')).toBe('');
   });
 
-
-  it('every token at a rule\'s locations must pass: each header entry, param and cookie', () => {
+  it("every token at a rule's locations must pass: each header entry, param and cookie", () => {
     const c = config('{"jwtRules":[{"issuer":"i",JWKS,"fromHeaders":[{"name":"x-t"}],"fromParams":["t"],"fromCookies":["c"]}]}');
     const good = signed('{"iss":"i","sub":"a"}');
     expect(authn(c, new MapHeaders().add('x-t', good).add('x-t', good)).status).toBe(JwtStatus.Ok);
@@ -204,7 +258,7 @@ describe('jwt_authn as Istio configures it', () => {
     expect(authn(c, new MapHeaders().add('cookie', 'c="' + good + '"')).status).toBe(JwtStatus.Ok);
   });
 
-  it('a token is accepted only at its own rule\'s locations, also when cached', () => {
+  it("a token is accepted only at its own rule's locations, also when cached", () => {
     const c = config('{"jwtRules":[{"issuer":"i",JWKS},{"issuer":"j",JWKS,"fromHeaders":[{"name":"x-j"}]}]}');
     const ofI = signed('{"iss":"i","sub":"a"}');
     expect(authn(c, new MapHeaders().add('authorization', 'Bearer ' + ofI)).status).toBe(JwtStatus.Ok);
@@ -222,11 +276,13 @@ describe('jwt_authn as Istio configures it', () => {
     expect(QueryParams.parse('/p?t%6Fk=1&tok=2').first('tok')).toBe('1');
   });
 
-  it('audiences compare without scheme and trailing slash; a disallowed one is Envoy\'s 403 status', () => {
+  it("audiences compare without scheme and trailing slash; a disallowed one is Envoy's 403 status", () => {
     expect(sanitizeAudience('https://a.example/')).toBe('a.example');
     const c = config('{"jwtRules":[{"issuer":"i",JWKS,"audiences":["https://a.example/"]}]}');
     expect(authn(c, new MapHeaders().add('authorization', 'Bearer ' + signed('{"iss":"i","aud":"a.example"}'))).status).toBe(JwtStatus.Ok);
-    expect(authn(c, new MapHeaders().add('authorization', 'Bearer ' + signed('{"iss":"i","aud":"b"}'))).status).toBe(JwtStatus.JwtAudienceNotAllowed);
+    expect(authn(c, new MapHeaders().add('authorization', 'Bearer ' + signed('{"iss":"i","aud":"b"}'))).status).toBe(
+      JwtStatus.JwtAudienceNotAllowed,
+    );
   });
 
   it('crit and the token size cap are configurable stricter choices', () => {
@@ -235,8 +291,15 @@ describe('jwt_authn as Istio configures it', () => {
     expect(authn(config('{"jwtRules":[{"issuer":"i",JWKS}]}'), h).status).toBe(JwtStatus.JwtVerificationFail);
     expect(authn(config('{"jwtRules":[{"issuer":"i",JWKS}],"asmesh":{"rejectCrit":false}}'), h).status).toBe(JwtStatus.Ok);
     const big = signed('{"iss":"i","pad":"' + 'x'.repeat(70000) + '"}');
-    expect(authn(config('{"jwtRules":[{"issuer":"i",JWKS}]}'), new MapHeaders().add('authorization', 'Bearer ' + big)).status).toBe(JwtStatus.JwtVerificationFail);
-    expect(authn(config('{"jwtRules":[{"issuer":"i",JWKS}],"asmesh":{"maxTokenBytes":200000}}'), new MapHeaders().add('authorization', 'Bearer ' + big)).status).toBe(JwtStatus.Ok);
+    expect(authn(config('{"jwtRules":[{"issuer":"i",JWKS}]}'), new MapHeaders().add('authorization', 'Bearer ' + big)).status).toBe(
+      JwtStatus.JwtVerificationFail,
+    );
+    expect(
+      authn(
+        config('{"jwtRules":[{"issuer":"i",JWKS}],"asmesh":{"maxTokenBytes":200000}}'),
+        new MapHeaders().add('authorization', 'Bearer ' + big),
+      ).status,
+    ).toBe(JwtStatus.Ok);
   });
 
   it('numbers in claim headers as Envoy prints them; CORS preflight detection', () => {
@@ -257,7 +320,8 @@ describe('jwt_authn as Istio configures it', () => {
   });
 });
 
-const SEED = '{"policies":[{"name":"httpbin","action":"ALLOW","rules":[{"from":[{"source":{"principals":["cluster.local/ns/default/sa/sleep"]}},{"source":{"namespaces":["test"]}}],"to":[{"operation":{"methods":["GET"],"paths":["/info*"]}},{"operation":{"methods":["POST"],"paths":["/data"]}}],"when":[{"key":"request.auth.claims[iss]","values":["https://accounts.google.com"]}]}]}]}';
+const SEED =
+  '{"policies":[{"name":"httpbin","action":"ALLOW","rules":[{"from":[{"source":{"principals":["cluster.local/ns/default/sa/sleep"]}},{"source":{"namespaces":["test"]}}],"to":[{"operation":{"methods":["GET"],"paths":["/info*"]}},{"operation":{"methods":["POST"],"paths":["/data"]}}],"when":[{"key":"request.auth.claims[iss]","values":["https://accounts.google.com"]}]}]}]}';
 
 function request(method: string, path: string, san: string, iss: string, claims: string = ''): RequestInfo {
   const r = new RequestInfo();
@@ -265,7 +329,11 @@ function request(method: string, path: string, san: string, iss: string, claims:
   r.path = path;
   r.host = 'httpbin';
   if (san.length) r.peerUri = san;
-  if (iss.length) r.auth = new AuthInfo(parseJsonString(claims.length ? claims : '{"iss":"' + iss + '","sub":"u"}').value as JsonValue, ['permission', 'scope']);
+  if (iss.length)
+    r.auth = new AuthInfo(parseJsonString(claims.length ? claims : '{"iss":"' + iss + '","sub":"u"}').value as JsonValue, [
+      'permission',
+      'scope',
+    ]);
   return r;
 }
 
@@ -280,7 +348,9 @@ describe('policy evaluation', () => {
     expect(evaluate(c.policies, request('GET', '/info/1', 'spiffe://cluster.local/ns/default/sa/sleep', g)).allowed).toBe(true);
     expect(evaluate(c.policies, request('POST', '/data', 'spiffe://cluster.local/ns/test/sa/x', g)).allowed).toBe(true);
     expect(evaluate(c.policies, request('POST', '/data', 'spiffe://cluster.local/ns/prod/sa/x', g)).allowed).toBe(false);
-    expect(evaluate(c.policies, request('GET', '/info', 'spiffe://cluster.local/ns/default/sa/sleep', 'https://other')).allowed).toBe(false);
+    expect(evaluate(c.policies, request('GET', '/info', 'spiffe://cluster.local/ns/default/sa/sleep', 'https://other')).allowed).toBe(
+      false,
+    );
     expect(evaluate(c.policies, request('GET', '/info', 'spiffe://cluster.local/ns/default/sa/sleep', '')).allowed).toBe(false);
     expect(evaluate(c.policies, request('PUT', '/info', 'spiffe://cluster.local/ns/default/sa/sleep', g)).allowed).toBe(false);
   });
@@ -309,7 +379,8 @@ describe('policy evaluation', () => {
   });
 
   it('claims: strings only, lists item by item, scope and permission split at spaces', () => {
-    const c = (key: string, v: string): string => '{"name":"c","rules":[{"when":[{"key":"request.auth.claims[' + key + ']","values":["' + v + '"]}]}]}';
+    const c = (key: string, v: string): string =>
+      '{"name":"c","rules":[{"when":[{"key":"request.auth.claims[' + key + ']","values":["' + v + '"]}]}]}';
     const r = request('GET', '/', '', 'i', '{"iss":"i","sub":"u","n":1,"b":true,"l":["x",2],"scope":"read write","s":"read write","e":""}');
     expect(allows(c('n', '1'), r)).toBe(false);
     expect(allows(c('b', 'true'), r)).toBe(false);
@@ -330,25 +401,36 @@ describe('policy evaluation', () => {
   });
 
   it('path templates are refused rather than matched literally', () => {
-    expect(configError('{"policies":[{"name":"p","rules":[{"to":[{"operation":{"paths":["/a/{*}"]}}]}]}]}'))
-      .toBe('$.policies[0].rules[0].to[0].operation.paths[0]: path templates ({*}, {**}) are not supported');
+    expect(configError('{"policies":[{"name":"p","rules":[{"to":[{"operation":{"paths":["/a/{*}"]}}]}]}]}')).toBe(
+      '$.policies[0].rules[0].to[0].operation.paths[0]: path templates ({*}, {**}) are not supported',
+    );
   });
 
   it('the config says which connection properties the policies read', () => {
-    const none = config('{"policies":[{"name":"p","rules":[{"from":[{"source":{"requestPrincipals":["*"]}}],"to":[{"operation":{"paths":["/a"],"hosts":["h"]}}],"when":[{"key":"request.auth.claims[x]","values":["1"]}]}]}]}');
-    expect(none.needsSourceIp || none.needsDestIp || none.needsDestPort || none.needsSni || none.needsPeer || none.needsHeaders).toBe(false);
-    const from = config('{"policies":[{"name":"p","rules":[{"from":[{"source":{"notIpBlocks":["10.0.0.0/8"]}},{"source":{"namespaces":["n"]}}],"to":[{"operation":{"notPorts":["81"]}}]}]}]}');
+    const none = config(
+      '{"policies":[{"name":"p","rules":[{"from":[{"source":{"requestPrincipals":["*"]}}],"to":[{"operation":{"paths":["/a"],"hosts":["h"]}}],"when":[{"key":"request.auth.claims[x]","values":["1"]}]}]}]}',
+    );
+    expect(none.needsSourceIp || none.needsDestIp || none.needsDestPort || none.needsSni || none.needsPeer || none.needsHeaders).toBe(
+      false,
+    );
+    const from = config(
+      '{"policies":[{"name":"p","rules":[{"from":[{"source":{"notIpBlocks":["10.0.0.0/8"]}},{"source":{"namespaces":["n"]}}],"to":[{"operation":{"notPorts":["81"]}}]}]}]}',
+    );
     expect(from.needsSourceIp).toBe(true);
     expect(from.needsPeer).toBe(true);
     expect(from.needsDestPort).toBe(true);
     expect(from.needsDestIp || from.needsSni).toBe(false);
-    const when = config('{"policies":[{"name":"p","rules":[{"when":[{"key":"remote.ip","values":["1.2.3.4"]},{"key":"destination.ip","values":["1.2.3.4"]},{"key":"destination.port","values":["80"]},{"key":"connection.sni","values":["s"]},{"key":"source.principal","values":["p"]}]}]}]}');
+    const when = config(
+      '{"policies":[{"name":"p","rules":[{"when":[{"key":"remote.ip","values":["1.2.3.4"]},{"key":"destination.ip","values":["1.2.3.4"]},{"key":"destination.port","values":["80"]},{"key":"connection.sni","values":["s"]},{"key":"source.principal","values":["p"]}]}]}]}',
+    );
     expect(when.needsSourceIp && when.needsDestIp && when.needsDestPort && when.needsSni && when.needsPeer).toBe(true);
     expect(when.needsHeaders).toBe(false);
   });
 
   it('DENY wins, AUDIT is reported, no ALLOW policy allows', () => {
-    const c = config('{"policies":[{"name":"a","action":"AUDIT","rules":[{}]},{"name":"d","action":"DENY","rules":[{"to":[{"operation":{"notMethods":["GET"]}}]}]}]}');
+    const c = config(
+      '{"policies":[{"name":"a","action":"AUDIT","rules":[{}]},{"name":"d","action":"DENY","rules":[{"to":[{"operation":{"notMethods":["GET"]}}]}]}]}',
+    );
     const get = evaluate(c.policies, request('GET', '/', '', ''));
     expect(get.allowed).toBe(true);
     expect(get.audited.length).toBe(1);
@@ -358,35 +440,59 @@ describe('policy evaluation', () => {
   });
 
   it('configuration errors carry the JSON path', () => {
-    expect(configError('{"policies":[{"name":"p","rules":[{"when":[{"key":"request.auth.claims","values":["x"]}]}]}]}'))
-      .toBe('$.policies[0].rules[0].when[0].key: expected request.auth.claims[name] or [name][nested]');
-    expect(configError('{"policies":[{"name":"p","rules":[{"when":[{"key":"source.ip"}]}]}]}'))
-      .toBe('$.policies[0].rules[0].when[0]: values or notValues is required');
-    expect(configError('{"jwtRules":[{"issuer":"i","jwksUri":"https://a/b"},{"issuer":"i","jwksUri":"https://a/c"}]}'))
-      .toBe('$.jwtRules[1].issuer: issuer "i" is already used by $.jwtRules[0]');
+    expect(configError('{"policies":[{"name":"p","rules":[{"when":[{"key":"request.auth.claims","values":["x"]}]}]}]}')).toBe(
+      '$.policies[0].rules[0].when[0].key: expected request.auth.claims[name] or [name][nested]',
+    );
+    expect(configError('{"policies":[{"name":"p","rules":[{"when":[{"key":"source.ip"}]}]}]}')).toBe(
+      '$.policies[0].rules[0].when[0]: values or notValues is required',
+    );
+    expect(configError('{"jwtRules":[{"issuer":"i","jwksUri":"https://a/b"},{"issuer":"i","jwksUri":"https://a/c"}]}')).toBe(
+      '$.jwtRules[1].issuer: issuer "i" is already used by $.jwtRules[0]',
+    );
     expect(configError('nope')).toBe("$: invalid JSON: unexpected character 'n' at byte 0");
   });
 
   it('a JWT rule timeout is a duration string', () => {
     expect(config('{"jwtRules":[{"issuer":"i","jwksUri":"https://a/b","timeout":"1.5s"}]}').jwtRules[0].jwksTimeoutMs).toBe(1500);
     expect(config('{"jwtRules":[{"issuer":"i","jwksUri":"https://a/b","timeout":"250ms"}]}').jwtRules[0].jwksTimeoutMs).toBe(250);
-    expect(configError('{"jwtRules":[{"issuer":"i","jwksUri":"https://a/b","timeout":"5"}]}'))
-      .toBe('$.jwtRules[0].timeout: expected a duration such as "5s"');
-    expect(configError('{"jwtRules":[{"issuer":"i","jwksUri":"https://a/b","timeout":"1.2.3s"}]}'))
-      .toBe('$.jwtRules[0].timeout: expected a duration such as "5s"');
+    expect(configError('{"jwtRules":[{"issuer":"i","jwksUri":"https://a/b","timeout":"5"}]}')).toBe(
+      '$.jwtRules[0].timeout: expected a duration such as "5s"',
+    );
+    expect(configError('{"jwtRules":[{"issuer":"i","jwksUri":"https://a/b","timeout":"1.2.3s"}]}')).toBe(
+      '$.jwtRules[0].timeout: expected a duration such as "5s"',
+    );
   });
 
   it('JWKS: RSA keys outside 2048..4096 bits or with an exponent over 32 bits, even or below 3 are dropped, with the reason', () => {
-    const doc = '{"keys":[' +
-      '{"kty":"RSA","kid":"small","n":"' + nOfBits(2047) + '","e":"AQAB"},' +
-      '{"kty":"RSA","kid":"min","n":"' + nOfBits(2048) + '","e":"AQAB"},' +
-      '{"kty":"RSA","kid":"max","n":"' + nOfBits(4096) + '","e":"AQAB"},' +
-      '{"kty":"RSA","kid":"big","n":"' + nOfBits(4097) + '","e":"AQAB"},' +
-      '{"kty":"RSA","kid":"lead0","n":"AA' + nOfBits(2048) + '","e":"AAEAAQ"},' +
-      '{"kty":"RSA","kid":"e33","n":"' + nOfBits(2048) + '","e":"AQAAAAE"},' +
-      '{"kty":"RSA","kid":"e32","n":"' + nOfBits(2048) + '","e":"_____w"},' +
-      '{"kty":"RSA","kid":"even","n":"' + nOfBits(2048) + '","e":"AQAA"},' +
-      '{"kty":"RSA","n":"' + nOfBits(2048) + '","e":"AQ"}]}';
+    const doc =
+      '{"keys":[' +
+      '{"kty":"RSA","kid":"small","n":"' +
+      nOfBits(2047) +
+      '","e":"AQAB"},' +
+      '{"kty":"RSA","kid":"min","n":"' +
+      nOfBits(2048) +
+      '","e":"AQAB"},' +
+      '{"kty":"RSA","kid":"max","n":"' +
+      nOfBits(4096) +
+      '","e":"AQAB"},' +
+      '{"kty":"RSA","kid":"big","n":"' +
+      nOfBits(4097) +
+      '","e":"AQAB"},' +
+      '{"kty":"RSA","kid":"lead0","n":"AA' +
+      nOfBits(2048) +
+      '","e":"AAEAAQ"},' +
+      '{"kty":"RSA","kid":"e33","n":"' +
+      nOfBits(2048) +
+      '","e":"AQAAAAE"},' +
+      '{"kty":"RSA","kid":"e32","n":"' +
+      nOfBits(2048) +
+      '","e":"_____w"},' +
+      '{"kty":"RSA","kid":"even","n":"' +
+      nOfBits(2048) +
+      '","e":"AQAA"},' +
+      '{"kty":"RSA","n":"' +
+      nOfBits(2048) +
+      '","e":"AQ"}]}';
     const r = parseJwks(String.UTF8.encode(doc));
     expect(r.status).toBe(JwtStatus.Ok);
     expect(r.keys.length).toBe(4);
@@ -415,7 +521,6 @@ function nOfBits(bits: i32): string {
   const topBits: i32 = bits - (len - 1) * 8;
   const top: i32 = (0xff >> (8 - topBits)) | (1 << (topBits - 1));
   store<u8>(p, <u8>top);
-  store<u8>(p + <usize>(len - 1), <u8>(<i32>load<u8>(p + <usize>(len - 1)) | 1));
+  store<u8>(p + <usize>(len - 1), <u8>((<i32>load<u8>(p + <usize>(len - 1))) | 1));
   return base64UrlEncode(buf);
 }
-

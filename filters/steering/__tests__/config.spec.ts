@@ -15,7 +15,11 @@ const ROUTE = '"route":[{"destination":{"host":"service_b","subset":"v1"}}]';
 
 describe('steering config', () => {
   it('parses the Istio sample shape; renders cluster names', () => {
-    const c = ok('{"hosts":["service_b"],"http":[{"match":[{"headers":{"end-user":{"exact":"jason"}}}],"route":[{"destination":{"host":"service_b","subset":"v2"}}]},{' + ROUTE + '}]}');
+    const c = ok(
+      '{"hosts":["service_b"],"http":[{"match":[{"headers":{"end-user":{"exact":"jason"}}}],"route":[{"destination":{"host":"service_b","subset":"v2"}}]},{' +
+        ROUTE +
+        '}]}',
+    );
     expect(c.routes.length).toBe(2);
     expect(c.routes[0].label).toBe('0');
     expect(c.routes[0].matches[0].headers[0].name).toBe('end-user');
@@ -26,31 +30,61 @@ describe('steering config', () => {
   });
 
   it('port, template, default port', () => {
-    const c = ok('{"asmesh":{"clusterName":"{host}.{subset}:{port}","defaultPort":9080},"hosts":["h"],"http":[{"name":"r","route":[{"destination":{"host":"h","subset":"a"},"weight":50},{"destination":{"host":"h","port":{"number":7000}},"weight":50}]}]}');
+    const c = ok(
+      '{"asmesh":{"clusterName":"{host}.{subset}:{port}","defaultPort":9080},"hosts":["h"],"http":[{"name":"r","route":[{"destination":{"host":"h","subset":"a"},"weight":50},{"destination":{"host":"h","port":{"number":7000}},"weight":50}]}]}',
+    );
     expect(c.routes[0].label).toBe('r');
     expect(c.routes[0].destinations[0].cluster).toBe('h.a:9080');
     expect(c.routes[0].destinations[1].cluster).toBe('h.:7000');
   });
 
   it('errors name the JSON path', () => {
-    expect(err('{"hosts":["h"],"http":[{"route":[{"destination":{"host":"h"},"weight":60},{"destination":{"host":"h"},"weight":30}]}]}')).toBe('$.http[0].route: weights sum to 90, not 100');
-    expect(err('{"hosts":["h"],"http":[{"route":[{"destination":{"host":"h"},"weight":60},{"destination":{"host":"h"}}]}]}')).toBe('$.http[0].route: weights sum to 60, not 100');
+    expect(
+      err('{"hosts":["h"],"http":[{"route":[{"destination":{"host":"h"},"weight":60},{"destination":{"host":"h"},"weight":30}]}]}'),
+    ).toBe('$.http[0].route: weights sum to 90, not 100');
+    expect(err('{"hosts":["h"],"http":[{"route":[{"destination":{"host":"h"},"weight":60},{"destination":{"host":"h"}}]}]}')).toBe(
+      '$.http[0].route: weights sum to 60, not 100',
+    );
     expect(err('{"hosts":[],"http":[]}')).toBe('$.hosts: must list at least one host');
-    expect(err('{"hosts":["h"],"http":[{"match":[{"uri":{"exact":"/a","prefix":"/b"}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].uri: set only one of exact, prefix, regex');
-    expect(err('{"hosts":["h"],"http":[{"match":[{"headers":{"x":{"prefix":""}}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].headers.x.prefix: must not be empty (Istio rejects an empty prefix)');
-    expect(err('{"hosts":["h"],"http":[{"match":[{"uri":{"regex":""}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].uri.regex: must not be empty (Istio rejects an empty regex)');
-    expect(err('{"hosts":["h"],"http":[{"match":[{"uri":{"exact":"/a","regex":"/b"}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].uri: set only one of exact, prefix, regex');
-    expect(err('{"hosts":["h"],"http":[{"match":[{"headers":{"@request.auth.claims.group":{"exact":"a"}}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].headers["@request.auth.claims.group"]: JWT claim matches are not supported by asmesh steering');
-    expect(err('{"hosts":["h"],"http":[{"match":[{"queryParams":{"v":{"prefix":"1"}}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].queryParams.v.prefix: prefix is not supported for query parameters (Istio: exact or regex)');
-    expect(err('{"hosts":["h"],"http":[{"match":[{"sourceLabels":{"app":"a"}}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].sourceLabels: not supported by asmesh steering');
+    expect(err('{"hosts":["h"],"http":[{"match":[{"uri":{"exact":"/a","prefix":"/b"}}],' + ROUTE + '}]}')).toBe(
+      '$.http[0].match[0].uri: set only one of exact, prefix, regex',
+    );
+    expect(err('{"hosts":["h"],"http":[{"match":[{"headers":{"x":{"prefix":""}}}],' + ROUTE + '}]}')).toBe(
+      '$.http[0].match[0].headers.x.prefix: must not be empty (Istio rejects an empty prefix)',
+    );
+    expect(err('{"hosts":["h"],"http":[{"match":[{"uri":{"regex":""}}],' + ROUTE + '}]}')).toBe(
+      '$.http[0].match[0].uri.regex: must not be empty (Istio rejects an empty regex)',
+    );
+    expect(err('{"hosts":["h"],"http":[{"match":[{"uri":{"exact":"/a","regex":"/b"}}],' + ROUTE + '}]}')).toBe(
+      '$.http[0].match[0].uri: set only one of exact, prefix, regex',
+    );
+    expect(err('{"hosts":["h"],"http":[{"match":[{"headers":{"@request.auth.claims.group":{"exact":"a"}}}],' + ROUTE + '}]}')).toBe(
+      '$.http[0].match[0].headers["@request.auth.claims.group"]: JWT claim matches are not supported by asmesh steering',
+    );
+    expect(err('{"hosts":["h"],"http":[{"match":[{"queryParams":{"v":{"prefix":"1"}}}],' + ROUTE + '}]}')).toBe(
+      '$.http[0].match[0].queryParams.v.prefix: prefix is not supported for query parameters (Istio: exact or regex)',
+    );
+    expect(err('{"hosts":["h"],"http":[{"match":[{"sourceLabels":{"app":"a"}}],' + ROUTE + '}]}')).toBe(
+      '$.http[0].match[0].sourceLabels: not supported by asmesh steering',
+    );
     expect(err('{"hosts":["h"],"http":[{"match":[{"port":0}],' + ROUTE + '}]}')).toBe('$.http[0].match[0].port: 0 is outside [1, 65535]');
-    expect(err('{"hosts":["h"],"http":[{' + ROUTE + ',"headers":{"request":{"set":{"x-asmesh-cluster":"x"}}}}]}')).toBe('$.http[0].headers.request.set.x-asmesh-cluster: x-asmesh-cluster is written by the filter itself');
-    expect(err('{"hosts":["h"],"http":[{' + ROUTE + ',"headers":{"request":{"set":{"x":"a\\nb"}}}}]}')).toBe('$.http[0].headers.request.set.x: header value contains NUL, CR or LF');
-    expect(err('{"hosts":["h"],"asmesh":{"clusterName":"{cluster}"}}')).toBe('$.asmesh.clusterName: unknown placeholder {cluster} (use {host}, {fqdn}, {subset}, {port})');
-    expect(err('{"hosts":["h"],"asmesh":{"stickyKey":{"header":"a","cookie":"b"}}}')).toBe('$.asmesh.stickyKey: set exactly one of header, cookie');
+    expect(err('{"hosts":["h"],"http":[{' + ROUTE + ',"headers":{"request":{"set":{"x-asmesh-cluster":"x"}}}}]}')).toBe(
+      '$.http[0].headers.request.set.x-asmesh-cluster: x-asmesh-cluster is written by the filter itself',
+    );
+    expect(err('{"hosts":["h"],"http":[{' + ROUTE + ',"headers":{"request":{"set":{"x":"a\\nb"}}}}]}')).toBe(
+      '$.http[0].headers.request.set.x: header value contains NUL, CR or LF',
+    );
+    expect(err('{"hosts":["h"],"asmesh":{"clusterName":"{cluster}"}}')).toBe(
+      '$.asmesh.clusterName: unknown placeholder {cluster} (use {host}, {fqdn}, {subset}, {port})',
+    );
+    expect(err('{"hosts":["h"],"asmesh":{"stickyKey":{"header":"a","cookie":"b"}}}')).toBe(
+      '$.asmesh.stickyKey: set exactly one of header, cookie',
+    );
     expect(err('{"hosts":["h"],"tcp":[{"route":[]}]}')).toBe('$.tcp: not supported by asmesh steering (HTTP routes only)');
     expect(err('{"hosts":["h"],"http":[{"fault":{},' + ROUTE + '}]}')).toBe('$.http[0].fault: set delay or abort');
-    expect(err('{"hosts":["h"],"http":[{"fault":{"abort":{"httpStatus":503,"percentage":{"value":101}}},' + ROUTE + '}]}')).toBe('$.http[0].fault.abort.percentage.value: 101 is outside [0.0, 100.0]');
+    expect(err('{"hosts":["h"],"http":[{"fault":{"abort":{"httpStatus":503,"percentage":{"value":101}}},' + ROUTE + '}]}')).toBe(
+      '$.http[0].fault.abort.percentage.value: 101 is outside [0.0, 100.0]',
+    );
     expect(err('{"hosts":["h"],"http":[{"route":[]}]}')).toBe('$.http[0].route: must list at least one destination');
     expect(err('{"hosts":["h"],"http":[{"match":[]}]}')).toBe('$.http[0].route: required');
   });
@@ -72,15 +106,27 @@ describe('steering config', () => {
     expect(templateProblem('outbound|{port}|{subset}|{host}')).toBe('');
     expect(templateProblem('{host')).toBe('unclosed { in template');
     expect(renderCluster('outbound|{port}|{subset}|{host}', 'b', 'b.default.svc.cluster.local', '', 80)).toBe('outbound|80||b');
-    expect(renderCluster('outbound|{port}|{subset}|{fqdn}', 'b', 'b.default.svc.cluster.local', 'v1', 80)).toBe('outbound|80|v1|b.default.svc.cluster.local');
+    expect(renderCluster('outbound|{port}|{subset}|{fqdn}', 'b', 'b.default.svc.cluster.local', 'v1', 80)).toBe(
+      'outbound|80|v1|b.default.svc.cluster.local',
+    );
   });
 
   it("header operations: what Istio's translation makes of host, pseudo-headers, empty values, %", () => {
     const ops = (h: string): string => err('{"hosts":["h"],"http":[{"headers":{"request":' + h + '},' + ROUTE + '}]}');
-    expect(ops('{"set":{"host":"x"}}')).toBe('$.http[0].headers.request.set.host: host (Istio: an authority rewrite) is not supported by asmesh steering');
-    expect(ops('{"add":{":authority":"x"}}')).toBe('$.http[0].headers.request.add[":authority"]: :authority (Istio: an authority rewrite) is not supported by asmesh steering');
-    expect(ops('{"set":{"x":"100%"}}')).toBe('$.http[0].headers.request.set.x: a % (an Envoy formatter) is not supported by asmesh steering');
-    const c = ok('{"hosts":["h"],"http":[{"headers":{"request":{"set":{"a":"","b":"1"},"add":{"c":""},"remove":["host",":path","d"]}},' + ROUTE + '}]}');
+    expect(ops('{"set":{"host":"x"}}')).toBe(
+      '$.http[0].headers.request.set.host: host (Istio: an authority rewrite) is not supported by asmesh steering',
+    );
+    expect(ops('{"add":{":authority":"x"}}')).toBe(
+      '$.http[0].headers.request.add[":authority"]: :authority (Istio: an authority rewrite) is not supported by asmesh steering',
+    );
+    expect(ops('{"set":{"x":"100%"}}')).toBe(
+      '$.http[0].headers.request.set.x: a % (an Envoy formatter) is not supported by asmesh steering',
+    );
+    const c = ok(
+      '{"hosts":["h"],"http":[{"headers":{"request":{"set":{"a":"","b":"1"},"add":{"c":""},"remove":["host",":path","d"]}},' +
+        ROUTE +
+        '}]}',
+    );
     const r = c.routes[0].requestOps!;
     expect(r.toSet.length).toBe(1); // Envoy drops a set/add with an empty value
     expect(r.toSet[0].name).toBe('b');

@@ -13,25 +13,45 @@ class MapView extends RequestView {
   port: i32 = 0;
   portReads: i32 = 0;
   /** Sets a header (one value). */
-  with(name: string, value: string): MapView { this.map.set(name, [value]); return this; }
-  /** Adds one more value (the header sent again). */
-  plus(name: string, value: string): MapView {
-    if (this.map.has(name)) this.map.get(name).push(value); else this.map.set(name, [value]);
+  with(name: string, value: string): MapView {
+    this.map.set(name, [value]);
     return this;
   }
-  onPort(port: i32): MapView { this.port = port; return this; }
-  header(name: string): string | null { return this.map.has(name) ? this.map.get(name)[0] : null; }
-  headerValues(name: string): string[] { return this.map.has(name) ? this.map.get(name) : []; }
-  destinationPort(): i32 { this.portReads++; return this.port; }
+  /** Adds one more value (the header sent again). */
+  plus(name: string, value: string): MapView {
+    if (this.map.has(name)) this.map.get(name).push(value);
+    else this.map.set(name, [value]);
+    return this;
+  }
+  onPort(port: i32): MapView {
+    this.port = port;
+    return this;
+  }
+  header(name: string): string | null {
+    return this.map.has(name) ? this.map.get(name)[0] : null;
+  }
+  headerValues(name: string): string[] {
+    return this.map.has(name) ? this.map.get(name) : [];
+  }
+  destinationPort(): i32 {
+    this.portReads++;
+    return this.port;
+  }
 }
 
 class Scripted extends RandomSource {
   i: i32 = 0;
-  constructor(public values: u64[]) { super(); }
-  next(): u64 { return this.values[this.i++ % this.values.length]; }
+  constructor(public values: u64[]) {
+    super();
+  }
+  next(): u64 {
+    return this.values[this.i++ % this.values.length];
+  }
 }
 
-function zero(): Scripted { return new Scripted([0]); }
+function zero(): Scripted {
+  return new Scripted([0]);
+}
 
 function cfg(json: string): SteeringConfig {
   const r = parseSteeringConfig(String.UTF8.encode(json));
@@ -43,8 +63,10 @@ function req(path: string, authority: string = 'service_b'): MapView {
   return new MapView().with(':path', path).with(':authority', authority).with(':method', 'GET').with(':scheme', 'http');
 }
 
-const STEERING = '{"hosts":["service_b"],"http":[{"match":[{"headers":{"end-user":{"exact":"jason"}}}],"route":[{"destination":{"host":"service_b","subset":"v2"}}]},{"route":[{"destination":{"host":"service_b","subset":"v1"}}]}]}';
-const CANARY = '{"hosts":["service_b"],"http":[{"route":[{"destination":{"host":"service_b","subset":"v1"},"weight":95},{"destination":{"host":"service_b","subset":"v2"},"weight":5}]}]}';
+const STEERING =
+  '{"hosts":["service_b"],"http":[{"match":[{"headers":{"end-user":{"exact":"jason"}}}],"route":[{"destination":{"host":"service_b","subset":"v2"}}]},{"route":[{"destination":{"host":"service_b","subset":"v1"}}]}]}';
+const CANARY =
+  '{"hosts":["service_b"],"http":[{"route":[{"destination":{"host":"service_b","subset":"v1"},"weight":95},{"destination":{"host":"service_b","subset":"v2"},"weight":5}]}]}';
 
 describe('steering decisions', () => {
   it('first matching http route wins; a route without match matches everything', () => {
@@ -89,7 +111,9 @@ describe('steering decisions', () => {
   });
 
   it('fault draws: delay then abort, each by percentage (random % 1e6 < share per million)', () => {
-    const c = cfg('{"hosts":["*"],"http":[{"fault":{"delay":{"fixedDelay":"2s","percentage":{"value":50}},"abort":{"httpStatus":503,"percentage":{"value":10}}},"route":[{"destination":{"host":"h"}}]}]}');
+    const c = cfg(
+      '{"hosts":["*"],"http":[{"fault":{"delay":{"fixedDelay":"2s","percentage":{"value":50}},"abort":{"httpStatus":503,"percentage":{"value":10}}},"route":[{"destination":{"host":"h"}}]}]}',
+    );
     // first draw (delay): 499999 < 500000 -> delayed; second (abort): 0 -> aborted
     const d = decide(c, req('/', 'x'), new Scripted([3_499_999, 0]));
     expect(d.delayMs).toBe(2000);
@@ -100,7 +124,9 @@ describe('steering decisions', () => {
   });
 
   it('match block fields are ANDed, blocks are ORed', () => {
-    const c = cfg('{"hosts":["service_b"],"http":[{"match":[{"method":{"exact":"POST"},"uri":{"prefix":"/api"}},{"queryParams":{"v":{"exact":"2"}}}],"route":[{"destination":{"host":"service_b","subset":"v2"}}]}]}');
+    const c = cfg(
+      '{"hosts":["service_b"],"http":[{"match":[{"method":{"exact":"POST"},"uri":{"prefix":"/api"}},{"queryParams":{"v":{"exact":"2"}}}],"route":[{"destination":{"host":"service_b","subset":"v2"}}]}]}',
+    );
     const rng = new Scripted([0]);
     expect(decide(c, req('/api/x').with(':method', 'POST'), rng).route).not.toBeNull();
     expect(decide(c, req('/api/x'), rng).route).toBeNull();
@@ -193,9 +219,24 @@ describe('matching as Envoy 1.40 matches (test/steering/native.test.ts)', () => 
 describe('steering helpers', () => {
   it("hosts: exactly the domains of pilot's virtual host (namespace default)", () => {
     const short = cfg('{"hosts":["service_b"],' + ROUTES + '}').hostSet;
-    const names = ['service_b', 'service_b.default', 'service_b.default.svc', 'service_b.default.svc.cluster.local', 'service_b.default.svc.cluster.local.'];
+    const names = [
+      'service_b',
+      'service_b.default',
+      'service_b.default.svc',
+      'service_b.default.svc.cluster.local',
+      'service_b.default.svc.cluster.local.',
+    ];
     for (let i = 0; i < names.length; i++) expect(hostMatches(short, names[i])).toBe(true, names[i]);
-    const others = ['service_b.', 'service_b.default.', 'service_b.evil.com', 'service_b.other', 'service_b.other.svc.cluster.local', 'service_bb', 'service_b.default.svc.cluster', ''];
+    const others = [
+      'service_b.',
+      'service_b.default.',
+      'service_b.evil.com',
+      'service_b.other',
+      'service_b.other.svc.cluster.local',
+      'service_bb',
+      'service_b.default.svc.cluster',
+      '',
+    ];
     for (let i = 0; i < others.length; i++) expect(hostMatches(short, others[i])).toBe(false, others[i]);
     // The FQDN written in the VirtualService gives the same set.
     const fqdn = cfg('{"hosts":["service_b.default.svc.cluster.local"],' + ROUTES + '}').hostSet;
@@ -230,14 +271,17 @@ describe('steering helpers', () => {
     expect(fromNode.namespace).toBe('shop');
     expect(hostMatches(fromNode.hostSet, 'reviews.shop')).toBe(true);
     // A VirtualService of namespace prod seen from a proxy in shop: no short name (as pilot's domains).
-    const across = parseSteeringConfig(String.UTF8.encode('{"hosts":["reviews"],"asmesh":{"namespace":"prod"},' + ROUTES + '}'), 'shop').config as SteeringConfig;
+    const across = parseSteeringConfig(String.UTF8.encode('{"hosts":["reviews"],"asmesh":{"namespace":"prod"},' + ROUTES + '}'), 'shop')
+      .config as SteeringConfig;
     expect(across.namespace).toBe('prod');
     expect(across.proxyNamespace).toBe('shop');
     expect(hostMatches(across.hostSet, 'reviews.prod')).toBe(true);
     expect(hostMatches(across.hostSet, 'reviews.prod.svc')).toBe(true);
     expect(hostMatches(across.hostSet, 'reviews')).toBe(false);
     expect(hostMatches(across.hostSet, 'reviews.shop')).toBe(false);
-    expect(parseSteeringConfig(String.UTF8.encode('{"hosts":["a"],"asmesh":{"namespace":"Prod"},' + ROUTES + '}')).error).toBe('$.asmesh.namespace: not a namespace name (a DNS label: a-z, 0-9, -)');
+    expect(parseSteeringConfig(String.UTF8.encode('{"hosts":["a"],"asmesh":{"namespace":"Prod"},' + ROUTES + '}')).error).toBe(
+      '$.asmesh.namespace: not a namespace name (a DNS label: a-z, 0-9, -)',
+    );
   });
 
   it('hosts: the :authority port is stripped whatever it is; case does not matter', () => {
@@ -289,7 +333,11 @@ describe('steering helpers', () => {
     const d = decide(unset, req('/', 's'), new Scripted([0]));
     expect(d.delayMs).toBe(0);
     expect(d.abortStatus).toBe(0);
-    const set = cfg('{"hosts":["s"],"http":[{"fault":{"delay":{"fixedDelay":"1s","percent":7},"abort":{"httpStatus":503,"percentage":{"value":0.57}}},' + V2 + '}]}');
+    const set = cfg(
+      '{"hosts":["s"],"http":[{"fault":{"delay":{"fixedDelay":"1s","percent":7},"abort":{"httpStatus":503,"percentage":{"value":0.57}}},' +
+        V2 +
+        '}]}',
+    );
     expect(set.routes[0].fault!.delayPerMillion).toBe(70000);
     expect(set.routes[0].fault!.abortPerMillion).toBe(5699); // 0.57 * 10000 = 5699.99.. in float64, truncated as Go's uint32()
     const all = cfg('{"hosts":["s"],"http":[{"fault":{"abort":{"httpStatus":503,"percentage":{"value":100}}},' + V2 + '}]}');
@@ -312,7 +360,13 @@ describe('steering helpers', () => {
     const inert = cfg('{"hosts":["service_b"],"asmesh":{"port":80},"http":[{"match":[{"port":9080}],' + V2 + '}]}');
     expect(inert.inert).toBe(true);
     expect(decide(inert, req('/'), zero()).notFound).toBe(false);
-    const partly = cfg('{"hosts":["service_b"],"asmesh":{"port":80},"http":[{"match":[{"port":9080}],' + V2 + '},{"match":[{"uri":{"prefix":"/x"}}],' + V2 + '}]}');
+    const partly = cfg(
+      '{"hosts":["service_b"],"asmesh":{"port":80},"http":[{"match":[{"port":9080}],' +
+        V2 +
+        '},{"match":[{"uri":{"prefix":"/x"}}],' +
+        V2 +
+        '}]}',
+    );
     expect(partly.inert).toBe(false);
     expect(decide(partly, req('/'), zero()).notFound).toBe(true);
     expect(cfg('{"hosts":["s"],"http":[{"match":[{"port":9080}],' + V2 + '}]}').inert).toBe(false);
@@ -329,7 +383,9 @@ describe('steering helpers', () => {
   });
 
   it("Istio's catch-all form: {} on uri, method, authority, scheme matches all; regex * is invalid (Istio's validation)", () => {
-    const starErr = parseSteeringConfig(String.UTF8.encode('{"hosts":["s"],"http":[{"match":[{"headers":{"x":{"regex":"*"}}}],' + V2 + '}]}')).error;
+    const starErr = parseSteeringConfig(
+      String.UTF8.encode('{"hosts":["s"],"http":[{"match":[{"headers":{"x":{"regex":"*"}}}],' + V2 + '}]}'),
+    ).error;
     expect(starErr).toBe('$.http[0].match[0].headers.x.regex: invalid regex: missing argument to repetition operator at offset 0');
     expect(decide(one('{"uri":{},"method":{},"authority":{},"scheme":{}}'), req('/x'), zero()).route).not.toBeNull();
   });

@@ -1,10 +1,26 @@
 // Pure telemetry logic: label encoding and sanitizing, response flags, service names, trace ids,
 // peer headers, the access log writer and time format, the config parser, the series cap.
 import {
-  sanitizeValue, encodeMetricName, responseFlagsString, hostOfAuthority, serviceOfCluster,
-  serviceName, serviceNamespace, isValidLabelName, requestProtocol, L_SOURCE_WORKLOAD, L_DESTINATION_SERVICE_NAMESPACE,
-  L_CONNECTION_SECURITY_POLICY, L_REPORTER, L_SOURCE_CANONICAL_SERVICE, L_SOURCE_CANONICAL_REVISION,
-  L_DESTINATION_CANONICAL_SERVICE, L_DESTINATION_CANONICAL_REVISION, STANDARD_LABELS, grpcStatusOf, isGrpcContentType,
+  sanitizeValue,
+  encodeMetricName,
+  responseFlagsString,
+  hostOfAuthority,
+  serviceOfCluster,
+  serviceName,
+  serviceNamespace,
+  isValidLabelName,
+  requestProtocol,
+  L_SOURCE_WORKLOAD,
+  L_DESTINATION_SERVICE_NAMESPACE,
+  L_CONNECTION_SECURITY_POLICY,
+  L_REPORTER,
+  L_SOURCE_CANONICAL_SERVICE,
+  L_SOURCE_CANONICAL_REVISION,
+  L_DESTINATION_CANONICAL_SERVICE,
+  L_DESTINATION_CANONICAL_REVISION,
+  STANDARD_LABELS,
+  grpcStatusOf,
+  isGrpcContentType,
 } from '../labels';
 import { GrpcFrames } from '../grpc';
 import { parseTraceparent, parseB3, parseB3Single, traceIds } from '../trace';
@@ -12,8 +28,17 @@ import { PeerInfo, decodePeer, firstPresent } from '../peer';
 import { formatTime, accessLogLine } from '../accesslog';
 import { parseTelemetryConfig, parseValueExpression } from '../config';
 import {
-  Reporter, RequestFacts, ValueContext, SeriesTable, SERIES_FOUND, SERIES_NEW, SERIES_OVERFLOW, MetricKind,
-  SourceKind, standardLabels, claimValue,
+  Reporter,
+  RequestFacts,
+  ValueContext,
+  SeriesTable,
+  SERIES_FOUND,
+  SERIES_NEW,
+  SERIES_OVERFLOW,
+  MetricKind,
+  SourceKind,
+  standardLabels,
+  claimValue,
 } from '../logic';
 import { parseJson } from '../../../assembly/lib/json';
 import { parseClaimPath } from '../config';
@@ -24,7 +49,9 @@ function cfg(text: string): string {
 }
 
 class Headers extends ValueContext {
-  requestHeader(name: string): string | null { return name == 'x-tier' ? 'gold' : null; }
+  requestHeader(name: string): string | null {
+    return name == 'x-tier' ? 'gold' : null;
+  }
 }
 
 describe('labels', () => {
@@ -49,7 +76,7 @@ describe('labels', () => {
     expect(responseFlagsString(1 << 15)).toBe('URX');
     expect(responseFlagsString((1 << 9) | (1 << 10))).toBe('DI,FI');
     expect(responseFlagsString((1 << 24) | (1 << 23))).toBe('UPE,NC');
-    expect(responseFlagsString(<u64>1 << 40)).toBe('-');
+    expect(responseFlagsString((<u64>1) << 40)).toBe('-');
   });
   it('derives services from authorities and Istio cluster names', () => {
     expect(hostOfAuthority('reviews.bookinfo:9080')).toBe('reviews.bookinfo');
@@ -76,13 +103,13 @@ describe('labels', () => {
     expect(isGrpcContentType('application/grpc;charset=utf-8')).toBe(false);
     expect(isGrpcContentType('application/json')).toBe(false);
   });
-  it('has Istio\'s 25 standard labels', () => {
+  it("has Istio's 25 standard labels", () => {
     expect(STANDARD_LABELS.length).toBe(25);
     expect(STANDARD_LABELS[L_SOURCE_CANONICAL_SERVICE]).toBe('source_canonical_service');
     expect(STANDARD_LABELS[L_DESTINATION_CANONICAL_REVISION]).toBe('destination_canonical_revision');
     expect(STANDARD_LABELS[L_CONNECTION_SECURITY_POLICY]).toBe('connection_security_policy');
   });
-  it('takes the gRPC status as Envoy\'s getGrpcStatus: trailers, headers, then the HTTP status', () => {
+  it("takes the gRPC status as Envoy's getGrpcStatus: trailers, headers, then the HTTP status", () => {
     expect(grpcStatusOf('0', '7', 200)).toBe('0');
     expect(grpcStatusOf(null, '7', 200)).toBe('7');
     expect(grpcStatusOf('', '16', 200)).toBe('16');
@@ -120,7 +147,8 @@ describe('gRPC messages', () => {
     }
     // A large payload is skipped without reading it.
     const big = new GrpcFrames();
-    const prefix = new Uint8Array(5); prefix[2] = 1; // 65536 bytes
+    const prefix = new Uint8Array(5);
+    prefix[2] = 1; // 65536 bytes
     expect(big.prefix(prefix, 0)).toBe(5);
     expect(big.skip(5, 1000)).toBe(1000);
     expect(big.skip(0, 65536 - 995)).toBe(65536 - 995);
@@ -131,9 +159,15 @@ describe('gRPC messages', () => {
 
 describe('standard labels', () => {
   it('fills source from the peer and destination from the node for a destination reporter', () => {
-    const local = new PeerInfo(); local.workload = 'productpage-v1'; local.namespace = 'default';
-    const f = new RequestFacts(); f.authority = 'productpage:9080'; f.responseCode = 200;
-    const peer = new PeerInfo(); peer.workload = 'sleep'; f.peer = peer;
+    const local = new PeerInfo();
+    local.workload = 'productpage-v1';
+    local.namespace = 'default';
+    const f = new RequestFacts();
+    f.authority = 'productpage:9080';
+    f.responseCode = 200;
+    const peer = new PeerInfo();
+    peer.workload = 'sleep';
+    f.peer = peer;
     const v = standardLabels(Reporter.Destination, local, f);
     expect(v[L_REPORTER]).toBe('destination');
     expect(v[L_SOURCE_WORKLOAD]).toBe('sleep');
@@ -143,16 +177,20 @@ describe('standard labels', () => {
     expect(standardLabels(Reporter.Destination, local, f)[L_CONNECTION_SECURITY_POLICY]).toBe('mutual_tls');
     expect(standardLabels(Reporter.Source, local, f)[L_SOURCE_WORKLOAD]).toBe('productpage-v1');
   });
-  it('has Istio\'s canonical service and revision, with its defaults for a peer without them', () => {
-    const local = new PeerInfo(); local.canonicalService = 'productpage'; local.canonicalRevision = 'v1';
+  it("has Istio's canonical service and revision, with its defaults for a peer without them", () => {
+    const local = new PeerInfo();
+    local.canonicalService = 'productpage';
+    local.canonicalRevision = 'v1';
     const f = new RequestFacts();
-    const peer = new PeerInfo(); f.peer = peer;
+    const peer = new PeerInfo();
+    f.peer = peer;
     let v = standardLabels(Reporter.Destination, local, f);
     expect(v[L_SOURCE_CANONICAL_SERVICE]).toBe('unknown');
     expect(v[L_SOURCE_CANONICAL_REVISION]).toBe('latest');
     expect(v[L_DESTINATION_CANONICAL_SERVICE]).toBe('productpage');
     expect(v[L_DESTINATION_CANONICAL_REVISION]).toBe('v1');
-    peer.canonicalService = 'sleep'; peer.canonicalRevision = 'v2';
+    peer.canonicalService = 'sleep';
+    peer.canonicalRevision = 'v2';
     v = standardLabels(Reporter.Source, local, f);
     expect(v[L_SOURCE_CANONICAL_SERVICE]).toBe('productpage');
     expect(v[L_DESTINATION_CANONICAL_SERVICE]).toBe('sleep');
@@ -160,7 +198,7 @@ describe('standard labels', () => {
     f.peer = null;
     expect(standardLabels(Reporter.Source, local, f)[L_DESTINATION_CANONICAL_REVISION]).toBe('latest');
   });
-  it('falls back as Istio\'s CanonicalService: first label present, else the fallback', () => {
+  it("falls back as Istio's CanonicalService: first label present, else the fallback", () => {
     expect(firstPresent([null, 'reviews', 'rv'], 'w')).toBe('reviews');
     expect(firstPresent([null, null, null], 'w')).toBe('w');
     expect(firstPresent(['', 'x'], 'w')).toBe('');
@@ -191,11 +229,15 @@ describe('trace ids', () => {
 
 describe('peer header', () => {
   it('round-trips and rejects malformed input', () => {
-    const p = new PeerInfo(); p.workload = 'sleep'; p.namespace = 'de"fault'; p.app = 'sleep';
+    const p = new PeerInfo();
+    p.workload = 'sleep';
+    p.namespace = 'de"fault';
+    p.app = 'sleep';
     const back = decodePeer(p.encode())!;
     expect(back.workload).toBe('sleep');
     expect(back.namespace).toBe('de"fault');
-    p.canonicalService = 'sleep'; p.canonicalRevision = 'v1';
+    p.canonicalService = 'sleep';
+    p.canonicalRevision = 'v1';
     expect(decodePeer(p.encode())!.canonicalRevision).toBe('v1');
     expect(decodePeer('%%%')).toBeNull();
     expect(decodePeer('')).toBeNull();
@@ -213,9 +255,15 @@ describe('access log', () => {
     expect(formatTime(<u64>951782400000 * 1_000_000)).toBe('2000-02-29T00:00:00.000Z');
   });
   it('writes the chosen fields as one JSON object', () => {
-    const f = new RequestFacts(); f.method = 'GET'; f.path = '/a"b'; f.responseCode = 503; f.durationNs = 42_900_000;
+    const f = new RequestFacts();
+    f.method = 'GET';
+    f.path = '/a"b';
+    f.responseCode = 503;
+    f.durationNs = 42_900_000;
     const labels = standardLabels(Reporter.Destination, new PeerInfo(), f);
-    expect(accessLogLine([1, 2, 4, 8, 16, 9], f, labels)).toBe('{"method":"GET","path":"/a\\"b","response_code":503,"duration":42,"request_id":null,"upstream_cluster":null}');
+    expect(accessLogLine([1, 2, 4, 8, 16, 9], f, labels)).toBe(
+      '{"method":"GET","path":"/a\\"b","response_code":503,"duration":42,"request_id":null,"upstream_cluster":null}',
+    );
   });
 });
 
@@ -223,10 +271,16 @@ describe('config', () => {
   it('accepts defaults and Istio Telemetry overrides', () => {
     expect(cfg('')).toBe('ok');
     expect(cfg('{"reporter":"source","maxLabelSets":5,"accessLog":{"enabled":false}}')).toBe('ok');
-    const grpc = parseTelemetryConfig(String.UTF8.encode('{"metrics":[{"overrides":[{"match":{"metric":"GRPC_RESPONSE_MESSAGES"},"disabled":true}]}]}')).config!;
+    const grpc = parseTelemetryConfig(
+      String.UTF8.encode('{"metrics":[{"overrides":[{"match":{"metric":"GRPC_RESPONSE_MESSAGES"},"disabled":true}]}]}'),
+    ).config!;
     expect(grpc.metrics[<i32>MetricKind.ResponseMessages].enabled).toBe(false);
     expect(grpc.metrics[<i32>MetricKind.RequestMessages].enabled).toBe(true);
-    const r = parseTelemetryConfig(String.UTF8.encode('{"metrics":[{"overrides":[{"match":{"metric":"REQUEST_SIZE"},"disabled":true},{"tagOverrides":{"tier":{"value":"request.headers[\'x-tier\']"},"source_app":{"operation":"REMOVE"}}}]}]}'));
+    const r = parseTelemetryConfig(
+      String.UTF8.encode(
+        '{"metrics":[{"overrides":[{"match":{"metric":"REQUEST_SIZE"},"disabled":true},{"tagOverrides":{"tier":{"value":"request.headers[\'x-tier\']"},"source_app":{"operation":"REMOVE"}}}]}]}',
+      ),
+    );
     const c = r.config!;
     expect(c.metrics[<i32>MetricKind.RequestSize].enabled).toBe(false);
     expect(c.metrics[<i32>MetricKind.RequestCount].enabled).toBe(true);
@@ -238,7 +292,9 @@ describe('config', () => {
   });
   it('names the JSON path of errors', () => {
     expect(cfg('{"reporter":1}')).toBe('$.reporter: expected string, got number');
-    expect(cfg('{"metrics":[{"overrides":[{"match":{"customMetric":"x"}}]}]}')).toBe('$.metrics[0].overrides[0].match.customMetric: custom metrics are not supported');
+    expect(cfg('{"metrics":[{"overrides":[{"match":{"customMetric":"x"}}]}]}')).toBe(
+      '$.metrics[0].overrides[0].match.customMetric: custom metrics are not supported',
+    );
     expect(cfg('{"accessLog":{"fields":["method","method"]}}')).toBe('$.accessLog.fields[1]: duplicate access log field "method"');
   });
   it('parses value expressions', () => {
@@ -252,7 +308,7 @@ describe('config', () => {
     expect(parseValueExpression("'a'b'")).toBeNull();
     expect(parseValueExpression('')).toBeNull();
   });
-  it('parses nested claim paths in Istio\'s forms', () => {
+  it("parses nested claim paths in Istio's forms", () => {
     expect(parseClaimPath('[a][b]')!.join('/')).toBe('a/b');
     expect(parseClaimPath("['a']['b.c']")!.join('/')).toBe('a/b.c');
     expect(parseClaimPath('["a"].b[c]')!.join('/')).toBe('a/b/c');
@@ -271,12 +327,17 @@ describe('config', () => {
     expect(parseClaimPath('[a]b')).toBeNull();
     expect(parseClaimPath('[a][b][c][d][e][f][g][h][i]')).toBeNull();
     expect(parseValueExpression('request.auth.claimsx')).toBeNull();
-    expect(cfg('{"metrics":[{"overrides":[{"tagOverrides":{"t":{"value":"request.auth.claims[a]["}}}]}]}'))
-      .toBe('$.metrics[0].overrides[0].tagOverrides.t.value: unsupported expression "request.auth.claims[a]["');
+    expect(cfg('{"metrics":[{"overrides":[{"tagOverrides":{"t":{"value":"request.auth.claims[a]["}}}]}]}')).toBe(
+      '$.metrics[0].overrides[0].tagOverrides.t.value: unsupported expression "request.auth.claims[a]["',
+    );
   });
   it('reads nested and list claims from a JWT payload', () => {
-    const p = parseJson(String.UTF8.encode('{"sub":"alice","n":3,"ok":true,"org":{"team":"pay","tier":{"level":2},"x":null},'
-      + '"groups":["admins","ops"],"mixed":["a",1,{"o":1},false],"empty":[],"objs":[{"a":1}]}')).value;
+    const p = parseJson(
+      String.UTF8.encode(
+        '{"sub":"alice","n":3,"ok":true,"org":{"team":"pay","tier":{"level":2},"x":null},' +
+          '"groups":["admins","ops"],"mixed":["a",1,{"o":1},false],"empty":[],"objs":[{"a":1}]}',
+      ),
+    ).value;
     expect(claimValue(p, ['sub'])).toBe('alice');
     expect(claimValue(p, ['n'])).toBe('3');
     expect(claimValue(p, ['ok'])).toBe('true');
