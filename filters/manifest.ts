@@ -5,6 +5,7 @@
 // test/manifest.test.ts checks folders and entries agree.
 // A new filter = its folder filters/<name>/ + one entry here. Plain TypeScript (Node side), not AssemblyScript.
 
+import { ISTIO_LABELS } from '../assembly/lib/contracts.ts';
 export type ListenerSide = 'outbound' | 'inbound';
 
 export interface FilterManifest {
@@ -30,34 +31,8 @@ export interface FilterManifest {
   readonly statsTags: readonly string[];
 }
 
-/** Istio's standard metric labels, in the telemetry filter's order (filters/telemetry/labels.ts STANDARD_LABELS). */
-export const ISTIO_LABELS = [
-  'reporter',
-  'source_workload',
-  'source_workload_namespace',
-  'source_principal',
-  'source_app',
-  'source_version',
-  'source_canonical_service',
-  'source_canonical_revision',
-  'source_cluster',
-  'destination_workload',
-  'destination_workload_namespace',
-  'destination_principal',
-  'destination_app',
-  'destination_version',
-  'destination_service',
-  'destination_service_name',
-  'destination_service_namespace',
-  'destination_canonical_service',
-  'destination_canonical_revision',
-  'destination_cluster',
-  'request_protocol',
-  'response_code',
-  'grpc_response_status',
-  'response_flags',
-  'connection_security_policy',
-] as const;
+/** Istio's standard metric labels, as telemetry encodes them (assembly/lib/contracts.ts, shared with the filter). */
+export { ISTIO_LABELS };
 
 /** Every filter, in chain order (Envoy and harness alike): a filter earlier here runs earlier. */
 export const FILTERS = [

@@ -12,3 +12,35 @@ export const CLUSTER_TEMPLATE = 'outbound|{port}|{subset}|{host}';
 export const JWT_PAYLOAD_STATE = 'asmesh.jwt_payload';
 /** Filter state authz sets per verified token: `iss/sub`. */
 export const REQUEST_PRINCIPAL_STATE = 'asmesh.request_principal';
+
+/**
+ * Istio's standard metric labels (istio.io "Istio Standard Metrics"), in the order telemetry encodes them in
+ * its stat names (`l=v;...;<metric>`); the manifest gives each a stats_tags rule.
+ */
+export const ISTIO_LABELS: string[] = [
+  'reporter',
+  'source_workload',
+  'source_workload_namespace',
+  'source_principal',
+  'source_app',
+  'source_version',
+  'source_canonical_service',
+  'source_canonical_revision',
+  'source_cluster',
+  'destination_workload',
+  'destination_workload_namespace',
+  'destination_principal',
+  'destination_app',
+  'destination_version',
+  'destination_service',
+  'destination_service_name',
+  'destination_service_namespace',
+  'destination_canonical_service',
+  'destination_canonical_revision',
+  'destination_cluster',
+  'request_protocol',
+  'response_code',
+  'grpc_response_status',
+  'response_flags',
+  'connection_security_policy',
+];

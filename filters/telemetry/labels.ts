@@ -1,5 +1,6 @@
 // Istio's standard metric labels, their values, and how they are encoded in Envoy stat names.
 // Pure: no host calls.
+import { ISTIO_LABELS } from '../../assembly/lib/contracts';
 import { statLabelValue } from '../../assembly/lib/stats';
 export { encodeMetricName } from '../../assembly/lib/stats';
 export { hostOfAuthority } from '../../assembly/lib/http';
@@ -44,34 +45,8 @@ export const L_GRPC_RESPONSE_STATUS: i32 = 22;
 export const L_RESPONSE_FLAGS: i32 = 23;
 export const L_CONNECTION_SECURITY_POLICY: i32 = 24;
 
-/** Istio's 25 standard labels (istio.io "Istio Standard Metrics"; the stats filter's tags). */
-export const STANDARD_LABELS: string[] = [
-  'reporter',
-  'source_workload',
-  'source_workload_namespace',
-  'source_principal',
-  'source_app',
-  'source_version',
-  'source_canonical_service',
-  'source_canonical_revision',
-  'source_cluster',
-  'destination_workload',
-  'destination_workload_namespace',
-  'destination_principal',
-  'destination_app',
-  'destination_version',
-  'destination_service',
-  'destination_service_name',
-  'destination_service_namespace',
-  'destination_canonical_service',
-  'destination_canonical_revision',
-  'destination_cluster',
-  'request_protocol',
-  'response_code',
-  'grpc_response_status',
-  'response_flags',
-  'connection_security_policy',
-];
+/** Istio's 25 standard labels, indexed by the L_* constants above (assembly/lib/contracts.ts: the Envoy side's stats_tags come from the same list). */
+export const STANDARD_LABELS: string[] = ISTIO_LABELS;
 
 export function standardLabelIndex(name: string): i32 {
   for (let i = 0; i < STANDARD_LABELS.length; i++) if (STANDARD_LABELS[i] == name) return i;
