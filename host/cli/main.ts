@@ -3,7 +3,7 @@
 // unsupported Istio fields, a configuration the filter rejects), 3 a request denied/failed in `run`
 // only when --expect-status does not match.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, InputError } from './errors.ts';
@@ -35,7 +35,8 @@ Commands:
   slo         an SLO file -> Prometheus recording and burn-rate alerting rules
   dashboard   the mesh dashboard (topology, services, SLOs) from Prometheus or the sidecars
 
-Run 'asmesh <command> --help' for a command's options.
+Run 'asmesh <command> --help' (or 'asmesh help <command>') for a command's options;
+'asmesh --version' prints the version.
 Exit codes: 0 ok, 1 internal error, 2 bad input (flags, files, unsupported fields, rejected config).`,
   build: `Usage: asmesh build [--debug] [--project DIR] [FILTER...]
 
@@ -293,13 +294,32 @@ async function cmdBuild(argv: string[]): Promise<number> {
   if (v.help) return help('build');
   const root = repoRoot;
   const cwd = v.project ? resolve(v.project) : root;
-  if (!existsSync(join(cwd, 'asconfig.json')))
+  const asconfig = join(cwd, 'asconfig.json');
+  if (!existsSync(asconfig))
     throw new InputError(`${cwd}: no asconfig.json (a filter project has asconfig.json and filters/<name>/index.ts)`);
+  checkRuntimeHooks(asconfig);
+  const dir = join(cwd, 'filters');
+  const known = existsSync(dir) ? readdirSync(dir).filter((n) => existsSync(join(dir, n, 'index.ts'))) : [];
+  for (const name of positionals)
+    if (!known.includes(name))
+      throw new InputError(`no filter ${name} (filters/<name>/index.ts): known: ${known.sort().join(', ') || 'none'}`);
   const r = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), ...(v.debug ? ['--debug'] : []), ...positionals], {
     cwd,
     stdio: 'inherit',
   });
   return r.status === 0 ? EXIT_OK : EXIT_INPUT;
+}
+
+/** The SDK needs these asconfig options (README "Your own filter"); without them a module builds but fails in Envoy. */
+function checkRuntimeHooks(path: string): void {
+  const config = readJson(path, 'asconfig') as { options?: { use?: unknown; exportStart?: unknown; runtime?: unknown } } | null;
+  const o = config?.options ?? {};
+  const use = Array.isArray(o.use) ? o.use.map(String) : [];
+  const missing = ['abort', 'trace', 'seed'].filter((h) => !use.some((u) => u.startsWith(`${h}=`))).map((h) => `use ${h}=`);
+  if (o.exportStart !== '_initialize') missing.push('exportStart: "_initialize"');
+  if (o.runtime !== 'incremental') missing.push('runtime: "incremental"');
+  if (missing.length)
+    throw new InputError(`${path}: options lack the SDK runtime hooks: ${missing.join(', ')} (see README "Your own filter")`);
 }
 
 async function cmdEnvoy(argv: string[]): Promise<number> {
@@ -401,6 +421,11 @@ async function validate(bootstrap: JsonObject): Promise<string | null> {
   return r.ok ? null : r.output.trim() || `envoy exited ${r.code}`;
 }
 
+/** The version of the installed package (package.json next to host/ or dist/). */
+function version(): string {
+  return String((JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version?: unknown }).version);
+}
+
 function help(cmd: string): number {
   process.stdout.write(USAGE[cmd] + '\n');
   return EXIT_OK;
@@ -418,6 +443,15 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === '-v') {
+    process.stdout.write(`asmesh ${version()}\n`);
+    return EXIT_OK;
+  }
+  if (cmd === 'help' && rest.length > 0) {
+    if (COMMANDS[rest[0]]) return help(rest[0]);
+    process.stderr.write(`asmesh help: unknown command ${JSON.stringify(rest[0])} (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
+    return EXIT_INPUT;
+  }
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     process.stdout.write(USAGE.main + '\n');
     return cmd === undefined ? EXIT_INPUT : EXIT_OK;

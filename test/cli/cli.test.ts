@@ -37,12 +37,19 @@ before(async () => {
 test('--help on every command, exit 0; no command or an unknown one: exit 2', () => {
   const main = asmesh(['--help']);
   assert.equal(main.code, 0);
-  for (const cmd of ['build', 'translate', 'run', 'envoy', 'demo']) {
-    assert.match(main.stdout, new RegExp(`\\n  ${cmd} `));
+  const commands = [...main.stdout.matchAll(/^  (\w+) {2,}/gm)].map((m) => m[1]);
+  assert.deepEqual(commands, ['build', 'translate', 'run', 'envoy', 'demo', 'slo', 'dashboard']);
+  for (const cmd of commands) {
     const r = asmesh([cmd, '--help']);
     assert.equal(r.code, 0, cmd);
     assert.match(r.stdout, new RegExp(`^Usage: asmesh ${cmd}`), cmd);
+    assert.deepEqual(asmesh(['help', cmd]), r, `asmesh help ${cmd}`);
   }
+  assert.deepEqual(asmesh(['help']), main);
+  const noSuch = asmesh(['help', 'nosuch']);
+  assert.equal(noSuch.code, 2);
+  assert.match(noSuch.stderr, /^asmesh help: unknown command "nosuch" \(commands: [^\n]*\)\n$/);
+  assert.equal(noSuch.stdout, '');
   assert.equal(asmesh([]).code, 2);
   const unknown = asmesh(['frobnicate']);
   assert.equal(unknown.code, 2);
@@ -53,6 +60,11 @@ test('--help on every command, exit 0; no command or an unknown one: exit 2', ()
   const badFlag = asmesh(['translate', '--nope', 'x.yaml']);
   assert.equal(badFlag.code, 2);
   assert.match(badFlag.stderr, /--nope/);
+});
+
+test('--version and -v print the package.json version, exit 0', () => {
+  const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+  for (const flag of ['--version', '-v']) assert.deepEqual(asmesh([flag]), { code: 0, stdout: `asmesh ${version}\n`, stderr: '' });
 });
 
 test('translate: YAML bootstrap on stdout, --out writes the three configs and envoy.yaml', () => {
@@ -138,10 +150,33 @@ test('run: a configuration the filter rejects exits 2 with its error line; missi
   assert.equal(asmesh(['run']).code, 2);
 });
 
-test("build: a filter project without asconfig.json is an input error; asmesh's own example builds", () => {
+test("build: no asconfig.json, an unknown filter or missing SDK runtime hooks are input errors; asmesh's own example builds", () => {
   const r = asmesh(['build', '--project', work]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /no asconfig\.json/);
+  const unknown = asmesh(['build', 'nosuchfilter']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /^asmesh build: no filter nosuchfilter \(filters\/<name>\/index\.ts\): known: authz, example, [^\n]*\n$/);
+  // An asconfig without the SDK's runtime hooks builds a module Envoy cannot run: refused, naming what is missing.
+  const proj = join(work, 'nohooks');
+  rmSync(proj, { recursive: true, force: true });
+  mkdirSync(join(proj, 'filters/hello'), { recursive: true });
+  writeFileSync(join(proj, 'filters/hello/index.ts'), 'export function f(): i32 { return 1; }\n');
+  const hooks = ['abort', 'trace', 'seed'].map((f) => `${f}=~lib/asmesh/assembly/proxy/runtime/${f}Handler`);
+  const cases: [object, RegExp][] = [
+    [{ runtime: 'incremental', exportStart: '_initialize', use: hooks.slice(1) }, /lack the SDK runtime hooks: use abort=\s/],
+    [{ runtime: 'incremental', exportStart: '_initialize', use: [hooks[0]] }, /hooks: use trace=, use seed=\s/],
+    [{ runtime: 'incremental', use: hooks }, /hooks: exportStart: "_initialize"\s/],
+    [{ exportStart: '_initialize', use: hooks }, /hooks: runtime: "incremental"\s/],
+  ];
+  for (const [options, missing] of cases) {
+    writeFileSync(join(proj, 'asconfig.json'), JSON.stringify({ options }));
+    const r = asmesh(['build', '--project', proj]);
+    assert.equal(r.code, 2, JSON.stringify(options));
+    assert.match(r.stderr, /^asmesh build: \S*asconfig\.json: options lack the SDK runtime hooks: [^\n]*\n$/);
+    assert.match(r.stderr, missing);
+    assert.ok(!existsSync(join(proj, 'build')), 'nothing built');
+  }
   const ok = asmesh(['build', 'example']);
   assert.equal(ok.code, 0, ok.stderr + ok.stdout);
   assert.match(ok.stdout, /built build\/example\.wasm \(\d+ bytes\)/);
