@@ -1,4 +1,12 @@
-import { hostOfAuthority, pathWithoutQuery, queryOf, queryParams } from '../lib/http';
+import {
+  DecodedQueryParams,
+  hostOfAuthority,
+  pathWithoutQuery,
+  pathWithoutQueryOrFragment,
+  percentDecode,
+  queryOf,
+  queryParams,
+} from '../lib/http';
 import { encodeMetricName, statLabelValue } from '../lib/stats';
 
 describe('request parsing helpers', () => {
@@ -12,6 +20,25 @@ describe('request parsing helpers', () => {
     expect(pathWithoutQuery('/a/b?c=1?d')).toBe('/a/b');
     expect(queryOf('/a/b?c=1?d')).toBe('c=1?d');
     expect(queryOf('/a')).toBe('');
+  });
+  it('drops query and fragment, whichever comes first', () => {
+    expect(pathWithoutQueryOrFragment('/a#f?b')).toBe('/a');
+    expect(pathWithoutQueryOrFragment('/a?b#f')).toBe('/a');
+    expect(pathWithoutQueryOrFragment('/a')).toBe('/a');
+  });
+  it('percent-decodes valid escapes only', () => {
+    expect(percentDecode('a%20b%2')).toBe('a b%2');
+    expect(percentDecode('%zz+')).toBe('%zz+');
+  });
+  it('decodes and sorts query parameters as Envoy rebuilds them', () => {
+    const q = DecodedQueryParams.parse('/p?b=2&t%6Fk=x%2Ey&a=1&b=3');
+    expect(q.first('tok')).toBe('x.y');
+    q.remove('tok');
+    expect(q.replaceIn('/p?b=2&t%6Fk=x%2Ey&a=1&b=3')).toBe('/p?a=1&b=2&b=3');
+    expect(DecodedQueryParams.parse('/p?tok=1').replaceIn('/p?tok=1')).toBe('/p?tok=1');
+    const empty = DecodedQueryParams.parse('/p?tok=1');
+    empty.remove('tok');
+    expect(empty.replaceIn('/p?tok=1')).toBe('/p');
   });
   it('keeps the first raw value of each query parameter', () => {
     const p = queryParams('a=1&&b&a=2&c=x%20y+z&=e');

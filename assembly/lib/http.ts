@@ -16,6 +16,16 @@ export function pathWithoutQuery(path: string): string {
   return q < 0 ? path : path.substring(0, q);
 }
 
+/** Envoy's PathUtil::removeQueryAndFragment (rbac url_path, route path matching): `/a#f?b` -> `/a`. */
+export function pathWithoutQueryOrFragment(path: string): string {
+  const q = path.indexOf('?');
+  const h = path.indexOf('#');
+  let end = path.length;
+  if (q >= 0) end = q;
+  if (h >= 0 && h < end) end = h;
+  return end == path.length ? path : path.substring(0, end);
+}
+
 /** The query of a `:path` without the `?` (`/a?b=1` -> `b=1`), "" when it has none. */
 export function queryOf(path: string): string {
   const q = path.indexOf('?');
@@ -38,4 +48,107 @@ export function queryParams(query: string): Map<string, string> {
     if (!params.has(k)) params.set(k, v);
   }
   return params;
+}
+
+function hexValue(c: i32): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+/** Envoy's PercentEncoding::decode: each valid %XX becomes its byte, anything else stays. */
+export function percentDecode(s: string): string {
+  if (!s.includes('%')) return s;
+  const b = String.UTF8.encode(s);
+  const p = changetype<usize>(b);
+  const n = b.byteLength;
+  const out = new Uint8Array(n);
+  let w = 0;
+  for (let i = 0; i < n; i++) {
+    const c = <i32>load<u8>(p + <usize>i);
+    if (c == 0x25 && i + 2 < n) {
+      const h = hexValue(<i32>load<u8>(p + <usize>i + 1));
+      const l = hexValue(<i32>load<u8>(p + <usize>i + 2));
+      if (h >= 0 && l >= 0) {
+        out[w++] = <u8>(h * 16 + l);
+        i += 2;
+        continue;
+      }
+    }
+    out[w++] = <u8>c;
+  }
+  return String.UTF8.decode(out.buffer.slice(0, w));
+}
+
+/**
+ * A path's query as Envoy's QueryParamsMulti (jwt_authn's token parameters): percent-decoded names →
+ * values in order, names sorted. Unlike `queryParams` (raw, as the route matcher compares them).
+ */
+export class DecodedQueryParams {
+  keys: string[] = [];
+  values: string[][] = [];
+
+  static parse(path: string): DecodedQueryParams {
+    const q = new DecodedQueryParams();
+    const query = queryOf(path);
+    let i = 0;
+    while (i < query.length) {
+      let end = query.indexOf('&', i);
+      if (end < 0) end = query.length;
+      const param = query.substring(i, end);
+      const eq = param.indexOf('=');
+      if (eq >= 0) q.add(percentDecode(param.substring(0, eq)), percentDecode(param.substring(eq + 1)));
+      else q.add(percentDecode(param), '');
+      i = end + 1;
+    }
+    return q;
+  }
+
+  private add(key: string, value: string): void {
+    let lo = 0;
+    let hi = this.keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.keys[mid] < key) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < this.keys.length && this.keys[lo] == key) {
+      this.values[lo].push(value);
+      return;
+    }
+    this.keys.push(key);
+    this.values.push([value]);
+    for (let i = this.keys.length - 1; i > lo; i--) {
+      this.keys[i] = this.keys[i - 1];
+      this.values[i] = this.values[i - 1];
+    }
+    this.keys[lo] = key;
+    this.values[lo] = [value];
+  }
+
+  first(key: string): string | null {
+    const i = this.keys.indexOf(key);
+    return i < 0 ? null : this.values[i][0];
+  }
+
+  remove(key: string): void {
+    const i = this.keys.indexOf(key);
+    if (i < 0) return;
+    this.keys.splice(i, 1);
+    this.values.splice(i, 1);
+  }
+
+  /** Envoy's replaceQueryString: the path without its query, then `?k=v&...` (decoded, sorted), if any. */
+  replaceIn(path: string): string {
+    let out = pathWithoutQuery(path);
+    let delim = '?';
+    for (let i = 0; i < this.keys.length; i++) {
+      for (let j = 0; j < this.values[i].length; j++) {
+        out += delim + this.keys[i] + '=' + this.values[i][j];
+        delim = '&';
+      }
+    }
+    return out;
+  }
 }

@@ -15,6 +15,7 @@ import { Jwk, Jwt, JwtStatus, parseJwt } from '../../assembly/lib/jwt';
 import { JsonValue, jsonAt, quote } from '../../assembly/lib/json';
 import { base64Encode, base64UrlEncode } from '../../assembly/lib/base64';
 import { sha256 } from '../../assembly/lib/crypto/sha2';
+import { DecodedQueryParams } from '../../assembly/lib/http';
 import { AuthzConfig, JwtRule } from './config';
 
 export const CLOCK_SKEW_SECONDS: i64 = 60;
@@ -115,108 +116,6 @@ export function tokenAfterPrefix(value: string, prefix: string): string | null {
   return value;
 }
 
-function hexValue(c: i32): i32 {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  return -1;
-}
-
-/** Envoy's PercentEncoding::decode: each valid %XX becomes its byte, anything else stays. */
-export function percentDecode(s: string): string {
-  if (!s.includes('%')) return s;
-  const b = String.UTF8.encode(s);
-  const p = changetype<usize>(b);
-  const n = b.byteLength;
-  const out = new Uint8Array(n);
-  let w = 0;
-  for (let i = 0; i < n; i++) {
-    const c = <i32>load<u8>(p + <usize>i);
-    if (c == 0x25 && i + 2 < n) {
-      const h = hexValue(<i32>load<u8>(p + <usize>i + 1));
-      const l = hexValue(<i32>load<u8>(p + <usize>i + 2));
-      if (h >= 0 && l >= 0) {
-        out[w++] = <u8>(h * 16 + l);
-        i += 2;
-        continue;
-      }
-    }
-    out[w++] = <u8>c;
-  }
-  return String.UTF8.decode(out.buffer.slice(0, w));
-}
-
-/** A path's query as Envoy's QueryParamsMulti: decoded names → values in order, names sorted. */
-export class QueryParams {
-  keys: string[] = [];
-  values: string[][] = [];
-
-  static parse(path: string): QueryParams {
-    const q = new QueryParams();
-    const start = path.indexOf('?');
-    if (start < 0) return q;
-    let i = start + 1;
-    while (i < path.length) {
-      let end = path.indexOf('&', i);
-      if (end < 0) end = path.length;
-      const param = path.substring(i, end);
-      const eq = param.indexOf('=');
-      if (eq >= 0) q.add(percentDecode(param.substring(0, eq)), percentDecode(param.substring(eq + 1)));
-      else q.add(percentDecode(param), '');
-      i = end + 1;
-    }
-    return q;
-  }
-
-  private add(key: string, value: string): void {
-    let lo = 0;
-    let hi = this.keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.keys[mid] < key) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo < this.keys.length && this.keys[lo] == key) {
-      this.values[lo].push(value);
-      return;
-    }
-    this.keys.push(key);
-    this.values.push([value]);
-    for (let i = this.keys.length - 1; i > lo; i--) {
-      this.keys[i] = this.keys[i - 1];
-      this.values[i] = this.values[i - 1];
-    }
-    this.keys[lo] = key;
-    this.values[lo] = [value];
-  }
-
-  first(key: string): string | null {
-    const i = this.keys.indexOf(key);
-    return i < 0 ? null : this.values[i][0];
-  }
-
-  remove(key: string): void {
-    const i = this.keys.indexOf(key);
-    if (i < 0) return;
-    this.keys.splice(i, 1);
-    this.values.splice(i, 1);
-  }
-
-  /** Envoy's replaceQueryString: the path without its query, then `?k=v&...` (decoded, sorted), if any. */
-  replaceIn(path: string): string {
-    const q = path.indexOf('?');
-    let out = q < 0 ? path : path.substring(0, q);
-    let delim = '?';
-    for (let i = 0; i < this.keys.length; i++) {
-      for (let j = 0; j < this.values[i].length; j++) {
-        out += delim + this.keys[i] + '=' + this.values[i][j];
-        delim = '&';
-      }
-    }
-    return out;
-  }
-}
-
 function isSpace(c: i32): bool {
   return c == 0x20 || (c >= 0x09 && c <= 0x0d);
 }
@@ -252,7 +151,7 @@ export function extractTokens(rule: JwtRule, view: RequestView): FoundToken[] {
     }
   }
   if (rule.params.length > 0) {
-    const q = QueryParams.parse(view.path);
+    const q = DecodedQueryParams.parse(view.path);
     for (let i = 0; i < rule.params.length; i++) {
       const v = q.first(rule.params[i]);
       if (v !== null) out.push(new FoundToken(v, Location.Param, rule.params[i]));
@@ -536,7 +435,7 @@ export class Authentication {
     if (!rule.forwardOriginalToken) {
       if (found.location == Location.Header) this.view.remove(found.name);
       else if (found.location == Location.Param) {
-        const q = QueryParams.parse(this.view.path);
+        const q = DecodedQueryParams.parse(this.view.path);
         q.remove(found.name);
         this.view.setPath(q.replaceIn(this.view.path));
       }

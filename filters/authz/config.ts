@@ -5,7 +5,7 @@
 // "kidRefetchSeconds", "jwksTimeoutMs" } (the cluster defaults to the jwksUri's authority). Parsed and
 // validated once, into what Istio's pilot would give Envoy's jwt_authn and rbac; pure: no host calls.
 import { JsonKind, JsonValue, indexPath, memberPath } from '../../assembly/lib/json';
-import { ConfigChecker } from '../../assembly/lib/config';
+import { ConfigChecker, ConfigResult } from '../../assembly/lib/config';
 import { parseDurationMs } from '../../assembly/lib/duration';
 import { Jwk, JwtStatus, jwtStatusString, parseJwks } from '../../assembly/lib/jwt';
 import {
@@ -103,13 +103,6 @@ export class AuthzConfig {
   needsPeer: bool = false;
 }
 
-export class AuthzConfigResult {
-  constructor(
-    public config: AuthzConfig | null,
-    public error: string,
-  ) {}
-}
-
 const RULE_FIELDS = [
   'issuer',
   'audiences',
@@ -145,10 +138,10 @@ const SOURCE_FIELDS = [
 const OPERATION_FIELDS = ['hosts', 'notHosts', 'ports', 'notPorts', 'methods', 'notMethods', 'paths', 'notPaths'];
 // Both `when` sides (Istio's permission and principal conditions) are ANDed into the same rule here.
 
-export function parseAuthzConfig(bytes: ArrayBuffer): AuthzConfigResult {
+export function parseAuthzConfig(bytes: ArrayBuffer): ConfigResult<AuthzConfig> {
   const c = new ConfigChecker();
   const root = c.parse(bytes);
-  if (root === null || !c.object(root, ['jwtRules', 'policies', 'asmesh'])) return new AuthzConfigResult(null, c.error);
+  if (root === null || !c.object(root, ['jwtRules', 'policies', 'asmesh'])) return new ConfigResult<AuthzConfig>(null, c.error);
   const config = new AuthzConfig();
   const ext = c.optional(root, 'asmesh', JsonKind.Object);
   if (ext !== null && c.object(ext, ['maxTokenBytes', 'rejectCrit'])) {
@@ -172,8 +165,8 @@ export function parseAuthzConfig(bytes: ArrayBuffer): AuthzConfigResult {
     const p = parsePolicy(c, policies[i], config);
     if (p !== null) config.policies.push(p);
   }
-  if (c.failed) return new AuthzConfigResult(null, c.error);
-  return new AuthzConfigResult(config, '');
+  if (c.failed) return new ConfigResult<AuthzConfig>(null, c.error);
+  return new ConfigResult<AuthzConfig>(config, '');
 }
 
 function parseJwtRule(c: ConfigChecker, v: JsonValue, index: i32): JwtRule | null {

@@ -5,8 +5,7 @@ import {
   HttpContext,
   FilterHeadersStatus,
   requestHeaders,
-  pluginConfiguration,
-  logError,
+  configureOrFail,
   logWarn,
   logInfo,
   Counter,
@@ -33,18 +32,10 @@ import { AuthzConfig, JwtRule, parseAuthzConfig } from './config';
 import { Authentication, HeaderReader, KeySource, RequestView, Suspend, TokenCache, isCorsPreflight } from './authn';
 import { AuthInfo, Decision, RequestInfo, evaluate } from './policy';
 import { stripPort } from './match';
+import { JWT_PAYLOAD_STATE, REQUEST_PRINCIPAL_STATE } from '../../assembly/lib/contracts';
 import { HostSignatureChecker } from './verify';
 
 const TOKEN_CACHE_SIZE: i32 = 1024;
-/**
- * Filter state with the verified JWT payload (JSON) and the request principal (`iss/sub`), for later
- * filters (telemetry's request.auth.claims tag values). Envoy stores a proxy_set_property of a
- * one-segment path as filter state `wasm.<path>` of the stream, which any filter (another VM too)
- * reads back with proxy_get_property of the same path, also in proxy_on_log.
- */
-export const JWT_PAYLOAD_PROPERTY = 'asmesh.jwt_payload';
-export const REQUEST_PRINCIPAL_PROPERTY = 'asmesh.request_principal';
-
 /**
  * JWKS fetched from a jwksUri are shared by all VMs of the plugin (Envoy runs one per worker
  * thread, plus the main thread's) through proxy-wasm shared data, which Envoy keeps per vm_id:
@@ -194,12 +185,9 @@ export class AuthzRoot extends RootContext {
   cacheHits: Counter | null = null;
 
   onConfigure(configurationSize: u32): bool {
-    const result = parseAuthzConfig(pluginConfiguration(configurationSize));
-    if (result.config === null) {
-      logError('authz: config ' + result.error);
-      return false;
-    }
-    const config = result.config as AuthzConfig;
+    const parsed = configureOrFail<AuthzConfig>('authz', configurationSize, parseAuthzConfig);
+    if (parsed === null) return false;
+    const config = parsed as AuthzConfig;
     this.config = config;
     this.jwks = [];
     for (let i = 0; i < config.jwtRules.length; i++) {
@@ -488,8 +476,9 @@ export class AuthzHttp extends HttpContext {
         if (status != JwtStatus.Ok) return this.rejectJwt(root, status);
         const jwt = run.jwt;
         if (jwt !== null) {
-          setProperty([JWT_PAYLOAD_PROPERTY], jwt.payloadBytes);
-          setProperty([REQUEST_PRINCIPAL_PROPERTY], String.UTF8.encode(jwt.iss + '/' + jwt.sub));
+          // Filter state for later filters (any VM, also in on_log): Envoy keeps a one-segment property as `wasm.<key>`.
+          setProperty([JWT_PAYLOAD_STATE], jwt.payloadBytes);
+          setProperty([REQUEST_PRINCIPAL_STATE], String.UTF8.encode(jwt.iss + '/' + jwt.sub));
           auth = new AuthInfo(jwt.payload as JsonValue, (run.rule as JwtRule).spaceDelimitedClaims);
         }
       }

@@ -4,6 +4,7 @@
 // policy: allow; otherwise one must match); AUDIT only reports. Pure: no host calls.
 import { JsonValue, jsonAt } from '../../assembly/lib/json';
 import { StringMatcher } from '../../assembly/lib/matchers';
+import { pathWithoutQueryOrFragment } from '../../assembly/lib/http';
 import { Cidr, RequestPrincipalPattern, anyCidrContains } from './match';
 
 export const enum Action {
@@ -61,7 +62,7 @@ export class PathAtom extends Atom {
     super();
   }
   matches(req: RequestInfo): bool {
-    return this.m.matches(req.pathNoQuery());
+    return this.m.matches(pathWithoutQueryOrFragment(req.path));
   }
 }
 
@@ -223,15 +224,6 @@ export class RequestInfo {
   addHeader(name: string, value: string): void {
     this.headerNames.push(name);
     this.headerValues.push(value);
-  }
-
-  pathNoQuery(): string {
-    const q = this.path.indexOf('?');
-    const h = this.path.indexOf('#');
-    let end = this.path.length;
-    if (q >= 0) end = q;
-    if (h >= 0 && h < end) end = h;
-    return end == this.path.length ? this.path : this.path.substring(0, end);
   }
 }
 

@@ -4,7 +4,7 @@
 import { HttpRoute, MatchBlock, KeyMatch, Destination, SteeringConfig, HostSet } from './config';
 import { MatchKind } from '../../assembly/lib/matchers';
 import { StringMatcher, asciiLower } from '../../assembly/lib/matchers';
-import { hostOfAuthority, pathWithoutQuery, queryOf, queryParams } from '../../assembly/lib/http';
+import { hostOfAuthority, pathWithoutQueryOrFragment, queryOf, queryParams } from '../../assembly/lib/http';
 
 /** Read access to the request (header names lower case; pseudo-headers `:path`, `:method`, ...). */
 export abstract class RequestView {
@@ -57,10 +57,8 @@ export class RequestFacts {
   constructor(public readonly req: RequestView) {
     const p = req.header(':path');
     const full = p === null ? '' : p;
-    this.path = pathWithoutQuery(full);
+    this.path = pathWithoutQueryOrFragment(full);
     this.query = queryOf(full);
-    const hashAt = this.path.indexOf('#');
-    if (hashAt >= 0) this.path = this.path.substring(0, hashAt);
     const a = req.header(':authority');
     this.authority = a;
     if (a !== null) this.host = asciiLower(hostOfAuthority(a));

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { loadPlugin, type Plugin, type HttpRequestSpec } from '../../host/harness/index.ts';
+import { JWT_PAYLOAD_STATE } from '../../assembly/lib/contracts.ts';
 import {
   telemetryWasm,
   statsTags,
@@ -279,7 +280,7 @@ test('custom dimensions: upsert from request/response headers, a JWT claim and a
     peer: SLEEP,
     headers: { 'x-tier': 'gold;reporter=evil' },
     responseHeaders: { 'x-cache': 'HIT' },
-    properties: { 'asmesh.jwt_payload': JSON.stringify({ sub: 'alice@example.com', iss: 'https://issuer' }) },
+    properties: { [JWT_PAYLOAD_STATE]: JSON.stringify({ sub: 'alice@example.com', iss: 'https://issuer' }) },
   });
   await request(plugin, { peer: SLEEP });
   const extra = ['user_tier', 'cache', 'subject', 'mesh', 'client_only', 'method'];

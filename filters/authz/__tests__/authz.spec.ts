@@ -23,13 +23,13 @@ import {
   RequestView,
   SignatureChecker,
   TokenCache,
-  QueryParams,
   checkTime,
   claimNumberText,
   sanitizeAudience,
   tokenAfterPrefix,
   isCorsPreflight,
 } from '../authn';
+import { DecodedQueryParams } from '../../../assembly/lib/http';
 import { parseAuthzConfig, AuthzConfig, JwtRule } from '../config';
 import { AuthInfo, RequestInfo, evaluate } from '../policy';
 
@@ -273,7 +273,7 @@ describe('jwt_authn as Istio configures it', () => {
     expect(r.status).toBe(JwtStatus.Ok);
     expect(r.view.path).toBe('/x?=&a==A&b=1&z=');
     expect(authn(c, new MapHeaders(), '/x?tok=' + signed('{"iss":"i"}')).view.path).toBe('/x');
-    expect(QueryParams.parse('/p?t%6Fk=1&tok=2').first('tok')).toBe('1');
+    expect(DecodedQueryParams.parse('/p?t%6Fk=1&tok=2').first('tok')).toBe('1');
   });
 
   it("audiences compare without scheme and trailing slash; a disallowed one is Envoy's 403 status", () => {
