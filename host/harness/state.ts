@@ -1,6 +1,7 @@
 // State the host keeps for one plugin (one VM, one root context) and for each HTTP stream.
 import type { LogLevelName } from './abi.ts';
 import { GuestMemory } from './memory.ts';
+import type { PendingGrpcCall, PendingHttpCall } from './types.ts';
 
 export type HeaderList = [string, string][];
 export type PropertyValue = string | number | bigint | boolean | Uint8Array | null | PropertyValue[] | { [key: string]: PropertyValue };
@@ -19,30 +20,11 @@ export interface LocalReply {
   grpcStatus: number | null;
 }
 
-export interface HttpCallRecord {
-  token: number;
-  cluster: string;
-  headers: HeaderList;
-  body: Uint8Array;
-  trailers: HeaderList;
-  timeoutMs: number;
-  contextId: number; // the context that asked (the response still goes to the root context, as in Envoy)
-}
+/** An http call the filter made, not yet answered (the public shape, kept by the host as is). */
+export type HttpCallRecord = PendingHttpCall;
 
-export interface GrpcCallRecord {
-  kind: 'call' | 'stream';
-  token: number;
-  cluster: string;
-  service: string;
-  method: string;
-  metadata: HeaderList;
-  /** The call's request message, or each message sent on the stream. */
-  messages: Uint8Array[];
-  timeoutMs: number;
-  contextId: number;
-  /** proxy_grpc_close or a send with end of stream. */
-  localClosed: boolean;
-}
+/** A gRPC call or stream the filter opened, not yet closed. */
+export type GrpcCallRecord = PendingGrpcCall;
 
 /** What a phase callback sees: the maps and buffers Envoy exposes at that point of the stream. */
 export class StreamState {

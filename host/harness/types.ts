@@ -67,6 +67,7 @@ export interface PendingHttpCall {
   body: Uint8Array;
   trailers: HeaderList;
   timeoutMs: number;
+  /** The context that asked (the response still goes to the root context, as in Envoy). */
   contextId: number;
 }
 

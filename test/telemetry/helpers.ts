@@ -1,13 +1,14 @@
 // Helpers for telemetry tests: the shipped stats_tags rules, a Prometheus text-format parser
 // that also validates the exposition (used when promtool is absent), and peer headers.
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { statsTags as manifestStatsTags, type ISTIO_LABELS } from '../../filters/manifest.ts';
 import { repoRoot } from '../../host/envoy/install.ts';
 import type { Envoy } from '../../host/envoy/launcher.ts';
 import { until } from '../../host/until.ts';
+import { findPromtool } from '../../host/slo/command.ts';
 import { parseExposition, type Exposition } from '../../host/envoy/prometheus.ts';
 
 export { parseExposition, select, total, type Exposition, type Sample } from '../../host/envoy/prometheus.ts';
@@ -143,11 +144,7 @@ export function prometheusWhen(
  * another one; `PROMTOOL=none` forces the strict-parser fallback (to see that path run).
  */
 export function promtool(): string | null {
-  const env = process.env.PROMTOOL;
-  if (env === 'none') return null;
-  if (env !== undefined && env !== '') return existsSync(env) ? env : null;
-  for (const p of ['/usr/bin/promtool', '/usr/local/bin/promtool']) if (existsSync(p)) return p;
-  return null;
+  return process.env.PROMTOOL === 'none' ? null : findPromtool();
 }
 
 /** The part of node:test's TestContext used here. */
