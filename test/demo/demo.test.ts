@@ -130,7 +130,7 @@ test('interactive demo: prints the URLs to try, answers them, and stops on SIGIN
     child.kill('SIGINT');
   }
   const built = FILTERS.every((f) => existsSync(join(repoRoot, 'build', `${f}.wasm`)));
-  assert.equal(await exited, built ? 0 : 1);
+  assert.equal(await exited, built ? 0 : 1, stdout);
   assert.match(stdout, /\[demo\] stopping/);
 });
 
