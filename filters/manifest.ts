@@ -5,6 +5,8 @@
 // test/manifest.test.ts checks folders and entries agree.
 // A new filter = its folder filters/<name>/ + one entry here. Plain TypeScript (Node side), not AssemblyScript.
 
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { ISTIO_LABELS } from '../assembly/lib/contracts.ts';
 export type ListenerSide = 'outbound' | 'inbound';
 
@@ -81,6 +83,22 @@ export type MeshFilterName = (typeof MESH_FILTERS)[number];
 
 export function filterManifest(name: string): FilterManifest | undefined {
   return (FILTERS as readonly FilterManifest[]).find((f) => f.name === name);
+}
+
+/** The filters a project (asmesh itself, or one of `asmesh build --project`) has: its folders filters/<name>/index.ts, sorted. */
+export function filterFolders(projectDir: string): string[] {
+  const dir = join(projectDir, 'filters');
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((n) => existsSync(join(dir, n, 'index.ts')))
+        .sort()
+    : [];
+}
+
+/** The one check of filter names given to build: a line naming the first unknown one, or null. */
+export function unknownFilter(names: readonly string[], known: readonly string[]): string | null {
+  const name = names.find((n) => !known.includes(n));
+  return name === undefined ? null : `no filter ${name} (filters/<name>/index.ts): known: ${known.join(', ') || 'none'}`;
 }
 
 /** Position in the chain; unknown names go last. */

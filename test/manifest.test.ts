@@ -1,21 +1,18 @@
 // filters/manifest.ts is the one list of filters: the folders, the shipped Envoy files and what
 // translate renders must agree with it.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { FILTERS, FILTER_NAMES, MESH_FILTERS, chainOrder, statsTags } from '../filters/manifest.ts';
+import { FILTERS, FILTER_NAMES, MESH_FILTERS, chainOrder, filterFolders, statsTags } from '../filters/manifest.ts';
 import { SIDECAR_YAML, asmeshFilterName, connectionManagers } from '../host/envoy/config.ts';
 import { repoRoot } from '../host/paths.ts';
 import { translate } from '../host/cli/translate.ts';
 import { FILES } from '../scripts/gen-envoy.ts';
 
 test('every filters/<name>/index.ts has a manifest entry, and every entry a folder', () => {
-  const folders = readdirSync(join(repoRoot, 'filters'))
-    .filter((n) => existsSync(join(repoRoot, 'filters', n, 'index.ts')))
-    .sort();
-  assert.deepEqual([...FILTER_NAMES].sort(), folders);
+  assert.deepEqual([...FILTER_NAMES].sort(), filterFolders(repoRoot));
 });
 
 test('envoy/sidecar.yaml and envoy/stats-tags.yaml are generated from the manifest (npm run gen:envoy)', () => {

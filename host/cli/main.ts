@@ -3,7 +3,7 @@
 // unsupported Istio fields, a configuration the filter rejects), 3 a request denied/failed in `run`
 // only when --expect-status does not match.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, InputError } from './errors.ts';
@@ -16,7 +16,7 @@ import { makeMeshCerts } from './certs.ts';
 import { runRequest, formatRun } from './run.ts';
 import { translate, type TranslateOptions } from './translate.ts';
 import { envoyYaml } from '../envoy/config.ts';
-import { MESH_FILTERS, type MeshFilterName } from '../../filters/manifest.ts';
+import { MESH_FILTERS, filterFolders, unknownFilter, type MeshFilterName } from '../../filters/manifest.ts';
 import type { JsonObject } from './istio.ts';
 import { SLO_USAGE, sloCommand } from '../slo/command.ts';
 import { DASHBOARD_USAGE, dashboardCommand } from '../dashboard/command.ts';
@@ -298,15 +298,18 @@ async function cmdBuild(argv: string[]): Promise<number> {
   if (!existsSync(asconfig))
     throw new InputError(`${cwd}: no asconfig.json (a filter project has asconfig.json and filters/<name>/index.ts)`);
   checkRuntimeHooks(asconfig);
-  const dir = join(cwd, 'filters');
-  const known = existsSync(dir) ? readdirSync(dir).filter((n) => existsSync(join(dir, n, 'index.ts'))) : [];
-  for (const name of positionals)
-    if (!known.includes(name))
-      throw new InputError(`no filter ${name} (filters/<name>/index.ts): known: ${known.sort().join(', ') || 'none'}`);
-  const r = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), ...(v.debug ? ['--debug'] : []), ...positionals], {
-    cwd,
-    stdio: 'inherit',
-  });
+  const known = filterFolders(cwd);
+  const unknown = unknownFilter(positionals, known);
+  if (unknown !== null) throw new InputError(unknown);
+  if (known.length === 0) throw new InputError(`${cwd}: no filters/<name>/index.ts`);
+  const r = spawnSync(
+    process.execPath,
+    [join(root, 'scripts/build.mjs'), ...(v.debug ? ['--debug'] : []), ...(positionals.length ? positionals : known)],
+    {
+      cwd,
+      stdio: 'inherit',
+    },
+  );
   return r.status === 0 ? EXIT_OK : EXIT_INPUT;
 }
 
