@@ -10,7 +10,7 @@ import { FilterManager, type BodyFrames } from './filter-manager.ts';
 import { grpcStatusOf, isGrpcRequest } from './phases.ts';
 import type { HeaderList, PropertyValue } from './state.ts';
 import type { HttpStream } from './stream.ts';
-import { headerList, joinedHeaders, type GrpcReply, type HeaderInput } from './types.ts';
+import { headerList, joinedHeaders, type GrpcReply, type GrpcStreamReply, type HeaderInput } from './types.ts';
 
 /** A request as a cluster's server receives it (HTTP/1.1: `host`, no pseudo-headers). */
 export interface ClusterRequest {
@@ -29,15 +29,23 @@ export interface ClusterReply {
 /** A cluster's server: answers routed requests and the filters' http calls alike. */
 export type ClusterServer = (req: ClusterRequest) => ClusterReply | Promise<ClusterReply>;
 
-/** A unary gRPC request as a cluster's gRPC server receives it. */
+/** A gRPC request as a cluster's gRPC server receives it once the client ended its side. */
 export interface GrpcRequest {
   service: string;
   method: string;
   metadata: HeaderList;
+  /** The first message (a unary call's request). */
   message: Uint8Array;
+  /** Every message the client sent (a stream's). */
+  messages: Uint8Array[];
 }
-/** A cluster's gRPC server: answers the filters' unary gRPC calls. */
-export type GrpcServer = (req: GrpcRequest) => GrpcReply | Promise<GrpcReply>;
+/**
+ * A gRPC server's answer: status 0 (default) with `message` (a unary call's) or `messages`, initial and
+ * trailing metadata it adds; another status fails the call (trailers-only when it sends nothing else).
+ */
+export type GrpcServerReply = GrpcReply & GrpcStreamReply;
+/** A cluster's gRPC server: answers the filters' unary calls, and their streams once the filter ended its side. */
+export type GrpcServer = (req: GrpcRequest) => GrpcServerReply | Promise<GrpcServerReply>;
 
 export interface ChainFilter {
   name: string;
@@ -172,15 +180,22 @@ export class Chain {
   }
 
   private async answerCalls(plugin: Plugin): Promise<number> {
-    const grpc = plugin.pendingGrpcCalls().filter((c) => c.kind === 'call');
+    // Calls, and streams whose filter ended its side (the server answers once the client is done).
+    const grpc = plugin.pendingGrpcCalls().filter((c) => c.kind === 'call' || c.localClosed);
     for (const call of grpc) {
       const server = this.opts.grpcClusters?.[call.cluster];
+      const request = {
+        service: call.service,
+        method: call.method,
+        metadata: call.metadata,
+        message: call.messages[0]!,
+        messages: call.messages,
+      };
       // A cluster that does not speak gRPC (HTTP/1 here) fails the call INTERNAL (measured in Envoy 1.40).
-      const reply =
-        server === undefined
-          ? { status: 13 }
-          : await server({ service: call.service, method: call.method, metadata: call.metadata, message: call.messages[0]! });
-      await plugin.respondGrpcCall(call.token, reply);
+      const reply: GrpcServerReply =
+        server === undefined ? { status: 13 } : await server({ ...request, message: request.message ?? new Uint8Array(0) });
+      if (call.kind === 'call') await plugin.respondGrpcCall(call.token, reply);
+      else await plugin.respondGrpcStream(call.token, grpcStreamAnswer(reply));
     }
     const calls = plugin.pendingHttpCalls();
     for (const call of calls) {
@@ -417,6 +432,51 @@ export class Chain {
 
 function resetResponse(phases: ChainResponse['phases']): ChainResponse {
   return { status: 0, headers: {}, headerList: [], body: '', local: false, reset: true, upstream: null, phases, routeCacheClears: 0 };
+}
+
+/** The messages a gRPC server sends: `messages`, else `message`, else one empty message when the status is OK. */
+export function grpcReplyMessages(reply: GrpcServerReply): (string | Uint8Array)[] {
+  return reply.messages ?? (reply.message === undefined ? ((reply.status ?? 0) === 0 ? [''] : []) : [reply.message]);
+}
+
+/** A failure with nothing else to send goes out trailers-only (the status in the response headers). */
+export function grpcTrailersOnly(reply: GrpcServerReply): boolean {
+  return (reply.status ?? 0) !== 0 && grpcReplyMessages(reply).length === 0 && reply.initialMetadata === undefined;
+}
+
+/**
+ * A gRPC server's answer as Envoy's async gRPC client hands it to a stream's filter (measured in Envoy
+ * 1.40 with test/fixtures/rust/sdk-examples' stream example): initial metadata = the response headers
+ * (Node's date, then the router's x-envoy-upstream-service-time), each message, trailing metadata = the
+ * trailers, then the close, whose status message is the server's followed by `{via_upstream}`
+ * (`via_upstream` alone without one). A trailers-only failure gives empty initial metadata and the
+ * response headers as trailing metadata.
+ */
+function grpcStreamAnswer(reply: GrpcServerReply): GrpcStreamReply {
+  const status = reply.status ?? 0;
+  const fromEnvoy: HeaderList = [
+    ['date', new Date().toUTCString()],
+    ['x-envoy-upstream-service-time', '0'],
+  ];
+  const statusMessage = reply.statusMessage ? `${reply.statusMessage}{via_upstream}` : 'via_upstream';
+  const trailers: HeaderList = [
+    ['grpc-status', String(status)],
+    ...(reply.statusMessage ? ([['grpc-message', reply.statusMessage]] as HeaderList) : []),
+    ...headerList(reply.trailingMetadata),
+  ];
+  const head: HeaderList = [
+    [':status', '200'],
+    ['content-type', 'application/grpc'],
+  ];
+  if (grpcTrailersOnly(reply))
+    return { initialMetadata: [], trailingMetadata: [...head, ...trailers, ...fromEnvoy], status, statusMessage };
+  return {
+    initialMetadata: [...head, ...headerList(reply.initialMetadata), ...fromEnvoy],
+    messages: grpcReplyMessages(reply),
+    trailingMetadata: trailers,
+    status,
+    statusMessage,
+  };
 }
 
 function withLength(reply: ClusterReply): Record<string, string> {

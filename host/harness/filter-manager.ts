@@ -232,7 +232,7 @@ export class FilterManager {
       if (progressed) continue;
       const stopped = this.slots.filter((s) => s.stopAll || s.buffering).map((s) => this.plugins[s.filter]!);
       const calling = this.plugins.find(
-        ({ plugin }) => plugin.pendingHttpCalls().length > 0 || plugin.pendingGrpcCalls().some((c) => c.kind === 'call'),
+        ({ plugin }) => plugin.pendingHttpCalls().length > 0 || plugin.pendingGrpcCalls().some((c) => c.kind === 'call' || c.localClosed),
       );
       if (spins < 1000 && calling !== undefined) {
         await this.answerCalls(calling.plugin);

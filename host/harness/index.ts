@@ -33,10 +33,11 @@ export { TcpConnection, PeerType } from './network.ts';
 export { encodePairs, decodePairs } from './headers.ts';
 export { SharedStore } from './shared-data.ts';
 export { MetricStore } from './metrics.ts';
-export { loadChain, Chain } from './chain.ts';
+export { loadChain, Chain, grpcReplyMessages, grpcTrailersOnly } from './chain.ts';
 export type {
   GrpcRequest,
   GrpcServer,
+  GrpcServerReply,
   ChainFilter,
   ChainOptions,
   ChainRequest,

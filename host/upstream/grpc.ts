@@ -1,26 +1,29 @@
-// A gRPC test server (HTTP/2 on loopback, no TLS) answering unary calls with a handler, for the
-// Envoy half of the scenarios whose filters make gRPC calls.
+// A gRPC test server (HTTP/2 on loopback, no TLS) answering unary calls and streams with a handler
+// once the client ended its side, for the Envoy half of the scenarios whose filters call gRPC.
 import { createServer, type Http2Server, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { grpcReplyMessages, grpcTrailersOnly, joinedHeaders, headerList, type GrpcServer as ChainGrpcServer } from '../harness/index.ts';
 
-export interface GrpcUnaryRequest {
-  service: string;
-  method: string;
-  metadata: [string, string][];
-  message: Uint8Array;
-}
-export interface GrpcUnaryReply {
-  status?: number;
-  message?: string | Uint8Array;
-  statusMessage?: string;
-}
-export type GrpcHandler = (req: GrpcUnaryRequest) => GrpcUnaryReply | Promise<GrpcUnaryReply>;
+/** The handler: the harness chain's gRPC server type, so one handler serves both hosts. */
+export type GrpcHandler = ChainGrpcServer;
 
 /** A gRPC length-prefixed message: flag 0 (uncompressed), u32 big-endian length, the bytes. */
-function frame(message: Uint8Array): Buffer {
-  const out = Buffer.alloc(5 + message.length);
-  out.writeUInt32BE(message.length, 1);
-  out.set(message, 5);
+function frame(message: string | Uint8Array): Buffer {
+  const bytes = typeof message === 'string' ? Buffer.from(message) : message;
+  const out = Buffer.alloc(5 + bytes.length);
+  out.writeUInt32BE(bytes.length, 1);
+  out.set(bytes, 5);
+  return out;
+}
+
+/** The length-prefixed messages of a request body. */
+function unframe(body: Buffer): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let at = 0; at + 5 <= body.length;) {
+    const length = body.readUInt32BE(at + 1);
+    out.push(body.subarray(at + 5, at + 5 + length));
+    at += 5 + length;
+  }
   return out;
 }
 
@@ -39,6 +42,8 @@ export class GrpcServer {
       session.on('close', () => sessions.delete(session));
     });
     server.on('stream', (stream: ServerHttp2Stream, headers) => {
+      // A filter's proxy_grpc_cancel resets the stream (RST_STREAM): nothing to answer.
+      stream.on('error', () => {});
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
@@ -49,24 +54,27 @@ export class GrpcServer {
         const metadata = Object.entries(headers)
           .filter(([k]) => !k.startsWith(':'))
           .map(([k, v]) => [k, String(v)] as [string, string]);
-        Promise.resolve(handler({ service, method, metadata, message: body.subarray(5) })).then((reply) => {
+        const messages = unframe(body);
+        const request = { service, method, metadata, message: messages[0] ?? new Uint8Array(0), messages };
+        void Promise.resolve(handler(request)).then((reply) => {
           const status = reply.status ?? 0;
-          if (status !== 0) {
+          const out = grpcReplyMessages(reply);
+          const trailers = { 'grpc-status': String(status), ...(reply.statusMessage ? { 'grpc-message': reply.statusMessage } : {}) };
+          if (grpcTrailersOnly(reply)) {
             // Trailers-only: the status in the headers, no message.
             stream.respond(
-              {
-                ':status': 200,
-                'content-type': 'application/grpc',
-                'grpc-status': String(status),
-                ...(reply.statusMessage ? { 'grpc-message': reply.statusMessage } : {}),
-              },
+              { ':status': 200, 'content-type': 'application/grpc', ...trailers, ...joinedHeaders(headerList(reply.trailingMetadata)) },
               { endStream: true },
             );
             return;
           }
-          stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-          stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-          stream.end(frame(typeof reply.message === 'string' ? Buffer.from(reply.message) : (reply.message ?? new Uint8Array(0))));
+          stream.respond(
+            { ':status': 200, 'content-type': 'application/grpc', ...joinedHeaders(headerList(reply.initialMetadata)) },
+            { waitForTrailers: true },
+          );
+          stream.on('wantTrailers', () => stream.sendTrailers({ ...trailers, ...joinedHeaders(headerList(reply.trailingMetadata)) }));
+          for (const m of out) stream.write(frame(m));
+          stream.end();
         });
       });
     });

@@ -3,6 +3,7 @@
 // lines compared with what Envoy 1.40 logged. Rebuild the modules: node scripts/build-rust-fixtures.mjs.
 import { join } from 'node:path';
 import { repoRoot } from '../../host/envoy/install.ts';
+import type { GrpcHandler } from '../../host/upstream/grpc.ts';
 import type { Scenario } from './types.ts';
 
 const wasmDir = join(repoRoot, 'test/fixtures/rust/wasm');
@@ -454,6 +455,60 @@ scenarios.push(
     logLines: { match: /: (vm started|configured)/, expect: starts(4), unordered: true },
   },
 );
+
+/** probe.Echo/Chat: echoes each message, with metadata both ways; x-probe-meta `fail` answers NOT_FOUND trailers-only. */
+const grpcEcho: GrpcHandler = (req) =>
+  req.metadata.some(([k, v]) => k === 'x-probe-meta' && v === 'fail')
+    ? { status: 5, statusMessage: 'no such chat' }
+    : {
+        initialMetadata: { 'x-server': 's1' },
+        messages: req.messages.map((m) => `echo:${Buffer.from(m).toString()}`),
+        trailingMetadata: { 'x-trailer': 't1' },
+      };
+const streamStep = (how: string) => ({
+  request: { path: `/${how}`, headers: { 'x-stream': how } },
+  expect: { status: 200, servedBy: 'service_b' },
+});
+scenarios.push({
+  name: 'sdk stream example: a gRPC stream ended by a send, by proxy_grpc_close, cancelled, to an unknown cluster, failed by the server',
+  wasmDir,
+  filters: example('stream'),
+  grpcClusters: { grpc: grpcEcho },
+  steps: ['end', 'close', 'cancel', 'nope', 'fail'].map(streamStep),
+  logLines: {
+    match: /sdk-examples: (stream|request headers|log)/,
+    mask: [[/service-time=\d+/, 'service-time=N']],
+    expect: [
+      'sdk-examples: request headers /end eos=true',
+      'sdk-examples: stream initial metadata 5: :status=200 content-type=application/grpc x-server=s1 x-envoy-upstream-service-time=N',
+      'sdk-examples: stream message 8 bytes: echo:one',
+      'sdk-examples: stream message 8 bytes: echo:two',
+      'sdk-examples: stream trailing metadata 2: grpc-status=0 x-trailer=t1',
+      'sdk-examples: stream closed 0 (status 0 via_upstream)',
+      'sdk-examples: log /end 200',
+      'sdk-examples: request headers /close eos=true',
+      'sdk-examples: stream initial metadata 5: :status=200 content-type=application/grpc x-server=s1 x-envoy-upstream-service-time=N',
+      'sdk-examples: stream message 8 bytes: echo:one',
+      'sdk-examples: stream message 8 bytes: echo:two',
+      'sdk-examples: stream trailing metadata 2: grpc-status=0 x-trailer=t1',
+      'sdk-examples: stream closed 0 (status 0 via_upstream)',
+      'sdk-examples: log /close 200',
+      // Cancelled: no callback follows.
+      'sdk-examples: request headers /cancel eos=true',
+      'sdk-examples: stream cancelled',
+      'sdk-examples: log /cancel 200',
+      'sdk-examples: request headers /nope eos=true',
+      'sdk-examples: stream open failed: ParseFailure',
+      'sdk-examples: log /nope 200',
+      // Trailers-only: empty initial metadata, the response headers as trailing metadata.
+      'sdk-examples: request headers /fail eos=true',
+      'sdk-examples: stream initial metadata 0: ',
+      'sdk-examples: stream trailing metadata 6: :status=200 content-type=application/grpc grpc-status=5 grpc-message=no such chat x-envoy-upstream-service-time=N',
+      'sdk-examples: stream closed 5 (status 5 no such chat{via_upstream})',
+      'sdk-examples: log /fail 200',
+    ],
+  },
+});
 
 const grpcAuth = (req: { message: Uint8Array }) =>
   Buffer.from(req.message).toString() === '/deny' ? { status: 7, statusMessage: 'denied' } : { message: 'ok' };
