@@ -9,17 +9,21 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { repoRoot } from '../harness/fixtures.ts';
 import { istioFile } from '../istio.ts';
 import { crdErrors } from './k8s-schema.ts';
 import { debianTool, startRegistry, type Registry } from './registry.ts';
 import { filterManifest } from '../../filters/manifest.ts';
+import { istioPilot } from '../../host/envoy/pilot.ts';
+import { validateBootstrap } from '../../host/envoy/launcher.ts';
 
 const cli = join(repoRoot, 'dist/asmesh.mjs');
 const wasmFile = (f: string) => join(repoRoot, 'build', `${f}.wasm`);
 let registry: Registry;
 let work: string;
+/** The wasmplugin test's output and the digests it pinned, for the pilot test after it. */
+let wasmPluginYaml = '';
 
 function run(cmd: string, args: string[]) {
   const r = spawnSync(cmd, args, { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
@@ -226,6 +230,7 @@ test('wasmplugin: one WasmPlugin per filter and side, valid against Istio CRD sc
   const workload = ['--app', 'httpbin', '--version', 'v1', '--namespace', 'foo'];
   const r = asmesh(['wasmplugin', ...ISTIO_INPUTS, ...workload, ...images]);
   assert.equal(r.code, 0, r.stderr);
+  wasmPluginYaml = r.stdout;
   const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Record<string, any>);
   const translated = JSON.parse(asmesh(['translate', '--json', ...ISTIO_INPUTS, ...workload]).stdout);
   const sideConfig = (filter: string, side: string) => {
@@ -282,6 +287,137 @@ test('wasmplugin: one WasmPlugin per filter and side, valid against Istio CRD sc
     assert.equal(b.stderr.trim().split('\n').length, 1, b.stderr);
   }
 });
+
+test("Istio's pilot takes the WasmPlugins: chain positions by phase, ECDS Wasm config = url/sha256/root id/pluginConfig; stock Envoy accepts it with the pulled plugin.wasm", async () => {
+  assert.ok(wasmPluginYaml, 'the wasmplugin test ran first');
+  const docs = parseAllDocuments(wasmPluginYaml).map((d) => d.toJS() as Record<string, any>);
+  // The workload the selector names: a ServiceEntry endpoint with the proxy's IP and labels.
+  const workload = join(work, 'httpbin-workload.yaml');
+  writeFileSync(
+    workload,
+    [
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'ServiceEntry',
+        metadata: { name: 'httpbin', namespace: 'foo' },
+        spec: {
+          hosts: ['httpbin.foo.svc.cluster.local'],
+          location: 'MESH_INTERNAL',
+          resolution: 'STATIC',
+          ports: [{ number: 80, name: 'http', protocol: 'HTTP' }],
+          workloadSelector: { labels: { app: 'httpbin' } },
+        },
+      },
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'WorkloadEntry',
+        metadata: { name: 'httpbin-1', namespace: 'foo' },
+        spec: { address: '10.0.0.1', labels: { app: 'httpbin', version: 'v1' }, serviceAccount: 'httpbin' },
+      },
+    ]
+      .map((d) => stringify(d))
+      .join('---\n'),
+  );
+  const wp = join(work, 'wasmplugins.yaml');
+  writeFileSync(wp, wasmPluginYaml);
+  // RequestAuthentication and AuthorizationPolicy too, so Istio's own jwt_authn and rbac mark the phases.
+  const pilot = await istioPilot(
+    { files: [workload, wp, istioFile('requestauthentication-httpbin.yaml'), istioFile('authorizationpolicy-httpbin.yaml')] },
+    { namespace: 'foo', labels: { app: 'httpbin', version: 'v1' }, serviceAccount: 'httpbin', ip: '10.0.0.1' },
+  );
+  assert.deepEqual(pilot.warnings, []);
+  const ecds = (name: string) => `extensions.istio.io/trafficextension/foo.${name}~istio-translated-wasmplugin`;
+  const chains = (direction: string) =>
+    pilot.listeners
+      .filter((l) => l.traffic_direction === direction || (direction === 'OUTBOUND' && l.name === '0.0.0.0_80'))
+      .flatMap((l) => l.filter_chains ?? [])
+      .flatMap((c: any) => c.filters ?? [])
+      .filter((f: any) => f.typed_config?.http_filters)
+      .map((f: any) => (f.typed_config.http_filters as { name: string }[]).map((h) => h.name));
+  const inbound = chains('INBOUND');
+  assert.ok(inbound.length > 0, 'inbound HTTP chains');
+  for (const names of inbound) {
+    const at = (n: string) => names.indexOf(n);
+    // AUTHZ: after Istio's authn (jwt_authn), before its authz (rbac); STATS: after them.
+    assert.ok(at('envoy.filters.http.jwt_authn') < at(ecds('asmesh-httpbin-authz')), names.join(' > '));
+    assert.ok(at(ecds('asmesh-httpbin-authz')) < at('envoy.filters.http.rbac'), names.join(' > '));
+    assert.ok(at('envoy.filters.http.rbac') < at(ecds('asmesh-httpbin-telemetry-inbound')), names.join(' > '));
+    assert.equal(at(ecds('asmesh-httpbin-steering')), -1, 'steering is CLIENT only');
+  }
+  const outbound = chains('OUTBOUND').find((names) => names.includes(ecds('asmesh-httpbin-steering')));
+  assert.ok(outbound, 'steering on an outbound chain');
+  assert.ok(outbound.includes(ecds('asmesh-httpbin-telemetry-outbound')) && !outbound.includes(ecds('asmesh-httpbin-authz')));
+
+  assert.deepEqual(pilot.extensions.map((e) => e.name).sort(), docs.map((d) => ecds(d.metadata.name)).sort());
+  for (const d of docs) {
+    const ext = pilot.extensions.find((e) => e.name === ecds(d.metadata.name))!;
+    const wasm = ext.typed_config.config;
+    assert.equal(wasm.root_id, d.spec.pluginName);
+    assert.equal(wasm.vm_config.code.remote.http_uri.uri, d.spec.url);
+    assert.equal(wasm.vm_config.code.remote.sha256, d.spec.sha256);
+    assert.equal(wasm.failure_policy, 'FAIL_CLOSED');
+    assert.deepEqual(JSON.parse(wasm.configuration.value), d.spec.pluginConfig, `${d.metadata.name}: the configuration the filter gets`);
+
+    // As istio-agent does after pulling the image: the remote code becomes the local plugin.wasm.
+    const ref = d.spec.url.slice('oci://'.length);
+    const dir = join(work, `agent-${d.metadata.name}`);
+    skopeo(['copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${dir}:pulled`]);
+    const manifest = JSON.parse(readFileSync(join(dir, 'blobs/sha256', d.spec.sha256), 'utf8')) as Manifest;
+    const { wasm: module } = istioExtract(manifest.mediaType!, manifest, (x) => join(dir, 'blobs/sha256', x.slice(7)));
+    writeFileSync(join(dir, 'plugin.wasm'), module);
+    const local = structuredClone(ext.typed_config);
+    local.config.vm_config.code = { local: { filename: join(dir, 'plugin.wasm') } };
+    const ok = await validateBootstrap(wasmBootstrap(local));
+    assert.ok(ok.ok, `${d.metadata.name}: ${ok.output}`);
+  }
+  // The control: Envoy's validation runs the filter's configure, so a configuration it rejects fails here.
+  const authz = structuredClone(pilot.extensions.find((e) => e.name === ecds('asmesh-httpbin-authz'))!.typed_config);
+  authz.config.vm_config.code = { local: { filename: wasmFile('authz') } };
+  authz.config.configuration.value = JSON.stringify({ jwtRules: 5, policies: [] });
+  const rejected = await validateBootstrap(wasmBootstrap(authz));
+  assert.equal(rejected.ok, false, 'a rejected configuration fails validation');
+  assert.match(rejected.output, /authz: config \$\.jwtRules/);
+});
+
+/** A listener with one Wasm filter (Istio's ECDS typed_config) before the router. */
+function wasmBootstrap(wasm: unknown) {
+  return {
+    admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
+    static_resources: {
+      listeners: [
+        {
+          name: 'l',
+          address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
+          filter_chains: [
+            {
+              filters: [
+                {
+                  name: 'envoy.filters.network.http_connection_manager',
+                  typed_config: {
+                    '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                    stat_prefix: 'l',
+                    route_config: {
+                      virtual_hosts: [
+                        { name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200 } }] },
+                      ],
+                    },
+                    http_filters: [
+                      { name: 'istio-ecds', typed_config: wasm },
+                      {
+                        name: 'envoy.filters.http.router',
+                        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    },
+  };
+}
 
 test('the CRD check rejects what the API server would (so the validation above can fail)', () => {
   const ok = {
