@@ -20,6 +20,8 @@ import { MESH_FILTERS, filterFolders, unknownFilter, type MeshFilterName } from 
 import type { JsonObject } from './istio.ts';
 import { SLO_USAGE, sloCommand } from '../slo/command.ts';
 import { DASHBOARD_USAGE, dashboardCommand } from '../dashboard/command.ts';
+import { IMAGE_USAGE, imageCommand } from './image.ts';
+import { WASMPLUGIN_USAGE, wasmPlugins } from './wasmplugin.ts';
 
 const USAGE: Record<string, string> = {
   main: `asmesh: Istio service-mesh features for stock Envoy, as proxy-wasm filters
@@ -34,6 +36,8 @@ Commands:
   demo        the mesh demo: service_a -> sidecars (mTLS) -> service_b v1/v2
   slo         an SLO file -> Prometheus recording and burn-rate alerting rules
   dashboard   the mesh dashboard (topology, services, SLOs) from Prometheus or the sidecars
+  image       a filter .wasm -> an OCI image Istio's WasmPlugin pulls (layout dir or registry push)
+  wasmplugin  Istio YAML + pushed images -> Istio WasmPlugin resources for asmesh's filters
 
 Run 'asmesh <command> --help' (or 'asmesh help <command>') for a command's options;
 'asmesh --version' prints the version.
@@ -106,6 +110,8 @@ CA generated at start), drives the seed scenarios and prints a report; then wait
   -h, --help    this help`,
   slo: SLO_USAGE,
   dashboard: DASHBOARD_USAGE,
+  image: IMAGE_USAGE,
+  wasmplugin: WASMPLUGIN_USAGE,
 };
 
 function args<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, positionals = false) {
@@ -132,6 +138,14 @@ function int(v: string | undefined, what: string): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v)) throw new InputError(`${what}: ${JSON.stringify(v)} is not a number`);
   return Number(v);
+}
+
+/** `--filters a,b` (translate's mesh filters). */
+function meshFilters(value: string | undefined): MeshFilterName[] | undefined {
+  const filters = value?.split(',').map((f) => f.trim()) as MeshFilterName[] | undefined;
+  for (const f of filters ?? [])
+    if (!MESH_FILTERS.includes(f)) throw new InputError(`--filters: unknown filter ${f} (${MESH_FILTERS.join(', ')})`);
+  return filters;
 }
 
 function readText(path: string, what: string): string {
@@ -182,9 +196,7 @@ async function cmdTranslate(argv: string[]): Promise<number> {
     if (i <= 0) throw new InputError(`--endpoint: ${JSON.stringify(e)} is not CLUSTER=HOST:PORT`);
     endpoints[e.slice(0, i)] = hostPort(e.slice(i + 1), '--endpoint');
   }
-  const filters = v.filters?.split(',').map((f) => f.trim()) as MeshFilterName[] | undefined;
-  for (const f of filters ?? [])
-    if (!MESH_FILTERS.includes(f)) throw new InputError(`--filters: unknown filter ${f} (${MESH_FILTERS.join(', ')})`);
+  const filters = meshFilters(v.filters);
   const files = positionals.map((name) => ({ name, text: readText(name, 'Istio resource') }));
   const result = translate(files, {
     workload: { name: v.workload, namespace: v.namespace, app: v.app, version: v.version, serviceAccount: v['service-account'] },
@@ -400,6 +412,53 @@ async function cmdDashboard(argv: string[]): Promise<number> {
   );
 }
 
+async function cmdImage(argv: string[]): Promise<number> {
+  const { values: v, positionals } = args(
+    argv,
+    {
+      out: { type: 'string', short: 'o' },
+      tag: { type: 'string' },
+      push: { type: 'string' },
+      insecure: { type: 'boolean' },
+      variant: { type: 'string' },
+      name: { type: 'string' },
+    },
+    true,
+  );
+  if (v.help) return help('image');
+  if (positionals.length !== 1) throw new InputError('image: one FILTER.wasm expected (asmesh image --help)');
+  return imageCommand(positionals[0], v, (s) => process.stdout.write(s));
+}
+
+async function cmdWasmPlugin(argv: string[]): Promise<number> {
+  const { values: v, positionals } = args(
+    argv,
+    {
+      image: { type: 'string', multiple: true },
+      namespace: { type: 'string' },
+      app: { type: 'string' },
+      version: { type: 'string' },
+      workload: { type: 'string' },
+      'service-account': { type: 'string' },
+      filters: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+    },
+    true,
+  );
+  if (v.help) return help('wasmplugin');
+  if (positionals.length === 0) throw new InputError('wasmplugin: no input files (asmesh wasmplugin --help)');
+  const files = positionals.map((name) => ({ name, text: readText(name, 'Istio resource') }));
+  const r = wasmPlugins(files, {
+    images: v.image ?? [],
+    workload: { name: v.workload, namespace: v.namespace, app: v.app, version: v.version, serviceAccount: v['service-account'] },
+    filters: meshFilters(v.filters),
+  });
+  for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (v.out) writeFileSync(v.out, r.yaml);
+  else process.stdout.write(r.yaml);
+  return EXIT_OK;
+}
+
 async function cmdDemo(argv: string[]): Promise<number> {
   const { values: v } = args(argv, { once: { type: 'boolean' }, render: { type: 'string' } });
   if (v.help) return help('demo');
@@ -442,6 +501,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   demo: cmdDemo,
   slo: cmdSlo,
   dashboard: cmdDashboard,
+  image: cmdImage,
+  wasmplugin: cmdWasmPlugin,
 };
 
 export async function main(argv: string[]): Promise<number> {

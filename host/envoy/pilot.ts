@@ -42,6 +42,8 @@ export interface PilotConfig {
   clusters: Obj[];
   /** EDS ClusterLoadAssignments of the EDS clusters. */
   endpoints: Obj[];
+  /** ECDS TypedExtensionConfigs the listeners name in `config_discovery` (WasmPlugins), as istiod serves them. */
+  extensions: Obj[];
   /** Istio validation warnings (not errors), `<file>: document <n> (<Kind> <ns/name>): <warning>`. */
   warnings: string[];
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -153,7 +154,7 @@ func parseFlags(args []string) (options, error) {
 }
 
 const usage = `istio-pilot [flags] FILE.yaml ...   ('-' reads stdin)
-Prints {"listeners","routes","clusters","endpoints","warnings"}: the Envoy v3 resources (proto JSON,
+Prints {"listeners","routes","clusters","endpoints","extensions","warnings"}: the Envoy v3 resources (proto JSON,
 field names as in the .proto) that Istio's pilot generates for one proxy from the given Istio and
 Kubernetes documents. Exit 2 with one line on stderr for bad flags, YAML or an Istio validation failure.
   --namespace NS         proxy namespace (default)
@@ -369,12 +370,13 @@ func run(o options) ([]byte, error) {
 	endpoints := s.Endpoints(proxy)
 
 	out := struct {
-		Listeners []json.RawMessage `json:"listeners"`
-		Routes    []json.RawMessage `json:"routes"`
-		Clusters  []json.RawMessage `json:"clusters"`
-		Endpoints []json.RawMessage `json:"endpoints"`
-		Warnings  []string          `json:"warnings"`
-	}{Listeners: []json.RawMessage{}, Routes: []json.RawMessage{}, Clusters: []json.RawMessage{}, Endpoints: []json.RawMessage{}, Warnings: in.warnings}
+		Listeners  []json.RawMessage `json:"listeners"`
+		Routes     []json.RawMessage `json:"routes"`
+		Clusters   []json.RawMessage `json:"clusters"`
+		Endpoints  []json.RawMessage `json:"endpoints"`
+		Extensions []json.RawMessage `json:"extensions"`
+		Warnings   []string          `json:"warnings"`
+	}{Listeners: []json.RawMessage{}, Routes: []json.RawMessage{}, Clusters: []json.RawMessage{}, Endpoints: []json.RawMessage{}, Extensions: []json.RawMessage{}, Warnings: in.warnings}
 	if out.Warnings == nil {
 		out.Warnings = []string{}
 	}
@@ -393,6 +395,22 @@ func run(o options) ([]byte, error) {
 			return nil, err
 		}
 	}
+	// ECDS: the extension configs the listeners name in config_discovery (WasmPlugins), as istiod serves them.
+	var ecdsNames []string
+	for _, l := range out.Listeners {
+		var v any
+		if err := json.Unmarshal(l, &v); err != nil {
+			return nil, err
+		}
+		ecdsNames = append(ecdsNames, configDiscoveryNames(v)...)
+	}
+	sort.Strings(ecdsNames)
+	ecdsNames = slices.Compact(ecdsNames)
+	for _, e := range s.ConfigGen.BuildExtensionConfiguration(proxy, s.PushContext(), ecdsNames, nil) {
+		if out.Extensions, err = appendJSON(out.Extensions, e); err != nil {
+			return nil, err
+		}
+	}
 	sort.SliceStable(endpoints, func(i, j int) bool { return endpoints[i].ClusterName < endpoints[j].ClusterName })
 	for _, e := range endpoints {
 		if out.Endpoints, err = appendJSON(out.Endpoints, e); err != nil {
@@ -400,6 +418,27 @@ func run(o options) ([]byte, error) {
 		}
 	}
 	return json.Marshal(out)
+}
+
+// configDiscoveryNames: the names of every {"name": ..., "config_discovery": ...} filter in a listener's JSON.
+func configDiscoveryNames(v any) []string {
+	var names []string
+	switch t := v.(type) {
+	case map[string]any:
+		if _, ok := t["config_discovery"]; ok {
+			if n, ok := t["name"].(string); ok {
+				names = append(names, n)
+			}
+		}
+		for _, c := range t {
+			names = append(names, configDiscoveryNames(c)...)
+		}
+	case []any:
+		for _, c := range t {
+			names = append(names, configDiscoveryNames(c)...)
+		}
+	}
+	return names
 }
 
 var marshal = protojson.MarshalOptions{UseProtoNames: true, Resolver: protoregistry.GlobalTypes}
