@@ -86,6 +86,10 @@ function useSds(common: Obj, source: (name: string) => Obj): void {
   }
 }
 
+/** Filters whose default configuration is neutral (authz with no policy allows, as Istio; telemetry reports).
+ * Steering has none (it rejects a configuration without hosts): the first VirtualService changes the listener. */
+const NEUTRAL: readonly string[] = ['authz', 'telemetry'];
+
 /** The stable chain: every manifest filter of this side, the translated entry when there is one, else its default. */
 function stableFilters(hcm: Obj, side: ListenerSide): void {
   const filters: Obj[] = hcm.http_filters ?? [];
@@ -94,7 +98,7 @@ function stableFilters(hcm: Obj, side: ListenerSide): void {
   if (template === undefined) return;
   const wasmDir = dirname(template.typed_config.config.vm_config.code.local.filename);
   const mounted = chainOrder(
-    MESH_FILTERS.filter((f) => filterManifest(f)!.sides[side] !== undefined).map((name) => ({
+    MESH_FILTERS.filter((f) => filterManifest(f)!.sides[side] !== undefined && (present.has(f) || NEUTRAL.includes(f))).map((name) => ({
       name,
       entry:
         present.get(name) ??

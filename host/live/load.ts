@@ -25,6 +25,30 @@ export interface LoadOptions {
   concurrency?: number;
   /** HTTPS with this client certificate, trusting `ca` (the SPIFFE server name is not a host name: chain checked, name not). */
   tls?: { cert: string; key: string; ca: string };
+  /** Default true; false: a new connection (and TLS handshake) per request. */
+  keepAlive?: boolean;
+}
+
+/** One request (on `agent`'s connections, or a new one); never throws: errors are in the sample. */
+export function probe(opts: LoadOptions, path: string, agent: HttpAgent | false = false): Promise<Sample> {
+  const start = Date.now();
+  const u = new URL(opts.url);
+  const done = (s: Partial<Sample>): Sample => ({ start, end: Date.now(), path, status: 0, servedBy: '', serial: '', error: '', ...s });
+  return new Promise((resolve) => {
+    const tls = opts.tls ? { ...opts.tls, checkServerIdentity: () => undefined } : {};
+    const req = (opts.tls ? httpsRequest : httpRequest)(
+      { host: u.hostname, port: u.port, path, agent, headers: { host: opts.host }, timeout: 10_000, ...tls },
+      (res: IncomingMessage) => {
+        const serial = opts.tls ? ((res.socket as TLSSocket).getPeerCertificate?.().serialNumber ?? '') : '';
+        res.resume();
+        res.on('end', () => resolve(done({ status: res.statusCode ?? 0, servedBy: String(res.headers['x-served-by'] ?? ''), serial })));
+        res.on('error', (e) => resolve(done({ error: e.message })));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => resolve(done({ error: (e as NodeJS.ErrnoException).code ?? e.message })));
+    req.end();
+  });
 }
 
 export class Load {
@@ -42,27 +66,8 @@ export class Load {
 
   private async loop(i: number): Promise<void> {
     const paths = this.opts.paths ?? ['/'];
-    for (let n = i; this.running; n++) this.samples.push(await this.once(paths[n % paths.length]!));
-  }
-
-  private once(path: string): Promise<Sample> {
-    const start = Date.now();
-    const u = new URL(this.opts.url);
-    const done = (s: Partial<Sample>): Sample => ({ start, end: Date.now(), path, status: 0, servedBy: '', serial: '', error: '', ...s });
-    return new Promise((resolve) => {
-      const req = (this.opts.tls ? httpsRequest : httpRequest)(
-        { host: u.hostname, port: u.port, path, agent: this.agent, headers: { host: this.opts.host }, timeout: 10_000 },
-        (res: IncomingMessage) => {
-          const serial = this.opts.tls ? ((res.socket as TLSSocket).getPeerCertificate?.().serialNumber ?? '') : '';
-          res.resume();
-          res.on('end', () => resolve(done({ status: res.statusCode ?? 0, servedBy: String(res.headers['x-served-by'] ?? ''), serial })));
-          res.on('error', (e) => resolve(done({ error: e.message })));
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', (e) => resolve(done({ error: (e as NodeJS.ErrnoException).code ?? e.message })));
-      req.end();
-    });
+    const agent = this.opts.keepAlive === false ? false : this.agent;
+    for (let n = i; this.running; n++) this.samples.push(await probe(this.opts, paths[n % paths.length]!, agent));
   }
 
   /** Samples that started at or after `from` (and before `to`). */
