@@ -18,6 +18,7 @@ import { translate, type TranslateOptions } from './translate.ts';
 import { envoyYaml } from '../envoy/config.ts';
 import { MESH_FILTERS, filterFolders, unknownFilter, type MeshFilterName } from '../../filters/manifest.ts';
 import type { JsonObject } from './istio.ts';
+import { CA_USAGE, caCommand } from './ca.ts';
 import { SLO_USAGE, sloCommand } from '../slo/command.ts';
 import { DASHBOARD_USAGE, dashboardCommand } from '../dashboard/command.ts';
 import { IMAGE_USAGE, imageCommand } from './image.ts';
@@ -32,7 +33,8 @@ Commands:
   build       compile the filters (or a filter project) to .wasm
   translate   Istio YAML -> filter configurations + an Envoy bootstrap
   run         push one request through a filter in the Node host harness
-  envoy       start real Envoy with a bootstrap and the filters
+  envoy       start real Envoy with a bootstrap and the filters (or live from Istio YAML: --istio DIR --watch)
+  ca          the mesh CA: init, issue SPIFFE workload certificates, rotate, retire
   demo        the mesh demo: service_a -> sidecars (mTLS) -> service_b v1/v2
   slo         an SLO file -> Prometheus recording and burn-rate alerting rules
   dashboard   the mesh dashboard (topology, services, SLOs) from Prometheus or the sidecars
@@ -92,6 +94,7 @@ The request file: {"headers": {":method": "GET", ":path": "/", ...}, "body": "..
   --expect-status N      exit 3 unless the client receives status N
   -h, --help             this help`,
   envoy: `Usage: asmesh envoy --config envoy.yaml [--wasm-dir DIR] [--cert-dir DIR] [--validate]
+       asmesh envoy --istio DIR --watch [translate's sidecar flags] [--ca DIR] [--xds-dir DIR]
 
 Starts real Envoy (ENVOY_BIN, envoy on PATH, or 'npm run envoy:install') with the bootstrap,
 replacing /etc/asmesh/wasm and /etc/asmesh/certs by local directories, waits until it is ready,
@@ -100,7 +103,20 @@ prints its admin URL and listeners, and runs until Ctrl-C.
   --wasm-dir DIR         local directory with <filter>.wasm (default: asmesh's build/)
   --cert-dir DIR         local directory with cert.pem, key.pem, ca.pem
   --validate             only run 'envoy --mode validate' and exit (0 valid, 2 invalid)
+Live (--istio DIR --watch): one sidecar whose listeners, clusters, routes, filter configurations
+(ECDS) and certificates (SDS) are files Envoy watches; every change under DIR is translated again
+and applied without a restart. A change that does not translate, or that a filter or Envoy
+rejects, is printed (file, field) and the last good configuration keeps serving.
+  --istio DIR            the Istio YAML directory (watched)
+  --watch                keep following DIR
+  --workload --namespace --app --version --service-account --app-address --endpoint
+  --admin-port --outbound-port --inbound-port --filters      as for asmesh translate
+  --ca DIR               mesh CA (asmesh ca init): issue this workload's certificate, renew it at
+                         half-life, follow DIR/bundle.pem (trust bundle rotation)
+  --cert-hours H         certificate lifetime (default 1)
+  --xds-dir DIR          where the xDS files go (default .tmp/xds/<pid>)
   -h, --help             this help`,
+  ca: CA_USAGE,
   demo: `Usage: asmesh demo [--once] [--render DIR]
 
 Starts service_a, its sidecar, service_b v1 and v2 behind their own sidecars (mTLS with a test
@@ -148,6 +164,11 @@ function meshFilters(value: string | undefined): MeshFilterName[] | undefined {
   return filters;
 }
 
+function hours(v: string): number {
+  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0) throw new InputError(`--cert-hours: ${JSON.stringify(v)} is not a positive number`);
+  return Number(v);
+}
+
 function readText(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
@@ -165,31 +186,24 @@ function readJson(path: string, what: string): unknown {
   }
 }
 
-async function cmdTranslate(argv: string[]): Promise<number> {
-  const { values: v, positionals } = args(
-    argv,
-    {
-      out: { type: 'string', short: 'o' },
-      json: { type: 'boolean' },
-      workload: { type: 'string' },
-      namespace: { type: 'string' },
-      app: { type: 'string' },
-      version: { type: 'string' },
-      'service-account': { type: 'string' },
-      'wasm-dir': { type: 'string' },
-      'cert-dir': { type: 'string' },
-      'app-address': { type: 'string' },
-      endpoint: { type: 'string', multiple: true },
-      'admin-port': { type: 'string' },
-      'outbound-port': { type: 'string' },
-      'inbound-port': { type: 'string' },
-      validate: { type: 'boolean' },
-      filters: { type: 'string' },
-    },
-    true,
-  );
-  if (v.help) return help('translate');
-  if (positionals.length === 0) throw new InputError('translate: no input files (asmesh translate --help)');
+/** The sidecar flags `translate` and `envoy --istio` share. */
+const TRANSLATE_FLAGS = {
+  workload: { type: 'string' },
+  namespace: { type: 'string' },
+  app: { type: 'string' },
+  version: { type: 'string' },
+  'service-account': { type: 'string' },
+  'app-address': { type: 'string' },
+  endpoint: { type: 'string', multiple: true },
+  'admin-port': { type: 'string' },
+  'outbound-port': { type: 'string' },
+  'inbound-port': { type: 'string' },
+  filters: { type: 'string' },
+} as const;
+
+type FlagValues = { [K in keyof typeof TRANSLATE_FLAGS]?: (typeof TRANSLATE_FLAGS)[K] extends { multiple: true } ? string[] : string };
+
+function translateOptions(v: FlagValues): TranslateOptions {
   const endpoints: NonNullable<TranslateOptions['endpoints']> = {};
   for (const e of v.endpoint ?? []) {
     const i = e.lastIndexOf('=');
@@ -197,18 +211,34 @@ async function cmdTranslate(argv: string[]): Promise<number> {
     endpoints[e.slice(0, i)] = hostPort(e.slice(i + 1), '--endpoint');
   }
   const filters = meshFilters(v.filters);
-  const files = positionals.map((name) => ({ name, text: readText(name, 'Istio resource') }));
-  const result = translate(files, {
+  return {
     workload: { name: v.workload, namespace: v.namespace, app: v.app, version: v.version, serviceAccount: v['service-account'] },
-    wasmDir: v['wasm-dir'],
-    certDir: v['cert-dir'],
     app: v['app-address'] ? hostPort(v['app-address'], '--app-address') : undefined,
     endpoints,
     adminPort: int(v['admin-port'], '--admin-port'),
     outboundPort: int(v['outbound-port'], '--outbound-port'),
     inboundPort: int(v['inbound-port'], '--inbound-port'),
     filters,
-  });
+  };
+}
+
+async function cmdTranslate(argv: string[]): Promise<number> {
+  const { values: v, positionals } = args(
+    argv,
+    {
+      out: { type: 'string', short: 'o' },
+      json: { type: 'boolean' },
+      ...TRANSLATE_FLAGS,
+      'wasm-dir': { type: 'string' },
+      'cert-dir': { type: 'string' },
+      validate: { type: 'boolean' },
+    },
+    true,
+  );
+  if (v.help) return help('translate');
+  if (positionals.length === 0) throw new InputError('translate: no input files (asmesh translate --help)');
+  const files = positionals.map((name) => ({ name, text: readText(name, 'Istio resource') }));
+  const result = translate(files, { ...translateOptions(v), wasmDir: v['wasm-dir'], certDir: v['cert-dir'] });
   for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
   const bootstrapYaml = `# Generated by asmesh translate from ${positionals.map((p) => basename(p)).join(', ')}\n${envoyYaml(result.envoy)}`;
   if (v.out) {
@@ -343,8 +373,31 @@ async function cmdEnvoy(argv: string[]): Promise<number> {
     'wasm-dir': { type: 'string' },
     'cert-dir': { type: 'string' },
     validate: { type: 'boolean' },
+    istio: { type: 'string' },
+    watch: { type: 'boolean' },
+    'xds-dir': { type: 'string' },
+    ca: { type: 'string' },
+    'cert-hours': { type: 'string' },
+    ...TRANSLATE_FLAGS,
   });
   if (v.help) return help('envoy');
+  if (v.istio !== undefined || v.watch) {
+    if (!v.istio || !v.watch) throw new InputError('envoy: --istio DIR and --watch go together (asmesh envoy --help)');
+    if (v.config) throw new InputError('envoy: --config or --istio DIR --watch, not both');
+    requireEnvoy(true);
+    const { watchCommand } = await import('../live/command.ts');
+    return watchCommand(
+      {
+        istioDir: v.istio,
+        xdsDir: v['xds-dir'] ?? join(repoRoot, '.tmp', 'xds', String(process.pid)),
+        wasmDir: v['wasm-dir'] ?? join(repoRoot, 'build'),
+        caDir: v.ca,
+        certLifetimeSeconds: v['cert-hours'] === undefined ? undefined : hours(v['cert-hours']) * 3600,
+        translate: translateOptions(v),
+      },
+      (s) => process.stdout.write(s),
+    );
+  }
   if (!v.config) throw new InputError('envoy: --config envoy.yaml is required (asmesh envoy --help)');
   let bootstrap: JsonObject;
   try {
@@ -391,6 +444,37 @@ async function cmdEnvoy(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
     running.child.once('exit', (c) => res(c === 0 ? EXIT_OK : EXIT_INTERNAL));
   });
+}
+
+async function cmdCa(argv: string[]): Promise<number> {
+  const { values: v, positionals } = args(
+    argv,
+    {
+      dir: { type: 'string' },
+      days: { type: 'string' },
+      namespace: { type: 'string' },
+      'service-account': { type: 'string' },
+      'trust-domain': { type: 'string' },
+      hours: { type: 'string' },
+      out: { type: 'string' },
+    },
+    true,
+  );
+  if (v.help) return help('ca');
+  if (positionals.length !== 1) throw new InputError('ca: one action expected: init, issue, rotate or retire (asmesh ca --help)');
+  return caCommand(
+    positionals[0],
+    {
+      dir: v.dir,
+      days: int(v.days, '--days'),
+      namespace: v.namespace,
+      serviceAccount: v['service-account'],
+      trustDomain: v['trust-domain'],
+      hours: v.hours === undefined ? undefined : hours(v.hours),
+      out: v.out,
+    },
+    (s) => process.stdout.write(s),
+  );
 }
 
 async function cmdSlo(argv: string[]): Promise<number> {
@@ -498,6 +582,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   run: cmdRun,
   build: cmdBuild,
   envoy: cmdEnvoy,
+  ca: cmdCa,
   demo: cmdDemo,
   slo: cmdSlo,
   dashboard: cmdDashboard,
