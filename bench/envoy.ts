@@ -8,7 +8,8 @@
 // The machine is shared: absolute figures move with other load; the ratios, measured interleaved in
 // one run, are what counts.
 // Env: BENCH_ROUNDS (default 5), BENCH_SECONDS (per run, default 3), BENCH_CONNECTIONS (default 10),
-// BENCH_ONLY (comma-separated substrings of row names; `none` is always kept).
+// BENCH_ONLY (comma-separated substrings of row names; `none` is always kept); BENCH_BASELINE=<dir of .wasm files>
+// adds each asmesh row again with those modules (`<row> @base`): a change's before/after in one run.
 // Run: npm run bench:envoy   (needs npm run build, Envoy (npm run envoy:install), wrk, cargo with wasm32-wasip1, Go for the pilot)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -123,7 +124,13 @@ const ROWS: Row[] = [
   },
   { name: 'native chain', filters: [], edit: all(nativeSteeringRoutes, withFilters(jwtRbac)), tokens: 'one', bodies: routed },
 ];
-const rows = ROWS.filter((r) => r.name === 'none' || only.length === 0 || only.some((s) => r.name.includes(s)));
+const baseline = process.env.BENCH_BASELINE;
+const rows: (Row & { wasmDir?: string })[] = ROWS.filter(
+  (r) => r.name === 'none' || only.length === 0 || only.some((s) => r.name.includes(s)),
+);
+if (baseline !== undefined) {
+  for (const r of rows.filter((x) => x.filters.length > 0)) rows.push({ ...r, name: `${r.name} @base`, wasmDir: baseline });
+}
 
 function cpuTicks(pid: number): number {
   // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
@@ -153,6 +160,7 @@ try {
     const opts: EnvoyOptions = {
       filters: row.filters,
       edit: row.edit,
+      wasmDir: row.wasmDir,
       node: NODE,
       // Telemetry's access log is an info line of the wasm component; Envoy writes its log to /dev/null.
       logArgs: ['-l', 'warn', '--component-log-level', 'wasm:info', '--log-path', '/dev/null'],
@@ -185,6 +193,11 @@ try {
       const before = cpuTicks(r.envoy.pid);
       const w = await wrkRun(r.envoy.listenerUrl, seconds, connections, WRK_CPU, r.request);
       const ticks = cpuTicks(r.envoy.pid) - before;
+      // A run starved by other load on the machine is dropped (and counted).
+      if (w.requests < 100) {
+        r.errors++;
+        continue;
+      }
       r.us.push(((ticks / clockTicks) * 1e6) / w.requests);
       r.rps.push(w.rps);
       r.errors += w.errors;
@@ -220,6 +233,10 @@ console.log(
 for (const r of running) {
   const m = median(r.us);
   const peer = r.row.peer === undefined ? undefined : byName.get(r.row.peer);
+  if (r.us.length === 0) {
+    console.log(`${r.row.name.padEnd(26)} no run completed`);
+    continue;
+  }
   const ratio = peer === undefined ? '' : (m / peer).toFixed(2);
   console.log(
     `${r.row.name.padEnd(26)} ${m.toFixed(1).padStart(7)} ${`${Math.min(...r.us).toFixed(1)}-${Math.max(...r.us).toFixed(1)}`.padStart(13)} ${(m - none).toFixed(1).padStart(6)} ${(m / none).toFixed(2).padStart(6)} ${ratio.padStart(6)}  ${(r.row.peer ?? '').padEnd(24)} ${Math.round(median(r.rps)).toString().padStart(7)} ${r.rss.toFixed(0).padStart(6)} ${r.errors}`,
