@@ -7,7 +7,7 @@ import { configString, type MountedFilter } from './config.ts';
 
 type Obj = Record<string, any>;
 
-export const NETWORK_WASM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm';
+const NETWORK_WASM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm';
 const TCP_PROXY_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 
 /** Istio's protocol of a Service port (istio.io/istio pkg/config/protocol Instance). */
@@ -74,15 +74,16 @@ export function portProtocol(p: ServicePortSpec): PortProtocol {
   return parsed;
 }
 
-/** How a sidecar listener serves the port: an HTTP connection manager, a TCP proxy, or nothing (UDP). */
-export type ListenerKind = 'http' | 'tcp' | 'none';
-
 /**
- * The listener a port gets: HTTP for Istio's IsHTTP protocols; TCP for IsTCP ones (TCP, HTTPS, TLS,
- * Mongo, Redis, MySQL: the bytes pass through); none for UDP (Istio's proxy does not carry it).
- * UnsupportedProtocol is HTTP: Istio sniffs such ports, asmesh serves them as HTTP (docs/DESIGN.md).
+ * How Istio's sidecar serves the port: an HTTP connection manager (IsHTTP protocols), a TCP proxy (IsTCP:
+ * TCP, HTTPS, TLS, Mongo, Redis, MySQL: the bytes pass through), protocol sniffing between the two
+ * (UnsupportedProtocol). UDP: no outbound listener; inbound, pilot still passes TCP to that port through
+ * (tcp_proxy). Checked against pilot's chains (test/envoy/tcp.test.ts).
+ * asmesh cannot sniff (no http_inspector chains in translate): it serves `sniff` ports as HTTP (docs/DESIGN.md).
  */
-export function listenerKind(protocol: PortProtocol): ListenerKind {
+export type ListenerKind = 'http' | 'tcp' | 'sniff' | 'none';
+
+export function listenerKind(protocol: PortProtocol, side: 'inbound' | 'outbound' = 'inbound'): ListenerKind {
   switch (protocol) {
     case 'TCP':
     case 'HTTPS':
@@ -92,7 +93,9 @@ export function listenerKind(protocol: PortProtocol): ListenerKind {
     case 'MySQL':
       return 'tcp';
     case 'UDP':
-      return 'none';
+      return side === 'inbound' ? 'tcp' : 'none';
+    case 'UnsupportedProtocol':
+      return 'sniff';
     default:
       return 'http';
   }
