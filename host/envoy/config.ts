@@ -52,7 +52,7 @@ export function loadBootstrap(config: string | Record<string, unknown> = SIDECAR
 }
 
 const WASM_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm';
-const NETWORK_WASM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm';
+export const NETWORK_WASM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm';
 
 /** The HttpConnectionManager configs of every listener. */
 export function connectionManagers(bootstrap: Obj): Obj[] {

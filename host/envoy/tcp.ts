@@ -3,11 +3,10 @@
 // cluster. For translate (a Service port whose protocol is not HTTP gets such a listener), the test
 // rig and the tests.
 import { chainOrder, filterManifest } from '../../filters/manifest.ts';
-import { configString, type MountedFilter } from './config.ts';
+import { NETWORK_WASM_TYPE, configString, type MountedFilter } from './config.ts';
 
 type Obj = Record<string, any>;
 
-const NETWORK_WASM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm';
 const TCP_PROXY_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 
 /** Istio's protocol of a Service port (istio.io/istio pkg/config/protocol Instance). */
