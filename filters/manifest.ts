@@ -11,8 +11,14 @@ import { ISTIO_LABELS } from '../assembly/lib/contracts.ts';
 export type ListenerSide = 'outbound' | 'inbound';
 
 export interface FilterManifest {
-  /** filters/<name>/, build/<name>.wasm; in Envoy the http filter `asmesh.<name>` with root_id = vm_id = name. */
+  /** filters/<name>/, build/<name>.wasm; in Envoy the filter `asmesh.<name>` with root_id = vm_id = name. */
   readonly name: string;
+  /**
+   * Where Envoy mounts it: `http` (default), an http filter of the HTTP connection manager
+   * (envoy.filters.http.wasm); `network`, a network filter of TCP listeners, before tcp_proxy
+   * (envoy.filters.network.wasm; host/envoy/tcp.ts renders those chains).
+   */
+  readonly layer?: 'http' | 'network';
   /**
    * The listeners `asmesh translate` mounts it on (Istio: VirtualServices apply on the caller's side,
    * authorization on the callee's), each with the configuration fields that side sets. None: never mounted by translate.
@@ -71,15 +77,32 @@ export const FILTERS = [
     wasmPluginPhase: 'STATS',
     statsTags: ISTIO_LABELS,
   },
+  {
+    name: 'tcp_telemetry',
+    layer: 'network',
+    sides: { outbound: { reporter: 'source' }, inbound: { reporter: 'destination' } },
+    istioKinds: ['Telemetry'],
+    always: true,
+    defaultConfig: { reporter: 'destination' },
+    wasmPluginPhase: 'STATS',
+    // Istio's TCP metrics have the standard labels but response_code and grpc_response_status.
+    statsTags: ISTIO_LABELS.filter((l) => l !== 'response_code' && l !== 'grpc_response_status'),
+  },
 ] as const satisfies readonly FilterManifest[];
 
 export type FilterName = (typeof FILTERS)[number]['name'];
 export const FILTER_NAMES: readonly FilterName[] = FILTERS.map((f) => f.name);
-/** The filters `asmesh translate` mounts on a sidecar (those with a listener side), in chain order. */
-export const MESH_FILTERS = FILTERS.filter((f) => Object.keys(f.sides).length > 0).map((f) => f.name) as (
+function layerOf(f: FilterManifest): 'http' | 'network' {
+  return f.layer ?? 'http';
+}
+/** The http filters `asmesh translate` mounts on a sidecar's HTTP listeners (those with a listener side), in chain order. */
+export const MESH_FILTERS = FILTERS.filter((f) => Object.keys(f.sides).length > 0 && layerOf(f) === 'http').map((f) => f.name) as (
   'steering' | 'authz' | 'telemetry'
 )[];
 export type MeshFilterName = (typeof MESH_FILTERS)[number];
+/** The network filters mounted on a sidecar's TCP listeners, before tcp_proxy, in chain order. */
+export const NETWORK_FILTERS = FILTERS.filter((f) => layerOf(f) === 'network').map((f) => f.name) as 'tcp_telemetry'[];
+export type NetworkFilterName = (typeof NETWORK_FILTERS)[number];
 
 export function filterManifest(name: string): FilterManifest | undefined {
   return (FILTERS as readonly FilterManifest[]).find((f) => f.name === name);

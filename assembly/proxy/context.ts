@@ -1,5 +1,14 @@
-// Root and HTTP contexts that filters extend, and the registry that maps context ids to them.
-import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, GrpcStatus, StreamType, WasmResult } from './enums';
+// Root, HTTP and network (TCP) contexts that filters extend, and the registry that maps context ids to them.
+import {
+  FilterDataStatus,
+  FilterHeadersStatus,
+  FilterStatus,
+  FilterTrailersStatus,
+  GrpcStatus,
+  PeerType,
+  StreamType,
+  WasmResult,
+} from './enums';
 import { Pair } from './pairs';
 import { sendLocalResponse, continueStream, closeStream } from './stream';
 import { setTickPeriod } from './timers';
@@ -33,6 +42,11 @@ export class RootContext {
 
   /** A new HTTP stream; return null to let it pass without a filter context. */
   createHttpContext(contextId: u32): HttpContext | null {
+    return null;
+  }
+
+  /** A new TCP connection (a network filter's plugin: `envoy.filters.network.wasm`); null lets it pass. */
+  createNetworkContext(contextId: u32): NetworkContext | null {
     return null;
   }
 
@@ -96,12 +110,59 @@ export class HttpContext {
   }
 }
 
+/**
+ * One per TCP connection through a network filter. Data callbacks see the bytes that arrived now
+ * (downstreamData / upstreamData of network.ts); a size-0 callback with endOfStream is that peer's end.
+ */
+export class NetworkContext {
+  constructor(
+    public readonly contextId: u32,
+    public readonly root: RootContext,
+  ) {}
+
+  onNewConnection(): FilterStatus {
+    return FilterStatus.Continue;
+  }
+  /** Bytes from the client. */
+  onDownstreamData(dataSize: u32, endOfStream: bool): FilterStatus {
+    return FilterStatus.Continue;
+  }
+  /** Bytes from the upstream, on their way to the client. */
+  onUpstreamData(dataSize: u32, endOfStream: bool): FilterStatus {
+    return FilterStatus.Continue;
+  }
+  onDownstreamConnectionClose(peer: PeerType): void {}
+  onUpstreamConnectionClose(peer: PeerType): void {}
+  /** The connection is complete: access logging happens here. */
+  onLog(): void {}
+  onDone(): bool {
+    return true;
+  }
+  onDelete(): void {}
+
+  /** Resumes a connection paused by StopIteration (call with this context effective). */
+  resumeDownstream(): WasmResult {
+    return continueStream(StreamType.Downstream);
+  }
+  resumeUpstream(): WasmResult {
+    return continueStream(StreamType.Upstream);
+  }
+  /** Closes the client connection. */
+  closeDownstream(): WasmResult {
+    return closeStream(StreamType.Downstream);
+  }
+  closeUpstream(): WasmResult {
+    return closeStream(StreamType.Upstream);
+  }
+}
+
 /** Builds the root context of a plugin; registered by the filter's index.ts. */
 export type RootFactory = (contextId: u32) => RootContext;
 
 const factories = new Map<string, RootFactory>();
 const roots = new Map<u32, RootContext>();
 const https = new Map<u32, HttpContext>();
+const networks = new Map<u32, NetworkContext>();
 
 /** Registers the root context for `rootId` (Envoy's root_id). "" matches any root id. */
 export function registerRootContext(factory: RootFactory, rootId: string = ''): void {
@@ -124,8 +185,15 @@ export function createContext(contextId: u32, parentContextId: u32): void {
     return;
   }
   if (!roots.has(parentContextId)) return;
-  const http = roots.get(parentContextId).createHttpContext(contextId);
-  if (http !== null) https.set(contextId, http);
+  // proxy_on_context_create does not say which kind of stream it is: a plugin's root makes one kind.
+  const root = roots.get(parentContextId);
+  const http = root.createHttpContext(contextId);
+  if (http !== null) {
+    https.set(contextId, http);
+    return;
+  }
+  const network = root.createNetworkContext(contextId);
+  if (network !== null) networks.set(contextId, network);
 }
 
 export function rootContext(contextId: u32): RootContext | null {
@@ -134,6 +202,10 @@ export function rootContext(contextId: u32): RootContext | null {
 
 export function httpContext(contextId: u32): HttpContext | null {
   return https.has(contextId) ? https.get(contextId) : null;
+}
+
+export function networkContext(contextId: u32): NetworkContext | null {
+  return networks.has(contextId) ? networks.get(contextId) : null;
 }
 
 /** Any root context (the plugin's), for callbacks that arrive without one. */
@@ -145,6 +217,9 @@ export function deleteContext(contextId: u32): void {
   if (https.has(contextId)) {
     https.get(contextId).onDelete();
     https.delete(contextId);
+  } else if (networks.has(contextId)) {
+    networks.get(contextId).onDelete();
+    networks.delete(contextId);
   } else if (roots.has(contextId)) {
     roots.get(contextId).onDelete();
     roots.delete(contextId);
@@ -154,4 +229,9 @@ export function deleteContext(contextId: u32): void {
 /** Live HTTP contexts, for leak checks in tests. */
 export function liveHttpContextCount(): i32 {
   return https.size;
+}
+
+/** Live network contexts, for leak checks in tests. */
+export function liveNetworkContextCount(): i32 {
+  return networks.size;
 }

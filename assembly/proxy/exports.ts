@@ -1,8 +1,8 @@
 // Module exports of proxy-wasm ABI v0.2.1. A filter's index.ts re-exports this file:
 //   export * from '../../assembly/proxy/exports';
 // The host calls these; they dispatch to the registered contexts.
-import { createContext, deleteContext, rootContext, httpContext } from './context';
-import { FilterDataStatus, FilterHeadersStatus, FilterStatus, FilterTrailersStatus, FilterMetadataStatus } from './enums';
+import { createContext, deleteContext, rootContext, httpContext, networkContext } from './context';
+import { FilterDataStatus, FilterHeadersStatus, FilterStatus, FilterTrailersStatus, FilterMetadataStatus, PeerType } from './enums';
 import { allocateForHost } from './memory';
 import { HttpCallResponse, takeHttpCallHandler } from './http_call';
 import { takeDueTimers, tickPeriod } from './timers';
@@ -43,7 +43,7 @@ export function proxy_on_tick(rootContextId: u32): void {
     const handler = due[i];
     if (handler.contextId != 0) {
       // The stream may have ended while the timer waited.
-      if (httpContext(handler.contextId) === null) continue;
+      if (httpContext(handler.contextId) === null && networkContext(handler.contextId) === null) continue;
       setEffectiveContext(handler.contextId);
     }
     handler.onTimer();
@@ -65,13 +65,20 @@ export function proxy_on_queue_ready(rootContextId: u32, queueId: u32): void {
 export function proxy_on_done(contextId: u32): bool {
   const http = httpContext(contextId);
   if (http !== null) return http.onDone();
+  const network = networkContext(contextId);
+  if (network !== null) return network.onDone();
   const root = rootContext(contextId);
   return root === null ? true : root.onDone();
 }
 
 export function proxy_on_log(contextId: u32): void {
   const http = httpContext(contextId);
-  if (http !== null) http.onLog();
+  if (http !== null) {
+    http.onLog();
+    return;
+  }
+  const network = networkContext(contextId);
+  if (network !== null) network.onLog();
 }
 
 export function proxy_on_delete(contextId: u32): void {
@@ -120,24 +127,33 @@ export function proxy_on_http_call_response(contextId: u32, token: u32, headerCo
   const handler = takeHttpCallHandler(token);
   if (handler === null) return;
   if (handler.contextId != 0) {
-    if (httpContext(handler.contextId) === null) return;
+    if (httpContext(handler.contextId) === null && networkContext(handler.contextId) === null) return;
     setEffectiveContext(handler.contextId);
   }
   handler.onResponse(new HttpCallResponse(token, headerCount, bodySize, trailerCount));
 }
 
-// TCP (network filter) callbacks: asmesh filters are HTTP-only, so streams pass through.
+// TCP (network filter) callbacks; a connection without a network context passes through.
 export function proxy_on_new_connection(contextId: u32): FilterStatus {
-  return FilterStatus.Continue;
+  const network = networkContext(contextId);
+  return network === null ? FilterStatus.Continue : network.onNewConnection();
 }
 export function proxy_on_downstream_data(contextId: u32, dataSize: u32, endOfStream: u32): FilterStatus {
-  return FilterStatus.Continue;
+  const network = networkContext(contextId);
+  return network === null ? FilterStatus.Continue : network.onDownstreamData(dataSize, endOfStream != 0);
 }
 export function proxy_on_upstream_data(contextId: u32, dataSize: u32, endOfStream: u32): FilterStatus {
-  return FilterStatus.Continue;
+  const network = networkContext(contextId);
+  return network === null ? FilterStatus.Continue : network.onUpstreamData(dataSize, endOfStream != 0);
 }
-export function proxy_on_downstream_connection_close(contextId: u32, peerType: u32): void {}
-export function proxy_on_upstream_connection_close(contextId: u32, peerType: u32): void {}
+export function proxy_on_downstream_connection_close(contextId: u32, peerType: u32): void {
+  const network = networkContext(contextId);
+  if (network !== null) network.onDownstreamConnectionClose(<PeerType>peerType);
+}
+export function proxy_on_upstream_connection_close(contextId: u32, peerType: u32): void {
+  const network = networkContext(contextId);
+  if (network !== null) network.onUpstreamConnectionClose(<PeerType>peerType);
+}
 
 // gRPC callouts are not used by asmesh filters; responses to unknown tokens are ignored.
 export function proxy_on_grpc_receive_initial_metadata(contextId: u32, token: u32, headerCount: u32): void {}

@@ -1,7 +1,19 @@
 // asmesh's proxy-wasm SDK (ABI v0.2.1): the typed API filters use. Raw imports stay in hostcalls.ts.
 export * from './enums';
 export { Pair, PairsLookup, encodePairs, decodePairs, pairValues, pairStringValues } from './pairs';
-export { RootContext, HttpContext, RootFactory, registerRootContext, rootContext, httpContext, liveHttpContextCount } from './context';
+export {
+  RootContext,
+  HttpContext,
+  NetworkContext,
+  RootFactory,
+  registerRootContext,
+  rootContext,
+  httpContext,
+  networkContext,
+  liveHttpContextCount,
+  liveNetworkContextCount,
+} from './context';
+export { ConnectionData, downstreamData, upstreamData } from './network';
 export {
   log,
   logTrace,

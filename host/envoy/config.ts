@@ -52,6 +52,7 @@ export function loadBootstrap(config: string | Record<string, unknown> = SIDECAR
 }
 
 const WASM_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm';
+export const NETWORK_WASM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm';
 
 /** The HttpConnectionManager configs of every listener. */
 export function connectionManagers(bootstrap: Obj): Obj[] {
@@ -176,6 +177,15 @@ export function wasmFiles(bootstrap: Obj): string[] {
     for (const entry of hcm.http_filters ?? []) {
       const file = entry.typed_config?.config?.vm_config?.code?.local?.filename;
       if (entry.typed_config?.['@type'] === WASM_TYPE && typeof file === 'string') out.push(file);
+    }
+  }
+  // Network wasm filters (TCP chains, host/envoy/tcp.ts).
+  for (const listener of bootstrap.static_resources?.listeners ?? []) {
+    for (const chain of listener.filter_chains ?? []) {
+      for (const f of chain.filters ?? []) {
+        const file = f.typed_config?.config?.vm_config?.code?.local?.filename;
+        if (f.typed_config?.['@type'] === NETWORK_WASM_TYPE && typeof file === 'string') out.push(file);
+      }
     }
   }
   return out;

@@ -109,3 +109,42 @@ export interface Scenario {
   /** Runs in one host only, with the reason (the other host reports it as skipped with this reason). */
   only?: { host: 'harness' | 'envoy'; why: string };
 }
+
+/** One TCP connection of a NetworkScenario, to an upstream that echoes every byte and ends when the client ends. */
+export interface ScenarioConnection {
+  /** What the client sends, chunk after chunk (each echoed back before the next). */
+  chunks: string[];
+  /** The client presents a certificate with this URI SAN (a SPIFFE id): the listener then requires mTLS. */
+  clientIdentity?: string;
+  /** Before ending, stay open one reporting interval (the network filter's `reportingIntervalMs`), then expect these metrics. */
+  whileOpen?: TcpMetricExpectation[];
+}
+
+/** The sum of metric `name` over its series whose labels include `labels`; `series`: how many such series. */
+export interface TcpMetricExpectation {
+  name: string;
+  labels?: Record<string, string>;
+  value: number;
+  series?: number;
+}
+
+/**
+ * A network-filter scenario: TCP connections through a listener with one asmesh network filter, then
+ * tcp_proxy to an echo upstream; checked in the harness (the connection's callbacks in Envoy's measured
+ * order) and in Envoy, with the same expectations. Files export them as `networkScenarios`.
+ */
+export interface NetworkScenario {
+  name: string;
+  /** One network filter (filters/manifest.ts layer `network`) and its configuration. */
+  filter: ScenarioFilter;
+  /** tcp_proxy's cluster (the filter's `xds.cluster_name`); default `outbound|9000||echo.default.svc.cluster.local`. */
+  cluster?: string;
+  /** The listener's certificate URI SAN, for connections with a clientIdentity (default spiffe://cluster.local/ns/default/sa/server). */
+  serverIdentity?: string;
+  /** Made one after the other. */
+  connections: ScenarioConnection[];
+  /** After every connection closed. */
+  metrics: TcpMetricExpectation[];
+  /** Envoy bootstrap `node`; default the sidecar's. */
+  node?: { id?: string; cluster?: string; metadata?: Record<string, unknown> };
+}
