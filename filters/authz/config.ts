@@ -7,12 +7,14 @@
 import { JsonKind, JsonValue, indexPath, memberPath } from '../../assembly/lib/json';
 import { ConfigChecker, ConfigResult } from '../../assembly/lib/config';
 import { parseDurationMs } from '../../assembly/lib/duration';
+import { StringMatcher } from '../../assembly/lib/matchers';
 import { Jwk, JwtStatus, jwtStatusString, parseJwks } from '../../assembly/lib/jwt';
 import {
   Cidr,
   RequestPrincipalPattern,
   headerPattern,
   namespacePattern,
+  pathTemplate,
   principalPattern,
   stringPattern,
   trustDomainPattern,
@@ -356,8 +358,12 @@ function atom(c: ConfigChecker, field: Field, value: string, path: string, arg: 
       return new HeaderAtom(':method', headerPattern(value, false));
     case Field.Path: {
       if (value.includes('{*}') || value.includes('{**}')) {
-        c.fail(path, 'path templates ({*}, {**}) are not supported');
-        return null;
+        const t = pathTemplate(value);
+        if (t.m === null) {
+          c.fail(path, 'path template: ' + t.error);
+          return null;
+        }
+        return new PathAtom(t.m as StringMatcher);
       }
       return new PathAtom(stringPattern(value));
     }

@@ -12,6 +12,7 @@ import {
   Pair,
   getPropertyString,
   getPropertyInt64,
+  getPropertyBool,
   isMissingInt,
   currentTimeMilliseconds,
   httpCall,
@@ -32,6 +33,7 @@ import { AuthzConfig, JwtRule, parseAuthzConfig } from './config';
 import { Authentication, HeaderReader, KeySource, RequestView, Suspend, TokenCache, isCorsPreflight } from './authn';
 import { AuthInfo, Decision, RequestInfo, evaluate } from './policy';
 import { stripPort } from './match';
+import { pemCertificate, subjectAltNames } from '../../assembly/lib/x509';
 import { JWT_PAYLOAD_STATE, REQUEST_PRINCIPAL_STATE } from '../../assembly/lib/contracts';
 import { HostSignatureChecker } from './verify';
 
@@ -490,6 +492,7 @@ export class AuthzHttp extends HttpContext {
     }
     const req = this.requestInfo(config, h, view);
     req.auth = auth;
+    if (req.peerIds === null) logWarn('authz: the peer certificate cannot be read: request denied');
     const decision: Decision = evaluate(config.policies, req);
     for (let i = 0; i < decision.audited.length; i++) logInfo('authz: audit policy ' + decision.audited[i] + ' matched');
     if (!decision.allowed) {
@@ -628,10 +631,25 @@ export class AuthzHttp extends HttpContext {
       const sni = getPropertyString(['connection', 'requested_server_name']);
       req.sni = sni === null ? '' : sni;
     }
-    if (config.needsPeer) {
-      const san = getPropertyString(['connection', 'uri_san_peer_certificate']);
-      if (san !== null && san.length > 0) req.peerUri = san;
-    }
+    if (config.needsPeer) req.peerIds = this.peerIds();
     return req;
+  }
+
+  /**
+   * What rbac's `authenticated` principal tries: every URI SAN, every DNS SAN, then the subject. Envoy's
+   * `*_san_peer_certificate` attributes give only the first of each, so the SANs come from the peer's
+   * certificate itself; null (the request is denied) when a client certificate was presented but cannot be read.
+   */
+  private peerIds(): string[] | null {
+    const pem = getPropertyString(['connection', 'peer_certificate']);
+    if (pem === null || pem.length == 0) return getPropertyBool(['connection', 'mtls']) ? null : [];
+    const der = pemCertificate(pem);
+    if (der === null) return null;
+    const sans = subjectAltNames(der);
+    if (sans === null) return null;
+    const ids = sans.uris.concat(sans.dns);
+    const subject = getPropertyString(['connection', 'subject_peer_certificate']);
+    ids.push(subject === null ? '' : subject);
+    return ids;
   }
 }

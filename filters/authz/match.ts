@@ -230,3 +230,83 @@ export function stripPort(address: string): string {
   if (colon >= 0 && address.indexOf(':', colon + 1) < 0) return address.substring(0, colon);
   return address;
 }
+
+/** A path template as pilot gives it to Envoy's uri_template matcher: the matcher, or why it is refused. */
+export class PathTemplate {
+  constructor(
+    public m: StringMatcher | null,
+    public error: string,
+  ) {}
+}
+
+const ISTIO_LITERAL = "-._~%!$&'()+,;:@=";
+// Envoy's uri_template literal characters (RFC 3986 pchar without '*' and '='), as a regex class body.
+const ENVOY_LITERAL = "-._~%!$&'()+,;:@";
+
+function literalOf(s: string, extra: string): bool {
+  if (s.length == 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+    if (!alnum && !extra.includes(s.charAt(i))) return false;
+  }
+  return true;
+}
+
+/** Go's strings.Trim(s, "/"). */
+function trimSlashes(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && s.charCodeAt(a) == 0x2f) a++;
+  while (b > a && s.charCodeAt(b - 1) == 0x2f) b--;
+  return s.substring(a, b);
+}
+
+/**
+ * A `paths` value with `{*}` / `{**}`: Istio's validation (whole segments only, `{**}` last, literal
+ * segments of pchar), pilot's rewrite to `*` / `**`, then Envoy's uri_template: `*` is one segment
+ * (`[pchar]+`), `**` any rest (`[pchar/]*`), a full match of the path without query and fragment.
+ * Templates Envoy itself would refuse (no leading '/', '=' in a literal) are config errors too.
+ */
+export function pathTemplate(v: string): PathTemplate {
+  const globs = trimSlashes(v).split('/');
+  let any = false;
+  for (let i = 0; i < globs.length; i++) {
+    const g = globs[i];
+    if ((g == '{*}' || g == '{**}') && any) return new PathTemplate(null, '{**} must be the last operator');
+    if (g == '{*}') continue;
+    if (g == '{**}') {
+      any = true;
+      continue;
+    }
+    if (g.includes('{') || g.includes('}')) return new PathTemplate(null, "'{' or '}' beyond a whole-segment {*} or {**}");
+    if (!literalOf(g, ISTIO_LITERAL)) return new PathTemplate(null, 'segment "' + g + '" is not a valid literal');
+  }
+  const t = v.replaceAll('{**}', '**').replaceAll('{*}', '*');
+  if (!t.startsWith('/')) return new PathTemplate(null, 'a path template must start with /');
+  const one = '[' + ENVOY_LITERAL + 'a-zA-Z0-9]+';
+  const rest = '[' + ENVOY_LITERAL + 'a-zA-Z0-9/]*';
+  const parts = new Array<string>();
+  let s = t.substring(1);
+  while (s.length > 0) {
+    if (s.startsWith('**')) {
+      parts.push(rest);
+      s = s.substring(2);
+    } else if (s.startsWith('*')) {
+      parts.push(one);
+      s = s.substring(1);
+    } else {
+      const slash = s.indexOf('/');
+      const lit = slash < 0 ? s : s.substring(0, slash);
+      if (!literalOf(lit, ENVOY_LITERAL)) return new PathTemplate(null, 'Envoy refuses the literal "' + lit + '"');
+      parts.push(quoteMeta(lit));
+      s = s.substring(lit.length);
+    }
+    if (s.length == 0) break;
+    if (s.charCodeAt(0) != 0x2f) return new PathTemplate(null, 'Envoy refuses text after an operator in a segment');
+    s = s.substring(1);
+    if (s.length == 0) parts.push(''); // a trailing '/'
+  }
+  const m = regexMatcher('/' + parts.join('/'));
+  return m === null ? new PathTemplate(null, 'pattern too large') : new PathTemplate(m, '');
+}

@@ -104,13 +104,19 @@ export class SniAtom extends Atom {
   }
 }
 
-/** principals, namespaces, source.*: the peer certificate's URI SAN (none without mTLS: no match). */
+/**
+ * principals, namespaces, source.*: rbac's `authenticated` principal: any URI SAN of the peer
+ * certificate, then any DNS SAN, then its subject (none without mTLS: no match).
+ */
 export class PeerAtom extends Atom {
   constructor(public m: StringMatcher) {
     super();
   }
   matches(req: RequestInfo): bool {
-    return req.peerUri !== null && this.m.matches(req.peerUri as string);
+    const ids = req.peerIds;
+    if (ids === null) return false;
+    for (let i = 0; i < ids.length; i++) if (this.m.matches(ids[i])) return true;
+    return false;
   }
 }
 
@@ -217,8 +223,9 @@ export class RequestInfo {
   destIp: string | null = null;
   destPort: i32 = -1;
   sni: string = '';
-  /** The peer certificate's URI SAN (`spiffe://td/ns/x/sa/y`); null without mTLS. */
-  peerUri: string | null = null;
+  /** The peer certificate's names as rbac tries them: URI SANs, DNS SANs, subject (RFC 2253); none without
+   * mTLS; null when a client certificate was presented but cannot be read (every request is denied). */
+  peerIds: string[] | null = [];
   auth: AuthInfo | null = null;
 
   addHeader(name: string, value: string): void {
@@ -237,6 +244,8 @@ export class Decision {
 
 export function evaluate(policies: Policy[], req: RequestInfo): Decision {
   const audited = new Array<string>();
+  // Fail closed: an unreadable peer certificate could make a DENY or a notPrincipals miss.
+  if (req.peerIds === null) return new Decision(false, '', audited);
   for (let i = 0; i < policies.length; i++) {
     const p = policies[i];
     if (p.action == Action.Audit && p.matches(req)) audited.push(p.name);

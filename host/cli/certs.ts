@@ -54,8 +54,11 @@ export function makeCa(dir: string, subject = '/O=asmesh demo/CN=asmesh mesh CA'
   );
 }
 
-/** Writes <dir>/<name>/{cert,key,ca}.pem: a P-256 leaf signed by <dir>'s CA with this subjectAltName; returns <dir>/<name>. */
-export function issueCert(dir: string, name: string, subjectAltName: string): string {
+/**
+ * Writes <dir>/<name>/{cert,key,ca}.pem: a P-256 leaf signed by <dir>'s CA with this subjectAltName (none
+ * when '') and subject; returns <dir>/<name>.
+ */
+export function issueCert(dir: string, name: string, subjectAltName: string, subject = '/O=asmesh demo'): string {
   const wd = join(dir, name);
   mkdirSync(wd, { recursive: true });
   writeFileSync(
@@ -64,24 +67,11 @@ export function issueCert(dir: string, name: string, subjectAltName: string): st
       'basicConstraints=critical,CA:FALSE',
       'keyUsage=critical,digitalSignature,keyEncipherment',
       'extendedKeyUsage=serverAuth,clientAuth',
-      `subjectAltName=${subjectAltName}`,
+      ...(subjectAltName === '' ? [] : [`subjectAltName=${subjectAltName}`]),
     ].join('\n') + '\n',
   );
   openssl(
-    [
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      'key.pem',
-      '-out',
-      'req.csr',
-      '-subj',
-      '/O=asmesh demo',
-    ],
+    ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem', '-out', 'req.csr', '-subj', subject],
     wd,
   );
   openssl(

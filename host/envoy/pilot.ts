@@ -53,6 +53,8 @@ export interface PilotOptions {
   /** MeshConfig YAML (the `mesh` key of the istio ConfigMap), applied over Istio's defaults (`--mesh`), e.g.
    * `pathNormalization: {normalization: MERGE_SLASHES}` or `outboundTrafficPolicy: {mode: REGISTRY_ONLY}`. */
   meshConfig?: string;
+  /** istiod's environment (pilot/pkg/features), e.g. `{ PILOT_JWT_ENABLE_REMOTE_JWKS: 'envoy' }`: read once per run. */
+  env?: Record<string, string>;
 }
 
 /** The Istio/Kubernetes documents: YAML text (multi-document), or files. */
@@ -153,14 +155,14 @@ export async function istioPilot(input: PilotInput, proxy: ProxySpec = {}, opts:
     args.push('--mesh', meshFile);
   }
   try {
-    return await runPilot(binary, [...args, ...files], typeof input === 'string' ? input : '');
+    return await runPilot(binary, [...args, ...files], typeof input === 'string' ? input : '', opts.env);
   } finally {
     if (meshFile !== undefined) rmSync(meshFile, { force: true });
   }
 }
 
-async function runPilot(binary: string, args: string[], stdin: string): Promise<PilotConfig> {
-  const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+async function runPilot(binary: string, args: string[], stdin: string, env?: Record<string, string>): Promise<PilotConfig> {
+  const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env === undefined ? process.env : { ...process.env, ...env } });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -289,33 +291,69 @@ function hcmOf(chain: Obj): Obj | undefined {
   return (chain.filters as Obj[] | undefined)?.find((f) => f.name === HCM)?.typed_config;
 }
 
+/** PEM files standing in for the certificates Istio's SDS serves (`default` = the workload's, `ROOTCA`). */
+export interface MtlsFiles {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+/** An inbound HTTP connection manager, and for an mTLS chain its transport socket (TLS, client certificates required). */
+export interface InboundHttp extends Stock<Obj> {
+  transportSocket?: Obj;
+}
+
 /**
  * The inbound HTTP connection manager pilot gives the workload for `port` (the endpoint / target port):
  * the HCM of virtualInbound's plaintext (`raw_buffer`) chain for that destination port, with its settings
  * (normalize_path, path_with_escaped_slashes_action, forward_client_cert_details, ...), its inline route
  * to `inbound|<port>||` and its http_filters (jwt_authn, rbac, ...) minus Istio's own extensions.
- * mTLS chains (`tls`) need Istio's SDS certificates and are not converted: with PeerAuthentication
- * STRICT there is no plaintext chain and this throws.
+ * With `mtls`, the HCM of the `tls` chain instead (PeerAuthentication STRICT/PERMISSIVE) and that chain's
+ * DownstreamTlsContext, its SDS secrets (`default`, `ROOTCA`) replaced by the given files and everything
+ * else kept (require_client_certificate, the SAN match of the trust domain, TLS versions, ciphers, ALPN).
+ * Throws when there is no such chain.
  */
-export function inboundHttpManager(cfg: PilotConfig, port: number): Stock<Obj> {
+export function inboundHttpManager(cfg: PilotConfig, port: number, mtls?: MtlsFiles): InboundHttp {
   const vi = listener(cfg, 'virtualInbound');
   const chains = (vi.filter_chains as Obj[]).filter((c) => c.filter_chain_match?.destination_port === port && hcmOf(c) !== undefined);
-  const plain = chains.find((c) => (c.filter_chain_match.transport_protocol ?? 'raw_buffer') === 'raw_buffer');
-  if (plain === undefined) {
+  const want = mtls === undefined ? 'raw_buffer' : 'tls';
+  const chain = chains.find((c) => (c.filter_chain_match.transport_protocol ?? 'raw_buffer') === want);
+  if (chain === undefined) {
     const ports = [
       ...new Set((vi.filter_chains as Obj[]).map((c) => c.filter_chain_match?.destination_port).filter((p) => p !== undefined)),
     ];
     throw new Error(
       chains.length > 0
-        ? `virtualInbound has only mTLS HTTP chains for port ${port} (PeerAuthentication STRICT?): not runnable without Istio's certificates`
+        ? `virtualInbound has no ${want} HTTP chain for port ${port} (${mtls === undefined ? 'PeerAuthentication STRICT? pass mtls files' : 'no PeerAuthentication STRICT/PERMISSIVE?'})`
         : `virtualInbound has no HTTP chain for port ${port} (ports: ${ports.join(', ') || 'none'}; is --ip an endpoint of a service with that target port?)`,
     );
   }
   const stripped: string[] = [];
-  for (const [i, f] of (plain.filters as Obj[]).entries()) {
+  for (const [i, f] of (chain.filters as Obj[]).entries()) {
     if (f.name !== HCM && istioOnly(f) !== null) stripped.push(`virtualInbound[${port}].filters[${i}] ${f.name}: ${istioOnly(f)}`);
   }
-  return { config: stockHttpManager(hcmOf(plain)!, `virtualInbound[${port}]`, stripped), stripped };
+  const out: InboundHttp = { config: stockHttpManager(hcmOf(chain)!, `virtualInbound[${port}]`, stripped), stripped };
+  if (mtls !== undefined) out.transportSocket = fileTlsContext(chain.transport_socket, mtls, `virtualInbound[${port}]`, stripped);
+  return out;
+}
+
+/** A DownstreamTlsContext transport socket with Istio's SDS secrets replaced by files. */
+function fileTlsContext(socket: Obj | undefined, files: MtlsFiles, where: string, stripped: string[]): Obj {
+  if (socket?.typed_config?.common_tls_context === undefined) throw new Error(`${where}: the tls chain has no DownstreamTlsContext`);
+  const out = structuredClone(socket);
+  const ctx = out.typed_config.common_tls_context as Obj;
+  if (ctx.tls_certificate_sds_secret_configs !== undefined) {
+    stripped.push(`${where}.transport_socket: SDS secret ${ctx.tls_certificate_sds_secret_configs[0]?.name} -> ${files.cert}`);
+    delete ctx.tls_certificate_sds_secret_configs;
+  }
+  ctx.tls_certificates = [{ certificate_chain: { filename: files.cert }, private_key: { filename: files.key } }];
+  const combined = ctx.combined_validation_context as Obj | undefined;
+  if (combined !== undefined) {
+    stripped.push(`${where}.transport_socket: SDS secret ${combined.validation_context_sds_secret_config?.name} -> ${files.ca}`);
+    delete ctx.combined_validation_context;
+    ctx.validation_context = { ...(combined.default_validation_context ?? {}), trusted_ca: { filename: files.ca } };
+  }
+  return out;
 }
 
 /** The outbound RouteConfiguration pilot names `route` (a sidecar's port: `80`, `9080`; or e.g. `host:port`). */
@@ -385,6 +423,8 @@ export function stockClusters(cfg: PilotConfig): Stock<Obj[]> {
 export interface PilotBootstrapOptions {
   /** Listener name -> HTTP connection manager (e.g. inboundHttpManager(...).config); each gets its own loopback port. */
   listeners: Record<string, Obj>;
+  /** Listener name -> its chain's transport socket (e.g. inboundHttpManager(cfg, port, mtls).transportSocket). */
+  transportSockets?: Record<string, Obj>;
   /** The cluster names the test serves (keys of startEnvoy's `upstreams`): each must be a cluster pilot generated. */
   upstreams?: Record<string, unknown>;
 }
@@ -402,7 +442,12 @@ export function pilotBootstrap(cfg: PilotConfig, opts: PilotBootstrapOptions): S
   const listeners = Object.entries(opts.listeners).map(([name, hcm]) => ({
     name,
     address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
-    filter_chains: [{ filters: [{ name: HCM, typed_config: hcm }] }],
+    filter_chains: [
+      {
+        filters: [{ name: HCM, typed_config: hcm }],
+        ...(opts.transportSockets?.[name] ? { transport_socket: opts.transportSockets[name] } : {}),
+      },
+    ],
   }));
   return {
     config: {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { loadPlugin, type Plugin, type PluginOptions } from '../../host/harness/index.ts';
 import { repoRoot } from '../harness/fixtures.ts';
+import { makeCerts, peerAttributes, type CertSet } from './certs.ts';
 import { ISSUER, b64url, jwks, makeKey, rawToken, seedPolicy, token, type TestKey } from './keys.ts';
 
 const wasm = join(repoRoot, 'build/authz.wasm');
@@ -12,8 +13,21 @@ const NOW_MS = Date.UTC(2026, 0, 1);
 const NOW = NOW_MS / 1000;
 const SLEEP = 'spiffe://cluster.local/ns/default/sa/sleep';
 
+const PEERS = {
+  sleep: SLEEP,
+  testns: 'spiffe://cluster.local/ns/test/sa/any',
+  other: 'spiffe://cluster.local/ns/default/sa/other',
+};
+let certs: CertSet;
+/** The connection attributes of an mTLS peer whose certificate has this URI SAN (one of PEERS). */
+function peer(uri: string): Record<string, unknown> {
+  const name = Object.entries(PEERS).find(([, u]) => u === uri)![0];
+  return peerAttributes(certs.clients[name]!);
+}
+
 let rsa: TestKey, ec: TestKey, ec384: TestKey, rs384: TestKey, rs512: TestKey, ps256: TestKey, ps512: TestKey, other: TestKey;
 before(async () => {
+  certs = makeCerts(PEERS);
   [rsa, ec, ec384, rs384, rs512, ps256, ps512, other] = await Promise.all([
     makeKey('RS256', 'rsa-1'),
     makeKey('ES256', 'ec-1'),
@@ -52,8 +66,8 @@ describe('authz: seed AuthorizationPolicy verbatim', () => {
   test('GET /info* and POST /data from sleep or namespace test with a Google-issued JWT; everything else 403', async () => {
     const p = await plugin({ jwtRules: inlineRules(), policies: [seedPolicy()] });
     const t = await token(rsa, { nowSec: NOW });
-    const sleep = { 'connection.uri_san_peer_certificate': SLEEP };
-    const testNs = { 'connection.uri_san_peer_certificate': 'spiffe://cluster.local/ns/test/sa/any' };
+    const sleep = peer(SLEEP);
+    const testNs = peer('spiffe://cluster.local/ns/test/sa/any');
     const cases: [string, string, Record<string, string>, Record<string, unknown>, number][] = [
       ['GET', '/info', bearer(t), sleep, 200],
       ['GET', '/info/x?y=1', bearer(t), sleep, 200],
@@ -62,7 +76,7 @@ describe('authz: seed AuthorizationPolicy verbatim', () => {
       ['GET', '/data', bearer(t), sleep, 403],
       ['POST', '/data/x', bearer(t), sleep, 403],
       ['DELETE', '/info', bearer(t), sleep, 403],
-      ['GET', '/info', bearer(t), { 'connection.uri_san_peer_certificate': 'spiffe://cluster.local/ns/default/sa/other' }, 403],
+      ['GET', '/info', bearer(t), peer('spiffe://cluster.local/ns/default/sa/other'), 403],
       ['GET', '/info', bearer(t), {}, 403],
       ['GET', '/info', {}, sleep, 403],
     ];
@@ -87,7 +101,7 @@ describe('authz: seed AuthorizationPolicy verbatim', () => {
   test('a token from another issuer is rejected with 401 even where the policy would not apply', async () => {
     const p = await plugin({ jwtRules: inlineRules(), policies: [seedPolicy()] });
     const t = await token(rsa, { nowSec: NOW, payload: { iss: 'https://evil.example' } });
-    const r = await p.http(req('GET', '/info', bearer(t), { 'connection.uri_san_peer_certificate': SLEEP }));
+    const r = await p.http(req('GET', '/info', bearer(t), peer(SLEEP)));
     assert.equal(r.response.status, 401);
     assert.equal(r.response.bodyText, 'Jwt issuer is not configured');
     assert.equal(header(r, 'www-authenticate'), 'Bearer realm="http://httpbin.foo/info", error="invalid_token"');
@@ -276,11 +290,18 @@ describe('authz: policy evaluation', () => {
   test('sources: principals, requestPrincipals, namespaces, ipBlocks, remoteIpBlocks and not forms', async () => {
     const allow = (source: object) => [{ name: 'p', action: 'ALLOW', rules: [{ from: [{ source }] }] }];
     const t = await token(rsa, { nowSec: NOW, payload: { sub: 'bob' } });
-    const mtls = { 'connection.uri_san_peer_certificate': SLEEP };
+    const mtls = peer(SLEEP);
     assert.equal(await decide(allow({ principals: ['cluster.local/ns/default/sa/*'] }), req('GET', '/', {}, mtls)), 200);
     assert.equal(await decide(allow({ notPrincipals: ['*/sa/sleep'] }), req('GET', '/', {}, mtls)), 403);
     assert.equal(await decide(allow({ principals: ['*'] }), req('GET', '/')), 403);
     assert.equal(await decide(allow({ namespaces: ['default'] }), req('GET', '/', {}, mtls)), 200);
+    // A client certificate Envoy says was presented but the filter cannot read: denied, whatever the policy.
+    const unreadable = { 'connection.mtls': true, 'connection.uri_san_peer_certificate': SLEEP };
+    assert.equal(await decide(allow({ notPrincipals: ['x/ns/y/sa/z'] }), req('GET', '/', {}, unreadable)), 403);
+    assert.equal(
+      await decide(allow({ namespaces: ['default'] }), req('GET', '/', {}, { ...mtls, 'connection.peer_certificate': 'x' })),
+      403,
+    );
     assert.equal(await decide(allow({ notNamespaces: ['default'] }), req('GET', '/', {}, mtls)), 403);
     assert.equal(await decide(allow({ requestPrincipals: [`${ISSUER}/bob`] }), req('GET', '/', bearer(t))), 200);
     assert.equal(await decide(allow({ requestPrincipals: [`${ISSUER}/alice`] }), req('GET', '/', bearer(t))), 403);
@@ -322,14 +343,8 @@ describe('authz: policy evaluation', () => {
     assert.equal(await decide(when('destination.ip', ['10.0.0.9']), r()), 200);
     assert.equal(await decide(when('destination.port', ['8080']), r()), 200);
     assert.equal(await decide(when('destination.port', ['80']), r()), 403);
-    assert.equal(await decide(when('source.namespace', ['default']), r({}, { 'connection.uri_san_peer_certificate': SLEEP })), 200);
-    assert.equal(
-      await decide(
-        when('source.principal', ['cluster.local/ns/default/sa/sleep']),
-        r({}, { 'connection.uri_san_peer_certificate': SLEEP }),
-      ),
-      200,
-    );
+    assert.equal(await decide(when('source.namespace', ['default']), r({}, peer(SLEEP))), 200);
+    assert.equal(await decide(when('source.principal', ['cluster.local/ns/default/sa/sleep']), r({}, peer(SLEEP))), 200);
     assert.equal(
       await decide(when('connection.sni', ['httpbin.foo.svc']), r({}, { 'connection.requested_server_name': 'httpbin.foo.svc' })),
       200,

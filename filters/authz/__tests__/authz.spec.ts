@@ -328,7 +328,7 @@ function request(method: string, path: string, san: string, iss: string, claims:
   r.method = method;
   r.path = path;
   r.host = 'httpbin';
-  if (san.length) r.peerUri = san;
+  if (san.length) r.peerIds = [san, ''];
   if (iss.length)
     r.auth = new AuthInfo(parseJsonString(claims.length ? claims : '{"iss":"' + iss + '","sub":"u"}').value as JsonValue, [
       'permission',
@@ -400,10 +400,54 @@ describe('policy evaluation', () => {
     expect(allows(p, request('GET', '/', '', '', ''))).toBe(false);
   });
 
-  it('path templates are refused rather than matched literally', () => {
-    expect(configError('{"policies":[{"name":"p","rules":[{"to":[{"operation":{"paths":["/a/{*}"]}}]}]}]}')).toBe(
-      '$.policies[0].rules[0].to[0].operation.paths[0]: path templates ({*}, {**}) are not supported',
+  it("path templates as Envoy's uri_template runs what pilot writes", () => {
+    const p = (v: string): string => '{"name":"t","rules":[{"to":[{"operation":{"paths":["' + v + '"]}}]}]}';
+    const at = (v: string, path: string): bool => {
+      const r = request('GET', path, '', '');
+      return allows(p(v), r);
+    };
+    expect(at('/a/{*}', '/a/b')).toBe(true);
+    expect(at('/a/{*}', '/a/b?x=/y')).toBe(true);
+    expect(at('/a/{*}', '/a/')).toBe(false);
+    expect(at('/a/{*}', '/a/b/c')).toBe(false);
+    expect(at('/a/{*}/c', '/a/b/c')).toBe(true);
+    expect(at('/a/{**}', '/a/')).toBe(true);
+    expect(at('/a/{**}', '/a/b/c')).toBe(true);
+    expect(at('/a/{**}', '/a')).toBe(false);
+    expect(at('/{**}/x', '//x')).toBe(true);
+    expect(at('/{**}/x', '/a/b/x')).toBe(true);
+    expect(at('/a/{*}/', '/a/b/')).toBe(true);
+    expect(at('/a/{*}/', '/a/b')).toBe(false);
+    // `*`, `=`, spaces are not pchar for Envoy's template: they never match a segment.
+    expect(at('/a/{*}', '/a/b=c')).toBe(false);
+    expect(at('/a/{*}', '/a/b*')).toBe(false);
+    expect(at('/a/{*}', "/a/-._~%!$&'()+,;:@")).toBe(true);
+    const err = (v: string): string => configError('{"policies":[' + p(v) + ']}');
+    expect(err('/a/{**}/{*}')).toBe('$.policies[0].rules[0].to[0].operation.paths[0]: path template: {**} must be the last operator');
+    expect(err('/a{*}')).toBe(
+      "$.policies[0].rules[0].to[0].operation.paths[0]: path template: '{' or '}' beyond a whole-segment {*} or {**}",
     );
+    expect(err('/a/{*}/x*')).toBe('$.policies[0].rules[0].to[0].operation.paths[0]: path template: segment "x*" is not a valid literal');
+    expect(err('a/{*}')).toBe('$.policies[0].rules[0].to[0].operation.paths[0]: path template: a path template must start with /');
+    expect(err('/a=b/{*}')).toBe('$.policies[0].rules[0].to[0].operation.paths[0]: path template: Envoy refuses the literal "a=b"');
+  });
+
+  it('peer names as rbac tries them: any URI SAN, any DNS SAN, the subject; an unreadable certificate denies', () => {
+    const allowFoo = '{"name":"a","rules":[{"from":[{"source":{"namespaces":["foo"]}}]}]}';
+    const denyX = '{"name":"d","action":"DENY","rules":[{"from":[{"source":{"principals":["cluster.local/ns/foo/sa/x"]}}]}]}';
+    const any = '{"name":"a","rules":[{"from":[{"source":{"principals":["*"]}}]}]}';
+    const r = request('GET', '/', '', '');
+    r.peerIds = ['spiffe://cluster.local/ns/bar/sa/z', 'spiffe://cluster.local/ns/foo/sa/x', ''];
+    expect(allows(allowFoo, r)).toBe(true);
+    expect(allows(denyX, r)).toBe(false);
+    r.peerIds = ['x.foo.svc', 'CN=spiffe://cluster.local/ns/foo/sa/cn'];
+    expect(allows(allowFoo, r)).toBe(true);
+    expect(allows(any, r)).toBe(true);
+    r.peerIds = [''];
+    expect(allows(any, r)).toBe(false);
+    r.peerIds = null;
+    expect(allows('{"name":"a","rules":[{"from":[{"source":{"notPrincipals":["x"]}}]}]}', r)).toBe(false);
+    expect(allows(denyX, r)).toBe(false);
   });
 
   it('the config says which connection properties the policies read', () => {
