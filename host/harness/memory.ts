@@ -70,8 +70,12 @@ export class GuestMemory {
   }
 }
 
-export const textEncoder = encoder;
-export const textDecoder = utf8;
+// Typed structurally so the published .d.ts needs neither @types/node nor the DOM lib.
+export const textEncoder: {
+  encode(input?: string): Uint8Array;
+  encodeInto(input: string, dest: Uint8Array): { read: number; written: number };
+} = encoder;
+export const textDecoder: { decode(input?: Uint8Array): string } = utf8;
 export function toBytes(data: string | Uint8Array | undefined): Uint8Array {
   if (data === undefined) return new Uint8Array(0);
   return typeof data === 'string' ? encoder.encode(data) : data;

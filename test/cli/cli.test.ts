@@ -38,7 +38,7 @@ test('--help on every command, exit 0; no command or an unknown one: exit 2', ()
   const main = asmesh(['--help']);
   assert.equal(main.code, 0);
   const commands = [...main.stdout.matchAll(/^  (\w+) {2,}/gm)].map((m) => m[1]);
-  assert.deepEqual(commands, ['build', 'translate', 'run', 'envoy', 'demo', 'slo', 'dashboard', 'image', 'wasmplugin']);
+  assert.deepEqual(commands, ['init', 'build', 'translate', 'run', 'envoy', 'demo', 'slo', 'dashboard']);
   for (const cmd of commands) {
     const r = asmesh([cmd, '--help']);
     assert.equal(r.code, 0, cmd);
@@ -180,6 +180,30 @@ test("build: no asconfig.json, an unknown filter or missing SDK runtime hooks ar
   const ok = asmesh(['build', 'example']);
   assert.equal(ok.code, 0, ok.stderr + ok.stdout);
   assert.match(ok.stdout, /built build\/example\.wasm \(\d+ bytes\)/);
+});
+
+test('envoy --filter: bad flags, and a module Envoy would not link (built without the runtime hooks), exit 2 with one line', () => {
+  // A module importing env.abort, as AssemblyScript's default abort makes it.
+  const abort = join(work, 'abort.wasm');
+  writeFileSync(abort, Buffer.from('0061736d01000000' + '01080160047f7f7f7f00' + '020d0103656e760561626f72740000', 'hex'));
+  const cases: [string[], RegExp][] = [
+    [
+      ['--filter', abort],
+      /^asmesh envoy: \S*abort\.wasm: imports env\.abort, which Envoy does not provide \(built without the SDK runtime hooks: asconfig\.json options need use abort=;/,
+    ],
+    [['--filter', abort, '--config', 'x.yaml'], /^asmesh envoy: envoy: --config \(a whole bootstrap\) or --filter/],
+    [['--plugin-config', 'c.json', '--config', 'x.yaml'], /^asmesh envoy: envoy: --plugin-config goes with --filter/],
+    [['--filter', abort, '--validate'], /^asmesh envoy: envoy: --validate goes with --config, not --filter/],
+    [['--filter', 'nosuch.wasm'], /^asmesh envoy: nosuch\.wasm: no such file/],
+    [['--filter', abort, '--upstream', 'nope'], /^asmesh envoy: --upstream: "nope" is not HOST:PORT/],
+    [['--plugin-config', 'c.json', '--filter', abort], /^asmesh envoy: --plugin-config must follow the --filter it belongs to/],
+  ];
+  for (const [args, message] of cases) {
+    const r = asmesh(['envoy', ...args]);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.stderr, message, args.join(' '));
+    assert.equal(r.stderr.split('\n').length, 2, `one line: ${r.stderr}`);
+  }
 });
 
 test('envoy: --validate accepts a translated bootstrap and rejects a broken one; starts real Envoy until SIGINT', async () => {

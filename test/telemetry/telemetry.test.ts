@@ -82,7 +82,7 @@ function accessLog(plugin: Plugin): Record<string, unknown>[] {
 }
 
 test('build/telemetry.wasm exists (npm run build)', () => {
-  assert.ok(existsSync(telemetryWasm), `${telemetryWasm} is missing: run node scripts/build.mjs telemetry`);
+  assert.ok(existsSync(telemetryWasm), `${telemetryWasm} is missing: run npm run build (asmesh build telemetry)`);
 });
 
 test('destination reporter: a known mix of requests from two callers gives exact counters, histogram counts and labels', async (t) => {
