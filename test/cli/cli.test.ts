@@ -38,7 +38,7 @@ test('--help on every command, exit 0; no command or an unknown one: exit 2', ()
   const main = asmesh(['--help']);
   assert.equal(main.code, 0);
   const commands = [...main.stdout.matchAll(/^  (\w+) {2,}/gm)].map((m) => m[1]);
-  assert.deepEqual(commands, ['init', 'build', 'translate', 'run', 'envoy', 'demo', 'slo', 'dashboard']);
+  assert.deepEqual(commands, ['init', 'build', 'translate', 'run', 'envoy', 'ca', 'demo', 'slo', 'dashboard', 'image', 'wasmplugin']);
   for (const cmd of commands) {
     const r = asmesh([cmd, '--help']);
     assert.equal(r.code, 0, cmd);
