@@ -385,8 +385,8 @@ async function cmdEnvoy(argv: string[]): Promise<number> {
   });
   if (v.help) return help('envoy');
   if (v.filter?.length) {
-    if (v.config || v.istio)
-      throw new InputError('envoy: one of --config (a whole bootstrap), --filter (your filters), --istio DIR --watch');
+    if (v.config) throw new InputError('envoy: --config (a whole bootstrap) or --filter (your filters), not both');
+    if (v.istio) throw new InputError('envoy: --istio DIR --watch (a live sidecar) or --filter (your filters), not both');
     return envoyWithFilters(tokens, v);
   }
   if (v.istio !== undefined || v.watch) {
