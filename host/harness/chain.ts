@@ -272,11 +272,15 @@ export class Chain {
     const length = headers.find(([k]) => k === 'content-length')?.[1];
     if (length !== undefined) derive('request.size', Number(length));
 
-    const run = new FilterManager(this.plugins, streams, this.opts.bodyFrames ?? 'http1', (plugin) => this.answerCalls(plugin));
+    const filters = this.plugins.map((p, i) => ({ ...p, failOpen: this.opts.filters[i]?.options?.failOpen }));
+    const run = new FilterManager(filters, streams, this.opts.bodyFrames ?? 'http1', {
+      kind: 'clusters',
+      answerCalls: (plugin) => this.answerCalls(plugin),
+    });
     await run.decode(headers, chunks);
     let upstream: ChainResponse['upstream'] = null;
     let sent: { headers: HeaderList; body: Uint8Array } = { headers, body: new Uint8Array(0) };
-    if (run.reset) return this.finish(streams, headers, [], resetResponse(run.phases));
+    if (run.reset) return this.finish(run, headers, [], resetResponse(run.phases));
     if (run.outcome.kind === 'local') {
       await run.encodeLocal(run.outcome.reply, run.outcome.filter);
     } else {
@@ -325,7 +329,7 @@ export class Chain {
         await run.encode(replyHeaders, reply.body.length > 0 ? [Buffer.from(reply.body)] : [], streams.length - 1, false);
       }
     }
-    if (run.reset) return this.finish(streams, headers, [], resetResponse(run.phases));
+    if (run.reset) return this.finish(run, headers, [], resetResponse(run.phases));
     const response = run.clientResponse;
     const joined = joinedHeaders(response.headers);
     // What Envoy's header maps hold in proxy_on_log (measured, test/envoy/chain.test.ts): the request as
@@ -375,12 +379,12 @@ export class Chain {
       phases: run.phases,
       routeCacheClears: 0,
     };
-    return this.finish(streams, logRequest, logResponse, out, upstream === null ? 0 : sent.body.length, response.body.length);
+    return this.finish(run, logRequest, logResponse, out, upstream === null ? 0 : sent.body.length, response.body.length);
   }
 
-  /** proxy_on_log/done/delete for every filter, even those the request never reached (as Envoy does). */
+  /** Envoy's sizes for proxy_on_log, then the filter manager's finish (final maps, on_log/done/delete for every filter). */
   private finish(
-    streams: HttpStream[],
+    run: FilterManager,
     request: [string, string][],
     response: [string, string][],
     result: ChainResponse,
@@ -389,20 +393,12 @@ export class Chain {
   ): ChainResponse {
     // Envoy's sizes: body bytes, and total = body + header map byte size (names and values).
     const mapBytes = (list: [string, string][]) => list.reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
-    const sizes = {
+    result.routeCacheClears = run.finish(request, response, {
       'request.size': requestBodyBytes,
       'request.total_size': requestBodyBytes + mapBytes(request),
       'response.size': responseBodyBytes,
       'response.total_size': responseBodyBytes + mapBytes(response),
-    };
-    for (const s of streams) {
-      result.routeCacheClears += s.routeCacheClears;
-      Object.assign(s.state.properties, sizes);
-      // In proxy_on_log Envoy shows every filter the stream's final maps, also to a filter the request never reached.
-      s.state.attributes.requestHeaders = s.state.requestHeaders = request.map(([k, v]) => [k, v]);
-      s.state.attributes.responseHeaders = s.state.responseHeaders = response.length > 0 ? response.map(([k, v]) => [k, v]) : null;
-      s.complete();
-    }
+    });
     return result;
   }
 

@@ -1,8 +1,7 @@
 // Public API: load a proxy-wasm ABI v0.2.1 module and drive it the way Envoy 1.40 would.
 import { readFile } from 'node:fs/promises';
 import { WasmResult, type LogLevelName } from './abi.ts';
-import { Exchange } from './exchange.ts';
-import type { BodyFrames } from './filter-manager.ts';
+import { FilterManager, type BodyFrames } from './filter-manager.ts';
 import { envoyImports } from './imports.ts';
 import { textDecoder, textEncoder, toBytes } from './memory.ts';
 import type { Metric } from './metrics.ts';
@@ -20,6 +19,7 @@ import type {
   HttpRequestSpec,
   HttpResult,
   LogEntry,
+  UpstreamResponse,
   PendingGrpcCall,
   PendingHttpCall,
 } from './types.ts';
@@ -99,7 +99,8 @@ export class Plugin {
   private readonly store: MetricStore;
   /** This plugin's shared data and queues (pass as PluginOptions.sharedStore to share them). */
   readonly sharedStore: SharedStore;
-  private readonly active = new Map<number, Exchange>();
+  /** Streams of plugin.http() waiting for the test: woken after every callback the test causes. */
+  private waiters: (() => void)[] = [];
   readonly names: { plugin: string; root: string; vm: string };
 
   constructor(private readonly opts: PluginOptions) {
@@ -186,19 +187,84 @@ export class Plugin {
     return renderPrometheus(this.store.stats, statsTags);
   }
 
+  /**
+   * One request through this filter alone, on the chain's filter manager (filter-manager.ts): the
+   * upstream is `req.upstream`. When the filter stops and waits for the test (an http/gRPC call to
+   * answer, a tick), the result is `paused` and `completion` settles once the stream ends.
+   */
   async http(req: HttpRequestSpec): Promise<HttpResult> {
-    const exchange = new Exchange(
-      this.vm,
-      this.host,
-      req,
-      this.opts.failOpen ?? false,
-      (e) => this.active.delete(e.stream.id),
+    const logStart = this.host.logs.length;
+    const stream = this.stream({ properties: req.properties });
+    let onWait!: () => void;
+    const waits = new Promise<'waiting'>((resolve) => (onWait = () => resolve('waiting')));
+    const run = new FilterManager(
+      [{ name: this.names.plugin, plugin: this, failOpen: this.opts.failOpen ?? false }],
+      [stream],
       req.bodyFrames ?? this.opts.bodyFrames ?? 'http1',
+      {
+        kind: 'test',
+        waitForCallback: () => {
+          onWait();
+          return new Promise<void>((resolve) => this.waiters.push(resolve));
+        },
+      },
     );
-    this.active.set(exchange.stream.id, exchange);
-    exchange.advance();
-    this.pokeAll();
-    return exchange.result();
+    let upstreamRequest: HttpResult['upstreamRequest'] = null;
+    const result = (response: HttpResult['response'] | null): HttpResult => ({
+      contextId: stream.contextId,
+      phases: run.phases.map(({ phase, status }) => ({ phase, status })),
+      upstreamRequest,
+      response: response ?? { status: 0, headers: [], body: new Uint8Array(0), bodyText: '', local: false },
+      routeCacheClears: stream.routeCacheClears,
+      logs: this.host.logs.slice(logStart),
+    });
+    const flow = (async (): Promise<HttpResult> => {
+      const headers = headerList(req.headers);
+      await run.decode(
+        headers,
+        req.body === undefined ? [] : [toBytes(req.body)],
+        req.trailers === undefined ? null : headerList(req.trailers),
+      );
+      if (run.outcome.kind === 'local') await run.encodeLocal(run.outcome.reply, 0);
+      else if (!run.reset) {
+        const sent = run.upstreamRequest;
+        upstreamRequest = {
+          headers: sent.headers.map(([k, v]) => [k, v]),
+          body: sent.body,
+          bodyText: textDecoder.decode(sent.body),
+          trailers: sent.trailers ?? [],
+        };
+        const answer: UpstreamResponse =
+          typeof req.upstream === 'function'
+            ? req.upstream(upstreamRequest)
+            : (req.upstream ?? { status: 200, headers: { 'content-type': 'text/plain' }, body: sent.body });
+        const body = answer.body === undefined ? [] : [toBytes(answer.body)];
+        const trailers = answer.trailers === undefined ? null : headerList(answer.trailers);
+        await run.encode(responseHeaderList(answer.status ?? 200, answer.headers), body, 0, false, trailers);
+      }
+      if (run.reset) {
+        run.finish(headers, []);
+        const reset = {
+          status: 0,
+          headers: [],
+          body: new Uint8Array(0),
+          bodyText: '',
+          details: 'wasm_fail_stream',
+          local: false,
+          reset: true,
+        };
+        return result(reset);
+      }
+      const { headers: responseHeaders, body, local } = run.clientResponse;
+      // proxy_on_log reads the request as it went upstream (or as the filter left it) and the response as sent.
+      run.finish(upstreamRequest?.headers ?? run.requestHeaders, responseHeaders);
+      const status = local ? run.localReply!.status : Number(responseHeaders.find(([k]) => k === ':status')?.[1] ?? 0);
+      const details = local ? { details: run.localReply!.details } : {};
+      return result({ status, headers: responseHeaders, body, bodyText: textDecoder.decode(body), ...details, local });
+    })();
+    const first = await Promise.race([flow, waits]);
+    if (first !== 'waiting') return first;
+    return { ...result(null), paused: true, completion: flow };
   }
 
   /** A network (TCP) filter context: the test plays the client and the upstream. */
@@ -378,7 +444,7 @@ export class Plugin {
   }
 
   close(): void {
-    for (const exchange of [...this.active.values()]) exchange.poke();
+    this.wake();
     if (!this.vm.failed) {
       try {
         this.vm.call('proxy_on_done', this.host.rootId);
@@ -398,13 +464,15 @@ export class Plugin {
     this.pokeAll();
   }
 
-  /** Paused streams look at continue/close/local-reply requests made by the last callback. */
+  /** Paused streams of plugin.http() look at what the last callback asked for (continue, close, local reply, a failed VM). */
   private pokeAll(): void {
-    if (this.active.size === 0) return;
-    for (const exchange of [...this.active.values()]) {
-      if (this.vm.failed && exchange.paused) exchange.failStream();
-      else exchange.poke();
-    }
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
   }
 }
 

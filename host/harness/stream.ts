@@ -82,9 +82,19 @@ export class HttpStream {
     return { status, data: out };
   }
 
-  /** @internal Envoy forgets a header map once its filter lets it through. */
-  dropMap(side: 'request' | 'response'): void {
-    if (side === 'request') this.state.requestHeaders = null;
+  /** @internal The chain's: a trailers callback on this very list. */
+  runTrailers(side: 'request' | 'response', list: HeaderList): number {
+    if (side === 'request') this.state.requestTrailers = this.state.attributes.requestTrailers = list;
+    else this.state.responseTrailers = this.state.attributes.responseTrailers = list;
+    return this.phase(side === 'request' ? 'request_trailers' : 'response_trailers', list.length, true);
+  }
+
+  /** @internal Envoy forgets a header (or trailer) map once its filter lets it through. */
+  dropMap(side: 'request' | 'response', trailers = false): void {
+    if (trailers) {
+      if (side === 'request') this.state.requestTrailers = null;
+      else this.state.responseTrailers = null;
+    } else if (side === 'request') this.state.requestHeaders = null;
     else this.state.responseHeaders = null;
   }
 

@@ -46,3 +46,18 @@ test('StopIteration on request headers holds the body until the filter continues
   ]);
   assert.equal(done.upstreamRequest?.bodyText, 'hello');
 });
+
+test('proxy_on_log reads the final request and response header maps (Envoy 1.40: on_log sees both), also after a local reply', async () => {
+  const plugin = await probe();
+  const mapsInLog = (logs: { message: string }[]) => {
+    const messages = logs.map((l) => l.message);
+    return messages[messages.indexOf('log') + 1];
+  };
+  const r = await plugin.http({ ...request(), upstream: { status: 201, headers: { 'x-a': '1', 'x-b': '2' }, body: 'ok' } });
+  assert.equal(r.response.status, 201);
+  // h0 = request headers (3 sent), h2 = response headers (:status + 2); both readable in on_log.
+  assert.equal(mapsInLog(r.logs), 'maps h0=0/3 h1=0/0 h2=0/3 h3=0/0 b0=0/0 b1=0/0');
+  const reply = await plugin.http(request({ 'x-probe': 'reply', 'x-probe-status': '403' }));
+  assert.equal(reply.response.status, 403);
+  assert.match(mapsInLog(reply.logs)!, /^maps h0=0\/5 h1=0\/0 h2=0\/[1-9]/);
+});

@@ -456,6 +456,17 @@ scenarios.push(
   },
 );
 
+scenarios.push({
+  name: 'probe: a trap answers 503 and the failed VM answers every later request 503 too (fail closed)',
+  wasmDir,
+  filters: probe(),
+  steps: [
+    { request: { path: '/t', headers: { 'x-probe': 'trap' } }, expect: { status: 503, servedBy: null } },
+    { request: { path: '/after' }, expect: { status: 503, servedBy: null } },
+  ],
+  logLines: { match: /^probe: request_headers/, expect: ['probe: request_headers eos=1'] },
+});
+
 /** probe.Echo/Chat: echoes each message, with metadata both ways; x-probe-meta `fail` answers NOT_FOUND trailers-only. */
 const grpcEcho: GrpcHandler = (req) =>
   req.metadata.some(([k, v]) => k === 'x-probe-meta' && v === 'fail')
