@@ -27,7 +27,8 @@ function userEnv(): NodeJS.ProcessEnv {
     if (!/^npm_/i.test(k) && !['ENVOY_BIN', 'INIT_CWD', 'NODE_TEST_CONTEXT'].includes(k)) env[k] = v;
   env.PATH = (process.env.PATH ?? '')
     .split(delimiter)
-    .filter((d) => d && !existsSync(join(d, 'envoy')))
+    // npm run puts node_modules/.bin first, and ours holds an npm 6 (a dependency of as-pect's): not the user's npm.
+    .filter((d) => d && !existsSync(join(d, 'envoy')) && !d.endsWith(join('node_modules', '.bin')))
     .join(delimiter);
   env.XDG_CACHE_HOME = cache;
   return env;
