@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectionManagers, wasmFilterEntry, type MountedFilter } from '../host/envoy/config.ts';
 import { repoRoot } from '../host/envoy/install.ts';
-import { inboundHttpManager, istioPilot } from '../host/envoy/pilot.ts';
+import { HTTPBIN_WORKLOAD, inboundHttpManager, istioPilot } from '../host/envoy/pilot.ts';
 
 type Obj = Record<string, any>;
 
@@ -132,22 +132,7 @@ function insertBeforeRouter(bootstrap: Obj, entries: Obj[]): void {
 /** The jwt_authn and rbac http filters Istio's pilot generates for RequestAuthentication + AuthorizationPolicy
  * (same issuer, JWKS and rules as authzConfig), each provider given jwt_cache_config (Envoy's verified-token cache). */
 export async function pilotJwtFilters(key: SigningKey): Promise<Obj[]> {
-  const yaml = `
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: { name: httpbin, namespace: foo }
-spec:
-  hosts: [svc.example]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{ number: 80, name: http, protocol: HTTP }]
-  workloadSelector: { labels: { app: httpbin } }
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: { name: httpbin-1, namespace: foo }
-spec: { address: 10.0.0.10, labels: { app: httpbin } }
----
+  const yaml = `${HTTPBIN_WORKLOAD.yaml}---
 apiVersion: security.istio.io/v1
 kind: RequestAuthentication
 metadata: { name: jwt, namespace: foo }
@@ -158,7 +143,7 @@ kind: AuthorizationPolicy
 metadata: { name: jwt-only, namespace: foo }
 spec: ${JSON.stringify({ selector: { matchLabels: { app: 'httpbin' } }, action: 'ALLOW', rules: POLICY_RULES })}
 `;
-  const pilot = await istioPilot(yaml, { namespace: 'foo', labels: { app: 'httpbin' }, ip: '10.0.0.10' });
+  const pilot = await istioPilot(yaml, HTTPBIN_WORKLOAD.proxy);
   const hcm = inboundHttpManager(pilot, 80).config;
   const wanted = ['envoy.filters.http.jwt_authn', 'envoy.filters.http.rbac'];
   const out = (hcm.http_filters as Obj[]).filter((f) => wanted.includes(f.name));

@@ -137,6 +137,28 @@ export function pilotArgs(proxy: ProxySpec = {}): string[] {
   return args;
 }
 
+/** One HTTP workload pilot builds inbound chains for: httpbin in namespace foo at 10.0.0.10, port 80
+ * (`svc.example`), as a ServiceEntry + WorkloadEntry, and the proxy that is it. */
+export const HTTPBIN_WORKLOAD = {
+  yaml: `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: httpbin, namespace: foo }
+spec:
+  hosts: [svc.example]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{ number: 80, name: http, protocol: HTTP }]
+  workloadSelector: { labels: { app: httpbin } }
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: { name: httpbin-1, namespace: foo }
+spec: { address: 10.0.0.10, labels: { app: httpbin } }
+`,
+  proxy: { namespace: 'foo', labels: { app: 'httpbin' }, ip: '10.0.0.10' } satisfies ProxySpec,
+};
+
 /**
  * The Envoy configuration Istio's pilot generates for `proxy` from `input`. Rejects with PilotInputError
  * (the tool's one-line message) when Istio refuses the input: bad YAML, a validation failure.

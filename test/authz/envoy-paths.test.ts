@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { loadBootstrap, connectionManagers } from '../../host/envoy/config.ts';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
-import { inboundHttpManager, istioPilot } from '../../host/envoy/pilot.ts';
+import { HTTPBIN_WORKLOAD, inboundHttpManager, istioPilot } from '../../host/envoy/pilot.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
 import { ISTIO_PATH_HANDLING } from '../../host/cli/translate.ts';
 
@@ -58,25 +58,7 @@ test('path tricks: normalized before authz, so they are refused or reach the ser
 });
 
 test('asmesh ships the path handling Istio gives a sidecar (envoy/sidecar.yaml, asmesh translate, pilot)', async () => {
-  const pilot = await istioPilot(
-    `
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: { name: httpbin, namespace: foo }
-spec:
-  hosts: [svc.example]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{ number: 80, name: http, protocol: HTTP }]
-  workloadSelector: { labels: { app: httpbin } }
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: { name: httpbin-1, namespace: foo }
-spec: { address: 10.0.0.10, labels: { app: httpbin } }
-`,
-    { namespace: 'foo', labels: { app: 'httpbin' }, ip: '10.0.0.10' },
-  );
+  const pilot = await istioPilot(HTTPBIN_WORKLOAD.yaml, HTTPBIN_WORKLOAD.proxy);
   const hcm = inboundHttpManager(pilot, 80).config;
   const pick = (h: Record<string, unknown>) => ({
     normalize_path: h.normalize_path ?? false,
