@@ -138,6 +138,25 @@ test('translate: input errors name file and field, exit 2', () => {
   }
 });
 
+test("translate runs each filter's own configuration check: a configuration the filter rejects is exit 2", (t) => {
+  if (!existsSync(join(repoRoot, 'build/steering.wasm'))) return t.skip('build/steering.wasm not built');
+  const f = join(work, 'percent.yaml');
+  writeFileSync(
+    f,
+    'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: b }\nspec:\n  hosts: [b.example.com]\n  http:\n  - headers: { request: { set: { x-share: "50%" } } }\n    route: [{ destination: { host: b.example.com } }]\n',
+  );
+  const r = asmesh(['translate', f]);
+  assert.equal(r.code, 2, r.stderr);
+  const errors = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('warning: '));
+  assert.deepEqual(errors, [
+    'asmesh translate: listener outbound: asmesh.steering: the filter rejects its configuration: steering: config $.http[0].headers.request.set.x-share: a % (an Envoy formatter) is not supported by asmesh steering',
+  ]);
+  assert.equal(r.stdout, '');
+});
+
 test('translate --all -o DIR: one config set per bookinfo workload, from a directory and a file', () => {
   const samples = join(repoRoot, 'test/data/istio-samples/bookinfo');
   const out = join(work, 'all');
