@@ -330,6 +330,8 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     // namespace: short hosts resolve in the VirtualService's (the proxy's comes from node metadata);
     // port: the service port, which `match.port` compares with as pilot's per-port listeners do.
     spec.asmesh = { clusterName: CLUSTER_TEMPLATE, namespace: vs.namespace, port, ...asmesh };
+    // Every steering filter after the first keeps the first's decision (filters/steering/config.ts `chained`).
+    if (steering.length > 0) (spec.asmesh as JsonObject).chained = true;
     steering.push(spec);
   }
   if (vsErrors.length) throw new InputErrors(vsErrors);
