@@ -813,7 +813,7 @@ function virtualHostDomains(s: Service, proxyNamespace: string, port: number): s
   void port;
   const names = [s.host];
   if (s.k8s) {
-    names.push(`${s.k8s.name}.${s.k8s.namespace}.svc`, `${s.k8s.name}.${s.k8s.namespace}`);
+    names.push(`${s.host}.`, `${s.k8s.name}.${s.k8s.namespace}.svc`, `${s.k8s.name}.${s.k8s.namespace}`);
     if (s.k8s.namespace === proxyNamespace) names.push(s.k8s.name);
   }
   return names.flatMap((n) => [n, `${n}:*`]);
