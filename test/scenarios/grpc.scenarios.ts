@@ -4,6 +4,8 @@
 // grpc-message, no body). The runner speaks HTTP/1.1 to Envoy, which treats a request as gRPC by its
 // content type whatever the protocol; h2c with real grpc-js clients and servers: test/envoy/grpc.test.ts.
 import { ISSUER, jwks, makeKey, token } from '../authz/keys.ts';
+import { ISTIO_LABELS } from '../../filters/manifest.ts';
+import { destinationLabels, peerHeader, NODE_PRODUCTPAGE, SLEEP, type IstioLabels } from '../telemetry/helpers.ts';
 import type { Scenario, ScenarioRequest } from './types.ts';
 
 const now = Math.floor(Date.now() / 1000);
@@ -106,3 +108,41 @@ export const scenarios: Scenario[] = [
     metrics: { asmesh_authz_denied_total: 2, asmesh_authz_unauthenticated_total: 1 },
   },
 ];
+
+/** The stat name telemetry defines for `metric` with these labels (filters/telemetry/labels.ts). */
+const stat = (metric: string, labels: IstioLabels) => ISTIO_LABELS.map((l) => `${l}=${labels[l]};`).join('') + metric;
+const grpcLabels = (code: number, grpc: string): IstioLabels => ({
+  ...destinationLabels(SLEEP, code),
+  request_protocol: 'grpc',
+  grpc_response_status: grpc,
+});
+const fromSleep = (path: string, extra: Record<string, string> = {}) => call(path, { 'x-asmesh-peer': peerHeader(SLEEP), ...extra });
+
+scenarios.push({
+  name: 'gRPC telemetry (destination): request_protocol grpc, grpc_response_status from the answer or inferred from HTTP, authz denial 7',
+  filters: [
+    {
+      name: 'authz',
+      config: {
+        jwtRules: [],
+        policies: [{ name: 'deny', action: 'DENY', rules: [{ to: [{ operation: { paths: ['/pkg.Svc/Denied'] } }] }] }],
+      },
+    },
+    { name: 'telemetry', config: { reporter: 'destination' } },
+  ],
+  node: { id: 'productpage', cluster: 'productpage', metadata: NODE_PRODUCTPAGE },
+  steps: [
+    // The echo answers without grpc-status: Envoy infers it from the HTTP status (200 -> 2 UNKNOWN, 503 -> 14, 404 -> 12).
+    { request: fromSleep('/pkg.Svc/Unary'), repeat: 2, expect: { status: 200, servedBy: 'service_b' } },
+    { request: fromSleep('/pkg.Svc/Unary', { 'x-echo-status': '503' }), expect: { status: 503 } },
+    { request: fromSleep('/pkg.Svc/Unary', { 'x-echo-status': '404' }), expect: { status: 404 } },
+    { request: fromSleep('/pkg.Svc/Denied'), expect: grpcReply('7', 'RBAC: access denied') },
+  ],
+  metrics: {
+    [stat('istio_requests_total', grpcLabels(200, '2'))]: 2,
+    // authz's 403 as Envoy's gRPC local reply: HTTP 200, PERMISSION_DENIED.
+    [stat('istio_requests_total', grpcLabels(200, '7'))]: 1,
+    [stat('istio_requests_total', grpcLabels(503, '14'))]: 1,
+    [stat('istio_requests_total', grpcLabels(404, '12'))]: 1,
+  },
+});
