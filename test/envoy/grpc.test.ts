@@ -7,6 +7,7 @@
 // Envoy has (oghttp2, nghttp2: runtime envoy.reloadable_features.http2_use_oghttp2).
 import assert from 'node:assert/strict';
 import { connect, createServer, type Http2Server } from 'node:http2';
+import { connect as tcpConnect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { connectionManagers } from '../../host/envoy/config.ts';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
@@ -339,6 +340,25 @@ for (const codec of ['oghttp2', 'nghttp2'] as const) {
       assert.deepEqual(
         ids.slice(4).map((c) => native.get(c)!.GRPC_STATUS_NUMBER),
         ['5', '9', '3', '7'],
+      );
+    });
+
+    test('non-HTTP bytes on the HTTP port (what a sniffed port served as HTTP gets): refused, nothing reaches an upstream', async () => {
+      const seen = servers.map((s) => s.seen.length);
+      const url = new URL(envoy.listenerUrl);
+      // A TLS ClientHello's first bytes, then a Redis-style command: neither HTTP/1.x nor the h2 preface.
+      const answer = await new Promise<string>((resolve, reject) => {
+        const sock = tcpConnect(Number(url.port), url.hostname);
+        const chunks: Buffer[] = [];
+        sock.on('data', (c: Buffer) => chunks.push(c));
+        sock.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+        sock.on('error', reject);
+        sock.write(Buffer.from('\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03*3\r\n$3\r\nSET\r\n', 'latin1'));
+      });
+      assert.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n/, `Envoy's answer: ${JSON.stringify(answer.slice(0, 80))}`);
+      assert.deepEqual(
+        servers.map((s) => s.seen.length),
+        seen,
       );
     });
 
