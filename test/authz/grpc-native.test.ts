@@ -197,6 +197,9 @@ test("authz on gRPC calls answers as pilot's jwt_authn + rbac (status, grpc-stat
       }
       assert.deepEqual(seen.wasm, seen.native, `${name}: asmesh (actual) vs pilot's jwt_authn + rbac (expected)`);
       codes.add(`${(seen.native as Obj).raw.status}/${(seen.native as Obj).raw.grpcStatus}`);
+      // Every failure (a denial, or the server's error before any message) is a trailers-only answer.
+      const raw = (seen.native as Obj).raw as Raw;
+      assert.equal(raw.trailersOnly, raw.grpcStatus !== '0', `${name}: trailers-only iff it failed`);
     }
   } finally {
     for (const s of Object.values(sessions)) s.close();
