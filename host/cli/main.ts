@@ -600,6 +600,7 @@ async function cmdImage(argv: string[]): Promise<number> {
       tag: { type: 'string' },
       push: { type: 'string' },
       insecure: { type: 'boolean' },
+      creds: { type: 'string' },
       variant: { type: 'string' },
       name: { type: 'string' },
     },
