@@ -269,4 +269,16 @@ describe('shared JWKS protocol', () => {
     expect(vm.remote.wait(0, true, 3)).toBe(KeyWait.Decide);
     expect(vm.events.lines).toContain('warn authz: jwks https://keys.example/certs: cannot call cluster keys.example');
   });
+
+  it('refresh and retry periods take fractions of a second, down to 0.1 s', () => {
+    const rule = (ext: string): string => '{"jwtRules":[{"issuer":"https://i","jwksUri":"https://k/c","asmesh":{' + ext + '}}]}';
+    const r = parseAuthzConfig(String.UTF8.encode(rule('"jwksRefreshSeconds":1.5,"jwksRetrySeconds":0.25,"kidRefetchSeconds":0')));
+    const jr = (r.config as AuthzConfig).jwtRules[0];
+    expect(jr.jwksRefreshMs).toBe(1500);
+    expect(jr.jwksRetryMs).toBe(250);
+    expect(jr.kidRefetchMs).toBe(0);
+    const bad = parseAuthzConfig(String.UTF8.encode(rule('"jwksRetrySeconds":0.05')));
+    expect(bad.config).toBeNull();
+    expect(bad.error.startsWith('$.jwtRules[0].asmesh.jwksRetrySeconds: 0.05 is outside [0.1, ')).toBe(true);
+  });
 });
