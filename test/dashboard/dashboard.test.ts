@@ -118,6 +118,9 @@ test('topology, edge numbers and SLO status in Chromium agree with Prometheus; t
   assert.equal(avail['data-firing'], '0');
   const sli = 1 - (await one('slo:sli_error:ratio_rate5m{slo="service_b-availability"}', time))!;
   close(Number(avail['data-sli-now']), sli, 'availability SLI');
+  const budget = (await one('slo:error_budget_remaining:ratio{slo="service_b-availability"}', time))!;
+  close(Number(avail['data-budget-left']), budget, 'availability error budget left');
+  assert.ok(budget > 0 && budget <= 1, String(budget));
 
   const rows = elements(dom, 'tr', 'log');
   assert.ok(rows.length > 10, `${rows.length} access-log rows`);
