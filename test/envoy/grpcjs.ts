@@ -48,7 +48,8 @@ export async function startGrpcServer(identity: string): Promise<{ port: number;
       call.end();
     },
     ClientStream: (call: grpc.ServerReadableStream<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
-      record(SERVICE.ClientStream.path, call.metadata);
+      const code = record(SERVICE.ClientStream.path, call.metadata);
+      if (code !== 0) return cb(fail(code));
       let n = 0;
       call.on('data', () => n++);
       call.on('end', () => cb(null, Buffer.from(`${identity}:${n}`)));
@@ -109,6 +110,23 @@ export class GrpcClient {
       metadataOf(headers),
     );
     return collect(call);
+  }
+
+  clientStream(messages: string[], headers: Record<string, string> = {}): Promise<CallResult> {
+    return new Promise((resolve) => {
+      const call = this.client.makeClientStreamRequest(
+        SERVICE.ClientStream.path,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        metadataOf(headers),
+        (err, reply) => {
+          if (err) resolve({ code: err.code, details: err.details, messages: [] });
+          else resolve({ code: 0, details: '', messages: [reply!.toString()] });
+        },
+      );
+      for (const m of messages) call.write(Buffer.from(m));
+      call.end();
+    });
   }
 
   bidi(messages: string[], headers: Record<string, string> = {}): Promise<CallResult> {
