@@ -31,7 +31,7 @@ const REQUESTS = Number(process.env.AUTHZ_DIFF_REQUESTS ?? 160);
 /** Extra sets whose listeners are pilot's mTLS chain (PeerAuthentication STRICT/PERMISSIVE), requests from several SPIFFE peers. */
 const MTLS_SETS = Number(process.env.AUTHZ_DIFF_MTLS_SETS ?? 10);
 /** Extra mTLS sets under a MeshConfig trustDomain td2.example with aliases (their own generator, SEED + 1). */
-const TD_SETS = Number(process.env.AUTHZ_DIFF_TD_SETS ?? 4);
+const TD_SETS = Number(process.env.AUTHZ_DIFF_TD_SETS ?? 6);
 const LEGACY = process.env.AUTHZ_DIFF_LEGACY !== undefined;
 const WASM_DIR = process.env.AUTHZ_DIFF_WASM_DIR ?? join(repoRoot, 'build');
 const PROXY = { namespace: 'foo', labels: { app: 'httpbin' }, ip: '10.0.0.10', serviceAccount: 'httpbin' };
@@ -166,16 +166,17 @@ const PEER_PRINCIPALS = [
 // Trust domain sets: principals in the mesh's trust domain, an alias, cluster.local (= the local one),
 // another trust domain, and `*` trust domain patterns pilot keeps as written.
 const TD_PRINCIPALS = [
-  '*',
   'cluster.local/ns/foo/sa/x',
   'td2.example/ns/foo/sa/x',
+  'old.example/ns/foo/sa/x',
+  'cluster.local/ns/bar/sa/y',
   'old.example/ns/bar/sa/y',
+  'td2.example/ns/bar/sa/y',
   'other.td/ns/foo/sa/x',
-  'cluster.local/ns/foo/*',
+  '*',
   '*/ns/foo/sa/x',
-  '*.example/ns/foo/sa/x',
+  '*.example/ns/bar/sa/y',
   'td2.example/*',
-  '*ns/bar/sa/y',
 ];
 /** The MeshConfigs of trust domain sets, taken in turn. */
 const TD_MESHES = [
@@ -234,13 +235,31 @@ interface PolicySet {
 function policySet(r: Rng, index: number, keys: TestKey[], mtls = false, mesh?: PolicySet['mesh']): PolicySet {
   const issuers = r.some([0, 1, 2], 3).sort();
   const jwtRules = r.chance(0.9) ? issuers.map((i) => jwtRule(r, ISSUERS[i]!, keys[i]!)) : [];
-  const policies = Array.from({ length: r.int(3) + (jwtRules.length === 0 ? 1 : 0) }, (_, i) => ({
+  // Trust domain sets: 1-2 policies, each with a rule on principals / source.principal alone.
+  const count = mesh === undefined ? r.int(3) + (jwtRules.length === 0 ? 1 : 0) : 1 + r.int(2);
+  const policies = Array.from({ length: count }, (_, i) => ({
     name: `p${i}`,
     action: r.pick(['ALLOW', 'ALLOW', 'DENY']),
-    rules: Array.from({ length: 1 + r.int(2) }, () => policyRule(r, mtls, mesh === undefined ? PEER_PRINCIPALS : TD_PRINCIPALS)),
+    rules: [
+      ...(mesh === undefined ? [] : [principalRule(r)]),
+      ...Array.from({ length: mesh === undefined ? 1 + r.int(2) : r.int(2) }, () =>
+        policyRule(r, mtls, mesh === undefined ? PEER_PRINCIPALS : TD_PRINCIPALS),
+      ),
+    ],
   }));
   if (!mtls) return { index, jwtRules, policies };
   return { index, jwtRules, policies, mtls: r.pick(['STRICT', 'PERMISSIVE'] as const), ...(mesh === undefined ? {} : { mesh }) };
+}
+
+/** A rule that only looks at the peer's principal (trust domain sets). */
+function principalRule(r: Rng): Obj {
+  if (r.chance(0.7)) {
+    const source: Obj = {};
+    field(r, source, 'principals', TD_PRINCIPALS);
+    return { from: [{ source }] };
+  }
+  const key = 'source.principal';
+  return { when: [r.chance(0.5) ? { key, values: r.some(TD_PRINCIPALS, 2) } : { key, notValues: r.some(TD_PRINCIPALS, 2) }] };
 }
 
 function meshYaml(m: NonNullable<PolicySet['mesh']>): string {
