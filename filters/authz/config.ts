@@ -461,8 +461,13 @@ function field(
     const arr = v.get(k) as JsonValue;
     const atoms = new Array<Atom>();
     for (let i = 0; i < list.length; i++) {
-      // Principals: one per mesh trust domain, as pilot rewrites them (source.principal values and notValues).
-      const values = kind == Field.Principal ? config.trustDomains.expand([list[i]]) : [list[i]];
+      // Principals and trust domains: one per mesh trust domain, as pilot rewrites them (values and notValues).
+      const values =
+        kind == Field.Principal
+          ? config.trustDomains.expand([list[i]])
+          : kind == Field.TrustDomain
+            ? config.trustDomains.expandDomains([list[i]])
+            : [list[i]];
       for (let j = 0; j < values.length; j++) {
         const a = atom(c, kind, values[j], arr.items[i].path, arg, config);
         if (a === null) return;

@@ -2,7 +2,8 @@
 // Istio's pilot does (pilot/pkg/security/trustdomain, ReplaceTrustDomainAliases): a principal
 // `<td>/ns/<ns>/sa/<sa>` whose trust domain is the mesh's, an alias, or `cluster.local` (which always
 // means "the local trust domain") matches in every one of them; `*`, patterns without five `/` parts
-// and principals of other trust domains are kept as written. Pure: no host calls.
+// and principals of other trust domains are kept as written. trustDomains values that name one of the
+// mesh's trust domains stand for all of them (ExpandTrustDomainAliases). Pure: no host calls.
 
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 
@@ -35,6 +36,18 @@ export class TrustDomains {
         if (!mine.includes(q)) mine.push(q);
       }
       for (let j = 0; j < mine.length; j++) out.push(mine[j]);
+    }
+    return out;
+  }
+
+  /** trustDomains / source.trustDomain (pilot's ExpandTrustDomainAliases): a value that is one of the
+   * mesh's trust domains (exactly) stands for all of them; others are kept. No duplicates. */
+  expandDomains(values: string[]): string[] {
+    const out = new Array<string>();
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      const add = this.domains.includes(v) ? this.domains : [v];
+      for (let j = 0; j < add.length; j++) if (!out.includes(add[j])) out.push(add[j]);
     }
     return out;
   }

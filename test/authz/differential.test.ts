@@ -251,8 +251,13 @@ function policySet(r: Rng, index: number, keys: TestKey[], mtls = false, mesh?: 
   return { index, jwtRules, policies, mtls: r.pick(['STRICT', 'PERMISSIVE'] as const), ...(mesh === undefined ? {} : { mesh }) };
 }
 
-/** A rule that only looks at the peer's principal (trust domain sets). */
+/** A rule that only looks at the peer's principal or trust domain (trust domain sets). */
 function principalRule(r: Rng): Obj {
+  if (r.chance(0.15)) {
+    const source: Obj = {};
+    field(r, source, 'trustDomains', ['td2.example', 'old.example', 'cluster.local', 'other.td']);
+    return { from: [{ source }] };
+  }
   if (r.chance(0.7)) {
     const source: Obj = {};
     field(r, source, 'principals', TD_PRINCIPALS);

@@ -71,6 +71,24 @@ describe("pilot's ReplaceTrustDomainAliases cases", () => {
   });
 });
 
+describe("pilot's ExpandTrustDomainAliases", () => {
+  it('a mesh trust domain stands for all of them; others are kept; no duplicates', () => {
+    const b = bundle('td2.example', ['old.example']);
+    expect(b.expandDomains(['old.example']).join(',')).toBe('td2.example,old.example');
+    expect(b.expandDomains(['td2.example', 'other.td', 'old.example']).join(',')).toBe('td2.example,old.example,other.td');
+    expect(b.expandDomains(['cluster.local', '*.example']).join(',')).toBe('cluster.local,*.example');
+  });
+  it('a DENY on notTrustDomains spares every alias', () => {
+    const c = parse(
+      '{"asmesh":{"trustDomain":"td2.example","trustDomainAliases":["old.example"]},' +
+        '"policies":[{"name":"d","action":"DENY","rules":[{"from":[{"source":{"notTrustDomains":["td2.example"]}}]}]}]}',
+    );
+    expect(evaluate(c.policies, peer('spiffe://old.example/ns/a/sa/x')).allowed).toBe(true);
+    expect(evaluate(c.policies, peer('spiffe://td2.example/ns/a/sa/x')).allowed).toBe(true);
+    expect(evaluate(c.policies, peer('spiffe://other.td/ns/a/sa/x')).allowed).toBe(false);
+  });
+});
+
 describe('trust domain config', () => {
   it('rejects bad values naming the JSON path', () => {
     expect(error('{"asmesh":{"trustDomain":""}}')).toBe('$.asmesh.trustDomain: empty trust domain');
