@@ -57,6 +57,12 @@ test('--help on every command, exit 0; no command or an unknown one: exit 2', ()
   const noEnvoy = asmesh(['envoy', '--config', join(istio, 'virtualservice-canary.yaml')], { ENVOY_BIN: '/nonexistent/envoy' });
   assert.equal(noEnvoy.code, 2);
   assert.match(noEnvoy.stderr, /ENVOY_BIN=\/nonexistent\/envoy: no such file/);
+  const badTd = asmesh(['translate', '--trust-domain-alias', 'Old/TD', join(istio, 'authorizationpolicy-httpbin.yaml')]);
+  assert.equal(badTd.code, 2);
+  assert.equal(
+    badTd.stderr,
+    'asmesh translate: --trust-domain-alias: "Old/TD" is not a trust domain (lowercase letters, digits, ".", "-", "_")\n',
+  );
   const badFlag = asmesh(['translate', '--nope', 'x.yaml']);
   assert.equal(badFlag.code, 2);
   assert.match(badFlag.stderr, /--nope/);

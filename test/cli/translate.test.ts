@@ -159,6 +159,21 @@ test('RequestAuthentication + AuthorizationPolicy -> authz {jwtRules, policies:[
   assert.deepEqual(wasmConfigs(inbound)['asmesh.authz'], r.authz);
 });
 
+test('trust domain and aliases -> authz asmesh.trustDomain(Aliases), one SAN prefix per trust domain on mTLS chains', () => {
+  const inputs = [read('authorizationpolicy-httpbin.yaml'), read('peerauthentication-strict.yaml')];
+  const workload = { name: 'httpbin', namespace: 'foo' };
+  assert.equal(translate(inputs, { workload }).authz!.asmesh, undefined);
+  const r = translate(inputs, { workload, trustDomain: 'td2.example', trustDomainAliases: ['old.example'] });
+  assert.deepEqual(r.authz!.asmesh, { trustDomain: 'td2.example', trustDomainAliases: ['old.example'] });
+  assert.deepEqual(wasmConfigs(listener(r, 'inbound'))['asmesh.authz'], r.authz);
+  const chain = (listener(r, 'inbound').filter_chains as JsonObject[])[0];
+  const tls = ((chain.transport_socket as JsonObject).typed_config as JsonObject).common_tls_context as JsonObject;
+  assert.deepEqual((tls.validation_context as JsonObject).match_typed_subject_alt_names, [
+    { san_type: 'URI', matcher: { prefix: 'spiffe://td2.example/' } },
+    { san_type: 'URI', matcher: { prefix: 'spiffe://old.example/' } },
+  ]);
+});
+
 test('PeerAuthentication STRICT (namespace foo): inbound requires client certificates there; callers of foo use mTLS', () => {
   const r = translate([read('peerauthentication-strict.yaml'), read('destinationrule-subsets.yaml')], { workload: { namespace: 'foo' } });
   assert.equal(r.mtls, 'STRICT');
