@@ -172,6 +172,13 @@ export class LiveSidecar {
   private render(result: TranslateResult): { bootstrap: Obj; files: XdsFile[] } {
     let local = localizePaths(result.envoy, { wasmDir: this.opts.wasmDir }) as Obj;
     if (this.opts.loopback) local = JSON.parse(JSON.stringify(local).split('"address":"0.0.0.0"').join('"address":"127.0.0.1"'));
+    // Without a CA there is no certificate to serve: a PERMISSIVE inbound keeps its plaintext chain only
+    // (its mTLS chain would wait for an SDS secret that never comes, and the listener with it).
+    if (!this.cert)
+      for (const l of (local.static_resources?.listeners ?? []) as Obj[]) {
+        const plain = (l.filter_chains ?? []).filter((c: Obj) => c.transport_socket === undefined);
+        if (plain.length && plain.length < l.filter_chains.length) l.filter_chains = plain;
+      }
     const d = dynamicSidecar(local, this.xdsDir, { filters: this.opts.translate.filters });
     return { bootstrap: d.bootstrap, files: [...secretFiles(this.cert, this.roots), ...d.files] };
   }
