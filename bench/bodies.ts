@@ -4,13 +4,18 @@
 // turn, each round moving BENCH_MIB MiB each way per request; after each round the table shows each
 // Envoy's VmRSS and VmHWM (/proc/<pid>/status). A filter that kept bodies (or leaked per request)
 // would make the asmesh column grow with the bytes moved; flat columns, side by side, say it does not.
-// Wasm linear memory is inside Envoy's RSS (V8): Envoy exports no stat of it.
+// Wasm linear memory is inside Envoy's RSS (V8): Envoy exports no stat of it, so a second table runs
+// each filter's module in the harness (the same .wasm) and prints its linear memory after N requests
+// with BENCH_MIB MiB gRPC-framed bodies each way (the harness hands a body over in one frame).
 // Env: BENCH_ROUNDS (default 6), BENCH_MIB (default 32), BENCH_REQUESTS (per round, default 4).
 // Run: npm run bench:bodies   (needs npm run build and Envoy)
 import { readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import type { MountedFilter } from '../host/envoy/config.ts';
+import { repoRoot } from '../host/envoy/install.ts';
+import { loadPlugin } from '../host/harness/index.ts';
 import { startEnvoy, type Envoy } from '../host/envoy/launcher.ts';
 
 /** Envoy's default per-connection buffer limit (1 MiB), stated in the bootstrap. */
@@ -62,6 +67,32 @@ function transfer(envoy: Envoy, mib: number): Promise<number> {
     };
     write();
   });
+}
+
+/** Each filter's Wasm linear memory (harness, same module) after 0..n requests with `mib` MiB bodies each way. */
+async function harnessTable(mib: number, counts: number[]): Promise<string[]> {
+  const message = Buffer.alloc((mib << 20) + 5, 0x63);
+  message[0] = 0;
+  message.writeUInt32BE(mib << 20, 1);
+  const rows = [`| filter | ${counts.map((n) => `after ${n}`).join(' | ')} |`, `|---|${counts.map(() => '---').join('|')}|`];
+  for (const f of ASMESH_CHAIN) {
+    const plugin = await loadPlugin(join(repoRoot, 'build', `${f.name}.wasm`), { config: f.config as object, bodyFrames: 'last-chunk' });
+    const cells: string[] = [];
+    let done = 0;
+    for (const n of counts) {
+      for (; done < n; done++) {
+        await plugin.http({
+          headers: { ':method': 'POST', ':path': '/pkg.Svc/Unary', ':authority': 'service_b', 'content-type': 'application/grpc' },
+          body: message,
+          upstream: { status: 200, headers: { 'content-type': 'application/grpc' }, body: message, trailers: { 'grpc-status': '0' } },
+        });
+        plugin.clearLogs();
+      }
+      cells.push(`${(plugin.wasmMemoryBytes() / 1024).toFixed(0)} KiB`);
+    }
+    rows.push(`| ${f.name} | ${cells.join(' | ')} |`);
+  }
+  return rows;
 }
 
 async function main(): Promise<void> {
@@ -128,6 +159,8 @@ async function main(): Promise<void> {
       `bench:bodies: ${requests} x ${mib} MiB up + down per round, chunked, 64 KiB writes, buffer limit ${BUFFER_LIMIT >> 20} MiB`,
     );
     for (const r of rows) console.log(r);
+    console.log(`\nWasm linear memory per filter (harness, same .wasm), requests with ${mib} MiB gRPC bodies each way:`);
+    for (const r of await harnessTable(mib, [0, 1, 10, 40])) console.log(r);
   } finally {
     for (const [, e] of envoys) await e.stop();
     upstream.close();

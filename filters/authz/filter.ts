@@ -358,9 +358,13 @@ export class AuthzHttp extends HttpContext {
       }
     }
     if (config.needsSourceIp) {
+      // source.address is the HCM's client address: the connection's, or (port 0) the one Envoy took from
+      // x-forwarded-for (use_remote_address: false, as Istio's inbound), when the connection's is not visible.
       const src = getPropertyString(['source', 'address']);
-      if (src !== null) req.sourceIp = stripPort(src);
-      req.remoteIp = req.sourceIp;
+      if (src !== null) req.remoteIp = stripPort(src);
+      const port = getPropertyInt64(['source', 'port']);
+      if (src !== null && !isMissingInt(port) && port == 0) req.sourceIpUnknown = true;
+      else req.sourceIp = req.remoteIp;
     }
     if (config.needsDestIp) {
       const dst = getPropertyString(['destination', 'address']);

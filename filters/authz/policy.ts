@@ -2,6 +2,8 @@
 // writes (pilot/pkg/security/authz/model): each field's values become one OR of matchers, its
 // notValues one NOT(OR), a rule is the AND of them; DENY policies first, then ALLOW (no ALLOW
 // policy: allow; otherwise one must match); AUDIT only reports. Pure: no host calls.
+// Three-valued: an atom whose input the filter cannot see (the connection's address once Envoy took the
+// client address from x-forwarded-for) is UNKNOWN; a DENY that may match denies, an ALLOW must match.
 import { JsonValue, jsonAt } from '../../assembly/lib/json';
 import { StringMatcher } from '../../assembly/lib/matchers';
 import { pathWithoutQueryOrFragment } from '../../assembly/lib/http';
@@ -13,9 +15,18 @@ export const enum Action {
   Audit,
 }
 
+/** Kleene truth values of a match. */
+export const NO: i32 = 0;
+export const YES: i32 = 1;
+export const UNKNOWN: i32 = 2;
+
 /** One matcher of one value (Envoy: a permission or principal leaf). */
 export abstract class Atom {
   abstract matches(req: RequestInfo): bool;
+  /** True when the filter cannot see this atom's input for this request (then `matches` is not asked). */
+  unknown(req: RequestInfo): bool {
+    return false;
+  }
 }
 
 /** A field's values (OR), or its notValues (NOT of the OR). */
@@ -26,15 +37,28 @@ export class FieldMatch {
   ) {}
 
   matches(req: RequestInfo): bool {
-    let hit = false;
-    for (let i = 0; i < this.atoms.length && !hit; i++) hit = this.atoms[i].matches(req);
-    return hit != this.negate;
+    return this.truth(req) == YES;
+  }
+
+  truth(req: RequestInfo): i32 {
+    let unknown = false;
+    for (let i = 0; i < this.atoms.length; i++) {
+      const a = this.atoms[i];
+      if (a.unknown(req)) unknown = true;
+      else if (a.matches(req)) return this.negate ? NO : YES;
+    }
+    return unknown ? UNKNOWN : this.negate ? YES : NO;
   }
 }
 
-function allMatch(fields: FieldMatch[], req: RequestInfo): bool {
-  for (let i = 0; i < fields.length; i++) if (!fields[i].matches(req)) return false;
-  return true;
+function allMatch(fields: FieldMatch[], req: RequestInfo): i32 {
+  let out = YES;
+  for (let i = 0; i < fields.length; i++) {
+    const t = fields[i].truth(req);
+    if (t == NO) return NO;
+    if (t == UNKNOWN) out = UNKNOWN;
+  }
+  return out;
 }
 
 /** A request header: any of its entries matches (Envoy's header map keeps each entry of a non-inline header). */
@@ -91,6 +115,9 @@ export class IpAtom extends Atom {
   matches(req: RequestInfo): bool {
     const ip = this.kind == IpKind.Destination ? req.destIp : this.kind == IpKind.Remote ? req.remoteIp : req.sourceIp;
     return ip !== null && anyCidrContains([this.cidr], ip as string);
+  }
+  unknown(req: RequestInfo): bool {
+    return this.kind == IpKind.Source && req.sourceIpUnknown;
   }
 }
 
@@ -172,15 +199,26 @@ export class Rule {
   /** `when` conditions, ANDed into every source and operation (Istio does the same). */
   when: FieldMatch[] = [];
 
-  matches(req: RequestInfo): bool {
-    return allMatch(this.when, req) && anyOf(this.to, req) && anyOf(this.from, req);
+  truth(req: RequestInfo): i32 {
+    const w = allMatch(this.when, req);
+    if (w == NO) return NO;
+    const t = anyOf(this.to, req);
+    if (t == NO) return NO;
+    const f = anyOf(this.from, req);
+    if (f == NO) return NO;
+    return w == UNKNOWN || t == UNKNOWN || f == UNKNOWN ? UNKNOWN : YES;
   }
 }
 
-function anyOf(lists: FieldMatch[][], req: RequestInfo): bool {
-  if (lists.length == 0) return true;
-  for (let i = 0; i < lists.length; i++) if (allMatch(lists[i], req)) return true;
-  return false;
+function anyOf(lists: FieldMatch[][], req: RequestInfo): i32 {
+  if (lists.length == 0) return YES;
+  let out = NO;
+  for (let i = 0; i < lists.length; i++) {
+    const t = allMatch(lists[i], req);
+    if (t == YES) return YES;
+    if (t == UNKNOWN) out = UNKNOWN;
+  }
+  return out;
 }
 
 export class Policy {
@@ -192,8 +230,17 @@ export class Policy {
 
   /** A policy without rules matches nothing (Istio: an ALLOW without rules denies everything). */
   matches(req: RequestInfo): bool {
-    for (let i = 0; i < this.rules.length; i++) if (this.rules[i].matches(req)) return true;
-    return false;
+    return this.truth(req) == YES;
+  }
+
+  truth(req: RequestInfo): i32 {
+    let out = NO;
+    for (let i = 0; i < this.rules.length; i++) {
+      const t = this.rules[i].truth(req);
+      if (t == YES) return YES;
+      if (t == UNKNOWN) out = UNKNOWN;
+    }
+    return out;
   }
 }
 
@@ -218,7 +265,11 @@ export class RequestInfo {
   /** Request header entries in order (lower-case names), each entry on its own. */
   headerNames: string[] = [];
   headerValues: string[] = [];
+  /** The connection's address (ipBlocks, source.ip: rbac's direct_remote_ip). */
   sourceIp: string | null = null;
+  /** The connection's address is not visible: Envoy put the client address from x-forwarded-for in its place. */
+  sourceIpUnknown: bool = false;
+  /** The client address Envoy's HCM derived (remoteIpBlocks, remote.ip: rbac's remote_ip). */
   remoteIp: string | null = null;
   destIp: string | null = null;
   destPort: i32 = -1;
@@ -252,7 +303,8 @@ export function evaluate(policies: Policy[], req: RequestInfo): Decision {
   }
   for (let i = 0; i < policies.length; i++) {
     const p = policies[i];
-    if (p.action == Action.Deny && p.matches(req)) return new Decision(false, p.name, audited);
+    // A DENY that may match (UNKNOWN) denies: never more permissive than Envoy.
+    if (p.action == Action.Deny && p.truth(req) != NO) return new Decision(false, p.name, audited);
   }
   let anyAllow = false;
   for (let i = 0; i < policies.length; i++) {

@@ -13,6 +13,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { stringify } from 'yaml';
@@ -20,12 +21,15 @@ import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { repoRoot } from '../../host/envoy/install.ts';
 import { wasmFilterEntry } from '../../host/envoy/config.ts';
 import { PilotInputError, inboundHttpManager, istioPilot, pilotBootstrap, type PilotConfig } from '../../host/envoy/pilot.ts';
-import { b64url, jwks, makeKey, rawToken, token, type TestKey } from './keys.ts';
+import { makePeerCerts, type Cert, type CertSet } from './certs.ts';
+import { b64url, jwks, makeKey, rawToken, token, type TestKey } from '../../host/fixtures/jwt.ts';
 
 type Obj = Record<string, any>;
 const SEED = Number(process.env.AUTHZ_DIFF_SEED ?? 20261202);
 const SETS = Number(process.env.AUTHZ_DIFF_SETS ?? 24);
 const REQUESTS = Number(process.env.AUTHZ_DIFF_REQUESTS ?? 160);
+/** Extra sets whose listeners are pilot's mTLS chain (PeerAuthentication STRICT/PERMISSIVE), requests from several SPIFFE peers. */
+const MTLS_SETS = Number(process.env.AUTHZ_DIFF_MTLS_SETS ?? 10);
 const LEGACY = process.env.AUTHZ_DIFF_LEGACY !== undefined;
 const WASM_DIR = process.env.AUTHZ_DIFF_WASM_DIR ?? join(repoRoot, 'build');
 const PROXY = { namespace: 'foo', labels: { app: 'httpbin' }, ip: '10.0.0.10', serviceAccount: 'httpbin' };
@@ -69,8 +73,17 @@ const HEADER_LOCATIONS = [
 
 // ---- The policy corpus -------------------------------------------------------------------------------
 
+/** Remote JWKS: pilot runs with PILOT_JWT_ENABLE_REMOTE_JWKS=envoy (Envoy fetches: remote_jwks on the
+ * cluster of the jwks.example ServiceEntry); both sides fetch from one loopback server. */
+const JWKS_HOST = 'jwks.example:8081';
+const JWKS_CLUSTER = 'outbound|8081||jwks.example';
+const PILOT_ENV = { PILOT_JWT_ENABLE_REMOTE_JWKS: 'envoy' };
+
 function jwtRule(r: Rng, issuer: string, key: TestKey): Obj {
-  const rule: Obj = { issuer, jwks: jwks(key) };
+  // The JWKS server serves /keys/<kid> for each test key; /missing answers 404 (a failed fetch).
+  const rule: Obj = r.chance(0.35)
+    ? { issuer, jwksUri: `http://${JWKS_HOST}${r.chance(0.1) ? '/missing' : `/keys/${key.kid}`}` }
+    : { issuer, jwks: jwks(key) };
   if (r.chance(0.3)) rule.audiences = r.some(['aud-1', 'https://aud-2.example/', 'aud-3']);
   if (r.chance(0.4)) rule.fromHeaders = r.pick(HEADER_LOCATIONS);
   if (r.chance(0.3)) rule.fromParams = r.some(['token', 'access_token'], 2);
@@ -108,7 +121,7 @@ const VALUES: Record<string, string[]> = {
   methods: ['GET', 'POST', 'PU*', '*T', '*', 'OPTIONS'],
   paths: ['/info*', '/admin', '/admin*', '/data', '*/x', '*', '/a/b', '/info', '*.png'],
   ports: ['80', '8080'],
-  ipBlocks: ['127.0.0.1', '10.0.0.0/8', '127.0.0.0/8'],
+  ipBlocks: ['127.0.0.1', '10.0.0.0/8', '127.0.0.0/8', '192.168.0.0/16'],
 };
 const CONDITIONS: [string, string[]][] = [
   ['request.headers[x-env]', ['prod', 'dev*', '*', '*-b']],
@@ -136,16 +149,36 @@ function field(r: Rng, o: Obj, name: string, values: string[]): void {
   else o[`not${name[0]!.toUpperCase()}${name.slice(1)}`] = r.some(values, 2);
 }
 
-function policyRule(r: Rng): Obj {
+// Peer identities (mTLS sets): Istio's principal forms (exact, prefix, suffix, `*`) and namespaces.
+const PEER_PRINCIPALS = [
+  '*',
+  'cluster.local/ns/foo/sa/x',
+  'cluster.local/ns/foo/*',
+  '*/sa/x',
+  'cluster.local/ns/bar/sa/y',
+  '*svc.example',
+  'cluster.local/*',
+  'other.td/ns/foo/sa/x',
+  '*/ns/ns1/sa/x',
+];
+const PEER_NAMESPACES = ['foo', 'bar', '*', 'f*', '*o', 'ns1'];
+const PEER_CONDITIONS: [string, string[]][] = [
+  ['source.principal', PEER_PRINCIPALS],
+  ['source.namespace', PEER_NAMESPACES],
+  ['connection.sni', ['*', 'svc.example', 'svc*']],
+];
+
+function policyRule(r: Rng, mtls: boolean): Obj {
   const rule: Obj = {};
-  if (r.chance(0.6)) {
+  if (r.chance(mtls ? 0.8 : 0.6)) {
     rule.from = Array.from({ length: 1 + r.int(2) }, () => {
       const source: Obj = {};
-      const fields = r.some(['requestPrincipals', 'ipBlocks', 'remoteIpBlocks', 'principals', 'namespaces'], 2);
-      for (const f of fields) {
+      const names = ['requestPrincipals', 'ipBlocks', 'remoteIpBlocks', 'principals', 'namespaces'];
+      const fields = r.some(mtls ? [...names, 'principals', 'namespaces', 'principals'] : names, 2);
+      for (const f of new Set(fields)) {
         if (f === 'requestPrincipals') field(r, source, f, PRINCIPALS);
-        else if (f === 'principals') field(r, source, f, ['*', 'cluster.local/ns/foo/sa/x']);
-        else if (f === 'namespaces') field(r, source, f, ['foo', '*']);
+        else if (f === 'principals') field(r, source, f, mtls ? PEER_PRINCIPALS : ['*', 'cluster.local/ns/foo/sa/x']);
+        else if (f === 'namespaces') field(r, source, f, mtls ? PEER_NAMESPACES : ['foo', '*']);
         else field(r, source, f, VALUES.ipBlocks!);
       }
       return { source };
@@ -160,7 +193,7 @@ function policyRule(r: Rng): Obj {
   }
   if (r.chance(0.6)) {
     rule.when = r
-      .some(CONDITIONS, 2)
+      .some(mtls ? [...CONDITIONS, ...PEER_CONDITIONS, ...PEER_CONDITIONS] : CONDITIONS, 2)
       .map(([key, values]) => (r.chance(0.75) ? { key, values: r.some(values, 2) } : { key, notValues: r.some(values, 2) }));
   }
   return rule;
@@ -170,21 +203,35 @@ interface PolicySet {
   index: number;
   jwtRules: Obj[];
   policies: Obj[];
+  /** PeerAuthentication mode of an mTLS set (its listeners run pilot's tls chain). */
+  mtls?: 'STRICT' | 'PERMISSIVE';
 }
 
-function policySet(r: Rng, index: number, keys: TestKey[]): PolicySet {
+function policySet(r: Rng, index: number, keys: TestKey[], mtls = false): PolicySet {
   const issuers = r.some([0, 1, 2], 3).sort();
   const jwtRules = r.chance(0.9) ? issuers.map((i) => jwtRule(r, ISSUERS[i]!, keys[i]!)) : [];
   const policies = Array.from({ length: r.int(3) + (jwtRules.length === 0 ? 1 : 0) }, (_, i) => ({
     name: `p${i}`,
     action: r.pick(['ALLOW', 'ALLOW', 'DENY']),
-    rules: Array.from({ length: 1 + r.int(2) }, () => policyRule(r)),
+    rules: Array.from({ length: 1 + r.int(2) }, () => policyRule(r, mtls)),
   }));
-  return { index, jwtRules, policies };
+  return mtls ? { index, jwtRules, policies, mtls: r.pick(['STRICT', 'PERMISSIVE'] as const) } : { index, jwtRules, policies };
 }
 
 function istioYaml(set: PolicySet): string {
   const docs: Obj[] = [
+    {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { name: 'jwks', namespace: 'foo' },
+      spec: {
+        hosts: ['jwks.example'],
+        location: 'MESH_EXTERNAL',
+        resolution: 'STATIC',
+        ports: [{ number: 8081, name: 'http', protocol: 'HTTP' }],
+        endpoints: [{ address: '127.0.0.1' }],
+      },
+    },
     {
       apiVersion: 'networking.istio.io/v1',
       kind: 'ServiceEntry',
@@ -204,6 +251,14 @@ function istioYaml(set: PolicySet): string {
       spec: { address: PROXY.ip, labels: { app: 'httpbin' }, serviceAccount: 'httpbin' },
     },
   ];
+  if (set.mtls !== undefined) {
+    docs.push({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'pa', namespace: 'foo' },
+      spec: { selector: { matchLabels: { app: 'httpbin' } }, mtls: { mode: set.mtls } },
+    });
+  }
   if (set.jwtRules.length > 0) {
     docs.push({
       apiVersion: 'security.istio.io/v1',
@@ -283,7 +338,49 @@ interface Req {
   raw: string;
   crit: boolean;
   label: string;
+  /** The request has x-forwarded-for and a policy of its set looks at the connection's address (ipBlocks, source.ip). */
+  xff: boolean;
+  directIp: boolean;
+  /** A rule of its set uses jwksUri. */
+  remoteJwks: boolean;
+  /** The mTLS peer (PEERS) the request is sent as, in an mTLS set. */
+  peer?: string;
 }
+
+/**
+ * The client certificates of mTLS sets (openssl SAN syntax): SPIFFE identities of several namespaces,
+ * service accounts and trust domains, extra DNS SANs, several URI SANs, a subject that looks like an
+ * identity; and peers pilot's chain refuses (another trust domain only, DNS only, no certificate),
+ * which must be refused alike. `sni`: the server name the client sends.
+ */
+const PEERS: Record<string, { san: string | null; subject?: string; sni?: string }> = {
+  fooX: { san: 'URI:spiffe://cluster.local/ns/foo/sa/x', sni: 'svc.example' },
+  barY: { san: 'URI:spiffe://cluster.local/ns/bar/sa/y' },
+  fooYdns: { san: 'URI:spiffe://cluster.local/ns/foo/sa/y,DNS:svc.example,DNS:a.svc.example', sni: 'svc.example.other' },
+  twoUris: { san: 'URI:spiffe://other.td/ns/foo/sa/x,URI:spiffe://cluster.local/ns/ns1/sa/x' },
+  dnsFirst: {
+    san: 'DNS:peer.svc.example,URI:spiffe://cluster.local/ns/foo/sa/z',
+    subject: '/O=asmesh/CN=spiffe:\\/\\/cluster.local\\/ns\\/foo\\/sa\\/x',
+  },
+  otherTd: { san: 'URI:spiffe://other.td/ns/foo/sa/x' },
+  dnsOnly: { san: 'DNS:svc.example' },
+  none: { san: null },
+};
+const PEER_PICKS = [
+  'fooX',
+  'fooX',
+  'barY',
+  'barY',
+  'fooYdns',
+  'fooYdns',
+  'twoUris',
+  'twoUris',
+  'dnsFirst',
+  'dnsFirst',
+  'otherTd',
+  'dnsOnly',
+  'none',
+];
 
 const PATHS = [
   '/info',
@@ -312,6 +409,7 @@ function request(r: Rng, set: PolicySet, tokens: Tokens): Req {
     }
     return r.chance(0.7) ? r.pick(tokens.valid) : r.pick(tokens.invalid);
   };
+  const peer = set.mtls !== undefined ? r.pick(PEER_PICKS) : undefined;
   const method = r.pick(['GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE', 'OPTIONS']);
   let path = r.pick(PATHS);
   const headers: [string, string][] = [['host', r.pick(['svc.example', 'SVC.example:8080', 'other.example', 'svc.example:80'])]];
@@ -349,13 +447,19 @@ function request(r: Rng, set: PolicySet, tokens: Tokens): Req {
   if (r.chance(0.25)) headers.push([r.pick(['x-sub', 'x-jwt-payload', 'x-role', 'x-num']), 'forged']);
   if (r.chance(0.3)) for (const v of r.some(['prod', 'dev-b', 'x,prod', ''], 2)) headers.push(['x-env', v]);
   if (r.chance(0.15)) headers.push(['user-agent', r.pick(['curl/8', 'x'])]);
+  // remote.ip / remoteIpBlocks are the address Envoy takes from x-forwarded-for (use_remote_address: false), ipBlocks the connection's.
+  if (r.chance(0.2)) headers.push(['x-forwarded-for', r.pick(['10.1.2.3', '192.168.1.1, 127.0.0.1', '127.0.0.1, 192.168.3.4', 'garbage'])]);
   if (method === 'OPTIONS' && r.chance(0.7)) {
     headers.push(['origin', r.pick(['https://a.example', ''])]);
     if (r.chance(0.8)) headers.push(['access-control-request-method', 'GET']);
   }
   if (query.length > 0) path += (path.includes('?') ? '&' : '?') + query.join('&');
   const lines = [`${method} ${path} HTTP/1.1`, ...headers.map(([k, v]) => `${k}: ${v}`)];
-  return { raw: `${lines.join('\r\n')}\r\ncontent-length: 0\r\n\r\n`, crit, label: `set ${set.index}: ${method} ${path.slice(0, 80)}` };
+  const label = `set ${set.index}${peer === undefined ? '' : ` (mTLS ${set.mtls} as ${peer})`}: ${method} ${path.slice(0, 80)}`;
+  const xff = headers.some(([k]) => k === 'x-forwarded-for');
+  const directIp = /"(ipBlocks|notIpBlocks|source\.ip)"/.test(JSON.stringify(set.policies));
+  const remoteJwks = set.jwtRules.some((j) => j.jwksUri !== undefined);
+  return { raw: `${lines.join('\r\n')}\r\ncontent-length: 0\r\n\r\n`, crit, label, peer, xff, directIp, remoteJwks };
 }
 
 // ---- Raw HTTP over kept-alive connections ------------------------------------------------------------
@@ -371,19 +475,31 @@ class RawClient {
   private buf = Buffer.alloc(0);
   private waiter: (() => void) | null = null;
   private closed = false;
+  /** `tls`: connect with TLS as this client (certificate or none, SNI); the server's certificate is not checked. */
   constructor(
     private host: string,
     private port: number,
+    private tls?: { cert?: Cert; sni?: string },
   ) {}
 
   private async open(): Promise<Socket> {
     if (this.socket !== null && !this.closed) return this.socket;
     this.buf = Buffer.alloc(0);
     this.closed = false;
-    const s = connect(this.port, this.host);
+    const t = this.tls;
+    const s =
+      t === undefined
+        ? connect(this.port, this.host)
+        : tlsConnect({
+            host: this.host,
+            port: this.port,
+            servername: t.sni,
+            rejectUnauthorized: false,
+            ...(t.cert ? { cert: t.cert.certPem, key: t.cert.keyPem } : {}),
+          });
     s.setNoDelay(true);
     await new Promise<void>((res, rej) => {
-      s.once('connect', res);
+      s.once(t === undefined ? 'connect' : 'secureConnect', res);
       s.once('error', rej);
     });
     s.on('data', (d: Buffer) => {
@@ -472,7 +588,7 @@ class RawClient {
 }
 
 /** What is compared: status, body (for an upstream answer: the path and headers it received), www-authenticate, content-type. */
-function observed(reply: Reply): string {
+function observed(reply: Reply, dedupe = false): string {
   const h = (k: string) => reply.headers.filter(([n]) => n === k).map(([, v]) => v);
   let body = reply.body;
   if (h('x-upstream').length > 0) {
@@ -484,7 +600,8 @@ function observed(reply: Reply): string {
       pairs.push([k, up.headers[i + 1]!]);
     }
     pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    body = JSON.stringify({ path: up.path, headers: pairs });
+    const kept = dedupe ? pairs.filter((p, i) => i === 0 || p[0] !== pairs[i - 1]![0] || p[1] !== pairs[i - 1]![1]) : pairs;
+    body = JSON.stringify({ path: up.path, headers: kept });
   }
   return JSON.stringify({ status: reply.status, body, wwwAuthenticate: h('www-authenticate'), contentType: h('content-type') });
 }
@@ -494,10 +611,19 @@ function observed(reply: Reply): string {
  * choice: the reason, or null when this difference is not one of them.
  */
 function acceptedDifference(req: Req, native: Reply, ours: Reply): string | null {
+  // Envoy, while a remote JWKS fetch is pending, verifies the same token in more than one branch of
+  // pilot's requires_any (the provider, then requires_all of allow_missing) and each success adds the
+  // output headers: the same header twice with the same value. asmesh writes each once.
+  if (req.remoteJwks && observed(native, true) === observed(ours, true)) return 'remote-jwks-duplicate-output-header';
   // A token with a `crit` header: Envoy ignores `crit`; asmesh refuses what it cannot understand
   // (asmesh.rejectCrit). The request is refused, or (another rule's token passing) goes on without that
   // token's effects; never allowed where Envoy refuses it.
   if (req.crit && ((ours.status === 401 && ours.body === 'Jwt verification fails') || ours.status === native.status)) return 'crit';
+  // x-forwarded-for with ipBlocks / source.ip (rbac's direct_remote_ip): Envoy puts the client address
+  // from XFF in source.address, so a Wasm filter cannot see the connection's address; such a match is
+  // UNKNOWN, a DENY that may match denies, an ALLOW must match without it. Only ever a 403 where Envoy allows.
+  if (req.xff && req.directIp && ours.status === 403 && ours.body === 'RBAC: access denied' && native.status !== 403)
+    return 'xff-direct-ip';
   return null;
 }
 
@@ -505,8 +631,11 @@ function acceptedDifference(req: Req, native: Reply, ours: Reply): string | null
 
 let envoy: Envoy;
 let upstream: Server;
+let jwksServer: Server;
+const jwksFetches = new Map<string, number>();
 const sets: { set: PolicySet; requests: Req[] }[] = [];
 let pilotRefused = 0;
+let certs: CertSet;
 
 before(async () => {
   const r = prng(SEED);
@@ -524,44 +653,76 @@ before(async () => {
   await new Promise<void>((res) => upstream.listen(0, '127.0.0.1', res));
   const port = (upstream.address() as { port: number }).port;
   const listeners: Record<string, Obj> = {};
+  const transportSockets: Record<string, Obj> = {};
+  certs = makePeerCerts(
+    Object.fromEntries(Object.entries(PEERS).flatMap(([n, p]) => (p.san === null ? [] : [[n, { san: p.san, subject: p.subject }]]))),
+  );
+  const files = { cert: certs.server.cert, key: certs.server.key, ca: certs.ca.cert };
   let first: PilotConfig | null = null;
-  const generated = Array.from({ length: SETS * 2 }, (_, i) => policySet(r, i, keys));
-  for (let i = 0; i < generated.length && sets.length < SETS; i += 2) {
-    const batch = generated.slice(i, i + 2);
-    const pilots = await Promise.all(
-      batch.map((s) =>
-        istioPilot(istioYaml(s), PROXY).catch((e: unknown) => {
-          if (e instanceof PilotInputError) {
-            pilotRefused++;
-            return null;
-          }
-          throw e;
-        }),
-      ),
-    );
-    for (const [j, pilot] of pilots.entries()) {
-      if (pilot === null || sets.length >= SETS) continue;
-      const set = batch[j]!;
-      first ??= pilot;
-      const native = inboundHttpManager(pilot, 80).config;
-      const filters = native.http_filters as Obj[];
-      const wasm = structuredClone(native);
-      const entry = wasmFilterEntry('authz', join(WASM_DIR, 'authz.wasm'), { jwtRules: set.jwtRules, policies: set.policies });
-      entry.typed_config.config.vm_config.vm_id = `authz-${set.index}`;
-      const at = filters.findIndex((f) => f.name === 'envoy.filters.http.jwt_authn' || f.name === 'envoy.filters.http.rbac');
-      wasm.http_filters = filters.filter((f) => f.name !== 'envoy.filters.http.jwt_authn' && f.name !== 'envoy.filters.http.rbac');
-      wasm.http_filters.splice(at < 0 ? 0 : at, 0, entry);
-      listeners[`native-${set.index}`] = native;
-      listeners[`wasm-${set.index}`] = wasm;
-      sets.push({ set, requests: Array.from({ length: REQUESTS }, () => request(r, set, tokens)) });
+  const plain = Array.from({ length: SETS * 2 }, (_, i) => policySet(r, i, keys));
+  const mtls = Array.from({ length: MTLS_SETS * 2 }, (_, i) => policySet(r, SETS * 2 + i, keys, true));
+  for (const [generated, want] of [
+    [plain, SETS],
+    [mtls, SETS + MTLS_SETS],
+  ] as const)
+    for (let i = 0; i < generated.length && sets.length < want; i += 2) {
+      const batch = generated.slice(i, i + 2);
+      const pilots = await Promise.all(
+        batch.map((s) =>
+          istioPilot(istioYaml(s), PROXY, { env: PILOT_ENV }).catch((e: unknown) => {
+            if (e instanceof PilotInputError) {
+              pilotRefused++;
+              return null;
+            }
+            throw e;
+          }),
+        ),
+      );
+      for (const [j, pilot] of pilots.entries()) {
+        if (pilot === null || sets.length >= want) continue;
+        const set = batch[j]!;
+        first ??= pilot;
+        const inbound = inboundHttpManager(pilot, 80, set.mtls === undefined ? undefined : files);
+        const native = inbound.config;
+        if (inbound.transportSocket !== undefined) {
+          transportSockets[`native-${set.index}`] = inbound.transportSocket;
+          transportSockets[`wasm-${set.index}`] = inbound.transportSocket;
+        }
+        const filters = native.http_filters as Obj[];
+        const wasm = structuredClone(native);
+        // The filter fetches a jwksUri on pilot's cluster for it (asmesh.jwksCluster).
+        const jwtRules = set.jwtRules.map((j) => (j.jwksUri === undefined ? j : { ...j, asmesh: { jwksCluster: JWKS_CLUSTER } }));
+        const entry = wasmFilterEntry('authz', join(WASM_DIR, 'authz.wasm'), { jwtRules, policies: set.policies });
+        entry.typed_config.config.vm_config.vm_id = `authz-${set.index}`;
+        const at = filters.findIndex((f) => f.name === 'envoy.filters.http.jwt_authn' || f.name === 'envoy.filters.http.rbac');
+        wasm.http_filters = filters.filter((f) => f.name !== 'envoy.filters.http.jwt_authn' && f.name !== 'envoy.filters.http.rbac');
+        wasm.http_filters.splice(at < 0 ? 0 : at, 0, entry);
+        listeners[`native-${set.index}`] = native;
+        listeners[`wasm-${set.index}`] = wasm;
+        sets.push({ set, requests: Array.from({ length: REQUESTS }, () => request(r, set, tokens)) });
+      }
     }
-  }
   assert.ok(first !== null, 'pilot accepted no policy set');
-  const boot = pilotBootstrap(first, { listeners, upstreams: { 'inbound|80||': { port } } });
+  jwksServer = createServer((req, res) => {
+    jwksFetches.set(req.url ?? '', (jwksFetches.get(req.url ?? '') ?? 0) + 1);
+    const key = keys.find((k) => req.url === `/keys/${k.kid}`);
+    if (key === undefined) {
+      res.writeHead(404, { 'content-length': 0 });
+      res.end();
+      return;
+    }
+    const body = jwks(key);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  await new Promise<void>((res) => jwksServer.listen(0, '127.0.0.1', res));
+  const jwksPort = (jwksServer.address() as { port: number }).port;
+  const upstreams = { 'inbound|80||': { host: '127.0.0.1', port }, [JWKS_CLUSTER]: { host: '127.0.0.1', port: jwksPort } };
+  const boot = pilotBootstrap(first, { listeners, transportSockets, upstreams });
   envoy = await startEnvoy({
     config: boot.config,
     wasmDir: WASM_DIR,
-    upstreams: { 'inbound|80||': { host: '127.0.0.1', port } },
+    upstreams,
     timeoutMs: 60_000,
   });
 });
@@ -569,22 +730,39 @@ before(async () => {
 after(async () => {
   await envoy?.stop();
   await new Promise<void>((res) => (upstream ? upstream.close(() => res()) : res()));
+  await new Promise<void>((res) => (jwksServer ? jwksServer.close(() => res()) : res()));
 });
 
-test(`authz and pilot's jwt_authn + rbac decide and forward alike (seed ${SEED}, ${SETS} policy sets x ${REQUESTS} requests)`, async () => {
+test(`authz and pilot's jwt_authn + rbac decide and forward alike (seed ${SEED}, ${SETS} + ${MTLS_SETS} mTLS policy sets x ${REQUESTS} requests)`, async () => {
   const unlisted: string[] = [];
   const accepted = new Map<string, number>();
+  const peerReplies = new Map<string, number>();
   let total = 0;
   await Promise.all(
     sets.map(async ({ set, requests }) => {
       const url = (name: string) => new URL(envoy.listeners[name]!);
       const n = url(`native-${set.index}`);
       const w = url(`wasm-${set.index}`);
-      const native = new RawClient(n.hostname, Number(n.port));
-      const ours = new RawClient(w.hostname, Number(w.port));
+      // One kept-alive connection per side and peer (a connection has one client certificate).
+      const clients = new Map<string, [RawClient, RawClient]>();
+      const pair = (peer: string | undefined): [RawClient, RawClient] => {
+        const key = peer ?? '';
+        let p = clients.get(key);
+        if (p === undefined) {
+          const tls = peer === undefined ? undefined : { cert: certs.clients[peer], sni: PEERS[peer]!.sni };
+          p = [new RawClient(n.hostname, Number(n.port), tls), new RawClient(w.hostname, Number(w.port), tls)];
+          clients.set(key, p);
+        }
+        return p;
+      };
+      // A connection refused (TLS handshake or certificate check) is compared as status 0.
+      const send = (c: RawClient, raw: string): Promise<Reply> =>
+        c.send(raw).catch(() => ({ status: 0, headers: [], body: 'no HTTP response' }));
       try {
         for (const req of requests) {
-          const [a, b] = [await native.send(req.raw), await ours.send(req.raw)];
+          const [native, ours] = pair(req.peer);
+          const [a, b] = [await send(native, req.raw), await send(ours, req.raw)];
+          if (req.peer !== undefined) peerReplies.set(`${req.peer} ${a.status}`, (peerReplies.get(`${req.peer} ${a.status}`) ?? 0) + 1);
           total++;
           const [oa, ob] = [observed(a), observed(b)];
           if (oa === ob) continue;
@@ -600,13 +778,19 @@ test(`authz and pilot's jwt_authn + rbac decide and forward alike (seed ${SEED},
           } else unlisted.push('');
         }
       } finally {
-        native.close();
-        ours.close();
+        for (const [a, b] of clients.values()) {
+          a.close();
+          b.close();
+        }
       }
     }),
   );
   console.log(
-    `authz differential (${WASM_DIR}): ${total} requests x 2 listeners over ${sets.length} policy sets (pilot refused ${pilotRefused}); accepted differences ${JSON.stringify(Object.fromEntries(accepted))}; unlisted ${unlisted.length}`,
+    `authz differential (${WASM_DIR}): ${total} requests x 2 listeners over ${sets.length} policy sets (${MTLS_SETS} over mTLS; ${sets.filter((s) => s.set.jwtRules.some((j) => j.jwksUri)).length} with a remote JWKS, fetches ${JSON.stringify(Object.fromEntries(jwksFetches))}; pilot refused ${pilotRefused}); mTLS peer -> pilot's status ${JSON.stringify(Object.fromEntries([...peerReplies].sort()))}; accepted differences ${JSON.stringify(Object.fromEntries(accepted))}; unlisted ${unlisted.length}`,
+  );
+  assert.ok(
+    (jwksFetches.get('/keys/a') ?? 0) + (jwksFetches.get('/keys/b') ?? 0) + (jwksFetches.get('/keys/c') ?? 0) > 0,
+    'no remote JWKS was fetched',
   );
   assert.equal(
     unlisted.length,

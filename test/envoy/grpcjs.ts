@@ -78,11 +78,11 @@ function metadataOf(headers: Record<string, string>): grpc.Metadata {
   return md;
 }
 
-/** A client to `host:port` speaking h2c; `authority` as the :authority. */
+/** A client to `host:port` speaking h2c (or h2 over TLS with TLS `credentials`); `authority` as the :authority. */
 export class GrpcClient {
   private readonly client: grpc.Client;
-  constructor(address: string, authority: string) {
-    this.client = new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.default_authority': authority });
+  constructor(address: string, authority: string, credentials = grpc.credentials.createInsecure(), options: grpc.ChannelOptions = {}) {
+    this.client = new grpc.Client(address, credentials, { 'grpc.default_authority': authority, ...options });
   }
 
   unary(path: string, message: string, headers: Record<string, string> = {}): Promise<CallResult> {

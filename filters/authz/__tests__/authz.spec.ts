@@ -471,6 +471,38 @@ describe('policy evaluation', () => {
     expect(when.needsHeaders).toBe(false);
   });
 
+  it('the connection address hidden by x-forwarded-for is unknown: a DENY that may match denies, an ALLOW must match', () => {
+    const hidden = (): RequestInfo => {
+      const r = request('GET', '/x', '', '');
+      r.remoteIp = '192.168.3.4';
+      r.sourceIpUnknown = true;
+      return r;
+    };
+    const deny = '{"name":"d","action":"DENY","rules":[{"from":[{"source":{"ipBlocks":["127.0.0.1"]}}]}]}';
+    const notDeny = '{"name":"d","action":"DENY","rules":[{"from":[{"source":{"notIpBlocks":["127.0.0.1"]}}]}]}';
+    const allow = '{"name":"a","action":"ALLOW","rules":[{"from":[{"source":{"ipBlocks":["10.0.0.0/8"]}}]}]}';
+    const allowRemote = '{"name":"a","action":"ALLOW","rules":[{"from":[{"source":{"remoteIpBlocks":["192.168.0.0/16"]}}]}]}';
+    const allowEither =
+      '{"name":"a","action":"ALLOW","rules":[{"from":[{"source":{"ipBlocks":["10.0.0.0/8"]}},{"source":{"remoteIpBlocks":["192.168.0.0/16"]}}]}]}';
+    expect(allows(deny, hidden())).toBe(false);
+    expect(allows(notDeny, hidden())).toBe(false);
+    expect(allows(allow, hidden())).toBe(false);
+    expect(allows(allowRemote, hidden())).toBe(true);
+    expect(allows(allowEither, hidden())).toBe(true);
+    // A DENY that cannot match whatever the address is (its other field is NO) does not deny.
+    expect(
+      allows(
+        '{"name":"d","action":"DENY","rules":[{"from":[{"source":{"ipBlocks":["127.0.0.1"]}}],"to":[{"operation":{"paths":["/y"]}}]}]}',
+        hidden(),
+      ),
+    ).toBe(true);
+    const seen = hidden();
+    seen.sourceIpUnknown = false;
+    seen.sourceIp = '10.1.2.3';
+    expect(allows(deny, seen)).toBe(true);
+    expect(allows(allow, seen)).toBe(true);
+  });
+
   it('DENY wins, AUDIT is reported, no ALLOW policy allows', () => {
     const c = config(
       '{"policies":[{"name":"a","action":"AUDIT","rules":[{}]},{"name":"d","action":"DENY","rules":[{"to":[{"operation":{"notMethods":["GET"]}}]}]}]}',
