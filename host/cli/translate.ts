@@ -250,6 +250,8 @@ export function translate(files: { name: string; text: string }[], opts: Transla
   const k8sServices = servicesOf(resources);
   const byFqdn = new Map(k8sServices.map((s) => [s.fqdn, s]));
   const pas = byKind('PeerAuthentication');
+  const drs = byKind('DestinationRule');
+  const allWorkloads = workloadsOf(resources);
 
   // Outbound: every Service of the mesh (Istio without a Sidecar resource), every host a VirtualService
   // routes or names, every DestinationRule host; ports from the Service, else the destinations', else assumed.
@@ -259,10 +261,8 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     let s = services.get(fqdn);
     if (!s) {
       const k8s = byFqdn.get(fqdn);
-      const dest = k8s ? servicesSelecting([k8s], { ...mw, namespace: k8s.namespace }) : [];
-      void dest;
       // The destination's own PeerAuthentication: its namespace (and the workloads its selector picks).
-      const workloads = k8s ? workloadsOf(resources).filter((w) => servicesSelecting([k8s], w).length > 0) : [];
+      const workloads = k8s ? allWorkloads.filter((w) => servicesSelecting([k8s], w).length > 0) : [];
       const hostNs = k8s?.namespace ?? (fqdn.endsWith(`.svc.${CLUSTER_DOMAIN}`) ? fqdn.split('.')[1] : namespace);
       const modes = (workloads.length ? workloads : [{ namespace: hostNs, labels: {} }]).map((w) => peerAuthentication(pas, w, root));
       const peerMode: MtlsMode = modes.every((m) => m.mode === 'STRICT')
@@ -337,7 +337,7 @@ export function translate(files: { name: string; text: string }[], opts: Transla
   if (vsErrors.length) throw new InputErrors(vsErrors);
 
   // DestinationRules: a host no other resource names gets its clusters too (its DestinationRule sets them up).
-  for (const dr of byKind('DestinationRule')) {
+  for (const dr of drs) {
     const h = String(dr.spec.host);
     if (h.includes('*')) continue;
     const fqdn = resolveFqdn(h.toLowerCase(), dr.namespace);
