@@ -34,6 +34,7 @@ import { InputErrors } from './errors.ts';
 import { ISTIO_LABELS, MESH_FILTERS, filterManifest, statsTags, type ListenerSide, type MeshFilterName } from '../../filters/manifest.ts';
 import { ISTIO_PATH_HANDLING, endpointCluster, httpConnectionManager, socket, wasmFilterEntry } from '../envoy/config.ts';
 import { CLUSTER_HEADER, CLUSTER_TEMPLATE } from '../../assembly/lib/contracts.ts';
+import { listenerKind, portProtocol } from '../envoy/tcp.ts';
 
 export { ISTIO_PATH_HANDLING };
 
@@ -284,7 +285,17 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     }
     return s;
   };
-  for (const k of k8sServices) service(k.fqdn, k.namespace, k.at);
+  for (const k of k8sServices) {
+    service(k.fqdn, k.namespace, k.at);
+    // asmesh's sidecar serves HTTP only (no tcp_proxy listeners, no sniffing): say so for every other port.
+    k.ports.forEach((p, i) => {
+      const kind = listenerKind(portProtocol(p), 'outbound');
+      if (kind !== 'http')
+        warnings.push(
+          `${k.at}: spec.ports[${i}] (${p.name ?? p.port}): Istio serves it as ${kind === 'sniff' ? 'sniffed HTTP or TCP' : kind === 'none' ? 'no listener (UDP)' : 'TCP'}; asmesh's outbound listener routes it as HTTP`,
+        );
+    });
+  }
 
   const vsErrors: string[] = [];
   const steering: JsonObject[] = [];
