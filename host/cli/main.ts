@@ -469,20 +469,25 @@ async function cmdEnvoy(argv: string[]): Promise<number> {
   if (v.istio !== undefined || v.watch) {
     if (!v.istio || !v.watch) throw new InputError('envoy: --istio DIR and --watch go together (asmesh envoy --help)');
     if (v.config) throw new InputError('envoy: --config or --istio DIR --watch, not both');
+    for (const f of ['validate', 'cert-dir', 'plugin-config', 'name', 'upstream', 'port'] as const)
+      if (v[f] !== undefined) throw new InputError(`envoy: --${f} does not go with --istio DIR --watch (asmesh envoy --help)`);
+    if (v['cert-hours'] !== undefined && !v.ca) throw new InputError('envoy: --cert-hours goes with --ca DIR (asmesh envoy --help)');
+    const { watchCommand, checkLiveOptions } = await import('../live/command.ts');
+    const opts = {
+      istioDir: v.istio,
+      xdsDir: v['xds-dir'] ?? join(repoRoot, '.tmp', 'xds', String(process.pid)),
+      wasmDir: v['wasm-dir'] ?? join(repoRoot, 'build'),
+      caDir: v.ca,
+      certLifetimeSeconds: v['cert-hours'] === undefined ? undefined : hours(v['cert-hours']) * 3600,
+      translate: translateOptions(v),
+    };
+    // Every flag checked before Envoy is looked for (or installed).
+    checkLiveOptions(opts);
     requireEnvoy(true);
-    const { watchCommand } = await import('../live/command.ts');
-    return watchCommand(
-      {
-        istioDir: v.istio,
-        xdsDir: v['xds-dir'] ?? join(repoRoot, '.tmp', 'xds', String(process.pid)),
-        wasmDir: v['wasm-dir'] ?? join(repoRoot, 'build'),
-        caDir: v.ca,
-        certLifetimeSeconds: v['cert-hours'] === undefined ? undefined : hours(v['cert-hours']) * 3600,
-        translate: translateOptions(v),
-      },
-      (s) => process.stdout.write(s),
-    );
+    return watchCommand(opts, (s) => process.stdout.write(s));
   }
+  for (const f of ['xds-dir', 'ca', 'cert-hours'] as const)
+    if (v[f] !== undefined) throw new InputError(`envoy: --${f} goes with --istio DIR --watch (asmesh envoy --help)`);
   for (const f of ['plugin-config', 'name', 'upstream', 'port'] as const)
     if (v[f] !== undefined) throw new InputError(`envoy: --${f} goes with --filter (asmesh envoy --help)`);
   if (!v.config)
@@ -677,6 +682,7 @@ async function cmdImage(argv: string[]): Promise<number> {
       tag: { type: 'string' },
       push: { type: 'string' },
       insecure: { type: 'boolean' },
+      creds: { type: 'string' },
       variant: { type: 'string' },
       name: { type: 'string' },
     },

@@ -280,6 +280,60 @@ test('envoy --filter: bad flags, and a module Envoy would not link (built withou
   }
 });
 
+test('envoy --istio DIR --watch: a missing or unreadable DIR and other bad flags exit 2 with one line naming it, before Envoy starts', () => {
+  const dir = join(work, 'watch-flags');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'istio'), { recursive: true });
+  mkdirSync(join(dir, 'dangling'), { recursive: true });
+  mkdirSync(join(dir, 'emptywasm'), { recursive: true });
+  mkdirSync(join(dir, 'notaca'), { recursive: true });
+  writeFileSync(join(dir, 'file.yaml'), 'kind: VirtualService\n');
+  writeFileSync(join(dir, 'istio', 'vs.yaml'), readFileSync(join(istio, 'virtualservice-steering.yaml'), 'utf8'));
+  // A file that cannot be read (root reads anything chmod forbids: a dangling link is unreadable for everyone).
+  symlinkSync(join(dir, 'nowhere.yaml'), join(dir, 'dangling', 'vs.yaml'));
+  const live = (d: string, ...more: string[]) => ['--istio', d, '--watch', '--xds-dir', join(dir, 'xds'), ...more];
+  const cases: [string[], RegExp][] = [
+    [live(join(dir, 'nosuch')), /^asmesh envoy: --istio \S*nosuch: no such directory$/],
+    [live(join(dir, 'file.yaml')), /^asmesh envoy: --istio \S*file\.yaml: not a directory$/],
+    [live(join(dir, 'dangling')), /^asmesh envoy: \S*dangling\/vs\.yaml: cannot read the Istio file: no such file or directory$/],
+    [['--istio', join(dir, 'istio')], /^asmesh envoy: envoy: --istio DIR and --watch go together/],
+    [['--watch'], /^asmesh envoy: envoy: --istio DIR and --watch go together/],
+    [live(join(dir, 'istio'), '--config', 'x.yaml'), /^asmesh envoy: envoy: --config or --istio DIR --watch, not both/],
+    [live(join(dir, 'istio'), '--validate'), /^asmesh envoy: envoy: --validate does not go with --istio DIR --watch/],
+    [live(join(dir, 'istio'), '--port', '1'), /^asmesh envoy: envoy: --port does not go with --istio DIR --watch/],
+    [live(join(dir, 'istio'), '--ca', join(dir, 'nosuch')), /^asmesh envoy: --ca \S*nosuch: no such directory$/],
+    [
+      live(join(dir, 'istio'), '--ca', join(dir, 'notaca')),
+      /^asmesh envoy: --ca \S*notaca: no ca\.pem: not a mesh CA \(asmesh ca init --dir /,
+    ],
+    [live(join(dir, 'istio'), '--cert-hours', '1'), /^asmesh envoy: envoy: --cert-hours goes with --ca DIR/],
+    [
+      live(join(dir, 'istio'), '--ca', join(dir, 'notaca'), '--cert-hours', '0'),
+      /^asmesh envoy: --cert-hours: "0" is not a positive number/,
+    ],
+    [live(join(dir, 'istio'), '--wasm-dir', join(dir, 'nosuch')), /^asmesh envoy: --wasm-dir \S*nosuch: no such directory$/],
+    [
+      live(join(dir, 'istio'), '--wasm-dir', join(dir, 'emptywasm')),
+      /^asmesh envoy: --wasm-dir \S*emptywasm: \S*\.wasm(, \S*\.wasm)*: no such file \(asmesh build\)$/,
+    ],
+    [
+      live(join(dir, 'istio'), '--xds-dir', join(dir, 'file.yaml', 'x')),
+      /^asmesh envoy: --xds-dir \S*file\.yaml\/x: cannot create it: ENOTDIR$/,
+    ],
+    [live(join(dir, 'istio'), '--endpoint', 'nope'), /^asmesh envoy: --endpoint: "nope" is not CLUSTER=HOST:PORT/],
+    [live(join(dir, 'istio'), '--admin-port', 'x'), /^asmesh envoy: --admin-port: "x" is not a number/],
+    [['--xds-dir', dir, '--config', 'x.yaml'], /^asmesh envoy: envoy: --xds-dir goes with --istio DIR --watch/],
+  ];
+  for (const [args, message] of cases) {
+    // ENVOY_BIN unset and nothing to install from: a flag error must come before Envoy is looked for.
+    const r = asmesh(['envoy', ...args], { ENVOY_BIN: '/nonexistent/envoy' });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.split('\n').length, 2, `one line: ${r.stderr}`);
+    assert.match(r.stderr.trimEnd(), message, args.join(' '));
+    assert.equal(r.stdout, '', args.join(' '));
+  }
+});
+
 test('envoy: --validate accepts a translated bootstrap and rejects a broken one; starts real Envoy until SIGINT', async () => {
   const wasmDir = join(work, 'wasm');
   mkdirSync(wasmDir, { recursive: true });
