@@ -228,7 +228,7 @@ export async function startMesh(opts: { root: string; work: string; progress: (s
       const s = { name, live, envoy, admin: envoy.adminUrl, outbound: port('outbound'), inbound: port('inbound') };
       const mtls = translateSidecar(demoResources(root, issuer.jwks), wl, {}).mtls;
       progress(
-        `started ${name} (Envoy: outbound :${s.outbound}, inbound :${s.inbound} mTLS ${mtls}, admin :${new URL(s.admin).port}; live from ${istioDir}, certificate serial ${live.certificate?.serial})`,
+        `started ${name} (Envoy: outbound :${s.outbound}, inbound :${s.inbound} mTLS ${mtls}, live from ${istioDir}, certificate serial ${live.certificate?.serial}, admin :${new URL(s.admin).port})`,
       );
       return s;
     };

@@ -48,6 +48,8 @@ export interface DynamicOptions {
   /** Mount every manifest filter on its listener sides (its default configuration when no resource configures it), so
    * adding the first policy or VirtualService is an ECDS update, not a listener change. Default true. */
   stableChain?: boolean;
+  /** The filters that may be mounted (translate's `filters`); default every manifest filter. */
+  filters?: readonly string[];
 }
 
 function pathSource(dir: string, file: XdsFile): Obj {
@@ -91,7 +93,7 @@ function useSds(common: Obj, source: (name: string) => Obj): void {
 const NEUTRAL: readonly string[] = ['authz', 'telemetry'];
 
 /** The stable chain: every manifest filter of this side, the translated entry when there is one, else its default. */
-function stableFilters(hcm: Obj, side: ListenerSide): void {
+function stableFilters(hcm: Obj, side: ListenerSide, allowed: readonly string[]): void {
   const filters: Obj[] = hcm.http_filters ?? [];
   // Entries by filter: steering has one per VirtualService (`asmesh.steering`, `asmesh.steering.2`, ...).
   const present = new Map<string, Obj[]>();
@@ -103,7 +105,9 @@ function stableFilters(hcm: Obj, side: ListenerSide): void {
   if (template === undefined) return;
   const wasmDir = dirname(template.typed_config.config.vm_config.code.local.filename);
   const mounted = chainOrder(
-    MESH_FILTERS.filter((f) => filterManifest(f)!.sides[side] !== undefined && (present.has(f) || NEUTRAL.includes(f))).map((name) => ({
+    MESH_FILTERS.filter(
+      (f) => filterManifest(f)!.sides[side] !== undefined && (present.has(f) || (NEUTRAL.includes(f) && allowed.includes(f))),
+    ).map((name) => ({
       name,
       entries: present.get(name) ?? [
         wasmFilterEntry(name, join(wasmDir, `${name}.wasm`), {
@@ -146,7 +150,7 @@ export function dynamicSidecar(staticBootstrap: Obj, dir: string, opts: DynamicO
       if (common) useSds(common, secretSource);
     }
     for (const hcm of hcms(listener)) {
-      if (opts.stableChain ?? true) stableFilters(hcm, side);
+      if (opts.stableChain ?? true) stableFilters(hcm, side, opts.filters ?? MESH_FILTERS);
       if (hcm.route_config) {
         const rc = hcm.route_config;
         const name = `${listener.name}`;

@@ -66,7 +66,7 @@ function notADirectory(path: string): string | null {
 }
 
 /** The options' directories, checked before anything starts: an InputError (one line naming the option and path). */
-export function checkLiveOptions(opts: Pick<LiveOptions, 'istioDir' | 'wasmDir' | 'caDir' | 'xdsDir'>): void {
+export function checkLiveOptions(opts: Pick<LiveOptions, 'istioDir' | 'wasmDir' | 'caDir' | 'xdsDir' | 'translate'>): void {
   const dirs: [string, string | undefined][] = [
     ['--istio', opts.istioDir],
     ['--wasm-dir', opts.wasmDir],
@@ -78,7 +78,7 @@ export function checkLiveOptions(opts: Pick<LiveOptions, 'istioDir' | 'wasmDir' 
   }
   istioFiles(opts.istioDir);
   // Every mesh filter a later edit may mount (the stable chain; steering with the first VirtualService).
-  const wasm = MESH_FILTERS.map((f) => join(opts.wasmDir, `${f}.wasm`)).filter((f) => !existsSync(f));
+  const wasm = (opts.translate.filters ?? MESH_FILTERS).map((f) => join(opts.wasmDir, `${f}.wasm`)).filter((f) => !existsSync(f));
   if (wasm.length) throw new InputError(`--wasm-dir ${opts.wasmDir}: ${wasm.join(', ')}: no such file (asmesh build)`);
   if (opts.caDir)
     for (const f of ['ca.pem', 'ca.key'])
@@ -181,7 +181,7 @@ export class LiveSidecar {
           for (const c of l.filter_chains) delete c.filter_chain_match;
           delete l.listener_filters;
         }
-    const d = dynamicSidecar(local, this.xdsDir);
+    const d = dynamicSidecar(local, this.xdsDir, { filters: this.opts.translate.filters });
     return { bootstrap: d.bootstrap, files: [...secretFiles(this.cert, this.roots), ...d.files] };
   }
 

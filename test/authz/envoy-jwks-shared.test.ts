@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { until } from '../../host/until.ts';
 import { Upstreams, type EchoReply } from '../../host/upstream/echo.ts';
-import { jwks, makeKey, seedJwtRules, token, type TestKey } from './keys.ts';
+import { jwks, makeKey, seedJwtRules, token, type TestKey } from '../../host/fixtures/jwt.ts';
 import { rs256, sizedKeys, type SizedKey } from './sized-keys.ts';
 
 // Short periods (the config takes fractions of a second) keep the test to a few seconds; the

@@ -14,7 +14,7 @@ import { repoRoot } from '../../host/envoy/install.ts';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { inboundHttpManager, istioPilot, pilotBootstrap } from '../../host/envoy/pilot.ts';
 import { GrpcClient, SERVICE, startGrpcServer } from '../envoy/grpcjs.ts';
-import { ISSUER, jwks, makeKey, token } from './keys.ts';
+import { ISSUER, jwks, makeKey, token } from '../../host/fixtures/jwt.ts';
 
 type Obj = Record<string, any>;
 const PROXY = { namespace: 'foo', labels: { app: 'grpcsvc' }, ip: '10.0.0.10', serviceAccount: 'grpcsvc' };

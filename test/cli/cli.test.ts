@@ -9,7 +9,7 @@ import { makeMeshCerts } from '../../host/cli/certs.ts';
 import { envoyBinary } from '../../host/envoy/install.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 import { passthroughWasm } from './passthrough.ts';
-import { istioDir } from '../istio.ts';
+import { istioDir } from '../../host/fixtures/istio.ts';
 import { until } from '../../host/until.ts';
 
 const cli = join(repoRoot, 'dist/asmesh.mjs');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { repoRoot } from '../harness/fixtures.ts';
-import { istioFile } from '../istio.ts';
+import { istioFile } from '../../host/fixtures/istio.ts';
 import { crdErrors } from './k8s-schema.ts';
 import { debianTool, REGISTRY_USER, startRegistry, type Registry, type TokenLog } from './registry.ts';
 import { filterManifest } from '../../filters/manifest.ts';

@@ -14,7 +14,7 @@ import type { JsonObject } from '../../host/cli/istio.ts';
 import { validateBootstrap } from '../../host/envoy/launcher.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 import { passthroughWasm } from './passthrough.ts';
-import { istioDir, sharedIstioDir, vendoredIstioDir } from '../istio.ts';
+import { istioDir, sharedIstioDir, vendoredIstioDir } from '../../host/fixtures/istio.ts';
 
 const dir = istioDir;
 const shared = sharedIstioDir;

@@ -11,7 +11,7 @@ import { connect as tcpConnect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { connectionManagers } from '../../host/envoy/config.ts';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
-import { ISSUER, jwks, makeKey, token } from '../authz/keys.ts';
+import { ISSUER, jwks, makeKey, token } from '../../host/fixtures/jwt.ts';
 import { select, prometheusWhen, statsTags, nativeAccessLog, NATIVE_LOG_ARGS, STATS_FLUSH_MS } from '../telemetry/helpers.ts';
 import { GrpcClient, startGrpcServer, SERVICE } from './grpcjs.ts';
 

@@ -12,7 +12,7 @@ import { request } from 'node:http';
 import { EchoServer } from '../../host/upstream/echo.ts';
 import { repoRoot } from '../../host/paths.ts';
 import { until } from '../../host/until.ts';
-import { jwks, makeKey, token, ISSUER, type TestKey } from '../authz/keys.ts';
+import { jwks, makeKey, token, ISSUER, type TestKey } from '../../host/fixtures/jwt.ts';
 
 const work = join(repoRoot, '.tmp', `live-state-${process.pid}`);
 const istio = join(work, 'istio');

@@ -3,7 +3,7 @@
 // authz's and steering's local replies as Envoy turns them into gRPC answers (200, grpc-status,
 // grpc-message, no body). The runner speaks HTTP/1.1 to Envoy, which treats a request as gRPC by its
 // content type whatever the protocol; h2c with real grpc-js clients and servers: test/envoy/grpc.test.ts.
-import { ISSUER, jwks, makeKey, token } from '../authz/keys.ts';
+import { ISSUER, jwks, makeKey, token } from '../../host/fixtures/jwt.ts';
 import { ISTIO_LABELS } from '../../filters/manifest.ts';
 import { destinationLabels, peerHeader, NODE_PRODUCTPAGE, SLEEP, type IstioLabels } from '../telemetry/helpers.ts';
 import type { Scenario, ScenarioRequest } from './types.ts';
