@@ -14,6 +14,13 @@ function err(json: string): string {
 const ROUTE = '"route":[{"destination":{"host":"service_b","subset":"v1"}}]';
 
 describe('steering config', () => {
+  it('asmesh.chained: off by default, a boolean (translate sets it on every steering filter after the first)', () => {
+    expect(ok('{"hosts":["h"],"http":[{' + ROUTE + '}]}').chained).toBe(false);
+    expect(ok('{"hosts":["h"],"http":[{' + ROUTE + '}],"asmesh":{"chained":true}}').chained).toBe(true);
+    expect(err('{"hosts":["h"],"http":[{' + ROUTE + '}],"asmesh":{"chained":"yes"}}')).toBe(
+      '$.asmesh.chained: expected boolean, got string',
+    );
+  });
   it('parses the Istio sample shape; renders cluster names', () => {
     const c = ok(
       '{"hosts":["service_b"],"http":[{"match":[{"headers":{"end-user":{"exact":"jason"}}}],"route":[{"destination":{"host":"service_b","subset":"v2"}}]},{' +
