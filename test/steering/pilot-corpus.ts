@@ -357,11 +357,22 @@ function grpcVirtualService(r: Rng, svc: Service, services: Service[]): Obj {
     route.route = destinations(r, svc, services);
     const h = headers(r, 'r');
     if (h) route.headers = h;
-    const f = fault(r);
-    if (f) route.fault = f;
+    if (r.chance(0.5)) route.fault = grpcFault(r);
     http.push(route);
   }
   return { hosts: [svc.vsHost], http };
+}
+
+/** An abort with a gRPC status (Envoy: HTTP 200 + grpc-status) or an HTTP status, sometimes after a delay. */
+function grpcFault(r: Rng): Obj {
+  const pct = r.pick([{ percentage: { value: 100 } }, { percentage: { value: 100 } }, {}, { percentage: { value: 0 } }]);
+  const f: Obj = {
+    abort: r.chance(0.7)
+      ? { grpcStatus: r.pick(['UNAVAILABLE', 'PERMISSION_DENIED', 'OK', 'RESOURCE_EXHAUSTED', 'DEADLINE_EXCEEDED']), ...pct }
+      : { httpStatus: r.pick([503, 429]), ...pct },
+  };
+  if (r.chance(0.3)) f.delay = { fixedDelay: '0.001s', percentage: { value: 100 } };
+  return f;
 }
 
 function grpcRequest(r: Rng, vs: number, svc: Service, services: Service[]): DiffRequest {

@@ -284,6 +284,8 @@ test(`steering and Istio's pilot route the same ${(VS_COUNT + GRPC_VS_COUNT) * R
               : cluster,
       );
       if (r.vs >= VS_COUNT) count(`grpc ${cluster === null ? `local ${native.status}` : 'upstream'}`);
+      const aborted = native.responseHeaders['grpc-message'] === 'fault filter abort' || native.body === 'fault filter abort';
+      if (aborted) count(`abort ${native.status} grpc-status ${native.responseHeaders['grpc-status'] ?? '-'}`);
       const fields = differingFields(native, steering);
       if (fields.length === 0) continue;
       const d: Difference = { request: r, native, steering, fields };
@@ -312,5 +314,11 @@ test(`steering and Istio's pilot route the same ${(VS_COUNT + GRPC_VS_COUNT) * R
   assert.ok(
     [...kinds.keys()].some((k) => /^local (418|429|503)$/.test(k)),
     'no fault abort in the corpus',
+  );
+  // gRPC: calls reaching an upstream, gRPC-ified local replies, and aborts with a gRPC status (HTTP 200).
+  assert.ok((kinds.get('grpc upstream') ?? 0) >= 300, `only ${kinds.get('grpc upstream') ?? 0} gRPC requests reached an upstream`);
+  assert.ok(
+    [...kinds.keys()].some((k) => /^abort 200 grpc-status (?!0$)[0-9]+$/.test(k)),
+    'no abort with a gRPC status in the corpus',
   );
 });
