@@ -656,11 +656,13 @@ function renderBootstrap(args: {
 
   const clusters: JsonObject[] = [];
   const virtualHosts: JsonObject[] = [];
+  // As pilot's routes: a gRPC call's grpc-timeout is its deadline, capped by the route timeout (0s: no cap).
+  const withGrpcTimeout = (extras: JsonObject): JsonObject => ({ ...extras, max_grpc_timeout: extras.timeout ?? '0s' });
   // Taken when steering wrote the cluster; services never see the header.
   const steeredRoute = (extras: JsonObject = {}): JsonObject => ({
     name: 'asmesh-steered',
     match: { prefix: '/', headers: [{ name: CLUSTER_HEADER, present_match: true }] },
-    route: { cluster_header: CLUSTER_HEADER, ...extras },
+    route: { cluster_header: CLUSTER_HEADER, ...withGrpcTimeout(extras) },
     request_headers_to_remove: [CLUSTER_HEADER],
   });
   const usedDomains = new Set<string>(['*']);
@@ -704,7 +706,7 @@ function renderBootstrap(args: {
       domains,
       routes: [
         steeredRoute(extras),
-        { name: 'default', match: { prefix: '/' }, route: { cluster: clusterName(s.host, '', port), ...extras } },
+        { name: 'default', match: { prefix: '/' }, route: { cluster: clusterName(s.host, '', port), ...withGrpcTimeout(extras) } },
       ],
     });
   }
