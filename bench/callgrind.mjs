@@ -4,7 +4,9 @@
 // Plain JS on dist/harness (npm run build) so valgrind does not also run the TypeScript loader.
 // Run: valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file=/dev/null \
 //        node --single-threaded bench/callgrind.mjs <example|telemetry|telemetry-log|steering|authz> <N> [wasm dir]
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPlugin } from '../dist/harness/index.js';
 
@@ -63,7 +65,13 @@ if (which.startsWith('telemetry')) {
   requests.push({ headers: { ...headers, 'end-user': 'jason' } }, { headers: { ...headers, 'end-user': 'alice' } });
 } else {
   wasm = 'authz.wasm';
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  // One key kept across runs: generating an RSA key costs a varying number of instructions.
+  const keyFile = join(tmpdir(), 'asmesh-callgrind-key.pem');
+  if (!existsSync(keyFile)) {
+    writeFileSync(keyFile, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }));
+  }
+  const privateKey = createPrivateKey(readFileSync(keyFile));
+  const publicKey = createPublicKey(privateKey);
   const jwks = JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'k', alg: 'RS256', use: 'sig' }] });
   const b64 = (s) => Buffer.from(s).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
@@ -89,7 +97,8 @@ if (which.startsWith('telemetry')) {
 }
 const plugin = await loadPlugin(join(dir, wasm), { config, pluginName: 'b', rootId: 'b', vmId: 'b', node });
 for (let i = 0; i < n; i++) {
-  await plugin.http(requests[i % requests.length]);
+  const r = await plugin.http(requests[i % requests.length]);
+  if (i === 0) console.log(`first request: ${JSON.stringify(Object.keys(r))} ${JSON.stringify(r.localResponse?.status ?? r.reply?.status ?? null)}`);
   if (i % 200 === 199) plugin.clearLogs();
 }
 console.log(`${which}: ${n} requests; wasm memory ${plugin.wasmMemoryBytes() / 1024} KiB`);
