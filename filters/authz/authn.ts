@@ -279,8 +279,8 @@ export class CachedToken {
 export function tokenKey(token: string): u64 {
   let h: u64 = 0xcbf29ce484222325;
   const p = changetype<usize>(token);
-  const n = <usize>token.length << 1;
-  for (let i: usize = 0; i < n; i += 2) h = (h ^ <u64>load<u16>(p + i)) * 0x100000001b3;
+  const n = (<usize>token.length) << 1;
+  for (let i: usize = 0; i < n; i += 2) h = (h ^ (<u64>load<u16>(p + i))) * 0x100000001b3;
   return h;
 }
 
