@@ -264,7 +264,7 @@ export function claimHeaderValue(payload: JsonValue | null, claim: string): stri
 }
 
 /**
- * Verified tokens, keyed by a 64-bit FNV-1a hash of the token (tokenKey), kept until they expire.
+ * Verified tokens, keyed by a 32-bit FNV-1a hash of the token (tokenKey), kept until they expire.
  * Bounded. The hash is not trusted: a hit must also be the same token (sameToken), so a colliding
  * token is verified like a new one. (A SHA-256 of every token on every request was its cost.)
  */
@@ -275,12 +275,12 @@ export class CachedToken {
   ) {}
 }
 
-/** FNV-1a (64-bit) over the token's UTF-16 code units: cheap, not collision resistant (see TokenCache). */
-export function tokenKey(token: string): u64 {
-  let h: u64 = 0xcbf29ce484222325;
+/** FNV-1a (32-bit) over the token's UTF-16 code units: cheap, not collision resistant (see TokenCache). */
+export function tokenKey(token: string): u32 {
+  let h: u32 = 0x811c9dc5;
   const p = changetype<usize>(token);
   const n = (<usize>token.length) << 1;
-  for (let i: usize = 0; i < n; i += 2) h = (h ^ (<u64>load<u16>(p + i))) * 0x100000001b3;
+  for (let i: usize = 0; i < n; i += 2) h = (h ^ (<u32>load<u16>(p + i))) * 0x01000193;
   return h;
 }
 
@@ -317,7 +317,7 @@ export function sameToken(jwt: Jwt, token: string): bool {
 }
 
 export class TokenCache {
-  private map: Map<u64, CachedToken> = new Map<u64, CachedToken>();
+  private map: Map<u32, CachedToken> = new Map<u32, CachedToken>();
   hits: i64 = 0;
   constructor(public capacity: i32) {}
 
@@ -326,7 +326,7 @@ export class TokenCache {
   }
 
   /** The cached `token` (key = tokenKey(token)) still inside its validity window, or null (expired entries are dropped). */
-  get(key: u64, token: string, nowSec: i64): CachedToken | null {
+  get(key: u32, token: string, nowSec: i64): CachedToken | null {
     if (!this.map.has(key)) return null;
     const entry = this.map.get(key);
     if (!sameToken(entry.jwt, token)) return null;
@@ -338,7 +338,7 @@ export class TokenCache {
     return entry;
   }
 
-  put(key: u64, entry: CachedToken, nowSec: i64): void {
+  put(key: u32, entry: CachedToken, nowSec: i64): void {
     if (this.capacity <= 0) return;
     if (this.map.size >= this.capacity) this.evict(nowSec);
     this.map.set(key, entry);

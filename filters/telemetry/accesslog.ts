@@ -55,12 +55,6 @@ export function accessLogFieldIndex(name: string): i32 {
   return ACCESS_LOG_FIELDS.indexOf(name);
 }
 
-function pad(n: i64, width: i32): string {
-  let s = n.toString();
-  while (s.length < width) s = '0' + s;
-  return s;
-}
-
 /** RFC 3339 UTC time with milliseconds, e.g. `2026-11-25T13:40:27.123Z`. */
 export function formatTime(ns: u64): string {
   const ms = <i64>(ns / 1_000_000);
@@ -82,12 +76,8 @@ export function formatTime(ns: u64): string {
   rem %= 60_000;
   const s = rem / 1000;
   const milli = rem % 1000;
-  if (y < 0 || y > 9999) {
-    return (
-      pad(y, 4) + '-' + pad(m, 2) + '-' + pad(d, 2) + 'T' + pad(h, 2) + ':' + pad(min, 2) + ':' + pad(s, 2) + '.' + pad(milli, 3) + 'Z'
-    );
-  }
-  // The common case written in place: one allocation instead of ~20 (it runs on every request).
+  // Written in place: one allocation instead of ~20 (it runs on every request). A u64 of nanoseconds
+  // since 1970 ends in 2554: the year always has four digits.
   const out = changetype<string>(__new(24 << 1, idof<string>()));
   const at = changetype<usize>(out);
   digits(at, 0, y, 4);
