@@ -14,9 +14,9 @@ import { startEnvoy, type Envoy } from '../host/envoy/launcher.ts';
 import { loadPlugin, type Plugin } from '../host/harness/index.ts';
 import { Upstreams } from '../host/upstream/echo.ts';
 import { closedLoopLoad, type LoadResult } from './load.ts';
-import { repoRoot } from '../test/harness/fixtures.ts';
-import { verifyProbe } from '../test/authz/probe.ts';
-import { ISSUER, jwks, jwtOnlyPolicy, makeKey, token } from '../test/authz/keys.ts';
+import { repoRoot } from '../host/paths.ts';
+import { verifyProbe } from '../host/fixtures/verify-probe.ts';
+import { ISSUER, jwks, jwtOnlyPolicy, makeKey, token } from '../host/fixtures/jwt.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? '3');
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? '16');

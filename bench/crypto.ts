@@ -2,7 +2,7 @@
 // run in node's V8 as Envoy's V8 runs it) beside node:crypto (OpenSSL), same keys and inputs.
 // Run: node --import tsx bench/crypto.ts [seconds per case, default 1]
 import * as crypto from 'node:crypto';
-import { CryptoModule } from '../test/crypto/module.ts';
+import { CryptoModule } from '../host/fixtures/crypto.ts';
 
 const seconds = Number(process.argv[2] ?? 1);
 const mod = await CryptoModule.load(3);

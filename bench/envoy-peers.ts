@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { connectionManagers, wasmFilterEntry, type MountedFilter } from '../host/envoy/config.ts';
 import { repoRoot } from '../host/envoy/install.ts';
 import { HTTPBIN_WORKLOAD, inboundHttpManager, istioPilot } from '../host/envoy/pilot.ts';
+import { SLEEP, peerHeader } from '../host/fixtures/peers.ts';
 
 type Obj = Record<string, any>;
 
@@ -60,17 +61,7 @@ export function rs256Token(key: SigningKey, kid: string, sub: string): string {
 }
 
 /** Telemetry's peer header (x-asmesh-peer): the calling workload's metadata, base64 JSON. */
-export const PEER_HEADER = Buffer.from(
-  JSON.stringify({
-    workload: 'sleep',
-    namespace: 'default',
-    app: 'sleep',
-    version: 'v1',
-    cluster: 'Kubernetes',
-    service: 'sleep',
-    revision: 'v1',
-  }),
-).toString('base64');
+export const PEER_HEADER = peerHeader(SLEEP);
 export const NODE = {
   id: 'bench',
   cluster: 'bench',

@@ -13,7 +13,7 @@ import { startEnvoy, type Envoy } from '../host/envoy/launcher.ts';
 import { loadPlugin } from '../host/harness/index.ts';
 import { Upstreams } from '../host/upstream/echo.ts';
 import { closedLoopLoad, type LoadResult } from './load.ts';
-import { regexAndQuery, v1, v2, virtualServiceSpec } from '../test/steering/configs.ts';
+import { regexAndQuery, v1, v2, virtualServiceSpec } from '../host/fixtures/steering.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? '5');
 const harnessSeconds = Number(process.env.BENCH_HARNESS_SECONDS ?? '2');

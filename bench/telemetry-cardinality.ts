@@ -19,7 +19,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { connectionManagers } from '../host/envoy/config.ts';
 import { startEnvoy, type Envoy, type EnvoyOptions } from '../host/envoy/launcher.ts';
 import { loadPlugin } from '../host/harness/index.ts';
-import { NODE_PRODUCTPAGE, peerHeader } from '../test/telemetry/helpers.ts';
+import { NODE_PRODUCTPAGE, peerHeader } from '../host/fixtures/peers.ts';
 
 const steps = (process.env.BENCH_STEPS ?? '0,1000,10000,20000,30000').split(',').map(Number);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? '16');

@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { loadPlugin } from '../host/harness/index.ts';
 import { connectionManagers } from '../host/envoy/config.ts';
 import { startEnvoy, type Envoy } from '../host/envoy/launcher.ts';
-import { NODE_PRODUCTPAGE, SLEEP, peerHeader } from '../test/telemetry/helpers.ts';
+import { NODE_PRODUCTPAGE, SLEEP, peerHeader } from '../host/fixtures/peers.ts';
 import { closedLoopLoad, harnessLoop } from './load.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? '3');

@@ -1,4 +1,5 @@
 // Typed enums for every status and selector of the proxy-wasm ABI v0.2.1.
+// Checked against the harness's host/harness/abi.ts by test/harness/abi.test.ts.
 
 /** Result of a host call (Envoy's WasmResult). */
 export enum WasmResult {

@@ -245,9 +245,10 @@ function parseJwtRule(c: ConfigChecker, v: JsonValue, index: i32): JwtRule | nul
   if (ext !== null) {
     if (!c.object(ext, ['jwksCluster', 'jwksRefreshSeconds', 'jwksRetrySeconds', 'kidRefetchSeconds', 'jwksTimeoutMs'])) return null;
     r.jwksCluster = c.str(ext, 'jwksCluster');
-    r.jwksRefreshMs = <u32>(c.int(ext, 'jwksRefreshSeconds', 600, 1, 86400) * 1000);
-    r.jwksRetryMs = <u32>(c.int(ext, 'jwksRetrySeconds', 30, 1, 3600) * 1000);
-    r.kidRefetchMs = <u32>(c.int(ext, 'kidRefetchSeconds', 30, 0, 3600) * 1000);
+    // Fractions of a second (down to 0.1 s) let a test see several periods in a few seconds.
+    r.jwksRefreshMs = <u32>Math.round(c.number(ext, 'jwksRefreshSeconds', 600, 0.1, 86400) * 1000);
+    r.jwksRetryMs = <u32>Math.round(c.number(ext, 'jwksRetrySeconds', 30, 0.1, 3600) * 1000);
+    r.kidRefetchMs = <u32>Math.round(c.number(ext, 'kidRefetchSeconds', 30, 0, 3600) * 1000);
     r.jwksTimeoutMs = <u32>c.int(ext, 'jwksTimeoutMs', 5000, 1, 60000);
   }
   if (uri !== null) {

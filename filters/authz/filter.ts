@@ -1,5 +1,5 @@
 // The authz filter's proxy-wasm adapter: reads the request, runs authn (authn.ts) and policies
-// (policy.ts), answers 401/403 or lets the request go on; fetches and refreshes jwksUri keys.
+// (policy.ts), answers 401/403 or lets the request go on; gives the JWKS protocol (jwks.ts) its host calls.
 import {
   RootContext,
   HttpContext,
@@ -27,7 +27,7 @@ import {
   setSharedData,
   WasmResult,
 } from '../../assembly/proxy';
-import { Jwk, Jwt, JwtStatus, jwtStatusString, parseJwks } from '../../assembly/lib/jwt';
+import { Jwk, JwtStatus, jwtStatusString } from '../../assembly/lib/jwt';
 import { JsonValue } from '../../assembly/lib/json';
 import { AuthzConfig, JwtRule, parseAuthzConfig } from './config';
 import { Authentication, HeaderReader, KeySource, RequestView, Suspend, TokenCache, isCorsPreflight } from './authn';
@@ -36,76 +36,9 @@ import { stripPort } from './match';
 import { pemCertificate, subjectAltNames } from '../../assembly/lib/x509';
 import { JWT_PAYLOAD_STATE, REQUEST_PRINCIPAL_STATE } from '../../assembly/lib/contracts';
 import { HostSignatureChecker } from './verify';
+import { Clock, Fetcher, JwksEvent, JwksEvents, KeyWait, RemoteJwks, SharedData, SharedEntry } from './jwks';
 
 const TOKEN_CACHE_SIZE: i32 = 1024;
-/**
- * JWKS fetched from a jwksUri are shared by all VMs of the plugin (Envoy runs one per worker
- * thread, plus the main thread's) through proxy-wasm shared data, which Envoy keeps per vm_id:
- * key `asmesh.authz.jwks.v1 <jwksUri>` (v1: the layout; a new layout takes a new key), value = u64 LE fetch time (ms, 0 = never) + u64 LE lease
- * (ms when a VM started fetching, 0 = nobody) + u64 LE time of the last failed fetch (0 = none) + the
- * JWKS body as fetched (already validated). A failed fetch holds the other VMs off until its retry time.
- * A VM about to fetch first looks there: fresher keys than its own are used without fetching; a
- * live lease means another VM is fetching (poll until it publishes); else it takes the lease by
- * CAS (one VM wins, the others see the lease) and fetches. A lease older than the fetch timeout
- * plus LEASE_MARGIN_MS is stale (the VM holding it went away) and may be taken.
- */
-export const SHARED_JWKS_PREFIX = 'asmesh.authz.jwks.v1 ';
-const LEASE_MARGIN_MS: u64 = 1000;
-const POLL_MS: u32 = 100;
-const SHARED_HEADER: i32 = 24;
-
-class SharedJwks {
-  constructor(
-    public fetchedMs: u64,
-    public leaseMs: u64,
-    public failedMs: u64,
-    public body: ArrayBuffer,
-    public cas: u32,
-  ) {}
-}
-
-function readSharedJwks(key: string): SharedJwks | null {
-  const v = getSharedData(key);
-  if (v === null) return null;
-  const buf = v.value;
-  if (buf.byteLength < SHARED_HEADER) return new SharedJwks(0, 0, 0, new ArrayBuffer(0), v.cas);
-  const p = changetype<usize>(buf);
-  return new SharedJwks(load<u64>(p), load<u64>(p + 8), load<u64>(p + 16), buf.slice(SHARED_HEADER), v.cas);
-}
-
-function encodeSharedJwks(fetchedMs: u64, leaseMs: u64, failedMs: u64, body: ArrayBuffer): ArrayBuffer {
-  const out = new ArrayBuffer(SHARED_HEADER + body.byteLength);
-  const p = changetype<usize>(out);
-  store<u64>(p, fetchedMs);
-  store<u64>(p + 8, leaseMs);
-  store<u64>(p + 16, failedMs);
-  memory.copy(p + <usize>SHARED_HEADER, changetype<usize>(body), <usize>body.byteLength);
-  return out;
-}
-
-/** Per-rule state of keys fetched from jwksUri. */
-class JwksState {
-  keys: Jwk[] | null = null;
-  fetching: bool = false;
-  /** Waiting for another VM's fetch (polling shared data). */
-  polling: bool = false;
-  /** When the keys we hold were last fetched (by us or another VM), or our fetch started. */
-  lastFetchMs: u64 = 0;
-  everFetched: bool = false;
-  /** Fetch time (shared data) of the keys we hold; 0 = none from shared data. */
-  sharedMs: u64 = 0;
-  /** The lease we took for our running fetch (0 = none). */
-  leaseMs: u64 = 0;
-  sharedKey: string;
-  /** Only the newest scheduled timer fetches; older ones are stale. */
-  timerGen: i32 = 0;
-  /** Streams waiting for this fetch. */
-  waiting: u32[] = [];
-  constructor(public rule: JwtRule) {
-    this.sharedKey = SHARED_JWKS_PREFIX + rule.jwksUri;
-  }
-}
-
 /** The keys a request sees: the root's, and the rules whose fetch it waited for in vain. */
 class RequestKeys extends KeySource {
   constructor(
@@ -116,7 +49,7 @@ class RequestKeys extends KeySource {
   }
   keys(rule: JwtRule): Jwk[] | null {
     if (rule.inlineKeys !== null) return rule.inlineKeys;
-    return this.root.jwks[rule.index].keys;
+    return this.root.remote.keys(rule.index);
   }
   fetchFailed(rule: JwtRule): bool {
     return this.failed.includes(rule.index);
@@ -150,40 +83,99 @@ const REALM_MAX_PATH: i32 = 256;
 
 class JwksResponse extends HttpCallHandler {
   constructor(
-    public root: AuthzRoot,
+    public remote: RemoteJwks,
     public index: i32,
   ) {
     super();
   }
   onResponse(response: HttpCallResponse): void {
-    this.root.onJwks(this.index, response);
+    if (response.failed) this.remote.onResponse(this.index, null, 'fetch failed');
+    else if (response.status() != 200) this.remote.onResponse(this.index, null, 'status ' + response.status().toString());
+    else this.remote.onResponse(this.index, response.body(), '');
   }
 }
 
 class JwksTimer extends TimerHandler {
   constructor(
-    public root: AuthzRoot,
+    public remote: RemoteJwks,
     public index: i32,
     public gen: i32,
   ) {
     super();
   }
   onTimer(): void {
-    if (this.root.jwks[this.index].timerGen == this.gen) this.root.fetchJwks(this.index, false);
+    this.remote.onTimer(this.index, this.gen);
+  }
+}
+
+class HostSharedData extends SharedData {
+  get(key: string): SharedEntry | null {
+    const v = getSharedData(key);
+    return v === null ? null : new SharedEntry(v.value, v.cas);
+  }
+  set(key: string, value: ArrayBuffer, cas: u32): bool {
+    return setSharedData(key, value, cas) == WasmResult.Ok;
+  }
+}
+
+/** Timers and http calls reach the protocol through `remote`, set once it exists. */
+class HostJwks extends Clock {
+  remote: RemoteJwks | null = null;
+  nowMs(): u64 {
+    return currentTimeMilliseconds();
+  }
+  setTimer(delayMs: u32, rule: i32, gen: i32): void {
+    setTimer(delayMs, new JwksTimer(this.remote as RemoteJwks, rule, gen));
+  }
+}
+
+class HostFetcher extends Fetcher {
+  constructor(public host: HostJwks) {
+    super();
+  }
+  fetch(rule: JwtRule): bool {
+    const headers: Pair[] = [
+      Pair.fromStrings(':method', 'GET'),
+      Pair.fromStrings(':path', rule.jwksPath),
+      Pair.fromStrings(':authority', rule.jwksAuthority),
+      Pair.fromStrings('accept', 'application/json'),
+    ];
+    const handler = new JwksResponse(this.host.remote as RemoteJwks, rule.index);
+    return httpCall(rule.jwksCluster, headers, new ArrayBuffer(0), [], rule.jwksTimeoutMs, handler) != u32.MAX_VALUE;
+  }
+}
+
+class HostJwksEvents extends JwksEvents {
+  fetches: Counter = new Counter('asmesh_authz_jwks_fetches_total');
+  failures: Counter = new Counter('asmesh_authz_jwks_fetch_failures_total');
+  shared: Counter = new Counter('asmesh_authz_jwks_shared_updates_total');
+  count(event: JwksEvent): void {
+    if (event == JwksEvent.Fetch) this.fetches.increment(1);
+    else if (event == JwksEvent.FetchFailure) this.failures.increment(1);
+    else this.shared.increment(1);
+  }
+  info(message: string): void {
+    logInfo(message);
+  }
+  warn(message: string): void {
+    logWarn(message);
+  }
+  resume(contextId: u32): void {
+    const ctx = httpContext(contextId);
+    if (ctx === null) return;
+    setEffectiveContext(contextId);
+    changetype<AuthzHttp>(ctx).resume();
   }
 }
 
 export class AuthzRoot extends RootContext {
   config: AuthzConfig | null = null;
-  jwks: JwksState[] = [];
+  remote!: RemoteJwks;
   checker: HostSignatureChecker = new HostSignatureChecker();
   cache: TokenCache = new TokenCache(TOKEN_CACHE_SIZE);
   allowed: Counter | null = null;
   denied: Counter | null = null;
   unauthenticated: Counter | null = null;
-  jwksFetches: Counter | null = null;
-  jwksFailures: Counter | null = null;
-  jwksShared: Counter | null = null;
   cacheHits: Counter | null = null;
 
   onConfigure(configurationSize: u32): bool {
@@ -191,226 +183,25 @@ export class AuthzRoot extends RootContext {
     if (parsed === null) return false;
     const config = parsed as AuthzConfig;
     this.config = config;
-    this.jwks = [];
     for (let i = 0; i < config.jwtRules.length; i++) {
       const rule = config.jwtRules[i];
-      this.jwks.push(new JwksState(rule));
       for (let j = 0; j < rule.inlineSkipped.length; j++)
         logWarn('authz: jwks of issuer ' + rule.issuer + ': dropped ' + rule.inlineSkipped[j]);
     }
     this.allowed = new Counter('asmesh_authz_allowed_total');
     this.denied = new Counter('asmesh_authz_denied_total');
     this.unauthenticated = new Counter('asmesh_authz_unauthenticated_total');
-    this.jwksFetches = new Counter('asmesh_authz_jwks_fetches_total');
-    this.jwksFailures = new Counter('asmesh_authz_jwks_fetch_failures_total');
-    this.jwksShared = new Counter('asmesh_authz_jwks_shared_updates_total');
+    const host = new HostJwks();
+    const events = new HostJwksEvents();
     this.cacheHits = new Counter('asmesh_authz_jwt_cache_hits_total');
-    // Fetch remote keys right away (from the first tick: clusters are ready by then).
-    for (let i = 0; i < config.jwtRules.length; i++) {
-      if (config.jwtRules[i].jwksUri.length > 0) this.schedule(i, 0);
-    }
+    this.remote = new RemoteJwks(config.jwtRules, new HostSharedData(), host, new HostFetcher(host), events);
+    host.remote = this.remote;
+    this.remote.start();
     return true;
   }
 
   createHttpContext(contextId: u32): HttpContext | null {
     return new AuthzHttp(contextId, this);
-  }
-
-  schedule(index: i32, delayMs: u32): void {
-    const st = this.jwks[index];
-    st.timerGen++;
-    setTimer(delayMs, new JwksTimer(this, index, st.timerGen));
-  }
-
-  /**
-   * Brings rule `index`'s keys up to date: from shared data when another VM fetched fresher keys,
-   * else by waiting for another VM's running fetch, else by fetching (taking the shared lease).
-   * `force` (an unknown kid, or no keys yet): fetch even when the shared keys are within their
-   * refresh period (the caller rate-limits). Waiting streams are resumed once keys are settled.
-   */
-  fetchJwks(index: i32, force: bool): void {
-    const st = this.jwks[index];
-    if (st.fetching) return;
-    st.polling = false;
-    const rule = st.rule;
-    let shared = true;
-    for (let attempt = 0; attempt < 4; attempt++) {
-      const now = currentTimeMilliseconds();
-      let s = readSharedJwks(st.sharedKey);
-      if (s === null) {
-        // First use: create the entry, so that every later write is a CAS.
-        setSharedData(st.sharedKey, encodeSharedJwks(0, 0, 0, new ArrayBuffer(0)), 0);
-        s = readSharedJwks(st.sharedKey);
-        if (s === null) {
-          shared = false;
-          break;
-        } // a host without shared data: fetch alone
-      }
-      const sj = s as SharedJwks;
-      const fresh = sj.fetchedMs != 0 && now < sj.fetchedMs + <u64>rule.jwksRefreshMs;
-      if (this.adoptShared(index, sj) && (force || fresh)) {
-        this.schedule(index, fresh ? <u32>(sj.fetchedMs + <u64>rule.jwksRefreshMs - now) : rule.jwksRefreshMs);
-        this.resumeWaiting(index);
-        return;
-      }
-      if (!force && fresh && st.sharedMs == sj.fetchedMs) {
-        // Our keys are the shared, fresh ones: refresh when they age.
-        this.schedule(index, <u32>(sj.fetchedMs + <u64>rule.jwksRefreshMs - now));
-        this.resumeWaiting(index);
-        return;
-      }
-      this.noteSharedFailure(index, sj);
-      if (!force && sj.failedMs > sj.fetchedMs && now < sj.failedMs + <u64>rule.jwksRetryMs) {
-        // Another VM's fetch just failed: retry when it would (not once per VM).
-        this.schedule(index, <u32>(sj.failedMs + <u64>rule.jwksRetryMs - now));
-        this.resumeWaiting(index);
-        return;
-      }
-      if (sj.leaseMs != 0 && now < sj.leaseMs + <u64>rule.jwksTimeoutMs + LEASE_MARGIN_MS) {
-        // Another VM is fetching: look again shortly, and use what it publishes.
-        st.polling = true;
-        this.schedule(index, POLL_MS);
-        return;
-      }
-      const lease = now == 0 ? <u64>1 : now;
-      if (setSharedData(st.sharedKey, encodeSharedJwks(sj.fetchedMs, lease, sj.failedMs, sj.body), sj.cas) == WasmResult.Ok) {
-        st.leaseMs = lease;
-        break;
-      }
-      // CAS mismatch: another VM wrote in between; read again.
-      if (attempt == 3) {
-        st.polling = true;
-        this.schedule(index, POLL_MS);
-        return;
-      }
-    }
-    if (!shared) st.leaseMs = 0;
-    const headers: Pair[] = [
-      Pair.fromStrings(':method', 'GET'),
-      Pair.fromStrings(':path', rule.jwksPath),
-      Pair.fromStrings(':authority', rule.jwksAuthority),
-      Pair.fromStrings('accept', 'application/json'),
-    ];
-    st.lastFetchMs = currentTimeMilliseconds();
-    (this.jwksFetches as Counter).increment(1);
-    const token = httpCall(rule.jwksCluster, headers, new ArrayBuffer(0), [], rule.jwksTimeoutMs, new JwksResponse(this, index));
-    if (token == u32.MAX_VALUE) {
-      logWarn('authz: jwks ' + rule.jwksUri + ': cannot call cluster ' + rule.jwksCluster);
-      this.releaseLease(index);
-      this.jwksDone(index, false);
-      return;
-    }
-    st.fetching = true;
-  }
-
-  /** A failed fetch of another VM counts as our own last try (retry and kid refetch limits). */
-  noteSharedFailure(index: i32, s: SharedJwks): void {
-    const st = this.jwks[index];
-    if (s.failedMs > s.fetchedMs && s.failedMs > st.lastFetchMs) st.lastFetchMs = s.failedMs;
-  }
-
-  /** Has another VM published newer keys than ours, or is one fetching now? */
-  sharedNews(index: i32): bool {
-    const st = this.jwks[index];
-    const s = readSharedJwks(st.sharedKey);
-    if (s === null) return false;
-    if (s.fetchedMs > st.sharedMs) return true;
-    return s.leaseMs != 0 && currentTimeMilliseconds() < s.leaseMs + <u64>st.rule.jwksTimeoutMs + LEASE_MARGIN_MS;
-  }
-
-  /** Takes the shared keys when they are newer than ours; true if it did. */
-  adoptShared(index: i32, s: SharedJwks): bool {
-    const st = this.jwks[index];
-    if (s.fetchedMs == 0 || s.fetchedMs <= st.sharedMs || s.body.byteLength == 0) return false;
-    const parsed = parseJwks(s.body);
-    if (parsed.status != JwtStatus.Ok) return false;
-    st.keys = parsed.keys;
-    st.sharedMs = s.fetchedMs;
-    st.lastFetchMs = s.fetchedMs;
-    st.everFetched = true;
-    (this.jwksShared as Counter).increment(1);
-    logInfo('authz: jwks ' + st.rule.jwksUri + ': ' + parsed.keys.length.toString() + ' keys from shared data');
-    return true;
-  }
-
-  /**
-   * Publishes keys we fetched, by CAS (read, then write unless another VM wrote in between), with a
-   * fetch time newer than any published: the other VMs take them at their next look.
-   */
-  publish(index: i32, body: ArrayBuffer): void {
-    const st = this.jwks[index];
-    for (let attempt = 0; attempt < 4; attempt++) {
-      const s = readSharedJwks(st.sharedKey);
-      if (s === null) break;
-      const now = currentTimeMilliseconds();
-      const fetched = now <= s.fetchedMs ? s.fetchedMs + 1 : now;
-      // Our lease ends here; one another VM took over (ours had gone stale) stays.
-      const lease = s.leaseMs == st.leaseMs ? <u64>0 : s.leaseMs;
-      if (setSharedData(st.sharedKey, encodeSharedJwks(fetched, lease, 0, body), s.cas) == WasmResult.Ok) {
-        st.sharedMs = fetched;
-        break;
-      }
-    }
-    st.leaseMs = 0;
-  }
-
-  /** After a failed fetch: frees our lease so that another VM (or our retry) may fetch. */
-  releaseLease(index: i32): void {
-    const st = this.jwks[index];
-    if (st.leaseMs == 0) return;
-    for (let attempt = 0; attempt < 4; attempt++) {
-      const s = readSharedJwks(st.sharedKey);
-      if (s === null || s.leaseMs != st.leaseMs) break;
-      const failed = currentTimeMilliseconds();
-      if (setSharedData(st.sharedKey, encodeSharedJwks(s.fetchedMs, 0, failed == 0 ? 1 : failed, s.body), s.cas) == WasmResult.Ok) break;
-    }
-    st.leaseMs = 0;
-  }
-
-  onJwks(index: i32, response: HttpCallResponse): void {
-    const st = this.jwks[index];
-    st.fetching = false;
-    let ok = false;
-    if (response.failed) {
-      logWarn('authz: jwks ' + st.rule.jwksUri + ': fetch failed');
-    } else if (response.status() != 200) {
-      logWarn('authz: jwks ' + st.rule.jwksUri + ': status ' + response.status().toString());
-    } else {
-      const body = response.body();
-      const parsed = parseJwks(body);
-      for (let i = 0; i < parsed.skipped.length; i++) logWarn('authz: jwks ' + st.rule.jwksUri + ': dropped ' + parsed.skipped[i]);
-      if (parsed.status != JwtStatus.Ok) {
-        logWarn('authz: jwks ' + st.rule.jwksUri + ': ' + jwtStatusString(parsed.status));
-      } else {
-        st.keys = parsed.keys;
-        st.everFetched = true;
-        ok = true;
-        logInfo('authz: jwks ' + st.rule.jwksUri + ': ' + parsed.keys.length.toString() + ' keys');
-        this.publish(index, body);
-      }
-    }
-    if (!ok) this.releaseLease(index);
-    this.jwksDone(index, ok);
-  }
-
-  /** After a fetch: schedule the next one, then resume the streams that waited. */
-  jwksDone(index: i32, ok: bool): void {
-    const st = this.jwks[index];
-    if (!ok) (this.jwksFailures as Counter).increment(1);
-    this.schedule(index, ok ? st.rule.jwksRefreshMs : st.rule.jwksRetryMs);
-    this.resumeWaiting(index);
-  }
-
-  resumeWaiting(index: i32): void {
-    const st = this.jwks[index];
-    const waiting = st.waiting;
-    st.waiting = [];
-    for (let i = 0; i < waiting.length; i++) {
-      const ctx = httpContext(waiting[i]);
-      if (ctx === null) continue;
-      setEffectiveContext(waiting[i]);
-      changetype<AuthzHttp>(ctx).resume();
-    }
   }
 }
 
@@ -521,60 +312,12 @@ export class AuthzHttp extends HttpContext {
     if (view.pathChanged) requestHeaders.replace(':path', view.path);
   }
 
-  /**
-   * Waits for rule `index`'s keys (none yet, or `forKid`: an unknown kid, at most one refresh per
-   * request and rate-limited per rule), then decides again. When no fetch will come, decides now:
-   * without keys the token fails with `Jwks remote fetch is failed`, with an unknown kid as is.
-   */
+  /** Waits for rule `index`'s keys (RemoteJwks.wait), or decides now. */
   private waitForKeys(root: AuthzRoot, index: i32, forKid: bool): FilterHeadersStatus {
-    const st = root.jwks[index];
-    const rule = st.rule;
-    if (forKid) {
-      this.refetched = true;
-      // (Keys another VM fetched since, or is fetching now, are waited for / used below.)
-      if (!(st.fetching || st.polling || currentTimeMilliseconds() - st.lastFetchMs >= <u64>rule.kidRefetchMs || root.sharedNews(index))) {
-        return this.decide();
-      }
-    }
-    let pending = st.fetching || st.polling;
-    if (!pending) {
-      // Another VM of the plugin may have fetched newer keys: use them without fetching.
-      const s = readSharedJwks(st.sharedKey);
-      if (s !== null && root.adoptShared(index, s)) return this.decide();
-      if (s !== null) root.noteSharedFailure(index, s);
-      if (s !== null && s.leaseMs != 0 && currentTimeMilliseconds() < s.leaseMs + <u64>rule.jwksTimeoutMs + LEASE_MARGIN_MS) {
-        // Another VM is fetching right now (e.g. its refresh, just before ours): wait for its keys.
-        st.polling = true;
-        root.schedule(index, POLL_MS);
-        pending = true;
-      }
-    }
-    // Keys never arrived and the last try failed recently: fail now rather than wait.
-    if (
-      !pending &&
-      st.everFetched == false &&
-      st.lastFetchMs != 0 &&
-      currentTimeMilliseconds() - st.lastFetchMs < <u64>rule.jwksRetryMs &&
-      st.keys === null
-    ) {
-      return this.failKeys(index);
-    }
-    if (!pending && st.keys !== null && currentTimeMilliseconds() - st.lastFetchMs < <u64>rule.kidRefetchMs) {
-      return this.decide();
-    }
-    if (!pending) {
-      // Not in `waiting` yet, so nothing fetchJwks settles right away resumes this stream.
-      const before = st.sharedMs;
-      root.fetchJwks(index, true);
-      pending = st.fetching || st.polling;
-      if (!pending) {
-        if (st.sharedMs != before) return this.decide(); // newer shared keys arrived meanwhile
-        // The call could not start.
-        return st.keys === null ? this.failKeys(index) : this.decide();
-      }
-    }
-    st.waiting.push(this.contextId);
-    return FilterHeadersStatus.StopAllIterationAndWatermark;
+    if (forKid) this.refetched = true;
+    const next = root.remote.wait(index, forKid, this.contextId);
+    if (next == KeyWait.Wait) return FilterHeadersStatus.StopAllIterationAndWatermark;
+    return next == KeyWait.Fail ? this.failKeys(index) : this.decide();
   }
 
   private failKeys(index: i32): FilterHeadersStatus {

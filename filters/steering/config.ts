@@ -122,6 +122,11 @@ export class SteeringConfig {
   stickyCookie: string = '';
   /** Fields accepted but not enforced (e.g. `$.http[0].timeout`), for a warning at configure. */
   ignored: string[] = [];
+  /**
+   * Not the first steering filter of the chain (one per VirtualService, translate): an earlier one has
+   * removed the client's x-asmesh-cluster, so one present here is an earlier filter's decision, kept.
+   */
+  chained: bool = false;
 }
 
 // Fields Istio knows. The ones we cannot honour either fail (they change where or whether a
@@ -173,7 +178,7 @@ const ABORT_FIELDS = ['httpStatus', 'grpcStatus', 'http2Error', 'percentage'];
 const HEADERS_FIELDS = ['request', 'response'];
 const OPS_FIELDS = ['set', 'add', 'remove'];
 const STRING_MATCH_FIELDS = ['exact', 'prefix', 'regex'];
-const ASMESH_FIELDS = ['clusterName', 'defaultPort', 'stickyKey', 'namespace', 'port'];
+const ASMESH_FIELDS = ['clusterName', 'defaultPort', 'stickyKey', 'namespace', 'port', 'chained'];
 const STICKY_FIELDS = ['header', 'cookie'];
 
 class Parser {
@@ -226,6 +231,7 @@ class Parser {
     if (!this.c.object(a, ASMESH_FIELDS)) return;
     const cfg = this.config;
     cfg.servicePort = <i32>this.c.int(a, 'port', 0, 1, 65535);
+    cfg.chained = this.c.bool(a, 'chained', false);
     cfg.defaultPort = <i32>this.c.int(a, 'defaultPort', cfg.servicePort > 0 ? cfg.servicePort : DEFAULT_PORT, 1, 65535);
     const ns = this.c.optional(a, 'namespace', JsonKind.String);
     if (ns !== null) {

@@ -194,6 +194,8 @@ export class SteeringHttp extends HttpContext {
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
     const root = changetype<SteeringRoot>(this.root);
+    // An earlier steering filter of this chain decided (it removed any client-sent header first).
+    if (root.config.chained && requestHeaders.getBytes(CLUSTER_HEADER_BYTES) !== null) return FilterHeadersStatus.Continue;
     // A client must never pick the cluster: drop what it sent before deciding.
     const spoofed = requestHeaders.getBytes(CLUSTER_HEADER_BYTES) !== null;
     if (spoofed) requestHeaders.removeBytes(CLUSTER_HEADER_BYTES);

@@ -4,8 +4,9 @@ import { basename } from 'node:path';
 import { EXIT_INTERNAL, EXIT_OK, InputError } from './errors.ts';
 import { buildImage, formatRef, parseRef, VARIANTS, writeLayout, type Image, type ImageRef, type Variant } from './oci.ts';
 import { pushImage, RegistryError } from './registry.ts';
+import { credentialsFor, parseCreds } from './registry-auth.ts';
 
-export const IMAGE_USAGE = `Usage: asmesh image FILTER.wasm (-o DIR | --push REF) [--variant compat|docker|oci] [--insecure]
+export const IMAGE_USAGE = `Usage: asmesh image FILTER.wasm (-o DIR | --push REF) [--variant compat|docker|oci] [--insecure] [--creds USER:PASS]
 
 Packs a filter module as an OCI image in a format Istio's Wasm image fetcher accepts (WasmPlugin
 url: oci://REF) and prints its digest (sha256:..., WasmPlugin's sha256 without the prefix). The
@@ -14,6 +15,9 @@ image is reproducible: the same module gives the same digest.
   --tag TAG          the layout's tag (default: latest)
   --push REF         push to a registry over the OCI distribution API: HOST[:PORT]/REPO[:TAG] (default tag latest)
   --insecure         plain HTTP to the registry (a loopback or test registry)
+  --creds USER:PASS  credentials for a registry that asks (Basic or Docker's token protocol); without it,
+                     the registry's entry in $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json or
+                     $DOCKER_CONFIG/config.json (~/.docker/config.json), as docker/skopeo login write them
   --variant V        compat (default): one tar+gzip layer holding plugin.wasm, OCI media types, any
                      registry and container tool takes it; docker: the same with Docker schema 2 media
                      types; oci: solo.io's Wasm artifact (application/vnd.module.wasm.* media types)
@@ -25,6 +29,7 @@ export interface ImageOptions {
   tag?: string;
   push?: string;
   insecure?: boolean;
+  creds?: string;
   variant?: string;
   name?: string;
 }
@@ -55,13 +60,14 @@ export async function imageCommand(file: string, o: ImageOptions, write: (s: str
     if (!ref) throw new InputError(`--push: ${JSON.stringify(o.push)} is not HOST[:PORT]/REPO[:TAG] (a registry host is required)`);
   }
   if (o.tag !== undefined && !/^[\w][\w.-]{0,127}$/.test(o.tag)) throw new InputError(`--tag: ${JSON.stringify(o.tag)} is not a tag`);
+  const credentials = o.creds !== undefined ? parseCreds(o.creds) : ref && credentialsFor(ref.registry);
   const image = imageOf(file, variant, o.name ?? basename(file).replace(/\.wasm$/, ''));
   if (o.out !== undefined) {
     writeLayout(o.out, image, o.tag ?? 'latest');
     process.stderr.write(`wrote an OCI image layout (${variant} variant) to ${o.out}\n`);
   } else {
     try {
-      await pushImage(image, ref!, { insecure: o.insecure });
+      await pushImage(image, ref!, { insecure: o.insecure, credentials: credentials ?? undefined });
     } catch (e) {
       if (!(e instanceof RegistryError)) throw e;
       process.stderr.write(`asmesh image: ${e.message}\n`);

@@ -8,14 +8,22 @@ export type JsonObject = { [k: string]: Json };
 
 export type Kind =
   'VirtualService' | 'DestinationRule' | 'RequestAuthentication' | 'AuthorizationPolicy' | 'PeerAuthentication' | 'Telemetry';
+/** Kubernetes objects translate reads (ports, names, workload labels); Gateway is read and ignored (sidecars only). */
+export type KubeKind = 'Service' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'ReplicaSet' | 'Pod' | 'ServiceAccount' | 'Namespace';
 
 export interface Resource {
   file: string;
-  kind: Kind;
+  /** `file` or `file: document N` (several documents): where messages about it point. */
+  at: string;
+  kind: Kind | KubeKind;
   name: string;
   namespace: string;
+  labels: Record<string, string>;
   spec: JsonObject;
 }
+
+/** At most this many YAML aliases per document (the yaml library's exhaustion guard, as Kubernetes' own limit). */
+export const MAX_ALIASES = 100;
 
 const API_GROUPS: Record<Kind, string> = {
   VirtualService: 'networking.istio.io',
@@ -66,19 +74,47 @@ export class Checker {
   }
 }
 
-const SELECTOR_NOTE = 'ignored: the resource applies to the workload of the generated sidecar';
+const TARGET_REF_NOTE = 'a sidecar ignores this resource (Istio attaches targetRef(s) policies to gateways and waypoints only)';
+
+/** `selector: {matchLabels: {k: v}}` (every workload-scoped kind). */
+function checkSelector(c: Checker, spec: JsonObject, field = 'selector'): void {
+  const sel = spec[field];
+  if (sel === undefined) return;
+  if (!c.fields(sel, `spec.${field}`, ['matchLabels'])) return;
+  if (sel.matchLabels === undefined) return;
+  if (!isObject(sel.matchLabels)) return c.error(`spec.${field}.matchLabels`, 'must be a map of label: value');
+  for (const [k, v] of Object.entries(sel.matchLabels))
+    if (typeof v !== 'string') c.error(`spec.${field}.matchLabels.${k}`, 'must be a string');
+}
+
+function checkTargetRefs(c: Checker, spec: JsonObject): void {
+  if (spec.targetRef !== undefined) c.warn('spec.targetRef', TARGET_REF_NOTE);
+  if (spec.targetRefs !== undefined) c.warn('spec.targetRefs', TARGET_REF_NOTE);
+  if ((spec.targetRef !== undefined || spec.targetRefs !== undefined) && spec.selector !== undefined)
+    c.error('spec.selector', 'selector and targetRef(s) are mutually exclusive (Istio validation)');
+}
+
+function checkExportTo(c: Checker, spec: JsonObject): void {
+  c.list(spec.exportTo, 'spec.exportTo').forEach((e, i) => {
+    if (typeof e !== 'string' || e === '') c.error(`spec.exportTo[${i}]`, 'must be a namespace, ".", "*" or "~"');
+  });
+}
 
 const HTTP_ROUTE_FIELDS = ['name', 'match', 'route', 'fault', 'headers', 'timeout', 'retries'];
 const MATCH_FIELDS = ['name', 'headers', 'withoutHeaders', 'uri', 'method', 'authority', 'scheme', 'queryParams', 'ignoreUriCase', 'port'];
 const DESTINATION_FIELDS = ['destination', 'weight'];
 
 function checkVirtualService(c: Checker, spec: JsonObject): void {
-  if (!c.fields(spec, 'spec', ['hosts', 'http', 'gateways', 'asmesh'], { exportTo: 'ignored: asmesh has no namespaces to export to' }))
-    return;
+  if (!c.fields(spec, 'spec', ['hosts', 'http', 'gateways', 'exportTo', 'asmesh'])) return;
+  checkExportTo(c, spec);
   const gateways = c.list(spec.gateways, 'spec.gateways');
   gateways.forEach((g, i) => {
-    if (g !== 'mesh') c.error(`spec.gateways[${i}]`, `gateway ${JSON.stringify(g)} not supported (only "mesh")`);
+    if (typeof g !== 'string') c.error(`spec.gateways[${i}]`, 'must be a string');
   });
+  if (gateways.length > 0 && !gateways.includes('mesh'))
+    c.warn('spec.gateways', 'no "mesh": the VirtualService applies to gateways only, no sidecar gets it');
+  else if (gateways.some((g) => g !== 'mesh'))
+    c.warn('spec.gateways', 'asmesh renders sidecars: only "mesh" is used, the gateways are ignored');
   const hosts = c.list(spec.hosts, 'spec.hosts');
   if (hosts.length === 0) c.error('spec.hosts', 'required');
   hosts.forEach((h, i) => {
@@ -147,14 +183,40 @@ function checkTrafficPolicy(c: Checker, tp: unknown, p: string): void {
       c.error(`${p}.loadBalancer.simple`, `${JSON.stringify(tp.loadBalancer.simple)} not supported`);
     }
   }
-  if (tp.tls !== undefined && c.fields(tp.tls, `${p}.tls`, ['mode'])) {
-    if (!['DISABLE', 'ISTIO_MUTUAL'].includes(String(tp.tls.mode)))
-      c.error(`${p}.tls.mode`, `${JSON.stringify(tp.tls.mode)} not supported (DISABLE or ISTIO_MUTUAL)`);
+  if (
+    tp.tls !== undefined &&
+    c.fields(tp.tls, `${p}.tls`, [
+      'mode',
+      'sni',
+      'caCertificates',
+      'clientCertificate',
+      'privateKey',
+      'subjectAltNames',
+      'insecureSkipVerify',
+    ])
+  ) {
+    const mode = String(tp.tls.mode ?? 'DISABLE');
+    if (!['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'].includes(mode))
+      c.error(`${p}.tls.mode`, `${JSON.stringify(tp.tls.mode)} not supported (DISABLE, SIMPLE, MUTUAL or ISTIO_MUTUAL)`);
+    if (mode === 'MUTUAL')
+      for (const k of ['clientCertificate', 'privateKey'])
+        if (typeof tp.tls[k] !== 'string') c.error(`${p}.tls.${k}`, 'required for MUTUAL (a file path)');
+    if (mode === 'ISTIO_MUTUAL')
+      for (const k of ['caCertificates', 'clientCertificate', 'privateKey'])
+        if (tp.tls[k] !== undefined) c.error(`${p}.tls.${k}`, 'must not be set for ISTIO_MUTUAL (Istio validation)');
+    for (const k of ['sni', 'caCertificates', 'clientCertificate', 'privateKey'])
+      if (tp.tls[k] !== undefined && typeof tp.tls[k] !== 'string') c.error(`${p}.tls.${k}`, 'must be a string');
+    c.list(tp.tls.subjectAltNames, `${p}.tls.subjectAltNames`).forEach((n, i) => {
+      if (typeof n !== 'string') c.error(`${p}.tls.subjectAltNames[${i}]`, 'must be a string');
+    });
+    if (tp.tls.insecureSkipVerify !== undefined && typeof tp.tls.insecureSkipVerify !== 'boolean')
+      c.error(`${p}.tls.insecureSkipVerify`, 'must be a boolean');
   }
 }
 
 function checkDestinationRule(c: Checker, spec: JsonObject): void {
-  if (!c.fields(spec, 'spec', ['host', 'subsets', 'trafficPolicy'], { exportTo: 'ignored: asmesh has no namespaces to export to' })) return;
+  if (!c.fields(spec, 'spec', ['host', 'subsets', 'trafficPolicy', 'exportTo'])) return;
+  checkExportTo(c, spec);
   if (typeof spec.host !== 'string' || spec.host === '') c.error('spec.host', 'required');
   if (spec.trafficPolicy !== undefined) checkTrafficPolicy(c, spec.trafficPolicy, 'spec.trafficPolicy');
   const seen = new Set<string>();
@@ -169,7 +231,9 @@ function checkDestinationRule(c: Checker, spec: JsonObject): void {
 }
 
 function checkRequestAuthentication(c: Checker, spec: JsonObject): void {
-  if (!c.fields(spec, 'spec', ['jwtRules'], { selector: SELECTOR_NOTE })) return;
+  if (!c.fields(spec, 'spec', ['jwtRules', 'selector', 'targetRef', 'targetRefs'])) return;
+  checkSelector(c, spec);
+  checkTargetRefs(c, spec);
   c.list(spec.jwtRules, 'spec.jwtRules').forEach((r, i) => {
     const p = `spec.jwtRules[${i}]`;
     if (
@@ -201,7 +265,9 @@ function checkRequestAuthentication(c: Checker, spec: JsonObject): void {
 }
 
 function checkAuthorizationPolicy(c: Checker, spec: JsonObject): void {
-  if (!c.fields(spec, 'spec', ['action', 'rules'], { selector: SELECTOR_NOTE })) return;
+  if (!c.fields(spec, 'spec', ['action', 'rules', 'selector', 'targetRef', 'targetRefs'])) return;
+  checkSelector(c, spec);
+  checkTargetRefs(c, spec);
   if (spec.action !== undefined && !['ALLOW', 'DENY', 'AUDIT'].includes(String(spec.action))) {
     c.error('spec.action', `${JSON.stringify(spec.action)} not supported (ALLOW, DENY or AUDIT)`);
   }
@@ -215,18 +281,41 @@ function checkAuthorizationPolicy(c: Checker, spec: JsonObject): void {
 }
 
 function checkPeerAuthentication(c: Checker, spec: JsonObject): void {
-  if (!c.fields(spec, 'spec', ['mtls'], { selector: SELECTOR_NOTE })) return;
-  if (spec.mtls !== undefined && c.fields(spec.mtls, 'spec.mtls', ['mode'])) {
-    if (!['STRICT', 'PERMISSIVE', 'DISABLE', 'UNSET'].includes(String(spec.mtls.mode)))
-      c.error('spec.mtls.mode', `${JSON.stringify(spec.mtls.mode)} not supported`);
+  if (!c.fields(spec, 'spec', ['mtls', 'selector', 'portLevelMtls'])) return;
+  checkSelector(c, spec);
+  const mode = (v: unknown, p: string) => {
+    if (v !== undefined && c.fields(v, p, ['mode'])) {
+      if (v.mode !== undefined && !['STRICT', 'PERMISSIVE', 'DISABLE', 'UNSET'].includes(String(v.mode)))
+        c.error(`${p}.mode`, `${JSON.stringify(v.mode)} not supported`);
+    }
+  };
+  mode(spec.mtls, 'spec.mtls');
+  if (spec.portLevelMtls !== undefined) {
+    if (!isObject(spec.portLevelMtls)) return c.error('spec.portLevelMtls', 'must be a map of port: {mode}');
+    // Istio validation: port-level settings need a workload selector.
+    if (!isObject(spec.selector) || !isObject(spec.selector.matchLabels) || Object.keys(spec.selector.matchLabels).length === 0)
+      c.error('spec.portLevelMtls', 'requires a non-empty selector (Istio validation)');
+    for (const [port, v] of Object.entries(spec.portLevelMtls)) {
+      if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) c.error(`spec.portLevelMtls.${port}`, 'not a port number');
+      mode(v, `spec.portLevelMtls.${port}`);
+    }
   }
 }
 
 function checkTelemetry(c: Checker, spec: JsonObject): void {
-  if (!c.fields(spec, 'spec', ['metrics', 'accessLogging', 'asmesh'], { selector: SELECTOR_NOTE })) return;
+  if (!c.fields(spec, 'spec', ['metrics', 'accessLogging', 'asmesh', 'selector', 'targetRef', 'targetRefs'])) return;
+  checkSelector(c, spec);
+  checkTargetRefs(c, spec);
+  const providers = (v: unknown, p: string) =>
+    c.list(v, p).forEach((pr, k) => {
+      if (!c.fields(pr, `${p}[${k}]`, ['name'])) return;
+      if (pr.name !== 'prometheus')
+        c.error(`${p}[${k}].name`, `${JSON.stringify(pr.name)} not supported (asmesh reports to prometheus only)`);
+    });
   c.list(spec.metrics, 'spec.metrics').forEach((m, i) => {
     const p = `spec.metrics[${i}]`;
     if (!c.fields(m, p, ['providers', 'overrides'])) return;
+    providers(m.providers, `${p}.providers`);
     c.list(m.overrides, `${p}.overrides`).forEach((o, j) => c.fields(o, `${p}.overrides[${j}]`, ['match', 'disabled', 'tagOverrides']));
   });
   c.list(spec.accessLogging, 'spec.accessLogging').forEach((a, i) =>
@@ -243,49 +332,123 @@ const CHECKS: Record<Kind, (c: Checker, spec: JsonObject) => void> = {
   Telemetry: checkTelemetry,
 };
 
-/** Parses one file's text into resources; throws InputErrors naming the file and field. */
+const KUBE_API: Record<KubeKind, string> = {
+  Service: 'v1',
+  Pod: 'v1',
+  ServiceAccount: 'v1',
+  Namespace: 'v1',
+  Deployment: 'apps/v1',
+  StatefulSet: 'apps/v1',
+  DaemonSet: 'apps/v1',
+  ReplicaSet: 'apps/v1',
+};
+/** Kinds read and ignored, with why (a sidecar's config does not depend on them). */
+const IGNORED_KINDS: Record<string, string> = {
+  Gateway: 'ignored: asmesh renders sidecars, not gateways',
+};
+
+function checkService(c: Checker, spec: JsonObject): void {
+  c.list(spec.ports, 'spec.ports').forEach((p, i) => {
+    if (!isObject(p)) return c.error(`spec.ports[${i}]`, 'must be an object');
+    if (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535)
+      c.error(`spec.ports[${i}].port`, 'required port number');
+    if (p.targetPort !== undefined && typeof p.targetPort !== 'number' && typeof p.targetPort !== 'string')
+      c.error(`spec.ports[${i}].targetPort`, 'must be a number or a port name');
+  });
+  if (spec.selector !== undefined && !isObject(spec.selector)) c.error('spec.selector', 'must be a map of label: value');
+}
+
+function labelsOf(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (isObject(v)) for (const [k, x] of Object.entries(v)) out[k] = String(x);
+  return out;
+}
+
+/** The first NUL's offset, or -1 (YAML text never holds one; a binary file does). */
+function nulAt(text: string): number {
+  return text.indexOf('\0');
+}
+
+/**
+ * Parses one file's text into resources; throws InputErrors, one line per problem naming the file,
+ * the document (when there are several) and the field. Never throws anything else for any text.
+ */
 export function parseResources(file: string, text: string): { resources: Resource[]; warnings: string[] } {
   const c = new Checker(file);
   const resources: Resource[] = [];
-  const docs = parseAllDocuments(text);
+  const nul = nulAt(text);
+  if (nul >= 0) throw new InputErrors([`${file}: a NUL byte at offset ${nul}: not YAML text`]);
+  if (text.trim() === '') throw new InputErrors([`${file}: empty: no YAML documents`]);
+  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false });
   if (!Array.isArray(docs)) throw new InputErrors([`${file}: not a YAML stream`]);
   docs.forEach((doc, index) => {
-    const at = docs.length > 1 ? `document ${index + 1}: ` : '';
-    if (doc.errors.length) {
-      for (const e of doc.errors) c.errors.push(`${file}: ${at}YAML: ${e.message.split('\n')[0]}`);
+    const where = docs.length > 1 ? `${file}: document ${index + 1}` : file;
+    if (doc.errors.length || doc.warnings.length) {
+      // Unknown tags are warnings to the yaml library; a tag asmesh cannot interpret is an error here.
+      for (const e of [...doc.errors, ...doc.warnings]) c.errors.push(`${where}: YAML: ${e.message.split('\n')[0]}`);
       return;
     }
-    const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+    } catch (e) {
+      const m = (e as Error).message.split('\n')[0];
+      c.errors.push(`${where}: YAML: ${/Excessive alias count/.test(m) ? `more than ${MAX_ALIASES} alias expansions` : m}`);
+      return;
+    }
     if (value === null || value === undefined) return; // empty document
     if (!isObject(value)) {
-      c.errors.push(`${file}: ${at}not an Istio resource (expected a mapping with kind and spec)`);
+      c.errors.push(`${where}: not a resource (expected a mapping with apiVersion, kind, metadata, spec)`);
       return;
     }
     const kind = value.kind;
-    if (typeof kind !== 'string' || !(kind in CHECKS)) {
-      c.errors.push(`${file}: ${at}kind: ${JSON.stringify(kind ?? null)} not supported (${Object.keys(CHECKS).join(', ')})`);
-      return;
-    }
-    const api = String(value.apiVersion ?? '');
-    if (!api.startsWith(API_GROUPS[kind as Kind] + '/')) {
-      c.errors.push(`${file}: ${at}apiVersion: ${JSON.stringify(api)} is not ${API_GROUPS[kind as Kind]}/* for ${kind}`);
-      return;
-    }
     const meta = isObject(value.metadata) ? value.metadata : {};
+    const name = String(meta.name ?? '');
+    const namespace = String(meta.namespace ?? 'default');
+    const api = String(value.apiVersion ?? '');
+    if (typeof kind === 'string' && kind in IGNORED_KINDS && api.startsWith('networking.istio.io/')) {
+      c.warnings.push(`${where}: ${kind} ${name}: ${IGNORED_KINDS[kind]}`);
+      return;
+    }
+    const sub = new Checker(where);
+    if (typeof kind === 'string' && kind in KUBE_API) {
+      if (api !== KUBE_API[kind as KubeKind]) {
+        c.errors.push(`${where}: apiVersion: ${JSON.stringify(api)} is not ${KUBE_API[kind as KubeKind]} for ${kind}`);
+        return;
+      }
+      const spec = value.spec ?? {};
+      if (!isObject(spec)) sub.error('spec', 'must be an object');
+      else if (kind === 'Service') checkService(sub, spec);
+      c.errors.push(...sub.errors);
+      if (sub.errors.length === 0)
+        resources.push({
+          file,
+          at: where,
+          kind: kind as KubeKind,
+          name,
+          namespace,
+          labels: labelsOf(meta.labels),
+          spec: spec as JsonObject,
+        });
+      return;
+    }
+    if (typeof kind !== 'string' || !(kind in CHECKS)) {
+      c.errors.push(
+        `${where}: kind: ${JSON.stringify(kind ?? null)} not supported (${[...Object.keys(CHECKS), ...Object.keys(KUBE_API)].join(', ')})`,
+      );
+      return;
+    }
+    if (!api.startsWith(API_GROUPS[kind as Kind] + '/')) {
+      c.errors.push(`${where}: apiVersion: ${JSON.stringify(api)} is not ${API_GROUPS[kind as Kind]}/* for ${kind}`);
+      return;
+    }
     const spec = value.spec ?? {};
-    const sub = new Checker(at ? `${file}: ${at.slice(0, -2)}` : file);
     if (!isObject(spec)) sub.error('spec', 'must be an object');
     else CHECKS[kind as Kind](sub, spec);
     c.errors.push(...sub.errors);
     c.warnings.push(...sub.warnings);
     if (sub.errors.length === 0) {
-      resources.push({
-        file,
-        kind: kind as Kind,
-        name: String(meta.name ?? ''),
-        namespace: String(meta.namespace ?? 'default'),
-        spec: spec as JsonObject,
-      });
+      resources.push({ file, at: where, kind: kind as Kind, name, namespace, labels: labelsOf(meta.labels), spec: spec as JsonObject });
     }
   });
   if (c.errors.length) throw new InputErrors(c.errors);

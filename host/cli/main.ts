@@ -2,10 +2,10 @@
 // Exit codes: 0 success, 1 internal error (a bug, or Envoy failing), 2 bad input (flags, files,
 // unsupported Istio fields, a configuration the filter rejects), 3 a request denied/failed in `run`
 // only when --expect-status does not match.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, InputError } from './errors.ts';
+import { EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, InputError, InputErrors } from './errors.ts';
 import { localizePaths, requireEnvoy } from './envoy.ts';
 import { envoyRelease } from '../envoy/install.ts';
 import { launchEnvoy, missingWasmFiles, validateBootstrap } from '../envoy/launcher.ts';
@@ -14,7 +14,9 @@ import { repoRoot } from '../paths.ts';
 import { makeMeshCerts } from './certs.ts';
 import { runRequest, formatRun } from './run.ts';
 import { buildFilters } from './build.ts';
-import { translate, type TranslateOptions } from './translate.ts';
+import { listWorkloads, translate, type TranslateOptions, type TranslateResult } from './translate.ts';
+import { istioFiles } from '../live/source.ts';
+import { checkFilterConfigs } from './filter-check.ts';
 import { envoyYaml, filterBootstrap } from '../envoy/config.ts';
 import { EchoServer } from '../upstream/echo.ts';
 import { unsupportedImports } from '../wasm/envoy-imports.ts';
@@ -63,18 +65,26 @@ Compiles every filters/<name>/index.ts to build/<name>.wasm with asconfig.json's
   --debug          also write build/<name>.debug.wasm (unoptimized, with names)
   --project DIR    build a filter project (its asconfig.json) instead of asmesh's own
   -h, --help       this help`,
-  translate: `Usage: asmesh translate [options] FILE.yaml...
+  translate: `Usage: asmesh translate [options] FILE.yaml|DIR...
 
 Reads Istio VirtualService, DestinationRule, RequestAuthentication, AuthorizationPolicy,
-PeerAuthentication and Telemetry resources and writes the steering, authz and telemetry
-plugin configurations and an Envoy bootstrap (outbound + inbound listeners, the wasm filter
-chain, clusters per subset with circuit breakers and outlier detection, stats_tags).
-Without --out the Envoy bootstrap (which embeds the three configurations) goes to stdout.
+PeerAuthentication and Telemetry resources, and Kubernetes Services (ports) and Deployments/Pods
+(workload labels, service accounts), from files and directories (every *.yaml/*.yml under them,
+several documents per file), and writes one sidecar's config as Istio's pilot scopes it: the
+policies that apply to the workload (root namespace istio-system = mesh-wide, its namespace,
+selector), the routes and DestinationRules of every host it calls, as the steering, authz and
+telemetry plugin configurations and an Envoy bootstrap.
+Without --out the Envoy bootstrap (which embeds the configurations) goes to stdout.
   -o, --out DIR            write steering.json, authz.json, telemetry.json, envoy.yaml into DIR
+  --all                    every Deployment/Pod of the input: DIR/<namespace>/<name>/ each (needs --out)
   --json                   print {steering, authz, telemetry, envoy, warnings} as JSON
-  --workload NAME          this sidecar's workload name (node metadata; default "workload")
+  --workload NAME          the Deployment/Pod this sidecar fronts (or, when the input has none, its name)
   --namespace NS           workload namespace (default "default")
-  --app NAME --version V   workload labels app and version
+  --labels k=v,k2=v2       workload labels (pick the workload among the input's; else its labels)
+  --root-namespace NS      Istio's root namespace (default istio-system)
+  --app NAME --version V   workload labels app and version (when neither the input nor --labels gives them)
+  --listen-address ADDR    the outbound and inbound listeners' bind address (default 0.0.0.0)
+  --admin-address ADDR     Envoy admin's bind address (default 127.0.0.1, as Istio's)
   --service-account SA     workload service account (SPIFFE identity)
   --wasm-dir DIR           where the sidecar finds <filter>.wasm (default /etc/asmesh/wasm)
   --cert-dir DIR           cert.pem, key.pem, ca.pem (default /etc/asmesh/certs)
@@ -215,6 +225,10 @@ const TRANSLATE_FLAGS = {
   app: { type: 'string' },
   version: { type: 'string' },
   'service-account': { type: 'string' },
+  labels: { type: 'string' },
+  'root-namespace': { type: 'string' },
+  'listen-address': { type: 'string' },
+  'admin-address': { type: 'string' },
   'app-address': { type: 'string' },
   endpoint: { type: 'string', multiple: true },
   'admin-port': { type: 'string' },
@@ -233,7 +247,20 @@ function translateOptions(v: FlagValues): TranslateOptions {
     endpoints[e.slice(0, i)] = hostPort(e.slice(i + 1), '--endpoint');
   }
   const filters = meshFilters(v.filters);
+  let labels: Record<string, string> | undefined;
+  if (v.labels !== undefined) {
+    labels = {};
+    for (const kv of v.labels.split(',').filter((x) => x !== '')) {
+      const m = /^([A-Za-z0-9_./-]+)=([A-Za-z0-9_.-]*)$/.exec(kv.trim());
+      if (!m) throw new InputError(`--labels: ${JSON.stringify(kv)} is not KEY=VALUE`);
+      labels[m[1]] = m[2];
+    }
+  }
   return {
+    labels,
+    rootNamespace: v['root-namespace'],
+    listenAddress: v['listen-address'],
+    adminAddress: v['admin-address'],
     workload: { name: v.workload, namespace: v.namespace, app: v.app, version: v.version, serviceAccount: v['service-account'] },
     app: v['app-address'] ? hostPort(v['app-address'], '--app-address') : undefined,
     endpoints,
@@ -244,12 +271,45 @@ function translateOptions(v: FlagValues): TranslateOptions {
   };
 }
 
+/** The inputs: files as given, directories as every *.yaml/*.yml under them (sorted). */
+function istioInputs(paths: string[]): { name: string; text: string }[] {
+  return paths.flatMap((p) => {
+    let dir = false;
+    try {
+      dir = statSync(p).isDirectory();
+    } catch (e) {
+      throw new InputError(`${p}: cannot read Istio resource: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (!dir) return [{ name: p, text: readText(p, 'Istio resource') }];
+    const files = istioFiles(p).map((f) => ({ name: join(p, f.name), text: f.text }));
+    if (files.length === 0) throw new InputError(`${p}: no *.yaml or *.yml files`);
+    return files;
+  });
+}
+
+/** Each filter checks its configuration in the harness (build/<filter>.wasm): a rejected one is exit 2. */
+async function checkFilters(result: TranslateResult, who: string): Promise<void> {
+  const { errors, unchecked } = await checkFilterConfigs(result.envoy, join(repoRoot, 'build'));
+  if (unchecked.length)
+    process.stderr.write(`warning: ${who}not checked by the filters (build them: asmesh build): ${unchecked.join(', ')}\n`);
+  if (errors.length) throw new InputErrors(errors.map((e) => who + e));
+}
+
+function writeConfigSet(dir: string, result: TranslateResult, bootstrapYaml: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const f of MESH_FILTERS) writeFileSync(join(dir, `${f}.json`), JSON.stringify(result[f] ?? null, null, 2) + '\n');
+  // Every VirtualService's steering configuration (steering.json is the first).
+  result.virtualServices.slice(1).forEach((c, i) => writeFileSync(join(dir, `steering.${i + 2}.json`), JSON.stringify(c, null, 2) + '\n'));
+  writeFileSync(join(dir, 'envoy.yaml'), bootstrapYaml);
+}
+
 async function cmdTranslate(argv: string[]): Promise<number> {
   const { values: v, positionals } = args(
     argv,
     {
       out: { type: 'string', short: 'o' },
       json: { type: 'boolean' },
+      all: { type: 'boolean' },
       ...TRANSLATE_FLAGS,
       'wasm-dir': { type: 'string' },
       'cert-dir': { type: 'string' },
@@ -259,14 +319,30 @@ async function cmdTranslate(argv: string[]): Promise<number> {
   );
   if (v.help) return help('translate');
   if (positionals.length === 0) throw new InputError('translate: no input files (asmesh translate --help)');
-  const files = positionals.map((name) => ({ name, text: readText(name, 'Istio resource') }));
-  const result = translate(files, { ...translateOptions(v), wasmDir: v['wasm-dir'], certDir: v['cert-dir'] });
+  const files = istioInputs(positionals);
+  const header = `# Generated by asmesh translate from ${positionals.map((p) => basename(p)).join(', ')}\n`;
+  const base = { ...translateOptions(v), wasmDir: v['wasm-dir'], certDir: v['cert-dir'] };
+  if (v.all) {
+    if (!v.out) throw new InputError('--all: needs --out DIR (one config set per workload)');
+    if (v.workload !== undefined || v.labels !== undefined) throw new InputError('--all: picks every workload; drop --workload/--labels');
+    const workloads = listWorkloads(files).filter((w) => v.namespace === undefined || w.namespace === v.namespace);
+    if (workloads.length === 0) throw new InputError(`--all: no Deployment or Pod in ${positionals.join(', ')}`);
+    for (const w of workloads) {
+      const result = translate(files, { ...base, workload: { ...base.workload, name: w.name, namespace: w.namespace } });
+      for (const x of result.warnings) process.stderr.write(`warning: ${w.namespace}/${w.name}: ${x}\n`);
+      await checkFilters(result, `${w.namespace}/${w.name}: `);
+      const dir = join(v.out, w.namespace, w.name);
+      writeConfigSet(dir, result, header + envoyYaml(result.envoy));
+      process.stderr.write(`wrote ${dir} (mTLS ${result.mtls})\n`);
+    }
+    return EXIT_OK;
+  }
+  const result = translate(files, base);
   for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
-  const bootstrapYaml = `# Generated by asmesh translate from ${positionals.map((p) => basename(p)).join(', ')}\n${envoyYaml(result.envoy)}`;
+  await checkFilters(result, '');
+  const bootstrapYaml = header + envoyYaml(result.envoy);
   if (v.out) {
-    mkdirSync(v.out, { recursive: true });
-    for (const f of MESH_FILTERS) writeFileSync(join(v.out, `${f}.json`), JSON.stringify(result[f] ?? null, null, 2) + '\n');
-    writeFileSync(join(v.out, 'envoy.yaml'), bootstrapYaml);
+    writeConfigSet(v.out, result, bootstrapYaml);
     process.stderr.write(
       `wrote ${MESH_FILTERS.map((f) => `${f}.json`).join(', ')}, envoy.yaml to ${v.out} (clusters: ${result.clusters.join(', ')}; mTLS ${result.mtls})\n`,
     );
@@ -275,6 +351,7 @@ async function cmdTranslate(argv: string[]): Promise<number> {
       JSON.stringify(
         {
           steering: result.steering,
+          virtualServices: result.virtualServices,
           authz: result.authz,
           telemetry: result.telemetry,
           envoy: result.envoy,
@@ -392,20 +469,25 @@ async function cmdEnvoy(argv: string[]): Promise<number> {
   if (v.istio !== undefined || v.watch) {
     if (!v.istio || !v.watch) throw new InputError('envoy: --istio DIR and --watch go together (asmesh envoy --help)');
     if (v.config) throw new InputError('envoy: --config or --istio DIR --watch, not both');
+    for (const f of ['validate', 'cert-dir', 'plugin-config', 'name', 'upstream', 'port'] as const)
+      if (v[f] !== undefined) throw new InputError(`envoy: --${f} does not go with --istio DIR --watch (asmesh envoy --help)`);
+    if (v['cert-hours'] !== undefined && !v.ca) throw new InputError('envoy: --cert-hours goes with --ca DIR (asmesh envoy --help)');
+    const { watchCommand, checkLiveOptions } = await import('../live/command.ts');
+    const opts = {
+      istioDir: v.istio,
+      xdsDir: v['xds-dir'] ?? join(repoRoot, '.tmp', 'xds', String(process.pid)),
+      wasmDir: v['wasm-dir'] ?? join(repoRoot, 'build'),
+      caDir: v.ca,
+      certLifetimeSeconds: v['cert-hours'] === undefined ? undefined : hours(v['cert-hours']) * 3600,
+      translate: translateOptions(v),
+    };
+    // Every flag checked before Envoy is looked for (or installed).
+    checkLiveOptions(opts);
     requireEnvoy(true);
-    const { watchCommand } = await import('../live/command.ts');
-    return watchCommand(
-      {
-        istioDir: v.istio,
-        xdsDir: v['xds-dir'] ?? join(repoRoot, '.tmp', 'xds', String(process.pid)),
-        wasmDir: v['wasm-dir'] ?? join(repoRoot, 'build'),
-        caDir: v.ca,
-        certLifetimeSeconds: v['cert-hours'] === undefined ? undefined : hours(v['cert-hours']) * 3600,
-        translate: translateOptions(v),
-      },
-      (s) => process.stdout.write(s),
-    );
+    return watchCommand(opts, (s) => process.stdout.write(s));
   }
+  for (const f of ['xds-dir', 'ca', 'cert-hours'] as const)
+    if (v[f] !== undefined) throw new InputError(`envoy: --${f} goes with --istio DIR --watch (asmesh envoy --help)`);
   for (const f of ['plugin-config', 'name', 'upstream', 'port'] as const)
     if (v[f] !== undefined) throw new InputError(`envoy: --${f} goes with --filter (asmesh envoy --help)`);
   if (!v.config)
@@ -600,6 +682,7 @@ async function cmdImage(argv: string[]): Promise<number> {
       tag: { type: 'string' },
       push: { type: 'string' },
       insecure: { type: 'boolean' },
+      creds: { type: 'string' },
       variant: { type: 'string' },
       name: { type: 'string' },
     },

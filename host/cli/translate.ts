@@ -11,6 +11,25 @@
 //   STRICT, then the local app's cluster. Every sidecar thus runs all three filters, each where Istio
 //   applies the resource (order in a chain as in DESIGN.md: steering, authz, telemetry).
 import { Checker, isObject, parseResources, toDuration, type JsonObject, type Resource } from './istio.ts';
+import {
+  CLUSTER_DOMAIN,
+  ROOT_NAMESPACE,
+  attaches,
+  destinationRule,
+  modeForPort,
+  peerAuthentication,
+  resolveFqdn,
+  servicesOf,
+  servicesSelecting,
+  subsetOf,
+  targetPort,
+  telemetries,
+  virtualServices,
+  workloadsOf,
+  type MeshService,
+  type MeshWorkload,
+  type MtlsMode,
+} from './mesh.ts';
 import { InputErrors } from './errors.ts';
 import { ISTIO_LABELS, MESH_FILTERS, filterManifest, statsTags, type ListenerSide, type MeshFilterName } from '../../filters/manifest.ts';
 import { ISTIO_PATH_HANDLING, endpointCluster, httpConnectionManager, socket, wasmFilterEntry } from '../envoy/config.ts';
@@ -26,10 +45,18 @@ export interface Workload {
   app: string;
   version: string;
   serviceAccount: string;
+  labels?: Record<string, string>;
 }
 
 export interface TranslateOptions {
   workload?: Partial<Workload>;
+  /** The workload's labels (--labels): picks it among the input's Deployments/Pods, or gives an ad-hoc one its labels. */
+  labels?: Record<string, string>;
+  /** Istio's root namespace (mesh config rootNamespace): its resources without a selector are mesh-wide. */
+  rootNamespace?: string;
+  /** Bind addresses (Istio: listeners 0.0.0.0, admin 127.0.0.1 (localhost)). */
+  listenAddress?: string;
+  adminAddress?: string;
   trustDomain?: string;
   /** Directory holding <filter>.wasm inside the sidecar (docker: /etc/asmesh/wasm). */
   wasmDir?: string;
@@ -49,7 +76,11 @@ export interface TranslateOptions {
 }
 
 export interface TranslateResult {
+  /** The first VirtualService's steering configuration (null: none applies). */
   steering: JsonObject | null;
+  /** Every VirtualService's, one steering filter each in the outbound chain. */
+  virtualServices: JsonObject[];
+  workload: MeshWorkload;
   authz: JsonObject | null;
   telemetry: JsonObject | null;
   envoy: JsonObject;
@@ -89,17 +120,65 @@ interface Subset {
   policy: JsonObject | undefined;
 }
 interface Service {
+  /** The registry name: the Kubernetes Service's FQDN, else the host as the resources write it. */
   host: string;
+  fqdn: string;
   ports: Set<number>;
   subsets: Subset[];
   policy: JsonObject | undefined;
   file: string;
+  /** The Kubernetes Service, when the input has it. */
+  k8s?: MeshService;
+  /** Envoy route settings of the VirtualService that routes it (timeout, retry_policy). */
+  routeExtras?: JsonObject;
+  /** mTLS mode of the destination's PeerAuthentication (auto mTLS when the DestinationRule sets no tls). */
+  peerMode: MtlsMode;
 }
 
-export function translate(files: { name: string; text: string }[], opts: TranslateOptions = {}): TranslateResult {
+/** The workload the sidecar fronts: a Deployment/Pod of the input picked by --workload/--namespace/--labels, else one given by flags. */
+export function pickWorkload(resources: Resource[], opts: TranslateOptions): MeshWorkload {
+  const found = workloadsOf(resources);
+  const w = opts.workload ?? {};
+  const ns = w.namespace;
+  if (found.length && (w.name !== undefined || opts.labels !== undefined)) {
+    const hits = found.filter(
+      (x) =>
+        (w.name === undefined || x.name === w.name) && (ns === undefined || x.namespace === ns) && subsetOf(opts.labels ?? null, x.labels),
+    );
+    if (hits.length === 1) {
+      const h = hits[0];
+      return { ...h, labels: { ...h.labels }, serviceAccount: w.serviceAccount ?? h.serviceAccount };
+    }
+    if (hits.length > 1 && w.name === undefined)
+      throw new InputErrors([
+        `--labels: ${hits.length} workloads match (${hits.map((x) => `${x.namespace}/${x.name}`).join(', ')}): add --workload`,
+      ]);
+    if (hits.length === 0 && w.name !== undefined)
+      throw new InputErrors([
+        `--workload: no Deployment/Pod ${w.name}${ns ? ` in namespace ${ns}` : ''} in the input (found: ${found.map((x) => `${x.namespace}/${x.name}`).join(', ')})`,
+      ]);
+  }
+  const name = w.name ?? 'workload';
+  return {
+    name,
+    namespace: ns ?? 'default',
+    labels: opts.labels ?? { app: w.app ?? name, version: w.version ?? 'v1' },
+    serviceAccount: w.serviceAccount ?? name,
+    ports: [],
+    at: null,
+  };
+}
+
+/** Every workload of the input (`translate --all`); none: an error. */
+export function listWorkloads(files: { name: string; text: string }[]): MeshWorkload[] {
+  return workloadsOf(parseAll(files).resources);
+}
+
+function parseAll(files: { name: string; text: string }[]): { resources: Resource[]; warnings: string[] } {
   const resources: Resource[] = [];
   const warnings: string[] = [];
   const errors: string[] = [];
+  if (files.length === 0) throw new InputErrors(['no input files']);
   for (const f of files) {
     try {
       const r = parseResources(f.name, f.text);
@@ -111,112 +190,197 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     }
   }
   if (errors.length) throw new InputErrors(errors);
+  if (resources.length === 0) throw new InputErrors([`${files.map((f) => f.name).join(', ')}: no resources`]);
+  return { resources, warnings };
+}
 
-  const byKind = (k: Resource['kind']) => resources.filter((r) => r.kind === k);
-  const defaultPort = opts.defaultPort ?? 80;
-  const wl: Workload = {
-    name: opts.workload?.name ?? 'workload',
-    namespace: opts.workload?.namespace ?? 'default',
-    app: opts.workload?.app ?? opts.workload?.name ?? 'workload',
-    version: opts.workload?.version ?? 'v1',
-    serviceAccount: opts.workload?.serviceAccount ?? opts.workload?.name ?? 'default',
-  };
-
-  // steering: one VirtualService (the filter takes one spec).
-  const vss = byKind('VirtualService');
-  if (vss.length > 1) {
-    throw new InputErrors([
-      `${vss[1].file}: VirtualService ${vss[1].name}: a second VirtualService (first: ${vss[0].file}); the steering filter takes one, translate them separately or merge their http routes`,
-    ]);
-  }
-  const services = new Map<string, Service>();
-  const service = (host: string, file: string): Service => {
-    let s = services.get(host);
-    if (!s) services.set(host, (s = { host, ports: new Set(), subsets: [], policy: undefined, file }));
-    return s;
-  };
-  let steering: JsonObject | null = null;
+/** Envoy route settings (timeout, retry_policy) of one VirtualService's http routes; removed from the filter's copy. */
+function routeSettings(vs: Resource, http: JsonObject[], c: Checker): JsonObject {
   let routeTimeout: string | undefined;
   let retryPolicy: JsonObject | undefined;
-  if (vss.length === 1) {
-    const vs = vss[0];
-    const c = new Checker(vs.file);
+  http.forEach((h, i) => {
+    if (h.timeout !== undefined) {
+      const t = toDuration(h.timeout, `spec.http[${i}].timeout`, c);
+      if (routeTimeout !== undefined && t !== routeTimeout)
+        c.error(
+          `spec.http[${i}].timeout`,
+          `differs from an earlier http route's (${routeTimeout}); asmesh applies one timeout to a VirtualService's routes`,
+        );
+      routeTimeout = t;
+      delete h.timeout;
+    }
+    if (h.retries !== undefined) {
+      const r = h.retries as JsonObject;
+      const policy: JsonObject = {
+        retry_on: typeof r.retryOn === 'string' ? r.retryOn : 'connect-failure,refused-stream,unavailable,cancelled,5xx',
+        num_retries: r.attempts as number,
+      };
+      const per = toDuration(r.perTryTimeout, `spec.http[${i}].retries.perTryTimeout`, c);
+      if (per) policy.per_try_timeout = per;
+      if (retryPolicy !== undefined && JSON.stringify(policy) !== JSON.stringify(retryPolicy))
+        c.error(
+          `spec.http[${i}].retries`,
+          "differs from an earlier http route's; asmesh applies one retry policy to a VirtualService's routes",
+        );
+      retryPolicy = policy;
+      delete h.retries;
+    }
+  });
+  void vs;
+  const out: JsonObject = {};
+  if (routeTimeout) out.timeout = routeTimeout;
+  if (retryPolicy) out.retry_policy = retryPolicy;
+  return out;
+}
+
+export function translate(files: { name: string; text: string }[], opts: TranslateOptions = {}): TranslateResult {
+  const { resources, warnings } = parseAll(files);
+  const byKind = (k: Resource['kind']) => resources.filter((r) => r.kind === k);
+  const defaultPort = opts.defaultPort ?? 80;
+  const root = opts.rootNamespace ?? ROOT_NAMESPACE;
+  const mw = pickWorkload(resources, opts);
+  const wl: Workload = {
+    name: mw.name,
+    namespace: mw.namespace,
+    app: mw.labels.app ?? mw.name,
+    version: mw.labels.version ?? 'v1',
+    serviceAccount: mw.serviceAccount,
+    labels: mw.labels,
+  };
+  const k8sServices = servicesOf(resources);
+  const byFqdn = new Map(k8sServices.map((s) => [s.fqdn, s]));
+  const pas = byKind('PeerAuthentication');
+
+  // Outbound: every Service of the mesh (Istio without a Sidecar resource), every host a VirtualService
+  // routes or names, every DestinationRule host; ports from the Service, else the destinations', else assumed.
+  const services = new Map<string, Service>();
+  const service = (host: string, namespace: string, file: string): Service => {
+    const fqdn = resolveFqdn(host.toLowerCase(), namespace);
+    let s = services.get(fqdn);
+    if (!s) {
+      const k8s = byFqdn.get(fqdn);
+      const dest = k8s ? servicesSelecting([k8s], { ...mw, namespace: k8s.namespace }) : [];
+      void dest;
+      // The destination's own PeerAuthentication: its namespace (and the workloads its selector picks).
+      const workloads = k8s ? workloadsOf(resources).filter((w) => servicesSelecting([k8s], w).length > 0) : [];
+      const hostNs = k8s?.namespace ?? (fqdn.endsWith(`.svc.${CLUSTER_DOMAIN}`) ? fqdn.split('.')[1] : namespace);
+      const modes = (workloads.length ? workloads : [{ namespace: hostNs, labels: {} }]).map((w) => peerAuthentication(pas, w, root));
+      const peerMode: MtlsMode = modes.every((m) => m.mode === 'STRICT')
+        ? 'STRICT'
+        : modes.some((m) => m.mode === 'DISABLE')
+          ? 'DISABLE'
+          : 'PERMISSIVE';
+      s = {
+        host: k8s ? fqdn : host,
+        fqdn,
+        ports: new Set(k8s?.ports.map((p) => p.port)),
+        subsets: [],
+        policy: undefined,
+        file,
+        k8s,
+        peerMode,
+      };
+      services.set(fqdn, s);
+    }
+    return s;
+  };
+  for (const k of k8sServices) service(k.fqdn, k.namespace, k.at);
+
+  const vsErrors: string[] = [];
+  const steering: JsonObject[] = [];
+  const visible = virtualServices(byKind('VirtualService'), wl.namespace, warnings);
+  for (const { vs, hosts } of visible) {
+    const c = new Checker(vs.at);
     const spec = structuredClone(vs.spec) as JsonObject;
     const http = (spec.http as JsonObject[]) ?? [];
-    // Envoy does timeouts and retries natively on the route; one value for the whole listener.
-    http.forEach((h, i) => {
-      if (h.timeout !== undefined) {
-        const t = toDuration(h.timeout, `spec.http[${i}].timeout`, c);
-        if (routeTimeout !== undefined && t !== routeTimeout)
-          c.error(
-            `spec.http[${i}].timeout`,
-            `differs from an earlier http route's (${routeTimeout}); asmesh applies one timeout to all routes`,
-          );
-        routeTimeout = t;
-        delete h.timeout;
-      }
-      if (h.retries !== undefined) {
-        const r = h.retries as JsonObject;
-        const policy: JsonObject = {
-          retry_on: typeof r.retryOn === 'string' ? r.retryOn : 'connect-failure,refused-stream,unavailable,cancelled,5xx',
-          num_retries: r.attempts as number,
-        };
-        const per = toDuration(r.perTryTimeout, `spec.http[${i}].retries.perTryTimeout`, c);
-        if (per) policy.per_try_timeout = per;
-        if (retryPolicy !== undefined && JSON.stringify(policy) !== JSON.stringify(retryPolicy))
-          c.error(`spec.http[${i}].retries`, "differs from an earlier http route's; asmesh applies one retry policy to all routes");
-        retryPolicy = policy;
-        delete h.retries;
-      }
-      ((h.route as JsonObject[]) ?? []).forEach((d) => {
+    const extras = routeSettings(vs, http, c);
+    http.forEach((h, i) =>
+      ((h.route as JsonObject[]) ?? []).forEach((d, j) => {
         const dest = d.destination as JsonObject;
-        const port = isObject(dest.port) && typeof dest.port.number === 'number' ? dest.port.number : defaultPort;
-        const s = service(String(dest.host), vs.file);
-        s.ports.add(port);
+        const s = service(String(dest.host), vs.namespace, vs.at);
+        if (s.host !== dest.host) dest.host = s.host; // the registry name: the cluster the filter renders exists
+        if (isObject(dest.port) && typeof dest.port.number === 'number') s.ports.add(dest.port.number);
+        else if (s.k8s && s.k8s.ports.length === 1)
+          dest.port = { number: s.k8s.ports[0].port }; // Istio: the Service's only port
+        else if (s.k8s && s.k8s.ports.length > 1)
+          c.error(`spec.http[${i}].route[${j}].destination.port`, `required: ${s.fqdn} has ${s.k8s.ports.length} ports (Istio validation)`);
+        else {
+          s.ports.add(defaultPort);
+          warnings.push(
+            `${vs.at}: spec.http[${i}].route[${j}].destination: no Service ${s.fqdn} in the input: port ${defaultPort} assumed`,
+          );
+        }
         if (typeof dest.subset === 'string' && !s.subsets.some((x) => x.name === dest.subset))
           s.subsets.push({ name: dest.subset, policy: undefined });
-      });
-    });
-    if (c.errors.length) throw new InputErrors(c.errors);
+      }),
+    );
+    vsErrors.push(...c.errors);
+    const first = service(hosts[0], vs.namespace, vs.at);
+    const port = first.k8s?.ports[0]?.port ?? defaultPort;
+    for (const h of hosts) {
+      const s = service(h, vs.namespace, vs.at);
+      if (s.ports.size === 0) {
+        s.ports.add(defaultPort);
+        warnings.push(`${vs.at}: spec.hosts: no Service ${s.fqdn} in the input: port ${defaultPort} assumed`);
+      }
+      if (Object.keys(extras).length) s.routeExtras = extras;
+    }
+    if (hosts.length < ((vs.spec.hosts as string[]) ?? []).length) spec.hosts = hosts;
     const asmesh = isObject(spec.asmesh) ? spec.asmesh : {};
     // namespace: short hosts resolve in the VirtualService's (the proxy's comes from node metadata);
     // port: the service port, which `match.port` compares with as pilot's per-port listeners do.
-    spec.asmesh = { clusterName: CLUSTER_TEMPLATE, namespace: vs.namespace, port: defaultPort, ...asmesh };
-    steering = spec;
-    for (const h of vs.spec.hosts as string[]) service(h, vs.file).ports.add(defaultPort);
+    spec.asmesh = { clusterName: CLUSTER_TEMPLATE, namespace: vs.namespace, port, ...asmesh };
+    // Every steering filter after the first keeps the first's decision (filters/steering/config.ts `chained`).
+    if (steering.length > 0) (spec.asmesh as JsonObject).chained = true;
+    steering.push(spec);
   }
+  if (vsErrors.length) throw new InputErrors(vsErrors);
 
-  // DestinationRules: subsets and their traffic policies.
-  const drHosts = new Map<string, string>();
+  // DestinationRules: a host no other resource names gets its clusters too (its DestinationRule sets them up).
   for (const dr of byKind('DestinationRule')) {
-    const host = String(dr.spec.host);
-    if (drHosts.has(host))
-      throw new InputErrors([`${dr.file}: spec.host: a second DestinationRule for ${host} (first: ${drHosts.get(host)})`]);
-    drHosts.set(host, dr.file);
-    const s = service(host, dr.file);
-    if (s.ports.size === 0) s.ports.add(defaultPort);
-    s.policy = dr.spec.trafficPolicy as JsonObject | undefined;
-    for (const sub of (dr.spec.subsets as JsonObject[] | undefined) ?? []) {
+    const h = String(dr.spec.host);
+    if (h.includes('*')) continue;
+    const fqdn = resolveFqdn(h.toLowerCase(), dr.namespace);
+    if (!services.has(fqdn) && destinationRule([dr], wl.namespace, fqdn, dr.namespace, [], root)) {
+      const s = service(h, dr.namespace, dr.at);
+      if (s.ports.size === 0) {
+        s.ports.add(defaultPort);
+        warnings.push(`${dr.at}: spec.host: no Service ${fqdn} in the input: port ${defaultPort} assumed`);
+      }
+    }
+  }
+  for (const s of services.values()) {
+    const dr = destinationRule(
+      byKind('DestinationRule'),
+      wl.namespace,
+      s.fqdn,
+      s.k8s?.namespace ?? s.fqdn.split('.')[1] ?? null,
+      warnings,
+      root,
+    );
+    if (!dr) continue;
+    s.policy = dr.trafficPolicy;
+    s.file = dr.from[0].at;
+    for (const sub of dr.subsets) {
       const existing = s.subsets.find((x) => x.name === sub.name);
       if (existing) existing.policy = sub.trafficPolicy as JsonObject | undefined;
       else s.subsets.push({ name: String(sub.name), policy: sub.trafficPolicy as JsonObject | undefined });
     }
-  }
-  // A VirtualService subset no DestinationRule defines: Istio answers 503 (no cluster); say so early.
-  for (const s of services.values()) {
-    if (!drHosts.has(s.host)) continue;
-    const dr = byKind('DestinationRule').find((d) => d.spec.host === s.host)!;
-    const defined = new Set(((dr.spec.subsets as JsonObject[] | undefined) ?? []).map((x) => x.name));
+    // A VirtualService subset no DestinationRule defines: Istio answers 503 (no cluster); say so early.
+    const defined = new Set(dr.subsets.map((x) => x.name));
     for (const sub of s.subsets)
       if (!defined.has(sub.name))
         warnings.push(
-          `${dr.file}: spec.subsets: no subset ${sub.name} (used by a VirtualService); its cluster gets the host's default endpoints`,
+          `${dr.from[0].at}: spec.subsets: no subset ${sub.name} (used by a VirtualService); its cluster gets the host's default endpoints`,
         );
   }
 
-  // authz: every RequestAuthentication's rules, every AuthorizationPolicy as {name, ...spec}.
-  const ras = byKind('RequestAuthentication');
-  const aps = byKind('AuthorizationPolicy');
+  // Inbound: the policies that attach to this workload (root namespace, its namespace, selector; never targetRefs).
+  const ras = byKind('RequestAuthentication').filter((r) => attaches(r, mw, root));
+  const aps = byKind('AuthorizationPolicy').filter((r) => attaches(r, mw, root));
+  for (const r of [...byKind('RequestAuthentication'), ...byKind('AuthorizationPolicy')])
+    if ((r.namespace === wl.namespace || r.namespace === root) && !attaches(r, mw, root))
+      warnings.push(`${r.at}: ${r.kind} ${r.namespace}/${r.name}: does not apply to ${wl.namespace}/${wl.name} (selector or targetRefs)`);
   let authz: JsonObject | null = null;
   const jwksClusters = new Map<string, { host: string; port: number; tls: boolean }>();
   if (ras.length || aps.length) {
@@ -230,37 +394,66 @@ export function translate(files: { name: string; text: string }[], opts: Transla
       const name = typeof asm.jwksCluster === 'string' ? asm.jwksCluster : u.host; // the filter's default: the URI's authority
       jwksClusters.set(name, { host: u.hostname, port, tls });
     }
-    authz = { jwtRules, policies: aps.map((a) => ({ name: a.name, ...a.spec })) };
+    const policy = (a: Resource) => {
+      const { selector: _s, targetRef: _t, targetRefs: _ts, ...spec } = a.spec;
+      return { name: a.name, ...spec };
+    };
+    authz = { jwtRules, policies: aps.map(policy) };
   }
 
-  // mTLS: the strictest PeerAuthentication wins (a single workload).
-  const pas = byKind('PeerAuthentication');
-  const modes = pas.map((p) => String((p.spec.mtls as JsonObject | undefined)?.mode ?? 'UNSET'));
-  const mtls = modes.includes('STRICT') ? 'STRICT' : modes.includes('DISABLE') ? 'DISABLE' : 'PERMISSIVE';
-  if (modes.includes('STRICT') && modes.includes('DISABLE'))
-    warnings.push('PeerAuthentication: both STRICT and DISABLE given; STRICT applies');
+  // mTLS: the workload's PeerAuthentication, for the port the inbound listener serves.
+  const app = opts.app ?? { address: '127.0.0.1', port: inboundPorts(k8sServices, mw)[0] ?? 8080 };
+  const peer = peerAuthentication(pas, mw, root);
+  const mtls = modeForPort(peer, app.port);
+  for (const [port, m] of peer.perPort)
+    if (port !== app.port && m !== mtls)
+      warnings.push(
+        `PeerAuthentication: portLevelMtls ${port}: ${m} not rendered (asmesh's inbound listener serves port ${app.port}, ${mtls})`,
+      );
 
-  const tels = byKind('Telemetry');
-  if (tels.length > 1)
-    throw new InputErrors([`${tels[1].file}: Telemetry ${tels[1].name}: a second Telemetry resource (first: ${tels[0].file}); merge them`]);
-  const telemetry: JsonObject | null = tels.length ? structuredClone(tels[0].spec) : null;
+  // Telemetry: the ones that apply, later overriding: metrics concatenated, the last accessLogging.
+  const tels = telemetries(byKind('Telemetry'), mw, root);
+  let telemetry: JsonObject | null = null;
+  for (const t of tels) {
+    const spec = structuredClone(t.spec) as JsonObject;
+    delete spec.selector;
+    telemetry ??= {};
+    if (spec.metrics !== undefined)
+      telemetry.metrics = [...((telemetry.metrics as JsonObject[] | undefined) ?? []), ...(spec.metrics as JsonObject[])];
+    if (spec.accessLogging !== undefined) telemetry.accessLogging = spec.accessLogging;
+    if (spec.asmesh !== undefined) telemetry.asmesh = spec.asmesh;
+  }
 
-  const configs: Record<FilterName, JsonObject | null> = { steering, authz, telemetry };
-  const envoy = renderBootstrap({
-    services: [...services.values()],
-    jwksClusters,
-    mtls,
-    wl,
-    opts,
-    configs,
-    routeTimeout,
-    retryPolicy,
-    warnings,
-  });
+  const configs: Configs = { steering, authz, telemetry };
+  const envoy = renderBootstrap({ services: [...services.values()], jwksClusters, mtls, wl, opts: { ...opts, app }, configs, warnings });
   const clusters = ((envoy.static_resources as JsonObject).clusters as JsonObject[]).map((c) => String(c.name));
   // The inbound (destination) side's configuration; the outbound listener's differs only in reporter.
-  return { steering, authz, telemetry: telemetry && telemetryConfig(telemetry, 'inbound'), envoy, mtls, clusters, warnings };
+  return {
+    steering: steering[0] ?? null,
+    virtualServices: steering,
+    authz,
+    telemetry: telemetry && telemetryConfig(telemetry, 'inbound'),
+    envoy,
+    mtls,
+    clusters,
+    warnings,
+    workload: mw,
+  };
 }
+
+/** The ports the workload serves: its Services' target ports (Kubernetes), else its container ports. */
+function inboundPorts(services: MeshService[], wl: MeshWorkload): number[] {
+  const out = new Set<number>();
+  for (const s of servicesSelecting(services, wl))
+    for (const p of s.ports) {
+      const t = targetPort(p, wl);
+      if (t !== null) out.add(t);
+    }
+  if (out.size === 0) for (const p of wl.ports) out.add(p.port);
+  return [...out];
+}
+
+type Configs = { steering: JsonObject[]; authz: JsonObject | null; telemetry: JsonObject | null };
 
 /** The configuration fields a listener side sets for a filter (the manifest's `sides`). */
 function sideFields(filter: FilterName, side: ListenerSide): JsonObject {
@@ -287,6 +480,16 @@ function wasmFilter(filter: FilterName, config: JsonObject | null, wasmDir: stri
   return wasmFilterEntry(filter, `${wasmDir}/${filter}.wasm`, config ?? filterManifest(filter)!.defaultConfig);
 }
 
+/** A filter's entries: steering one per VirtualService (the first `asmesh.steering`, the next `asmesh.steering.2`, ...). */
+function wasmFilters(filter: FilterName, configs: Configs, wasmDir: string, side: ListenerSide): JsonObject[] {
+  if (filter !== 'steering') return [wasmFilter(filter, configs[filter], wasmDir, side)];
+  return configs.steering.map((cfg, i) => {
+    const e = wasmFilter(filter, cfg, wasmDir, side);
+    if (i > 0) e.name = `${e.name}.${i + 1}`;
+    return e;
+  });
+}
+
 function mergePolicy(base: JsonObject | undefined, over: JsonObject | undefined): JsonObject {
   // Istio: a subset's trafficPolicy overrides the DestinationRule's field by field (top level).
   return { ...(base ?? {}), ...(over ?? {}) };
@@ -297,6 +500,7 @@ function clusterFromPolicy(
   policy: JsonObject,
   endpoint: { address: string; port: number },
   upstreamTls: JsonObject | null,
+  istioMutual: JsonObject,
   c: Checker,
   at: string,
 ): JsonObject {
@@ -369,21 +573,45 @@ function clusterFromPolicy(
     };
     cluster.lb_policy = lb[policy.loadBalancer.simple] ?? 'ROUND_ROBIN';
   }
-  const tlsMode = isObject(policy.tls) ? policy.tls.mode : undefined;
-  const wantTls = tlsMode === 'ISTIO_MUTUAL' || (tlsMode !== 'DISABLE' && upstreamTls !== null);
-  if (wantTls && upstreamTls) cluster.transport_socket = upstreamTls;
+  // DestinationRule tls; none: Istio's auto mTLS, here mTLS when the destination's PeerAuthentication is STRICT (upstreamTls).
+  const tls = isObject(policy.tls) ? policy.tls : null;
+  const mode = tls ? String(tls.mode ?? 'DISABLE') : null;
+  if (mode === null) {
+    if (upstreamTls) cluster.transport_socket = upstreamTls;
+  } else if (mode === 'ISTIO_MUTUAL') {
+    cluster.transport_socket = upstreamTls ?? istioMutual;
+  } else if (mode === 'SIMPLE' || mode === 'MUTUAL') {
+    const common: JsonObject = {};
+    if (mode === 'MUTUAL')
+      common.tls_certificates = [
+        { certificate_chain: { filename: String(tls!.clientCertificate) }, private_key: { filename: String(tls!.privateKey) } },
+      ];
+    if (typeof tls!.caCertificates === 'string') {
+      const v: JsonObject = { trusted_ca: { filename: tls!.caCertificates } };
+      const sans = (tls!.subjectAltNames as string[] | undefined) ?? [];
+      if (sans.length) v.match_typed_subject_alt_names = sans.map((n) => ({ san_type: 'DNS', matcher: { exact: n } }));
+      common.validation_context = v;
+    } else if (tls!.insecureSkipVerify !== true) {
+      // Istio: no caCertificates = the system's CA bundle (VERIFY_CERTIFICATE_AT_CLIENT default true).
+      common.validation_context = { trusted_ca: { filename: '/etc/ssl/certs/ca-certificates.crt' } };
+    }
+    const upstream: JsonObject = {
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+      common_tls_context: common,
+    };
+    if (typeof tls!.sni === 'string') upstream.sni = tls!.sni;
+    cluster.transport_socket = { name: 'envoy.transport_sockets.tls', typed_config: upstream };
+  }
   return cluster;
 }
 
 function renderBootstrap(args: {
   services: Service[];
   jwksClusters: Map<string, { host: string; port: number; tls: boolean }>;
-  mtls: string;
+  mtls: MtlsMode;
   wl: Workload;
   opts: TranslateOptions;
-  configs: Record<FilterName, JsonObject | null>;
-  routeTimeout?: string;
-  retryPolicy?: JsonObject;
+  configs: Configs;
   warnings: string[];
 }): JsonObject {
   const { services, opts, wl, configs } = args;
@@ -391,42 +619,54 @@ function renderBootstrap(args: {
   const wasmDir = opts.wasmDir ?? '/etc/asmesh/wasm';
   const certDir = opts.certDir ?? '/etc/asmesh/certs';
   const trustDomain = opts.trustDomain ?? 'cluster.local';
+  const listen = opts.listenAddress ?? '0.0.0.0';
   // steering and authz are mounted only when a resource configures them (no VirtualService: nothing
   // to steer; no policy: Istio allows everything); telemetry always reports.
-  const filters = (opts.filters ?? [...MESH_FILTERS]).filter((f) => filterManifest(f)!.always === true || configs[f] !== null);
+  const present = (f: FilterName) => (f === 'steering' ? configs.steering.length > 0 : configs[f] !== null);
+  const filters = (opts.filters ?? [...MESH_FILTERS]).filter((f) => filterManifest(f)!.always === true || present(f));
   for (const f of opts.filters ?? MESH_FILTERS) {
-    if (!filters.includes(f)) args.warnings.push(`no ${filterManifest(f)!.istioKinds.join(' or ')}: the ${f} filter is not mounted`);
+    if (!filters.includes(f))
+      args.warnings.push(`no ${filterManifest(f)!.istioKinds.join(' or ')} applies: the ${f} filter is not mounted`);
   }
   const strict = args.mtls === 'STRICT';
-  const upstreamTls: JsonObject | null = strict
-    ? {
-        name: 'envoy.transport_sockets.tls',
-        typed_config: {
-          '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
-          common_tls_context: { ...certs(certDir), ...validation(certDir, trustDomain) },
-        },
-      }
-    : null;
-  const endpointFor = (name: string, host: string, subset: string, port: number) =>
-    opts.endpoints?.[name] ?? { address: subset ? `${host}-${subset}` : host, port };
+  const istioMutual: JsonObject = {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+      common_tls_context: { ...certs(certDir), ...validation(certDir, trustDomain) },
+    },
+  };
+  const endpointFor = (name: string, host: string, subset: string, port: number) => {
+    if (opts.endpoints?.[name]) return opts.endpoints[name];
+    const dot = host.indexOf('.');
+    const address = !subset ? host : dot < 0 ? `${host}-${subset}` : `${host.slice(0, dot)}-${subset}${host.slice(dot)}`;
+    return { address, port };
+  };
 
   const clusters: JsonObject[] = [];
   const virtualHosts: JsonObject[] = [];
-  const routeExtras: JsonObject = {};
-  if (args.routeTimeout) routeExtras.timeout = args.routeTimeout;
-  if (args.retryPolicy) routeExtras.retry_policy = args.retryPolicy;
   // Taken when steering wrote the cluster; services never see the header.
-  const steeredRoute = (): JsonObject => ({
+  const steeredRoute = (extras: JsonObject = {}): JsonObject => ({
     name: 'asmesh-steered',
     match: { prefix: '/', headers: [{ name: CLUSTER_HEADER, present_match: true }] },
-    route: { cluster_header: CLUSTER_HEADER, ...routeExtras },
+    route: { cluster_header: CLUSTER_HEADER, ...extras },
     request_headers_to_remove: [CLUSTER_HEADER],
   });
+  const usedDomains = new Set<string>(['*']);
   for (const s of services) {
+    const upstreamTls = s.peerMode === 'STRICT' ? istioMutual : null;
     for (const port of [...s.ports].sort((a, b) => a - b)) {
       const def = clusterName(s.host, '', port);
       clusters.push(
-        clusterFromPolicy(def, s.policy ?? {}, endpointFor(def, s.host, '', port), upstreamTls, c, `${s.file}: spec.trafficPolicy`),
+        clusterFromPolicy(
+          def,
+          s.policy ?? {},
+          endpointFor(def, s.host, '', port),
+          upstreamTls,
+          istioMutual,
+          c,
+          `${s.file}: spec.trafficPolicy`,
+        ),
       );
       s.subsets.forEach((sub, i) => {
         const name = clusterName(s.host, sub.name, port);
@@ -436,6 +676,7 @@ function renderBootstrap(args: {
             mergePolicy(s.policy, sub.policy),
             endpointFor(name, s.host, sub.name, port),
             upstreamTls,
+            istioMutual,
             c,
             `${s.file}: spec.subsets[${i}].trafficPolicy`,
           ),
@@ -443,12 +684,16 @@ function renderBootstrap(args: {
       });
     }
     const port = Math.min(...s.ports);
+    const extras = s.routeExtras ?? {};
+    const domains = virtualHostDomains(s, wl.namespace, port).filter((d) => !usedDomains.has(d));
+    domains.forEach((d) => usedDomains.add(d));
+    if (!domains.length) continue;
     virtualHosts.push({
       name: s.host,
-      domains: [s.host, `${s.host}:*`],
+      domains,
       routes: [
-        steeredRoute(),
-        { name: 'default', match: { prefix: '/' }, route: { cluster: clusterName(s.host, '', port), ...routeExtras } },
+        steeredRoute(extras),
+        { name: 'default', match: { prefix: '/' }, route: { cluster: clusterName(s.host, '', port), ...extras } },
       ],
     });
   }
@@ -475,7 +720,7 @@ function renderBootstrap(args: {
 
   // Each filter on the listener sides its manifest entry names (in chain order).
   const httpFilters = (side: ListenerSide) =>
-    filters.filter((f) => filterManifest(f)!.sides[side] !== undefined).map((f) => wasmFilter(f, configs[f], wasmDir, side));
+    filters.filter((f) => filterManifest(f)!.sides[side] !== undefined).flatMap((f) => wasmFilters(f, configs, wasmDir, side));
   const hcm = (statPrefix: ListenerSide, routeConfig: JsonObject, forwardCert: boolean): JsonObject =>
     httpConnectionManager(
       statPrefix,
@@ -483,36 +728,58 @@ function renderBootstrap(args: {
       httpFilters(statPrefix),
       forwardCert ? { forward_client_cert_details: 'SANITIZE_SET', set_current_client_cert_details: { uri: true } } : {},
     ) as JsonObject;
-  const inboundChain: JsonObject = {
-    filters: [
-      hcm(
-        'inbound',
-        {
-          name: 'inbound',
-          virtual_hosts: [
-            { name: 'inbound', domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: inboundCluster } }] },
-          ],
-        },
-        strict,
-      ),
-    ],
-  };
-  if (strict) {
-    inboundChain.transport_socket = {
+  const inboundHcm = (tls: boolean) =>
+    hcm(
+      'inbound',
+      {
+        name: 'inbound',
+        virtual_hosts: [
+          { name: 'inbound', domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: inboundCluster } }] },
+        ],
+      },
+      tls,
+    );
+  const mtlsChain = (): JsonObject => ({
+    filters: [inboundHcm(true)],
+    transport_socket: {
       name: 'envoy.transport_sockets.tls',
       typed_config: {
         '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
         require_client_certificate: true,
         common_tls_context: { ...certs(certDir), ...validation(certDir, trustDomain) },
       },
-    };
-  }
+    },
+  });
+  // STRICT: mTLS only; DISABLE: plaintext only; PERMISSIVE: both, told apart by the TLS inspector as
+  // Istio's inbound chains are (filter_chain_match transport_protocol "tls" / "raw_buffer").
+  const inbound: JsonObject = {
+    name: 'inbound',
+    traffic_direction: 'INBOUND',
+    address: socket(listen, opts.inboundPort ?? 15006),
+    filter_chains:
+      args.mtls === 'STRICT'
+        ? [mtlsChain()]
+        : args.mtls === 'DISABLE'
+          ? [{ filters: [inboundHcm(false)] }]
+          : [
+              { name: 'mtls', filter_chain_match: { transport_protocol: 'tls' }, ...mtlsChain() },
+              { name: 'plaintext', filter_chain_match: { transport_protocol: 'raw_buffer' }, filters: [inboundHcm(false)] },
+            ],
+  };
+  if (args.mtls === 'PERMISSIVE')
+    inbound.listener_filters = [
+      {
+        name: 'envoy.filters.listener.tls_inspector',
+        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' },
+      },
+    ];
+  void strict;
   const meta: JsonObject = {
     WORKLOAD_NAME: wl.name,
     NAMESPACE: wl.namespace,
     CLUSTER_ID: 'Kubernetes',
     SERVICE_ACCOUNT: wl.serviceAccount,
-    LABELS: { app: wl.app, version: wl.version },
+    LABELS: wl.labels ?? { app: wl.app, version: wl.version },
   };
   return {
     node: {
@@ -520,24 +787,34 @@ function renderBootstrap(args: {
       cluster: `${wl.app}.${wl.namespace}`,
       metadata: meta,
     },
-    admin: { address: socket('0.0.0.0', opts.adminPort ?? 15000) },
+    admin: { address: socket(opts.adminAddress ?? '127.0.0.1', opts.adminPort ?? 15000) },
     stats_config: { stats_tags: statsTags(customLabels(configs.telemetry)) as unknown as JsonObject[] },
     static_resources: {
       listeners: [
         {
           name: 'outbound',
           traffic_direction: 'OUTBOUND',
-          address: socket('0.0.0.0', opts.outboundPort ?? 15001),
+          address: socket(listen, opts.outboundPort ?? 15001),
           filter_chains: [{ filters: [hcm('outbound', { name: 'outbound', virtual_hosts: virtualHosts }, false)] }],
         },
-        {
-          name: 'inbound',
-          traffic_direction: 'INBOUND',
-          address: socket('0.0.0.0', opts.inboundPort ?? 15006),
-          filter_chains: [inboundChain],
-        },
+        inbound,
       ],
       clusters,
     },
   };
+}
+
+/**
+ * The virtual host domains of a service (pilot's generateVirtualHostDomains, ports ignored as sidecars'
+ * route configs do): the FQDN, and for a Kubernetes Service `name.ns.svc`, `name.ns`, and `name` in the
+ * proxy's namespace; each also with `:*`. A host no Service defines: itself.
+ */
+function virtualHostDomains(s: Service, proxyNamespace: string, port: number): string[] {
+  void port;
+  const names = [s.host];
+  if (s.k8s) {
+    names.push(`${s.host}.`, `${s.k8s.name}.${s.k8s.namespace}.svc`, `${s.k8s.name}.${s.k8s.namespace}`);
+    if (s.k8s.namespace === proxyNamespace) names.push(s.k8s.name);
+  }
+  return names.flatMap((n) => [n, `${n}:*`]);
 }

@@ -91,14 +91,20 @@ function drawSlos(s) {
   }).join('') || '<span class="muted">no SLO rules loaded</span>';
 }
 
+// ?service=<workload>&status=<code|5xx> preselect the access-log filters (links, tests).
+const params = new URLSearchParams(location.search);
+let wantService = params.get('service') ?? '';
+$('f-status').value = params.get('status') ?? '';
+
 function drawLogs(s) {
-  const sel = $('f-service'), chosen = sel.value;
+  const sel = $('f-service'), chosen = sel.value || wantService;
+  wantService = '';
   const names = [...new Set(s.logs.flatMap((l) => [l.source_workload, l.destination_workload]).filter((x) => x && x !== 'unknown'))].sort();
   sel.innerHTML = '<option value="">all</option>' + names.map((n) => '<option' + (n === chosen ? ' selected' : '') + '>' + esc(n) + '</option>').join('');
   const st = $('f-status').value.trim().toLowerCase();
   const keep = (l) => (!chosen || l.source_workload === chosen || l.destination_workload === chosen) &&
     (!st || (/^[1-5]xx$/.test(st) ? String(l.response_code)[0] === st[0] : String(l.response_code) === st));
-  $('logs').innerHTML = s.logs.filter(keep).slice(-100).reverse().map((l) => '<tr class="log" data-status="' + esc(l.response_code) + '" data-trace-id="' + esc(l.trace_id) + '"><td>' + esc(l.start_time) + '</td><td>' + esc(l.sidecar) + '</td><td>' +
+  $('logs').innerHTML = s.logs.filter(keep).slice(-100).reverse().map((l) => '<tr class="log" data-status="' + esc(l.response_code) + '" data-flags="' + esc(l.response_flags) + '" data-sidecar="' + esc(l.sidecar) + '" data-source="' + esc(l.source_workload) + '" data-destination="' + esc(l.destination_workload) + '" data-trace-id="' + esc(l.trace_id) + '"><td>' + esc(l.start_time) + '</td><td>' + esc(l.sidecar) + '</td><td>' +
     esc(l.source_workload) + ' → ' + esc(l.destination_workload) + '</td><td>' + esc(l.method) + ' ' + esc(l.path) + '</td><td class="s' + String(l.response_code)[0] + '">' + esc(l.response_code) + '</td><td>' +
     esc(l.duration) + '</td><td><code>' + esc(l.trace_id) + '</code></td></tr>').join('');
 }

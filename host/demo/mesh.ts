@@ -1,18 +1,19 @@
 // The demo mesh on loopback: service_a (Node) -> sidecar_a (Envoy) -mTLS-> sidecar_b_v1 / sidecar_b_v2
-// (Envoy) -> service_b v1 / v2 (Node echo servers). Each sidecar's Envoy config comes from
-// `asmesh translate` of envoy/demo/istio/*.yaml, as docker-compose's does.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// (Envoy) -> service_b v1 / v2 (Node echo servers). Each sidecar is a live one (host/live/sidecar.ts,
+// as `asmesh envoy --istio DIR --watch` runs it): its listeners, clusters, filter configurations
+// (ECDS) and certificates (SDS, issued by the demo's mesh CA) come from `asmesh translate` of the
+// demo's Istio YAML in one watched directory, so an edit there reaches every sidecar without a restart.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { makeMeshCerts, spiffeId, type Identity } from '../cli/certs.ts';
-import { localizePaths } from '../cli/envoy.ts';
-import { launchEnvoy, type Envoy } from '../envoy/launcher.ts';
+import { initCa, issueWorkloadCert, spiffeId, trustBundle, type Identity } from '../cli/certs.ts';
+import type { Envoy } from '../envoy/launcher.ts';
+import { LiveSidecar } from '../live/sidecar.ts';
 import { parseExposition, select, type Sample } from '../envoy/prometheus.ts';
 import { translate, type TranslateOptions } from '../cli/translate.ts';
 import { MESH_FILTERS, type MeshFilterName } from '../../filters/manifest.ts';
-import type { JsonObject } from '../cli/istio.ts';
 import { EchoServer } from '../upstream/echo.ts';
 import { Issuer } from './jwt.ts';
 
@@ -101,6 +102,8 @@ export async function startServiceA(
 
 export interface Sidecar {
   name: string;
+  /** The watcher serving this Envoy its configuration and certificate. */
+  live: LiveSidecar;
   envoy: Envoy;
   admin: string;
   outbound: number;
@@ -109,6 +112,10 @@ export interface Sidecar {
 
 export interface Mesh {
   work: string;
+  /** The Istio YAML every sidecar watches (edit it: the sidecars apply it live). */
+  istioDir: string;
+  /** The mesh CA (asmesh ca): every workload certificate is issued by it. */
+  caDir: string;
   issuer: Issuer;
   filters: MeshFilterName[];
   missing: MeshFilterName[];
@@ -164,20 +171,18 @@ export async function startMesh(opts: { root: string; work: string; progress: (s
   const present = MESH_FILTERS.filter((f) => existsSync(join(root, 'build', `${f}.wasm`)));
   const missing = MESH_FILTERS.filter((f) => !present.includes(f));
   for (const f of missing) progress(`${f} filter not built (build/${f}.wasm missing): its sidecars run without it`);
-  progress('making the mesh CA and SPIFFE workload certificates (openssl)');
-  const certDirs = makeMeshCerts(join(work, 'certs'), IDENTITIES);
+  progress('making the mesh CA (asmesh ca init) and the client certificates of the checks (openssl)');
+  const caDir = join(work, 'ca');
+  initCa(caDir);
   const identities: Mesh['identities'] = {};
   for (const id of IDENTITIES) {
-    const d = certDirs[id.name];
-    identities[id.name] = {
-      cert: readFileSync(join(d, 'cert.pem'), 'utf8'),
-      key: readFileSync(join(d, 'key.pem'), 'utf8'),
-      ca: readFileSync(join(d, 'ca.pem'), 'utf8'),
-      spiffe: spiffeId(id),
-    };
+    const c = issueWorkloadCert(caDir, spiffeId(id), 3600);
+    identities[id.name] = { cert: c.cert, key: c.key, ca: trustBundle(caDir), spiffe: spiffeId(id) };
   }
   const issuer = new Issuer('https://accounts.google.com');
-  const resources = demoResources(root, issuer.jwks);
+  const istioDir = join(work, 'istio');
+  mkdirSync(istioDir, { recursive: true });
+  for (const r of demoResources(root, issuer.jwks)) writeFileSync(join(istioDir, r.name.replace(/^.*\//, '')), r.text);
 
   const stoppers: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -198,22 +203,33 @@ export async function startMesh(opts: { root: string; work: string; progress: (s
       app: number,
       endpoints: Record<string, { address: string; port: number }>,
     ): Promise<Sidecar> => {
-      const r = translateSidecar(resources, wl, {
-        adminPort: 0,
-        outboundPort: 0,
-        inboundPort: 0,
-        app: loopback(app),
-        endpoints,
-        filters: present,
+      const live = await LiveSidecar.start({
+        istioDir,
+        xdsDir: join(work, 'xds', name),
+        wasmDir: join(root, 'build'),
+        // Loopback only: the demo's listeners are not for the network.
+        loopback: true,
+        caDir,
+        translate: {
+          adminPort: 0,
+          outboundPort: 0,
+          inboundPort: 0,
+          app: loopback(app),
+          endpoints,
+          filters: present,
+          workload: { name: wl.name, namespace: 'default', app: wl.app, version: wl.version, serviceAccount: wl.sa },
+        },
+        launch: { logArgs: ['-l', 'warning', '--component-log-level', 'wasm:info'] },
+        log: (l) => progress(`${name}: ${l}`),
       });
-      const bootstrap = localizePaths(r.envoy, { wasmDir: join(root, 'build'), certDir: certDirs[wl.name] });
-      // Loopback only: the demo's listeners are not for the network.
-      const text = JSON.stringify(bootstrap).split('"address":"0.0.0.0"').join('"address":"127.0.0.1"');
-      const envoy = await launchEnvoy(JSON.parse(text) as JsonObject, { logArgs: ['-l', 'warning', '--component-log-level', 'wasm:info'] });
-      stoppers.push(() => envoy.stop());
+      stoppers.push(() => live.stop());
+      const envoy = live.envoy;
       const port = (listener: string) => Number(new URL(envoy.listeners[listener]!).port);
-      const s = { name, envoy, admin: envoy.adminUrl, outbound: port('outbound'), inbound: port('inbound') };
-      progress(`started ${name} (Envoy: outbound :${s.outbound}, inbound :${s.inbound} mTLS ${r.mtls}, admin :${new URL(s.admin).port})`);
+      const s = { name, live, envoy, admin: envoy.adminUrl, outbound: port('outbound'), inbound: port('inbound') };
+      const mtls = translateSidecar(demoResources(root, issuer.jwks), wl, {}).mtls;
+      progress(
+        `started ${name} (Envoy: outbound :${s.outbound}, inbound :${s.inbound} mTLS ${mtls}, live from ${istioDir}, certificate serial ${live.certificate?.serial}, admin :${new URL(s.admin).port})`,
+      );
       return s;
     };
     // service_b's sidecars send nothing outbound in the demo: their outbound clusters point at their own app.
@@ -245,6 +261,8 @@ export async function startMesh(opts: { root: string; work: string; progress: (s
     aOutbound = sa.outbound;
     return {
       work,
+      istioDir,
+      caDir,
       issuer,
       filters: present,
       missing,

@@ -48,6 +48,8 @@ export interface DynamicOptions {
   /** Mount every manifest filter on its listener sides (its default configuration when no resource configures it), so
    * adding the first policy or VirtualService is an ECDS update, not a listener change. Default true. */
   stableChain?: boolean;
+  /** The filters that may be mounted (translate's `filters`); default every manifest filter. */
+  filters?: readonly string[];
 }
 
 function pathSource(dir: string, file: XdsFile): Obj {
@@ -91,14 +93,16 @@ function useSds(common: Obj, source: (name: string) => Obj): void {
 const NEUTRAL: readonly string[] = ['authz', 'telemetry'];
 
 /** The stable chain: every manifest filter of this side, the translated entry when there is one, else its default. */
-function stableFilters(hcm: Obj, side: ListenerSide): void {
+function stableFilters(hcm: Obj, side: ListenerSide, allowed: readonly string[]): void {
   const filters: Obj[] = hcm.http_filters ?? [];
   const present = new Map(filters.map((e) => [asmeshFilterName(e), e] as const));
   const template = filters.find((e) => asmeshFilterName(e) !== null);
   if (template === undefined) return;
   const wasmDir = dirname(template.typed_config.config.vm_config.code.local.filename);
   const mounted = chainOrder(
-    MESH_FILTERS.filter((f) => filterManifest(f)!.sides[side] !== undefined && (present.has(f) || NEUTRAL.includes(f))).map((name) => ({
+    MESH_FILTERS.filter(
+      (f) => filterManifest(f)!.sides[side] !== undefined && (present.has(f) || (NEUTRAL.includes(f) && allowed.includes(f))),
+    ).map((name) => ({
       name,
       entry:
         present.get(name) ??
@@ -138,7 +142,7 @@ export function dynamicSidecar(staticBootstrap: Obj, dir: string, opts: DynamicO
       if (common) useSds(common, secretSource);
     }
     for (const hcm of hcms(listener)) {
-      if (opts.stableChain ?? true) stableFilters(hcm, side);
+      if (opts.stableChain ?? true) stableFilters(hcm, side, opts.filters ?? MESH_FILTERS);
       if (hcm.route_config) {
         const rc = hcm.route_config;
         const name = `${listener.name}`;

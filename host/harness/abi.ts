@@ -1,4 +1,5 @@
 // Numeric codes of proxy-wasm ABI v0.2.1 (spec abi-versions/v0.2.1 and proxy-wasm-cpp-host).
+// Checked against the SDK's assembly/proxy/enums.ts by test/harness/abi.test.ts.
 
 export const enum WasmResult {
   Ok = 0,

@@ -83,10 +83,6 @@ function grpcReplyHeaders(reply: LocalReply): [string, string][] {
 /** Envoy's fail-closed answer when the VM trapped or failed: 503, no body, details wasm_fail_stream. */
 export const FAIL_STREAM: LocalReply = { status: 503, body: new Uint8Array(0), headers: [], details: 'wasm_fail_stream', grpcStatus: 14 };
 
-export function countOf(list: unknown[] | null): number {
-  return list?.length ?? 0;
-}
-
 export function createStream(vm: Vm, host: HostState, properties: StreamState['properties']): StreamState {
   const stream = new StreamState(host.nextContextId++, properties);
   host.streams.set(stream.id, stream);

@@ -2,6 +2,8 @@
 import { EXIT_INTERNAL, EXIT_OK } from '../cli/errors.ts';
 import { LiveSidecar, type LiveOptions } from './sidecar.ts';
 
+export { checkLiveOptions } from './sidecar.ts';
+
 export async function watchCommand(opts: Omit<LiveOptions, 'log'>, print: (s: string) => void): Promise<number> {
   const stamp = () => new Date().toISOString().slice(11, 23);
   const sidecar = await LiveSidecar.start({ ...opts, log: (l) => print(`${stamp()} ${l}\n`) });

@@ -27,6 +27,8 @@ export interface LoadOptions {
   tls?: { cert: string; key: string; ca: string };
   /** Default true; false: a new connection (and TLS handshake) per request. */
   keepAlive?: boolean;
+  /** Sent with every request (besides host). */
+  headers?: Record<string, string>;
 }
 
 /** One request (on `agent`'s connections, or a new one); never throws: errors are in the sample. */
@@ -37,7 +39,7 @@ export function probe(opts: LoadOptions, path: string, agent: HttpAgent | false 
   return new Promise((resolve) => {
     const tls = opts.tls ? { ...opts.tls, checkServerIdentity: () => undefined } : {};
     const req = (opts.tls ? httpsRequest : httpRequest)(
-      { host: u.hostname, port: u.port, path, agent, headers: { host: opts.host }, timeout: 10_000, ...tls },
+      { host: u.hostname, port: u.port, path, agent, headers: { ...opts.headers, host: opts.host }, timeout: 10_000, ...tls },
       (res: IncomingMessage) => {
         const serial = opts.tls ? ((res.socket as TLSSocket).getPeerCertificate?.().serialNumber ?? '') : '';
         res.resume();

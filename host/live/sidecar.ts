@@ -6,15 +6,15 @@
 // named are removed last). A change that does not translate, or that a filter or Envoy rejects, is
 // reported and the last good configuration keeps serving. With a CA, the workload certificate is
 // issued here, renewed at half-life, and the trust bundle follows the CA's bundle.pem.
-import { watch, readFileSync, mkdirSync, type FSWatcher } from 'node:fs';
-import { resolve } from 'node:path';
+import { watch, readFileSync, mkdirSync, statSync, existsSync, type FSWatcher } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { localizePaths } from '../cli/envoy.ts';
-import { InputErrors } from '../cli/errors.ts';
+import { InputError, InputErrors } from '../cli/errors.ts';
 import { issueWorkloadCert, spiffeId, trustBundle, type WorkloadCert } from '../cli/certs.ts';
 import { launchEnvoy, type Envoy, type LaunchOptions } from '../envoy/launcher.ts';
 import { dynamicSidecar, fileText, secretFiles, writeXdsFile, type XdsFile } from '../envoy/xds.ts';
 import { loadPlugin } from '../harness/index.ts';
-import { filterManifest } from '../../filters/manifest.ts';
+import { filterManifest, MESH_FILTERS } from '../../filters/manifest.ts';
 import { istioDirs, istioFiles, translateDir, type TranslateOptions, type TranslateResult } from './source.ts';
 import { until } from '../until.ts';
 
@@ -56,6 +56,47 @@ export interface ApplyReport {
   errors: string[];
 }
 
+/** What a directory flag names, or why not (one line); null when it is a directory. */
+function notADirectory(path: string): string | null {
+  try {
+    return statSync(path).isDirectory() ? null : 'not a directory';
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : String((e as NodeJS.ErrnoException).code ?? e);
+  }
+}
+
+/** The options' directories, checked before anything starts: an InputError (one line naming the option and path). */
+export function checkLiveOptions(opts: Pick<LiveOptions, 'istioDir' | 'wasmDir' | 'caDir' | 'xdsDir' | 'translate'>): void {
+  const dirs: [string, string | undefined][] = [
+    ['--istio', opts.istioDir],
+    ['--wasm-dir', opts.wasmDir],
+    ['--ca', opts.caDir],
+  ];
+  for (const [flag, dir] of dirs) {
+    const why = dir === undefined ? null : notADirectory(dir);
+    if (why) throw new InputError(`${flag} ${dir}: ${why}`);
+  }
+  istioFiles(opts.istioDir);
+  // Every mesh filter a later edit may mount (the stable chain; steering with the first VirtualService).
+  const wasm = (opts.translate.filters ?? MESH_FILTERS).map((f) => join(opts.wasmDir, `${f}.wasm`)).filter((f) => !existsSync(f));
+  if (wasm.length) throw new InputError(`--wasm-dir ${opts.wasmDir}: ${wasm.join(', ')}: no such file (asmesh build)`);
+  if (opts.caDir)
+    for (const f of ['ca.pem', 'ca.key'])
+      if (!existsSync(join(opts.caDir, f)))
+        throw new InputError(`--ca ${opts.caDir}: no ${f}: not a mesh CA (asmesh ca init --dir ${opts.caDir})`);
+  try {
+    mkdirSync(opts.xdsDir, { recursive: true });
+  } catch (e) {
+    throw new InputError(`--xds-dir ${opts.xdsDir}: cannot create it: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** The .wasm files the xDS files name that do not exist. */
+function missingWasm(files: XdsFile[]): string[] {
+  const named = files.flatMap((f) => [...JSON.stringify(f.content).matchAll(/"filename":"([^"]+\.wasm)"/g)].map((m) => m[1]!));
+  return [...new Set(named)].filter((f) => !existsSync(f));
+}
+
 /** The resource kinds and file names whose Istio resources configure a filter (to name them in a rejection). */
 function sourcesOf(filter: string, dir: string): string[] {
   const kinds = filterManifest(filter)?.istioKinds ?? [];
@@ -86,14 +127,16 @@ export class LiveSidecar {
 
   /** Translates, writes the files, starts Envoy on them and watches the directories. Throws (InputErrors) when the first translation fails. */
   static async start(opts: LiveOptions): Promise<LiveSidecar> {
+    checkLiveOptions(opts);
     const s = new LiveSidecar(opts);
-    mkdirSync(s.xdsDir, { recursive: true });
     if (opts.caDir) {
       s.roots = trustBundle(opts.caDir);
       s.cert = s.issue();
     }
     s.lastInput = s.inputKey();
     const { bootstrap, files } = s.render(s.translateNow());
+    const missing = missingWasm(files);
+    if (missing.length) throw new InputError(`--wasm-dir ${opts.wasmDir}: ${missing.join(', ')}: no such file (asmesh build)`);
     const problems = await s.precheck(files);
     if (problems.length) throw new InputErrors(problems);
     for (const f of files) writeXdsFile(s.xdsDir, f);
@@ -129,7 +172,7 @@ export class LiveSidecar {
   private render(result: TranslateResult): { bootstrap: Obj; files: XdsFile[] } {
     let local = localizePaths(result.envoy, { wasmDir: this.opts.wasmDir }) as Obj;
     if (this.opts.loopback) local = JSON.parse(JSON.stringify(local).split('"address":"0.0.0.0"').join('"address":"127.0.0.1"'));
-    const d = dynamicSidecar(local, this.xdsDir);
+    const d = dynamicSidecar(local, this.xdsDir, { filters: this.opts.translate.filters });
     return { bootstrap: d.bootstrap, files: [...secretFiles(this.cert, this.roots), ...d.files] };
   }
 
@@ -234,7 +277,17 @@ export class LiveSidecar {
 
   private async apply(trigger: string): Promise<ApplyReport> {
     const report: ApplyReport = { ok: false, trigger, applied: [], ms: 0, errors: [] };
-    const input = this.inputKey();
+    let input: string;
+    try {
+      input = this.inputKey();
+    } catch (e) {
+      // The directory or a file went away or became unreadable: reported, the last good configuration serves.
+      report.errors = [(e as Error).message];
+      this.lastInput = '';
+      this.reports.push(report);
+      this.log(`not applied (${trigger}); the last good configuration keeps serving:\n  ${report.errors.join('\n  ')}`);
+      return report;
+    }
     // Editors and renames fire several events per save: one apply per distinct input.
     if (input === this.lastInput) return { ...report, ok: this.reports.at(-1)?.ok ?? true };
     this.lastInput = input;
@@ -324,12 +377,17 @@ export class LiveSidecar {
     const watchTree = (dir: string) => {
       if (watched.has(dir)) return;
       watched.add(dir);
-      this.watchers.push(
-        watch(dir, (_e, name) => {
+      const w = watch(dir, (_e, name) => {
+        try {
           for (const d of istioDirs(this.opts.istioDir)) watchTree(d);
-          changed(String(name ?? dir));
-        }),
-      );
+        } catch {
+          /* gone or unreadable: the apply reports it */
+        }
+        changed(String(name ?? dir));
+      });
+      // A watched directory removed: the next apply reports the tree as it is.
+      w.on('error', () => changed(dir));
+      this.watchers.push(w);
     };
     for (const d of istioDirs(this.opts.istioDir)) watchTree(d);
     if (this.opts.caDir) this.watchers.push(watch(this.opts.caDir, (_e, name) => name === 'bundle.pem' && changed('ca')));

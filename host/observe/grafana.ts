@@ -10,7 +10,8 @@ export interface Panel {
 export interface DashboardSpec {
   uid: string;
   title: string;
-  variables: { name: string; query: string }[];
+  /** Grafana query variables; `regex` cuts each query_result() line to the value (as Istio's dashboards do). */
+  variables: { name: string; query: string; regex?: string }[];
   panels: Panel[];
 }
 
@@ -134,7 +135,13 @@ export const DASHBOARDS: DashboardSpec[] = [
     title: 'asmesh / Workload',
     variables: [
       { name: 'namespace', query: 'label_values(istio_requests_total, destination_workload_namespace)' },
-      { name: 'workload', query: 'label_values(istio_requests_total{destination_workload_namespace=~"$namespace"}, destination_workload)' },
+      // Workloads that serve or call (service_a only calls): both label names, as Istio's workload dashboard.
+      {
+        name: 'workload',
+        query:
+          'query_result(sum by (destination_workload) (istio_requests_total{destination_workload_namespace=~"$namespace"}) or sum by (source_workload) (istio_requests_total{source_workload_namespace=~"$namespace"}))',
+        regex: '/.*workload="([^"]*).*/',
+      },
     ],
     panels: [
       {
@@ -205,6 +212,7 @@ export function grafanaDashboard(d: DashboardSpec): Record<string, unknown> {
           type: 'query',
           datasource: ds,
           query: v.query,
+          ...(v.regex ? { regex: v.regex } : {}),
           refresh: 2,
           includeAll: false,
           multi: false,

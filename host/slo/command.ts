@@ -13,7 +13,7 @@ Reads an SLO file (per service: availability target, latency threshold and targe
 writes Prometheus recording rules (slo:sli_error:ratio_rate<window>, slo:objective:ratio,
 slo:error_budget_remaining:ratio) and multiwindow, multi-burn-rate alerts (SLOErrorBudgetBurn:
 page at 1h/5m and 6h/30m, ticket at 1d/2h and 3d/6h), over Istio's istio_requests_total and
-istio_request_duration_milliseconds (reporter="destination").
+istio_request_duration_milliseconds (reporter="destination", or "source" where the file says so).
   -o, --out FILE   write the rules there (default: stdout)
   --check          also run 'promtool check rules' on them (Debian package prometheus)
   -h, --help       this help`;

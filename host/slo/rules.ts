@@ -3,8 +3,8 @@
 // (`slo:sli_error:ratio_rate<w>`), the objective and the error budget left, and one alert per
 // window pair. A pair fires when both its long and its short window burn the budget faster than
 // its rate; the short window (1/12 of the long one) makes the alert stop soon after the burn does.
-// Over Istio's metric and label names, server side (reporter="destination"), so the rules also
-// work on an Istio mesh's Prometheus.
+// Over Istio's metric and label names, server side (reporter="destination") unless the objective
+// says source, so the rules also work on an Istio mesh's Prometheus.
 import { stringify } from 'yaml';
 import type { Objective } from './spec.ts';
 
@@ -27,9 +27,9 @@ export function burnRate(pair: (typeof BURN_PAIRS)[number], windowSeconds: numbe
 
 const num = (n: number) => String(Math.round(n * 1e9) / 1e9);
 
-/** Label matchers of an objective's requests (Istio's names, server-side reporter). */
+/** Label matchers of an objective's requests (Istio's names, the objective's reporter). */
 function selector(o: Objective, extra = ''): string {
-  return `reporter="destination",destination_service="${o.service}"${extra}`;
+  return `reporter="${o.reporter}",destination_service="${o.service}"${extra}`;
 }
 
 /** PromQL of the SLI error ratio over `w`: the share of bad requests (no data when no requests). */

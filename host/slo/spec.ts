@@ -7,6 +7,8 @@
 //   services:
 //   - service: service_b        # destination_service of istio_requests_total (reporter destination)
 //     window: 30d               # the rolling window the targets hold over (3d..90d)
+//     reporter: destination     # whose view the SLIs count: destination (server side, default) or
+//                               # source (the clients' sidecars: also faults they inject, failed connections)
 //     availability: { target: 99.9 }                  # % of requests not answered 5xx
 //     latency: { thresholdMs: 250, target: 99 }       # % of requests faster than a histogram bucket bound
 import { parse as parseYaml } from 'yaml';
@@ -34,6 +36,8 @@ export interface Objective {
   /** The rolling window, as written (`30d`) and in seconds. */
   window: string;
   windowSeconds: number;
+  /** Istio's `reporter` label of the counted requests: the server's sidecar or the clients'. */
+  reporter: 'destination' | 'source';
 }
 
 const UNITS: Record<string, number> = { m: 60, h: 3600, d: 86400, w: 604800 };
@@ -70,7 +74,7 @@ export function parseSloFile(file: string, text: string): Objective[] {
     const at = `services[${i}]`;
     if (!isObj(s)) fail(at, 'must be a mapping');
     const svc = s as Obj;
-    known(svc, ['service', 'window', 'availability', 'latency'], at, fail);
+    known(svc, ['service', 'window', 'reporter', 'availability', 'latency'], at, fail);
     if (typeof svc.service !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(svc.service))
       fail(`${at}.service`, 'must be a service host name (destination_service)');
     const service = svc.service as string;
@@ -82,7 +86,10 @@ export function parseSloFile(file: string, text: string): Objective[] {
     // The slowest burn-rate pair looks back 3 days; a window shorter than that has no such alert.
     if (windowSeconds! < 3 * 86400 || windowSeconds! > 90 * 86400) fail(`${at}.window`, `${window} must be between 3d and 90d`);
     if (svc.availability === undefined && svc.latency === undefined) fail(at, 'needs availability or latency');
-    const base = { service, window: window as string, windowSeconds: windowSeconds! };
+    const reporter = svc.reporter ?? 'destination';
+    if (reporter !== 'destination' && reporter !== 'source')
+      fail(`${at}.reporter`, `${JSON.stringify(reporter)} must be destination or source`);
+    const base = { service, window: window as string, windowSeconds: windowSeconds!, reporter: reporter as Objective['reporter'] };
     if (svc.availability !== undefined) {
       const a = svc.availability;
       if (!isObj(a)) fail(`${at}.availability`, 'must be a mapping with target');

@@ -6,7 +6,7 @@ import { before, describe, test } from 'node:test';
 import { loadPlugin, type Plugin, type PluginOptions } from '../../host/harness/index.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 import { makeCerts, peerAttributes, type CertSet } from './certs.ts';
-import { ISSUER, b64url, jwks, makeKey, rawToken, seedPolicy, token, type TestKey } from './keys.ts';
+import { ISSUER, b64url, jwks, makeKey, rawToken, seedPolicy, token, type TestKey } from '../../host/fixtures/jwt.ts';
 
 const wasm = join(repoRoot, 'build/authz.wasm');
 const NOW_MS = Date.UTC(2026, 0, 1);

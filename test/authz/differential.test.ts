@@ -20,7 +20,7 @@ import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { repoRoot } from '../../host/envoy/install.ts';
 import { wasmFilterEntry } from '../../host/envoy/config.ts';
 import { PilotInputError, inboundHttpManager, istioPilot, pilotBootstrap, type PilotConfig } from '../../host/envoy/pilot.ts';
-import { b64url, jwks, makeKey, rawToken, token, type TestKey } from './keys.ts';
+import { b64url, jwks, makeKey, rawToken, token, type TestKey } from '../../host/fixtures/jwt.ts';
 
 type Obj = Record<string, any>;
 const SEED = Number(process.env.AUTHZ_DIFF_SEED ?? 20261202);

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
 import { makeCerts, requireMtls, type Cert, type CertSet } from './certs.ts';
-import { jwks, makeKey, seedJwtRules, seedPolicy, token, type TestKey } from './keys.ts';
+import { jwks, makeKey, seedJwtRules, seedPolicy, token, type TestKey } from '../../host/fixtures/jwt.ts';
 
 let certs: CertSet, upstreams: Upstreams, envoy: Envoy, key: TestKey;
 const now = Math.floor(Date.now() / 1000);

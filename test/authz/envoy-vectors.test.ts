@@ -8,7 +8,7 @@ import { Agent } from 'node:http';
 import { after, before, test } from 'node:test';
 import { send, startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { repoRoot } from '../harness/fixtures.ts';
-import { verifyProbe } from './probe.ts';
+import { verifyProbe } from '../../host/fixtures/verify-probe.ts';
 import { agrees, ecdsaVectors, jwsVectors, rsaVectors } from './probe-vectors.ts';
 let envoy: Envoy;
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });

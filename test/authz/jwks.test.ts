@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { SharedStore, loadPlugin, type Plugin } from '../../host/harness/index.ts';
 import { repoRoot } from '../harness/fixtures.ts';
-import { jwks, makeKey, seedJwtRules, token, type TestKey } from './keys.ts';
+import { jwks, makeKey, seedJwtRules, token, type TestKey } from '../../host/fixtures/jwt.ts';
 
 const wasm = join(repoRoot, 'build/authz.wasm');
 const NOW_MS = Date.UTC(2026, 0, 1);

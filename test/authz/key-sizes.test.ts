@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadPlugin } from '../../host/harness/index.ts';
 import { repoRoot } from '../harness/fixtures.ts';
-import { ISSUER } from './keys.ts';
+import { ISSUER } from '../../host/fixtures/jwt.ts';
 import { rs256, sizedKeys } from './sized-keys.ts';
 
 const wasm = join(repoRoot, 'build/authz.wasm');

@@ -1,4 +1,4 @@
-// The Wycheproof vectors the verify probe (test/authz/probe.ts) is sent, in the harness
+// The Wycheproof vectors the verify probe (host/fixtures/verify-probe.ts) is sent, in the harness
 // (vectors.test.ts) and in Envoy (envoy-vectors.test.ts): one set of probe headers per vector and
 // its expected result. `x-mode` (foreign or software) is the caller's.
 import { readFileSync } from 'node:fs';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../harness/fixtures.ts';
 import { rs256Jwt } from '../../host/demo/jwt.ts';
-import { ISSUER } from './keys.ts';
+import { ISSUER } from '../../host/fixtures/jwt.ts';
 
 export interface SizedKey {
   kid: string;

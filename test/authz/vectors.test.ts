@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { loadPlugin, type Plugin } from '../../host/harness/index.ts';
-import { verifyProbe } from './probe.ts';
+import { verifyProbe } from '../../host/fixtures/verify-probe.ts';
 import { agrees, ecdsaVectors, jwsVectors, load, rsaVectors } from './probe-vectors.ts';
 
 let plugin: Plugin;

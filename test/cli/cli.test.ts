@@ -1,7 +1,7 @@
 // The asmesh CLI through the bundled file dist/asmesh.mjs (bundled here, as `npm run build` does).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { parse } from 'yaml';
@@ -9,7 +9,7 @@ import { makeMeshCerts } from '../../host/cli/certs.ts';
 import { envoyBinary } from '../../host/envoy/install.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 import { passthroughWasm } from './passthrough.ts';
-import { istioDir } from '../istio.ts';
+import { istioDir } from '../../host/fixtures/istio.ts';
 import { until } from '../../host/until.ts';
 
 const cli = join(repoRoot, 'dist/asmesh.mjs');
@@ -82,7 +82,8 @@ test('translate: YAML bootstrap on stdout, --out writes the three configs and en
     ['outbound', 'inbound'],
   );
   const out = join(work, 'out');
-  const w = asmesh(['translate', '-o', out, ...files]);
+  // The policies are in namespace foo: they apply to a workload there.
+  const w = asmesh(['translate', '-o', out, '--namespace', 'foo', ...files]);
   assert.equal(w.code, 0, w.stderr);
   assert.match(w.stderr, /wrote steering\.json, authz\.json, telemetry\.json, envoy\.yaml/);
   const steering = JSON.parse(readFileSync(join(out, 'steering.json'), 'utf8'));
@@ -92,7 +93,10 @@ test('translate: YAML bootstrap on stdout, --out writes the three configs and en
   );
   assert.equal(JSON.parse(readFileSync(join(out, 'authz.json'), 'utf8')).policies[0].name, 'httpbin');
   assert.equal(JSON.parse(readFileSync(join(out, 'telemetry.json'), 'utf8')), null);
-  assert.deepEqual(parse(readFileSync(join(out, 'envoy.yaml'), 'utf8')), bootstrap);
+  assert.deepEqual(
+    parse(readFileSync(join(out, 'envoy.yaml'), 'utf8')),
+    parse(asmesh(['translate', '--namespace', 'foo', ...files]).stdout),
+  );
   const j = asmesh(['translate', '--json', files[0]]);
   assert.deepEqual(JSON.parse(j.stdout).steering.hosts, ['service_b']);
 });
@@ -110,10 +114,80 @@ test('translate: input errors name file and field, exit 2', () => {
   const missing = asmesh(['translate', join(work, 'nope.yaml')]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /nope\.yaml: cannot read Istio resource: ENOENT/);
+  // Two VirtualServices for one host: the first routes it (Istio: the oldest), the second is named in a warning.
   const two = asmesh(['translate', join(istio, 'virtualservice-canary.yaml'), join(istio, 'virtualservice-steering.yaml')]);
-  assert.equal(two.code, 2);
-  assert.match(two.stderr, /virtualservice-steering\.yaml: VirtualService service_b: a second VirtualService/);
+  assert.equal(two.code, 0, two.stderr);
+  assert.match(
+    two.stderr,
+    /warning: .*virtualservice-steering\.yaml: VirtualService default\/service_b: host service_b\.default\.svc\.cluster\.local is already routed/,
+  );
   assert.equal(asmesh(['translate']).code, 2);
+  // Bad YAML: exit 2, one line, no stack trace.
+  for (const [name, text, line] of [
+    ['nul.yaml', 'a\0', /: a NUL byte at offset 1: not YAML text$/],
+    ['empty.yaml', '', /: empty: no YAML documents$/],
+    ['tag.yaml', 'kind: !x y\n', /: YAML: Unresolved tag: !x/],
+    ['alias.yaml', 'kind: *x\n', /: YAML: Unresolved alias/],
+  ] as const) {
+    const f = join(work, name);
+    writeFileSync(f, text);
+    const b = asmesh(['translate', f]);
+    assert.equal(b.code, 2, name);
+    assert.equal(b.stderr.trim().split('\n').length, 1, b.stderr);
+    assert.match(b.stderr.trim(), line);
+  }
+});
+
+test("translate runs each filter's own configuration check: a configuration the filter rejects is exit 2", (t) => {
+  if (!existsSync(join(repoRoot, 'build/steering.wasm'))) return t.skip('build/steering.wasm not built');
+  const f = join(work, 'percent.yaml');
+  writeFileSync(
+    f,
+    'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: b }\nspec:\n  hosts: [b.example.com]\n  http:\n  - headers: { request: { set: { x-share: "50%" } } }\n    route: [{ destination: { host: b.example.com } }]\n',
+  );
+  const r = asmesh(['translate', f]);
+  assert.equal(r.code, 2, r.stderr);
+  const errors = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('warning: '));
+  assert.deepEqual(errors, [
+    'asmesh translate: listener outbound: asmesh.steering: the filter rejects its configuration: steering: config $.http[0].headers.request.set.x-share: a % (an Envoy formatter) is not supported by asmesh steering',
+  ]);
+  assert.equal(r.stdout, '');
+});
+
+test('translate --all -o DIR: one config set per bookinfo workload, from a directory and a file', () => {
+  const samples = join(repoRoot, 'test/data/istio-samples/bookinfo');
+  const out = join(work, 'all');
+  rmSync(out, { recursive: true, force: true });
+  const r = asmesh([
+    'translate',
+    '--all',
+    '-o',
+    out,
+    join(samples, 'platform/kube/bookinfo.yaml'),
+    join(samples, 'networking/destination-rule-all.yaml'),
+    join(samples, 'networking/virtual-service-reviews-test-v2.yaml'),
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readdirSync(join(out, 'default')).sort(), [
+    'details-v1',
+    'productpage-v1',
+    'ratings-v1',
+    'reviews-v1',
+    'reviews-v2',
+    'reviews-v3',
+  ]);
+  const pp = parse(readFileSync(join(out, 'default/productpage-v1/envoy.yaml'), 'utf8'));
+  assert.equal(pp.node.metadata.SERVICE_ACCOUNT, 'bookinfo-productpage');
+  assert.equal(pp.admin.address.socket_address.address, '127.0.0.1');
+  assert.equal(JSON.parse(readFileSync(join(out, 'default/productpage-v1/steering.json'), 'utf8')).hosts[0], 'reviews');
+  const dir = asmesh(['translate', '--workload', 'ratings-v1', '--listen-address', '127.0.0.1', '--json', samples]);
+  // The networking directory holds a Gateway (ignored, with a warning) and a ServiceEntry (not supported).
+  assert.equal(dir.code, 2);
+  assert.match(dir.stderr, /egress-rule-google-apis\.yaml: document 1: kind: "ServiceEntry" not supported/);
+  assert.equal(asmesh(['translate', '--all', join(samples, 'networking/destination-rule-all.yaml')]).code, 2);
 });
 
 test('run: one request through the example filter in the harness, text and JSON', () => {
@@ -203,6 +277,60 @@ test('envoy --filter: bad flags, and a module Envoy would not link (built withou
     assert.equal(r.code, 2, args.join(' '));
     assert.match(r.stderr, message, args.join(' '));
     assert.equal(r.stderr.split('\n').length, 2, `one line: ${r.stderr}`);
+  }
+});
+
+test('envoy --istio DIR --watch: a missing or unreadable DIR and other bad flags exit 2 with one line naming it, before Envoy starts', () => {
+  const dir = join(work, 'watch-flags');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'istio'), { recursive: true });
+  mkdirSync(join(dir, 'dangling'), { recursive: true });
+  mkdirSync(join(dir, 'emptywasm'), { recursive: true });
+  mkdirSync(join(dir, 'notaca'), { recursive: true });
+  writeFileSync(join(dir, 'file.yaml'), 'kind: VirtualService\n');
+  writeFileSync(join(dir, 'istio', 'vs.yaml'), readFileSync(join(istio, 'virtualservice-steering.yaml'), 'utf8'));
+  // A file that cannot be read (root reads anything chmod forbids: a dangling link is unreadable for everyone).
+  symlinkSync(join(dir, 'nowhere.yaml'), join(dir, 'dangling', 'vs.yaml'));
+  const live = (d: string, ...more: string[]) => ['--istio', d, '--watch', '--xds-dir', join(dir, 'xds'), ...more];
+  const cases: [string[], RegExp][] = [
+    [live(join(dir, 'nosuch')), /^asmesh envoy: --istio \S*nosuch: no such directory$/],
+    [live(join(dir, 'file.yaml')), /^asmesh envoy: --istio \S*file\.yaml: not a directory$/],
+    [live(join(dir, 'dangling')), /^asmesh envoy: \S*dangling\/vs\.yaml: cannot read the Istio file: no such file or directory$/],
+    [['--istio', join(dir, 'istio')], /^asmesh envoy: envoy: --istio DIR and --watch go together/],
+    [['--watch'], /^asmesh envoy: envoy: --istio DIR and --watch go together/],
+    [live(join(dir, 'istio'), '--config', 'x.yaml'), /^asmesh envoy: envoy: --config or --istio DIR --watch, not both/],
+    [live(join(dir, 'istio'), '--validate'), /^asmesh envoy: envoy: --validate does not go with --istio DIR --watch/],
+    [live(join(dir, 'istio'), '--port', '1'), /^asmesh envoy: envoy: --port does not go with --istio DIR --watch/],
+    [live(join(dir, 'istio'), '--ca', join(dir, 'nosuch')), /^asmesh envoy: --ca \S*nosuch: no such directory$/],
+    [
+      live(join(dir, 'istio'), '--ca', join(dir, 'notaca')),
+      /^asmesh envoy: --ca \S*notaca: no ca\.pem: not a mesh CA \(asmesh ca init --dir /,
+    ],
+    [live(join(dir, 'istio'), '--cert-hours', '1'), /^asmesh envoy: envoy: --cert-hours goes with --ca DIR/],
+    [
+      live(join(dir, 'istio'), '--ca', join(dir, 'notaca'), '--cert-hours', '0'),
+      /^asmesh envoy: --cert-hours: "0" is not a positive number/,
+    ],
+    [live(join(dir, 'istio'), '--wasm-dir', join(dir, 'nosuch')), /^asmesh envoy: --wasm-dir \S*nosuch: no such directory$/],
+    [
+      live(join(dir, 'istio'), '--wasm-dir', join(dir, 'emptywasm')),
+      /^asmesh envoy: --wasm-dir \S*emptywasm: \S*\.wasm(, \S*\.wasm)*: no such file \(asmesh build\)$/,
+    ],
+    [
+      live(join(dir, 'istio'), '--xds-dir', join(dir, 'file.yaml', 'x')),
+      /^asmesh envoy: --xds-dir \S*file\.yaml\/x: cannot create it: ENOTDIR$/,
+    ],
+    [live(join(dir, 'istio'), '--endpoint', 'nope'), /^asmesh envoy: --endpoint: "nope" is not CLUSTER=HOST:PORT/],
+    [live(join(dir, 'istio'), '--admin-port', 'x'), /^asmesh envoy: --admin-port: "x" is not a number/],
+    [['--xds-dir', dir, '--config', 'x.yaml'], /^asmesh envoy: envoy: --xds-dir goes with --istio DIR --watch/],
+  ];
+  for (const [args, message] of cases) {
+    // ENVOY_BIN unset and nothing to install from: a flag error must come before Envoy is looked for.
+    const r = asmesh(['envoy', ...args], { ENVOY_BIN: '/nonexistent/envoy' });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.split('\n').length, 2, `one line: ${r.stderr}`);
+    assert.match(r.stderr.trimEnd(), message, args.join(' '));
+    assert.equal(r.stdout, '', args.join(' '));
   }
 });
 

@@ -2,18 +2,18 @@
 // loopback and pulled back by skopeo, read the way Istio's Wasm image fetcher reads them, and WasmPlugin
 // resources checked against Istio's CRD schema (test/data/istio/wasmplugin-crd.yaml, vendored).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { repoRoot } from '../harness/fixtures.ts';
-import { istioFile } from '../istio.ts';
+import { istioFile } from '../../host/fixtures/istio.ts';
 import { crdErrors } from './k8s-schema.ts';
-import { debianTool, startRegistry, type Registry } from './registry.ts';
+import { debianTool, REGISTRY_USER, startRegistry, type Registry, type TokenLog } from './registry.ts';
 import { filterManifest } from '../../filters/manifest.ts';
 import { istioPilot } from '../../host/envoy/pilot.ts';
 import { validateBootstrap } from '../../host/envoy/launcher.ts';
@@ -25,14 +25,36 @@ let work: string;
 /** The wasmplugin test's output and the digests it pinned, for the pilot test after it. */
 let wasmPluginYaml = '';
 
-function run(cmd: string, args: string[]) {
-  const r = spawnSync(cmd, args, { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const r = spawnSync(cmd, args, { cwd: repoRoot, encoding: 'utf8', timeout: 120_000, env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-const asmesh = (args: string[]) => run(process.execPath, [cli, ...args]);
+const asmesh = (args: string[], env?: NodeJS.ProcessEnv) => run(process.execPath, [cli, ...args], env);
+/** As run(), without blocking this process's event loop (the token server of the registry runs here). */
+function runAsync(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const child = spawn(cmd, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('close', (code) => res({ code, stdout, stderr }));
+  });
+}
+const asmeshAsync = (args: string[], env?: NodeJS.ProcessEnv) => runAsync(process.execPath, [cli, ...args], env);
 
 function skopeo(args: string[]) {
   const r = run('skopeo', args);
+  assert.equal(r.code, 0, `skopeo ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function skopeoAsync(args: string[]): Promise<string> {
+  const r = await runAsync('skopeo', args);
   assert.equal(r.code, 0, `skopeo ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
@@ -179,6 +201,90 @@ test('image -o DIR: an OCI layout skopeo reads and copies to the registry unchan
   const again = asmesh(['image', wasmFile('telemetry'), '-o', join(work, 'layout2')]);
   assert.equal(again.stdout.trim(), digest);
 });
+
+for (const auth of ['htpasswd', 'token'] as const) {
+  test(`image --push to a registry that asks for credentials (${auth === 'htpasswd' ? 'HTTP Basic' : "Docker's token protocol"}): --creds or the auth file, refused without`, async () => {
+    const tokens: TokenLog = { requests: [] };
+    const secured = await startRegistry(auth, tokens);
+    try {
+      const ref = `${secured.host}/asmesh/authz:auth`;
+      // No auth file of the machine's user is read: an empty DOCKER_CONFIG and no REGISTRY_AUTH_FILE / XDG_RUNTIME_DIR.
+      const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_CONFIG: join(work, `no-docker-${auth}`) };
+      delete env.REGISTRY_AUTH_FILE;
+      delete env.XDG_RUNTIME_DIR;
+      const creds = `${REGISTRY_USER.username}:${REGISTRY_USER.password}`;
+      const refusals: [string[], RegExp][] = [
+        [
+          [],
+          auth === 'htpasswd'
+            ? /HTTP 401 \(Basic realm="asmesh-test"\): the registry wants credentials; give --creds/
+            : /HTTP 401 \(Bearer realm=.*\): the registry wants credentials \(an anonymous token was not enough\); give --creds/,
+        ],
+        [
+          ['--creds', `${REGISTRY_USER.username}:wrong`],
+          auth === 'htpasswd'
+            ? /HTTP 401 .*the credentials were refused/
+            : /the token realm http:\/\/127\.0\.0\.1:\d+\/token answered HTTP 401/,
+        ],
+      ];
+      for (const [extra, message] of refusals) {
+        const r = await asmeshAsync(['image', wasmFile('authz'), '--push', ref, '--insecure', ...extra], env);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, message);
+        assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+        assert.equal(r.stdout, '');
+      }
+      const push = await asmeshAsync(['image', wasmFile('authz'), '--push', ref, '--insecure', '--creds', creds], env);
+      assert.equal(push.code, 0, push.stderr);
+      const digest = push.stdout.trim();
+      assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+      assert.equal(JSON.parse(await skopeoAsync(['inspect', '--tls-verify=false', '--creds', creds, `docker://${ref}`])).Digest, digest);
+      // docker login's file: auths[host].auth = base64(user:pass), found through DOCKER_CONFIG.
+      const dockerConfig = join(work, `docker-${auth}`);
+      mkdirSync(dockerConfig, { recursive: true });
+      writeFileSync(
+        join(dockerConfig, 'config.json'),
+        JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from(creds).toString('base64') } } }),
+      );
+      const fromFile = await asmeshAsync(['image', wasmFile('steering'), '--push', `${secured.host}/asmesh/steering:auth`, '--insecure'], {
+        ...env,
+        DOCKER_CONFIG: dockerConfig,
+      });
+      assert.equal(fromFile.code, 0, fromFile.stderr);
+      assert.equal(
+        JSON.parse(await skopeoAsync(['inspect', '--tls-verify=false', '--creds', creds, `docker://${secured.host}/asmesh/steering:auth`]))
+          .Digest,
+        fromFile.stdout.trim(),
+      );
+      if (auth === 'token') {
+        // One token per push (the first challenge's), asked for the repository's pull,push scope with the user's credentials.
+        const ours = tokens.requests.filter((t) => t.scope.startsWith('repository:asmesh/') && t.user === REGISTRY_USER.username);
+        assert.ok(
+          ours.some((t) => t.scope === 'repository:asmesh/authz:pull,push'),
+          JSON.stringify(tokens.requests),
+        );
+        assert.ok(
+          ours.some((t) => t.scope === 'repository:asmesh/steering:pull,push'),
+          JSON.stringify(tokens.requests),
+        );
+      }
+      // Bad credentials input: exit 2, one line naming the flag or the file.
+      const badFile = join(work, `bad-auth-${auth}.json`);
+      writeFileSync(badFile, '{"auths": ');
+      for (const [args, e, message] of [
+        [['--creds', 'nocolon'], env, /^asmesh image: --creds: expected USER:PASS$/m],
+        [[], { ...env, REGISTRY_AUTH_FILE: badFile }, /bad-auth-\w+\.json: not a registry auth file/],
+      ] as [string[], NodeJS.ProcessEnv, RegExp][]) {
+        const r = await asmeshAsync(['image', wasmFile('authz'), '--push', ref, '--insecure', ...args], e);
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stderr, message);
+        assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+      }
+    } finally {
+      await secured.stop();
+    }
+  });
+}
 
 test('image: bad inputs exit 2 with one line naming the file or flag; an unreachable registry exits 1 with one line', async () => {
   const notWasm = join(work, 'not.wasm');

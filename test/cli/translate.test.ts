@@ -14,7 +14,7 @@ import type { JsonObject } from '../../host/cli/istio.ts';
 import { validateBootstrap } from '../../host/envoy/launcher.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 import { passthroughWasm } from './passthrough.ts';
-import { istioDir, sharedIstioDir, vendoredIstioDir } from '../istio.ts';
+import { istioDir, sharedIstioDir, vendoredIstioDir } from '../../host/fixtures/istio.ts';
 
 const dir = istioDir;
 const shared = sharedIstioDir;
@@ -143,7 +143,11 @@ spec:
 });
 
 test('RequestAuthentication + AuthorizationPolicy -> authz {jwtRules, policies:[{name, ...spec}]} and a JWKS cluster', () => {
-  const r = translate([read('requestauthentication-httpbin.yaml'), read('authorizationpolicy-httpbin.yaml')]);
+  // Both are in namespace foo: they apply to a workload there (and to none in default).
+  const r = translate([read('requestauthentication-httpbin.yaml'), read('authorizationpolicy-httpbin.yaml')], {
+    workload: { name: 'httpbin', namespace: 'foo' },
+  });
+  assert.equal(translate([read('requestauthentication-httpbin.yaml'), read('authorizationpolicy-httpbin.yaml')]).authz, null);
   assert.deepEqual(r.authz, {
     jwtRules: specOf('requestauthentication-httpbin.yaml').jwtRules,
     policies: [{ name: 'httpbin', ...specOf('authorizationpolicy-httpbin.yaml') }],
@@ -155,16 +159,31 @@ test('RequestAuthentication + AuthorizationPolicy -> authz {jwtRules, policies:[
   assert.deepEqual(wasmConfigs(inbound)['asmesh.authz'], r.authz);
 });
 
-test('PeerAuthentication STRICT: the inbound listener requires client certificates, clusters use mTLS', () => {
-  const r = translate([read('peerauthentication-strict.yaml'), read('destinationrule-subsets.yaml')]);
+test('PeerAuthentication STRICT (namespace foo): inbound requires client certificates there; callers of foo use mTLS', () => {
+  const r = translate([read('peerauthentication-strict.yaml'), read('destinationrule-subsets.yaml')], { workload: { namespace: 'foo' } });
   assert.equal(r.mtls, 'STRICT');
-  const ts = ((listener(r, 'inbound').filter_chains as JsonObject[])[0].transport_socket as JsonObject).typed_config as JsonObject;
-  assert.equal(ts.require_client_certificate, true);
-  const v1 = (cluster(r, 'outbound|80|v1|service_b').transport_socket as JsonObject).typed_config as JsonObject;
-  assert.match(String(v1['@type']), /UpstreamTlsContext$/);
-  // Without it: no TLS anywhere.
-  const plain = translate([read('destinationrule-subsets.yaml')]);
-  assert.equal((listener(plain, 'inbound').filter_chains as JsonObject[])[0].transport_socket, undefined);
+  const chains = listener(r, 'inbound').filter_chains as JsonObject[];
+  assert.equal(chains.length, 1);
+  assert.equal(((chains[0].transport_socket as JsonObject).typed_config as JsonObject).require_client_certificate, true);
+  // service_b is in default (no PeerAuthentication there): plaintext, as Istio's auto mTLS towards a non-STRICT destination without sidecar labels.
+  assert.equal(cluster(r, 'outbound|80|v1|service_b').transport_socket, undefined);
+  // A caller of a service in foo uses mTLS (the destination is STRICT).
+  const svc = 'apiVersion: v1\nkind: Service\nmetadata: { name: httpbin, namespace: foo }\nspec: { ports: [{ name: http, port: 8000 }] }\n';
+  const caller = translate([read('peerauthentication-strict.yaml'), { name: 'svc.yaml', text: svc }]);
+  const up = (cluster(caller, 'outbound|8000||httpbin.foo.svc.cluster.local').transport_socket as JsonObject).typed_config as JsonObject;
+  assert.match(String(up['@type']), /UpstreamTlsContext$/);
+  // A workload in default: PERMISSIVE, both plaintext and mTLS accepted (TLS inspector, one chain each).
+  const plain = translate([read('peerauthentication-strict.yaml'), read('destinationrule-subsets.yaml')]);
+  assert.equal(plain.mtls, 'PERMISSIVE');
+  const inbound = listener(plain, 'inbound');
+  assert.deepEqual(
+    (inbound.filter_chains as JsonObject[]).map((c) => [c.filter_chain_match, c.transport_socket !== undefined]),
+    [
+      [{ transport_protocol: 'tls' }, true],
+      [{ transport_protocol: 'raw_buffer' }, false],
+    ],
+  );
+  assert.equal((inbound.listener_filters as JsonObject[])[0].name, 'envoy.filters.listener.tls_inspector');
 });
 
 test('VirtualService timeout and retries become Envoy route settings (removed from the filter config)', () => {
@@ -228,8 +247,8 @@ test('unsupported fields are errors naming file and field', () => {
     '  - mirror: { host: shadow }\n    route:\n',
   );
   assert.deepEqual(errorsOf('vs.yaml', vs), ['vs.yaml: spec.http[1].mirror: not supported']);
-  assert.deepEqual(errorsOf('gw.yaml', 'apiVersion: networking.istio.io/v1\nkind: Gateway\nspec: {}\n'), [
-    'gw.yaml: kind: "Gateway" not supported (VirtualService, DestinationRule, RequestAuthentication, AuthorizationPolicy, PeerAuthentication, Telemetry)',
+  assert.deepEqual(errorsOf('se.yaml', 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nspec: {}\n'), [
+    'se.yaml: kind: "ServiceEntry" not supported (VirtualService, DestinationRule, RequestAuthentication, AuthorizationPolicy, PeerAuthentication, Telemetry, Service, Pod, ServiceAccount, Namespace, Deployment, StatefulSet, DaemonSet, ReplicaSet)',
   ]);
   assert.deepEqual(
     errorsOf(

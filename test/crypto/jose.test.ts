@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
-import { CryptoModule, type HashName } from './module.ts';
+import { CryptoModule, type HashName } from '../../host/fixtures/crypto.ts';
 
 const mod = await CryptoModule.load(3);
 const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as crypto from 'node:crypto';
-import { CryptoModule, hex, type HashName } from './module.ts';
+import { CryptoModule, hex, type HashName } from '../../host/fixtures/crypto.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 
 interface Vector {

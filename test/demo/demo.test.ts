@@ -92,6 +92,32 @@ test('npm run demo --once: every scenario passes in real Envoy, and the report s
       assert.match(report, /\[PASS\] the denied mTLS intruder is counted with its own principal: 1 with source_principal/);
     }
   }
+  if (!missing.length) {
+    // The live part: every sidecar follows the edited Istio YAML under load, no request fails, no restart.
+    for (const [w1, w2] of [
+      [95, 5],
+      [50, 50],
+      [0, 100],
+    ])
+      assert.match(
+        report,
+        new RegExp(
+          `\\[PASS\\] canary ${w1}/${w2} under load: v2 \\d+ of \\d+ \\([\\d.]+%\\); (as started|applied in \\d+ ms \\(ecds outbound\\.steering\\)); failed requests 0\n`,
+        ),
+      );
+    assert.match(
+      report,
+      /\[PASS\] DENY \/info\/beta \(AuthorizationPolicy added\) under load: applied in \d+ ms, first 403 \d+ ms after the save; .*failed requests 0\n/,
+    );
+    assert.match(
+      report,
+      /\[PASS\] workload certificates of service_b v1 and v2 rotated under load: sidecar_b_v1 (\w+) -> (?!\1)\w+ \(peer sees it\), .*failed requests 0\n/,
+    );
+    assert.match(
+      report,
+      /\[PASS\] no restart, every request answered: Envoy pids unchanged \([\d, ]+\); [1-9]\d* requests under load, 0 failed\n/,
+    );
+  }
   assert.match(report, /what each sidecar saw \(Envoy stats\), after \d+ requests from service_a:\n {2}sidecar_a +outbound: \d+ requests/);
   assert.match(report, /result: \d+ passed, 0 failed, \d+ not run\n/);
   assert.equal(r.code, missing.length ? 1 : 0, r.stderr);

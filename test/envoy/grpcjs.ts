@@ -48,7 +48,8 @@ export async function startGrpcServer(identity: string): Promise<{ port: number;
       call.end();
     },
     ClientStream: (call: grpc.ServerReadableStream<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
-      record(SERVICE.ClientStream.path, call.metadata);
+      const code = record(SERVICE.ClientStream.path, call.metadata);
+      if (code !== 0) return cb(fail(code));
       let n = 0;
       call.on('data', () => n++);
       call.on('end', () => cb(null, Buffer.from(`${identity}:${n}`)));
@@ -77,11 +78,11 @@ function metadataOf(headers: Record<string, string>): grpc.Metadata {
   return md;
 }
 
-/** A client to `host:port` speaking h2c; `authority` as the :authority. */
+/** A client to `host:port` speaking h2c (or h2 over TLS with TLS `credentials`); `authority` as the :authority. */
 export class GrpcClient {
   private readonly client: grpc.Client;
-  constructor(address: string, authority: string) {
-    this.client = new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.default_authority': authority });
+  constructor(address: string, authority: string, credentials = grpc.credentials.createInsecure(), options: grpc.ChannelOptions = {}) {
+    this.client = new grpc.Client(address, credentials, { 'grpc.default_authority': authority, ...options });
   }
 
   unary(path: string, message: string, headers: Record<string, string> = {}): Promise<CallResult> {
@@ -109,6 +110,23 @@ export class GrpcClient {
       metadataOf(headers),
     );
     return collect(call);
+  }
+
+  clientStream(messages: string[], headers: Record<string, string> = {}): Promise<CallResult> {
+    return new Promise((resolve) => {
+      const call = this.client.makeClientStreamRequest(
+        SERVICE.ClientStream.path,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        metadataOf(headers),
+        (err, reply) => {
+          if (err) resolve({ code: err.code, details: err.details, messages: [] });
+          else resolve({ code: 0, details: '', messages: [reply!.toString()] });
+        },
+      );
+      for (const m of messages) call.write(Buffer.from(m));
+      call.end();
+    });
   }
 
   bidi(messages: string[], headers: Record<string, string> = {}): Promise<CallResult> {

@@ -10,7 +10,7 @@ import { SIDECAR_YAML, connectionManagers, renderBootstrap, wasmFiles } from '..
 import { ENVOY_VERSION, envoyBinary, envoyVersion, repoRoot } from '../../host/envoy/install.ts';
 import { runEnvoyExpectingFailure, send, startEnvoy, validateConfig } from '../../host/envoy/launcher.ts';
 import { CLUSTER_IDENTITIES, EchoServer, Upstreams } from '../../host/upstream/echo.ts';
-import { istioSpec } from '../istio.ts';
+import { istioSpec } from '../../host/fixtures/istio.ts';
 import { parseExposition, select } from '../../host/envoy/prometheus.ts';
 import { until } from '../../host/until.ts';
 import { FILTER_NAMES } from '../../filters/manifest.ts';

@@ -1,30 +1,9 @@
 // Compiles AssemblyScript test modules with asc into .tmp/ when their sources changed; the fixture
 // modules under test/fixtures/ go to .tmp/fixtures/.
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { repoRoot } from '../../host/envoy/install.ts';
+import { compileAs } from '../../host/fixtures/compile.ts';
 
-export { repoRoot };
-
-/**
- * Compiles `sources[0]` (paths relative to the repository) with asc and `options` to `out`, unless
- * `out` is newer than every file in `sources`; returns the module's bytes.
- */
-export async function compileAs(sources: string[], out: string, options: string[]): Promise<Uint8Array> {
-  const outPath = join(repoRoot, out);
-  const newest = Math.max(...sources.map((s) => statSync(join(repoRoot, s)).mtimeMs));
-  if (!existsSync(outPath) || statSync(outPath).mtimeMs < newest) {
-    mkdirSync(dirname(outPath), { recursive: true });
-    const asc = await import('assemblyscript/asc');
-    const stderr = asc.createMemoryStream();
-    const { error } = await asc.main([sources[0]!, '--baseDir', repoRoot, '--outFile', outPath, ...options], {
-      stdout: asc.createMemoryStream(),
-      stderr,
-    });
-    if (error) throw new Error(`asc failed for ${sources[0]}: ${error.message}\n${stderr.toString()}`);
-  }
-  return new Uint8Array(readFileSync(outPath));
-}
+export { compileAs, repoRoot };
 
 export function fixture(name: string): Promise<Uint8Array> {
   // Our own (empty) asconfig: the repository's would route abort/trace/seed to the SDK runtime.

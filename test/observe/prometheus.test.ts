@@ -29,7 +29,11 @@ before(async () => {
   const slo = join(repoRoot, 'envoy/demo/slo.yaml');
   prom = await startPrometheus({
     targets: [{ admin: envoy.adminUrl, pod: 'productpage-v1-0', namespace: 'default', app: 'productpage', version: 'v1' }],
-    rules: sloRulesYaml(parseSloFile(slo, readFileSync(slo, 'utf8')), 'envoy/demo/slo.yaml'),
+    // The demo's objectives, counted where this one Envoy reports: as the server (reporter destination).
+    rules: sloRulesYaml(
+      parseSloFile(slo, readFileSync(slo, 'utf8')).map((o) => ({ ...o, reporter: 'destination' as const })),
+      'envoy/demo/slo.yaml',
+    ),
     intervalSeconds: 1,
   });
 });

@@ -17,7 +17,7 @@ import {
   type PilotConfig,
 } from '../../host/envoy/pilot.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
-import { jwks, makeKey, token, type TestKey } from '../authz/keys.ts';
+import { jwks, makeKey, token, type TestKey } from '../../host/fixtures/jwt.ts';
 
 const ISSUER = 'https://issuer.example';
 const REMOTE_ISSUER = 'https://remote.example';

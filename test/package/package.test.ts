@@ -222,3 +222,34 @@ export const out = [status, wrong, res.status];
     assert.equal(r.code, 0, `tsc ${extra.join(' ')}: ${r.out}`);
   }
 });
+
+test('vitest: a harness test of the generated filter runs under vitest (ESM, the shipped .d.ts), passing and failing as it should', (t) => {
+  const dir = join(proj, 'vt');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'vt', private: true, type: 'module' }));
+  // vitest 3 runs on Node 20 (vitest 4 wants 20.19+); from the npm registry, as a user's project gets it.
+  const install = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', 'vitest@3.2.7', tarball], {
+    cwd: dir,
+  });
+  assert.equal(install.code, 0, install.out);
+  const spec = (expected: string) => `import { expect, test } from 'vitest';
+import { loadPlugin } from 'asmesh/harness';
+test('the filter adds its header', async () => {
+  const plugin = await loadPlugin('../build/hello.wasm', { config: { header: 'x-a', value: 'b' }, rootId: 'hello' });
+  const r = await plugin.http({ headers: { ':method': 'GET', ':path': '/', ':authority': 'a' } });
+  expect(r.response.headers.find(([k]) => k === 'x-a')?.[1]).toBe(${JSON.stringify(expected)});
+});
+`;
+  const vitest = join(dir, 'node_modules/vitest/vitest.mjs');
+  writeFileSync(join(dir, 'hello.test.ts'), spec('b'));
+  const pass = run(process.execPath, [vitest, 'run', '--reporter', 'verbose'], { cwd: dir });
+  assert.equal(pass.code, 0, pass.out);
+  assert.match(pass.out, /✓ hello\.test\.ts > the filter adds its header/);
+  assert.match(pass.out, /Tests {2}1 passed \(1\)/);
+  // The same test with a wrong expectation fails: vitest really ran the filter.
+  writeFileSync(join(dir, 'hello.test.ts'), spec('c'));
+  const fail = run(process.execPath, [vitest, 'run'], { cwd: dir });
+  assert.equal(fail.code, 1, fail.out);
+  assert.match(fail.out, /expected 'b' to be 'c'/);
+  t.diagnostic(`npm install vitest: ${install.ms} ms`);
+});

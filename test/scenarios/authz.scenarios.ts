@@ -3,7 +3,7 @@
 // EC keys, new per run), JWKS served by the `jwks` upstream and rotated, every rejection's 401.
 // Peer principals (mTLS) are not in these scenarios: the rig's listener is plaintext, so the seed
 // policy's principals/namespaces never match here; they are covered in test/authz/*.test.ts.
-import { ISSUER, b64url, jwks, makeKey, rawToken, jwtOnlyPolicy, seedJwtRules, seedPolicy, token } from '../authz/keys.ts';
+import { ISSUER, b64url, jwks, makeKey, rawToken, jwtOnlyPolicy, seedJwtRules, seedPolicy, token } from '../../host/fixtures/jwt.ts';
 import type { Scenario, ScenarioStep } from './types.ts';
 
 const now = Math.floor(Date.now() / 1000);

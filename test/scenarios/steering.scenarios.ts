@@ -2,7 +2,7 @@
 // sticky users, regex and query matches, faults, spoofing, bad configurations.
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
-import { badConfigs, faultConfig, regexAndQuery, stickyCanary, v1, v2, virtualServiceSpec } from '../steering/configs.ts';
+import { badConfigs, faultConfig, regexAndQuery, stickyCanary, v1, v2, virtualServiceSpec } from '../../host/fixtures/steering.ts';
 import type { Scenario, ScenarioStep, StepResult } from './types.ts';
 
 const steering = (config: unknown) => [{ name: 'steering' as const, config }];

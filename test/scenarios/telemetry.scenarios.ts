@@ -3,7 +3,7 @@
 // exchange and stripping, access log lines, the cardinality cap, and rejected configurations.
 // Prometheus output, histogram counts and promtool are checked in test/telemetry/envoy.test.ts.
 import { ISTIO_LABELS } from '../../filters/manifest.ts';
-import { ISSUER, jwks, makeKey, token } from '../authz/keys.ts';
+import { ISSUER, jwks, makeKey, token } from '../../host/fixtures/jwt.ts';
 import { peerHeader, destinationLabels, NODE_PRODUCTPAGE, SLEEP, RATINGS, type IstioLabels, type Peer } from '../telemetry/helpers.ts';
 import type { Scenario } from './types.ts';
 

@@ -33,7 +33,7 @@ function counter(segments: [number, number][]): string {
 type Profile = [number, number][];
 
 function series(o: Objective, bad: Profile): { series: string; values: string }[] {
-  const sel = `reporter="destination",destination_service="${o.service}"`;
+  const sel = `reporter="${o.reporter}",destination_service="${o.service}"`;
   const good = bad.map(([m, b]) => [m, PER_MINUTE - b] as [number, number]);
   const all = bad.map(([m]) => [m, PER_MINUTE] as [number, number]);
   if (o.sli === 'availability') {

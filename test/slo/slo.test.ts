@@ -38,6 +38,10 @@ test('bad SLO files: asmesh slo exits 2 with one line naming the file and the fi
     ['services:\n- service: b\n  availabilty: { target: 99 }\n', 'services[0].availabilty: unknown field'],
     ['services:\n- service: b\n', 'services[0]: needs availability or latency'],
     [
+      'services:\n- service: b\n  reporter: client\n  availability: { target: 99 }\n',
+      'services[0].reporter: "client" must be destination or source',
+    ],
+    [
       'services:\n- service: b\n  availability: { target: 99 }\n- service: b\n  latency: { thresholdMs: 100, target: 99 }\n',
       'services[1].service: b is listed twice',
     ],
@@ -78,10 +82,11 @@ test('burn rates: the SRE workbook table for a 30d window (2% in 1h, 5% in 6h, 1
     BURN_PAIRS.map((p) => burnRate(p, 7 * 86400)),
     [3.36, 1.4, 0.7, 0.233],
   );
+  assert.equal(parseSloFile('x.yaml', HEAD + 'services:\n- service: b\n  availability: { target: 99 }\n')[0]!.reporter, 'destination');
   const [a, l] = parseSloFile('slo.yaml', readFileSync(DEMO_SLO, 'utf8'));
   assert.deepEqual(
-    [a.name, a.target, a.window, l.name, l.target, l.thresholdMs],
-    ['service_b-availability', 0.999, '30d', 'service_b-latency', 0.99, 250],
+    [a.name, a.target, a.window, a.reporter, l.name, l.target, l.thresholdMs, l.reporter],
+    ['service_b-availability', 0.999, '30d', 'source', 'service_b-latency', 0.99, 250, 'source'],
   );
 });
 

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { statsTags } from '../../filters/manifest.ts';
 import { send, startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams, echoReply } from '../../host/upstream/echo.ts';
-import { v1, v2, virtualServiceSpec } from './configs.ts';
+import { v1, v2, virtualServiceSpec } from '../../host/fixtures/steering.ts';
 
 const DELAY_MS = 400;
 const config = {

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { connectionManagers } from '../../host/envoy/config.ts';
 import { send, startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
-import { v1, v2 } from './configs.ts';
+import { v1, v2 } from '../../host/fixtures/steering.ts';
 
 interface Case {
   name: string;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadPlugin, type HttpResult, type Plugin } from '../../host/harness/index.ts';
 import { repoRoot } from '../harness/fixtures.ts';
-import { badConfigs, faultConfig, regexAndQuery, stickyCanary, v1, v2, virtualServiceSpec } from './configs.ts';
+import { badConfigs, faultConfig, regexAndQuery, stickyCanary, v1, v2, virtualServiceSpec } from '../../host/fixtures/steering.ts';
 
 const wasm = join(repoRoot, 'build/steering.wasm');
 const names = { pluginName: 'steering', rootId: 'steering', vmId: 'steering' };

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { statsTags } from '../../filters/manifest.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
-import { ISSUER, jwks, makeKey, token } from '../authz/keys.ts';
+import { ISSUER, jwks, makeKey, token } from '../../host/fixtures/jwt.ts';
 import {
   select,
   total,

@@ -15,7 +15,7 @@ import { connect, createServer, constants, type ClientHttp2Session, type Http2Se
 import { connectionManagers } from '../../host/envoy/config.ts';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
-import { ISSUER, jwks, makeKey } from '../authz/keys.ts';
+import { ISSUER, jwks, makeKey } from '../../host/fixtures/jwt.ts';
 import { select, prometheusWhen, statsTags, peerHeader, nativeAccessLog, NATIVE_LOG_ARGS, NODE_PRODUCTPAGE, SLEEP } from './helpers.ts';
 
 const NATIVE_FIELDS = [

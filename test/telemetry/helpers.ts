@@ -12,6 +12,8 @@ import { findPromtool } from '../../host/slo/command.ts';
 import { parseExposition, type Exposition } from '../../host/envoy/prometheus.ts';
 
 export { parseExposition, select, total, type Exposition, type Sample } from '../../host/envoy/prometheus.ts';
+import type { Peer } from '../../host/fixtures/peers.ts';
+export { NODE_PRODUCTPAGE, RATINGS, SLEEP, peerHeader, type Peer } from '../../host/fixtures/peers.ts';
 import type { StatsTagRule } from '../../host/harness/index.ts';
 
 export const telemetryWasm = join(repoRoot, 'build/telemetry.wasm');
@@ -22,43 +24,6 @@ export const STATS_FLUSH_MS = 200;
 export function statsTags(extraLabels: string[] = []): StatsTagRule[] {
   return manifestStatsTags(extraLabels).map((r) => ({ tagName: r.tag_name, regex: r.regex }));
 }
-
-export const NODE_PRODUCTPAGE = {
-  WORKLOAD_NAME: 'productpage-v1',
-  NAMESPACE: 'default',
-  CLUSTER_ID: 'Kubernetes',
-  LABELS: { app: 'productpage', version: 'v1' },
-};
-
-/** A peer header's workload; `service`/`revision` are Istio's canonical service and revision (absent: unknown/latest). */
-export interface Peer {
-  workload: string;
-  namespace: string;
-  app: string;
-  version: string;
-  cluster: string;
-  service?: string;
-  revision?: string;
-}
-export const peerHeader = (p: Peer) => Buffer.from(JSON.stringify(p)).toString('base64');
-export const SLEEP: Peer = {
-  workload: 'sleep',
-  namespace: 'default',
-  app: 'sleep',
-  version: 'v1',
-  cluster: 'Kubernetes',
-  service: 'sleep',
-  revision: 'v1',
-};
-export const RATINGS: Peer = {
-  workload: 'ratings-v2',
-  namespace: 'test',
-  app: 'ratings',
-  version: 'v2',
-  cluster: 'Kubernetes',
-  service: 'ratings',
-  revision: 'v2',
-};
 
 /** Istio's 25 standard labels of one series (the filter's order: ISTIO_LABELS of filters/manifest.ts). */
 export type IstioLabels = Record<(typeof ISTIO_LABELS)[number], string>;

@@ -1,0 +1,26 @@
+// Layering the tree relies on: bench/ and host/ never import from test/ (what both need lives in
+// host/, e.g. host/fixtures), so a benchmark keeps working whatever a test file becomes.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { test } from 'node:test';
+import { repoRoot } from '../host/paths.ts';
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return name === 'node_modules' || name === 'target' ? [] : tsFiles(path);
+    return /\.(ts|mjs)$/.test(name) ? [path] : [];
+  });
+}
+
+test('bench/ and host/ import nothing from test/', () => {
+  const offenders: string[] = [];
+  for (const file of [...tsFiles(join(repoRoot, 'bench')), ...tsFiles(join(repoRoot, 'host'))]) {
+    for (const m of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
+      const target = relative(repoRoot, resolve(dirname(file), m[1]!));
+      if (target.startsWith('test/')) offenders.push(`${relative(repoRoot, file)} -> ${target}`);
+    }
+  }
+  assert.deepEqual(offenders, []);
+});
