@@ -67,6 +67,19 @@ before(async () => {
     'traffic to v1 and v2 reported by source and destination',
     500,
   );
+  // Envoy flushes histograms on its own period, after the counters: the duration panels need two
+  // flushes with observations in the window (seen on a loaded CI machine: counters ready, buckets not yet).
+  await until(
+    async () =>
+      (
+        await obs.prometheus!.query(
+          'sum by (destination_workload, reporter) (rate(istio_request_duration_milliseconds_bucket{source_workload="service_a"}[1m])) > 0',
+        )
+      ).length === 4,
+    60_000,
+    'request duration histograms of v1 and v2 reported by source and destination',
+    500,
+  );
 });
 
 after(async () => {
