@@ -66,7 +66,8 @@ test('Envoy, source reporter over an mTLS upstream: destination_principal = the 
   }
   // The upstream saw Envoy's client certificate: the hop really was mutual TLS.
   assert.ok(clientSans.length === 3 && clientSans.every((s) => s.includes(SLEEP)), clientSans.join(';'));
-  const { exp } = await prometheusWhen(envoy, (e) => total(e, 'istio_requests_total') === 3);
+  const { exp } = await prometheusWhen(envoy, (e) => total(e, 'istio_request_duration_milliseconds_count') === 3);
+  assert.equal(total(exp, 'istio_request_duration_milliseconds_count', { reporter: 'source', destination_principal: REVIEWS }), 3);
   assert.equal(total(exp, 'istio_requests_total', { reporter: 'source', destination_principal: REVIEWS, response_code: '200' }), 3);
   // Istio's metrics reference: the source reporter's connection_security_policy is unknown.
   for (const s of select(exp, 'istio_requests_total')) assert.equal(s.labels.connection_security_policy, 'unknown');
