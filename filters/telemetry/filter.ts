@@ -407,6 +407,8 @@ class TelemetryHttp extends HttpContext {
       f.peerPrincipal = orEmpty(getPropertyString(['connection', 'uri_san_peer_certificate']));
       f.localPrincipal = orEmpty(getPropertyString(['connection', 'uri_san_local_certificate']));
     }
+    // Set once the upstream TLS handshake is done, so read in the log phase.
+    if (cfg.reporter == Reporter.Source) f.upstreamPeerPrincipal = orEmpty(getPropertyString(['upstream', 'uri_san_peer_certificate']));
     const standard = standardLabels(cfg.reporter, root.local, f);
     const ctx = new HttpValues(this);
     let folded = false;
