@@ -1,6 +1,8 @@
 // The authz filter's configuration:
 //   { "jwtRules": [ Istio JWTRule... ], "policies": [ { "name": ..., ...AuthorizationPolicy spec } ],
-//     "asmesh": { "maxTokenBytes": 65536, "rejectCrit": true } }
+//     "asmesh": { "maxTokenBytes": 65536, "rejectCrit": true,
+//                 "trustDomain": "cluster.local", "trustDomainAliases": [] } }
+// (trustDomain / trustDomainAliases: the mesh's MeshConfig, applied to principals as pilot does.)
 // JWTRule extension: "asmesh": { "jwksCluster", "jwksRefreshSeconds", "jwksRetrySeconds",
 // "kidRefetchSeconds", "jwksTimeoutMs" } (the cluster defaults to the jwksUri's authority). Parsed and
 // validated once, into what Istio's pilot would give Envoy's jwt_authn and rbac; pure: no host calls.
@@ -35,6 +37,7 @@ import {
   Rule,
   SniAtom,
 } from './policy';
+import { DEFAULT_TRUST_DOMAIN, TrustDomains, trustDomainError } from './trustdomain';
 
 export class HeaderLocation {
   constructor(
@@ -91,6 +94,8 @@ export class AuthzConfig {
   maxTokenBytes: i32 = DEFAULT_MAX_TOKEN_BYTES;
   /** Stricter than Envoy by choice: a token with a `crit` header fails (no extension is understood). */
   rejectCrit: bool = true;
+  /** MeshConfig trustDomain then trustDomainAliases: principals match in each (pilot's rewrite). */
+  trustDomains: TrustDomains = new TrustDomains();
   // What the policies read, so the adapter collects only that (each property read is a host call).
   needsHeaders: bool = false;
   /** source.address: ipBlocks, remoteIpBlocks, source.ip, remote.ip. */
@@ -146,9 +151,10 @@ export function parseAuthzConfig(bytes: ArrayBuffer): ConfigResult<AuthzConfig> 
   if (root === null || !c.object(root, ['jwtRules', 'policies', 'asmesh'])) return new ConfigResult<AuthzConfig>(null, c.error);
   const config = new AuthzConfig();
   const ext = c.optional(root, 'asmesh', JsonKind.Object);
-  if (ext !== null && c.object(ext, ['maxTokenBytes', 'rejectCrit'])) {
+  if (ext !== null && c.object(ext, ['maxTokenBytes', 'rejectCrit', 'trustDomain', 'trustDomainAliases'])) {
     config.maxTokenBytes = <i32>c.int(ext, 'maxTokenBytes', DEFAULT_MAX_TOKEN_BYTES, 1024, 1 << 24);
     config.rejectCrit = c.bool(ext, 'rejectCrit', true);
+    config.trustDomains = parseTrustDomains(c, ext);
   }
   const rules = c.items(root, 'jwtRules');
   for (let i = 0; i < rules.length && !c.failed; i++) {
@@ -332,6 +338,24 @@ function parsePolicy(c: ConfigChecker, v: JsonValue, config: AuthzConfig): Polic
   return c.failed ? null : policy;
 }
 
+/** `trustDomain` (default cluster.local) and `trustDomainAliases`, each a valid trust domain. */
+function parseTrustDomains(c: ConfigChecker, ext: JsonValue): TrustDomains {
+  const domains = [DEFAULT_TRUST_DOMAIN];
+  const td = c.optional(ext, 'trustDomain', JsonKind.String);
+  if (td !== null) {
+    const e = trustDomainError(td.str);
+    if (e !== null) c.fail(td.path, e);
+    domains[0] = td.str;
+  }
+  const aliases = c.strings(ext, 'trustDomainAliases');
+  for (let i = 0; i < aliases.length && !c.failed; i++) {
+    const e = trustDomainError(aliases[i]);
+    if (e !== null) c.fail(((ext.get('trustDomainAliases') as JsonValue).items[i] as JsonValue).path, e);
+    domains.push(aliases[i]);
+  }
+  return new TrustDomains(domains);
+}
+
 /** What a value of a field is matched against (and how Istio translates it). */
 const enum Field {
   Host,
@@ -437,9 +461,13 @@ function field(
     const arr = v.get(k) as JsonValue;
     const atoms = new Array<Atom>();
     for (let i = 0; i < list.length; i++) {
-      const a = atom(c, kind, list[i], arr.items[i].path, arg, config);
-      if (a === null) return;
-      atoms.push(a);
+      // Principals: one per mesh trust domain, as pilot rewrites them (source.principal values and notValues).
+      const values = kind == Field.Principal ? config.trustDomains.expand([list[i]]) : [list[i]];
+      for (let j = 0; j < values.length; j++) {
+        const a = atom(c, kind, values[j], arr.items[i].path, arg, config);
+        if (a === null) return;
+        atoms.push(a);
+      }
     }
     out.push(new FieldMatch(atoms, n == 1));
   }

@@ -86,6 +86,8 @@ Without --out the Envoy bootstrap (which embeds the configurations) goes to stdo
   --listen-address ADDR    the outbound and inbound listeners' bind address (default 0.0.0.0)
   --admin-address ADDR     Envoy admin's bind address (default 127.0.0.1, as Istio's)
   --service-account SA     workload service account (SPIFFE identity)
+  --trust-domain TD        MeshConfig trustDomain (default cluster.local)
+  --trust-domain-alias TD  MeshConfig trustDomainAliases (repeatable): principals match in each, as in Istio
   --wasm-dir DIR           where the sidecar finds <filter>.wasm (default /etc/asmesh/wasm)
   --cert-dir DIR           cert.pem, key.pem, ca.pem (default /etc/asmesh/certs)
   --app-address HOST:PORT  the local app behind the inbound listener (default 127.0.0.1:8080)
@@ -235,6 +237,8 @@ const TRANSLATE_FLAGS = {
   'outbound-port': { type: 'string' },
   'inbound-port': { type: 'string' },
   filters: { type: 'string' },
+  'trust-domain': { type: 'string' },
+  'trust-domain-alias': { type: 'string', multiple: true },
 } as const;
 
 type FlagValues = { [K in keyof typeof TRANSLATE_FLAGS]?: (typeof TRANSLATE_FLAGS)[K] extends { multiple: true } ? string[] : string };
@@ -268,7 +272,16 @@ function translateOptions(v: FlagValues): TranslateOptions {
     outboundPort: int(v['outbound-port'], '--outbound-port'),
     inboundPort: int(v['inbound-port'], '--inbound-port'),
     filters,
+    trustDomain: v['trust-domain'] === undefined ? undefined : trustDomain(v['trust-domain'], '--trust-domain'),
+    trustDomainAliases: (v['trust-domain-alias'] ?? []).map((a) => trustDomain(a, '--trust-domain-alias')),
   };
+}
+
+/** A SPIFFE trust domain (lowercase letters, digits, '.', '-', '_'), as the authz filter accepts it. */
+function trustDomain(s: string, flag: string): string {
+  if (!/^[a-z0-9._-]{1,255}$/.test(s))
+    throw new InputError(`${flag}: ${JSON.stringify(s)} is not a trust domain (lowercase letters, digits, ".", "-", "_")`);
+  return s;
 }
 
 /** The inputs: files as given, directories as every *.yaml/*.yml under them (sorted). */

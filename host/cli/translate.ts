@@ -58,7 +58,10 @@ export interface TranslateOptions {
   /** Bind addresses (Istio: listeners 0.0.0.0, admin 127.0.0.1 (localhost)). */
   listenAddress?: string;
   adminAddress?: string;
+  /** MeshConfig trustDomain (default cluster.local) and trustDomainAliases: the authz filter matches
+   * principals in each (as pilot rewrites them), the mTLS chains accept each one's SPIFFE IDs. */
   trustDomain?: string;
+  trustDomainAliases?: string[];
   /** Directory holding <filter>.wasm inside the sidecar (docker: /etc/asmesh/wasm). */
   wasmDir?: string;
   /** Directory holding cert.pem, key.pem, ca.pem (the workload certificate and the mesh CA). */
@@ -410,6 +413,10 @@ export function translate(files: { name: string; text: string }[], opts: Transla
       return { name: a.name, ...spec };
     };
     authz = { jwtRules, policies: aps.map(policy) };
+    const trustDomain = opts.trustDomain ?? 'cluster.local';
+    const aliases = opts.trustDomainAliases ?? [];
+    if (trustDomain !== 'cluster.local' || aliases.length > 0)
+      authz.asmesh = { trustDomain, ...(aliases.length > 0 ? { trustDomainAliases: aliases } : {}) };
   }
 
   // mTLS: the workload's PeerAuthentication, for the port the inbound listener serves.
@@ -477,11 +484,11 @@ function certs(certDir: string): JsonObject {
   };
 }
 
-function validation(certDir: string, trustDomain: string): JsonObject {
+function validation(certDir: string, trustDomains: string[]): JsonObject {
   return {
     validation_context: {
       trusted_ca: { filename: `${certDir}/ca.pem` },
-      match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { prefix: `spiffe://${trustDomain}/` } }],
+      match_typed_subject_alt_names: trustDomains.map((td) => ({ san_type: 'URI', matcher: { prefix: `spiffe://${td}/` } })),
     },
   };
 }
@@ -629,7 +636,7 @@ function renderBootstrap(args: {
   const c = new Checker('DestinationRule');
   const wasmDir = opts.wasmDir ?? '/etc/asmesh/wasm';
   const certDir = opts.certDir ?? '/etc/asmesh/certs';
-  const trustDomain = opts.trustDomain ?? 'cluster.local';
+  const trustDomains = [opts.trustDomain ?? 'cluster.local', ...(opts.trustDomainAliases ?? [])];
   const listen = opts.listenAddress ?? '0.0.0.0';
   // steering and authz are mounted only when a resource configures them (no VirtualService: nothing
   // to steer; no policy: Istio allows everything); telemetry always reports.
@@ -644,7 +651,7 @@ function renderBootstrap(args: {
     name: 'envoy.transport_sockets.tls',
     typed_config: {
       '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
-      common_tls_context: { ...certs(certDir), ...validation(certDir, trustDomain) },
+      common_tls_context: { ...certs(certDir), ...validation(certDir, trustDomains) },
     },
   };
   const endpointFor = (name: string, host: string, subset: string, port: number) => {
@@ -759,7 +766,7 @@ function renderBootstrap(args: {
       typed_config: {
         '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
         require_client_certificate: true,
-        common_tls_context: { ...certs(certDir), ...validation(certDir, trustDomain) },
+        common_tls_context: { ...certs(certDir), ...validation(certDir, trustDomains) },
       },
     },
   });

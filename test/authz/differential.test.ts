@@ -30,6 +30,8 @@ const SETS = Number(process.env.AUTHZ_DIFF_SETS ?? 24);
 const REQUESTS = Number(process.env.AUTHZ_DIFF_REQUESTS ?? 160);
 /** Extra sets whose listeners are pilot's mTLS chain (PeerAuthentication STRICT/PERMISSIVE), requests from several SPIFFE peers. */
 const MTLS_SETS = Number(process.env.AUTHZ_DIFF_MTLS_SETS ?? 10);
+/** Extra mTLS sets under a MeshConfig trustDomain td2.example with aliases (their own generator, SEED + 1). */
+const TD_SETS = Number(process.env.AUTHZ_DIFF_TD_SETS ?? 6);
 const LEGACY = process.env.AUTHZ_DIFF_LEGACY !== undefined;
 const WASM_DIR = process.env.AUTHZ_DIFF_WASM_DIR ?? join(repoRoot, 'build');
 const PROXY = { namespace: 'foo', labels: { app: 'httpbin' }, ip: '10.0.0.10', serviceAccount: 'httpbin' };
@@ -161,6 +163,26 @@ const PEER_PRINCIPALS = [
   'other.td/ns/foo/sa/x',
   '*/ns/ns1/sa/x',
 ];
+// Trust domain sets: principals in the mesh's trust domain, an alias, cluster.local (= the local one),
+// another trust domain, and `*` trust domain patterns pilot keeps as written.
+const TD_PRINCIPALS = [
+  'cluster.local/ns/foo/sa/x',
+  'td2.example/ns/foo/sa/x',
+  'old.example/ns/foo/sa/x',
+  'cluster.local/ns/bar/sa/y',
+  'old.example/ns/bar/sa/y',
+  'td2.example/ns/bar/sa/y',
+  'other.td/ns/foo/sa/x',
+  '*',
+  '*/ns/foo/sa/x',
+  '*.example/ns/bar/sa/y',
+  'td2.example/*',
+];
+/** The MeshConfigs of trust domain sets, taken in turn. */
+const TD_MESHES = [
+  { trustDomain: 'td2.example', trustDomainAliases: ['old.example'] },
+  { trustDomain: 'td2.example', trustDomainAliases: ['old.example', 'cluster.local'] },
+];
 const PEER_NAMESPACES = ['foo', 'bar', '*', 'f*', '*o', 'ns1'];
 const PEER_CONDITIONS: [string, string[]][] = [
   ['source.principal', PEER_PRINCIPALS],
@@ -168,7 +190,8 @@ const PEER_CONDITIONS: [string, string[]][] = [
   ['connection.sni', ['*', 'svc.example', 'svc*']],
 ];
 
-function policyRule(r: Rng, mtls: boolean): Obj {
+function policyRule(r: Rng, mtls: boolean, principals = PEER_PRINCIPALS): Obj {
+  const peerConditions = PEER_CONDITIONS.map(([k, v]): [string, string[]] => [k, k === 'source.principal' ? principals : v]);
   const rule: Obj = {};
   if (r.chance(mtls ? 0.8 : 0.6)) {
     rule.from = Array.from({ length: 1 + r.int(2) }, () => {
@@ -177,7 +200,7 @@ function policyRule(r: Rng, mtls: boolean): Obj {
       const fields = r.some(mtls ? [...names, 'principals', 'namespaces', 'principals'] : names, 2);
       for (const f of new Set(fields)) {
         if (f === 'requestPrincipals') field(r, source, f, PRINCIPALS);
-        else if (f === 'principals') field(r, source, f, mtls ? PEER_PRINCIPALS : ['*', 'cluster.local/ns/foo/sa/x']);
+        else if (f === 'principals') field(r, source, f, mtls ? principals : ['*', 'cluster.local/ns/foo/sa/x']);
         else if (f === 'namespaces') field(r, source, f, mtls ? PEER_NAMESPACES : ['foo', '*']);
         else field(r, source, f, VALUES.ipBlocks!);
       }
@@ -193,7 +216,7 @@ function policyRule(r: Rng, mtls: boolean): Obj {
   }
   if (r.chance(0.6)) {
     rule.when = r
-      .some(mtls ? [...CONDITIONS, ...PEER_CONDITIONS, ...PEER_CONDITIONS] : CONDITIONS, 2)
+      .some(mtls ? [...CONDITIONS, ...peerConditions, ...peerConditions] : CONDITIONS, 2)
       .map(([key, values]) => (r.chance(0.75) ? { key, values: r.some(values, 2) } : { key, notValues: r.some(values, 2) }));
   }
   return rule;
@@ -205,17 +228,42 @@ interface PolicySet {
   policies: Obj[];
   /** PeerAuthentication mode of an mTLS set (its listeners run pilot's tls chain). */
   mtls?: 'STRICT' | 'PERMISSIVE';
+  /** MeshConfig trust domains of a trust domain set (pilot's --mesh; the filter's asmesh options). */
+  mesh?: { trustDomain: string; trustDomainAliases: string[] };
 }
 
-function policySet(r: Rng, index: number, keys: TestKey[], mtls = false): PolicySet {
+function policySet(r: Rng, index: number, keys: TestKey[], mtls = false, mesh?: PolicySet['mesh']): PolicySet {
   const issuers = r.some([0, 1, 2], 3).sort();
   const jwtRules = r.chance(0.9) ? issuers.map((i) => jwtRule(r, ISSUERS[i]!, keys[i]!)) : [];
-  const policies = Array.from({ length: r.int(3) + (jwtRules.length === 0 ? 1 : 0) }, (_, i) => ({
+  // Trust domain sets: 1-2 policies, each with a rule on principals / source.principal alone.
+  const count = mesh === undefined ? r.int(3) + (jwtRules.length === 0 ? 1 : 0) : 1 + r.int(2);
+  const policies = Array.from({ length: count }, (_, i) => ({
     name: `p${i}`,
     action: r.pick(['ALLOW', 'ALLOW', 'DENY']),
-    rules: Array.from({ length: 1 + r.int(2) }, () => policyRule(r, mtls)),
+    rules: [
+      ...(mesh === undefined ? [] : [principalRule(r)]),
+      ...Array.from({ length: mesh === undefined ? 1 + r.int(2) : r.int(2) }, () =>
+        policyRule(r, mtls, mesh === undefined ? PEER_PRINCIPALS : TD_PRINCIPALS),
+      ),
+    ],
   }));
-  return mtls ? { index, jwtRules, policies, mtls: r.pick(['STRICT', 'PERMISSIVE'] as const) } : { index, jwtRules, policies };
+  if (!mtls) return { index, jwtRules, policies };
+  return { index, jwtRules, policies, mtls: r.pick(['STRICT', 'PERMISSIVE'] as const), ...(mesh === undefined ? {} : { mesh }) };
+}
+
+/** A rule that only looks at the peer's principal (trust domain sets). */
+function principalRule(r: Rng): Obj {
+  if (r.chance(0.7)) {
+    const source: Obj = {};
+    field(r, source, 'principals', TD_PRINCIPALS);
+    return { from: [{ source }] };
+  }
+  const key = 'source.principal';
+  return { when: [r.chance(0.5) ? { key, values: r.some(TD_PRINCIPALS, 2) } : { key, notValues: r.some(TD_PRINCIPALS, 2) }] };
+}
+
+function meshYaml(m: NonNullable<PolicySet['mesh']>): string {
+  return `trustDomain: ${m.trustDomain}\ntrustDomainAliases: [${m.trustDomainAliases.join(', ')}]\n`;
 }
 
 function istioYaml(set: PolicySet): string {
@@ -364,6 +412,10 @@ const PEERS: Record<string, { san: string | null; subject?: string; sni?: string
   },
   otherTd: { san: 'URI:spiffe://other.td/ns/foo/sa/x' },
   dnsOnly: { san: 'DNS:svc.example' },
+  td2X: { san: 'URI:spiffe://td2.example/ns/foo/sa/x' },
+  td2BarY: { san: 'URI:spiffe://td2.example/ns/bar/sa/y' },
+  oldX: { san: 'URI:spiffe://old.example/ns/foo/sa/x' },
+  oldBarY: { san: 'URI:spiffe://old.example/ns/bar/sa/y' },
   none: { san: null },
 };
 const PEER_PICKS = [
@@ -381,6 +433,9 @@ const PEER_PICKS = [
   'dnsOnly',
   'none',
 ];
+
+/** Peers of trust domain sets: the mesh's trust domain, an alias, cluster.local, another. */
+const TD_PEER_PICKS = ['td2X', 'td2X', 'td2BarY', 'oldX', 'oldX', 'oldBarY', 'fooX', 'barY', 'otherTd', 'none'];
 
 const PATHS = [
   '/info',
@@ -409,7 +464,7 @@ function request(r: Rng, set: PolicySet, tokens: Tokens): Req {
     }
     return r.chance(0.7) ? r.pick(tokens.valid) : r.pick(tokens.invalid);
   };
-  const peer = set.mtls !== undefined ? r.pick(PEER_PICKS) : undefined;
+  const peer = set.mtls !== undefined ? r.pick(set.mesh === undefined ? PEER_PICKS : TD_PEER_PICKS) : undefined;
   const method = r.pick(['GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE', 'OPTIONS']);
   let path = r.pick(PATHS);
   const headers: [string, string][] = [['host', r.pick(['svc.example', 'SVC.example:8080', 'other.example', 'svc.example:80'])]];
@@ -455,7 +510,7 @@ function request(r: Rng, set: PolicySet, tokens: Tokens): Req {
   }
   if (query.length > 0) path += (path.includes('?') ? '&' : '?') + query.join('&');
   const lines = [`${method} ${path} HTTP/1.1`, ...headers.map(([k, v]) => `${k}: ${v}`)];
-  const label = `set ${set.index}${peer === undefined ? '' : ` (mTLS ${set.mtls} as ${peer})`}: ${method} ${path.slice(0, 80)}`;
+  const label = `set ${set.index}${peer === undefined ? '' : ` (mTLS ${set.mtls}${set.mesh ? ` in ${set.mesh.trustDomain} + ${set.mesh.trustDomainAliases.join(',')}` : ''} as ${peer})`}: ${method} ${path.slice(0, 80)}`;
   const xff = headers.some(([k]) => k === 'x-forwarded-for');
   const directIp = /"(ipBlocks|notIpBlocks|source\.ip)"/.test(JSON.stringify(set.policies));
   const remoteJwks = set.jwtRules.some((j) => j.jwksUri !== undefined);
@@ -661,21 +716,29 @@ before(async () => {
   let first: PilotConfig | null = null;
   const plain = Array.from({ length: SETS * 2 }, (_, i) => policySet(r, i, keys));
   const mtls = Array.from({ length: MTLS_SETS * 2 }, (_, i) => policySet(r, SETS * 2 + i, keys, true));
-  for (const [generated, want] of [
-    [plain, SETS],
-    [mtls, SETS + MTLS_SETS],
+  // Their own generator, so the other sets' corpus stays as it was.
+  const rt = prng(SEED + 1);
+  const td = Array.from({ length: TD_SETS * 2 }, (_, i) =>
+    policySet(rt, (SETS + MTLS_SETS) * 2 + i, keys, true, TD_MESHES[Math.floor(i / 2) % TD_MESHES.length]),
+  );
+  for (const [generated, want, rng] of [
+    [plain, SETS, r],
+    [mtls, SETS + MTLS_SETS, r],
+    [td, SETS + MTLS_SETS + TD_SETS, rt],
   ] as const)
     for (let i = 0; i < generated.length && sets.length < want; i += 2) {
       const batch = generated.slice(i, i + 2);
       const pilots = await Promise.all(
         batch.map((s) =>
-          istioPilot(istioYaml(s), PROXY, { env: PILOT_ENV }).catch((e: unknown) => {
-            if (e instanceof PilotInputError) {
-              pilotRefused++;
-              return null;
-            }
-            throw e;
-          }),
+          istioPilot(istioYaml(s), PROXY, { env: PILOT_ENV, ...(s.mesh === undefined ? {} : { meshConfig: meshYaml(s.mesh) }) }).catch(
+            (e: unknown) => {
+              if (e instanceof PilotInputError) {
+                pilotRefused++;
+                return null;
+              }
+              throw e;
+            },
+          ),
         ),
       );
       for (const [j, pilot] of pilots.entries()) {
@@ -692,14 +755,18 @@ before(async () => {
         const wasm = structuredClone(native);
         // The filter fetches a jwksUri on pilot's cluster for it (asmesh.jwksCluster).
         const jwtRules = set.jwtRules.map((j) => (j.jwksUri === undefined ? j : { ...j, asmesh: { jwksCluster: JWKS_CLUSTER } }));
-        const entry = wasmFilterEntry('authz', join(WASM_DIR, 'authz.wasm'), { jwtRules, policies: set.policies });
+        const entry = wasmFilterEntry('authz', join(WASM_DIR, 'authz.wasm'), {
+          jwtRules,
+          policies: set.policies,
+          ...(set.mesh === undefined ? {} : { asmesh: set.mesh }),
+        });
         entry.typed_config.config.vm_config.vm_id = `authz-${set.index}`;
         const at = filters.findIndex((f) => f.name === 'envoy.filters.http.jwt_authn' || f.name === 'envoy.filters.http.rbac');
         wasm.http_filters = filters.filter((f) => f.name !== 'envoy.filters.http.jwt_authn' && f.name !== 'envoy.filters.http.rbac');
         wasm.http_filters.splice(at < 0 ? 0 : at, 0, entry);
         listeners[`native-${set.index}`] = native;
         listeners[`wasm-${set.index}`] = wasm;
-        sets.push({ set, requests: Array.from({ length: REQUESTS }, () => request(r, set, tokens)) });
+        sets.push({ set, requests: Array.from({ length: REQUESTS }, () => request(rng, set, tokens)) });
       }
     }
   assert.ok(first !== null, 'pilot accepted no policy set');
