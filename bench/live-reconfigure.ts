@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LiveSidecar } from '../host/live/sidecar.ts';
+import { startServiceBSidecar } from '../host/fixtures/live.ts';
 import { Load } from '../host/live/load.ts';
 import { EchoServer } from '../host/upstream/echo.ts';
 import { repoRoot } from '../host/paths.ts';
@@ -95,20 +95,7 @@ async function main(): Promise<void> {
   writeFileSync(join(istio, 'dr.yaml'), readFileSync(join(repoRoot, 'test/istio/destinationrule-subsets.yaml'), 'utf8'));
   writeFileSync(join(istio, 'mesh.yaml'), mesh(0));
   const [v1, v2, app] = await Promise.all([EchoServer.start('service_b/v1'), EchoServer.start('service_b/v2'), EchoServer.start('app')]);
-  const ep = (s: EchoServer) => ({ address: '127.0.0.1', port: s.port });
-  const sidecar = await LiveSidecar.start({
-    istioDir: istio,
-    xdsDir: join(work, 'xds'),
-    wasmDir: join(repoRoot, 'build'),
-    loopback: true,
-    translate: {
-      adminPort: 0,
-      outboundPort: 0,
-      inboundPort: 0,
-      app: ep(app),
-      endpoints: { 'outbound|80|v1|service_b': ep(v1), 'outbound|80|v2|service_b': ep(v2), 'outbound|80||service_b': ep(v1) },
-    },
-  });
+  const sidecar = await startServiceBSidecar(istio, work, { app, v1, v2 });
   const pid = sidecar.envoy.pid;
   const out = new Load({ url: sidecar.envoy.listeners.outbound!, host: 'service_b', concurrency: 2 });
   const inb = new Load({ url: sidecar.envoy.listeners.inbound!, host: 'app', paths: ['/public', '/private'], concurrency: 1 });

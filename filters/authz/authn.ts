@@ -13,8 +13,7 @@
 // signature checks come through the abstract classes below.
 import { Jwk, Jwt, JwtStatus, parseJwt } from '../../assembly/lib/jwt';
 import { JsonValue, jsonAt, quote } from '../../assembly/lib/json';
-import { base64Encode, base64UrlEncode } from '../../assembly/lib/base64';
-import { sha256 } from '../../assembly/lib/crypto/sha2';
+import { base64Encode } from '../../assembly/lib/base64';
 import { DecodedQueryParams } from '../../assembly/lib/http';
 import { AuthzConfig, JwtRule } from './config';
 
@@ -264,7 +263,11 @@ export function claimHeaderValue(payload: JsonValue | null, claim: string): stri
   return '';
 }
 
-/** Verified tokens, keyed by a hash of the token, kept until they expire. Bounded. */
+/**
+ * Verified tokens, keyed by a 32-bit FNV-1a hash of the token (tokenKey), kept until they expire.
+ * Bounded. The hash is not trusted: a hit must also be the same token (sameToken), so a colliding
+ * token is verified like a new one. (A SHA-256 of every token on every request was its cost.)
+ */
 export class CachedToken {
   constructor(
     public jwt: Jwt,
@@ -272,8 +275,49 @@ export class CachedToken {
   ) {}
 }
 
+/** FNV-1a (32-bit) over the token's UTF-16 code units: cheap, not collision resistant (see TokenCache). */
+export function tokenKey(token: string): u32 {
+  let h: u32 = 0x811c9dc5;
+  const p = changetype<usize>(token);
+  const n = (<usize>token.length) << 1;
+  for (let i: usize = 0; i < n; i += 2) h = (h ^ (<u32>load<u16>(p + i))) * 0x01000193;
+  return h;
+}
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Whether `token` is exactly the token `jwt` was parsed from: `signingInput` + '.' + the unpadded
+ * base64url of `signature`, compared without allocating. A token that parsed leniently (padding,
+ * non-canonical trailing bits) never matches: it is verified again each time, never confused.
+ */
+export function sameToken(jwt: Jwt, token: string): bool {
+  const input = jwt.signingInput;
+  const n = input.byteLength;
+  const sig = jwt.signature;
+  const sigLen = sig.byteLength;
+  if (token.length != n + 1 + (sigLen * 4 + 2) / 3) return false;
+  const ip = changetype<usize>(input);
+  for (let i = 0; i < n; i++) if (<u32>token.charCodeAt(i) != <u32>load<u8>(ip + i)) return false;
+  if (token.charCodeAt(n) != 0x2e) return false;
+  const sp = changetype<usize>(sig);
+  let at = n + 1;
+  for (let i = 0; i < sigLen; i += 3) {
+    const rest = sigLen - i;
+    const b0 = <u32>load<u8>(sp + i);
+    const b1 = rest > 1 ? <u32>load<u8>(sp + i + 1) : 0;
+    const b2 = rest > 2 ? <u32>load<u8>(sp + i + 2) : 0;
+    const v = (b0 << 16) | (b1 << 8) | b2;
+    if (token.charCodeAt(at++) != B64URL.charCodeAt(v >> 18)) return false;
+    if (token.charCodeAt(at++) != B64URL.charCodeAt((v >> 12) & 63)) return false;
+    if (rest > 1 && token.charCodeAt(at++) != B64URL.charCodeAt((v >> 6) & 63)) return false;
+    if (rest > 2 && token.charCodeAt(at++) != B64URL.charCodeAt(v & 63)) return false;
+  }
+  return true;
+}
+
 export class TokenCache {
-  private map: Map<string, CachedToken> = new Map<string, CachedToken>();
+  private map: Map<u32, CachedToken> = new Map<u32, CachedToken>();
   hits: i64 = 0;
   constructor(public capacity: i32) {}
 
@@ -281,10 +325,11 @@ export class TokenCache {
     return this.map.size;
   }
 
-  /** A cached token still inside its validity window, or null (expired entries are dropped). */
-  get(key: string, nowSec: i64): CachedToken | null {
+  /** The cached `token` (key = tokenKey(token)) still inside its validity window, or null (expired entries are dropped). */
+  get(key: u32, token: string, nowSec: i64): CachedToken | null {
     if (!this.map.has(key)) return null;
     const entry = this.map.get(key);
+    if (!sameToken(entry.jwt, token)) return null;
     if (checkTime(entry.jwt, nowSec) != JwtStatus.Ok) {
       this.map.delete(key);
       return null;
@@ -293,7 +338,7 @@ export class TokenCache {
     return entry;
   }
 
-  put(key: string, entry: CachedToken, nowSec: i64): void {
+  put(key: u32, entry: CachedToken, nowSec: i64): void {
     if (this.capacity <= 0) return;
     if (this.map.size >= this.capacity) this.evict(nowSec);
     this.map.set(key, entry);
@@ -328,7 +373,6 @@ export class Authentication {
   suspend: Suspend = Suspend.None;
   suspendRule: i32 = -1;
   cacheHits: i32 = 0;
-  private hashes: Map<string, string> = new Map<string, string>();
 
   constructor(
     public config: AuthzConfig,
@@ -376,16 +420,9 @@ export class Authentication {
     return JwtStatus.Ok;
   }
 
-  private hash(token: string): string {
-    if (this.hashes.has(token)) return this.hashes.get(token);
-    const h = base64UrlEncode(sha256(String.UTF8.encode(token)));
-    this.hashes.set(token, h);
-    return h;
-  }
-
   private token(rule: JwtRule, found: FoundToken): JwtStatus {
-    const key = this.hash(found.token);
-    const cached = this.cache.get(key, this.nowSec);
+    const key = tokenKey(found.token);
+    const cached = this.cache.get(key, found.token, this.nowSec);
     const hit = cached !== null && cached.rule === rule;
     let jwt: Jwt;
     if (hit) {

@@ -68,6 +68,8 @@ export class Destination {
 export class Fault {
   /** 0: no abort. */
   abortStatus: i32 = 0;
+  /** An abort's gRPC status (abort.grpcStatus; abortStatus is then 200, as Envoy's fault filter); -1: none. */
+  abortGrpcStatus: i32 = -1;
   /** Per million, as Istio hands it to Envoy's fault filter (floor(percentage * 10000)); unset: 0. */
   abortPerMillion: u32 = 0;
   /** 0: no delay. */
@@ -175,6 +177,26 @@ const DEST_INNER_FIELDS = ['host', 'subset', 'port'];
 const FAULT_FIELDS = ['delay', 'abort'];
 const DELAY_FIELDS = ['fixedDelay', 'exponentialDelay', 'percentage', 'percent'];
 const ABORT_FIELDS = ['httpStatus', 'grpcStatus', 'http2Error', 'percentage'];
+/** gRPC status names by code, as Istio's grpc.SupportedGRPCStatus. */
+const GRPC_STATUS_NAMES = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+];
 const HEADERS_FIELDS = ['request', 'response'];
 const OPS_FIELDS = ['set', 'add', 'remove'];
 const STRING_MATCH_FIELDS = ['exact', 'prefix', 'regex'];
@@ -511,21 +533,29 @@ class Parser {
     const abort = v.get('abort');
     if (abort !== null) {
       if (!this.c.object(abort, ABORT_FIELDS)) return null;
-      const grpc = abort.get('grpcStatus');
-      if (grpc !== null) {
-        this.c.fail(grpc.path, 'not supported by asmesh steering (use httpStatus)');
-        return null;
-      }
       const h2 = abort.get('http2Error');
       if (h2 !== null) {
-        this.c.fail(h2.path, 'not supported by asmesh steering (use httpStatus)');
+        this.c.fail(h2.path, 'not supported by asmesh steering (use httpStatus or grpcStatus)');
         return null;
       }
-      if (!abort.has('httpStatus')) {
-        this.c.fail(memberPath(abort.path, 'httpStatus'), 'required');
+      if (abort.has('grpcStatus')) {
+        if (abort.has('httpStatus')) {
+          this.c.fail(abort.path, 'set one of httpStatus, grpcStatus');
+          return null;
+        }
+        const name = this.c.str(abort, 'grpcStatus');
+        const code = GRPC_STATUS_NAMES.indexOf(name);
+        if (code < 0) {
+          if (!this.failed) this.c.fail(memberPath(abort.path, 'grpcStatus'), 'not a gRPC status name (e.g. UNAVAILABLE)');
+          return null;
+        }
+        // Envoy's fault filter answers a gRPC abort with HTTP 200 and the gRPC status.
+        f.abortStatus = 200;
+        f.abortGrpcStatus = code;
+      } else if (!abort.has('httpStatus')) {
+        this.c.fail(memberPath(abort.path, 'httpStatus'), 'required (or grpcStatus)');
         return null;
-      }
-      f.abortStatus = <i32>this.c.int(abort, 'httpStatus', 0, 200, 599);
+      } else f.abortStatus = <i32>this.c.int(abort, 'httpStatus', 0, 200, 599);
       f.abortPerMillion = this.perMillion(abort, false);
     }
     if (delay === null && abort === null) {

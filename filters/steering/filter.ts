@@ -24,6 +24,7 @@ import {
   getPropertyInt64,
   isMissingInt,
   pairStringValues,
+  GrpcStatus,
 } from '../../assembly/proxy';
 import { SteeringConfig, HeaderOps, HttpRoute, Destination, parseSteeringConfig } from './config';
 import { Decision, RandomSource, RequestView, decide } from './logic';
@@ -44,12 +45,16 @@ const DESTINATION_PORT = ['destination', 'port'];
 
 /** The request through the host: each header read at most once, the whole map fetched at most once. */
 class HostRequestView extends RequestView {
-  private cache: Map<string, string | null> = new Map<string, string | null>();
+  // A request reads a few headers: two short arrays searched in order cost less than a Map built per request.
+  private names: string[] = [];
+  private values: (string | null)[] = [];
   private all: ArrayBuffer | null = null;
   header(name: string): string | null {
-    if (this.cache.has(name)) return this.cache.get(name);
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) if (unchecked(names[i]) == name) return unchecked(this.values[i]);
     const v = requestHeaders.get(name);
-    this.cache.set(name, v);
+    names.push(name);
+    this.values.push(v);
     return v;
   }
   headerValues(name: string): string[] {
@@ -186,6 +191,7 @@ export class SteeringHttp extends HttpContext {
   route: HttpRoute | null = null;
   destination: Destination | null = null;
   pendingAbort: i32 = 0;
+  pendingAbortGrpc: i32 = -1;
   delayed: bool = false;
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
@@ -238,28 +244,35 @@ export class SteeringHttp extends HttpContext {
     if (d.delayMs > 0) {
       root.stats.delays[index].increment(1);
       this.pendingAbort = d.abortStatus;
+      this.pendingAbortGrpc = d.abortGrpcStatus;
       this.delayed = true;
       setTimer(d.delayMs, new DelayTimer(this));
       return FilterHeadersStatus.StopIteration;
     }
     if (d.abortStatus > 0) {
-      this.abort(d.abortStatus);
+      this.abort(d.abortStatus, d.abortGrpcStatus);
       return FilterHeadersStatus.StopIteration;
     }
     return FilterHeadersStatus.Continue;
   }
 
-  abort(status: i32): void {
+  abort(status: i32, grpcStatus: i32): void {
     const root = changetype<SteeringRoot>(this.root);
     const route = this.route as HttpRoute;
     root.stats.aborts[route.index].increment(1);
-    this.sendLocalResponse(<u32>status, 'fault_filter_abort', ABORT_BODY, [Pair.fromStrings('content-type', 'text/plain')]);
+    this.sendLocalResponse(
+      <u32>status,
+      'fault_filter_abort',
+      ABORT_BODY,
+      [Pair.fromStrings('content-type', 'text/plain')],
+      <GrpcStatus>grpcStatus,
+    );
   }
 
   afterDelay(): void {
     if (!this.delayed) return;
     this.delayed = false;
-    if (this.pendingAbort > 0) this.abort(this.pendingAbort);
+    if (this.pendingAbort > 0) this.abort(this.pendingAbort, this.pendingAbortGrpc);
     else this.resumeRequest();
   }
 

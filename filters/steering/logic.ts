@@ -39,6 +39,8 @@ export class Decision {
   sticky: bool = false;
   /** 0: no abort. */
   abortStatus: i32 = 0;
+  /** The abort's gRPC status; -1: none. */
+  abortGrpcStatus: i32 = -1;
   /** 0: no delay. */
   delayMs: u32 = 0;
 }
@@ -253,7 +255,10 @@ export function decide(cfg: SteeringConfig, req: RequestView, rng: RandomSource)
     const fault = route.fault;
     if (fault !== null) {
       if (fault.delayMs > 0 && draw(fault.delayPerMillion, rng)) d.delayMs = fault.delayMs;
-      if (fault.abortStatus > 0 && draw(fault.abortPerMillion, rng)) d.abortStatus = fault.abortStatus;
+      if (fault.abortStatus > 0 && draw(fault.abortPerMillion, rng)) {
+        d.abortStatus = fault.abortStatus;
+        d.abortGrpcStatus = fault.abortGrpcStatus;
+      }
     }
     return d;
   }

@@ -55,12 +55,6 @@ export function accessLogFieldIndex(name: string): i32 {
   return ACCESS_LOG_FIELDS.indexOf(name);
 }
 
-function pad(n: i64, width: i32): string {
-  let s = n.toString();
-  while (s.length < width) s = '0' + s;
-  return s;
-}
-
 /** RFC 3339 UTC time with milliseconds, e.g. `2026-11-25T13:40:27.123Z`. */
 export function formatTime(ns: u64): string {
   const ms = <i64>(ns / 1_000_000);
@@ -82,7 +76,33 @@ export function formatTime(ns: u64): string {
   rem %= 60_000;
   const s = rem / 1000;
   const milli = rem % 1000;
-  return pad(y, 4) + '-' + pad(m, 2) + '-' + pad(d, 2) + 'T' + pad(h, 2) + ':' + pad(min, 2) + ':' + pad(s, 2) + '.' + pad(milli, 3) + 'Z';
+  // Written in place: one allocation instead of ~20 (it runs on every request). A u64 of nanoseconds
+  // since 1970 ends in 2554: the year always has four digits.
+  const out = changetype<string>(__new(24 << 1, idof<string>()));
+  const at = changetype<usize>(out);
+  digits(at, 0, y, 4);
+  store<u16>(at + 8, 0x2d);
+  digits(at, 5, m, 2);
+  store<u16>(at + 14, 0x2d);
+  digits(at, 8, d, 2);
+  store<u16>(at + 20, 0x54);
+  digits(at, 11, h, 2);
+  store<u16>(at + 26, 0x3a);
+  digits(at, 14, min, 2);
+  store<u16>(at + 32, 0x3a);
+  digits(at, 17, s, 2);
+  store<u16>(at + 38, 0x2e);
+  digits(at, 20, milli, 3);
+  store<u16>(at + 46, 0x5a);
+  return out;
+}
+
+/** Writes `n` (0 <= n < 10^width) as `width` decimal digits at character `pos` of the string at `at`. */
+function digits(at: usize, pos: i32, n: i64, width: i32): void {
+  for (let i = width - 1; i >= 0; i--) {
+    store<u16>(at + ((<usize>(pos + i)) << 1), <u16>(0x30 + <i32>(n % 10)));
+    n /= 10;
+  }
 }
 
 function str(s: string | null): string {

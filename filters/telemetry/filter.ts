@@ -195,22 +195,43 @@ export class TelemetryRoot extends RootContext {
     return new TelemetryHttp(contextId, this);
   }
 
+  /**
+   * The metric ids already resolved for a label key, one per MetricKind (u32.MAX_VALUE: not yet):
+   * one hash of the key per request instead of two per metric and table. Only keys a table holds
+   * get an entry, so it is bounded by the tables' caps.
+   */
+  resolved(key: string): StaticArray<u32> | null {
+    return this.resolvedIds.has(key) ? this.resolvedIds.get(key) : null;
+  }
+  private resolvedIds: Map<string, StaticArray<u32>> = new Map<string, StaticArray<u32>>();
+
   /** Records one request in the series of `key` (folding into `other` past the cap); true when it folded. */
-  record(spec: MetricSpec, key: string, standard: string[], value: u64): bool {
+  record(spec: MetricSpec, key: string, known: StaticArray<u32> | null, standard: string[], value: u64): bool {
     const kind = <i32>spec.kind;
-    const table = this.tables[kind];
-    const state = table.classify(key);
-    let index: u32;
+    let index: u32 = known === null ? u32.MAX_VALUE : unchecked(known[kind]);
     let folded = false;
-    if (state == SERIES_FOUND) {
-      index = table.id(key);
-    } else if (state == SERIES_NEW) {
-      index = this.define(spec, key + spec.name);
-      table.add(key, index);
-    } else {
-      folded = true;
-      if (table.overflowId == u32.MAX_VALUE) table.overflowId = this.define(spec, spec.overflowKey(standard) + spec.name);
-      index = table.overflowId;
+    if (index == u32.MAX_VALUE) {
+      const table = this.tables[kind];
+      const state = table.classify(key);
+      if (state == SERIES_FOUND) {
+        index = table.id(key);
+      } else if (state == SERIES_NEW) {
+        index = this.define(spec, key + spec.name);
+        table.add(key, index);
+      } else {
+        folded = true;
+        if (table.overflowId == u32.MAX_VALUE) table.overflowId = this.define(spec, spec.overflowKey(standard) + spec.name);
+        index = table.overflowId;
+      }
+      if (!folded) {
+        let ids = known;
+        if (ids === null) {
+          ids = new StaticArray<u32>(METRIC_COUNT);
+          for (let k = 0; k < METRIC_COUNT; k++) ids[k] = u32.MAX_VALUE;
+          this.resolvedIds.set(key, ids);
+        }
+        ids[kind] = index;
+      }
     }
     const id = this.metricIds[kind][index];
     if (isCounter(spec.kind)) incrementMetric(id, <i64>value);
@@ -386,10 +407,14 @@ class TelemetryHttp extends HttpContext {
       f.peerPrincipal = orEmpty(getPropertyString(['connection', 'uri_san_peer_certificate']));
       f.localPrincipal = orEmpty(getPropertyString(['connection', 'uri_san_local_certificate']));
     }
+    // Set once the upstream TLS handshake is done, so read in the log phase.
+    if (cfg.reporter == Reporter.Source) f.upstreamPeerPrincipal = orEmpty(getPropertyString(['upstream', 'uri_san_peer_certificate']));
     const standard = standardLabels(cfg.reporter, root.local, f);
     const ctx = new HttpValues(this);
     let folded = false;
     const keys = new Array<string>(cfg.metrics.length);
+    let lastKey = '';
+    let known: StaticArray<u32> | null = null;
     for (let m = 0; m < cfg.metrics.length; m++) {
       const spec = cfg.metrics[m];
       if (!spec.enabled) continue;
@@ -397,7 +422,13 @@ class TelemetryHttp extends HttpContext {
       const key = same < m && cfg.metrics[same].enabled ? keys[same] : spec.labelKey(standard, f, ctx);
       keys[m] = key;
       if (!recordsFor(spec.kind, f)) continue;
-      if (root.record(spec, key, standard, metricValue(spec.kind, f))) folded = true;
+      // Metrics sharing labels share the key object: one lookup for all of them.
+      if (changetype<usize>(key) != changetype<usize>(lastKey) || known === null) {
+        lastKey = key;
+        known = root.resolved(key);
+      }
+      if (root.record(spec, key, known, standard, metricValue(spec.kind, f))) folded = true;
+      if (known === null) known = root.resolved(key);
     }
     // One count per request whose label set did not fit under the cap.
     if (folded) root.overflow.increment(1);

@@ -86,6 +86,8 @@ export class RequestFacts {
   peerPrincipal: string = '';
   /** URI SAN of our own certificate, "" without mTLS. */
   localPrincipal: string = '';
+  /** URI SAN of the upstream connection's peer certificate (Envoy's upstream.uri_san_peer_certificate), "" without one. */
+  upstreamPeerPrincipal: string = '';
   /** The other workload, from the peer header; null when none (or invalid). */
   peer: PeerInfo | null = null;
 }
@@ -121,7 +123,8 @@ export function standardLabels(reporter: Reporter, local: PeerInfo, f: RequestFa
     src = local;
     dst = peer;
     v[L_SOURCE_PRINCIPAL] = f.mtls ? orUnknown(f.localPrincipal) : UNKNOWN;
-    v[L_DESTINATION_PRINCIPAL] = f.mtls ? orUnknown(f.peerPrincipal) : UNKNOWN;
+    // As Istio's stats filter on the client side: the server's identity is the upstream TLS peer's.
+    v[L_DESTINATION_PRINCIPAL] = orUnknown(f.upstreamPeerPrincipal);
     v[L_CONNECTION_SECURITY_POLICY] = UNKNOWN;
   }
   v[L_SOURCE_WORKLOAD] = src === null ? UNKNOWN : orUnknown(src.workload);

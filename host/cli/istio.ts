@@ -318,9 +318,16 @@ function checkTelemetry(c: Checker, spec: JsonObject): void {
     providers(m.providers, `${p}.providers`);
     c.list(m.overrides, `${p}.overrides`).forEach((o, j) => c.fields(o, `${p}.overrides[${j}]`, ['match', 'disabled', 'tagOverrides']));
   });
-  c.list(spec.accessLogging, 'spec.accessLogging').forEach((a, i) =>
-    c.fields(a, `spec.accessLogging[${i}]`, ['providers', 'disabled', 'filter']),
-  );
+  c.list(spec.accessLogging, 'spec.accessLogging').forEach((a, i) => {
+    if (!c.fields(a, `spec.accessLogging[${i}]`, ['providers', 'disabled', 'filter'])) return;
+    c.list(a.providers, `spec.accessLogging[${i}].providers`).forEach((pr, k) => {
+      if (isObject(pr) && pr.name !== 'envoy')
+        c.warn(
+          `spec.accessLogging[${i}].providers[${k}].name`,
+          `${JSON.stringify(pr.name)}: asmesh's telemetry filter writes its own access log (Istio's "envoy" provider)`,
+        );
+    });
+  });
 }
 
 const CHECKS: Record<Kind, (c: Checker, spec: JsonObject) => void> = {

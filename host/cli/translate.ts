@@ -34,6 +34,7 @@ import { InputErrors } from './errors.ts';
 import { ISTIO_LABELS, MESH_FILTERS, filterManifest, statsTags, type ListenerSide, type MeshFilterName } from '../../filters/manifest.ts';
 import { ISTIO_PATH_HANDLING, endpointCluster, httpConnectionManager, socket, wasmFilterEntry } from '../envoy/config.ts';
 import { CLUSTER_HEADER, CLUSTER_TEMPLATE } from '../../assembly/lib/contracts.ts';
+import { listenerKind, portProtocol } from '../envoy/tcp.ts';
 
 export { ISTIO_PATH_HANDLING };
 
@@ -253,6 +254,8 @@ export function translate(files: { name: string; text: string }[], opts: Transla
   const k8sServices = servicesOf(resources);
   const byFqdn = new Map(k8sServices.map((s) => [s.fqdn, s]));
   const pas = byKind('PeerAuthentication');
+  const drs = byKind('DestinationRule');
+  const allWorkloads = workloadsOf(resources);
 
   // Outbound: every Service of the mesh (Istio without a Sidecar resource), every host a VirtualService
   // routes or names, every DestinationRule host; ports from the Service, else the destinations', else assumed.
@@ -262,10 +265,8 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     let s = services.get(fqdn);
     if (!s) {
       const k8s = byFqdn.get(fqdn);
-      const dest = k8s ? servicesSelecting([k8s], { ...mw, namespace: k8s.namespace }) : [];
-      void dest;
       // The destination's own PeerAuthentication: its namespace (and the workloads its selector picks).
-      const workloads = k8s ? workloadsOf(resources).filter((w) => servicesSelecting([k8s], w).length > 0) : [];
+      const workloads = k8s ? allWorkloads.filter((w) => servicesSelecting([k8s], w).length > 0) : [];
       const hostNs = k8s?.namespace ?? (fqdn.endsWith(`.svc.${CLUSTER_DOMAIN}`) ? fqdn.split('.')[1] : namespace);
       const modes = (workloads.length ? workloads : [{ namespace: hostNs, labels: {} }]).map((w) => peerAuthentication(pas, w, root));
       const peerMode: MtlsMode = modes.every((m) => m.mode === 'STRICT')
@@ -287,7 +288,17 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     }
     return s;
   };
-  for (const k of k8sServices) service(k.fqdn, k.namespace, k.at);
+  for (const k of k8sServices) {
+    service(k.fqdn, k.namespace, k.at);
+    // asmesh's sidecar serves HTTP only (no tcp_proxy listeners, no sniffing): say so for every other port.
+    k.ports.forEach((p, i) => {
+      const kind = listenerKind(portProtocol(p), 'outbound');
+      if (kind !== 'http')
+        warnings.push(
+          `${k.at}: spec.ports[${i}] (${p.name ?? p.port}): Istio serves it as ${kind === 'sniff' ? 'sniffed HTTP or TCP' : kind === 'none' ? 'no listener (UDP)' : 'TCP'}; asmesh's outbound listener routes it as HTTP`,
+        );
+    });
+  }
 
   const vsErrors: string[] = [];
   const steering: JsonObject[] = [];
@@ -340,7 +351,7 @@ export function translate(files: { name: string; text: string }[], opts: Transla
   if (vsErrors.length) throw new InputErrors(vsErrors);
 
   // DestinationRules: a host no other resource names gets its clusters too (its DestinationRule sets them up).
-  for (const dr of byKind('DestinationRule')) {
+  for (const dr of drs) {
     const h = String(dr.spec.host);
     if (h.includes('*')) continue;
     const fqdn = resolveFqdn(h.toLowerCase(), dr.namespace);
@@ -652,11 +663,13 @@ function renderBootstrap(args: {
 
   const clusters: JsonObject[] = [];
   const virtualHosts: JsonObject[] = [];
+  // As pilot's routes: a gRPC call's grpc-timeout is its deadline, capped by the route timeout (0s: no cap).
+  const withGrpcTimeout = (extras: JsonObject): JsonObject => ({ ...extras, max_grpc_timeout: extras.timeout ?? '0s' });
   // Taken when steering wrote the cluster; services never see the header.
   const steeredRoute = (extras: JsonObject = {}): JsonObject => ({
     name: 'asmesh-steered',
     match: { prefix: '/', headers: [{ name: CLUSTER_HEADER, present_match: true }] },
-    route: { cluster_header: CLUSTER_HEADER, ...extras },
+    route: { cluster_header: CLUSTER_HEADER, ...withGrpcTimeout(extras) },
     request_headers_to_remove: [CLUSTER_HEADER],
   });
   const usedDomains = new Set<string>(['*']);
@@ -700,7 +713,7 @@ function renderBootstrap(args: {
       domains,
       routes: [
         steeredRoute(extras),
-        { name: 'default', match: { prefix: '/' }, route: { cluster: clusterName(s.host, '', port), ...extras } },
+        { name: 'default', match: { prefix: '/' }, route: { cluster: clusterName(s.host, '', port), ...withGrpcTimeout(extras) } },
       ],
     });
   }

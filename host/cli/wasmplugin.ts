@@ -101,6 +101,10 @@ function istioJwksClusters(authz: JsonObject, warnings: string[]): JsonObject {
 export function wasmPlugins(files: { name: string; text: string }[], o: WasmPluginOptions): { yaml: string; warnings: string[] } {
   const refs = images(o.images);
   const result = translate(files, { workload: o.workload, filters: o.filters });
+  if (result.virtualServices.length > 1)
+    throw new InputError(
+      `wasmplugin: ${result.virtualServices.length} VirtualServices apply to this workload; a steering WasmPlugin per VirtualService is not supported (give one VirtualService)`,
+    );
   const warnings = [...result.warnings];
   const configs = sideConfigs(result.envoy);
   for (const name of refs.keys())

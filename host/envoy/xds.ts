@@ -95,7 +95,12 @@ const NEUTRAL: readonly string[] = ['authz', 'telemetry'];
 /** The stable chain: every manifest filter of this side, the translated entry when there is one, else its default. */
 function stableFilters(hcm: Obj, side: ListenerSide, allowed: readonly string[]): void {
   const filters: Obj[] = hcm.http_filters ?? [];
-  const present = new Map(filters.map((e) => [asmeshFilterName(e), e] as const));
+  // Entries by filter: steering has one per VirtualService (`asmesh.steering`, `asmesh.steering.2`, ...).
+  const present = new Map<string, Obj[]>();
+  for (const e of filters) {
+    const name = asmeshFilterName(e)?.split('.')[0];
+    if (name !== undefined) present.set(name, [...(present.get(name) ?? []), e]);
+  }
   const template = filters.find((e) => asmeshFilterName(e) !== null);
   if (template === undefined) return;
   const wasmDir = dirname(template.typed_config.config.vm_config.code.local.filename);
@@ -104,14 +109,14 @@ function stableFilters(hcm: Obj, side: ListenerSide, allowed: readonly string[])
       (f) => filterManifest(f)!.sides[side] !== undefined && (present.has(f) || (NEUTRAL.includes(f) && allowed.includes(f))),
     ).map((name) => ({
       name,
-      entry:
-        present.get(name) ??
+      entries: present.get(name) ?? [
         wasmFilterEntry(name, join(wasmDir, `${name}.wasm`), {
           ...filterManifest(name)!.defaultConfig,
           ...filterManifest(name)!.sides[side],
         }),
+      ],
     })),
-  ).map((m) => m.entry);
+  ).flatMap((m) => m.entries);
   const others = filters.filter((e) => asmeshFilterName(e) === null);
   hcm.http_filters = [...mounted, ...others];
 }
@@ -121,6 +126,9 @@ export function dynamicSidecar(staticBootstrap: Obj, dir: string, opts: DynamicO
   const b = structuredClone(staticBootstrap);
   const files: XdsFile[] = [];
   const add = (kind: XdsKind, name: string, resources: Obj[], statPrefix: string): XdsFile => {
+    // A listener's chains (PERMISSIVE: tls and plaintext) share its route config and filter configs: one file each.
+    const existing = files.find((f) => f.kind === kind && f.name === name);
+    if (existing) return existing;
     const file = {
       kind,
       name,

@@ -172,6 +172,15 @@ export class LiveSidecar {
   private render(result: TranslateResult): { bootstrap: Obj; files: XdsFile[] } {
     let local = localizePaths(result.envoy, { wasmDir: this.opts.wasmDir }) as Obj;
     if (this.opts.loopback) local = JSON.parse(JSON.stringify(local).split('"address":"0.0.0.0"').join('"address":"127.0.0.1"'));
+    // No CA, no workload certificate: a PERMISSIVE listener serves its plaintext chain only (its mTLS chain
+    // would wait for a secret that never comes, and the listener with it). STRICT still needs --ca.
+    if (!this.opts.caDir)
+      for (const l of local.static_resources?.listeners ?? [])
+        if ((l.filter_chains ?? []).length > 1) {
+          l.filter_chains = l.filter_chains.filter((c: Obj) => c.filter_chain_match?.transport_protocol !== 'tls');
+          for (const c of l.filter_chains) delete c.filter_chain_match;
+          delete l.listener_filters;
+        }
     const d = dynamicSidecar(local, this.xdsDir, { filters: this.opts.translate.filters });
     return { bootstrap: d.bootstrap, files: [...secretFiles(this.cert, this.roots), ...d.files] };
   }

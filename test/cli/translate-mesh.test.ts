@@ -276,3 +276,27 @@ test('translate stays linear on a large mesh (2000 Services and VirtualServices:
   assert.equal(r.virtualServices.length, n);
   assert.equal(r.clusters.filter((c) => c.startsWith('outbound|')).length, n);
 });
+
+test('fields asmesh does not honour are named: a TCP Service port, a Telemetry provider other than prometheus / envoy', () => {
+  const svc = `apiVersion: v1
+kind: Service
+metadata: { name: db }
+spec: { ports: [{ name: tcp-mysql, port: 3306 }, { name: http, port: 80 }] }
+`;
+  const r = translate([doc('db.yaml', svc)]);
+  assert.deepEqual(
+    r.warnings.filter((w) => w.startsWith('db.yaml')),
+    ["db.yaml: spec.ports[0] (tcp-mysql): Istio serves it as TCP; asmesh's outbound listener routes it as HTTP"],
+  );
+  const tel = `apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: { name: t }
+spec:
+  metrics: [{ providers: [{ name: stackdriver }] }]
+`;
+  assert.deepEqual(errorsOf([doc('t.yaml', tel)]), [
+    't.yaml: spec.metrics[0].providers[0].name: "stackdriver" not supported (asmesh reports to prometheus only)',
+  ]);
+  const logs = tel.replace('metrics: [{ providers: [{ name: stackdriver }] }]', 'accessLogging: [{ providers: [{ name: otel }] }]');
+  assert.ok(translate([doc('t.yaml', logs)]).warnings.some((w) => w.startsWith('t.yaml: spec.accessLogging[0].providers[0].name: "otel"')));
+});

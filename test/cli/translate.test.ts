@@ -80,7 +80,10 @@ test('VirtualService steering: the spec verbatim plus the cluster template, clus
   const vh = ((hcm.route_config as JsonObject).virtual_hosts as JsonObject[])[0];
   assert.deepEqual(
     (vh.routes as JsonObject[]).map((x) => x.route),
-    [{ cluster_header: 'x-asmesh-cluster' }, { cluster: 'outbound|80||service_b' }],
+    [
+      { cluster_header: 'x-asmesh-cluster', max_grpc_timeout: '0s' },
+      { cluster: 'outbound|80||service_b', max_grpc_timeout: '0s' },
+    ],
   );
   // No DestinationRule policy: plain clusters, no TLS (no PeerAuthentication).
   assert.equal(cluster(r, 'outbound|80|v2|service_b').circuit_breakers, undefined);
@@ -218,6 +221,7 @@ spec:
   const routes = ((hcm.route_config as JsonObject).virtual_hosts as JsonObject[])[0].routes as JsonObject[];
   for (const route of routes) {
     assert.equal((route.route as JsonObject).timeout, '2s');
+    assert.equal((route.route as JsonObject).max_grpc_timeout, '2s'); // pilot: the route timeout caps grpc-timeout
     assert.deepEqual((route.route as JsonObject).retry_policy, { retry_on: '5xx', num_retries: 3, per_try_timeout: '0.5s' });
   }
 });

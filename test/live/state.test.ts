@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { LiveSidecar } from '../../host/live/sidecar.ts';
+import { startServiceBSidecar } from '../../host/fixtures/live.ts';
 import { request } from 'node:http';
 import { EchoServer } from '../../host/upstream/echo.ts';
 import { repoRoot } from '../../host/paths.ts';
@@ -92,25 +93,7 @@ before(async () => {
     fetches++;
     return { status: 200, headers: { 'content-type': 'application/json' }, body: jwks(key) };
   });
-  const ep = (s: EchoServer) => ({ address: '127.0.0.1', port: s.port });
-  sidecar = await LiveSidecar.start({
-    istioDir: istio,
-    xdsDir: join(work, 'xds'),
-    wasmDir: join(repoRoot, 'build'),
-    loopback: true,
-    translate: {
-      adminPort: 0,
-      outboundPort: 0,
-      inboundPort: 0,
-      app: ep(app),
-      endpoints: {
-        'outbound|80|v1|service_b': ep(v1),
-        'outbound|80|v2|service_b': ep(v2),
-        'outbound|80||service_b': ep(v1),
-        'jwks.test': ep(jwksServer),
-      },
-    },
-  });
+  sidecar = await startServiceBSidecar(istio, work, { app, v1, v2, extra: { 'jwks.test': jwksServer } });
 });
 
 after(async () => {

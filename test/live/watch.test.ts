@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { LiveSidecar } from '../../host/live/sidecar.ts';
+import { startServiceBSidecar } from '../../host/fixtures/live.ts';
 import { Load, withinBinomial } from '../../host/live/load.ts';
 import { EchoServer } from '../../host/upstream/echo.ts';
 import { repoRoot } from '../../host/paths.ts';
@@ -59,24 +60,17 @@ before(async () => {
   writeFileSync(join(istio, 'vs.yaml'), canary(95, 5));
   writeFileSync(join(istio, 'dr.yaml'), subsets);
   [v1, v2, app] = await Promise.all([EchoServer.start('service_b/v1'), EchoServer.start('service_b/v2'), EchoServer.start('app')]);
-  const ep = (s: EchoServer) => ({ address: '127.0.0.1', port: s.port });
-  sidecar = await LiveSidecar.start({
-    istioDir: istio,
-    xdsDir: join(work, 'xds'),
-    wasmDir: join(repoRoot, 'build'),
-    loopback: true,
-    translate: {
-      adminPort: 0,
-      outboundPort: 0,
-      inboundPort: 0,
-      app: ep(app),
-      endpoints: { 'outbound|80|v1|service_b': ep(v1), 'outbound|80|v2|service_b': ep(v2), 'outbound|80||service_b': ep(v1) },
+  sidecar = await startServiceBSidecar(
+    istio,
+    work,
+    { app, v1, v2 },
+    {
+      log: (l) => {
+        lines.push(l);
+        if (process.env.LIVE_DEBUG) console.error(new Date().toISOString(), l);
+      },
     },
-    log: (l) => {
-      lines.push(l);
-      if (process.env.LIVE_DEBUG) console.error(new Date().toISOString(), l);
-    },
-  });
+  );
   pid = sidecar.envoy.pid;
   out = new Load({ url: sidecar.envoy.listeners.outbound!, host: 'service_b', concurrency: 4 });
   inb = new Load({ url: sidecar.envoy.listeners.inbound!, host: 'app', paths: ['/public', '/private'], concurrency: 2 });

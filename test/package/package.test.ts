@@ -242,13 +242,15 @@ test('the filter adds its header', async () => {
 `;
   const vitest = join(dir, 'node_modules/vitest/vitest.mjs');
   writeFileSync(join(dir, 'hello.test.ts'), spec('b'));
-  const pass = run(process.execPath, [vitest, 'run', '--reporter', 'verbose'], { cwd: dir });
+  // No colours (vitest colours its output under CI=true even without a TTY).
+  const env = { ...userEnv(), NO_COLOR: '1', FORCE_COLOR: '0' };
+  const pass = run(process.execPath, [vitest, 'run', '--reporter', 'verbose'], { cwd: dir, env });
   assert.equal(pass.code, 0, pass.out);
   assert.match(pass.out, /✓ hello\.test\.ts > the filter adds its header/);
   assert.match(pass.out, /Tests {2}1 passed \(1\)/);
   // The same test with a wrong expectation fails: vitest really ran the filter.
   writeFileSync(join(dir, 'hello.test.ts'), spec('c'));
-  const fail = run(process.execPath, [vitest, 'run'], { cwd: dir });
+  const fail = run(process.execPath, [vitest, 'run'], { cwd: dir, env });
   assert.equal(fail.code, 1, fail.out);
   assert.match(fail.out, /expected 'b' to be 'c'/);
   t.diagnostic(`npm install vitest: ${install.ms} ms`);

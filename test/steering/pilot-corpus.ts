@@ -296,12 +296,115 @@ function yamlOf(services: Service[], vss: Obj[]): string {
   return docs.map((d) => stringify(d)).join('---\n');
 }
 
+// --- gRPC-shaped services: method-path and metadata matches, gRPC requests (POST, content-type
+// application/grpc*, te: trailers, grpc-timeout), drawn from their own generator so the HTTP corpus of a
+// seed stays what it was.
+
+const GRPC_SERVICES = ['pkg.Svc', 'pkg.v1.Orders', 'grpc.health.v1.Health'];
+const GRPC_METHODS = ['Get', 'List', 'Watch', 'Check'];
+const GRPC_METADATA = ['x-tenant', 'x-user-id', 'content-type', 'grpc-timeout'];
+const GRPC_METADATA_VALUES: Record<string, string[]> = {
+  'x-tenant': ['acme', 'Acme', 'acme-2', 'beta', ''],
+  'x-user-id': ['42', '7', 'u-42', ''],
+  'content-type': ['application/grpc', 'application/grpc+proto', 'application/grpc-web', 'application/json'],
+  'grpc-timeout': ['5S', '100m', '1H'],
+};
+
+function grpcMatch(r: Rng): Obj {
+  const m: Obj = {};
+  const svc = r.pick(GRPC_SERVICES);
+  for (let i = r.int(2) + 1; i > 0; i--) {
+    switch (r.int(6)) {
+      case 0:
+      case 1:
+        m.uri = r.pick([
+          { exact: `/${svc}/${r.pick(GRPC_METHODS)}` },
+          { prefix: `/${svc}/` },
+          { prefix: `/${svc}` },
+          { regex: `/${svc.replaceAll('.', '\\.')}/(Get|List)` },
+        ]);
+        if (r.chance(0.2)) m.ignoreUriCase = true;
+        break;
+      case 2:
+      case 3: {
+        const name = r.pick(GRPC_METADATA);
+        const values = GRPC_METADATA_VALUES[name]!;
+        (m.headers ??= {})[name] = r.pick([
+          { exact: r.pick(values.filter((v) => v !== '')) },
+          { prefix: values[0]!.slice(0, 4) },
+          { regex: '[a-z]+(-[0-9]+)?' },
+          {},
+        ]);
+        break;
+      }
+      case 4:
+        (m.withoutHeaders ??= {})[r.pick(['x-tenant', 'x-user-id'])] = r.pick([{}, { exact: 'beta' }]);
+        break;
+      default:
+        m.method = { exact: r.pick(['POST', 'GET']) };
+    }
+  }
+  return m;
+}
+
+function grpcVirtualService(r: Rng, svc: Service, services: Service[]): Obj {
+  const http: Obj[] = [];
+  const n = r.int(4) + 1;
+  for (let i = 0; i < n; i++) {
+    const route: Obj = {};
+    if (r.chance(0.5)) route.name = `g${i}`;
+    if (!(i === n - 1 && r.chance(0.5))) route.match = Array.from({ length: r.int(2) + 1 }, () => grpcMatch(r));
+    route.route = destinations(r, svc, services);
+    const h = headers(r, 'r');
+    if (h) route.headers = h;
+    if (r.chance(0.5)) route.fault = grpcFault(r);
+    http.push(route);
+  }
+  return { hosts: [svc.vsHost], http };
+}
+
+/** An abort with a gRPC status (Envoy: HTTP 200 + grpc-status) or an HTTP status, sometimes after a delay. */
+function grpcFault(r: Rng): Obj {
+  const pct = r.pick([{ percentage: { value: 100 } }, { percentage: { value: 100 } }, {}, { percentage: { value: 0 } }]);
+  const f: Obj = {
+    abort: r.chance(0.7)
+      ? { grpcStatus: r.pick(['UNAVAILABLE', 'PERMISSION_DENIED', 'OK', 'RESOURCE_EXHAUSTED', 'DEADLINE_EXCEEDED']), ...pct }
+      : { httpStatus: r.pick([503, 429]), ...pct },
+  };
+  if (r.chance(0.3)) f.delay = { fixedDelay: '0.001s', percentage: { value: 100 } };
+  return f;
+}
+
+function grpcRequest(r: Rng, vs: number, svc: Service, services: Service[]): DiffRequest {
+  const svcName = r.pick([...GRPC_SERVICES, 'pkg.Other']);
+  const path = r.pick([
+    `/${svcName}/${r.pick(GRPC_METHODS)}`,
+    `/${svcName}/${r.pick(GRPC_METHODS)}`,
+    `/${svcName}/${r.pick(GRPC_METHODS).toLowerCase()}`,
+    `/${svcName}/${r.pick(GRPC_METHODS)}X`,
+    `/${svcName}`,
+    `/${svcName}/`,
+    `/${svcName.toUpperCase()}/Get`,
+    `/${svcName}%2FGet`,
+  ]);
+  const h: [string, string][] = [];
+  if (r.chance(0.85)) h.push(['content-type', r.pick(GRPC_METADATA_VALUES['content-type']!.slice(0, r.chance(0.8) ? 2 : 4))]);
+  if (r.chance(0.7)) h.push(['te', 'trailers']);
+  if (r.chance(0.3)) h.push(['grpc-timeout', r.pick(GRPC_METADATA_VALUES['grpc-timeout']!)]);
+  for (const name of ['x-tenant', 'x-user-id']) {
+    if (r.chance(0.6)) h.push([r.chance(0.1) ? name.toUpperCase() : name, r.pick(GRPC_METADATA_VALUES[name]!)]);
+    if (r.chance(0.08)) h.push([name, r.pick(GRPC_METADATA_VALUES[name]!)]); // repeated
+  }
+  for (const name of [...OP_HEADERS, ...RESP_HEADERS]) if (r.chance(0.15)) h.push([name, 'client']);
+  return { vs, method: r.chance(0.9) ? 'POST' : 'GET', path, authority: authority(r, svc, services), headers: h };
+}
+
 /**
  * The corpus for a seed: `vsCount` services with a VirtualService each (Kubernetes-style names, one in
  * five an external DNS name), two services without one (one the same name in another namespace), and
  * `requestsPerVs` requests to each VirtualService's listener.
  */
-export function generateCorpus(seed: number, vsCount: number, requestsPerVs: number): Corpus {
+export function generateCorpus(seed: number, vsCount: number, requestsPerVs: number, grpcCount = 0): Corpus {
   const r = new Rng(seed);
   const services: Service[] = [];
   for (let i = 0; i < vsCount; i++) {
@@ -327,7 +430,19 @@ export function generateCorpus(seed: number, vsCount: number, requestsPerVs: num
   for (let v = 0; v < vsCount; v++) {
     for (let k = 0; k < requestsPerVs; k++) requests.push(request(r, v, services[v]!, services));
   }
-  return { yaml: yamlOf(services, vss), services, virtualServices: vss, requests };
+  // The gRPC services follow the HTTP ones (VirtualService i is services[i] for both), before the two without one.
+  const g = new Rng(seed ^ 0x67727063);
+  const grpcServices: Service[] = Array.from({ length: grpcCount }, (_, i) => {
+    const short = `grpc-${i}`;
+    const fqdn = `${short}.${NAMESPACE}.svc.cluster.local`;
+    return { vsHost: g.chance(0.5) ? short : fqdn, fqdn, short, namespace: NAMESPACE };
+  });
+  const all = [...services.slice(0, vsCount), ...grpcServices, ...services.slice(vsCount)];
+  grpcServices.forEach((s) => vss.push(grpcVirtualService(g, s, all)));
+  grpcServices.forEach((s, i) => {
+    for (let k = 0; k < requestsPerVs; k++) requests.push(grpcRequest(g, vsCount + i, s, all));
+  });
+  return { yaml: yamlOf(all, vss), services: all, virtualServices: vss, requests };
 }
 
 /** FNV-1a 64 of a string's UTF-8 bytes (the filter's sticky hash). */

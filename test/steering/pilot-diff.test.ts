@@ -20,6 +20,8 @@ import { BUCKET_HEADER, NAMESPACE, SERVICE_PORT, bucketValues, generateCorpus, t
 const SEED = Number(process.env.STEERING_DIFF_SEED ?? 20261202);
 const VS_COUNT = 24;
 const REQUESTS_PER_VS = 130;
+/** VirtualServices of gRPC services (method paths, metadata; gRPC requests), after the HTTP ones. */
+const GRPC_VS_COUNT = 8;
 const CLUSTER_HEADER = 'x-diff-cluster';
 
 type Obj = Record<string, any>;
@@ -101,7 +103,7 @@ function steeredRoute(): Obj {
   return {
     name: 'asmesh-steered',
     match: { prefix: '/', headers: [{ name: 'x-asmesh-cluster', present_match: true }] },
-    route: { cluster_header: 'x-asmesh-cluster' },
+    route: { cluster_header: 'x-asmesh-cluster', max_grpc_timeout: '0s' },
     request_headers_to_remove: ['x-asmesh-cluster'],
   };
 }
@@ -130,7 +132,10 @@ function steeringRoutes(rc: Obj, fqdn: string): Obj {
   for (const vh of out.virtual_hosts ?? []) {
     if (vh.name === `${fqdn}:${SERVICE_PORT}`) {
       found = true;
-      vh.routes = [steeredRoute(), { name: 'default', match: { prefix: '/' }, route: { cluster: `outbound|${SERVICE_PORT}||${fqdn}` } }];
+      vh.routes = [
+        steeredRoute(),
+        { name: 'default', match: { prefix: '/' }, route: { cluster: `outbound|${SERVICE_PORT}||${fqdn}`, max_grpc_timeout: '0s' } },
+      ];
     } else vh.routes = [steeredRoute(), ...(vh.routes ?? [])];
   }
   if (!found) throw new Error(`pilot built no virtual host ${fqdn}:${SERVICE_PORT}`);
@@ -225,7 +230,7 @@ let upstream: Server;
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 
 before(async () => {
-  corpus = generateCorpus(SEED, VS_COUNT, REQUESTS_PER_VS);
+  corpus = generateCorpus(SEED, VS_COUNT, REQUESTS_PER_VS, GRPC_VS_COUNT);
   const pilot = await istioPilot(corpus.yaml, { namespace: NAMESPACE });
   upstream = await startUpstream();
   const { config, upstreams } = bootstrap(pilot, corpus, (upstream.address() as AddressInfo).port);
@@ -252,7 +257,7 @@ function describe(d: Difference): string {
   );
 }
 
-test(`steering and Istio's pilot route the same ${VS_COUNT * REQUESTS_PER_VS} requests over ${VS_COUNT} VirtualServices alike (seed ${SEED})`, async () => {
+test(`steering and Istio's pilot route the same ${(VS_COUNT + GRPC_VS_COUNT) * REQUESTS_PER_VS} requests over ${VS_COUNT} HTTP and ${GRPC_VS_COUNT} gRPC VirtualServices alike (seed ${SEED})`, async () => {
   const buckets = bucketValues();
   const differences: Difference[] = [];
   const byAccepted = new Map<string, number>();
@@ -278,6 +283,9 @@ test(`steering and Istio's pilot route the same ${VS_COUNT * REQUESTS_PER_VS} re
               ? 'subset'
               : cluster,
       );
+      if (r.vs >= VS_COUNT) count(`grpc ${cluster === null ? `local ${native.status}` : 'upstream'}`);
+      const aborted = native.responseHeaders['grpc-message'] === 'fault filter abort' || native.body === 'fault filter abort';
+      if (aborted) count(`abort ${native.status} grpc-status ${native.responseHeaders['grpc-status'] ?? '-'}`);
       const fields = differingFields(native, steering);
       if (fields.length === 0) continue;
       const d: Difference = { request: r, native, steering, fields };
@@ -306,5 +314,11 @@ test(`steering and Istio's pilot route the same ${VS_COUNT * REQUESTS_PER_VS} re
   assert.ok(
     [...kinds.keys()].some((k) => /^local (418|429|503)$/.test(k)),
     'no fault abort in the corpus',
+  );
+  // gRPC: calls reaching an upstream, gRPC-ified local replies, and aborts with a gRPC status (HTTP 200).
+  assert.ok((kinds.get('grpc upstream') ?? 0) >= 300, `only ${kinds.get('grpc upstream') ?? 0} gRPC requests reached an upstream`);
+  assert.ok(
+    [...kinds.keys()].some((k) => /^abort 200 grpc-status (?!0$)[0-9]+$/.test(k)),
+    'no abort with a gRPC status in the corpus',
   );
 });

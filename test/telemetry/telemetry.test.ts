@@ -174,6 +174,24 @@ test('destination reporter: the peer header is stripped before the upstream and 
   assert.equal(total(exp, 'istio_requests_total', { source_workload: 'unknown' }), 3);
 });
 
+test('source reporter: destination_principal is the upstream peer certificate URI SAN, not the downstream one', async () => {
+  const plugin = await load({ reporter: 'source' }, { WORKLOAD_NAME: 'sleep', NAMESPACE: 'default' });
+  await request(plugin, {
+    headers: { ':authority': 'reviews:9080' },
+    properties: {
+      'xds.cluster_name': 'outbound|9080||reviews.bookinfo.svc.cluster.local',
+      // The app's connection to its sidecar, were it TLS, names the app, not the server.
+      'connection.mtls': true,
+      'connection.uri_san_peer_certificate': 'spiffe://cluster.local/ns/default/sa/sleep',
+      'upstream.uri_san_peer_certificate': 'spiffe://cluster.local/ns/bookinfo/sa/reviews',
+    },
+  });
+  const [s] = select(parseExposition(plugin.prometheus(statsTags())), 'istio_requests_total');
+  assert.equal(s!.labels.destination_principal, 'spiffe://cluster.local/ns/bookinfo/sa/reviews');
+  assert.equal(s!.labels.connection_security_policy, 'unknown');
+  assert.equal(accessLog(plugin)[0]!.destination_principal, 'spiffe://cluster.local/ns/bookinfo/sa/reviews');
+});
+
 test('source reporter: adds our identity to requests, learns the destination from the response and strips it', async () => {
   const plugin = await load(
     { reporter: 'source' },
@@ -214,6 +232,8 @@ test('source reporter: adds our identity to requests, learns the destination fro
   assert.equal(s!.labels.destination_service_name, 'reviews');
   assert.equal(s!.labels.destination_service_namespace, 'bookinfo');
   assert.equal(s!.labels.connection_security_policy, 'unknown');
+  // A plaintext upstream (no upstream.uri_san_peer_certificate): the server's identity is unknown.
+  assert.equal(s!.labels.destination_principal, 'unknown');
   // Istio's defaults for a peer that announced no canonical service/revision; ours from the node's labels.
   assert.equal(s!.labels.destination_canonical_service, 'unknown');
   assert.equal(s!.labels.destination_canonical_revision, 'latest');

@@ -23,6 +23,9 @@ import {
   RequestView,
   SignatureChecker,
   TokenCache,
+  CachedToken,
+  sameToken,
+  tokenKey,
   checkTime,
   claimNumberText,
   sanitizeAudience,
@@ -160,6 +163,31 @@ describe('matchers as Istio writes them', () => {
     expect(stripPort('10.0.0.1:8080')).toBe('10.0.0.1');
     expect(stripPort('[::1]:80')).toBe('::1');
     expect(stripPort('::1')).toBe('::1');
+  });
+});
+
+describe('the verified-token cache key', () => {
+  it('a hit is the same token: a token under a colliding key is not the cached one', () => {
+    const a = tok('{"alg":"RS256"}', '{"iss":"i","sub":"a"}');
+    const b = tok('{"alg":"RS256"}', '{"iss":"i","sub":"b"}');
+    const ja = parseJwt(a).jwt as Jwt;
+    expect(sameToken(ja, a)).toBe(true);
+    expect(sameToken(ja, b)).toBe(false);
+    expect(sameToken(ja, a + 'A')).toBe(false);
+    expect(sameToken(ja, a.substring(0, a.length - 1) + 'j')).toBe(false);
+    // Leniently parsed forms (padding) never match the canonical token they decode to.
+    expect(sameToken(ja, a + '=')).toBe(false);
+    for (let n = 1; n <= 6; n++) {
+      const t = b64('{"alg":"RS256"}') + '.' + b64('{}') + '.' + b64('xxxxxx'.substring(0, n));
+      expect(sameToken(parseJwt(t).jwt as Jwt, t)).toBe(true);
+    }
+    const c = new TokenCache(4);
+    const rule = config('{"jwtRules":[{"issuer":"i",JWKS}]}').jwtRules[0];
+    // b stored under a's key (as a 64-bit collision would): a is not served b's verification.
+    c.put(tokenKey(a), new CachedToken(parseJwt(b).jwt as Jwt, rule), 1000);
+    expect(c.get(tokenKey(a), a, 1000)).toBeNull();
+    expect(c.get(tokenKey(a), b, 1000)).not.toBeNull();
+    expect(tokenKey(a)).not.toBe(tokenKey(b));
   });
 });
 

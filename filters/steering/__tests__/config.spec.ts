@@ -14,6 +14,13 @@ function err(json: string): string {
 const ROUTE = '"route":[{"destination":{"host":"service_b","subset":"v1"}}]';
 
 describe('steering config', () => {
+  it('asmesh.chained: off by default, a boolean (translate sets it on every steering filter after the first)', () => {
+    expect(ok('{"hosts":["h"],"http":[{' + ROUTE + '}]}').chained).toBe(false);
+    expect(ok('{"hosts":["h"],"http":[{' + ROUTE + '}],"asmesh":{"chained":true}}').chained).toBe(true);
+    expect(err('{"hosts":["h"],"http":[{' + ROUTE + '}],"asmesh":{"chained":"yes"}}')).toBe(
+      '$.asmesh.chained: expected boolean, got string',
+    );
+  });
   it('parses the Istio sample shape; renders cluster names', () => {
     const c = ok(
       '{"hosts":["service_b"],"http":[{"match":[{"headers":{"end-user":{"exact":"jason"}}}],"route":[{"destination":{"host":"service_b","subset":"v2"}}]},{' +
@@ -85,8 +92,25 @@ describe('steering config', () => {
     expect(err('{"hosts":["h"],"http":[{"fault":{"abort":{"httpStatus":503,"percentage":{"value":101}}},' + ROUTE + '}]}')).toBe(
       '$.http[0].fault.abort.percentage.value: 101 is outside [0.0, 100.0]',
     );
+    expect(err('{"hosts":["h"],"http":[{"fault":{"abort":{"grpcStatus":"UNAVAIL"}},' + ROUTE + '}]}')).toBe(
+      '$.http[0].fault.abort.grpcStatus: not a gRPC status name (e.g. UNAVAILABLE)',
+    );
+    expect(err('{"hosts":["h"],"http":[{"fault":{"abort":{"grpcStatus":"UNAVAILABLE","httpStatus":503}},' + ROUTE + '}]}')).toBe(
+      '$.http[0].fault.abort: set one of httpStatus, grpcStatus',
+    );
+    expect(err('{"hosts":["h"],"http":[{"fault":{"abort":{"http2Error":"CANCEL"}},' + ROUTE + '}]}')).toBe(
+      '$.http[0].fault.abort.http2Error: not supported by asmesh steering (use httpStatus or grpcStatus)',
+    );
     expect(err('{"hosts":["h"],"http":[{"route":[]}]}')).toBe('$.http[0].route: must list at least one destination');
     expect(err('{"hosts":["h"],"http":[{"match":[]}]}')).toBe('$.http[0].route: required');
+  });
+
+  it("fault.abort.grpcStatus: HTTP 200 with the gRPC status (Envoy's fault filter)", () => {
+    const f = ok('{"hosts":["h"],"http":[{"fault":{"abort":{"grpcStatus":"UNAVAILABLE"}},' + ROUTE + '}]}').routes[0].fault!;
+    expect(f.abortStatus).toBe(200);
+    expect(f.abortGrpcStatus).toBe(14);
+    const h = ok('{"hosts":["h"],"http":[{"fault":{"abort":{"httpStatus":503}},' + ROUTE + '}]}').routes[0].fault!;
+    expect(h.abortGrpcStatus).toBe(-1);
   });
 
   it('durations', () => {

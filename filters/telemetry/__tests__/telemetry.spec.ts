@@ -13,6 +13,7 @@ import {
   L_SOURCE_WORKLOAD,
   L_DESTINATION_SERVICE_NAMESPACE,
   L_CONNECTION_SECURITY_POLICY,
+  L_DESTINATION_PRINCIPAL,
   L_REPORTER,
   L_SOURCE_CANONICAL_SERVICE,
   L_SOURCE_CANONICAL_REVISION,
@@ -176,6 +177,22 @@ describe('standard labels', () => {
     f.mtls = true;
     expect(standardLabels(Reporter.Destination, local, f)[L_CONNECTION_SECURITY_POLICY]).toBe('mutual_tls');
     expect(standardLabels(Reporter.Source, local, f)[L_SOURCE_WORKLOAD]).toBe('productpage-v1');
+  });
+  it('takes the destination principal of a source reporter from the upstream peer certificate only', () => {
+    const f = new RequestFacts();
+    // Downstream mTLS (the app's connection) says nothing about the server's identity.
+    f.mtls = true;
+    f.peerPrincipal = 'spiffe://cluster.local/ns/default/sa/app-client';
+    expect(standardLabels(Reporter.Source, new PeerInfo(), f)[L_DESTINATION_PRINCIPAL]).toBe('unknown');
+    f.upstreamPeerPrincipal = 'spiffe://cluster.local/ns/default/sa/reviews';
+    const v = standardLabels(Reporter.Source, new PeerInfo(), f);
+    expect(v[L_DESTINATION_PRINCIPAL]).toBe('spiffe://cluster.local/ns/default/sa/reviews');
+    expect(v[L_CONNECTION_SECURITY_POLICY]).toBe('unknown');
+    // A destination reporter keeps its own certificate's identity.
+    f.localPrincipal = 'spiffe://cluster.local/ns/default/sa/productpage';
+    expect(standardLabels(Reporter.Destination, new PeerInfo(), f)[L_DESTINATION_PRINCIPAL]).toBe(
+      'spiffe://cluster.local/ns/default/sa/productpage',
+    );
   });
   it("has Istio's canonical service and revision, with its defaults for a peer without them", () => {
     const local = new PeerInfo();
