@@ -78,6 +78,16 @@ export const FILTERS = [
     statsTags: ISTIO_LABELS,
   },
   {
+    // AuthorizationPolicy on TCP ports, as pilot's network rbac (before the stats filter, as Istio's chain).
+    name: 'tcp_authz',
+    layer: 'network',
+    sides: { inbound: {} },
+    istioKinds: ['AuthorizationPolicy'],
+    defaultConfig: { policies: [] },
+    wasmPluginPhase: 'AUTHZ',
+    statsTags: [],
+  },
+  {
     name: 'tcp_telemetry',
     layer: 'network',
     sides: { outbound: { reporter: 'source' }, inbound: { reporter: 'destination' } },
@@ -101,7 +111,7 @@ export const MESH_FILTERS = FILTERS.filter((f) => Object.keys(f.sides).length > 
 )[];
 export type MeshFilterName = (typeof MESH_FILTERS)[number];
 /** The network filters mounted on a sidecar's TCP listeners, before tcp_proxy, in chain order. */
-export const NETWORK_FILTERS = FILTERS.filter((f) => layerOf(f) === 'network').map((f) => f.name) as 'tcp_telemetry'[];
+export const NETWORK_FILTERS = FILTERS.filter((f) => layerOf(f) === 'network').map((f) => f.name) as ('tcp_authz' | 'tcp_telemetry')[];
 
 export function filterManifest(name: string): FilterManifest | undefined {
   return (FILTERS as readonly FilterManifest[]).find((f) => f.name === name);

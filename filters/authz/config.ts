@@ -374,6 +374,18 @@ const enum Field {
   Sni,
 }
 
+/** Fields pilot's generators refuse for a TCP chain ("is HTTP only"). */
+function isHttpOnly(kind: Field): bool {
+  return (
+    kind == Field.Host ||
+    kind == Field.Method ||
+    kind == Field.Path ||
+    kind == Field.Header ||
+    kind == Field.Claim ||
+    kind == Field.RequestPrincipal
+  );
+}
+
 /** One value of a field as the matcher Istio's pilot writes for it; null (after c.fail) when invalid. */
 function atom(c: ConfigChecker, field: Field, value: string, path: string, arg: string[], config: AuthzConfig): Atom | null {
   switch (field) {
@@ -474,7 +486,7 @@ function field(
         atoms.push(a);
       }
     }
-    out.push(new FieldMatch(atoms, n == 1));
+    out.push(new FieldMatch(atoms, n == 1, isHttpOnly(kind)));
   }
 }
 

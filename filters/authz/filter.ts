@@ -10,10 +10,6 @@ import {
   logInfo,
   Counter,
   Pair,
-  getPropertyString,
-  getPropertyInt64,
-  getPropertyBool,
-  isMissingInt,
   currentTimeMilliseconds,
   httpCall,
   HttpCallHandler,
@@ -32,8 +28,7 @@ import { JsonValue } from '../../assembly/lib/json';
 import { AuthzConfig, JwtRule, parseAuthzConfig } from './config';
 import { Authentication, HeaderReader, KeySource, RequestView, Suspend, TokenCache, isCorsPreflight } from './authn';
 import { AuthInfo, Decision, RequestInfo, evaluate } from './policy';
-import { stripPort } from './match';
-import { pemCertificate, subjectAltNames } from '../../assembly/lib/x509';
+import { readConnection } from './connection';
 import { JWT_PAYLOAD_STATE, REQUEST_PRINCIPAL_STATE } from '../../assembly/lib/contracts';
 import { HostSignatureChecker } from './verify';
 import { Clock, Fetcher, JwksEvent, JwksEvents, KeyWait, RemoteJwks, SharedData, SharedEntry } from './jwks';
@@ -357,46 +352,7 @@ export class AuthzHttp extends HttpContext {
         for (let j = 0; j < values.length; j++) req.addHeader(view.names[i], values[j]);
       }
     }
-    if (config.needsSourceIp) {
-      // source.address is the HCM's client address: the connection's, or (port 0) the one Envoy took from
-      // x-forwarded-for (use_remote_address: false, as Istio's inbound), when the connection's is not visible.
-      const src = getPropertyString(['source', 'address']);
-      if (src !== null) req.remoteIp = stripPort(src);
-      const port = getPropertyInt64(['source', 'port']);
-      if (src !== null && !isMissingInt(port) && port == 0) req.sourceIpUnknown = true;
-      else req.sourceIp = req.remoteIp;
-    }
-    if (config.needsDestIp) {
-      const dst = getPropertyString(['destination', 'address']);
-      if (dst !== null) req.destIp = stripPort(dst);
-    }
-    if (config.needsDestPort) {
-      const port = getPropertyInt64(['destination', 'port']);
-      if (!isMissingInt(port)) req.destPort = <i32>port;
-    }
-    if (config.needsSni) {
-      const sni = getPropertyString(['connection', 'requested_server_name']);
-      req.sni = sni === null ? '' : sni;
-    }
-    if (config.needsPeer) req.peerIds = this.peerIds();
+    readConnection(config, req);
     return req;
-  }
-
-  /**
-   * What rbac's `authenticated` principal tries: every URI SAN, every DNS SAN, then the subject. Envoy's
-   * `*_san_peer_certificate` attributes give only the first of each, so the SANs come from the peer's
-   * certificate itself; null (the request is denied) when a client certificate was presented but cannot be read.
-   */
-  private peerIds(): string[] | null {
-    const pem = getPropertyString(['connection', 'peer_certificate']);
-    if (pem === null || pem.length == 0) return getPropertyBool(['connection', 'mtls']) ? null : [];
-    const der = pemCertificate(pem);
-    if (der === null) return null;
-    const sans = subjectAltNames(der);
-    if (sans === null) return null;
-    const ids = sans.uris.concat(sans.dns);
-    const subject = getPropertyString(['connection', 'subject_peer_certificate']);
-    ids.push(subject === null ? '' : subject);
-    return ids;
   }
 }

@@ -34,6 +34,8 @@ export class FieldMatch {
   constructor(
     public atoms: Atom[],
     public negate: bool,
+    /** An HTTP-only field (hosts, methods, paths, request principals, request.* conditions): pilot drops it on TCP. */
+    public httpOnly: bool = false,
   ) {}
 
   matches(req: RequestInfo): bool {
@@ -242,6 +244,47 @@ export class Policy {
     }
     return out;
   }
+}
+
+function withoutHttpOnly(fields: FieldMatch[]): FieldMatch[] {
+  return fields.filter((f: FieldMatch) => !f.httpOnly);
+}
+
+function hasHttpOnly(rule: Rule): bool {
+  if (rule.when.some((f: FieldMatch) => f.httpOnly)) return true;
+  const lists = rule.from.concat(rule.to);
+  for (let i = 0; i < lists.length; i++) if (lists[i].some((f: FieldMatch) => f.httpOnly)) return true;
+  return false;
+}
+
+/**
+ * The policies as pilot builds them for a TCP filter chain (network rbac; builder forTCP, model
+ * checkError): an ALLOW rule with an HTTP-only field is skipped (a smaller allow), a DENY or AUDIT rule
+ * loses its HTTP-only fields (a wider deny). A policy left without rules matches nothing, as pilot's: an
+ * ALLOW one still makes every connection need another ALLOW.
+ */
+export function tcpPolicies(policies: Policy[]): Policy[] {
+  const out = new Array<Policy>();
+  for (let i = 0; i < policies.length; i++) {
+    const p = policies[i];
+    const q = new Policy(p.name, p.action);
+    for (let j = 0; j < p.rules.length; j++) {
+      const r = p.rules[j];
+      if (p.action == Action.Allow) {
+        if (!hasHttpOnly(r)) q.rules.push(r);
+        continue;
+      }
+      const t = new Rule();
+      t.when = withoutHttpOnly(r.when);
+      const froms = r.from;
+      const tos = r.to;
+      for (let k = 0; k < froms.length; k++) t.from.push(withoutHttpOnly(froms[k]));
+      for (let k = 0; k < tos.length; k++) t.to.push(withoutHttpOnly(tos[k]));
+      q.rules.push(t);
+    }
+    out.push(q);
+  }
+  return out;
 }
 
 /** The verified JWT of a request: its payload as Envoy's jwt_authn puts it in the metadata. */

@@ -1,0 +1,60 @@
+// The TCP authz filter's proxy-wasm adapter (a network filter, before tcp_proxy), as Envoy's network
+// rbac: decides once, at the connection's first downstream data (the TLS handshake is over, the peer
+// certificate known); a denied connection is closed and its bytes never reach the upstream. Upstream
+// bytes before the decision (a server-first protocol's banner) pass, as with rbac.
+import { RootContext, NetworkContext, FilterStatus, configureOrFail, logInfo, logWarn, Counter } from '../../assembly/proxy';
+import { AuthzConfig } from '../authz/config';
+import { RequestInfo, evaluate } from '../authz/policy';
+import { readConnection } from '../authz/connection';
+import { parseTcpAuthzConfig } from './config';
+
+const UNDECIDED: i32 = 0;
+const ALLOWED: i32 = 1;
+const DENIED: i32 = 2;
+
+export class TcpAuthzRoot extends RootContext {
+  config: AuthzConfig | null = null;
+  allowed: Counter | null = null;
+  denied: Counter | null = null;
+
+  onConfigure(configurationSize: u32): bool {
+    const config = configureOrFail<AuthzConfig>('tcp_authz', configurationSize, parseTcpAuthzConfig);
+    if (config === null) return false;
+    this.config = config;
+    this.allowed = new Counter('asmesh_tcp_authz_allowed_total');
+    this.denied = new Counter('asmesh_tcp_authz_denied_total');
+    return true;
+  }
+
+  createNetworkContext(contextId: u32): NetworkContext | null {
+    return new TcpAuthzConnection(contextId, this);
+  }
+}
+
+class TcpAuthzConnection extends NetworkContext {
+  private state: i32 = UNDECIDED;
+
+  onDownstreamData(dataSize: u32, endOfStream: bool): FilterStatus {
+    if (this.state == UNDECIDED) this.decide();
+    return this.state == ALLOWED ? FilterStatus.Continue : FilterStatus.StopIteration;
+  }
+
+  private decide(): void {
+    const root = changetype<TcpAuthzRoot>(this.root);
+    const config = root.config as AuthzConfig;
+    const req = new RequestInfo();
+    readConnection(config, req);
+    if (req.peerIds === null) logWarn('tcp_authz: the peer certificate cannot be read: connection denied');
+    const decision = evaluate(config.policies, req);
+    for (let i = 0; i < decision.audited.length; i++) logInfo('tcp_authz: audit policy ' + decision.audited[i] + ' matched');
+    if (decision.allowed) {
+      this.state = ALLOWED;
+      (root.allowed as Counter).increment(1);
+      return;
+    }
+    this.state = DENIED;
+    (root.denied as Counter).increment(1);
+    logInfo('tcp_authz: connection denied, matched policy ' + (decision.policy.length ? decision.policy : 'none'));
+    this.closeDownstream();
+  }
+}
