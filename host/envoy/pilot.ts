@@ -359,6 +359,38 @@ export function inboundHttpManager(cfg: PilotConfig, port: number, mtls?: MtlsFi
   return out;
 }
 
+const TCP_PROXY = 'envoy.filters.network.tcp_proxy';
+
+/** An inbound TCP chain's network filters (rbac..., tcp_proxy) and, for an mTLS chain, its transport socket. */
+export interface InboundTcp extends Stock<Obj[]> {
+  transportSocket?: Obj;
+}
+
+/**
+ * The inbound TCP chain pilot gives the workload for `port` (a Service port whose protocol is TCP): the
+ * network filters of virtualInbound's plaintext (`raw_buffer`) tcp_proxy chain for that destination port
+ * (network rbac from AuthorizationPolicy, tcp_proxy to `inbound|<port>||`) minus Istio's own extensions
+ * (metadata exchange, stats). With `mtls`, the `tls` chain's filters and its transport socket (as inboundHttpManager).
+ */
+export function inboundTcpChain(cfg: PilotConfig, port: number, mtls?: MtlsFiles): InboundTcp {
+  const vi = listener(cfg, 'virtualInbound');
+  const want = mtls === undefined ? 'raw_buffer' : 'tls';
+  const chain = (vi.filter_chains as Obj[]).find(
+    (c) =>
+      c.filter_chain_match?.destination_port === port &&
+      (c.filter_chain_match.transport_protocol ?? 'raw_buffer') === want &&
+      c.filter_chain_match.application_protocols === undefined &&
+      hcmOf(c) === undefined &&
+      (c.filters as Obj[] | undefined)?.some((f) => f.name === TCP_PROXY),
+  );
+  if (chain === undefined) throw new Error(`virtualInbound has no ${want} TCP chain for port ${port} (a tcp-* Service port there?)`);
+  const stripped: string[] = [];
+  const filters = stripList(structuredClone(chain.filters as Obj[]), `virtualInbound[${port}].filters`, stripped)!;
+  const out: InboundTcp = { config: filters, stripped };
+  if (mtls !== undefined) out.transportSocket = fileTlsContext(chain.transport_socket, mtls, `virtualInbound[${port}]`, stripped);
+  return out;
+}
+
 /** A DownstreamTlsContext transport socket with Istio's SDS secrets replaced by files. */
 function fileTlsContext(socket: Obj | undefined, files: MtlsFiles, where: string, stripped: string[]): Obj {
   if (socket?.typed_config?.common_tls_context === undefined) throw new Error(`${where}: the tls chain has no DownstreamTlsContext`);
@@ -445,8 +477,12 @@ export function stockClusters(cfg: PilotConfig): Stock<Obj[]> {
 export interface PilotBootstrapOptions {
   /** Listener name -> HTTP connection manager (e.g. inboundHttpManager(...).config); each gets its own loopback port. */
   listeners: Record<string, Obj>;
+  /** Listener name -> the network filters of a TCP chain (e.g. inboundTcpChain(...).config), each on its own loopback port. */
+  tcpListeners?: Record<string, Obj[]>;
   /** Listener name -> its chain's transport socket (e.g. inboundHttpManager(cfg, port, mtls).transportSocket). */
   transportSockets?: Record<string, Obj>;
+  /** Listener filters of every listener (e.g. proxy_protocol, so a test chooses the addresses policies see). */
+  listenerFilters?: Obj[];
   /** The cluster names the test serves (keys of startEnvoy's `upstreams`): each must be a cluster pilot generated. */
   upstreams?: Record<string, unknown>;
 }
@@ -461,15 +497,15 @@ export function pilotBootstrap(cfg: PilotConfig, opts: PilotBootstrapOptions): S
   for (const name of Object.keys(opts.upstreams ?? {})) {
     if (!names.has(name)) throw new Error(`upstream ${name} is not a cluster pilot generated (clusters: ${[...names].join(', ')})`);
   }
-  const listeners = Object.entries(opts.listeners).map(([name, hcm]) => ({
+  const chains: [string, Obj[]][] = [
+    ...Object.entries(opts.listeners).map(([name, hcm]): [string, Obj[]] => [name, [{ name: HCM, typed_config: hcm }]]),
+    ...Object.entries(opts.tcpListeners ?? {}),
+  ];
+  const listeners = chains.map(([name, filters]) => ({
     name,
     address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
-    filter_chains: [
-      {
-        filters: [{ name: HCM, typed_config: hcm }],
-        ...(opts.transportSockets?.[name] ? { transport_socket: opts.transportSockets[name] } : {}),
-      },
-    ],
+    ...(opts.listenerFilters ? { listener_filters: opts.listenerFilters } : {}),
+    filter_chains: [{ filters, ...(opts.transportSockets?.[name] ? { transport_socket: opts.transportSockets[name] } : {}) }],
   }));
   return {
     config: {
