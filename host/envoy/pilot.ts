@@ -375,14 +375,17 @@ export interface InboundTcp extends Stock<Obj[]> {
 export function inboundTcpChain(cfg: PilotConfig, port: number, mtls?: MtlsFiles): InboundTcp {
   const vi = listener(cfg, 'virtualInbound');
   const want = mtls === undefined ? 'raw_buffer' : 'tls';
-  const chain = (vi.filter_chains as Obj[]).find(
+  // PERMISSIVE: the tls chain without Istio's ALPN passes the application's own TLS through; the mTLS one
+  // terminates TLS (a DownstreamTlsContext) and is matched by Istio's ALPN. Take the one that terminates mTLS.
+  const candidates = (vi.filter_chains as Obj[]).filter(
     (c) =>
       c.filter_chain_match?.destination_port === port &&
       (c.filter_chain_match.transport_protocol ?? 'raw_buffer') === want &&
-      c.filter_chain_match.application_protocols === undefined &&
       hcmOf(c) === undefined &&
-      (c.filters as Obj[] | undefined)?.some((f) => f.name === TCP_PROXY),
+      (c.filters as Obj[] | undefined)?.some((f) => f.name === TCP_PROXY) &&
+      (mtls === undefined || c.transport_socket !== undefined),
   );
+  const chain = candidates.find((c) => c.filter_chain_match.application_protocols === undefined) ?? candidates[0];
   if (chain === undefined) throw new Error(`virtualInbound has no ${want} TCP chain for port ${port} (a tcp-* Service port there?)`);
   const stripped: string[] = [];
   const filters = stripList(structuredClone(chain.filters as Obj[]), `virtualInbound[${port}].filters`, stripped)!;

@@ -26,6 +26,11 @@ export class TcpConnection {
     this.call('proxy_on_new_connection');
   }
 
+  /** True once the filter closed the connection: no more data reaches it (nor the upstream). */
+  get closed(): boolean {
+    return this.state.connectionClosed;
+  }
+
   get contextId(): number {
     return this.state.id;
   }
@@ -56,6 +61,7 @@ export class TcpConnection {
     end: boolean,
   ): { status: number; data: Uint8Array } {
     const bytes = toBytes(data);
+    if (this.closed) return { status: 1, data: new Uint8Array(0) };
     this.state[key] = bytes;
     const status = this.call(name, bytes.length, end ? 1 : 0);
     const out = this.state[key] ?? bytes;

@@ -39,6 +39,8 @@ export class StreamState {
   localReply: LocalReply | null = null; // deferred until the callback returns
   continueRequested: [boolean, boolean] = [false, false]; // request, response
   closeRequested = false;
+  /** Network contexts: the filter closed the connection (proxy_close_stream Downstream/Upstream). */
+  connectionClosed = false;
   routeCacheClears = 0;
   /** The stream's maps for attributes (request.*, response.*), which outlive their phase. */
   attributes: {

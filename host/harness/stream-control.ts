@@ -24,8 +24,12 @@ export function streamControlImports(host: HostState, onResume: (contextId: numb
     proxy_close_stream(type: number): number {
       const stream = host.stream();
       if (type > StreamType.Upstream) return WasmResult.BadArgument;
-      // Downstream/Upstream close TCP connections; an HTTP stream has none to close here.
-      if (stream === null || type > StreamType.Response) return WasmResult.Ok;
+      if (stream === null) return WasmResult.Ok;
+      // Downstream/Upstream close a TCP connection (Envoy: connection().close(FlushWrite)); TcpConnection reads it.
+      if (type > StreamType.Response) {
+        stream.connectionClosed = true;
+        return WasmResult.Ok;
+      }
       stream.closeRequested = true;
       host.afterCallback.push(() => onResume(stream.id));
       return WasmResult.Ok;

@@ -4,7 +4,7 @@
 // mTLS when a connection presents a client identity), and checks the same expectations in both.
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { TLSSocket, connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { configString, loadBootstrap } from '../../host/envoy/config.ts';
@@ -72,21 +72,35 @@ export async function runNetworkInHarness(scenario: NetworkScenario): Promise<Ma
     config: configString(scenario.filter.config),
     node: scenario.node ?? sidecarNode(),
   });
+  const certs = scenario.connections.some((c) => c.clientIdentity !== undefined)
+    ? makeTcpCerts(scenario.serverIdentity ?? DEFAULT_SERVER_IDENTITY)
+    : null;
   try {
-    for (const spec of scenario.connections) {
+    for (const [i, spec] of scenario.connections.entries()) {
       const mtls = spec.clientIdentity !== undefined;
       const c = plugin.connection({
         'xds.cluster_name': scenario.cluster ?? DEFAULT_TCP_CLUSTER,
+        // A loopback client, as the Envoy run's.
+        'source.address': `127.0.0.1:${40000 + i}`,
+        'source.port': BigInt(40000 + i),
         'connection.mtls': mtls,
         ...(mtls
           ? {
               'connection.uri_san_peer_certificate': spec.clientIdentity!,
               'connection.uri_san_local_certificate': scenario.serverIdentity ?? DEFAULT_SERVER_IDENTITY,
+              'connection.peer_certificate': readFileSync(certs!.client(spec.clientIdentity!).cert, 'utf8'),
+              'connection.subject_peer_certificate': 'O=asmesh demo',
             }
           : {}),
       });
       for (const chunk of spec.chunks) {
         const up = c.downstreamData(chunk);
+        if (spec.denied) {
+          assert.equal(c.closed, true, 'the filter closed the connection');
+          assert.equal(up.status, 1, 'StopIteration: the bytes stay');
+          break;
+        }
+        assert.equal(c.closed, false, 'the filter closed an allowed connection');
         c.upstreamData(up.data);
       }
       if (spec.whileOpen !== undefined) {
@@ -171,6 +185,18 @@ async function converse(socket: Socket, chunks: string[], hold: () => Promise<vo
   await closed;
 }
 
+/** Sends `chunk` and expects the connection closed with nothing back (and tcp_proxy's upstream got nothing). */
+async function refused(socket: Socket, chunk: string): Promise<void> {
+  let got = '';
+  socket.on('data', (d) => (got += d.toString()));
+  await new Promise<void>((resolve) => {
+    socket.on('close', () => resolve());
+    socket.on('error', () => {});
+    socket.once(socket instanceof TLSSocket ? 'secureConnect' : 'connect', () => socket.write(chunk));
+  });
+  assert.equal(got, '', 'a denied connection got bytes back');
+}
+
 async function envoyMetrics(envoy: Envoy): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const [k, v] of await envoy.stats()) if (k.startsWith(STAT_PREFIX)) out.set(k.slice(STAT_PREFIX.length), v);
@@ -178,7 +204,11 @@ async function envoyMetrics(envoy: Envoy): Promise<Map<string, number>> {
 }
 
 export async function runNetworkInEnvoy(scenario: NetworkScenario): Promise<Map<string, number>> {
-  const upstream = createServer((s) => s.pipe(s));
+  let upstreamBytes = 0;
+  const upstream = createServer((s) => {
+    s.on('data', (d: Buffer) => (upstreamBytes += d.length));
+    s.pipe(s);
+  });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
   const upPort = (upstream.address() as AddressInfo).port;
   const cluster = scenario.cluster ?? DEFAULT_TCP_CLUSTER;
@@ -213,7 +243,9 @@ export async function runNetworkInEnvoy(scenario: NetworkScenario): Promise<Map<
         if (certs !== null) b.static_resources.listeners.push(listener('tcp_mtls', true));
       },
     });
-    const closedBefore = async () => sumOf(await envoyMetrics(envoy!), 'istio_tcp_connections_closed_total');
+    // tcp_telemetry counts closes (Envoy runs its close callbacks after the client saw the close); other filters do not.
+    const telemetry = scenario.filter.name === 'tcp_telemetry';
+    const closedBefore = async () => (telemetry ? sumOf(await envoyMetrics(envoy!), 'istio_tcp_connections_closed_total') : 0);
     for (const spec of scenario.connections) {
       const done = (await closedBefore()) + 1;
       let socket: Socket;
@@ -231,17 +263,23 @@ export async function runNetworkInEnvoy(scenario: NetworkScenario): Promise<Map<
       } else {
         socket = connect(Number(new URL(envoy.listeners['tcp_plain']!).port), '127.0.0.1');
       }
-      await converse(socket, spec.chunks, async () => {
-        if (spec.whileOpen === undefined) return;
-        // Envoy ticks every reporting interval from configure: within two intervals one has passed.
-        await new Promise((r) => setTimeout(r, 2 * reportingIntervalMs(scenario) + 100));
-        checkTcpMetrics('while open [envoy]', await envoyMetrics(envoy!), spec.whileOpen);
-      });
+      const upstreamBefore = upstreamBytes;
+      if (spec.denied) {
+        await refused(socket, spec.chunks[0]!);
+        assert.equal(upstreamBytes, upstreamBefore, "a denied connection's bytes reached the upstream");
+      } else
+        await converse(socket, spec.chunks, async () => {
+          if (spec.whileOpen === undefined) return;
+          // Envoy ticks every reporting interval from configure: within two intervals one has passed.
+          await new Promise((r) => setTimeout(r, 2 * reportingIntervalMs(scenario) + 100));
+          checkTcpMetrics('while open [envoy]', await envoyMetrics(envoy!), spec.whileOpen);
+        });
       // Envoy's close callbacks run after the client saw the close.
-      for (let i = 0; i < 100 && (await closedBefore()) < done; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; telemetry && i < 100 && (await closedBefore()) < done; i++) await new Promise((r) => setTimeout(r, 20));
     }
     const metrics = await envoyMetrics(envoy);
     checkTcpMetrics('[envoy]', metrics, scenario.metrics);
+    if (!telemetry) return metrics;
     // Envoy's own byte counters for the same connections agree with the filter's.
     const stats = await envoy.stats();
     const envoyRx = sumStats(stats, /^tcp\.tcp_(plain|mtls)\.downstream_cx_rx_bytes_total$/);

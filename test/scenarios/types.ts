@@ -116,6 +116,8 @@ export interface ScenarioConnection {
   chunks: string[];
   /** The client presents a certificate with this URI SAN (a SPIFFE id): the listener then requires mTLS. */
   clientIdentity?: string;
+  /** The filter closes the connection at its first chunk (an authz deny): nothing is echoed, nothing reaches the upstream. */
+  denied?: boolean;
   /** Before ending, stay open one reporting interval (the network filter's `reportingIntervalMs`), then expect these metrics. */
   whileOpen?: TcpMetricExpectation[];
 }
