@@ -106,3 +106,38 @@ test('tcpFilterChain: the network filters, then tcp_proxy last; an http filter i
     /telemetry is not a network filter/,
   );
 });
+
+test('tcpFilterChain orders tcp_authz before tcp_telemetry, as pilot puts network rbac before istio.stats', async () => {
+  const yaml = `${serviceYaml([{ name: 'tcp-db', port: 5432 }])}---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: deny-bar, namespace: default }
+spec:
+  selector: { matchLabels: { app: db } }
+  action: DENY
+  rules: [{ from: [{ source: { namespaces: [bar] } }] }]
+`;
+  const cfg = await istioPilot(
+    yaml,
+    { ip: '10.0.0.20', labels: { app: 'db' }, serviceAccount: 'db' },
+    { meshConfig: 'defaultProviders: { metrics: [prometheus] }\n' },
+  );
+  const vi = cfg.listeners.find((l: any) => l.name === 'virtualInbound');
+  const plain = (vi.filter_chains as any[]).find(
+    (c) => c.filter_chain_match?.destination_port === 5432 && (c.filter_chain_match.transport_protocol ?? 'raw_buffer') === 'raw_buffer',
+  );
+  const istio = (plain.filters as any[])
+    .map((f) => f.name as string)
+    .filter((n) => ['envoy.filters.network.rbac', 'istio.stats', 'envoy.filters.network.tcp_proxy'].includes(n));
+  assert.deepEqual(istio, ['envoy.filters.network.rbac', 'istio.stats', 'envoy.filters.network.tcp_proxy']);
+  const ours = tcpFilterChain({
+    filters: [
+      { name: 'tcp_telemetry', config: { reporter: 'destination' } },
+      { name: 'tcp_authz', config: { policies: [] } },
+    ],
+    wasmDir: '/w',
+    cluster: 'inbound|5432||',
+    statPrefix: 'inbound_5432',
+  }).filters.map((f: any) => f.name);
+  assert.deepEqual(ours, ['asmesh.tcp_authz', 'asmesh.tcp_telemetry', 'envoy.filters.network.tcp_proxy']);
+});
