@@ -122,7 +122,7 @@ spec:
     { ip: '10.0.0.20', labels: { app: 'db' }, serviceAccount: 'db' },
     { meshConfig: 'defaultProviders: { metrics: [prometheus] }\n' },
   );
-  const vi = cfg.listeners.find((l: any) => l.name === 'virtualInbound');
+  const vi = cfg.listeners.find((l: any) => l.name === 'virtualInbound')!;
   const plain = (vi.filter_chains as any[]).find(
     (c) => c.filter_chain_match?.destination_port === 5432 && (c.filter_chain_match.transport_protocol ?? 'raw_buffer') === 'raw_buffer',
   );

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { configString, loadBootstrap } from '../../host/envoy/config.ts';
 import { repoRoot } from '../../host/envoy/install.ts';
-import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
+import { runEnvoyExpectingFailure, startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { tcpListener } from '../../host/envoy/tcp.ts';
 import { issueCert, makeCa } from '../../host/cli/certs.ts';
 import { loadPlugin, PeerType, type Plugin } from '../../host/harness/index.ts';
@@ -65,13 +65,22 @@ function harnessMetrics(plugin: Plugin): Map<string, number> {
 
 export async function runNetworkInHarness(scenario: NetworkScenario): Promise<Map<string, number>> {
   const name = scenario.filter.name;
-  const plugin = await loadPlugin(join(repoRoot, 'build', `${name}.wasm`), {
-    pluginName: name,
-    rootId: name,
-    vmId: name,
-    config: configString(scenario.filter.config),
-    node: scenario.node ?? sidecarNode(),
-  });
+  const load = () =>
+    loadPlugin(join(repoRoot, 'build', `${name}.wasm`), {
+      pluginName: name,
+      rootId: name,
+      vmId: name,
+      config: configString(scenario.filter.config),
+      node: scenario.node ?? sidecarNode(),
+    });
+  if (scenario.configError !== undefined) {
+    await assert.rejects(load(), (error: Error) => {
+      assert.match(error.message, scenario.configError!);
+      return true;
+    });
+    return new Map();
+  }
+  const plugin = await load();
   const certs = scenario.connections.some((c) => c.clientIdentity !== undefined)
     ? makeTcpCerts(scenario.serverIdentity ?? DEFAULT_SERVER_IDENTITY)
     : null;
@@ -204,6 +213,28 @@ async function envoyMetrics(envoy: Envoy): Promise<Map<string, number>> {
 }
 
 export async function runNetworkInEnvoy(scenario: NetworkScenario): Promise<Map<string, number>> {
+  if (scenario.configError !== undefined) {
+    const failure = await runEnvoyExpectingFailure({
+      filters: [],
+      node: scenario.node,
+      edit: (b) => {
+        b.static_resources.listeners.push(
+          tcpListener({
+            name: 'tcp_plain',
+            port: 0,
+            filters: [scenario.filter],
+            wasmDir: join(repoRoot, 'build'),
+            cluster: 'c',
+            statPrefix: 'p',
+          }),
+        );
+      },
+    });
+    assert.equal(failure.ready, false, `Envoy accepted the configuration; expected a rejection matching ${scenario.configError}`);
+    assert.notEqual(failure.code, 0, 'Envoy exit code');
+    assert.match(failure.log, scenario.configError);
+    return new Map();
+  }
   let upstreamBytes = 0;
   const upstream = createServer((s) => {
     s.on('data', (d: Buffer) => (upstreamBytes += d.length));

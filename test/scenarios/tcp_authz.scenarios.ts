@@ -70,4 +70,15 @@ export const networkScenarios: NetworkScenario[] = [
     connections: [{ chunks: ['one', 'two', 'three'] }],
     metrics: [allowed(1), denied(0)],
   },
+  {
+    name: 'a bad configuration is refused with its JSON path (fail closed: no listener serves)',
+    filter: {
+      name: 'tcp_authz',
+      config: { policies: [{ name: 'd', action: 'DENY', rules: [{ from: [{ source: { ipBlocks: ['10.0.0.0/33'] } }] }] }] },
+    },
+    configError:
+      /tcp_authz: config \$\.policies\[0\]\.rules\[0\]\.from\[0\]\.source\.ipBlocks\[0\]: "10\.0\.0\.0\/33" is not an IP address or CIDR block/,
+    connections: [],
+    metrics: [],
+  },
 ];

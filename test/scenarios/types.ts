@@ -143,6 +143,8 @@ export interface NetworkScenario {
   cluster?: string;
   /** The listener's certificate URI SAN, for connections with a clientIdentity (default spiffe://cluster.local/ns/default/sa/server). */
   serverIdentity?: string;
+  /** The filter must refuse its configuration (harness: loading fails; Envoy: does not start) with a log matching this. */
+  configError?: RegExp;
   /** Made one after the other. */
   connections: ScenarioConnection[];
   /** After every connection closed. */
