@@ -86,7 +86,7 @@ export interface TranslateOptions {
   adminPort?: number;
   outboundPort?: number;
   inboundPort?: number;
-  /** Bind port by listener name, for the per-port listeners (`outbound_<port>`, `inbound_<port>`; default: the Service port). */
+  /** Bind port by listener name (`outbound_<port>`: default the Service port; `inbound_<port>`: default after inboundPort). */
   listenerPorts?: Record<string, number>;
   /** The local application the inbound listener forwards to. */
   app?: { address: string; port: number };
@@ -479,7 +479,10 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     const cluster = `inbound|${p.target}||`;
     if (inbound.some((x) => x.cluster === cluster)) continue;
     const endpoint = opts.endpoints?.[cluster] ?? { address: app.address, port: p.target };
-    inbound.push({ name, bind: opts.listenerPorts?.[name] ?? p.port, cluster, endpoint, kind: p.kind, mode: modeForPort(peer, p.target) });
+    // Bind: --inbound-port, then the next ports (15007, ...); 0 (ephemeral) for all when --inbound-port is 0.
+    const base = opts.inboundPort ?? 15006;
+    const bind = opts.listenerPorts?.[name] ?? (base === 0 ? 0 : base + inbound.length);
+    inbound.push({ name, bind, cluster, endpoint, kind: p.kind, mode: modeForPort(peer, p.target) });
   }
   const mtls = inbound[0].mode;
   for (const [port, m] of peer.perPort)
@@ -541,6 +544,17 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     denyTcp,
   });
   const clusters = ((envoy.static_resources as JsonObject).clusters as JsonObject[]).map((c) => String(c.name));
+  // Two listeners on one address: Envoy refuses to start; say which, and how to move one.
+  const bound = new Map<string, string>();
+  for (const l of (envoy.static_resources as JsonObject).listeners as JsonObject[]) {
+    const a = (l.address as JsonObject).socket_address as JsonObject;
+    const key = `${a.address}:${a.port_value}`;
+    if (a.port_value !== 0 && bound.has(key))
+      throw new InputErrors([
+        `listeners ${bound.get(key)} and ${l.name} both bind ${key}: move one with --listener-port ${l.name}=PORT (or --outbound-port/--inbound-port)`,
+      ]);
+    bound.set(key, String(l.name));
+  }
   // The inbound (destination) side's configuration; the outbound listener's differs only in reporter.
   return {
     steering: steering[0] ?? null,
