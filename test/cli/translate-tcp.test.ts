@@ -1,0 +1,331 @@
+// Istio's tcp-echo sample (test/data/istio-samples/tcp-echo, with its curl client) through asmesh translate:
+// the TCP listeners against what Istio's own pilot generates for the same YAML (outbound tcp_proxy per
+// service port with the VirtualService's weighted clusters, inbound chains per port and mTLS mode, the
+// allow-nothing deny), then the translated sidecars in stock Envoy: every config passes `envoy --mode
+// validate`, bytes go curl -> tcp_proxy -> tcp-echo's sidecar (mTLS) -> a loopback echo server and back, and
+// istio_tcp_* carry Istio's labels on both sides. Accepted differences: docs/DESIGN.md ("translate vs pilot").
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { parseAllDocuments, stringify } from 'yaml';
+import { translate, type TranslateOptions } from '../../host/cli/translate.ts';
+import { InputErrors } from '../../host/cli/errors.ts';
+import { localizePaths } from '../../host/cli/envoy.ts';
+import { makeMeshCerts } from '../../host/cli/certs.ts';
+import { istioPilot, pilotBinaryPath } from '../../host/envoy/pilot.ts';
+import { launchEnvoy, validateBootstrap, type Envoy } from '../../host/envoy/launcher.ts';
+import { parseExposition, select, total } from '../../host/envoy/prometheus.ts';
+import { until } from '../../host/until.ts';
+import type { JsonObject } from '../../host/cli/istio.ts';
+import { repoRoot } from '../harness/fixtures.ts';
+
+type Obj = Record<string, any>;
+const samples = join(repoRoot, 'test/data/istio-samples');
+const read = (p: string) => ({ name: p, text: readFileSync(join(samples, p), 'utf8') });
+const SAMPLE = ['tcp-echo/tcp-echo-services.yaml', 'tcp-echo/tcp-echo-all-v1.yaml', 'curl/curl.yaml'].map(read);
+const ECHO = 'tcp-echo.default.svc.cluster.local';
+
+/** The sample's 80/20 shift (tcp-echo-20-v2.yaml) bound to the mesh instead of its ingress gateway: host tcp-echo, port 9000. */
+function meshShift(weights: [number, number] = [80, 20]): { name: string; text: string } {
+  const t = read('tcp-echo/tcp-echo-20-v2.yaml')
+    .text.replace(/ {2}gateways:\n {2}- tcp-echo-gateway\n/, '')
+    .replace('name: tcp-echo\n', 'name: tcp-echo-mesh\n')
+    .replace('- "*"', '- tcp-echo')
+    .replace('port: 31400', 'port: 9000')
+    .replace('weight: 80', `weight: ${weights[0]}`)
+    .replace('weight: 20', `weight: ${weights[1]}`);
+  return { name: 'mesh-shift.yaml', text: t };
+}
+const STRICT = {
+  name: 'strict.yaml',
+  text: 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: { name: default, namespace: istio-system }\nspec: { mtls: { mode: STRICT } }\n',
+};
+const ALLOW_NOTHING = read('security/allow-nothing.yaml');
+
+const listeners = (envoy: JsonObject): Obj[] => (envoy.static_resources as Obj).listeners;
+const tcpProxy = (chain: Obj): Obj | undefined =>
+  chain.filters.find((f: Obj) => f.name === 'envoy.filters.network.tcp_proxy')?.typed_config;
+const upstreamOf = (tp: Obj) => ({ cluster: tp.cluster, weighted: tp.weighted_clusters?.clusters, statPrefix: tp.stat_prefix });
+
+/** A running Pod at 10.0.0.1 (pilot builds inbound chains for the proxy an endpoint names). */
+function pod(name: string, labels: Record<string, string>, sa: string, ports: number[]): string {
+  return `---
+apiVersion: v1
+kind: Pod
+metadata: { name: ${name}-pod, namespace: default, labels: ${JSON.stringify(labels)} }
+spec: { serviceAccountName: ${sa}, containers: [{ name: app, image: x, ports: ${JSON.stringify(ports.map((p) => ({ containerPort: p })))} }] }
+status: { podIP: 10.0.0.1, phase: Running, conditions: [{ type: Ready, status: "True" }] }
+`;
+}
+/** The API server's defaulting pilot's fake lacks: a Service port's targetPort is its port. */
+function kubeDefaults(text: string): string {
+  return parseAllDocuments(text)
+    .map((d) => {
+      const o = d.toJS();
+      if (o?.kind === 'Service') for (const p of o.spec?.ports ?? []) p.targetPort ??= p.port;
+      return o === null ? '' : stringify(o);
+    })
+    .filter((d) => d !== '')
+    .join('---\n');
+}
+async function pilotFor(files: { text: string }[], name: string, labels: Record<string, string>, sa: string, ports: number[]) {
+  const text = files.map((f) => kubeDefaults(f.text)).join('---\n') + pod(name, labels, sa, ports);
+  return istioPilot(text, { namespace: 'default', labels, ip: '10.0.0.1', serviceAccount: sa, workloadName: name });
+}
+
+test("tcp-echo: translate's TCP listeners and clusters equal pilot's (outbound per port, weights, inbound per port, mTLS, allow-nothing)", async (t) => {
+  if (!existsSync(pilotBinaryPath())) return t.skip(`${pilotBinaryPath()} not built (npm run pilot:build)`);
+  // curl's outbound: a tcp_proxy listener per TCP port of tcp-echo; 9000 shifted 80/20 by the VirtualService, 9001 not matched.
+  const input = [...SAMPLE, meshShift()];
+  const ours = translate(input, { workload: { name: 'curl' } });
+  const pilot = await pilotFor(input, 'curl', { app: 'curl' }, 'curl', [80]);
+  const pilotTcp = pilot.listeners.filter((l) => l.name.startsWith('0.0.0.0_') && l.filter_chains.every((c: Obj) => tcpProxy(c)));
+  assert.deepEqual(pilotTcp.map((l) => l.name).sort(), ['0.0.0.0_9000', '0.0.0.0_9001']);
+  for (const pl of pilotTcp) {
+    const port = Number(pl.name.split('_')[1]);
+    const mine = listeners(ours.envoy).find((l) => l.name === `outbound_${port}`);
+    assert.ok(mine, `no outbound_${port}`);
+    assert.deepEqual(upstreamOf(tcpProxy(mine.filter_chains[0])!), upstreamOf(tcpProxy(pl.filter_chains[0])!), `port ${port}`);
+  }
+  assert.equal(
+    tcpProxy(listeners(ours.envoy).find((l) => l.name === 'outbound_9000')!.filter_chains[0])!.stat_prefix,
+    'tcp-echo-mesh.default',
+  );
+  const outbound = (names: string[]) => names.filter((n) => n.startsWith('outbound|')).sort();
+  assert.deepEqual(outbound(ours.clusters), outbound(pilot.clusters.map((c) => String(c.name))));
+  // No HTTP route for the TCP-only service (pilot's route configs have none either).
+  assert.ok(!pilot.routes.some((r) => JSON.stringify(r).includes(ECHO)));
+  assert.ok(!JSON.stringify(listeners(ours.envoy).find((l) => l.name === 'outbound')).includes(ECHO));
+
+  // tcp-echo-v1's inbound: per TCP port, the chains pilot's virtualInbound has for it (transport protocols, cluster, RBAC deny).
+  const v1 = { app: 'tcp-echo', version: 'v1' };
+  for (const [what, extra] of [
+    ['PERMISSIVE', []],
+    ['STRICT', [STRICT]],
+    ['STRICT + allow-nothing', [STRICT, ALLOW_NOTHING]],
+  ] as const) {
+    const files = [...SAMPLE, ...extra];
+    const ours = translate(files, { workload: { name: 'tcp-echo-v1' } });
+    const pilot = await pilotFor(files, 'tcp-echo-v1', v1, 'default', [9000, 9001]);
+    const vi = pilot.listeners.find((l) => l.name === 'virtualInbound')!;
+    for (const port of [9000, 9001]) {
+      const theirs = (vi.filter_chains as Obj[]).filter((c) => c.filter_chain_match?.destination_port === port);
+      const mine = listeners(ours.envoy).find((l) => l.name === `inbound_${port}`)!.filter_chains as Obj[];
+      const shape = (chains: Obj[], transport: (c: Obj) => string) => ({
+        transports: [...new Set(chains.map(transport))].sort(),
+        clusters: [...new Set(chains.map((c) => tcpProxy(c)?.cluster))],
+        rbac: [
+          ...new Set(
+            chains.map((c) => {
+              const r = c.filters.find((f: Obj) => f.name === 'envoy.filters.network.rbac')?.typed_config.rules;
+              if (r === undefined) return 'none';
+              // Pilot's allow-nothing is one policy that matches nothing (permission not any); ours has none.
+              const never = (p: Obj) => JSON.stringify(p.permissions) === '[{"not_rule":{"any":true}}]';
+              const live = Object.values((r.policies ?? {}) as Record<string, Obj>).filter((p) => !never(p));
+              return (r.action ?? 'ALLOW') === 'ALLOW' && live.length === 0 ? 'deny all' : JSON.stringify(r);
+            }),
+          ),
+        ],
+      });
+      const ourShape = shape(mine, (c) => (c.transport_socket ? 'tls' : 'raw_buffer'));
+      const pilotShape = shape(theirs, (c) => c.filter_chain_match.transport_protocol ?? 'raw_buffer');
+      // Accepted: a denied port's tcp_proxy goes to BlackHoleCluster here (no upstream connection at all), to the app in pilot.
+      if (what.includes('allow-nothing')) {
+        assert.deepEqual(ourShape.clusters, ['BlackHoleCluster']);
+        ourShape.clusters = [`inbound|${port}||`];
+      }
+      assert.deepEqual(ourShape, pilotShape, `${what}: port ${port}`);
+    }
+    assert.ok(!listeners(ours.envoy).some((l) => l.name === 'inbound'), `${what}: no HTTP port, no HTTP inbound listener`);
+  }
+});
+
+const errorsOf = (files: { name: string; text: string }[], opts: TranslateOptions = {}): string[] => {
+  try {
+    translate(files, opts);
+  } catch (e) {
+    if (e instanceof InputErrors) return e.errors;
+    throw e;
+  }
+  assert.fail('expected InputErrors');
+};
+
+test('tcp routes: a field asmesh does not honour, weights Istio rejects, a listener address twice: errors naming file and field', () => {
+  const shift = meshShift();
+  const bad = {
+    ...shift,
+    text: shift.text.replace('  - match:\n    - port: 9000\n', '  - match:\n    - port: 9000\n      sourceLabels: { app: curl }\n'),
+  };
+  assert.deepEqual(errorsOf([...SAMPLE, bad]), ['mesh-shift.yaml: spec.tcp[0].match[0].sourceLabels: not supported']);
+  assert.deepEqual(errorsOf([...SAMPLE, meshShift([0, 0])]), [
+    'mesh-shift.yaml: spec.tcp[0].route: total destination weight = 0 (Istio validation)',
+  ]);
+  assert.deepEqual(errorsOf(SAMPLE, { workload: { name: 'curl' }, listenerPorts: { outbound_9001: 15001 } }), [
+    'listeners outbound and outbound_9001 both bind 0.0.0.0:15001: move one with --listener-port outbound_9001=PORT (or --outbound-port/--inbound-port)',
+  ]);
+  // A policy applies, no network filter enforces AuthorizationPolicy: the TCP ports deny (fail closed), and say so.
+  const r = translate([...SAMPLE, ALLOW_NOTHING], { workload: { name: 'tcp-echo-v1' } });
+  assert.ok(
+    r.warnings.includes(
+      'security/allow-nothing.yaml: AuthorizationPolicy default/allow-nothing: no network filter enforces AuthorizationPolicy (filters/manifest.ts): TCP port(s) 9000, 9001 deny every connection (fail closed)',
+    ),
+    r.warnings.join('\n'),
+  );
+});
+
+const built = ['tcp_telemetry', 'telemetry'].every((f) => existsSync(join(repoRoot, 'build', `${f}.wasm`)));
+const servers: Server[] = [];
+const envoys: Envoy[] = [];
+after(async () => {
+  for (const e of envoys) await e.stop();
+  for (const s of servers) await new Promise((r) => s.close(r));
+});
+
+/** Istio's tcp-echo server: answers each connection's bytes prefixed with its id ("one", "two"), then ends. */
+async function echoServer(id: string): Promise<{ port: number; connections: () => number }> {
+  let n = 0;
+  const s = createServer((sock) => {
+    n++;
+    const chunks: Buffer[] = [];
+    sock.on('data', (d) => chunks.push(d));
+    sock.on('end', () => sock.end(`${id} ${Buffer.concat(chunks).toString()}`));
+  });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  servers.push(s);
+  return { port: (s.address() as { port: number }).port, connections: () => n };
+}
+
+/** Sends `data`, half-closes, returns what came back before the close (and whether the peer reset it). */
+function exchange(url: string, data: string): Promise<string> {
+  return exchangeOrReset(url, data).then(({ got, reset }) => (reset ? `(reset after ${JSON.stringify(got)})` : got));
+}
+function exchangeOrReset(url: string, data: string, halfClose = true): Promise<{ got: string; reset: boolean }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const sock = connect(Number(u.port), u.hostname, () => (halfClose ? sock.end(data) : sock.write(data)));
+    const got: Buffer[] = [];
+    let reset = false;
+    sock.on('data', (d) => got.push(d));
+    sock.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? (reset = true) : reject(e)));
+    sock.on('close', () => resolve({ got: Buffer.concat(got).toString(), reset }));
+  });
+}
+
+const LOOPBACK: TranslateOptions = {
+  listenAddress: '127.0.0.1',
+  adminPort: 0,
+  outboundPort: 0,
+  inboundPort: 0,
+  listenerPorts: { outbound_9000: 0, outbound_9001: 0 },
+};
+
+test('tcp-echo in Envoy: every sidecar validates; curl -> tcp-echo v2 over mTLS through tcp_proxy; istio_tcp_* with Istio labels; allow-nothing closes', async (t) => {
+  if (!built) return t.skip('build/*.wasm not built (npm run build)');
+  const certs = makeMeshCerts(join(repoRoot, '.tmp/test-translate-tcp/certs'), [
+    { name: 'curl', namespace: 'default', serviceAccount: 'curl' },
+    { name: 'echo', namespace: 'default', serviceAccount: 'default' },
+  ]);
+  const wasmDir = join(repoRoot, 'build');
+  // STRICT mesh-wide, the sample's shift at 0/100 (weight 0 dropped, as pilot: every connection to v2).
+  const mesh = [...SAMPLE, meshShift([0, 100]), STRICT];
+  for (const [name, files] of [
+    ['curl', mesh],
+    ['tcp-echo-v1', mesh],
+    ['tcp-echo-v2', mesh],
+    ['tcp-echo-v1', [...SAMPLE, ALLOW_NOTHING]],
+  ] as const) {
+    const v = await validateBootstrap(localizePaths(translate([...files], { workload: { name } }).envoy, { wasmDir, certDir: certs.curl }));
+    assert.equal(v.ok, true, `${name}: ${v.output}`);
+  }
+  const one = await echoServer('one');
+  const two = await echoServer('two');
+  const sidecar = async (name: string, files: { name: string; text: string }[], certDir: string, opts: TranslateOptions) => {
+    const r = translate(files, { ...LOOPBACK, workload: { name }, ...opts });
+    const e = await launchEnvoy(localizePaths(r.envoy, { wasmDir, certDir }) as JsonObject);
+    envoys.push(e);
+    return e;
+  };
+  const app = (port: number) => ({ 'inbound|9000||': { address: '127.0.0.1', port }, 'inbound|9001||': { address: '127.0.0.1', port } });
+  const v1 = await sidecar('tcp-echo-v1', mesh, certs.echo, { endpoints: app(one.port) });
+  const v2 = await sidecar('tcp-echo-v2', mesh, certs.echo, { endpoints: app(two.port) });
+  const at = (e: Envoy, l: string) => {
+    const u = new URL(e.listeners[l]!);
+    return { address: u.hostname, port: Number(u.port) };
+  };
+  const curl = await sidecar('curl', mesh, certs.curl, {
+    endpoints: {
+      [`outbound|9000|v1|${ECHO}`]: at(v1, 'inbound_9000'),
+      [`outbound|9000|v2|${ECHO}`]: at(v2, 'inbound_9000'),
+      [`outbound|9001||${ECHO}`]: at(v1, 'inbound_9001'),
+    },
+  });
+  for (let i = 0; i < 3; i++) assert.equal(await exchange(curl.listeners['outbound_9000']!, `hello ${i}\n`), `two hello ${i}\n`);
+  assert.equal(await exchange(curl.listeners['outbound_9001']!, 'port 9001\n'), 'one port 9001\n');
+  assert.equal(one.connections() + two.connections(), 4);
+
+  // Server side (tcp-echo-v2, reporter destination): the caller's identity from its certificate.
+  const settled = async (e: Envoy, closed: number) =>
+    until(
+      async () => {
+        const exp = parseExposition(await e.prometheus());
+        return total(exp, 'istio_tcp_connections_closed_total') >= closed && exp;
+      },
+      15_000,
+      'istio_tcp_connections_closed_total',
+    );
+  const server = await settled(v2, 3);
+  const [opened] = select(server, 'istio_tcp_connections_opened_total');
+  assert.equal(opened.value, 3);
+  const labels = { ...opened.labels };
+  assert.deepEqual(
+    {
+      reporter: labels.reporter,
+      source_principal: labels.source_principal,
+      source_workload_namespace: labels.source_workload_namespace,
+      destination_workload: labels.destination_workload,
+      destination_app: labels.destination_app,
+      destination_version: labels.destination_version,
+      destination_principal: labels.destination_principal,
+      connection_security_policy: labels.connection_security_policy,
+      request_protocol: labels.request_protocol,
+    },
+    {
+      reporter: 'destination',
+      source_principal: 'spiffe://cluster.local/ns/default/sa/curl',
+      source_workload_namespace: 'default',
+      destination_workload: 'tcp-echo-v2',
+      destination_app: 'tcp-echo',
+      destination_version: 'v2',
+      destination_principal: 'spiffe://cluster.local/ns/default/sa/default',
+      connection_security_policy: 'mutual_tls',
+      request_protocol: 'tcp',
+    },
+  );
+  const sent = 'hello 0\n'.length * 3;
+  assert.equal(total(server, 'istio_tcp_received_bytes_total'), sent);
+  assert.equal(total(server, 'istio_tcp_sent_bytes_total'), sent + 'two '.length * 3);
+  assert.equal(total(server, 'istio_tcp_connections_closed_total'), 3);
+  // Client side (curl, reporter source): the destination service from tcp_proxy's cluster, per port's cluster.
+  const client = await settled(curl, 4);
+  const bySvc = select(client, 'istio_tcp_connections_opened_total', { reporter: 'source', destination_service: ECHO });
+  assert.equal(
+    bySvc.reduce((n, s) => n + s.value, 0),
+    4,
+    JSON.stringify(bySvc.map((s) => s.labels)),
+  );
+  assert.ok(bySvc.every((s) => s.labels.source_workload === 'curl' && s.labels.destination_service_name === 'tcp-echo'));
+  assert.equal(total(client, 'istio_tcp_received_bytes_total'), sent + 'port 9001\n'.length);
+
+  // allow-nothing on tcp-echo-v1 (PERMISSIVE, plaintext): the connection closes, nothing reaches the app.
+  const before = one.connections();
+  const denied = await sidecar('tcp-echo-v1', [...SAMPLE, ALLOW_NOTHING], certs.echo, { endpoints: app(one.port) });
+  // (Kept open: a FIN while the TLS inspector still reads closes it there already.)
+  assert.equal((await exchangeOrReset(denied.listeners['inbound_9000']!, 'let me in\n', false)).got, '');
+  assert.equal(one.connections(), before);
+  // tcp_proxy finds no host in BlackHoleCluster and closes before any byte; RBAC (no policy) allowed none.
+  const stats = await denied.stats();
+  assert.equal(stats.get('cluster.BlackHoleCluster.upstream_cx_none_healthy'), 1);
+  assert.equal(stats.get('inbound_9000.rbac.allowed'), 0);
+});
