@@ -9,9 +9,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { parseAllDocuments, stringify } from 'yaml';
 import { translate, type TranslateOptions } from '../../host/cli/translate.ts';
 import { InputErrors } from '../../host/cli/errors.ts';
+import { checkFilterConfigs } from '../../host/cli/filter-check.ts';
 import { localizePaths } from '../../host/cli/envoy.ts';
 import { makeMeshCerts } from '../../host/cli/certs.ts';
 import { istioPilot, pilotBinaryPath } from '../../host/envoy/pilot.ts';
@@ -20,6 +20,7 @@ import { parseExposition, select, total } from '../../host/envoy/prometheus.ts';
 import { until } from '../../host/until.ts';
 import type { JsonObject } from '../../host/cli/istio.ts';
 import { repoRoot } from '../harness/fixtures.ts';
+import { kubeDefaults, pilotPod } from './pilot-input.ts';
 
 type Obj = Record<string, any>;
 const samples = join(repoRoot, 'test/data/istio-samples');
@@ -49,29 +50,8 @@ const tcpProxy = (chain: Obj): Obj | undefined =>
   chain.filters.find((f: Obj) => f.name === 'envoy.filters.network.tcp_proxy')?.typed_config;
 const upstreamOf = (tp: Obj) => ({ cluster: tp.cluster, weighted: tp.weighted_clusters?.clusters, statPrefix: tp.stat_prefix });
 
-/** A running Pod at 10.0.0.1 (pilot builds inbound chains for the proxy an endpoint names). */
-function pod(name: string, labels: Record<string, string>, sa: string, ports: number[]): string {
-  return `---
-apiVersion: v1
-kind: Pod
-metadata: { name: ${name}-pod, namespace: default, labels: ${JSON.stringify(labels)} }
-spec: { serviceAccountName: ${sa}, containers: [{ name: app, image: x, ports: ${JSON.stringify(ports.map((p) => ({ containerPort: p })))} }] }
-status: { podIP: 10.0.0.1, phase: Running, conditions: [{ type: Ready, status: "True" }] }
-`;
-}
-/** The API server's defaulting pilot's fake lacks: a Service port's targetPort is its port. */
-function kubeDefaults(text: string): string {
-  return parseAllDocuments(text)
-    .map((d) => {
-      const o = d.toJS();
-      if (o?.kind === 'Service') for (const p of o.spec?.ports ?? []) p.targetPort ??= p.port;
-      return o === null ? '' : stringify(o);
-    })
-    .filter((d) => d !== '')
-    .join('---\n');
-}
 async function pilotFor(files: { text: string }[], name: string, labels: Record<string, string>, sa: string, ports: number[]) {
-  const text = files.map((f) => kubeDefaults(f.text)).join('---\n') + pod(name, labels, sa, ports);
+  const text = files.map((f) => kubeDefaults(f.text)).join('---\n') + pilotPod(name, labels, sa, ports);
   return istioPilot(text, { namespace: 'default', labels, ip: '10.0.0.1', serviceAccount: sa, workloadName: name });
 }
 
@@ -328,4 +308,17 @@ test('tcp-echo in Envoy: every sidecar validates; curl -> tcp-echo v2 over mTLS 
   const stats = await denied.stats();
   assert.equal(stats.get('cluster.BlackHoleCluster.upstream_cx_none_healthy'), 1);
   assert.equal(stats.get('inbound_9000.rbac.allowed'), 0);
+});
+
+test("translate's filter check loads the TCP chains' network filters too: a configuration tcp_telemetry rejects is named", async (t) => {
+  if (!built) return t.skip('build/*.wasm not built (npm run build)');
+  const r = translate(SAMPLE, { workload: { name: 'tcp-echo-v1' } });
+  assert.deepEqual(await checkFilterConfigs(r.envoy, join(repoRoot, 'build')), { errors: [], unchecked: [] });
+  const bad = structuredClone(r.envoy) as Obj;
+  const entry = bad.static_resources.listeners.find((l: Obj) => l.name === 'inbound_9000').filter_chains[0].filters[0];
+  assert.equal(entry.name, 'asmesh.tcp_telemetry');
+  entry.typed_config.config.configuration.value = '{"reporter":"sideways"}';
+  const { errors } = await checkFilterConfigs(bad, join(repoRoot, 'build'));
+  assert.equal(errors.length, 1, errors.join('\n'));
+  assert.match(errors[0], /^listener inbound_9000: asmesh\.tcp_telemetry: the filter rejects its configuration: .*reporter.*sideways/);
 });
