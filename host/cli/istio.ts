@@ -119,6 +119,8 @@ function checkVirtualService(c: Checker, spec: JsonObject): void {
   if (hosts.length === 0) c.error('spec.hosts', 'required');
   hosts.forEach((h, i) => {
     if (typeof h !== 'string') c.error(`spec.hosts[${i}]`, 'must be a string');
+    else if (h === '*' && (gateways.length === 0 || gateways.includes('mesh')))
+      c.error(`spec.hosts[${i}]`, 'wildcard host * is not allowed for virtual services bound to the mesh gateway (Istio validation)');
   });
   const http = c.list(spec.http, 'spec.http');
   if (spec.http === undefined && spec.tcp === undefined) c.error('spec.http', 'required (or spec.tcp; asmesh routes HTTP and TCP)');

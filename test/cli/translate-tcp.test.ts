@@ -44,6 +44,20 @@ const STRICT = {
   text: 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: { name: default, namespace: istio-system }\nspec: { mtls: { mode: STRICT } }\n',
 };
 const ALLOW_NOTHING = read('security/allow-nothing.yaml');
+const PORT_LEVEL = {
+  name: 'port-level.yaml',
+  text: 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: { name: echo, namespace: default }\nspec: { selector: { matchLabels: { app: tcp-echo } }, mtls: { mode: STRICT }, portLevelMtls: { 9001: { mode: PERMISSIVE } } }\n',
+};
+/** The sample's DestinationRule with a connection pool (circuit breaker) and ISTIO_MUTUAL. */
+const POOL = {
+  name: 'pool.yaml',
+  text: read('tcp-echo/tcp-echo-all-v1.yaml')
+    .text.split('---')[1]
+    .replace(
+      '\n  host: tcp-echo\n',
+      '\n  host: tcp-echo\n  trafficPolicy:\n    connectionPool: { tcp: { maxConnections: 7 } }\n    tls: { mode: ISTIO_MUTUAL }\n',
+    ),
+};
 
 const listeners = (envoy: JsonObject): Obj[] => (envoy.static_resources as Obj).listeners;
 const tcpProxy = (chain: Obj): Obj | undefined =>
@@ -58,7 +72,7 @@ async function pilotFor(files: { text: string }[], name: string, labels: Record<
 test("tcp-echo: translate's TCP listeners and clusters equal pilot's (outbound per port, weights, inbound per port, mTLS, allow-nothing)", async (t) => {
   if (!existsSync(pilotBinaryPath())) return t.skip(`${pilotBinaryPath()} not built (npm run pilot:build)`);
   // curl's outbound: a tcp_proxy listener per TCP port of tcp-echo; 9000 shifted 80/20 by the VirtualService, 9001 not matched.
-  const input = [...SAMPLE, meshShift()];
+  const input = [SAMPLE[0], SAMPLE[2], POOL, meshShift()];
   const ours = translate(input, { workload: { name: 'curl' } });
   const pilot = await pilotFor(input, 'curl', { app: 'curl' }, 'curl', [80]);
   const pilotTcp = pilot.listeners.filter((l) => l.name.startsWith('0.0.0.0_') && l.filter_chains.every((c: Obj) => tcpProxy(c)));
@@ -75,6 +89,20 @@ test("tcp-echo: translate's TCP listeners and clusters equal pilot's (outbound p
   );
   const outbound = (names: string[]) => names.filter((n) => n.startsWith('outbound|')).sort();
   assert.deepEqual(outbound(ours.clusters), outbound(pilot.clusters.map((c) => String(c.name))));
+  // The DestinationRule's connection pool and tls apply to the TCP clusters, as pilot's.
+  for (const name of [`outbound|9000|v2|${ECHO}`, `outbound|9001||${ECHO}`]) {
+    const mine = ((ours.envoy.static_resources as Obj).clusters as Obj[]).find((c) => c.name === name)!;
+    const theirs = pilot.clusters.find((c) => c.name === name)!;
+    assert.equal(mine.circuit_breakers.thresholds[0].max_connections, 7, name);
+    assert.equal(theirs.circuit_breakers.thresholds[0].max_connections, 7, name);
+    assert.equal(mine.transport_socket?.name, 'envoy.transport_sockets.tls', name);
+    assert.ok(
+      (theirs.transport_socket_matches ?? [theirs.transport_socket]).some(
+        (m: Obj) => m?.transport_socket?.name === 'envoy.transport_sockets.tls' || m?.name === 'envoy.transport_sockets.tls',
+      ),
+      `${name}: pilot's ${JSON.stringify(theirs.transport_socket_matches ?? theirs.transport_socket)}`,
+    );
+  }
   // No HTTP route for the TCP-only service (pilot's route configs have none either).
   assert.ok(!pilot.routes.some((r) => JSON.stringify(r).includes(ECHO)));
   assert.ok(!JSON.stringify(listeners(ours.envoy).find((l) => l.name === 'outbound')).includes(ECHO));
@@ -85,6 +113,7 @@ test("tcp-echo: translate's TCP listeners and clusters equal pilot's (outbound p
     ['PERMISSIVE', []],
     ['STRICT', [STRICT]],
     ['STRICT + allow-nothing', [STRICT, ALLOW_NOTHING]],
+    ['STRICT, port 9001 PERMISSIVE', [PORT_LEVEL]],
   ] as const) {
     const files = [...SAMPLE, ...extra];
     const ours = translate(files, { workload: { name: 'tcp-echo-v1' } });
@@ -144,6 +173,10 @@ test('tcp routes: a field asmesh does not honour, weights Istio rejects, a liste
   ]);
   assert.deepEqual(errorsOf(SAMPLE, { workload: { name: 'curl' }, listenerPorts: { outbound_9001: 15001 } }), [
     'listeners outbound and outbound_9001 both bind 0.0.0.0:15001: move one with --listener-port outbound_9001=PORT (or --outbound-port/--inbound-port)',
+  ]);
+  const wild = { ...shift, text: shift.text.replace('- tcp-echo\n', '- "*"\n') };
+  assert.deepEqual(errorsOf([...SAMPLE, wild]), [
+    'mesh-shift.yaml: spec.hosts[0]: wildcard host * is not allowed for virtual services bound to the mesh gateway (Istio validation)',
   ]);
   // A policy applies, no network filter enforces AuthorizationPolicy: the TCP ports deny (fail closed), and say so.
   const r = translate([...SAMPLE, ALLOW_NOTHING], { workload: { name: 'tcp-echo-v1' } });
@@ -321,4 +354,44 @@ test("translate's filter check loads the TCP chains' network filters too: a conf
   const { errors } = await checkFilterConfigs(bad, join(repoRoot, 'build'));
   assert.equal(errors.length, 1, errors.join('\n'));
   assert.match(errors[0], /^listener inbound_9000: asmesh\.tcp_telemetry: the filter rejects its configuration: .*reporter.*sideways/);
+});
+
+test('inbound: a listener per port the workload serves, each with its PeerAuthentication port mode; the first HTTP port is `inbound`', () => {
+  const svc = `apiVersion: v1
+kind: Service
+metadata: { name: db, namespace: default }
+spec:
+  selector: { app: db }
+  ports: [{ name: http, port: 80, targetPort: 8080 }, { name: grpc-admin, port: 81, targetPort: 8081 }, { name: tcp-data, port: 5432 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: db, namespace: default }
+spec: { template: { metadata: { labels: { app: db } }, spec: { containers: [{ name: db, image: db }] } } }
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: db, namespace: default }
+spec: { selector: { matchLabels: { app: db } }, mtls: { mode: PERMISSIVE }, portLevelMtls: { 8081: { mode: STRICT }, 5432: { mode: DISABLE } } }
+`;
+  const r = translate([{ name: 'db.yaml', text: svc }], { workload: { name: 'db' } });
+  const inbound = listeners(r.envoy).filter((l) => l.traffic_direction === 'INBOUND');
+  assert.deepEqual(
+    inbound.map((l) => ({
+      name: l.name,
+      port: l.address.socket_address.port_value,
+      chains: l.filter_chains.map((c: Obj) => `${c.transport_socket ? 'tls' : 'plain'} ${c.filters.at(-1).name.split('.').at(-1)}`),
+    })),
+    [
+      { name: 'inbound', port: 15006, chains: ['tls http_connection_manager', 'plain http_connection_manager'] },
+      { name: 'inbound_8081', port: 15007, chains: ['tls http_connection_manager'] },
+      { name: 'inbound_5432', port: 15008, chains: ['plain tcp_proxy'] },
+    ],
+  );
+  assert.deepEqual(
+    r.clusters.filter((c) => c.startsWith('inbound|')),
+    ['inbound|8080||', 'inbound|8081||', 'inbound|5432||'],
+  );
+  assert.equal(r.mtls, 'PERMISSIVE');
+  assert.ok(!r.warnings.some((w) => w.includes('portLevelMtls')), r.warnings.join('\n'));
 });
