@@ -37,6 +37,7 @@ import {
   NETWORK_FILTERS,
   filterManifest,
   statsTags,
+  type FilterManifest,
   type ListenerSide,
   type MeshFilterName,
 } from '../../filters/manifest.ts';
@@ -508,19 +509,16 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     inbound: new Set([...ras, ...aps, ...tels].map((r) => r.kind)),
     outbound: new Set([...visible.map((v) => v.vs), ...tels].map((r) => r.kind)),
   };
-  const networkFilters = (side: ListenerSide): MountedFilter[] =>
-    NETWORK_FILTERS.map((n) => filterManifest(n)!)
-      .filter((f) => f.sides[side] !== undefined && (f.always === true || f.istioKinds.some((k) => applied[side].has(k))))
-      .map((f) => ({ name: f.name, config: networkFilterConfig(f.name, side, authz) }));
-  const network = { inbound: networkFilters('inbound'), outbound: networkFilters('outbound') };
+  const entries = NETWORK_FILTERS.map((n) => filterManifest(n)!);
+  const network = {
+    inbound: mountNetworkFilters(entries, 'inbound', applied.inbound, authz),
+    outbound: mountNetworkFilters(entries, 'outbound', applied.outbound, authz),
+  };
   const tcpInbound = inbound.filter((p) => p.kind === 'tcp');
   // Fail closed: an AuthorizationPolicy applies but no network filter enforces AuthorizationPolicy, so the TCP
   // ports deny every connection (network RBAC without a policy, tcp_proxy to BlackHoleCluster): never more
   // permissive than Istio (equal for allow-nothing and DENY-all, stricter for an ALLOW that matches).
-  const denyTcp =
-    aps.length > 0 &&
-    tcpInbound.length > 0 &&
-    !network.inbound.some((f) => filterManifest(f.name)!.istioKinds.includes('AuthorizationPolicy'));
+  const denyTcp = aps.length > 0 && tcpInbound.length > 0 && !enforcesAuthorization(entries, network.inbound);
   if (denyTcp)
     warnings.push(
       `${aps.map((a) => `${a.at}: AuthorizationPolicy ${a.namespace}/${a.name}`).join(', ')}: no network filter enforces AuthorizationPolicy (filters/manifest.ts): TCP port(s) ${tcpInbound.map((p) => p.endpoint.port).join(', ')} deny every connection (fail closed)`,
@@ -670,13 +668,29 @@ function outboundTcpListeners(
   return out;
 }
 
+/** The network filters (manifest entries, `layer: 'network'`) one side mounts: those with the side, `always` or configured by an applied kind. */
+export function mountNetworkFilters(
+  entries: readonly FilterManifest[],
+  side: ListenerSide,
+  appliedKinds: ReadonlySet<string>,
+  authz: JsonObject | null,
+): MountedFilter[] {
+  return entries
+    .filter((f) => f.sides[side] !== undefined && (f.always === true || f.istioKinds.some((k) => appliedKinds.has(k))))
+    .map((f) => ({ name: f.name, config: networkFilterConfig(f, side, authz) }));
+}
+
+/** Does a mounted network filter take AuthorizationPolicy (else translate denies the TCP ports a policy applies to)? */
+export function enforcesAuthorization(entries: readonly FilterManifest[], mounted: readonly MountedFilter[]): boolean {
+  return mounted.some((m) => entries.find((f) => f.name === m.name)?.istioKinds.includes('AuthorizationPolicy') === true);
+}
+
 /**
  * A network filter's configuration: its side's fields (filters/manifest.ts `sides`), plus what translate derives
  * from its istioKinds, as the HTTP filter of those kinds gets it: AuthorizationPolicy = `policies` (and authz's
  * `asmesh` trust domains), RequestAuthentication = `jwtRules`. Telemetry adds nothing (tcp_telemetry takes none).
  */
-function networkFilterConfig(name: string, side: ListenerSide, authz: JsonObject | null): JsonObject {
-  const f = filterManifest(name)!;
+function networkFilterConfig(f: FilterManifest, side: ListenerSide, authz: JsonObject | null): JsonObject {
   const cfg: JsonObject = { ...(f.sides[side] as JsonObject | undefined) };
   if (authz && f.istioKinds.includes('AuthorizationPolicy')) {
     cfg.policies = authz.policies;

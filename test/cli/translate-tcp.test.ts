@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { translate, type TranslateOptions } from '../../host/cli/translate.ts';
+import { enforcesAuthorization, mountNetworkFilters, translate, type TranslateOptions } from '../../host/cli/translate.ts';
+import { FILTERS, type FilterManifest } from '../../filters/manifest.ts';
 import { InputErrors } from '../../host/cli/errors.ts';
 import { checkFilterConfigs } from '../../host/cli/filter-check.ts';
 import { localizePaths } from '../../host/cli/envoy.ts';
@@ -394,4 +395,40 @@ spec: { selector: { matchLabels: { app: db } }, mtls: { mode: PERMISSIVE }, port
   );
   assert.equal(r.mtls, 'PERMISSIVE');
   assert.ok(!r.warnings.some((w) => w.includes('portLevelMtls')), r.warnings.join('\n'));
+});
+
+test('network filters come from the manifest: a network authz entry (as branch tcpauthz adds) mounts itself on inbound with the policies and lifts the deny', () => {
+  const authzEntry: FilterManifest = {
+    name: 'tcp_authz',
+    layer: 'network',
+    sides: { inbound: {} },
+    istioKinds: ['AuthorizationPolicy'],
+    defaultConfig: { policies: [] },
+    wasmPluginPhase: 'AUTHZ',
+    statsTags: [],
+  };
+  const network = (FILTERS as readonly FilterManifest[]).filter((f) => f.layer === 'network');
+  const authz = { jwtRules: [], policies: [{ name: 'allow-nothing' }], asmesh: { trustDomain: 'td' } };
+  const applied = new Set(['AuthorizationPolicy']);
+  // Today: tcp_telemetry only (always), nothing takes AuthorizationPolicy: translate denies.
+  const today = mountNetworkFilters(network, 'inbound', applied, authz);
+  assert.deepEqual(today, [{ name: 'tcp_telemetry', config: { reporter: 'destination' } }]);
+  assert.equal(enforcesAuthorization(network, today), false);
+  // With the entry: mounted (chain order is the manifest's), configured with the policies, no deny.
+  const entries = [...network, authzEntry];
+  const next = mountNetworkFilters(entries, 'inbound', applied, authz);
+  assert.deepEqual(next, [
+    { name: 'tcp_telemetry', config: { reporter: 'destination' } },
+    { name: 'tcp_authz', config: { policies: [{ name: 'allow-nothing' }], asmesh: { trustDomain: 'td' } } },
+  ]);
+  assert.equal(enforcesAuthorization(entries, next), true);
+  // No policy applies: not mounted (Istio allows everything); never on outbound (no side).
+  assert.deepEqual(
+    mountNetworkFilters(entries, 'inbound', new Set(), null).map((f) => f.name),
+    ['tcp_telemetry'],
+  );
+  assert.deepEqual(
+    mountNetworkFilters(entries, 'outbound', applied, authz).map((f) => f.name),
+    ['tcp_telemetry'],
+  );
 });
