@@ -60,6 +60,28 @@ const POOL = {
     ),
 };
 
+/** A workload with two HTTP ports and a TCP port, port-level mTLS for two of them. */
+const MULTI_PORT = {
+  name: 'db.yaml',
+  text: `apiVersion: v1
+kind: Service
+metadata: { name: db, namespace: default }
+spec:
+  selector: { app: db }
+  ports: [{ name: http, port: 80, targetPort: 8080 }, { name: grpc-admin, port: 81, targetPort: 8081 }, { name: tcp-data, port: 5432 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: db, namespace: default }
+spec: { template: { metadata: { labels: { app: db } }, spec: { containers: [{ name: db, image: db }] } } }
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: db, namespace: default }
+spec: { selector: { matchLabels: { app: db } }, mtls: { mode: PERMISSIVE }, portLevelMtls: { 8081: { mode: STRICT }, 5432: { mode: DISABLE } } }
+`,
+};
+
 const listeners = (envoy: JsonObject): Obj[] => (envoy.static_resources as Obj).listeners;
 const tcpProxy = (chain: Obj): Obj | undefined =>
   chain.filters.find((f: Obj) => f.name === 'envoy.filters.network.tcp_proxy')?.typed_config;
@@ -249,6 +271,8 @@ test('tcp-echo in Envoy: every sidecar validates; curl -> tcp-echo v2 over mTLS 
     ['tcp-echo-v1', mesh],
     ['tcp-echo-v2', mesh],
     ['tcp-echo-v1', [...SAMPLE, ALLOW_NOTHING]],
+    ['curl', [...SAMPLE, meshShift()]],
+    ['db', [MULTI_PORT]],
   ] as const) {
     const v = await validateBootstrap(localizePaths(translate([...files], { workload: { name } }).envoy, { wasmDir, certDir: certs.curl }));
     assert.equal(v.ok, true, `${name}: ${v.output}`);
@@ -357,25 +381,8 @@ test("translate's filter check loads the TCP chains' network filters too: a conf
   assert.match(errors[0], /^listener inbound_9000: asmesh\.tcp_telemetry: the filter rejects its configuration: .*reporter.*sideways/);
 });
 
-test('inbound: a listener per port the workload serves, each with its PeerAuthentication port mode; the first HTTP port is `inbound`', () => {
-  const svc = `apiVersion: v1
-kind: Service
-metadata: { name: db, namespace: default }
-spec:
-  selector: { app: db }
-  ports: [{ name: http, port: 80, targetPort: 8080 }, { name: grpc-admin, port: 81, targetPort: 8081 }, { name: tcp-data, port: 5432 }]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: db, namespace: default }
-spec: { template: { metadata: { labels: { app: db } }, spec: { containers: [{ name: db, image: db }] } } }
----
-apiVersion: security.istio.io/v1
-kind: PeerAuthentication
-metadata: { name: db, namespace: default }
-spec: { selector: { matchLabels: { app: db } }, mtls: { mode: PERMISSIVE }, portLevelMtls: { 8081: { mode: STRICT }, 5432: { mode: DISABLE } } }
-`;
-  const r = translate([{ name: 'db.yaml', text: svc }], { workload: { name: 'db' } });
+test('inbound: a listener per port the workload serves, each with its PeerAuthentication port mode (as pilot per port); the first HTTP port is `inbound`', async () => {
+  const r = translate([MULTI_PORT], { workload: { name: 'db' } });
   const inbound = listeners(r.envoy).filter((l) => l.traffic_direction === 'INBOUND');
   assert.deepEqual(
     inbound.map((l) => ({
@@ -395,6 +402,25 @@ spec: { selector: { matchLabels: { app: db } }, mtls: { mode: PERMISSIVE }, port
   );
   assert.equal(r.mtls, 'PERMISSIVE');
   assert.ok(!r.warnings.some((w) => w.includes('portLevelMtls')), r.warnings.join('\n'));
+  if (!existsSync(pilotBinaryPath())) return;
+  // Pilot: per destination_port, the same transports and the same terminal filter.
+  const pilot = await pilotFor([MULTI_PORT], 'db', { app: 'db' }, 'default', [8080, 8081, 5432]);
+  const vi = pilot.listeners.find((l) => l.name === 'virtualInbound')!;
+  const kind = (c: Obj) => (c.filters as Obj[]).at(-1)!.name.split('.').at(-1);
+  for (const [listener, port] of [
+    ['inbound', 8080],
+    ['inbound_8081', 8081],
+    ['inbound_5432', 5432],
+  ] as const) {
+    const theirs = (vi.filter_chains as Obj[]).filter((c) => c.filter_chain_match?.destination_port === port);
+    const mine = listeners(r.envoy).find((l) => l.name === listener)!.filter_chains as Obj[];
+    const set = (xs: string[]) => [...new Set(xs)].sort();
+    assert.deepEqual(
+      { transports: set(mine.map((c) => (c.transport_socket ? 'tls' : 'raw_buffer'))), kinds: set(mine.map(kind)) },
+      { transports: set(theirs.map((c) => c.filter_chain_match.transport_protocol ?? 'raw_buffer')), kinds: set(theirs.map(kind)) },
+      `port ${port}`,
+    );
+  }
 });
 
 test('network filters come from the manifest: a network authz entry (as branch tcpauthz adds) mounts itself on inbound with the policies and lifts the deny', () => {
