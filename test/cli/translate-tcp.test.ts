@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { enforcesAuthorization, mountNetworkFilters, translate, type TranslateOptions } from '../../host/cli/translate.ts';
@@ -224,13 +225,41 @@ async function echoServer(id: string): Promise<{ port: number; connections: () =
   let n = 0;
   const s = createServer((sock) => {
     n++;
-    const chunks: Buffer[] = [];
-    sock.on('data', (d) => chunks.push(d));
-    sock.on('end', () => sock.end(`${id} ${Buffer.concat(chunks).toString()}`));
+    let first = true;
+    sock.on('data', (d) => {
+      sock.write(first ? Buffer.concat([Buffer.from(`${id} `), d]) : d);
+      first = false;
+    });
+    sock.on('end', () => sock.end());
   });
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
   servers.push(s);
   return { port: (s.address() as { port: number }).port, connections: () => n };
+}
+
+/** Writes `data` on an open connection (plaintext, or TLS with a client certificate), waits for `expect`, then closes. */
+function talk(url: string, data: string, expect: string, tlsCerts?: string): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const opts = { host: u.hostname, port: Number(u.port) };
+    const sock = tlsCerts
+      ? tlsConnect({
+          ...opts,
+          cert: readFileSync(join(tlsCerts, 'cert.pem')),
+          key: readFileSync(join(tlsCerts, 'key.pem')),
+          ca: readFileSync(join(tlsCerts, 'ca.pem')),
+          checkServerIdentity: () => undefined, // a SPIFFE URI SAN, no DNS name
+        })
+      : connect(opts.port, opts.host);
+    sock.once(tlsCerts ? 'secureConnect' : 'connect', () => sock.write(data));
+    let got = '';
+    sock.on('data', (d) => {
+      got += d.toString();
+      if (got.length >= expect.length) sock.end();
+    });
+    sock.on('error', reject);
+    sock.on('close', () => resolve(got));
+  });
 }
 
 /** Sends `data`, half-closes, returns what came back before the close (and whether the peer reset it). */
@@ -355,6 +384,16 @@ test('tcp-echo in Envoy: every sidecar validates; curl -> tcp-echo v2 over mTLS 
   );
   assert.ok(bySvc.every((s) => s.labels.source_workload === 'curl' && s.labels.destination_service_name === 'tcp-echo'));
   assert.equal(total(client, 'istio_tcp_received_bytes_total'), sent + 'port 9001\n'.length);
+
+  // PERMISSIVE (no PeerAuthentication): the TLS inspector picks the plaintext or the mTLS chain; both carry the bytes.
+  const permissive = await sidecar('tcp-echo-v1', SAMPLE, certs.echo, { endpoints: app(one.port) });
+  assert.equal(await talk(permissive.listeners['inbound_9000']!, 'plain\n', 'one plain\n'), 'one plain\n');
+  assert.equal(await talk(permissive.listeners['inbound_9000']!, 'mtls\n', 'one mtls\n', certs.curl), 'one mtls\n');
+  const p = await settled(permissive, 2);
+  const policies = select(p, 'istio_tcp_connections_opened_total').map(
+    (x) => `${x.labels.connection_security_policy} ${x.labels.source_principal}`,
+  );
+  assert.deepEqual(policies.sort(), ['mutual_tls spiffe://cluster.local/ns/default/sa/curl', 'none unknown']);
 
   // allow-nothing on tcp-echo-v1 (PERMISSIVE, plaintext): the connection closes, nothing reaches the app.
   const before = one.connections();
