@@ -497,3 +497,50 @@ test('network filters come from the manifest: a network authz entry (as branch t
     ['tcp_telemetry'],
   );
 });
+
+test('tcp routes and ports translate does not render are warnings naming them; a VirtualService with http and tcp gives steering its http only', () => {
+  const shift = meshShift();
+  const elsewhere = { ...shift, text: shift.text.replace('- port: 9000', '- port: 9002') };
+  const w1 = translate([...SAMPLE, elsewhere], { workload: { name: 'curl' } }).warnings;
+  assert.ok(
+    w1.includes('mesh-shift.yaml: spec.tcp[0]: no TCP Service port (named tcp-*, ...) of its hosts takes it: not rendered'),
+    w1.join('\n'),
+  );
+  // Two Services with TCP port 9000: the first keeps outbound_9000.
+  const other = {
+    name: 'other.yaml',
+    text: 'apiVersion: v1\nkind: Service\nmetadata: { name: other, namespace: default }\nspec: { ports: [{ name: tcp, port: 9000 }] }\n',
+  };
+  const r2 = translate([...SAMPLE, other], { workload: { name: 'curl' } });
+  assert.ok(
+    r2.warnings.includes(
+      "other.yaml: spec.ports[0] (tcp): TCP port 9000 is also tcp-echo.default.svc.cluster.local's: its outbound listener goes there (Istio without cluster IPs: a listener conflict)",
+    ),
+    r2.warnings.join('\n'),
+  );
+  assert.equal(tcpProxy(listeners(r2.envoy).find((l) => l.name === 'outbound_9000')!.filter_chains[0])!.cluster, `outbound|9000||${ECHO}`);
+  // Telemetry metric overrides do not reach tcp_telemetry: said so.
+  const tel = {
+    name: 'tel.yaml',
+    text: 'apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: { name: t, namespace: istio-system }\nspec: { metrics: [{ providers: [{ name: prometheus }], overrides: [{ tagOverrides: { request_protocol: { operation: REMOVE } } }] }] }\n',
+  };
+  assert.ok(
+    translate([...SAMPLE, tel], { workload: { name: 'curl' } }).warnings.includes(
+      "tel.yaml: Telemetry spec.metrics: not applied to TCP listeners (tcp_telemetry reports Istio's TCP metrics as they are)",
+    ),
+  );
+  // http + tcp in one VirtualService: steering's copy has no `tcp`; the TCP listener has the route.
+  const both = {
+    ...shift,
+    text: shift.text
+      .replace('spec:\n', 'spec:\n  http:\n  - route:\n    - destination: { host: curl }\n')
+      .replace('- tcp-echo\n', '- tcp-echo\n  - curl\n'),
+  };
+  const r3 = translate([...SAMPLE, both], { workload: { name: 'curl' } });
+  assert.equal(r3.virtualServices.length, 1);
+  assert.equal(r3.virtualServices[0].tcp, undefined);
+  assert.equal(
+    tcpProxy(listeners(r3.envoy).find((l) => l.name === 'outbound_9000')!.filter_chains[0])!.stat_prefix,
+    'tcp-echo-mesh.default',
+  );
+});
