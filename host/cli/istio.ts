@@ -102,7 +102,8 @@ function checkExportTo(c: Checker, spec: JsonObject): void {
 
 const HTTP_ROUTE_FIELDS = ['name', 'match', 'route', 'fault', 'headers', 'timeout', 'retries'];
 const MATCH_FIELDS = ['name', 'headers', 'withoutHeaders', 'uri', 'method', 'authority', 'scheme', 'queryParams', 'ignoreUriCase', 'port'];
-const DESTINATION_FIELDS = ['destination', 'weight'];
+// A destination's headers: the filter applies them as pilot's weighted cluster operations (pilot-diff.test.ts).
+const DESTINATION_FIELDS = ['destination', 'weight', 'headers'];
 
 function checkVirtualService(c: Checker, spec: JsonObject): void {
   if (!c.fields(spec, 'spec', ['hosts', 'http', 'gateways', 'exportTo', 'asmesh'])) return;
