@@ -29,6 +29,43 @@ import { DASHBOARD_USAGE, dashboardCommand } from '../dashboard/command.ts';
 import { IMAGE_USAGE, imageCommand } from './image.ts';
 import { WASMPLUGIN_USAGE, wasmPlugins } from './wasmplugin.ts';
 
+/** The sidecar flags `translate` and `envoy --istio` share. */
+const TRANSLATE_FLAGS = {
+  workload: { type: 'string' },
+  namespace: { type: 'string' },
+  app: { type: 'string' },
+  version: { type: 'string' },
+  'service-account': { type: 'string' },
+  labels: { type: 'string' },
+  'root-namespace': { type: 'string' },
+  'listen-address': { type: 'string' },
+  'admin-address': { type: 'string' },
+  'app-address': { type: 'string' },
+  endpoint: { type: 'string', multiple: true },
+  'admin-port': { type: 'string' },
+  'outbound-port': { type: 'string' },
+  'inbound-port': { type: 'string' },
+  filters: { type: 'string' },
+  'trust-domain': { type: 'string' },
+  'trust-domain-alias': { type: 'string', multiple: true },
+} as const;
+
+/** `envoy --istio`'s help line for the shared sidecar flags, from TRANSLATE_FLAGS itself (never a hand-kept list). */
+function sharedFlagsHelp(): string {
+  const names = Object.keys(TRANSLATE_FLAGS).map((f) => `--${f}`);
+  const lines: string[] = [];
+  let line = '';
+  for (const n of names) {
+    if (line !== '' && line.length + n.length + 1 > 86) {
+      lines.push(line);
+      line = '';
+    }
+    line = line === '' ? n : `${line} ${n}`;
+  }
+  lines.push(`${line}   as for asmesh translate`);
+  return lines.map((l) => `  ${l}`).join('\n');
+}
+
 const USAGE: Record<string, string> = {
   main: `asmesh: Istio service-mesh features for stock Envoy, as proxy-wasm filters
 
@@ -143,8 +180,7 @@ and applied without a restart. A change that does not translate, or that a filte
 rejects, is printed (file, field) and the last good configuration keeps serving.
   --istio DIR            the Istio YAML directory (watched)
   --watch                keep following DIR
-  --workload --namespace --app --version --service-account --app-address --endpoint
-  --admin-port --outbound-port --inbound-port --filters      as for asmesh translate
+${sharedFlagsHelp()}
   --ca DIR               mesh CA (asmesh ca init): issue this workload's certificate, renew it at
                          half-life, follow DIR/bundle.pem (trust bundle rotation)
   --cert-hours H         certificate lifetime (default 1)
@@ -219,27 +255,6 @@ function readJson(path: string, what: string): unknown {
     throw new InputError(`${path}: not JSON: ${(e as Error).message}`);
   }
 }
-
-/** The sidecar flags `translate` and `envoy --istio` share. */
-const TRANSLATE_FLAGS = {
-  workload: { type: 'string' },
-  namespace: { type: 'string' },
-  app: { type: 'string' },
-  version: { type: 'string' },
-  'service-account': { type: 'string' },
-  labels: { type: 'string' },
-  'root-namespace': { type: 'string' },
-  'listen-address': { type: 'string' },
-  'admin-address': { type: 'string' },
-  'app-address': { type: 'string' },
-  endpoint: { type: 'string', multiple: true },
-  'admin-port': { type: 'string' },
-  'outbound-port': { type: 'string' },
-  'inbound-port': { type: 'string' },
-  filters: { type: 'string' },
-  'trust-domain': { type: 'string' },
-  'trust-domain-alias': { type: 'string', multiple: true },
-} as const;
 
 type FlagValues = { [K in keyof typeof TRANSLATE_FLAGS]?: (typeof TRANSLATE_FLAGS)[K] extends { multiple: true } ? string[] : string };
 
