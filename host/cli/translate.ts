@@ -10,7 +10,7 @@
 // - inbound (mesh -> local app): authz and telemetry, TLS with required client certificates when
 //   STRICT, then the local app's cluster. Every sidecar thus runs all three filters, each where Istio
 //   applies the resource (order in a chain as in DESIGN.md: steering, authz, telemetry).
-import { Checker, isObject, parseResources, toDuration, type JsonObject, type Resource } from './istio.ts';
+import { Checker, isHttpStatus, isObject, parseResources, toDuration, type JsonObject, type Resource } from './istio.ts';
 import {
   CLUSTER_DOMAIN,
   ROOT_NAMESPACE,
@@ -218,42 +218,69 @@ function parseAll(files: { name: string; text: string }[]): { resources: Resourc
   return { resources, warnings };
 }
 
-/** Envoy route settings (timeout, retry_policy) of one VirtualService's http routes; removed from the filter's copy. */
-function routeSettings(vs: Resource, http: JsonObject[], c: Checker): JsonObject {
-  let routeTimeout: string | undefined;
-  let retryPolicy: JsonObject | undefined;
-  http.forEach((h, i) => {
-    if (h.timeout !== undefined) {
-      const t = toDuration(h.timeout, `spec.http[${i}].timeout`, c);
-      if (routeTimeout !== undefined && t !== routeTimeout)
-        c.error(
-          `spec.http[${i}].timeout`,
-          `differs from an earlier http route's (${routeTimeout}); asmesh applies one timeout to a VirtualService's routes`,
-        );
-      routeTimeout = t;
-      delete h.timeout;
-    }
-    if (h.retries !== undefined) {
-      const r = h.retries as JsonObject;
-      const policy: JsonObject = {
-        retry_on: typeof r.retryOn === 'string' ? r.retryOn : 'connect-failure,refused-stream,unavailable,cancelled,5xx',
-        num_retries: r.attempts as number,
-      };
-      const per = toDuration(r.perTryTimeout, `spec.http[${i}].retries.perTryTimeout`, c);
-      if (per) policy.per_try_timeout = per;
-      if (retryPolicy !== undefined && JSON.stringify(policy) !== JSON.stringify(retryPolicy))
-        c.error(
-          `spec.http[${i}].retries`,
-          "differs from an earlier http route's; asmesh applies one retry policy to a VirtualService's routes",
-        );
-      retryPolicy = policy;
-      delete h.retries;
-    }
+/** Istio's default retry_on (pilot's retry.ConvertPolicy, also for a policy without retryOn). */
+const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
+
+/**
+ * An Istio HTTPRetry as pilot's retry.ConvertPolicy turns it into an Envoy retry_policy: attempts 0
+ * disables retries (none); status codes in retryOn become retriable_status_codes; the previous-hosts
+ * predicate and 5 host selection attempts always.
+ */
+export function retryPolicy(r: JsonObject, path: string, c: Checker): JsonObject | null {
+  if (r.attempts === 0) return null;
+  const policy: JsonObject = { retry_on: DEFAULT_RETRY_ON, num_retries: r.attempts as number };
+  if (typeof r.retryOn === 'string') {
+    const parts = r.retryOn
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+    const codes = parts.filter(isHttpStatus).map(Number);
+    let on = parts.filter((x) => !isHttpStatus(x)).join(',');
+    if (codes.length > 0 && !on.includes('retriable-status-codes')) on += ',retriable-status-codes';
+    policy.retry_on = on;
+    if (codes.length > 0) policy.retriable_status_codes = codes;
+  }
+  const per = toDuration(r.perTryTimeout, `${path}.perTryTimeout`, c);
+  if (per) policy.per_try_timeout = per;
+  policy.retry_host_predicate = [
+    {
+      name: 'envoy.retry_host_predicates.previous_hosts',
+      typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate' },
+    },
+  ];
+  policy.host_selection_retry_max_attempts = '5';
+  return policy;
+}
+
+/**
+ * Envoy route settings (timeout, retry_policy) of one VirtualService's http routes; removed from the
+ * filter's copy. One Envoy route carries every steered request of the VirtualService, so its http routes
+ * must agree (a route without one is a different value: pilot gives it timeout 0s / Istio's default retries).
+ */
+function routeSettings(http: JsonObject[], c: Checker): JsonObject {
+  const values = http.map((h, i) => ({
+    timeout: h.timeout === undefined ? undefined : toDuration(h.timeout, `spec.http[${i}].timeout`, c),
+    retries: h.retries === undefined ? undefined : retryPolicy(h.retries as JsonObject, `spec.http[${i}].retries`, c),
+  }));
+  http.forEach((h) => {
+    delete h.timeout;
+    delete h.retries;
   });
-  void vs;
   const out: JsonObject = {};
-  if (routeTimeout) out.timeout = routeTimeout;
-  if (retryPolicy) out.retry_policy = retryPolicy;
+  const [first] = values;
+  if (!first) return out;
+  values.forEach((v, i) => {
+    if (i === 0) return;
+    if (v.timeout !== first.timeout)
+      c.error(
+        `spec.http[${i}].timeout`,
+        `${v.timeout ?? 'unset'} differs from spec.http[0]'s (${first.timeout ?? 'unset'}); asmesh applies one timeout to a VirtualService's routes`,
+      );
+    if (JSON.stringify(v.retries) !== JSON.stringify(first.retries))
+      c.error(`spec.http[${i}].retries`, "differs from spec.http[0]'s; asmesh applies one retry policy to a VirtualService's routes");
+  });
+  if (first.timeout) out.timeout = first.timeout;
+  if (first.retries) out.retry_policy = first.retries;
   return out;
 }
 
@@ -345,7 +372,7 @@ export function translate(files: { name: string; text: string }[], opts: Transla
       if (spec.http === undefined) continue;
     }
     const http = (spec.http as JsonObject[]) ?? [];
-    const extras = routeSettings(vs, http, c);
+    const extras = routeSettings(http, c);
     http.forEach((h, i) =>
       ((h.route as JsonObject[]) ?? []).forEach((d, j) => {
         const dest = d.destination as JsonObject;
@@ -894,8 +921,13 @@ function renderBootstrap(args: {
 
   const clusters: JsonObject[] = [];
   const virtualHosts: JsonObject[] = [];
-  // As pilot's routes: a gRPC call's grpc-timeout is its deadline, capped by the route timeout (0s: no cap).
-  const withGrpcTimeout = (extras: JsonObject): JsonObject => ({ ...extras, max_grpc_timeout: extras.timeout ?? '0s' });
+  // As pilot's routes: no timeout unless the VirtualService sets one (0s; Envoy's own default is 15 s), and
+  // a gRPC call's grpc-timeout is its deadline, capped by the route timeout (0s: no cap).
+  const withGrpcTimeout = (extras: JsonObject): JsonObject => ({
+    ...extras,
+    timeout: extras.timeout ?? '0s',
+    max_grpc_timeout: extras.timeout ?? '0s',
+  });
   // Taken when steering wrote the cluster; services never see the header.
   const steeredRoute = (extras: JsonObject = {}): JsonObject => ({
     name: 'asmesh-steered',

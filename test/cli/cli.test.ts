@@ -185,6 +185,30 @@ test("translate runs each filter's own configuration check: a configuration the 
   assert.equal(r.stdout, '');
 });
 
+test("translate: weights as Istio validates them, by the filter's own check (any total > 0; all zero or negative: exit 2)", (t) => {
+  if (!existsSync(join(repoRoot, 'build/steering.wasm'))) return t.skip('build/steering.wasm not built');
+  const vs = (weights: (number | null)[]) => {
+    const f = join(work, `weights-${weights.join('_')}.yaml`);
+    const route = weights.map((w, i) => `{ destination: { host: b.example.com, subset: s${i} }${w === null ? '' : `, weight: ${w}`} }`);
+    writeFileSync(
+      f,
+      `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: b }\nspec:\n  hosts: [b.example.com]\n  http:\n  - route: [${route.join(', ')}]\n`,
+    );
+    const r = asmesh(['translate', f]);
+    return {
+      code: r.code,
+      errors: r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l && !l.startsWith('warning: ')),
+    };
+  };
+  for (const ok of [[60, 30], [1, 2, 4], [250, null], [0], [1000]]) assert.deepEqual(vs(ok), { code: 0, errors: [] }, String(ok));
+  const rejects = 'asmesh translate: listener outbound: asmesh.steering: the filter rejects its configuration: steering: config ';
+  assert.deepEqual(vs([0, null]), { code: 2, errors: [`${rejects}$.http[0].route: total destination weight = 0 (Istio rejects it)`] });
+  assert.deepEqual(vs([10, -1]), { code: 2, errors: [`${rejects}$.http[0].route[1].weight: -1 is outside [0, 2147483647]`] });
+});
+
 test('translate --all -o DIR: one config set per bookinfo workload, from a directory and a file', () => {
   const samples = join(repoRoot, 'test/data/istio-samples/bookinfo');
   const out = join(work, 'all');
