@@ -511,10 +511,10 @@ test('translate --validate: the seed resources pass envoy --mode validate with t
   assert.match(r.stderr, /envoy --mode validate: OK \(1\.40\.\d+\)/);
   // A configuration the filter rejects is caught the same way (Envoy runs the filter's configure).
   const bad = join(work, 'bad-weights.yaml');
-  writeFileSync(bad, readFileSync(join(istio, 'virtualservice-canary.yaml'), 'utf8').replace('weight: 5', 'weight: 4'));
+  writeFileSync(bad, readFileSync(join(istio, 'virtualservice-canary.yaml'), 'utf8').replace('weight: 5', 'weight: -5'));
   const b = asmesh(['translate', '--validate', bad], { ENVOY_BIN: envoyBin });
   assert.equal(b.code, 2);
-  assert.match(b.stderr, /steering: config \$\.http\[0\]\.route.*100/);
+  assert.match(b.stderr, /steering: config \$\.http\[0\]\.route\[1\]\.weight: -5 is outside/);
 });
 
 test("build --project: a user's filter project importing asmesh as a package builds, and runs in the harness", () => {
