@@ -152,6 +152,12 @@ test("tcp-echo: translate's TCP listeners and clusters equal pilot's (outbound p
         rbac: [
           ...new Set(
             chains.map((c) => {
+              // tcp_authz (pilot's network rbac as a Wasm filter): an ALLOW-only configuration whose policies have no rules denies all.
+              const wasm = c.filters.find((f: Obj) => f.name === 'asmesh.tcp_authz');
+              if (wasm !== undefined) {
+                const ps = JSON.parse(wasm.typed_config.config.configuration.value).policies as Obj[];
+                return ps.every((p) => (p.action ?? 'ALLOW') === 'ALLOW' && (p.rules ?? []).length === 0) ? 'deny all' : JSON.stringify(ps);
+              }
               const r = c.filters.find((f: Obj) => f.name === 'envoy.filters.network.rbac')?.typed_config.rules;
               if (r === undefined) return 'none';
               // Pilot's allow-nothing is one policy that matches nothing (permission not any); ours has none.
@@ -164,11 +170,11 @@ test("tcp-echo: translate's TCP listeners and clusters equal pilot's (outbound p
       });
       const ourShape = shape(mine, (c) => (c.transport_socket ? 'tls' : 'raw_buffer'));
       const pilotShape = shape(theirs, (c) => c.filter_chain_match.transport_protocol ?? 'raw_buffer');
-      // Accepted: a denied port's tcp_proxy goes to BlackHoleCluster here (no upstream connection at all), to the app in pilot.
-      if (what.includes('allow-nothing')) {
-        assert.deepEqual(ourShape.clusters, ['BlackHoleCluster']);
-        ourShape.clusters = [`inbound|${port}||`];
-      }
+      if (what.includes('allow-nothing'))
+        assert.ok(
+          mine.every((c) => c.filters[0].name === 'asmesh.tcp_authz'),
+          `${what}: port ${port}: tcp_authz first, as pilot's rbac`,
+        );
       assert.deepEqual(ourShape, pilotShape, `${what}: port ${port}`);
     }
     assert.ok(!listeners(ours.envoy).some((l) => l.name === 'inbound'), `${what}: no HTTP port, no HTTP inbound listener`);
@@ -202,14 +208,9 @@ test('tcp routes: a field asmesh does not honour, weights Istio rejects, a liste
   assert.deepEqual(errorsOf([...SAMPLE, wild]), [
     'mesh-shift.yaml: spec.hosts[0]: wildcard host * is not allowed for virtual services bound to the mesh gateway (Istio validation)',
   ]);
-  // A policy applies, no network filter enforces AuthorizationPolicy: the TCP ports deny (fail closed), and say so.
+  // A policy applies: tcp_authz (the manifest's network filter for AuthorizationPolicy) enforces it, no fail-closed deny.
   const r = translate([...SAMPLE, ALLOW_NOTHING], { workload: { name: 'tcp-echo-v1' } });
-  assert.ok(
-    r.warnings.includes(
-      'security/allow-nothing.yaml: AuthorizationPolicy default/allow-nothing: no network filter enforces AuthorizationPolicy (filters/manifest.ts): TCP port(s) 9000, 9001 deny every connection (fail closed)',
-    ),
-    r.warnings.join('\n'),
-  );
+  assert.ok(!r.warnings.some((w) => w.includes('no network filter enforces AuthorizationPolicy')), r.warnings.join('\n'));
 });
 
 const built = ['tcp_telemetry', 'telemetry'].every((f) => existsSync(join(repoRoot, 'build', `${f}.wasm`)));
@@ -221,12 +222,14 @@ after(async () => {
 });
 
 /** Istio's tcp-echo server: answers each connection's bytes prefixed with its id ("one", "two"), then ends. */
-async function echoServer(id: string): Promise<{ port: number; connections: () => number }> {
+async function echoServer(id: string): Promise<{ port: number; connections: () => number; bytes: () => number }> {
   let n = 0;
+  let bytes = 0;
   const s = createServer((sock) => {
     n++;
     let first = true;
     sock.on('data', (d) => {
+      bytes += d.length;
       sock.write(first ? Buffer.concat([Buffer.from(`${id} `), d]) : d);
       first = false;
     });
@@ -234,7 +237,7 @@ async function echoServer(id: string): Promise<{ port: number; connections: () =
   });
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
   servers.push(s);
-  return { port: (s.address() as { port: number }).port, connections: () => n };
+  return { port: (s.address() as { port: number }).port, connections: () => n, bytes: () => bytes };
 }
 
 /** Writes `data` on an open connection (plaintext, or TLS with a client certificate), waits for `expect`, then closes. */
@@ -395,16 +398,16 @@ test('tcp-echo in Envoy: every sidecar validates; curl -> tcp-echo v2 over mTLS 
   );
   assert.deepEqual(policies.sort(), ['mutual_tls spiffe://cluster.local/ns/default/sa/curl', 'none unknown']);
 
-  // allow-nothing on tcp-echo-v1 (PERMISSIVE, plaintext): the connection closes, nothing reaches the app.
-  const before = one.connections();
+  // allow-nothing on tcp-echo-v1 (PERMISSIVE, plaintext): tcp_authz closes the connection at its first bytes, none reach
+  // the app (tcp_proxy has dialled it already, as under Istio's network rbac, which also decides at the first data).
+  const before = one.bytes();
   const denied = await sidecar('tcp-echo-v1', [...SAMPLE, ALLOW_NOTHING], certs.echo, { endpoints: app(one.port) });
   // (Kept open: a FIN while the TLS inspector still reads closes it there already.)
   assert.equal((await exchangeOrReset(denied.listeners['inbound_9000']!, 'let me in\n', false)).got, '');
-  assert.equal(one.connections(), before);
-  // tcp_proxy finds no host in BlackHoleCluster and closes before any byte; RBAC (no policy) allowed none.
+  assert.equal(one.bytes(), before);
   const stats = await denied.stats();
-  assert.equal(stats.get('cluster.BlackHoleCluster.upstream_cx_none_healthy'), 1);
-  assert.equal(stats.get('inbound_9000.rbac.allowed'), 0);
+  assert.equal(stats.get('wasmcustom.asmesh_tcp_authz_denied_total'), 1);
+  assert.equal(stats.get('wasmcustom.asmesh_tcp_authz_allowed_total'), 0);
 });
 
 test("translate's filter check loads the TCP chains' network filters too: a configuration tcp_telemetry rejects is named", async (t) => {
@@ -462,38 +465,30 @@ test('inbound: a listener per port the workload serves, each with its PeerAuthen
   }
 });
 
-test('network filters come from the manifest: a network authz entry (as branch tcpauthz adds) mounts itself on inbound with the policies and lifts the deny', () => {
-  const authzEntry: FilterManifest = {
-    name: 'tcp_authz',
-    layer: 'network',
-    sides: { inbound: {} },
-    istioKinds: ['AuthorizationPolicy'],
-    defaultConfig: { policies: [] },
-    wasmPluginPhase: 'AUTHZ',
-    statsTags: [],
-  };
+test('network filters come from the manifest: tcp_authz mounts itself on inbound with the policies and lifts the deny', () => {
   const network = (FILTERS as readonly FilterManifest[]).filter((f) => f.layer === 'network');
   const authz = { jwtRules: [], policies: [{ name: 'allow-nothing' }], asmesh: { trustDomain: 'td' } };
   const applied = new Set(['AuthorizationPolicy']);
-  // Today: tcp_telemetry only (always), nothing takes AuthorizationPolicy: translate denies.
-  const today = mountNetworkFilters(network, 'inbound', applied, authz);
-  assert.deepEqual(today, [{ name: 'tcp_telemetry', config: { reporter: 'destination' } }]);
-  assert.equal(enforcesAuthorization(network, today), false);
-  // With the entry: mounted (chain order is the manifest's), configured with the policies, no deny.
-  const entries = [...network, authzEntry];
-  const next = mountNetworkFilters(entries, 'inbound', applied, authz);
-  assert.deepEqual(next, [
-    { name: 'tcp_telemetry', config: { reporter: 'destination' } },
+  // Without an entry that takes AuthorizationPolicy (tcp_telemetry only), translate denies.
+  const telemetryOnly = network.filter((f) => !f.istioKinds.includes('AuthorizationPolicy'));
+  const without = mountNetworkFilters(telemetryOnly, 'inbound', applied, authz);
+  assert.deepEqual(without, [{ name: 'tcp_telemetry', config: { reporter: 'destination' } }]);
+  assert.equal(enforcesAuthorization(telemetryOnly, without), false);
+  // The manifest's tcp_authz: mounted first (the manifest's chain order, as pilot's rbac before istio.stats),
+  // configured with the policies, no deny.
+  const mounted = mountNetworkFilters(network, 'inbound', applied, authz);
+  assert.deepEqual(mounted, [
     { name: 'tcp_authz', config: { policies: [{ name: 'allow-nothing' }], asmesh: { trustDomain: 'td' } } },
+    { name: 'tcp_telemetry', config: { reporter: 'destination' } },
   ]);
-  assert.equal(enforcesAuthorization(entries, next), true);
+  assert.equal(enforcesAuthorization(network, mounted), true);
   // No policy applies: not mounted (Istio allows everything); never on outbound (no side).
   assert.deepEqual(
-    mountNetworkFilters(entries, 'inbound', new Set(), null).map((f) => f.name),
+    mountNetworkFilters(network, 'inbound', new Set(), null).map((f) => f.name),
     ['tcp_telemetry'],
   );
   assert.deepEqual(
-    mountNetworkFilters(entries, 'outbound', applied, authz).map((f) => f.name),
+    mountNetworkFilters(network, 'outbound', applied, authz).map((f) => f.name),
     ['tcp_telemetry'],
   );
 });
