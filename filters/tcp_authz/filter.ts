@@ -2,7 +2,7 @@
 // rbac: decides once, at the connection's first downstream data (the TLS handshake is over, the peer
 // certificate known); a denied connection is closed and its bytes never reach the upstream. Upstream
 // bytes before the decision (a server-first protocol's banner) pass, as with rbac.
-import { RootContext, NetworkContext, FilterStatus, configureOrFail, logInfo, logWarn, Counter } from '../../assembly/proxy';
+import { RootContext, NetworkContext, FilterStatus, configureOrFail, logDebug, logInfo, logWarn, Counter } from '../../assembly/proxy';
 import { AuthzConfig } from '../authz/config';
 import { RequestInfo, evaluate } from '../authz/policy';
 import { readConnection } from '../authz/connection';
@@ -54,7 +54,8 @@ class TcpAuthzConnection extends NetworkContext {
     }
     this.state = DENIED;
     (root.denied as Counter).increment(1);
-    logInfo('tcp_authz: connection denied, matched policy ' + (decision.policy.length ? decision.policy : 'none'));
+    // Debug, as Envoy's rbac: a flood of denied connections must not flood the log.
+    logDebug('tcp_authz: connection denied, matched policy ' + (decision.policy.length ? decision.policy : 'none'));
     this.closeDownstream();
   }
 }
