@@ -131,3 +131,27 @@ export const PEER_PICKS = [
   'dnsOnly',
   'none',
 ];
+
+// Trust domain sets: principals in the mesh's trust domain, an alias, cluster.local (= the local one),
+// another trust domain, and `*` trust domain patterns pilot keeps as written.
+export const TD_PRINCIPALS = [
+  'cluster.local/ns/foo/sa/x',
+  'td2.example/ns/foo/sa/x',
+  'old.example/ns/foo/sa/x',
+  'cluster.local/ns/bar/sa/y',
+  'old.example/ns/bar/sa/y',
+  'td2.example/ns/bar/sa/y',
+  'other.td/ns/foo/sa/x',
+  '*',
+  '*/ns/foo/sa/x',
+  '*.example/ns/bar/sa/y',
+  'td2.example/*',
+];
+/** The MeshConfigs of trust domain sets, taken in turn. */
+export const TD_MESHES = [
+  { trustDomain: 'td2.example', trustDomainAliases: ['old.example'] },
+  { trustDomain: 'td2.example', trustDomainAliases: ['old.example', 'cluster.local'] },
+];
+
+/** Peers of trust domain sets: the mesh's trust domain, an alias, cluster.local, another. */
+export const TD_PEER_PICKS = ['td2X', 'td2X', 'td2BarY', 'oldX', 'oldX', 'oldBarY', 'fooX', 'barY', 'otherTd', 'none'];

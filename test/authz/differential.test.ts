@@ -30,6 +30,9 @@ import {
   PEER_PICKS,
   PEER_PRINCIPALS,
   PRINCIPALS,
+  TD_MESHES,
+  TD_PEER_PICKS,
+  TD_PRINCIPALS,
   VALUES,
   field,
   prng,
@@ -91,26 +94,6 @@ function jwtRule(r: Rng, issuer: string, key: TestKey): Obj {
   return rule;
 }
 
-// Trust domain sets: principals in the mesh's trust domain, an alias, cluster.local (= the local one),
-// another trust domain, and `*` trust domain patterns pilot keeps as written.
-const TD_PRINCIPALS = [
-  'cluster.local/ns/foo/sa/x',
-  'td2.example/ns/foo/sa/x',
-  'old.example/ns/foo/sa/x',
-  'cluster.local/ns/bar/sa/y',
-  'old.example/ns/bar/sa/y',
-  'td2.example/ns/bar/sa/y',
-  'other.td/ns/foo/sa/x',
-  '*',
-  '*/ns/foo/sa/x',
-  '*.example/ns/bar/sa/y',
-  'td2.example/*',
-];
-/** The MeshConfigs of trust domain sets, taken in turn. */
-const TD_MESHES = [
-  { trustDomain: 'td2.example', trustDomainAliases: ['old.example'] },
-  { trustDomain: 'td2.example', trustDomainAliases: ['old.example', 'cluster.local'] },
-];
 const PEER_CONDITIONS: [string, string[]][] = [
   ['source.principal', PEER_PRINCIPALS],
   ['source.namespace', PEER_NAMESPACES],
@@ -326,9 +309,6 @@ interface Req {
   /** The mTLS peer (PEERS) the request is sent as, in an mTLS set. */
   peer?: string;
 }
-
-/** Peers of trust domain sets: the mesh's trust domain, an alias, cluster.local, another. */
-const TD_PEER_PICKS = ['td2X', 'td2X', 'td2BarY', 'oldX', 'oldX', 'oldBarY', 'fooX', 'barY', 'otherTd', 'none'];
 
 const PATHS = [
   '/info',

@@ -19,12 +19,28 @@ import { repoRoot } from '../../host/envoy/install.ts';
 import { networkWasmFilterEntry } from '../../host/envoy/tcp.ts';
 import { PilotInputError, inboundTcpChain, istioPilot, pilotBootstrap, type PilotConfig } from '../../host/envoy/pilot.ts';
 import { makePeerCerts, type Cert, type CertSet } from './certs.ts';
-import { CONDITIONS, PEERS, PEER_NAMESPACES, PEER_PICKS, PEER_PRINCIPALS, PRINCIPALS, VALUES, field, prng, type Rng } from './corpus.ts';
+import {
+  CONDITIONS,
+  PEERS,
+  PEER_NAMESPACES,
+  PEER_PICKS,
+  PEER_PRINCIPALS,
+  PRINCIPALS,
+  TD_MESHES,
+  TD_PEER_PICKS,
+  TD_PRINCIPALS,
+  VALUES,
+  field,
+  prng,
+  type Rng,
+} from './corpus.ts';
 
 type Obj = Record<string, any>;
 const SEED = Number(process.env.TCP_DIFF_SEED ?? 20261202);
 /** Plaintext sets, and as many mTLS sets (PeerAuthentication STRICT / PERMISSIVE). */
 const SETS = Number(process.env.TCP_DIFF_SETS ?? 12);
+/** Extra mTLS sets under a MeshConfig trustDomain td2.example with aliases (own generator, SEED + 1). */
+const TD_SETS = Number(process.env.TCP_DIFF_TD_SETS ?? 4);
 const CONNECTIONS = Number(process.env.TCP_DIFF_CONNECTIONS ?? 40);
 const WASM_DIR = process.env.TCP_DIFF_WASM_DIR ?? join(repoRoot, 'build');
 const PORT = 5432;
@@ -52,6 +68,8 @@ interface PolicySet {
   index: number;
   policies: Obj[];
   mtls?: 'STRICT' | 'PERMISSIVE';
+  /** MeshConfig trust domains (pilot's --mesh; tcp_authz's asmesh options). */
+  mesh?: { trustDomain: string; trustDomainAliases: string[] };
 }
 
 function tcpRule(r: Rng, mtls: boolean): Obj {
@@ -92,6 +110,30 @@ function policySet(r: Rng, index: number, mtls: boolean): PolicySet {
     rules: Array.from({ length: r.chance(0.05) ? 0 : 1 + r.int(2) }, () => tcpRule(r, mtls)),
   }));
   return mtls ? { index, policies, mtls: r.pick(['STRICT', 'PERMISSIVE'] as const) } : { index, policies };
+}
+
+/** A trust domain set: rules on principals / trustDomains / source.principal in the mesh's domains and others. */
+function trustDomainSet(r: Rng, index: number, mesh: NonNullable<PolicySet['mesh']>): PolicySet {
+  const rule = (): Obj => {
+    const source: Obj = {};
+    if (r.chance(0.2)) field(r, source, 'trustDomains', ['td2.example', 'old.example', 'cluster.local', 'other.td']);
+    else if (r.chance(0.75)) field(r, source, 'principals', TD_PRINCIPALS);
+    else {
+      const key = 'source.principal';
+      return { when: [r.chance(0.5) ? { key, values: r.some(TD_PRINCIPALS, 2) } : { key, notValues: r.some(TD_PRINCIPALS, 2) }] };
+    }
+    return { from: [{ source }] };
+  };
+  const policies = Array.from({ length: 1 + r.int(2) }, (_, i) => ({
+    name: `p${i}`,
+    action: r.pick(['ALLOW', 'ALLOW', 'DENY']),
+    rules: Array.from({ length: 1 + r.int(2) }, rule),
+  }));
+  return { index, policies, mtls: r.pick(['STRICT', 'PERMISSIVE'] as const), mesh };
+}
+
+function meshYaml(m: NonNullable<PolicySet['mesh']>): string {
+  return `trustDomain: ${m.trustDomain}\ntrustDomainAliases: [${m.trustDomainAliases.join(', ')}]\n`;
 }
 
 function istioYaml(set: PolicySet): string {
@@ -215,13 +257,17 @@ before(async () => {
     ...Array.from({ length: SETS * 2 }, (_, i) => policySet(r, i, false)),
     ...Array.from({ length: SETS * 2 }, (_, i) => policySet(r, SETS * 2 + i, true)),
   ];
-  let plain = 0;
-  let mtls = 0;
-  for (let i = 0; i < generated.length; i += 2) {
-    const batch = generated.slice(i, i + 2).filter((s) => (s.mtls === undefined ? plain < SETS : mtls < SETS));
+  // Their own generator, so the other sets' corpus stays as it was.
+  const rt = prng(SEED + 1);
+  const td = Array.from({ length: TD_SETS * 2 }, (_, i) => trustDomainSet(rt, SETS * 4 + i, TD_MESHES[i % TD_MESHES.length]!));
+  const quota = (s: PolicySet) => (s.mesh !== undefined ? 2 : s.mtls === undefined ? 0 : 1);
+  const want = [SETS, SETS, TD_SETS];
+  const have = [0, 0, 0];
+  for (let i = 0; i < generated.length + td.length; i += 2) {
+    const batch = [...generated, ...td].slice(i, i + 2).filter((s) => have[quota(s)]! < want[quota(s)]!);
     const pilots = await Promise.all(
       batch.map((s) =>
-        istioPilot(istioYaml(s), PROXY).catch((e: unknown) => {
+        istioPilot(istioYaml(s), PROXY, s.mesh === undefined ? {} : { meshConfig: meshYaml(s.mesh) }).catch((e: unknown) => {
           if (e instanceof PilotInputError) {
             pilotRefused++;
             return null;
@@ -232,13 +278,15 @@ before(async () => {
     );
     for (const [j, pilot] of pilots.entries()) {
       const set = batch[j]!;
-      if (pilot === null || (set.mtls === undefined ? plain >= SETS : mtls >= SETS)) continue;
-      if (set.mtls === undefined) plain++;
-      else mtls++;
+      if (pilot === null || have[quota(set)]! >= want[quota(set)]!) continue;
+      have[quota(set)]!++;
       first ??= pilot;
       const chain = inboundTcpChain(pilot, PORT, set.mtls === undefined ? undefined : files);
       const native = chain.config;
-      const entry = networkWasmFilterEntry('tcp_authz', join(WASM_DIR, 'tcp_authz.wasm'), { policies: set.policies });
+      const entry = networkWasmFilterEntry('tcp_authz', join(WASM_DIR, 'tcp_authz.wasm'), {
+        policies: set.policies,
+        ...(set.mesh === undefined ? {} : { asmesh: set.mesh }),
+      });
       entry.typed_config.config.vm_config.vm_id = `tcp_authz-${set.index}`;
       const at = native.findIndex((f) => f.name === 'envoy.filters.network.rbac');
       const wasm = native.filter((f) => f.name !== 'envoy.filters.network.rbac');
@@ -251,7 +299,7 @@ before(async () => {
       }
       const conns = Array.from({ length: CONNECTIONS }, () => ({
         destination: r.pick(DESTINATIONS),
-        ...(set.mtls === undefined ? {} : { peer: r.pick(PEER_PICKS) }),
+        ...(set.mtls === undefined ? {} : { peer: set.mesh === undefined ? r.pick(PEER_PICKS) : rt.pick(TD_PEER_PICKS) }),
       }));
       sets.push({ set, conns });
     }
@@ -271,7 +319,7 @@ after(async () => {
   await new Promise<void>((res) => (upstream ? upstream.close(() => res()) : res()));
 });
 
-test(`tcp_authz and pilot's network rbac accept and close alike (seed ${SEED}, ${SETS} + ${SETS} mTLS policy sets x ${CONNECTIONS} connections)`, async () => {
+test(`tcp_authz and pilot's network rbac accept and close alike (seed ${SEED}, ${SETS} + ${SETS} mTLS + ${TD_SETS} trust domain policy sets x ${CONNECTIONS} connections)`, async () => {
   const differences: string[] = [];
   const outcomes = new Map<string, number>();
   const closedPayloads: string[] = [];
@@ -286,7 +334,8 @@ test(`tcp_authz and pilot's network rbac accept and close alike (seed ${SEED}, $
         const a = await tryConnection(port('native'), c, pn, cert);
         const b = await tryConnection(port('wasm'), c, pw, cert);
         total++;
-        outcomes.set(`${set.mtls ?? 'plain'} ${a}`, (outcomes.get(`${set.mtls ?? 'plain'} ${a}`) ?? 0) + 1);
+        const kind = `${set.mesh ? 'td ' : ''}${set.mtls ?? 'plain'} ${a}`;
+        outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
         if (a !== 'echo') closedPayloads.push(pn);
         if (b !== 'echo') closedPayloads.push(pw);
         if (a !== b && differences.length < 30)
@@ -302,7 +351,7 @@ test(`tcp_authz and pilot's network rbac accept and close alike (seed ${SEED}, $
   const oursDenied = stats.get('wasmcustom.asmesh_tcp_authz_denied_total') ?? 0;
   const leaked = closedPayloads.filter((p) => upstreamText.includes(p));
   console.log(
-    `tcp authz differential (${WASM_DIR}): ${total} connections x 2 listeners over ${sets.length} policy sets (${sets.filter((s) => s.set.mtls).length} mTLS; pilot refused ${pilotRefused}); pilot's outcomes ${JSON.stringify(Object.fromEntries([...outcomes].sort()))}; denied: rbac ${nativeDenied}, tcp_authz ${oursDenied}; closed connections whose bytes reached the upstream ${leaked.length}; differences ${differences.length}`,
+    `tcp authz differential (${WASM_DIR}): ${total} connections x 2 listeners over ${sets.length} policy sets (${sets.filter((s) => s.set.mtls).length} mTLS, ${sets.filter((s) => s.set.mesh).length} under trust domain aliases; pilot refused ${pilotRefused}); pilot's outcomes ${JSON.stringify(Object.fromEntries([...outcomes].sort()))}; denied: rbac ${nativeDenied}, tcp_authz ${oursDenied}; closed connections whose bytes reached the upstream ${leaked.length}; differences ${differences.length}`,
   );
   for (const want of ['plain echo', 'plain closed', 'echo', 'closed'])
     assert.ok(
