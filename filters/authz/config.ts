@@ -1,7 +1,7 @@
 // The authz filter's configuration:
 //   { "jwtRules": [ Istio JWTRule... ], "policies": [ { "name": ..., ...AuthorizationPolicy spec } ],
 //     "asmesh": { "maxTokenBytes": 65536, "rejectCrit": true,
-//                 "trustDomain": "cluster.local", "trustDomainAliases": [] } }
+//                 "trustDomain": "cluster.local", "trustDomainAliases": [], "port": 9000 } }
 // (trustDomain / trustDomainAliases: the mesh's MeshConfig, applied to principals as pilot does.)
 // JWTRule extension: "asmesh": { "jwksCluster", "jwksRefreshSeconds", "jwksRetrySeconds",
 // "kidRefetchSeconds", "jwksTimeoutMs" } (the cluster defaults to the jwksUri's authority). Parsed and
@@ -94,6 +94,12 @@ export class AuthzConfig {
   maxTokenBytes: i32 = DEFAULT_MAX_TOKEN_BYTES;
   /** Stricter than Envoy by choice: a token with a `crit` header fails (no extension is understood). */
   rejectCrit: bool = true;
+  /**
+   * The workload port the listener stands for (`asmesh.port`), what `ports` / `destination.port` compare with
+   * (pilot's rbac: the original destination's port). Unset (-1): the connection's local port, which is that
+   * port only when the listener binds it (or restores it: original_dst, proxy_protocol).
+   */
+  port: i32 = -1;
   /** MeshConfig trustDomain then trustDomainAliases: principals match in each (pilot's rewrite). */
   trustDomains: TrustDomains = new TrustDomains();
   // What the policies read, so the adapter collects only that (each property read is a host call).
@@ -151,7 +157,8 @@ export function parseAuthzConfig(bytes: ArrayBuffer): ConfigResult<AuthzConfig> 
   if (root === null || !c.object(root, ['jwtRules', 'policies', 'asmesh'])) return new ConfigResult<AuthzConfig>(null, c.error);
   const config = new AuthzConfig();
   const ext = c.optional(root, 'asmesh', JsonKind.Object);
-  if (ext !== null && c.object(ext, ['maxTokenBytes', 'rejectCrit', 'trustDomain', 'trustDomainAliases'])) {
+  if (ext !== null && c.object(ext, ['maxTokenBytes', 'rejectCrit', 'trustDomain', 'trustDomainAliases', 'port'])) {
+    config.port = <i32>c.int(ext, 'port', -1, 1, 65535);
     config.maxTokenBytes = <i32>c.int(ext, 'maxTokenBytes', DEFAULT_MAX_TOKEN_BYTES, 1024, 1 << 24);
     config.rejectCrit = c.bool(ext, 'rejectCrit', true);
     config.trustDomains = parseTrustDomains(c, ext);

@@ -23,8 +23,12 @@ export function readConnection(config: AuthzConfig, req: RequestInfo): void {
     if (dst !== null) req.destIp = stripPort(dst);
   }
   if (config.needsDestPort) {
-    const port = getPropertyInt64(['destination', 'port']);
-    if (!isMissingInt(port)) req.destPort = <i32>port;
+    // asmesh.port: the workload port a listener on another port (translate's inbound_<port>) stands for.
+    if (config.port > 0) req.destPort = config.port;
+    else {
+      const port = getPropertyInt64(['destination', 'port']);
+      if (!isMissingInt(port)) req.destPort = <i32>port;
+    }
   }
   if (config.needsSni) {
     const sni = getPropertyString(['connection', 'requested_server_name']);

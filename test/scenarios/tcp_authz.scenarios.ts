@@ -71,6 +71,34 @@ export const networkScenarios: NetworkScenario[] = [
     metrics: [allowed(1), denied(0)],
   },
   {
+    // translate binds inbound_<port> on another port (15007, ...): asmesh.port is the workload port pilot's rbac sees.
+    name: 'DENY ports 9000 with asmesh.port 9000: denied whatever port the listener binds; notPorts 9000 passes',
+    filter: {
+      name: 'tcp_authz',
+      config: {
+        policies: [
+          { name: 'd', action: 'DENY', rules: [{ to: [{ operation: { ports: ['9000'] } }] }] },
+          {
+            name: 'a',
+            rules: [{ to: [{ operation: { notPorts: ['9000'] } }] }, { when: [{ key: 'destination.port', values: ['9000'] }] }],
+          },
+        ],
+        asmesh: { port: 9000 },
+      },
+    },
+    connections: [{ chunks: ['x'], denied: true }],
+    metrics: [allowed(0), denied(1)],
+  },
+  {
+    name: 'ALLOW destination.port 9000 with asmesh.port 9000: allowed',
+    filter: {
+      name: 'tcp_authz',
+      config: { policies: [{ name: 'a', rules: [{ when: [{ key: 'destination.port', values: ['9000'] }] }] }], asmesh: { port: 9000 } },
+    },
+    connections: [{ chunks: ['x', 'y'] }],
+    metrics: [allowed(1), denied(0)],
+  },
+  {
     name: 'a bad configuration is refused with its JSON path (fail closed: no listener serves)',
     filter: {
       name: 'tcp_authz',

@@ -90,6 +90,15 @@ describe('tcp_authz: DENY rules lose their HTTP-only fields (a wider deny)', () 
   });
 });
 
+describe('tcp_authz: asmesh.port is the port policies see', () => {
+  it('parsed, range-checked', () => {
+    const r = parseTcpAuthzConfig(String.UTF8.encode('{"policies":[],"asmesh":{"port":9000}}'));
+    expect((r.config as AuthzConfig).port).toBe(9000);
+    expect(parseTcpAuthzConfig(String.UTF8.encode('{"policies":[],"asmesh":{"port":0}}')).config).toBeNull();
+    expect((config('[]') as AuthzConfig).port).toBe(-1);
+  });
+});
+
 describe('tcp_authz: configuration errors as authz', () => {
   it('names the JSON path', () => {
     const r = parseTcpAuthzConfig(String.UTF8.encode('{"policies":[{"name":"a","rules":[{"from":[{"source":{"ipBlocks":["nope"]}}]}]}]}'));
