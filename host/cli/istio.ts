@@ -106,7 +106,7 @@ const MATCH_FIELDS = ['name', 'headers', 'withoutHeaders', 'uri', 'method', 'aut
 const DESTINATION_FIELDS = ['destination', 'weight', 'headers'];
 
 function checkVirtualService(c: Checker, spec: JsonObject): void {
-  if (!c.fields(spec, 'spec', ['hosts', 'http', 'gateways', 'exportTo', 'asmesh'])) return;
+  if (!c.fields(spec, 'spec', ['hosts', 'http', 'tcp', 'gateways', 'exportTo', 'asmesh'])) return;
   checkExportTo(c, spec);
   const gateways = c.list(spec.gateways, 'spec.gateways');
   gateways.forEach((g, i) => {
@@ -120,9 +120,12 @@ function checkVirtualService(c: Checker, spec: JsonObject): void {
   if (hosts.length === 0) c.error('spec.hosts', 'required');
   hosts.forEach((h, i) => {
     if (typeof h !== 'string') c.error(`spec.hosts[${i}]`, 'must be a string');
+    else if (h === '*' && (gateways.length === 0 || gateways.includes('mesh')))
+      c.error(`spec.hosts[${i}]`, 'wildcard host * is not allowed for virtual services bound to the mesh gateway (Istio validation)');
   });
   const http = c.list(spec.http, 'spec.http');
-  if (spec.http === undefined) c.error('spec.http', 'required (asmesh steers HTTP only)');
+  if (spec.http === undefined && spec.tcp === undefined) c.error('spec.http', 'required (or spec.tcp; asmesh routes HTTP and TCP)');
+  checkTcpRoutes(c, spec);
   http.forEach((route, i) => {
     const p = `spec.http[${i}]`;
     if (!c.fields(route, p, HTTP_ROUTE_FIELDS)) return;
@@ -141,9 +144,39 @@ function checkVirtualService(c: Checker, spec: JsonObject): void {
       checkRetries(route.retries, `${p}.retries`, c);
     }
   });
-  if (spec.tcp !== undefined || spec.tls !== undefined) {
-    /* already reported by fields() */
-  }
+}
+
+/** VirtualService `tcp` routes: match on `port` only (asmesh's TCP listeners are per port, no source or subnet
+ * matching), destinations with weights as Istio validates them (validateTCPRoute, validateRouteDestinations). */
+function checkTcpRoutes(c: Checker, spec: JsonObject): void {
+  c.list(spec.tcp, 'spec.tcp').forEach((route, i) => {
+    const p = `spec.tcp[${i}]`;
+    if (!c.fields(route, p, ['match', 'route'])) return;
+    c.list(route.match, `${p}.match`).forEach((m, j) => {
+      if (!c.fields(m, `${p}.match[${j}]`, ['port'])) return;
+      if (m.port !== undefined && (!Number.isInteger(m.port) || (m.port as number) < 1 || (m.port as number) > 65535))
+        c.error(`${p}.match[${j}].port`, 'must be a port number');
+    });
+    const dests = c.list(route.route, `${p}.route`);
+    if (dests.length === 0) c.error(`${p}.route`, 'required (TCP route is required)');
+    let total = 0;
+    dests.forEach((d, j) => {
+      const dp = `${p}.route[${j}]`;
+      if (!c.fields(d, dp, DESTINATION_FIELDS)) return;
+      if (c.fields(d.destination, `${dp}.destination`, ['host', 'subset', 'port']) && typeof d.destination.host !== 'string')
+        c.error(`${dp}.destination.host`, 'required');
+      if (
+        isObject(d.destination) &&
+        d.destination.port !== undefined &&
+        !(isObject(d.destination.port) && Number.isInteger(d.destination.port.number))
+      )
+        c.error(`${dp}.destination.port`, 'must be {number: N}');
+      if (d.weight !== undefined && (!Number.isInteger(d.weight) || (d.weight as number) < 0))
+        c.error(`${dp}.weight`, 'must be a non-negative integer');
+      else total += (d.weight as number | undefined) ?? 0;
+    });
+    if (dests.length > 1 && total === 0) c.error(`${p}.route`, 'total destination weight = 0 (Istio validation)');
+  });
 }
 
 function checkTrafficPolicy(c: Checker, tp: unknown, p: string): void {

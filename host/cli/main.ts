@@ -45,6 +45,7 @@ const TRANSLATE_FLAGS = {
   'admin-port': { type: 'string' },
   'outbound-port': { type: 'string' },
   'inbound-port': { type: 'string' },
+  'listener-port': { type: 'string', multiple: true },
   filters: { type: 'string' },
   'trust-domain': { type: 'string' },
   'trust-domain-alias': { type: 'string', multiple: true },
@@ -130,6 +131,8 @@ Without --out the Envoy bootstrap (which embeds the configurations) goes to stdo
   --app-address HOST:PORT  the local app behind the inbound listener (default 127.0.0.1:8080)
   --endpoint CLUSTER=HOST:PORT  endpoint of a cluster (repeatable; default <host>-<subset>:<port>)
   --admin-port N --outbound-port N --inbound-port N   (defaults 15000, 15001, 15006)
+  --listener-port NAME=PORT  bind port of a per-port listener (repeatable): outbound_<port> (TCP
+                           Service port; default that port), inbound_<port> (default 15007, ...)
   --filters a,b            mount only these filters (default steering,authz,telemetry; steering and
                            authz are mounted only when a resource configures them)
   --validate               check the bootstrap with 'envoy --mode validate' (needs Envoy and build/*.wasm;
@@ -265,6 +268,13 @@ function translateOptions(v: FlagValues): TranslateOptions {
     if (i <= 0) throw new InputError(`--endpoint: ${JSON.stringify(e)} is not CLUSTER=HOST:PORT`);
     endpoints[e.slice(0, i)] = hostPort(e.slice(i + 1), '--endpoint');
   }
+  const listenerPorts: Record<string, number> = {};
+  for (const e of v['listener-port'] ?? []) {
+    const m = /^([A-Za-z0-9_]+)=(\d+)$/.exec(e);
+    if (!m || Number(m[2]) > 65535)
+      throw new InputError(`--listener-port: ${JSON.stringify(e)} is not LISTENER=PORT (e.g. inbound_9000=15007)`);
+    listenerPorts[m[1]] = Number(m[2]);
+  }
   const filters = meshFilters(v.filters);
   let labels: Record<string, string> | undefined;
   if (v.labels !== undefined) {
@@ -286,6 +296,7 @@ function translateOptions(v: FlagValues): TranslateOptions {
     adminPort: int(v['admin-port'], '--admin-port'),
     outboundPort: int(v['outbound-port'], '--outbound-port'),
     inboundPort: int(v['inbound-port'], '--inbound-port'),
+    listenerPorts,
     filters,
     trustDomain: v['trust-domain'] === undefined ? undefined : trustDomain(v['trust-domain'], '--trust-domain'),
     trustDomainAliases: (v['trust-domain-alias'] ?? []).map((a) => trustDomain(a, '--trust-domain-alias')),

@@ -74,6 +74,17 @@ test('--help on every command, exit 0; no command or an unknown one: exit 2', ()
     badTd.stderr,
     'asmesh translate: --trust-domain-alias: "Old/TD" is not a trust domain (lowercase letters, digits, ".", "-", "_")\n',
   );
+  const tcpEcho = join(repoRoot, 'test/data/istio-samples/tcp-echo/tcp-echo-services.yaml');
+  const badPort = asmesh(['translate', '--listener-port', 'inbound_9000', tcpEcho]);
+  assert.equal(badPort.code, 2);
+  assert.equal(badPort.stderr, 'asmesh translate: --listener-port: "inbound_9000" is not LISTENER=PORT (e.g. inbound_9000=15007)\n');
+  const clash = asmesh(['translate', '--workload', 'tcp-echo-v1', '--listener-port', 'inbound_9001=15001', tcpEcho]);
+  assert.equal(clash.code, 2);
+  assert.match(
+    clash.stderr,
+    /^asmesh translate: listeners outbound and inbound_9001 both bind 0\.0\.0\.0:15001: move one with --listener-port inbound_9001=PORT/,
+  );
+  assert.equal(clash.stderr.trim().split('\n').length, 1, clash.stderr);
   const badFlag = asmesh(['translate', '--nope', 'x.yaml']);
   assert.equal(badFlag.code, 2);
   assert.match(badFlag.stderr, /--nope/);

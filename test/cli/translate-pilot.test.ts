@@ -12,6 +12,7 @@ import { translate, type TranslateResult } from '../../host/cli/translate.ts';
 import { istioPilot, pilotBinaryPath } from '../../host/envoy/pilot.ts';
 import type { JsonObject } from '../../host/cli/istio.ts';
 import { repoRoot } from '../harness/fixtures.ts';
+import { pilotPod } from './pilot-input.ts';
 import { asmeshRoutes, canonical, differingFields, pilotRoutes, type RouteFields } from './route-fields.ts';
 
 const samples = join(repoRoot, 'test/data/istio-samples');
@@ -25,17 +26,6 @@ const PATHS = [
 ];
 const FILES = PATHS.map((p) => ({ name: p, text: readFileSync(join(samples, p), 'utf8') }));
 
-/** A running Pod of the workload at 10.0.0.1 (pilot builds inbound chains for a proxy an endpoint names). */
-function pod(name: string, labels: Record<string, string>, sa: string, port: number): string {
-  return `---
-apiVersion: v1
-kind: Pod
-metadata: { name: ${name}-pod, namespace: default, labels: ${JSON.stringify(labels)} }
-spec: { serviceAccountName: ${sa}, containers: [{ name: app, image: x, ports: [{ containerPort: ${port} }] }] }
-status: { podIP: 10.0.0.1, phase: Running, conditions: [{ type: Ready, status: "True" }] }
-`;
-}
-
 const policyNames = (listeners: JsonObject[]) => [
   ...new Set([...JSON.stringify(listeners).matchAll(/ns\[default\]-policy\[([^\]]+)\]-rule/g)].map((m) => m[1])),
 ];
@@ -45,7 +35,7 @@ test('bookinfo, every workload: translate agrees with pilot on clusters, domains
   for (const name of ['details-v1', 'ratings-v1', 'reviews-v1', 'reviews-v2', 'reviews-v3', 'productpage-v1']) {
     const ours = translate(FILES, { workload: { name } });
     const wl = ours.workload;
-    const text = FILES.map((f) => f.text).join('\n---\n') + pod(name, wl.labels, wl.serviceAccount, 9080);
+    const text = FILES.map((f) => f.text).join('\n---\n') + pilotPod(name, wl.labels, wl.serviceAccount, [9080]);
     const pilot = await istioPilot(text, {
       namespace: 'default',
       labels: wl.labels,

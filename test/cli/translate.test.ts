@@ -359,8 +359,8 @@ test('unsupported fields are errors naming file and field', () => {
   // Two documents in one file: the document is named.
   const two =
     readFileSync(join(dir, 'destinationrule-subsets.yaml'), 'utf8') +
-    '---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nspec: { hosts: [a], http: [{ route: [{ destination: { host: a } }] }], tcp: [] }\n';
-  assert.deepEqual(errorsOf('two.yaml', two), ['two.yaml: document 2: spec.tcp: not supported']);
+    '---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nspec: { hosts: [a], http: [{ route: [{ destination: { host: a } }] }], tls: [] }\n';
+  assert.deepEqual(errorsOf('two.yaml', two), ['two.yaml: document 2: spec.tls: not supported']);
 });
 
 test('Envoy accepts the translated bootstrap (envoy --mode validate, all seed resources, stand-in filters)', async () => {
