@@ -511,10 +511,14 @@ test('translate --validate: the seed resources pass envoy --mode validate with t
   assert.match(r.stderr, /envoy --mode validate: OK \(1\.40\.\d+\)/);
   // A configuration the filter rejects is caught the same way (Envoy runs the filter's configure).
   const bad = join(work, 'bad-weights.yaml');
-  writeFileSync(bad, readFileSync(join(istio, 'virtualservice-canary.yaml'), 'utf8').replace('weight: 5', 'weight: -5'));
+  // (Istio accepts any positive total: 95/4 is fine; several destinations weighing 0 in total are not.)
+  writeFileSync(
+    bad,
+    readFileSync(join(istio, 'virtualservice-canary.yaml'), 'utf8').replace('weight: 95', 'weight: 0').replace('weight: 5', 'weight: 0'),
+  );
   const b = asmesh(['translate', '--validate', bad], { ENVOY_BIN: envoyBin });
   assert.equal(b.code, 2);
-  assert.match(b.stderr, /steering: config \$\.http\[0\]\.route\[1\]\.weight: -5 is outside/);
+  assert.match(b.stderr, /steering: config \$\.http\[0\]\.route: total destination weight = 0/);
 });
 
 test("build --project: a user's filter project importing asmesh as a package builds, and runs in the harness", () => {
