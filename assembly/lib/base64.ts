@@ -1,7 +1,7 @@
 // Base64 (RFC 4648 section 4) and base64url (section 5). Decoders return null on any bad input
 // (wrong alphabet, bad length, non-zero padding bits) so a malformed token never traps.
 // Pure: no host calls.
-import { joinStrings } from './strings';
+import { isAsciiSpace, joinStrings } from './strings';
 
 const STD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -101,10 +101,6 @@ export function base64Encode(data: ArrayBuffer): string {
 }
 export function base64UrlEncode(data: ArrayBuffer): string {
   return encode(data, URL, false);
-}
-
-function isAsciiSpace(c: u32): bool {
-  return c == 0x20 || (c >= 0x09 && c <= 0x0d);
 }
 
 /**

@@ -32,7 +32,7 @@ import { JsonValue } from '../../assembly/lib/json';
 import { AuthzConfig, JwtRule, parseAuthzConfig } from './config';
 import { Authentication, HeaderReader, KeySource, RequestView, Suspend, TokenCache, isCorsPreflight } from './authn';
 import { AuthInfo, Decision, RequestInfo, evaluate } from './policy';
-import { stripPort } from './match';
+import { ipOfAddress } from '../../assembly/lib/http';
 import { pemCertificate, subjectAltNames } from '../../assembly/lib/x509';
 import { JWT_PAYLOAD_STATE, REQUEST_PRINCIPAL_STATE } from '../../assembly/lib/contracts';
 import { HostSignatureChecker } from './verify';
@@ -364,14 +364,14 @@ export class AuthzHttp extends HttpContext {
       // source.address is the HCM's client address: the connection's, or (port 0) the one Envoy took from
       // x-forwarded-for (use_remote_address: false, as Istio's inbound), when the connection's is not visible.
       const src = getPropertyString(['source', 'address']);
-      if (src !== null) req.remoteIp = stripPort(src);
+      if (src !== null) req.remoteIp = ipOfAddress(src);
       const port = getPropertyInt64(['source', 'port']);
       if (src !== null && !isMissingInt(port) && port == 0) req.sourceIpUnknown = true;
       else req.sourceIp = req.remoteIp;
     }
     if (config.needsDestIp) {
       const dst = getPropertyString(['destination', 'address']);
-      if (dst !== null) req.destIp = stripPort(dst);
+      if (dst !== null) req.destIp = ipOfAddress(dst);
     }
     if (config.needsDestPort) {
       const port = getPropertyInt64(['destination', 'port']);
