@@ -14,6 +14,7 @@ import { tcpListener } from '../../host/envoy/tcp.ts';
 import { issueCert, makeCa } from '../../host/cli/certs.ts';
 import { loadPlugin, PeerType, type Plugin } from '../../host/harness/index.ts';
 import type { NetworkScenario, ScenarioConnection, TcpMetricExpectation } from './types.ts';
+import { until } from '../../host/until.ts';
 
 export const DEFAULT_TCP_CLUSTER = 'outbound|9000||echo.default.svc.cluster.local';
 const DEFAULT_SERVER_IDENTITY = 'spiffe://cluster.local/ns/default/sa/server';
@@ -234,11 +235,18 @@ export async function runNetworkInEnvoy(scenario: NetworkScenario): Promise<Map<
       await converse(socket, spec.chunks, async () => {
         if (spec.whileOpen === undefined) return;
         // Envoy ticks every reporting interval from configure: within two intervals one has passed.
-        await new Promise((r) => setTimeout(r, 2 * reportingIntervalMs(scenario) + 100));
-        checkTcpMetrics('while open [envoy]', await envoyMetrics(envoy!), spec.whileOpen);
+        const whileOpen = spec.whileOpen;
+        const reported = async () => {
+          checkTcpMetrics('while open [envoy]', await envoyMetrics(envoy!), whileOpen);
+          return true;
+        };
+        await until(() => reported().catch(() => false), 2 * reportingIntervalMs(scenario) + 2000, 'the open connection reported').catch(
+          () => {},
+        );
+        await reported();
       });
       // Envoy's close callbacks run after the client saw the close.
-      for (let i = 0; i < 100 && (await closedBefore()) < done; i++) await new Promise((r) => setTimeout(r, 20));
+      await until(async () => (await closedBefore()) >= done, 2000, 'the close counted').catch(() => {});
     }
     const metrics = await envoyMetrics(envoy);
     checkTcpMetrics('[envoy]', metrics, scenario.metrics);
