@@ -11,6 +11,7 @@ import { configString, loadBootstrap } from '../../host/envoy/config.ts';
 import { repoRoot } from '../../host/envoy/install.ts';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { tcpListener } from '../../host/envoy/tcp.ts';
+import { decodeStatName } from '../../host/envoy/prometheus.ts';
 import { issueCert, makeCa } from '../../host/cli/certs.ts';
 import { loadPlugin, PeerType, type Plugin } from '../../host/harness/index.ts';
 import type { NetworkScenario, ScenarioConnection, TcpMetricExpectation } from './types.ts';
@@ -20,24 +21,13 @@ export const DEFAULT_TCP_CLUSTER = 'outbound|9000||echo.default.svc.cluster.loca
 const DEFAULT_SERVER_IDENTITY = 'spiffe://cluster.local/ns/default/sa/server';
 const STAT_PREFIX = 'wasmcustom.';
 
-/** `l1=v1;...;<metric>` (assembly/lib/stats.ts) as metric name and labels. */
-function decode(stat: string): { name: string; labels: Record<string, string> } {
-  const parts = stat.split(';');
-  const labels: Record<string, string> = {};
-  for (const p of parts.slice(0, -1)) {
-    const eq = p.indexOf('=');
-    labels[p.slice(0, eq)] = p.slice(eq + 1);
-  }
-  return { name: parts.at(-1)!, labels };
-}
-
 /** Checks expectations against a host's metrics (name without `wasmcustom.` -> value). */
 export function checkTcpMetrics(what: string, metrics: Map<string, number>, expectations: TcpMetricExpectation[]): void {
   for (const e of expectations) {
     let sum = 0;
     let series = 0;
     for (const [stat, value] of metrics) {
-      const { name, labels } = decode(stat);
+      const { name, labels } = decodeStatName(stat);
       if (name !== e.name) continue;
       if (!Object.entries(e.labels ?? {}).every(([k, v]) => labels[k] === v)) continue;
       sum += value;
