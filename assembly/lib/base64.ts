@@ -66,10 +66,6 @@ export function base64UrlDecode(text: string): ArrayBuffer | null {
   return base64DecodeAt(changetype<usize>(b), b.byteLength, true);
 }
 
-export function base64UrlDecodeBytes(bytes: ArrayBuffer): ArrayBuffer | null {
-  return base64DecodeAt(changetype<usize>(bytes), bytes.byteLength, true);
-}
-
 function encode(data: ArrayBuffer, alphabet: string, pad: bool): string {
   const p = changetype<usize>(data);
   const n = data.byteLength;
