@@ -104,6 +104,7 @@ export const MESH_FILTERS = FILTERS.filter((f) => Object.keys(f.sides).length > 
 )[];
 export type MeshFilterName = (typeof MESH_FILTERS)[number];
 /** The network filters mounted on a sidecar's TCP listeners, before tcp_proxy, in chain order. */
+export const NETWORK_FILTERS = FILTERS.filter((f) => layerOf(f) === 'network').map((f) => f.name) as 'tcp_telemetry'[];
 
 export function filterManifest(name: string): FilterManifest | undefined {
   return (FILTERS as readonly FilterManifest[]).find((f) => f.name === name);
