@@ -1,6 +1,8 @@
 import {
   DecodedQueryParams,
+  cookieValue,
   hostOfAuthority,
+  ipOfAddress,
   pathWithoutQuery,
   pathWithoutQueryOrFragment,
   percentDecode,
@@ -15,6 +17,37 @@ describe('request parsing helpers', () => {
     expect(hostOfAuthority('Svc')).toBe('Svc');
     expect(hostOfAuthority('[::1]:80')).toBe('[::1]');
     expect(hostOfAuthority('[::1')).toBe('[::1');
+    expect(hostOfAuthority('[::1]')).toBe('[::1]');
+    expect(hostOfAuthority('::1')).toBe('::1');
+    expect(hostOfAuthority('fd00::1:8080')).toBe('fd00::1:8080');
+    expect(hostOfAuthority('')).toBe('');
+    expect(hostOfAuthority(':80')).toBe('');
+    expect(hostOfAuthority('svc:')).toBe('svc');
+  });
+  it('takes the IP of an Envoy address without port or brackets', () => {
+    expect(ipOfAddress('10.0.0.1:8080')).toBe('10.0.0.1');
+    expect(ipOfAddress('10.0.0.1')).toBe('10.0.0.1');
+    expect(ipOfAddress('[::1]:80')).toBe('::1');
+    expect(ipOfAddress('[::1]')).toBe('::1');
+    expect(ipOfAddress('::1')).toBe('::1');
+    expect(ipOfAddress('[::1')).toBe('[::1');
+    expect(ipOfAddress('[]:80')).toBe('');
+    expect(ipOfAddress('')).toBe('');
+    expect(ipOfAddress(':80')).toBe('');
+  });
+  it("reads a cookie as Envoy's parseCookieValue", () => {
+    expect(cookieValue(['a=1; session=abc; b=2'], 'session')).toBe('abc');
+    expect(cookieValue(['session="q"'], 'session')).toBe('q');
+    expect(cookieValue(['session="'], 'session')).toBe('"');
+    expect(cookieValue(['xsession=abc'], 'session')).toBeNull();
+    expect(cookieValue([], 'session')).toBeNull();
+    expect(cookieValue(['a=1', 'session=2', 'session=3'], 'session')).toBe('2');
+    expect(cookieValue(['session=', 'session=3'], 'session')).toBe('');
+    expect(cookieValue(['flag; ;session=x=y'], 'session')).toBe('x=y');
+    // Only leading spaces are skipped; the name is not trimmed, the value kept as sent.
+    expect(cookieValue(['a=1;\tsession=abc'], 'session')).toBeNull();
+    expect(cookieValue(['session =abc'], 'session')).toBeNull();
+    expect(cookieValue(['  session= abc '], 'session')).toBe(' abc ');
   });
   it('splits path and query', () => {
     expect(pathWithoutQuery('/a/b?c=1?d')).toBe('/a/b');

@@ -1,7 +1,7 @@
 // Base64 (RFC 4648 section 4) and base64url (section 5). Decoders return null on any bad input
 // (wrong alphabet, bad length, non-zero padding bits) so a malformed token never traps.
 // Pure: no host calls.
-import { joinStrings } from './strings';
+import { isAsciiSpace, joinStrings } from './strings';
 
 const STD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -66,10 +66,6 @@ export function base64UrlDecode(text: string): ArrayBuffer | null {
   return base64DecodeAt(changetype<usize>(b), b.byteLength, true);
 }
 
-export function base64UrlDecodeBytes(bytes: ArrayBuffer): ArrayBuffer | null {
-  return base64DecodeAt(changetype<usize>(bytes), bytes.byteLength, true);
-}
-
 function encode(data: ArrayBuffer, alphabet: string, pad: bool): string {
   const p = changetype<usize>(data);
   const n = data.byteLength;
@@ -101,10 +97,6 @@ export function base64Encode(data: ArrayBuffer): string {
 }
 export function base64UrlEncode(data: ArrayBuffer): string {
   return encode(data, URL, false);
-}
-
-function isAsciiSpace(c: u32): bool {
-  return c == 0x20 || (c >= 0x09 && c <= 0x0d);
 }
 
 /**

@@ -1,13 +1,25 @@
 // Request-parsing helpers, one per job, for every filter. Pure: no host calls.
+import { hexDigitValue } from './strings';
 
-/** The host of an authority without its port (`svc.ns:8080` -> `svc.ns`, `[::1]:80` -> `[::1]`); case kept. */
+/**
+ * The host of an authority or of an Envoy `ip:port` address, without its port; case kept:
+ * `svc.ns:8080` -> `svc.ns`, `[::1]:80` -> `[::1]`, `:80` -> ``. An unbracketed string with two or
+ * more ':' can only be a bare IPv6 address (a reg-name has no ':'), so it has no port: `::1` -> `::1`.
+ */
 export function hostOfAuthority(authority: string): string {
   if (authority.startsWith('[')) {
     const end = authority.indexOf(']');
     return end < 0 ? authority : authority.substring(0, end + 1);
   }
-  const colon = authority.lastIndexOf(':');
-  return colon < 0 ? authority : authority.substring(0, colon);
+  const colon = authority.indexOf(':');
+  if (colon < 0 || authority.indexOf(':', colon + 1) >= 0) return authority;
+  return authority.substring(0, colon);
+}
+
+/** The IP of an Envoy address (`source.address`): `10.0.0.1:80` -> `10.0.0.1`, `[::1]:80` -> `::1`. */
+export function ipOfAddress(address: string): string {
+  const host = hostOfAuthority(address);
+  return host.length >= 2 && host.startsWith('[') && host.endsWith(']') ? host.substring(1, host.length - 1) : host;
 }
 
 /** A `:path` without its query (`/a?b=1` -> `/a`). */
@@ -50,13 +62,6 @@ export function queryParams(query: string): Map<string, string> {
   return params;
 }
 
-function hexValue(c: i32): i32 {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  return -1;
-}
-
 /** Envoy's PercentEncoding::decode: each valid %XX becomes its byte, anything else stays. */
 export function percentDecode(s: string): string {
   if (!s.includes('%')) return s;
@@ -68,8 +73,8 @@ export function percentDecode(s: string): string {
   for (let i = 0; i < n; i++) {
     const c = <i32>load<u8>(p + <usize>i);
     if (c == 0x25 && i + 2 < n) {
-      const h = hexValue(<i32>load<u8>(p + <usize>i + 1));
-      const l = hexValue(<i32>load<u8>(p + <usize>i + 2));
+      const h = hexDigitValue(<i32>load<u8>(p + <usize>i + 1));
+      const l = hexDigitValue(<i32>load<u8>(p + <usize>i + 2));
       if (h >= 0 && l >= 0) {
         out[w++] = <u8>(h * 16 + l);
         i += 2;
@@ -151,4 +156,27 @@ export class DecodedQueryParams {
     }
     return out;
   }
+}
+
+/**
+ * Envoy's Http::Utility::parseCookieValue (jwt_authn `fromCookies`, a `httpCookie` hash policy): the
+ * value of the first `name=value` in any of the `cookie` header values, in order; null when none.
+ * Only leading spaces are skipped; the name is compared as written, the value kept as sent but
+ * for one pair of surrounding double quotes.
+ */
+export function cookieValue(headers: string[], name: string): string | null {
+  for (let h = 0; h < headers.length; h++) {
+    const parts = headers[h].split(';');
+    for (let i = 0; i < parts.length; i++) {
+      const s = parts[i];
+      const eq = s.indexOf('=');
+      if (eq < 0) continue;
+      let k = 0;
+      while (k < eq && s.charCodeAt(k) == 0x20) k++;
+      if (s.substring(k, eq) != name) continue;
+      const v = s.substring(eq + 1);
+      return v.length >= 2 && v.charCodeAt(0) == 0x22 && v.charCodeAt(v.length - 1) == 0x22 ? v.substring(1, v.length - 1) : v;
+    }
+  }
+  return null;
 }

@@ -150,9 +150,6 @@ export function algIsPss(a: JwtAlg): bool {
 export function algIsEc(a: JwtAlg): bool {
   return a == JwtAlg.ES256 || a == JwtAlg.ES384;
 }
-export function algIsHmac(a: JwtAlg): bool {
-  return a >= JwtAlg.HS256 && a <= JwtAlg.HS512;
-}
 
 /** 256, 384 or 512: the SHA-2 size an algorithm uses. */
 export function algHashBits(a: JwtAlg): i32 {

@@ -10,6 +10,7 @@
 // Rejected at compile time, with a message: backreferences, lookaround, `\p{..}`, `\C`,
 // repetition counts above 1000, programs above MAX_PROGRAM instructions.
 // `matches` is a full match (the whole value), as Istio/Envoy's safe_regex match.
+import { hexDigitValue } from './strings';
 
 const MAX_REPEAT: i32 = 1000;
 const MAX_PROGRAM: i32 = 20000;
@@ -199,13 +200,6 @@ function posixRanges(name: string): Array<i32> | null {
 
 function isWordChar(c: i32): bool {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x5f;
-}
-
-function hexValue(c: i32): i32 {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
-  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
-  return -1;
 }
 
 // ---- parser ----
@@ -441,7 +435,7 @@ class Parser {
       let v: i32 = 0,
         n = 0;
       while (!this.done && this.peek() != 0x7d) {
-        const h = hexValue(this.cps[this.pos++]);
+        const h = hexDigitValue(this.cps[this.pos++]);
         if (h < 0) return -1;
         v = v * 16 + h;
         n++;
@@ -451,8 +445,8 @@ class Parser {
       this.pos++;
       return v;
     }
-    const a = hexValue(this.peek()),
-      b = hexValue(this.peekAt(1));
+    const a = hexDigitValue(this.peek()),
+      b = hexDigitValue(this.peekAt(1));
     if (a < 0 || b < 0) return -1;
     this.pos += 2;
     return a * 16 + b;

@@ -18,3 +18,16 @@ export function joinStrings(parts: string[]): string {
   }
   return out;
 }
+
+/** ASCII white space: space, \t, \n, \v, \f, \r. */
+export function isAsciiSpace(c: u32): bool {
+  return c == 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+/** The value of one hex digit (`0-9a-fA-F`), or -1. */
+export function hexDigitValue(c: i32): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}

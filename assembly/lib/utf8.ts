@@ -42,31 +42,8 @@ export function isValidUtf8(bytes: ArrayBuffer): bool {
   return utf8Valid(changetype<usize>(bytes), bytes.byteLength) < 0;
 }
 
-/** Decodes valid UTF-8; null when the bytes are not valid UTF-8. */
-export function utf8Decode(bytes: ArrayBuffer): string | null {
-  if (!isValidUtf8(bytes)) return null;
-  return String.UTF8.decode(bytes);
-}
-
-export function utf8Encode(s: string): ArrayBuffer {
-  return String.UTF8.encode(s);
-}
-
 export function bytesEqual(a: ArrayBuffer, b: ArrayBuffer): bool {
   const n = a.byteLength;
   if (n != b.byteLength) return false;
   return memory.compare(changetype<usize>(a), changetype<usize>(b), <usize>n) == 0;
-}
-
-/** Compares bytes with an ASCII/UTF-8 string without allocating when lengths differ. */
-export function bytesEqualString(a: ArrayBuffer, s: string): bool {
-  if (a.byteLength != String.UTF8.byteLength(s)) return false;
-  return bytesEqual(a, String.UTF8.encode(s));
-}
-
-export function concatBytes(a: ArrayBuffer, b: ArrayBuffer): ArrayBuffer {
-  const out = new ArrayBuffer(a.byteLength + b.byteLength);
-  memory.copy(changetype<usize>(out), changetype<usize>(a), <usize>a.byteLength);
-  memory.copy(changetype<usize>(out) + <usize>a.byteLength, changetype<usize>(b), <usize>b.byteLength);
-  return out;
 }

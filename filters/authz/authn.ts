@@ -14,7 +14,7 @@
 import { Jwk, Jwt, JwtStatus, parseJwt } from '../../assembly/lib/jwt';
 import { JsonValue, jsonAt, quote } from '../../assembly/lib/json';
 import { base64Encode } from '../../assembly/lib/base64';
-import { DecodedQueryParams } from '../../assembly/lib/http';
+import { DecodedQueryParams, cookieValue } from '../../assembly/lib/http';
 import { AuthzConfig, JwtRule } from './config';
 
 export const CLOCK_SKEW_SECONDS: i64 = 60;
@@ -113,29 +113,6 @@ export function tokenAfterPrefix(value: string, prefix: string): string | null {
   if (pos < 0) return null;
   for (let i = pos + prefix.length; i < value.length; i++) if (isTokenChar(value.charCodeAt(i))) return value.substring(i);
   return value;
-}
-
-function isSpace(c: i32): bool {
-  return c == 0x20 || (c >= 0x09 && c <= 0x0d);
-}
-
-/** Envoy's parseCookies for one name: the first `name=value` of any cookie header (quotes stripped). */
-export function cookieValue(headers: string[], name: string): string | null {
-  for (let h = 0; h < headers.length; h++) {
-    const parts = headers[h].split(';');
-    for (let i = 0; i < parts.length; i++) {
-      let s = parts[i];
-      let k = 0;
-      while (k < s.length && isSpace(s.charCodeAt(k))) k++;
-      s = s.substring(k);
-      const eq = s.indexOf('=');
-      if (eq < 0 || s.substring(0, eq) != name) continue;
-      let v = s.substring(eq + 1);
-      if (v.length >= 2 && v.charCodeAt(0) == 0x22 && v.charCodeAt(v.length - 1) == 0x22) v = v.substring(1, v.length - 1);
-      return v;
-    }
-  }
-  return null;
 }
 
 /** Every token at a rule's locations, in Envoy's order (headers, then params, then cookies). */

@@ -4,7 +4,7 @@ import { getPropertyBool, getPropertyInt64, getPropertyString, isMissingInt } fr
 import { pemCertificate, subjectAltNames } from '../../assembly/lib/x509';
 import { AuthzConfig } from './config';
 import { RequestInfo } from './policy';
-import { stripPort } from './match';
+import { ipOfAddress } from '../../assembly/lib/http';
 
 /** Fills `req`'s connection fields the policies of `config` look at (each property read is a host call). */
 export function readConnection(config: AuthzConfig, req: RequestInfo): void {
@@ -13,14 +13,14 @@ export function readConnection(config: AuthzConfig, req: RequestInfo): void {
     // x-forwarded-for (use_remote_address: false, as Istio's inbound), when the connection's is not visible.
     // On a TCP connection it is always the connection's.
     const src = getPropertyString(['source', 'address']);
-    if (src !== null) req.remoteIp = stripPort(src);
+    if (src !== null) req.remoteIp = ipOfAddress(src);
     const port = getPropertyInt64(['source', 'port']);
     if (src !== null && !isMissingInt(port) && port == 0) req.sourceIpUnknown = true;
     else req.sourceIp = req.remoteIp;
   }
   if (config.needsDestIp) {
     const dst = getPropertyString(['destination', 'address']);
-    if (dst !== null) req.destIp = stripPort(dst);
+    if (dst !== null) req.destIp = ipOfAddress(dst);
   }
   if (config.needsDestPort) {
     // asmesh.port: the workload port a listener on another port (translate's inbound_<port>) stands for.

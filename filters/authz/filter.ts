@@ -140,14 +140,25 @@ class HostFetcher extends Fetcher {
   }
 }
 
+/** The filter's metrics, defined once at configure. */
+class AuthzStats {
+  allowed: Counter = new Counter('asmesh_authz_allowed_total');
+  denied: Counter = new Counter('asmesh_authz_denied_total');
+  unauthenticated: Counter = new Counter('asmesh_authz_unauthenticated_total');
+  jwksFetches: Counter = new Counter('asmesh_authz_jwks_fetches_total');
+  jwksFailures: Counter = new Counter('asmesh_authz_jwks_fetch_failures_total');
+  jwksShared: Counter = new Counter('asmesh_authz_jwks_shared_updates_total');
+  cacheHits: Counter = new Counter('asmesh_authz_jwt_cache_hits_total');
+}
+
 class HostJwksEvents extends JwksEvents {
-  fetches: Counter = new Counter('asmesh_authz_jwks_fetches_total');
-  failures: Counter = new Counter('asmesh_authz_jwks_fetch_failures_total');
-  shared: Counter = new Counter('asmesh_authz_jwks_shared_updates_total');
+  constructor(public stats: AuthzStats) {
+    super();
+  }
   count(event: JwksEvent): void {
-    if (event == JwksEvent.Fetch) this.fetches.increment(1);
-    else if (event == JwksEvent.FetchFailure) this.failures.increment(1);
-    else this.shared.increment(1);
+    if (event == JwksEvent.Fetch) this.stats.jwksFetches.increment(1);
+    else if (event == JwksEvent.FetchFailure) this.stats.jwksFailures.increment(1);
+    else this.stats.jwksShared.increment(1);
   }
   info(message: string): void {
     logInfo(message);
@@ -164,32 +175,24 @@ class HostJwksEvents extends JwksEvents {
 }
 
 export class AuthzRoot extends RootContext {
-  config: AuthzConfig | null = null;
+  config!: AuthzConfig;
+  stats!: AuthzStats;
   remote!: RemoteJwks;
   checker: HostSignatureChecker = new HostSignatureChecker();
   cache: TokenCache = new TokenCache(TOKEN_CACHE_SIZE);
-  allowed: Counter | null = null;
-  denied: Counter | null = null;
-  unauthenticated: Counter | null = null;
-  cacheHits: Counter | null = null;
 
   onConfigure(configurationSize: u32): bool {
-    const parsed = configureOrFail<AuthzConfig>('authz', configurationSize, parseAuthzConfig);
-    if (parsed === null) return false;
-    const config = parsed as AuthzConfig;
+    const config = configureOrFail<AuthzConfig>('authz', configurationSize, parseAuthzConfig);
+    if (config === null) return false;
     this.config = config;
     for (let i = 0; i < config.jwtRules.length; i++) {
       const rule = config.jwtRules[i];
       for (let j = 0; j < rule.inlineSkipped.length; j++)
         logWarn('authz: jwks of issuer ' + rule.issuer + ': dropped ' + rule.inlineSkipped[j]);
     }
-    this.allowed = new Counter('asmesh_authz_allowed_total');
-    this.denied = new Counter('asmesh_authz_denied_total');
-    this.unauthenticated = new Counter('asmesh_authz_unauthenticated_total');
+    this.stats = new AuthzStats();
     const host = new HostJwks();
-    const events = new HostJwksEvents();
-    this.cacheHits = new Counter('asmesh_authz_jwt_cache_hits_total');
-    this.remote = new RemoteJwks(config.jwtRules, new HostSharedData(), host, new HostFetcher(host), events);
+    this.remote = new RemoteJwks(config.jwtRules, new HostSharedData(), host, new HostFetcher(host), new HostJwksEvents(this.stats));
     host.remote = this.remote;
     this.remote.start();
     return true;
@@ -231,7 +234,7 @@ export class AuthzHttp extends HttpContext {
 
   private decide(): FilterHeadersStatus {
     const root = changetype<AuthzRoot>(this.root);
-    const config = root.config as AuthzConfig;
+    const config = root.config;
     const h = this.headers as HeaderSnapshot;
     const path = h.first(':path');
     const view = new RequestView(h, path === null ? '' : path);
@@ -258,7 +261,7 @@ export class AuthzHttp extends HttpContext {
           !this.refetched,
         );
         const status = run.run();
-        if (run.cacheHits > 0) (root.cacheHits as Counter).increment(run.cacheHits);
+        if (run.cacheHits > 0) root.stats.cacheHits.increment(run.cacheHits);
         if (run.suspend == Suspend.NeedKeys) return this.waitForKeys(root, run.suspendRule, false);
         if (run.suspend == Suspend.UnknownKid) return this.waitForKeys(root, run.suspendRule, true);
         if (status != JwtStatus.Ok) return this.rejectJwt(root, status);
@@ -273,7 +276,7 @@ export class AuthzHttp extends HttpContext {
       this.apply(view);
     }
     if (config.policies.length == 0) {
-      (root.allowed as Counter).increment(1);
+      root.stats.allowed.increment(1);
       return FilterHeadersStatus.Continue;
     }
     const req = this.requestInfo(config, h, view);
@@ -282,7 +285,7 @@ export class AuthzHttp extends HttpContext {
     const decision: Decision = evaluate(config.policies, req);
     for (let i = 0; i < decision.audited.length; i++) logInfo('authz: audit policy ' + decision.audited[i] + ' matched');
     if (!decision.allowed) {
-      (root.denied as Counter).increment(1);
+      root.stats.denied.increment(1);
       this.sendLocalResponse(
         403,
         'rbac_access_denied_matched_policy[' + (decision.policy.length ? decision.policy : 'none') + ']',
@@ -291,7 +294,7 @@ export class AuthzHttp extends HttpContext {
       );
       return FilterHeadersStatus.StopIteration;
     }
-    (root.allowed as Counter).increment(1);
+    root.stats.allowed.increment(1);
     return FilterHeadersStatus.Continue;
   }
 
@@ -322,7 +325,7 @@ export class AuthzHttp extends HttpContext {
 
   /** jwt_authn's reply: 403 for a disallowed audience, else 401, with Envoy's status text. */
   private rejectJwt(root: AuthzRoot, status: JwtStatus): FilterHeadersStatus {
-    (root.unauthenticated as Counter).increment(1);
+    root.stats.unauthenticated.increment(1);
     const code: u32 = status == JwtStatus.JwtAudienceNotAllowed ? 403 : 401;
     this.sendLocalResponse(code, 'jwt_authn_access_denied{' + jwtStatusString(status).replaceAll(' ', '_') + '}', jwtStatusString(status), [
       Pair.fromStrings('www-authenticate', wwwAuthenticate(this.headers as HeaderSnapshot)),

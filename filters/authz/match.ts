@@ -220,17 +220,6 @@ export function anyCidrContains(blocks: Cidr[], ipText: string): bool {
   return false;
 }
 
-/** Address without port: `1.2.3.4:80` → `1.2.3.4`, `[::1]:80` → `::1`. */
-export function stripPort(address: string): string {
-  if (address.startsWith('[')) {
-    const end = address.indexOf(']');
-    return end > 0 ? address.substring(1, end) : address;
-  }
-  const colon = address.indexOf(':');
-  if (colon >= 0 && address.indexOf(':', colon + 1) < 0) return address.substring(0, colon);
-  return address;
-}
-
 /** A path template as pilot gives it to Envoy's uri_template matcher: the matcher, or why it is refused. */
 export class PathTemplate {
   constructor(

@@ -4,7 +4,7 @@
 import { HttpRoute, MatchBlock, KeyMatch, Destination, SteeringConfig, HostSet } from './config';
 import { MatchKind } from '../../assembly/lib/matchers';
 import { StringMatcher, asciiLower } from '../../assembly/lib/matchers';
-import { hostOfAuthority, pathWithoutQueryOrFragment, queryOf, queryParams } from '../../assembly/lib/http';
+import { cookieValue, hostOfAuthority, pathWithoutQueryOrFragment, queryOf, queryParams } from '../../assembly/lib/http';
 
 /** Read access to the request (header names lower case; pseudo-headers `:path`, `:method`, ...). */
 export abstract class RequestView {
@@ -180,31 +180,13 @@ export function fnv1a64(s: string): u64 {
   return h;
 }
 
-/** The value of a cookie in a `cookie` header, or null. */
-export function cookieValue(header: string | null, name: string): string | null {
-  if (header === null) return null;
-  const parts = header.split(';');
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i].trim();
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    if (part.substring(0, eq).trim() == name) {
-      let v = part.substring(eq + 1).trim();
-      if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.substring(1, v.length - 1);
-      return v;
-    }
-  }
-  return null;
-}
-
 /** The sticky key's value for this request, or null (no key configured, or absent/empty). */
 export function stickyValue(cfg: SteeringConfig, req: RequestView): string | null {
   let v: string | null = null;
   if (cfg.stickyHeader.length > 0) v = req.header(cfg.stickyHeader);
   else if (cfg.stickyCookie.length > 0) {
     // The cookie may come in several `cookie` headers: the first one holding the name wins.
-    const headers = req.headerValues('cookie');
-    for (let i = 0; i < headers.length && v === null; i++) v = cookieValue(headers[i], cfg.stickyCookie);
+    v = cookieValue(req.headerValues('cookie'), cfg.stickyCookie);
   }
   if (v !== null && v.length == 0) return null;
   return v;

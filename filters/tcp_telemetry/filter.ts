@@ -38,7 +38,7 @@ function orEmpty(s: string | null): string {
 }
 
 export class TcpTelemetryRoot extends RootContext {
-  config: TcpTelemetryConfig | null = null;
+  config!: TcpTelemetryConfig;
   local: PeerInfo = new PeerInfo();
   overflow!: Counter;
   /** Metric ids (TCP_OPENED..TCP_RECEIVED) by label key. */
@@ -71,7 +71,7 @@ export class TcpTelemetryRoot extends RootContext {
   seriesFor(standard: string[]): u32[] {
     const key = tcpLabelKey(standard);
     if (this.series.has(key)) return this.series.get(key);
-    const cfg = this.config as TcpTelemetryConfig;
+    const cfg = this.config;
     if (this.series.size < cfg.maxLabelSets) return this.define(key);
     this.overflow.increment(1);
     const folded = tcpOverflowKey(standard);
@@ -132,7 +132,7 @@ class TcpTelemetryConnection extends NetworkContext {
 
   private label(): void {
     const root = this.telemetry;
-    const cfg = root.config as TcpTelemetryConfig;
+    const cfg = root.config;
     const f = new ConnectionFacts();
     f.mtls = getPropertyBool(['connection', 'mtls']);
     if (f.mtls) {

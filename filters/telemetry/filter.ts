@@ -126,7 +126,7 @@ function headerNames(cfg: TelemetryConfig, kind: SourceKind): string[] {
 }
 
 export class TelemetryRoot extends RootContext {
-  config: TelemetryConfig | null = null;
+  config!: TelemetryConfig;
   local: PeerInfo = new PeerInfo();
   localHeader: string = '';
   tables: SeriesTable[] = [];
@@ -160,7 +160,7 @@ export class TelemetryRoot extends RootContext {
   }
 
   private logs(field: string): bool {
-    const cfg = this.config as TelemetryConfig;
+    const cfg = this.config;
     return cfg.accessLog && cfg.accessLogFields.includes(accessLogFieldIndex(field));
   }
 
@@ -292,7 +292,7 @@ class TelemetryHttp extends HttpContext {
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
     const root = this.telemetry;
-    const cfg = root.config as TelemetryConfig;
+    const cfg = root.config;
     const h = this.readRequest();
     if (this.facts.grpc) {
       this.requestFrames = new GrpcFrames();
@@ -323,7 +323,7 @@ class TelemetryHttp extends HttpContext {
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
     const root = this.telemetry;
-    const cfg = root.config as TelemetryConfig;
+    const cfg = root.config;
     this.sawResponse = true;
     const h = new PairsLookup(responseHeaders.pairsBuffer(), root.responseWanted);
     const status = h.get(RS_STATUS);
@@ -360,7 +360,6 @@ class TelemetryHttp extends HttpContext {
   onLog(): void {
     const root = this.telemetry;
     const cfg = root.config;
-    if (cfg === null) return;
     const f = this.facts;
     const now = currentTimeNanoseconds();
     const missedRequest = !this.started;

@@ -48,11 +48,6 @@ export const L_CONNECTION_SECURITY_POLICY: i32 = 24;
 /** Istio's 25 standard labels, indexed by the L_* constants above (assembly/lib/contracts.ts: the Envoy side's stats_tags come from the same list). */
 export const STANDARD_LABELS: string[] = ISTIO_LABELS;
 
-export function standardLabelIndex(name: string): i32 {
-  for (let i = 0; i < STANDARD_LABELS.length; i++) if (STANDARD_LABELS[i] == name) return i;
-  return -1;
-}
-
 /** A Prometheus label name: [a-zA-Z_][a-zA-Z0-9_]*, not starting with `__`. */
 export function isValidLabelName(name: string): bool {
   if (name.length == 0 || name.length > 64) return false;

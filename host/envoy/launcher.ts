@@ -278,21 +278,20 @@ export async function launchEnvoy(bootstrap: any, opts: LaunchOptions = {}): Pro
   const log: string[] = [];
   const child = spawnEnvoy(binary, [...envoyArgs(path, opts), '--admin-address-path', adminFile], log);
   const envoy = new Envoy(child, path, bootstrap, log);
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   try {
-    for (;;) {
-      if (envoy.exit !== null) throw new Error(`Envoy exited (code ${envoy.exit.code}, signal ${envoy.exit.signal}) before it was ready`);
-      if (Date.now() > deadline) throw new Error(`Envoy was not ready within ${opts.timeoutMs ?? 30_000} ms`);
-      if (existsSync(adminFile) && envoy.adminUrl === '') {
-        const address = readFileSync(adminFile, 'utf8').trim();
-        if (address) envoy.adminUrl = `http://${connectable(address)}`;
-      }
-      if (envoy.adminUrl !== '') {
-        const ready = await tryGet(`${envoy.adminUrl}/ready`);
-        if (ready?.status === 200) break;
-      }
-      await sleep(50);
-    }
+    await until(
+      async () => {
+        if (envoy.exit !== null) throw new Error(`Envoy exited (code ${envoy.exit.code}, signal ${envoy.exit.signal}) before it was ready`);
+        if (existsSync(adminFile) && envoy.adminUrl === '') {
+          const address = readFileSync(adminFile, 'utf8').trim();
+          if (address) envoy.adminUrl = `http://${connectable(address)}`;
+        }
+        return envoy.adminUrl !== '' && (await tryGet(`${envoy.adminUrl}/ready`))?.status === 200;
+      },
+      opts.timeoutMs ?? 30_000,
+      'Envoy to be ready',
+      50,
+    );
     const listeners = JSON.parse((await envoy.admin('/listeners?format=json')).body) as {
       listener_statuses?: { name: string; local_address?: { socket_address?: { address: string; port_value: number } } }[];
     };

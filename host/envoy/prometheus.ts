@@ -9,6 +9,20 @@ export interface Exposition {
   samples: Sample[];
 }
 
+/**
+ * A filter's stat name `l1=v1;...;ln=vn;<metric>` (assembly/lib/stats.ts encodeMetricName, `wasmcustom.`
+ * already cut) as the metric and its labels, as the stats_tags rules of filters/manifest.ts read it.
+ */
+export function decodeStatName(stat: string): { name: string; labels: Record<string, string> } {
+  const parts = stat.split(';');
+  const labels: Record<string, string> = {};
+  for (const p of parts.slice(0, -1)) {
+    const eq = p.indexOf('=');
+    labels[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return { name: parts.at(-1)!, labels };
+}
+
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 

@@ -6,6 +6,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
+import { until } from '../until.ts';
 
 export interface Sample {
   start: number;
@@ -84,11 +85,12 @@ export class Load {
 
   /** Waits until `n` samples started after `from` have ended. */
   async collect(from: number, n: number, timeoutMs = 20_000): Promise<Sample[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.since(from).length < n) {
-      if (Date.now() > deadline) throw new Error(`only ${this.since(from).length} of ${n} requests in ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until(
+      () => this.since(from).length >= n,
+      timeoutMs,
+      () => `${n} requests (${this.since(from).length} ended)`,
+      20,
+    );
     return this.since(from).slice(0, n);
   }
 

@@ -40,6 +40,8 @@ export interface LiveOptions {
   /** How long to wait for Envoy to take a file; default 10 s. */
   applyTimeoutMs?: number;
   launch?: LaunchOptions;
+  /** Envoy's stats_flush_interval (histograms reach /stats/prometheus only at a flush; Envoy's default 5 s). */
+  statsFlushMs?: number;
   /** One line per event (applied, rejected, renewed). */
   log?: (line: string) => void;
 }
@@ -141,6 +143,7 @@ export class LiveSidecar {
     if (problems.length) throw new InputErrors(problems);
     for (const f of files) writeXdsFile(s.xdsDir, f);
     s.serving = new Map(files.map((f) => [f.path, f]));
+    if (opts.statsFlushMs !== undefined) bootstrap.stats_flush_interval = `${opts.statsFlushMs / 1000}s`;
     s.envoy = await launchEnvoy(bootstrap, opts.launch);
     s.watch();
     s.scheduleRenewal();

@@ -4,10 +4,10 @@
 // port, its data under .tmp, stopped with the process that started it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { repoRoot } from '../paths.ts';
+import { until } from '../until.ts';
 
 /** One scrape target: a sidecar's Envoy admin and the workload it fronts. */
 export interface ScrapeTarget {
@@ -62,18 +62,6 @@ export function scrapeConfig(targets: ScrapeTarget[], opts: { intervalSeconds: n
       },
     ],
   };
-}
-
-/** A free loopback port (bound and released: Prometheus cannot be told to bind 0 and report it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface PromSample {
@@ -163,11 +151,11 @@ export class Prometheus {
   }
 }
 
-/**
- * Starts Prometheus with the sidecars as targets and the rules (YAML text) loaded, on
- * 127.0.0.1:<free port>, data in .tmp/prometheus/<pid>-<n>/; resolves when /-/ready answers 200.
- */
 let runs = 0;
+/**
+ * Starts Prometheus with the sidecars as targets and the rules (YAML text) loaded, on 127.0.0.1 and
+ * the port it binds itself, data in .tmp/prometheus/<pid>-<n>/; resolves when /-/ready answers 200.
+ */
 export async function startPrometheus(opts: {
   targets: ScrapeTarget[];
   rules?: string;
@@ -189,35 +177,52 @@ export async function startPrometheus(opts: {
     join(dir, 'prometheus.yml'),
     stringify(scrapeConfig(opts.targets, { intervalSeconds: opts.intervalSeconds ?? 1, ruleFiles }), { lineWidth: 0 }),
   );
-  const port = await freePort();
   const log: string[] = [];
+  // Prometheus binds port 0 and logs the port it got (info level: `msg="Listening on" address=127.0.0.1:N`).
   const child = spawn(
     binary,
     [
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.listen-address=127.0.0.1:0',
       '--storage.tsdb.retention.time=1d',
-      '--log.level=warn',
+      '--log.level=info',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   running.add(child);
   child.stdout!.on('data', (d) => log.push(String(d)));
   child.stderr!.on('data', (d) => log.push(String(d)));
-  const prom = new Prometheus(`http://127.0.0.1:${port}`, dir, child, log);
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited ${child.exitCode} before it was ready:\n${log.join('')}`);
-    const ok = await fetch(`${prom.url}/-/ready`).then(
-      (r) => r.status === 200,
-      () => false,
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  let prom: Prometheus | null = null;
+  try {
+    const port = await until(
+      () => {
+        if (child.exitCode !== null) throw new Error(`prometheus exited ${child.exitCode} before it was ready`);
+        return /msg="Listening on" address=127\.0\.0\.1:(\d+)/.exec(log.join(''))?.[1];
+      },
+      timeoutMs,
+      'prometheus to log its listen address',
+      50,
     );
-    if (ok) return prom;
-    if (Date.now() > deadline) {
-      await prom.stop();
-      throw new Error(`prometheus not ready within ${opts.timeoutMs ?? 30_000} ms:\n${log.join('')}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+    prom = new Prometheus(`http://127.0.0.1:${port}`, dir, child, log);
+    const url = prom.url;
+    await until(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`prometheus exited ${child.exitCode} before it was ready`);
+        return fetch(`${url}/-/ready`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
+      },
+      timeoutMs,
+      'prometheus /-/ready',
+      100,
+    );
+    return prom;
+  } catch (error) {
+    if (prom !== null) await prom.stop();
+    else if (child.exitCode === null) child.kill('SIGKILL');
+    throw new Error(`${(error as Error).message}:\n${log.join('')}`);
   }
 }

@@ -14,6 +14,7 @@ import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { ISSUER, jwks, makeKey, token } from '../../host/fixtures/jwt.ts';
 import { select, prometheusWhen, statsTags, nativeAccessLog, NATIVE_LOG_ARGS, STATS_FLUSH_MS } from '../telemetry/helpers.ts';
 import { GrpcClient, startGrpcServer, SERVICE } from './grpcjs.ts';
+import { until } from '../../host/until.ts';
 
 type Obj = Record<string, any>;
 const V1 = 'outbound|80|v1|service_b';
@@ -174,7 +175,7 @@ for (const codec of ['oghttp2', 'nghttp2'] as const) {
         }
         return ids.every((id) => out.has(id));
       };
-      for (let i = 0; i < 200 && !read(); i++) await new Promise((r) => setTimeout(r, 50));
+      await until(read, 10_000, 'the native access log lines').catch(() => {});
       for (const id of ids) assert.ok(out.has(id), `Envoy logged call ${id}`);
       return out;
     }

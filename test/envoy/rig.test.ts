@@ -11,7 +11,7 @@ import { ENVOY_VERSION, envoyBinary, envoyVersion, repoRoot } from '../../host/e
 import { runEnvoyExpectingFailure, send, startEnvoy, validateConfig } from '../../host/envoy/launcher.ts';
 import { CLUSTER_IDENTITIES, EchoServer, Upstreams } from '../../host/upstream/echo.ts';
 import { istioSpec } from '../../host/fixtures/istio.ts';
-import { parseExposition, select } from '../../host/envoy/prometheus.ts';
+import { decodeStatName, parseExposition, select } from '../../host/envoy/prometheus.ts';
 import { until } from '../../host/until.ts';
 import { FILTER_NAMES } from '../../filters/manifest.ts';
 
@@ -171,9 +171,7 @@ test('envoy/sidecar.yaml as shipped serves in Envoy, and every asmesh metric rea
       'histograms on /stats/prometheus',
     );
     for (const [name, value] of counters) {
-      const parts = name.slice('wasmcustom.'.length).split(';');
-      const metric = parts.pop()!;
-      const labels = Object.fromEntries(parts.map((p) => p.split('=') as [string, string]));
+      const { name: metric, labels } = decodeStatName(name.slice('wasmcustom.'.length));
       const found = exp.samples.find((x) => x.name === metric && Object.entries(labels).every(([k, v]) => x.labels[k] === v));
       assert.ok(found, `${name}: no ${metric}{${Object.keys(labels).join(',')}} on /stats/prometheus`);
       assert.equal(found.value, value, `${name}: value`);

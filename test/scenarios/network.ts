@@ -11,24 +11,15 @@ import { configString, loadBootstrap } from '../../host/envoy/config.ts';
 import { repoRoot } from '../../host/envoy/install.ts';
 import { runEnvoyExpectingFailure, startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { tcpListener } from '../../host/envoy/tcp.ts';
+import { decodeStatName } from '../../host/envoy/prometheus.ts';
 import { issueCert, makeCa } from '../../host/cli/certs.ts';
 import { loadPlugin, PeerType, type Plugin } from '../../host/harness/index.ts';
 import type { NetworkScenario, ScenarioConnection, TcpMetricExpectation } from './types.ts';
+import { until } from '../../host/until.ts';
 
 export const DEFAULT_TCP_CLUSTER = 'outbound|9000||echo.default.svc.cluster.local';
 const DEFAULT_SERVER_IDENTITY = 'spiffe://cluster.local/ns/default/sa/server';
 const STAT_PREFIX = 'wasmcustom.';
-
-/** `l1=v1;...;<metric>` (assembly/lib/stats.ts) as metric name and labels. */
-function decode(stat: string): { name: string; labels: Record<string, string> } {
-  const parts = stat.split(';');
-  const labels: Record<string, string> = {};
-  for (const p of parts.slice(0, -1)) {
-    const eq = p.indexOf('=');
-    labels[p.slice(0, eq)] = p.slice(eq + 1);
-  }
-  return { name: parts.at(-1)!, labels };
-}
 
 /** Checks expectations against a host's metrics (name without `wasmcustom.` -> value). */
 export function checkTcpMetrics(what: string, metrics: Map<string, number>, expectations: TcpMetricExpectation[]): void {
@@ -36,7 +27,7 @@ export function checkTcpMetrics(what: string, metrics: Map<string, number>, expe
     let sum = 0;
     let series = 0;
     for (const [stat, value] of metrics) {
-      const { name, labels } = decode(stat);
+      const { name, labels } = decodeStatName(stat);
       if (name !== e.name) continue;
       if (!Object.entries(e.labels ?? {}).every(([k, v]) => labels[k] === v)) continue;
       sum += value;
@@ -302,11 +293,18 @@ export async function runNetworkInEnvoy(scenario: NetworkScenario): Promise<Map<
         await converse(socket, spec.chunks, async () => {
           if (spec.whileOpen === undefined) return;
           // Envoy ticks every reporting interval from configure: within two intervals one has passed.
-          await new Promise((r) => setTimeout(r, 2 * reportingIntervalMs(scenario) + 100));
-          checkTcpMetrics('while open [envoy]', await envoyMetrics(envoy!), spec.whileOpen);
+          const whileOpen = spec.whileOpen;
+          const reported = async () => {
+            checkTcpMetrics('while open [envoy]', await envoyMetrics(envoy!), whileOpen);
+            return true;
+          };
+          await until(() => reported().catch(() => false), 2 * reportingIntervalMs(scenario) + 2000, 'the open connection reported').catch(
+            () => {},
+          );
+          await reported();
         });
       // Envoy's close callbacks run after the client saw the close.
-      for (let i = 0; telemetry && i < 100 && (await closedBefore()) < done; i++) await new Promise((r) => setTimeout(r, 20));
+      if (telemetry) await until(async () => (await closedBefore()) >= done, 2000, 'the close counted').catch(() => {});
     }
     const metrics = await envoyMetrics(envoy);
     checkTcpMetrics('[envoy]', metrics, scenario.metrics);

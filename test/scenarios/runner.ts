@@ -13,6 +13,7 @@ import { headerList, loadChain, type Chain } from '../../host/harness/index.ts';
 import { GrpcServer, grpcCluster } from '../../host/upstream/grpc.ts';
 import { CLUSTER_IDENTITIES, EchoService, Upstreams, type EchoReply, type EchoRequest } from '../../host/upstream/echo.ts';
 import type { HeaderExpectation, Scenario, ScenarioRequest, ScenarioStep, StaticRoute, StepResult } from './types.ts';
+import { until } from '../../host/until.ts';
 
 export const DEFAULT_CLUSTER = 'outbound|80||service_b';
 
@@ -258,7 +259,7 @@ export async function runInEnvoy(scenario: Scenario, opts: RunOptions = {}): Pro
     if (scenario.logLines !== undefined) {
       const want = scenario.logLines.expect.length;
       // Envoy writes its log asynchronously: wait for as many matching lines as expected (or time out and compare).
-      for (let i = 0; i < 40 && filterLines(scenario, envoy.logs()).length < want; i++) await new Promise((r) => setTimeout(r, 50));
+      await until(() => filterLines(scenario, envoy!.logs()).length >= want, 2000, 'the log lines').catch(() => {});
       checkLogLines(scenario, envoy.logs(), 'envoy');
     }
   } catch (error) {

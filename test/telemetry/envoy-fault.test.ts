@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { connectionManagers } from '../../host/envoy/config.ts';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
-import { select, prometheusWhen, statsTags, nativeAccessLog, NATIVE_LOG_ARGS, NODE_PRODUCTPAGE } from './helpers.ts';
+import { select, prometheusWhen, statsTags, nativeAccessLog, NATIVE_LOG_ARGS, NODE_PRODUCTPAGE, STATS_FLUSH_MS } from './helpers.ts';
 
 let upstreams: Upstreams;
 let envoy: Envoy;
@@ -18,6 +18,7 @@ before(async () => {
   upstreams = await Upstreams.start();
   const to = { route: [{ destination: { host: 'service_b', subset: 'v1' } }] };
   envoy = await startEnvoy({
+    statsFlushMs: STATS_FLUSH_MS,
     filters: [
       {
         name: 'steering',

@@ -37,14 +37,8 @@ async function tcpUpstream(behave: (s: Socket) => void): Promise<{ server: Serve
   return { server, port: (server.address() as { port: number }).port, sockets };
 }
 
-/** A loopback port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+/** Port 0: nothing can listen there, so a connect is refused (ECONNREFUSED) and no other process can take it meanwhile. */
+const CLOSED_PORT = 0;
 
 const staticCluster = (name: string, port: number | null, extra: object = {}) => ({
   name,
@@ -69,7 +63,6 @@ before(async () => {
   const closer = await tcpUpstream((s) => s.on('data', () => s.destroy()));
   const garbage = await tcpUpstream((s) => s.on('data', () => s.end('NOT HTTP AT ALL\r\n\r\n')));
   tcp.push(hang, closer, garbage);
-  const closed = await closedPort();
   const route = (path: string, r: object, extra: object = {}) => ({ match: { path }, route: r, ...extra });
   envoy = await startEnvoy({
     statsFlushMs: STATS_FLUSH_MS,
@@ -151,7 +144,7 @@ before(async () => {
       b.static_resources.clusters = [
         staticCluster('echo', echo.port),
         staticCluster('empty', null),
-        staticCluster('closed', closed),
+        staticCluster('closed', CLOSED_PORT),
         staticCluster('hang', hang.port),
         staticCluster('overflow', echo.port, { circuit_breakers: { thresholds: [{ max_pending_requests: 0 }] } }),
         staticCluster('closer', closer.port),

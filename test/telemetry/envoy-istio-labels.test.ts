@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
-import { select, total, prometheusWhen, peerHeader, NODE_PRODUCTPAGE, SLEEP, RATINGS, type Peer } from './helpers.ts';
+import { select, total, prometheusWhen, peerHeader, NODE_PRODUCTPAGE, SLEEP, RATINGS, type Peer, STATS_FLUSH_MS } from './helpers.ts';
 
 /** The tags of Istio's stats filter for HTTP (its all_tags_ list, 25 names). */
 const ISTIO_TAGS = [
@@ -159,11 +159,13 @@ let source: Envoy;
 before(async () => {
   upstreams = await Upstreams.start();
   destination = await startEnvoy({
+    statsFlushMs: STATS_FLUSH_MS,
     filters: [{ name: 'telemetry', config: { accessLog: { enabled: false } } }],
     upstreams: upstreams.endpoints(),
     node: node(NODE_PRODUCTPAGE, 'productpage'),
   });
   source = await startEnvoy({
+    statsFlushMs: STATS_FLUSH_MS,
     filters: [{ name: 'telemetry', config: { reporter: 'source', accessLog: { enabled: false } } }],
     upstreams: { 'outbound|80||service_b': { host: '127.0.0.1', port: Number(new URL(destination.listenerUrl).port) } },
     node: node(NODE_SLEEP, 'sleep'),

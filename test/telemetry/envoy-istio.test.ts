@@ -16,7 +16,17 @@ import { connectionManagers } from '../../host/envoy/config.ts';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
 import { ISSUER, jwks, makeKey } from '../../host/fixtures/jwt.ts';
-import { select, prometheusWhen, statsTags, peerHeader, nativeAccessLog, NATIVE_LOG_ARGS, NODE_PRODUCTPAGE, SLEEP } from './helpers.ts';
+import {
+  select,
+  prometheusWhen,
+  statsTags,
+  peerHeader,
+  nativeAccessLog,
+  NATIVE_LOG_ARGS,
+  NODE_PRODUCTPAGE,
+  SLEEP,
+  STATS_FLUSH_MS,
+} from './helpers.ts';
 
 const NATIVE_FIELDS = [
   'REQ(:PATH)',
@@ -121,6 +131,7 @@ before(async () => {
     route: [{ destination: { host: 'service_b', subset } }],
   });
   envoy = await startEnvoy({
+    statsFlushMs: STATS_FLUSH_MS,
     filters: [
       {
         name: 'steering',

@@ -4,10 +4,6 @@
 // Not constant-time: it only handles public data (keys, signatures, messages).
 import { montMul8, montMul12, addMod8, addMod12, subMod8, subMod12 } from './fixed';
 
-export function newLimbs(size: i32): StaticArray<u32> {
-  return new StaticArray<u32>(size);
-}
-
 /** Big-endian bytes at `p` (`len` bytes) into `size` limbs; null if the value needs more. */
 export function limbsFromBytesAt(p: usize, len: i32, size: i32): StaticArray<u32> | null {
   let start = 0;
@@ -46,15 +42,6 @@ export function limbsToBytes(a: StaticArray<u32>, len: i32): ArrayBuffer | null 
   return limbsToBytesAt(a, changetype<usize>(out), len) ? out : null;
 }
 
-/** Number of significant bytes of a big-endian byte string (leading zeros stripped). */
-export function significantBytes(buf: ArrayBuffer): i32 {
-  const p = changetype<usize>(buf);
-  const len = buf.byteLength;
-  let start = 0;
-  while (start < len && load<u8>(p + <usize>start) == 0) start++;
-  return len - start;
-}
-
 export function isZero(a: StaticArray<u32>): bool {
   for (let i = 0; i < a.length; i++) if (unchecked(a[i]) != 0) return false;
   return true;
@@ -78,11 +65,6 @@ export function cmp(a: StaticArray<u32>, b: StaticArray<u32>): i32 {
 
 export function copyLimbs(dst: StaticArray<u32>, src: StaticArray<u32>): void {
   memory.copy(changetype<usize>(dst), changetype<usize>(src), (<usize>src.length) << 2);
-}
-
-export function setSmall(dst: StaticArray<u32>, v: u32): void {
-  memory.fill(changetype<usize>(dst), 0, (<usize>dst.length) << 2);
-  unchecked((dst[0] = v));
 }
 
 /** out = a + b; returns the carry. `out` may alias `a` or `b`. */

@@ -179,5 +179,3 @@ export function sha256(data: ArrayBuffer): ArrayBuffer { return digest(HashAlg.S
 export function sha384(data: ArrayBuffer): ArrayBuffer { return digest(HashAlg.SHA384, data); }
 export function sha512(data: ArrayBuffer): ArrayBuffer { return digest(HashAlg.SHA512, data); }
 
-/** SHA-256 of a string's UTF-8 bytes. */
-export function sha256String(s: string): ArrayBuffer { return sha256(String.UTF8.encode(s)); }

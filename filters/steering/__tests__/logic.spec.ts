@@ -1,5 +1,5 @@
 import { parseSteeringConfig, SteeringConfig } from '../config';
-import { RequestView, RandomSource, decide, hostMatches, cookieValue, fnv1a64, pickByBucket, draw, RequestFacts } from '../logic';
+import { RequestView, RandomSource, decide, hostMatches, fnv1a64, pickByBucket, draw, RequestFacts } from '../logic';
 
 const V2 = '"route":[{"destination":{"host":"service_b","subset":"v2"}}]';
 const ROUTES = '"http":[{' + V2 + '}]';
@@ -332,13 +332,6 @@ describe('steering helpers', () => {
     expect(new RequestFacts(req('/', '[::1]:8443')).host).toBe('[::1]');
     expect(new RequestFacts(req('/', '[::1]:8443')).port).toBe(0);
     expect(new RequestFacts(req('/', 'svc').onPort(70000)).port).toBe(0);
-  });
-
-  it('cookies', () => {
-    expect(cookieValue('a=1; session=abc; b=2', 'session')).toBe('abc');
-    expect(cookieValue('session="q"', 'session')).toBe('q');
-    expect(cookieValue('xsession=abc', 'session')).toBeNull();
-    expect(cookieValue(null, 'session')).toBeNull();
   });
 
   it('fnv1a64 known vectors; bucket picking; draw edges', () => {
