@@ -33,6 +33,7 @@ import {
   pilotJwtFilters,
   rs256Token,
   rsaKey,
+  rustEmpty,
   rustSteering,
   withFilters,
 } from './envoy-peers.ts';
@@ -91,6 +92,16 @@ const ROWS: Row[] = [
     edit: all(clusterHeaderRoutes, rustSteering),
     tokens: 'one',
     bodies: routed,
+  },
+  { name: 'rust empty x1', peer: 'none', filters: [], edit: all(clusterHeaderRoutes, rustEmpty(1)), tokens: 'one', bodies: plain },
+  { name: 'rust empty x3', peer: 'rust empty x1', filters: [], edit: all(clusterHeaderRoutes, rustEmpty(3)), tokens: 'one', bodies: plain },
+  {
+    name: 'rust empty x3, one VM',
+    peer: 'rust empty x1',
+    filters: [],
+    edit: all(clusterHeaderRoutes, rustEmpty(3, true)),
+    tokens: 'one',
+    bodies: plain,
   },
   { name: 'native route match', filters: [], edit: nativeSteeringRoutes, tokens: 'one', bodies: routed },
   {
