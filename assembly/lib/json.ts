@@ -26,6 +26,9 @@ export class JsonValue {
   /** Object keys in source order. */
   keys: string[] = [];
   private members: Map<string, JsonValue> | null = null;
+  /** Where this value's text starts and ends in the parsed bytes (a composite configuration hands a member on). */
+  start: i32 = 0;
+  end: i32 = 0;
 
   constructor(
     public readonly kind: JsonKind,
@@ -258,6 +261,16 @@ class Parser {
   }
 
   value(path: string, depth: i32): JsonValue | null {
+    const start = this.pos;
+    const v = this.valueHere(path, depth);
+    if (v !== null) {
+      v.start = start;
+      v.end = this.pos;
+    }
+    return v;
+  }
+
+  valueHere(path: string, depth: i32): JsonValue | null {
     if (this.pos >= this.size) return this.fail('unexpected end of input', this.pos);
     const c = this.byte(this.pos);
     if (c == 0x7b) return this.object(path, depth + 1);

@@ -21,7 +21,7 @@ import {
   TimerHandler,
   setTimer,
   setEffectiveContext,
-  httpContext,
+  httpContextOf,
   setProperty,
   getSharedData,
   setSharedData,
@@ -146,6 +146,9 @@ class HostFetcher extends Fetcher {
 }
 
 class HostJwksEvents extends JwksEvents {
+  constructor(public root: AuthzRoot) {
+    super();
+  }
   fetches: Counter = new Counter('asmesh_authz_jwks_fetches_total');
   failures: Counter = new Counter('asmesh_authz_jwks_fetch_failures_total');
   shared: Counter = new Counter('asmesh_authz_jwks_shared_updates_total');
@@ -161,7 +164,8 @@ class HostJwksEvents extends JwksEvents {
     logWarn(message);
   }
   resume(contextId: u32): void {
-    const ctx = httpContext(contextId);
+    // This plugin's context of the stream (a part of it when authz runs inside filters/mesh).
+    const ctx = httpContextOf(contextId, this.root);
     if (ctx === null) return;
     setEffectiveContext(contextId);
     changetype<AuthzHttp>(ctx).resume();
@@ -192,7 +196,7 @@ export class AuthzRoot extends RootContext {
     this.denied = new Counter('asmesh_authz_denied_total');
     this.unauthenticated = new Counter('asmesh_authz_unauthenticated_total');
     const host = new HostJwks();
-    const events = new HostJwksEvents();
+    const events = new HostJwksEvents(this);
     this.cacheHits = new Counter('asmesh_authz_jwt_cache_hits_total');
     this.remote = new RemoteJwks(config.jwtRules, new HostSharedData(), host, new HostFetcher(host), events);
     host.remote = this.remote;
