@@ -133,6 +133,14 @@ const ROWS: Row[] = [
     tokens: 'one',
     bodies: routed,
   },
+  {
+    name: 'mesh.wasm (no log)',
+    peer: 'native chain',
+    filters: [{ name: 'mesh', config: { steering: STEERING, authz: authz.config, telemetry: TELEMETRY_NO_LOG.config } }],
+    edit: clusterHeaderRoutes,
+    tokens: 'one',
+    bodies: routed,
+  },
   { name: 'native chain', filters: [], edit: all(nativeSteeringRoutes, withFilters(jwtRbac)), tokens: 'one', bodies: routed },
 ];
 const baseline = process.env.BENCH_BASELINE;
