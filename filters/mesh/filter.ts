@@ -21,7 +21,7 @@ import {
   pluginConfiguration,
 } from '../../assembly/proxy';
 import { ConfigChecker } from '../../assembly/lib/config';
-import { JsonValue } from '../../assembly/lib/json';
+import { JsonKind, JsonValue } from '../../assembly/lib/json';
 import { SteeringRoot } from '../steering/filter';
 import { AuthzRoot } from '../authz/filter';
 import { TelemetryRoot } from '../telemetry/filter';
@@ -52,6 +52,10 @@ export class MeshRoot extends RootContext {
     for (let i = 0; i < PARTS.length; i++) {
       const member = (config as JsonValue).get(PARTS[i]);
       if (member === null) continue;
+      if (!checker.kind(member, JsonKind.Object)) {
+        logError('mesh: config ' + checker.error);
+        return false;
+      }
       const part = newPart(PARTS[i], this.contextId);
       // The part's own configure check, on its member's text; its errors name `$.<part>...`.
       beginPart('mesh', PARTS[i], bytes.slice(member.start, member.end));
