@@ -207,3 +207,18 @@ export function rustSteering(bootstrap: Obj): void {
   entry.name = 'bench.rust_steering';
   for (const hcm of connectionManagers(bootstrap)) (hcm.http_filters as Obj[]).unshift(entry);
 }
+
+/** `n` Rust filters doing nothing (the crate with configuration `empty`), each in its own VM (as asmesh's three
+ * filters are) unless `oneVm`: the per-filter Wasm floor. */
+export const rustEmpty =
+  (n: number, oneVm = false) =>
+  (bootstrap: Obj): void => {
+    const entries = Array.from({ length: n }, (_, i) => {
+      const entry = wasmFilterEntry(`rust_empty_${i}`, RUST_WASM, 'empty');
+      entry.name = `bench.rust_empty_${i}`;
+      entry.typed_config.config.root_id = '';
+      if (oneVm) entry.typed_config.config.vm_config.vm_id = 'rust_empty';
+      return entry;
+    });
+    for (const hcm of connectionManagers(bootstrap)) (hcm.http_filters as Obj[]).unshift(...entries);
+  };

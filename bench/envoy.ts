@@ -33,6 +33,7 @@ import {
   pilotJwtFilters,
   rs256Token,
   rsaKey,
+  rustEmpty,
   rustSteering,
   withFilters,
 } from './envoy-peers.ts';
@@ -92,6 +93,16 @@ const ROWS: Row[] = [
     tokens: 'one',
     bodies: routed,
   },
+  { name: 'rust empty x1', peer: 'none', filters: [], edit: all(clusterHeaderRoutes, rustEmpty(1)), tokens: 'one', bodies: plain },
+  { name: 'rust empty x3', peer: 'rust empty x1', filters: [], edit: all(clusterHeaderRoutes, rustEmpty(3)), tokens: 'one', bodies: plain },
+  {
+    name: 'rust empty x3, one VM',
+    peer: 'rust empty x1',
+    filters: [],
+    edit: all(clusterHeaderRoutes, rustEmpty(3, true)),
+    tokens: 'one',
+    bodies: plain,
+  },
   { name: 'native route match', filters: [], edit: nativeSteeringRoutes, tokens: 'one', bodies: routed },
   {
     name: 'authz, cached token',
@@ -121,6 +132,39 @@ const ROWS: Row[] = [
     edit: clusterHeaderRoutes,
     tokens: 'one',
     bodies: routed,
+  },
+  {
+    name: 'mesh.wasm (no log)',
+    peer: 'all three (no log)',
+    filters: [{ name: 'mesh', config: { steering: STEERING, authz: authz.config, telemetry: TELEMETRY_NO_LOG.config } }],
+    edit: clusterHeaderRoutes,
+    tokens: 'one',
+    bodies: routed,
+  },
+  // A sidecar's listeners: outbound steering + telemetry, inbound authz + telemetry; each as one mesh.wasm.
+  {
+    name: 'outbound: steering + telemetry',
+    filters: [steering, TELEMETRY_NO_LOG],
+    edit: clusterHeaderRoutes,
+    tokens: 'one',
+    bodies: routed,
+  },
+  {
+    name: 'outbound: mesh.wasm',
+    peer: 'outbound: steering + telemetry',
+    filters: [{ name: 'mesh', config: { steering: STEERING, telemetry: TELEMETRY_NO_LOG.config } }],
+    edit: clusterHeaderRoutes,
+    tokens: 'one',
+    bodies: routed,
+  },
+  { name: 'inbound: authz + telemetry', filters: [authz, TELEMETRY_NO_LOG], edit: clusterHeaderRoutes, tokens: 'one', bodies: plain },
+  {
+    name: 'inbound: mesh.wasm',
+    peer: 'inbound: authz + telemetry',
+    filters: [{ name: 'mesh', config: { authz: authz.config, telemetry: TELEMETRY_NO_LOG.config } }],
+    edit: clusterHeaderRoutes,
+    tokens: 'one',
+    bodies: plain,
   },
   { name: 'native chain', filters: [], edit: all(nativeSteeringRoutes, withFilters(jwtRbac)), tokens: 'one', bodies: routed },
 ];
@@ -228,17 +272,17 @@ console.log(
 );
 console.log('Envoy CPU per request from /proc/<pid>/stat (utime+stime / requests). Shared machine: absolute figures move, ratios count.');
 console.log(
-  `${'configuration'.padEnd(26)} ${'us/req'.padStart(7)} ${'min-max'.padStart(13)} ${'+us'.padStart(6)} ${'x none'.padStart(6)} ${'x peer'.padStart(6)}  ${'peer'.padEnd(24)} ${'RPS'.padStart(7)} ${'RSS MB'.padStart(6)} err`,
+  `${'configuration'.padEnd(31)} ${'us/req'.padStart(7)} ${'min-max'.padStart(13)} ${'+us'.padStart(6)} ${'x none'.padStart(6)} ${'x peer'.padStart(6)}  ${'peer'.padEnd(30)} ${'RPS'.padStart(7)} ${'RSS MB'.padStart(6)} err`,
 );
 for (const r of running) {
   const m = median(r.us);
   const peer = r.row.peer === undefined ? undefined : byName.get(r.row.peer);
   if (r.us.length === 0) {
-    console.log(`${r.row.name.padEnd(26)} no run completed`);
+    console.log(`${r.row.name.padEnd(31)} no run completed`);
     continue;
   }
   const ratio = peer === undefined ? '' : (m / peer).toFixed(2);
   console.log(
-    `${r.row.name.padEnd(26)} ${m.toFixed(1).padStart(7)} ${`${Math.min(...r.us).toFixed(1)}-${Math.max(...r.us).toFixed(1)}`.padStart(13)} ${(m - none).toFixed(1).padStart(6)} ${(m / none).toFixed(2).padStart(6)} ${ratio.padStart(6)}  ${(r.row.peer ?? '').padEnd(24)} ${Math.round(median(r.rps)).toString().padStart(7)} ${r.rss.toFixed(0).padStart(6)} ${r.errors}`,
+    `${r.row.name.padEnd(31)} ${m.toFixed(1).padStart(7)} ${`${Math.min(...r.us).toFixed(1)}-${Math.max(...r.us).toFixed(1)}`.padStart(13)} ${(m - none).toFixed(1).padStart(6)} ${(m / none).toFixed(2).padStart(6)} ${ratio.padStart(6)}  ${(r.row.peer ?? '').padEnd(30)} ${Math.round(median(r.rps)).toString().padStart(7)} ${r.rss.toFixed(0).padStart(6)} ${r.errors}`,
   );
 }

@@ -91,6 +91,17 @@ export const FILTERS = [
     statsTags: [],
   },
   {
+    // steering + authz + telemetry in one VM and one filter entry (config `{ steering, authz, telemetry }`, each
+    // that filter's own; an absent member: not active), for a sidecar that mounts all three (README). Never
+    // mounted by translate.
+    name: 'mesh',
+    sides: {},
+    istioKinds: [],
+    defaultConfig: { steering: { hosts: [], http: [] }, authz: { jwtRules: [], policies: [] }, telemetry: { reporter: 'destination' } },
+    wasmPluginPhase: 'UNSPECIFIED_PHASE',
+    statsTags: ['route', 'subset', 'fault', ...ISTIO_LABELS],
+  },
+  {
     name: 'tcp_telemetry',
     layer: 'network',
     sides: { outbound: { reporter: 'source' }, inbound: { reporter: 'destination' } },

@@ -125,3 +125,15 @@ describe('json: jsonAt and scalarText', () => {
     expect(scalarText(jsonAt(v, ['a']) as JsonValue)).toBeNull();
   });
 });
+
+describe("json: an object's text", () => {
+  it('is [start, end) of the parsed bytes, nested and empty objects too', () => {
+    const text = ' { "a" : {"b": [1, {"c": {}}]} , "d":{} } ';
+    const v = ok(text);
+    const slice = (o: JsonValue): string => text.substring(o.start, o.end);
+    expect(slice(v)).toBe('{ "a" : {"b": [1, {"c": {}}]} , "d":{} }');
+    expect(slice(v.get('a') as JsonValue)).toBe('{"b": [1, {"c": {}}]}');
+    expect(slice((v.get('a') as JsonValue).get('b')!.items[1].get('c') as JsonValue)).toBe('{}');
+    expect(slice(v.get('d') as JsonValue)).toBe('{}');
+  });
+});

@@ -26,6 +26,9 @@ export class JsonValue {
   /** Object keys in source order. */
   keys: string[] = [];
   private members: Map<string, JsonValue> | null = null;
+  /** An object's text in the parsed bytes, [start, end) (a composite filter hands a member on as its part's configuration). */
+  start: i32 = 0;
+  end: i32 = 0;
 
   constructor(
     public readonly kind: JsonKind,
@@ -291,10 +294,12 @@ class Parser {
   object(path: string, depth: i32): JsonValue | null {
     if (depth > MAX_DEPTH) return this.fail('nesting deeper than ' + MAX_DEPTH.toString(), this.pos);
     const obj = new JsonValue(JsonKind.Object, path);
+    obj.start = this.pos;
     this.pos++; // {
     this.skipSpace();
     if (this.pos < this.size && this.byte(this.pos) == 0x7d) {
       this.pos++;
+      obj.end = this.pos;
       return obj;
     }
     while (true) {
@@ -315,7 +320,10 @@ class Parser {
       if (this.pos >= this.size) return this.fail('unexpected end of input in object', this.pos);
       const c = this.byte(this.pos);
       this.pos++;
-      if (c == 0x7d) return obj;
+      if (c == 0x7d) {
+        obj.end = this.pos;
+        return obj;
+      }
       if (c != 0x2c) return this.fail("expected ',' or '}'", this.pos - 1);
     }
   }

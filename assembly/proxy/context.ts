@@ -55,12 +55,36 @@ export class RootContext {
   }
 }
 
+/**
+ * A composite filter running several filters' contexts on one stream (filters/mesh): a part's
+ * resume and local reply go through it, so the parts after a paused one run before Envoy continues.
+ */
+export class HttpChain {
+  /** `part` resumes the request it paused. */
+  resumeRequest(part: HttpContext): WasmResult {
+    return continueStream(StreamType.HttpRequest);
+  }
+  resumeResponse(part: HttpContext): WasmResult {
+    return continueStream(StreamType.HttpResponse);
+  }
+  /** `part` is sending a local reply: the parts after it never see the request. */
+  localReply(part: HttpContext): void {}
+}
+
 /** One per HTTP stream. Per-request state lives here; configuration lives on the root. */
 export class HttpContext {
+  /** Set when this context is a part of a composite filter's stream. */
+  chain: HttpChain | null = null;
+
   constructor(
     public readonly contextId: u32,
     public readonly root: RootContext,
   ) {}
+
+  /** This stream's context of the plugin `root`: this one, or (a composite) its part of that root. */
+  partOf(root: RootContext): HttpContext | null {
+    return this.root === root ? this : null;
+  }
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
     return FilterHeadersStatus.Continue;
@@ -95,15 +119,19 @@ export class HttpContext {
     headers: Pair[] = [],
     grpcStatus: GrpcStatus = GrpcStatus.None,
   ): WasmResult {
+    const chain = this.chain;
+    if (chain !== null) chain.localReply(this);
     return sendLocalResponse(statusCode, details, String.UTF8.encode(body), headers, grpcStatus);
   }
 
   /** Resumes a request paused by a Stop status (call with this context effective). */
   resumeRequest(): WasmResult {
-    return continueStream(StreamType.HttpRequest);
+    const chain = this.chain;
+    return chain === null ? continueStream(StreamType.HttpRequest) : chain.resumeRequest(this);
   }
   resumeResponse(): WasmResult {
-    return continueStream(StreamType.HttpResponse);
+    const chain = this.chain;
+    return chain === null ? continueStream(StreamType.HttpResponse) : chain.resumeResponse(this);
   }
   closeRequest(): WasmResult {
     return closeStream(StreamType.HttpRequest);
@@ -202,6 +230,12 @@ export function rootContext(contextId: u32): RootContext | null {
 
 export function httpContext(contextId: u32): HttpContext | null {
   return https.has(contextId) ? https.get(contextId) : null;
+}
+
+/** The stream `contextId`'s context of the plugin `root` (a composite filter's part of it), or null. */
+export function httpContextOf(contextId: u32, root: RootContext): HttpContext | null {
+  const http = httpContext(contextId);
+  return http === null ? null : http.partOf(root);
 }
 
 export function networkContext(contextId: u32): NetworkContext | null {

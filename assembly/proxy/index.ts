@@ -4,11 +4,13 @@ export { Pair, PairsLookup, encodePairs, decodePairs, pairValues, pairStringValu
 export {
   RootContext,
   HttpContext,
+  HttpChain,
   NetworkContext,
   RootFactory,
   registerRootContext,
   rootContext,
   httpContext,
+  httpContextOf,
   networkContext,
   liveHttpContextCount,
   liveNetworkContextCount,
@@ -36,7 +38,7 @@ export {
   httpCallResponseTrailers,
 } from './headers';
 export { getBufferBytes, setBufferBytes, getBufferLength, pluginConfiguration, vmConfiguration } from './buffers';
-export { configureOrFail } from './configure';
+export { configureOrFail, beginPart, endPart } from './configure';
 export {
   getProperty,
   getPropertyString,

@@ -17,7 +17,7 @@ import {
   TimerHandler,
   setTimer,
   setEffectiveContext,
-  httpContext,
+  httpContextOf,
   setProperty,
   getSharedData,
   setSharedData,
@@ -152,7 +152,10 @@ class AuthzStats {
 }
 
 class HostJwksEvents extends JwksEvents {
-  constructor(public stats: AuthzStats) {
+  constructor(
+    public stats: AuthzStats,
+    public root: AuthzRoot,
+  ) {
     super();
   }
   count(event: JwksEvent): void {
@@ -167,7 +170,8 @@ class HostJwksEvents extends JwksEvents {
     logWarn(message);
   }
   resume(contextId: u32): void {
-    const ctx = httpContext(contextId);
+    // This plugin's context of the stream (a part of it when authz runs inside filters/mesh).
+    const ctx = httpContextOf(contextId, this.root);
     if (ctx === null) return;
     setEffectiveContext(contextId);
     changetype<AuthzHttp>(ctx).resume();
@@ -192,7 +196,7 @@ export class AuthzRoot extends RootContext {
     }
     this.stats = new AuthzStats();
     const host = new HostJwks();
-    this.remote = new RemoteJwks(config.jwtRules, new HostSharedData(), host, new HostFetcher(host), new HostJwksEvents(this.stats));
+    this.remote = new RemoteJwks(config.jwtRules, new HostSharedData(), host, new HostFetcher(host), new HostJwksEvents(this.stats, this));
     host.remote = this.remote;
     this.remote.start();
     return true;
