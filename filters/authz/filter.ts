@@ -26,8 +26,9 @@ import {
   getSharedData,
   setSharedData,
   WasmResult,
+  PairsIndex,
 } from '../../assembly/proxy';
-import { Jwk, JwtStatus, jwtStatusString } from '../../assembly/lib/jwt';
+import { Jwk, Jwt, JwtStatus, jwtStatusString } from '../../assembly/lib/jwt';
 import { JsonValue } from '../../assembly/lib/json';
 import { AuthzConfig, JwtRule, parseAuthzConfig } from './config';
 import { Authentication, HeaderReader, KeySource, RequestView, Suspend, TokenCache, isCorsPreflight } from './authn';
@@ -56,25 +57,20 @@ class RequestKeys extends KeySource {
   }
 }
 
-/** The request headers as the filter got them: every entry, read once (one host call). */
+/**
+ * The request headers as the filter got them: the map read once (one host call) and looked up in
+ * place; only the values asked for are decoded. A map the SDK cannot read is read as empty: no
+ * token (a policy that needs one denies) and no headers for rbac (fail closed).
+ */
 class HeaderSnapshot extends HeaderReader {
-  names: string[] = [];
-  values_: string[] = [];
-  constructor(pairs: Pair[]) {
+  constructor(public map: PairsIndex) {
     super();
-    for (let i = 0; i < pairs.length; i++) {
-      this.names.push(pairs[i].keyString);
-      this.values_.push(pairs[i].valueString);
-    }
   }
   values(name: string): string[] {
-    const out = new Array<string>();
-    for (let i = 0; i < this.names.length; i++) if (this.names[i] == name) out.push(this.values_[i]);
-    return out;
+    return this.map.values(name);
   }
   first(name: string): string | null {
-    const i = this.names.indexOf(name);
-    return i < 0 ? null : this.values_[i];
+    return this.map.first(name);
   }
 }
 
@@ -205,6 +201,16 @@ export class AuthzRoot extends RootContext {
   }
 }
 
+/** The request principal (`iss/sub`) in UTF-8, built once per verified token (a cached token keeps it). */
+function principalBytes(jwt: Jwt): ArrayBuffer {
+  let b = jwt.principalBytes;
+  if (b === null) {
+    b = String.UTF8.encode(jwt.iss + '/' + jwt.sub);
+    jwt.principalBytes = b;
+  }
+  return b as ArrayBuffer;
+}
+
 function wwwAuthenticate(h: HeaderSnapshot): string {
   let scheme = h.first('x-forwarded-proto');
   if (scheme === null) scheme = h.first(':scheme');
@@ -225,7 +231,7 @@ export class AuthzHttp extends HttpContext {
   failedRules: i32[] = [];
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
-    this.headers = new HeaderSnapshot(requestHeaders.pairs());
+    this.headers = new HeaderSnapshot(requestHeaders.snapshot());
     return this.decide();
   }
 
@@ -249,7 +255,8 @@ export class AuthzHttp extends HttpContext {
         for (let j = 0; j < out.length; j++) view.remove(out[j]);
       }
       const method = h.first(':method');
-      if (isCorsPreflight(method === null ? '' : method, h.first('origin'), h.first('access-control-request-method'))) {
+      // Only an OPTIONS request can be a preflight: the other headers are read for it alone.
+      if (method == 'OPTIONS' && isCorsPreflight(method as string, h.first('origin'), h.first('access-control-request-method'))) {
         // Istio sets bypass_cors_preflight: no token is checked.
       } else {
         const nowSec = <i64>(currentTimeMilliseconds() / 1000);
@@ -271,7 +278,7 @@ export class AuthzHttp extends HttpContext {
         if (jwt !== null) {
           // Filter state for later filters (any VM, also in on_log): Envoy keeps a one-segment property as `wasm.<key>`.
           setProperty([JWT_PAYLOAD_STATE], jwt.payloadBytes);
-          setProperty([REQUEST_PRINCIPAL_STATE], String.UTF8.encode(jwt.iss + '/' + jwt.sub));
+          setProperty([REQUEST_PRINCIPAL_STATE], principalBytes(jwt));
           auth = new AuthInfo(jwt.payload as JsonValue, (run.rule as JwtRule).spaceDelimitedClaims);
         }
       }
@@ -345,11 +352,12 @@ export class AuthzHttp extends HttpContext {
     req.host = h2 === null ? '' : h2;
     if (config.needsHeaders) {
       // The headers as rbac sees them: after jwt_authn's changes, each entry on its own.
-      for (let i = 0; i < h.names.length; i++) {
-        const k = h.names[i];
+      const map = h.map;
+      for (let i = 0; i < map.count; i++) {
+        const k = map.name(i);
         const slot = view.names.indexOf(k);
         if (slot >= 0 && view.changed[slot]) continue;
-        req.addHeader(k, k == ':path' ? view.path : h.values_[i]);
+        req.addHeader(k, k == ':path' ? view.path : map.value(i));
       }
       for (let i = 0; i < view.names.length; i++) {
         if (!view.changed[i]) continue;
