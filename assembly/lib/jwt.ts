@@ -194,8 +194,6 @@ export class Jwt {
   /** ASCII bytes of `header.payload`. */
   signingInput: ArrayBuffer = new ArrayBuffer(0);
   signature: ArrayBuffer = new ArrayBuffer(0);
-  /** `iss/sub` in UTF-8 (the request principal), set by its first reader: a cached token reuses it. */
-  principalBytes: ArrayBuffer | null = null;
 }
 
 export class JwtParse {

@@ -44,6 +44,8 @@ export {
   getPropertyBool,
   getPropertyPairs,
   setProperty,
+  setPropertyAt,
+  propertyPath,
   isMissingInt,
 } from './properties';
 export { defineMetric, incrementMetric, recordMetric, Counter, Gauge, Histogram } from './metrics';

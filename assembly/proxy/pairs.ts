@@ -247,9 +247,9 @@ export class PairsIndex {
     this.at = at;
   }
 
-  /** The first entry at or after `from` named `name`, or -1. */
+  /** The first entry at or after `from` (>= 0) named `name`, or -1. */
   indexOf(name: string, from: i32 = 0): i32 {
-    for (let i = max(from, 0); i < this.count; i++) {
+    for (let i = from; i < this.count; i++) {
       this.seek(i);
       if (bytesEqualString(this.key, this.keySize, name)) return i;
     }

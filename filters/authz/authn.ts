@@ -169,7 +169,8 @@ export function extractTokens(rule: JwtRule, view: RequestView): FoundToken[] {
       if (at >= 0) out.push(new FoundToken(values[j], at, Location.Header, loc.name));
     }
   }
-  if (rule.params.length > 0) {
+  // A path without '?' has no query parameters: nothing to parse.
+  if (rule.params.length > 0 && view.path.includes('?')) {
     const q = DecodedQueryParams.parse(view.path);
     for (let i = 0; i < rule.params.length; i++) {
       const v = q.first(rule.params[i]);

@@ -22,13 +22,14 @@ import {
   setTimer,
   setEffectiveContext,
   httpContext,
-  setProperty,
+  setPropertyAt,
+  propertyPath,
   getSharedData,
   setSharedData,
   WasmResult,
   PairsIndex,
 } from '../../assembly/proxy';
-import { Jwk, Jwt, JwtStatus, jwtStatusString } from '../../assembly/lib/jwt';
+import { Jwk, JwtStatus, jwtStatusString } from '../../assembly/lib/jwt';
 import { JsonValue } from '../../assembly/lib/json';
 import { AuthzConfig, JwtRule, parseAuthzConfig } from './config';
 import { Authentication, HeaderReader, KeySource, RequestView, Suspend, TokenCache, isCorsPreflight } from './authn';
@@ -40,6 +41,9 @@ import { HostSignatureChecker } from './verify';
 import { Clock, Fetcher, JwksEvent, JwksEvents, KeyWait, RemoteJwks, SharedData, SharedEntry } from './jwks';
 
 const TOKEN_CACHE_SIZE: i32 = 1024;
+// Written on every authenticated request: the paths encoded once.
+const JWT_PAYLOAD_PATH = propertyPath([JWT_PAYLOAD_STATE]);
+const REQUEST_PRINCIPAL_PATH = propertyPath([REQUEST_PRINCIPAL_STATE]);
 /** The keys a request sees: the root's, and the rules whose fetch it waited for in vain. */
 class RequestKeys extends KeySource {
   constructor(
@@ -201,16 +205,6 @@ export class AuthzRoot extends RootContext {
   }
 }
 
-/** The request principal (`iss/sub`) in UTF-8, built once per verified token (a cached token keeps it). */
-function principalBytes(jwt: Jwt): ArrayBuffer {
-  let b = jwt.principalBytes;
-  if (b === null) {
-    b = String.UTF8.encode(jwt.iss + '/' + jwt.sub);
-    jwt.principalBytes = b;
-  }
-  return b as ArrayBuffer;
-}
-
 function wwwAuthenticate(h: HeaderSnapshot): string {
   let scheme = h.first('x-forwarded-proto');
   if (scheme === null) scheme = h.first(':scheme');
@@ -255,8 +249,7 @@ export class AuthzHttp extends HttpContext {
         for (let j = 0; j < out.length; j++) view.remove(out[j]);
       }
       const method = h.first(':method');
-      // Only an OPTIONS request can be a preflight: the other headers are read for it alone.
-      if (method == 'OPTIONS' && isCorsPreflight(method as string, h.first('origin'), h.first('access-control-request-method'))) {
+      if (isCorsPreflight(method === null ? '' : method, h.first('origin'), h.first('access-control-request-method'))) {
         // Istio sets bypass_cors_preflight: no token is checked.
       } else {
         const nowSec = <i64>(currentTimeMilliseconds() / 1000);
@@ -277,8 +270,8 @@ export class AuthzHttp extends HttpContext {
         const jwt = run.jwt;
         if (jwt !== null) {
           // Filter state for later filters (any VM, also in on_log): Envoy keeps a one-segment property as `wasm.<key>`.
-          setProperty([JWT_PAYLOAD_STATE], jwt.payloadBytes);
-          setProperty([REQUEST_PRINCIPAL_STATE], principalBytes(jwt));
+          setPropertyAt(JWT_PAYLOAD_PATH, jwt.payloadBytes);
+          setPropertyAt(REQUEST_PRINCIPAL_PATH, String.UTF8.encode(jwt.iss + '/' + jwt.sub));
           auth = new AuthInfo(jwt.payload as JsonValue, (run.rule as JwtRule).spaceDelimitedClaims);
         }
       }
