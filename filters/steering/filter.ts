@@ -58,6 +58,11 @@ class HostRequestView extends RequestView {
   headerValues(name: string): string[] {
     return this.map.values(name);
   }
+  headerValue(name: string, n: i32): string | null {
+    let i = this.map.indexOf(name);
+    for (let k = 0; k < n && i >= 0; k++) i = this.map.indexOf(name, i + 1);
+    return i < 0 ? null : this.map.value(i);
+  }
   destinationPort(): i32 {
     // The downstream connection's local port: the listener's (or the original destination's).
     const p = getPropertyInt64(DESTINATION_PORT);

@@ -19,6 +19,12 @@ export abstract class RequestView {
     const v = this.header(name);
     return v === null ? [] : [v];
   }
+  /** The header's value number `n` (0: the first), or null when it has fewer values. */
+  headerValue(name: string, n: i32): string | null {
+    if (n == 0) return this.header(name);
+    const values = this.headerValues(name);
+    return n < values.length ? values[n] : null;
+  }
   /** The port the request arrived on (Envoy's `destination.port`: the listener's), 0 when unknown. */
   destinationPort(): i32 {
     return 0;
@@ -130,10 +136,11 @@ export function headerMatches(k: KeyMatch, req: RequestView): bool {
   const first = req.header(k.name);
   if (first === null) return false;
   if (k.matcher.matches(first)) return true;
-  // Only a first value that fails needs the others (the host hands them over all headers at once).
-  const values = req.headerValues(k.name);
-  for (let i = 1; i < values.length; i++) {
-    if (k.matcher.matches(values[i])) return true;
+  // Only a first value that fails needs the others, each read on its own (most headers have one).
+  for (let i = 1; ; i++) {
+    const v = req.headerValue(k.name, i);
+    if (v === null) return false;
+    if (k.matcher.matches(v)) return true;
   }
   return false;
 }
