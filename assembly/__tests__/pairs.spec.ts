@@ -1,4 +1,4 @@
-import { Pair, PairsLookup, encodePairs, decodePairs, pairValues, pairStringValues } from '../proxy/pairs';
+import { Pair, PairsLookup, PairsIndex, encodePairs, decodePairs, pairValues, pairStringValues } from '../proxy/pairs';
 
 function bytesOf(values: u8[]): ArrayBuffer {
   const buf = new ArrayBuffer(values.length);
@@ -98,5 +98,37 @@ describe('pairs codec', () => {
     const bad = new PairsLookup(bytesOf([2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 5, 0, 0, 0, 5, 0, 0, 0, 0x78, 0, 0x31, 0]), keys);
     expect(bad.get(0)).toBeNull();
     expect(bad.byteSize).toBe(0);
+  });
+
+  it('PairsIndex: looks names up in place, decodes only what is asked; a bad buffer is empty', () => {
+    const buf = encodePairs([
+      Pair.fromStrings(':path', '/ä'),
+      Pair.fromStrings('x', '1'),
+      Pair.fromStrings('xy', 'n'),
+      Pair.fromStrings('x', '2'),
+      Pair.fromStrings('ü', 'u'),
+      Pair.fromStrings('', ''),
+    ]);
+    const m = new PairsIndex(buf);
+    expect(m.bad).toBe(false);
+    expect(m.count).toBe(6);
+    expect(m.first(':path')).toBe('/ä');
+    expect(m.first('x')).toBe('1');
+    expect(m.indexOf('x', 2)).toBe(3);
+    const xs = m.values('x');
+    expect(xs.length).toBe(2);
+    expect(xs[1]).toBe('2');
+    expect(m.first('X')).toBeNull();
+    expect(m.first(':pat')).toBeNull();
+    expect(m.first('ü')).toBe('u');
+    expect(m.has('')).toBe(true);
+    expect(m.name(2)).toBe('xy');
+    expect(m.values('zz').length).toBe(0);
+    expect(new PairsIndex(new ArrayBuffer(0)).count).toBe(0);
+    // inconsistent: the second entry runs past the end
+    const bad = new PairsIndex(bytesOf([2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 5, 0, 0, 0, 5, 0, 0, 0, 0x78, 0, 0x31, 0]));
+    expect(bad.bad).toBe(true);
+    expect(bad.count).toBe(0);
+    expect(bad.first('x')).toBeNull();
   });
 });

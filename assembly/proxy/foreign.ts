@@ -1,7 +1,7 @@
 // Envoy foreign functions: host features beyond the ABI (clear_route_cache, verify_signature, ...).
 import { proxy_call_foreign_function } from './hostcalls';
 import { WasmResult } from './enums';
-import { RETURN_PTR, RETURN_SIZE, clearReturnSlots, takeReturnedBuffer } from './memory';
+import { RETURN_PTR, RETURN_SIZE, clearReturnSlots, discardReturnedBuffer, takeReturnedBuffer } from './memory';
 import { decodeVerifySignatureResult, encodeVerifySignatureArguments } from './signature';
 
 /** Result of a foreign-function call: the host status and, when Ok, its returned bytes. */
@@ -15,19 +15,14 @@ export class ForeignResult {
   }
 }
 
+function callForeign(name: usize, nameSize: usize, args: usize, argsSize: usize): WasmResult {
+  clearReturnSlots();
+  return <WasmResult>proxy_call_foreign_function(name, nameSize, args, argsSize, RETURN_PTR, RETURN_SIZE);
+}
+
 export function callForeignFunction(name: string, args: ArrayBuffer): ForeignResult {
   const nameBytes = String.UTF8.encode(name);
-  clearReturnSlots();
-  const status = <WasmResult>(
-    proxy_call_foreign_function(
-      changetype<usize>(nameBytes),
-      nameBytes.byteLength,
-      changetype<usize>(args),
-      args.byteLength,
-      RETURN_PTR,
-      RETURN_SIZE,
-    )
-  );
+  const status = callForeign(changetype<usize>(nameBytes), nameBytes.byteLength, changetype<usize>(args), args.byteLength);
   const data = status == WasmResult.Ok ? takeReturnedBuffer() : new ArrayBuffer(0);
   return new ForeignResult(status, data);
 }
@@ -37,7 +32,12 @@ export function callForeignFunction(name: string, args: ArrayBuffer): ForeignRes
  * Envoy 1.33+ no longer always does it by itself. Returns false when the host lacks the function.
  */
 export function clearRouteCache(): bool {
-  return callForeignFunction('clear_route_cache', new ArrayBuffer(0)).ok;
+  // Once per steered request: the name is static bytes, nothing is allocated or copied.
+  const name = memory.data<u8>([0x63, 0x6c, 0x65, 0x61, 0x72, 0x5f, 0x72, 0x6f, 0x75, 0x74, 0x65, 0x5f, 0x63, 0x61, 0x63, 0x68, 0x65]);
+  const status = callForeign(name, 17, 0, 0); // 'clear_route_cache'
+
+  discardReturnedBuffer();
+  return status == WasmResult.Ok;
 }
 
 export enum SignatureCheck {

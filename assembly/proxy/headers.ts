@@ -10,7 +10,7 @@ import {
 } from './hostcalls';
 import { MapType, WasmResult } from './enums';
 import { RETURN_PTR, RETURN_SIZE, clearReturnSlots, takeReturnedBuffer } from './memory';
-import { Pair, encodePairs, decodePairs, pairStringValues } from './pairs';
+import { Pair, PairsIndex, encodePairs, decodePairs, pairStringValues } from './pairs';
 
 export class HeaderMap {
   constructor(public readonly mapType: MapType) {}
@@ -74,6 +74,12 @@ export class HeaderMap {
     clearReturnSlots();
     const result = proxy_get_header_map_pairs(this.mapType, RETURN_PTR, RETURN_SIZE);
     return result == WasmResult.Ok ? takeReturnedBuffer() : null;
+  }
+
+  /** The whole map read once, looked up in place (empty when the map does not exist now). */
+  snapshot(): PairsIndex {
+    const buf = this.pairsBuffer();
+    return new PairsIndex(buf === null ? new ArrayBuffer(0) : buf);
   }
 
   /** Every value of a header, in order (a header sent twice has two); empty when absent. */

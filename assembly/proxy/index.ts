@@ -1,6 +1,6 @@
 // asmesh's proxy-wasm SDK (ABI v0.2.1): the typed API filters use. Raw imports stay in hostcalls.ts.
 export * from './enums';
-export { Pair, PairsLookup, encodePairs, decodePairs, pairValues, pairStringValues } from './pairs';
+export { Pair, PairsLookup, PairsIndex, encodePairs, decodePairs, pairValues, pairStringValues } from './pairs';
 export {
   RootContext,
   HttpContext,
@@ -46,6 +46,8 @@ export {
   getPropertyBool,
   getPropertyPairs,
   setProperty,
+  setPropertyAt,
+  propertyPath,
   isMissingInt,
 } from './properties';
 export { defineMetric, incrementMetric, recordMetric, Counter, Gauge, Histogram } from './metrics';

@@ -22,6 +22,13 @@ export function takeReturnedBuffer(): ArrayBuffer {
   return out;
 }
 
+/** Frees a host-allocated buffer in RETURN_PTR unread. */
+export function discardReturnedBuffer(): void {
+  const ptr = load<usize>(RETURN_PTR);
+  if (ptr != 0) heap.free(ptr);
+  store<usize>(RETURN_PTR, 0);
+}
+
 /** Resets the return slots so a host that writes nothing is read as empty. */
 export function clearReturnSlots(): void {
   store<usize>(RETURN_PTR, 0);

@@ -182,3 +182,107 @@ export class PairsLookup {
     return this.values[i];
   }
 }
+
+/** Whether `size` bytes at `ptr` are `s` in UTF-8, without allocating when `s` is ASCII (header names are). */
+function bytesEqualString(ptr: usize, size: usize, s: string): bool {
+  const n = <usize>s.length;
+  const sp = changetype<usize>(s);
+  for (let i: usize = 0; i < n; i++) {
+    const c = <u32>load<u16>(sp + (i << 1));
+    if (c >= 0x80) return String.UTF8.decodeUnsafe(ptr, size) == s;
+    if (i >= size || <u32>load<u8>(ptr + i) != c) return false;
+  }
+  return size == n;
+}
+
+/**
+ * A pairs buffer (one host call for a whole header map) read in place: entries by position, looked
+ * up by name without decoding the others; only the values asked for are decoded. The buffer is
+ * checked once: a truncated or inconsistent one reads as an empty map (`bad`), never a trap.
+ */
+export class PairsIndex {
+  count: i32 = 0;
+  bad: bool = false;
+  // The entry `seek` last moved to: its index and where its key and value are.
+  private at: i32 = -1;
+  private key: usize = 0;
+  private keySize: usize = 0;
+  private value_: usize = 0;
+  private valueSize: usize = 0;
+
+  constructor(public readonly buffer: ArrayBuffer) {
+    // Every entry's sizes against the buffer's end, summed in 64 bits (two u32 sizes may wrap).
+    const base = changetype<usize>(buffer);
+    const total = <u64>buffer.byteLength;
+    const count: u64 = total < 4 ? 0 : <u64>load<u32>(base);
+    // An empty buffer is an empty map.
+    let ok = total == 0 || (total >= 4 && count <= (total - 4) >> 3);
+    let end: u64 = 4 + (count << 3);
+    for (let i: usize = 0; ok && <u64>i < count; i++) {
+      end += <u64>load<u32>(base + 4 + (i << 3)) + <u64>load<u32>(base + 8 + (i << 3)) + 2;
+      ok = end <= total;
+    }
+    this.bad = !ok;
+    this.count = ok ? <i32>count : 0;
+  }
+
+  /** Moves to entry i (0 <= i < count), walking forward from the last one (or the first). */
+  private seek(i: i32): void {
+    const base = changetype<usize>(this.buffer);
+    let at = this.at;
+    let next: usize;
+    if (at < 0 || at > i) {
+      at = -1;
+      next = base + 4 + ((<usize>this.count) << 3);
+    } else next = this.value_ + this.valueSize + 1;
+    while (at < i) {
+      at++;
+      const sizes = base + 4 + ((<usize>at) << 3);
+      this.key = next;
+      this.keySize = <usize>load<u32>(sizes);
+      this.value_ = next + this.keySize + 1;
+      this.valueSize = <usize>load<u32>(sizes + 4);
+      next = this.value_ + this.valueSize + 1;
+    }
+    this.at = at;
+  }
+
+  /** The first entry at or after `from` (>= 0) named `name`, or -1. */
+  indexOf(name: string, from: i32 = 0): i32 {
+    for (let i = from; i < this.count; i++) {
+      this.seek(i);
+      if (bytesEqualString(this.key, this.keySize, name)) return i;
+    }
+    return -1;
+  }
+
+  /** Entry i's key, decoded. */
+  name(i: i32): string {
+    this.seek(i);
+    return String.UTF8.decodeUnsafe(this.key, this.keySize);
+  }
+
+  /** Entry i's value, decoded. */
+  value(i: i32): string {
+    this.seek(i);
+    return String.UTF8.decodeUnsafe(this.value_, this.valueSize);
+  }
+
+  /** The first value named `name`, decoded, or null. */
+  first(name: string): string | null {
+    const i = this.indexOf(name);
+    return i < 0 ? null : this.value(i);
+  }
+
+  /** Every value named `name`, in order, decoded (empty: absent). */
+  values(name: string): string[] {
+    const out = new Array<string>();
+    for (let i = this.indexOf(name); i >= 0; i = this.indexOf(name, i + 1)) out.push(this.value(i));
+    return out;
+  }
+
+  /** Whether an entry is named `name`. */
+  has(name: string): bool {
+    return this.indexOf(name) >= 0;
+  }
+}

@@ -49,6 +49,15 @@ export function getPropertyPairs(path: string[]): Pair[] | null {
 }
 
 export function setProperty(path: string[], value: ArrayBuffer): WasmResult {
-  const encoded = encodePath(path);
+  return setPropertyAt(encodePath(path), value);
+}
+
+/** A property path in the ABI's form, for a property written on every request: encode it once. */
+export function propertyPath(path: string[]): ArrayBuffer {
+  return encodePath(path);
+}
+
+/** setProperty with a path from propertyPath. */
+export function setPropertyAt(encoded: ArrayBuffer, value: ArrayBuffer): WasmResult {
   return <WasmResult>proxy_set_property(changetype<usize>(encoded), encoded.byteLength, changetype<usize>(value), value.byteLength);
 }

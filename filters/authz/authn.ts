@@ -89,13 +89,27 @@ export const enum Location {
   Cookie,
 }
 
-/** A token and where it was found. */
+/** A token and where it was found: `value` from `start` on (taken out only when parsed: a cache hit reads it in place). */
 export class FoundToken {
+  private text: string | null = null;
   constructor(
-    public token: string,
+    public value: string,
+    public start: i32,
     public location: Location,
     public name: string,
   ) {}
+
+  get token(): string {
+    const t = this.text;
+    if (t !== null) return t;
+    const s = this.start == 0 ? this.value : this.value.substring(this.start);
+    this.text = s;
+    return s;
+  }
+
+  get length(): i32 {
+    return this.value.length - this.start;
+  }
 }
 
 /** RFC 4648 base64url characters plus '.': where Envoy starts a token after the header's prefix. */
@@ -103,16 +117,22 @@ function isTokenChar(c: i32): bool {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x5f || c == 0x2e;
 }
 
+/** Where tokenAfterPrefix's token starts in `value`, -1 when the prefix is absent. */
+export function tokenStart(value: string, prefix: string): i32 {
+  if (prefix.length == 0) return 0;
+  const pos = value.indexOf(prefix);
+  if (pos < 0) return -1;
+  for (let i = pos + prefix.length; i < value.length; i++) if (isTokenChar(value.charCodeAt(i))) return i;
+  return 0;
+}
+
 /**
  * A header value's token as Envoy's extractor takes it: the prefix found anywhere (case-sensitive),
  * then from the first token character after it to the end; the whole value when none follows.
  */
 export function tokenAfterPrefix(value: string, prefix: string): string | null {
-  if (prefix.length == 0) return value;
-  const pos = value.indexOf(prefix);
-  if (pos < 0) return null;
-  for (let i = pos + prefix.length; i < value.length; i++) if (isTokenChar(value.charCodeAt(i))) return value.substring(i);
-  return value;
+  const at = tokenStart(value, prefix);
+  return at < 0 ? null : value.substring(at);
 }
 
 /** Every token at a rule's locations, in Envoy's order (headers, then params, then cookies). */
@@ -122,22 +142,23 @@ export function extractTokens(rule: JwtRule, view: RequestView): FoundToken[] {
     const loc = rule.headers[i];
     const values = view.values(loc.name);
     for (let j = 0; j < values.length; j++) {
-      const t = tokenAfterPrefix(values[j], loc.prefix);
-      if (t !== null) out.push(new FoundToken(t, Location.Header, loc.name));
+      const at = tokenStart(values[j], loc.prefix);
+      if (at >= 0) out.push(new FoundToken(values[j], at, Location.Header, loc.name));
     }
   }
-  if (rule.params.length > 0) {
+  // A path without '?' has no query parameters: nothing to parse.
+  if (rule.params.length > 0 && view.path.includes('?')) {
     const q = DecodedQueryParams.parse(view.path);
     for (let i = 0; i < rule.params.length; i++) {
       const v = q.first(rule.params[i]);
-      if (v !== null) out.push(new FoundToken(v, Location.Param, rule.params[i]));
+      if (v !== null) out.push(new FoundToken(v, 0, Location.Param, rule.params[i]));
     }
   }
   if (rule.cookies.length > 0) {
     const cookies = view.values('cookie');
     for (let i = 0; i < rule.cookies.length; i++) {
       const v = cookieValue(cookies, rule.cookies[i]);
-      if (v !== null) out.push(new FoundToken(v, Location.Cookie, rule.cookies[i]));
+      if (v !== null) out.push(new FoundToken(v, 0, Location.Cookie, rule.cookies[i]));
     }
   }
   return out;
@@ -252,43 +273,59 @@ export class CachedToken {
   ) {}
 }
 
-/** FNV-1a (32-bit) over the token's UTF-16 code units: cheap, not collision resistant (see TokenCache). */
-export function tokenKey(token: string): u32 {
+/** FNV-1a (32-bit) over the token's UTF-16 code units from `start`: cheap, not collision resistant (see TokenCache). */
+export function tokenKey(token: string, start: i32 = 0): u32 {
   let h: u32 = 0x811c9dc5;
   const p = changetype<usize>(token);
   const n = (<usize>token.length) << 1;
-  for (let i: usize = 0; i < n; i += 2) h = (h ^ (<u32>load<u16>(p + i))) * 0x01000193;
+  for (let i: usize = (<usize>start) << 1; i < n; i += 2) h = (h ^ (<u32>load<u16>(p + i))) * 0x01000193;
   return h;
 }
 
-const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** The base64url alphabet, one byte per 6-bit value. */
+const B64URL: usize = memory.data<u8>([
+  0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f, 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57,
+  0x58, 0x59, 0x5a, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f, 0x70, 0x71, 0x72, 0x73, 0x74,
+  0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x2d, 0x5f,
+]);
 
 /**
- * Whether `token` is exactly the token `jwt` was parsed from: `signingInput` + '.' + the unpadded
- * base64url of `signature`, compared without allocating. A token that parsed leniently (padding,
- * non-canonical trailing bits) never matches: it is verified again each time, never confused.
+ * Whether `token` (from `start`) is exactly the token `jwt` was parsed from: `signingInput` + '.' +
+ * the unpadded base64url of `signature`, compared in place without allocating. A token that parsed
+ * leniently (padding, non-canonical trailing bits) never matches: it is verified again each time,
+ * never confused.
  */
-export function sameToken(jwt: Jwt, token: string): bool {
+export function sameToken(jwt: Jwt, token: string, start: i32 = 0): bool {
   const input = jwt.signingInput;
-  const n = input.byteLength;
+  const n = <usize>input.byteLength;
   const sig = jwt.signature;
-  const sigLen = sig.byteLength;
-  if (token.length != n + 1 + (sigLen * 4 + 2) / 3) return false;
+  const sigLen = <usize>sig.byteLength;
+  if (<usize>(token.length - start) != n + 1 + (sigLen * 4 + 2) / 3) return false;
+  // Each UTF-16 code unit of the token against one byte.
+  let tp = changetype<usize>(token) + ((<usize>start) << 1);
   const ip = changetype<usize>(input);
-  for (let i = 0; i < n; i++) if (<u32>token.charCodeAt(i) != <u32>load<u8>(ip + i)) return false;
-  if (token.charCodeAt(n) != 0x2e) return false;
+  for (let i: usize = 0; i < n; i++) if (<u32>load<u16>(tp + (i << 1)) != <u32>load<u8>(ip + i)) return false;
+  tp += n << 1;
+  if (load<u16>(tp) != 0x2e) return false;
+  tp += 2;
   const sp = changetype<usize>(sig);
-  let at = n + 1;
-  for (let i = 0; i < sigLen; i += 3) {
+  for (let i: usize = 0; i < sigLen; i += 3) {
     const rest = sigLen - i;
     const b0 = <u32>load<u8>(sp + i);
     const b1 = rest > 1 ? <u32>load<u8>(sp + i + 1) : 0;
     const b2 = rest > 2 ? <u32>load<u8>(sp + i + 2) : 0;
     const v = (b0 << 16) | (b1 << 8) | b2;
-    if (token.charCodeAt(at++) != B64URL.charCodeAt(v >> 18)) return false;
-    if (token.charCodeAt(at++) != B64URL.charCodeAt((v >> 12) & 63)) return false;
-    if (rest > 1 && token.charCodeAt(at++) != B64URL.charCodeAt((v >> 6) & 63)) return false;
-    if (rest > 2 && token.charCodeAt(at++) != B64URL.charCodeAt(v & 63)) return false;
+    if (<u32>load<u16>(tp) != <u32>load<u8>(B64URL + (v >> 18))) return false;
+    if (<u32>load<u16>(tp + 2) != <u32>load<u8>(B64URL + ((v >> 12) & 63))) return false;
+    tp += 4;
+    if (rest > 1) {
+      if (<u32>load<u16>(tp) != <u32>load<u8>(B64URL + ((v >> 6) & 63))) return false;
+      tp += 2;
+    }
+    if (rest > 2) {
+      if (<u32>load<u16>(tp) != <u32>load<u8>(B64URL + (v & 63))) return false;
+      tp += 2;
+    }
   }
   return true;
 }
@@ -302,11 +339,11 @@ export class TokenCache {
     return this.map.size;
   }
 
-  /** The cached `token` (key = tokenKey(token)) still inside its validity window, or null (expired entries are dropped). */
-  get(key: u32, token: string, nowSec: i64): CachedToken | null {
+  /** The cached `token` (from `start`; key = tokenKey(token, start)) still inside its validity window, or null (expired entries are dropped). */
+  get(key: u32, token: string, nowSec: i64, start: i32 = 0): CachedToken | null {
     if (!this.map.has(key)) return null;
     const entry = this.map.get(key);
-    if (!sameToken(entry.jwt, token)) return null;
+    if (!sameToken(entry.jwt, token, start)) return null;
     if (checkTime(entry.jwt, nowSec) != JwtStatus.Ok) {
       this.map.delete(key);
       return null;
@@ -398,15 +435,15 @@ export class Authentication {
   }
 
   private token(rule: JwtRule, found: FoundToken): JwtStatus {
-    const key = tokenKey(found.token);
-    const cached = this.cache.get(key, found.token, this.nowSec);
+    const key = tokenKey(found.value, found.start);
+    const cached = this.cache.get(key, found.value, this.nowSec, found.start);
     const hit = cached !== null && cached.rule === rule;
     let jwt: Jwt;
     if (hit) {
       jwt = (cached as CachedToken).jwt;
       this.cacheHits++;
     } else {
-      if (found.token.length > this.config.maxTokenBytes) return JwtStatus.JwtVerificationFail;
+      if (found.length > this.config.maxTokenBytes) return JwtStatus.JwtVerificationFail;
       const parsed = parseJwt(found.token);
       if (parsed.jwt === null) return parsed.status;
       jwt = parsed.jwt as Jwt;

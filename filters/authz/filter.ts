@@ -18,10 +18,12 @@ import {
   setTimer,
   setEffectiveContext,
   httpContextOf,
-  setProperty,
+  setPropertyAt,
+  propertyPath,
   getSharedData,
   setSharedData,
   WasmResult,
+  PairsIndex,
 } from '../../assembly/proxy';
 import { Jwk, JwtStatus, jwtStatusString } from '../../assembly/lib/jwt';
 import { JsonValue } from '../../assembly/lib/json';
@@ -34,6 +36,9 @@ import { HostSignatureChecker } from './verify';
 import { Clock, Fetcher, JwksEvent, JwksEvents, KeyWait, RemoteJwks, SharedData, SharedEntry } from './jwks';
 
 const TOKEN_CACHE_SIZE: i32 = 1024;
+// Written on every authenticated request: the paths encoded once.
+const JWT_PAYLOAD_PATH = propertyPath([JWT_PAYLOAD_STATE]);
+const REQUEST_PRINCIPAL_PATH = propertyPath([REQUEST_PRINCIPAL_STATE]);
 /** The keys a request sees: the root's, and the rules whose fetch it waited for in vain. */
 class RequestKeys extends KeySource {
   constructor(
@@ -51,25 +56,20 @@ class RequestKeys extends KeySource {
   }
 }
 
-/** The request headers as the filter got them: every entry, read once (one host call). */
+/**
+ * The request headers as the filter got them: the map read once (one host call) and looked up in
+ * place; only the values asked for are decoded. A map the SDK cannot read is read as empty: no
+ * token (a policy that needs one denies) and no headers for rbac (fail closed).
+ */
 class HeaderSnapshot extends HeaderReader {
-  names: string[] = [];
-  values_: string[] = [];
-  constructor(pairs: Pair[]) {
+  constructor(public map: PairsIndex) {
     super();
-    for (let i = 0; i < pairs.length; i++) {
-      this.names.push(pairs[i].keyString);
-      this.values_.push(pairs[i].valueString);
-    }
   }
   values(name: string): string[] {
-    const out = new Array<string>();
-    for (let i = 0; i < this.names.length; i++) if (this.names[i] == name) out.push(this.values_[i]);
-    return out;
+    return this.map.values(name);
   }
   first(name: string): string | null {
-    const i = this.names.indexOf(name);
-    return i < 0 ? null : this.values_[i];
+    return this.map.first(name);
   }
 }
 
@@ -227,7 +227,7 @@ export class AuthzHttp extends HttpContext {
   failedRules: i32[] = [];
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
-    this.headers = new HeaderSnapshot(requestHeaders.pairs());
+    this.headers = new HeaderSnapshot(requestHeaders.snapshot());
     return this.decide();
   }
 
@@ -272,8 +272,8 @@ export class AuthzHttp extends HttpContext {
         const jwt = run.jwt;
         if (jwt !== null) {
           // Filter state for later filters (any VM, also in on_log): Envoy keeps a one-segment property as `wasm.<key>`.
-          setProperty([JWT_PAYLOAD_STATE], jwt.payloadBytes);
-          setProperty([REQUEST_PRINCIPAL_STATE], String.UTF8.encode(jwt.iss + '/' + jwt.sub));
+          setPropertyAt(JWT_PAYLOAD_PATH, jwt.payloadBytes);
+          setPropertyAt(REQUEST_PRINCIPAL_PATH, String.UTF8.encode(jwt.iss + '/' + jwt.sub));
           auth = new AuthInfo(jwt.payload as JsonValue, (run.rule as JwtRule).spaceDelimitedClaims);
         }
       }
@@ -347,11 +347,12 @@ export class AuthzHttp extends HttpContext {
     req.host = h2 === null ? '' : h2;
     if (config.needsHeaders) {
       // The headers as rbac sees them: after jwt_authn's changes, each entry on its own.
-      for (let i = 0; i < h.names.length; i++) {
-        const k = h.names[i];
+      const map = h.map;
+      for (let i = 0; i < map.count; i++) {
+        const k = map.name(i);
         const slot = view.names.indexOf(k);
         if (slot >= 0 && view.changed[slot]) continue;
-        req.addHeader(k, k == ':path' ? view.path : h.values_[i]);
+        req.addHeader(k, k == ':path' ? view.path : map.value(i));
       }
       for (let i = 0; i < view.names.length; i++) {
         if (!view.changed[i]) continue;

@@ -66,6 +66,8 @@ export class Destination {
   weight: u32 = 0;
   /** The Envoy cluster name, rendered from the template at configure time. */
   cluster: string = '';
+  /** `cluster` in UTF-8, encoded once: the value written to x-asmesh-cluster. */
+  clusterBytes: ArrayBuffer = new ArrayBuffer(0);
   requestOps: HeaderOps | null = null;
   responseOps: HeaderOps | null = null;
 }
@@ -501,6 +503,7 @@ class Parser {
       d.subset,
       d.port > 0 ? d.port : this.config.defaultPort,
     );
+    d.clusterBytes = String.UTF8.encode(d.cluster);
     return this.failed ? null : d;
   }
 

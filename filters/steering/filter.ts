@@ -23,7 +23,7 @@ import {
   getPropertyString,
   getPropertyInt64,
   isMissingInt,
-  pairStringValues,
+  PairsIndex,
   GrpcStatus,
 } from '../../assembly/proxy';
 import { SteeringConfig, HeaderOps, HttpRoute, Destination, parseSteeringConfig } from './config';
@@ -43,29 +43,25 @@ class HostRandom extends RandomSource {
 
 const DESTINATION_PORT = ['destination', 'port'];
 
-/** The request through the host: each header read at most once, the whole map fetched at most once. */
+/**
+ * The request through the host: the header map fetched once (one host call), looked up in place;
+ * only the values a matcher asks for are decoded. (A map the SDK cannot read, a host fault, reads
+ * as no headers: the client's x-asmesh-cluster is still checked on its own.)
+ */
 class HostRequestView extends RequestView {
-  // A request reads a few headers: two short arrays searched in order cost less than a Map built per request.
-  private names: string[] = [];
-  private values: (string | null)[] = [];
-  private all: ArrayBuffer | null = null;
+  constructor(public map: PairsIndex) {
+    super();
+  }
   header(name: string): string | null {
-    const names = this.names;
-    for (let i = 0; i < names.length; i++) if (unchecked(names[i]) == name) return unchecked(this.values[i]);
-    const v = requestHeaders.get(name);
-    names.push(name);
-    this.values.push(v);
-    return v;
+    return this.map.first(name);
   }
   headerValues(name: string): string[] {
-    // proxy_get_header_map_value returns the first value only: an absent header needs no more, a
-    // present one may repeat, so its values come from the map's pairs (fetched once per request).
-    if (this.header(name) === null) return new Array<string>();
-    if (this.all === null) {
-      const buf = requestHeaders.pairsBuffer();
-      this.all = buf === null ? new ArrayBuffer(0) : buf;
-    }
-    return pairStringValues(this.all as ArrayBuffer, name);
+    return this.map.values(name);
+  }
+  headerValue(name: string, n: i32): string | null {
+    let i = this.map.indexOf(name);
+    for (let k = 0; k < n && i >= 0; k++) i = this.map.indexOf(name, i + 1);
+    return i < 0 ? null : this.map.value(i);
   }
   destinationPort(): i32 {
     // The downstream connection's local port: the listener's (or the original destination's).
@@ -196,12 +192,14 @@ export class SteeringHttp extends HttpContext {
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
     const root = changetype<SteeringRoot>(this.root);
+    const map = requestHeaders.snapshot();
+    const sent = map.bad ? requestHeaders.getBytes(CLUSTER_HEADER_BYTES) !== null : map.has(CLUSTER_HEADER);
     // An earlier steering filter of this chain decided (it removed any client-sent header first).
-    if (root.config.chained && requestHeaders.getBytes(CLUSTER_HEADER_BYTES) !== null) return FilterHeadersStatus.Continue;
+    if (root.config.chained && sent) return FilterHeadersStatus.Continue;
     // A client must never pick the cluster: drop what it sent before deciding.
-    const spoofed = requestHeaders.getBytes(CLUSTER_HEADER_BYTES) !== null;
+    const spoofed = sent;
     if (spoofed) requestHeaders.removeBytes(CLUSTER_HEADER_BYTES);
-    const view = new HostRequestView();
+    const view = new HostRequestView(map);
     const d: Decision = decide(root.config, view, root.rng);
     const route = d.route;
     if (route === null) {
@@ -223,7 +221,7 @@ export class SteeringHttp extends HttpContext {
     const dest = d.destination as Destination;
     this.route = route;
     this.destination = dest;
-    requestHeaders.replace(CLUSTER_HEADER, dest.cluster);
+    requestHeaders.replaceBytes(CLUSTER_HEADER_BYTES, dest.clusterBytes);
     applyHeaderOps(route, dest, false);
     clearRouteCache();
     const index = route.index;

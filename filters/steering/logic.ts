@@ -19,6 +19,12 @@ export abstract class RequestView {
     const v = this.header(name);
     return v === null ? [] : [v];
   }
+  /** The header's value number `n` (0: the first), or null when it has fewer values. */
+  headerValue(name: string, n: i32): string | null {
+    if (n == 0) return this.header(name);
+    const values = this.headerValues(name);
+    return n < values.length ? values[n] : null;
+  }
   /** The port the request arrived on (Envoy's `destination.port`: the listener's), 0 when unknown. */
   destinationPort(): i32 {
     return 0;
@@ -45,25 +51,49 @@ export class Decision {
   delayMs: u32 = 0;
 }
 
-/** What the matchers look at, derived once per request. */
+/** What the matchers look at, each derived at most once per request and only when a matcher asks. */
 export class RequestFacts {
-  path: string = '';
-  query: string = '';
   authority: string | null = null;
   /** The authority's host, lower case, without port. */
   host: string = '';
+  private fullPath: string | null = null;
+  private path_: string | null = null;
+  private query_: string | null = null;
   /** -1 until read: the request's destination port (the listener's, not the `:authority` port). */
   private destPort: i32 = -1;
   private params: Map<string, string> | null = null;
 
   constructor(public readonly req: RequestView) {
-    const p = req.header(':path');
-    const full = p === null ? '' : p;
-    this.path = pathWithoutQueryOrFragment(full);
-    this.query = queryOf(full);
     const a = req.header(':authority');
     this.authority = a;
     if (a !== null) this.host = asciiLower(hostOfAuthority(a));
+  }
+
+  private get full(): string {
+    const f = this.fullPath;
+    if (f !== null) return f;
+    const p = this.req.header(':path');
+    const full = p === null ? '' : p;
+    this.fullPath = full;
+    return full;
+  }
+
+  /** `:path` without query or fragment. */
+  get path(): string {
+    const p = this.path_;
+    if (p !== null) return p;
+    const path = pathWithoutQueryOrFragment(this.full);
+    this.path_ = path;
+    return path;
+  }
+
+  /** `:path`'s query (after '?', before '#'). */
+  get query(): string {
+    const q = this.query_;
+    if (q !== null) return q;
+    const query = queryOf(this.full);
+    this.query_ = query;
+    return query;
   }
 
   /** The destination port (read once, only when a match block asks for it). */
@@ -106,10 +136,11 @@ export function headerMatches(k: KeyMatch, req: RequestView): bool {
   const first = req.header(k.name);
   if (first === null) return false;
   if (k.matcher.matches(first)) return true;
-  // Only a first value that fails needs the others (the host hands them over all headers at once).
-  const values = req.headerValues(k.name);
-  for (let i = 1; i < values.length; i++) {
-    if (k.matcher.matches(values[i])) return true;
+  // Only a first value that fails needs the others, each read on its own (most headers have one).
+  for (let i = 1; ; i++) {
+    const v = req.headerValue(k.name, i);
+    if (v === null) return false;
+    if (k.matcher.matches(v)) return true;
   }
   return false;
 }
@@ -147,10 +178,11 @@ function fieldMatches(m: StringMatcher | null, value: string | null): bool {
 export function blockMatches(m: MatchBlock, facts: RequestFacts, servicePort: i32 = 0): bool {
   const req = facts.req;
   if (m.port != 0 && m.port != (servicePort > 0 ? servicePort : facts.port)) return false;
-  if (!fieldMatches(m.method, req.header(':method'))) return false;
-  if (!fieldMatches(m.scheme, req.header(':scheme'))) return false;
+  // Each pseudo-header is read only when a matcher looks at it.
+  if (m.method !== null && !fieldMatches(m.method, req.header(':method'))) return false;
+  if (m.scheme !== null && !fieldMatches(m.scheme, req.header(':scheme'))) return false;
   if (!fieldMatches(m.authority, facts.authority)) return false;
-  if (!fieldMatches(m.uri, facts.path)) return false;
+  if (m.uri !== null && !fieldMatches(m.uri, facts.path)) return false;
   if (!headersMatch(m.headers, req)) return false;
   if (!withoutHeadersMatch(m.withoutHeaders, req)) return false;
   for (let i = 0; i < m.queryParams.length; i++) {

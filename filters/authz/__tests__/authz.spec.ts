@@ -185,6 +185,20 @@ describe('the verified-token cache key', () => {
     expect(c.get(tokenKey(a), b, 1000)).not.toBeNull();
     expect(tokenKey(a)).not.toBe(tokenKey(b));
   });
+
+  it('reads the token in place inside its header value (from its start), as the whole token', () => {
+    const a = tok('{"alg":"RS256"}', '{"iss":"i","sub":"a"}');
+    const ja = parseJwt(a).jwt as Jwt;
+    const header = 'Bearer ' + a;
+    expect(sameToken(ja, header, 7)).toBe(true);
+    expect(sameToken(ja, header, 6)).toBe(false);
+    expect(sameToken(ja, 'Bearer ' + a + 'A', 7)).toBe(false);
+    expect(tokenKey(header, 7)).toBe(tokenKey(a));
+    const c = new TokenCache(4);
+    const rule = config('{"jwtRules":[{"issuer":"i",JWKS}]}').jwtRules[0];
+    c.put(tokenKey(a), new CachedToken(ja, rule), 1000);
+    expect(c.get(tokenKey(header, 7), header, 1000, 7)).not.toBeNull();
+  });
 });
 
 describe('JWT parsing as Envoy does it', () => {
