@@ -267,7 +267,6 @@ export function parseTelemetryConfig(bytes: ArrayBuffer): ConfigResult<Telemetry
   if (c.failed) return new ConfigResult<TelemetryConfig>(null, c.error);
   for (let m = 0; m < cfg.metrics.length; m++) {
     const spec = cfg.metrics[m];
-    spec.seal();
     spec.sameLabelsAs = m;
     for (let k = 0; k < m; k++)
       if (spec.sameLabels(cfg.metrics[k])) {

@@ -35,10 +35,10 @@ import {
   ValueContext,
   MetricSpec,
   SeriesTable,
+  LabelSet,
+  LabelSets,
   SourceKind,
   METRIC_COUNT,
-  SERIES_FOUND,
-  SERIES_NEW,
   Attribute,
   standardLabels,
   claimValue,
@@ -46,7 +46,7 @@ import {
   recordsFor,
   metricValue,
 } from './logic';
-import { isGrpcContentType, grpcStatusOf } from './labels';
+import { isGrpcContentType, grpcStatusOf, encodeMetricName } from './labels';
 import { GrpcFrames } from './grpc';
 import { PeerInfo, PEER_HEADER, decodePeer } from './peer';
 import { localWorkload } from './workload';
@@ -134,6 +134,12 @@ export class TelemetryRoot extends RootContext {
   // ~1 kB names: at the cap that was 4 names per label set, half the filter's Wasm memory;
   // bench:telemetry-cardinality).
   metricIds: u32[][] = [];
+  // Per metric (cfg.metrics index): the label sets seen (used for the first metric of each group
+  // sharing labels), and this request's values, hash and set (reused: no allocation per request).
+  sets: LabelSets[] = [];
+  values: string[][] = [];
+  requestHashes: u32[] = [];
+  requestSets: (LabelSet | null)[] = [];
   overflow!: Counter;
   requestHeaderNames: string[] = [];
   responseHeaderNames: string[] = [];
@@ -176,6 +182,14 @@ export class TelemetryRoot extends RootContext {
       this.tables.push(new SeriesTable(cfg.maxLabelSets));
       this.metricIds.push(new Array<u32>());
     }
+    this.sets = [];
+    this.values = [];
+    for (let m = 0; m < cfg.metrics.length; m++) {
+      this.sets.push(new LabelSets());
+      this.values.push(new Array<string>(cfg.metrics[m].sources.length));
+    }
+    this.requestHashes = new Array<u32>(cfg.metrics.length);
+    this.requestSets = new Array<LabelSet | null>(cfg.metrics.length);
     this.overflow = new Counter(OVERFLOW_METRIC);
     this.requestHeaderNames = headerNames(cfg, SourceKind.RequestHeader);
     this.responseHeaderNames = headerNames(cfg, SourceKind.ResponseHeader);
@@ -195,42 +209,34 @@ export class TelemetryRoot extends RootContext {
     return new TelemetryHttp(contextId, this);
   }
 
-  /**
-   * The metric ids already resolved for a label key, one per MetricKind (u32.MAX_VALUE: not yet):
-   * one hash of the key per request instead of two per metric and table. Only keys a table holds
-   * get an entry, so it is bounded by the tables' caps.
-   */
-  resolved(key: string): StaticArray<u32> | null {
-    return this.resolvedIds.has(key) ? this.resolvedIds.get(key) : null;
+  /** This request's label set of metric `m` (the first of its group): found by its values' hash, compared on a hit. */
+  findSet(m: i32, spec: MetricSpec, standard: string[], f: RequestFacts, ctx: ValueContext): void {
+    const values = unchecked(this.values[m]);
+    const hash = spec.labelValues(standard, f, ctx, values);
+    unchecked((this.requestHashes[m] = hash));
+    unchecked((this.requestSets[m] = unchecked(this.sets[m]).find(hash, values)));
   }
-  private resolvedIds: Map<string, StaticArray<u32>> = new Map<string, StaticArray<u32>>();
 
-  /** Records one request in the series of `key` (folding into `other` past the cap); true when it folded. */
-  record(spec: MetricSpec, key: string, known: StaticArray<u32> | null, standard: string[], value: u64): bool {
+  /** Records one request in the series of group `g`'s label set (folding into `other` past the cap); true when it folded. */
+  record(spec: MetricSpec, g: i32, standard: string[], value: u64): bool {
     const kind = <i32>spec.kind;
-    let index: u32 = known === null ? u32.MAX_VALUE : unchecked(known[kind]);
+    let set = unchecked(this.requestSets[g]);
+    let index: u32 = set === null ? u32.MAX_VALUE : unchecked(set.ids[kind]);
     let folded = false;
     if (index == u32.MAX_VALUE) {
       const table = this.tables[kind];
-      const state = table.classify(key);
-      if (state == SERIES_FOUND) {
-        index = table.id(key);
-      } else if (state == SERIES_NEW) {
-        index = this.define(spec, key + spec.name);
-        table.add(key, index);
+      const values = unchecked(this.values[g]);
+      if (table.take()) {
+        index = this.define(spec, encodeMetricName(spec.name, spec.labelNames, values));
+        if (set === null) {
+          set = unchecked(this.sets[g]).add(unchecked(this.requestHashes[g]), values);
+          unchecked((this.requestSets[g] = set));
+        }
+        unchecked((set.ids[kind] = index));
       } else {
         folded = true;
         if (table.overflowId == u32.MAX_VALUE) table.overflowId = this.define(spec, spec.overflowKey(standard) + spec.name);
         index = table.overflowId;
-      }
-      if (!folded) {
-        let ids = known;
-        if (ids === null) {
-          ids = new StaticArray<u32>(METRIC_COUNT);
-          for (let k = 0; k < METRIC_COUNT; k++) ids[k] = u32.MAX_VALUE;
-          this.resolvedIds.set(key, ids);
-        }
-        ids[kind] = index;
       }
     }
     const id = this.metricIds[kind][index];
@@ -412,23 +418,16 @@ class TelemetryHttp extends HttpContext {
     const standard = standardLabels(cfg.reporter, root.local, f);
     const ctx = new HttpValues(this);
     let folded = false;
-    const keys = new Array<string>(cfg.metrics.length);
-    let lastKey = '';
-    let known: StaticArray<u32> | null = null;
-    for (let m = 0; m < cfg.metrics.length; m++) {
-      const spec = cfg.metrics[m];
+    const metrics = cfg.metrics;
+    for (let m = 0; m < metrics.length; m++) {
+      const spec = metrics[m];
       if (!spec.enabled) continue;
+      // Metrics sharing labels share one label set: its values are read and looked up once.
       const same = spec.sameLabelsAs;
-      const key = same < m && cfg.metrics[same].enabled ? keys[same] : spec.labelKey(standard, f, ctx);
-      keys[m] = key;
+      const g = same < m && metrics[same].enabled ? same : m;
+      if (g == m) root.findSet(m, spec, standard, f, ctx);
       if (!recordsFor(spec.kind, f)) continue;
-      // Metrics sharing labels share the key object: one lookup for all of them.
-      if (changetype<usize>(key) != changetype<usize>(lastKey) || known === null) {
-        lastKey = key;
-        known = root.resolved(key);
-      }
-      if (root.record(spec, key, known, standard, metricValue(spec.kind, f))) folded = true;
-      if (known === null) known = root.resolved(key);
+      if (root.record(spec, g, standard, metricValue(spec.kind, f))) folded = true;
     }
     // One count per request whose label set did not fit under the cap.
     if (folded) root.overflow.increment(1);
