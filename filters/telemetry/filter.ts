@@ -46,7 +46,8 @@ import {
   recordsFor,
   metricValue,
 } from './logic';
-import { isGrpcContentType, grpcStatusOf, encodeMetricName } from './labels';
+import { isGrpcContentType, grpcStatusOf, encodeMetricName, STANDARD_LABELS } from './labels';
+const STANDARD_LABEL_COUNT = STANDARD_LABELS.length;
 import { GrpcFrames } from './grpc';
 import { PeerInfo, PEER_HEADER, decodePeer } from './peer';
 import { localWorkload } from './workload';
@@ -140,6 +141,8 @@ export class TelemetryRoot extends RootContext {
   values: string[][] = [];
   requestHashes: u32[] = [];
   requestSets: (LabelSet | null)[] = [];
+  /** This request's standard label values (reused). */
+  standard: string[] = new Array<string>(STANDARD_LABEL_COUNT);
   overflow!: Counter;
   requestHeaderNames: string[] = [];
   responseHeaderNames: string[] = [];
@@ -157,11 +160,21 @@ export class TelemetryRoot extends RootContext {
   // Recently seen peer headers, decoded (a sidecar sends the same value on every request).
   private peers: Map<string, PeerInfo | null> = new Map<string, PeerInfo | null>();
 
+  private lastPeerHeader: string = '';
+  private lastPeer: PeerInfo | null = null;
+
   peer(header: string): PeerInfo | null {
-    if (this.peers.has(header)) return this.peers.get(header);
-    const peer = decodePeer(header);
-    if (this.peers.size >= PEER_CACHE_SIZE) this.peers.clear();
-    this.peers.set(header, peer);
+    // Usually the previous request's caller: one compare instead of hashing the header.
+    if (header.length > 0 && header == this.lastPeerHeader) return this.lastPeer;
+    let peer: PeerInfo | null;
+    if (this.peers.has(header)) peer = this.peers.get(header);
+    else {
+      peer = decodePeer(header);
+      if (this.peers.size >= PEER_CACHE_SIZE) this.peers.clear();
+      this.peers.set(header, peer);
+    }
+    this.lastPeerHeader = header;
+    this.lastPeer = peer;
     return peer;
   }
 
@@ -268,6 +281,7 @@ class TelemetryHttp extends HttpContext {
   private requestFrames: GrpcFrames | null = null;
   private responseFrames: GrpcFrames | null = null;
   private sawResponse: bool = false;
+  private sawTrailers: bool = false;
   // The last header scans: the tag overrides' header values follow the fixed ones.
   private requestScan: PairsLookup | null = null;
   private responseScan: PairsLookup | null = null;
@@ -359,6 +373,7 @@ class TelemetryHttp extends HttpContext {
   }
 
   onResponseTrailers(trailerCount: u32): FilterTrailersStatus {
+    this.sawTrailers = true;
     if (this.facts.grpc) this.grpcTrailer = responseTrailers.get('grpc-status');
     return FilterTrailersStatus.Continue;
   }
@@ -415,7 +430,7 @@ class TelemetryHttp extends HttpContext {
     }
     // Set once the upstream TLS handshake is done, so read in the log phase.
     if (cfg.reporter == Reporter.Source) f.upstreamPeerPrincipal = orEmpty(getPropertyString(['upstream', 'uri_san_peer_certificate']));
-    const standard = standardLabels(cfg.reporter, root.local, f);
+    const standard = standardLabels(cfg.reporter, root.local, f, root.standard);
     const ctx = new HttpValues(this);
     let folded = false;
     const metrics = cfg.metrics;
@@ -462,7 +477,9 @@ class TelemetryHttp extends HttpContext {
     }
     const responseHeaderBytes = responseHeaders.byteSize();
     if (responseHeaderBytes >= 0) {
-      f.responseBytes = responseHeaderBytes + max<i64>(responseTrailers.byteSize(), 0) + f.responseBodyBytes;
+      // Trailers reach Envoy's log through us: none seen (and the response seen), none there.
+      const trailerBytes = this.sawTrailers || !this.sawResponse ? max<i64>(responseTrailers.byteSize(), 0) : 0;
+      f.responseBytes = responseHeaderBytes + trailerBytes + f.responseBodyBytes;
     } else {
       const total = getPropertyInt64(['response', 'total_size']);
       f.responseBytes = isMissingInt(total) ? this.responseHeaderBytes + f.responseBodyBytes : total;

@@ -95,14 +95,28 @@ function orUnknown(s: string): string {
   return s.length == 0 ? UNKNOWN : s;
 }
 
+// The last request's derived values: a sidecar sees few hosts and codes, so one compare replaces
+// a substring or number formatting (an allocation) per request.
+let lastAuthority = '';
+let lastHost = '';
+let lastService = '';
+let lastServiceName = '';
+let lastServiceNamespace = '';
+let lastCode: i32 = 0;
+let lastCodeText = '0';
+
 /**
  * Istio's standard label values (raw, not yet sanitized), indexed like STANDARD_LABELS.
- * `local` is this proxy's workload (node metadata).
+ * `local` is this proxy's workload (node metadata). Written into `out` when given (reused per request).
  */
-export function standardLabels(reporter: Reporter, local: PeerInfo, f: RequestFacts): string[] {
-  const v = new Array<string>(STANDARD_LABELS.length);
+export function standardLabels(reporter: Reporter, local: PeerInfo, f: RequestFacts, out: string[] | null = null): string[] {
+  const v = out === null ? new Array<string>(STANDARD_LABELS.length) : out;
   const peer = f.peer;
-  const host = hostOfAuthority(f.authority);
+  if (f.authority != lastAuthority) {
+    lastAuthority = f.authority;
+    lastHost = hostOfAuthority(f.authority);
+  }
+  const host = lastHost;
   let service = host;
   if (reporter == Reporter.Source && f.upstreamCluster !== null) {
     const fromCluster = serviceOfCluster(f.upstreamCluster!);
@@ -142,12 +156,21 @@ export function standardLabels(reporter: Reporter, local: PeerInfo, f: RequestFa
   v[L_DESTINATION_VERSION] = dst === null ? UNKNOWN : orUnknown(dst.version);
   v[L_DESTINATION_CLUSTER] = dst === null ? UNKNOWN : orUnknown(dst.cluster);
   v[L_DESTINATION_SERVICE] = orUnknown(service);
-  v[L_DESTINATION_SERVICE_NAME] = orUnknown(serviceName(service));
-  let ns = serviceNamespace(service);
+  if (service != lastService) {
+    lastService = service;
+    lastServiceName = serviceName(service);
+    lastServiceNamespace = serviceNamespace(service);
+  }
+  v[L_DESTINATION_SERVICE_NAME] = orUnknown(lastServiceName);
+  let ns = lastServiceNamespace;
   if (ns.length == 0 && dst !== null) ns = dst.namespace;
   v[L_DESTINATION_SERVICE_NAMESPACE] = orUnknown(ns);
   v[L_REQUEST_PROTOCOL] = f.grpc ? 'grpc' : 'http';
-  v[L_RESPONSE_CODE] = f.responseCode == 0 ? '0' : f.responseCode.toString();
+  if (f.responseCode != lastCode) {
+    lastCode = f.responseCode;
+    lastCodeText = f.responseCode.toString();
+  }
+  v[L_RESPONSE_CODE] = lastCodeText;
   v[L_GRPC_RESPONSE_STATUS] = f.grpcStatus;
   v[L_RESPONSE_FLAGS] = responseFlagsString(f.responseFlags);
   return v;
