@@ -160,21 +160,24 @@ export class TelemetryRoot extends RootContext {
   // Recently seen peer headers, decoded (a sidecar sends the same value on every request).
   private peers: Map<string, PeerInfo | null> = new Map<string, PeerInfo | null>();
 
-  private lastPeerHeader: string = '';
+  private lastPeerBytes: ArrayBuffer | null = null;
   private lastPeer: PeerInfo | null = null;
 
-  peer(header: string): PeerInfo | null {
-    // Usually the previous request's caller: one compare instead of hashing the header.
-    if (header.length > 0 && header == this.lastPeerHeader) return this.lastPeer;
-    let peer: PeerInfo | null;
-    if (this.peers.has(header)) peer = this.peers.get(header);
-    else {
-      peer = decodePeer(header);
-      if (this.peers.size >= PEER_CACHE_SIZE) this.peers.clear();
-      this.peers.set(header, peer);
-    }
-    this.lastPeerHeader = header;
+  /** The peer in header `i` of a scan (present): usually the previous request's, found by comparing bytes (no decoding). */
+  peerOf(scan: PairsLookup, i: i32): PeerInfo | null {
+    const last = this.lastPeerBytes;
+    if (last !== null && scan.valueIs(i, last)) return this.lastPeer;
+    const peer = this.peer(scan.get(i)!);
+    this.lastPeerBytes = scan.valueBytes(i);
     this.lastPeer = peer;
+    return peer;
+  }
+
+  peer(header: string): PeerInfo | null {
+    if (this.peers.has(header)) return this.peers.get(header);
+    const peer = decodePeer(header);
+    if (this.peers.size >= PEER_CACHE_SIZE) this.peers.clear();
+    this.peers.set(header, peer);
     return peer;
   }
 
@@ -320,9 +323,8 @@ class TelemetryHttp extends HttpContext {
     }
     if (cfg.peerMetadata) {
       if (cfg.reporter == Reporter.Destination) {
-        const header = h.get(RQ_PEER);
-        if (header !== null) {
-          const peer = root.peer(header);
+        if (h.has(RQ_PEER)) {
+          const peer = root.peerOf(h, RQ_PEER);
           this.facts.peer = peer;
           this.peerValid = peer !== null;
           requestHeaders.remove(PEER_HEADER);
@@ -353,9 +355,8 @@ class TelemetryHttp extends HttpContext {
     this.responseScan = h;
     if (cfg.peerMetadata) {
       if (cfg.reporter == Reporter.Source) {
-        const header = h.get(RS_PEER);
-        if (header !== null) {
-          this.facts.peer = root.peer(header);
+        if (h.has(RS_PEER)) {
+          this.facts.peer = root.peerOf(h, RS_PEER);
           responseHeaders.remove(PEER_HEADER);
         }
       } else if (this.peerValid) {
@@ -390,8 +391,7 @@ class TelemetryHttp extends HttpContext {
       // its headers, the peer header included (nobody stripped it): the caller is known as Istio knows it.
       const h = this.readRequest();
       if (cfg.peerMetadata && cfg.reporter == Reporter.Destination) {
-        const header = h.get(RQ_PEER);
-        if (header !== null) f.peer = root.peer(header);
+        if (h.has(RQ_PEER)) f.peer = root.peerOf(h, RQ_PEER);
       }
       const t = getPropertyInt64(['request', 'time']);
       if (!isMissingInt(t) && t > 0 && <u64>t <= now) f.startNs = <u64>t;
