@@ -43,6 +43,7 @@ export {
   getPropertyInt64,
   getPropertyBool,
   getPropertyPairs,
+  Property,
   setProperty,
   isMissingInt,
 } from './properties';

@@ -15,10 +15,7 @@ import {
   BufferType,
   logInfo,
   currentTimeNanoseconds,
-  getProperty,
-  getPropertyString,
-  getPropertyInt64,
-  getPropertyBool,
+  Property,
   isMissingInt,
   Counter,
   PairsLookup,
@@ -56,6 +53,22 @@ import { accessLogLine, accessLogFieldIndex } from './accesslog';
 
 /** Filter state the authz filter writes with the verified JWT payload (JSON). */
 import { JWT_PAYLOAD_STATE as JWT_PAYLOAD_PROPERTY } from '../../assembly/lib/contracts';
+// Property paths encoded once (a read then costs the host call alone).
+const P_REQUEST_TIME = new Property(['request', 'time']);
+const P_RESPONSE_CODE = new Property(['response', 'code']);
+const P_RESPONSE_FLAGS = new Property(['response', 'flags']);
+const P_RESPONSE_CODE_DETAILS = new Property(['response', 'code_details']);
+const P_REQUEST_PROTOCOL = new Property(['request', 'protocol']);
+const P_XDS_CLUSTER_NAME = new Property(['xds', 'cluster_name']);
+const P_UPSTREAM_ADDRESS = new Property(['upstream', 'address']);
+const P_CONNECTION_MTLS = new Property(['connection', 'mtls']);
+const P_CONNECTION_URI_SAN_PEER_CERTIFICATE = new Property(['connection', 'uri_san_peer_certificate']);
+const P_CONNECTION_URI_SAN_LOCAL_CERTIFICATE = new Property(['connection', 'uri_san_local_certificate']);
+const P_UPSTREAM_URI_SAN_PEER_CERTIFICATE = new Property(['upstream', 'uri_san_peer_certificate']);
+const P_REQUEST_TOTAL_SIZE = new Property(['request', 'total_size']);
+const P_RESPONSE_SIZE = new Property(['response', 'size']);
+const P_RESPONSE_TOTAL_SIZE = new Property(['response', 'total_size']);
+const P_JWT_PAYLOAD = new Property([JWT_PAYLOAD_PROPERTY]);
 export const OVERFLOW_METRIC = 'asmesh_telemetry_overflow_total';
 const PEER_CACHE_SIZE: i32 = 256;
 
@@ -393,19 +406,19 @@ class TelemetryHttp extends HttpContext {
       if (cfg.peerMetadata && cfg.reporter == Reporter.Destination) {
         if (h.has(RQ_PEER)) f.peer = root.peerOf(h, RQ_PEER);
       }
-      const t = getPropertyInt64(['request', 'time']);
+      const t = P_REQUEST_TIME.int64();
       if (!isMissingInt(t) && t > 0 && <u64>t <= now) f.startNs = <u64>t;
     }
     f.durationNs = now > f.startNs ? now - f.startNs : 0;
     // The :status we saw; Envoy's response.code only when no response headers passed through us.
     if (this.statusFromHeaders != 0) f.responseCode = this.statusFromHeaders;
     else {
-      const code = getPropertyInt64(['response', 'code']);
+      const code = P_RESPONSE_CODE.int64();
       f.responseCode = isMissingInt(code) ? 0 : <i32>code;
     }
-    const flags = getPropertyInt64(['response', 'flags']);
+    const flags = P_RESPONSE_FLAGS.int64();
     f.responseFlags = isMissingInt(flags) ? 0 : <u64>flags;
-    if (root.needDetails) f.responseCodeDetails = getPropertyString(['response', 'code_details']);
+    if (root.needDetails) f.responseCodeDetails = P_RESPONSE_CODE_DETAILS.string();
     this.measureBytes(missedRequest);
     if (f.grpc) {
       // A local reply of an earlier filter never passed through us: Envoy has its headers (for a gRPC
@@ -420,16 +433,16 @@ class TelemetryHttp extends HttpContext {
       f.requestMessages = rq === null ? 0 : rq.messages;
       f.responseMessages = rs === null ? 0 : rs.messages;
     }
-    if (root.needProtocol) f.protocol = orEmpty(getPropertyString(['request', 'protocol']));
-    if (root.needCluster) f.upstreamCluster = getPropertyString(['xds', 'cluster_name']);
-    if (root.needUpstreamHost) f.upstreamHost = getPropertyString(['upstream', 'address']);
-    f.mtls = getPropertyBool(['connection', 'mtls']);
+    if (root.needProtocol) f.protocol = orEmpty(P_REQUEST_PROTOCOL.string());
+    if (root.needCluster) f.upstreamCluster = P_XDS_CLUSTER_NAME.string();
+    if (root.needUpstreamHost) f.upstreamHost = P_UPSTREAM_ADDRESS.string();
+    f.mtls = P_CONNECTION_MTLS.bool();
     if (f.mtls) {
-      f.peerPrincipal = orEmpty(getPropertyString(['connection', 'uri_san_peer_certificate']));
-      f.localPrincipal = orEmpty(getPropertyString(['connection', 'uri_san_local_certificate']));
+      f.peerPrincipal = orEmpty(P_CONNECTION_URI_SAN_PEER_CERTIFICATE.string());
+      f.localPrincipal = orEmpty(P_CONNECTION_URI_SAN_LOCAL_CERTIFICATE.string());
     }
     // Set once the upstream TLS handshake is done, so read in the log phase.
-    if (cfg.reporter == Reporter.Source) f.upstreamPeerPrincipal = orEmpty(getPropertyString(['upstream', 'uri_san_peer_certificate']));
+    if (cfg.reporter == Reporter.Source) f.upstreamPeerPrincipal = orEmpty(P_UPSTREAM_URI_SAN_PEER_CERTIFICATE.string());
     const standard = standardLabels(cfg.reporter, root.local, f, root.standard);
     const ctx = new HttpValues(this);
     let folded = false;
@@ -461,7 +474,7 @@ class TelemetryHttp extends HttpContext {
     const requestHeaderBytes = requestHeaders.byteSize();
     f.requestBodyBytes = this.requestBodyBytes;
     if (missedRequest || requestHeaderBytes < 0) {
-      const total = getPropertyInt64(['request', 'total_size']);
+      const total = P_REQUEST_TOTAL_SIZE.int64();
       f.requestBytes = isMissingInt(total) ? this.requestHeaderBytes + f.requestBodyBytes : total;
       // We never saw the request: its body (if any was read) is Envoy's count.
       if (missedRequest && requestHeaderBytes >= 0 && f.requestBytes >= requestHeaderBytes)
@@ -472,7 +485,7 @@ class TelemetryHttp extends HttpContext {
     f.responseBodyBytes = this.responseBodyBytes;
     if (!this.sawResponse) {
       // A local reply that did not pass through us.
-      const size = getPropertyInt64(['response', 'size']);
+      const size = P_RESPONSE_SIZE.int64();
       f.responseBodyBytes = isMissingInt(size) ? 0 : size;
     }
     const responseHeaderBytes = responseHeaders.byteSize();
@@ -481,7 +494,7 @@ class TelemetryHttp extends HttpContext {
       const trailerBytes = this.sawTrailers || !this.sawResponse ? max<i64>(responseTrailers.byteSize(), 0) : 0;
       f.responseBytes = responseHeaderBytes + trailerBytes + f.responseBodyBytes;
     } else {
-      const total = getPropertyInt64(['response', 'total_size']);
+      const total = P_RESPONSE_TOTAL_SIZE.int64();
       f.responseBytes = isMissingInt(total) ? this.responseHeaderBytes + f.responseBodyBytes : total;
     }
   }
@@ -532,7 +545,7 @@ class HttpValues extends ValueContext {
   claim(path: string[]): string | null {
     if (!this.payloadRead) {
       this.payloadRead = true;
-      const bytes = getProperty([JWT_PAYLOAD_PROPERTY]);
+      const bytes = P_JWT_PAYLOAD.bytes();
       if (bytes !== null) this.payload = parseJson(bytes!).value;
     }
     return claimValue(this.payload, path);
