@@ -42,6 +42,7 @@ import {
   isCounter,
   recordsFor,
   metricValue,
+  OVERFLOW_METRIC,
 } from './logic';
 import { isGrpcContentType, grpcStatusOf, encodeMetricName, STANDARD_LABELS } from './labels';
 const STANDARD_LABEL_COUNT = STANDARD_LABELS.length;
@@ -69,7 +70,6 @@ const P_REQUEST_TOTAL_SIZE = new Property(['request', 'total_size']);
 const P_RESPONSE_SIZE = new Property(['response', 'size']);
 const P_RESPONSE_TOTAL_SIZE = new Property(['response', 'total_size']);
 const P_JWT_PAYLOAD = new Property([JWT_PAYLOAD_PROPERTY]);
-export const OVERFLOW_METRIC = 'asmesh_telemetry_overflow_total';
 const PEER_CACHE_SIZE: i32 = 256;
 
 function orEmpty(s: string | null): string {

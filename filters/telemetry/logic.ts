@@ -187,6 +187,8 @@ export enum MetricKind {
   ResponseMessages,
 }
 export const METRIC_COUNT: i32 = 6;
+/** Requests whose label set did not fit under the cap (also tcp_telemetry's). */
+export const OVERFLOW_METRIC = 'asmesh_telemetry_overflow_total';
 export const METRIC_NAMES: string[] = [
   'istio_requests_total',
   'istio_request_duration_milliseconds',
