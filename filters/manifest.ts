@@ -16,7 +16,10 @@ export interface FilterManifest {
   /**
    * Where Envoy mounts it: `http` (default), an http filter of the HTTP connection manager
    * (envoy.filters.http.wasm); `network`, a network filter of TCP listeners, before tcp_proxy
-   * (envoy.filters.network.wasm; host/envoy/tcp.ts renders those chains).
+   * (envoy.filters.network.wasm; host/envoy/tcp.ts renders those chains). translate mounts a network filter by
+   * `sides`/`istioKinds`/`always` as the http ones and configures it with its side's fields plus `policies` for
+   * AuthorizationPolicy, `jwtRules` for RequestAuthentication (host/cli/translate.ts `networkFilterConfig`); while
+   * none takes AuthorizationPolicy, a TCP port a policy applies to denies every connection.
    */
   readonly layer?: 'http' | 'network';
   /**

@@ -13,6 +13,10 @@ export const DEFAULT_PORT: i32 = 80;
 export const DEFAULT_NAMESPACE = 'default';
 export const CLUSTER_DOMAIN = 'cluster.local';
 const MAX_DELAY_MS: i64 = 3_600_000;
+/** Istio's weight is an int32 (validation: never negative). */
+export const MAX_WEIGHT: i64 = 2_147_483_647;
+/** Envoy refuses weighted_clusters whose weights sum past a uint32 ("exceeds 4294967295"). */
+export const MAX_TOTAL_WEIGHT: u64 = 4_294_967_295;
 
 /** A named value matcher (a header, a query parameter). */
 export class KeyMatch {
@@ -58,7 +62,8 @@ export class Destination {
   subset: string = '';
   /** 0: not given (the template uses asmesh.defaultPort). */
   port: i32 = 0;
-  weight: i32 = 100;
+  /** Istio's weight (absent: 0); only a route with several destinations reads it. */
+  weight: u32 = 0;
   /** The Envoy cluster name, rendered from the template at configure time. */
   cluster: string = '';
   requestOps: HeaderOps | null = null;
@@ -97,6 +102,8 @@ export class HttpRoute {
   /** Empty: matches every request. */
   matches: MatchBlock[] = [];
   destinations: Destination[] = [];
+  /** The sum of the destinations' weights (several destinations: in [1, MAX_TOTAL_WEIGHT]). */
+  totalWeight: u64 = 0;
   fault: Fault | null = null;
   requestOps: HeaderOps | null = null;
   responseOps: HeaderOps | null = null;
@@ -343,22 +350,29 @@ class Parser {
       this.c.fail(dests.path, 'must list at least one destination');
       return;
     }
-    let sum: i32 = 0;
-    let anyWeight = false;
+    // Istio's rule (pkg/config/validation validateHTTPRouteDestinations): each weight >= 0, absent = 0;
+    // several destinations must not all weigh 0. Pilot then emits weighted_clusters of the non-zero ones
+    // (Envoy picks proportionally to their total, which must fit a uint32); a single destination's weight
+    // is never read (pilot emits a plain cluster).
+    let sum: u64 = 0;
     for (let i = 0; i < dests.items.length && !this.failed; i++) {
       const d = this.parseDestination(dests.items[i]);
       if (d === null) return;
-      if (dests.items[i].has('weight')) anyWeight = true;
-      else d.weight = 0;
       sum += d.weight;
       route.destinations.push(d);
     }
     if (this.failed) return;
-    if (route.destinations.length == 1 && !anyWeight) route.destinations[0].weight = 100;
-    else if (sum != 100) {
-      this.c.fail(dests.path, 'weights sum to ' + sum.toString() + ', not 100');
-      return;
+    if (route.destinations.length > 1) {
+      if (sum == 0) {
+        this.c.fail(dests.path, 'total destination weight = 0 (Istio rejects it)');
+        return;
+      }
+      if (sum > MAX_TOTAL_WEIGHT) {
+        this.c.fail(dests.path, 'weights sum to ' + sum.toString() + ', more than 4294967295 (Envoy rejects the route)');
+        return;
+      }
     }
+    route.totalWeight = sum;
     const fault = v.get('fault');
     if (fault !== null) route.fault = this.parseFault(fault);
     const headers = v.get('headers');
@@ -473,7 +487,7 @@ class Parser {
       d.port = <i32>this.c.int(port, 'number', 0, 1, 65535);
       if (this.failed) return null;
     }
-    d.weight = <i32>this.c.int(v, 'weight', 100, 0, 100);
+    d.weight = <u32>this.c.int(v, 'weight', 0, 0, MAX_WEIGHT);
     const headers = v.get('headers');
     if (headers !== null) {
       if (!this.c.object(headers, HEADERS_FIELDS)) return null;

@@ -210,9 +210,12 @@ export function stickyValue(cfg: SteeringConfig, req: RequestView): string | nul
   return v;
 }
 
-/** Picks a destination by weight for a bucket in [0, 100). */
-export function pickByBucket(dests: Destination[], bucket: i32): Destination {
-  let cum: i32 = 0;
+/**
+ * Picks a destination by weight for a bucket in [0, total weight), as Envoy's weighted_clusters: the
+ * first whose running sum of weights passes the bucket (a weight-0 destination is never picked).
+ */
+export function pickByBucket(dests: Destination[], bucket: u64): Destination {
+  let cum: u64 = 0;
   for (let i = 0; i < dests.length; i++) {
     cum += dests[i].weight;
     if (bucket < cum) return dests[i];
@@ -245,11 +248,12 @@ export function decide(cfg: SteeringConfig, req: RequestView, rng: RandomSource)
     if (dests.length == 1) d.destination = dests[0];
     else {
       const key = stickyValue(cfg, req);
-      let bucket: i32;
+      // Envoy's weighted_clusters: a random value modulo the total weight.
+      let bucket: u64;
       if (key !== null) {
-        bucket = <i32>(fnv1a64(key) % 100);
+        bucket = fnv1a64(key) % route.totalWeight;
         d.sticky = true;
-      } else bucket = <i32>(rng.next() % 100);
+      } else bucket = rng.next() % route.totalWeight;
       d.destination = pickByBucket(dests, bucket);
     }
     const fault = route.fault;

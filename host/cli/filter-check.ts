@@ -2,10 +2,11 @@
 // translated bootstrap is loaded in the host harness with its plugin configuration, node metadata and
 // clusters, as Envoy would at start-up; a configuration the filter rejects is an input error (exit 2)
 // naming the listener, the filter and the filter's own log line, not an Envoy start-up failure.
+// Network filters (TCP listeners) too: the harness configures them the same way.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlugin } from '../harness/index.ts';
-import { asmeshFilterName } from '../envoy/config.ts';
+import { NETWORK_WASM_TYPE, asmeshFilterName } from '../envoy/config.ts';
 
 type Obj = Record<string, any>;
 
@@ -18,8 +19,9 @@ export async function checkFilterConfigs(bootstrap: Obj, wasmDir: string): Promi
     const seen = new Set<string>();
     for (const chain of listener.filter_chains ?? []) {
       for (const f of chain.filters ?? []) {
-        for (const entry of f.typed_config?.http_filters ?? []) {
-          const name = asmeshFilterName(entry);
+        // An HCM's http filters, or the network filter itself (TCP chains: envoy.filters.network.wasm).
+        for (const entry of [...(f.typed_config?.http_filters ?? []), f]) {
+          const name = asmeshFilterName(entry) ?? asmeshNetworkFilterName(entry);
           if (name === null || seen.has(entry.name)) continue;
           seen.add(entry.name);
           const base = name.split('.')[0];
@@ -49,4 +51,9 @@ export async function checkFilterConfigs(bootstrap: Obj, wasmDir: string): Promi
     }
   }
   return { errors, unchecked: [...unchecked] };
+}
+
+function asmeshNetworkFilterName(entry: Obj): string | null {
+  if (typeof entry.name !== 'string' || !entry.name.startsWith('asmesh.')) return null;
+  return entry.typed_config?.['@type'] === NETWORK_WASM_TYPE ? entry.name.slice('asmesh.'.length) : null;
 }

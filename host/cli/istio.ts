@@ -102,10 +102,11 @@ function checkExportTo(c: Checker, spec: JsonObject): void {
 
 const HTTP_ROUTE_FIELDS = ['name', 'match', 'route', 'fault', 'headers', 'timeout', 'retries'];
 const MATCH_FIELDS = ['name', 'headers', 'withoutHeaders', 'uri', 'method', 'authority', 'scheme', 'queryParams', 'ignoreUriCase', 'port'];
-const DESTINATION_FIELDS = ['destination', 'weight'];
+// A destination's headers: the filter applies them as pilot's weighted cluster operations (pilot-diff.test.ts).
+const DESTINATION_FIELDS = ['destination', 'weight', 'headers'];
 
 function checkVirtualService(c: Checker, spec: JsonObject): void {
-  if (!c.fields(spec, 'spec', ['hosts', 'http', 'gateways', 'exportTo', 'asmesh'])) return;
+  if (!c.fields(spec, 'spec', ['hosts', 'http', 'tcp', 'gateways', 'exportTo', 'asmesh'])) return;
   checkExportTo(c, spec);
   const gateways = c.list(spec.gateways, 'spec.gateways');
   gateways.forEach((g, i) => {
@@ -119,9 +120,12 @@ function checkVirtualService(c: Checker, spec: JsonObject): void {
   if (hosts.length === 0) c.error('spec.hosts', 'required');
   hosts.forEach((h, i) => {
     if (typeof h !== 'string') c.error(`spec.hosts[${i}]`, 'must be a string');
+    else if (h === '*' && (gateways.length === 0 || gateways.includes('mesh')))
+      c.error(`spec.hosts[${i}]`, 'wildcard host * is not allowed for virtual services bound to the mesh gateway (Istio validation)');
   });
   const http = c.list(spec.http, 'spec.http');
-  if (spec.http === undefined) c.error('spec.http', 'required (asmesh steers HTTP only)');
+  if (spec.http === undefined && spec.tcp === undefined) c.error('spec.http', 'required (or spec.tcp; asmesh routes HTTP and TCP)');
+  checkTcpRoutes(c, spec);
   http.forEach((route, i) => {
     const p = `spec.http[${i}]`;
     if (!c.fields(route, p, HTTP_ROUTE_FIELDS)) return;
@@ -135,13 +139,44 @@ function checkVirtualService(c: Checker, spec: JsonObject): void {
         c.error(`${dp}.destination.host`, 'required');
       }
     });
+    if (route.timeout !== undefined) checkDuration(route.timeout, `${p}.timeout`, c);
     if (route.retries !== undefined && c.fields(route.retries, `${p}.retries`, ['attempts', 'perTryTimeout', 'retryOn'])) {
-      if (typeof route.retries.attempts !== 'number') c.error(`${p}.retries.attempts`, 'required number');
+      checkRetries(route.retries, `${p}.retries`, c);
     }
   });
-  if (spec.tcp !== undefined || spec.tls !== undefined) {
-    /* already reported by fields() */
-  }
+}
+
+/** VirtualService `tcp` routes: match on `port` only (asmesh's TCP listeners are per port, no source or subnet
+ * matching), destinations with weights as Istio validates them (validateTCPRoute, validateRouteDestinations). */
+function checkTcpRoutes(c: Checker, spec: JsonObject): void {
+  c.list(spec.tcp, 'spec.tcp').forEach((route, i) => {
+    const p = `spec.tcp[${i}]`;
+    if (!c.fields(route, p, ['match', 'route'])) return;
+    c.list(route.match, `${p}.match`).forEach((m, j) => {
+      if (!c.fields(m, `${p}.match[${j}]`, ['port'])) return;
+      if (m.port !== undefined && (!Number.isInteger(m.port) || (m.port as number) < 1 || (m.port as number) > 65535))
+        c.error(`${p}.match[${j}].port`, 'must be a port number');
+    });
+    const dests = c.list(route.route, `${p}.route`);
+    if (dests.length === 0) c.error(`${p}.route`, 'required (TCP route is required)');
+    let total = 0;
+    dests.forEach((d, j) => {
+      const dp = `${p}.route[${j}]`;
+      if (!c.fields(d, dp, DESTINATION_FIELDS)) return;
+      if (c.fields(d.destination, `${dp}.destination`, ['host', 'subset', 'port']) && typeof d.destination.host !== 'string')
+        c.error(`${dp}.destination.host`, 'required');
+      if (
+        isObject(d.destination) &&
+        d.destination.port !== undefined &&
+        !(isObject(d.destination.port) && Number.isInteger(d.destination.port.number))
+      )
+        c.error(`${dp}.destination.port`, 'must be {number: N}');
+      if (d.weight !== undefined && (!Number.isInteger(d.weight) || (d.weight as number) < 0))
+        c.error(`${dp}.weight`, 'must be a non-negative integer');
+      else total += (d.weight as number | undefined) ?? 0;
+    });
+    if (dests.length > 1 && total === 0) c.error(`${p}.route`, 'total destination weight = 0 (Istio validation)');
+  });
 }
 
 function checkTrafficPolicy(c: Checker, tp: unknown, p: string): void {
@@ -463,6 +498,75 @@ export function parseResources(file: string, text: string): { resources: Resourc
 }
 
 /** Istio duration ("1s", "3m", "100ms", "1.5s", "1h") as an Envoy/protobuf duration string ("180s"). */
+/** What Envoy's retry_on (x-envoy-retry-on, x-envoy-retry-grpc-on) takes: Istio's supportedRetryOnPolicies. */
+const RETRY_ON = new Set([
+  '5xx',
+  'gateway-error',
+  'reset',
+  'reset-before-request',
+  'connect-failure',
+  'retriable-4xx',
+  'refused-stream',
+  'retriable-status-codes',
+  'retriable-headers',
+  'envoy-ratelimited',
+  'http3-post-connect-failure',
+  'cancelled',
+  'deadline-exceeded',
+  'internal',
+  'resource-exhausted',
+  'unavailable',
+]);
+
+/** An HTTP status code Go's http.StatusText knows (Istio's test for a retryOn status code). */
+export function isHttpStatus(s: string): boolean {
+  if (!/^[0-9]+$/.test(s)) return false;
+  const n = Number(s);
+  return (
+    (n >= 100 && n <= 103) ||
+    (n >= 200 && n <= 208) ||
+    n === 226 ||
+    (n >= 300 && n <= 308 && n !== 306) ||
+    (n >= 400 && n <= 418) ||
+    n === 421 ||
+    n === 422 ||
+    n === 423 ||
+    n === 424 ||
+    n === 425 ||
+    n === 426 ||
+    n === 428 ||
+    n === 429 ||
+    n === 431 ||
+    n === 451 ||
+    (n >= 500 && n <= 508) ||
+    n === 510 ||
+    n === 511
+  );
+}
+
+/** Istio's ValidateHTTPRetry (pkg/config/validation/agent). */
+function checkRetries(r: JsonObject, p: string, c: Checker): void {
+  if (typeof r.attempts !== 'number' || !Number.isInteger(r.attempts) || r.attempts < 0)
+    return c.error(`${p}.attempts`, 'required: an integer >= 0 (0 disables retries)');
+  if (r.attempts === 0 && (r.perTryTimeout !== undefined || r.retryOn !== undefined))
+    c.error(p, 'http retry policy configured when attempts are set to 0 (disabled) (Istio validation)');
+  if (r.perTryTimeout !== undefined) checkDuration(r.perTryTimeout, `${p}.perTryTimeout`, c);
+  if (r.retryOn !== undefined) {
+    if (typeof r.retryOn !== 'string') return c.error(`${p}.retryOn`, 'must be a string');
+    for (const part of r.retryOn.split(','))
+      if (!RETRY_ON.has(part) && !isHttpStatus(part)) c.error(`${p}.retryOn`, `${JSON.stringify(part)} is not a valid retryOn policy`);
+  }
+}
+
+/** Istio's ValidateDuration: at least 1ms, millisecond precision. */
+function checkDuration(v: Json, path: string, c: Checker): void {
+  const d = toDuration(v, path, c);
+  if (d === undefined) return;
+  const ns = Math.round(Number(d.slice(0, -1)) * 1e9);
+  if (ns < 1e6) c.error(path, 'duration must be greater than 1ms (Istio validation)');
+  else if (ns % 1e6 !== 0) c.error(path, 'only durations to ms precision are supported (Istio validation)');
+}
+
 export function toDuration(v: Json | undefined, path: string, c: Checker): string | undefined {
   if (v === undefined) return undefined;
   const m = typeof v === 'string' ? /^(\d+(?:\.\d+)?)(h|m|s|ms|us|µs|ns)$/.exec(v) : null;

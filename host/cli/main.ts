@@ -29,6 +29,44 @@ import { DASHBOARD_USAGE, dashboardCommand } from '../dashboard/command.ts';
 import { IMAGE_USAGE, imageCommand } from './image.ts';
 import { WASMPLUGIN_USAGE, wasmPlugins } from './wasmplugin.ts';
 
+/** The sidecar flags `translate` and `envoy --istio` share. */
+const TRANSLATE_FLAGS = {
+  workload: { type: 'string' },
+  namespace: { type: 'string' },
+  app: { type: 'string' },
+  version: { type: 'string' },
+  'service-account': { type: 'string' },
+  labels: { type: 'string' },
+  'root-namespace': { type: 'string' },
+  'listen-address': { type: 'string' },
+  'admin-address': { type: 'string' },
+  'app-address': { type: 'string' },
+  endpoint: { type: 'string', multiple: true },
+  'admin-port': { type: 'string' },
+  'outbound-port': { type: 'string' },
+  'inbound-port': { type: 'string' },
+  'listener-port': { type: 'string', multiple: true },
+  filters: { type: 'string' },
+  'trust-domain': { type: 'string' },
+  'trust-domain-alias': { type: 'string', multiple: true },
+} as const;
+
+/** `envoy --istio`'s help line for the shared sidecar flags, from TRANSLATE_FLAGS itself (never a hand-kept list). */
+function sharedFlagsHelp(): string {
+  const names = Object.keys(TRANSLATE_FLAGS).map((f) => `--${f}`);
+  const lines: string[] = [];
+  let line = '';
+  for (const n of names) {
+    if (line !== '' && line.length + n.length + 1 > 86) {
+      lines.push(line);
+      line = '';
+    }
+    line = line === '' ? n : `${line} ${n}`;
+  }
+  lines.push(`${line}   as for asmesh translate`);
+  return lines.map((l) => `  ${l}`).join('\n');
+}
+
 const USAGE: Record<string, string> = {
   main: `asmesh: Istio service-mesh features for stock Envoy, as proxy-wasm filters
 
@@ -93,6 +131,8 @@ Without --out the Envoy bootstrap (which embeds the configurations) goes to stdo
   --app-address HOST:PORT  the local app behind the inbound listener (default 127.0.0.1:8080)
   --endpoint CLUSTER=HOST:PORT  endpoint of a cluster (repeatable; default <host>-<subset>:<port>)
   --admin-port N --outbound-port N --inbound-port N   (defaults 15000, 15001, 15006)
+  --listener-port NAME=PORT  bind port of a per-port listener (repeatable): outbound_<port> (TCP
+                           Service port; default that port), inbound_<port> (default 15007, ...)
   --filters a,b            mount only these filters (default steering,authz,telemetry; steering and
                            authz are mounted only when a resource configures them)
   --validate               check the bootstrap with 'envoy --mode validate' (needs Envoy and build/*.wasm;
@@ -143,8 +183,7 @@ and applied without a restart. A change that does not translate, or that a filte
 rejects, is printed (file, field) and the last good configuration keeps serving.
   --istio DIR            the Istio YAML directory (watched)
   --watch                keep following DIR
-  --workload --namespace --app --version --service-account --app-address --endpoint
-  --admin-port --outbound-port --inbound-port --filters      as for asmesh translate
+${sharedFlagsHelp()}
   --ca DIR               mesh CA (asmesh ca init): issue this workload's certificate, renew it at
                          half-life, follow DIR/bundle.pem (trust bundle rotation)
   --cert-hours H         certificate lifetime (default 1)
@@ -220,27 +259,6 @@ function readJson(path: string, what: string): unknown {
   }
 }
 
-/** The sidecar flags `translate` and `envoy --istio` share. */
-const TRANSLATE_FLAGS = {
-  workload: { type: 'string' },
-  namespace: { type: 'string' },
-  app: { type: 'string' },
-  version: { type: 'string' },
-  'service-account': { type: 'string' },
-  labels: { type: 'string' },
-  'root-namespace': { type: 'string' },
-  'listen-address': { type: 'string' },
-  'admin-address': { type: 'string' },
-  'app-address': { type: 'string' },
-  endpoint: { type: 'string', multiple: true },
-  'admin-port': { type: 'string' },
-  'outbound-port': { type: 'string' },
-  'inbound-port': { type: 'string' },
-  filters: { type: 'string' },
-  'trust-domain': { type: 'string' },
-  'trust-domain-alias': { type: 'string', multiple: true },
-} as const;
-
 type FlagValues = { [K in keyof typeof TRANSLATE_FLAGS]?: (typeof TRANSLATE_FLAGS)[K] extends { multiple: true } ? string[] : string };
 
 function translateOptions(v: FlagValues): TranslateOptions {
@@ -249,6 +267,13 @@ function translateOptions(v: FlagValues): TranslateOptions {
     const i = e.lastIndexOf('=');
     if (i <= 0) throw new InputError(`--endpoint: ${JSON.stringify(e)} is not CLUSTER=HOST:PORT`);
     endpoints[e.slice(0, i)] = hostPort(e.slice(i + 1), '--endpoint');
+  }
+  const listenerPorts: Record<string, number> = {};
+  for (const e of v['listener-port'] ?? []) {
+    const m = /^([A-Za-z0-9_]+)=(\d+)$/.exec(e);
+    if (!m || Number(m[2]) > 65535)
+      throw new InputError(`--listener-port: ${JSON.stringify(e)} is not LISTENER=PORT (e.g. inbound_9000=15007)`);
+    listenerPorts[m[1]] = Number(m[2]);
   }
   const filters = meshFilters(v.filters);
   let labels: Record<string, string> | undefined;
@@ -271,6 +296,7 @@ function translateOptions(v: FlagValues): TranslateOptions {
     adminPort: int(v['admin-port'], '--admin-port'),
     outboundPort: int(v['outbound-port'], '--outbound-port'),
     inboundPort: int(v['inbound-port'], '--inbound-port'),
+    listenerPorts,
     filters,
     trustDomain: v['trust-domain'] === undefined ? undefined : trustDomain(v['trust-domain'], '--trust-domain'),
     trustDomainAliases: (v['trust-domain-alias'] ?? []).map((a) => trustDomain(a, '--trust-domain-alias')),

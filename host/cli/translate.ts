@@ -10,7 +10,7 @@
 // - inbound (mesh -> local app): authz and telemetry, TLS with required client certificates when
 //   STRICT, then the local app's cluster. Every sidecar thus runs all three filters, each where Istio
 //   applies the resource (order in a chain as in DESIGN.md: steering, authz, telemetry).
-import { Checker, isObject, parseResources, toDuration, type JsonObject, type Resource } from './istio.ts';
+import { Checker, isHttpStatus, isObject, parseResources, toDuration, type JsonObject, type Resource } from './istio.ts';
 import {
   CLUSTER_DOMAIN,
   ROOT_NAMESPACE,
@@ -31,10 +31,28 @@ import {
   type MtlsMode,
 } from './mesh.ts';
 import { InputErrors } from './errors.ts';
-import { ISTIO_LABELS, MESH_FILTERS, filterManifest, statsTags, type ListenerSide, type MeshFilterName } from '../../filters/manifest.ts';
+import {
+  ISTIO_LABELS,
+  MESH_FILTERS,
+  NETWORK_FILTERS,
+  filterManifest,
+  statsTags,
+  type FilterManifest,
+  type ListenerSide,
+  type MeshFilterName,
+} from '../../filters/manifest.ts';
 import { ISTIO_PATH_HANDLING, endpointCluster, httpConnectionManager, socket, wasmFilterEntry } from '../envoy/config.ts';
 import { CLUSTER_HEADER, CLUSTER_TEMPLATE } from '../../assembly/lib/contracts.ts';
-import { listenerKind, portProtocol } from '../envoy/tcp.ts';
+import {
+  BLACKHOLE_CLUSTER,
+  blackHoleCluster,
+  denyAllFilter,
+  listenerKind,
+  portProtocol,
+  tcpFilterChain,
+  type TcpUpstream,
+} from '../envoy/tcp.ts';
+import type { MountedFilter } from '../envoy/config.ts';
 
 export { ISTIO_PATH_HANDLING };
 
@@ -69,6 +87,8 @@ export interface TranslateOptions {
   adminPort?: number;
   outboundPort?: number;
   inboundPort?: number;
+  /** Bind port by listener name (`outbound_<port>`: default the Service port; `inbound_<port>`: default after inboundPort). */
+  listenerPorts?: Record<string, number>;
   /** The local application the inbound listener forwards to. */
   app?: { address: string; port: number };
   /** Endpoint for a cluster, by cluster name; default: the subset's DNS name `<host>-<subset>` (or `<host>`) and the cluster port. */
@@ -198,42 +218,69 @@ function parseAll(files: { name: string; text: string }[]): { resources: Resourc
   return { resources, warnings };
 }
 
-/** Envoy route settings (timeout, retry_policy) of one VirtualService's http routes; removed from the filter's copy. */
-function routeSettings(vs: Resource, http: JsonObject[], c: Checker): JsonObject {
-  let routeTimeout: string | undefined;
-  let retryPolicy: JsonObject | undefined;
-  http.forEach((h, i) => {
-    if (h.timeout !== undefined) {
-      const t = toDuration(h.timeout, `spec.http[${i}].timeout`, c);
-      if (routeTimeout !== undefined && t !== routeTimeout)
-        c.error(
-          `spec.http[${i}].timeout`,
-          `differs from an earlier http route's (${routeTimeout}); asmesh applies one timeout to a VirtualService's routes`,
-        );
-      routeTimeout = t;
-      delete h.timeout;
-    }
-    if (h.retries !== undefined) {
-      const r = h.retries as JsonObject;
-      const policy: JsonObject = {
-        retry_on: typeof r.retryOn === 'string' ? r.retryOn : 'connect-failure,refused-stream,unavailable,cancelled,5xx',
-        num_retries: r.attempts as number,
-      };
-      const per = toDuration(r.perTryTimeout, `spec.http[${i}].retries.perTryTimeout`, c);
-      if (per) policy.per_try_timeout = per;
-      if (retryPolicy !== undefined && JSON.stringify(policy) !== JSON.stringify(retryPolicy))
-        c.error(
-          `spec.http[${i}].retries`,
-          "differs from an earlier http route's; asmesh applies one retry policy to a VirtualService's routes",
-        );
-      retryPolicy = policy;
-      delete h.retries;
-    }
+/** Istio's default retry_on (pilot's retry.ConvertPolicy, also for a policy without retryOn). */
+const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
+
+/**
+ * An Istio HTTPRetry as pilot's retry.ConvertPolicy turns it into an Envoy retry_policy: attempts 0
+ * disables retries (none); status codes in retryOn become retriable_status_codes; the previous-hosts
+ * predicate and 5 host selection attempts always.
+ */
+export function retryPolicy(r: JsonObject, path: string, c: Checker): JsonObject | null {
+  if (r.attempts === 0) return null;
+  const policy: JsonObject = { retry_on: DEFAULT_RETRY_ON, num_retries: r.attempts as number };
+  if (typeof r.retryOn === 'string') {
+    const parts = r.retryOn
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+    const codes = parts.filter(isHttpStatus).map(Number);
+    let on = parts.filter((x) => !isHttpStatus(x)).join(',');
+    if (codes.length > 0 && !on.includes('retriable-status-codes')) on += ',retriable-status-codes';
+    policy.retry_on = on;
+    if (codes.length > 0) policy.retriable_status_codes = codes;
+  }
+  const per = toDuration(r.perTryTimeout, `${path}.perTryTimeout`, c);
+  if (per) policy.per_try_timeout = per;
+  policy.retry_host_predicate = [
+    {
+      name: 'envoy.retry_host_predicates.previous_hosts',
+      typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate' },
+    },
+  ];
+  policy.host_selection_retry_max_attempts = '5';
+  return policy;
+}
+
+/**
+ * Envoy route settings (timeout, retry_policy) of one VirtualService's http routes; removed from the
+ * filter's copy. One Envoy route carries every steered request of the VirtualService, so its http routes
+ * must agree (a route without one is a different value: pilot gives it timeout 0s / Istio's default retries).
+ */
+function routeSettings(http: JsonObject[], c: Checker): JsonObject {
+  const values = http.map((h, i) => ({
+    timeout: h.timeout === undefined ? undefined : toDuration(h.timeout, `spec.http[${i}].timeout`, c),
+    retries: h.retries === undefined ? undefined : retryPolicy(h.retries as JsonObject, `spec.http[${i}].retries`, c),
+  }));
+  http.forEach((h) => {
+    delete h.timeout;
+    delete h.retries;
   });
-  void vs;
   const out: JsonObject = {};
-  if (routeTimeout) out.timeout = routeTimeout;
-  if (retryPolicy) out.retry_policy = retryPolicy;
+  const [first] = values;
+  if (!first) return out;
+  values.forEach((v, i) => {
+    if (i === 0) return;
+    if (v.timeout !== first.timeout)
+      c.error(
+        `spec.http[${i}].timeout`,
+        `${v.timeout ?? 'unset'} differs from spec.http[0]'s (${first.timeout ?? 'unset'}); asmesh applies one timeout to a VirtualService's routes`,
+      );
+    if (JSON.stringify(v.retries) !== JSON.stringify(first.retries))
+      c.error(`spec.http[${i}].retries`, "differs from spec.http[0]'s; asmesh applies one retry policy to a VirtualService's routes");
+  });
+  if (first.timeout) out.timeout = first.timeout;
+  if (first.retries) out.retry_policy = first.retries;
   return out;
 }
 
@@ -288,17 +335,29 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     }
     return s;
   };
+  // Outbound TCP listeners: one per TCP port of each Service (pilot: one per service port); a port two
+  // Services share goes to the first (pilot without cluster IPs: a listener conflict, one service wins).
+  const tcpOutbound = new Map<number, { s: Service; portName: string }>();
   for (const k of k8sServices) {
-    service(k.fqdn, k.namespace, k.at);
-    // asmesh's sidecar serves HTTP only (no tcp_proxy listeners, no sniffing): say so for every other port.
+    const s = service(k.fqdn, k.namespace, k.at);
     k.ports.forEach((p, i) => {
       const kind = listenerKind(portProtocol(p), 'outbound');
-      if (kind !== 'http')
+      if (kind === 'tcp') {
+        const taken = tcpOutbound.get(p.port);
+        if (taken)
+          warnings.push(
+            `${k.at}: spec.ports[${i}] (${p.name ?? p.port}): TCP port ${p.port} is also ${taken.s.fqdn}'s: its outbound listener goes there (Istio without cluster IPs: a listener conflict)`,
+          );
+        else tcpOutbound.set(p.port, { s, portName: p.name ?? String(p.port) });
+      } else if (kind !== 'http')
+        // No sniffing here, no UDP proxying: say so for those ports.
         warnings.push(
-          `${k.at}: spec.ports[${i}] (${p.name ?? p.port}): Istio serves it as ${kind === 'sniff' ? 'sniffed HTTP or TCP' : kind === 'none' ? 'no listener (UDP)' : 'TCP'}; asmesh's outbound listener routes it as HTTP`,
+          `${k.at}: spec.ports[${i}] (${p.name ?? p.port}): Istio serves it as ${kind === 'sniff' ? "sniffed HTTP or TCP; asmesh's outbound listener routes it as HTTP" : 'no listener (UDP); asmesh neither'}`,
         );
     });
   }
+  /** VirtualService `tcp` routes by host FQDN (the first VirtualService of a host, as its http routes). */
+  const tcpRoutes = new Map<string, { vs: Resource; routes: JsonObject[]; used: Set<number> }>();
 
   const vsErrors: string[] = [];
   const steering: JsonObject[] = [];
@@ -306,8 +365,14 @@ export function translate(files: { name: string; text: string }[], opts: Transla
   for (const { vs, hosts } of visible) {
     const c = new Checker(vs.at);
     const spec = structuredClone(vs.spec) as JsonObject;
+    if (Array.isArray(spec.tcp)) {
+      const entry = { vs, routes: spec.tcp as JsonObject[], used: new Set<number>() };
+      for (const h of hosts) tcpRoutes.set(h, entry);
+      delete spec.tcp; // TCP routes are tcp_proxy's (the outbound TCP listeners), not steering's
+      if (spec.http === undefined) continue;
+    }
     const http = (spec.http as JsonObject[]) ?? [];
-    const extras = routeSettings(vs, http, c);
+    const extras = routeSettings(http, c);
     http.forEach((h, i) =>
       ((h.route as JsonObject[]) ?? []).forEach((d, j) => {
         const dest = d.destination as JsonObject;
@@ -349,6 +414,7 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     steering.push(spec);
   }
   if (vsErrors.length) throw new InputErrors(vsErrors);
+  const outboundTcp = outboundTcpListeners(tcpOutbound, tcpRoutes, service, opts, warnings);
 
   // DestinationRules: a host no other resource names gets its clusters too (its DestinationRule sets them up).
   for (const dr of drs) {
@@ -419,15 +485,37 @@ export function translate(files: { name: string; text: string }[], opts: Transla
       authz.asmesh = { trustDomain, ...(aliases.length > 0 ? { trustDomainAliases: aliases } : {}) };
   }
 
-  // mTLS: the workload's PeerAuthentication, for the port the inbound listener serves.
-  const app = opts.app ?? { address: '127.0.0.1', port: inboundPorts(k8sServices, mw)[0] ?? 8080 };
+  // Inbound: a listener per port the workload serves (pilot: a virtualInbound chain per port), each with
+  // the workload's PeerAuthentication mode for that port. The first HTTP port is the `inbound` listener.
+  const ports = inboundPorts(k8sServices, mw);
+  const httpPorts = ports.filter((p) => p.kind === 'http');
+  const tcpPorts = ports.filter((p) => p.kind === 'tcp');
+  const app = opts.app ?? { address: '127.0.0.1', port: httpPorts[0]?.target ?? tcpPorts[0]?.target ?? 8080 };
   const peer = peerAuthentication(pas, mw, root);
-  const mtls = modeForPort(peer, app.port);
+  const inbound: InboundPort[] = [];
+  if (httpPorts.length > 0 || tcpPorts.length === 0)
+    inbound.push({
+      name: 'inbound',
+      bind: opts.inboundPort ?? 15006,
+      cluster: `inbound|${app.port}||`,
+      endpoint: app,
+      kind: 'http',
+      mode: modeForPort(peer, app.port),
+    });
+  for (const p of [...httpPorts.slice(1), ...tcpPorts]) {
+    const name = `inbound_${p.target}`;
+    const cluster = `inbound|${p.target}||`;
+    if (inbound.some((x) => x.cluster === cluster)) continue;
+    const endpoint = opts.endpoints?.[cluster] ?? { address: app.address, port: p.target };
+    // Bind: --inbound-port, then the next ports (15007, ...); 0 (ephemeral) for all when --inbound-port is 0.
+    const base = opts.inboundPort ?? 15006;
+    const bind = opts.listenerPorts?.[name] ?? (base === 0 ? 0 : base + inbound.length);
+    inbound.push({ name, bind, cluster, endpoint, kind: p.kind, mode: modeForPort(peer, p.target) });
+  }
+  const mtls = inbound[0].mode;
   for (const [port, m] of peer.perPort)
-    if (port !== app.port && m !== mtls)
-      warnings.push(
-        `PeerAuthentication: portLevelMtls ${port}: ${m} not rendered (asmesh's inbound listener serves port ${app.port}, ${mtls})`,
-      );
+    if (!inbound.some((x) => x.endpoint.port === port))
+      warnings.push(`PeerAuthentication: portLevelMtls ${port}: ${m} not rendered (the workload serves no port ${port})`);
 
   // Telemetry: the ones that apply, later overriding: metrics concatenated, the last accessLogging.
   const tels = telemetries(byKind('Telemetry'), mw, root);
@@ -442,9 +530,56 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     if (spec.asmesh !== undefined) telemetry.asmesh = spec.asmesh;
   }
 
+  // Network filters (TCP listeners): each one the manifest places on that side, when `always` or a resource of
+  // one of its istioKinds applies there (as the HTTP filters are chosen).
+  const applied: Record<ListenerSide, Set<string>> = {
+    inbound: new Set([...ras, ...aps, ...tels].map((r) => r.kind)),
+    outbound: new Set([...visible.map((v) => v.vs), ...tels].map((r) => r.kind)),
+  };
+  const entries = NETWORK_FILTERS.map((n) => filterManifest(n)!);
+  const network = {
+    inbound: mountNetworkFilters(entries, 'inbound', applied.inbound, authz),
+    outbound: mountNetworkFilters(entries, 'outbound', applied.outbound, authz),
+  };
+  const tcpInbound = inbound.filter((p) => p.kind === 'tcp');
+  // Fail closed: an AuthorizationPolicy applies but no network filter enforces AuthorizationPolicy, so the TCP
+  // ports deny every connection (network RBAC without a policy, tcp_proxy to BlackHoleCluster): never more
+  // permissive than Istio (equal for allow-nothing and DENY-all, stricter for an ALLOW that matches).
+  const denyTcp = aps.length > 0 && tcpInbound.length > 0 && !enforcesAuthorization(entries, network.inbound);
+  if (denyTcp)
+    warnings.push(
+      `${aps.map((a) => `${a.at}: AuthorizationPolicy ${a.namespace}/${a.name}`).join(', ')}: no network filter enforces AuthorizationPolicy (filters/manifest.ts): TCP port(s) ${tcpInbound.map((p) => p.endpoint.port).join(', ')} deny every connection (fail closed)`,
+    );
+  if (telemetry?.metrics !== undefined && (tcpInbound.length > 0 || outboundTcp.length > 0))
+    warnings.push(
+      `${tels.map((t) => t.at).join(', ')}: Telemetry spec.metrics: not applied to TCP listeners (tcp_telemetry reports Istio's TCP metrics as they are)`,
+    );
+
   const configs: Configs = { steering, authz, telemetry };
-  const envoy = renderBootstrap({ services: [...services.values()], jwksClusters, mtls, wl, opts: { ...opts, app }, configs, warnings });
+  const envoy = renderBootstrap({
+    services: [...services.values()],
+    jwksClusters,
+    wl,
+    opts: { ...opts, app },
+    configs,
+    warnings,
+    inbound,
+    outboundTcp,
+    network,
+    denyTcp,
+  });
   const clusters = ((envoy.static_resources as JsonObject).clusters as JsonObject[]).map((c) => String(c.name));
+  // Two listeners on one address: Envoy refuses to start; say which, and how to move one.
+  const bound = new Map<string, string>();
+  for (const l of (envoy.static_resources as JsonObject).listeners as JsonObject[]) {
+    const a = (l.address as JsonObject).socket_address as JsonObject;
+    const key = `${a.address}:${a.port_value}`;
+    if (a.port_value !== 0 && bound.has(key))
+      throw new InputErrors([
+        `listeners ${bound.get(key)} and ${l.name} both bind ${key}: move one with --listener-port ${l.name}=PORT (or --outbound-port/--inbound-port)`,
+      ]);
+    bound.set(key, String(l.name));
+  }
   // The inbound (destination) side's configuration; the outbound listener's differs only in reporter.
   return {
     steering: steering[0] ?? null,
@@ -459,16 +594,137 @@ export function translate(files: { name: string; text: string }[], opts: Transla
   };
 }
 
-/** The ports the workload serves: its Services' target ports (Kubernetes), else its container ports. */
-function inboundPorts(services: MeshService[], wl: MeshWorkload): number[] {
-  const out = new Set<number>();
+interface ServedPort {
+  /** The workload's (target) port. */
+  target: number;
+  /** The Service port (the per-port listener's default bind port). */
+  port: number;
+  /** http: an HTTP connection manager (also for ports Istio sniffs); tcp: tcp_proxy (docs/DESIGN.md "Protocols and ports"). */
+  kind: 'http' | 'tcp';
+}
+
+/** One inbound listener: name, bind port, the local app's cluster and endpoint, its kind and mTLS mode. */
+interface InboundPort {
+  name: string;
+  bind: number;
+  cluster: string;
+  endpoint: { address: string; port: number };
+  kind: 'http' | 'tcp';
+  mode: MtlsMode;
+}
+
+/** One outbound TCP listener (pilot's `0.0.0.0_<port>`): tcp_proxy to the Service's cluster or a `tcp` route's. */
+interface OutboundTcp {
+  name: string;
+  bind: number;
+  upstream: TcpUpstream;
+  statPrefix: string;
+}
+
+/** The ports the workload serves: its Services' target ports (Kubernetes; the kind by Istio's port naming), else its container ports (HTTP). */
+function inboundPorts(services: MeshService[], wl: MeshWorkload): ServedPort[] {
+  const out = new Map<number, ServedPort>();
   for (const s of servicesSelecting(services, wl))
     for (const p of s.ports) {
       const t = targetPort(p, wl);
-      if (t !== null) out.add(t);
+      if (t === null || out.has(t)) continue;
+      out.set(t, { target: t, port: p.port, kind: listenerKind(portProtocol(p), 'inbound') === 'tcp' ? 'tcp' : 'http' });
     }
-  if (out.size === 0) for (const p of wl.ports) out.add(p.port);
-  return [...out];
+  if (out.size === 0) for (const p of wl.ports) out.set(p.port, { target: p.port, port: p.port, kind: 'http' });
+  return [...out.values()];
+}
+
+/**
+ * The outbound TCP listeners, one per TCP service port: tcp_proxy to the first `tcp` route of the host's
+ * VirtualService whose match is empty or names the port, else to the Service's cluster. As pilot's
+ * buildOutboundNetworkFilters: one destination = its cluster (stat prefix the cluster); several = weighted
+ * clusters without the weight-0 ones (stat prefix `<vs name>.<namespace>`); a destination without a port
+ * takes its Service's only port, else the listener's.
+ */
+function outboundTcpListeners(
+  tcpOutbound: Map<number, { s: Service }>,
+  tcpRoutes: Map<string, { vs: Resource; routes: JsonObject[]; used: Set<number> }>,
+  service: (host: string, namespace: string, file: string) => Service,
+  opts: TranslateOptions,
+  warnings: string[],
+): OutboundTcp[] {
+  const out: OutboundTcp[] = [];
+  for (const [port, { s }] of [...tcpOutbound].sort((a, b) => a[0] - b[0])) {
+    const name = `outbound_${port}`;
+    const bind = opts.listenerPorts?.[name] ?? port;
+    const entry = tcpRoutes.get(s.fqdn);
+    const i =
+      entry?.routes.findIndex((r) => {
+        const ms = (r.match as JsonObject[] | undefined) ?? [];
+        return ms.length === 0 || ms.some((m) => m.port === undefined || m.port === port);
+      }) ?? -1;
+    if (!entry || i < 0) {
+      out.push({ name, bind, upstream: clusterName(s.host, '', port), statPrefix: clusterName(s.host, '', port) });
+      continue;
+    }
+    entry.used.add(i);
+    const dests = (entry.routes[i].route as JsonObject[]).map((d, j) => {
+      const dest = d.destination as JsonObject;
+      const ds = service(String(dest.host), entry.vs.namespace, entry.vs.at);
+      let dp = port;
+      if (isObject(dest.port) && typeof dest.port.number === 'number') dp = dest.port.number;
+      else if (ds.k8s?.ports.length === 1) dp = ds.k8s.ports[0].port;
+      else if (!ds.k8s)
+        warnings.push(
+          `${entry.vs.at}: spec.tcp[${i}].route[${j}].destination: no Service ${ds.fqdn} in the input: port ${port} assumed (the listener's, as pilot)`,
+        );
+      ds.ports.add(dp);
+      const subset = typeof dest.subset === 'string' ? dest.subset : '';
+      if (subset && !ds.subsets.some((x) => x.name === subset)) ds.subsets.push({ name: subset, policy: undefined });
+      return { name: clusterName(ds.host, subset, dp), weight: typeof d.weight === 'number' ? d.weight : 0 };
+    });
+    if (dests.length === 1) out.push({ name, bind, upstream: dests[0].name, statPrefix: dests[0].name });
+    else
+      out.push({
+        name,
+        bind,
+        upstream: dests.filter((d) => d.weight > 0),
+        statPrefix: `${entry.vs.name}.${entry.vs.namespace}`,
+      });
+  }
+  for (const e of new Set(tcpRoutes.values()))
+    e.routes.forEach((_, i) => {
+      if (!e.used.has(i))
+        warnings.push(`${e.vs.at}: spec.tcp[${i}]: no TCP Service port (named tcp-*, ...) of its hosts takes it: not rendered`);
+    });
+  return out;
+}
+
+/** The network filters (manifest entries, `layer: 'network'`) one side mounts: those with the side, `always` or configured by an applied kind. */
+export function mountNetworkFilters(
+  entries: readonly FilterManifest[],
+  side: ListenerSide,
+  appliedKinds: ReadonlySet<string>,
+  authz: JsonObject | null,
+): MountedFilter[] {
+  return entries
+    .filter((f) => f.sides[side] !== undefined && (f.always === true || f.istioKinds.some((k) => appliedKinds.has(k))))
+    .map((f) => ({ name: f.name, config: networkFilterConfig(f, side, authz) }));
+}
+
+/** Does a mounted network filter take AuthorizationPolicy (else translate denies the TCP ports a policy applies to)? */
+export function enforcesAuthorization(entries: readonly FilterManifest[], mounted: readonly MountedFilter[]): boolean {
+  return mounted.some((m) => entries.find((f) => f.name === m.name)?.istioKinds.includes('AuthorizationPolicy') === true);
+}
+
+/**
+ * A network filter's configuration: its side's fields (filters/manifest.ts `sides`), plus what translate derives
+ * from its istioKinds, as the HTTP filter of those kinds gets it: AuthorizationPolicy = `policies` (and authz's
+ * `asmesh` trust domains), RequestAuthentication = `jwtRules`. Telemetry adds nothing (tcp_telemetry takes none).
+ */
+function networkFilterConfig(f: FilterManifest, side: ListenerSide, authz: JsonObject | null): JsonObject {
+  const cfg: JsonObject = { ...(f.sides[side] as JsonObject | undefined) };
+  if (authz && f.istioKinds.includes('AuthorizationPolicy')) {
+    cfg.policies = authz.policies;
+    if (authz.asmesh !== undefined) cfg.asmesh = authz.asmesh;
+  }
+  if (authz && f.istioKinds.includes('RequestAuthentication')) cfg.jwtRules = authz.jwtRules;
+  return cfg;
 }
 
 type Configs = { steering: JsonObject[]; authz: JsonObject | null; telemetry: JsonObject | null };
@@ -626,11 +882,14 @@ function clusterFromPolicy(
 function renderBootstrap(args: {
   services: Service[];
   jwksClusters: Map<string, { host: string; port: number; tls: boolean }>;
-  mtls: MtlsMode;
   wl: Workload;
   opts: TranslateOptions;
   configs: Configs;
   warnings: string[];
+  inbound: InboundPort[];
+  outboundTcp: OutboundTcp[];
+  network: Record<ListenerSide, MountedFilter[]>;
+  denyTcp: boolean;
 }): JsonObject {
   const { services, opts, wl, configs } = args;
   const c = new Checker('DestinationRule');
@@ -646,7 +905,6 @@ function renderBootstrap(args: {
     if (!filters.includes(f))
       args.warnings.push(`no ${filterManifest(f)!.istioKinds.join(' or ')} applies: the ${f} filter is not mounted`);
   }
-  const strict = args.mtls === 'STRICT';
   const istioMutual: JsonObject = {
     name: 'envoy.transport_sockets.tls',
     typed_config: {
@@ -663,8 +921,13 @@ function renderBootstrap(args: {
 
   const clusters: JsonObject[] = [];
   const virtualHosts: JsonObject[] = [];
-  // As pilot's routes: a gRPC call's grpc-timeout is its deadline, capped by the route timeout (0s: no cap).
-  const withGrpcTimeout = (extras: JsonObject): JsonObject => ({ ...extras, max_grpc_timeout: extras.timeout ?? '0s' });
+  // As pilot's routes: no timeout unless the VirtualService sets one (0s; Envoy's own default is 15 s), and
+  // a gRPC call's grpc-timeout is its deadline, capped by the route timeout (0s: no cap).
+  const withGrpcTimeout = (extras: JsonObject): JsonObject => ({
+    ...extras,
+    timeout: extras.timeout ?? '0s',
+    max_grpc_timeout: extras.timeout ?? '0s',
+  });
   // Taken when steering wrote the cluster; services never see the header.
   const steeredRoute = (extras: JsonObject = {}): JsonObject => ({
     name: 'asmesh-steered',
@@ -703,7 +966,10 @@ function renderBootstrap(args: {
         );
       });
     }
-    const port = Math.min(...s.ports);
+    // A Service with TCP ports only has no virtual host (pilot: no HTTP route for it); its TCP listeners carry it.
+    const httpPorts = s.k8s?.ports.filter((p) => listenerKind(portProtocol(p), 'outbound') !== 'tcp').map((p) => p.port);
+    if (httpPorts !== undefined && httpPorts.length === 0) continue;
+    const port = Math.min(...(httpPorts ?? s.ports));
     const extras = s.routeExtras ?? {};
     const domains = virtualHostDomains(s, wl.namespace, port).filter((d) => !usedDomains.has(d));
     domains.forEach((d) => usedDomains.add(d));
@@ -734,9 +1000,8 @@ function renderBootstrap(args: {
       };
     clusters.push(cl);
   }
-  const app = opts.app ?? { address: '127.0.0.1', port: 8080 };
-  const inboundCluster = `inbound|${app.port}||`;
-  clusters.push(endpointCluster(inboundCluster, app.address, app.port));
+  for (const p of args.inbound) clusters.push(endpointCluster(p.cluster, p.endpoint.address, p.endpoint.port));
+  if (args.denyTcp) clusters.push(blackHoleCluster());
 
   // Each filter on the listener sides its manifest entry names (in chain order).
   const httpFilters = (side: ListenerSide) =>
@@ -748,52 +1013,65 @@ function renderBootstrap(args: {
       httpFilters(statPrefix),
       forwardCert ? { forward_client_cert_details: 'SANITIZE_SET', set_current_client_cert_details: { uri: true } } : {},
     ) as JsonObject;
-  const inboundHcm = (tls: boolean) =>
+  const inboundHcm = (cluster: string, tls: boolean) =>
     hcm(
       'inbound',
       {
         name: 'inbound',
-        virtual_hosts: [
-          { name: 'inbound', domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: inboundCluster } }] },
-        ],
+        virtual_hosts: [{ name: 'inbound', domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster } }] }],
       },
       tls,
     );
-  const mtlsChain = (): JsonObject => ({
-    filters: [inboundHcm(true)],
-    transport_socket: {
-      name: 'envoy.transport_sockets.tls',
-      typed_config: {
-        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
-        require_client_certificate: true,
-        common_tls_context: { ...certs(certDir), ...validation(certDir, trustDomains) },
-      },
+  const downstreamTls: JsonObject = {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+      require_client_certificate: true,
+      common_tls_context: { ...certs(certDir), ...validation(certDir, trustDomains) },
     },
-  });
+  };
+  // A TCP port's chain: the network filters, the fail-closed deny when a policy applies that none enforces, tcp_proxy.
+  const tcpChain = (p: InboundPort): JsonObject =>
+    tcpFilterChain({
+      filters: args.network.inbound,
+      wasmDir,
+      cluster: args.denyTcp ? BLACKHOLE_CLUSTER : p.cluster,
+      statPrefix: p.cluster,
+      nativeFilters: args.denyTcp ? [denyAllFilter(`${p.name}.`)] : [],
+    });
   // STRICT: mTLS only; DISABLE: plaintext only; PERMISSIVE: both, told apart by the TLS inspector as
   // Istio's inbound chains are (filter_chain_match transport_protocol "tls" / "raw_buffer").
-  const inbound: JsonObject = {
-    name: 'inbound',
-    traffic_direction: 'INBOUND',
-    address: socket(listen, opts.inboundPort ?? 15006),
-    filter_chains:
-      args.mtls === 'STRICT'
-        ? [mtlsChain()]
-        : args.mtls === 'DISABLE'
-          ? [{ filters: [inboundHcm(false)] }]
-          : [
-              { name: 'mtls', filter_chain_match: { transport_protocol: 'tls' }, ...mtlsChain() },
-              { name: 'plaintext', filter_chain_match: { transport_protocol: 'raw_buffer' }, filters: [inboundHcm(false)] },
-            ],
+  const inboundListener = (p: InboundPort): JsonObject => {
+    const chain = (tls: boolean): JsonObject => (p.kind === 'tcp' ? tcpChain(p) : { filters: [inboundHcm(p.cluster, tls)] });
+    const l: JsonObject = {
+      name: p.name,
+      traffic_direction: 'INBOUND',
+      address: socket(listen, p.bind),
+      filter_chains:
+        p.mode === 'STRICT'
+          ? [{ ...chain(true), transport_socket: downstreamTls }]
+          : p.mode === 'DISABLE'
+            ? [chain(false)]
+            : [
+                { name: 'mtls', filter_chain_match: { transport_protocol: 'tls' }, ...chain(true), transport_socket: downstreamTls },
+                { name: 'plaintext', filter_chain_match: { transport_protocol: 'raw_buffer' }, ...chain(false) },
+              ],
+    };
+    if (p.mode === 'PERMISSIVE')
+      l.listener_filters = [
+        {
+          name: 'envoy.filters.listener.tls_inspector',
+          typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' },
+        },
+      ];
+    return l;
   };
-  if (args.mtls === 'PERMISSIVE')
-    inbound.listener_filters = [
-      {
-        name: 'envoy.filters.listener.tls_inspector',
-        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' },
-      },
-    ];
-  void strict;
+  const outboundTcp = args.outboundTcp.map((o) => ({
+    name: o.name,
+    traffic_direction: 'OUTBOUND',
+    address: socket(listen, o.bind),
+    filter_chains: [tcpFilterChain({ filters: args.network.outbound, wasmDir, cluster: o.upstream, statPrefix: o.statPrefix })],
+  }));
   const meta: JsonObject = {
     WORKLOAD_NAME: wl.name,
     NAMESPACE: wl.namespace,
@@ -817,7 +1095,8 @@ function renderBootstrap(args: {
           address: socket(listen, opts.outboundPort ?? 15001),
           filter_chains: [{ filters: [hcm('outbound', { name: 'outbound', virtual_hosts: virtualHosts }, false)] }],
         },
-        inbound,
+        ...outboundTcp,
+        ...args.inbound.map(inboundListener),
       ],
       clusters,
     },

@@ -123,22 +123,50 @@ export interface TcpChainOptions {
   filters: readonly MountedFilter[];
   /** Directory holding <filter>.wasm. */
   wasmDir: string;
-  /** tcp_proxy's upstream cluster. */
-  cluster: string;
+  /** tcp_proxy's upstream cluster(s). */
+  cluster: TcpUpstream;
   /** tcp_proxy's stat_prefix (its stats are `tcp.<prefix>.*`). */
   statPrefix: string;
   /** A downstream transport socket (e.g. mTLS), as Envoy's filter_chain.transport_socket. */
   transportSocket?: Obj;
+  /** Native network filters after the asmesh ones, before tcp_proxy (e.g. denyAllFilter). */
+  nativeFilters?: Obj[];
 }
+
+/** Istio's cluster with no endpoints: tcp_proxy to it never opens an upstream connection. */
+export const BLACKHOLE_CLUSTER = 'BlackHoleCluster';
+export function blackHoleCluster(): Obj {
+  return { name: BLACKHOLE_CLUSTER, type: 'STATIC', connect_timeout: '10s' };
+}
+
+/** Envoy's network RBAC with an ALLOW action and no policy: every connection is denied (Istio's allow-nothing on TCP). */
+export function denyAllFilter(statPrefix: string): Obj {
+  return {
+    name: 'envoy.filters.network.rbac',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC',
+      stat_prefix: statPrefix,
+      rules: { action: 'ALLOW' },
+    },
+  };
+}
+
+/** tcp_proxy's upstream: one cluster, or weighted clusters (a VirtualService `tcp` route's destinations). */
+export type TcpUpstream = string | { name: string; weight: number }[];
 
 /** One filter chain: the asmesh network filters, then tcp_proxy (which must be last). */
 export function tcpFilterChain(opts: TcpChainOptions): Obj {
   const chain: Obj = {
     filters: [
       ...chainOrder(opts.filters).map((f) => networkWasmFilterEntry(f.name, `${opts.wasmDir}/${f.name}.wasm`, f.config)),
+      ...(opts.nativeFilters ?? []),
       {
         name: 'envoy.filters.network.tcp_proxy',
-        typed_config: { '@type': TCP_PROXY_TYPE, stat_prefix: opts.statPrefix, cluster: opts.cluster },
+        typed_config: {
+          '@type': TCP_PROXY_TYPE,
+          stat_prefix: opts.statPrefix,
+          ...(typeof opts.cluster === 'string' ? { cluster: opts.cluster } : { weighted_clusters: { clusters: opts.cluster } }),
+        },
       },
     ],
   };

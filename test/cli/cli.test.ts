@@ -34,6 +34,17 @@ before(async () => {
   envoyBin = await envoyBinary();
 });
 
+test('envoy --help names every sidecar flag translate --help documents (envoy --istio takes them all)', () => {
+  const flags = (text: string) => new Set([...text.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)].map((m) => m[1]));
+  const translate = flags(asmesh(['translate', '--help']).stdout);
+  const envoy = flags(asmesh(['envoy', '--help']).stdout);
+  // The flags translate writes files with or prints with are not sidecar flags envoy --istio shares.
+  const ownToTranslate = ['json', 'wasm-dir', 'cert-dir', 'validate', 'help', 'all', 'out', 'output'];
+  const missing = [...translate].filter((f) => !ownToTranslate.includes(f) && !envoy.has(f));
+  assert.deepEqual(missing, []);
+  assert.ok(envoy.has('trust-domain-alias') && envoy.has('root-namespace'));
+});
+
 test('--help on every command, exit 0; no command or an unknown one: exit 2', () => {
   const main = asmesh(['--help']);
   assert.equal(main.code, 0);
@@ -63,6 +74,17 @@ test('--help on every command, exit 0; no command or an unknown one: exit 2', ()
     badTd.stderr,
     'asmesh translate: --trust-domain-alias: "Old/TD" is not a trust domain (lowercase letters, digits, ".", "-", "_")\n',
   );
+  const tcpEcho = join(repoRoot, 'test/data/istio-samples/tcp-echo/tcp-echo-services.yaml');
+  const badPort = asmesh(['translate', '--listener-port', 'inbound_9000', tcpEcho]);
+  assert.equal(badPort.code, 2);
+  assert.equal(badPort.stderr, 'asmesh translate: --listener-port: "inbound_9000" is not LISTENER=PORT (e.g. inbound_9000=15007)\n');
+  const clash = asmesh(['translate', '--workload', 'tcp-echo-v1', '--listener-port', 'inbound_9001=15001', tcpEcho]);
+  assert.equal(clash.code, 2);
+  assert.match(
+    clash.stderr,
+    /^asmesh translate: listeners outbound and inbound_9001 both bind 0\.0\.0\.0:15001: move one with --listener-port inbound_9001=PORT/,
+  );
+  assert.equal(clash.stderr.trim().split('\n').length, 1, clash.stderr);
   const badFlag = asmesh(['translate', '--nope', 'x.yaml']);
   assert.equal(badFlag.code, 2);
   assert.match(badFlag.stderr, /--nope/);
@@ -161,6 +183,30 @@ test("translate runs each filter's own configuration check: a configuration the 
     'asmesh translate: listener outbound: asmesh.steering: the filter rejects its configuration: steering: config $.http[0].headers.request.set.x-share: a % (an Envoy formatter) is not supported by asmesh steering',
   ]);
   assert.equal(r.stdout, '');
+});
+
+test("translate: weights as Istio validates them, by the filter's own check (any total > 0; all zero or negative: exit 2)", (t) => {
+  if (!existsSync(join(repoRoot, 'build/steering.wasm'))) return t.skip('build/steering.wasm not built');
+  const vs = (weights: (number | null)[]) => {
+    const f = join(work, `weights-${weights.join('_')}.yaml`);
+    const route = weights.map((w, i) => `{ destination: { host: b.example.com, subset: s${i} }${w === null ? '' : `, weight: ${w}`} }`);
+    writeFileSync(
+      f,
+      `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: b }\nspec:\n  hosts: [b.example.com]\n  http:\n  - route: [${route.join(', ')}]\n`,
+    );
+    const r = asmesh(['translate', f]);
+    return {
+      code: r.code,
+      errors: r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l && !l.startsWith('warning: ')),
+    };
+  };
+  for (const ok of [[60, 30], [1, 2, 4], [250, null], [0], [1000]]) assert.deepEqual(vs(ok), { code: 0, errors: [] }, String(ok));
+  const rejects = 'asmesh translate: listener outbound: asmesh.steering: the filter rejects its configuration: steering: config ';
+  assert.deepEqual(vs([0, null]), { code: 2, errors: [`${rejects}$.http[0].route: total destination weight = 0 (Istio rejects it)`] });
+  assert.deepEqual(vs([10, -1]), { code: 2, errors: [`${rejects}$.http[0].route[1].weight: -1 is outside [0, 2147483647]`] });
 });
 
 test('translate --all -o DIR: one config set per bookinfo workload, from a directory and a file', () => {
@@ -465,10 +511,10 @@ test('translate --validate: the seed resources pass envoy --mode validate with t
   assert.match(r.stderr, /envoy --mode validate: OK \(1\.40\.\d+\)/);
   // A configuration the filter rejects is caught the same way (Envoy runs the filter's configure).
   const bad = join(work, 'bad-weights.yaml');
-  writeFileSync(bad, readFileSync(join(istio, 'virtualservice-canary.yaml'), 'utf8').replace('weight: 5', 'weight: 4'));
+  writeFileSync(bad, readFileSync(join(istio, 'virtualservice-canary.yaml'), 'utf8').replace('weight: 5', 'weight: -5'));
   const b = asmesh(['translate', '--validate', bad], { ENVOY_BIN: envoyBin });
   assert.equal(b.code, 2);
-  assert.match(b.stderr, /steering: config \$\.http\[0\]\.route.*100/);
+  assert.match(b.stderr, /steering: config \$\.http\[0\]\.route\[1\]\.weight: -5 is outside/);
 });
 
 test("build --project: a user's filter project importing asmesh as a package builds, and runs in the harness", () => {

@@ -277,16 +277,19 @@ test('translate stays linear on a large mesh (2000 Services and VirtualServices:
   assert.equal(r.clusters.filter((c) => c.startsWith('outbound|')).length, n);
 });
 
-test('fields asmesh does not honour are named: a TCP Service port, a Telemetry provider other than prometheus / envoy', () => {
+test('fields asmesh does not honour are named: a sniffed or UDP Service port, a Telemetry provider other than prometheus / envoy', () => {
   const svc = `apiVersion: v1
 kind: Service
 metadata: { name: db }
-spec: { ports: [{ name: tcp-mysql, port: 3306 }, { name: http, port: 80 }] }
+spec: { ports: [{ name: tcp-mysql, port: 3306 }, { name: http, port: 80 }, { name: web, port: 81 }, { name: dns, port: 53, protocol: UDP }] }
 `;
   const r = translate([doc('db.yaml', svc)]);
   assert.deepEqual(
     r.warnings.filter((w) => w.startsWith('db.yaml')),
-    ["db.yaml: spec.ports[0] (tcp-mysql): Istio serves it as TCP; asmesh's outbound listener routes it as HTTP"],
+    [
+      "db.yaml: spec.ports[2] (web): Istio serves it as sniffed HTTP or TCP; asmesh's outbound listener routes it as HTTP",
+      'db.yaml: spec.ports[3] (dns): Istio serves it as no listener (UDP); asmesh neither',
+    ],
   );
   const tel = `apiVersion: telemetry.istio.io/v1
 kind: Telemetry

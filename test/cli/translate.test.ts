@@ -81,8 +81,8 @@ test('VirtualService steering: the spec verbatim plus the cluster template, clus
   assert.deepEqual(
     (vh.routes as JsonObject[]).map((x) => x.route),
     [
-      { cluster_header: 'x-asmesh-cluster', max_grpc_timeout: '0s' },
-      { cluster: 'outbound|80||service_b', max_grpc_timeout: '0s' },
+      { cluster_header: 'x-asmesh-cluster', timeout: '0s', max_grpc_timeout: '0s' },
+      { cluster: 'outbound|80||service_b', timeout: '0s', max_grpc_timeout: '0s' },
     ],
   );
   // No DestinationRule policy: plain clusters, no TLS (no PeerAuthentication).
@@ -222,8 +222,80 @@ spec:
   for (const route of routes) {
     assert.equal((route.route as JsonObject).timeout, '2s');
     assert.equal((route.route as JsonObject).max_grpc_timeout, '2s'); // pilot: the route timeout caps grpc-timeout
-    assert.deepEqual((route.route as JsonObject).retry_policy, { retry_on: '5xx', num_retries: 3, per_try_timeout: '0.5s' });
+    assert.deepEqual((route.route as JsonObject).retry_policy, {
+      retry_on: '5xx',
+      num_retries: 3,
+      per_try_timeout: '0.5s',
+      ...PILOT_RETRY_EXTRAS,
+    });
   }
+});
+
+/** What pilot's retry.ConvertPolicy adds to every retry policy. */
+const PILOT_RETRY_EXTRAS = {
+  retry_host_predicate: [
+    {
+      name: 'envoy.retry_host_predicates.previous_hosts',
+      typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate' },
+    },
+  ],
+  host_selection_retry_max_attempts: '5',
+};
+
+test("retries as pilot's ConvertPolicy, validated as Istio; one timeout and retry policy per VirtualService", () => {
+  const vs = (http: string) => [
+    {
+      name: 'vs.yaml',
+      text: `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: b }\nspec:\n  hosts: [b]\n  http:\n${http}`,
+    },
+  ];
+  const route = (http: string) => {
+    const r = translate(vs(http));
+    const hcm = ((listener(r, 'outbound').filter_chains as JsonObject[])[0].filters as JsonObject[])[0].typed_config as JsonObject;
+    return (((hcm.route_config as JsonObject).virtual_hosts as JsonObject[])[0].routes as JsonObject[])[0].route as JsonObject;
+  };
+  const R = '  - route: [{ destination: { host: b } }]\n';
+  // Status codes become retriable_status_codes (+ retriable-status-codes); no retryOn: Istio's default set.
+  assert.deepEqual(route(`${R}    retries: { attempts: 2, retryOn: "gateway-error,503,connect-failure" }\n`).retry_policy, {
+    retry_on: 'gateway-error,connect-failure,retriable-status-codes',
+    num_retries: 2,
+    retriable_status_codes: [503],
+    ...PILOT_RETRY_EXTRAS,
+  });
+  assert.deepEqual(route(`${R}    retries: { attempts: 1 }\n`).retry_policy, {
+    retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
+    num_retries: 1,
+    ...PILOT_RETRY_EXTRAS,
+  });
+  // attempts 0 disables retries; no timeout: 0s (pilot's; Envoy's default would be 15 s).
+  const off = route(`${R}    retries: { attempts: 0 }\n`);
+  assert.equal(off.retry_policy, undefined);
+  assert.equal(off.timeout, '0s');
+  const bad = (http: string) => {
+    try {
+      translate(vs(http));
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'accepted';
+  };
+  assert.match(
+    bad(`${R}    retries: { attempts: 2, retryOn: "5xx,sometimes" }\n`),
+    /spec\.http\[0\]\.retries\.retryOn: "sometimes" is not a valid retryOn policy/,
+  );
+  assert.match(bad(`${R}    retries: { attempts: -1 }\n`), /spec\.http\[0\]\.retries\.attempts: required: an integer >= 0/);
+  assert.match(bad(`${R}    retries: { attempts: 0, retryOn: 5xx }\n`), /attempts are set to 0 \(disabled\)/);
+  assert.match(bad(`${R}    timeout: 0.5ms\n`), /spec\.http\[0\]\.timeout: duration must be greater than 1ms/);
+  assert.match(bad(`${R}    timeout: 1500us\n`), /spec\.http\[0\]\.timeout: only durations to ms precision/);
+  // One Envoy route carries the VirtualService's steered requests: its http routes must agree.
+  assert.match(
+    bad(`  - match: [{ uri: { prefix: /a } }]\n    route: [{ destination: { host: b } }]\n    timeout: 2s\n${R}`),
+    /spec\.http\[1\]\.timeout: unset differs from spec\.http\[0\]'s \(2s\)/,
+  );
+  assert.match(
+    bad(`  - match: [{ uri: { prefix: /a } }]\n    route: [{ destination: { host: b } }]\n${R}    retries: { attempts: 3 }\n`),
+    /spec\.http\[1\]\.retries: differs from spec\.http\[0\]'s/,
+  );
 });
 
 test('Telemetry: its metrics go to the telemetry filter, reporter per side, a stats_tags rule per custom label', () => {
@@ -287,8 +359,8 @@ test('unsupported fields are errors naming file and field', () => {
   // Two documents in one file: the document is named.
   const two =
     readFileSync(join(dir, 'destinationrule-subsets.yaml'), 'utf8') +
-    '---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nspec: { hosts: [a], http: [{ route: [{ destination: { host: a } }] }], tcp: [] }\n';
-  assert.deepEqual(errorsOf('two.yaml', two), ['two.yaml: document 2: spec.tcp: not supported']);
+    '---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nspec: { hosts: [a], http: [{ route: [{ destination: { host: a } }] }], tls: [] }\n';
+  assert.deepEqual(errorsOf('two.yaml', two), ['two.yaml: document 2: spec.tls: not supported']);
 });
 
 test('Envoy accepts the translated bootstrap (envoy --mode validate, all seed resources, stand-in filters)', async () => {

@@ -57,6 +57,8 @@ export interface Corpus {
   services: Service[];
   /** The spec of each VirtualService, in the order of Corpus.services (the first `virtualServices.length`). */
   virtualServices: Record<string, any>[];
+  /** Per VirtualService, the total weight of its weighted routes (100 but for the weighted ones: weightedVirtualService). */
+  totals: number[];
   requests: DiffRequest[];
 }
 
@@ -404,7 +406,7 @@ function grpcRequest(r: Rng, vs: number, svc: Service, services: Service[]): Dif
  * five an external DNS name), two services without one (one the same name in another namespace), and
  * `requestsPerVs` requests to each VirtualService's listener.
  */
-export function generateCorpus(seed: number, vsCount: number, requestsPerVs: number, grpcCount = 0): Corpus {
+export function generateCorpus(seed: number, vsCount: number, requestsPerVs: number, grpcCount = 0, weightedCount = 0): Corpus {
   const r = new Rng(seed);
   const services: Service[] = [];
   for (let i = 0; i < vsCount; i++) {
@@ -437,12 +439,66 @@ export function generateCorpus(seed: number, vsCount: number, requestsPerVs: num
     const fqdn = `${short}.${NAMESPACE}.svc.cluster.local`;
     return { vsHost: g.chance(0.5) ? short : fqdn, fqdn, short, namespace: NAMESPACE };
   });
-  const all = [...services.slice(0, vsCount), ...grpcServices, ...services.slice(vsCount)];
+  // Then the weighted ones (totals other than 100), from their own generator too.
+  const w = new Rng(seed ^ 0x77656967);
+  const weightedServices: Service[] = Array.from({ length: weightedCount }, (_, i) => {
+    const short = `w-${i}`;
+    const fqdn = `${short}.${NAMESPACE}.svc.cluster.local`;
+    return { vsHost: w.chance(0.5) ? short : fqdn, fqdn, short, namespace: NAMESPACE };
+  });
+  const all = [...services.slice(0, vsCount), ...grpcServices, ...weightedServices, ...services.slice(vsCount)];
   grpcServices.forEach((s) => vss.push(grpcVirtualService(g, s, all)));
   grpcServices.forEach((s, i) => {
     for (let k = 0; k < requestsPerVs; k++) requests.push(grpcRequest(g, vsCount + i, s, all));
   });
-  return { yaml: yamlOf(all, vss), services: all, virtualServices: vss, requests };
+  const totals = vss.map(() => 100);
+  weightedServices.forEach((s, i) => {
+    const total = WEIGHT_TOTALS[i % WEIGHT_TOTALS.length]!;
+    vss.push(weightedVirtualService(w, s, all, total));
+    totals.push(total);
+  });
+  weightedServices.forEach((s, i) => {
+    for (let k = 0; k < requestsPerVs; k++) requests.push(request(w, vsCount + grpcCount + i, s, all));
+  });
+  return { yaml: yamlOf(all, vss), services: all, virtualServices: vss, totals, requests };
+}
+
+// --- weights totalling other than 100: Istio accepts any total > 0 (unset = 0, a single destination's
+// weight is never read); pilot emits weighted_clusters of the non-zero ones, Envoy picks value % total.
+
+/** Totals of the weighted VirtualServices, one each in turn (all weighted routes of one VirtualService share it). */
+const WEIGHT_TOTALS = [7, 250, 3, 1000, 60, 2, 101, 13];
+
+/** `n` destinations of `svc` (subsets, sometimes another service) whose weights total `total`; a 0 is as often unset as written. */
+function weightedDestinations(r: Rng, svc: Service, services: Service[], n: number, total: number): Obj[] {
+  const out: Obj[] = [];
+  let left = total;
+  for (let i = 0; i < n; i++) {
+    const target = r.chance(0.9) ? svc : r.pick(services);
+    const d: Obj = { destination: { host: target === svc ? svc.vsHost : target.fqdn } };
+    if (r.chance(0.9)) d.destination.subset = r.pick(SUBSETS);
+    const h = headers(r, `d${i}`);
+    if (h) d.headers = h;
+    const w = n === 1 ? r.pick([0, total, 1]) : i === n - 1 ? left : r.chance(0.2) ? 0 : r.int(left + 1);
+    if (w > 0 || (w === 0 && r.chance(0.5))) d.weight = w;
+    if (w > 0) left -= w;
+    out.push(d);
+  }
+  return out;
+}
+
+function weightedVirtualService(r: Rng, svc: Service, services: Service[], total: number): Obj {
+  const http: Obj[] = [];
+  const n = r.int(3) + 1;
+  for (let i = 0; i < n; i++) {
+    const route: Obj = {};
+    if (i < n - 1 || r.chance(0.3)) route.match = [matchBlock(r, svc)];
+    route.route = weightedDestinations(r, svc, services, r.chance(0.15) ? 1 : r.int(3) + 2, total);
+    const h = headers(r, 'r');
+    if (h) route.headers = h;
+    http.push(route);
+  }
+  return { hosts: [svc.vsHost], http };
 }
 
 /** FNV-1a 64 of a string's UTF-8 bytes (the filter's sticky hash). */
@@ -452,20 +508,22 @@ function fnv1a64(s: string): bigint {
   return h;
 }
 
+const bucketMemo = new Map<string, string>();
+
 /**
- * For each bucket 0..99, a decimal value v with v % 100 == bucket (Envoy's weighted cluster pick from
- * `header_name`: value % total weight, the weights summing to 100) and FNV-1a-64(v) % 100 == bucket
- * (the filter's sticky pick), so both sides pick the same destination for one request.
+ * For a total weight and a bucket b < total, the first decimal value v ≥ 1000 with v % total == b (Envoy's
+ * weighted cluster pick from `header_name`: value % total weight) and FNV-1a-64(v) % total == b (the
+ * filter's sticky pick), so both sides pick the same destination for one request.
  */
-export function bucketValues(): string[] {
-  const out: string[] = new Array(100);
-  let found = 0;
-  for (let v = 1000; found < 100; v++) {
-    const b = v % 100;
-    if (out[b] === undefined && Number(fnv1a64(String(v)) % 100n) === b) {
-      out[b] = String(v);
-      found++;
-    }
+export function bucketValue(total: number, bucket: number): string {
+  const key = `${total}/${bucket}`;
+  let v = bucketMemo.get(key);
+  if (v === undefined) {
+    const t = BigInt(total);
+    let n = 1000 + ((bucket - (1000 % total) + total) % total);
+    while (Number(fnv1a64(String(n)) % t) !== bucket) n += total;
+    v = String(n);
+    bucketMemo.set(key, v);
   }
-  return out;
+  return v;
 }

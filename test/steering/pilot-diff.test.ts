@@ -15,13 +15,15 @@ import { after, before, test } from 'node:test';
 import { repoRoot } from '../../host/envoy/install.ts';
 import { send, startEnvoy, type Envoy, type HttpReply } from '../../host/envoy/launcher.ts';
 import { istioPilot, outboundHttpManager, pilotBootstrap, type PilotConfig } from '../../host/envoy/pilot.ts';
-import { BUCKET_HEADER, NAMESPACE, SERVICE_PORT, bucketValues, generateCorpus, type Corpus, type DiffRequest } from './pilot-corpus.ts';
+import { BUCKET_HEADER, NAMESPACE, SERVICE_PORT, bucketValue, generateCorpus, type Corpus, type DiffRequest } from './pilot-corpus.ts';
 
 const SEED = Number(process.env.STEERING_DIFF_SEED ?? 20261202);
 const VS_COUNT = 24;
 const REQUESTS_PER_VS = 130;
 /** VirtualServices of gRPC services (method paths, metadata; gRPC requests), after the HTTP ones. */
 const GRPC_VS_COUNT = 8;
+/** VirtualServices whose weights total other than 100 (7, 250, 3, 1000, ...), after the gRPC ones. */
+const WEIGHTED_VS_COUNT = 8;
 const CLUSTER_HEADER = 'x-diff-cluster';
 
 type Obj = Record<string, any>;
@@ -230,7 +232,7 @@ let upstream: Server;
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 
 before(async () => {
-  corpus = generateCorpus(SEED, VS_COUNT, REQUESTS_PER_VS, GRPC_VS_COUNT);
+  corpus = generateCorpus(SEED, VS_COUNT, REQUESTS_PER_VS, GRPC_VS_COUNT, WEIGHTED_VS_COUNT);
   const pilot = await istioPilot(corpus.yaml, { namespace: NAMESPACE });
   upstream = await startUpstream();
   const { config, upstreams } = bootstrap(pilot, corpus, (upstream.address() as AddressInfo).port);
@@ -257,8 +259,7 @@ function describe(d: Difference): string {
   );
 }
 
-test(`steering and Istio's pilot route the same ${(VS_COUNT + GRPC_VS_COUNT) * REQUESTS_PER_VS} requests over ${VS_COUNT} HTTP and ${GRPC_VS_COUNT} gRPC VirtualServices alike (seed ${SEED})`, async () => {
-  const buckets = bucketValues();
+test(`steering and Istio's pilot route the same ${(VS_COUNT + GRPC_VS_COUNT + WEIGHTED_VS_COUNT) * REQUESTS_PER_VS} requests over ${VS_COUNT} HTTP, ${GRPC_VS_COUNT} gRPC and ${WEIGHTED_VS_COUNT} weighted (totals ≠ 100) VirtualServices alike (seed ${SEED})`, async () => {
   const differences: Difference[] = [];
   const byAccepted = new Map<string, number>();
   const kinds = new Map<string, number>();
@@ -268,7 +269,8 @@ test(`steering and Istio's pilot route the same ${(VS_COUNT + GRPC_VS_COUNT) * R
     while (next < corpus.requests.length) {
       const i = next++;
       const r = corpus.requests[i]!;
-      const bucket = buckets[i % 100]!;
+      const total = corpus.totals[r.vs]!;
+      const bucket = bucketValue(total, i % total);
       const native = await run(envoy.listeners.native!, r, bucket);
       const steering = await run(envoy.listeners[`vs${r.vs}`]!, r, bucket);
       // What pilot's side did, to show the corpus covers each outcome.
@@ -283,7 +285,9 @@ test(`steering and Istio's pilot route the same ${(VS_COUNT + GRPC_VS_COUNT) * R
               ? 'subset'
               : cluster,
       );
-      if (r.vs >= VS_COUNT) count(`grpc ${cluster === null ? `local ${native.status}` : 'upstream'}`);
+      if (total !== 100 && cluster !== null && cluster.includes('|80|'))
+        count(`weighted ${cluster.includes('|80|v') ? 'subset' : 'other'}`);
+      if (r.vs >= VS_COUNT && r.vs < VS_COUNT + GRPC_VS_COUNT) count(`grpc ${cluster === null ? `local ${native.status}` : 'upstream'}`);
       const aborted = native.responseHeaders['grpc-message'] === 'fault filter abort' || native.body === 'fault filter abort';
       if (aborted) count(`abort ${native.status} grpc-status ${native.responseHeaders['grpc-status'] ?? '-'}`);
       const fields = differingFields(native, steering);
@@ -315,6 +319,8 @@ test(`steering and Istio's pilot route the same ${(VS_COUNT + GRPC_VS_COUNT) * R
     [...kinds.keys()].some((k) => /^local (418|429|503)$/.test(k)),
     'no fault abort in the corpus',
   );
+  // Totals other than 100: requests of the weighted VirtualServices spread over their subsets.
+  assert.ok((kinds.get('weighted subset') ?? 0) >= 400, `only ${kinds.get('weighted subset') ?? 0} weighted requests reached a subset`);
   // gRPC: calls reaching an upstream, gRPC-ified local replies, and aborts with a gRPC status (HTTP 200).
   assert.ok((kinds.get('grpc upstream') ?? 0) >= 300, `only ${kinds.get('grpc upstream') ?? 0} gRPC requests reached an upstream`);
   assert.ok(

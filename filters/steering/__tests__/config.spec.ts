@@ -30,7 +30,7 @@ describe('steering config', () => {
     expect(c.routes.length).toBe(2);
     expect(c.routes[0].label).toBe('0');
     expect(c.routes[0].matches[0].headers[0].name).toBe('end-user');
-    expect(c.routes[0].destinations[0].weight).toBe(100);
+    expect(c.routes[0].destinations[0].weight).toBe(0); // absent: 0 (a single destination's is never read)
     expect(c.routes[1].destinations[0].cluster).toBe('outbound|80|v1|service_b');
     expect(c.routes[0].index).toBe(0);
     expect(c.routes[1].index).toBe(1);
@@ -45,12 +45,43 @@ describe('steering config', () => {
     expect(c.routes[0].destinations[1].cluster).toBe('h.:7000');
   });
 
+  it('weights as Istio validates them (pkg/config/validation) and Envoy accepts them', () => {
+    const W = (ws: string[]): string =>
+      '{"hosts":["h"],"http":[{"route":[' +
+      ws
+        .map<string>(
+          (w, i) => '{"destination":{"host":"h","subset":"s' + i.toString() + '"}' + (w.length > 0 ? ',"weight":' + w : '') + '}',
+        )
+        .join(',') +
+      ']}]}';
+    // any positive total; absent = 0
+    expect(ok(W(['60', '30'])).routes[0].totalWeight).toBe(90);
+    expect(ok(W(['1', '2', '4'])).routes[0].totalWeight).toBe(7);
+    expect(ok(W(['60', ''])).routes[0].totalWeight).toBe(60);
+    expect(ok(W(['0', '250'])).routes[0].totalWeight).toBe(250);
+    expect(ok(W(['2147483647', '2147483647', '1'])).routes[0].totalWeight).toBe(4294967295);
+    // a single destination: any weight >= 0, never read
+    expect(ok(W(['0'])).routes[0].totalWeight).toBe(0);
+    expect(ok(W([''])).routes[0].totalWeight).toBe(0);
+    expect(ok(W(['250'])).routes[0].totalWeight).toBe(250);
+    // rejected: all zero (Istio), negative or past int32 (Istio), a total past uint32 (Envoy)
+    expect(err(W(['', '']))).toBe('$.http[0].route: total destination weight = 0 (Istio rejects it)');
+    expect(err(W(['0', '0', '0']))).toBe('$.http[0].route: total destination weight = 0 (Istio rejects it)');
+    expect(err(W(['-5']))).toBe('$.http[0].route[0].weight: -5 is outside [0, 2147483647]');
+    expect(err(W(['10', '-5']))).toBe('$.http[0].route[1].weight: -5 is outside [0, 2147483647]');
+    expect(err(W(['2147483648', '1']))).toBe('$.http[0].route[0].weight: 2147483648 is outside [0, 2147483647]');
+    expect(err(W(['1.5', '1']))).toBe('$.http[0].route[0].weight: expected an integer, got 1.5');
+    expect(err(W(['2147483647', '2147483647', '2']))).toBe(
+      '$.http[0].route: weights sum to 4294967296, more than 4294967295 (Envoy rejects the route)',
+    );
+  });
+
   it('errors name the JSON path', () => {
-    expect(
-      err('{"hosts":["h"],"http":[{"route":[{"destination":{"host":"h"},"weight":60},{"destination":{"host":"h"},"weight":30}]}]}'),
-    ).toBe('$.http[0].route: weights sum to 90, not 100');
-    expect(err('{"hosts":["h"],"http":[{"route":[{"destination":{"host":"h"},"weight":60},{"destination":{"host":"h"}}]}]}')).toBe(
-      '$.http[0].route: weights sum to 60, not 100',
+    expect(err('{"hosts":["h"],"http":[{"route":[{"destination":{"host":"h"},"weight":0},{"destination":{"host":"h"}}]}]}')).toBe(
+      '$.http[0].route: total destination weight = 0 (Istio rejects it)',
+    );
+    expect(err('{"hosts":["h"],"http":[{"route":[{"destination":{"host":"h"},"weight":-1}]}]}')).toBe(
+      '$.http[0].route[0].weight: -1 is outside [0, 2147483647]',
     );
     expect(err('{"hosts":[],"http":[]}')).toBe('$.hosts: must list at least one host');
     expect(err('{"hosts":["h"],"http":[{"match":[{"uri":{"exact":"/a","prefix":"/b"}}],' + ROUTE + '}]}')).toBe(

@@ -95,6 +95,35 @@ describe('steering decisions', () => {
     expect(decide(c, req('/'), new Scripted([200])).destination!.subset).toBe('v1');
   });
 
+  it('any total: a random value modulo the total, as Envoy weighted_clusters (7 = 1 + 0 + 2 + 4)', () => {
+    const c = cfg(
+      '{"hosts":["h"],"http":[{"route":[{"destination":{"host":"h","subset":"a"},"weight":1},{"destination":{"host":"h","subset":"z"},"weight":0},{"destination":{"host":"h","subset":"b"},"weight":2},{"destination":{"host":"h","subset":"c"}, "weight":4}]}]}',
+    );
+    expect(c.routes[0].totalWeight).toBe(7);
+    const picks = ['a', 'b', 'b', 'c', 'c', 'c', 'c'];
+    for (let v: u64 = 0; v < 21; v++) expect(decide(c, req('/', 'h'), new Scripted([v])).destination!.subset).toBe(picks[<i32>(v % 7)]);
+    expect(decide(c, req('/', 'h'), new Scripted([u64.MAX_VALUE])).destination!.subset).toBe(picks[<i32>(u64.MAX_VALUE % 7)]);
+    // sticky: the key's hash modulo the total
+    const s = cfg(
+      '{"asmesh":{"stickyKey":{"header":"u"}},"hosts":["h"],"http":[{"route":[{"destination":{"host":"h","subset":"a"},"weight":500},{"destination":{"host":"h","subset":"b"},"weight":501}]}]}',
+    );
+    const keys = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
+    for (let i = 0; i < keys.length; i++) {
+      const want = fnv1a64(keys[i]) % 1001 < 500 ? 'a' : 'b';
+      expect(decide(s, req('/', 'h').with('u', keys[i]), new Scripted([0])).destination!.subset).toBe(want);
+    }
+  });
+
+  it('a single destination is taken whatever its weight, with no draw', () => {
+    for (let i = 0; i < 3; i++) {
+      const w = ['0', '7', '250'][i];
+      const rng = new Scripted([5]);
+      const c = cfg('{"hosts":["h"],"http":[{"route":[{"destination":{"host":"h","subset":"only"},"weight":' + w + '}]}]}');
+      expect(decide(c, req('/', 'h'), rng).destination!.subset).toBe('only');
+      expect(rng.i).toBe(0);
+    }
+  });
+
   it('sticky header: the hash picks the bucket, no random draw', () => {
     const c = cfg(CANARY.replace('"hosts"', '"asmesh":{"stickyKey":{"header":"X-User"}},"hosts"'));
     expect(c.stickyHeader).toBe('x-user');
