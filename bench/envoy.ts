@@ -9,11 +9,12 @@
 // one run, are what counts.
 // Env: BENCH_ROUNDS (default 5), BENCH_SECONDS (per run, default 3), BENCH_CONNECTIONS (default 10),
 // BENCH_ONLY (comma-separated substrings of row names; `none` is always kept); BENCH_BASELINE=<dir of .wasm files>
-// adds each asmesh row again with those modules (`<row> @base`): a change's before/after in one run.
+// adds each asmesh row again with those modules (`<row> @base`): a change's before/after in one run; several
+// comma-separated dirs (`<row> @<dir name>`) compare a series of changes in one run.
 // Run: npm run bench:envoy   (needs npm run build, Envoy (npm run envoy:install), wrk, cargo with wasm32-wasip1, Go for the pilot)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { MountedFilter } from '../host/envoy/config.ts';
 import { repoRoot } from '../host/envoy/install.ts';
 import { startEnvoy, type Envoy, type EnvoyOptions } from '../host/envoy/launcher.ts';
@@ -168,12 +169,15 @@ const ROWS: Row[] = [
   },
   { name: 'native chain', filters: [], edit: all(nativeSteeringRoutes, withFilters(jwtRbac)), tokens: 'one', bodies: routed },
 ];
-const baseline = process.env.BENCH_BASELINE;
+const baselines = (process.env.BENCH_BASELINE ?? '').split(',').filter((s) => s !== '');
 const rows: (Row & { wasmDir?: string })[] = ROWS.filter(
   (r) => r.name === 'none' || only.length === 0 || only.some((s) => r.name.includes(s)),
 );
-if (baseline !== undefined) {
-  for (const r of rows.filter((x) => x.filters.length > 0)) rows.push({ ...r, name: `${r.name} @base`, wasmDir: baseline });
+for (const baseline of baselines) {
+  // One baseline: `@base`; several (a series of changes): `@<directory name>`.
+  const tag = baselines.length === 1 ? 'base' : basename(baseline);
+  for (const r of rows.filter((x) => x.filters.length > 0 && x.wasmDir === undefined))
+    rows.push({ ...r, name: `${r.name} @${tag}`, wasmDir: baseline });
 }
 
 function cpuTicks(pid: number): number {
@@ -272,17 +276,17 @@ console.log(
 );
 console.log('Envoy CPU per request from /proc/<pid>/stat (utime+stime / requests). Shared machine: absolute figures move, ratios count.');
 console.log(
-  `${'configuration'.padEnd(31)} ${'us/req'.padStart(7)} ${'min-max'.padStart(13)} ${'+us'.padStart(6)} ${'x none'.padStart(6)} ${'x peer'.padStart(6)}  ${'peer'.padEnd(30)} ${'RPS'.padStart(7)} ${'RSS MB'.padStart(6)} err`,
+  `${'configuration'.padEnd(34)} ${'us/req'.padStart(7)} ${'min-max'.padStart(13)} ${'+us'.padStart(6)} ${'x none'.padStart(6)} ${'x peer'.padStart(6)}  ${'peer'.padEnd(30)} ${'RPS'.padStart(7)} ${'RSS MB'.padStart(6)} err`,
 );
 for (const r of running) {
   const m = median(r.us);
   const peer = r.row.peer === undefined ? undefined : byName.get(r.row.peer);
   if (r.us.length === 0) {
-    console.log(`${r.row.name.padEnd(31)} no run completed`);
+    console.log(`${r.row.name.padEnd(34)} no run completed`);
     continue;
   }
   const ratio = peer === undefined ? '' : (m / peer).toFixed(2);
   console.log(
-    `${r.row.name.padEnd(31)} ${m.toFixed(1).padStart(7)} ${`${Math.min(...r.us).toFixed(1)}-${Math.max(...r.us).toFixed(1)}`.padStart(13)} ${(m - none).toFixed(1).padStart(6)} ${(m / none).toFixed(2).padStart(6)} ${ratio.padStart(6)}  ${(r.row.peer ?? '').padEnd(30)} ${Math.round(median(r.rps)).toString().padStart(7)} ${r.rss.toFixed(0).padStart(6)} ${r.errors}`,
+    `${r.row.name.padEnd(34)} ${m.toFixed(1).padStart(7)} ${`${Math.min(...r.us).toFixed(1)}-${Math.max(...r.us).toFixed(1)}`.padStart(13)} ${(m - none).toFixed(1).padStart(6)} ${(m / none).toFixed(2).padStart(6)} ${ratio.padStart(6)}  ${(r.row.peer ?? '').padEnd(30)} ${Math.round(median(r.rps)).toString().padStart(7)} ${r.rss.toFixed(0).padStart(6)} ${r.errors}`,
   );
 }

@@ -13,8 +13,9 @@
 // overflow series and asmesh_telemetry_overflow_total) and the overflow count; all stats are counted
 // after the last step. Beside it, the filter's Wasm linear memory after the same requests in the harness.
 // Takes about 70 s.
-// BENCH_CONNECTIONS (default 16) keep-alive clients.
+// BENCH_CONNECTIONS (default 16) keep-alive clients; BENCH_WASM_DIR (default build) the .wasm files measured.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Agent, request as httpRequest } from 'node:http';
 import { connectionManagers } from '../host/envoy/config.ts';
 import { startEnvoy, type Envoy, type EnvoyOptions } from '../host/envoy/launcher.ts';
@@ -23,6 +24,7 @@ import { NODE_PRODUCTPAGE, peerHeader } from '../host/fixtures/peers.ts';
 
 const steps = (process.env.BENCH_STEPS ?? '0,1000,10000,20000,30000').split(',').map(Number);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? '16');
+const wasmDir = process.env.BENCH_WASM_DIR ?? 'build';
 const node = { id: 'bench', cluster: 'bench', metadata: NODE_PRODUCTPAGE };
 const FLUSH_MS = 1000;
 
@@ -128,7 +130,7 @@ async function run(opts: EnvoyOptions): Promise<{ samples: Sample[]; stats: numb
 
 /** The filter's Wasm linear memory after each step, in the harness (the same requests; Envoy's RSS includes it). */
 async function harnessMemory(): Promise<number[]> {
-  const plugin = await loadPlugin('build/telemetry.wasm', { config: {}, pluginName: 'b', rootId: 'b', vmId: 'b', node });
+  const plugin = await loadPlugin(`${wasmDir}/telemetry.wasm`, { config: {}, pluginName: 'b', rootId: 'b', vmId: 'b', node });
   const out: number[] = [];
   let sent = 0;
   for (const n of steps) {
@@ -151,7 +153,7 @@ async function harnessMemory(): Promise<number[]> {
 
 const started = Date.now();
 const linear = await harnessMemory();
-const telemetryRun = await run({ filters: [{ name: 'telemetry', config: {} }] });
+const telemetryRun = await run({ filters: [{ name: 'telemetry', config: {} }], wasmDir: resolve(wasmDir) });
 const baselineRun = await run({ filters: [] });
 const withFilter = telemetryRun.samples;
 const baseline = baselineRun.samples;

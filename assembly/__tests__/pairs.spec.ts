@@ -88,6 +88,13 @@ describe('pairs codec', () => {
     expect(l.get(1)).toBeNull();
     expect(l.get(2)).toBe('/ä');
     expect(l.byteSize).toBe(5 + 3 + 1 + 1 + 1 + 1);
+    expect(l.has(0)).toBe(true);
+    expect(l.has(1)).toBe(false);
+    expect(l.valueIs(2, String.UTF8.encode('/ä'))).toBe(true);
+    expect(l.valueIs(2, String.UTF8.encode('/a'))).toBe(false);
+    expect(l.valueIs(1, new ArrayBuffer(0))).toBe(false);
+    expect(String.UTF8.decode(l.valueBytes(0)!)).toBe('1');
+    expect(l.valueBytes(1)).toBeNull();
     const twice = new PairsLookup(buf, [String.UTF8.encode('x'), String.UTF8.encode(':path'), String.UTF8.encode('x')]);
     expect(twice.get(0)).toBe('1');
     expect(twice.get(2)).toBe('1');
@@ -98,6 +105,7 @@ describe('pairs codec', () => {
     const bad = new PairsLookup(bytesOf([2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 5, 0, 0, 0, 5, 0, 0, 0, 0x78, 0, 0x31, 0]), keys);
     expect(bad.get(0)).toBeNull();
     expect(bad.byteSize).toBe(0);
+    expect(bad.has(0)).toBe(false);
   });
 
   it('PairsIndex: looks names up in place, decodes only what is asked; a bad buffer is empty', () => {

@@ -45,6 +45,7 @@ export {
   getPropertyInt64,
   getPropertyBool,
   getPropertyPairs,
+  Property,
   setProperty,
   setPropertyAt,
   propertyPath,

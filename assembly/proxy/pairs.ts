@@ -141,21 +141,29 @@ export function pairStringValues(buf: ArrayBuffer, name: string): string[] {
 }
 
 /**
- * The first value of each of `keys` in a pairs buffer (null when absent), decoded as UTF-8, and the
- * total size of every key and value (Envoy's header map byte size), reading only the wanted values.
- * A truncated or inconsistent buffer reads as an empty map: no values, size 0.
+ * The first value of each of `keys` in a pairs buffer (null when absent), and the total size of
+ * every key and value (Envoy's header map byte size). Values are decoded as UTF-8 on first `get`
+ * only; `valueIs` compares one with raw bytes without decoding it. A truncated or inconsistent
+ * buffer reads as an empty map: no values, size 0.
  */
 export class PairsLookup {
-  values: (string | null)[];
   byteSize: i64 = 0;
+  private readonly buf: ArrayBuffer | null;
+  // Per wanted key: its value's offset in `buf` (-1: absent) and size, then the decoded value.
+  private readonly spans: StaticArray<i32>;
+  private readonly decoded: StaticArray<string | null>;
 
   constructor(buf: ArrayBuffer | null, keys: ArrayBuffer[]) {
-    this.values = new Array<string | null>(keys.length);
+    this.buf = buf;
+    this.spans = new StaticArray<i32>(keys.length << 1);
+    this.decoded = new StaticArray<string | null>(keys.length);
+    for (let k = 0; k < keys.length; k++) unchecked((this.spans[k << 1] = -1));
     if (buf !== null) this.read(buf, keys);
   }
 
   private read(buf: ArrayBuffer, keys: ArrayBuffer[]): void {
     const r = new PairsReader(buf);
+    const base = changetype<usize>(buf);
     let size: i64 = 0;
     while (r.next()) {
       size += <i64>r.keySize + <i64>r.valueSize;
@@ -163,23 +171,49 @@ export class PairsLookup {
         const key = keys[k];
         // Every slot of a key listed twice gets its first value.
         if (
-          this.values[k] === null &&
+          unchecked(this.spans[k << 1]) < 0 &&
           <usize>key.byteLength == r.keySize &&
           memory.compare(r.key, changetype<usize>(key), r.keySize) == 0
         ) {
-          this.values[k] = String.UTF8.decodeUnsafe(r.value, r.valueSize);
+          unchecked((this.spans[k << 1] = <i32>(r.value - base)));
+          unchecked((this.spans[(k << 1) + 1] = <i32>r.valueSize));
         }
       }
     }
     if (r.bad) {
-      for (let k = 0; k < keys.length; k++) this.values[k] = null;
+      for (let k = 0; k < keys.length; k++) unchecked((this.spans[k << 1] = -1));
     } else {
       this.byteSize = size;
     }
   }
 
+  has(i: i32): bool {
+    return this.spans[i << 1] >= 0;
+  }
+
   get(i: i32): string | null {
-    return this.values[i];
+    const at = this.spans[i << 1];
+    if (at < 0) return null;
+    let s = unchecked(this.decoded[i]);
+    if (s === null) {
+      s = String.UTF8.decodeUnsafe(changetype<usize>(this.buf) + <usize>at, <usize>unchecked(this.spans[(i << 1) + 1]));
+      unchecked((this.decoded[i] = s));
+    }
+    return s;
+  }
+
+  /** Whether key i is present with exactly these bytes as its value. */
+  valueIs(i: i32, bytes: ArrayBuffer): bool {
+    const at = this.spans[i << 1];
+    const size = unchecked(this.spans[(i << 1) + 1]);
+    if (at < 0 || size != bytes.byteLength) return false;
+    return memory.compare(changetype<usize>(this.buf) + <usize>at, changetype<usize>(bytes), <usize>size) == 0;
+  }
+
+  /** A copy of key i's raw value (null when absent). */
+  valueBytes(i: i32): ArrayBuffer | null {
+    const at = this.spans[i << 1];
+    return at < 0 ? null : copyOut(changetype<usize>(this.buf) + <usize>at, <usize>unchecked(this.spans[(i << 1) + 1]));
   }
 }
 

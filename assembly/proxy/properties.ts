@@ -48,6 +48,56 @@ export function getPropertyPairs(path: string[]): Pair[] | null {
   return bytes === null ? null : decodePairs(bytes);
 }
 
+/**
+ * A property path encoded once (e.g. a module-level constant): a read costs the host call and its
+ * value's bytes, read in place from the host's buffer (no path encoding, no copy).
+ */
+export class Property {
+  private readonly encoded: ArrayBuffer;
+  constructor(path: string[]) {
+    this.encoded = encodePath(path);
+  }
+
+  /** Asks the host; true when it returned a value (RETURN_PTR / RETURN_SIZE, to be released). */
+  private fetch(): bool {
+    clearReturnSlots();
+    return proxy_get_property(changetype<usize>(this.encoded), this.encoded.byteLength, RETURN_PTR, RETURN_SIZE) == WasmResult.Ok;
+  }
+
+  bytes(): ArrayBuffer | null {
+    return this.fetch() ? takeReturnedBuffer() : null;
+  }
+
+  string(): string | null {
+    if (!this.fetch()) return null;
+    const ptr = load<usize>(RETURN_PTR);
+    const s = ptr == 0 ? '' : String.UTF8.decodeUnsafe(ptr, <usize>load<u32>(RETURN_SIZE));
+    release(ptr);
+    return s;
+  }
+
+  /** As getPropertyInt64: i64.MIN_VALUE (isMissingInt) when absent or not 8 bytes. */
+  int64(): i64 {
+    if (!this.fetch()) return i64.MIN_VALUE;
+    const ptr = load<usize>(RETURN_PTR);
+    const v = ptr != 0 && load<u32>(RETURN_SIZE) == 8 ? load<i64>(ptr) : i64.MIN_VALUE;
+    release(ptr);
+    return v;
+  }
+
+  bool(): bool {
+    if (!this.fetch()) return false;
+    const ptr = load<usize>(RETURN_PTR);
+    const v = ptr != 0 && load<u32>(RETURN_SIZE) >= 1 && load<u8>(ptr) != 0;
+    release(ptr);
+    return v;
+  }
+}
+
+function release(ptr: usize): void {
+  if (ptr != 0) heap.free(ptr);
+}
+
 export function setProperty(path: string[], value: ArrayBuffer): WasmResult {
   return setPropertyAt(encodePath(path), value);
 }

@@ -18,7 +18,7 @@ import {
 } from '../../assembly/proxy';
 import { PeerInfo } from '../telemetry/peer';
 import { localWorkload } from '../telemetry/workload';
-import { OVERFLOW_METRIC } from '../telemetry/filter';
+import { OVERFLOW_METRIC } from '../telemetry/logic';
 import { TcpTelemetryConfig, parseTcpTelemetryConfig } from './config';
 import {
   ByteMeter,

@@ -18,6 +18,7 @@
 // request.auth.claims.a.b; a list claim's items are joined with ','), a quoted literal ('v' or "v"), request.host, request.method,
 // request.path, request.url_path, request.protocol, response.code.
 import { ConfigChecker, ConfigResult } from '../../assembly/lib/config';
+import { asciiLower } from '../../assembly/lib/matchers';
 import { JsonKind, JsonValue, memberPath, indexPath } from '../../assembly/lib/json';
 import { isValidLabelName } from './labels';
 import { ACCESS_LOG_FIELDS, DEFAULT_FIELD_COUNT, accessLogFieldIndex } from './accesslog';
@@ -118,11 +119,11 @@ export function parseValueExpression(expr: string): LabelSource | null {
   }
   if (e.startsWith('request.headers[')) {
     const name = unquoteBracket(e.substring(15));
-    return name === null ? null : new LabelSource(SourceKind.RequestHeader, 0, name.toLowerCase());
+    return name === null ? null : new LabelSource(SourceKind.RequestHeader, 0, asciiLower(name));
   }
   if (e.startsWith('response.headers[')) {
     const name = unquoteBracket(e.substring(16));
-    return name === null ? null : new LabelSource(SourceKind.ResponseHeader, 0, name.toLowerCase());
+    return name === null ? null : new LabelSource(SourceKind.ResponseHeader, 0, asciiLower(name));
   }
   if (e.startsWith('request.auth.claims')) {
     const path = parseClaimPath(e.substring(19));
@@ -267,7 +268,6 @@ export function parseTelemetryConfig(bytes: ArrayBuffer): ConfigResult<Telemetry
   if (c.failed) return new ConfigResult<TelemetryConfig>(null, c.error);
   for (let m = 0; m < cfg.metrics.length; m++) {
     const spec = cfg.metrics[m];
-    spec.seal();
     spec.sameLabelsAs = m;
     for (let k = 0; k < m; k++)
       if (spec.sameLabels(cfg.metrics[k])) {

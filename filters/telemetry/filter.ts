@@ -15,10 +15,7 @@ import {
   BufferType,
   logInfo,
   currentTimeNanoseconds,
-  getProperty,
-  getPropertyString,
-  getPropertyInt64,
-  getPropertyBool,
+  Property,
   isMissingInt,
   Counter,
   PairsLookup,
@@ -35,18 +32,20 @@ import {
   ValueContext,
   MetricSpec,
   SeriesTable,
+  LabelSet,
+  LabelSets,
   SourceKind,
   METRIC_COUNT,
-  SERIES_FOUND,
-  SERIES_NEW,
   Attribute,
   standardLabels,
   claimValue,
   isCounter,
   recordsFor,
   metricValue,
+  OVERFLOW_METRIC,
 } from './logic';
-import { isGrpcContentType, grpcStatusOf } from './labels';
+import { isGrpcContentType, grpcStatusOf, encodeMetricName, STANDARD_LABELS } from './labels';
+const STANDARD_LABEL_COUNT = STANDARD_LABELS.length;
 import { GrpcFrames } from './grpc';
 import { PeerInfo, PEER_HEADER, decodePeer } from './peer';
 import { localWorkload } from './workload';
@@ -55,7 +54,22 @@ import { accessLogLine, accessLogFieldIndex } from './accesslog';
 
 /** Filter state the authz filter writes with the verified JWT payload (JSON). */
 import { JWT_PAYLOAD_STATE as JWT_PAYLOAD_PROPERTY } from '../../assembly/lib/contracts';
-export const OVERFLOW_METRIC = 'asmesh_telemetry_overflow_total';
+// Property paths encoded once (a read then costs the host call alone).
+const P_REQUEST_TIME = new Property(['request', 'time']);
+const P_RESPONSE_CODE = new Property(['response', 'code']);
+const P_RESPONSE_FLAGS = new Property(['response', 'flags']);
+const P_RESPONSE_CODE_DETAILS = new Property(['response', 'code_details']);
+const P_REQUEST_PROTOCOL = new Property(['request', 'protocol']);
+const P_XDS_CLUSTER_NAME = new Property(['xds', 'cluster_name']);
+const P_UPSTREAM_ADDRESS = new Property(['upstream', 'address']);
+const P_CONNECTION_MTLS = new Property(['connection', 'mtls']);
+const P_CONNECTION_URI_SAN_PEER_CERTIFICATE = new Property(['connection', 'uri_san_peer_certificate']);
+const P_CONNECTION_URI_SAN_LOCAL_CERTIFICATE = new Property(['connection', 'uri_san_local_certificate']);
+const P_UPSTREAM_URI_SAN_PEER_CERTIFICATE = new Property(['upstream', 'uri_san_peer_certificate']);
+const P_REQUEST_TOTAL_SIZE = new Property(['request', 'total_size']);
+const P_RESPONSE_SIZE = new Property(['response', 'size']);
+const P_RESPONSE_TOTAL_SIZE = new Property(['response', 'total_size']);
+const P_JWT_PAYLOAD = new Property([JWT_PAYLOAD_PROPERTY]);
 const PEER_CACHE_SIZE: i32 = 256;
 
 function orEmpty(s: string | null): string {
@@ -134,6 +148,14 @@ export class TelemetryRoot extends RootContext {
   // ~1 kB names: at the cap that was 4 names per label set, half the filter's Wasm memory;
   // bench:telemetry-cardinality).
   metricIds: u32[][] = [];
+  // Per metric (cfg.metrics index): the label sets seen (used for the first metric of each group
+  // sharing labels), and this request's values, hash and set (reused: no allocation per request).
+  sets: LabelSets[] = [];
+  values: string[][] = [];
+  requestHashes: u32[] = [];
+  requestSets: (LabelSet | null)[] = [];
+  /** This request's standard label values (reused). */
+  standard: string[] = new Array<string>(STANDARD_LABEL_COUNT);
   overflow!: Counter;
   requestHeaderNames: string[] = [];
   responseHeaderNames: string[] = [];
@@ -150,6 +172,19 @@ export class TelemetryRoot extends RootContext {
 
   // Recently seen peer headers, decoded (a sidecar sends the same value on every request).
   private peers: Map<string, PeerInfo | null> = new Map<string, PeerInfo | null>();
+
+  private lastPeerBytes: ArrayBuffer | null = null;
+  private lastPeer: PeerInfo | null = null;
+
+  /** The peer in header `i` of a scan (present): usually the previous request's, found by comparing bytes (no decoding). */
+  peerOf(scan: PairsLookup, i: i32): PeerInfo | null {
+    const last = this.lastPeerBytes;
+    if (last !== null && scan.valueIs(i, last)) return this.lastPeer;
+    const peer = this.peer(scan.get(i)!);
+    this.lastPeerBytes = scan.valueBytes(i);
+    this.lastPeer = peer;
+    return peer;
+  }
 
   peer(header: string): PeerInfo | null {
     if (this.peers.has(header)) return this.peers.get(header);
@@ -176,6 +211,14 @@ export class TelemetryRoot extends RootContext {
       this.tables.push(new SeriesTable(cfg.maxLabelSets));
       this.metricIds.push(new Array<u32>());
     }
+    this.sets = [];
+    this.values = [];
+    for (let m = 0; m < cfg.metrics.length; m++) {
+      this.sets.push(new LabelSets());
+      this.values.push(new Array<string>(cfg.metrics[m].sources.length));
+    }
+    this.requestHashes = new Array<u32>(cfg.metrics.length);
+    this.requestSets = new Array<LabelSet | null>(cfg.metrics.length);
     this.overflow = new Counter(OVERFLOW_METRIC);
     this.requestHeaderNames = headerNames(cfg, SourceKind.RequestHeader);
     this.responseHeaderNames = headerNames(cfg, SourceKind.ResponseHeader);
@@ -195,42 +238,34 @@ export class TelemetryRoot extends RootContext {
     return new TelemetryHttp(contextId, this);
   }
 
-  /**
-   * The metric ids already resolved for a label key, one per MetricKind (u32.MAX_VALUE: not yet):
-   * one hash of the key per request instead of two per metric and table. Only keys a table holds
-   * get an entry, so it is bounded by the tables' caps.
-   */
-  resolved(key: string): StaticArray<u32> | null {
-    return this.resolvedIds.has(key) ? this.resolvedIds.get(key) : null;
+  /** This request's label set of metric `m` (the first of its group): found by its values' hash, compared on a hit. */
+  findSet(m: i32, spec: MetricSpec, standard: string[], f: RequestFacts, ctx: ValueContext): void {
+    const values = unchecked(this.values[m]);
+    const hash = spec.labelValues(standard, f, ctx, values);
+    unchecked((this.requestHashes[m] = hash));
+    unchecked((this.requestSets[m] = unchecked(this.sets[m]).find(hash, values)));
   }
-  private resolvedIds: Map<string, StaticArray<u32>> = new Map<string, StaticArray<u32>>();
 
-  /** Records one request in the series of `key` (folding into `other` past the cap); true when it folded. */
-  record(spec: MetricSpec, key: string, known: StaticArray<u32> | null, standard: string[], value: u64): bool {
+  /** Records one request in the series of group `g`'s label set (folding into `other` past the cap); true when it folded. */
+  record(spec: MetricSpec, g: i32, standard: string[], value: u64): bool {
     const kind = <i32>spec.kind;
-    let index: u32 = known === null ? u32.MAX_VALUE : unchecked(known[kind]);
+    let set = unchecked(this.requestSets[g]);
+    let index: u32 = set === null ? u32.MAX_VALUE : unchecked(set.ids[kind]);
     let folded = false;
     if (index == u32.MAX_VALUE) {
       const table = this.tables[kind];
-      const state = table.classify(key);
-      if (state == SERIES_FOUND) {
-        index = table.id(key);
-      } else if (state == SERIES_NEW) {
-        index = this.define(spec, key + spec.name);
-        table.add(key, index);
+      const values = unchecked(this.values[g]);
+      if (table.take()) {
+        index = this.define(spec, encodeMetricName(spec.name, spec.labelNames, values));
+        if (set === null) {
+          set = unchecked(this.sets[g]).add(unchecked(this.requestHashes[g]), values);
+          unchecked((this.requestSets[g] = set));
+        }
+        unchecked((set.ids[kind] = index));
       } else {
         folded = true;
         if (table.overflowId == u32.MAX_VALUE) table.overflowId = this.define(spec, spec.overflowKey(standard) + spec.name);
         index = table.overflowId;
-      }
-      if (!folded) {
-        let ids = known;
-        if (ids === null) {
-          ids = new StaticArray<u32>(METRIC_COUNT);
-          for (let k = 0; k < METRIC_COUNT; k++) ids[k] = u32.MAX_VALUE;
-          this.resolvedIds.set(key, ids);
-        }
-        ids[kind] = index;
       }
     }
     const id = this.metricIds[kind][index];
@@ -262,6 +297,7 @@ class TelemetryHttp extends HttpContext {
   private requestFrames: GrpcFrames | null = null;
   private responseFrames: GrpcFrames | null = null;
   private sawResponse: bool = false;
+  private sawTrailers: bool = false;
   // The last header scans: the tag overrides' header values follow the fixed ones.
   private requestScan: PairsLookup | null = null;
   private responseScan: PairsLookup | null = null;
@@ -300,9 +336,8 @@ class TelemetryHttp extends HttpContext {
     }
     if (cfg.peerMetadata) {
       if (cfg.reporter == Reporter.Destination) {
-        const header = h.get(RQ_PEER);
-        if (header !== null) {
-          const peer = root.peer(header);
+        if (h.has(RQ_PEER)) {
+          const peer = root.peerOf(h, RQ_PEER);
           this.facts.peer = peer;
           this.peerValid = peer !== null;
           requestHeaders.remove(PEER_HEADER);
@@ -333,9 +368,8 @@ class TelemetryHttp extends HttpContext {
     this.responseScan = h;
     if (cfg.peerMetadata) {
       if (cfg.reporter == Reporter.Source) {
-        const header = h.get(RS_PEER);
-        if (header !== null) {
-          this.facts.peer = root.peer(header);
+        if (h.has(RS_PEER)) {
+          this.facts.peer = root.peerOf(h, RS_PEER);
           responseHeaders.remove(PEER_HEADER);
         }
       } else if (this.peerValid) {
@@ -353,6 +387,7 @@ class TelemetryHttp extends HttpContext {
   }
 
   onResponseTrailers(trailerCount: u32): FilterTrailersStatus {
+    this.sawTrailers = true;
     if (this.facts.grpc) this.grpcTrailer = responseTrailers.get('grpc-status');
     return FilterTrailersStatus.Continue;
   }
@@ -368,22 +403,21 @@ class TelemetryHttp extends HttpContext {
       // its headers, the peer header included (nobody stripped it): the caller is known as Istio knows it.
       const h = this.readRequest();
       if (cfg.peerMetadata && cfg.reporter == Reporter.Destination) {
-        const header = h.get(RQ_PEER);
-        if (header !== null) f.peer = root.peer(header);
+        if (h.has(RQ_PEER)) f.peer = root.peerOf(h, RQ_PEER);
       }
-      const t = getPropertyInt64(['request', 'time']);
+      const t = P_REQUEST_TIME.int64();
       if (!isMissingInt(t) && t > 0 && <u64>t <= now) f.startNs = <u64>t;
     }
     f.durationNs = now > f.startNs ? now - f.startNs : 0;
     // The :status we saw; Envoy's response.code only when no response headers passed through us.
     if (this.statusFromHeaders != 0) f.responseCode = this.statusFromHeaders;
     else {
-      const code = getPropertyInt64(['response', 'code']);
+      const code = P_RESPONSE_CODE.int64();
       f.responseCode = isMissingInt(code) ? 0 : <i32>code;
     }
-    const flags = getPropertyInt64(['response', 'flags']);
+    const flags = P_RESPONSE_FLAGS.int64();
     f.responseFlags = isMissingInt(flags) ? 0 : <u64>flags;
-    if (root.needDetails) f.responseCodeDetails = getPropertyString(['response', 'code_details']);
+    if (root.needDetails) f.responseCodeDetails = P_RESPONSE_CODE_DETAILS.string();
     this.measureBytes(missedRequest);
     if (f.grpc) {
       // A local reply of an earlier filter never passed through us: Envoy has its headers (for a gRPC
@@ -398,36 +432,29 @@ class TelemetryHttp extends HttpContext {
       f.requestMessages = rq === null ? 0 : rq.messages;
       f.responseMessages = rs === null ? 0 : rs.messages;
     }
-    if (root.needProtocol) f.protocol = orEmpty(getPropertyString(['request', 'protocol']));
-    if (root.needCluster) f.upstreamCluster = getPropertyString(['xds', 'cluster_name']);
-    if (root.needUpstreamHost) f.upstreamHost = getPropertyString(['upstream', 'address']);
-    f.mtls = getPropertyBool(['connection', 'mtls']);
+    if (root.needProtocol) f.protocol = orEmpty(P_REQUEST_PROTOCOL.string());
+    if (root.needCluster) f.upstreamCluster = P_XDS_CLUSTER_NAME.string();
+    if (root.needUpstreamHost) f.upstreamHost = P_UPSTREAM_ADDRESS.string();
+    f.mtls = P_CONNECTION_MTLS.bool();
     if (f.mtls) {
-      f.peerPrincipal = orEmpty(getPropertyString(['connection', 'uri_san_peer_certificate']));
-      f.localPrincipal = orEmpty(getPropertyString(['connection', 'uri_san_local_certificate']));
+      f.peerPrincipal = orEmpty(P_CONNECTION_URI_SAN_PEER_CERTIFICATE.string());
+      f.localPrincipal = orEmpty(P_CONNECTION_URI_SAN_LOCAL_CERTIFICATE.string());
     }
     // Set once the upstream TLS handshake is done, so read in the log phase.
-    if (cfg.reporter == Reporter.Source) f.upstreamPeerPrincipal = orEmpty(getPropertyString(['upstream', 'uri_san_peer_certificate']));
-    const standard = standardLabels(cfg.reporter, root.local, f);
+    if (cfg.reporter == Reporter.Source) f.upstreamPeerPrincipal = orEmpty(P_UPSTREAM_URI_SAN_PEER_CERTIFICATE.string());
+    const standard = standardLabels(cfg.reporter, root.local, f, root.standard);
     const ctx = new HttpValues(this);
     let folded = false;
-    const keys = new Array<string>(cfg.metrics.length);
-    let lastKey = '';
-    let known: StaticArray<u32> | null = null;
-    for (let m = 0; m < cfg.metrics.length; m++) {
-      const spec = cfg.metrics[m];
+    const metrics = cfg.metrics;
+    for (let m = 0; m < metrics.length; m++) {
+      const spec = metrics[m];
       if (!spec.enabled) continue;
+      // Metrics sharing labels share one label set: its values are read and looked up once.
       const same = spec.sameLabelsAs;
-      const key = same < m && cfg.metrics[same].enabled ? keys[same] : spec.labelKey(standard, f, ctx);
-      keys[m] = key;
+      const g = same < m && metrics[same].enabled ? same : m;
+      if (g == m) root.findSet(m, spec, standard, f, ctx);
       if (!recordsFor(spec.kind, f)) continue;
-      // Metrics sharing labels share the key object: one lookup for all of them.
-      if (changetype<usize>(key) != changetype<usize>(lastKey) || known === null) {
-        lastKey = key;
-        known = root.resolved(key);
-      }
-      if (root.record(spec, key, known, standard, metricValue(spec.kind, f))) folded = true;
-      if (known === null) known = root.resolved(key);
+      if (root.record(spec, g, standard, metricValue(spec.kind, f))) folded = true;
     }
     // One count per request whose label set did not fit under the cap.
     if (folded) root.overflow.increment(1);
@@ -446,7 +473,7 @@ class TelemetryHttp extends HttpContext {
     const requestHeaderBytes = requestHeaders.byteSize();
     f.requestBodyBytes = this.requestBodyBytes;
     if (missedRequest || requestHeaderBytes < 0) {
-      const total = getPropertyInt64(['request', 'total_size']);
+      const total = P_REQUEST_TOTAL_SIZE.int64();
       f.requestBytes = isMissingInt(total) ? this.requestHeaderBytes + f.requestBodyBytes : total;
       // We never saw the request: its body (if any was read) is Envoy's count.
       if (missedRequest && requestHeaderBytes >= 0 && f.requestBytes >= requestHeaderBytes)
@@ -457,14 +484,16 @@ class TelemetryHttp extends HttpContext {
     f.responseBodyBytes = this.responseBodyBytes;
     if (!this.sawResponse) {
       // A local reply that did not pass through us.
-      const size = getPropertyInt64(['response', 'size']);
+      const size = P_RESPONSE_SIZE.int64();
       f.responseBodyBytes = isMissingInt(size) ? 0 : size;
     }
     const responseHeaderBytes = responseHeaders.byteSize();
     if (responseHeaderBytes >= 0) {
-      f.responseBytes = responseHeaderBytes + max<i64>(responseTrailers.byteSize(), 0) + f.responseBodyBytes;
+      // Trailers reach Envoy's log through us: none seen (and the response seen), none there.
+      const trailerBytes = this.sawTrailers || !this.sawResponse ? max<i64>(responseTrailers.byteSize(), 0) : 0;
+      f.responseBytes = responseHeaderBytes + trailerBytes + f.responseBodyBytes;
     } else {
-      const total = getPropertyInt64(['response', 'total_size']);
+      const total = P_RESPONSE_TOTAL_SIZE.int64();
       f.responseBytes = isMissingInt(total) ? this.responseHeaderBytes + f.responseBodyBytes : total;
     }
   }
@@ -515,7 +544,7 @@ class HttpValues extends ValueContext {
   claim(path: string[]): string | null {
     if (!this.payloadRead) {
       this.payloadRead = true;
-      const bytes = getProperty([JWT_PAYLOAD_PROPERTY]);
+      const bytes = P_JWT_PAYLOAD.bytes();
       if (bytes !== null) this.payload = parseJson(bytes!).value;
     }
     return claimValue(this.payload, path);

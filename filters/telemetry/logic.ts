@@ -1,7 +1,6 @@
 // Telemetry decisions: label values for a finished request, per-metric label sets after the
 // configured tag overrides, and the cap on distinct label sets. Pure: no host calls; the adapter
 // (filter.ts) fills RequestFacts and answers ValueContext lookups.
-import { joinStrings } from '../../assembly/lib/strings';
 import { pathWithoutQuery } from '../../assembly/lib/http';
 import { JsonKind, JsonValue, jsonAt, scalarText } from '../../assembly/lib/json';
 import { PeerInfo } from './peer';
@@ -96,14 +95,28 @@ function orUnknown(s: string): string {
   return s.length == 0 ? UNKNOWN : s;
 }
 
+// The last request's derived values: a sidecar sees few hosts and codes, so one compare replaces
+// a substring or number formatting (an allocation) per request.
+let lastAuthority = '';
+let lastHost = '';
+let lastService = '';
+let lastServiceName = '';
+let lastServiceNamespace = '';
+let lastCode: i32 = 0;
+let lastCodeText = '0';
+
 /**
  * Istio's standard label values (raw, not yet sanitized), indexed like STANDARD_LABELS.
- * `local` is this proxy's workload (node metadata).
+ * `local` is this proxy's workload (node metadata). Written into `out` when given (reused per request).
  */
-export function standardLabels(reporter: Reporter, local: PeerInfo, f: RequestFacts): string[] {
-  const v = new Array<string>(STANDARD_LABELS.length);
+export function standardLabels(reporter: Reporter, local: PeerInfo, f: RequestFacts, out: string[] | null = null): string[] {
+  const v = out === null ? new Array<string>(STANDARD_LABELS.length) : out;
   const peer = f.peer;
-  const host = hostOfAuthority(f.authority);
+  if (f.authority != lastAuthority) {
+    lastAuthority = f.authority;
+    lastHost = hostOfAuthority(f.authority);
+  }
+  const host = lastHost;
   let service = host;
   if (reporter == Reporter.Source && f.upstreamCluster !== null) {
     const fromCluster = serviceOfCluster(f.upstreamCluster!);
@@ -143,12 +156,21 @@ export function standardLabels(reporter: Reporter, local: PeerInfo, f: RequestFa
   v[L_DESTINATION_VERSION] = dst === null ? UNKNOWN : orUnknown(dst.version);
   v[L_DESTINATION_CLUSTER] = dst === null ? UNKNOWN : orUnknown(dst.cluster);
   v[L_DESTINATION_SERVICE] = orUnknown(service);
-  v[L_DESTINATION_SERVICE_NAME] = orUnknown(serviceName(service));
-  let ns = serviceNamespace(service);
+  if (service != lastService) {
+    lastService = service;
+    lastServiceName = serviceName(service);
+    lastServiceNamespace = serviceNamespace(service);
+  }
+  v[L_DESTINATION_SERVICE_NAME] = orUnknown(lastServiceName);
+  let ns = lastServiceNamespace;
   if (ns.length == 0 && dst !== null) ns = dst.namespace;
   v[L_DESTINATION_SERVICE_NAMESPACE] = orUnknown(ns);
   v[L_REQUEST_PROTOCOL] = f.grpc ? 'grpc' : 'http';
-  v[L_RESPONSE_CODE] = f.responseCode == 0 ? '0' : f.responseCode.toString();
+  if (f.responseCode != lastCode) {
+    lastCode = f.responseCode;
+    lastCodeText = f.responseCode.toString();
+  }
+  v[L_RESPONSE_CODE] = lastCodeText;
   v[L_GRPC_RESPONSE_STATUS] = f.grpcStatus;
   v[L_RESPONSE_FLAGS] = responseFlagsString(f.responseFlags);
   return v;
@@ -165,6 +187,8 @@ export enum MetricKind {
   ResponseMessages,
 }
 export const METRIC_COUNT: i32 = 6;
+/** Requests whose label set did not fit under the cap (also tcp_telemetry's). */
+export const OVERFLOW_METRIC = 'asmesh_telemetry_overflow_total';
 export const METRIC_NAMES: string[] = [
   'istio_requests_total',
   'istio_request_duration_milliseconds',
@@ -335,23 +359,10 @@ export class MetricSpec {
   sources: LabelSource[] = [];
   /** Index of the first metric with the same labels (itself when none): its key is reused. */
   sameLabelsAs: i32 = 0;
-  private prefixes: string[] = [];
-  private parts: string[] = [];
   constructor(
     public readonly kind: MetricKind,
     public readonly name: string,
   ) {}
-
-  /** Call once the labels are final (after the tag overrides). */
-  seal(): void {
-    this.prefixes = new Array<string>(this.labelNames.length);
-    for (let i = 0; i < this.labelNames.length; i++) this.prefixes[i] = this.labelNames[i] + '=';
-    this.parts = new Array<string>(this.labelNames.length * 3);
-    for (let i = 0; i < this.labelNames.length; i++) {
-      this.parts[3 * i] = this.prefixes[i];
-      this.parts[3 * i + 2] = ';';
-    }
-  }
 
   sameLabels(other: MetricSpec): bool {
     if (other.labelNames.length != this.labelNames.length) return false;
@@ -364,16 +375,25 @@ export class MetricSpec {
     return true;
   }
 
-  /** `l1=v1;...;ln=vn;` for this request (one allocation): the series key; + name = the stat name. */
-  labelKey(standard: string[], f: RequestFacts, ctx: ValueContext): string {
-    const parts = this.parts;
-    for (let i = 0; i < this.sources.length; i++) parts[3 * i + 1] = labelValue(this.sources[i], standard, f, ctx);
-    return joinStrings(parts);
+  /**
+   * Writes this request's label values (sanitized) into `out` and returns their hash: how a
+   * request finds its label set (LabelSets) without building the stat name.
+   */
+  labelValues(standard: string[], f: RequestFacts, ctx: ValueContext, out: string[]): u32 {
+    let h = HASH_SEED;
+    for (let i = 0; i < this.sources.length; i++) {
+      const v = labelValue(this.sources[i], standard, f, ctx);
+      unchecked((out[i] = v));
+      h = hashValue(h, v);
+    }
+    return h;
   }
 
   /** The stat name for this request (labels encoded, see labels.ts). */
   statName(standard: string[], f: RequestFacts, ctx: ValueContext): string {
-    return this.labelKey(standard, f, ctx) + this.name;
+    const values = new Array<string>(this.sources.length);
+    this.labelValues(standard, f, ctx, values);
+    return encodeMetricName(this.name, this.labelNames, values);
   }
 
   /** The label key series fold into past the cap: reporter kept, every other label `other`. */
@@ -417,33 +437,70 @@ export function removeLabel(spec: MetricSpec, name: string): void {
 
 // ---- Cardinality cap --------------------------------------------------------------------------
 
-export const SERIES_FOUND: i32 = 0;
-export const SERIES_NEW: i32 = 1;
-export const SERIES_OVERFLOW: i32 = 2;
-
-/**
- * Distinct label sets of one metric, at most `cap`. `classify` says whether a stat name is known,
- * may be added, or must fold into the overflow series; `add` records an id for a new one.
- */
+/** How many series one metric has defined, at most `cap`; past it requests fold into its overflow series. */
 export class SeriesTable {
-  private readonly ids: Map<string, u32> = new Map<string, u32>();
+  size: i32 = 0;
   overflowId: u32 = u32.MAX_VALUE;
   constructor(public readonly cap: i32) {}
 
-  get size(): i32 {
-    return this.ids.size;
+  /** Counts one more series; false when the cap is reached. */
+  take(): bool {
+    if (this.size >= this.cap) return false;
+    this.size++;
+    return true;
+  }
+}
+
+const HASH_SEED: u32 = 2166136261;
+
+/** FNV-1a over a value's UTF-16 code units, then a separator (so value boundaries count). */
+export function hashValue(h: u32, v: string): u32 {
+  const at = changetype<usize>(v);
+  const end = at + ((<usize>v.length) << 1);
+  for (let p = at; p < end; p += 2) h = (h ^ (<u32>load<u16>(p))) * 16777619;
+  return (h ^ 0x3b) * 16777619;
+}
+
+/** One distinct label set of the metrics sharing a MetricSpec's labels, and each metric's id (u32.MAX_VALUE: none yet). */
+export class LabelSet {
+  readonly ids: StaticArray<u32> = new StaticArray<u32>(METRIC_COUNT);
+  next: LabelSet | null = null;
+  constructor(
+    public readonly hash: u32,
+    public readonly values: StaticArray<string>,
+  ) {
+    for (let k = 0; k < METRIC_COUNT; k++) unchecked((this.ids[k] = u32.MAX_VALUE));
   }
 
-  classify(name: string): i32 {
-    if (this.ids.has(name)) return SERIES_FOUND;
-    return this.ids.size < this.cap ? SERIES_NEW : SERIES_OVERFLOW;
+  matches(values: string[]): bool {
+    const mine = this.values;
+    if (mine.length != values.length) return false;
+    for (let i = 0; i < mine.length; i++) if (unchecked(mine[i]) != unchecked(values[i])) return false;
+    return true;
+  }
+}
+
+/** Label sets by the hash of their values (MetricSpec.labelValues), compared value by value on a hit. */
+export class LabelSets {
+  private readonly byHash: Map<u32, LabelSet> = new Map<u32, LabelSet>();
+
+  find(hash: u32, values: string[]): LabelSet | null {
+    if (!this.byHash.has(hash)) return null;
+    let s: LabelSet | null = this.byHash.get(hash);
+    while (s !== null) {
+      if (s.matches(values)) return s;
+      s = s.next;
+    }
+    return null;
   }
 
-  id(name: string): u32 {
-    return this.ids.get(name);
-  }
-
-  add(name: string, id: u32): void {
-    this.ids.set(name, id);
+  /** Adds a copy of `values` (the caller reuses its array). */
+  add(hash: u32, values: string[]): LabelSet {
+    const copy = new StaticArray<string>(values.length);
+    for (let i = 0; i < values.length; i++) unchecked((copy[i] = values[i]));
+    const set = new LabelSet(hash, copy);
+    if (this.byHash.has(hash)) set.next = this.byHash.get(hash);
+    this.byHash.set(hash, set);
+    return set;
   }
 }

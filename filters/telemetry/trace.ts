@@ -1,4 +1,5 @@
 // Trace and span ids from W3C `traceparent` or Zipkin B3 headers. Pure: no host calls.
+import { asciiLower } from '../../assembly/lib/matchers';
 
 export class TraceIds {
   constructor(
@@ -45,8 +46,8 @@ export function parseTraceparent(value: string): TraceIds | null {
 /** Multi-header B3: x-b3-traceid (16 or 32 hex) and x-b3-spanid (16 hex); null when invalid. */
 export function parseB3(traceId: string | null, spanId: string | null): TraceIds | null {
   if (traceId === null || spanId === null) return null;
-  const t = traceId.trim().toLowerCase();
-  const s = spanId.trim().toLowerCase();
+  const t = asciiLower(traceId.trim());
+  const s = asciiLower(spanId.trim());
   if ((t.length != 16 && t.length != 32) || s.length != 16) return null;
   if (!isHex(t) || !isHex(s) || allZero(t, 0, t.length) || allZero(s, 0, s.length)) return null;
   return new TraceIds(t, s);

@@ -33,9 +33,8 @@ import {
   RequestFacts,
   ValueContext,
   SeriesTable,
-  SERIES_FOUND,
-  SERIES_NEW,
-  SERIES_OVERFLOW,
+  LabelSets,
+  hashValue,
   MetricKind,
   SourceKind,
   standardLabels,
@@ -374,14 +373,27 @@ describe('config', () => {
 });
 
 describe('series cap', () => {
-  it('knows, adds, then overflows', () => {
+  it('counts series up to the cap', () => {
     const t = new SeriesTable(2);
-    expect(t.classify('a')).toBe(SERIES_NEW);
-    t.add('a', 0);
-    expect(t.classify('a')).toBe(SERIES_FOUND);
-    expect(t.id('a')).toBe(0);
-    t.add('b', 1);
-    expect(t.classify('c')).toBe(SERIES_OVERFLOW);
-    expect(t.classify('b')).toBe(SERIES_FOUND);
+    expect(t.take()).toBe(true);
+    expect(t.take()).toBe(true);
+    expect(t.take()).toBe(false);
+    expect(t.size).toBe(2);
+  });
+  it('finds label sets by hash and compares their values', () => {
+    const sets = new LabelSets();
+    const a = ['destination', 'sleep'];
+    const b = ['destination', 'other'];
+    expect(hashValue(hashValue(1, 'ab'), 'c')).not.toBe(hashValue(hashValue(1, 'a'), 'bc'));
+    expect(sets.find(7, a)).toBeNull();
+    const sa = sets.add(7, a);
+    // A colliding hash with other values is another set; equal values in a new array are the same.
+    expect(sets.find(7, b)).toBeNull();
+    const sb = sets.add(7, b);
+    expect(sets.find(7, ['destination', 'sleep'])).toBe(sa);
+    expect(sets.find(7, b)).toBe(sb);
+    expect(sets.find(8, a)).toBeNull();
+    a[1] = 'changed';
+    expect(sets.find(7, ['destination', 'sleep'])).toBe(sa);
   });
 });
