@@ -47,8 +47,6 @@ export {
   getPropertyPairs,
   Property,
   setProperty,
-  setPropertyAt,
-  propertyPath,
   isMissingInt,
 } from './properties';
 export { defineMetric, incrementMetric, recordMetric, Counter, Gauge, Histogram } from './metrics';

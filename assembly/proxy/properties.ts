@@ -50,7 +50,7 @@ export function getPropertyPairs(path: string[]): Pair[] | null {
 
 /**
  * A property path encoded once (e.g. a module-level constant): a read costs the host call and its
- * value's bytes, read in place from the host's buffer (no path encoding, no copy).
+ * value's bytes, read in place from the host's buffer (no path encoding, no copy); a write, the host call.
  */
 export class Property {
   private readonly encoded: ArrayBuffer;
@@ -85,6 +85,10 @@ export class Property {
     return v;
   }
 
+  set(value: ArrayBuffer): WasmResult {
+    return setEncoded(this.encoded, value);
+  }
+
   bool(): bool {
     if (!this.fetch()) return false;
     const ptr = load<usize>(RETURN_PTR);
@@ -99,15 +103,9 @@ function release(ptr: usize): void {
 }
 
 export function setProperty(path: string[], value: ArrayBuffer): WasmResult {
-  return setPropertyAt(encodePath(path), value);
+  return setEncoded(encodePath(path), value);
 }
 
-/** A property path in the ABI's form, for a property written on every request: encode it once. */
-export function propertyPath(path: string[]): ArrayBuffer {
-  return encodePath(path);
-}
-
-/** setProperty with a path from propertyPath. */
-export function setPropertyAt(encoded: ArrayBuffer, value: ArrayBuffer): WasmResult {
+function setEncoded(encoded: ArrayBuffer, value: ArrayBuffer): WasmResult {
   return <WasmResult>proxy_set_property(changetype<usize>(encoded), encoded.byteLength, changetype<usize>(value), value.byteLength);
 }

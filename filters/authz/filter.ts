@@ -18,8 +18,7 @@ import {
   setTimer,
   setEffectiveContext,
   httpContextOf,
-  setPropertyAt,
-  propertyPath,
+  Property,
   getSharedData,
   setSharedData,
   WasmResult,
@@ -37,8 +36,8 @@ import { Clock, Fetcher, JwksEvent, JwksEvents, KeyWait, RemoteJwks, SharedData,
 
 const TOKEN_CACHE_SIZE: i32 = 1024;
 // Written on every authenticated request: the paths encoded once.
-const JWT_PAYLOAD_PATH = propertyPath([JWT_PAYLOAD_STATE]);
-const REQUEST_PRINCIPAL_PATH = propertyPath([REQUEST_PRINCIPAL_STATE]);
+const JWT_PAYLOAD = new Property([JWT_PAYLOAD_STATE]);
+const REQUEST_PRINCIPAL = new Property([REQUEST_PRINCIPAL_STATE]);
 /** The keys a request sees: the root's, and the rules whose fetch it waited for in vain. */
 class RequestKeys extends KeySource {
   constructor(
@@ -272,8 +271,8 @@ export class AuthzHttp extends HttpContext {
         const jwt = run.jwt;
         if (jwt !== null) {
           // Filter state for later filters (any VM, also in on_log): Envoy keeps a one-segment property as `wasm.<key>`.
-          setPropertyAt(JWT_PAYLOAD_PATH, jwt.payloadBytes);
-          setPropertyAt(REQUEST_PRINCIPAL_PATH, String.UTF8.encode(jwt.iss + '/' + jwt.sub));
+          JWT_PAYLOAD.set(jwt.payloadBytes);
+          REQUEST_PRINCIPAL.set(String.UTF8.encode(jwt.iss + '/' + jwt.sub));
           auth = new AuthInfo(jwt.payload as JsonValue, (run.rule as JwtRule).spaceDelimitedClaims);
         }
       }
