@@ -155,3 +155,34 @@ export const TD_MESHES = [
 
 /** Peers of trust domain sets: the mesh's trust domain, an alias, cluster.local, another. */
 export const TD_PEER_PICKS = ['td2X', 'td2X', 'td2BarY', 'oldX', 'oldX', 'oldBarY', 'fooX', 'barY', 'otherTd', 'none'];
+
+/** The MeshConfig (trust domain and aliases) pilot gets for a TD_MESHES set. */
+export function meshYaml(m: { trustDomain: string; trustDomainAliases: readonly string[] }): string {
+  return `trustDomain: ${m.trustDomain}\ntrustDomainAliases: [${m.trustDomainAliases.join(', ')}]\n`;
+}
+
+/**
+ * The workload's security resources in namespace foo, selecting `app`: a PeerAuthentication when `mtls`
+ * is given, then each AuthorizationPolicy (`name` plus its spec).
+ */
+export function securityDocs(app: string, mtls: string | undefined, policies: readonly Obj[]): Obj[] {
+  const selector = { matchLabels: { app } };
+  const docs: Obj[] = [];
+  if (mtls !== undefined)
+    docs.push({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'pa', namespace: 'foo' },
+      spec: { selector, mtls: { mode: mtls } },
+    });
+  for (const p of policies) {
+    const { name, ...spec } = p;
+    docs.push({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name, namespace: 'foo' },
+      spec: { selector, ...spec },
+    });
+  }
+  return docs;
+}

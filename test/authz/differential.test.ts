@@ -35,7 +35,9 @@ import {
   TD_PRINCIPALS,
   VALUES,
   field,
+  meshYaml,
   prng,
+  securityDocs,
   type Rng,
 } from './corpus.ts';
 import { b64url, jwks, makeKey, rawToken, token, type TestKey } from '../../host/fixtures/jwt.ts';
@@ -177,10 +179,6 @@ function principalRule(r: Rng): Obj {
   return { when: [r.chance(0.5) ? { key, values: r.some(TD_PRINCIPALS, 2) } : { key, notValues: r.some(TD_PRINCIPALS, 2) }] };
 }
 
-function meshYaml(m: NonNullable<PolicySet['mesh']>): string {
-  return `trustDomain: ${m.trustDomain}\ntrustDomainAliases: [${m.trustDomainAliases.join(', ')}]\n`;
-}
-
 function istioYaml(set: PolicySet): string {
   const docs: Obj[] = [
     {
@@ -214,14 +212,6 @@ function istioYaml(set: PolicySet): string {
       spec: { address: PROXY.ip, labels: { app: 'httpbin' }, serviceAccount: 'httpbin' },
     },
   ];
-  if (set.mtls !== undefined) {
-    docs.push({
-      apiVersion: 'security.istio.io/v1',
-      kind: 'PeerAuthentication',
-      metadata: { name: 'pa', namespace: 'foo' },
-      spec: { selector: { matchLabels: { app: 'httpbin' } }, mtls: { mode: set.mtls } },
-    });
-  }
   if (set.jwtRules.length > 0) {
     docs.push({
       apiVersion: 'security.istio.io/v1',
@@ -230,15 +220,7 @@ function istioYaml(set: PolicySet): string {
       spec: { selector: { matchLabels: { app: 'httpbin' } }, jwtRules: set.jwtRules },
     });
   }
-  for (const p of set.policies) {
-    const { name, ...spec } = p;
-    docs.push({
-      apiVersion: 'security.istio.io/v1',
-      kind: 'AuthorizationPolicy',
-      metadata: { name, namespace: 'foo' },
-      spec: { selector: { matchLabels: { app: 'httpbin' } }, ...spec },
-    });
-  }
+  docs.push(...securityDocs('httpbin', set.mtls, set.policies));
   return docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
 }
 

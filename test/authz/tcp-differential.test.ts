@@ -31,7 +31,9 @@ import {
   TD_PRINCIPALS,
   VALUES,
   field,
+  meshYaml,
   prng,
+  securityDocs,
   type Rng,
 } from './corpus.ts';
 
@@ -132,10 +134,6 @@ function trustDomainSet(r: Rng, index: number, mesh: NonNullable<PolicySet['mesh
   return { index, policies, mtls: r.pick(['STRICT', 'PERMISSIVE'] as const), mesh };
 }
 
-function meshYaml(m: NonNullable<PolicySet['mesh']>): string {
-  return `trustDomain: ${m.trustDomain}\ntrustDomainAliases: [${m.trustDomainAliases.join(', ')}]\n`;
-}
-
 function istioYaml(set: PolicySet): string {
   const docs: Obj[] = [
     {
@@ -157,22 +155,7 @@ function istioYaml(set: PolicySet): string {
       spec: { address: PROXY.ip, labels: { app: 'db' }, serviceAccount: 'db' },
     },
   ];
-  if (set.mtls !== undefined)
-    docs.push({
-      apiVersion: 'security.istio.io/v1',
-      kind: 'PeerAuthentication',
-      metadata: { name: 'pa', namespace: 'foo' },
-      spec: { selector: { matchLabels: { app: 'db' } }, mtls: { mode: set.mtls } },
-    });
-  for (const p of set.policies) {
-    const { name, ...spec } = p;
-    docs.push({
-      apiVersion: 'security.istio.io/v1',
-      kind: 'AuthorizationPolicy',
-      metadata: { name, namespace: 'foo' },
-      spec: { selector: { matchLabels: { app: 'db' } }, ...spec },
-    });
-  }
+  docs.push(...securityDocs('db', set.mtls, set.policies));
   return docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
 }
 
