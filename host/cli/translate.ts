@@ -499,6 +499,7 @@ export function translate(files: { name: string; text: string }[], opts: Transla
       bind: opts.inboundPort ?? 15006,
       cluster: `inbound|${app.port}||`,
       endpoint: app,
+      workloadPort: httpPorts[0]?.target ?? app.port,
       kind: 'http',
       mode: modeForPort(peer, app.port),
     });
@@ -510,7 +511,7 @@ export function translate(files: { name: string; text: string }[], opts: Transla
     // Bind: --inbound-port, then the next ports (15007, ...); 0 (ephemeral) for all when --inbound-port is 0.
     const base = opts.inboundPort ?? 15006;
     const bind = opts.listenerPorts?.[name] ?? (base === 0 ? 0 : base + inbound.length);
-    inbound.push({ name, bind, cluster, endpoint, kind: p.kind, mode: modeForPort(peer, p.target) });
+    inbound.push({ name, bind, cluster, endpoint, workloadPort: p.target, kind: p.kind, mode: modeForPort(peer, p.target) });
   }
   const mtls = inbound[0].mode;
   for (const [port, m] of peer.perPort)
@@ -609,6 +610,8 @@ interface InboundPort {
   bind: number;
   cluster: string;
   endpoint: { address: string; port: number };
+  /** The workload port it stands for: what AuthorizationPolicy `ports` / `destination.port` compare with. */
+  workloadPort: number;
   kind: 'http' | 'tcp';
   mode: MtlsMode;
 }
@@ -705,6 +708,16 @@ export function mountNetworkFilters(
   return entries
     .filter((f) => f.sides[side] !== undefined && (f.always === true || f.istioKinds.some((k) => appliedKinds.has(k))))
     .map((f) => ({ name: f.name, config: networkFilterConfig(f, side, authz) }));
+}
+
+/**
+ * A filter configuration for the listener of one workload port: the filters that take AuthorizationPolicy get
+ * `asmesh.port` = that port, as pilot's rbac compares `ports` / `destination.port` with the original destination's
+ * port, while translate's inbound listeners bind 15006, 15007, ... (without it a DENY on ports never matched).
+ */
+export function forWorkloadPort(filter: string, config: JsonObject, port: number): JsonObject {
+  if (!filterManifest(filter)?.istioKinds.includes('AuthorizationPolicy')) return config;
+  return { ...config, asmesh: { ...(isObject(config.asmesh) ? config.asmesh : {}), port } };
 }
 
 /** Does a mounted network filter take AuthorizationPolicy (else translate denies the TCP ports a policy applies to)? */
@@ -1004,23 +1017,33 @@ function renderBootstrap(args: {
   if (args.denyTcp) clusters.push(blackHoleCluster());
 
   // Each filter on the listener sides its manifest entry names (in chain order).
-  const httpFilters = (side: ListenerSide) =>
-    filters.filter((f) => filterManifest(f)!.sides[side] !== undefined).flatMap((f) => wasmFilters(f, configs, wasmDir, side));
-  const hcm = (statPrefix: ListenerSide, routeConfig: JsonObject, forwardCert: boolean): JsonObject =>
+  const httpFilters = (side: ListenerSide, workloadPort?: number) =>
+    filters
+      .filter((f) => filterManifest(f)!.sides[side] !== undefined)
+      .flatMap((f) => {
+        const c = configs[f];
+        const port =
+          workloadPort === undefined || c === null || Array.isArray(c) ? configs : { ...configs, [f]: forWorkloadPort(f, c, workloadPort) };
+        return wasmFilters(f, port, wasmDir, side);
+      });
+  const hcm = (statPrefix: ListenerSide, routeConfig: JsonObject, forwardCert: boolean, workloadPort?: number): JsonObject =>
     httpConnectionManager(
       statPrefix,
       routeConfig,
-      httpFilters(statPrefix),
+      httpFilters(statPrefix, workloadPort),
       forwardCert ? { forward_client_cert_details: 'SANITIZE_SET', set_current_client_cert_details: { uri: true } } : {},
     ) as JsonObject;
-  const inboundHcm = (cluster: string, tls: boolean) =>
+  const inboundHcm = (p: InboundPort, tls: boolean) =>
     hcm(
       'inbound',
       {
         name: 'inbound',
-        virtual_hosts: [{ name: 'inbound', domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster } }] }],
+        virtual_hosts: [
+          { name: 'inbound', domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: p.cluster } }] },
+        ],
       },
       tls,
+      p.workloadPort,
     );
   const downstreamTls: JsonObject = {
     name: 'envoy.transport_sockets.tls',
@@ -1033,7 +1056,7 @@ function renderBootstrap(args: {
   // A TCP port's chain: the network filters, the fail-closed deny when a policy applies that none enforces, tcp_proxy.
   const tcpChain = (p: InboundPort): JsonObject =>
     tcpFilterChain({
-      filters: args.network.inbound,
+      filters: args.network.inbound.map((f) => ({ ...f, config: forWorkloadPort(f.name, f.config as JsonObject, p.workloadPort) })),
       wasmDir,
       cluster: args.denyTcp ? BLACKHOLE_CLUSTER : p.cluster,
       statPrefix: p.cluster,
@@ -1042,7 +1065,7 @@ function renderBootstrap(args: {
   // STRICT: mTLS only; DISABLE: plaintext only; PERMISSIVE: both, told apart by the TLS inspector as
   // Istio's inbound chains are (filter_chain_match transport_protocol "tls" / "raw_buffer").
   const inboundListener = (p: InboundPort): JsonObject => {
-    const chain = (tls: boolean): JsonObject => (p.kind === 'tcp' ? tcpChain(p) : { filters: [inboundHcm(p.cluster, tls)] });
+    const chain = (tls: boolean): JsonObject => (p.kind === 'tcp' ? tcpChain(p) : { filters: [inboundHcm(p, tls)] });
     const l: JsonObject = {
       name: p.name,
       traffic_direction: 'INBOUND',

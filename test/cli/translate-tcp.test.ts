@@ -465,6 +465,38 @@ test('inbound: a listener per port the workload serves, each with its PeerAuthen
   }
 });
 
+test('inbound: authz and tcp_authz compare `ports` with the workload port each listener stands for (asmesh.port), not its bind port', async (t) => {
+  const deny = {
+    name: 'deny-ports.yaml',
+    text: 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: { name: deny-ports, namespace: default }\nspec: { selector: { matchLabels: { app: db } }, action: DENY, rules: [{ to: [{ operation: { ports: ["8081", "5432"] } }] }] }\n',
+  };
+  const r = translate([MULTI_PORT, deny], { workload: { name: 'db' } });
+  const config = (entry: Obj) => JSON.parse(entry.typed_config.config.configuration.value);
+  const ports = listeners(r.envoy)
+    .filter((l) => l.traffic_direction === 'INBOUND')
+    .map((l) => ({
+      name: l.name,
+      bind: l.address.socket_address.port_value,
+      // Every chain's authz entry (the HCM's http filter, or the TCP chain's network filter).
+      ports: (l.filter_chains as Obj[]).map((c) => {
+        const hcm = c.filters.find((f: Obj) => f.name === 'envoy.filters.network.http_connection_manager');
+        const entries: Obj[] = hcm ? hcm.typed_config.http_filters : c.filters;
+        return config(entries.find((f) => f.name === 'asmesh.authz' || f.name === 'asmesh.tcp_authz')!).asmesh.port;
+      }),
+    }));
+  assert.deepEqual(ports, [
+    { name: 'inbound', bind: 15006, ports: [8080, 8080] },
+    { name: 'inbound_8081', bind: 15007, ports: [8081] },
+    { name: 'inbound_5432', bind: 15008, ports: [5432] },
+  ]);
+  // The rest of authz's configuration is the workload's, on every listener.
+  assert.deepEqual(r.authz?.policies, [
+    { name: 'deny-ports', action: 'DENY', rules: [{ to: [{ operation: { ports: ['8081', '5432'] } }] }] },
+  ]);
+  if (!built) return t.skip('build/*.wasm not built (npm run build)');
+  assert.deepEqual(await checkFilterConfigs(r.envoy, join(repoRoot, 'build')), { errors: [], unchecked: [] });
+});
+
 test('network filters come from the manifest: tcp_authz mounts itself on inbound with the policies and lifts the deny', () => {
   const network = (FILTERS as readonly FilterManifest[]).filter((f) => f.layer === 'network');
   const authz = { jwtRules: [], policies: [{ name: 'allow-nothing' }], asmesh: { trustDomain: 'td' } };

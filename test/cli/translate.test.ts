@@ -159,7 +159,8 @@ test('RequestAuthentication + AuthorizationPolicy -> authz {jwtRules, policies:[
   assert.equal(((jwks.transport_socket as JsonObject).typed_config as JsonObject).sni, 'www.googleapis.com');
   const inbound = listener(r, 'inbound');
   assert.deepEqual(Object.keys(wasmConfigs(inbound)), ['asmesh.authz', 'asmesh.telemetry', 'envoy.filters.http.router']);
-  assert.deepEqual(wasmConfigs(inbound)['asmesh.authz'], r.authz);
+  // The listener's copy adds the workload port it stands for (asmesh.port: no Service given, the app's 8080).
+  assert.deepEqual(wasmConfigs(inbound)['asmesh.authz'], { ...r.authz, asmesh: { port: 8080 } });
 });
 
 test('trust domain and aliases -> authz asmesh.trustDomain(Aliases), one SAN prefix per trust domain on mTLS chains', () => {
@@ -168,7 +169,7 @@ test('trust domain and aliases -> authz asmesh.trustDomain(Aliases), one SAN pre
   assert.equal(translate(inputs, { workload }).authz!.asmesh, undefined);
   const r = translate(inputs, { workload, trustDomain: 'td2.example', trustDomainAliases: ['old.example'] });
   assert.deepEqual(r.authz!.asmesh, { trustDomain: 'td2.example', trustDomainAliases: ['old.example'] });
-  assert.deepEqual(wasmConfigs(listener(r, 'inbound'))['asmesh.authz'], r.authz);
+  assert.deepEqual(wasmConfigs(listener(r, 'inbound'))['asmesh.authz'], { ...r.authz, asmesh: { ...r.authz!.asmesh, port: 8080 } });
   const chain = (listener(r, 'inbound').filter_chains as JsonObject[])[0];
   const tls = ((chain.transport_socket as JsonObject).typed_config as JsonObject).common_tls_context as JsonObject;
   assert.deepEqual((tls.validation_context as JsonObject).match_typed_subject_alt_names, [
