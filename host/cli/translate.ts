@@ -1021,10 +1021,11 @@ function renderBootstrap(args: {
     filters
       .filter((f) => filterManifest(f)!.sides[side] !== undefined)
       .flatMap((f) => {
+        // steering's configs are per VirtualService (an array) and take no workload port.
         const c = configs[f];
-        const port =
+        const own =
           workloadPort === undefined || c === null || Array.isArray(c) ? configs : { ...configs, [f]: forWorkloadPort(f, c, workloadPort) };
-        return wasmFilters(f, port, wasmDir, side);
+        return wasmFilters(f, own, wasmDir, side);
       });
   const hcm = (statPrefix: ListenerSide, routeConfig: JsonObject, forwardCert: boolean, workloadPort?: number): JsonObject =>
     httpConnectionManager(
