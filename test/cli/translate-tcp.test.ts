@@ -269,15 +269,20 @@ function talk(url: string, data: string, expect: string, tlsCerts?: string): Pro
 function exchange(url: string, data: string): Promise<string> {
   return exchangeOrReset(url, data).then(({ got, reset }) => (reset ? `(reset after ${JSON.stringify(got)})` : got));
 }
+/** Without the half-close an allowed connection stays open: it is cut after 5 s, so a wrong allow fails, not hangs. */
 function exchangeOrReset(url: string, data: string, halfClose = true): Promise<{ got: string; reset: boolean }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const sock = connect(Number(u.port), u.hostname, () => (halfClose ? sock.end(data) : sock.write(data)));
+    const cut = setTimeout(() => sock.destroy(), 5000);
     const got: Buffer[] = [];
     let reset = false;
     sock.on('data', (d) => got.push(d));
     sock.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? (reset = true) : reject(e)));
-    sock.on('close', () => resolve({ got: Buffer.concat(got).toString(), reset }));
+    sock.on('close', () => {
+      clearTimeout(cut);
+      resolve({ got: Buffer.concat(got).toString(), reset });
+    });
   });
 }
 
@@ -408,6 +413,21 @@ test('tcp-echo in Envoy: every sidecar validates; curl -> tcp-echo v2 over mTLS 
   const stats = await denied.stats();
   assert.equal(stats.get('wasmcustom.asmesh_tcp_authz_denied_total'), 1);
   assert.equal(stats.get('wasmcustom.asmesh_tcp_authz_allowed_total'), 0);
+
+  // A DENY on workload port 9001: its listener (bound to 15007, not 9001) closes, 9000's carries the bytes, as
+  // pilot's rbac compares ports with the original destination (translate's asmesh.port).
+  const denyPort = {
+    name: 'deny-9001.yaml',
+    text: 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: { name: deny-9001, namespace: default }\nspec: { selector: { matchLabels: { app: tcp-echo } }, action: DENY, rules: [{ to: [{ operation: { ports: ["9001"] } }] }] }\n',
+  };
+  const byPort = await sidecar('tcp-echo-v1', [...SAMPLE, denyPort], certs.echo, { endpoints: app(one.port) });
+  assert.equal(await talk(byPort.listeners['inbound_9000']!, 'port 9000\n', 'one port 9000\n'), 'one port 9000\n');
+  const beforeDeny = one.bytes();
+  assert.equal((await exchangeOrReset(byPort.listeners['inbound_9001']!, 'port 9001\n', false)).got, '');
+  assert.equal(one.bytes(), beforeDeny);
+  const portStats = await byPort.stats();
+  assert.equal(portStats.get('wasmcustom.asmesh_tcp_authz_denied_total'), 1);
+  assert.equal(portStats.get('wasmcustom.asmesh_tcp_authz_allowed_total'), 1);
 });
 
 test("translate's filter check loads the TCP chains' network filters too: a configuration tcp_telemetry rejects is named", async (t) => {
