@@ -159,6 +159,33 @@ spec: { address: 10.0.0.10, labels: { app: httpbin } }
   proxy: { namespace: 'foo', labels: { app: 'httpbin' }, ip: '10.0.0.10' } satisfies ProxySpec,
 };
 
+/** A workload as pilot's input: a MESH_INTERNAL ServiceEntry selecting it and its WorkloadEntry (name `<name>-1`). */
+export function workloadDocs(w: {
+  name: string;
+  namespace: string;
+  host: string;
+  port: { number: number; name: string; protocol: string };
+  ip: string;
+  labels: Record<string, string>;
+  serviceAccount?: string;
+}): Obj[] {
+  const selector = { app: w.labels.app ?? w.name };
+  return [
+    {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { name: w.name, namespace: w.namespace },
+      spec: { hosts: [w.host], location: 'MESH_INTERNAL', resolution: 'STATIC', ports: [w.port], workloadSelector: { labels: selector } },
+    },
+    {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'WorkloadEntry',
+      metadata: { name: `${w.name}-1`, namespace: w.namespace },
+      spec: { address: w.ip, labels: w.labels, ...(w.serviceAccount !== undefined && { serviceAccount: w.serviceAccount }) },
+    },
+  ];
+}
+
 /**
  * The Envoy configuration Istio's pilot generates for `proxy` from `input`. Rejects with PilotInputError
  * (the tool's one-line message) when Istio refuses the input: bad YAML, a validation failure.

@@ -20,7 +20,7 @@ import { stringify } from 'yaml';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { repoRoot } from '../../host/envoy/install.ts';
 import { wasmFilterEntry } from '../../host/envoy/config.ts';
-import { PilotInputError, inboundHttpManager, istioPilot, pilotBootstrap, type PilotConfig } from '../../host/envoy/pilot.ts';
+import { PilotInputError, inboundHttpManager, istioPilot, pilotBootstrap, workloadDocs, type PilotConfig } from '../../host/envoy/pilot.ts';
 import { makePeerCerts, type Cert, type CertSet } from './certs.ts';
 import {
   CONDITIONS,
@@ -193,24 +193,7 @@ function istioYaml(set: PolicySet): string {
         endpoints: [{ address: '127.0.0.1' }],
       },
     },
-    {
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'ServiceEntry',
-      metadata: { name: 'httpbin', namespace: 'foo' },
-      spec: {
-        hosts: ['svc.example'],
-        location: 'MESH_INTERNAL',
-        resolution: 'STATIC',
-        ports: [{ number: 80, name: 'http', protocol: 'HTTP' }],
-        workloadSelector: { labels: { app: 'httpbin' } },
-      },
-    },
-    {
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'WorkloadEntry',
-      metadata: { name: 'httpbin-1', namespace: 'foo' },
-      spec: { address: PROXY.ip, labels: { app: 'httpbin' }, serviceAccount: 'httpbin' },
-    },
+    ...workloadDocs({ ...PROXY, name: 'httpbin', host: 'svc.example', port: { number: 80, name: 'http', protocol: 'HTTP' } }),
   ];
   if (set.jwtRules.length > 0) {
     docs.push({

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { wasmFilterEntry } from '../../host/envoy/config.ts';
 import { repoRoot } from '../../host/envoy/install.ts';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
-import { inboundHttpManager, istioPilot, pilotBootstrap } from '../../host/envoy/pilot.ts';
+import { inboundHttpManager, istioPilot, pilotBootstrap, workloadDocs } from '../../host/envoy/pilot.ts';
 import { GrpcClient, SERVICE, startGrpcServer } from '../envoy/grpcjs.ts';
 import { ISSUER, jwks, makeKey, token } from '../../host/fixtures/jwt.ts';
 
@@ -30,24 +30,7 @@ let inboundCluster: Obj;
 function istioYaml(): string {
   const doc = (o: Obj) => JSON.stringify(o);
   return [
-    doc({
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'ServiceEntry',
-      metadata: { name: 'grpcsvc', namespace: 'foo' },
-      spec: {
-        hosts: ['grpc.example'],
-        location: 'MESH_INTERNAL',
-        resolution: 'STATIC',
-        ports: [{ number: 9090, name: 'grpc', protocol: 'GRPC' }],
-        workloadSelector: { labels: { app: 'grpcsvc' } },
-      },
-    }),
-    doc({
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'WorkloadEntry',
-      metadata: { name: 'grpcsvc-1', namespace: 'foo' },
-      spec: { address: PROXY.ip, labels: { app: 'grpcsvc' }, serviceAccount: 'grpcsvc' },
-    }),
+    ...workloadDocs({ ...PROXY, name: 'grpcsvc', host: 'grpc.example', port: { number: 9090, name: 'grpc', protocol: 'GRPC' } }).map(doc),
     doc({
       apiVersion: 'security.istio.io/v1',
       kind: 'RequestAuthentication',

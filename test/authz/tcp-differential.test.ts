@@ -17,7 +17,7 @@ import { stringify } from 'yaml';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { repoRoot } from '../../host/envoy/install.ts';
 import { networkWasmFilterEntry } from '../../host/envoy/tcp.ts';
-import { PilotInputError, inboundTcpChain, istioPilot, pilotBootstrap, type PilotConfig } from '../../host/envoy/pilot.ts';
+import { PilotInputError, inboundTcpChain, istioPilot, pilotBootstrap, workloadDocs, type PilotConfig } from '../../host/envoy/pilot.ts';
 import { makePeerCerts, type Cert, type CertSet } from './certs.ts';
 import {
   CONDITIONS,
@@ -135,26 +135,7 @@ function trustDomainSet(r: Rng, index: number, mesh: NonNullable<PolicySet['mesh
 }
 
 function istioYaml(set: PolicySet): string {
-  const docs: Obj[] = [
-    {
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'ServiceEntry',
-      metadata: { name: 'db', namespace: 'foo' },
-      spec: {
-        hosts: ['db.example'],
-        location: 'MESH_INTERNAL',
-        resolution: 'STATIC',
-        ports: [{ number: PORT, name: 'tcp-db', protocol: 'TCP' }],
-        workloadSelector: { labels: { app: 'db' } },
-      },
-    },
-    {
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'WorkloadEntry',
-      metadata: { name: 'db-1', namespace: 'foo' },
-      spec: { address: PROXY.ip, labels: { app: 'db' }, serviceAccount: 'db' },
-    },
-  ];
+  const docs = workloadDocs({ ...PROXY, name: 'db', host: 'db.example', port: { number: PORT, name: 'tcp-db', protocol: 'TCP' } });
   docs.push(...securityDocs('db', set.mtls, set.policies));
   return docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
 }

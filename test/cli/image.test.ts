@@ -2,7 +2,7 @@
 // loopback and pulled back by skopeo, read the way Istio's Wasm image fetcher reads them, and WasmPlugin
 // resources checked against Istio's CRD schema (test/data/istio/wasmplugin-crd.yaml, vendored).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { repoRoot } from '../harness/fixtures.ts';
+import { runChild, type ChildResult } from '../child.ts';
 import { istioFile } from '../../host/fixtures/istio.ts';
 import { crdErrors } from './k8s-schema.ts';
 import { debianTool, REGISTRY_USER, startRegistry, type Registry, type TokenLog } from './registry.ts';
 import { filterManifest } from '../../filters/manifest.ts';
-import { istioPilot } from '../../host/envoy/pilot.ts';
+import { istioPilot, workloadDocs } from '../../host/envoy/pilot.ts';
 import { validateBootstrap } from '../../host/envoy/launcher.ts';
 
 const cli = join(repoRoot, 'dist/asmesh.mjs');
@@ -31,19 +32,8 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) 
 }
 const asmesh = (args: string[], env?: NodeJS.ProcessEnv) => run(process.execPath, [cli, ...args], env);
 /** As run(), without blocking this process's event loop (the token server of the registry runs here). */
-function runAsync(
-  cmd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const child = spawn(cmd, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.once('close', (code) => res({ code, stdout, stderr }));
-  });
+function runAsync(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ChildResult> {
+  return runChild(cmd, args, { cwd: repoRoot, env });
 }
 const asmeshAsync = (args: string[], env?: NodeJS.ProcessEnv) => runAsync(process.execPath, [cli, ...args], env);
 
@@ -398,29 +388,11 @@ test("Istio's pilot takes the WasmPlugins: chain positions by phase, ECDS Wasm c
   assert.ok(wasmPluginYaml, 'the wasmplugin test ran first');
   const docs = parseAllDocuments(wasmPluginYaml).map((d) => d.toJS() as Record<string, any>);
   // The workload the selector names: a ServiceEntry endpoint with the proxy's IP and labels.
+  const proxy = { namespace: 'foo', labels: { app: 'httpbin', version: 'v1' }, serviceAccount: 'httpbin', ip: '10.0.0.1' };
   const workload = join(work, 'httpbin-workload.yaml');
   writeFileSync(
     workload,
-    [
-      {
-        apiVersion: 'networking.istio.io/v1',
-        kind: 'ServiceEntry',
-        metadata: { name: 'httpbin', namespace: 'foo' },
-        spec: {
-          hosts: ['httpbin.foo.svc.cluster.local'],
-          location: 'MESH_INTERNAL',
-          resolution: 'STATIC',
-          ports: [{ number: 80, name: 'http', protocol: 'HTTP' }],
-          workloadSelector: { labels: { app: 'httpbin' } },
-        },
-      },
-      {
-        apiVersion: 'networking.istio.io/v1',
-        kind: 'WorkloadEntry',
-        metadata: { name: 'httpbin-1', namespace: 'foo' },
-        spec: { address: '10.0.0.1', labels: { app: 'httpbin', version: 'v1' }, serviceAccount: 'httpbin' },
-      },
-    ]
+    workloadDocs({ ...proxy, name: 'httpbin', host: 'httpbin.foo.svc.cluster.local', port: { number: 80, name: 'http', protocol: 'HTTP' } })
       .map((d) => stringify(d))
       .join('---\n'),
   );
@@ -429,7 +401,7 @@ test("Istio's pilot takes the WasmPlugins: chain positions by phase, ECDS Wasm c
   // RequestAuthentication and AuthorizationPolicy too, so Istio's own jwt_authn and rbac mark the phases.
   const pilot = await istioPilot(
     { files: [workload, wp, istioFile('requestauthentication-httpbin.yaml'), istioFile('authorizationpolicy-httpbin.yaml')] },
-    { namespace: 'foo', labels: { app: 'httpbin', version: 'v1' }, serviceAccount: 'httpbin', ip: '10.0.0.1' },
+    proxy,
   );
   assert.deepEqual(pilot.warnings, []);
   const ecds = (name: string) => `extensions.istio.io/trafficextension/foo.${name}~istio-translated-wasmplugin`;

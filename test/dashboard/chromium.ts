@@ -1,9 +1,9 @@
 // Headless Chromium (Debian `chromium`) for the dashboard tests: the DOM after the page's scripts
 // ran (--dump-dom; --virtual-time-budget lets its fetches and timers run), or a screenshot.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../harness/fixtures.ts';
+import { runChild, type ChildResult } from '../child.ts';
 
 export function findChromium(): string | null {
   if (process.env.CHROMIUM) return existsSync(process.env.CHROMIUM) ? process.env.CHROMIUM : null;
@@ -11,12 +11,12 @@ export function findChromium(): string | null {
   return null;
 }
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function run(args: string[]): Promise<ChildResult> {
   const bin = findChromium();
   if (!bin) throw new Error('chromium is required: apt-get install chromium (.ci/run does), or CHROMIUM=path');
   const profile = mkdtempSync(join(repoRoot, '.tmp', 'chromium-'));
-  return new Promise((resolve) => {
-    const child = spawn(
+  try {
+    return await runChild(
       bin,
       [
         '--headless',
@@ -31,23 +31,11 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
         `--user-data-dir=${profile}`,
         ...args,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { timeoutMs: 90_000 },
     );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      rmSync(profile, { recursive: true, force: true });
-      resolve({ code, stdout, stderr });
-    });
-  });
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+  }
 }
 
 /** The page's DOM after `budgetMs` of virtual time (its polls and fetches complete within it), scripts left out. */

@@ -11,6 +11,7 @@ import { envoyBinary } from '../../host/envoy/install.ts';
 import { runScenarios } from '../../host/demo/demo.ts';
 import { startMesh } from '../../host/demo/mesh.ts';
 import { repoRoot } from '../harness/fixtures.ts';
+import { runChild, type ChildResult } from '../child.ts';
 
 const FILTERS = MESH_FILTERS;
 let envoyBin = '';
@@ -21,22 +22,11 @@ before(async () => {
   envoyBin = await envoyBinary();
 });
 
-function runDemo(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'dist/asmesh.mjs'), 'demo'], { cwd: repoRoot, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+function runDemo(env: Record<string, string>): Promise<ChildResult> {
+  return runChild(process.execPath, [join(repoRoot, 'dist/asmesh.mjs'), 'demo'], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    timeoutMs: 180_000,
   });
 }
 
