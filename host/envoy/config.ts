@@ -267,3 +267,18 @@ export function wasmFiles(bootstrap: Obj): string[] {
   }
   return out;
 }
+
+/** A downstream TLS transport socket that requires a client certificate signed by `ca` (PEM files). */
+export function downstreamMtlsSocket(files: { cert: string; key: string; ca: string }): Record<string, unknown> {
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+      require_client_certificate: true,
+      common_tls_context: {
+        tls_certificates: [{ certificate_chain: { filename: files.cert }, private_key: { filename: files.key } }],
+        validation_context: { trusted_ca: { filename: files.ca } },
+      },
+    },
+  };
+}

@@ -4,6 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { issueCert, makeCa } from '../../host/cli/certs.ts';
+import { downstreamMtlsSocket } from '../../host/envoy/config.ts';
 import { repoRoot } from '../harness/fixtures.ts';
 
 export interface Cert {
@@ -68,17 +69,7 @@ export function peerAttributes(cert: Cert): Record<string, string | boolean> {
 export function requireMtls(bootstrap: any, certs: CertSet): void {
   for (const listener of bootstrap.static_resources.listeners) {
     for (const chain of listener.filter_chains) {
-      chain.transport_socket = {
-        name: 'envoy.transport_sockets.tls',
-        typed_config: {
-          '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
-          require_client_certificate: true,
-          common_tls_context: {
-            tls_certificates: [{ certificate_chain: { filename: certs.server.cert }, private_key: { filename: certs.server.key } }],
-            validation_context: { trusted_ca: { filename: certs.ca.cert } },
-          },
-        },
-      };
+      chain.transport_socket = downstreamMtlsSocket({ cert: certs.server.cert, key: certs.server.key, ca: certs.ca.cert });
     }
   }
 }

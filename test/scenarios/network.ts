@@ -7,7 +7,7 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { TLSSocket, connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { configString, loadBootstrap } from '../../host/envoy/config.ts';
+import { configString, downstreamMtlsSocket, loadBootstrap } from '../../host/envoy/config.ts';
 import { repoRoot } from '../../host/envoy/install.ts';
 import { runEnvoyExpectingFailure, startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { tcpListener } from '../../host/envoy/tcp.ts';
@@ -146,20 +146,6 @@ function makeTcpCerts(serverIdentity: string): Certs {
   };
 }
 
-function downstreamTls(certs: Certs): Record<string, unknown> {
-  return {
-    name: 'envoy.transport_sockets.tls',
-    typed_config: {
-      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
-      require_client_certificate: true,
-      common_tls_context: {
-        tls_certificates: [{ certificate_chain: { filename: certs.server.cert }, private_key: { filename: certs.server.key } }],
-        validation_context: { trusted_ca: { filename: certs.ca } },
-      },
-    },
-  };
-}
-
 /** Sends each chunk and waits for its echo; then (after `hold`) ends and waits for the close. */
 async function converse(socket: Socket, chunks: string[], hold: () => Promise<void>): Promise<void> {
   let got = '';
@@ -244,7 +230,7 @@ export async function runNetworkInEnvoy(scenario: NetworkScenario): Promise<Map<
       wasmDir: join(repoRoot, 'build'),
       cluster,
       statPrefix: name,
-      transportSocket: tls ? downstreamTls(certs!) : undefined,
+      transportSocket: tls ? downstreamMtlsSocket({ cert: certs!.server.cert, key: certs!.server.key, ca: certs!.ca }) : undefined,
     });
   let envoy: Envoy | null = null;
   try {
