@@ -11,6 +11,7 @@
 // repetition counts above 1000, programs above MAX_PROGRAM instructions.
 // `matches` is a full match (the whole value), as Istio/Envoy's safe_regex match.
 import { hexDigitValue } from './strings';
+import { utf8CodePoint, utf8SequenceAt } from './utf8';
 
 const MAX_REPEAT: i32 = 1000;
 const MAX_PROGRAM: i32 = 20000;
@@ -802,50 +803,14 @@ export class Regex {
     const n = bytes.byteLength;
     let i = 0;
     while (i < n) {
-      const b0 = <i32>load<u8>(base + i);
-      if (b0 < 0x80) {
-        input.push(b0);
+      const len = utf8SequenceAt(base, n, i, true);
+      if (len == 0) {
+        input.push(0xfffd);
         i++;
-        continue;
-      }
-      let need = 0,
-        cp = 0,
-        minCp = 0;
-      if (b0 >= 0xc2 && b0 <= 0xdf) {
-        need = 1;
-        cp = b0 & 0x1f;
-        minCp = 0x80;
-      } else if (b0 >= 0xe0 && b0 <= 0xef) {
-        need = 2;
-        cp = b0 & 0x0f;
-        minCp = 0x800;
-      } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-        need = 3;
-        cp = b0 & 0x07;
-        minCp = 0x10000;
       } else {
-        input.push(0xfffd);
-        i++;
-        continue;
+        input.push(<i32>utf8CodePoint);
+        i += len;
       }
-      let ok = i + need < n;
-      if (ok) {
-        for (let k = 1; k <= need; k++) {
-          const b = <i32>load<u8>(base + i + k);
-          if ((b & 0xc0) != 0x80) {
-            ok = false;
-            break;
-          }
-          cp = (cp << 6) | (b & 0x3f);
-        }
-      }
-      if (!ok || cp < minCp || cp > MAX_CODE_POINT || (cp >= 0xd800 && cp < 0xe000)) {
-        input.push(0xfffd);
-        i++;
-        continue;
-      }
-      input.push(cp);
-      i += need + 1;
     }
     return this.run(input);
   }
