@@ -81,6 +81,8 @@ export function authzConfig(key: SigningKey): Obj {
 
 export const TELEMETRY_NO_LOG: MountedFilter = { name: 'telemetry', config: { accessLog: { enabled: false } } };
 export const TELEMETRY_LOG: MountedFilter = { name: 'telemetry', config: {} };
+/** The same default fields written by Envoy's file access logger from the filter's filter state, to /dev/null as nativeAccessLog's. */
+export const TELEMETRY_ENVOY_LOG: MountedFilter = { name: 'telemetry', config: { accessLog: { writer: 'envoy', path: '/dev/null' } } };
 
 // ------------------------------------------------------------------ routes
 
