@@ -26,6 +26,7 @@ import {
   STEERING,
   TELEMETRY_LOG,
   TELEMETRY_ENVOY_LOG,
+  TELEMETRY_ENVOY_FIELDS_LOG,
   TELEMETRY_NO_LOG,
   authzConfig,
   buildRustPeer,
@@ -130,6 +131,15 @@ const ROWS: Row[] = [
     name: 'telemetry + envoy log',
     peer: 'native JSON access log',
     filters: [TELEMETRY_ENVOY_LOG],
+    edit: clusterHeaderRoutes,
+    tokens: 'one',
+    bodies: plain,
+  },
+  {
+    // The Envoy writer without the filter-state fields: Envoy's formatter apart from the filter's set_property calls.
+    name: 'telemetry + envoy log, Envoy fields only',
+    peer: 'native JSON access log',
+    filters: [TELEMETRY_ENVOY_FIELDS_LOG],
     edit: clusterHeaderRoutes,
     tokens: 'one',
     bodies: plain,

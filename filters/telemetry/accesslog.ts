@@ -83,16 +83,17 @@ function str(s: string | null): string {
   return s === null ? 'null' : quote(s);
 }
 
-function label(v: string): string {
-  return quote(v);
-}
-
 /** Duration in milliseconds (integer division of the nanoseconds). */
 export function durationMs(ns: u64): u64 {
   return ns / 1_000_000;
 }
 
 function fieldJson(field: i32, f: RequestFacts, labels: string[]): string {
+  // The values only the filter knows (what the Envoy writer gets as filter state), quoted; the byte totals are numbers.
+  if (isStateField(field) && field < 27) {
+    const v = stateValue(field, f, labels);
+    return v === null ? 'null' : quote(v);
+  }
   switch (field) {
     case 0:
       return quote(formatTime(f.startNs));
@@ -116,42 +117,14 @@ function fieldJson(field: i32, f: RequestFacts, labels: string[]): string {
       return str(f.upstreamCluster);
     case 10:
       return str(f.upstreamHost);
-    case 11:
-      return label(labels[L_SOURCE_WORKLOAD]);
-    case 12:
-      return label(labels[L_SOURCE_PRINCIPAL]);
-    case 13:
-      return label(labels[L_DESTINATION_WORKLOAD]);
-    case 14:
-      return label(labels[L_DESTINATION_PRINCIPAL]);
     case 15:
       return str(f.userAgent);
     case 16:
       return str(f.requestId);
-    case 17: {
-      const t = f.trace;
-      return t === null ? 'null' : quote(t.traceId);
-    }
-    case 18: {
-      const t = f.trace;
-      return t === null ? 'null' : quote(t.spanId);
-    }
     case 19:
       return quote(f.authority);
-    case 20:
-      return label(labels[L_REPORTER]);
-    case 21:
-      return label(labels[L_SOURCE_WORKLOAD_NAMESPACE]);
-    case 22:
-      return label(labels[L_DESTINATION_WORKLOAD_NAMESPACE]);
-    case 23:
-      return label(labels[L_DESTINATION_SERVICE]);
     case 24:
       return str(f.responseCodeDetails);
-    case 25:
-      return f.grpcStatus.length == 0 ? 'null' : quote(f.grpcStatus);
-    case 26:
-      return label(labels[L_CONNECTION_SECURITY_POLICY]);
     case 27:
       return f.requestBytes.toString();
     default:
