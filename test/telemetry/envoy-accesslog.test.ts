@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
-import { connectionManagers } from '../../host/envoy/config.ts';
+import { connectionManagers, httpConnectionManager, telemetryAccessLogs, wasmFilterEntry } from '../../host/envoy/config.ts';
 import { ACCESS_LOG_FIELDS } from '../../assembly/lib/contracts.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
 import { until } from '../../host/until.ts';
@@ -68,6 +68,25 @@ test('the envoy writer generates one stdout access log whose json_format names e
   assert.equal(logs[0]!.name, 'envoy.access_loggers.stdout');
   assert.deepEqual(Object.keys(logs[0]!.typed_config.log_format.json_format), ALL_FIELDS);
   assert.equal(connectionManagers(envoys.wasm.bootstrap)[0]!.access_log, undefined, 'the wasm writer needs no Envoy access log');
+});
+
+test("the generator: a mesh.wasm telemetry member and translate's connection manager get the same log; the wasm writer none", () => {
+  const telemetry = { accessLog: { writer: 'envoy', path: '/tmp/acclog', fields: ['method', 'source_workload'] } };
+  const expected = [
+    {
+      name: 'envoy.access_loggers.file',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog',
+        path: '/tmp/acclog',
+        log_format: { json_format: { method: '%REQ(:METHOD)%', source_workload: '%FILTER_STATE(wasm.asmesh.log.source_workload:PLAIN)%' } },
+      },
+    },
+  ];
+  assert.deepEqual(telemetryAccessLogs([wasmFilterEntry('mesh', 'mesh.wasm', { telemetry })]), expected);
+  const hcm = httpConnectionManager('inbound', {}, [wasmFilterEntry('telemetry', 'telemetry.wasm', telemetry)]);
+  assert.deepEqual(hcm.typed_config.access_log, expected);
+  for (const accessLog of [{}, { writer: 'wasm' }, { writer: 'envoy', enabled: false }])
+    assert.deepEqual(telemetryAccessLogs([wasmFilterEntry('telemetry', 'telemetry.wasm', { accessLog })]), [], JSON.stringify(accessLog));
 });
 
 test('Envoy: the same requests give the same access log fields with either writer', async () => {
