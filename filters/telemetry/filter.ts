@@ -173,22 +173,6 @@ export class TelemetryRoot extends RootContext {
   // accessLog.writer "envoy": the fields this filter sets as filter state, and their keys (encoded once).
   stateFields: i32[] = [];
   stateKeys: Property[] = [];
-  // The last value set per field and its UTF-8 bytes: label values repeat (mostly the same string objects).
-  stateLast: (string | null)[] = [];
-  stateBytes: ArrayBuffer[] = [];
-
-  /** Sets filter-state field `i` to `value`, encoding it only when it differs from the last one. */
-  setState(i: i32, value: string): void {
-    let bytes: ArrayBuffer;
-    const last = unchecked(this.stateLast[i]);
-    if (last !== null && (changetype<usize>(last) == changetype<usize>(value) || last == value)) bytes = unchecked(this.stateBytes[i]);
-    else {
-      bytes = String.UTF8.encode(value);
-      unchecked((this.stateLast[i] = value));
-      unchecked((this.stateBytes[i] = bytes));
-    }
-    unchecked(this.stateKeys[i]).set(bytes);
-  }
 
   // Recently seen peer headers, decoded (a sidecar sends the same value on every request).
   private peers: Map<string, PeerInfo | null> = new Map<string, PeerInfo | null>();
@@ -255,16 +239,12 @@ export class TelemetryRoot extends RootContext {
     this.needTrace = this.logs('trace_id') || this.logs('span_id');
     this.stateFields = [];
     this.stateKeys = [];
-    this.stateLast = [];
-    this.stateBytes = [];
     if (cfg.accessLog && cfg.envoyWriter) {
       for (let i = 0; i < cfg.accessLogFields.length; i++) {
         const field = cfg.accessLogFields[i];
         if (!isStateField(field)) continue;
         this.stateFields.push(field);
         this.stateKeys.push(new Property([ACCESS_LOG_STATE_PREFIX + ACCESS_LOG_FIELDS[field]]));
-        this.stateLast.push(null);
-        this.stateBytes.push(new ArrayBuffer(0));
       }
     }
     return true;
@@ -503,7 +483,7 @@ class TelemetryHttp extends HttpContext {
     const fields = root.stateFields;
     for (let i = 0; i < fields.length; i++) {
       const value = stateValue(unchecked(fields[i]), f, standard);
-      if (value !== null) root.setState(i, value);
+      if (value !== null) unchecked(root.stateKeys[i]).set(String.UTF8.encode(value));
     }
   }
 
