@@ -2,6 +2,7 @@
 // same work (route header match; jwt_authn + rbac as Istio's pilot generates them, with jwt_cache_config;
 // Envoy's JSON access log), the Rust peer filter (bench/rust-steering), tokens and the request every
 // configuration gets. Bench-only: nothing here is imported from test/.
+import { ACCESS_LOG_DEFAULT_FIELDS, ACCESS_LOG_ENVOY_OPERATORS, ACCESS_LOG_FIELDS } from '../assembly/lib/contracts.ts';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -81,6 +82,19 @@ export function authzConfig(key: SigningKey): Obj {
 
 export const TELEMETRY_NO_LOG: MountedFilter = { name: 'telemetry', config: { accessLog: { enabled: false } } };
 export const TELEMETRY_LOG: MountedFilter = { name: 'telemetry', config: {} };
+/** The same default fields written by Envoy's file access logger from the filter's filter state, to /dev/null as nativeAccessLog's. */
+export const TELEMETRY_ENVOY_LOG: MountedFilter = { name: 'telemetry', config: { accessLog: { writer: 'envoy', path: '/dev/null' } } };
+/** The same with only the fields Envoy's command operators give (no filter state). */
+export const TELEMETRY_ENVOY_FIELDS_LOG: MountedFilter = {
+  name: 'telemetry',
+  config: {
+    accessLog: {
+      writer: 'envoy',
+      path: '/dev/null',
+      fields: ACCESS_LOG_FIELDS.filter((_, i) => i < ACCESS_LOG_DEFAULT_FIELDS && ACCESS_LOG_ENVOY_OPERATORS[i] !== ''),
+    },
+  },
+};
 
 // ------------------------------------------------------------------ routes
 

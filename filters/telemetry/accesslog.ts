@@ -2,6 +2,7 @@
 import { quote } from '../../assembly/lib/json';
 import { joinStrings } from '../../assembly/lib/strings';
 import { RequestFacts } from './logic';
+import { ACCESS_LOG_FIELDS, ACCESS_LOG_DEFAULT_FIELDS, ACCESS_LOG_ENVOY_OPERATORS } from '../../assembly/lib/contracts';
 import {
   L_REPORTER,
   L_SOURCE_WORKLOAD,
@@ -15,41 +16,14 @@ import {
   responseFlagsString,
 } from './labels';
 
-export const ACCESS_LOG_FIELDS: string[] = [
-  'start_time',
-  'method',
-  'path',
-  'protocol',
-  'response_code',
-  'response_flags',
-  'bytes_received',
-  'bytes_sent',
-  'duration',
-  'upstream_cluster',
-  'upstream_host',
-  'source_workload',
-  'source_principal',
-  'destination_workload',
-  'destination_principal',
-  'user_agent',
-  'request_id',
-  'trace_id',
-  'span_id',
-  // Not in the default set:
-  'authority',
-  'reporter',
-  'source_namespace',
-  'destination_namespace',
-  'destination_service',
-  'response_code_details',
-  'grpc_status',
-  'connection_security_policy',
-  // What istio_request_bytes / istio_response_bytes record (Envoy's request.total_size / response.total_size).
-  'request_total_size',
-  'response_total_size',
-];
+export { ACCESS_LOG_FIELDS };
 /** The first DEFAULT_FIELD_COUNT fields are logged when the configuration names none. */
-export const DEFAULT_FIELD_COUNT: i32 = 19;
+export const DEFAULT_FIELD_COUNT: i32 = ACCESS_LOG_DEFAULT_FIELDS;
+
+/** Fields the filter hands to Envoy's own logger as filter state (`accessLog.writer: "envoy"`): the values only it knows. */
+export function isStateField(field: i32): bool {
+  return ACCESS_LOG_ENVOY_OPERATORS[field].length == 0;
+}
 
 export function accessLogFieldIndex(name: string): i32 {
   return ACCESS_LOG_FIELDS.indexOf(name);
@@ -109,16 +83,17 @@ function str(s: string | null): string {
   return s === null ? 'null' : quote(s);
 }
 
-function label(v: string): string {
-  return quote(v);
-}
-
 /** Duration in milliseconds (integer division of the nanoseconds). */
 export function durationMs(ns: u64): u64 {
   return ns / 1_000_000;
 }
 
 function fieldJson(field: i32, f: RequestFacts, labels: string[]): string {
+  // The values only the filter knows (what the Envoy writer gets as filter state), quoted; the byte totals are numbers.
+  if (isStateField(field) && field < 27) {
+    const v = stateValue(field, f, labels);
+    return v === null ? 'null' : quote(v);
+  }
   switch (field) {
     case 0:
       return quote(formatTime(f.startNs));
@@ -142,42 +117,14 @@ function fieldJson(field: i32, f: RequestFacts, labels: string[]): string {
       return str(f.upstreamCluster);
     case 10:
       return str(f.upstreamHost);
-    case 11:
-      return label(labels[L_SOURCE_WORKLOAD]);
-    case 12:
-      return label(labels[L_SOURCE_PRINCIPAL]);
-    case 13:
-      return label(labels[L_DESTINATION_WORKLOAD]);
-    case 14:
-      return label(labels[L_DESTINATION_PRINCIPAL]);
     case 15:
       return str(f.userAgent);
     case 16:
       return str(f.requestId);
-    case 17: {
-      const t = f.trace;
-      return t === null ? 'null' : quote(t.traceId);
-    }
-    case 18: {
-      const t = f.trace;
-      return t === null ? 'null' : quote(t.spanId);
-    }
     case 19:
       return quote(f.authority);
-    case 20:
-      return label(labels[L_REPORTER]);
-    case 21:
-      return label(labels[L_SOURCE_WORKLOAD_NAMESPACE]);
-    case 22:
-      return label(labels[L_DESTINATION_WORKLOAD_NAMESPACE]);
-    case 23:
-      return label(labels[L_DESTINATION_SERVICE]);
     case 24:
       return str(f.responseCodeDetails);
-    case 25:
-      return f.grpcStatus.length == 0 ? 'null' : quote(f.grpcStatus);
-    case 26:
-      return label(labels[L_CONNECTION_SECURITY_POLICY]);
     case 27:
       return f.requestBytes.toString();
     default:
@@ -196,4 +143,45 @@ export function accessLogLine(fields: i32[], f: RequestFacts, labels: string[]):
   }
   parts[fields.length * 4] = fields.length == 0 ? '{}' : '}';
   return joinStrings(parts);
+}
+
+/**
+ * The plain value of a filter-state field (isStateField) as Envoy's `%FILTER_STATE(...:PLAIN)%` prints it, or null
+ * when the Wasm line has null there (the state is then not set, and Envoy's json_format writes null too).
+ */
+export function stateValue(field: i32, f: RequestFacts, labels: string[]): string | null {
+  switch (field) {
+    case 11:
+      return labels[L_SOURCE_WORKLOAD];
+    case 12:
+      return labels[L_SOURCE_PRINCIPAL];
+    case 13:
+      return labels[L_DESTINATION_WORKLOAD];
+    case 14:
+      return labels[L_DESTINATION_PRINCIPAL];
+    case 17: {
+      const t = f.trace;
+      return t === null ? null : t.traceId;
+    }
+    case 18: {
+      const t = f.trace;
+      return t === null ? null : t.spanId;
+    }
+    case 20:
+      return labels[L_REPORTER];
+    case 21:
+      return labels[L_SOURCE_WORKLOAD_NAMESPACE];
+    case 22:
+      return labels[L_DESTINATION_WORKLOAD_NAMESPACE];
+    case 23:
+      return labels[L_DESTINATION_SERVICE];
+    case 25:
+      return f.grpcStatus.length == 0 ? null : f.grpcStatus;
+    case 26:
+      return labels[L_CONNECTION_SECURITY_POLICY];
+    case 27:
+      return f.requestBytes.toString();
+    default:
+      return f.responseBytes.toString();
+  }
 }

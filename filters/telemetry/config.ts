@@ -11,7 +11,11 @@
 //                  "mode": "CLIENT_AND_SERVER" | "CLIENT" | "SERVER" },
 //       "disabled": false,
 //       "tagOverrides": { "<label>": { "operation": "UPSERT" | "REMOVE", "value": "<expression>" } } } ] } ],
-//   "accessLog": { "enabled": true, "fields": ["start_time", ...] }
+//   "accessLog": { "enabled": true, "fields": ["start_time", ...],
+//                  "writer": "wasm" | "envoy",   // who writes the line: the filter (logInfo), or Envoy's file
+//                                                 // access logger with the filter's values as filter state; default wasm
+//                  "path": "<file>" }            // envoy writer: the file Envoy writes; absent: Envoy's stdout
+//                                                 // (read by the Envoy renderer, not by the filter)
 // }
 // Tag override expressions: request.headers['x'], response.headers['x'], request.auth.claims['x']
 // (also request.auth.claims.x, request.auth.claims[x]; nested: request.auth.claims[a][b] or
@@ -45,6 +49,8 @@ export class TelemetryConfig {
   metrics: MetricSpec[] = [];
   accessLog: bool = true;
   accessLogFields: i32[] = [];
+  /** Envoy's access logger writes the line; the filter sets the filter-state fields only. */
+  envoyWriter: bool = false;
 }
 
 function unquoteBracket(s: string): string | null {
@@ -244,8 +250,12 @@ export function parseTelemetryConfig(bytes: ArrayBuffer): ConfigResult<Telemetry
 
   const log = c.optional(root, 'accessLog', JsonKind.Object);
   for (let i = 0; i < DEFAULT_FIELD_COUNT; i++) cfg.accessLogFields.push(i);
-  if (log !== null && c.object(log, ['enabled', 'fields'])) {
+  if (log !== null && c.object(log, ['enabled', 'fields', 'writer', 'path'])) {
     cfg.accessLog = c.bool(log, 'enabled', true);
+    const writer = c.str(log, 'writer', 'wasm');
+    if (writer == 'envoy') cfg.envoyWriter = true;
+    else if (writer != 'wasm') c.fail(memberPath(log.path, 'writer'), 'expected "wasm" or "envoy", got "' + writer + '"');
+    if (log.has('path')) c.requiredStr(log, 'path');
     const fields = c.optional(log, 'fields', JsonKind.Array);
     if (fields !== null) {
       cfg.accessLogFields = [];

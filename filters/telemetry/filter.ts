@@ -50,7 +50,8 @@ import { GrpcFrames } from './grpc';
 import { PeerInfo, PEER_HEADER, decodePeer } from './peer';
 import { localWorkload } from './workload';
 import { traceIds } from './trace';
-import { accessLogLine, accessLogFieldIndex } from './accesslog';
+import { accessLogLine, accessLogFieldIndex, isStateField, stateValue } from './accesslog';
+import { ACCESS_LOG_FIELDS, ACCESS_LOG_STATE_PREFIX } from '../../assembly/lib/contracts';
 
 /** Filter state the authz filter writes with the verified JWT payload (JSON). */
 import { JWT_PAYLOAD_STATE as JWT_PAYLOAD_PROPERTY } from '../../assembly/lib/contracts';
@@ -169,6 +170,9 @@ export class TelemetryRoot extends RootContext {
   needUserAgent: bool = false;
   needRequestId: bool = false;
   needTrace: bool = false;
+  // accessLog.writer "envoy": the fields this filter sets as filter state, and their keys (encoded once).
+  stateFields: i32[] = [];
+  stateKeys: Property[] = [];
 
   // Recently seen peer headers, decoded (a sidecar sends the same value on every request).
   private peers: Map<string, PeerInfo | null> = new Map<string, PeerInfo | null>();
@@ -194,9 +198,11 @@ export class TelemetryRoot extends RootContext {
     return peer;
   }
 
+  /** Whether this filter produces access log field `field` (with Envoy as the writer, only the filter-state ones). */
   private logs(field: string): bool {
     const cfg = this.config;
-    return cfg.accessLog && cfg.accessLogFields.includes(accessLogFieldIndex(field));
+    const at = accessLogFieldIndex(field);
+    return cfg.accessLog && cfg.accessLogFields.includes(at) && (!cfg.envoyWriter || isStateField(at));
   }
 
   onConfigure(configurationSize: u32): bool {
@@ -231,6 +237,16 @@ export class TelemetryRoot extends RootContext {
     this.needUserAgent = this.logs('user_agent');
     this.needRequestId = this.logs('request_id');
     this.needTrace = this.logs('trace_id') || this.logs('span_id');
+    this.stateFields = [];
+    this.stateKeys = [];
+    if (cfg.accessLog && cfg.envoyWriter) {
+      for (let i = 0; i < cfg.accessLogFields.length; i++) {
+        const field = cfg.accessLogFields[i];
+        if (!isStateField(field)) continue;
+        this.stateFields.push(field);
+        this.stateKeys.push(new Property([ACCESS_LOG_STATE_PREFIX + ACCESS_LOG_FIELDS[field]]));
+      }
+    }
     return true;
   }
 
@@ -458,7 +474,17 @@ class TelemetryHttp extends HttpContext {
     }
     // One count per request whose label set did not fit under the cap.
     if (folded) root.overflow.increment(1);
-    if (cfg.accessLog) logInfo(accessLogLine(cfg.accessLogFields, f, standard));
+    if (!cfg.accessLog) return;
+    if (!cfg.envoyWriter) {
+      logInfo(accessLogLine(cfg.accessLogFields, f, standard));
+      return;
+    }
+    // Envoy's access logger writes the line after onLog: it reads these from filter state.
+    const fields = root.stateFields;
+    for (let i = 0; i < fields.length; i++) {
+      const value = stateValue(unchecked(fields[i]), f, standard);
+      if (value !== null) unchecked(root.stateKeys[i]).set(String.UTF8.encode(value));
+    }
   }
 
   /**

@@ -6,6 +6,12 @@ import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { chainOrder, type StatsTagRule } from '../../filters/manifest.ts';
 import { repoRoot } from '../paths.ts';
+import {
+  ACCESS_LOG_DEFAULT_FIELDS,
+  ACCESS_LOG_ENVOY_OPERATORS,
+  ACCESS_LOG_FIELDS,
+  ACCESS_LOG_STATE_PREFIX,
+} from '../../assembly/lib/contracts.ts';
 
 export const SIDECAR_YAML = join(repoRoot, 'envoy/sidecar.yaml');
 
@@ -89,8 +95,12 @@ export const ROUTER_FILTER = {
   typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },
 } as const;
 
-/** An HTTP connection manager network filter with Istio's path handling; the router goes after `httpFilters`. */
+/**
+ * An HTTP connection manager network filter with Istio's path handling; the router goes after `httpFilters`;
+ * the access log telemetry's Envoy writer needs (telemetryAccessLogs) after `extra.access_log`.
+ */
 export function httpConnectionManager(statPrefix: string, routeConfig: Obj, httpFilters: Obj[], extra: Obj = {}): Obj {
+  const logs = telemetryAccessLogs(httpFilters);
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: {
@@ -101,6 +111,7 @@ export function httpConnectionManager(statPrefix: string, routeConfig: Obj, http
       route_config: routeConfig,
       http_filters: [...httpFilters, structuredClone(ROUTER_FILTER)],
       ...extra,
+      ...(logs.length > 0 ? { access_log: [...(extra.access_log ?? []), ...logs] } : {}),
     },
   };
 }
@@ -176,6 +187,50 @@ export function configString(config: unknown): string {
   return typeof config === 'string' ? config : JSON.stringify(config ?? {});
 }
 
+const FILE_LOG_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
+const STDOUT_LOG_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog';
+
+/** The telemetry configuration of an http_filters entry (telemetry itself, or mesh.wasm's member), or null. */
+function telemetryConfigOf(entry: Obj): Obj | null {
+  const name = asmeshFilterName(entry);
+  if (name !== 'telemetry' && name !== 'mesh') return null;
+  let config: Obj;
+  try {
+    config = JSON.parse(entry.typed_config.config?.configuration?.value ?? '{}') as Obj;
+  } catch {
+    return null; // the filter rejects it at configure
+  }
+  const t = name === 'mesh' ? config?.telemetry : config;
+  return typeof t === 'object' && t !== null ? t : null;
+}
+
+/**
+ * The one generator of the Envoy access log for telemetry's `accessLog.writer: "envoy"` (renderer and translate):
+ * Envoy's file access logger (`accessLog.path`; absent: its stdout logger) with a json_format of the configured fields, in order, each Envoy's command operator
+ * or the filter state the filter sets (assembly/lib/contracts.ts ACCESS_LOG_ENVOY_OPERATORS). [] for the wasm writer.
+ */
+export function telemetryAccessLogs(httpFilters: readonly Obj[]): Obj[] {
+  const out: Obj[] = [];
+  for (const entry of httpFilters) {
+    const log = telemetryConfigOf(entry)?.accessLog;
+    if (log?.writer !== 'envoy' || log.enabled === false) continue;
+    const fields: string[] = Array.isArray(log.fields) ? log.fields : ACCESS_LOG_FIELDS.slice(0, ACCESS_LOG_DEFAULT_FIELDS);
+    const json_format: Record<string, string> = {};
+    for (const field of fields) {
+      const at = ACCESS_LOG_FIELDS.indexOf(field);
+      if (at < 0) continue; // the filter rejects the configuration
+      json_format[field] = ACCESS_LOG_ENVOY_OPERATORS[at] || `%FILTER_STATE(wasm.${ACCESS_LOG_STATE_PREFIX}${field}:PLAIN)%`;
+    }
+    const log_format = { json_format };
+    out.push(
+      typeof log.path === 'string'
+        ? { name: 'envoy.access_loggers.file', typed_config: { '@type': FILE_LOG_TYPE, path: log.path, log_format } }
+        : { name: 'envoy.access_loggers.stdout', typed_config: { '@type': STDOUT_LOG_TYPE, log_format } },
+    );
+  }
+  return out;
+}
+
 function wasmFileName(dir: string, filename: string): string {
   return join(dir, filename.split('/').pop()!);
 }
@@ -226,6 +281,8 @@ export function renderBootstrap(opts: RenderOptions = {}): Obj {
     const before = routerAt < 0 ? kept : kept.slice(0, routerAt);
     const after = routerAt < 0 ? [] : kept.slice(routerAt);
     hcm.http_filters = [...before, ...mounted, ...after];
+    const logs = telemetryAccessLogs(mounted);
+    if (logs.length > 0) hcm.access_log = [...(hcm.access_log ?? []), ...logs];
   }
 
   for (const cluster of b.static_resources?.clusters ?? []) {

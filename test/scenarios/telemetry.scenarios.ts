@@ -294,6 +294,19 @@ export const scenarios: Scenario[] = [
     ],
   },
   {
+    name: "the Envoy access log writer: the same counters, and no line logged by the filter (Envoy's access logger writes it)",
+    filters: [{ name: 'telemetry', config: { reporter: 'destination', accessLog: { writer: 'envoy' } } }],
+    node: PRODUCTPAGE_NODE,
+    steps: [{ request: call(SLEEP, 200), repeat: 2, expect: { status: 200, upstreamHeaders: { 'x-asmesh-peer': null } } }],
+    metrics: { [stat('istio_requests_total', destinationLabels(SLEEP, 200))]: 2, asmesh_telemetry_overflow_total: 0 },
+    logLines: { match: /^telemetry: \{/, expect: [] },
+  },
+  {
+    name: 'a bad access log writer is rejected with its JSON path',
+    filters: [{ name: 'telemetry', config: { accessLog: { writer: 'native' } } }],
+    configError: /telemetry: config \$\.accessLog\.writer: expected "wasm" or "envoy", got "native"/,
+  },
+  {
     name: 'a bad reporter is rejected with its JSON path',
     filters: [{ name: 'telemetry', config: { reporter: 'client' } }],
     configError: /telemetry: config \$\.reporter: expected "source" or "destination", got "client"/,

@@ -473,6 +473,9 @@ test('bad configurations fail configure with a line naming the JSON path', async
     ],
     [{ accessLog: { fields: ['method', 'nope'] } }, /\$\.accessLog\.fields\[1\]: unknown access log field "nope"/],
     [{ accessLog: { enabled: 'yes' } }, /\$\.accessLog\.enabled: expected boolean, got string/],
+    [{ accessLog: { writer: 'native' } }, /\$\.accessLog\.writer: expected "wasm" or "envoy", got "native"/],
+    [{ accessLog: { writer: 'envoy', path: '' } }, /\$\.accessLog\.path: must not be empty/],
+    [{ accessLog: { writer: 'envoy', path: 3 } }, /\$\.accessLog\.path: expected string, got number/],
   ];
   for (const [config, error] of cases) {
     await assert.rejects(load(config as object), error, JSON.stringify(config));
