@@ -5,6 +5,7 @@ export {
   RootContext,
   HttpContext,
   HttpChain,
+  useHttpChain,
   NetworkContext,
   RootFactory,
   registerRootContext,
