@@ -182,28 +182,6 @@ export class PairsIndex {
     return i < 0 ? null : this.value(i);
   }
 
-  /**
-   * Whether entry i's value (-1: none) decodes to `s`, compared in place: only a value with a
-   * non-ASCII byte that is not `s`'s bytes is decoded (the decoder is lenient; same answer as decoding).
-   */
-  valueEquals(i: i32, s: string): bool {
-    if (i < 0) return false;
-    this.seek(i);
-    const ptr = this.value_;
-    const size = this.valueSize;
-    const n = <usize>s.length;
-    const sp = changetype<usize>(s);
-    let ascii = true;
-    let same = size == n;
-    for (let k: usize = 0; k < size; k++) {
-      const b = <u32>load<u8>(ptr + k);
-      if (b >= 0x80) ascii = false;
-      if (same && <u32>load<u16>(sp + (k << 1)) != b) same = false;
-    }
-    if (same && ascii) return true;
-    return ascii ? false : String.UTF8.decodeUnsafe(ptr, size) == s;
-  }
-
   /** Whether entry i (-1: none) has exactly these bytes as its value. */
   valueIs(i: i32, bytes: ArrayBuffer): bool {
     if (i < 0) return false;

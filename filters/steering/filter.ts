@@ -27,7 +27,7 @@ import {
   GrpcStatus,
 } from '../../assembly/proxy';
 import { SteeringConfig, HeaderOps, HttpRoute, Destination, parseSteeringConfig } from './config';
-import { Decision, RandomSource, RequestFacts, RequestView, decide } from './logic';
+import { Decision, RandomSource, RequestView, decide } from './logic';
 import { CLUSTER_HEADER } from '../../assembly/lib/contracts';
 import { ConfigResult } from '../../assembly/lib/config';
 import { encodeMetricName, statLabelValue } from '../../assembly/lib/stats';
@@ -49,30 +49,11 @@ const DESTINATION_PORT = ['destination', 'port'];
  * as no headers: the client's x-asmesh-cluster is still checked on its own.)
  */
 class HostRequestView extends RequestView {
-  map: PairsIndex = new PairsIndex(new ArrayBuffer(0));
-  // The last first value read per name (the config's names): the same text the next request is
-  // compared in place and answered with the same string (RequestFacts keeps its host for it).
-  private names: string[] = [];
-  private texts: string[] = [];
-
-  header(name: string): string | null {
-    const map = this.map;
-    const i = map.indexOf(name);
-    if (i < 0) return null;
-    const k = this.names.indexOf(name);
-    if (k >= 0 && map.valueEquals(i, unchecked(this.texts[k]))) return unchecked(this.texts[k]);
-    const v = map.value(i);
-    if (k >= 0) this.texts[k] = v;
-    else {
-      this.names.push(name);
-      this.texts.push(v);
-    }
-    return v;
+  constructor(public map: PairsIndex) {
+    super();
   }
-  headerIs(name: string, n: i32, text: string): i32 {
-    let i = this.map.indexOf(name);
-    for (let k = 0; k < n && i >= 0; k++) i = this.map.indexOf(name, i + 1);
-    return i < 0 ? -1 : this.map.valueEquals(i, text) ? 1 : 0;
+  header(name: string): string | null {
+    return this.map.first(name);
   }
   headerValues(name: string): string[] {
     return this.map.values(name);
@@ -117,10 +98,6 @@ export class SteeringRoot extends RootContext {
   config!: SteeringConfig;
   stats!: SteeringStats;
   rng: HostRandom = new HostRandom();
-  // Reused by every request (one request at a time per root): no view, facts or Decision allocated.
-  view: HostRequestView = new HostRequestView();
-  facts: RequestFacts | null = null;
-  decision: Decision = new Decision();
 
   onConfigure(configurationSize: u32): bool {
     const config = configureOrFail<SteeringConfig>('steering', configurationSize, parseForThisNode);
@@ -130,8 +107,6 @@ export class SteeringRoot extends RootContext {
     }
     this.config = config;
     this.stats = new SteeringStats(config);
-    // Its host match was for the old config.
-    this.facts = null;
     return true;
   }
 
@@ -224,14 +199,8 @@ export class SteeringHttp extends HttpContext {
     // A client must never pick the cluster: drop what it sent before deciding.
     const spoofed = sent;
     if (spoofed) requestHeaders.removeBytes(CLUSTER_HEADER_BYTES);
-    const view = root.view;
-    view.map = map;
-    let facts = root.facts;
-    if (facts === null) {
-      facts = new RequestFacts(view);
-      root.facts = facts;
-    }
-    const d: Decision = decide(root.config, view, root.rng, root.decision, facts);
+    const view = new HostRequestView(map);
+    const d: Decision = decide(root.config, view, root.rng);
     const route = d.route;
     if (route === null) {
       root.stats.unmatched.increment(1);

@@ -25,11 +25,6 @@ export abstract class RequestView {
     const values = this.headerValues(name);
     return n < values.length ? values[n] : null;
   }
-  /** Whether the header's value number `n` is `text`: 1 yes, 0 no, -1 it has fewer values (hosts compare in place). */
-  headerIs(name: string, n: i32, text: string): i32 {
-    const v = this.headerValue(name, n);
-    return v === null ? -1 : v == text ? 1 : 0;
-  }
   /** The port the request arrived on (Envoy's `destination.port`: the listener's), 0 when unknown. */
   destinationPort(): i32 {
     return 0;
@@ -41,17 +36,6 @@ export abstract class RandomSource {
 }
 
 export class Decision {
-  /** Back to "nothing decided" (the filter reuses one Decision). */
-  reset(): void {
-    this.route = null;
-    this.notFound = false;
-    this.destination = null;
-    this.sticky = false;
-    this.abortStatus = 0;
-    this.abortGrpcStatus = -1;
-    this.delayMs = 0;
-  }
-
   /** null: no http route matched (see notFound), or the authority is not one of `hosts`: the request passes untouched. */
   route: HttpRoute | null = null;
   /** The authority is one of the VirtualService's hosts but no route matched: Istio's virtual host answers 404. */
@@ -72,8 +56,6 @@ export class RequestFacts {
   authority: string | null = null;
   /** The authority's host, lower case, without port. */
   host: string = '';
-  /** Whether `host` is one of the config's hosts: -1 until asked (kept while the authority is the same string). */
-  hostIn: i32 = -1;
   private fullPath: string | null = null;
   private path_: string | null = null;
   private query_: string | null = null;
@@ -81,27 +63,10 @@ export class RequestFacts {
   private destPort: i32 = -1;
   private params: Map<string, string> | null = null;
 
-  constructor(public req: RequestView) {
-    this.reset(req);
-  }
-
-  /**
-   * The facts of the next request (the filter reuses one RequestFacts). A view that answers the
-   * same string for the same authority (the filter's does) keeps its host and host match.
-   */
-  reset(req: RequestView): void {
-    this.req = req;
+  constructor(public readonly req: RequestView) {
     const a = req.header(':authority');
-    if (a !== this.authority || a === null) {
-      this.authority = a;
-      this.host = a === null ? '' : asciiLower(hostOfAuthority(a));
-      this.hostIn = -1;
-    }
-    this.fullPath = null;
-    this.path_ = null;
-    this.query_ = null;
-    this.destPort = -1;
-    this.params = null;
+    this.authority = a;
+    if (a !== null) this.host = asciiLower(hostOfAuthority(a));
   }
 
   private get full(): string {
@@ -168,14 +133,6 @@ export function hostMatches(set: HostSet, host: string): bool {
 
 /** A header matcher as Envoy's: true when any value of the header matches (absent: none does). */
 export function headerMatches(k: KeyMatch, req: RequestView): bool {
-  const m = k.matcher;
-  if (m.kind == MatchKind.Exact && !m.ignoreCase) {
-    // Compared in place: no value decoded (the usual matcher).
-    for (let i = 0; ; i++) {
-      const r = req.headerIs(k.name, i, m.value);
-      if (r != 0) return r > 0;
-    }
-  }
   const first = req.header(k.name);
   if (first === null) return false;
   if (k.matcher.matches(first)) return true;
@@ -288,24 +245,15 @@ export function draw(perMillion: u32, rng: RandomSource): bool {
 }
 
 /**
- * Decides one request (into `d`; `facts`, when given, is reused for this request: the filter passes
- * one per root, whose config it was made for). Randomness is drawn in this order: the weighted choice (only when a route
+ * Decides one request. Randomness is drawn in this order: the weighted choice (only when a route
  * has more than one destination and no sticky value), the delay, the abort (each only when its
  * share is strictly between 0 and a million per million).
  */
-export function decide(
-  cfg: SteeringConfig,
-  req: RequestView,
-  rng: RandomSource,
-  d: Decision = new Decision(),
-  facts: RequestFacts | null = null,
-): Decision {
-  d.reset();
+export function decide(cfg: SteeringConfig, req: RequestView, rng: RandomSource): Decision {
+  const d = new Decision();
   if (cfg.inert) return d;
-  if (facts === null) facts = new RequestFacts(req);
-  else facts.reset(req);
-  if (facts.hostIn < 0) facts.hostIn = hostMatches(cfg.hostSet, facts.host) ? 1 : 0;
-  if (facts.hostIn == 0) return d;
+  const facts = new RequestFacts(req);
+  if (!hostMatches(cfg.hostSet, facts.host)) return d;
   for (let i = 0; i < cfg.routes.length; i++) {
     const route = cfg.routes[i];
     if (!routeMatches(route, facts, cfg.servicePort)) continue;
