@@ -1,4 +1,4 @@
-import { Pair, PairsLookup, PairsIndex, encodePairs, decodePairs, pairValues, pairStringValues } from '../proxy/pairs';
+import { Pair, PairsIndex, encodePairs, decodePairs } from '../proxy/pairs';
 
 function bytesOf(values: u8[]): ArrayBuffer {
   const buf = new ArrayBuffer(values.length);
@@ -44,68 +44,41 @@ describe('pairs codec', () => {
     expect(decodePairs(bytesOf([255, 255, 255, 255, 0, 0, 0, 0]))).toBeNull();
     // sizes whose u32 sum wraps around (0xffffffff + 0 + 2 == 1)
     expect(decodePairs(bytesOf([1, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 0, 0x61, 0]))).toBeNull();
-    expect(pairValues(bytesOf([1, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 0x61, 0]), new ArrayBuffer(0))).toBeNull();
+    expect(decodePairs(bytesOf([1, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 0x61, 0]))).toBeNull();
+    expect(new PairsIndex(bytesOf([1, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 0x61, 0])).bad).toBe(true);
   });
 
-  it('pairValues: every value of one name, in order, nothing else decoded', () => {
-    const buf = encodePairs([
-      Pair.fromStrings('x-h', 'a'),
-      Pair.fromStrings('x-hh', 'z'),
-      Pair.fromStrings('x-h', ''),
-      Pair.fromStrings('x', 'q'),
-      Pair.fromStrings('x-h', 'b,c'),
-    ]);
-    const values = pairValues(buf, String.UTF8.encode('x-h')) as ArrayBuffer[];
-    expect(values.length).toBe(3);
-    expect(String.UTF8.decode(values[0])).toBe('a');
-    expect(String.UTF8.decode(values[1])).toBe('');
-    expect(String.UTF8.decode(values[2])).toBe('b,c');
-    expect((pairValues(buf, String.UTF8.encode('y')) as ArrayBuffer[]).length).toBe(0);
-    expect((pairValues(new ArrayBuffer(0), String.UTF8.encode('x')) as ArrayBuffer[]).length).toBe(0);
-    expect(pairValues(bytesOf([1, 0, 0, 0, 5, 0, 0, 0, 1, 0, 0, 0, 0x61]), String.UTF8.encode('a'))).toBeNull();
-  });
-
-  it('pairStringValues: the values decoded, empty when absent or inconsistent', () => {
-    const buf = encodePairs([Pair.fromStrings('x-h', 'ä'), Pair.fromStrings('y', 'q'), Pair.fromStrings('x-h', '')]);
-    const values = pairStringValues(buf, 'x-h');
-    expect(values.length).toBe(2);
-    expect(values[0]).toBe('ä');
-    expect(values[1]).toBe('');
-    expect(pairStringValues(buf, 'z').length).toBe(0);
-    expect(pairStringValues(bytesOf([1, 0, 0, 0, 5, 0, 0, 0, 1, 0, 0, 0, 0x61]), 'a').length).toBe(0);
-  });
-
-  it('PairsLookup: first value of each wanted key, and the keys and values size', () => {
+  it('PairsIndex.locate: the first entry of each wanted key in one walk; bytes compared and copied in place', () => {
     const buf = encodePairs([
       Pair.fromStrings(':path', '/ä'),
       Pair.fromStrings('x', '1'),
       Pair.fromStrings('x', '2'),
       Pair.fromStrings('', ''),
     ]);
-    const keys = [String.UTF8.encode('x'), String.UTF8.encode('y'), String.UTF8.encode(':path')];
-    const l = new PairsLookup(buf, keys);
-    expect(l.get(0)).toBe('1');
-    expect(l.get(1)).toBeNull();
-    expect(l.get(2)).toBe('/ä');
-    expect(l.byteSize).toBe(5 + 3 + 1 + 1 + 1 + 1);
-    expect(l.has(0)).toBe(true);
-    expect(l.has(1)).toBe(false);
-    expect(l.valueIs(2, String.UTF8.encode('/ä'))).toBe(true);
-    expect(l.valueIs(2, String.UTF8.encode('/a'))).toBe(false);
-    expect(l.valueIs(1, new ArrayBuffer(0))).toBe(false);
-    expect(String.UTF8.decode(l.valueBytes(0)!)).toBe('1');
-    expect(l.valueBytes(1)).toBeNull();
-    const twice = new PairsLookup(buf, [String.UTF8.encode('x'), String.UTF8.encode(':path'), String.UTF8.encode('x')]);
-    expect(twice.get(0)).toBe('1');
-    expect(twice.get(2)).toBe('1');
-    const none = new PairsLookup(null, keys);
-    expect(none.get(0)).toBeNull();
-    expect(none.byteSize).toBe(0);
-    // inconsistent: the first entry reads, the second runs past the end: nothing is kept
-    const bad = new PairsLookup(bytesOf([2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 5, 0, 0, 0, 5, 0, 0, 0, 0x78, 0, 0x31, 0]), keys);
-    expect(bad.get(0)).toBeNull();
+    const m = new PairsIndex(buf);
+    const at = m.locate([String.UTF8.encode('x'), String.UTF8.encode('y'), String.UTF8.encode(':path'), String.UTF8.encode('x')]);
+    expect(at.length).toBe(4);
+    expect(at[0]).toBe(1);
+    expect(at[1]).toBe(-1);
+    expect(at[2]).toBe(0);
+    // a key listed twice: each slot gets its first entry
+    expect(at[3]).toBe(1);
+    expect(m.valueOrNull(at[0])).toBe('1');
+    expect(m.valueOrNull(at[1])).toBeNull();
+    expect(m.valueOrNull(at[2])).toBe('/ä');
+    expect(m.byteSize).toBe(5 + 3 + 1 + 1 + 1 + 1);
+    expect(m.valueIs(at[2], String.UTF8.encode('/ä'))).toBe(true);
+    expect(m.valueIs(at[2], String.UTF8.encode('/a'))).toBe(false);
+    expect(m.valueIs(-1, new ArrayBuffer(0))).toBe(false);
+    expect(m.valueIs(3, new ArrayBuffer(0))).toBe(true);
+    expect(String.UTF8.decode(m.valueBytes(2)!)).toBe('2');
+    expect(m.valueBytes(-1)).toBeNull();
+    expect(m.pair(0).keyString).toBe(':path');
+    expect(new PairsIndex(new ArrayBuffer(0)).byteSize).toBe(0);
+    // inconsistent: the first entry reads, the second runs past the end: nothing is found, size 0
+    const bad = new PairsIndex(bytesOf([2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 5, 0, 0, 0, 5, 0, 0, 0, 0x78, 0, 0x31, 0]));
+    expect(bad.locate([String.UTF8.encode('x')])[0]).toBe(-1);
     expect(bad.byteSize).toBe(0);
-    expect(bad.has(0)).toBe(false);
   });
 
   it('PairsIndex: looks names up in place, decodes only what is asked; a bad buffer is empty', () => {

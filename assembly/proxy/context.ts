@@ -56,26 +56,31 @@ export class RootContext {
 }
 
 /**
- * A composite filter running several filters' contexts on one stream (filters/mesh): a part's
- * resume and local reply go through it, so the parts after a paused one run before Envoy continues.
+ * A composite filter running several filters' contexts on one stream (filters/mesh; each part has
+ * the stream's context id): a part's resume and local reply go through it, so the parts after a
+ * paused one run before Envoy continues.
  */
-export class HttpChain {
+export abstract class HttpChain {
   /** `part` resumes the request it paused. */
-  resumeRequest(part: HttpContext): WasmResult {
-    return continueStream(StreamType.HttpRequest);
-  }
-  resumeResponse(part: HttpContext): WasmResult {
-    return continueStream(StreamType.HttpResponse);
-  }
+  abstract resumeRequest(part: HttpContext): WasmResult;
+  abstract resumeResponse(part: HttpContext): WasmResult;
   /** `part` is sending a local reply: the parts after it never see the request. */
-  localReply(part: HttpContext): void {}
+  abstract localReply(part: HttpContext): void;
+}
+
+// Only a composite's build defines ASMESH_COMPOSITE (asconfig.json target `mesh`: `--use
+// ASMESH_COMPOSITE=1`): elsewhere the hook is not compiled, so the separate filters do not pay for it.
+let chain: HttpChain | null = null;
+
+/** Every HTTP context of this module is a part of a composite: their resumes and local replies go to `c`. */
+export function useHttpChain(c: HttpChain): void {
+  // @ts-ignore: a composite built without the constant would resume Envoy past its later parts
+  if (!isDefined(ASMESH_COMPOSITE)) ERROR('useHttpChain needs the build option --use ASMESH_COMPOSITE=1');
+  chain = c;
 }
 
 /** One per HTTP stream. Per-request state lives here; configuration lives on the root. */
 export class HttpContext {
-  /** Set when this context is a part of a composite filter's stream. */
-  chain: HttpChain | null = null;
-
   constructor(
     public readonly contextId: u32,
     public readonly root: RootContext,
@@ -119,19 +124,30 @@ export class HttpContext {
     headers: Pair[] = [],
     grpcStatus: GrpcStatus = GrpcStatus.None,
   ): WasmResult {
-    const chain = this.chain;
-    if (chain !== null) chain.localReply(this);
+    // @ts-ignore: defined by the composite's build only
+    if (isDefined(ASMESH_COMPOSITE)) {
+      const c = chain;
+      if (c !== null) c.localReply(this);
+    }
     return sendLocalResponse(statusCode, details, String.UTF8.encode(body), headers, grpcStatus);
   }
 
   /** Resumes a request paused by a Stop status (call with this context effective). */
   resumeRequest(): WasmResult {
-    const chain = this.chain;
-    return chain === null ? continueStream(StreamType.HttpRequest) : chain.resumeRequest(this);
+    // @ts-ignore: defined by the composite's build only
+    if (isDefined(ASMESH_COMPOSITE)) {
+      const c = chain;
+      if (c !== null) return c.resumeRequest(this);
+    }
+    return continueStream(StreamType.HttpRequest);
   }
   resumeResponse(): WasmResult {
-    const chain = this.chain;
-    return chain === null ? continueStream(StreamType.HttpResponse) : chain.resumeResponse(this);
+    // @ts-ignore: defined by the composite's build only
+    if (isDefined(ASMESH_COMPOSITE)) {
+      const c = chain;
+      if (c !== null) return c.resumeResponse(this);
+    }
+    return continueStream(StreamType.HttpResponse);
   }
   closeRequest(): WasmResult {
     return closeStream(StreamType.HttpRequest);

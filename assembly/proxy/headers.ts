@@ -10,7 +10,7 @@ import {
 } from './hostcalls';
 import { MapType, WasmResult } from './enums';
 import { RETURN_PTR, RETURN_SIZE, clearReturnSlots, takeReturnedBuffer } from './memory';
-import { Pair, PairsIndex, encodePairs, decodePairs, pairStringValues } from './pairs';
+import { Pair, PairsIndex, encodePairs, decodePairs } from './pairs';
 
 export class HeaderMap {
   constructor(public readonly mapType: MapType) {}
@@ -69,7 +69,7 @@ export class HeaderMap {
     return decoded === null ? new Array<Pair>() : decoded;
   }
 
-  /** The whole map in the ABI's pairs format (see pairValues), null when the map does not exist now. */
+  /** The whole map in the ABI's pairs format (see pairs.ts), null when the map does not exist now. */
   pairsBuffer(): ArrayBuffer | null {
     clearReturnSlots();
     const result = proxy_get_header_map_pairs(this.mapType, RETURN_PTR, RETURN_SIZE);
@@ -84,8 +84,7 @@ export class HeaderMap {
 
   /** Every value of a header, in order (a header sent twice has two); empty when absent. */
   values(name: string): string[] {
-    const buf = this.pairsBuffer();
-    return buf === null ? new Array<string>() : pairStringValues(buf, name);
+    return this.snapshot().values(name);
   }
 
   /** Replaces the whole map. */

@@ -1,10 +1,11 @@
 // asmesh's proxy-wasm SDK (ABI v0.2.1): the typed API filters use. Raw imports stay in hostcalls.ts.
 export * from './enums';
-export { Pair, PairsLookup, PairsIndex, encodePairs, decodePairs, pairValues, pairStringValues } from './pairs';
+export { Pair, PairsIndex, encodePairs, decodePairs } from './pairs';
 export {
   RootContext,
   HttpContext,
   HttpChain,
+  useHttpChain,
   NetworkContext,
   RootFactory,
   registerRootContext,

@@ -9,6 +9,8 @@ import {
   RootContext,
   HttpContext,
   HttpChain,
+  useHttpChain,
+  httpContext,
   FilterHeadersStatus,
   FilterDataStatus,
   FilterTrailersStatus,
@@ -48,6 +50,7 @@ export class MeshRoot extends RootContext {
       logError('mesh: config ' + checker.error);
       return false;
     }
+    useHttpChain(LINK);
     const parts = new Array<RootContext>();
     for (let i = 0; i < PARTS.length; i++) {
       const member = (config as JsonValue).get(PARTS[i]);
@@ -88,31 +91,36 @@ export class MeshRoot extends RootContext {
 
   createHttpContext(contextId: u32): HttpContext | null {
     const http = new MeshHttp(contextId, this);
-    const link = new MeshLink(http);
     for (let i = 0; i < this.parts.length; i++) {
       const part = this.parts[i].createHttpContext(contextId);
-      if (part === null) continue;
-      part.chain = link;
-      http.parts.push(part);
+      if (part !== null) http.parts.push(part);
     }
     return http.parts.length == 0 ? null : http;
   }
 }
 
-/** Where the parts' resume and local reply calls go. */
+/** Where the parts' resume and local reply calls go: the composite stream of the part's context id. */
 class MeshLink extends HttpChain {
-  constructor(public http: MeshHttp) {
-    super();
-  }
   resumeRequest(part: HttpContext): WasmResult {
-    return this.http.resumeRequestFrom(part);
+    const http = streamOf(part);
+    return http === null ? continueStream(StreamType.HttpRequest) : http.resumeRequestFrom(part);
   }
   resumeResponse(part: HttpContext): WasmResult {
-    return this.http.resumeResponseFrom(part);
+    const http = streamOf(part);
+    return http === null ? continueStream(StreamType.HttpResponse) : http.resumeResponseFrom(part);
   }
   localReply(part: HttpContext): void {
-    this.http.replied = true;
+    const http = streamOf(part);
+    if (http !== null) http.replied = true;
   }
+}
+
+const LINK = new MeshLink();
+
+/** The composite stream `part` belongs to (every HTTP context this module registers is a MeshHttp). */
+function streamOf(part: HttpContext): MeshHttp | null {
+  const http = httpContext(part.contextId);
+  return http === null || http === part ? null : changetype<MeshHttp>(http);
 }
 
 export class MeshHttp extends HttpContext {

@@ -18,7 +18,7 @@ import {
   Property,
   isMissingInt,
   Counter,
-  PairsLookup,
+  PairsIndex,
   MetricType,
   defineMetric,
   incrementMetric,
@@ -109,6 +109,7 @@ const RS_GRPC = 1;
 const RS_PEER = 2;
 const RESPONSE_WANTED: string[] = [':status', 'grpc-status', PEER_HEADER];
 const RS_FIXED = RESPONSE_WANTED.length;
+const EMPTY_AT = new StaticArray<i32>(0);
 
 function encodeAll(fixed: string[], extra: string[]): ArrayBuffer[] {
   const out = new Array<ArrayBuffer>();
@@ -180,11 +181,11 @@ export class TelemetryRoot extends RootContext {
   private lastPeerBytes: ArrayBuffer | null = null;
   private lastPeer: PeerInfo | null = null;
 
-  /** The peer in header `i` of a scan (present): usually the previous request's, found by comparing bytes (no decoding). */
-  peerOf(scan: PairsLookup, i: i32): PeerInfo | null {
+  /** The peer in entry `i` of a scan (present): usually the previous request's, found by comparing bytes (no decoding). */
+  peerOf(scan: PairsIndex, i: i32): PeerInfo | null {
     const last = this.lastPeerBytes;
     if (last !== null && scan.valueIs(i, last)) return this.lastPeer;
-    const peer = this.peer(scan.get(i)!);
+    const peer = this.peer(scan.value(i));
     this.lastPeerBytes = scan.valueBytes(i);
     this.lastPeer = peer;
     return peer;
@@ -315,30 +316,41 @@ class TelemetryHttp extends HttpContext {
   private sawResponse: bool = false;
   private sawTrailers: bool = false;
   // The last header scans: the tag overrides' header values follow the fixed ones.
-  private requestScan: PairsLookup | null = null;
-  private responseScan: PairsLookup | null = null;
+  private requestScan: PairsIndex | null = null;
+  private responseScan: PairsIndex | null = null;
+  // Where the wanted headers are in the scans (entry index, -1: absent).
+  private requestAt: StaticArray<i32> = EMPTY_AT;
+  private responseAt: StaticArray<i32> = EMPTY_AT;
 
   private get telemetry(): TelemetryRoot {
     return changetype<TelemetryRoot>(this.root);
   }
 
   /** Reads what the request headers tell (also from onLog when an earlier filter replied locally). */
-  private readRequest(): PairsLookup {
+  private readRequest(): PairsIndex {
     this.started = true;
     const root = this.telemetry;
     const f = this.facts;
     f.startNs = currentTimeNanoseconds();
-    const h = new PairsLookup(requestHeaders.pairsBuffer(), root.requestWanted);
-    f.authority = orEmpty(h.get(RQ_AUTHORITY));
-    f.method = orEmpty(h.get(RQ_METHOD));
-    f.path = orEmpty(h.get(RQ_PATH));
-    f.contentType = h.get(RQ_CONTENT_TYPE);
+    const h = requestHeaders.snapshot();
+    const at = h.locate(root.requestWanted);
+    f.authority = orEmpty(h.valueOrNull(at[RQ_AUTHORITY]));
+    f.method = orEmpty(h.valueOrNull(at[RQ_METHOD]));
+    f.path = orEmpty(h.valueOrNull(at[RQ_PATH]));
+    f.contentType = h.valueOrNull(at[RQ_CONTENT_TYPE]);
     f.grpc = isGrpcContentType(f.contentType);
-    if (root.needUserAgent) f.userAgent = h.get(RQ_USER_AGENT);
-    if (root.needRequestId) f.requestId = h.get(RQ_REQUEST_ID);
-    if (root.needTrace) f.trace = traceIds(h.get(RQ_TRACEPARENT), h.get(RQ_B3_TRACE), h.get(RQ_B3_SPAN), h.get(RQ_B3));
+    if (root.needUserAgent) f.userAgent = h.valueOrNull(at[RQ_USER_AGENT]);
+    if (root.needRequestId) f.requestId = h.valueOrNull(at[RQ_REQUEST_ID]);
+    if (root.needTrace)
+      f.trace = traceIds(
+        h.valueOrNull(at[RQ_TRACEPARENT]),
+        h.valueOrNull(at[RQ_B3_TRACE]),
+        h.valueOrNull(at[RQ_B3_SPAN]),
+        h.valueOrNull(at[RQ_B3]),
+      );
     this.requestHeaderBytes = h.byteSize;
     this.requestScan = h;
+    this.requestAt = at;
     return h;
   }
 
@@ -352,8 +364,9 @@ class TelemetryHttp extends HttpContext {
     }
     if (cfg.peerMetadata) {
       if (cfg.reporter == Reporter.Destination) {
-        if (h.has(RQ_PEER)) {
-          const peer = root.peerOf(h, RQ_PEER);
+        const at = this.requestAt[RQ_PEER];
+        if (at >= 0) {
+          const peer = root.peerOf(h, at);
           this.facts.peer = peer;
           this.peerValid = peer !== null;
           requestHeaders.remove(PEER_HEADER);
@@ -376,16 +389,18 @@ class TelemetryHttp extends HttpContext {
     const root = this.telemetry;
     const cfg = root.config;
     this.sawResponse = true;
-    const h = new PairsLookup(responseHeaders.pairsBuffer(), root.responseWanted);
-    const status = h.get(RS_STATUS);
+    const h = responseHeaders.snapshot();
+    const at = h.locate(root.responseWanted);
+    const status = h.valueOrNull(at[RS_STATUS]);
     if (status !== null) this.statusFromHeaders = I32.parseInt(status);
-    this.grpcHeader = h.get(RS_GRPC);
+    this.grpcHeader = h.valueOrNull(at[RS_GRPC]);
     this.responseHeaderBytes = h.byteSize;
     this.responseScan = h;
+    this.responseAt = at;
     if (cfg.peerMetadata) {
       if (cfg.reporter == Reporter.Source) {
-        if (h.has(RS_PEER)) {
-          this.facts.peer = root.peerOf(h, RS_PEER);
+        if (at[RS_PEER] >= 0) {
+          this.facts.peer = root.peerOf(h, at[RS_PEER]);
           responseHeaders.remove(PEER_HEADER);
         }
       } else if (this.peerValid) {
@@ -419,7 +434,8 @@ class TelemetryHttp extends HttpContext {
       // its headers, the peer header included (nobody stripped it): the caller is known as Istio knows it.
       const h = this.readRequest();
       if (cfg.peerMetadata && cfg.reporter == Reporter.Destination) {
-        if (h.has(RQ_PEER)) f.peer = root.peerOf(h, RQ_PEER);
+        const at = this.requestAt[RQ_PEER];
+        if (at >= 0) f.peer = root.peerOf(h, at);
       }
       const t = P_REQUEST_TIME.int64();
       if (!isMissingInt(t) && t > 0 && <u64>t <= now) f.startNs = <u64>t;
@@ -528,14 +544,14 @@ class TelemetryHttp extends HttpContext {
   requestValue(name: string): string | null {
     const i = this.telemetry.requestHeaderNames.indexOf(name);
     const scan = this.requestScan;
-    return i < 0 || scan === null ? null : scan.get(RQ_FIXED + i);
+    return i < 0 || scan === null ? null : scan.valueOrNull(this.requestAt[RQ_FIXED + i]);
   }
 
   /** @internal for HttpValues */
   responseValue(name: string): string | null {
     const i = this.telemetry.responseHeaderNames.indexOf(name);
     const scan = this.responseScan;
-    return i < 0 || scan === null ? null : scan.get(RS_FIXED + i);
+    return i < 0 || scan === null ? null : scan.valueOrNull(this.responseAt[RS_FIXED + i]);
   }
 }
 
