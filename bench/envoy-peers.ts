@@ -2,7 +2,7 @@
 // same work (route header match; jwt_authn + rbac as Istio's pilot generates them, with jwt_cache_config;
 // Envoy's JSON access log), the Rust peer filter (bench/rust-steering), tokens and the request every
 // configuration gets. Bench-only: nothing here is imported from test/.
-import { ACCESS_LOG_DEFAULT_FIELDS, ACCESS_LOG_ENVOY_OPERATORS, ACCESS_LOG_FIELDS } from '../assembly/lib/contracts.ts';
+import { ACCESS_LOG_DEFAULT_FIELDS, ACCESS_LOG_ENVOY_OPERATORS, ACCESS_LOG_FIELDS } from '../assembly/lib/accesslog_contract.ts';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

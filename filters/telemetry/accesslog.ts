@@ -2,7 +2,7 @@
 import { quote } from '../../assembly/lib/json';
 import { joinStrings } from '../../assembly/lib/strings';
 import { RequestFacts } from './logic';
-import { ACCESS_LOG_FIELDS, ACCESS_LOG_DEFAULT_FIELDS, ACCESS_LOG_ENVOY_OPERATORS } from '../../assembly/lib/contracts';
+import { ACCESS_LOG_FIELDS, ACCESS_LOG_DEFAULT_FIELDS, ACCESS_LOG_ENVOY_OPERATORS } from '../../assembly/lib/accesslog_contract';
 import {
   L_REPORTER,
   L_SOURCE_WORKLOAD,

@@ -51,7 +51,7 @@ import { PeerInfo, PEER_HEADER, decodePeer } from './peer';
 import { localWorkload } from './workload';
 import { traceIds } from './trace';
 import { accessLogLine, accessLogFieldIndex, isStateField, stateValue } from './accesslog';
-import { ACCESS_LOG_FIELDS, ACCESS_LOG_STATE_PREFIX } from '../../assembly/lib/contracts';
+import { ACCESS_LOG_FIELDS, ACCESS_LOG_STATE_PREFIX } from '../../assembly/lib/accesslog_contract';
 
 /** Filter state the authz filter writes with the verified JWT payload (JSON). */
 import { JWT_PAYLOAD_STATE as JWT_PAYLOAD_PROPERTY } from '../../assembly/lib/contracts';

@@ -11,7 +11,7 @@ import {
   ACCESS_LOG_ENVOY_OPERATORS,
   ACCESS_LOG_FIELDS,
   ACCESS_LOG_STATE_PREFIX,
-} from '../../assembly/lib/contracts.ts';
+} from '../../assembly/lib/accesslog_contract.ts';
 
 export const SIDECAR_YAML = join(repoRoot, 'envoy/sidecar.yaml');
 
@@ -207,7 +207,7 @@ function telemetryConfigOf(entry: Obj): Obj | null {
 /**
  * The one generator of the Envoy access log for telemetry's `accessLog.writer: "envoy"` (renderer and translate):
  * Envoy's file access logger (`accessLog.path`; absent: its stdout logger) with a json_format of the configured fields, in order, each Envoy's command operator
- * or the filter state the filter sets (assembly/lib/contracts.ts ACCESS_LOG_ENVOY_OPERATORS). [] for the wasm writer.
+ * or the filter state the filter sets (assembly/lib/accesslog_contract.ts ACCESS_LOG_ENVOY_OPERATORS). [] for the wasm writer.
  */
 export function telemetryAccessLogs(httpFilters: readonly Obj[]): Obj[] {
   const out: Obj[] = [];

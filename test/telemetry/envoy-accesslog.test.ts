@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startEnvoy, type Envoy } from '../../host/envoy/launcher.ts';
 import { connectionManagers, httpConnectionManager, telemetryAccessLogs, wasmFilterEntry } from '../../host/envoy/config.ts';
-import { ACCESS_LOG_FIELDS } from '../../assembly/lib/contracts.ts';
+import { ACCESS_LOG_FIELDS } from '../../assembly/lib/accesslog_contract.ts';
 import { Upstreams } from '../../host/upstream/echo.ts';
 import { until } from '../../host/until.ts';
 import { NATIVE_LOG_ARGS, NODE_PRODUCTPAGE, RATINGS, peerHeader } from './helpers.ts';
