@@ -1,12 +1,14 @@
 // Bundles the asmesh CLI (host/cli/main.ts and everything it imports) into one file, dist/asmesh.mjs,
 // the package's "bin". Run by `npm run bundle` and by `npm run build`.
 import { build } from 'esbuild';
-import { chmodSync, statSync } from 'node:fs';
+import { chmodSync, renameSync, statSync } from 'node:fs';
 
 const outfile = 'dist/asmesh.mjs';
+// Written beside and renamed: tests that bundle run in parallel with tests that run the bundle.
+const tmp = `dist/.asmesh-${process.pid}.mjs`;
 await build({
   entryPoints: ['host/cli/main.ts'],
-  outfile,
+  outfile: tmp,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -19,5 +21,6 @@ await build({
   external: ['assemblyscript', 'assemblyscript/*'],
   logLevel: 'warning',
 });
-chmodSync(outfile, 0o755);
+chmodSync(tmp, 0o755);
+renameSync(tmp, outfile);
 console.log(`bundled ${outfile} (${statSync(outfile).size} bytes)`);

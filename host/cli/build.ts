@@ -2,7 +2,7 @@
 // asconfig.json's options (and its target <name>'s, when it has one), in this process with the
 // project's AssemblyScript (the package's peer dependency). asmesh's own filters are the project at
 // the package root (`npm run build`); a filter project (`asmesh init`) lays out the same.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from './errors.ts';
 import { filterFolders, unknownFilter } from '../../filters/manifest.ts';
@@ -80,17 +80,21 @@ export async function buildFilters(opts: BuildOptions): Promise<boolean> {
   const asc = await loadAsc();
   let ok = true;
   for (const name of names) {
-    const variants = [['--target', name, '--outFile', `build/${name}.wasm`]];
-    if (opts.debug) variants.push(['--target', name, '-O0', '--debug', '--outFile', `build/${name}.debug.wasm`]);
-    for (const flags of variants) {
-      const args = [`filters/${name}/index.ts`, '--baseDir', opts.dir, '--config', 'asconfig.json', ...flags];
+    const variants: [string, string[]][] = [[`${name}.wasm`, ['--target', name]]];
+    if (opts.debug) variants.push([`${name}.debug.wasm`, ['--target', name, '-O0', '--debug']]);
+    for (const [file, flags] of variants) {
+      // Written beside and renamed: whoever loads build/<name>.wasm meanwhile never reads half a module.
+      const out = `build/${file}`;
+      const tmp = `build/.${process.pid}-${file}`;
+      const args = [`filters/${name}/index.ts`, '--baseDir', opts.dir, '--config', 'asconfig.json', ...flags, '--outFile', tmp];
       const r = await asc(args, {});
       if (r.error) {
+        rmSync(join(opts.dir, tmp), { force: true });
         error(`build ${name} failed: ${r.error.message}\n${r.stderr.toString()}`);
         ok = false;
         continue;
       }
-      const out = flags[flags.indexOf('--outFile') + 1]!;
+      renameSync(join(opts.dir, tmp), join(opts.dir, out));
       log(`built ${out} (${statSync(join(opts.dir, out)).size} bytes)`);
     }
   }

@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { repoRoot } from '../harness/fixtures.ts';
 import { runChild, type ChildResult } from '../child.ts';
+import { portOutsideEphemeralRange } from '../../host/fixtures/ports.ts';
 import { istioFile } from '../../host/fixtures/istio.ts';
 import { crdErrors } from './k8s-schema.ts';
 import { debianTool, REGISTRY_USER, startRegistry, type Registry, type TokenLog } from './registry.ts';
@@ -279,12 +279,7 @@ for (const auth of ['htpasswd', 'token'] as const) {
 test('image: bad inputs exit 2 with one line naming the file or flag; an unreachable registry exits 1 with one line', async () => {
   const notWasm = join(work, 'not.wasm');
   writeFileSync(notWasm, 'hello');
-  const port = await new Promise<number>((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
+  const port = await portOutsideEphemeralRange(); // nothing listens there
   const cases: [string[], RegExp, number][] = [
     [['image', join(work, 'nosuch.wasm'), '-o', join(work, 'x')], /nosuch\.wasm: cannot read the filter module: ENOENT/, 2],
     [['image', notWasm, '-o', join(work, 'x')], /not\.wasm: not a WebAssembly module/, 2],

@@ -1,7 +1,7 @@
 // Scenarios of the steering filter (harness and Envoy): the Istio samples verbatim, weighted canary,
 // sticky users, regex and query matches, faults, spoofing, bad configurations.
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
+import { portOutsideEphemeralRange } from '../../host/fixtures/ports.ts';
 import { badConfigs, faultConfig, regexAndQuery, stickyCanary, v1, v2, virtualServiceSpec } from '../../host/fixtures/steering.ts';
 import type { Scenario, ScenarioStep, StepResult } from './types.ts';
 
@@ -15,18 +15,8 @@ function assertBinomial(what: string, k: number, n: number, p: number): void {
   assert.ok(k >= lo && k <= hi, `${what}: ${k} of ${n}, expected within [${lo}, ${hi}] (p=${p})`);
 }
 
-/** A free loopback port for the listener (the port match needs it in the configuration). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-const LISTENER_PORT = await freePort();
+// The port match needs the listener port in the configuration: picked before Envoy starts.
+const LISTENER_PORT = await portOutsideEphemeralRange();
 
 const toV2 = [{ destination: { host: 'service_b', subset: 'v2' } }];
 const toV1 = [{ destination: { host: 'service_b', subset: 'v1' } }];
