@@ -8,7 +8,7 @@
 import { ConfigChecker, ConfigResult } from '../../assembly/lib/config';
 import { memberPath } from '../../assembly/lib/json';
 import { Reporter } from '../telemetry/logic';
-import { DEFAULT_MAX_LABEL_SETS } from '../telemetry/config';
+import { DEFAULT_MAX_LABEL_SETS } from '../telemetry/labels';
 
 export const DEFAULT_REPORTING_INTERVAL_MS: i64 = 5000;
 

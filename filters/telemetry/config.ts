@@ -24,7 +24,7 @@
 import { ConfigChecker, ConfigResult } from '../../assembly/lib/config';
 import { asciiLower } from '../../assembly/lib/matchers';
 import { JsonKind, JsonValue, memberPath, indexPath } from '../../assembly/lib/json';
-import { isValidLabelName } from './labels';
+import { DEFAULT_MAX_LABEL_SETS, isValidLabelName } from './labels';
 import { ACCESS_LOG_FIELDS, DEFAULT_FIELD_COUNT, accessLogFieldIndex } from './accesslog';
 import {
   Reporter,
@@ -38,8 +38,6 @@ import {
   upsertLabel,
   removeLabel,
 } from './logic';
-
-export const DEFAULT_MAX_LABEL_SETS: i64 = 10000;
 
 export class TelemetryConfig {
   reporter: Reporter = Reporter.Destination;

@@ -200,3 +200,5 @@ export function serviceNamespace(host: string): string {
   if (ns.length == 0 || (ns.charCodeAt(0) >= 0x30 && ns.charCodeAt(0) <= 0x39)) return '';
   return ns;
 }
+
+export const DEFAULT_MAX_LABEL_SETS: i64 = 10000;
