@@ -8,6 +8,7 @@
 // validated once, into what Istio's pilot would give Envoy's jwt_authn and rbac; pure: no host calls.
 import { JsonKind, JsonValue, indexPath, memberPath } from '../../assembly/lib/json';
 import { ConfigChecker, ConfigResult } from '../../assembly/lib/config';
+import { JWT_RULE_FIELDS } from './fields';
 import { parseDurationMs } from '../../assembly/lib/duration';
 import { StringMatcher } from '../../assembly/lib/matchers';
 import { Jwk, JwtStatus, jwtStatusString, parseJwks } from '../../assembly/lib/jwt';
@@ -116,21 +117,6 @@ export class AuthzConfig {
   needsPeer: bool = false;
 }
 
-const RULE_FIELDS = [
-  'issuer',
-  'audiences',
-  'jwks',
-  'jwksUri',
-  'fromHeaders',
-  'fromParams',
-  'fromCookies',
-  'forwardOriginalToken',
-  'outputClaimToHeaders',
-  'outputPayloadToHeader',
-  'timeout',
-  'spaceDelimitedClaims',
-  'asmesh',
-];
 const POLICY_FIELDS = ['name', 'action', 'rules', 'selector', 'targetRef', 'targetRefs', 'provider'];
 const SOURCE_FIELDS = [
   'principals',
@@ -185,7 +171,7 @@ export function parseAuthzConfig(bytes: ArrayBuffer): ConfigResult<AuthzConfig> 
 }
 
 function parseJwtRule(c: ConfigChecker, v: JsonValue, index: i32): JwtRule | null {
-  if (!c.object(v, RULE_FIELDS)) return null;
+  if (!c.object(v, JWT_RULE_FIELDS)) return null;
   const r = new JwtRule(index);
   r.issuer = c.requiredStr(v, 'issuer');
   r.audiences = c.strings(v, 'audiences');

@@ -2,6 +2,7 @@
 // what asmesh supports. Pure: no I/O beyond the text handed in.
 import { parseAllDocuments } from 'yaml';
 import { InputErrors } from './errors.ts';
+import { JWT_RULE_FIELDS } from '../../filters/authz/fields.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
@@ -271,21 +272,7 @@ function checkRequestAuthentication(c: Checker, spec: JsonObject): void {
   checkTargetRefs(c, spec);
   c.list(spec.jwtRules, 'spec.jwtRules').forEach((r, i) => {
     const p = `spec.jwtRules[${i}]`;
-    if (
-      !c.fields(r, p, [
-        'issuer',
-        'audiences',
-        'jwks',
-        'jwksUri',
-        'fromHeaders',
-        'fromParams',
-        'forwardOriginalToken',
-        'outputClaimToHeaders',
-        'outputPayloadToHeader',
-        'asmesh',
-      ])
-    )
-      return;
+    if (!c.fields(r, p, JWT_RULE_FIELDS)) return;
     if (typeof r.issuer !== 'string') c.error(`${p}.issuer`, 'required');
     if (r.jwks === undefined && r.jwksUri === undefined) c.error(p, 'one of jwks or jwksUri is required');
     if (r.jwksUri !== undefined) {

@@ -163,6 +163,17 @@ test('RequestAuthentication + AuthorizationPolicy -> authz {jwtRules, policies:[
   assert.deepEqual(wasmConfigs(inbound)['asmesh.authz'], { ...r.authz, asmesh: { port: 8080 } });
 });
 
+test("RequestAuthentication: every jwtRules field authz honours passes through (the filter's own field list), others are errors", () => {
+  const ra = (extra: string) => ({
+    name: 'ra.yaml',
+    text: `apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: { name: ra, namespace: default }\nspec: { jwtRules: [{ issuer: i, jwksUri: "https://idp.example/jwks", ${extra} }] }\n`,
+  });
+  const rule = { fromCookies: ['session'], spaceDelimitedClaims: ['perms'], timeout: '3s' };
+  const r = translate([ra('fromCookies: [session], spaceDelimitedClaims: [perms], timeout: 3s')]);
+  assert.deepEqual(r.authz?.jwtRules, [{ issuer: 'i', jwksUri: 'https://idp.example/jwks', ...rule }]);
+  assert.deepEqual(errorsOf('ra.yaml', ra('fromBody: x').text), ['ra.yaml: spec.jwtRules[0].fromBody: not supported']);
+});
+
 test('trust domain and aliases -> authz asmesh.trustDomain(Aliases), one SAN prefix per trust domain on mTLS chains', () => {
   const inputs = [read('authorizationpolicy-httpbin.yaml'), read('peerauthentication-strict.yaml')];
   const workload = { name: 'httpbin', namespace: 'foo' };
