@@ -258,11 +258,6 @@ export function networkContext(contextId: u32): NetworkContext | null {
   return networks.has(contextId) ? networks.get(contextId) : null;
 }
 
-/** Any root context (the plugin's), for callbacks that arrive without one. */
-export function anyRootContext(): RootContext | null {
-  return roots.size > 0 ? roots.values()[0] : null;
-}
-
 export function deleteContext(contextId: u32): void {
   if (https.has(contextId)) {
     https.get(contextId).onDelete();

@@ -12,17 +12,22 @@ const UNDECIDED: i32 = 0;
 const ALLOWED: i32 = 1;
 const DENIED: i32 = 2;
 
+/** The filter's metrics, defined once at configure. */
+class TcpAuthzStats {
+  allowed: Counter = new Counter('asmesh_tcp_authz_allowed_total');
+  denied: Counter = new Counter('asmesh_tcp_authz_denied_total');
+}
+
 export class TcpAuthzRoot extends RootContext {
-  config: AuthzConfig | null = null;
-  allowed: Counter | null = null;
-  denied: Counter | null = null;
+  // Set by a successful onConfigure; Envoy creates no connection context before that.
+  config!: AuthzConfig;
+  stats!: TcpAuthzStats;
 
   onConfigure(configurationSize: u32): bool {
     const config = configureOrFail<AuthzConfig>('tcp_authz', configurationSize, parseTcpAuthzConfig);
     if (config === null) return false;
     this.config = config;
-    this.allowed = new Counter('asmesh_tcp_authz_allowed_total');
-    this.denied = new Counter('asmesh_tcp_authz_denied_total');
+    this.stats = new TcpAuthzStats();
     return true;
   }
 
@@ -41,7 +46,7 @@ class TcpAuthzConnection extends NetworkContext {
 
   private decide(): void {
     const root = changetype<TcpAuthzRoot>(this.root);
-    const config = root.config as AuthzConfig;
+    const config = root.config;
     const req = new RequestInfo();
     readConnection(config, req);
     if (req.peerIds === null) logWarn('tcp_authz: the peer certificate cannot be read: connection denied');
@@ -49,11 +54,11 @@ class TcpAuthzConnection extends NetworkContext {
     for (let i = 0; i < decision.audited.length; i++) logInfo('tcp_authz: audit policy ' + decision.audited[i] + ' matched');
     if (decision.allowed) {
       this.state = ALLOWED;
-      (root.allowed as Counter).increment(1);
+      root.stats.allowed.increment(1);
       return;
     }
     this.state = DENIED;
-    (root.denied as Counter).increment(1);
+    root.stats.denied.increment(1);
     // Debug, as Envoy's rbac: a flood of denied connections must not flood the log.
     logDebug('tcp_authz: connection denied, matched policy ' + (decision.policy.length ? decision.policy : 'none'));
     this.closeDownstream();
