@@ -89,11 +89,6 @@ export function durationMs(ns: u64): u64 {
 }
 
 function fieldJson(field: i32, f: RequestFacts, labels: string[]): string {
-  // The values only the filter knows (what the Envoy writer gets as filter state), quoted; the byte totals are numbers.
-  if (isStateField(field) && field < 27) {
-    const v = stateValue(field, f, labels);
-    return v === null ? 'null' : quote(v);
-  }
   switch (field) {
     case 0:
       return quote(formatTime(f.startNs));
@@ -127,8 +122,13 @@ function fieldJson(field: i32, f: RequestFacts, labels: string[]): string {
       return str(f.responseCodeDetails);
     case 27:
       return f.requestBytes.toString();
-    default:
+    case 28:
       return f.responseBytes.toString();
+    default: {
+      // The values only the filter knows (what the Envoy writer gets as filter state), quoted.
+      const v = stateValue(field, f, labels);
+      return v === null ? 'null' : quote(v);
+    }
   }
 }
 
