@@ -22,6 +22,10 @@ if (!files.length) {
   process.exit(1);
 }
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? 2);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(`TEST_CONCURRENCY: expected a whole number of files at a time (1 or more), got "${process.env.TEST_CONCURRENCY}"`);
+  process.exit(2);
+}
 mkdirSync('.tmp', { recursive: true });
 const times = join('.tmp', `test-times-${process.pid}.jsonl`);
 const clock = new URL('./test-clock.mjs', import.meta.url).href;
