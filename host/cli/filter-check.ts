@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlugin } from '../harness/index.ts';
-import { NETWORK_WASM_TYPE, asmeshFilterName } from '../envoy/config.ts';
+import { NETWORK_WASM_TYPE, asmeshFilterName, wasmPluginOptions } from '../envoy/config.ts';
 
 type Obj = Record<string, any>;
 
@@ -30,13 +30,9 @@ export async function checkFilterConfigs(bootstrap: Obj, wasmDir: string): Promi
             unchecked.add(base);
             continue;
           }
-          const cfg = entry.typed_config.config;
           try {
             const plugin = await loadPlugin(wasm, {
-              config: String(cfg.configuration?.value ?? ''),
-              rootId: cfg.root_id,
-              vmId: cfg.vm_config?.vm_id,
-              pluginName: cfg.name,
+              ...wasmPluginOptions(entry.typed_config.config),
               node: bootstrap.node,
               clusters,
             });

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { InputError } from './errors.ts';
 import { parseRef, formatRef } from './oci.ts';
 import { clusterName, translate, type TranslateOptions } from './translate.ts';
-import { asmeshFilterName, connectionManagers } from '../envoy/config.ts';
+import { asmeshFilterName, connectionManagers, wasmPluginOptions } from '../envoy/config.ts';
 import { chainOrder, filterManifest, type ListenerSide } from '../../filters/manifest.ts';
 import type { JsonObject } from './istio.ts';
 import { CLUSTER_HEADER } from '../../assembly/lib/contracts.ts';
@@ -70,7 +70,7 @@ function sideConfigs(envoy: JsonObject): Map<string, Map<ListenerSide, unknown>>
     for (const entry of hcm.http_filters as JsonObject[]) {
       const name = asmeshFilterName(entry);
       if (name === null) continue;
-      const value = ((entry.typed_config as JsonObject).config as { configuration: { value: string } }).configuration.value;
+      const value = wasmPluginOptions((entry.typed_config as JsonObject).config as JsonObject).config;
       if (!out.has(name)) out.set(name, new Map());
       out.get(name)!.set(side, JSON.parse(value));
     }

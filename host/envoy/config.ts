@@ -81,6 +81,14 @@ export function asmeshFilterName(entry: Obj): string | null {
 }
 
 /**
+ * What Envoy hands a module from a Wasm PluginConfig (an http or network Wasm entry's `typed_config.config`,
+ * or an ECDS resource's): the configuration text and the names, as the harness's plugin options.
+ */
+export function wasmPluginOptions(cfg: Obj | undefined): { config: string; rootId?: string; vmId?: string; pluginName?: string } {
+  return { config: String(cfg?.configuration?.value ?? ''), rootId: cfg?.root_id, vmId: cfg?.vm_config?.vm_id, pluginName: cfg?.name };
+}
+
+/**
  * The path handling Istio gives every sidecar HCM (mesh pathNormalization BASE), which authz policies
  * rely on: `/a/../b` is `/b` before any filter sees it; `//` and `%2F` are kept (README: HCM settings).
  */
@@ -196,7 +204,7 @@ function telemetryConfigOf(entry: Obj): Obj | null {
   if (name !== 'telemetry' && name !== 'mesh') return null;
   let config: Obj;
   try {
-    config = JSON.parse(entry.typed_config.config?.configuration?.value ?? '{}') as Obj;
+    config = JSON.parse(wasmPluginOptions(entry.typed_config.config).config || '{}') as Obj;
   } catch {
     return null; // the filter rejects it at configure
   }

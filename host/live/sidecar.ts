@@ -12,6 +12,7 @@ import { localizePaths } from '../cli/envoy.ts';
 import { InputError, InputErrors } from '../cli/errors.ts';
 import { issueWorkloadCert, spiffeId, trustBundle, type WorkloadCert } from '../cli/certs.ts';
 import { launchEnvoy, type Envoy, type LaunchOptions } from '../envoy/launcher.ts';
+import { wasmPluginOptions } from '../envoy/config.ts';
 import { dynamicSidecar, fileText, secretFiles, writeXdsFile, type XdsFile } from '../envoy/xds.ts';
 import { loadPlugin } from '../harness/index.ts';
 import { filterManifest, MESH_FILTERS } from '../../filters/manifest.ts';
@@ -201,12 +202,7 @@ export class LiveSidecar {
       if (f.kind !== 'ecds' || (this.serving.get(f.path) && fileText(this.serving.get(f.path)!) === fileText(f))) continue;
       const cfg = f.content.resources[0].typed_config.config as Obj;
       try {
-        const plugin = await loadPlugin(this.wasmBytes(cfg.vm_config.code.local.filename), {
-          config: String(cfg.configuration?.value ?? ''),
-          rootId: cfg.root_id,
-          vmId: cfg.vm_config.vm_id,
-          pluginName: cfg.name,
-        });
+        const plugin = await loadPlugin(this.wasmBytes(cfg.vm_config.code.local.filename), wasmPluginOptions(cfg));
         void plugin;
       } catch (e) {
         const why = (e as Error).message
