@@ -2,10 +2,11 @@
 // asconfig.json's options (and its target <name>'s, when it has one), in this process with the
 // project's AssemblyScript (the package's peer dependency). asmesh's own filters are the project at
 // the package root (`npm run build`); a filter project (`asmesh init`) lays out the same.
-import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from './errors.ts';
 import { filterFolders, unknownFilter } from '../../filters/manifest.ts';
+import { writeBeside } from '../write-beside.ts';
 
 export interface BuildOptions {
   /** The project: asconfig.json and filters/<name>/index.ts. */
@@ -83,18 +84,19 @@ export async function buildFilters(opts: BuildOptions): Promise<boolean> {
     const variants: [string, string[]][] = [[`${name}.wasm`, ['--target', name]]];
     if (opts.debug) variants.push([`${name}.debug.wasm`, ['--target', name, '-O0', '--debug']]);
     for (const [file, flags] of variants) {
-      // Written beside and renamed: whoever loads build/<name>.wasm meanwhile never reads half a module.
       const out = `build/${file}`;
-      const tmp = `build/.${process.pid}-${file}`;
-      const args = [`filters/${name}/index.ts`, '--baseDir', opts.dir, '--config', 'asconfig.json', ...flags, '--outFile', tmp];
-      const r = await asc(args, {});
-      if (r.error) {
-        rmSync(join(opts.dir, tmp), { force: true });
-        error(`build ${name} failed: ${r.error.message}\n${r.stderr.toString()}`);
+      const built = await writeBeside(join(opts.dir, out), async (tmp) => {
+        const r = await asc(
+          [`filters/${name}/index.ts`, '--baseDir', opts.dir, '--config', 'asconfig.json', ...flags, '--outFile', tmp],
+          {},
+        );
+        if (r.error) error(`build ${name} failed: ${r.error.message}\n${r.stderr.toString()}`);
+        return r.error === null;
+      });
+      if (!built) {
         ok = false;
         continue;
       }
-      renameSync(join(opts.dir, tmp), join(opts.dir, out));
       log(`built ${out} (${statSync(join(opts.dir, out)).size} bytes)`);
     }
   }

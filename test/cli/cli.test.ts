@@ -570,4 +570,6 @@ registerRootContext((contextId: u32): RootContext => new HelloRoot(contextId));
   const bad = asmesh(['build', '--project', proj]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /build hello failed/);
+  // Bad input loses nothing: the module built before stays, and no temporary file is left beside it.
+  assert.deepEqual(readdirSync(join(proj, 'build')), ['hello.wasm']);
 });
