@@ -4,11 +4,11 @@
 // holds a reference. Every export but the host's allocation entry counts its depth (a host call can
 // call back into the module). With the incremental runtime this file does nothing.
 //
-// How often: as the incremental collector waits for the heap to double, a cycle may leave about half
-// the linear memory as garbage. Each collection measures the garbage it freed per event (a stream's
-// end, a tick, a callout's answer) since the last one and sets the next interval to fill half the
-// memory at that rate (a heap holding a large cache is marked less often); a heap that grew anyway
-// (a burst) is collected at the next safe point.
+// How often: each collection measures the garbage it freed per event (a stream's end, a tick, a
+// callout's answer) since the last one and sets the next interval to fill a quarter of the linear
+// memory at that rate, so a heap holding a large cache is marked less often (half the memory let the
+// heap ratchet up as it grew: authz 32 MB where the incremental collector kept 8); a heap that grew
+// anyway (a burst) is collected at the next safe point.
 import { OBJECT, TOTAL_OVERHEAD } from 'rt/common';
 
 /** ASC_RUNTIME's value for `--runtime minimal` (std/assembly/shared/runtime.ts). */
