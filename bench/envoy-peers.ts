@@ -1,15 +1,16 @@
 // bench:envoy's configurations: the asmesh filters' configurations, the native Envoy peers doing the
 // same work (route header match; jwt_authn + rbac as Istio's pilot generates them, with jwt_cache_config;
-// Envoy's JSON access log), the Rust peer filter (bench/rust-steering), tokens and the request every
+// Envoy's JSON access log), the Rust peer filter (bench/rust-steering), the AssemblyScript floor (bench/as-empty), tokens and the request every
 // configuration gets. Bench-only: nothing here is imported from test/.
 import { ACCESS_LOG_DEFAULT_FIELDS, ACCESS_LOG_ENVOY_OPERATORS, ACCESS_LOG_FIELDS } from '../assembly/lib/accesslog_contract.ts';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectionManagers, wasmFilterEntry, type MountedFilter } from '../host/envoy/config.ts';
 import { repoRoot } from '../host/envoy/install.ts';
 import { HTTPBIN_WORKLOAD, inboundHttpManager, istioPilot } from '../host/envoy/pilot.ts';
+import { compileAs } from '../host/fixtures/compile.ts';
 import { SLEEP, peerHeader } from '../host/fixtures/peers.ts';
 
 type Obj = Record<string, any>;
@@ -235,4 +236,28 @@ export const rustEmpty =
       return entry;
     });
     for (const hcm of connectionManagers(bootstrap)) (hcm.http_filters as Obj[]).unshift(...entries);
+  };
+
+// ------------------------------------------------------------------ the AssemblyScript floor
+
+/** bench/as-empty built with this tree's asconfig.json options (runtime included) and SDK. */
+export const AS_EMPTY_WASM = join(repoRoot, '.tmp', 'bench-envoy', 'as_empty.wasm');
+
+/** Builds bench/as-empty (when it, the SDK or asconfig.json changed) and returns the .wasm path. */
+export async function buildAsEmpty(): Promise<string> {
+  const sdk = readdirSync(join(repoRoot, 'assembly', 'proxy')).map((f) => `assembly/proxy/${f}`);
+  await compileAs(['bench/as-empty/index.ts', 'asconfig.json', ...sdk], AS_EMPTY_WASM.slice(repoRoot.length + 1), [
+    '--config',
+    'asconfig.json',
+  ]);
+  return AS_EMPTY_WASM;
+}
+
+/** One AssemblyScript filter doing nothing (bench/as-empty, the module at `wasm`), first http filter. */
+export const asEmpty =
+  (wasm: string) =>
+  (bootstrap: Obj): void => {
+    const entry = wasmFilterEntry('as_empty', wasm, '');
+    entry.name = 'bench.as_empty';
+    for (const hcm of connectionManagers(bootstrap)) (hcm.http_filters as Obj[]).unshift(entry);
   };

@@ -10,10 +10,11 @@
 // Env: BENCH_ROUNDS (default 5), BENCH_SECONDS (per run, default 3), BENCH_CONNECTIONS (default 10),
 // BENCH_ONLY (comma-separated substrings of row names; `none` is always kept); BENCH_BASELINE=<dir of .wasm files>
 // adds each asmesh row again with those modules (`<row> @base`): a change's before/after in one run; several
-// comma-separated dirs (`<row> @<dir name>`) compare a series of changes in one run.
+// comma-separated dirs (`<row> @<dir name>`) compare a series of changes in one run. A dir holding
+// as_empty.wasm (bench/as-empty built by that tree) adds `as empty x1` again with it.
 // Run: npm run bench:envoy   (needs npm run build, Envoy (npm run envoy:install), wrk, cargo with wasm32-wasip1, Go for the pilot)
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { MountedFilter } from '../host/envoy/config.ts';
 import { repoRoot } from '../host/envoy/install.ts';
@@ -38,6 +39,8 @@ import {
   rsaKey,
   rustEmpty,
   rustSteering,
+  asEmpty,
+  buildAsEmpty,
   withFilters,
 } from './envoy-peers.ts';
 import { haveWrk, wrkRequests, wrkRun } from './wrk.ts';
@@ -64,6 +67,7 @@ const authz: MountedFilter = { name: 'authz', config: authzConfig(key) };
 const steering: MountedFilter = { name: 'steering', config: STEERING };
 const jwtRbac = await pilotJwtFilters(key);
 buildRustPeer();
+const asEmptyWasm = await buildAsEmpty();
 
 type Edit = (b: any) => void;
 const all =
@@ -97,6 +101,15 @@ const ROWS: Row[] = [
     bodies: routed,
   },
   { name: 'rust empty x1', peer: 'none', filters: [], edit: all(clusterHeaderRoutes, rustEmpty(1)), tokens: 'one', bodies: plain },
+  // The AssemblyScript floor: asmesh's SDK with every callback its default (bench/as-empty).
+  {
+    name: 'as empty x1',
+    peer: 'rust empty x1',
+    filters: [],
+    edit: all(clusterHeaderRoutes, asEmpty(asEmptyWasm)),
+    tokens: 'one',
+    bodies: plain,
+  },
   { name: 'rust empty x3', peer: 'rust empty x1', filters: [], edit: all(clusterHeaderRoutes, rustEmpty(3)), tokens: 'one', bodies: plain },
   {
     name: 'rust empty x3, one VM',
@@ -197,6 +210,11 @@ for (const baseline of baselines) {
   const tag = baselines.length === 1 ? 'base' : basename(baseline);
   for (const r of rows.filter((x) => x.filters.length > 0 && x.wasmDir === undefined))
     rows.push({ ...r, name: `${r.name} @${tag}`, wasmDir: baseline });
+  // The AS floor of a baseline: its as_empty.wasm (bench/as-empty built with that tree's options), when it has one.
+  const asRow = rows.find((r) => r.name === 'as empty x1');
+  const asWasm = join(baseline, 'as_empty.wasm');
+  if (asRow !== undefined && existsSync(asWasm))
+    rows.push({ ...asRow, name: `${asRow.name} @${tag}`, edit: all(clusterHeaderRoutes, asEmpty(asWasm)), wasmDir: baseline });
 }
 
 function cpuTicks(pid: number): number {

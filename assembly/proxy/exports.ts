@@ -1,6 +1,7 @@
 // Module exports of proxy-wasm ABI v0.2.1. A filter's index.ts re-exports this file:
 //   export * from '../../assembly/proxy/exports';
-// The host calls these; they dispatch to the registered contexts.
+// The host calls these; they dispatch to the registered contexts. Each but the host's allocation
+// entry is bracketed by enterCallback/leaveCallback (gc.ts: where the minimal runtime collects).
 import { createContext, deleteContext, rootContext, httpContext, networkContext } from './context';
 import { FilterDataStatus, FilterHeadersStatus, FilterStatus, FilterTrailersStatus, FilterMetadataStatus, PeerType } from './enums';
 import { allocateForHost } from './memory';
@@ -8,6 +9,7 @@ import { HttpCallResponse, takeHttpCallHandler } from './http_call';
 import { takeDueTimers, tickPeriod } from './timers';
 import { setEffectiveContext } from './stream';
 import { currentTimeMilliseconds } from './log';
+import { COLLECT_NOW, enterCallback, leaveCallback } from './gc';
 
 /** Marks the module as speaking ABI v0.2.1. */
 export function proxy_abi_version_0_2_1(): void {}
@@ -22,22 +24,37 @@ export function malloc(size: usize): usize {
 }
 
 export function proxy_on_context_create(contextId: u32, parentContextId: u32): void {
+  enterCallback();
   createContext(contextId, parentContextId);
+  leaveCallback();
 }
 
 export function proxy_on_vm_start(rootContextId: u32, vmConfigurationSize: u32): bool {
+  enterCallback();
   const root = rootContext(rootContextId);
-  return root === null ? true : root.onVmStart(vmConfigurationSize);
+  const ok = root === null ? true : root.onVmStart(vmConfigurationSize);
+  leaveCallback(COLLECT_NOW);
+  return ok;
 }
 
 export function proxy_on_configure(rootContextId: u32, pluginConfigurationSize: u32): bool {
+  enterCallback();
   const root = rootContext(rootContextId);
-  return root === null ? false : root.onConfigure(pluginConfigurationSize);
+  const ok = root === null ? false : root.onConfigure(pluginConfigurationSize);
+  // Parsing the configuration leaves its garbage: collect it now.
+  leaveCallback(COLLECT_NOW);
+  return ok;
 }
 
 let lastUserTickMs: u64 = 0;
 
 export function proxy_on_tick(rootContextId: u32): void {
+  enterCallback();
+  onTick(rootContextId);
+  leaveCallback(1);
+}
+
+function onTick(rootContextId: u32): void {
   const due = takeDueTimers();
   for (let i = 0; i < due.length; i++) {
     const handler = due[i];
@@ -58,11 +75,20 @@ export function proxy_on_tick(rootContextId: u32): void {
 }
 
 export function proxy_on_queue_ready(rootContextId: u32, queueId: u32): void {
+  enterCallback();
   const root = rootContext(rootContextId);
   if (root !== null) root.onQueueReady(queueId);
+  leaveCallback(1);
 }
 
 export function proxy_on_done(contextId: u32): bool {
+  enterCallback();
+  const done = onDone(contextId);
+  leaveCallback();
+  return done;
+}
+
+function onDone(contextId: u32): bool {
   const http = httpContext(contextId);
   if (http !== null) return http.onDone();
   const network = networkContext(contextId);
@@ -72,32 +98,44 @@ export function proxy_on_done(contextId: u32): bool {
 }
 
 export function proxy_on_log(contextId: u32): void {
+  enterCallback();
   const http = httpContext(contextId);
-  if (http !== null) {
-    http.onLog();
-    return;
+  if (http !== null) http.onLog();
+  else {
+    const network = networkContext(contextId);
+    if (network !== null) network.onLog();
   }
-  const network = networkContext(contextId);
-  if (network !== null) network.onLog();
+  leaveCallback();
 }
 
 export function proxy_on_delete(contextId: u32): void {
+  enterCallback();
   deleteContext(contextId);
+  leaveCallback(1);
 }
 
 export function proxy_on_request_headers(contextId: u32, headerCount: u32, endOfStream: u32): FilterHeadersStatus {
+  enterCallback();
   const http = httpContext(contextId);
-  return http === null ? FilterHeadersStatus.Continue : http.onRequestHeaders(headerCount, endOfStream != 0);
+  const status = http === null ? FilterHeadersStatus.Continue : http.onRequestHeaders(headerCount, endOfStream != 0);
+  leaveCallback();
+  return status;
 }
 
 export function proxy_on_request_body(contextId: u32, bodySize: u32, endOfStream: u32): FilterDataStatus {
+  enterCallback();
   const http = httpContext(contextId);
-  return http === null ? FilterDataStatus.Continue : http.onRequestBody(bodySize, endOfStream != 0);
+  const status = http === null ? FilterDataStatus.Continue : http.onRequestBody(bodySize, endOfStream != 0);
+  leaveCallback();
+  return status;
 }
 
 export function proxy_on_request_trailers(contextId: u32, trailerCount: u32): FilterTrailersStatus {
+  enterCallback();
   const http = httpContext(contextId);
-  return http === null ? FilterTrailersStatus.Continue : http.onRequestTrailers(trailerCount);
+  const status = http === null ? FilterTrailersStatus.Continue : http.onRequestTrailers(trailerCount);
+  leaveCallback();
+  return status;
 }
 
 export function proxy_on_request_metadata(contextId: u32, elementCount: u32): FilterMetadataStatus {
@@ -105,18 +143,27 @@ export function proxy_on_request_metadata(contextId: u32, elementCount: u32): Fi
 }
 
 export function proxy_on_response_headers(contextId: u32, headerCount: u32, endOfStream: u32): FilterHeadersStatus {
+  enterCallback();
   const http = httpContext(contextId);
-  return http === null ? FilterHeadersStatus.Continue : http.onResponseHeaders(headerCount, endOfStream != 0);
+  const status = http === null ? FilterHeadersStatus.Continue : http.onResponseHeaders(headerCount, endOfStream != 0);
+  leaveCallback();
+  return status;
 }
 
 export function proxy_on_response_body(contextId: u32, bodySize: u32, endOfStream: u32): FilterDataStatus {
+  enterCallback();
   const http = httpContext(contextId);
-  return http === null ? FilterDataStatus.Continue : http.onResponseBody(bodySize, endOfStream != 0);
+  const status = http === null ? FilterDataStatus.Continue : http.onResponseBody(bodySize, endOfStream != 0);
+  leaveCallback();
+  return status;
 }
 
 export function proxy_on_response_trailers(contextId: u32, trailerCount: u32): FilterTrailersStatus {
+  enterCallback();
   const http = httpContext(contextId);
-  return http === null ? FilterTrailersStatus.Continue : http.onResponseTrailers(trailerCount);
+  const status = http === null ? FilterTrailersStatus.Continue : http.onResponseTrailers(trailerCount);
+  leaveCallback();
+  return status;
 }
 
 export function proxy_on_response_metadata(contextId: u32, elementCount: u32): FilterMetadataStatus {
@@ -124,6 +171,12 @@ export function proxy_on_response_metadata(contextId: u32, elementCount: u32): F
 }
 
 export function proxy_on_http_call_response(contextId: u32, token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {
+  enterCallback();
+  onHttpCallResponse(token, headerCount, bodySize, trailerCount);
+  leaveCallback(1);
+}
+
+function onHttpCallResponse(token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {
   const handler = takeHttpCallHandler(token);
   if (handler === null) return;
   if (handler.contextId != 0) {
@@ -135,24 +188,37 @@ export function proxy_on_http_call_response(contextId: u32, token: u32, headerCo
 
 // TCP (network filter) callbacks; a connection without a network context passes through.
 export function proxy_on_new_connection(contextId: u32): FilterStatus {
+  enterCallback();
   const network = networkContext(contextId);
-  return network === null ? FilterStatus.Continue : network.onNewConnection();
+  const status = network === null ? FilterStatus.Continue : network.onNewConnection();
+  leaveCallback();
+  return status;
 }
 export function proxy_on_downstream_data(contextId: u32, dataSize: u32, endOfStream: u32): FilterStatus {
+  enterCallback();
   const network = networkContext(contextId);
-  return network === null ? FilterStatus.Continue : network.onDownstreamData(dataSize, endOfStream != 0);
+  const status = network === null ? FilterStatus.Continue : network.onDownstreamData(dataSize, endOfStream != 0);
+  leaveCallback();
+  return status;
 }
 export function proxy_on_upstream_data(contextId: u32, dataSize: u32, endOfStream: u32): FilterStatus {
+  enterCallback();
   const network = networkContext(contextId);
-  return network === null ? FilterStatus.Continue : network.onUpstreamData(dataSize, endOfStream != 0);
+  const status = network === null ? FilterStatus.Continue : network.onUpstreamData(dataSize, endOfStream != 0);
+  leaveCallback();
+  return status;
 }
 export function proxy_on_downstream_connection_close(contextId: u32, peerType: u32): void {
+  enterCallback();
   const network = networkContext(contextId);
   if (network !== null) network.onDownstreamConnectionClose(<PeerType>peerType);
+  leaveCallback();
 }
 export function proxy_on_upstream_connection_close(contextId: u32, peerType: u32): void {
+  enterCallback();
   const network = networkContext(contextId);
   if (network !== null) network.onUpstreamConnectionClose(<PeerType>peerType);
+  leaveCallback();
 }
 
 // gRPC callouts are not used by asmesh filters; responses to unknown tokens are ignored.

@@ -20,9 +20,12 @@ export interface BuildOptions {
   error?: (line: string) => void;
 }
 
-/** The asconfig options the SDK needs: without them a module builds but Envoy cannot link or run it. */
+/**
+ * The asconfig options the SDK needs: without them a module builds but Envoy cannot link or run it.
+ * The runtime: `minimal` (collected at the SDK's safe points, assembly/proxy/gc.ts) or `incremental`.
+ */
 export const RUNTIME_HOOKS = {
-  runtime: 'incremental',
+  runtime: 'minimal',
   exportStart: '_initialize',
   use: ['abort', 'trace', 'seed'],
 } as const;
@@ -33,7 +36,7 @@ export function missingRuntimeHooks(config: unknown): string[] {
   const use = Array.isArray(o.use) ? o.use.map(String) : [];
   const missing: string[] = RUNTIME_HOOKS.use.filter((h) => !use.some((u) => u.startsWith(`${h}=`))).map((h) => `use ${h}=`);
   if (o.exportStart !== RUNTIME_HOOKS.exportStart) missing.push(`exportStart: "${RUNTIME_HOOKS.exportStart}"`);
-  if (o.runtime !== RUNTIME_HOOKS.runtime) missing.push(`runtime: "${RUNTIME_HOOKS.runtime}"`);
+  if (o.runtime !== RUNTIME_HOOKS.runtime && o.runtime !== 'incremental') missing.push(`runtime: "${RUNTIME_HOOKS.runtime}"`);
   return missing;
 }
 

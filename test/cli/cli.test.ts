@@ -293,7 +293,8 @@ test("build: no asconfig.json, an unknown filter or missing SDK runtime hooks ar
     [{ runtime: 'incremental', exportStart: '_initialize', use: hooks.slice(1) }, /lack the SDK runtime hooks: use abort=\s/],
     [{ runtime: 'incremental', exportStart: '_initialize', use: [hooks[0]] }, /hooks: use trace=, use seed=\s/],
     [{ runtime: 'incremental', use: hooks }, /hooks: exportStart: "_initialize"\s/],
-    [{ exportStart: '_initialize', use: hooks }, /hooks: runtime: "incremental"\s/],
+    [{ exportStart: '_initialize', use: hooks }, /hooks: runtime: "minimal"\s/],
+    [{ runtime: 'stub', exportStart: '_initialize', use: hooks }, /hooks: runtime: "minimal"\s/],
   ];
   for (const [options, missing] of cases) {
     writeFileSync(join(proj, 'asconfig.json'), JSON.stringify({ options }));
