@@ -216,12 +216,17 @@ export function buildRustPeer(): string {
   return RUST_WASM;
 }
 
+/** A bench module `bench.<name>` (not an asmesh filter) mounted first in every connection manager, where steering goes. */
+const firstFilter =
+  (name: string, wasm: string) =>
+  (bootstrap: Obj): void => {
+    const entry = wasmFilterEntry(name, wasm, '');
+    entry.name = `bench.${name}`;
+    for (const hcm of connectionManagers(bootstrap)) (hcm.http_filters as Obj[]).unshift(entry);
+  };
+
 /** The Rust peer mounted where steering goes (first http filter). */
-export function rustSteering(bootstrap: Obj): void {
-  const entry = wasmFilterEntry('rust_steering', RUST_WASM, '');
-  entry.name = 'bench.rust_steering';
-  for (const hcm of connectionManagers(bootstrap)) (hcm.http_filters as Obj[]).unshift(entry);
-}
+export const rustSteering = firstFilter('rust_steering', RUST_WASM);
 
 /** `n` Rust filters doing nothing (the crate with configuration `empty`), each in its own VM (as asmesh's three
  * filters are) unless `oneVm`: the per-filter Wasm floor. */
@@ -254,10 +259,4 @@ export async function buildAsEmpty(): Promise<string> {
 }
 
 /** One AssemblyScript filter doing nothing (bench/as-empty, the module at `wasm`), first http filter. */
-export const asEmpty =
-  (wasm: string) =>
-  (bootstrap: Obj): void => {
-    const entry = wasmFilterEntry('as_empty', wasm, '');
-    entry.name = 'bench.as_empty';
-    for (const hcm of connectionManagers(bootstrap)) (hcm.http_filters as Obj[]).unshift(entry);
-  };
+export const asEmpty = (wasm: string) => firstFilter('as_empty', wasm);
