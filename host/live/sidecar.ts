@@ -202,8 +202,7 @@ export class LiveSidecar {
       if (f.kind !== 'ecds' || (this.serving.get(f.path) && fileText(this.serving.get(f.path)!) === fileText(f))) continue;
       const cfg = f.content.resources[0].typed_config.config as Obj;
       try {
-        const plugin = await loadPlugin(this.wasmBytes(cfg.vm_config.code.local.filename), wasmPluginOptions(cfg));
-        void plugin;
+        (await loadPlugin(this.wasmBytes(cfg.vm_config.code.local.filename), wasmPluginOptions(cfg))).close();
       } catch (e) {
         const why = (e as Error).message
           .split('\n')
