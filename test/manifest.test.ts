@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { FILTERS, FILTER_NAMES, MESH_FILTERS, chainOrder, filterFolders, statsTags } from '../filters/manifest.ts';
+import { missingExports } from '../host/wasm/filter-exports.ts';
 import { SIDECAR_YAML, asmeshFilterName, connectionManagers } from '../host/envoy/config.ts';
 import { repoRoot } from '../host/paths.ts';
 import { translate } from '../host/cli/translate.ts';
@@ -70,4 +71,19 @@ spec: {}
       chainOrder(mounted.map((name: string) => ({ name }))).map((f) => f.name),
     );
   }
+});
+
+test('a filter module exports every callback its filter implements, and the check names one it lacks', () => {
+  const wasm = (name: string) => readFileSync(join(repoRoot, 'build', `${name}.wasm`));
+  for (const name of FILTER_NAMES) assert.deepEqual(missingExports(name, wasm(name)), [], name);
+  // authz.wasm exports no response or log callbacks: as telemetry's module it would lack them.
+  assert.deepEqual(missingExports('telemetry', wasm('authz')), [
+    'proxy_on_request_body (needed by filters/telemetry/filter.ts)',
+    'proxy_on_response_headers (needed by filters/telemetry/filter.ts)',
+    'proxy_on_response_body (needed by filters/telemetry/filter.ts)',
+    'proxy_on_response_trailers (needed by filters/telemetry/filter.ts)',
+    'proxy_on_log (needed by filters/telemetry/filter.ts)',
+  ]);
+  // mesh.wasm's parts are read through its imports: steering's delay timer needs proxy_on_tick.
+  assert.ok(missingExports('mesh', wasm('telemetry')).includes('proxy_on_tick (needed by filters/steering/filter.ts)'));
 });

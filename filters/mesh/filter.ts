@@ -75,15 +75,8 @@ export class MeshRoot extends RootContext {
     for (let i = 0; i < this.parts.length; i++) this.parts[i].onTick();
   }
 
-  onQueueReady(queueId: u32): void {
-    for (let i = 0; i < this.parts.length; i++) this.parts[i].onQueueReady(queueId);
-  }
-
-  onDone(): bool {
-    let done = true;
-    for (let i = 0; i < this.parts.length; i++) if (!this.parts[i].onDone()) done = false;
-    return done;
-  }
+  // No part implements onQueueReady or onDone (root or stream), so mesh.wasm exports neither: a part that
+  // does needs its forwarding here and the export in index.ts (scripts/check-imports.ts asks for the export).
 
   onDelete(): void {
     for (let i = 0; i < this.parts.length; i++) this.parts[i].onDelete();
@@ -226,12 +219,6 @@ export class MeshHttp extends HttpContext {
   /** Every part logs, those that never saw the request too (Envoy logs every filter of the chain), in chain order. */
   onLog(): void {
     for (let i = 0; i < this.parts.length; i++) unchecked(this.parts[i]).onLog();
-  }
-
-  onDone(): bool {
-    let done = true;
-    for (let i = 0; i < this.parts.length; i++) if (!unchecked(this.parts[i]).onDone()) done = false;
-    return done;
   }
 
   onDelete(): void {
