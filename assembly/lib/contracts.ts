@@ -10,8 +10,6 @@ export const CLUSTER_TEMPLATE = 'outbound|{port}|{subset}|{host}';
 
 /** Filter state (one path segment, Envoy stores `wasm.<key>`) authz sets per verified token: the payload JSON as sent. */
 export const JWT_PAYLOAD_STATE = 'asmesh.jwt_payload';
-/** Filter state authz sets per verified token: `iss/sub`. */
-export const REQUEST_PRINCIPAL_STATE = 'asmesh.request_principal';
 
 /**
  * Istio's standard metric labels (istio.io "Istio Standard Metrics"), in the order telemetry encodes them in

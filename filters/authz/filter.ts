@@ -30,14 +30,13 @@ import { AuthzConfig, JwtRule, parseAuthzConfig } from './config';
 import { Authentication, HeaderReader, KeySource, RequestView, Suspend, TokenCache, isCorsPreflight } from './authn';
 import { AuthInfo, Decision, RequestInfo, evaluate } from './policy';
 import { readConnection } from './connection';
-import { JWT_PAYLOAD_STATE, REQUEST_PRINCIPAL_STATE } from '../../assembly/lib/contracts';
+import { JWT_PAYLOAD_STATE } from '../../assembly/lib/contracts';
 import { HostSignatureChecker } from './verify';
 import { Clock, Fetcher, JwksEvent, JwksEvents, KeyWait, RemoteJwks, SharedData, SharedEntry } from './jwks';
 
 const TOKEN_CACHE_SIZE: i32 = 1024;
-// Written on every authenticated request: the paths encoded once.
+// Written on every authenticated request: the path encoded once.
 const JWT_PAYLOAD = new Property([JWT_PAYLOAD_STATE]);
-const REQUEST_PRINCIPAL = new Property([REQUEST_PRINCIPAL_STATE]);
 /** The keys a request sees: the root's, and the rules whose fetch it waited for in vain. */
 class RequestKeys extends KeySource {
   constructor(
@@ -271,8 +270,9 @@ export class AuthzHttp extends HttpContext {
         const jwt = run.jwt;
         if (jwt !== null) {
           // Filter state for later filters (any VM, also in on_log): Envoy keeps a one-segment property as `wasm.<key>`.
+          // Only the payload, as Istio's jwt_authn writes only the payload (payload_in_metadata): the principal
+          // `iss/sub` is in it, and each set_property costs ≈ 3 µs.
           JWT_PAYLOAD.set(jwt.payloadBytes);
-          REQUEST_PRINCIPAL.set(String.UTF8.encode(jwt.iss + '/' + jwt.sub));
           auth = new AuthInfo(jwt.payload as JsonValue, (run.rule as JwtRule).spaceDelimitedClaims);
         }
       }
