@@ -97,6 +97,24 @@ export const TELEMETRY_ENVOY_FIELDS_LOG: MountedFilter = {
   },
 };
 
+/**
+ * Every STRICT_DNS cluster made STATIC on 127.0.0.1 (same names and ports): the routes answer directly, so
+ * no cluster is ever connected to, but Envoy waits for each DNS cluster's first resolution before it is
+ * ready, and with some 40 Envoys refreshing unresolvable names every 5 s this machine's resolver timed out
+ * and the 41st Envoy was not ready in 30 s.
+ */
+export function loopbackClusters(bootstrap: Obj): void {
+  for (const cluster of bootstrap.static_resources?.clusters ?? []) {
+    if (cluster.type !== 'STRICT_DNS' && cluster.type !== 'LOGICAL_DNS') continue;
+    cluster.type = 'STATIC';
+    for (const group of cluster.load_assignment?.endpoints ?? [])
+      for (const lb of group.lb_endpoints ?? []) {
+        const address = lb.endpoint?.address?.socket_address;
+        if (address !== undefined) address.address = '127.0.0.1';
+      }
+  }
+}
+
 // ------------------------------------------------------------------ routes
 
 const reply = (body: string) => ({ status: 200, body: { inline_string: body } });

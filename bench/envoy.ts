@@ -32,6 +32,7 @@ import {
   authzConfig,
   buildRustPeer,
   clusterHeaderRoutes,
+  loopbackClusters,
   nativeAccessLog,
   nativeSteeringRoutes,
   pilotJwtFilters,
@@ -244,7 +245,7 @@ try {
   for (const row of rows) {
     const opts: EnvoyOptions = {
       filters: row.filters,
-      edit: row.edit,
+      edit: all(loopbackClusters, row.edit),
       wasmDir: row.wasmDir,
       node: NODE,
       // Telemetry's access log is an info line of the wasm component; Envoy writes its log to /dev/null.
