@@ -49,8 +49,8 @@ export function missingExports(name: string, wasm: Uint8Array): string[] {
   const missing: string[] = [];
   for (const file of sources(entry)) {
     const text = readFileSync(file, 'utf8');
-    for (const [pattern, name] of NEEDS) {
-      if (pattern.test(text) && !exported.has(name)) missing.push(`${name} (needed by ${relative(repoRoot, file)})`);
+    for (const [pattern, callback] of NEEDS) {
+      if (pattern.test(text) && !exported.has(callback)) missing.push(`${callback} (needed by ${relative(repoRoot, file)})`);
     }
   }
   return [...new Set(missing)];
