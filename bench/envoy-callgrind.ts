@@ -19,9 +19,12 @@ import {
   NODE,
   PATH,
   PEER_HEADER,
-  STEERING,
   TELEMETRY_NO_LOG,
-  authzConfig,
+  all,
+  authzFilter,
+  meshOf,
+  STEERING_FILTER,
+  type Edit,
   clusterHeaderRoutes,
   loopbackClusters,
   nativeSteeringRoutes,
@@ -38,8 +41,7 @@ if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('bench:en
 
 const key = rsaKey('bench-rsa');
 const token = rs256Token(key, 'bench-rsa', 'user-1');
-const authz: MountedFilter = { name: 'authz', config: authzConfig(key) };
-type Edit = (b: any) => void;
+const authz = authzFilter(key);
 /** A row without `filters` runs no module: Envoy's native peer, measured once (its figure stands under the first directory). */
 interface Row {
   name: string;
@@ -50,14 +52,14 @@ const jwtRbac = await pilotJwtFilters(key);
 const ROWS: Row[] = [
   { name: 'none', routes: clusterHeaderRoutes },
   { name: 'native route match', routes: nativeSteeringRoutes },
-  { name: 'native jwt+rbac, cached', routes: (b) => (clusterHeaderRoutes(b), withFilters(jwtRbac)(b)) },
-  { name: 'native chain', routes: (b) => (nativeSteeringRoutes(b), withFilters(jwtRbac)(b)) },
-  { name: 'steering', filters: [{ name: 'steering', config: STEERING }], routes: clusterHeaderRoutes },
+  { name: 'native jwt+rbac, cached', routes: all(clusterHeaderRoutes, withFilters(jwtRbac)) },
+  { name: 'native chain', routes: all(nativeSteeringRoutes, withFilters(jwtRbac)) },
+  { name: 'steering', filters: [STEERING_FILTER], routes: clusterHeaderRoutes },
   { name: 'authz, cached token', filters: [authz], routes: clusterHeaderRoutes },
   { name: 'telemetry, no log', filters: [TELEMETRY_NO_LOG], routes: clusterHeaderRoutes },
   {
     name: 'mesh.wasm (no log)',
-    filters: [{ name: 'mesh', config: { steering: STEERING, authz: authz.config, telemetry: TELEMETRY_NO_LOG.config } }],
+    filters: [meshOf(STEERING_FILTER, authz, TELEMETRY_NO_LOG)],
     routes: clusterHeaderRoutes,
   },
 ];
@@ -91,10 +93,7 @@ async function measure(row: Row, dir: string, index: number): Promise<number> {
   process.env.ASMESH_CALLGRIND_OUT = out;
   const opts: EnvoyOptions = {
     filters: row.filters ?? [],
-    edit: (b) => {
-      loopbackClusters(b);
-      row.routes(b);
-    },
+    edit: all(loopbackClusters, row.routes),
     wasmDir: dir,
     node: NODE,
     logArgs: ['-l', 'warn', '--log-path', '/dev/null'],

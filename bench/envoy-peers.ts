@@ -81,6 +81,13 @@ export function authzConfig(key: SigningKey): Obj {
   return { jwtRules: [{ issuer: ISSUER, jwks: key.jwks }], policies: [{ name: 'jwt-only', action: 'ALLOW', rules: POLICY_RULES }] };
 }
 
+export const STEERING_FILTER: MountedFilter = { name: 'steering', config: STEERING };
+export const authzFilter = (key: SigningKey): MountedFilter => ({ name: 'authz', config: authzConfig(key) });
+/** mesh.wasm holding these filters as its parts, each part configured as the filter is. */
+export function meshOf(...parts: MountedFilter[]): MountedFilter {
+  return { name: 'mesh', config: Object.fromEntries(parts.map((p) => [p.name, p.config])) };
+}
+
 export const TELEMETRY_NO_LOG: MountedFilter = { name: 'telemetry', config: { accessLog: { enabled: false } } };
 export const TELEMETRY_LOG: MountedFilter = { name: 'telemetry', config: {} };
 /** The same default fields written by Envoy's file access logger from the filter's filter state, to /dev/null as nativeAccessLog's. */
@@ -116,6 +123,14 @@ export function loopbackClusters(bootstrap: Obj): void {
 }
 
 // ------------------------------------------------------------------ routes
+
+export type Edit = (bootstrap: Obj) => void;
+/** One bootstrap edit made of several, applied in order. */
+export const all =
+  (...edits: Edit[]): Edit =>
+  (b) => {
+    for (const e of edits) e(b);
+  };
 
 const reply = (body: string) => ({ status: 200, body: { inline_string: body } });
 

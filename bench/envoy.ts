@@ -24,12 +24,15 @@ import {
   NODE,
   PATH,
   PEER_HEADER,
-  STEERING,
   TELEMETRY_LOG,
   TELEMETRY_ENVOY_LOG,
   TELEMETRY_ENVOY_FIELDS_LOG,
   TELEMETRY_NO_LOG,
-  authzConfig,
+  all,
+  authzFilter,
+  meshOf,
+  STEERING_FILTER,
+  type Edit,
   buildRustPeer,
   clusterHeaderRoutes,
   loopbackClusters,
@@ -64,18 +67,11 @@ const KID = 'bench-rsa';
 const key = rsaKey(KID);
 const cachedToken = [rs256Token(key, KID, 'user-1')];
 const newTokens = Array.from({ length: NEW_TOKENS }, (_, i) => rs256Token(key, KID, `user-${i}`));
-const authz: MountedFilter = { name: 'authz', config: authzConfig(key) };
-const steering: MountedFilter = { name: 'steering', config: STEERING };
+const authz = authzFilter(key);
+const steering = STEERING_FILTER;
 const jwtRbac = await pilotJwtFilters(key);
 buildRustPeer();
 const asEmptyWasm = await buildAsEmpty();
-
-type Edit = (b: any) => void;
-const all =
-  (...edits: Edit[]): Edit =>
-  (b) => {
-    for (const e of edits) e(b);
-  };
 
 interface Row {
   name: string;
@@ -170,7 +166,7 @@ const ROWS: Row[] = [
   {
     name: 'mesh.wasm (no log)',
     peer: 'all three (no log)',
-    filters: [{ name: 'mesh', config: { steering: STEERING, authz: authz.config, telemetry: TELEMETRY_NO_LOG.config } }],
+    filters: [meshOf(steering, authz, TELEMETRY_NO_LOG)],
     edit: clusterHeaderRoutes,
     tokens: 'one',
     bodies: routed,
@@ -186,7 +182,7 @@ const ROWS: Row[] = [
   {
     name: 'outbound: mesh.wasm',
     peer: 'outbound: steering + telemetry',
-    filters: [{ name: 'mesh', config: { steering: STEERING, telemetry: TELEMETRY_NO_LOG.config } }],
+    filters: [meshOf(steering, TELEMETRY_NO_LOG)],
     edit: clusterHeaderRoutes,
     tokens: 'one',
     bodies: routed,
@@ -195,7 +191,7 @@ const ROWS: Row[] = [
   {
     name: 'inbound: mesh.wasm',
     peer: 'inbound: authz + telemetry',
-    filters: [{ name: 'mesh', config: { authz: authz.config, telemetry: TELEMETRY_NO_LOG.config } }],
+    filters: [meshOf(authz, TELEMETRY_NO_LOG)],
     edit: clusterHeaderRoutes,
     tokens: 'one',
     bodies: plain,
