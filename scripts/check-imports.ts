@@ -14,12 +14,11 @@ if (!files.length) {
 }
 let bad = 0;
 for (const file of files.sort()) {
-  const bytes = readFileSync(join(dir, file));
-  const module = new WebAssembly.Module(bytes);
+  const module = new WebAssembly.Module(readFileSync(join(dir, file)));
   const problems = unsupportedImports(module);
   const total = WebAssembly.Module.imports(module).length;
   const name = file.replace(/\.wasm$/, '');
-  const missing = (FILTER_NAMES as readonly string[]).includes(name) ? missingExports(name, bytes) : [];
+  const missing = (FILTER_NAMES as readonly string[]).includes(name) ? missingExports(name, module) : [];
   if (problems.length) {
     bad++;
     console.error(`check-imports: ${file}: Envoy does not provide ${problems.map((p) => `${p.module}.${p.name} (${p.kind})`).join(', ')}`);

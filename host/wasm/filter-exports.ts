@@ -30,25 +30,25 @@ const NEEDS: readonly [RegExp, string][] = [
 
 const sdk = join(repoRoot, 'assembly');
 
-/** `entry` and the files it imports, transitively, outside assembly/ (the SDK's defaults implement nothing). */
-function sources(entry: string): string[] {
-  const seen = new Set<string>();
+/** `entry` and the files it imports, transitively, outside assembly/ (the SDK's defaults implement nothing), with their text. */
+function sources(entry: string): Map<string, string> {
+  const texts = new Map<string, string>();
   const visit = (file: string): void => {
-    if (seen.has(file) || file.startsWith(sdk + '/') || !existsSync(file)) return;
-    seen.add(file);
-    for (const m of readFileSync(file, 'utf8').matchAll(/from '(\.[^']+)'/g)) visit(resolve(dirname(file), m[1]!) + '.ts');
+    if (texts.has(file) || file.startsWith(sdk + '/') || !existsSync(file)) return;
+    const text = readFileSync(file, 'utf8');
+    texts.set(file, text);
+    for (const m of text.matchAll(/from '(\.[^']+)'/g)) visit(resolve(dirname(file), m[1]!) + '.ts');
   };
   visit(entry);
-  return [...seen];
+  return texts;
 }
 
-/** The callbacks filter `name` implements that `wasm` does not export, each with the file that needs it. */
-export function missingExports(name: string, wasm: Uint8Array): string[] {
+/** The callbacks filter `name` implements that its compiled `module` does not export, each with the file that needs it. */
+export function missingExports(name: string, module: WebAssembly.Module): string[] {
   const entry = join(repoRoot, 'filters', name, 'index.ts');
-  const exported = new Set(WebAssembly.Module.exports(new WebAssembly.Module(wasm)).map((e) => e.name));
+  const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
   const missing: string[] = [];
-  for (const file of sources(entry)) {
-    const text = readFileSync(file, 'utf8');
+  for (const [file, text] of sources(entry)) {
     for (const [pattern, callback] of NEEDS) {
       if (pattern.test(text) && !exported.has(callback)) missing.push(`${callback} (needed by ${relative(repoRoot, file)})`);
     }
