@@ -32,6 +32,11 @@ import {
   rs256Token,
   rsaKey,
   withFilters,
+  buildRustPeer,
+  buildAsEmpty,
+  rustEmpty,
+  rustSteering,
+  asEmpty,
 } from './envoy-peers.ts';
 
 const dirs = (process.env.BENCH_DIRS ?? 'build').split(',').map((d) => resolve(d));
@@ -49,11 +54,17 @@ interface Row {
   routes: Edit;
 }
 const jwtRbac = await pilotJwtFilters(key);
+buildRustPeer();
+const asEmptyWasm = await buildAsEmpty();
 const ROWS: Row[] = [
   { name: 'none', routes: clusterHeaderRoutes },
   { name: 'native route match', routes: nativeSteeringRoutes },
   { name: 'native jwt+rbac, cached', routes: all(clusterHeaderRoutes, withFilters(jwtRbac)) },
   { name: 'native chain', routes: all(nativeSteeringRoutes, withFilters(jwtRbac)) },
+  // The per-filter floor: a Rust filter and asmesh's SDK (bench/as-empty) doing nothing; the Rust steering peer.
+  { name: 'rust empty x1', routes: all(clusterHeaderRoutes, rustEmpty(1)) },
+  { name: 'as empty x1', routes: all(clusterHeaderRoutes, asEmpty(asEmptyWasm)) },
+  { name: 'rust steering peer', routes: all(clusterHeaderRoutes, rustSteering) },
   { name: 'steering', filters: [STEERING_FILTER], routes: clusterHeaderRoutes },
   { name: 'authz, cached token', filters: [authz], routes: clusterHeaderRoutes },
   { name: 'telemetry, no log', filters: [TELEMETRY_NO_LOG], routes: clusterHeaderRoutes },
