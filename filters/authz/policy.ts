@@ -187,8 +187,8 @@ export class RequestPrincipalAtom extends Atom {
   matches(req: RequestInfo): bool {
     const auth = req.auth;
     if (auth === null) return false;
-    const iss = jsonAt(auth.claims, ['iss']);
-    const sub = jsonAt(auth.claims, ['sub']);
+    const iss = auth.claims.get('iss');
+    const sub = auth.claims.get('sub');
     return iss !== null && iss.isString() && this.p.iss.matches(iss.str) && sub !== null && sub.isString() && this.p.sub.matches(sub.str);
   }
 }
@@ -301,13 +301,16 @@ export class AuthInfo {
 }
 
 /** What policies look at. The adapter fills it from headers and properties. */
+/** The empty list a request's fields start with: shared, never written (each allocation on a request's path is ~1 % of authz's instructions). */
+const NONE: string[] = [];
+
 export class RequestInfo {
   method: string = '';
   path: string = '';
   host: string = '';
-  /** Request header entries in order (lower-case names), each entry on its own. */
-  headerNames: string[] = [];
-  headerValues: string[] = [];
+  /** Request header entries in order (lower-case names), each entry on its own (filled only for policies that match headers). */
+  headerNames: string[] = NONE;
+  headerValues: string[] = NONE;
   /** The connection's address (ipBlocks, source.ip: rbac's direct_remote_ip). */
   sourceIp: string | null = null;
   /** The connection's address is not visible: Envoy put the client address from x-forwarded-for in its place. */
@@ -319,10 +322,14 @@ export class RequestInfo {
   sni: string = '';
   /** The peer certificate's names as rbac tries them: URI SANs, DNS SANs, subject (RFC 2253); none without
    * mTLS; null when a client certificate was presented but cannot be read (every request is denied). */
-  peerIds: string[] | null = [];
+  peerIds: string[] | null = NONE;
   auth: AuthInfo | null = null;
 
   addHeader(name: string, value: string): void {
+    if (this.headerNames === NONE) {
+      this.headerNames = [];
+      this.headerValues = [];
+    }
     this.headerNames.push(name);
     this.headerValues.push(value);
   }
@@ -337,12 +344,15 @@ export class Decision {
 }
 
 export function evaluate(policies: Policy[], req: RequestInfo): Decision {
-  const audited = new Array<string>();
+  let audited = NONE;
   // Fail closed: an unreadable peer certificate could make a DENY or a notPrincipals miss.
   if (req.peerIds === null) return new Decision(false, '', audited);
   for (let i = 0; i < policies.length; i++) {
     const p = policies[i];
-    if (p.action == Action.Audit && p.matches(req)) audited.push(p.name);
+    if (p.action == Action.Audit && p.matches(req)) {
+      if (audited === NONE) audited = [];
+      audited.push(p.name);
+    }
   }
   for (let i = 0; i < policies.length; i++) {
     const p = policies[i];

@@ -167,36 +167,59 @@ describe('the verified-token cache key', () => {
     const a = tok('{"alg":"RS256"}', '{"iss":"i","sub":"a"}');
     const b = tok('{"alg":"RS256"}', '{"iss":"i","sub":"b"}');
     const ja = parseJwt(a).jwt as Jwt;
-    expect(sameToken(ja, a)).toBe(true);
-    expect(sameToken(ja, b)).toBe(false);
-    expect(sameToken(ja, a + 'A')).toBe(false);
-    expect(sameToken(ja, a.substring(0, a.length - 1) + 'j')).toBe(false);
-    // Leniently parsed forms (padding) never match the canonical token they decode to.
-    expect(sameToken(ja, a + '=')).toBe(false);
+    const bytes = String.UTF8.encode(a);
+    expect(sameToken(bytes, a)).toBe(true);
+    expect(sameToken(bytes, b)).toBe(false);
+    expect(sameToken(bytes, a + 'A')).toBe(false);
+    expect(sameToken(bytes, a.substring(0, a.length - 1))).toBe(false);
+    expect(sameToken(bytes, a.substring(0, a.length - 1) + 'j')).toBe(false);
+    // Each position of the 4-unit steps and of the tail; a code unit above 0xff never equals a byte.
+    for (let i = 0; i < a.length; i++) {
+      expect(sameToken(bytes, a.substring(0, i) + 'é' + a.substring(i + 1))).toBe(false);
+      expect(sameToken(bytes, a.substring(0, i) + String.fromCharCode(a.charCodeAt(i) + 0x100) + a.substring(i + 1))).toBe(false);
+    }
+    // A padded form is another token: it does not match the canonical token it decodes to.
+    expect(sameToken(bytes, a + '=')).toBe(false);
     for (let n = 1; n <= 6; n++) {
       const t = b64('{"alg":"RS256"}') + '.' + b64('{}') + '.' + b64('xxxxxx'.substring(0, n));
-      expect(sameToken(parseJwt(t).jwt as Jwt, t)).toBe(true);
+      expect(sameToken(String.UTF8.encode(t), t)).toBe(true);
     }
     const c = new TokenCache(4);
     const rule = config('{"jwtRules":[{"issuer":"i",JWKS}]}').jwtRules[0];
-    // b stored under a's key (as a 64-bit collision would): a is not served b's verification.
-    c.put(tokenKey(a), new CachedToken(parseJwt(b).jwt as Jwt, rule), 1000);
+    // b stored under a's key (as a collision would): a is not served b's verification.
+    c.put(tokenKey(a), new CachedToken(parseJwt(b).jwt as Jwt, rule, b), 1000);
     expect(c.get(tokenKey(a), a, 1000)).toBeNull();
     expect(c.get(tokenKey(a), b, 1000)).not.toBeNull();
     expect(tokenKey(a)).not.toBe(tokenKey(b));
+    // The key covers the length and the end: tokens differing there differ in key.
+    expect(tokenKey(a + 'A')).not.toBe(tokenKey(a));
+    expect(tokenKey(a.substring(0, a.length - 1) + 'j')).not.toBe(tokenKey(a));
+    expect(ja.iss).toBe('i');
+  });
+
+  it('caches only a token of one byte per character (a non-ASCII one is verified each time)', () => {
+    const a = tok('{"alg":"RS256"}', '{"iss":"i","sub":"a"}');
+    const c = new TokenCache(4);
+    const rule = config('{"jwtRules":[{"issuer":"i",JWKS}]}').jwtRules[0];
+    const odd = a + 'é';
+    c.put(tokenKey(odd), new CachedToken(parseJwt(a).jwt as Jwt, rule, odd), 1000);
+    expect(c.size).toBe(0);
+    c.put(tokenKey(a), new CachedToken(parseJwt(a).jwt as Jwt, rule, a), 1000);
+    expect(c.size).toBe(1);
   });
 
   it('reads the token in place inside its header value (from its start), as the whole token', () => {
     const a = tok('{"alg":"RS256"}', '{"iss":"i","sub":"a"}');
     const ja = parseJwt(a).jwt as Jwt;
     const header = 'Bearer ' + a;
-    expect(sameToken(ja, header, 7)).toBe(true);
-    expect(sameToken(ja, header, 6)).toBe(false);
-    expect(sameToken(ja, 'Bearer ' + a + 'A', 7)).toBe(false);
+    const bytes = String.UTF8.encode(a);
+    expect(sameToken(bytes, header, 7)).toBe(true);
+    expect(sameToken(bytes, header, 6)).toBe(false);
+    expect(sameToken(bytes, 'Bearer ' + a + 'A', 7)).toBe(false);
     expect(tokenKey(header, 7)).toBe(tokenKey(a));
     const c = new TokenCache(4);
     const rule = config('{"jwtRules":[{"issuer":"i",JWKS}]}').jwtRules[0];
-    c.put(tokenKey(a), new CachedToken(ja, rule), 1000);
+    c.put(tokenKey(a), new CachedToken(ja, rule, a), 1000);
     expect(c.get(tokenKey(header, 7), header, 1000, 7)).not.toBeNull();
   });
 });
