@@ -38,43 +38,60 @@ export abstract class HeaderReader {
   abstract values(name: string): string[];
 }
 
+/** A removed header's values: one shared empty list (`values` lists are read, never written: `add` copies). */
+const REMOVED: string[] = [];
+
+/** One header name a run read or changed: its values now, and whether they differ from the request's. */
+export class HeaderSlot {
+  changed: bool = false;
+  constructor(
+    public name: string,
+    public values: string[],
+  ) {}
+}
+
 /** The request as jwt_authn changes it: header values by name and the path, over a HeaderReader. */
 export class RequestView {
-  names: string[] = [];
-  current: string[][] = [];
-  changed: bool[] = [];
+  /** One per name read or changed, in the order first touched (one list: three parallel ones were nine allocations). */
+  slots: HeaderSlot[] = [];
   pathChanged: bool = false;
   constructor(
     public source: HeaderReader,
     public path: string,
   ) {}
 
-  private slot(name: string): i32 {
-    const i = this.names.indexOf(name);
-    if (i >= 0) return i;
-    this.names.push(name);
-    this.current.push(this.source.values(name));
-    this.changed.push(false);
-    return this.names.length - 1;
+  /** The slot of `name` if the run touched it. */
+  find(name: string): HeaderSlot | null {
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) if (slots[i].name == name) return slots[i];
+    return null;
+  }
+
+  private slot(name: string): HeaderSlot {
+    const found = this.find(name);
+    if (found !== null) return found;
+    const s = new HeaderSlot(name, this.source.values(name));
+    this.slots.push(s);
+    return s;
   }
 
   values(name: string): string[] {
-    return this.current[this.slot(name)];
+    return this.slot(name).values;
   }
 
   remove(name: string): void {
-    const i = this.slot(name);
-    if (this.current[i].length == 0) return;
-    this.current[i] = [];
-    this.changed[i] = true;
+    const s = this.slot(name);
+    if (s.values.length == 0) return;
+    s.values = REMOVED;
+    s.changed = true;
   }
 
   add(name: string, value: string): void {
-    const i = this.slot(name);
-    const next = this.current[i].slice(0);
+    const s = this.slot(name);
+    const next = s.values.slice(0);
     next.push(value);
-    this.current[i] = next;
-    this.changed[i] = true;
+    s.values = next;
+    s.changed = true;
   }
 
   setPath(path: string): void {

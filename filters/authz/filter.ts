@@ -71,6 +71,9 @@ class HeaderSnapshot extends HeaderReader {
   }
 }
 
+/** A stream's failed rules until one fails: shared, never written (a list per stream was an allocation per request). */
+const NO_RULES: i32[] = [];
+
 /** jwt_authn's www-authenticate realm takes at most this much of the path. */
 const REALM_MAX_PATH: i32 = 256;
 
@@ -222,7 +225,7 @@ export class AuthzHttp extends HttpContext {
   /** One JWKS refresh per request for an unknown kid. */
   refetched: bool = false;
   /** Rules whose key fetch this request waited for and that failed. */
-  failedRules: i32[] = [];
+  failedRules: i32[] = NO_RULES;
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
     this.headers = new HeaderSnapshot(requestHeaders.snapshot());
@@ -239,6 +242,7 @@ export class AuthzHttp extends HttpContext {
     const config = root.config;
     const h = this.headers as HeaderSnapshot;
     const path = h.first(':path');
+    const method = h.first(':method');
     const view = new RequestView(h, path === null ? '' : path);
     let auth: AuthInfo | null = null;
     if (config.jwtRules.length > 0) {
@@ -248,7 +252,6 @@ export class AuthzHttp extends HttpContext {
         const out = config.jwtRules[i].outputHeaders;
         for (let j = 0; j < out.length; j++) view.remove(out[j]);
       }
-      const method = h.first(':method');
       // The CORS headers are looked up only for an OPTIONS request (each lookup walks the map).
       if (method == 'OPTIONS' && isCorsPreflight(method, h.first('origin'), h.first('access-control-request-method'))) {
         // Istio sets bypass_cors_preflight: no token is checked.
@@ -283,7 +286,7 @@ export class AuthzHttp extends HttpContext {
       root.stats.allowed.increment(1);
       return FilterHeadersStatus.Continue;
     }
-    const req = this.requestInfo(config, h, view);
+    const req = this.requestInfo(config, h, view, method);
     req.auth = auth;
     if (req.peerIds === null) logWarn('authz: the peer certificate cannot be read: request denied');
     const decision: Decision = evaluate(config.policies, req);
@@ -304,12 +307,13 @@ export class AuthzHttp extends HttpContext {
 
   /** Writes jwt_authn's header changes to the request. */
   private apply(view: RequestView): void {
-    for (let i = 0; i < view.names.length; i++) {
-      if (!view.changed[i]) continue;
-      const name = view.names[i];
-      requestHeaders.remove(name);
-      const values = view.current[i];
-      for (let j = 0; j < values.length; j++) requestHeaders.add(name, values[j]);
+    const slots = view.slots;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i];
+      if (!slot.changed) continue;
+      requestHeaders.remove(slot.name);
+      const values = slot.values;
+      for (let j = 0; j < values.length; j++) requestHeaders.add(slot.name, values[j]);
     }
     if (view.pathChanged) requestHeaders.replace(':path', view.path);
   }
@@ -323,6 +327,7 @@ export class AuthzHttp extends HttpContext {
   }
 
   private failKeys(index: i32): FilterHeadersStatus {
+    if (this.failedRules === NO_RULES) this.failedRules = [];
     if (!this.failedRules.includes(index)) this.failedRules.push(index);
     return this.decide();
   }
@@ -338,11 +343,10 @@ export class AuthzHttp extends HttpContext {
     return FilterHeadersStatus.StopIteration;
   }
 
-  private requestInfo(config: AuthzConfig, h: HeaderSnapshot, view: RequestView): RequestInfo {
+  private requestInfo(config: AuthzConfig, h: HeaderSnapshot, view: RequestView, method: string | null): RequestInfo {
     const req = new RequestInfo();
-    const m = h.first(':method');
     const h2 = h.first(':authority');
-    req.method = m === null ? '' : m;
+    req.method = method === null ? '' : method;
     req.path = view.path;
     req.host = h2 === null ? '' : h2;
     if (config.needsHeaders) {
@@ -350,14 +354,15 @@ export class AuthzHttp extends HttpContext {
       const map = h.map;
       for (let i = 0; i < map.count; i++) {
         const k = map.name(i);
-        const slot = view.names.indexOf(k);
-        if (slot >= 0 && view.changed[slot]) continue;
+        const slot = view.find(k);
+        if (slot !== null && slot.changed) continue;
         req.addHeader(k, k == ':path' ? view.path : map.value(i));
       }
-      for (let i = 0; i < view.names.length; i++) {
-        if (!view.changed[i]) continue;
-        const values = view.current[i];
-        for (let j = 0; j < values.length; j++) req.addHeader(view.names[i], values[j]);
+      const slots = view.slots;
+      for (let i = 0; i < slots.length; i++) {
+        const slot = slots[i];
+        if (!slot.changed) continue;
+        for (let j = 0; j < slot.values.length; j++) req.addHeader(slot.name, slot.values[j]);
       }
     }
     readConnection(config, req);
