@@ -105,6 +105,8 @@ export class AuthzConfig {
   trustDomains: TrustDomains = new TrustDomains();
   // What the policies read, so the adapter collects only that (each property read is a host call).
   needsHeaders: bool = false;
+  /** :authority: hosts, notHosts (a `request.headers[:authority]` condition sets needsHeaders). */
+  needsHost: bool = false;
   /** source.address: ipBlocks, remoteIpBlocks, source.ip, remote.ip. */
   needsSourceIp: bool = false;
   /** destination.address: destination.ip. */
@@ -383,6 +385,7 @@ function isHttpOnly(kind: Field): bool {
 function atom(c: ConfigChecker, field: Field, value: string, path: string, arg: string[], config: AuthzConfig): Atom | null {
   switch (field) {
     case Field.Host:
+      config.needsHost = true;
       return new HeaderAtom(':authority', headerPattern(value, true));
     case Field.Method:
       return new HeaderAtom(':method', headerPattern(value, false));

@@ -345,10 +345,12 @@ export class AuthzHttp extends HttpContext {
 
   private requestInfo(config: AuthzConfig, h: HeaderSnapshot, view: RequestView, method: string | null): RequestInfo {
     const req = new RequestInfo();
-    const h2 = h.first(':authority');
     req.method = method === null ? '' : method;
     req.path = view.path;
-    req.host = h2 === null ? '' : h2;
+    if (config.needsHost || config.needsHeaders) {
+      const host = h.first(':authority');
+      req.host = host === null ? '' : host;
+    }
     if (config.needsHeaders) {
       // The headers as rbac sees them: after jwt_authn's changes, each entry on its own.
       const map = h.map;
