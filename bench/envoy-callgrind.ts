@@ -47,11 +47,15 @@ if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('bench:en
 const key = rsaKey('bench-rsa');
 const token = rs256Token(key, 'bench-rsa', 'user-1');
 const authz = authzFilter(key);
+// One per request of a run (warm-up included), signed once: no token is seen twice by one Envoy.
+const freshTokens = Array.from({ length: requests + 50 }, (_, i) => rs256Token(key, 'bench-rsa', `user-${i}`));
 /** A row without `filters` runs no module: Envoy's native peer, measured once (its figure stands under the first directory). */
 interface Row {
   name: string;
   filters?: MountedFilter[];
   routes: Edit;
+  /** A new token on every request (each one verified), as bench:envoy's `new token` rows. */
+  newTokens?: boolean;
 }
 const jwtRbac = await pilotJwtFilters(key);
 buildRustPeer();
@@ -67,6 +71,8 @@ const ROWS: Row[] = [
   { name: 'rust steering peer', routes: all(clusterHeaderRoutes, rustSteering) },
   { name: 'steering', filters: [STEERING_FILTER], routes: clusterHeaderRoutes },
   { name: 'authz, cached token', filters: [authz], routes: clusterHeaderRoutes },
+  { name: 'native jwt+rbac, new token', routes: all(clusterHeaderRoutes, withFilters(jwtRbac)), newTokens: true },
+  { name: 'authz, new token', filters: [authz], routes: clusterHeaderRoutes, newTokens: true },
   { name: 'telemetry, no log', filters: [TELEMETRY_NO_LOG], routes: clusterHeaderRoutes },
   {
     name: 'mesh.wasm (no log)',
@@ -112,12 +118,18 @@ async function measure(row: Row, dir: string, index: number): Promise<number> {
   };
   const running = await startEnvoy(opts);
   try {
-    const headers = { host: HOST, 'end-user': 'jason', authorization: `Bearer ${token}`, 'x-asmesh-peer': PEER_HEADER };
+    let sent = 0;
+    const headers = () => ({
+      host: HOST,
+      'end-user': 'jason',
+      authorization: `Bearer ${row.newTokens ? freshTokens[sent++ % freshTokens.length] : token}`,
+      'x-asmesh-peer': PEER_HEADER,
+    });
     // One kept-alive connection, as wrk's: the connection's own setup is not counted per request.
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const send = async (n: number) => {
       for (let i = 0; i < n; i++) {
-        const r = await running.request(PATH, { headers, agent, timeoutMs: 60_000 });
+        const r = await running.request(PATH, { headers: headers(), agent, timeoutMs: 60_000 });
         if (r.status !== 200) throw new Error(`${row.name}: got ${r.status} ${r.body}`);
       }
     };
