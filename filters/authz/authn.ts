@@ -16,6 +16,7 @@ import { JsonValue, jsonAt, quote } from '../../assembly/lib/json';
 import { base64Encode } from '../../assembly/lib/base64';
 import { DecodedQueryParams, cookieValue } from '../../assembly/lib/http';
 import { AuthzConfig, JwtRule } from './config';
+import { NO_STRINGS } from './policy';
 
 export const CLOCK_SKEW_SECONDS: i64 = 60;
 
@@ -36,10 +37,12 @@ export abstract class KeySource {
 /** The request headers as they were when the filter got them. */
 export abstract class HeaderReader {
   abstract values(name: string): string[];
+  /** The first value named `name`, or null. */
+  first(name: string): string | null {
+    const v = this.values(name);
+    return v.length > 0 ? v[0] : null;
+  }
 }
-
-/** A removed header's values: one shared empty list (`values` lists are read, never written: `add` copies). */
-const REMOVED: string[] = [];
 
 /** One header name a run read or changed: its values now, and whether they differ from the request's. */
 export class HeaderSlot {
@@ -82,7 +85,7 @@ export class RequestView {
   remove(name: string): void {
     const s = this.slot(name);
     if (s.values.length == 0) return;
-    s.values = REMOVED;
+    s.values = NO_STRINGS; // `values` lists are read, never written: `add` copies
     s.changed = true;
   }
 
@@ -366,6 +369,9 @@ export class TokenCache {
     if (this.capacity <= 0 || !entry.ascii) return;
     if (this.map.size >= this.capacity) this.evict(nowSec);
     this.map.set(key, entry);
+    // A hit compares the token's bytes: the signature and its input are not needed again.
+    entry.jwt.signingInput = NO_BYTES;
+    entry.jwt.signature = NO_BYTES;
   }
 
   /** Drops expired entries; if still full, drops everything (simple and bounded). */
@@ -480,9 +486,6 @@ export class Authentication {
       }
       if (st != JwtStatus.Ok) return st;
       this.cache.put(key, new CachedToken(jwt, rule, found.token), this.nowSec);
-      // Verified: a later hit compares the token's bytes, so the signature and its input can go.
-      jwt.signingInput = NO_BYTES;
-      jwt.signature = NO_BYTES;
     }
     this.accept(rule, found, jwt);
     return JwtStatus.Ok;
@@ -527,7 +530,10 @@ function anyOf(statuses: JwtStatus[], allowMissing: bool): JwtStatus {
   return final;
 }
 
-/** Envoy's bypass_cors_preflight test: OPTIONS with non-empty origin and access-control-request-method. */
-export function isCorsPreflight(method: string, origin: string | null, requestMethod: string | null): bool {
-  return method == 'OPTIONS' && origin !== null && origin.length > 0 && requestMethod !== null && requestMethod.length > 0;
+/** Envoy's bypass_cors_preflight test: OPTIONS with non-empty origin and access-control-request-method (read only for OPTIONS). */
+export function isCorsPreflight(method: string, headers: HeaderReader): bool {
+  if (method != 'OPTIONS') return false;
+  const origin = headers.first('origin');
+  const requestMethod = headers.first('access-control-request-method');
+  return origin !== null && origin.length > 0 && requestMethod !== null && requestMethod.length > 0;
 }

@@ -252,8 +252,7 @@ export class AuthzHttp extends HttpContext {
         const out = config.jwtRules[i].outputHeaders;
         for (let j = 0; j < out.length; j++) view.remove(out[j]);
       }
-      // The CORS headers are looked up only for an OPTIONS request (each lookup walks the map).
-      if (method == 'OPTIONS' && isCorsPreflight(method, h.first('origin'), h.first('access-control-request-method'))) {
+      if (isCorsPreflight(method === null ? '' : method, h)) {
         // Istio sets bypass_cors_preflight: no token is checked.
       } else {
         const nowSec = <i64>(currentTimeMilliseconds() / 1000);
