@@ -127,8 +127,11 @@ test('asmesh init writes a filter project whose generated test passes as generat
   assert.match(b.stdout, /^built build\/hello\.wasm \(\d+ bytes\)\n$/);
 });
 
-/** Runs `asmesh envoy ...` until it prints its listener, sends one request, stops it with SIGINT. */
-async function throughEnvoy(args: string[]) {
+/**
+ * Runs `asmesh envoy ...` until it prints its listener, sends one request, waits until its output matches
+ * `logged` (Envoy's log reaches it through two pipes, often after the reply), stops it with SIGINT.
+ */
+async function throughEnvoy(args: string[], logged?: RegExp) {
   const child = spawn(join(proj, 'node_modules/.bin/asmesh'), ['envoy', '--port', '0', '--admin-port', '0', ...args], {
     cwd: proj,
     env: userEnv(),
@@ -141,6 +144,12 @@ async function throughEnvoy(args: string[]) {
   try {
     const port = await until(() => /listener listener: 127\.0\.0\.1:(\d+)/.exec(out)?.[1], 30_000, `asmesh envoy to be ready:\n${out}`);
     const reply = await send(`http://127.0.0.1:${port}`, '/hello?x=1', { headers: { 'x-test': 'package' } });
+    if (logged)
+      await until(
+        () => logged.test(out),
+        10_000,
+        () => `asmesh envoy to print ${logged}:\n${out}`,
+      );
     return { reply, out };
   } finally {
     child.kill('SIGINT');
@@ -149,14 +158,15 @@ async function throughEnvoy(args: string[]) {
 }
 
 test('asmesh envoy --filter: the generated filter in real Envoy (found in the cache of the installed package), echo upstream and --upstream', async () => {
-  const echo = await throughEnvoy(['--filter', 'build/hello.wasm', '--plugin-config', 'config.json']);
+  const logLine = /wasm log hello hello hello: hello: request \/hello\?x=1/;
+  const echo = await throughEnvoy(['--filter', 'build/hello.wasm', '--plugin-config', 'config.json'], logLine);
   assert.match(echo.out, new RegExp(`Envoy ${ENVOY_VERSION.replace(/\./g, '\\.')} ready`));
   assert.equal(echo.reply.status, 200);
   assert.equal(echo.reply.headers['x-asmesh-hello'], 'hello');
   const seen = JSON.parse(echo.reply.body);
   assert.equal(seen.path, '/hello?x=1');
   assert.equal(seen.headers['x-test'], 'package');
-  assert.match(echo.out, /wasm log hello hello hello: hello: request \/hello\?x=1/);
+  assert.match(echo.out, logLine);
 
   const mine = await EchoServer.start('mine');
   try {
