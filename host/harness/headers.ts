@@ -77,8 +77,9 @@ function mapOf(host: HostState, type: number): HeaderList | null | undefined {
   }
 }
 
-function isWritable(type: number): boolean {
-  return type <= MapType.ResponseTrailers;
+/** Whether the filter may size or change map `type` now: a stream's own maps, outside proxy_on_log (Envoy's getMap). */
+function isWritable(host: HostState, type: number): boolean {
+  return type <= MapType.ResponseTrailers && host.stream()?.logging !== true;
 }
 
 export function headerImports(host: HostState) {
@@ -94,7 +95,7 @@ export function headerImports(host: HostState) {
     },
     proxy_set_header_map_pairs(type: number, ptr: number, size: number): number {
       const map = mapOf(host, type);
-      if (map === undefined || map === null || !isWritable(type)) return WasmResult.BadArgument;
+      if (map === undefined || map === null || !isWritable(host, type)) return WasmResult.BadArgument;
       const pairs = decodePairs(mem.bytes(ptr, size));
       if (pairs === null) return WasmResult.BadArgument;
       // Envoy removes every existing header, then adds the pairs: a full replacement.
@@ -104,7 +105,7 @@ export function headerImports(host: HostState) {
     },
     proxy_get_header_map_size(type: number, sizePtr: number): number {
       const map = mapOf(host, type);
-      if (map === undefined || map === null || !isWritable(type)) return WasmResult.BadArgument;
+      if (map === undefined || map === null || !isWritable(host, type)) return WasmResult.BadArgument;
       // Envoy answers HeaderMap::byteSize(): the sum of key and value lengths.
       mem.writeU32(
         sizePtr,
@@ -123,13 +124,13 @@ export function headerImports(host: HostState) {
     },
     proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
       const map = mapOf(host, type);
-      if (map === undefined || map === null || !isWritable(type)) return WasmResult.BadArgument;
+      if (map === undefined || map === null || !isWritable(host, type)) return WasmResult.BadArgument;
       map.push([lower(keyPtr, keySize), mem.string(valuePtr, valueSize)]);
       return WasmResult.Ok;
     },
     proxy_replace_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
       const map = mapOf(host, type);
-      if (map === undefined || map === null || !isWritable(type)) return WasmResult.BadArgument;
+      if (map === undefined || map === null || !isWritable(host, type)) return WasmResult.BadArgument;
       const key = lower(keyPtr, keySize);
       const value = mem.string(valuePtr, valueSize);
       // Envoy's setCopy: the first entry takes the value, later duplicates go; absent means add.
@@ -144,7 +145,7 @@ export function headerImports(host: HostState) {
     },
     proxy_remove_header_map_value(type: number, keyPtr: number, keySize: number): number {
       const map = mapOf(host, type);
-      if (map === undefined || map === null || !isWritable(type)) return WasmResult.BadArgument;
+      if (map === undefined || map === null || !isWritable(host, type)) return WasmResult.BadArgument;
       const key = lower(keyPtr, keySize);
       for (let i = map.length - 1; i >= 0; i--) if (map[i]![0] === key) map.splice(i, 1);
       return WasmResult.Ok;

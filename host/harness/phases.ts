@@ -100,6 +100,7 @@ export function endStream(vm: Vm, host: HostState, stream: StreamState): void {
   try {
     if (vm.failed) return;
     host.streams.set(stream.id, stream); // still visible to its own final callbacks
+    stream.logging = true;
     vm.call('proxy_on_log', stream.id);
     const done = vm.call('proxy_on_done', stream.id);
     // on_done answering false defers deletion until proxy_done; the harness deletes anyway and records it.

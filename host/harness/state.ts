@@ -42,6 +42,8 @@ export class StreamState {
   /** Network contexts: the filter closed the connection (proxy_close_stream Downstream/Upstream). */
   connectionClosed = false;
   routeCacheClears = 0;
+  /** In proxy_on_log: Envoy's maps are then read-only and unsized (size and write calls answer BadArgument). */
+  logging = false;
   /** The stream's maps for attributes (request.*, response.*), which outlive their phase. */
   attributes: {
     requestHeaders: HeaderList | null;

@@ -217,6 +217,24 @@ const more: Scenario[] = [
     },
   },
   {
+    // Envoy's log phase reads the maps (pairs, values) but neither sizes nor writes them: the size and
+    // write calls answer BadArgument there (measured; the harness answered sizes and wrote until
+    // 2026-12-07). So telemetry's byte counts come from request.total_size / response.total_size.
+    name: 'probe: header map sizes in each phase',
+    wasmDir,
+    filters: probe(),
+    steps: [{ request: { path: '/get', headers: { 'x-probe': 'sizes' } }, expect: { status: 200 } }],
+    logLines: {
+      match: /^probe: (sizes|late_replace)/,
+      expect: [
+        'probe: sizes h0=0/130 h1=2/0 h2=2/0 h3=2/0',
+        'probe: sizes h0=2/0 h1=2/0 h2=0/158 h3=2/0',
+        'probe: sizes h0=2/0 h1=2/0 h2=2/0 h3=2/0',
+        'probe: late_replace h0=2 h2=2',
+      ],
+    },
+  },
+  {
     name: 'probe: attributes in each phase',
     wasmDir,
     filters: probe(
