@@ -314,7 +314,6 @@ class TelemetryHttp extends HttpContext {
   private requestFrames: GrpcFrames | null = null;
   private responseFrames: GrpcFrames | null = null;
   private sawResponse: bool = false;
-  private sawTrailers: bool = false;
   // The last header scans: the tag overrides' header values follow the fixed ones.
   private requestScan: PairsIndex | null = null;
   private responseScan: PairsIndex | null = null;
@@ -418,7 +417,6 @@ class TelemetryHttp extends HttpContext {
   }
 
   onResponseTrailers(trailerCount: u32): FilterTrailersStatus {
-    this.sawTrailers = true;
     if (this.facts.grpc) this.grpcTrailer = responseTrailers.get('grpc-status');
     return FilterTrailersStatus.Continue;
   }
@@ -450,7 +448,7 @@ class TelemetryHttp extends HttpContext {
     const flags = P_RESPONSE_FLAGS.int64();
     f.responseFlags = isMissingInt(flags) ? 0 : <u64>flags;
     if (root.needDetails) f.responseCodeDetails = P_RESPONSE_CODE_DETAILS.string();
-    this.measureBytes(missedRequest);
+    this.measureBytes();
     if (f.grpc) {
       // A local reply of an earlier filter never passed through us: Envoy has its headers (for a gRPC
       // request, a trailers-only reply with grpc-status) in the log phase, as Istio's filter reads them.
@@ -504,40 +502,24 @@ class TelemetryHttp extends HttpContext {
   }
 
   /**
-   * Byte counts as Envoy's: bodies as %BYTES_RECEIVED% / %BYTES_SENT% (what passed through us),
-   * totals as request.total_size / response.total_size (the header and trailer maps Envoy logs +
-   * bodies). Envoy gives us those maps in the log phase (one cheap size call each); a host that
-   * does not, and what did not pass through us, take Envoy's properties (several microseconds each),
-   * else the maps as they passed through us.
+   * Byte counts as Envoy's: bodies as %BYTES_RECEIVED% / %BYTES_SENT% (what passed through us), totals
+   * as request.total_size / response.total_size. Envoy's log phase has no map sizes (the size call
+   * answers BadArgument there: rust.scenarios.ts, "header map sizes"), so a host without those
+   * properties gets the maps as they passed through us.
    */
-  private measureBytes(missedRequest: bool): void {
+  private measureBytes(): void {
     const f = this.facts;
-    const requestHeaderBytes = requestHeaders.byteSize();
     f.requestBodyBytes = this.requestBodyBytes;
-    if (missedRequest || requestHeaderBytes < 0) {
-      const total = P_REQUEST_TOTAL_SIZE.int64();
-      f.requestBytes = isMissingInt(total) ? this.requestHeaderBytes + f.requestBodyBytes : total;
-      // We never saw the request: its body (if any was read) is Envoy's count.
-      if (missedRequest && requestHeaderBytes >= 0 && f.requestBytes >= requestHeaderBytes)
-        f.requestBodyBytes = f.requestBytes - requestHeaderBytes;
-    } else {
-      f.requestBytes = requestHeaderBytes + f.requestBodyBytes;
-    }
+    const requestTotal = P_REQUEST_TOTAL_SIZE.int64();
+    f.requestBytes = isMissingInt(requestTotal) ? this.requestHeaderBytes + f.requestBodyBytes : requestTotal;
     f.responseBodyBytes = this.responseBodyBytes;
     if (!this.sawResponse) {
       // A local reply that did not pass through us.
       const size = P_RESPONSE_SIZE.int64();
       f.responseBodyBytes = isMissingInt(size) ? 0 : size;
     }
-    const responseHeaderBytes = responseHeaders.byteSize();
-    if (responseHeaderBytes >= 0) {
-      // Trailers reach Envoy's log through us: none seen (and the response seen), none there.
-      const trailerBytes = this.sawTrailers || !this.sawResponse ? max<i64>(responseTrailers.byteSize(), 0) : 0;
-      f.responseBytes = responseHeaderBytes + trailerBytes + f.responseBodyBytes;
-    } else {
-      const total = P_RESPONSE_TOTAL_SIZE.int64();
-      f.responseBytes = isMissingInt(total) ? this.responseHeaderBytes + f.responseBodyBytes : total;
-    }
+    const responseTotal = P_RESPONSE_TOTAL_SIZE.int64();
+    f.responseBytes = isMissingInt(responseTotal) ? this.responseHeaderBytes + f.responseBodyBytes : responseTotal;
   }
 
   /** @internal for HttpValues */
