@@ -34,6 +34,7 @@ import {
   SeriesTable,
   LabelSet,
   LabelSets,
+  LabelInputs,
   SourceKind,
   METRIC_COUNT,
   Attribute,
@@ -128,6 +129,18 @@ function usesAttribute(cfg: TelemetryConfig, a: Attribute): bool {
   return false;
 }
 
+/** Whether every label of every metric is a standard label or a constant: then equal facts give equal label sets. */
+function labelsFromFacts(cfg: TelemetryConfig): bool {
+  for (let m = 0; m < cfg.metrics.length; m++) {
+    const sources = cfg.metrics[m].sources;
+    for (let i = 0; i < sources.length; i++) {
+      const kind = sources[i].kind;
+      if (kind != SourceKind.Standard && kind != SourceKind.Constant) return false;
+    }
+  }
+  return true;
+}
+
 /** The union of header names the tag overrides read, per side. */
 function headerNames(cfg: TelemetryConfig, kind: SourceKind): string[] {
   const out = new Array<string>();
@@ -158,6 +171,9 @@ export class TelemetryRoot extends RootContext {
   requestSets: (LabelSet | null)[] = [];
   /** This request's standard label values (reused). */
   standard: string[] = new Array<string>(STANDARD_LABEL_COUNT);
+  /** Labels from the facts alone (labelsFromFacts), and the facts of the request that last set `standard` and `requestSets`. */
+  labelsFromFacts: bool = false;
+  lastInputs: LabelInputs = new LabelInputs();
   overflow!: Counter;
   requestHeaderNames: string[] = [];
   responseHeaderNames: string[] = [];
@@ -226,6 +242,8 @@ export class TelemetryRoot extends RootContext {
     }
     this.requestHashes = new Array<u32>(cfg.metrics.length);
     this.requestSets = new Array<LabelSet | null>(cfg.metrics.length);
+    this.labelsFromFacts = labelsFromFacts(cfg);
+    this.lastInputs = new LabelInputs();
     this.overflow = new Counter(OVERFLOW_METRIC);
     this.requestHeaderNames = headerNames(cfg, SourceKind.RequestHeader);
     this.responseHeaderNames = headerNames(cfg, SourceKind.ResponseHeader);
@@ -472,7 +490,13 @@ class TelemetryHttp extends HttpContext {
     }
     // Set once the upstream TLS handshake is done, so read in the log phase.
     if (cfg.reporter == Reporter.Source) f.upstreamPeerPrincipal = orEmpty(P_UPSTREAM_URI_SAN_PEER_CERTIFICATE.string());
-    const standard = standardLabels(cfg.reporter, root.local, f, root.standard);
+    // Labels from the facts alone and the last request's facts: its standard values and label sets hold.
+    const reuse = root.labelsFromFacts && root.lastInputs.same(f);
+    if (!reuse) {
+      standardLabels(cfg.reporter, root.local, f, root.standard);
+      if (root.labelsFromFacts) root.lastInputs.keep(f);
+    }
+    const standard = root.standard;
     const ctx = new HttpValues(this);
     let folded = false;
     const metrics = cfg.metrics;
@@ -482,7 +506,7 @@ class TelemetryHttp extends HttpContext {
       // Metrics sharing labels share one label set: its values are read and looked up once.
       const same = spec.sameLabelsAs;
       const g = same < m && metrics[same].enabled ? same : m;
-      if (g == m) root.findSet(m, spec, standard, f, ctx);
+      if (g == m && !reuse) root.findSet(m, spec, standard, f, ctx);
       if (!recordsFor(spec.kind, f)) continue;
       if (root.record(spec, g, standard, metricValue(spec.kind, f))) folded = true;
     }

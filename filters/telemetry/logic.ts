@@ -176,6 +176,60 @@ export function standardLabels(reporter: Reporter, local: PeerInfo, f: RequestFa
   return v;
 }
 
+/**
+ * The facts standardLabels reads (besides the reporter and the local workload, fixed per config), as the
+ * last request had them: a request with equal facts has the same standard labels, so a filter whose
+ * labels are all standard or constant keeps the last request's label sets (a sidecar sees the same
+ * caller, code and host request after request).
+ */
+export class LabelInputs {
+  private valid: bool = false;
+  private peer: PeerInfo | null = null;
+  private mtls: bool = false;
+  private peerPrincipal: string = '';
+  private localPrincipal: string = '';
+  private upstreamPeerPrincipal: string = '';
+  private authority: string = '';
+  private upstreamCluster: string | null = null;
+  private grpc: bool = false;
+  private responseCode: i32 = 0;
+  private grpcStatus: string = '';
+  private responseFlags: u64 = 0;
+
+  /** Whether `f` has the facts last given to `keep` (false before the first). */
+  same(f: RequestFacts): bool {
+    return (
+      this.valid &&
+      this.peer === f.peer &&
+      this.mtls == f.mtls &&
+      this.responseCode == f.responseCode &&
+      this.responseFlags == f.responseFlags &&
+      this.grpc == f.grpc &&
+      this.grpcStatus == f.grpcStatus &&
+      this.authority == f.authority &&
+      this.peerPrincipal == f.peerPrincipal &&
+      this.localPrincipal == f.localPrincipal &&
+      this.upstreamPeerPrincipal == f.upstreamPeerPrincipal &&
+      this.upstreamCluster == f.upstreamCluster
+    );
+  }
+
+  keep(f: RequestFacts): void {
+    this.valid = true;
+    this.peer = f.peer;
+    this.mtls = f.mtls;
+    this.peerPrincipal = f.peerPrincipal;
+    this.localPrincipal = f.localPrincipal;
+    this.upstreamPeerPrincipal = f.upstreamPeerPrincipal;
+    this.authority = f.authority;
+    this.upstreamCluster = f.upstreamCluster;
+    this.grpc = f.grpc;
+    this.responseCode = f.responseCode;
+    this.grpcStatus = f.grpcStatus;
+    this.responseFlags = f.responseFlags;
+  }
+}
+
 // ---- Metrics and their label sets -------------------------------------------------------------
 
 export enum MetricKind {

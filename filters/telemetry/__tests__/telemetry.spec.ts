@@ -39,6 +39,7 @@ import {
   SourceKind,
   standardLabels,
   claimValue,
+  LabelInputs,
 } from '../logic';
 import { parseJson } from '../../../assembly/lib/json';
 import { parseClaimPath } from '../config';
@@ -46,6 +47,42 @@ import { parseClaimPath } from '../config';
 function cfg(text: string): string {
   const r = parseTelemetryConfig(String.UTF8.encode(text));
   return r.config === null ? r.error : 'ok';
+}
+
+/** Facts with every field set; `change` >= 0 alters that one field (15 fields), as a later request might. */
+function factsWith(change: i32, peer: PeerInfo): RequestFacts {
+  const f = new RequestFacts();
+  f.authority = 'reviews.default.svc.cluster.local:9080';
+  f.method = 'GET';
+  f.path = '/a';
+  f.protocol = 'HTTP/1.1';
+  f.contentType = 'text/plain';
+  f.responseCode = 200;
+  f.grpc = false;
+  f.grpcStatus = '';
+  f.responseFlags = 0;
+  f.upstreamCluster = 'outbound|9080|v1|reviews.default.svc.cluster.local';
+  f.mtls = true;
+  f.peerPrincipal = 'spiffe://cluster.local/ns/default/sa/a';
+  f.localPrincipal = 'spiffe://cluster.local/ns/default/sa/b';
+  f.upstreamPeerPrincipal = 'spiffe://cluster.local/ns/default/sa/c';
+  f.peer = peer;
+  if (change == 0) f.authority = 'ratings:9080';
+  else if (change == 1) f.method = 'POST';
+  else if (change == 2) f.path = '/b';
+  else if (change == 3) f.protocol = 'HTTP/2';
+  else if (change == 4) f.responseCode = 503;
+  else if (change == 5) f.grpc = true;
+  else if (change == 6) f.grpcStatus = '14';
+  else if (change == 7) f.responseFlags = 1 << 14;
+  else if (change == 8) f.upstreamCluster = 'outbound|9080|v2|ratings.default.svc.cluster.local';
+  else if (change == 9) f.mtls = false;
+  else if (change == 10) f.peerPrincipal = 'spiffe://cluster.local/ns/default/sa/x';
+  else if (change == 11) f.localPrincipal = 'spiffe://cluster.local/ns/default/sa/y';
+  else if (change == 12) f.upstreamPeerPrincipal = 'spiffe://cluster.local/ns/default/sa/z';
+  else if (change == 13) f.peer = decodePeer(peer.encode());
+  else if (change == 14) f.peer = null;
+  return f;
 }
 
 class Headers extends ValueContext {
@@ -176,6 +213,36 @@ describe('standard labels', () => {
     f.mtls = true;
     expect(standardLabels(Reporter.Destination, local, f)[L_CONNECTION_SECURITY_POLICY]).toBe('mutual_tls');
     expect(standardLabels(Reporter.Source, local, f)[L_SOURCE_WORKLOAD]).toBe('productpage-v1');
+  });
+  it('sees every fact the standard labels read: equal facts (LabelInputs) give equal labels', () => {
+    const local = new PeerInfo();
+    local.workload = 'reviews-v1';
+    const peer = new PeerInfo();
+    peer.workload = 'productpage-v1';
+    peer.namespace = 'default';
+    for (let r = 0; r < 2; r++) {
+      const reporter = r == 0 ? Reporter.Destination : Reporter.Source;
+      const inputs = new LabelInputs();
+      const base = factsWith(-1, peer);
+      expect(inputs.same(base)).toBe(false);
+      inputs.keep(base);
+      const labels = standardLabels(reporter, local, base).join('|');
+      expect(inputs.same(factsWith(-1, peer))).toBe(true);
+      let unseen = 0;
+      for (let c = 0; c < 15; c++) {
+        const f = factsWith(c, peer);
+        const changed = standardLabels(reporter, local, f).join('|') != labels;
+        // A fact that changes a label must make the inputs differ (a cache hit would keep stale labels).
+        if (changed && inputs.same(f)) unseen++;
+      }
+      expect(unseen).toBe(0);
+      // Conservative, not blind: a new peer object with the same content, a new code, no mTLS all differ.
+      expect(inputs.same(factsWith(13, peer))).toBe(false);
+      expect(inputs.same(factsWith(4, peer))).toBe(false);
+      expect(inputs.same(factsWith(9, peer))).toBe(false);
+      // The request line is not a standard label's input.
+      expect(inputs.same(factsWith(2, peer))).toBe(true);
+    }
   });
   it('takes the destination principal of a source reporter from the upstream peer certificate only', () => {
     const f = new RequestFacts();
