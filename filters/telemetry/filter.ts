@@ -34,7 +34,7 @@ import {
   SeriesTable,
   LabelSet,
   LabelSets,
-  LabelInputs,
+  sameLabelFacts,
   SourceKind,
   METRIC_COUNT,
   Attribute,
@@ -171,9 +171,9 @@ export class TelemetryRoot extends RootContext {
   requestSets: (LabelSet | null)[] = [];
   /** This request's standard label values (reused). */
   standard: string[] = new Array<string>(STANDARD_LABEL_COUNT);
-  /** Labels from the facts alone (labelsFromFacts), and the facts of the request that last set `standard` and `requestSets`. */
+  /** Labels from the facts alone (labelsFromFacts), and the finished request whose facts last set `standard` and `requestSets`. */
   labelsFromFacts: bool = false;
-  lastInputs: LabelInputs = new LabelInputs();
+  lastFacts: RequestFacts | null = null;
   overflow!: Counter;
   requestHeaderNames: string[] = [];
   responseHeaderNames: string[] = [];
@@ -243,7 +243,7 @@ export class TelemetryRoot extends RootContext {
     this.requestHashes = new Array<u32>(cfg.metrics.length);
     this.requestSets = new Array<LabelSet | null>(cfg.metrics.length);
     this.labelsFromFacts = labelsFromFacts(cfg);
-    this.lastInputs = new LabelInputs();
+    this.lastFacts = null;
     this.overflow = new Counter(OVERFLOW_METRIC);
     this.requestHeaderNames = headerNames(cfg, SourceKind.RequestHeader);
     this.responseHeaderNames = headerNames(cfg, SourceKind.ResponseHeader);
@@ -491,10 +491,12 @@ class TelemetryHttp extends HttpContext {
     // Set once the upstream TLS handshake is done, so read in the log phase.
     if (cfg.reporter == Reporter.Source) f.upstreamPeerPrincipal = orEmpty(P_UPSTREAM_URI_SAN_PEER_CERTIFICATE.string());
     // Labels from the facts alone and the last request's facts: its standard values and label sets hold.
-    const reuse = root.labelsFromFacts && root.lastInputs.same(f);
+    const last = root.lastFacts;
+    const reuse = root.labelsFromFacts && last !== null && sameLabelFacts(last!, f);
     if (!reuse) {
       standardLabels(cfg.reporter, root.local, f, root.standard);
-      if (root.labelsFromFacts) root.lastInputs.keep(f);
+      // A stream's facts are final once it logs: kept, not copied.
+      if (root.labelsFromFacts) root.lastFacts = f;
     }
     const standard = root.standard;
     const ctx = new HttpValues(this);

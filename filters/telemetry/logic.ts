@@ -177,57 +177,25 @@ export function standardLabels(reporter: Reporter, local: PeerInfo, f: RequestFa
 }
 
 /**
- * The facts standardLabels reads (besides the reporter and the local workload, fixed per config), as the
- * last request had them: a request with equal facts has the same standard labels, so a filter whose
- * labels are all standard or constant keeps the last request's label sets (a sidecar sees the same
- * caller, code and host request after request).
+ * Whether two requests have the facts standardLabels reads (besides the reporter and the local
+ * workload, fixed per config) equal, so the same standard labels: a filter whose labels are all
+ * standard or constant keeps the last request's label sets (a sidecar sees the same caller, code and
+ * host request after request). The peer is compared as the cached object: a re-decoded peer differs.
  */
-export class LabelInputs {
-  private valid: bool = false;
-  private peer: PeerInfo | null = null;
-  private mtls: bool = false;
-  private peerPrincipal: string = '';
-  private localPrincipal: string = '';
-  private upstreamPeerPrincipal: string = '';
-  private authority: string = '';
-  private upstreamCluster: string | null = null;
-  private grpc: bool = false;
-  private responseCode: i32 = 0;
-  private grpcStatus: string = '';
-  private responseFlags: u64 = 0;
-
-  /** Whether `f` has the facts last given to `keep` (false before the first). */
-  same(f: RequestFacts): bool {
-    return (
-      this.valid &&
-      this.peer === f.peer &&
-      this.mtls == f.mtls &&
-      this.responseCode == f.responseCode &&
-      this.responseFlags == f.responseFlags &&
-      this.grpc == f.grpc &&
-      this.grpcStatus == f.grpcStatus &&
-      this.authority == f.authority &&
-      this.peerPrincipal == f.peerPrincipal &&
-      this.localPrincipal == f.localPrincipal &&
-      this.upstreamPeerPrincipal == f.upstreamPeerPrincipal &&
-      this.upstreamCluster == f.upstreamCluster
-    );
-  }
-
-  keep(f: RequestFacts): void {
-    this.valid = true;
-    this.peer = f.peer;
-    this.mtls = f.mtls;
-    this.peerPrincipal = f.peerPrincipal;
-    this.localPrincipal = f.localPrincipal;
-    this.upstreamPeerPrincipal = f.upstreamPeerPrincipal;
-    this.authority = f.authority;
-    this.upstreamCluster = f.upstreamCluster;
-    this.grpc = f.grpc;
-    this.responseCode = f.responseCode;
-    this.grpcStatus = f.grpcStatus;
-    this.responseFlags = f.responseFlags;
-  }
+export function sameLabelFacts(a: RequestFacts, b: RequestFacts): bool {
+  return (
+    a.peer === b.peer &&
+    a.mtls == b.mtls &&
+    a.responseCode == b.responseCode &&
+    a.responseFlags == b.responseFlags &&
+    a.grpc == b.grpc &&
+    a.grpcStatus == b.grpcStatus &&
+    a.authority == b.authority &&
+    a.peerPrincipal == b.peerPrincipal &&
+    a.localPrincipal == b.localPrincipal &&
+    a.upstreamPeerPrincipal == b.upstreamPeerPrincipal &&
+    a.upstreamCluster == b.upstreamCluster
+  );
 }
 
 // ---- Metrics and their label sets -------------------------------------------------------------
