@@ -3,6 +3,7 @@
 import { MapType, WasmResult } from './abi.ts';
 import { textDecoder, textEncoder } from './memory.ts';
 import type { HeaderList, HostState } from './state.ts';
+import { addHeader, removeHeader, setHeader } from './header-edits.ts';
 
 export function encodePairs(pairs: [string, string | Uint8Array][]): Uint8Array {
   // UTF-8 sizes first, then each string encoded straight into its place (the NULs are the zero fill).
@@ -98,9 +99,9 @@ export function headerImports(host: HostState) {
       if (map === undefined || map === null || !isWritable(host, type)) return WasmResult.BadArgument;
       const pairs = decodePairs(mem.bytes(ptr, size));
       if (pairs === null) return WasmResult.BadArgument;
-      // Envoy removes every existing header, then adds the pairs: a full replacement.
+      // Envoy removes every existing header, then adds each pair (joining inline duplicates).
       map.length = 0;
-      map.push(...pairs.map(([k, v]) => [k.toLowerCase(), v] as [string, string]));
+      for (const [k, v] of pairs) addHeader(map, type, k.toLowerCase(), v);
       return WasmResult.Ok;
     },
     proxy_get_header_map_size(type: number, sizePtr: number): number {
@@ -125,29 +126,19 @@ export function headerImports(host: HostState) {
     proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
       const map = mapOf(host, type);
       if (map === undefined || map === null || !isWritable(host, type)) return WasmResult.BadArgument;
-      map.push([lower(keyPtr, keySize), mem.string(valuePtr, valueSize)]);
+      addHeader(map, type, lower(keyPtr, keySize), mem.string(valuePtr, valueSize));
       return WasmResult.Ok;
     },
     proxy_replace_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
       const map = mapOf(host, type);
       if (map === undefined || map === null || !isWritable(host, type)) return WasmResult.BadArgument;
-      const key = lower(keyPtr, keySize);
-      const value = mem.string(valuePtr, valueSize);
-      // Envoy's setCopy: the first entry takes the value, later duplicates go; absent means add.
-      const first = map.findIndex(([k]) => k === key);
-      if (first < 0) {
-        map.push([key, value]);
-        return WasmResult.Ok;
-      }
-      map[first] = [key, value];
-      for (let i = map.length - 1; i > first; i--) if (map[i]![0] === key) map.splice(i, 1);
+      setHeader(map, type, lower(keyPtr, keySize), mem.string(valuePtr, valueSize));
       return WasmResult.Ok;
     },
     proxy_remove_header_map_value(type: number, keyPtr: number, keySize: number): number {
       const map = mapOf(host, type);
       if (map === undefined || map === null || !isWritable(host, type)) return WasmResult.BadArgument;
-      const key = lower(keyPtr, keySize);
-      for (let i = map.length - 1; i >= 0; i--) if (map[i]![0] === key) map.splice(i, 1);
+      removeHeader(map, lower(keyPtr, keySize));
       return WasmResult.Ok;
     },
   };

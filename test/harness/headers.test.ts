@@ -126,9 +126,11 @@ test('set_header_map_pairs replaces the whole map; malformed pairs are BadArgume
   const r = await plugin.http(request('set-pairs'));
   assert.equal(line(r.logs, 'set_pairs rc='), 'set_pairs rc=0');
   assert.equal(line(r.logs, 'set_pairs_bad rc='), 'set_pairs_bad rc=2');
+  // Set as [x-only, :path]: Envoy adds each pair as addCopy does, a pseudo-header before the others
+  // (rust.scenarios.ts "probe: header edits in map order").
   assert.deepEqual(r.upstreamRequest!.headers, [
-    ['x-only', 'yes'],
     [':path', '/rewritten'],
+    ['x-only', 'yes'],
   ]);
 });
 

@@ -235,6 +235,39 @@ const more: Scenario[] = [
     },
   },
   {
+    // How Envoy's header map orders and joins a filter's edits (HeaderMapImpl): a replace moves the
+    // header to the end (a pseudo-header to the end of the pseudo-headers), an add of a present inline
+    // header (content-type) joins it with ','. The harness replaced in place and never joined until
+    // 2026-12-07 (host/harness/header-edits.ts).
+    name: 'probe: header edits in map order',
+    wasmDir,
+    filters: probe(),
+    steps: [
+      {
+        request: {
+          path: '/get',
+          headers: [
+            ['x-e-dup', 'a'],
+            ['x-e-mid', 'm'],
+            ['x-e-dup', 'b'],
+            ['content-type', 'text/plain'],
+            ['x-e-gone', 'g1'],
+            ['x-e-gone', 'g2'],
+            ['x-probe', 'edits'],
+          ],
+        },
+        expect: { status: 200 },
+      },
+    ],
+    logLines: {
+      match: /^probe: edits/,
+      expect: [
+        'probe: edits replace=0 add=0 add=0 add=0 add=0 replace=0 remove=0 :authority=service_b :method=GET :scheme=http ' +
+          ':path=/edited x-e-mid=m content-type=text/plain,x x-e-dup=c x-e-mid=n x-e-new=1 x-e-upper=u',
+      ],
+    },
+  },
+  {
     name: 'probe: attributes in each phase',
     wasmDir,
     filters: probe(
