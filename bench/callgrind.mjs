@@ -3,7 +3,8 @@
 // is one request's instructions (harness JS + the filter's Wasm + host calls).
 // Plain JS on dist/harness (npm run build) so valgrind does not also run the TypeScript loader.
 // Run: valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file=/dev/null \
-//        node --single-threaded bench/callgrind.mjs <example|telemetry|telemetry-log|steering|authz> <N> [wasm dir]
+//        node --single-threaded bench/callgrind.mjs <example|telemetry|telemetry-log|steering|authz|authz-new> <N> [wasm dir]
+// authz-new sends a new token on every request (each one verified), as bench:envoy's `new token` rows.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,8 +76,11 @@ if (which.startsWith('telemetry')) {
   const jwks = JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'k', alg: 'RS256', use: 'sig' }] });
   const b64 = (s) => Buffer.from(s).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
-  const input = `${b64(JSON.stringify({ alg: 'RS256', kid: 'k', typ: 'JWT' }))}.${b64(JSON.stringify({ iss: ISSUER, sub: 'u', iat: now, exp: now + 3600 }))}`;
-  const token = `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
+  const signed = (sub) => {
+    const input = `${b64(JSON.stringify({ alg: 'RS256', kid: 'k', typ: 'JWT' }))}.${b64(JSON.stringify({ iss: ISSUER, sub, iat: now, exp: now + 3600 }))}`;
+    return `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
+  };
+  const tokens = which === 'authz-new' ? Array.from({ length: Math.min(n, 4096) }, (_, i) => signed(`u${i}`)) : [signed('u')];
   config = {
     jwtRules: [{ issuer: ISSUER, jwks }],
     policies: [
@@ -93,7 +97,7 @@ if (which.startsWith('telemetry')) {
       },
     ],
   };
-  requests.push({ headers: { ...headers, authorization: `Bearer ${token}` } });
+  for (const token of tokens) requests.push({ headers: { ...headers, authorization: `Bearer ${token}` } });
 }
 const plugin = await loadPlugin(join(dir, wasm), { config, pluginName: 'b', rootId: 'b', vmId: 'b', node });
 for (let i = 0; i < n; i++) {
