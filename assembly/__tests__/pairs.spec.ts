@@ -1,4 +1,4 @@
-import { Pair, PairsIndex, encodePairs, decodePairs } from '../proxy/pairs';
+import { HeaderEdit, Pair, PairsIndex, encodePairs, decodePairs } from '../proxy/pairs';
 
 function bytesOf(values: u8[]): ArrayBuffer {
   const buf = new ArrayBuffer(values.length);
@@ -111,5 +111,88 @@ describe('pairs codec', () => {
     expect(bad.bad).toBe(true);
     expect(bad.count).toBe(0);
     expect(bad.first('x')).toBeNull();
+  });
+});
+
+/** The request of the Rust probe's "header edits in map order" scenario, as Envoy holds it. */
+function probeRequest(): PairsIndex {
+  const kv = [
+    ':authority',
+    'service_b',
+    ':path',
+    '/get',
+    ':method',
+    'GET',
+    ':scheme',
+    'http',
+    'x-e-dup',
+    'a',
+    'x-e-mid',
+    'm',
+    'x-e-dup',
+    'b',
+    'content-type',
+    'text/plain',
+    'x-e-gone',
+    'g1',
+    'x-e-gone',
+    'g2',
+  ];
+  const pairs = new Array<Pair>();
+  for (let i = 0; i < kv.length; i += 2) pairs.push(Pair.fromStrings(kv[i], kv[i + 1]));
+  return new PairsIndex(encodePairs(pairs));
+}
+
+/** Every entry as `key=value`, space separated, decoded through a fresh index (the buffer checked again). */
+function listed(map: PairsIndex | null): string {
+  if (map === null) return 'null';
+  const again = new PairsIndex(map.buffer);
+  if (again.bad) return 'bad';
+  const out = new Array<string>();
+  for (let i = 0; i < again.count; i++) out.push(again.name(i) + '=' + again.value(i));
+  return out.join(' ');
+}
+
+function edit(map: PairsIndex, e: HeaderEdit, name: string, value: string = ''): PairsIndex | null {
+  return map.edited(e, String.UTF8.encode(name), String.UTF8.encode(value));
+}
+
+describe('PairsIndex.edited (what Envoy 1.40 measured in rust.scenarios.ts does to the map)', () => {
+  it('replace: every entry of the name goes, one comes back at the end', () => {
+    expect(listed(edit(probeRequest(), HeaderEdit.Replace, 'x-e-dup', 'c'))).toBe(
+      ':authority=service_b :path=/get :method=GET :scheme=http x-e-mid=m content-type=text/plain x-e-gone=g1 x-e-gone=g2 x-e-dup=c',
+    );
+  });
+
+  it('replace of a pseudo-header: after the other pseudo-headers', () => {
+    expect(listed(edit(probeRequest(), HeaderEdit.Replace, ':path', '/edited'))).toBe(
+      ':authority=service_b :method=GET :scheme=http :path=/edited x-e-dup=a x-e-mid=m x-e-dup=b content-type=text/plain x-e-gone=g1 x-e-gone=g2',
+    );
+  });
+
+  it('add of an absent name: lower-cased, at the end (a pseudo-header after the pseudo-headers)', () => {
+    expect(listed(edit(probeRequest(), HeaderEdit.Add, 'X-E-Upper', 'u'))).toBe(
+      ':authority=service_b :path=/get :method=GET :scheme=http x-e-dup=a x-e-mid=m x-e-dup=b content-type=text/plain x-e-gone=g1 x-e-gone=g2 x-e-upper=u',
+    );
+    expect(listed(edit(probeRequest(), HeaderEdit.Add, ':protocol', 'websocket'))).toBe(
+      ':authority=service_b :path=/get :method=GET :scheme=http :protocol=websocket x-e-dup=a x-e-mid=m x-e-dup=b content-type=text/plain x-e-gone=g1 x-e-gone=g2',
+    );
+  });
+
+  it('add of a present name: unknown here (Envoy joins inline headers), so no copy', () => {
+    expect(edit(probeRequest(), HeaderEdit.Add, 'x-e-mid', 'n')).toBeNull();
+    expect(edit(probeRequest(), HeaderEdit.Add, 'Content-Type', 'x')).toBeNull();
+  });
+
+  it('remove: every entry of the name, none when absent; a replace into an empty map', () => {
+    expect(listed(edit(probeRequest(), HeaderEdit.Remove, 'X-E-Gone'))).toBe(
+      ':authority=service_b :path=/get :method=GET :scheme=http x-e-dup=a x-e-mid=m x-e-dup=b content-type=text/plain',
+    );
+    expect(listed(edit(probeRequest(), HeaderEdit.Remove, 'absent'))).toBe(listed(probeRequest()));
+    expect(listed(edit(new PairsIndex(new ArrayBuffer(0)), HeaderEdit.Replace, 'a', ''))).toBe('a=');
+  });
+
+  it('a bad map has no edited copy', () => {
+    expect(edit(new PairsIndex(bytesOf([9, 0, 0, 0])), HeaderEdit.Remove, 'a')).toBeNull();
   });
 });

@@ -10,7 +10,8 @@ import {
 } from './hostcalls';
 import { MapType, WasmResult } from './enums';
 import { RETURN_PTR, RETURN_SIZE, clearReturnSlots, takeReturnedBuffer } from './memory';
-import { Pair, PairsIndex, encodePairs, decodePairs } from './pairs';
+import { HeaderEdit, Pair, PairsIndex, encodePairs, decodePairs } from './pairs';
+import { dropRead, keepRead, noteWrite, sharedRead } from './shared_reads';
 
 export class HeaderMap {
   constructor(public readonly mapType: MapType) {}
@@ -33,9 +34,11 @@ export class HeaderMap {
   }
 
   addBytes(name: ArrayBuffer, value: ArrayBuffer): WasmResult {
-    return <WasmResult>(
+    const result = <WasmResult>(
       proxy_add_header_map_value(this.mapType, changetype<usize>(name), name.byteLength, changetype<usize>(value), value.byteLength)
     );
+    if (isDefined(ASMESH_COMPOSITE)) noteWrite(this.mapType, result, HeaderEdit.Add, name, value);
+    return result;
   }
 
   add(name: string, value: string): WasmResult {
@@ -44,9 +47,11 @@ export class HeaderMap {
 
   /** Sets a header, replacing every existing value (adds it when absent). */
   replaceBytes(name: ArrayBuffer, value: ArrayBuffer): WasmResult {
-    return <WasmResult>(
+    const result = <WasmResult>(
       proxy_replace_header_map_value(this.mapType, changetype<usize>(name), name.byteLength, changetype<usize>(value), value.byteLength)
     );
+    if (isDefined(ASMESH_COMPOSITE)) noteWrite(this.mapType, result, HeaderEdit.Replace, name, value);
+    return result;
   }
 
   replace(name: string, value: string): WasmResult {
@@ -54,7 +59,9 @@ export class HeaderMap {
   }
 
   removeBytes(name: ArrayBuffer): WasmResult {
-    return <WasmResult>proxy_remove_header_map_value(this.mapType, changetype<usize>(name), name.byteLength);
+    const result = <WasmResult>proxy_remove_header_map_value(this.mapType, changetype<usize>(name), name.byteLength);
+    if (isDefined(ASMESH_COMPOSITE)) noteWrite(this.mapType, result, HeaderEdit.Remove, name, name);
+    return result;
   }
 
   remove(name: string): WasmResult {
@@ -78,8 +85,16 @@ export class HeaderMap {
 
   /** The whole map read once, looked up in place (empty when the map does not exist now). */
   snapshot(): PairsIndex {
+    if (isDefined(ASMESH_COMPOSITE)) {
+      const copy = sharedRead(this.mapType);
+      if (copy !== null) return copy;
+    }
     const buf = this.pairsBuffer();
-    return new PairsIndex(buf === null ? new ArrayBuffer(0) : buf);
+    const index = new PairsIndex(buf === null ? new ArrayBuffer(0) : buf);
+    if (isDefined(ASMESH_COMPOSITE)) {
+      if (buf !== null) keepRead(this.mapType, index);
+    }
+    return index;
   }
 
   /** Every value of a header, in order (a header sent twice has two); empty when absent. */
@@ -90,7 +105,11 @@ export class HeaderMap {
   /** Replaces the whole map. */
   setPairs(pairs: Pair[]): WasmResult {
     const buf = encodePairs(pairs);
-    return <WasmResult>proxy_set_header_map_pairs(this.mapType, changetype<usize>(buf), buf.byteLength);
+    const result = <WasmResult>proxy_set_header_map_pairs(this.mapType, changetype<usize>(buf), buf.byteLength);
+    if (isDefined(ASMESH_COMPOSITE)) {
+      dropRead(this.mapType);
+    }
+    return result;
   }
 
   /** Serialized size of the map in bytes, as the host reports it (-1 when unavailable). */

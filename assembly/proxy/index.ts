@@ -1,6 +1,6 @@
 // asmesh's proxy-wasm SDK (ABI v0.2.1): the typed API filters use. Raw imports stay in hostcalls.ts.
 export * from './enums';
-export { Pair, PairsIndex, encodePairs, decodePairs } from './pairs';
+export { HeaderEdit, Pair, PairsIndex, encodePairs, decodePairs } from './pairs';
 export {
   RootContext,
   HttpContext,
@@ -38,6 +38,7 @@ export {
   httpCallResponseHeaders,
   httpCallResponseTrailers,
 } from './headers';
+export { shareHeaderReads } from './shared_reads';
 export { getBufferBytes, setBufferBytes, getBufferLength, pluginConfiguration, vmConfiguration } from './buffers';
 export { configureOrFail, beginPart, endPart } from './configure';
 export {

@@ -2,6 +2,13 @@
 //   u32 count, then count x (u32 keySize, u32 valueSize), then each key and value followed by a NUL.
 // Pure: no host calls, so as-pect tests it directly.
 
+/** A filter's header write, as mesh.wasm's shared read of a map replays it (PairsIndex.edited). */
+export const enum HeaderEdit {
+  Add,
+  Replace,
+  Remove,
+}
+
 /** One header (or map entry) as raw bytes. */
 export class Pair {
   constructor(
@@ -56,6 +63,33 @@ export function decodePairs(buf: ArrayBuffer): Pair[] | null {
   const result = new Array<Pair>(m.count);
   for (let i = 0; i < m.count; i++) unchecked((result[i] = m.pair(i)));
   return result;
+}
+
+/** Writes one entry's sizes at `sizes` and its NUL-terminated key and value at `data`; returns the data's end. */
+function putEntry(sizes: usize, data: usize, key: usize, keySize: usize, value: usize, valueSize: usize): usize {
+  store<u32>(sizes, <u32>keySize);
+  store<u32>(sizes + 4, <u32>valueSize);
+  memory.copy(data, key, keySize);
+  store<u8>(data + keySize, 0);
+  memory.copy(data + keySize + 1, value, valueSize);
+  store<u8>(data + keySize + 1 + valueSize, 0);
+  return data + keySize + valueSize + 2;
+}
+
+/** `name` with ASCII upper case lowered (Envoy's LowerCaseString), the same buffer when it has none. */
+function lowerAscii(name: ArrayBuffer): ArrayBuffer {
+  const p = changetype<usize>(name);
+  const n = <usize>name.byteLength;
+  let i: usize = 0;
+  while (i < n && (load<u8>(p + i) < 0x41 || load<u8>(p + i) > 0x5a)) i++;
+  if (i == n) return name;
+  const out = name.slice(0);
+  const q = changetype<usize>(out);
+  for (; i < n; i++) {
+    const c = load<u8>(q + i);
+    if (c >= 0x41 && c <= 0x5a) store<u8>(q + i, c + 0x20);
+  }
+  return out;
 }
 
 function copyOut(ptr: usize, size: usize): ArrayBuffer {
@@ -218,5 +252,61 @@ export class PairsIndex {
   /** Whether an entry is named `name`. */
   has(name: string): bool {
     return this.indexOf(name) >= 0;
+  }
+
+  /**
+   * This map after `edit` of `name` (with `value`), as Envoy 1.40's HeaderMapImpl applies it (the
+   * Rust probe's "header edits in map order" scenario; the harness's header-edits.ts): the name is
+   * lower-cased; a remove drops every entry of the name; a replace drops them and adds one; an entry
+   * added goes after the pseudo-headers when it is one, else at the end. Null when the result
+   * depends on what a copy cannot know, or the map is `bad`: an add of a name already present
+   * (Envoy joins its inline headers' values with ',', keeps others apart).
+   */
+  edited(edit: HeaderEdit, name: ArrayBuffer, value: ArrayBuffer): PairsIndex | null {
+    if (this.bad) return null;
+    const key = lowerAscii(name);
+    const kp = changetype<usize>(key);
+    const ks = <usize>key.byteLength;
+    const adds = edit != HeaderEdit.Remove;
+    const pseudo = ks > 0 && load<u8>(kp) == 0x3a;
+    // Which entries stay, the buffer's size, and where the added entry goes (its index among them).
+    let kept: i32 = 0;
+    let size: usize = 4;
+    let at: i32 = 0;
+    for (let i = 0; i < this.count; i++) {
+      this.seek(i);
+      if (this.keySize == ks && memory.compare(this.key, kp, ks) == 0) {
+        if (edit == HeaderEdit.Add) return null;
+        continue;
+      }
+      kept++;
+      size += 8 + this.keySize + this.valueSize + 2;
+      if (pseudo && this.keySize > 0 && load<u8>(this.key) == 0x3a) at = kept;
+    }
+    if (!pseudo) at = kept;
+    const vs = <usize>value.byteLength;
+    if (adds) size += 8 + ks + vs + 2;
+    const out = new ArrayBuffer(<i32>size);
+    const base = changetype<usize>(out);
+    const total = adds ? kept + 1 : kept;
+    store<u32>(base, total);
+    let sizes = base + 4;
+    let data = base + 4 + ((<usize>total) << 3);
+    let written: i32 = 0;
+    let placed = !adds;
+    for (let i = 0; i < this.count; i++) {
+      this.seek(i);
+      if (this.keySize == ks && memory.compare(this.key, kp, ks) == 0) continue;
+      if (!placed && written == at) {
+        data = putEntry(sizes, data, kp, ks, changetype<usize>(value), vs);
+        sizes += 8;
+        placed = true;
+      }
+      data = putEntry(sizes, data, this.key, this.keySize, this.value_, this.valueSize);
+      sizes += 8;
+      written++;
+    }
+    if (!placed) putEntry(sizes, data, kp, ks, changetype<usize>(value), vs);
+    return new PairsIndex(out);
   }
 }

@@ -21,6 +21,7 @@ import {
   continueStream,
   logError,
   pluginConfiguration,
+  shareHeaderReads,
 } from '../../assembly/proxy';
 import { ConfigChecker } from '../../assembly/lib/config';
 import { JsonKind, JsonValue } from '../../assembly/lib/json';
@@ -141,15 +142,21 @@ export class MeshHttp extends HttpContext {
     return this.runRequest();
   }
 
-  /** Runs the parts that have not seen the request headers until one pauses or replies. */
+  /**
+   * Runs the parts that have not seen the request headers until one pauses or replies. They share
+   * one read of the request headers (the SDK keeps it, with their writes applied, for this loop).
+   */
   private runRequest(): FilterHeadersStatus {
     const parts = this.parts;
-    while (this.seen < parts.length && !this.replied) {
+    let status = FilterHeadersStatus.Continue;
+    shareHeaderReads(true);
+    while (this.seen < parts.length && !this.replied && status == FilterHeadersStatus.Continue) {
       const part = unchecked(parts[this.seen]);
       this.seen++;
-      const status = part.onRequestHeaders(this.requestHeaderCount, this.requestEnd);
-      if (status != FilterHeadersStatus.Continue) return status;
+      status = part.onRequestHeaders(this.requestHeaderCount, this.requestEnd);
     }
+    shareHeaderReads(false);
+    if (status != FilterHeadersStatus.Continue) return status;
     return this.replied ? FilterHeadersStatus.StopIteration : FilterHeadersStatus.Continue;
   }
 

@@ -1,7 +1,9 @@
 // Scenarios of the three filters in one chain (steering, authz, telemetry): what one filter's pause
 // or local reply does to the others, as Envoy's filter chain does it. test/mesh runs them through
 // filters/mesh too, which must do the same in one filter.
-import { jwks, jwtOnlyPolicy, makeKey, seedJwtRules, token } from '../../host/fixtures/jwt.ts';
+import { ISSUER, jwks, jwtOnlyPolicy, makeKey, seedJwtRules, token } from '../../host/fixtures/jwt.ts';
+import { ISTIO_LABELS } from '../../filters/manifest.ts';
+import { NODE_PRODUCTPAGE, destinationLabels } from '../telemetry/helpers.ts';
 import type { Scenario } from './types.ts';
 
 const now = Math.floor(Date.now() / 1000);
@@ -100,5 +102,54 @@ export const scenarios: Scenario[] = [
     ],
     metrics: { 'route=faulty;subset=v1;asmesh_steering_decisions_total': 2, asmesh_authz_denied_total: 1 },
     logs: [logged('/deny', 403), logged('/ok', 200)],
+  },
+  {
+    // Each filter reads the request as the ones before it left it: in mesh.wasm one read of the request
+    // headers is shared by the parts, with their writes applied (assembly/proxy/shared_reads.ts).
+    name: "telemetry's tags see the request as steering and authz left it: authz's claim header (the client's copy gone), no token",
+    filters: [
+      steering(null),
+      {
+        name: 'authz',
+        config: {
+          jwtRules: [{ issuer: ISSUER, jwks: jwks(oldKey), outputClaimToHeaders: [{ header: 'x-user', claim: 'sub' }] }],
+          policies: [jwtOnlyPolicy()],
+        },
+      },
+      {
+        name: 'telemetry',
+        config: {
+          metrics: [
+            {
+              overrides: [
+                {
+                  match: { metric: 'REQUEST_COUNT' },
+                  tagOverrides: {
+                    user: { value: "request.headers['x-user']" },
+                    token: { value: "request.headers['authorization']" },
+                    cluster: { value: "request.headers['x-asmesh-cluster']" },
+                  },
+                },
+              ],
+            },
+          ],
+          accessLog: { enabled: false },
+        },
+      },
+    ],
+    node: { id: 'productpage', cluster: 'productpage', metadata: NODE_PRODUCTPAGE },
+    steps: [
+      {
+        request: {
+          path: '/info',
+          headers: { authorization: `Bearer ${await token(oldKey, { nowSec: now })}`, 'x-user': 'spoofed', 'x-asmesh-cluster': 'spoofed' },
+        },
+        expect: { status: 200, servedBy: 'service_b/v1', upstreamHeaders: { 'x-user': 'user-1', authorization: null } },
+      },
+    ],
+    metrics: {
+      [ISTIO_LABELS.map((l) => `${l}=${destinationLabels(null, 200)[l]};`).join('') +
+      'user=user-1;token=unknown;cluster=outbound|80|v1|service_b;istio_requests_total']: 1,
+    },
   },
 ];
