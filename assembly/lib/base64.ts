@@ -105,18 +105,31 @@ export function base64UrlEncode(data: ArrayBuffer): string {
  * padding bits are accepted, one leftover character is an error. null on bad input.
  */
 export function base64UrlDecodeLenient(text: string): ArrayBuffer | null {
-  const b = String.UTF8.encode(text);
-  const p = changetype<usize>(b);
-  const n = b.byteLength;
-  const out = new ArrayBuffer((n / 4) * 3 + 3);
+  return base64UrlDecodeLenientRange(text, 0, text.length);
+}
+
+/**
+ * base64UrlDecodeLenient of code units [start, end) of `s`, read in place (a token's segment without
+ * cutting it out): a code unit above 0x7f is as invalid as its UTF-8 bytes were.
+ */
+export function base64UrlDecodeLenientRange(s: string, start: i32, end: i32): ArrayBuffer | null {
+  const p = changetype<usize>(s);
+  // The output's size from the characters before the padding, so it is allocated once.
+  let sextets = 0;
+  for (let i = start; i < end; i++) {
+    const c = <u32>load<u16>(p + ((<usize>i) << 1));
+    if (c < 0x80 && c != 0 && sextet(c, true) >= 0) sextets++;
+    else if (c == 0x3d || c == 0x2e || !isAsciiSpace(c)) break;
+  }
+  const out = new ArrayBuffer((sextets * 6) >> 3);
   const o = changetype<usize>(out);
   let w = 0;
   let acc: u32 = 0;
   let state = 0;
-  let i = 0;
-  for (; i < n; i++) {
-    const c = <u32>load<u8>(p + <usize>i);
-    const v = c == 0 ? -1 : sextet(c, true);
+  let i = start;
+  for (; i < end; i++) {
+    const c = <u32>load<u16>(p + ((<usize>i) << 1));
+    const v = c == 0 || c >= 0x80 ? -1 : sextet(c, true);
     if (v >= 0) {
       acc = (acc << 6) | (<u32>v);
       if (++state == 4) {
@@ -147,11 +160,11 @@ export function base64UrlDecodeLenient(text: string): ArrayBuffer | null {
     expected = 1;
   }
   let equals = 0;
-  for (; i < n; i++) {
-    const c = <u32>load<u8>(p + <usize>i);
+  for (; i < end; i++) {
+    const c = <u32>load<u16>(p + ((<usize>i) << 1));
     if (c == 0x3d || c == 0x2e) equals++;
     else if (!isAsciiSpace(c)) return null;
   }
   if (equals != 0 && equals != expected) return null;
-  return out.slice(0, w);
+  return out;
 }

@@ -1,7 +1,8 @@
 // A strict JSON (RFC 8259) parser for plugin configurations, JWT headers/payloads and JWKS.
 // Strict on purpose: duplicate keys, invalid UTF-8, unpaired surrogate escapes, nesting deeper
 // than MAX_DEPTH and trailing data are errors, so two parsers can never read one input two ways.
-// Every value knows its JSON path (`$.http[0].route`), which config errors quote verbatim.
+// Every value knows its JSON path (`$.http[0].route`), which config errors quote verbatim; it is
+// built from the value's place when asked for, not per value parsed (a JWT's claims never need it).
 // Pure: no host calls.
 import { utf8Valid } from './utf8';
 
@@ -16,24 +17,49 @@ export enum JsonKind {
   Object,
 }
 
+// Shared by every value that has none (most have none: scalars): never pushed to (the parser gives
+// an array or object its own lists).
+const NO_ITEMS: JsonValue[] = [];
+const NO_KEYS: string[] = [];
+
 export class JsonValue {
   bool: bool = false;
   number: f64 = 0;
   /** A number's source text: digits beyond f64 precision are kept here. */
   raw: string = '';
   str: string = '';
-  items: JsonValue[] = [];
+  items: JsonValue[] = NO_ITEMS;
   /** Object keys in source order. */
-  keys: string[] = [];
+  keys: string[] = NO_KEYS;
   private members: Map<string, JsonValue> | null = null;
   /** An object's text in the parsed bytes, [start, end) (a composite filter hands a member on as its part's configuration). */
   start: i32 = 0;
   end: i32 = 0;
+  // Where the value is, for its path (built only when asked for: config errors quote it).
+  private parent: JsonValue | null = null;
+  private key: string | null = null;
+  private index: i32 = 0;
 
+  /** `name`: the path of a value without a parent (a parsed root is `$`). */
   constructor(
     public readonly kind: JsonKind,
-    public readonly path: string,
+    private readonly name: string = '$',
   ) {}
+
+  /** The value's JSON path (`$.http[0].route`). */
+  get path(): string {
+    const parent = this.parent;
+    if (parent === null) return this.name;
+    const key = this.key;
+    return key !== null ? memberPath(parent.path, key) : indexPath(parent.path, this.index);
+  }
+
+  /** @internal The parser places a value in its parent object (`key`) or array (`index`). */
+  placeIn(parent: JsonValue, key: string | null, index: i32): void {
+    this.parent = parent;
+    this.key = key;
+    this.index = index;
+  }
 
   isNull(): bool {
     return this.kind == JsonKind.Null;
@@ -89,6 +115,7 @@ export class JsonValue {
     if (members === null) {
       members = new Map<string, JsonValue>();
       this.members = members;
+      this.keys = [];
     }
     if (members.has(key)) return false;
     members.set(key, value);
@@ -233,7 +260,7 @@ class Parser {
 
   run(): JsonResult {
     this.skipSpace();
-    const value = this.value('$', 0);
+    const value = this.value(0);
     if (value === null) return new JsonResult(null, this.error + ' at byte ' + this.errorAt.toString(), this.errorAt);
     this.skipSpace();
     if (this.pos < this.size) return new JsonResult(null, 'unexpected data after the value at byte ' + this.pos.toString(), this.pos);
@@ -260,26 +287,26 @@ class Parser {
     }
   }
 
-  value(path: string, depth: i32): JsonValue | null {
+  value(depth: i32): JsonValue | null {
     if (this.pos >= this.size) return this.fail('unexpected end of input', this.pos);
     const c = this.byte(this.pos);
-    if (c == 0x7b) return this.object(path, depth + 1);
-    if (c == 0x5b) return this.array(path, depth + 1);
+    if (c == 0x7b) return this.object(depth + 1);
+    if (c == 0x5b) return this.array(depth + 1);
     if (c == 0x22) {
       const s = this.string();
       if (s === null) return null;
-      const v = new JsonValue(JsonKind.String, path);
+      const v = new JsonValue(JsonKind.String);
       v.str = s;
       return v;
     }
-    if (c == 0x2d || (c >= 0x30 && c <= 0x39)) return this.number(path);
+    if (c == 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
     if (this.literal('true')) {
-      const v = new JsonValue(JsonKind.Bool, path);
+      const v = new JsonValue(JsonKind.Bool);
       v.bool = true;
       return v;
     }
-    if (this.literal('false')) return new JsonValue(JsonKind.Bool, path);
-    if (this.literal('null')) return new JsonValue(JsonKind.Null, path);
+    if (this.literal('false')) return new JsonValue(JsonKind.Bool);
+    if (this.literal('null')) return new JsonValue(JsonKind.Null);
     return this.fail('unexpected character ' + describe(c), this.pos);
   }
 
@@ -291,9 +318,9 @@ class Parser {
     return true;
   }
 
-  object(path: string, depth: i32): JsonValue | null {
+  object(depth: i32): JsonValue | null {
     if (depth > MAX_DEPTH) return this.fail('nesting deeper than ' + MAX_DEPTH.toString(), this.pos);
-    const obj = new JsonValue(JsonKind.Object, path);
+    const obj = new JsonValue(JsonKind.Object);
     obj.start = this.pos;
     this.pos++; // {
     this.skipSpace();
@@ -313,8 +340,9 @@ class Parser {
       if (this.pos >= this.size || this.byte(this.pos) != 0x3a) return this.fail("expected ':'", this.pos);
       this.pos++;
       this.skipSpace();
-      const member = this.value(memberPath(path, key), depth);
+      const member = this.value(depth);
       if (member === null) return null;
+      member.placeIn(obj, key, 0);
       if (!obj.setMember(key, member)) return this.fail('duplicate key ' + quote(key), keyAt);
       this.skipSpace();
       if (this.pos >= this.size) return this.fail('unexpected end of input in object', this.pos);
@@ -328,9 +356,10 @@ class Parser {
     }
   }
 
-  array(path: string, depth: i32): JsonValue | null {
+  array(depth: i32): JsonValue | null {
     if (depth > MAX_DEPTH) return this.fail('nesting deeper than ' + MAX_DEPTH.toString(), this.pos);
-    const arr = new JsonValue(JsonKind.Array, path);
+    const arr = new JsonValue(JsonKind.Array);
+    arr.items = [];
     this.pos++; // [
     this.skipSpace();
     if (this.pos < this.size && this.byte(this.pos) == 0x5d) {
@@ -339,8 +368,9 @@ class Parser {
     }
     while (true) {
       this.skipSpace();
-      const item = this.value(indexPath(path, arr.items.length), depth);
+      const item = this.value(depth);
       if (item === null) return null;
+      item.placeIn(arr, null, arr.items.length);
       arr.items.push(item);
       this.skipSpace();
       if (this.pos >= this.size) return this.fail('unexpected end of input in array', this.pos);
@@ -351,7 +381,7 @@ class Parser {
     }
   }
 
-  number(path: string): JsonValue | null {
+  number(): JsonValue | null {
     const start = this.pos;
     if (this.byte(this.pos) == 0x2d) this.pos++;
     if (this.pos >= this.size) return this.fail('bad number', start);
@@ -373,7 +403,7 @@ class Parser {
       const c = this.byte(this.pos);
       if ((c >= 0x30 && c <= 0x39) || c == 0x2e) return this.fail('bad number: leading zero', start);
     }
-    const v = new JsonValue(JsonKind.Number, path);
+    const v = new JsonValue(JsonKind.Number);
     v.raw = String.UTF8.decodeUnsafe(this.base + <usize>start, <usize>(this.pos - start));
     v.number = parseFloat(v.raw);
     return v;

@@ -297,8 +297,19 @@ export class CachedToken {
     public rule: JwtRule,
     token: string,
   ) {
-    this.bytes = String.UTF8.encode(token);
-    this.ascii = this.bytes.byteLength == token.length;
+    // One byte per code unit; a code unit above 0x7f makes the entry uncacheable (see put).
+    const n = token.length;
+    const bytes = new ArrayBuffer(n);
+    const b = changetype<usize>(bytes);
+    const t = changetype<usize>(token);
+    let high: u32 = 0;
+    for (let i = 0; i < n; i++) {
+      const c = <u32>load<u16>(t + ((<usize>i) << 1));
+      high |= c;
+      store<u8>(b + <usize>i, <u8>c);
+    }
+    this.bytes = bytes;
+    this.ascii = high < 0x80;
   }
 }
 
