@@ -79,6 +79,10 @@ const ROWS: Row[] = [
     filters: [meshOf(STEERING_FILTER, authz, TELEMETRY_NO_LOG)],
     routes: clusterHeaderRoutes,
   },
+  // The composite with one part each: what one module costs over the part's own filter.
+  { name: 'mesh.wasm, steering only', filters: [meshOf(STEERING_FILTER)], routes: clusterHeaderRoutes },
+  { name: 'mesh.wasm, authz only', filters: [meshOf(authz)], routes: clusterHeaderRoutes },
+  { name: 'mesh.wasm, telemetry only', filters: [meshOf(TELEMETRY_NO_LOG)], routes: clusterHeaderRoutes },
 ];
 const rows = ROWS.filter((r) => r.name === 'none' || only.length === 0 || only.some((o) => r.name.includes(o)));
 
