@@ -3,7 +3,7 @@
 // filters/mesh too, which must do the same in one filter.
 import { ISSUER, jwks, jwtOnlyPolicy, makeKey, seedJwtRules, token } from '../../host/fixtures/jwt.ts';
 import { ISTIO_LABELS } from '../../filters/manifest.ts';
-import { NODE_PRODUCTPAGE, destinationLabels } from '../telemetry/helpers.ts';
+import { NODE_PRODUCTPAGE, destinationLabels, requestCountTags } from '../telemetry/helpers.ts';
 import type { Scenario } from './types.ts';
 
 const now = Math.floor(Date.now() / 1000);
@@ -118,23 +118,14 @@ export const scenarios: Scenario[] = [
       },
       {
         name: 'telemetry',
-        config: {
-          metrics: [
-            {
-              overrides: [
-                {
-                  match: { metric: 'REQUEST_COUNT' },
-                  tagOverrides: {
-                    user: { value: "request.headers['x-user']" },
-                    token: { value: "request.headers['authorization']" },
-                    cluster: { value: "request.headers['x-asmesh-cluster']" },
-                  },
-                },
-              ],
-            },
-          ],
-          accessLog: { enabled: false },
-        },
+        config: requestCountTags(
+          {
+            user: { value: "request.headers['x-user']" },
+            token: { value: "request.headers['authorization']" },
+            cluster: { value: "request.headers['x-asmesh-cluster']" },
+          },
+          { accessLog: { enabled: false } },
+        ),
       },
     ],
     node: { id: 'productpage', cluster: 'productpage', metadata: NODE_PRODUCTPAGE },

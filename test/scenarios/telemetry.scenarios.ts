@@ -4,7 +4,16 @@
 // Prometheus output, histogram counts and promtool are checked in test/telemetry/envoy.test.ts.
 import { ISTIO_LABELS } from '../../filters/manifest.ts';
 import { ISSUER, jwks, makeKey, token } from '../../host/fixtures/jwt.ts';
-import { peerHeader, destinationLabels, NODE_PRODUCTPAGE, SLEEP, RATINGS, type IstioLabels, type Peer } from '../telemetry/helpers.ts';
+import {
+  peerHeader,
+  destinationLabels,
+  requestCountTags,
+  NODE_PRODUCTPAGE,
+  SLEEP,
+  RATINGS,
+  type IstioLabels,
+  type Peer,
+} from '../telemetry/helpers.ts';
 import type { Scenario } from './types.ts';
 
 /** The stat name the filter defines for `metric` with these labels (standard ones first, then `extra`). */
@@ -147,19 +156,10 @@ export const scenarios: Scenario[] = [
     filters: [
       {
         name: 'telemetry',
-        config: {
-          metrics: [
-            {
-              overrides: [
-                {
-                  match: { metric: 'REQUEST_COUNT' },
-                  tagOverrides: { user_tier: { value: "request.headers['x-tier']" }, source_cluster: { operation: 'REMOVE' } },
-                },
-              ],
-            },
-          ],
-          accessLog: { enabled: false },
-        },
+        config: requestCountTags(
+          { user_tier: { value: "request.headers['x-tier']" }, source_cluster: { operation: 'REMOVE' } },
+          { accessLog: { enabled: false } },
+        ),
       },
     ],
     node: PRODUCTPAGE_NODE,
@@ -215,23 +215,12 @@ export const scenarios: Scenario[] = [
       },
       {
         name: 'telemetry',
-        config: {
-          metrics: [
-            {
-              overrides: [
-                {
-                  match: { metric: 'REQUEST_COUNT' },
-                  tagOverrides: {
-                    user_group: { value: "request.auth.claims['group']" },
-                    user_level: { value: "request.auth.claims['level']" },
-                    user_team: { value: 'request.auth.claims[org][team]' },
-                    user_roles: { value: 'request.auth.claims.roles' },
-                  },
-                },
-              ],
-            },
-          ],
-        },
+        config: requestCountTags({
+          user_group: { value: "request.auth.claims['group']" },
+          user_level: { value: "request.auth.claims['level']" },
+          user_team: { value: 'request.auth.claims[org][team]' },
+          user_roles: { value: 'request.auth.claims.roles' },
+        }),
       },
     ],
     node: PRODUCTPAGE_NODE,

@@ -63,6 +63,11 @@ export function destinationLabels(peer: Peer | null, code: number, service = { h
   };
 }
 
+/** A telemetry configuration whose REQUEST_COUNT gets `tagOverrides` (Istio's Telemetry metrics overrides), plus `rest`. */
+export function requestCountTags(tagOverrides: Record<string, object>, rest: object = {}): object {
+  return { metrics: [{ overrides: [{ match: { metric: 'REQUEST_COUNT' }, tagOverrides }] }], ...rest };
+}
+
 /**
  * Envoy's own access log on stdout, one `format` line per request (e.g. `NATIVE %REQ(:PATH)% %RESPONSE_FLAGS%\n`),
  * for comparing with the filter's in the same run. Start Envoy with NATIVE_LOG_ARGS: the stdout log is
