@@ -2,6 +2,7 @@
 // Parsing only: signature checks and claim policy live with the caller. Pure: no host calls.
 import { JsonValue, parseJsonAt, parseJson } from './json';
 import { base64UrlDecode, base64UrlDecodeLenientRange } from './base64';
+import { storeCodeUnits } from './strings';
 
 /** Largest JWS accepted by parseJws (bytes of the compact form); parseJwt has no cap of its own. */
 export const MAX_TOKEN_BYTES: i32 = 8192;
@@ -275,11 +276,9 @@ export function parseJwt(token: string): JwtParse {
 function signingInput(token: string, h0: i32, h1: i32, p0: i32, p1: i32): ArrayBuffer {
   const out = new ArrayBuffer(h1 - h0 + 1 + p1 - p0);
   const o = changetype<usize>(out);
-  const t = changetype<usize>(token);
-  let w: usize = 0;
-  for (let i = h0; i < h1; i++) store<u8>(o + w++, <u8>load<u16>(t + ((<usize>i) << 1)));
-  store<u8>(o + w++, 0x2e);
-  for (let i = p0; i < p1; i++) store<u8>(o + w++, <u8>load<u16>(t + ((<usize>i) << 1)));
+  storeCodeUnits(token, h0, h1, o);
+  store<u8>(o + <usize>(h1 - h0), 0x2e);
+  storeCodeUnits(token, p0, p1, o + <usize>(h1 - h0 + 1));
   return out;
 }
 

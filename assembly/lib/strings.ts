@@ -19,6 +19,22 @@ export function joinStrings(parts: string[]): string {
   return out;
 }
 
+/**
+ * Code units [start, end) of `s` stored at `dst`, one byte each (a unit's low byte): the UTF-8 of
+ * an ASCII range without encoding it. Returns the OR of the units: 0x80 or more when one was not
+ * ASCII (and its byte is then not its UTF-8).
+ */
+export function storeCodeUnits(s: string, start: i32, end: i32, dst: usize): u32 {
+  const p = changetype<usize>(s);
+  let all: u32 = 0;
+  for (let i = start; i < end; i++) {
+    const c = <u32>load<u16>(p + ((<usize>i) << 1));
+    all |= c;
+    store<u8>(dst + <usize>(i - start), <u8>c);
+  }
+  return all;
+}
+
 /** ASCII white space: space, \t, \n, \v, \f, \r. */
 export function isAsciiSpace(c: u32): bool {
   return c == 0x20 || (c >= 0x09 && c <= 0x0d);

@@ -15,6 +15,7 @@ import { Jwk, Jwt, JwtStatus, parseJwt } from '../../assembly/lib/jwt';
 import { JsonValue, jsonAt, quote } from '../../assembly/lib/json';
 import { base64Encode } from '../../assembly/lib/base64';
 import { DecodedQueryParams, cookieValue } from '../../assembly/lib/http';
+import { storeCodeUnits } from '../../assembly/lib/strings';
 import { AuthzConfig, JwtRule } from './config';
 import { NO_STRINGS } from './policy';
 
@@ -298,18 +299,9 @@ export class CachedToken {
     token: string,
   ) {
     // One byte per code unit; a code unit above 0x7f makes the entry uncacheable (see put).
-    const n = token.length;
-    const bytes = new ArrayBuffer(n);
-    const b = changetype<usize>(bytes);
-    const t = changetype<usize>(token);
-    let high: u32 = 0;
-    for (let i = 0; i < n; i++) {
-      const c = <u32>load<u16>(t + ((<usize>i) << 1));
-      high |= c;
-      store<u8>(b + <usize>i, <u8>c);
-    }
+    const bytes = new ArrayBuffer(token.length);
+    this.ascii = storeCodeUnits(token, 0, token.length, changetype<usize>(bytes)) < 0x80;
     this.bytes = bytes;
-    this.ascii = high < 0x80;
   }
 }
 
