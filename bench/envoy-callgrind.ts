@@ -20,6 +20,10 @@ import {
   PATH,
   PEER_HEADER,
   TELEMETRY_NO_LOG,
+  TELEMETRY_LOG,
+  TELEMETRY_ENVOY_LOG,
+  TELEMETRY_ENVOY_FIELDS_LOG,
+  nativeAccessLog,
   all,
   authzFilter,
   meshOf,
@@ -56,6 +60,8 @@ interface Row {
   routes: Edit;
   /** A new token on every request (each one verified), as bench:envoy's `new token` rows. */
   newTokens?: boolean;
+  /** telemetry's own log line is an info line of Envoy's wasm component (written to /dev/null). */
+  wasmInfo?: boolean;
 }
 const jwtRbac = await pilotJwtFilters(key);
 buildRustPeer();
@@ -74,6 +80,11 @@ const ROWS: Row[] = [
   { name: 'native jwt+rbac, new token', routes: all(clusterHeaderRoutes, withFilters(jwtRbac)), newTokens: true },
   { name: 'authz, new token', filters: [authz], routes: clusterHeaderRoutes, newTokens: true },
   { name: 'telemetry, no log', filters: [TELEMETRY_NO_LOG], routes: clusterHeaderRoutes },
+  // The access log: Envoy's native JSON log (its peer, over `none`), the filter's line, Envoy's logger fed by the filter.
+  { name: 'native JSON access log', routes: all(clusterHeaderRoutes, nativeAccessLog) },
+  { name: 'telemetry + log', filters: [TELEMETRY_LOG], routes: clusterHeaderRoutes, wasmInfo: true },
+  { name: 'telemetry + envoy log', filters: [TELEMETRY_ENVOY_LOG], routes: clusterHeaderRoutes },
+  { name: 'telemetry + envoy log, Envoy fields', filters: [TELEMETRY_ENVOY_FIELDS_LOG], routes: clusterHeaderRoutes },
   {
     name: 'mesh.wasm (no log)',
     filters: [meshOf(STEERING_FILTER, authz, TELEMETRY_NO_LOG)],
@@ -117,7 +128,7 @@ async function measure(row: Row, dir: string, index: number): Promise<number> {
     edit: all(loopbackClusters, row.routes),
     wasmDir: dir,
     node: NODE,
-    logArgs: ['-l', 'warn', '--log-path', '/dev/null'],
+    logArgs: ['-l', 'warn', ...(row.wasmInfo ? ['--component-log-level', 'wasm:info'] : []), '--log-path', '/dev/null'],
     timeoutMs: 600_000,
   };
   const running = await startEnvoy(opts);
@@ -155,12 +166,12 @@ async function measure(row: Row, dir: string, index: number): Promise<number> {
 
 console.log(`Envoy 1.40 under callgrind; ${requests} requests after 50 warm-up; GET ${PATH}, direct_response routes.`);
 console.log(
-  `${'configuration'.padEnd(28)}${dirs.map((d) => d.split('/').pop()!.padStart(14)).join('')}  ratio to ${dirs[0]!.split('/').pop()}`,
+  `${'configuration'.padEnd(36)}${dirs.map((d) => d.split('/').pop()!.padStart(14)).join('')}  ratio to ${dirs[0]!.split('/').pop()}`,
 );
 let index = 0;
 for (const row of rows) {
   const counts: number[] = [];
   for (const dir of row.filters === undefined ? dirs.slice(0, 1) : dirs) counts.push(await measure(row, dir, index++));
   const ratios = counts.slice(1).map((c) => (c / counts[0]!).toFixed(3));
-  console.log(`${row.name.padEnd(28)}${counts.map((c) => Math.round(c).toString().padStart(14)).join('')}  ${ratios.join(' ')}`);
+  console.log(`${row.name.padEnd(36)}${counts.map((c) => Math.round(c).toString().padStart(14)).join('')}  ${ratios.join(' ')}`);
 }
